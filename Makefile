@@ -32,12 +32,6 @@ build-host:
 	  CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -o build/host/$$f/bootstrap ./functions/$$f; \
 	done
 
-# `sam build` with BuildMethod: makefile calls build-<LogicalId>; the function's folder is the logical id
-# without its "Function" suffix in kebab case (PlaceOrderFunction -> functions/place-order).
-build-%Function:
-	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) \
-	  -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo '$*' | sed -E 's/([a-z0-9])([A-Z])/\1-\2/g' | tr A-Z a-z)
-
 test: ## run every test (unit, integration, end to end) against a local AWS endpoint
 	$(ENDPOINT) run -- $(GO) test -race -count=1 ./...
 
@@ -69,8 +63,10 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 30s)
 	  done; \
 	done
 
+# sam build's Go builder (BuildMethod: go1.x) takes the flags through GOFLAGS, whose values cannot hold
+# spaces; since Go 1.22 -s also drops DWARF, as -w does.
 deploy: ## build with SAM and deploy the samconfig environment ENV (default, prod)
-	sam build --config-env $(ENV)
+	GOFLAGS='-tags=lambda.norpc -trimpath -ldflags=-s' sam build --config-env $(ENV)
 	sam deploy --config-env $(ENV)
 
 clean: ## remove build output
