@@ -1,0 +1,306 @@
+package inventory
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/orion-oss/orion/internal/event"
+	"github.com/orion-oss/orion/internal/money"
+	"github.com/orion-oss/orion/internal/validation"
+)
+
+// Domain errors.
+var (
+	// ErrInsufficientStock is wrapped by *InsufficientStockError.
+	ErrInsufficientStock = errors.New("inventory: insufficient stock")
+	// ErrReservationState means a stock move does not fit the reservation's state (committing a
+	// released reservation, returning one that was never sold).
+	ErrReservationState = errors.New("inventory: reservation is not in a state that allows this")
+)
+
+// InsufficientStockError says how short the item is; errors.Is(err, ErrInsufficientStock) holds.
+type InsufficientStockError struct {
+	SKU       SKU
+	Requested Quantity
+	Available Quantity
+}
+
+func (e *InsufficientStockError) Error() string {
+	return fmt.Sprintf("inventory: %s: requested %d, available %d", e.SKU, e.Requested, e.Available)
+}
+
+func (e *InsufficientStockError) Unwrap() error { return ErrInsufficientStock }
+
+// ReservationState is where an order's hold on this item is.
+type ReservationState string
+
+const (
+	Reserved  ReservationState = "RESERVED"  // units held for the order
+	Released  ReservationState = "RELEASED"  // held units given back (order rejected, cancelled or failed)
+	Committed ReservationState = "COMMITTED" // held units sold (order confirmed)
+	Returned  ReservationState = "RETURNED"  // sold units given back (confirmed order cancelled)
+)
+
+// Reservation is one order's hold on this item.
+type Reservation struct {
+	Quantity Quantity
+	State    ReservationState
+}
+
+// DefaultLowStockThreshold applies to items created without one.
+const DefaultLowStockThreshold Quantity = 5
+
+// Item is the Inventory aggregate: a catalog item and its stock. Invariants: available, reserved and
+// sold are never negative; reserved equals the sum of RESERVED reservations; available + reserved +
+// sold changes only by Restock.
+type Item struct {
+	sku               SKU
+	name, description string
+	price             money.Money
+	available         Quantity
+	reserved          Quantity
+	sold              Quantity
+	lowStockThreshold Quantity
+	version           int64
+	reservations      map[string]Reservation
+}
+
+// Details are the admin-editable fields of an item.
+type Details struct {
+	Name        string
+	Description string
+	Price       money.Money
+}
+
+func (d Details) validate(c *validation.Collector) {
+	name := strings.TrimSpace(d.Name)
+	switch {
+	case name == "":
+		c.Add("name", "is required")
+	case utf8.RuneCountInString(name) > 200 || !utf8.ValidString(name):
+		c.Add("name", "must be at most 200 characters of valid UTF-8")
+	}
+	if utf8.RuneCountInString(d.Description) > 2000 || !utf8.ValidString(d.Description) {
+		c.Add("description", "must be at most 2000 characters of valid UTF-8")
+	}
+	switch {
+	case d.Price.IsZero():
+		c.Add("price", "is required")
+	case d.Price.Amount() < 0:
+		c.Add("price.amount", "must not be negative")
+	}
+}
+
+// NewItem creates a catalog item with its initial stock. It returns InventoryUpdated.
+func NewItem(sku SKU, d Details, available Quantity, lowStockThreshold Quantity) (*Item, []event.Payload, error) {
+	var c validation.Collector
+	if _, err := ParseSKU(string(sku)); err != nil {
+		c.Merge("", err)
+	}
+	d.validate(&c)
+	if _, err := NewQuantity(int64(available)); err != nil {
+		c.Add("available", "must be between 0 and %d", MaxQuantity)
+	}
+	if _, err := NewQuantity(int64(lowStockThreshold)); err != nil {
+		c.Add("lowStockThreshold", "must be between 0 and %d", MaxQuantity)
+	}
+	if err := c.Err(); err != nil {
+		return nil, nil, err
+	}
+	it := &Item{sku: sku, name: strings.TrimSpace(d.Name), description: d.Description, price: d.Price,
+		available: available, lowStockThreshold: lowStockThreshold, version: 1, reservations: map[string]Reservation{}}
+	return it, []event.Payload{it.updated()}, nil
+}
+
+// Snapshot is an item as storage holds it.
+type Snapshot struct {
+	SKU                       SKU
+	Name, Description         string
+	Price                     money.Money
+	Available, Reserved, Sold Quantity
+	LowStockThreshold         Quantity
+	Version                   int64
+	Reservations              map[string]Reservation
+}
+
+// FromSnapshot rebuilds an item from storage without the creation rules; it still refuses a snapshot
+// that breaks the invariants, because acting on corrupt stock would be worse than failing.
+func FromSnapshot(s Snapshot) (*Item, error) {
+	var held Quantity
+	for id, r := range s.Reservations {
+		if r.State == Reserved {
+			held += r.Quantity
+		}
+		if r.Quantity <= 0 || id == "" {
+			return nil, fmt.Errorf("inventory: %s: corrupt reservation %q", s.SKU, id)
+		}
+	}
+	if s.Available < 0 || s.Reserved < 0 || s.Sold < 0 || s.Version < 1 || held != s.Reserved {
+		return nil, fmt.Errorf("inventory: %s: corrupt snapshot (available %d, reserved %d, held %d, sold %d, version %d)",
+			s.SKU, s.Available, s.Reserved, held, s.Sold, s.Version)
+	}
+	res := make(map[string]Reservation, len(s.Reservations))
+	for k, v := range s.Reservations {
+		res[k] = v
+	}
+	return &Item{sku: s.SKU, name: s.Name, description: s.Description, price: s.Price, available: s.Available,
+		reserved: s.Reserved, sold: s.Sold, lowStockThreshold: s.LowStockThreshold, version: s.Version, reservations: res}, nil
+}
+
+// Snapshot returns the item's state for storage.
+func (it *Item) Snapshot() Snapshot {
+	res := make(map[string]Reservation, len(it.reservations))
+	for k, v := range it.reservations {
+		res[k] = v
+	}
+	return Snapshot{SKU: it.sku, Name: it.name, Description: it.description, Price: it.price, Available: it.available,
+		Reserved: it.reserved, Sold: it.sold, LowStockThreshold: it.lowStockThreshold, Version: it.version, Reservations: res}
+}
+
+func (it *Item) SKU() SKU                    { return it.sku }
+func (it *Item) Name() string                { return it.name }
+func (it *Item) Description() string         { return it.description }
+func (it *Item) Price() money.Money          { return it.price }
+func (it *Item) Available() Quantity         { return it.available }
+func (it *Item) Reserved() Quantity          { return it.reserved }
+func (it *Item) Sold() Quantity              { return it.sold }
+func (it *Item) LowStockThreshold() Quantity { return it.lowStockThreshold }
+func (it *Item) Version() int64              { return it.version }
+
+// Reservation returns the order's reservation, if any.
+func (it *Item) Reservation(orderID string) (Reservation, bool) {
+	r, ok := it.reservations[orderID]
+	return r, ok
+}
+
+// Reserve holds qty units for an order. A repeat for the same order is a no-op (nil events, nil
+// error), whatever state the reservation reached since: an order reserves once.
+func (it *Item) Reserve(orderID string, qty Quantity) ([]event.Payload, error) {
+	if orderID == "" {
+		return nil, validation.New("orderId", "is required")
+	}
+	if qty <= 0 || qty > MaxQuantity {
+		return nil, validation.New("quantity", "must be between 1 and %d", MaxQuantity)
+	}
+	if _, ok := it.reservations[orderID]; ok {
+		return nil, nil
+	}
+	if it.available < qty {
+		return nil, &InsufficientStockError{SKU: it.sku, Requested: qty, Available: it.available}
+	}
+	before := it.available
+	it.available -= qty
+	it.reserved += qty // cannot overflow: reserved + available <= MaxQuantity is kept by Restock
+	it.reservations[orderID] = Reservation{Quantity: qty, State: Reserved}
+	it.version++
+	return it.lowStock(before), nil
+}
+
+// Release gives an order's held units back. Releasing an order that holds nothing here (never reserved,
+// already released) is a no-op; releasing a committed reservation is ErrReservationState, because sold
+// stock comes back only through Return.
+func (it *Item) Release(orderID string) ([]event.Payload, error) {
+	r, ok := it.reservations[orderID]
+	if !ok || r.State == Released {
+		return nil, nil
+	}
+	if r.State != Reserved {
+		return nil, fmt.Errorf("%w: release %s in state %s", ErrReservationState, orderID, r.State)
+	}
+	it.available += r.Quantity
+	it.reserved -= r.Quantity
+	it.reservations[orderID] = Reservation{Quantity: r.Quantity, State: Released}
+	it.version++
+	return nil, nil
+}
+
+// Commit turns an order's held units into sold ones when the order is confirmed. A repeat is a no-op;
+// committing a reservation that does not exist or was released is ErrReservationState.
+func (it *Item) Commit(orderID string) ([]event.Payload, error) {
+	r, ok := it.reservations[orderID]
+	if ok && r.State == Committed {
+		return nil, nil
+	}
+	if !ok || r.State != Reserved {
+		return nil, fmt.Errorf("%w: commit %s in state %q", ErrReservationState, orderID, r.State)
+	}
+	it.reserved -= r.Quantity
+	it.sold += r.Quantity
+	it.reservations[orderID] = Reservation{Quantity: r.Quantity, State: Committed}
+	it.version++
+	return nil, nil
+}
+
+// Return gives a cancelled confirmed order's sold units back to available stock. A repeat is a no-op.
+func (it *Item) Return(orderID string) ([]event.Payload, error) {
+	r, ok := it.reservations[orderID]
+	if ok && r.State == Returned {
+		return nil, nil
+	}
+	if !ok || r.State != Committed {
+		return nil, fmt.Errorf("%w: return %s in state %q", ErrReservationState, orderID, r.State)
+	}
+	it.sold -= r.Quantity
+	it.available += r.Quantity
+	it.reservations[orderID] = Reservation{Quantity: r.Quantity, State: Returned}
+	it.version++
+	return nil, nil
+}
+
+// Restock adds units to available stock (admins). The total of available and reserved stays within
+// MaxQuantity so later moves cannot overflow.
+func (it *Item) Restock(qty Quantity) ([]event.Payload, error) {
+	if qty <= 0 {
+		return nil, validation.New("quantity", "must be greater than 0")
+	}
+	if int64(it.available)+int64(it.reserved)+int64(qty) > int64(MaxQuantity) {
+		return nil, validation.New("quantity", "would take stock above %d", MaxQuantity)
+	}
+	it.available += qty
+	it.version++
+	return []event.Payload{it.updated()}, nil
+}
+
+// Update changes the catalog details (admins). Prices of orders already placed do not change: orders
+// copy the price when they are placed.
+func (it *Item) Update(d Details) ([]event.Payload, error) {
+	var c validation.Collector
+	d.validate(&c)
+	if err := c.Err(); err != nil {
+		return nil, err
+	}
+	it.name, it.description, it.price = strings.TrimSpace(d.Name), d.Description, d.Price
+	it.version++
+	return []event.Payload{it.updated()}, nil
+}
+
+// SetAvailable sets available stock to an absolute figure (an admin's stock count), above what is held.
+func (it *Item) SetAvailable(n Quantity) ([]event.Payload, error) {
+	if n < 0 || int64(n)+int64(it.reserved) > int64(MaxQuantity) {
+		return nil, validation.New("available", "must be between 0 and %d", int64(MaxQuantity)-int64(it.reserved))
+	}
+	if n == it.available {
+		return nil, nil
+	}
+	before := it.available
+	it.available = n
+	it.version++
+	return append([]event.Payload{it.updated()}, it.lowStock(before)...), nil
+}
+
+// lowStock reports InventoryLow when this change took available stock below the threshold; only the
+// crossing is reported, so admins get one alert per shortage rather than one per order.
+func (it *Item) lowStock(before Quantity) []event.Payload {
+	if before >= it.lowStockThreshold && it.available < it.lowStockThreshold {
+		return []event.Payload{event.InventoryLow{SKU: string(it.sku), Name: it.name, Available: int64(it.available),
+			Threshold: int64(it.lowStockThreshold), ItemVersion: it.version}}
+	}
+	return nil
+}
+
+func (it *Item) updated() event.InventoryUpdated {
+	return event.InventoryUpdated{SKU: string(it.sku), Name: it.name, Description: it.description, Price: it.price,
+		Available: int64(it.available), Reserved: int64(it.reserved), Sold: int64(it.sold), ItemVersion: it.version}
+}
