@@ -137,8 +137,14 @@ func New(id ID, customerID customer.ID, lines []Line, paymentToken string, shipp
 	return o, []event.Payload{event.OrderPlaced{OrderRef: o.ref(), Lines: o.eventLines(), Total: o.total, CreatedAt: now}}, nil
 }
 
+// Each transition method is a no-op (no events, no error) when the order is already where that same step
+// took it, because Step Functions retries and duplicate deliveries repeat steps.
+
 // MarkReserved records that stock for every line is held: PENDING -> RESERVED.
 func (o *Order) MarkReserved(now time.Time) ([]event.Payload, error) {
+	if o.status == Reserved {
+		return nil, nil
+	}
 	if err := o.require("mark reserved", Pending); err != nil {
 		return nil, err
 	}
@@ -149,6 +155,9 @@ func (o *Order) MarkReserved(now time.Time) ([]event.Payload, error) {
 // RejectOutOfStock ends an order whose stock could not be reserved: PENDING -> REJECTED/OUT_OF_STOCK.
 // Nothing was reserved, so nothing needs compensating.
 func (o *Order) RejectOutOfStock(shortages []event.Shortage, now time.Time) ([]event.Payload, error) {
+	if o.status == Rejected && o.reason == OutOfStock {
+		return nil, nil
+	}
 	if err := o.require("reject for stock", Pending); err != nil {
 		return nil, err
 	}
@@ -164,6 +173,9 @@ func (o *Order) AuthorizePayment(authorizationID string, now time.Time) ([]event
 	if authorizationID == "" {
 		return nil, validation.New("authorizationId", "is required")
 	}
+	if o.status == PaymentAuthorized && o.payment.AuthorizationID == authorizationID {
+		return nil, nil
+	}
 	if err := o.require("authorize payment for", Reserved); err != nil {
 		return nil, err
 	}
@@ -175,6 +187,9 @@ func (o *Order) AuthorizePayment(authorizationID string, now time.Time) ([]event
 // DeclinePayment ends an order the provider declined: RESERVED -> REJECTED/PAYMENT_DECLINED. The saga
 // releases the stock first (MarkStockReleased); the order cannot end while it holds stock.
 func (o *Order) DeclinePayment(code string, now time.Time) ([]event.Payload, error) {
+	if o.status == Rejected && o.reason == PaymentDeclined {
+		return nil, nil
+	}
 	if err := o.require("decline payment for", Reserved); err != nil {
 		return nil, err
 	}
@@ -190,6 +205,9 @@ func (o *Order) DeclinePayment(code string, now time.Time) ([]event.Payload, err
 
 // Confirm completes a paid order: PAYMENT_AUTHORIZED -> CONFIRMED, unless a cancellation is pending.
 func (o *Order) Confirm(now time.Time) ([]event.Payload, error) {
+	if o.status == Confirmed {
+		return nil, nil
+	}
 	if err := o.require("confirm", PaymentAuthorized); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,262 @@
+package inventory_test
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/orion-oss/orion/internal/event"
+	"github.com/orion-oss/orion/internal/inventory"
+	"github.com/orion-oss/orion/internal/money"
+	"github.com/orion-oss/orion/internal/validation"
+)
+
+func usd(t testing.TB, cents int64) money.Money {
+	t.Helper()
+	m, err := money.New(cents, "USD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func newItem(t testing.TB, available inventory.Quantity) *inventory.Item {
+	t.Helper()
+	it, evs, err := inventory.NewItem("SKU-1", inventory.Details{Name: "Widget", Price: usd(t, 1999)}, available, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 1 || evs[0].EventType() != event.TypeInventoryUpdated {
+		t.Fatalf("NewItem events = %v", evs)
+	}
+	return it
+}
+
+func TestStockMovesAreKeyedByOrder(t *testing.T) {
+	tests := []struct {
+		name                      string
+		ops                       func(*inventory.Item) error
+		available, reserved, sold inventory.Quantity
+	}{
+		{"reserve", func(it *inventory.Item) error { _, err := it.Reserve("o1", 4); return err }, 6, 4, 0},
+		{"reserve twice for one order", func(it *inventory.Item) error {
+			it.Reserve("o1", 4)
+			_, err := it.Reserve("o1", 4)
+			return err
+		}, 6, 4, 0},
+		{"release twice", func(it *inventory.Item) error {
+			it.Reserve("o1", 4)
+			it.Release("o1")
+			_, err := it.Release("o1")
+			return err
+		}, 10, 0, 0},
+		{"release unknown order", func(it *inventory.Item) error { _, err := it.Release("nobody"); return err }, 10, 0, 0},
+		{"commit twice", func(it *inventory.Item) error {
+			it.Reserve("o1", 4)
+			it.Commit("o1")
+			_, err := it.Commit("o1")
+			return err
+		}, 6, 0, 4},
+		{"return after commit, twice", func(it *inventory.Item) error {
+			it.Reserve("o1", 4)
+			it.Commit("o1")
+			it.Return("o1")
+			_, err := it.Return("o1")
+			return err
+		}, 10, 0, 0},
+		{"reserve after release is a no-op", func(it *inventory.Item) error {
+			it.Reserve("o1", 4)
+			it.Release("o1")
+			_, err := it.Reserve("o1", 4)
+			return err
+		}, 10, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			it := newItem(t, 10)
+			if err := tt.ops(it); err != nil {
+				t.Fatal(err)
+			}
+			if it.Available() != tt.available || it.Reserved() != tt.reserved || it.Sold() != tt.sold {
+				t.Fatalf("available/reserved/sold = %d/%d/%d; want %d/%d/%d", it.Available(), it.Reserved(), it.Sold(), tt.available, tt.reserved, tt.sold)
+			}
+		})
+	}
+}
+
+func TestStockMovesRefused(t *testing.T) {
+	it := newItem(t, 3)
+	_, err := it.Reserve("o1", 4)
+	var short *inventory.InsufficientStockError
+	if !errors.As(err, &short) || !errors.Is(err, inventory.ErrInsufficientStock) || short.Requested != 4 || short.Available != 3 {
+		t.Fatalf("Reserve beyond stock: %v", err)
+	}
+	if it.Available() != 3 || it.Version() != 1 {
+		t.Fatal("a refused reservation changed the item")
+	}
+	if _, err := it.Commit("o9"); !errors.Is(err, inventory.ErrReservationState) {
+		t.Fatalf("Commit without reservation: %v", err)
+	}
+	it.Reserve("o1", 1)
+	it.Release("o1")
+	if _, err := it.Commit("o1"); !errors.Is(err, inventory.ErrReservationState) {
+		t.Fatalf("Commit of a released reservation: %v", err)
+	}
+	if _, err := it.Return("o1"); !errors.Is(err, inventory.ErrReservationState) {
+		t.Fatalf("Return of an unsold reservation: %v", err)
+	}
+	for _, q := range []inventory.Quantity{0, -1} {
+		if _, err := it.Reserve("o2", q); !errors.Is(err, validation.ErrInvalid) {
+			t.Fatalf("Reserve(%d): %v", q, err)
+		}
+		if _, err := it.Restock(q); !errors.Is(err, validation.ErrInvalid) {
+			t.Fatalf("Restock(%d): %v", q, err)
+		}
+	}
+	if _, err := it.Restock(inventory.MaxQuantity); !errors.Is(err, validation.ErrInvalid) {
+		t.Fatalf("Restock past the maximum: %v", err)
+	}
+}
+
+func TestLowStockIsReportedOnceWhenCrossing(t *testing.T) {
+	it := newItem(t, 5) // threshold 3
+	evs, _ := it.Reserve("o1", 1)
+	if len(evs) != 0 {
+		t.Fatalf("4 left: events %v", evs)
+	}
+	evs, _ = it.Reserve("o2", 2)
+	low, ok := first[event.InventoryLow](evs)
+	if !ok || low.Available != 2 || low.Threshold != 3 || low.SKU != "SKU-1" {
+		t.Fatalf("crossing below 3: events %v", evs)
+	}
+	if evs, _ := it.Reserve("o3", 1); len(evs) != 0 {
+		t.Fatalf("already low: events %v", evs)
+	}
+}
+
+func first[T event.Payload](evs []event.Payload) (T, bool) {
+	for _, e := range evs {
+		if v, ok := e.(T); ok {
+			return v, true
+		}
+	}
+	var zero T
+	return zero, false
+}
+
+func TestNewItemValidation(t *testing.T) {
+	_, _, err := inventory.NewItem("bad sku", inventory.Details{Name: " ", Price: money.Money{}}, -1, 0)
+	var ve validation.Errors
+	if !errors.As(err, &ve) {
+		t.Fatalf("err = %v", err)
+	}
+	got := map[string]bool{}
+	for _, p := range ve {
+		got[p.Field] = true
+	}
+	for _, f := range []string{"sku", "name", "price", "available"} {
+		if !got[f] {
+			t.Errorf("no problem reported for %s in %v", f, ve)
+		}
+	}
+}
+
+// TestConservationUnderRandomOperations runs random sequences of every stock move, repeated and out of
+// order as at-least-once delivery produces them, and checks the invariants after each one.
+func TestConservationUnderRandomOperations(t *testing.T) {
+	for seed := uint64(0); seed < 200; seed++ {
+		r := rand.New(rand.NewPCG(seed, 7))
+		it := newItem(t, inventory.Quantity(r.IntN(50)))
+		total := it.Available()
+		for step := 0; step < 200; step++ {
+			order := fmt.Sprintf("o%d", r.IntN(20))
+			switch r.IntN(5) {
+			case 0:
+				it.Reserve(order, inventory.Quantity(1+r.IntN(10)))
+			case 1:
+				it.Release(order)
+			case 2:
+				it.Commit(order)
+			case 3:
+				it.Return(order)
+			case 4:
+				q := inventory.Quantity(1 + r.IntN(5))
+				if _, err := it.Restock(q); err == nil {
+					total += q
+				}
+			}
+			checkInvariants(t, it, total, seed, step)
+		}
+	}
+}
+
+func checkInvariants(t *testing.T, it *inventory.Item, total inventory.Quantity, seed uint64, step int) {
+	t.Helper()
+	if it.Available() < 0 || it.Reserved() < 0 || it.Sold() < 0 {
+		t.Fatalf("seed %d step %d: negative stock %d/%d/%d", seed, step, it.Available(), it.Reserved(), it.Sold())
+	}
+	if got := it.Available() + it.Reserved() + it.Sold(); got != total {
+		t.Fatalf("seed %d step %d: available+reserved+sold = %d; want %d", seed, step, got, total)
+	}
+	if _, err := inventory.FromSnapshot(it.Snapshot()); err != nil {
+		t.Fatalf("seed %d step %d: snapshot breaks invariants: %v", seed, step, err)
+	}
+}
+
+func FuzzStockMoves(f *testing.F) {
+	f.Add(uint16(10), []byte{0, 1, 2, 3, 4, 0, 0})
+	f.Fuzz(func(t *testing.T, start uint16, ops []byte) {
+		it := newItem(t, inventory.Quantity(start))
+		total := it.Available()
+		for i, op := range ops {
+			order := fmt.Sprintf("o%d", op%7)
+			q := inventory.Quantity(op % 13)
+			switch op % 5 {
+			case 0:
+				it.Reserve(order, q)
+			case 1:
+				it.Release(order)
+			case 2:
+				it.Commit(order)
+			case 3:
+				it.Return(order)
+			case 4:
+				if _, err := it.Restock(q); err == nil {
+					total += q
+				}
+			}
+			checkInvariants(t, it, total, 0, i)
+		}
+	})
+}
+
+func TestSKUAndQuantity(t *testing.T) {
+	for _, ok := range []string{"A", "SKU-1", "X_9", string(make([]byte, 0)) + "ABCDEFGHIJABCDEFGHIJABCDEFGHIJABCDEFGHIJABCDEFGHIJABCDEFGHIJABCD"} {
+		if _, err := inventory.ParseSKU(ok); err != nil {
+			t.Errorf("ParseSKU(%q) = %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "sku-1", "A B", "A/B", "Ä", "ABCDEFGHIJABCDEFGHIJABCDEFGHIJABCDEFGHIJABCDEFGHIJABCDEFGHIJABCDE"} {
+		if _, err := inventory.ParseSKU(bad); !errors.Is(err, validation.ErrInvalid) {
+			t.Errorf("ParseSKU(%q) = %v", bad, err)
+		}
+	}
+	q, _ := inventory.NewQuantity(5)
+	if _, err := q.Sub(6); !errors.Is(err, inventory.ErrQuantityRange) {
+		t.Errorf("5-6: %v", err)
+	}
+	if _, err := inventory.MaxQuantity.Add(1); !errors.Is(err, inventory.ErrQuantityRange) {
+		t.Errorf("max+1: %v", err)
+	}
+}
+
+func FuzzParseSKU(f *testing.F) {
+	f.Add("SKU-1")
+	f.Fuzz(func(t *testing.T, s string) {
+		sku, err := inventory.ParseSKU(s)
+		if err == nil && (len(sku) == 0 || len(sku) > inventory.MaxSKULength || string(sku) != s) {
+			t.Fatalf("accepted %q as %q", s, sku)
+		}
+	})
+}

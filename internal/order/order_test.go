@@ -1,0 +1,460 @@
+package order_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/orion-oss/orion/internal/customer"
+	"github.com/orion-oss/orion/internal/event"
+	"github.com/orion-oss/orion/internal/inventory"
+	"github.com/orion-oss/orion/internal/money"
+	"github.com/orion-oss/orion/internal/order"
+	"github.com/orion-oss/orion/internal/validation"
+)
+
+var t0 = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+
+func usd(t testing.TB, cents int64) money.Money {
+	t.Helper()
+	m, err := money.New(cents, "USD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func line(t testing.TB, sku string, qty, cents int64) order.Line {
+	t.Helper()
+	l, err := order.NewLine(inventory.SKU(sku), "Item "+sku, qty, usd(t, cents))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func newID(t testing.TB) order.ID {
+	t.Helper()
+	id, err := order.NewID(t0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func placed(t testing.TB) *order.Order {
+	t.Helper()
+	o, _, err := order.New(newID(t), "cust-1", []order.Line{line(t, "SKU-1", 2, 1250), line(t, "SKU-2", 1, 999)}, "tok_visa", nil, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func must(t testing.TB) func([]event.Payload, error) {
+	return func(_ []event.Payload, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// inState builds an order that reached status s along the saga's normal path.
+func inState(t testing.TB, s order.Status) *order.Order {
+	t.Helper()
+	o := placed(t)
+	at := t0.Add(time.Second)
+	switch s {
+	case order.Pending:
+	case order.Reserved:
+		must(t)(o.MarkReserved(at))
+	case order.PaymentAuthorized:
+		must(t)(o.MarkReserved(at))
+		must(t)(o.AuthorizePayment("auth-1", at))
+	case order.Confirmed:
+		must(t)(o.MarkReserved(at))
+		must(t)(o.AuthorizePayment("auth-1", at))
+		must(t)(o.Confirm(at))
+	case order.Rejected:
+		must(t)(o.RejectOutOfStock([]event.Shortage{{SKU: "SKU-1", Requested: 2, Available: 1}}, at))
+	case order.Cancelled:
+		must(t)(o.RequestCancellation(order.ByCustomer, at))
+	case order.Failed:
+		must(t)(o.Fail(order.StepFailed, at))
+	}
+	if o.Status() != s {
+		t.Fatalf("built %s; want %s", o.Status(), s)
+	}
+	return o
+}
+
+type action struct {
+	name string
+	do   func(*order.Order, time.Time) ([]event.Payload, error)
+}
+
+var actions = []action{
+	{"MarkReserved", (*order.Order).MarkReserved},
+	{"RejectOutOfStock", func(o *order.Order, at time.Time) ([]event.Payload, error) { return o.RejectOutOfStock(nil, at) }},
+	{"AuthorizePayment", func(o *order.Order, at time.Time) ([]event.Payload, error) { return o.AuthorizePayment("auth-9", at) }},
+	{"DeclinePayment", func(o *order.Order, at time.Time) ([]event.Payload, error) {
+		return o.DeclinePayment("card_declined", at)
+	}},
+	{"Confirm", (*order.Order).Confirm},
+	{"RequestCancellation", func(o *order.Order, at time.Time) ([]event.Payload, error) {
+		return o.RequestCancellation(order.ByCustomer, at)
+	}},
+	{"MarkStockReleased", (*order.Order).MarkStockReleased},
+	{"MarkStockReturned", (*order.Order).MarkStockReturned},
+	{"RefundPayment", func(o *order.Order, at time.Time) ([]event.Payload, error) { return o.RefundPayment("refund-1", at) }},
+	{"CompleteCancellation", (*order.Order).CompleteCancellation},
+	{"Fail", func(o *order.Order, at time.Time) ([]event.Payload, error) { return o.Fail(order.StepFailed, at) }},
+}
+
+// outcome of one action on an order in one status.
+type outcome struct {
+	err    error        // nil: allowed
+	to     order.Status // status after an allowed action
+	events []string     // event types returned
+	noop   bool         // allowed, changes nothing
+}
+
+var (
+	transition = order.ErrInvalidTransition
+	terminal   = order.ErrTerminal
+	pending    = order.ErrCompensationPending
+)
+
+// matrix is the whole status machine: every action in every status.
+var matrix = map[order.Status]map[string]outcome{
+	order.Pending: {
+		"MarkReserved":         {to: order.Reserved, events: []string{"InventoryReserved"}},
+		"RejectOutOfStock":     {to: order.Rejected, events: []string{"InventoryReservationFailed", "OrderRejected"}},
+		"AuthorizePayment":     {err: transition},
+		"DeclinePayment":       {err: transition},
+		"Confirm":              {err: transition},
+		"RequestCancellation":  {to: order.Cancelled, events: []string{"OrderCancelled"}},
+		"MarkStockReleased":    {err: transition},
+		"MarkStockReturned":    {err: transition},
+		"RefundPayment":        {err: transition},
+		"CompleteCancellation": {err: transition},
+		"Fail":                 {to: order.Failed, events: []string{"OrderFailed"}},
+	},
+	order.Reserved: {
+		"MarkReserved":         {noop: true},
+		"RejectOutOfStock":     {err: transition},
+		"AuthorizePayment":     {to: order.PaymentAuthorized, events: []string{"PaymentAuthorized"}},
+		"DeclinePayment":       {err: pending},
+		"Confirm":              {err: transition},
+		"RequestCancellation":  {to: order.Reserved, events: []string{"OrderCancellationRequested"}},
+		"MarkStockReleased":    {to: order.Reserved, events: []string{"InventoryReleased"}},
+		"MarkStockReturned":    {err: transition},
+		"RefundPayment":        {err: transition},
+		"CompleteCancellation": {err: transition},
+		"Fail":                 {err: pending},
+	},
+	order.PaymentAuthorized: {
+		"MarkReserved":         {err: transition},
+		"RejectOutOfStock":     {err: transition},
+		"AuthorizePayment":     {err: transition}, // a different authorization than the one recorded
+		"DeclinePayment":       {err: transition},
+		"Confirm":              {to: order.Confirmed, events: []string{"InventoryCommitted", "OrderConfirmed"}},
+		"RequestCancellation":  {to: order.PaymentAuthorized, events: []string{"OrderCancellationRequested"}},
+		"MarkStockReleased":    {to: order.PaymentAuthorized, events: []string{"InventoryReleased"}},
+		"MarkStockReturned":    {err: transition},
+		"RefundPayment":        {to: order.PaymentAuthorized, events: []string{"PaymentRefunded"}},
+		"CompleteCancellation": {err: transition},
+		"Fail":                 {err: pending},
+	},
+	order.Confirmed: {
+		"MarkReserved":         {err: transition},
+		"RejectOutOfStock":     {err: transition},
+		"AuthorizePayment":     {err: transition},
+		"DeclinePayment":       {err: transition},
+		"Confirm":              {noop: true},
+		"RequestCancellation":  {to: order.Confirmed, events: []string{"OrderCancellationRequested"}},
+		"MarkStockReleased":    {err: transition},
+		"MarkStockReturned":    {err: transition},
+		"RefundPayment":        {to: order.Confirmed, events: []string{"PaymentRefunded"}},
+		"CompleteCancellation": {err: transition},
+		"Fail":                 {err: transition},
+	},
+}
+
+func init() {
+	// Final statuses refuse everything, except that repeating the step that ended the order is a no-op.
+	for _, s := range []order.Status{order.Rejected, order.Cancelled, order.Failed} {
+		m := map[string]outcome{}
+		for _, a := range actions {
+			m[a.name] = outcome{err: terminal}
+		}
+		m["RefundPayment"] = outcome{err: transition} // nothing was ever authorized on these paths
+		matrix[s] = m
+	}
+	matrix[order.Cancelled]["CompleteCancellation"] = outcome{noop: true}
+	matrix[order.Failed]["Fail"] = outcome{noop: true}
+	matrix[order.Rejected]["RejectOutOfStock"] = outcome{noop: true}
+}
+
+func TestTransitionMatrix(t *testing.T) {
+	for _, from := range order.Statuses {
+		for _, a := range actions {
+			want, ok := matrix[from][a.name]
+			if !ok {
+				t.Fatalf("matrix lacks %s/%s", from, a.name)
+			}
+			t.Run(fmt.Sprintf("%s/%s", from, a.name), func(t *testing.T) {
+				o := inState(t, from)
+				before := o.Snapshot()
+				evs, err := a.do(o, t0.Add(time.Minute))
+				if want.err != nil {
+					if !errors.Is(err, want.err) {
+						t.Fatalf("err = %v; want %v", err, want.err)
+					}
+					if evs != nil || o.Version() != before.Version || o.Status() != before.Status {
+						t.Fatalf("refused action changed the order: events %v, v%d->v%d", evs, before.Version, o.Version())
+					}
+					return
+				}
+				if err != nil {
+					t.Fatalf("err = %v; want success", err)
+				}
+				if want.noop {
+					if evs != nil || o.Version() != before.Version {
+						t.Fatalf("no-op returned %v and moved v%d -> v%d", evs, before.Version, o.Version())
+					}
+					return
+				}
+				if o.Status() != want.to {
+					t.Errorf("status = %s; want %s", o.Status(), want.to)
+				}
+				if o.Version() != before.Version+1 {
+					t.Errorf("version = %d; want %d (one change, one version)", o.Version(), before.Version+1)
+				}
+				var types []string
+				for _, e := range evs {
+					types = append(types, e.EventType())
+				}
+				if fmt.Sprint(types) != fmt.Sprint(want.events) {
+					t.Fatalf("events = %v; want %v", types, want.events)
+				}
+				for _, e := range evs {
+					ref := refOf(t, e)
+					if ref.OrderID != string(o.ID()) || ref.CustomerID != "cust-1" || ref.Status != string(o.Status()) ||
+						ref.OrderVersion != o.Version() || ref.Reason != string(o.Reason()) {
+						t.Errorf("%s ref = %+v; order is %s v%d reason %q", e.EventType(), ref, o.Status(), o.Version(), o.Reason())
+					}
+				}
+				changed := o.Status() != before.Status
+				if got := len(o.History()) - len(before.History); (got == 1) != changed {
+					t.Errorf("history grew by %d for a status change=%v", got, changed)
+				}
+			})
+		}
+	}
+}
+
+func refOf(t *testing.T, p event.Payload) event.OrderRef {
+	t.Helper()
+	switch e := p.(type) {
+	case event.OrderPlaced:
+		return e.OrderRef
+	case event.InventoryReserved:
+		return e.OrderRef
+	case event.InventoryReservationFailed:
+		return e.OrderRef
+	case event.PaymentAuthorized:
+		return e.OrderRef
+	case event.PaymentDeclined:
+		return e.OrderRef
+	case event.PaymentRefunded:
+		return e.OrderRef
+	case event.InventoryReleased:
+		return e.OrderRef
+	case event.InventoryCommitted:
+		return e.OrderRef
+	case event.InventoryReturned:
+		return e.OrderRef
+	case event.OrderConfirmed:
+		return e.OrderRef
+	case event.OrderRejected:
+		return e.OrderRef
+	case event.OrderCancellationRequested:
+		return e.OrderRef
+	case event.OrderCancelled:
+		return e.OrderRef
+	case event.OrderFailed:
+		return e.OrderRef
+	}
+	t.Fatalf("%T is not an order event", p)
+	return event.OrderRef{}
+}
+
+// The compensation paths of the saga, end to end on the aggregate.
+func TestCompensationPaths(t *testing.T) {
+	at := t0.Add(time.Hour)
+	tests := []struct {
+		name       string
+		from       order.Status
+		steps      []func(*order.Order) ([]event.Payload, error)
+		wantStatus order.Status
+		wantReason order.Reason
+	}{
+		{"payment declined", order.Reserved, []func(*order.Order) ([]event.Payload, error){
+			func(o *order.Order) ([]event.Payload, error) { return o.MarkStockReleased(at) },
+			func(o *order.Order) ([]event.Payload, error) { return o.DeclinePayment("card_declined", at) },
+		}, order.Rejected, order.PaymentDeclined},
+		{"payment unavailable", order.Reserved, []func(*order.Order) ([]event.Payload, error){
+			func(o *order.Order) ([]event.Payload, error) { return o.MarkStockReleased(at) },
+			func(o *order.Order) ([]event.Payload, error) { return o.Fail(order.PaymentUnavailable, at) },
+		}, order.Failed, order.PaymentUnavailable},
+		{"cancel while reserved", order.Reserved, []func(*order.Order) ([]event.Payload, error){
+			func(o *order.Order) ([]event.Payload, error) { return o.RequestCancellation(order.ByAdmin, at) },
+			func(o *order.Order) ([]event.Payload, error) { return o.MarkStockReleased(at) },
+			func(o *order.Order) ([]event.Payload, error) { return o.CompleteCancellation(at) },
+		}, order.Cancelled, order.AdminRequest},
+		{"cancel after authorization", order.PaymentAuthorized, []func(*order.Order) ([]event.Payload, error){
+			func(o *order.Order) ([]event.Payload, error) { return o.RequestCancellation(order.ByCustomer, at) },
+			func(o *order.Order) ([]event.Payload, error) { return o.RefundPayment("r-1", at) },
+			func(o *order.Order) ([]event.Payload, error) { return o.MarkStockReleased(at) },
+			func(o *order.Order) ([]event.Payload, error) { return o.CompleteCancellation(at) },
+		}, order.Cancelled, order.CustomerRequest},
+		{"cancel after confirmation", order.Confirmed, []func(*order.Order) ([]event.Payload, error){
+			func(o *order.Order) ([]event.Payload, error) { return o.RequestCancellation(order.ByCustomer, at) },
+			func(o *order.Order) ([]event.Payload, error) { return o.RefundPayment("r-1", at) },
+			func(o *order.Order) ([]event.Payload, error) { return o.MarkStockReturned(at) },
+			func(o *order.Order) ([]event.Payload, error) { return o.CompleteCancellation(at) },
+		}, order.Cancelled, order.CustomerRequest},
+		{"confirm step keeps failing", order.PaymentAuthorized, []func(*order.Order) ([]event.Payload, error){
+			func(o *order.Order) ([]event.Payload, error) { return o.RefundPayment("r-1", at) },
+			func(o *order.Order) ([]event.Payload, error) { return o.MarkStockReleased(at) },
+			func(o *order.Order) ([]event.Payload, error) { return o.Fail(order.StepFailed, at) },
+		}, order.Failed, order.StepFailed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := inState(t, tt.from)
+			for i, step := range tt.steps {
+				evs, err := step(o)
+				if err != nil {
+					t.Fatalf("step %d: %v", i, err)
+				}
+				if len(evs) == 0 {
+					t.Fatalf("step %d returned no events", i)
+				}
+				// Every step repeated (a Step Functions retry, a redelivered event) does nothing.
+				v := o.Version()
+				again, err := step(o)
+				if err != nil || again != nil || o.Version() != v {
+					t.Fatalf("repeated step %d: events %v err %v version %d -> %d", i, again, err, v, o.Version())
+				}
+			}
+			if o.Status() != tt.wantStatus || o.Reason() != tt.wantReason {
+				t.Fatalf("ended %s/%s; want %s/%s", o.Status(), o.Reason(), tt.wantStatus, tt.wantReason)
+			}
+		})
+	}
+}
+
+func TestConfirmRefusedWhileCancellationPending(t *testing.T) {
+	o := inState(t, order.PaymentAuthorized)
+	must(t)(o.RequestCancellation(order.ByCustomer, t0))
+	if _, err := o.Confirm(t0); !errors.Is(err, order.ErrCancellationRequested) {
+		t.Fatalf("Confirm err = %v; want ErrCancellationRequested", err)
+	}
+	if _, err := o.CompleteCancellation(t0); !errors.Is(err, order.ErrCompensationPending) {
+		t.Fatalf("CompleteCancellation before refund err = %v; want ErrCompensationPending", err)
+	}
+}
+
+func TestNewValidatesWithFieldPaths(t *testing.T) {
+	eur, _ := money.New(100, "EUR")
+	l1 := line(t, "A", 1, 100)
+	tests := []struct {
+		name   string
+		lines  []order.Line
+		token  string
+		ship   *order.Address
+		fields []string
+	}{
+		{"no lines", nil, "tok", nil, []string{"items"}},
+		{"duplicate sku", []order.Line{l1, line(t, "B", 1, 1), l1}, "tok", nil, []string{"items[2].sku"}},
+		{"mixed currencies", []order.Line{l1, {SKU: "C", Name: "c", Quantity: 1, UnitPrice: eur, LineTotal: eur}}, "tok", nil, []string{"items[1].unitPrice.currency"}},
+		{"tampered line total", []order.Line{{SKU: "D", Name: "d", Quantity: 2, UnitPrice: usd(t, 100), LineTotal: usd(t, 1)}}, "tok", nil, []string{"items[0].lineTotal"}},
+		{"quantity out of range", []order.Line{{SKU: "E", Name: "e", Quantity: 1001, UnitPrice: usd(t, 1), LineTotal: usd(t, 1001)}}, "tok", nil, []string{"items[0].quantity"}},
+		{"missing token", []order.Line{l1}, " ", nil, []string{"paymentToken"}},
+		{"bad address", []order.Line{l1}, "tok", &order.Address{Name: "A", Line1: "1 St", City: "X", PostalCode: "1", Country: "usa"}, []string{"shippingAddress.country"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, evs, err := order.New(newID(t), "cust-1", tt.lines, tt.token, tt.ship, t0)
+			var ve validation.Errors
+			if !errors.As(err, &ve) || evs != nil {
+				t.Fatalf("err = %v, events %v; want validation errors", err, evs)
+			}
+			var got []string
+			for _, p := range ve {
+				got = append(got, p.Field)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.fields) {
+				t.Fatalf("fields = %v; want %v", got, tt.fields)
+			}
+		})
+	}
+	many := make([]order.Line, order.MaxLines+1)
+	for i := range many {
+		many[i] = line(t, fmt.Sprintf("S%d", i), 1, 1)
+	}
+	if _, _, err := order.New(newID(t), "cust-1", many, "tok", nil, t0); !errors.Is(err, validation.ErrInvalid) {
+		t.Fatalf("51 lines: err = %v", err)
+	}
+}
+
+func TestPlacedOrderAndEvent(t *testing.T) {
+	o, evs, err := order.New(newID(t), customer.ID("cust-1"), []order.Line{line(t, "SKU-1", 3, 1999)}, "tok_secret", nil, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Status() != order.Pending || o.Version() != 1 || o.Total() != usd(t, 5997) || len(o.History()) != 1 {
+		t.Fatalf("placed order = %v", o)
+	}
+	p, ok := evs[0].(event.OrderPlaced)
+	if !ok || len(evs) != 1 || p.Total != usd(t, 5997) || p.Lines[0].LineTotal != usd(t, 5997) || p.Status != "PENDING" || p.OrderVersion != 1 {
+		t.Fatalf("events = %+v", evs)
+	}
+	if s := fmt.Sprintf("%v %+v", o, evs); strings.Contains(s, "tok_secret") {
+		t.Fatal("the payment token leaked into String or the event")
+	}
+}
+
+func TestSnapshotRoundTrip(t *testing.T) {
+	o := inState(t, order.Confirmed)
+	back, err := order.FromSnapshot(o.Snapshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprintf("%+v", back.Snapshot()) != fmt.Sprintf("%+v", o.Snapshot()) {
+		t.Fatalf("round trip differs:\n%+v\n%+v", back.Snapshot(), o.Snapshot())
+	}
+	if _, err := order.FromSnapshot(order.Snapshot{ID: "x", Status: "WEIRD", Version: 1}); err == nil {
+		t.Fatal("a corrupt snapshot was accepted")
+	}
+}
+
+func TestIDs(t *testing.T) {
+	a, b := newID(t), newID(t)
+	if a == b {
+		t.Fatal("two ids are equal")
+	}
+	if _, err := order.ParseID(string(a)); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"", "not-an-id", "01ARZ3NDEKTSV4RRFFQ69G5FA", "01ARZ3NDEKTSV4RRFFQ69G5FAVX"} {
+		if _, err := order.ParseID(bad); err == nil {
+			t.Errorf("ParseID(%q) accepted", bad)
+		}
+	}
+}
