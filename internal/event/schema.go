@@ -1,0 +1,120 @@
+package event
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"path"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+// The JSON Schemas are the published contract of the events (and what a schema registry would hold);
+// the Go types must produce JSON they accept, which the tests check for every type.
+//
+//go:embed schemas/*.json
+var schemaFS embed.FS
+
+const schemaBase = "https://orion-oss.github.io/schemas/events"
+
+var schemas struct {
+	once     sync.Once
+	err      error
+	envelope *jsonschema.Schema
+	data     map[string]*jsonschema.Schema // "Type/vN"
+}
+
+func loadSchemas() error {
+	schemas.once.Do(func() {
+		c := jsonschema.NewCompiler()
+		c.AssertFormat()
+		entries, err := schemaFS.ReadDir("schemas")
+		if err != nil {
+			schemas.err = err
+			return
+		}
+		var ids []string
+		for _, e := range entries {
+			b, err := schemaFS.ReadFile(path.Join("schemas", e.Name()))
+			if err != nil {
+				schemas.err = err
+				return
+			}
+			doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+			if err != nil {
+				schemas.err = fmt.Errorf("event: schema %s: %w", e.Name(), err)
+				return
+			}
+			id, _ := doc.(map[string]any)["$id"].(string)
+			if err := c.AddResource(id, doc); err != nil {
+				schemas.err = fmt.Errorf("event: schema %s: %w", e.Name(), err)
+				return
+			}
+			ids = append(ids, id)
+		}
+		schemas.data = map[string]*jsonschema.Schema{}
+		for _, id := range ids {
+			s, err := c.Compile(id)
+			if err != nil {
+				schemas.err = fmt.Errorf("event: compile %s: %w", id, err)
+				return
+			}
+			key := strings.TrimPrefix(id, schemaBase+"/")
+			switch {
+			case key == "envelope/v1":
+				schemas.envelope = s
+			case !strings.HasPrefix(key, "common/"):
+				schemas.data[key] = s
+			}
+		}
+	})
+	return schemas.err
+}
+
+// SchemaKeys lists the event schemas embedded in this build ("OrderPlaced/v1", ...).
+func SchemaKeys() ([]string, error) {
+	if err := loadSchemas(); err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(schemas.data))
+	for k := range schemas.data {
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+// Validate checks an envelope and its data against the published schemas.
+func Validate(e Envelope) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	return ValidateJSON(b)
+}
+
+// ValidateJSON checks an encoded envelope and its data against the published schemas.
+func ValidateJSON(b []byte) error {
+	if err := loadSchemas(); err != nil {
+		return err
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if err := schemas.envelope.Validate(doc); err != nil {
+		return fmt.Errorf("%w: envelope: %v", ErrMalformed, err)
+	}
+	m := doc.(map[string]any)
+	key := fmt.Sprintf("%s/v%s", m["type"], m["version"])
+	s, ok := schemas.data[key]
+	if !ok {
+		return fmt.Errorf("%w: no schema for %s", ErrUnknownType, key)
+	}
+	if err := s.Validate(m["data"]); err != nil {
+		return fmt.Errorf("%w: %s data: %v", ErrMalformed, key, err)
+	}
+	return nil
+}
