@@ -1,0 +1,165 @@
+package streams
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+
+	"github.com/orion-oss/orion/infra/eventpattern"
+)
+
+// PipeTarget receives the pipe's output, one JSON document per source record.
+type PipeTarget interface {
+	Send(ctx context.Context, items []json.RawMessage) error
+}
+
+// Pipe is an EventBridge Pipe with a DynamoDB stream source: filter, optional enrichment function,
+// target input template, target.
+type Pipe struct {
+	Name, Arn          string
+	Filters            []*eventpattern.Pattern
+	Enrichment         string // function name; "" for none
+	EnrichmentTemplate string
+	TargetTemplate     string
+	Target             PipeTarget
+	Retry              RetryPolicy
+	DeadLetterArn      string
+
+	Invoker Invoker
+	Sink    FailureSink
+	Logger  *slog.Logger
+}
+
+// Handle is the streams.Handler of the pipe.
+func (p *Pipe) Handle(ctx context.Context, b Batch) error {
+	log := p.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	records := filter(b.Records, p.Filters)
+	info := failureInfo{consumer: p.Name, consumerArn: p.Arn}
+	return process(ctx, log, Batch{StreamArn: b.StreamArn, ShardID: b.ShardID, Records: records}, p.Retry, p.Sink, p.DeadLetterArn, info,
+		func(ctx context.Context, recs []Record) (int, error) {
+			items, err := p.enrich(ctx, recs)
+			if err != nil {
+				return -1, err
+			}
+			if p.TargetTemplate != "" {
+				for i, it := range items {
+					if items[i], err = eventpattern.ApplyPipeTemplate(p.TargetTemplate, it, p.context()); err != nil {
+						return -1, fmt.Errorf("pipe %s: target input template: %w", p.Name, err)
+					}
+				}
+			}
+			if len(items) == 0 {
+				return -1, nil
+			}
+			return -1, p.Target.Send(ctx, items)
+		})
+}
+
+func (p *Pipe) context() eventpattern.PipeContext {
+	return eventpattern.PipeContext{PipeName: p.Name, PipeArn: p.Arn}
+}
+
+// enrich calls the enrichment function with the batch (as a JSON array) and returns its array result;
+// without enrichment the records pass through.
+func (p *Pipe) enrich(ctx context.Context, recs []Record) ([]json.RawMessage, error) {
+	items := make([]json.RawMessage, len(recs))
+	for i, r := range recs {
+		items[i] = r.JSON
+		if p.EnrichmentTemplate != "" && p.Enrichment != "" {
+			v, err := eventpattern.ApplyPipeTemplate(p.EnrichmentTemplate, r.JSON, p.context())
+			if err != nil {
+				return nil, fmt.Errorf("pipe %s: enrichment input template: %w", p.Name, err)
+			}
+			items[i] = v
+		}
+	}
+	if p.Enrichment == "" {
+		return items, nil
+	}
+	payload, err := json.Marshal(items)
+	if err != nil {
+		return nil, err
+	}
+	out, err := p.Invoker.Invoke(ctx, p.Enrichment, payload)
+	if err != nil {
+		return nil, fmt.Errorf("pipe %s: enrichment %s: %w", p.Name, p.Enrichment, err)
+	}
+	// An enrichment may return an array (one item per event) or a single object (one event).
+	var arr []json.RawMessage
+	if err := json.Unmarshal(out, &arr); err == nil {
+		return arr, nil
+	}
+	if json.Valid(out) && strings.HasPrefix(strings.TrimSpace(string(out)), "{") {
+		return []json.RawMessage{out}, nil
+	}
+	return nil, fmt.Errorf("pipe %s: enrichment %s returned neither a JSON array nor an object", p.Name, p.Enrichment)
+}
+
+// BusTarget puts a pipe's items on an EventBridge bus through the real SDK. DetailType and Source are
+// either constants or, when they start with "$.", JSON paths into each item (Pipes' dynamic parameters).
+type BusTarget struct {
+	Client     *eventbridge.Client
+	BusArn     string
+	DetailType string
+	Source     string
+	Resources  []string
+}
+
+// Send writes the items in PutEvents calls of at most 10 entries; a partly failed call fails the send
+// so that the whole batch is retried (consumers deduplicate on the event id).
+func (t *BusTarget) Send(ctx context.Context, items []json.RawMessage) error {
+	for start := 0; start < len(items); start += 10 {
+		chunk := items[start:min(start+10, len(items))]
+		entries := make([]ebtypes.PutEventsRequestEntry, len(chunk))
+		for i, it := range chunk {
+			dt, err := dynamic(t.DetailType, it)
+			if err != nil {
+				return fmt.Errorf("detail-type: %w", err)
+			}
+			src, err := dynamic(t.Source, it)
+			if err != nil {
+				return fmt.Errorf("source: %w", err)
+			}
+			entries[i] = ebtypes.PutEventsRequestEntry{
+				EventBusName: aws.String(t.BusArn), DetailType: aws.String(dt), Source: aws.String(src),
+				Detail: aws.String(string(it)), Resources: t.Resources,
+			}
+		}
+		out, err := t.Client.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: entries})
+		if err != nil {
+			return fmt.Errorf("put events: %w", err)
+		}
+		if out.FailedEntryCount > 0 {
+			for _, e := range out.Entries {
+				if e.ErrorCode != nil {
+					return fmt.Errorf("put events: %d entries failed, first: %s %s", out.FailedEntryCount, aws.ToString(e.ErrorCode), aws.ToString(e.ErrorMessage))
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func dynamic(v string, item json.RawMessage) (string, error) {
+	if !strings.HasPrefix(v, "$.") {
+		return v, nil
+	}
+	out, err := eventpattern.ApplyInputPath(item, v)
+	if err != nil {
+		return "", err
+	}
+	var s string
+	if err := json.Unmarshal(out, &s); err != nil {
+		return strings.Trim(string(out), `"`), nil
+	}
+	return s, nil
+}
