@@ -32,7 +32,7 @@ build-host:
 	  CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -o build/host/$$f/bootstrap ./functions/$$f; \
 	done
 
-test: ## run every test (unit, integration, end to end) against a local AWS endpoint
+test: build-host ## run every test (unit, integration, end to end) against a local AWS endpoint
 	$(ENDPOINT) run -- $(GO) test -race -count=1 ./...
 
 test-unit: ## tests that need no AWS endpoint
@@ -49,9 +49,8 @@ vet:
 fmt: ## format the Go code
 	gofmt -w $$(git ls-files '*.go')
 
-dev: build-host ## run the whole system locally (no Docker)
-	@echo "The local runtime (infra/local) arrives with the next issue; for now this starts the local AWS endpoint."
-	$(ENDPOINT) serve
+dev: build-host ## run the whole system locally (no Docker): HTTP API on :3000, AWS endpoint on :4567
+	$(GO) run ./infra/local
 
 bench: ## run the benchmarks
 	$(ENDPOINT) run -- $(GO) test -run '^$$' -bench . -benchmem ./...

@@ -7,6 +7,7 @@
 package eventbus
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -140,13 +141,16 @@ func (b *Bus) Publish(bus string, ev Event) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("eventbus: encode event: %w", err)
 	}
+	// Decode once; every rule of the bus matches against the same document.
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return 0, fmt.Errorf("eventbus: decode event: %w", err)
+	}
 	matched := 0
 	for _, r := range b.Rules(bus) {
-		ok, err := r.Pattern.Match(raw)
-		if err != nil {
-			return matched, fmt.Errorf("eventbus: rule %s: %w", r.Name, err)
-		}
-		if !ok {
+		if !r.Pattern.MatchValue(doc) {
 			continue
 		}
 		for _, t := range r.Targets {

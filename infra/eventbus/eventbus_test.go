@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -154,4 +155,31 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+type nopDispatcher struct{}
+
+func (nopDispatcher) Dispatch(context.Context, string, []byte) error { return nil }
+
+// BenchmarkPublish is the runtime's own cost of routing one event to one matching Lambda target
+// (matching, transformation, dispatch), without the function itself.
+func BenchmarkPublish(b *testing.B) {
+	bus := eventbus.New(nopDispatcher{}, nil, eventbus.Options{})
+	defer bus.Close()
+	p, _ := eventpattern.Compile([]byte(`{"source":["orion.orders"],"detail-type":["OrderConfirmed","OrderRejected"]}`))
+	for i := range 10 { // a realistic number of rules on the bus, one of which matches
+		pat := p
+		if i > 0 {
+			pat, _ = eventpattern.Compile([]byte(fmt.Sprintf(`{"source":["orion.inventory"],"detail-type":["T%d"]}`, i)))
+		}
+		bus.AddRule(eventbus.Rule{Name: fmt.Sprint("r", i), Bus: "orion", Pattern: pat, Targets: []eventbus.Target{{ID: "t", Arn: "arn:aws:lambda:us-east-1:123456789012:function:f"}}})
+	}
+	ev := event("OrderConfirmed", `{"id":"e1","type":"OrderConfirmed","data":{"orderId":"o1","status":"CONFIRMED"}}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if n, err := bus.Publish("orion", ev); err != nil || n != 1 {
+			b.Fatal(n, err)
+		}
+	}
+	bus.Wait()
 }

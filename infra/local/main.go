@@ -1,0 +1,118 @@
+// Command local runs the whole Orion system on this machine from template.yaml, without Docker:
+//
+//	go run ./infra/local            (what `make dev` runs, after building the functions)
+//
+// It finds or starts the AWS emulator (LocalStack on 127.0.0.1:4566, else moto), provisions the
+// template's resources in it, runs every function's real binary under a local Lambda, serves the HTTP
+// API and an AWS endpoint for the functions, routes events, feeds streams to pipes, and seeds an admin
+// user. Ctrl-C stops everything it started.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/orion-oss/orion/infra/localaws"
+	"github.com/orion-oss/orion/infra/stack"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "orion-local:", err)
+		os.Exit(1)
+	}
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func run() error {
+	template := flag.String("template", "template.yaml", "the SAM template to run")
+	bin := flag.String("bin", "build/host", "where the host builds of the functions are (<bin>/<function>/bootstrap)")
+	params := flag.String("parameters", env("ORION_PARAMETERS", "AutoConfirmUsers=true"), "parameter overrides, Key=Value separated by spaces")
+	flag.Parse()
+
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	overrides := map[string]string{}
+	for _, kv := range strings.Fields(*params) {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return fmt.Errorf("parameter override %q is not Key=Value", kv)
+		}
+		overrides[k] = v
+	}
+
+	startAt := time.Now()
+	start, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	ep, err := localaws.Ensure(start, env("ORION_AWS_ADDR", localaws.DefaultAddr))
+	if err != nil {
+		return err
+	}
+	defer ep.Close()
+
+	st, err := stack.Start(start, stack.Config{
+		Template: *template, Parameters: overrides, Endpoint: ep.URL, BinDir: *bin,
+		HTTPAddr: "127.0.0.1:" + env("ORION_HTTP_PORT", "3000"), EdgeAddr: "127.0.0.1:" + env("ORION_EDGE_PORT", "4567"),
+		Logger: logger, Output: os.Stdout,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		closing, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		st.Close(closing)
+		fmt.Println("orion-local: stopped")
+	}()
+
+	admin, err := seedAdmin(start, st, ep.URL)
+	if err != nil {
+		return fmt.Errorf("seed admin: %w", err)
+	}
+	banner(st, ep, admin, time.Since(startAt))
+	<-ctx.Done()
+	return nil
+}
+
+func banner(st *stack.Stack, ep *localaws.Endpoint, admin adminUser, took time.Duration) {
+	fmt.Printf("\nOrion is running locally (ready in %s)\n\n", took.Round(time.Millisecond))
+	fmt.Printf("  HTTP API       %s\n", st.HTTPURL)
+	fmt.Printf("  AWS endpoint   %s   (functions use it; %s %s behind it)\n", st.EdgeURL, ep.Kind, ep.URL)
+	fmt.Printf("  admin user     %s / %s\n", admin.email, admin.password)
+	fmt.Printf("  functions      %d: %s\n", len(st.Functions()), strings.Join(st.Functions(), ", "))
+	if routes := st.Routes(); len(routes) > 0 {
+		fmt.Println("  routes")
+		for _, r := range routes {
+			fmt.Println("    " + r)
+		}
+	}
+	keys := make([]string, 0, len(st.Outputs))
+	for k := range st.Outputs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	fmt.Println("  outputs")
+	for _, k := range keys {
+		fmt.Printf("    %-26s %v\n", k, st.Outputs[k])
+	}
+	fmt.Println("\nCtrl-C stops everything.")
+}
+
+var errNoPool = errors.New("the template has no user pool output (UserPoolId)")

@@ -1,0 +1,459 @@
+// Package stack runs a whole SAM template locally: it provisions the data resources in the AWS
+// emulator, runs every function's real binary under the Lambda host, serves the HTTP API, routes
+// EventBridge events to rule targets, and feeds DynamoDB streams to pipes and event source mappings.
+// Nothing is declared twice: every wire comes from template.yaml.
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/orion-oss/orion/infra/edge"
+	"github.com/orion-oss/orion/infra/eventbus"
+	"github.com/orion-oss/orion/infra/httpapi"
+	"github.com/orion-oss/orion/infra/lambdahost"
+	"github.com/orion-oss/orion/infra/provision"
+	"github.com/orion-oss/orion/infra/sam"
+	"github.com/orion-oss/orion/internal/platform/awscfg"
+)
+
+// Config configures a local stack.
+type Config struct {
+	Template   string
+	Parameters map[string]string
+	// Endpoint is the AWS emulator (moto or LocalStack).
+	Endpoint string
+	// HTTPAddr serves the HTTP API; EdgeAddr is the AWS endpoint the functions use. Port 0 picks one.
+	HTTPAddr, EdgeAddr string
+	// BinDir holds host builds: <BinDir>/<function folder>/bootstrap.
+	BinDir    string
+	StackName string
+	AccountID string
+	Region    string
+	Logger    *slog.Logger
+	// Output receives the functions' output and one line per invocation and delivery.
+	Output io.Writer
+	// RetryBase shortens EventBridge, Lambda async and stream retry delays (tests).
+	RetryBase time.Duration
+}
+
+// Stack is a running local system.
+type Stack struct {
+	cfg     Config
+	tpl     *sam.Template
+	env     sam.Env
+	res     *resources
+	aws     aws.Config // straight to the emulator
+	edgeCfg aws.Config
+
+	host    *lambdahost.Host
+	bus     *eventbus.Bus
+	edge    *edge.Edge
+	gateway *httpapi.Gateway
+
+	functions map[string]*function // by logical id
+	byName    map[string]*function
+	servers   []*http.Server
+	cancel    context.CancelFunc
+	waits     []func()
+
+	// HTTPURL and EdgeURL are where the HTTP API and the AWS endpoint listen.
+	HTTPURL, EdgeURL string
+	// Outputs are the template's resolved Outputs.
+	Outputs map[string]any
+
+	logMu sync.Mutex
+}
+
+type function struct {
+	logicalID, name, arn string
+	props                map[string]any
+	events               []sam.Event
+	async                lambdahost.AsyncOptions
+}
+
+// runtimeTypes are run by the stack itself; inertTypes have no local behaviour (IAM, logs, alarms) and
+// are accepted so the same template deploys to AWS unchanged.
+var runtimeTypes = map[string]bool{
+	"AWS::Serverless::Function": true, "AWS::Serverless::HttpApi": true, "AWS::Pipes::Pipe": true,
+}
+
+var inertTypes = map[string]bool{
+	"AWS::IAM::Role": true, "AWS::IAM::Policy": true, "AWS::IAM::ManagedPolicy": true, "AWS::Logs::LogGroup": true,
+	"AWS::Lambda::Permission": true, "AWS::CloudWatch::Alarm": true, "AWS::CloudWatch::Dashboard": true,
+	"AWS::CloudWatch::CompositeAlarm": true, "AWS::Lambda::EventInvokeConfig": true, "AWS::SQS::QueuePolicy": true,
+	"AWS::SNS::TopicPolicy": true, "AWS::Logs::MetricFilter": true,
+}
+
+// Supported reports whether the local runtime can run a resource type.
+func Supported(typ string) bool {
+	return runtimeTypes[typ] || inertTypes[typ] || provision.Handles(typ)
+}
+
+// Start brings the stack up. On error everything started so far is stopped.
+func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
+	if cfg.StackName == "" {
+		cfg.StackName = "orion-local"
+	}
+	if cfg.AccountID == "" {
+		cfg.AccountID = "123456789012" // the account moto and LocalStack use
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Output == nil {
+		cfg.Output = io.Discard
+	}
+	if cfg.RetryBase <= 0 {
+		cfg.RetryBase = time.Second
+	}
+	tpl, err := sam.Load(cfg.Template)
+	if err != nil {
+		return nil, err
+	}
+	if err := tpl.Validate(Supported); err != nil {
+		return nil, err
+	}
+	params, err := tpl.ParameterValues(cfg.Parameters)
+	if err != nil {
+		return nil, err
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	s := &Stack{cfg: cfg, tpl: tpl, res: newResources(), functions: map[string]*function{}, byName: map[string]*function{}, cancel: cancel}
+	defer func() {
+		if err != nil {
+			s.Close(context.Background())
+		}
+	}()
+	s.env = sam.Env{Region: cfg.Region, AccountID: cfg.AccountID, StackName: cfg.StackName, Partition: "aws",
+		URLSuffix: "amazonaws.com", Parameters: params, Resources: s.res}
+
+	// Listen first, so a port in use fails fast and the functions' endpoint URL is known.
+	httpLn, err := listen(cfg.HTTPAddr, "HTTP API")
+	if err != nil {
+		return nil, err
+	}
+	edgeLn, err := listen(cfg.EdgeAddr, "AWS endpoint")
+	if err != nil {
+		httpLn.Close()
+		return nil, err
+	}
+	s.HTTPURL, s.EdgeURL = "http://"+httpLn.Addr().String(), "http://"+edgeLn.Addr().String()
+
+	s.aws, err = awscfg.Load(ctx, config.WithRegion(cfg.Region), config.WithBaseEndpoint(cfg.Endpoint), dummyCredentials())
+	if err != nil {
+		return nil, err
+	}
+	s.edgeCfg = s.aws.Copy()
+	s.edgeCfg.BaseEndpoint = aws.String(s.EdgeURL)
+
+	s.host = lambdahost.New(lambdahost.Options{Logger: cfg.Logger, Output: cfg.Output, Region: cfg.Region, AsyncRetryBase: cfg.RetryBase,
+		BaseEnv:  []string{"AWS_ENDPOINT_URL=" + s.EdgeURL, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test"},
+		OnInvoke: s.logInvocation})
+	s.bus = eventbus.New(s, s, eventbus.Options{Logger: cfg.Logger, RetryBase: cfg.RetryBase, OnDelivery: s.logDelivery})
+	if s.edge, err = edge.New(cfg.Endpoint, cfg.Logger); err != nil {
+		return nil, err
+	}
+	s.edge.OnPutEvents = s.publish
+	s.edge.Handle(edge.Route{Name: "lambda", Match: edge.PathPrefix("/2015-03-31/functions/"), Handler: s.host.InvokeAPI()})
+
+	if err := s.create(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.wire(runCtx); err != nil {
+		return nil, err
+	}
+	s.serve(edgeLn, s.edge)
+	var api http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"message":"Not Found"}`, http.StatusNotFound)
+	})
+	if s.gateway != nil {
+		api = s.gateway
+	}
+	s.serve(httpLn, api)
+	if s.Outputs, err = s.resolveOutputs(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func dummyCredentials() func(*config.LoadOptions) error {
+	return config.WithCredentialsProvider(aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+		return aws.Credentials{AccessKeyID: "test", SecretAccessKey: "test", Source: "orion-local"}, nil
+	}))
+}
+
+func listen(addr, what string) (net.Listener, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("stack: %s on %s: %w (is another `make dev` running? set the port variable to move it)", what, addr, err)
+	}
+	return ln, nil
+}
+
+func (s *Stack) serve(ln net.Listener, h http.Handler) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	s.servers = append(s.servers, srv)
+	go srv.Serve(ln)
+}
+
+// create walks the resources in dependency order: emulator resources are created, runtime resources get
+// their local identity (name, ARN) so that anything referencing them resolves.
+func (s *Stack) create(ctx context.Context) error {
+	order, err := s.tpl.Order()
+	if err != nil {
+		return err
+	}
+	p := provision.New(s.aws, s.cfg.AccountID)
+	for _, id := range order {
+		r := s.tpl.Resources[id]
+		if r.Condition != "" {
+			ok, err := s.tpl.Condition(r.Condition, s.env)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+		}
+		path := "Resources." + id + ".Properties"
+		switch {
+		case r.Type == "AWS::Serverless::Function":
+			name, err := s.nameOf(r, "FunctionName", path)
+			if err != nil {
+				return err
+			}
+			arn := fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", s.cfg.Region, s.cfg.AccountID, name)
+			s.res.set(id, name, map[string]any{"Arn": arn})
+			s.res.set(id+"Role", id+"Role", map[string]any{"Arn": fmt.Sprintf("arn:aws:iam::%s:role/%s", s.cfg.AccountID, id+"Role")})
+			s.functions[id] = &function{logicalID: id, name: name, arn: arn}
+			s.byName[name] = s.functions[id]
+		case r.Type == "AWS::Serverless::HttpApi":
+			s.res.set(id, "local", map[string]any{})
+		case r.Type == "AWS::Pipes::Pipe":
+			name, err := s.nameOf(r, "Name", path)
+			if err != nil {
+				return err
+			}
+			s.res.set(id, name, map[string]any{"Arn": fmt.Sprintf("arn:aws:pipes:%s:%s:pipe/%s", s.cfg.Region, s.cfg.AccountID, name)})
+		case inertTypes[r.Type]:
+			name := s.cfg.StackName + "-" + id
+			if n, ok := r.Properties["LogGroupName"].(string); ok {
+				name = n
+			}
+			s.res.set(id, name, map[string]any{"Arn": fmt.Sprintf("arn:aws:local:%s:%s:%s", s.cfg.Region, s.cfg.AccountID, name)})
+		default:
+			props, err := s.resolve(r.Properties, path)
+			if err != nil {
+				return err
+			}
+			out, err := p.Create(ctx, r.Type, s.cfg.StackName+"-"+id, props)
+			if err != nil {
+				return fmt.Errorf("stack: %s: %w", id, err)
+			}
+			s.res.set(id, out.Ref, out.Attrs)
+		}
+	}
+	// SAM's implicit API for HttpApi events without an ApiId.
+	if _, err := s.res.Ref("ServerlessHttpApi"); err != nil {
+		s.res.set("ServerlessHttpApi", "local", map[string]any{})
+	}
+	return nil
+}
+
+// nameOf resolves an optional name property, else CloudFormation's <stack>-<logical id>.
+func (s *Stack) nameOf(r sam.Resource, prop, path string) (string, error) {
+	v, ok := r.Properties[prop]
+	if !ok {
+		return s.cfg.StackName + "-" + r.LogicalID, nil
+	}
+	out, err := s.tpl.Resolve(v, s.env, path+"."+prop)
+	if err != nil {
+		return "", err
+	}
+	name, ok := out.(string)
+	if !ok || name == "" {
+		return "", fmt.Errorf("stack: %s.%s must resolve to a string", path, prop)
+	}
+	return name, nil
+}
+
+func (s *Stack) resolve(v any, path string) (map[string]any, error) {
+	out, err := s.tpl.Resolve(v, s.env, path)
+	if err != nil {
+		return nil, err
+	}
+	m, _ := out.(map[string]any)
+	if m == nil {
+		m = map[string]any{}
+	}
+	return m, nil
+}
+
+func (s *Stack) resolveOutputs() (map[string]any, error) {
+	out := map[string]any{}
+	for name, o := range s.tpl.Outputs {
+		m, _ := o.(map[string]any)
+		if m == nil {
+			continue
+		}
+		if c, _ := m["Condition"].(string); c != "" {
+			if ok, err := s.tpl.Condition(c, s.env); err != nil || !ok {
+				continue
+			}
+		}
+		v, err := s.tpl.Resolve(m["Value"], s.env, "Outputs."+name+".Value")
+		if err != nil {
+			return nil, err
+		}
+		out[name] = v
+	}
+	return out, nil
+}
+
+// Close stops everything: servers, pollers, deliveries, function instances.
+func (s *Stack) Close(ctx context.Context) error {
+	for _, srv := range s.servers {
+		srv.Close()
+	}
+	if s.cancel != nil {
+		s.cancel()
+	}
+	for _, w := range s.waits {
+		w()
+	}
+	if s.bus != nil {
+		s.bus.Close()
+	}
+	if s.host != nil {
+		return s.host.Close(ctx)
+	}
+	return nil
+}
+
+// Functions lists the running functions by name.
+func (s *Stack) Functions() []string {
+	var out []string
+	for _, f := range s.functions {
+		out = append(out, f.name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Routes lists the HTTP API's routes.
+func (s *Stack) Routes() []string {
+	if s.gateway == nil {
+		return nil
+	}
+	return s.gateway.Routes()
+}
+
+func (s *Stack) logInvocation(r lambdahost.Record) {
+	line := fmt.Sprintf("%s λ %-28s %-12s %6.1fms  %s", time.Now().Format("15:04:05.000"), r.Function, r.Trigger,
+		float64(r.Duration.Microseconds())/1000, r.Outcome)
+	if r.Cold {
+		line += fmt.Sprintf(" (cold start %.1fms)", float64(r.Init.Microseconds())/1000)
+	}
+	if r.ErrorType != "" {
+		line += " " + r.ErrorType
+	}
+	s.println(line)
+}
+
+func (s *Stack) logDelivery(d eventbus.Delivery) {
+	outcome := "delivered"
+	if d.Err != nil {
+		outcome = "FAILED: " + d.Err.Error()
+		if d.DeadLettered {
+			outcome += " (sent to DLQ)"
+		}
+	}
+	s.println(fmt.Sprintf("%s ⇢ %-28s %s -> %s after %d attempt(s): %s", time.Now().Format("15:04:05.000"), d.Rule, d.DetailType, d.Target, d.Attempts, outcome))
+}
+
+func (s *Stack) println(line string) {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	fmt.Fprintln(s.cfg.Output, line)
+}
+
+// binary finds a function's host build from its CodeUri (functions/place-order -> place-order).
+func (s *Stack) binary(props map[string]any) (string, error) {
+	code, _ := props["CodeUri"].(string)
+	if code == "" {
+		return "", errors.New("CodeUri must be a local folder")
+	}
+	bin := filepath.Join(s.cfg.BinDir, filepath.Base(code), "bootstrap")
+	if _, err := os.Stat(bin); err != nil {
+		return "", fmt.Errorf("binary %s is missing: run `make build-host`", bin)
+	}
+	return bin, nil
+}
+
+func str(m map[string]any, k string) string {
+	switch v := m[k].(type) {
+	case string:
+		return v
+	case nil:
+		return ""
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+func obj(m map[string]any, k string) map[string]any {
+	o, _ := m[k].(map[string]any)
+	return o
+}
+
+func num(m map[string]any, k string, def int) int {
+	switch v := m[k].(type) {
+	case int64:
+		return int(v)
+	case float64:
+		return int(v)
+	case string:
+		var n int
+		if _, err := fmt.Sscan(v, &n); err == nil {
+			return n
+		}
+	}
+	return def
+}
+
+func strs(v any) []string {
+	l, _ := v.([]any)
+	out := make([]string, 0, len(l))
+	for _, x := range l {
+		out = append(out, fmt.Sprint(x))
+	}
+	return out
+}
+
+func nameFromArn(arn string) string {
+	if i := strings.LastIndexAny(arn, ":/"); i >= 0 {
+		return arn[i+1:]
+	}
+	return arn
+}

@@ -1,0 +1,270 @@
+package stack_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	ciptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/orion-oss/orion/infra/localaws/awstest"
+	"github.com/orion-oss/orion/infra/sam"
+	"github.com/orion-oss/orion/infra/stack"
+)
+
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "stack-bin")
+	if err != nil {
+		panic(err)
+	}
+	binDir = dir
+	for _, fn := range []string{"api", "consumer"} {
+		cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", filepath.Join(dir, fn, "bootstrap"), "./testdata/functions/"+fn)
+		cmd.Stderr = os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "building fixture functions:", err)
+			os.Exit(1)
+		}
+	}
+	code := awstest.Main(m)
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func start(t *testing.T, mutate func(*stack.Config)) (*stack.Stack, *syncBuffer) {
+	t.Helper()
+	out := &syncBuffer{}
+	cfg := stack.Config{Template: "testdata/template.yaml", Endpoint: os.Getenv("AWS_ENDPOINT_URL"), BinDir: binDir,
+		StackName: awstest.Name(t, "st"), Output: out, RetryBase: 20 * time.Millisecond}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	st, err := stack.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close(context.Background()) })
+	return st, out
+}
+
+func token(t *testing.T, st *stack.Stack) string {
+	t.Helper()
+	ctx := context.Background()
+	c := cip.NewFromConfig(awstest.Config(t))
+	pool, client := st.Outputs["UserPoolId"].(string), st.Outputs["UserPoolClientId"].(string)
+	user, pass := "ann@example.com", "Str0ng!Passw0rd"
+	if _, err := c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: &pool, Username: &user, MessageAction: ciptypes.MessageActionTypeSuppress}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{UserPoolId: &pool, Username: &user, Password: &pass, Permanent: true}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: &client, AuthFlow: ciptypes.AuthFlowTypeUserPasswordAuth,
+		AuthParameters: map[string]string{"USERNAME": user, "PASSWORD": pass}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(out.AuthenticationResult.AccessToken)
+}
+
+func call(t *testing.T, method, url, tok, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// The whole path: HTTP API with a Cognito JWT -> function -> DynamoDB -> stream -> pipe -> bus ->
+// rule -> function, and the same stream -> event source mapping -> function.
+func TestTemplateRunsEndToEnd(t *testing.T) {
+	st, out := start(t, nil)
+	tok := token(t, st)
+
+	if code, body := call(t, "GET", st.HTTPURL+"/health", "", ""); code != 200 || body != `{"ok":true}` {
+		t.Fatalf("public route: %d %s", code, body)
+	}
+	if code, body := call(t, "POST", st.HTTPURL+"/notes", "", `{"id":"n1"}`); code != 401 || body != `{"message":"Unauthorized"}` {
+		t.Fatalf("no token: %d %s", code, body)
+	}
+	if code, body := call(t, "POST", st.HTTPURL+"/notes", "forged.token.value", `{"id":"n1"}`); code != 401 {
+		t.Fatalf("forged token: %d %s", code, body)
+	}
+	if code, body := call(t, "POST", st.HTTPURL+"/notes", tok, `{"id":"n1","text":"hello"}`); code != 201 || body != `{"id":"n1"}` {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	if code, body := call(t, "GET", st.HTTPURL+"/notes/n1", tok, ""); code != 200 || !strings.Contains(body, "hello") {
+		t.Fatalf("read back: %d %s", code, body)
+	}
+	if code, _ := call(t, "GET", st.HTTPURL+"/notes/none", tok, ""); code != 404 {
+		t.Fatalf("missing note: %d", code)
+	}
+
+	db := dynamodb.NewFromConfig(awstest.Config(t))
+	seenTable := st.Outputs["SeenTable"].(string)
+	has := func(id string) bool {
+		o, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: &seenTable, Key: map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: id}}})
+		return err == nil && o.Item != nil
+	}
+	eventually(t, "the stream event source mapping", func() bool { return has("stream#n1") })
+	// The pipe's input template carried the owner (the token's sub) to the rule's target.
+	eventually(t, "the pipe -> bus -> rule delivery", func() bool {
+		o, err := db.Scan(context.Background(), &dynamodb.ScanInput{TableName: &seenTable})
+		if err != nil {
+			return false
+		}
+		for _, it := range o.Items {
+			if id := it["id"].(*types.AttributeValueMemberS).Value; strings.HasPrefix(id, "event#n1#") && len(id) > len("event#n1#") {
+				return true
+			}
+		}
+		return false
+	})
+	for _, want := range []string{"⇄ POST   /notes", "⇢ ", " eventbridge ", " dynamodb ", "(cold start"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the log lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// A function that keeps failing on an event: Lambda retries it (MaximumRetryAttempts 1), then its
+// on-failure destination receives the invocation record, nothing is lost.
+func TestFailingConsumerEndsInItsDestination(t *testing.T) {
+	st, _ := start(t, nil)
+	tok := token(t, st)
+	if code, body := call(t, "POST", st.HTTPURL+"/notes", tok, `{"id":"poison-1","text":"x"}`); code != 201 {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	q := sqs.NewFromConfig(awstest.Config(t))
+	name := strings.TrimSuffix(strings.TrimPrefix(fmt.Sprint(st.Outputs["SeenTable"]), ""), "-seen") + "-dlq"
+	url, err := q.GetQueueUrl(context.Background(), &sqs.GetQueueUrlInput{QueueName: &name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body string
+	eventually(t, "the failure record in the destination queue", func() bool {
+		o, err := q.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: url.QueueUrl, WaitTimeSeconds: 1})
+		if err != nil || len(o.Messages) == 0 {
+			return false
+		}
+		body = aws.ToString(o.Messages[0].Body)
+		return true
+	})
+	var rec struct {
+		RequestContext struct {
+			Condition              string `json:"condition"`
+			ApproximateInvokeCount int    `json:"approximateInvokeCount"`
+		} `json:"requestContext"`
+		RequestPayload json.RawMessage `json:"requestPayload"`
+	}
+	if err := json.Unmarshal([]byte(body), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.RequestContext.Condition != "RetriesExhausted" || rec.RequestContext.ApproximateInvokeCount != 2 || !strings.Contains(string(rec.RequestPayload), "poison-1") {
+		t.Fatalf("failure record = %s", body)
+	}
+}
+
+func TestStartRefusesClearly(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(bad, []byte("Resources:\n  X: {Type: AWS::EC2::VPC}\n"), 0o644)
+	tests := []struct {
+		name   string
+		mutate func(*stack.Config)
+		want   string
+	}{
+		{"unsupported resource", func(c *stack.Config) { c.Template = bad }, "AWS::EC2::VPC"},
+		{"missing template", func(c *stack.Config) { c.Template = "testdata/nope.yaml" }, "no such file"},
+		{"port in use", func(c *stack.Config) { c.HTTPAddr = busy.Addr().String() }, "address already in use"},
+		{"binary missing", func(c *stack.Config) { c.BinDir = t.TempDir() }, "make build-host"},
+		{"bad parameter", func(c *stack.Config) { c.Parameters = map[string]string{"Nope": "1"} }, "Nope"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := stack.Config{Template: "testdata/template.yaml", Endpoint: os.Getenv("AWS_ENDPOINT_URL"), BinDir: binDir, StackName: awstest.Name(t, "bad")}
+			tt.mutate(&cfg)
+			st, err := stack.Start(context.Background(), cfg)
+			if err == nil {
+				st.Close(context.Background())
+				t.Fatal("started")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v; want it to mention %q", err, tt.want)
+			}
+		})
+	}
+	var unsupported = sam.ErrUnsupported
+	_, err = stack.Start(context.Background(), stack.Config{Template: bad, Endpoint: os.Getenv("AWS_ENDPOINT_URL")})
+	if !errors.Is(err, unsupported) {
+		t.Fatalf("unsupported type error is not sam.ErrUnsupported: %v", err)
+	}
+}
+
+// The project's own template starts as it is.
+func TestProjectTemplateStarts(t *testing.T) {
+	st, _ := start(t, func(c *stack.Config) {
+		c.Template = "../../template.yaml"
+		c.BinDir = filepath.Join("..", "..", "build", "host")
+		c.Parameters = map[string]string{"Stage": "dev"}
+	})
+	for _, k := range []string{"UserPoolId", "EventBusName", "OrdersTableName"} {
+		if st.Outputs[k] == nil || st.Outputs[k] == "" {
+			t.Errorf("output %s is empty", k)
+		}
+	}
+}

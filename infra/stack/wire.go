@@ -1,0 +1,395 @@
+package stack
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+
+	"github.com/orion-oss/orion/infra/eventbus"
+	"github.com/orion-oss/orion/infra/eventpattern"
+	"github.com/orion-oss/orion/infra/httpapi"
+	"github.com/orion-oss/orion/infra/lambdahost"
+	"github.com/orion-oss/orion/infra/sam"
+	"github.com/orion-oss/orion/infra/streams"
+)
+
+// wire registers the functions and connects every trigger the template declares.
+func (s *Stack) wire(ctx context.Context) error {
+	fns, err := s.tpl.Functions()
+	if err != nil {
+		return err
+	}
+	var routes []httpapi.Route
+	for _, sf := range fns {
+		f := s.functions[sf.LogicalID]
+		if f == nil { // condition false
+			continue
+		}
+		path := "Resources." + sf.LogicalID + ".Properties"
+		if f.props, err = s.resolve(sf.Properties, path); err != nil {
+			return err
+		}
+		if err := s.register(f); err != nil {
+			return fmt.Errorf("stack: %s: %w", sf.LogicalID, err)
+		}
+		for _, ev := range sf.Events {
+			props, err := s.resolve(ev.Properties, path+".Events."+ev.Name+".Properties")
+			if err != nil {
+				return err
+			}
+			switch ev.Type {
+			case "HttpApi":
+				r, err := s.route(f, props)
+				if err != nil {
+					return fmt.Errorf("stack: %s event %s: %w", sf.LogicalID, ev.Name, err)
+				}
+				routes = append(routes, r)
+			case "EventBridgeRule", "CloudWatchEvent":
+				if err := s.functionRule(f, ev, props); err != nil {
+					return fmt.Errorf("stack: %s event %s: %w", sf.LogicalID, ev.Name, err)
+				}
+			case "DynamoDB":
+				if err := s.streamSource(ctx, f, props); err != nil {
+					return fmt.Errorf("stack: %s event %s: %w", sf.LogicalID, ev.Name, err)
+				}
+			default:
+				return fmt.Errorf("stack: %s event %s: type %s is not run locally yet", sf.LogicalID, ev.Name, ev.Type)
+			}
+		}
+	}
+	if err := s.httpAPI(routes); err != nil {
+		return err
+	}
+	for _, id := range s.tpl.ResourceIDs() {
+		r := s.tpl.Resources[id]
+		if _, err := s.res.Ref(id); err != nil {
+			continue // not created (condition false)
+		}
+		switch r.Type {
+		case "AWS::Events::Rule":
+			if err := s.resourceRule(id, r); err != nil {
+				return err
+			}
+		case "AWS::Pipes::Pipe":
+			if err := s.pipe(ctx, id, r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Stack) register(f *function) error {
+	bin, err := s.binary(f.props)
+	if err != nil {
+		return err
+	}
+	env := map[string]string{}
+	for k, v := range obj(obj(f.props, "Environment"), "Variables") {
+		env[k] = fmt.Sprint(v)
+	}
+	timeout := time.Duration(num(f.props, "Timeout", 3)) * time.Second
+	// Lambda's asynchronous retry policy and failure destinations (EventInvokeConfig, DeadLetterQueue).
+	eic := obj(f.props, "EventInvokeConfig")
+	if _, ok := eic["MaximumRetryAttempts"]; ok {
+		n := num(eic, "MaximumRetryAttempts", 2)
+		f.async.MaxRetryAttempts = &n
+	}
+	if age := num(eic, "MaximumEventAgeInSeconds", 0); age > 0 {
+		f.async.MaxEventAge = time.Duration(age) * time.Second
+	}
+	onFailure := str(obj(obj(eic, "DestinationConfig"), "OnFailure"), "Destination")
+	if onFailure == "" {
+		onFailure = str(obj(f.props, "DeadLetterQueue"), "TargetArn")
+	}
+	if onFailure != "" {
+		f.async.OnFailure = func(ctx context.Context, payload []byte, last *lambdahost.FunctionError, attempts int) {
+			body, _ := json.Marshal(map[string]any{
+				"version": "1.0", "timestamp": time.Now().UTC().Format(time.RFC3339Nano),
+				"requestContext":  map[string]any{"functionArn": f.arn + ":$LATEST", "condition": "RetriesExhausted", "approximateInvokeCount": attempts},
+				"requestPayload":  json.RawMessage(payload),
+				"responseContext": map[string]any{"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+				"responsePayload": last,
+			})
+			if err := s.SendFailure(ctx, onFailure, body); err != nil {
+				s.cfg.Logger.Error("stack: asynchronous invocation lost: failure destination refused it", "function", f.name, "destination", onFailure, "error", err)
+			}
+		}
+	}
+	return s.host.Register(lambdahost.Function{Name: f.name, ARN: f.arn, Binary: bin, Env: env, Timeout: timeout,
+		MemoryMB: num(f.props, "MemorySize", 128), MaxConcurrency: num(f.props, "ReservedConcurrentExecutions", 0), Handler: str(f.props, "Handler")})
+}
+
+// route turns an HttpApi event into a gateway route.
+func (s *Stack) route(f *function, props map[string]any) (httpapi.Route, error) {
+	method, path := strings.ToUpper(str(props, "Method")), str(props, "Path")
+	if path == "" {
+		path, method = "$default", "ANY"
+	}
+	r := httpapi.Route{Method: method, Path: path, Function: f.name}
+	auth := obj(props, "Auth")
+	r.Authorizer = str(auth, "Authorizer")
+	r.Scopes = strs(auth["AuthorizationScopes"])
+	if r.Authorizer == "" {
+		r.Authorizer = s.defaultAuthorizer()
+	}
+	return r, nil
+}
+
+// httpAPI builds the gateway from the template's HttpApi resource (one per template locally).
+func (s *Stack) httpAPI(routes []httpapi.Route) error {
+	var apis []string
+	for _, id := range s.tpl.ResourceIDs() {
+		if s.tpl.Resources[id].Type == "AWS::Serverless::HttpApi" {
+			apis = append(apis, id)
+		}
+	}
+	if len(apis) > 1 {
+		return fmt.Errorf("stack: %d HTTP APIs; the local runtime serves one", len(apis))
+	}
+	cfg := httpapi.Config{APIID: "local", Routes: routes, AccountID: s.cfg.AccountID, Logger: s.cfg.Logger,
+		Authorizers: map[string]httpapi.JWTAuthorizer{}, OnRequest: s.logRequest}
+	if len(apis) == 1 {
+		props, err := s.resolve(s.tpl.WithGlobals("HttpApi", s.tpl.Resources[apis[0]].Properties), "Resources."+apis[0]+".Properties")
+		if err != nil {
+			return err
+		}
+		for name, a := range obj(obj(props, "Auth"), "Authorizers") {
+			am, _ := a.(map[string]any)
+			jwt := obj(am, "JwtConfiguration")
+			if jwt == nil {
+				return fmt.Errorf("stack: authorizer %s: only JWT authorizers run locally", name)
+			}
+			issuer := str(jwt, "issuer")
+			cfg.Authorizers[name] = httpapi.JWTAuthorizer{Issuer: issuer, Audience: strs(jwt["audience"]),
+				IdentitySource: str(am, "IdentitySource"), JWKSURL: s.jwksURL(issuer)}
+		}
+		if c := obj(props, "CorsConfiguration"); c != nil {
+			cfg.CORS = &httpapi.CORS{AllowOrigins: strs(c["AllowOrigins"]), AllowMethods: strs(c["AllowMethods"]), AllowHeaders: strs(c["AllowHeaders"]),
+				ExposeHeaders: strs(c["ExposeHeaders"]), MaxAge: num(c, "MaxAge", 0), AllowCredentials: c["AllowCredentials"] == true}
+		}
+	}
+	if len(routes) == 0 && len(apis) == 0 {
+		return nil
+	}
+	g, err := httpapi.New(cfg, invoker{s, "http"})
+	if err != nil {
+		return err
+	}
+	s.gateway = g
+	return nil
+}
+
+// defaultAuthorizer is the HTTP API's DefaultAuthorizer, which routes use unless they say NONE.
+func (s *Stack) defaultAuthorizer() string {
+	for _, id := range s.tpl.ResourceIDs() {
+		r := s.tpl.Resources[id]
+		if r.Type == "AWS::Serverless::HttpApi" {
+			name, _ := obj(s.tpl.WithGlobals("HttpApi", r.Properties), "Auth")["DefaultAuthorizer"].(string)
+			return name
+		}
+	}
+	return ""
+}
+
+var cognitoIssuer = regexp.MustCompile(`^https://cognito-idp\.[a-z0-9-]+\.amazonaws\.com/([^/]+)$`)
+
+// jwksURL points a Cognito issuer at the emulator, which serves the pool's keys under the pool id.
+func (s *Stack) jwksURL(issuer string) string {
+	if m := cognitoIssuer.FindStringSubmatch(issuer); m != nil {
+		return strings.TrimRight(s.cfg.Endpoint, "/") + "/" + m[1] + "/.well-known/jwks.json"
+	}
+	return ""
+}
+
+func (s *Stack) logRequest(r httpapi.Record) {
+	line := fmt.Sprintf("%s ⇄ %-6s %-30s %d %6.1fms", time.Now().Format("15:04:05.000"), r.Method, r.Path, r.Status, float64(r.Duration.Microseconds())/1000)
+	if r.AuthError != "" {
+		line += " auth: " + r.AuthError
+	}
+	s.println(line)
+}
+
+// functionRule is SAM's EventBridgeRule event: a rule on the bus targeting the function.
+func (s *Stack) functionRule(f *function, ev sam.Event, props map[string]any) error {
+	pattern, err := json.Marshal(props["Pattern"])
+	if err != nil {
+		return err
+	}
+	name := str(props, "RuleName")
+	if name == "" {
+		name = f.name + "-" + ev.Name
+	}
+	t := target(props)
+	t.ID, t.Arn = str(obj(props, "Target"), "Id"), f.arn
+	if t.ID == "" {
+		t.ID = f.name
+	}
+	return s.addRule(name, busName(str(props, "EventBusName")), pattern, []eventbus.Target{t})
+}
+
+// resourceRule is an AWS::Events::Rule with its Targets.
+func (s *Stack) resourceRule(id string, r sam.Resource) error {
+	props, err := s.resolve(r.Properties, "Resources."+id+".Properties")
+	if err != nil {
+		return err
+	}
+	if props["EventPattern"] == nil {
+		s.cfg.Logger.Warn("stack: scheduled rules are not run locally", "rule", id)
+		return nil
+	}
+	pattern := []byte(str(props, "EventPattern"))
+	if _, isObj := props["EventPattern"].(map[string]any); isObj {
+		pattern, _ = json.Marshal(props["EventPattern"])
+	}
+	var targets []eventbus.Target
+	for _, x := range props["Targets"].([]any) {
+		tm, _ := x.(map[string]any)
+		t := target(tm)
+		t.ID, t.Arn = str(tm, "Id"), str(tm, "Arn")
+		targets = append(targets, t)
+	}
+	name, _ := s.res.Ref(id)
+	return s.addRule(fmt.Sprint(name), busName(str(props, "EventBusName")), pattern, targets)
+}
+
+func target(m map[string]any) eventbus.Target {
+	var t eventbus.Target
+	if in, ok := m["Input"]; ok {
+		s := fmt.Sprint(in)
+		if _, isObj := in.(map[string]any); isObj {
+			b, _ := json.Marshal(in)
+			s = string(b)
+		}
+		t.Input = &s
+	}
+	t.InputPath = str(m, "InputPath")
+	if it := obj(m, "InputTransformer"); it != nil {
+		paths := map[string]string{}
+		for k, v := range obj(it, "InputPathsMap") {
+			paths[k] = fmt.Sprint(v)
+		}
+		t.InputTransformer = &eventpattern.InputTransformer{PathsMap: paths, Template: str(it, "InputTemplate")}
+	}
+	if rp := obj(m, "RetryPolicy"); rp != nil {
+		if _, ok := rp["MaximumRetryAttempts"]; ok {
+			n := num(rp, "MaximumRetryAttempts", 185)
+			t.RetryPolicy.MaximumRetryAttempts = &n
+		}
+		if _, ok := rp["MaximumEventAgeInSeconds"]; ok {
+			n := num(rp, "MaximumEventAgeInSeconds", 86400)
+			t.RetryPolicy.MaximumEventAgeInSeconds = &n
+		}
+	}
+	t.DeadLetterArn = str(obj(m, "DeadLetterConfig"), "Arn")
+	return t
+}
+
+func busName(v string) string {
+	if v == "" {
+		return "default"
+	}
+	return nameFromArn(v)
+}
+
+func (s *Stack) addRule(name, bus string, pattern []byte, targets []eventbus.Target) error {
+	p, err := eventpattern.Compile(pattern)
+	if err != nil {
+		return fmt.Errorf("rule %s: %w", name, err)
+	}
+	arn := fmt.Sprintf("arn:aws:events:%s:%s:rule/%s/%s", s.cfg.Region, s.cfg.AccountID, bus, name)
+	return s.bus.AddRule(eventbus.Rule{Name: name, Arn: arn, Bus: bus, Pattern: p, Targets: targets})
+}
+
+func filters(fc map[string]any) ([]*eventpattern.Pattern, error) {
+	var out []*eventpattern.Pattern
+	for _, x := range fc["Filters"].([]any) {
+		m, _ := x.(map[string]any)
+		p, err := eventpattern.Compile([]byte(str(m, "Pattern")))
+		if err != nil {
+			return nil, fmt.Errorf("filter criteria: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func retryPolicy(m map[string]any, base time.Duration) streams.RetryPolicy {
+	return streams.RetryPolicy{MaximumRetryAttempts: num(m, "MaximumRetryAttempts", -1),
+		MaximumRecordAgeInSeconds: num(m, "MaximumRecordAgeInSeconds", -1), Backoff: base}
+}
+
+// streamSource is a Lambda event source mapping on a DynamoDB stream.
+func (s *Stack) streamSource(ctx context.Context, f *function, props map[string]any) error {
+	src := &streams.FunctionSource{Function: f.name, FunctionArn: f.arn, Retry: retryPolicy(props, s.cfg.RetryBase),
+		OnFailure: str(obj(obj(props, "DestinationConfig"), "OnFailure"), "Destination"), Invoker: invoker{s, "dynamodb"}, Sink: s, Logger: s.cfg.Logger}
+	src.Retry.BisectOnError = props["BisectBatchOnFunctionError"] == true
+	for _, t := range strs(props["FunctionResponseTypes"]) {
+		src.ReportBatchItemFailures = src.ReportBatchItemFailures || t == "ReportBatchItemFailures"
+	}
+	if fc := obj(props, "FilterCriteria"); fc != nil {
+		var err error
+		if src.Filters, err = filters(fc); err != nil {
+			return err
+		}
+	}
+	return s.poll(ctx, str(props, "Stream"), str(props, "StartingPosition"), num(props, "BatchSize", 100),
+		num(props, "MaximumBatchingWindowInSeconds", 0), src.Handle)
+}
+
+// pipe runs an AWS::Pipes::Pipe from a DynamoDB stream to an EventBridge bus.
+func (s *Stack) pipe(ctx context.Context, id string, r sam.Resource) error {
+	props, err := s.resolve(r.Properties, "Resources."+id+".Properties")
+	if err != nil {
+		return err
+	}
+	source, targetArn := str(props, "Source"), str(props, "Target")
+	if !strings.Contains(source, ":dynamodb:") || !strings.Contains(source, "/stream/") {
+		return fmt.Errorf("stack: pipe %s: only DynamoDB stream sources run locally, not %s", id, source)
+	}
+	if !strings.Contains(targetArn, ":events:") || !strings.Contains(targetArn, ":event-bus/") {
+		return fmt.Errorf("stack: pipe %s: only EventBridge bus targets run locally, not %s", id, targetArn)
+	}
+	sp := obj(props, "SourceParameters")
+	ddb := obj(sp, "DynamoDBStreamParameters")
+	tp := obj(props, "TargetParameters")
+	busParams := obj(tp, "EventBridgeEventBusParameters")
+	name, _ := s.res.Ref(id)
+	arn, _ := s.res.GetAtt(id, "Arn")
+	p := &streams.Pipe{Name: fmt.Sprint(name), Arn: fmt.Sprint(arn), Retry: retryPolicy(ddb, s.cfg.RetryBase),
+		DeadLetterArn: str(obj(ddb, "DeadLetterConfig"), "Arn"), TargetTemplate: str(tp, "InputTemplate"),
+		Invoker: invoker{s, "pipe"}, Sink: s, Logger: s.cfg.Logger,
+		Target: &streams.BusTarget{Client: eventbridge.NewFromConfig(s.edgeCfg), BusArn: targetArn,
+			DetailType: str(busParams, "DetailType"), Source: str(busParams, "Source"), Resources: strs(busParams["Resources"])}}
+	p.Retry.BisectOnError = str(ddb, "OnPartialBatchItemFailure") == "AUTOMATIC_BISECT"
+	if e := str(props, "Enrichment"); e != "" {
+		p.Enrichment = nameFromArn(e)
+		p.EnrichmentTemplate = str(obj(props, "EnrichmentParameters"), "InputTemplate")
+	}
+	if fc := obj(sp, "FilterCriteria"); fc != nil {
+		if p.Filters, err = filters(fc); err != nil {
+			return fmt.Errorf("stack: pipe %s: %w", id, err)
+		}
+	}
+	return s.poll(ctx, source, str(ddb, "StartingPosition"), num(ddb, "BatchSize", 1), num(ddb, "MaximumBatchingWindowInSeconds", 0), p.Handle)
+}
+
+func (s *Stack) poll(ctx context.Context, stream, start string, batch, windowSeconds int, h streams.Handler) error {
+	if stream == "" {
+		return fmt.Errorf("no stream ARN")
+	}
+	poller := streams.NewPoller(dynamodbstreams.NewFromConfig(s.aws), s.cfg.Logger, 100*time.Millisecond)
+	wait, err := poller.Start(ctx, streams.Source{StreamArn: stream, StartingPosition: start, BatchSize: batch,
+		BatchWindow: time.Duration(windowSeconds) * time.Second}, h)
+	if err != nil {
+		return err
+	}
+	s.waits = append(s.waits, wait)
+	return nil
+}
