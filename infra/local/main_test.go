@@ -1,0 +1,109 @@
+package main_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/orion-oss/orion/infra/localaws"
+)
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// `make dev` from the project's template: ready, answering, and gone without a trace after Ctrl-C,
+// including the moto_server it started itself.
+func TestDevRunsTheTemplateAndStopsCleanly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the whole system")
+	}
+	bin := filepath.Join(t.TempDir(), "orion-local")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	awsAddr, httpAddr, edgeAddr := freeAddr(t), freeAddr(t), freeAddr(t)
+	_, httpPort, _ := net.SplitHostPort(httpAddr)
+	_, edgePort, _ := net.SplitHostPort(edgeAddr)
+	cmd := exec.Command(bin, "-template", "../../template.yaml", "-bin", "../../build/host")
+	cmd.Env = append(os.Environ(), "ORION_AWS_ADDR="+awsAddr, "ORION_HTTP_PORT="+httpPort, "ORION_EDGE_PORT="+edgePort, "AWS_ENDPOINT_URL=")
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+
+	ready := make(chan string, 1)
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		var all []string
+		for sc.Scan() {
+			all = append(all, sc.Text())
+			select {
+			case lines <- sc.Text():
+			default:
+			}
+			if strings.Contains(sc.Text(), "Ctrl-C stops everything") {
+				ready <- strings.Join(all, "\n")
+			}
+		}
+		close(lines)
+	}()
+	var banner string
+	select {
+	case banner = <-ready:
+	case <-time.After(60 * time.Second):
+		t.Fatal("not ready within 60s")
+	}
+	for _, want := range []string{"http://" + httpAddr, "http://" + edgeAddr, "admin@orion.local", "UserPoolId", regexp.QuoteMeta("ready in")} {
+		if !regexp.MustCompile(want).MatchString(banner) {
+			t.Errorf("banner lacks %q:\n%s", want, banner)
+		}
+	}
+	if kind, err := localaws.Probe(context.Background(), awsAddr); err != nil || kind != localaws.KindMoto {
+		t.Fatalf("emulator at %s: %q %v", awsAddr, kind, err)
+	}
+	resp, err := http.Get("http://" + httpAddr + "/nothing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Errorf("unknown route: %d", resp.StatusCode)
+	}
+
+	cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit after Ctrl-C: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("did not stop within 20s of Ctrl-C")
+	}
+	for _, addr := range []string{awsAddr, httpAddr, edgeAddr} {
+		if _, err := localaws.Probe(context.Background(), addr); !errors.Is(err, localaws.ErrNothingListening) {
+			t.Errorf("%s still answers after Ctrl-C: %v", addr, err)
+		}
+	}
+}
