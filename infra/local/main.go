@@ -86,16 +86,21 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("seed admin: %w", err)
 	}
-	banner(st, ep, admin, time.Since(startAt))
+	items, err := seedCatalog(start, st, ep.URL)
+	if err != nil {
+		return fmt.Errorf("seed catalog: %w", err)
+	}
+	banner(st, ep, admin, items, time.Since(startAt))
 	<-ctx.Done()
 	return nil
 }
 
-func banner(st *stack.Stack, ep *localaws.Endpoint, admin adminUser, took time.Duration) {
+func banner(st *stack.Stack, ep *localaws.Endpoint, admin adminUser, items int, took time.Duration) {
 	fmt.Printf("\nOrion is running locally (ready in %s)\n\n", took.Round(time.Millisecond))
 	fmt.Printf("  HTTP API       %s\n", st.HTTPURL)
 	fmt.Printf("  AWS endpoint   %s   (functions use it; %s %s behind it)\n", st.EdgeURL, ep.Kind, ep.URL)
 	fmt.Printf("  admin user     %s / %s\n", admin.email, admin.password)
+	fmt.Printf("  demo catalog   %d items (infra/local/catalog.json)\n", items)
 	fmt.Printf("  functions      %d: %s\n", len(st.Functions()), strings.Join(st.Functions(), ", "))
 	if routes := st.Routes(); len(routes) > 0 {
 		fmt.Println("  routes")

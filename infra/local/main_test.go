@@ -66,14 +66,19 @@ func TestDevRunsTheTemplateAndStopsCleanly(t *testing.T) {
 			}
 		}
 		close(lines)
+		close(ready) // the process ended before it was ready
 	}()
 	var banner string
 	select {
-	case banner = <-ready:
+	case b, ok := <-ready:
+		if !ok {
+			t.Fatal("orion-local exited before it was ready (its error is above)")
+		}
+		banner = b
 	case <-time.After(60 * time.Second):
 		t.Fatal("not ready within 60s")
 	}
-	for _, want := range []string{"http://" + httpAddr, "http://" + edgeAddr, "admin@orion.local", "UserPoolId", regexp.QuoteMeta("ready in")} {
+	for _, want := range []string{"http://" + httpAddr, "http://" + edgeAddr, "admin@orion.local", "demo catalog   6 items", "UserPoolId", regexp.QuoteMeta("ready in")} {
 		if !regexp.MustCompile(want).MatchString(banner) {
 			t.Errorf("banner lacks %q:\n%s", want, banner)
 		}

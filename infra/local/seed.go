@@ -2,17 +2,65 @@ package main
 
 import (
 	"context"
+	_ "embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/orion-oss/orion/infra/stack"
+	"github.com/orion-oss/orion/internal/dynamo"
+	"github.com/orion-oss/orion/internal/inventory"
+	"github.com/orion-oss/orion/internal/money"
 	"github.com/orion-oss/orion/internal/platform/awscfg"
 )
+
+//go:embed catalog.json
+var demoCatalog []byte
+
+// seedCatalog creates the demo catalog through the Inventory aggregate and its repository, so each item
+// also produces its InventoryUpdated event, exactly as an admin's PUT would. Existing items are kept.
+func seedCatalog(ctx context.Context, st *stack.Stack, endpoint string) (int, error) {
+	var items []struct {
+		SKU, Name, Description string
+		Price                  money.Money
+		Available              int64
+		LowStockThreshold      int64
+	}
+	if err := json.Unmarshal(demoCatalog, &items); err != nil {
+		return 0, fmt.Errorf("demo catalog: %w", err)
+	}
+	cfg, err := awscfg.Load(ctx, config.WithBaseEndpoint(endpoint), config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")))
+	if err != nil {
+		return 0, err
+	}
+	tables := dynamo.Tables{Orders: fmt.Sprint(st.Outputs["OrdersTableName"]), Inventory: fmt.Sprint(st.Outputs["InventoryTableName"]),
+		Outbox: fmt.Sprint(st.Outputs["OutboxTableName"])}
+	repo := dynamo.NewInventoryRepository(dynamodb.NewFromConfig(cfg), tables)
+	created := 0
+	for _, in := range items {
+		it, evs, err := inventory.NewItem(inventory.SKU(in.SKU), inventory.Details{Name: in.Name, Description: in.Description, Price: in.Price},
+			inventory.Quantity(in.Available), inventory.Quantity(in.LowStockThreshold))
+		if err != nil {
+			return created, fmt.Errorf("demo catalog %s: %w", in.SKU, err)
+		}
+		err = repo.Create(ctx, it, evs, dynamo.Meta{CorrelationID: "seed-" + in.SKU, CausationID: "make-dev"})
+		switch {
+		case errors.Is(err, dynamo.ErrExists):
+		case err != nil:
+			return created, err
+		default:
+			created++
+		}
+	}
+	return len(items), nil
+}
 
 type adminUser struct{ email, password string }
 
@@ -23,7 +71,7 @@ func seedAdmin(ctx context.Context, st *stack.Stack, endpoint string) (adminUser
 	if pool == "" {
 		return u, errNoPool
 	}
-	cfg, err := awscfg.Load(ctx, config.WithBaseEndpoint(endpoint), config.WithCredentialsProvider(aws.AnonymousCredentials{}))
+	cfg, err := awscfg.Load(ctx, config.WithBaseEndpoint(endpoint), config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")))
 	if err != nil {
 		return u, err
 	}

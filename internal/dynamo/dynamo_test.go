@@ -1,0 +1,169 @@
+package dynamo_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/orion-oss/orion/infra/localaws/awstest"
+	"github.com/orion-oss/orion/infra/provision"
+	"github.com/orion-oss/orion/infra/sam"
+	"github.com/orion-oss/orion/internal/dynamo"
+	"github.com/orion-oss/orion/internal/event"
+	"github.com/orion-oss/orion/internal/inventory"
+	"github.com/orion-oss/orion/internal/money"
+)
+
+func TestMain(m *testing.M) { os.Exit(awstest.Main(m)) }
+
+// newTables creates the template's tables (the template is the truth) under names unique to the test.
+func newTables(t *testing.T) (*dynamodb.Client, dynamo.Tables) {
+	t.Helper()
+	ctx := context.Background()
+	cfg := awstest.Config(t)
+	tpl, err := sam.Load("../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	params, err := tpl.ParameterValues(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := sam.Env{Region: "us-east-1", AccountID: "123456789012", StackName: "test", Partition: "aws", Parameters: params}
+	p := provision.New(cfg, "123456789012")
+	names := map[string]string{}
+	for _, id := range []string{"OrdersTable", "InventoryTable", "OutboxTable"} {
+		props, err := tpl.Resolve(tpl.Resources[id].Properties, env, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := props.(map[string]any)
+		m["TableName"] = awstest.Name(t, id)
+		if _, err := p.Create(ctx, "AWS::DynamoDB::Table", id, m); err != nil {
+			t.Fatal(err)
+		}
+		names[id] = m["TableName"].(string)
+	}
+	return dynamodb.NewFromConfig(cfg), dynamo.Tables{Orders: names["OrdersTable"], Inventory: names["InventoryTable"], Outbox: names["OutboxTable"]}
+}
+
+func outbox(t *testing.T, db *dynamodb.Client, table string) []event.Envelope {
+	t.Helper()
+	out, err := db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var envs []event.Envelope
+	for _, it := range out.Items {
+		raw := it["envelope"].(*ddbtypes.AttributeValueMemberS).Value
+		env, err := event.Decode([]byte(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := event.Validate(env); err != nil {
+			t.Fatalf("outbox event does not match its schema: %v", err)
+		}
+		envs = append(envs, env)
+	}
+	return envs
+}
+
+func widget(t *testing.T, sku string, available inventory.Quantity) (*inventory.Item, []event.Payload) {
+	t.Helper()
+	price, _ := money.New(1999, "USD")
+	it, evs, err := inventory.NewItem(inventory.SKU(sku), inventory.Details{Name: "Widget", Description: "A widget", Price: price}, available, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return it, evs
+}
+
+func TestInventoryCreateGetUpdate(t *testing.T) {
+	ctx := context.Background()
+	db, tables := newTables(t)
+	repo := dynamo.NewInventoryRepository(db, tables)
+	meta := dynamo.Meta{CorrelationID: "corr-1", CausationID: "req-1"}
+
+	it, evs := widget(t, "SKU-1", 10)
+	if err := repo.Create(ctx, it, evs, meta); err != nil {
+		t.Fatal(err)
+	}
+	again, evs2 := widget(t, "SKU-1", 5)
+	if err := repo.Create(ctx, again, evs2, meta); !errors.Is(err, dynamo.ErrExists) {
+		t.Fatalf("second Create: %v", err)
+	}
+	if n := len(outbox(t, db, tables.Outbox)); n != 1 {
+		t.Fatalf("outbox has %d events; want 1 (the refused create wrote nothing)", n)
+	}
+
+	updated, err := repo.Update(ctx, "SKU-1", meta, func(it *inventory.Item) ([]event.Payload, error) { return it.Reserve("order-1", 8) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := repo.Get(ctx, "SKU-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Available() != 2 || got.Reserved() != 8 || got.Version() != updated.Version() {
+		t.Fatalf("stored item: available %d reserved %d v%d", got.Available(), got.Reserved(), got.Version())
+	}
+	if r, ok := got.Reservation("order-1"); !ok || r.Quantity != 8 || r.State != inventory.Reserved {
+		t.Fatalf("reservation = %+v %v", r, ok)
+	}
+	envs := outbox(t, db, tables.Outbox)
+	types := map[string]int{}
+	for _, e := range envs {
+		types[e.Type]++
+		if e.CorrelationID != "corr-1" || e.CausationID != "req-1" {
+			t.Errorf("envelope %+v lost the correlation", e)
+		}
+	}
+	if types["InventoryUpdated"] != 1 || types["InventoryLow"] != 1 {
+		t.Fatalf("outbox events = %v; want the creation and the low-stock crossing", types)
+	}
+
+	// A repeated reservation for the same order changes nothing and writes nothing.
+	if _, err := repo.Update(ctx, "SKU-1", meta, func(it *inventory.Item) ([]event.Payload, error) { return it.Reserve("order-1", 8) }); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(outbox(t, db, tables.Outbox)); n != 2 {
+		t.Fatalf("outbox has %d events after a no-op; want 2", n)
+	}
+	if _, err := repo.Get(ctx, "NOPE"); !errors.Is(err, dynamo.ErrNotFound) {
+		t.Fatalf("Get missing: %v", err)
+	}
+}
+
+func TestInventoryOptimisticLocking(t *testing.T) {
+	ctx := context.Background()
+	db, tables := newTables(t)
+	repo := dynamo.NewInventoryRepository(db, tables)
+	it, evs := widget(t, "SKU-2", 10)
+	if err := repo.Create(ctx, it, evs, dynamo.Meta{CorrelationID: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	// A second writer commits between our read and our write: ours must fail, not overwrite.
+	_, err := repo.Update(ctx, "SKU-2", dynamo.Meta{CorrelationID: "c"}, func(it *inventory.Item) ([]event.Payload, error) {
+		if _, err := repo.Update(ctx, "SKU-2", dynamo.Meta{CorrelationID: "c"}, func(other *inventory.Item) ([]event.Payload, error) {
+			return other.Reserve("order-b", 10)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return it.Reserve("order-a", 10)
+	})
+	if !errors.Is(err, dynamo.ErrConflict) {
+		t.Fatalf("lost update: err = %v", err)
+	}
+	got, _ := repo.Get(ctx, "SKU-2")
+	if got.Available() != 0 || got.Reserved() != 10 {
+		t.Fatalf("available %d reserved %d; want exactly one 10-unit reservation", got.Available(), got.Reserved())
+	}
+	if _, ok := got.Reservation("order-a"); ok {
+		t.Fatal("the conflicting reservation was stored: oversell")
+	}
+}

@@ -1,0 +1,165 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/orion-oss/orion/internal/event"
+	"github.com/orion-oss/orion/internal/inventory"
+	"github.com/orion-oss/orion/internal/money"
+)
+
+// itemRecord is an inventory item as stored (docs/data-model.md, inventory table).
+type itemRecord struct {
+	SKU               string                       `dynamodbav:"sku"`
+	Name              string                       `dynamodbav:"name"`
+	Description       string                       `dynamodbav:"description"`
+	Price             moneyRecord                  `dynamodbav:"price"`
+	Available         int64                        `dynamodbav:"available"`
+	Reserved          int64                        `dynamodbav:"reserved"`
+	Sold              int64                        `dynamodbav:"sold"`
+	LowStockThreshold int64                        `dynamodbav:"lowStockThreshold"`
+	Version           int64                        `dynamodbav:"version"`
+	Reservations      map[string]reservationRecord `dynamodbav:"reservations"`
+}
+
+type moneyRecord struct {
+	Amount   int64  `dynamodbav:"amount"`
+	Currency string `dynamodbav:"currency"`
+}
+
+type reservationRecord struct {
+	Quantity int64  `dynamodbav:"quantity"`
+	State    string `dynamodbav:"state"`
+}
+
+func toItemRecord(it *inventory.Item) itemRecord {
+	s := it.Snapshot()
+	r := itemRecord{SKU: string(s.SKU), Name: s.Name, Description: s.Description,
+		Price:     moneyRecord{Amount: s.Price.Amount(), Currency: string(s.Price.Currency())},
+		Available: int64(s.Available), Reserved: int64(s.Reserved), Sold: int64(s.Sold), LowStockThreshold: int64(s.LowStockThreshold),
+		Version: s.Version, Reservations: map[string]reservationRecord{}}
+	for id, res := range s.Reservations {
+		r.Reservations[id] = reservationRecord{Quantity: int64(res.Quantity), State: string(res.State)}
+	}
+	return r
+}
+
+func (r itemRecord) item() (*inventory.Item, error) {
+	price, err := money.New(r.Price.Amount, r.Price.Currency)
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: item %s: %w", r.SKU, err)
+	}
+	s := inventory.Snapshot{SKU: inventory.SKU(r.SKU), Name: r.Name, Description: r.Description, Price: price,
+		Available: inventory.Quantity(r.Available), Reserved: inventory.Quantity(r.Reserved), Sold: inventory.Quantity(r.Sold),
+		LowStockThreshold: inventory.Quantity(r.LowStockThreshold), Version: r.Version, Reservations: map[string]inventory.Reservation{}}
+	for id, res := range r.Reservations {
+		s.Reservations[id] = inventory.Reservation{Quantity: inventory.Quantity(res.Quantity), State: inventory.ReservationState(res.State)}
+	}
+	return inventory.FromSnapshot(s)
+}
+
+// InventoryRepository stores Inventory aggregates.
+type InventoryRepository struct {
+	db     *dynamodb.Client
+	tables Tables
+	now    func() time.Time
+}
+
+// NewInventoryRepository builds the repository.
+func NewInventoryRepository(db *dynamodb.Client, t Tables) *InventoryRepository {
+	return &InventoryRepository{db: db, tables: t, now: time.Now}
+}
+
+// Get reads an item (strongly consistent: commands act on the latest version).
+func (r *InventoryRepository) Get(ctx context.Context, sku inventory.SKU) (*inventory.Item, error) {
+	out, err := r.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(r.tables.Inventory), ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{"sku": &types.AttributeValueMemberS{Value: string(sku)}}})
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: get item %s: %w", sku, err)
+	}
+	if out.Item == nil {
+		return nil, fmt.Errorf("%w: item %s", ErrNotFound, sku)
+	}
+	var rec itemRecord
+	if err := attributevalue.UnmarshalMap(out.Item, &rec); err != nil {
+		return nil, fmt.Errorf("dynamo: item %s: %w", sku, err)
+	}
+	return rec.item()
+}
+
+// Create stores a new item and its events in one transaction; an existing SKU is ErrExists.
+func (r *InventoryRepository) Create(ctx context.Context, it *inventory.Item, events []event.Payload, m Meta) error {
+	av, err := attributevalue.MarshalMap(toItemRecord(it))
+	if err != nil {
+		return fmt.Errorf("dynamo: encode item %s: %w", it.SKU(), err)
+	}
+	writes, _, err := outboxPuts(r.tables.Outbox, events, m, r.now().UTC())
+	if err != nil {
+		return err
+	}
+	writes = append([]types.TransactWriteItem{{Put: &types.Put{TableName: aws.String(r.tables.Inventory), Item: av,
+		ConditionExpression: aws.String("attribute_not_exists(sku)")}}}, writes...)
+	_, err = r.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+	if cancelledOn(err, 0) {
+		return fmt.Errorf("%w: item %s", ErrExists, it.SKU())
+	}
+	if err != nil {
+		return fmt.Errorf("dynamo: create item %s: %w", it.SKU(), err)
+	}
+	return nil
+}
+
+// Update loads an item, lets fn change it, and writes it back with its events, conditional on the version
+// it read. A concurrent change is ErrConflict (the caller's retry reloads).
+func (r *InventoryRepository) Update(ctx context.Context, sku inventory.SKU, m Meta, fn func(*inventory.Item) ([]event.Payload, error)) (*inventory.Item, error) {
+	it, err := r.Get(ctx, sku)
+	if err != nil {
+		return nil, err
+	}
+	read := it.Version()
+	events, err := fn(it)
+	if err != nil {
+		return nil, err
+	}
+	if it.Version() == read {
+		return it, nil // nothing changed: nothing to write
+	}
+	av, err := attributevalue.MarshalMap(toItemRecord(it))
+	if err != nil {
+		return nil, err
+	}
+	writes, _, err := outboxPuts(r.tables.Outbox, events, m, r.now().UTC())
+	if err != nil {
+		return nil, err
+	}
+	writes = append([]types.TransactWriteItem{{Put: &types.Put{TableName: aws.String(r.tables.Inventory), Item: av,
+		ConditionExpression:       aws.String("version = :read"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":read": &types.AttributeValueMemberN{Value: strconv.FormatInt(read, 10)}},
+	}}}, writes...)
+	_, err = r.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+	if cancelledOn(err, 0) {
+		return nil, fmt.Errorf("%w: item %s changed since version %d", ErrConflict, sku, read)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: update item %s: %w", sku, err)
+	}
+	return it, nil
+}
+
+// cancelledOn reports whether a transaction was cancelled because the condition of item i failed.
+func cancelledOn(err error, i int) bool {
+	var tc *types.TransactionCanceledException
+	if !errors.As(err, &tc) || i >= len(tc.CancellationReasons) {
+		return false
+	}
+	return aws.ToString(tc.CancellationReasons[i].Code) == "ConditionalCheckFailed"
+}
