@@ -233,6 +233,7 @@ func TestStartRefusesClearly(t *testing.T) {
 		{"port in use", func(c *stack.Config) { c.HTTPAddr = busy.Addr().String() }, "address already in use"},
 		{"binary missing", func(c *stack.Config) { c.BinDir = t.TempDir() }, "make build-host"},
 		{"bad parameter", func(c *stack.Config) { c.Parameters = map[string]string{"Nope": "1"} }, "Nope"},
+		{"endpoint unreachable", func(c *stack.Config) { c.Endpoint = "http://" + closedAddr(t) }, "connection refused"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -252,6 +253,32 @@ func TestStartRefusesClearly(t *testing.T) {
 	_, err = stack.Start(context.Background(), stack.Config{Template: bad, Endpoint: os.Getenv("AWS_ENDPOINT_URL")})
 	if !errors.Is(err, unsupported) {
 		t.Fatalf("unsupported type error is not sam.ErrUnsupported: %v", err)
+	}
+}
+
+func closedAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// The Lambda Invoke API is served on the functions' AWS endpoint, as `aws lambda invoke` expects.
+func TestInvokeAPIOnTheEdge(t *testing.T) {
+	st, _ := start(t, nil)
+	name := st.Functions()[0] // the API function
+	req, _ := http.NewRequest("POST", st.EdgeURL+"/2015-03-31/functions/"+name+"/invocations",
+		strings.NewReader(`{"version":"2.0","routeKey":"GET /health","rawPath":"/health"}`))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"statusCode":200`) {
+		t.Fatalf("invoke %s: %d %s", name, resp.StatusCode, b)
 	}
 }
 
