@@ -394,21 +394,10 @@ func compileAnythingBut(arg any, path string) (matcher, error) {
 		}
 		for op, v := range a {
 			switch op {
-			case "prefix", "suffix", "wildcard":
+			case "prefix", "suffix", "wildcard", "equals-ignore-case":
+				// wildcard and equals-ignore-case also take a list of values to exclude.
 				vals := []any{v}
-				if list, ok := v.([]any); ok && op == "wildcard" {
-					vals = list
-				}
-				for _, x := range vals {
-					inner, err := compileOperator(op, x, p)
-					if err != nil {
-						return matcher{}, err
-					}
-					m.not = append(m.not, inner)
-				}
-			case "equals-ignore-case":
-				vals := []any{v}
-				if list, ok := v.([]any); ok {
+				if list, ok := v.([]any); ok && (op == "wildcard" || op == "equals-ignore-case") {
 					vals = list
 				}
 				for _, x := range vals {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/orion-oss/orion/infra/sam"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
@@ -11,7 +12,7 @@ import (
 )
 
 func (p *Provisioner) userPool(ctx context.Context, name string, props map[string]any) (Result, error) {
-	if n := str(props, "UserPoolName"); n != "" {
+	if n := sam.String(props, "UserPoolName"); n != "" {
 		name = n
 	}
 	id, err := p.findUserPool(ctx, name)
@@ -20,28 +21,28 @@ func (p *Provisioner) userPool(ctx context.Context, name string, props map[strin
 	}
 	if id == "" {
 		in := &cip.CreateUserPoolInput{PoolName: aws.String(name)}
-		in.UsernameAttributes = enumList[types.UsernameAttributeType](list(props, "UsernameAttributes"))
-		in.AliasAttributes = enumList[types.AliasAttributeType](list(props, "AliasAttributes"))
-		in.AutoVerifiedAttributes = enumList[types.VerifiedAttributeType](list(props, "AutoVerifiedAttributes"))
-		if pol := object(object(props, "Policies"), "PasswordPolicy"); pol != nil {
+		in.UsernameAttributes = enumList[types.UsernameAttributeType](sam.List(props, "UsernameAttributes"))
+		in.AliasAttributes = enumList[types.AliasAttributeType](sam.List(props, "AliasAttributes"))
+		in.AutoVerifiedAttributes = enumList[types.VerifiedAttributeType](sam.List(props, "AutoVerifiedAttributes"))
+		if pol := sam.Map(sam.Map(props, "Policies"), "PasswordPolicy"); pol != nil {
 			pp := &types.PasswordPolicyType{
-				RequireLowercase: boolean(pol, "RequireLowercase"),
-				RequireUppercase: boolean(pol, "RequireUppercase"),
-				RequireNumbers:   boolean(pol, "RequireNumbers"),
-				RequireSymbols:   boolean(pol, "RequireSymbols"),
+				RequireLowercase: sam.Bool(pol, "RequireLowercase"),
+				RequireUppercase: sam.Bool(pol, "RequireUppercase"),
+				RequireNumbers:   sam.Bool(pol, "RequireNumbers"),
+				RequireSymbols:   sam.Bool(pol, "RequireSymbols"),
 			}
-			if n, ok := integer(pol, "MinimumLength"); ok {
+			if n, ok := sam.Int(pol, "MinimumLength"); ok {
 				pp.MinimumLength = aws.Int32(int32(n))
 			}
-			if n, ok := integer(pol, "TemporaryPasswordValidityDays"); ok {
+			if n, ok := sam.Int(pol, "TemporaryPasswordValidityDays"); ok {
 				pp.TemporaryPasswordValidityDays = int32(n)
 			}
 			in.Policies = &types.UserPoolPolicyType{PasswordPolicy: pp}
 		}
-		if m := str(props, "MfaConfiguration"); m != "" {
+		if m := sam.String(props, "MfaConfiguration"); m != "" {
 			in.MfaConfiguration = types.UserPoolMfaType(m)
 		}
-		if d := str(props, "DeletionProtection"); d != "" {
+		if d := sam.String(props, "DeletionProtection"); d != "" {
 			in.DeletionProtection = types.DeletionProtectionType(d)
 		}
 		out, err := p.cognito.CreateUserPool(ctx, in)
@@ -78,10 +79,10 @@ func (p *Provisioner) findUserPool(ctx context.Context, name string) (string, er
 }
 
 func (p *Provisioner) userPoolClient(ctx context.Context, name string, props map[string]any) (Result, error) {
-	if n := str(props, "ClientName"); n != "" {
+	if n := sam.String(props, "ClientName"); n != "" {
 		name = n
 	}
-	pool := str(props, "UserPoolId")
+	pool := sam.String(props, "UserPoolId")
 	if pool == "" {
 		return Result{}, errors.New("UserPoolId is required")
 	}
@@ -97,25 +98,25 @@ func (p *Provisioner) userPoolClient(ctx context.Context, name string, props map
 	in := &cip.CreateUserPoolClientInput{
 		UserPoolId:                 aws.String(pool),
 		ClientName:                 aws.String(name),
-		GenerateSecret:             boolean(props, "GenerateSecret"),
-		ExplicitAuthFlows:          enumList[types.ExplicitAuthFlowsType](list(props, "ExplicitAuthFlows")),
-		EnableTokenRevocation:      aws.Bool(boolean(props, "EnableTokenRevocation")),
-		PreventUserExistenceErrors: types.PreventUserExistenceErrorTypes(str(props, "PreventUserExistenceErrors")),
+		GenerateSecret:             sam.Bool(props, "GenerateSecret"),
+		ExplicitAuthFlows:          enumList[types.ExplicitAuthFlowsType](sam.List(props, "ExplicitAuthFlows")),
+		EnableTokenRevocation:      aws.Bool(sam.Bool(props, "EnableTokenRevocation")),
+		PreventUserExistenceErrors: types.PreventUserExistenceErrorTypes(sam.String(props, "PreventUserExistenceErrors")),
 	}
-	if n, ok := integer(props, "AccessTokenValidity"); ok {
+	if n, ok := sam.Int(props, "AccessTokenValidity"); ok {
 		in.AccessTokenValidity = aws.Int32(int32(n))
 	}
-	if n, ok := integer(props, "IdTokenValidity"); ok {
+	if n, ok := sam.Int(props, "IdTokenValidity"); ok {
 		in.IdTokenValidity = aws.Int32(int32(n))
 	}
-	if n, ok := integer(props, "RefreshTokenValidity"); ok {
+	if n, ok := sam.Int(props, "RefreshTokenValidity"); ok {
 		in.RefreshTokenValidity = int32(n)
 	}
-	if u := object(props, "TokenValidityUnits"); u != nil {
+	if u := sam.Map(props, "TokenValidityUnits"); u != nil {
 		in.TokenValidityUnits = &types.TokenValidityUnitsType{
-			AccessToken:  types.TimeUnitsType(str(u, "AccessToken")),
-			IdToken:      types.TimeUnitsType(str(u, "IdToken")),
-			RefreshToken: types.TimeUnitsType(str(u, "RefreshToken")),
+			AccessToken:  types.TimeUnitsType(sam.String(u, "AccessToken")),
+			IdToken:      types.TimeUnitsType(sam.String(u, "IdToken")),
+			RefreshToken: types.TimeUnitsType(sam.String(u, "RefreshToken")),
 		}
 	}
 	out, err := p.cognito.CreateUserPoolClient(ctx, in)
@@ -127,14 +128,14 @@ func (p *Provisioner) userPoolClient(ctx context.Context, name string, props map
 }
 
 func (p *Provisioner) userPoolGroup(ctx context.Context, name string, props map[string]any) (Result, error) {
-	if n := str(props, "GroupName"); n != "" {
+	if n := sam.String(props, "GroupName"); n != "" {
 		name = n
 	}
-	in := &cip.CreateGroupInput{GroupName: aws.String(name), UserPoolId: aws.String(str(props, "UserPoolId"))}
-	if d := str(props, "Description"); d != "" {
+	in := &cip.CreateGroupInput{GroupName: aws.String(name), UserPoolId: aws.String(sam.String(props, "UserPoolId"))}
+	if d := sam.String(props, "Description"); d != "" {
 		in.Description = aws.String(d)
 	}
-	if n, ok := integer(props, "Precedence"); ok {
+	if n, ok := sam.Int(props, "Precedence"); ok {
 		in.Precedence = aws.Int32(int32(n))
 	}
 	_, err := p.cognito.CreateGroup(ctx, in)
@@ -149,7 +150,7 @@ func enumList[T ~string](v []any) []T {
 		return nil
 	}
 	out := make([]T, 0, len(v))
-	for _, s := range stringList(v) {
+	for _, s := range sam.Strings(v) {
 		out = append(out, T(s))
 	}
 	return out

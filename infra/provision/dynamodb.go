@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/orion-oss/orion/infra/sam"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -11,7 +12,7 @@ import (
 )
 
 func (p *Provisioner) table(ctx context.Context, name string, props map[string]any) (Result, error) {
-	if n := str(props, "TableName"); n != "" {
+	if n := sam.String(props, "TableName"); n != "" {
 		name = n
 	}
 	in := &dynamodb.CreateTableInput{}
@@ -31,15 +32,15 @@ func (p *Provisioner) table(ctx context.Context, name string, props map[string]a
 	if in.BillingMode == "" {
 		in.BillingMode = types.BillingModeProvisioned
 	}
-	if s := object(props, "StreamSpecification"); s != nil {
+	if s := sam.Map(props, "StreamSpecification"); s != nil {
 		in.StreamSpecification = &types.StreamSpecification{
 			StreamEnabled:  aws.Bool(true),
-			StreamViewType: types.StreamViewType(str(s, "StreamViewType")),
+			StreamViewType: types.StreamViewType(sam.String(s, "StreamViewType")),
 		}
 	}
-	if s := object(props, "SSESpecification"); s != nil {
-		in.SSESpecification = &types.SSESpecification{Enabled: aws.Bool(boolean(s, "SSEEnabled"))}
-		if t := str(s, "SSEType"); t != "" {
+	if s := sam.Map(props, "SSESpecification"); s != nil {
+		in.SSESpecification = &types.SSESpecification{Enabled: aws.Bool(sam.Bool(s, "SSEEnabled"))}
+		if t := sam.String(s, "SSEType"); t != "" {
 			in.SSESpecification.SSEType = types.SSEType(t)
 		}
 	}
@@ -60,11 +61,11 @@ func (p *Provisioner) table(ctx context.Context, name string, props map[string]a
 		return Result{}, err
 	}
 
-	if ttl := object(props, "TimeToLiveSpecification"); ttl != nil && boolean(ttl, "Enabled") {
+	if ttl := sam.Map(props, "TimeToLiveSpecification"); ttl != nil && sam.Bool(ttl, "Enabled") {
 		_, err := p.ddb.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
 			TableName: in.TableName,
 			TimeToLiveSpecification: &types.TimeToLiveSpecification{
-				AttributeName: aws.String(str(ttl, "AttributeName")), Enabled: aws.Bool(true),
+				AttributeName: aws.String(sam.String(ttl, "AttributeName")), Enabled: aws.Bool(true),
 			},
 		})
 		// Enabling TTL twice is an error on AWS ("TimeToLive is already enabled"), not a failure here.
@@ -72,7 +73,7 @@ func (p *Provisioner) table(ctx context.Context, name string, props map[string]a
 			return Result{}, fmt.Errorf("time to live: %w", err)
 		}
 	}
-	if pitr := object(props, "PointInTimeRecoverySpecification"); pitr != nil && boolean(pitr, "PointInTimeRecoveryEnabled") {
+	if pitr := sam.Map(props, "PointInTimeRecoverySpecification"); pitr != nil && sam.Bool(pitr, "PointInTimeRecoveryEnabled") {
 		if _, err := p.ddb.UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{
 			TableName: in.TableName,
 			PointInTimeRecoverySpecification: &types.PointInTimeRecoverySpecification{
@@ -92,10 +93,10 @@ func (p *Provisioner) table(ctx context.Context, name string, props map[string]a
 
 // simpleTable is SAM's one-key table, created as CloudFormation would expand it.
 func (p *Provisioner) simpleTable(ctx context.Context, name string, props map[string]any) (Result, error) {
-	pk := object(props, "PrimaryKey")
+	pk := sam.Map(props, "PrimaryKey")
 	key, typ := "id", "String"
 	if pk != nil {
-		key, typ = str(pk, "Name"), str(pk, "Type")
+		key, typ = sam.String(pk, "Name"), sam.String(pk, "Type")
 	}
 	short := map[string]string{"String": "S", "Number": "N", "Binary": "B"}[typ]
 	table := map[string]any{

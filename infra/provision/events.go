@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/orion-oss/orion/infra/sam"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,7 +15,7 @@ import (
 )
 
 func (p *Provisioner) eventBus(ctx context.Context, name string, props map[string]any) (Result, error) {
-	if n := str(props, "Name"); n != "" {
+	if n := sam.String(props, "Name"); n != "" {
 		name = n
 	}
 	arn := p.arn("events", "event-bus/"+name)
@@ -26,17 +27,17 @@ func (p *Provisioner) eventBus(ctx context.Context, name string, props map[strin
 }
 
 func (p *Provisioner) archive(ctx context.Context, name string, props map[string]any) (Result, error) {
-	if n := str(props, "ArchiveName"); n != "" {
+	if n := sam.String(props, "ArchiveName"); n != "" {
 		name = n
 	}
 	in := &eventbridge.CreateArchiveInput{
 		ArchiveName:    aws.String(name),
-		EventSourceArn: aws.String(str(props, "SourceArn")),
+		EventSourceArn: aws.String(sam.String(props, "SourceArn")),
 	}
-	if d := str(props, "Description"); d != "" {
+	if d := sam.String(props, "Description"); d != "" {
 		in.Description = aws.String(d)
 	}
-	if days, ok := integer(props, "RetentionDays"); ok {
+	if days, ok := sam.Int(props, "RetentionDays"); ok {
 		in.RetentionDays = aws.Int32(int32(days))
 	}
 	if pat := props["EventPattern"]; pat != nil {
@@ -57,10 +58,10 @@ func (p *Provisioner) archive(ctx context.Context, name string, props map[string
 // moto cannot deliver to Lambda or Step Functions (a PutEvents matching such a target fails with a 500),
 // so the local runtime matches and delivers events itself (infra/eventbus).
 func (p *Provisioner) rule(ctx context.Context, name string, props map[string]any) (Result, error) {
-	if n := str(props, "Name"); n != "" {
+	if n := sam.String(props, "Name"); n != "" {
 		name = n
 	}
-	bus := str(props, "EventBusName")
+	bus := sam.String(props, "EventBusName")
 	if bus == "" {
 		bus = "default"
 	}
@@ -75,10 +76,10 @@ func (p *Provisioner) rule(ctx context.Context, name string, props map[string]an
 		}
 		in.EventPattern = aws.String(b)
 	}
-	if s := str(props, "ScheduleExpression"); s != "" {
+	if s := sam.String(props, "ScheduleExpression"); s != "" {
 		in.ScheduleExpression = aws.String(s)
 	}
-	if st := str(props, "State"); st != "" {
+	if st := sam.String(props, "State"); st != "" {
 		in.State = types.RuleState(st)
 	}
 	out, err := p.events.PutRule(ctx, in)

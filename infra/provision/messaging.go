@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/orion-oss/orion/infra/sam"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,9 +20,9 @@ var queueAttributes = []string{"DelaySeconds", "MaximumMessageSize", "MessageRet
 	"FifoThroughputLimit"}
 
 func (p *Provisioner) queue(ctx context.Context, name string, props map[string]any) (Result, error) {
-	if n := str(props, "QueueName"); n != "" {
+	if n := sam.String(props, "QueueName"); n != "" {
 		name = n
-	} else if boolean(props, "FifoQueue") && !strings.HasSuffix(name, ".fifo") {
+	} else if sam.Bool(props, "FifoQueue") && !strings.HasSuffix(name, ".fifo") {
 		name += ".fifo"
 	}
 	attrs := map[string]string{}
@@ -56,7 +57,7 @@ func (p *Provisioner) queue(ctx context.Context, name string, props map[string]a
 }
 
 func (p *Provisioner) topic(ctx context.Context, name string, props map[string]any) (Result, error) {
-	if n := str(props, "TopicName"); n != "" {
+	if n := sam.String(props, "TopicName"); n != "" {
 		name = n
 	}
 	out, err := p.sns.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(name)})
@@ -66,13 +67,13 @@ func (p *Provisioner) topic(ctx context.Context, name string, props map[string]a
 	arn := aws.ToString(out.TopicArn)
 	// Subscriptions declared inline are created too, so an alarm topic with an email endpoint exists
 	// locally as it does on AWS (the emulator records, but does not deliver, the email).
-	for _, s := range list(props, "Subscription") {
+	for _, s := range sam.List(props, "Subscription") {
 		sub, _ := s.(map[string]any)
 		if sub == nil {
 			continue
 		}
 		if _, err := p.sns.Subscribe(ctx, &sns.SubscribeInput{
-			TopicArn: out.TopicArn, Protocol: aws.String(str(sub, "Protocol")), Endpoint: aws.String(str(sub, "Endpoint")),
+			TopicArn: out.TopicArn, Protocol: aws.String(sam.String(sub, "Protocol")), Endpoint: aws.String(sam.String(sub, "Endpoint")),
 		}); err != nil {
 			return Result{}, fmt.Errorf("subscribe: %w", err)
 		}

@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
@@ -120,62 +119,4 @@ func decode(props map[string]any, into any) error {
 		return err
 	}
 	return json.Unmarshal(b, into)
-}
-
-func str(props map[string]any, key string) string {
-	switch v := props[key].(type) {
-	case string:
-		return v
-	case nil:
-		return ""
-	default:
-		return fmt.Sprint(v)
-	}
-}
-
-func boolean(props map[string]any, key string) bool {
-	switch v := props[key].(type) {
-	case bool:
-		return v
-	case string:
-		b, _ := strconv.ParseBool(v)
-		return b
-	}
-	return false
-}
-
-func integer(props map[string]any, key string) (int64, bool) {
-	switch v := props[key].(type) {
-	case int:
-		return int64(v), true
-	case int64:
-		return v, true
-	case float64:
-		return int64(v), true
-	case json.Number:
-		n, err := v.Int64()
-		return n, err == nil
-	case string:
-		n, err := strconv.ParseInt(v, 10, 64)
-		return n, err == nil
-	}
-	return 0, false
-}
-
-func object(props map[string]any, key string) map[string]any {
-	m, _ := props[key].(map[string]any)
-	return m
-}
-
-func list(props map[string]any, key string) []any {
-	l, _ := props[key].([]any)
-	return l
-}
-
-func stringList(v []any) []string {
-	out := make([]string, 0, len(v))
-	for _, x := range v {
-		out = append(out, fmt.Sprint(x))
-	}
-	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/orion-oss/orion/infra/sam"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,7 +14,7 @@ import (
 )
 
 func (p *Provisioner) configurationSet(ctx context.Context, name string, props map[string]any) (Result, error) {
-	if n := str(props, "Name"); n != "" {
+	if n := sam.String(props, "Name"); n != "" {
 		name = n
 	}
 	_, err := p.sesv2.CreateConfigurationSet(ctx, &sesv2.CreateConfigurationSetInput{ConfigurationSetName: aws.String(name)})
@@ -27,15 +28,15 @@ func (p *Provisioner) configurationSet(ctx context.Context, name string, props m
 // mails to the address (or DNS verifies a domain); locally there is nobody to click, and an unverified
 // sender makes every send fail, so the verification step is done through the SES API the emulator offers.
 func (p *Provisioner) emailIdentity(ctx context.Context, name string, props map[string]any) (Result, error) {
-	identity := str(props, "EmailIdentity")
+	identity := sam.String(props, "EmailIdentity")
 	if identity == "" {
 		identity = name
 	}
 	in := &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(identity)}
-	if cs := str(props, "ConfigurationSetAttributes"); cs != "" {
+	if cs := sam.String(props, "ConfigurationSetAttributes"); cs != "" {
 		in.ConfigurationSetName = aws.String(cs)
-	} else if csa := object(props, "ConfigurationSetAttributes"); csa != nil {
-		if n := str(csa, "ConfigurationSetName"); n != "" {
+	} else if csa := sam.Map(props, "ConfigurationSetAttributes"); csa != nil {
+		if n := sam.String(csa, "ConfigurationSetName"); n != "" {
 			in.ConfigurationSetName = aws.String(n)
 		}
 	}

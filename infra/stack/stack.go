@@ -411,46 +411,6 @@ func (s *Stack) binary(props map[string]any) (string, error) {
 	return bin, nil
 }
 
-func str(m map[string]any, k string) string {
-	switch v := m[k].(type) {
-	case string:
-		return v
-	case nil:
-		return ""
-	default:
-		return fmt.Sprint(v)
-	}
-}
-
-func obj(m map[string]any, k string) map[string]any {
-	o, _ := m[k].(map[string]any)
-	return o
-}
-
-func num(m map[string]any, k string, def int) int {
-	switch v := m[k].(type) {
-	case int64:
-		return int(v)
-	case float64:
-		return int(v)
-	case string:
-		var n int
-		if _, err := fmt.Sscan(v, &n); err == nil {
-			return n
-		}
-	}
-	return def
-}
-
-func strs(v any) []string {
-	l, _ := v.([]any)
-	out := make([]string, 0, len(l))
-	for _, x := range l {
-		out = append(out, fmt.Sprint(x))
-	}
-	return out
-}
-
 func nameFromArn(arn string) string {
 	if i := strings.LastIndexAny(arn, ":/"); i >= 0 {
 		return arn[i+1:]

@@ -91,22 +91,22 @@ func (s *Stack) register(f *function) error {
 		return err
 	}
 	env := map[string]string{}
-	for k, v := range obj(obj(f.props, "Environment"), "Variables") {
+	for k, v := range sam.Map(sam.Map(f.props, "Environment"), "Variables") {
 		env[k] = fmt.Sprint(v)
 	}
-	timeout := time.Duration(num(f.props, "Timeout", 3)) * time.Second
+	timeout := time.Duration(sam.IntOr(f.props, "Timeout", 3)) * time.Second
 	// Lambda's asynchronous retry policy and failure destinations (EventInvokeConfig, DeadLetterQueue).
-	eic := obj(f.props, "EventInvokeConfig")
+	eic := sam.Map(f.props, "EventInvokeConfig")
 	if _, ok := eic["MaximumRetryAttempts"]; ok {
-		n := num(eic, "MaximumRetryAttempts", 2)
+		n := sam.IntOr(eic, "MaximumRetryAttempts", 2)
 		f.async.MaxRetryAttempts = &n
 	}
-	if age := num(eic, "MaximumEventAgeInSeconds", 0); age > 0 {
+	if age := sam.IntOr(eic, "MaximumEventAgeInSeconds", 0); age > 0 {
 		f.async.MaxEventAge = time.Duration(age) * time.Second
 	}
-	onFailure := str(obj(obj(eic, "DestinationConfig"), "OnFailure"), "Destination")
+	onFailure := sam.String(sam.Map(sam.Map(eic, "DestinationConfig"), "OnFailure"), "Destination")
 	if onFailure == "" {
-		onFailure = str(obj(f.props, "DeadLetterQueue"), "TargetArn")
+		onFailure = sam.String(sam.Map(f.props, "DeadLetterQueue"), "TargetArn")
 	}
 	if onFailure != "" {
 		f.async.OnFailure = func(ctx context.Context, payload []byte, last *lambdahost.FunctionError, attempts int) {
@@ -123,19 +123,19 @@ func (s *Stack) register(f *function) error {
 		}
 	}
 	return s.host.Register(lambdahost.Function{Name: f.name, ARN: f.arn, Binary: bin, Env: env, Timeout: timeout,
-		MemoryMB: num(f.props, "MemorySize", 128), MaxConcurrency: num(f.props, "ReservedConcurrentExecutions", 0), Handler: str(f.props, "Handler")})
+		MemoryMB: sam.IntOr(f.props, "MemorySize", 128), MaxConcurrency: sam.IntOr(f.props, "ReservedConcurrentExecutions", 0), Handler: sam.String(f.props, "Handler")})
 }
 
 // route turns an HttpApi event into a gateway route.
 func (s *Stack) route(f *function, props map[string]any) (httpapi.Route, error) {
-	method, path := strings.ToUpper(str(props, "Method")), str(props, "Path")
+	method, path := strings.ToUpper(sam.String(props, "Method")), sam.String(props, "Path")
 	if path == "" {
 		path, method = "$default", "ANY"
 	}
 	r := httpapi.Route{Method: method, Path: path, Function: f.name}
-	auth := obj(props, "Auth")
-	r.Authorizer = str(auth, "Authorizer")
-	r.Scopes = strs(auth["AuthorizationScopes"])
+	auth := sam.Map(props, "Auth")
+	r.Authorizer = sam.String(auth, "Authorizer")
+	r.Scopes = sam.Strings(auth["AuthorizationScopes"])
 	if r.Authorizer == "" {
 		r.Authorizer = s.defaultAuthorizer()
 	}
@@ -160,19 +160,19 @@ func (s *Stack) httpAPI(routes []httpapi.Route) error {
 		if err != nil {
 			return err
 		}
-		for name, a := range obj(obj(props, "Auth"), "Authorizers") {
+		for name, a := range sam.Map(sam.Map(props, "Auth"), "Authorizers") {
 			am, _ := a.(map[string]any)
-			jwt := obj(am, "JwtConfiguration")
+			jwt := sam.Map(am, "JwtConfiguration")
 			if jwt == nil {
 				return fmt.Errorf("stack: authorizer %s: only JWT authorizers run locally", name)
 			}
-			issuer := str(jwt, "issuer")
-			cfg.Authorizers[name] = httpapi.JWTAuthorizer{Issuer: issuer, Audience: strs(jwt["audience"]),
-				IdentitySource: str(am, "IdentitySource"), JWKSURL: s.jwksURL(issuer)}
+			issuer := sam.String(jwt, "issuer")
+			cfg.Authorizers[name] = httpapi.JWTAuthorizer{Issuer: issuer, Audience: sam.Strings(jwt["audience"]),
+				IdentitySource: sam.String(am, "IdentitySource"), JWKSURL: s.jwksURL(issuer)}
 		}
-		if c := obj(props, "CorsConfiguration"); c != nil {
-			cfg.CORS = &httpapi.CORS{AllowOrigins: strs(c["AllowOrigins"]), AllowMethods: strs(c["AllowMethods"]), AllowHeaders: strs(c["AllowHeaders"]),
-				ExposeHeaders: strs(c["ExposeHeaders"]), MaxAge: num(c, "MaxAge", 0), AllowCredentials: c["AllowCredentials"] == true}
+		if c := sam.Map(props, "CorsConfiguration"); c != nil {
+			cfg.CORS = &httpapi.CORS{AllowOrigins: sam.Strings(c["AllowOrigins"]), AllowMethods: sam.Strings(c["AllowMethods"]), AllowHeaders: sam.Strings(c["AllowHeaders"]),
+				ExposeHeaders: sam.Strings(c["ExposeHeaders"]), MaxAge: sam.IntOr(c, "MaxAge", 0), AllowCredentials: c["AllowCredentials"] == true}
 		}
 	}
 	if len(routes) == 0 && len(apis) == 0 {
@@ -191,7 +191,7 @@ func (s *Stack) defaultAuthorizer() string {
 	for _, id := range s.tpl.ResourceIDs() {
 		r := s.tpl.Resources[id]
 		if r.Type == "AWS::Serverless::HttpApi" {
-			name, _ := obj(s.tpl.WithGlobals("HttpApi", r.Properties), "Auth")["DefaultAuthorizer"].(string)
+			name, _ := sam.Map(s.tpl.WithGlobals("HttpApi", r.Properties), "Auth")["DefaultAuthorizer"].(string)
 			return name
 		}
 	}
@@ -222,16 +222,16 @@ func (s *Stack) functionRule(f *function, ev sam.Event, props map[string]any) er
 	if err != nil {
 		return err
 	}
-	name := str(props, "RuleName")
+	name := sam.String(props, "RuleName")
 	if name == "" {
 		name = f.name + "-" + ev.Name
 	}
 	t := target(props)
-	t.ID, t.Arn = str(obj(props, "Target"), "Id"), f.arn
+	t.ID, t.Arn = sam.String(sam.Map(props, "Target"), "Id"), f.arn
 	if t.ID == "" {
 		t.ID = f.name
 	}
-	return s.addRule(name, busName(str(props, "EventBusName")), pattern, []eventbus.Target{t})
+	return s.addRule(name, busName(sam.String(props, "EventBusName")), pattern, []eventbus.Target{t})
 }
 
 // resourceRule is an AWS::Events::Rule with its Targets.
@@ -244,19 +244,19 @@ func (s *Stack) resourceRule(id string, r sam.Resource) error {
 		s.cfg.Logger.Warn("stack: scheduled rules are not run locally", "rule", id)
 		return nil
 	}
-	pattern := []byte(str(props, "EventPattern"))
+	pattern := []byte(sam.String(props, "EventPattern"))
 	if _, isObj := props["EventPattern"].(map[string]any); isObj {
 		pattern, _ = json.Marshal(props["EventPattern"])
 	}
 	var targets []eventbus.Target
-	for _, x := range props["Targets"].([]any) {
+	for _, x := range sam.List(props, "Targets") {
 		tm, _ := x.(map[string]any)
 		t := target(tm)
-		t.ID, t.Arn = str(tm, "Id"), str(tm, "Arn")
+		t.ID, t.Arn = sam.String(tm, "Id"), sam.String(tm, "Arn")
 		targets = append(targets, t)
 	}
 	name, _ := s.res.Ref(id)
-	return s.addRule(fmt.Sprint(name), busName(str(props, "EventBusName")), pattern, targets)
+	return s.addRule(fmt.Sprint(name), busName(sam.String(props, "EventBusName")), pattern, targets)
 }
 
 func target(m map[string]any) eventbus.Target {
@@ -269,25 +269,25 @@ func target(m map[string]any) eventbus.Target {
 		}
 		t.Input = &s
 	}
-	t.InputPath = str(m, "InputPath")
-	if it := obj(m, "InputTransformer"); it != nil {
+	t.InputPath = sam.String(m, "InputPath")
+	if it := sam.Map(m, "InputTransformer"); it != nil {
 		paths := map[string]string{}
-		for k, v := range obj(it, "InputPathsMap") {
+		for k, v := range sam.Map(it, "InputPathsMap") {
 			paths[k] = fmt.Sprint(v)
 		}
-		t.InputTransformer = &eventpattern.InputTransformer{PathsMap: paths, Template: str(it, "InputTemplate")}
+		t.InputTransformer = &eventpattern.InputTransformer{PathsMap: paths, Template: sam.String(it, "InputTemplate")}
 	}
-	if rp := obj(m, "RetryPolicy"); rp != nil {
+	if rp := sam.Map(m, "RetryPolicy"); rp != nil {
 		if _, ok := rp["MaximumRetryAttempts"]; ok {
-			n := num(rp, "MaximumRetryAttempts", 185)
+			n := sam.IntOr(rp, "MaximumRetryAttempts", 185)
 			t.RetryPolicy.MaximumRetryAttempts = &n
 		}
 		if _, ok := rp["MaximumEventAgeInSeconds"]; ok {
-			n := num(rp, "MaximumEventAgeInSeconds", 86400)
+			n := sam.IntOr(rp, "MaximumEventAgeInSeconds", 86400)
 			t.RetryPolicy.MaximumEventAgeInSeconds = &n
 		}
 	}
-	t.DeadLetterArn = str(obj(m, "DeadLetterConfig"), "Arn")
+	t.DeadLetterArn = sam.String(sam.Map(m, "DeadLetterConfig"), "Arn")
 	return t
 }
 
@@ -309,9 +309,9 @@ func (s *Stack) addRule(name, bus string, pattern []byte, targets []eventbus.Tar
 
 func filters(fc map[string]any) ([]*eventpattern.Pattern, error) {
 	var out []*eventpattern.Pattern
-	for _, x := range fc["Filters"].([]any) {
+	for _, x := range sam.List(fc, "Filters") {
 		m, _ := x.(map[string]any)
-		p, err := eventpattern.Compile([]byte(str(m, "Pattern")))
+		p, err := eventpattern.Compile([]byte(sam.String(m, "Pattern")))
 		if err != nil {
 			return nil, fmt.Errorf("filter criteria: %w", err)
 		}
@@ -321,26 +321,26 @@ func filters(fc map[string]any) ([]*eventpattern.Pattern, error) {
 }
 
 func retryPolicy(m map[string]any, base time.Duration) streams.RetryPolicy {
-	return streams.RetryPolicy{MaximumRetryAttempts: num(m, "MaximumRetryAttempts", -1),
-		MaximumRecordAgeInSeconds: num(m, "MaximumRecordAgeInSeconds", -1), Backoff: base}
+	return streams.RetryPolicy{MaximumRetryAttempts: sam.IntOr(m, "MaximumRetryAttempts", -1),
+		MaximumRecordAgeInSeconds: sam.IntOr(m, "MaximumRecordAgeInSeconds", -1), Backoff: base}
 }
 
 // streamSource is a Lambda event source mapping on a DynamoDB stream.
 func (s *Stack) streamSource(ctx context.Context, f *function, props map[string]any) error {
 	src := &streams.FunctionSource{Function: f.name, FunctionArn: f.arn, Retry: retryPolicy(props, s.cfg.RetryBase),
-		OnFailure: str(obj(obj(props, "DestinationConfig"), "OnFailure"), "Destination"), Invoker: invoker{s, "dynamodb"}, Sink: s, Logger: s.cfg.Logger}
+		OnFailure: sam.String(sam.Map(sam.Map(props, "DestinationConfig"), "OnFailure"), "Destination"), Invoker: invoker{s, "dynamodb"}, Sink: s, Logger: s.cfg.Logger}
 	src.Retry.BisectOnError = props["BisectBatchOnFunctionError"] == true
-	for _, t := range strs(props["FunctionResponseTypes"]) {
+	for _, t := range sam.Strings(props["FunctionResponseTypes"]) {
 		src.ReportBatchItemFailures = src.ReportBatchItemFailures || t == "ReportBatchItemFailures"
 	}
-	if fc := obj(props, "FilterCriteria"); fc != nil {
+	if fc := sam.Map(props, "FilterCriteria"); fc != nil {
 		var err error
 		if src.Filters, err = filters(fc); err != nil {
 			return err
 		}
 	}
-	return s.poll(ctx, str(props, "Stream"), str(props, "StartingPosition"), num(props, "BatchSize", 100),
-		num(props, "MaximumBatchingWindowInSeconds", 0), src.Handle)
+	return s.poll(ctx, sam.String(props, "Stream"), sam.String(props, "StartingPosition"), sam.IntOr(props, "BatchSize", 100),
+		sam.IntOr(props, "MaximumBatchingWindowInSeconds", 0), src.Handle)
 }
 
 // pipe runs an AWS::Pipes::Pipe from a DynamoDB stream to an EventBridge bus.
@@ -349,35 +349,35 @@ func (s *Stack) pipe(ctx context.Context, id string, r sam.Resource) error {
 	if err != nil {
 		return err
 	}
-	source, targetArn := str(props, "Source"), str(props, "Target")
+	source, targetArn := sam.String(props, "Source"), sam.String(props, "Target")
 	if !strings.Contains(source, ":dynamodb:") || !strings.Contains(source, "/stream/") {
 		return fmt.Errorf("stack: pipe %s: only DynamoDB stream sources run locally, not %s", id, source)
 	}
 	if !strings.Contains(targetArn, ":events:") || !strings.Contains(targetArn, ":event-bus/") {
 		return fmt.Errorf("stack: pipe %s: only EventBridge bus targets run locally, not %s", id, targetArn)
 	}
-	sp := obj(props, "SourceParameters")
-	ddb := obj(sp, "DynamoDBStreamParameters")
-	tp := obj(props, "TargetParameters")
-	busParams := obj(tp, "EventBridgeEventBusParameters")
+	sp := sam.Map(props, "SourceParameters")
+	ddb := sam.Map(sp, "DynamoDBStreamParameters")
+	tp := sam.Map(props, "TargetParameters")
+	busParams := sam.Map(tp, "EventBridgeEventBusParameters")
 	name, _ := s.res.Ref(id)
 	arn, _ := s.res.GetAtt(id, "Arn")
 	p := &streams.Pipe{Name: fmt.Sprint(name), Arn: fmt.Sprint(arn), Retry: retryPolicy(ddb, s.cfg.RetryBase),
-		DeadLetterArn: str(obj(ddb, "DeadLetterConfig"), "Arn"), TargetTemplate: str(tp, "InputTemplate"),
+		DeadLetterArn: sam.String(sam.Map(ddb, "DeadLetterConfig"), "Arn"), TargetTemplate: sam.String(tp, "InputTemplate"),
 		Invoker: invoker{s, "pipe"}, Sink: s, Logger: s.cfg.Logger,
 		Target: &streams.BusTarget{Client: eventbridge.NewFromConfig(s.edgeCfg), BusArn: targetArn,
-			DetailType: str(busParams, "DetailType"), Source: str(busParams, "Source"), Resources: strs(busParams["Resources"])}}
-	p.Retry.BisectOnError = str(ddb, "OnPartialBatchItemFailure") == "AUTOMATIC_BISECT"
-	if e := str(props, "Enrichment"); e != "" {
+			DetailType: sam.String(busParams, "DetailType"), Source: sam.String(busParams, "Source"), Resources: sam.Strings(busParams["Resources"])}}
+	p.Retry.BisectOnError = sam.String(ddb, "OnPartialBatchItemFailure") == "AUTOMATIC_BISECT"
+	if e := sam.String(props, "Enrichment"); e != "" {
 		p.Enrichment = nameFromArn(e)
-		p.EnrichmentTemplate = str(obj(props, "EnrichmentParameters"), "InputTemplate")
+		p.EnrichmentTemplate = sam.String(sam.Map(props, "EnrichmentParameters"), "InputTemplate")
 	}
-	if fc := obj(sp, "FilterCriteria"); fc != nil {
+	if fc := sam.Map(sp, "FilterCriteria"); fc != nil {
 		if p.Filters, err = filters(fc); err != nil {
 			return fmt.Errorf("stack: pipe %s: %w", id, err)
 		}
 	}
-	return s.poll(ctx, source, str(ddb, "StartingPosition"), num(ddb, "BatchSize", 1), num(ddb, "MaximumBatchingWindowInSeconds", 0), p.Handle)
+	return s.poll(ctx, source, sam.String(ddb, "StartingPosition"), sam.IntOr(ddb, "BatchSize", 1), sam.IntOr(ddb, "MaximumBatchingWindowInSeconds", 0), p.Handle)
 }
 
 func (s *Stack) poll(ctx context.Context, stream, start string, batch, windowSeconds int, h streams.Handler) error {
