@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+	"github.com/aws/smithy-go"
 )
 
 func (p *Provisioner) configurationSet(ctx context.Context, name string, props map[string]any) (Result, error) {
@@ -18,7 +19,7 @@ func (p *Provisioner) configurationSet(ctx context.Context, name string, props m
 		name = n
 	}
 	_, err := p.sesv2.CreateConfigurationSet(ctx, &sesv2.CreateConfigurationSetInput{ConfigurationSetName: aws.String(name)})
-	if err != nil && !errors.As(err, new(*types.AlreadyExistsException)) {
+	if err != nil && !alreadyExists(err) {
 		return Result{}, err
 	}
 	return Result{Ref: name}, nil
@@ -41,7 +42,7 @@ func (p *Provisioner) emailIdentity(ctx context.Context, name string, props map[
 		}
 	}
 	_, err := p.sesv2.CreateEmailIdentity(ctx, in)
-	if err != nil && !errors.As(err, new(*types.AlreadyExistsException)) {
+	if err != nil && !alreadyExists(err) {
 		return Result{}, err
 	}
 	if strings.Contains(identity, "@") {
@@ -53,4 +54,14 @@ func (p *Provisioner) emailIdentity(ctx context.Context, name string, props map[
 		return Result{}, fmt.Errorf("verify %s: %w", identity, err)
 	}
 	return Result{Ref: identity}, nil
+}
+
+// alreadyExists accepts SES's AlreadyExistsException and the emulators' service-specific codes for it
+// (moto answers ConfigurationSetAlreadyExistsException).
+func alreadyExists(err error) bool {
+	if errors.As(err, new(*types.AlreadyExistsException)) {
+		return true
+	}
+	var ae smithy.APIError
+	return errors.As(err, &ae) && strings.HasSuffix(ae.ErrorCode(), "AlreadyExistsException")
 }

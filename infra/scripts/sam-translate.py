@@ -32,13 +32,26 @@ class OfflinePolicyLoader:
         return MANAGED_POLICIES
 
 
+def packaged(template):
+    """Replaces local code paths with S3 locations, as `sam package` does before CloudFormation sees them."""
+    for res in template.get("Resources", {}).values():
+        props = res.get("Properties") or {}
+        if res.get("Type") == "AWS::Serverless::Function" and isinstance(props.get("CodeUri"), str) \
+                and not props["CodeUri"].startswith("s3://"):
+            props["CodeUri"] = "s3://orion-artifacts/" + props["CodeUri"].strip("./") + ".zip"
+        if res.get("Type") == "AWS::Serverless::StateMachine" and isinstance(props.get("DefinitionUri"), str) \
+                and not props["DefinitionUri"].startswith("s3://"):
+            props["DefinitionUri"] = {"Bucket": "orion-artifacts", "Key": props["DefinitionUri"].strip("./")}
+    return template
+
+
 def main(argv):
     if len(argv) != 3:
         print(__doc__, file=sys.stderr)
         return 2
     src, dst = argv[1], argv[2]
     with open(src) as f:
-        template = yaml_parse(f.read())
+        template = packaged(yaml_parse(f.read()))
     params = {"AWS::Region": "us-east-1", "AWS::AccountId": "123456789012", "AWS::Partition": "aws",
               "AWS::StackName": "orion-dev", "AWS::StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/orion-dev/x"}
     # A session with a region and no credentials: the translator only reads the region from it.

@@ -26,6 +26,10 @@ func (s *Stack) publish(entries []edge.PutEventsEntry) {
 		if ev.Resources == nil {
 			ev.Resources = []string{}
 		}
+		s.println(fmt.Sprintf("%s ✉ %-28s %s from %s on %s", time.Now().Format("15:04:05.000"), ev.DetailType, ev.ID, ev.Source, e.Bus))
+		if s.cfg.OnEvent != nil {
+			s.cfg.OnEvent(e.Bus, ev)
+		}
 		if _, err := s.bus.Publish(e.Bus, ev); err != nil {
 			s.cfg.Logger.Error("stack: event not routed", "bus", e.Bus, "eventId", e.EventID, "error", err)
 		}

@@ -49,6 +49,8 @@ type Config struct {
 	Output io.Writer
 	// RetryBase shortens EventBridge, Lambda async and stream retry delays (tests).
 	RetryBase time.Duration
+	// OnEvent observes every event accepted on a bus, before it is routed.
+	OnEvent func(bus string, ev eventbus.Event)
 }
 
 // Stack is a running local system.

@@ -24,9 +24,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/orion-oss/orion/infra/eventbus"
 	"github.com/orion-oss/orion/infra/localaws/awstest"
 	"github.com/orion-oss/orion/infra/sam"
 	"github.com/orion-oss/orion/infra/stack"
+	"github.com/orion-oss/orion/internal/dynamo"
+	"github.com/orion-oss/orion/internal/event"
+	"github.com/orion-oss/orion/internal/inventory"
+	"github.com/orion-oss/orion/internal/money"
 )
 
 var binDir string
@@ -293,5 +298,57 @@ func TestProjectTemplateStarts(t *testing.T) {
 		if st.Outputs[k] == nil || st.Outputs[k] == "" {
 			t.Errorf("output %s is empty", k)
 		}
+	}
+}
+
+// The project's outbox reaches its bus: an aggregate change written with its event in one transaction
+// arrives on the bus as the same envelope, through the stream, the pipe and the relay function.
+func TestProjectOutboxReachesTheBus(t *testing.T) {
+	var mu sync.Mutex
+	var seen []eventbus.Event
+	st, _ := start(t, func(c *stack.Config) {
+		c.Template = "../../template.yaml"
+		c.BinDir = filepath.Join("..", "..", "build", "host")
+		c.OnEvent = func(bus string, ev eventbus.Event) {
+			mu.Lock()
+			defer mu.Unlock()
+			if bus == "orion-dev" {
+				seen = append(seen, ev)
+			}
+		}
+	})
+	tables := dynamo.Tables{Orders: fmt.Sprint(st.Outputs["OrdersTableName"]), Inventory: fmt.Sprint(st.Outputs["InventoryTableName"]),
+		Outbox: fmt.Sprint(st.Outputs["OutboxTableName"])}
+	repo := dynamo.NewInventoryRepository(dynamodb.NewFromConfig(awstest.Config(t)), tables)
+	price, _ := money.New(500, "USD")
+	sku := inventory.SKU(strings.ToUpper(awstest.Name(t, "SKU")))
+	it, evs, err := inventory.NewItem(sku, inventory.Details{Name: "Relay test", Price: price}, 5, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := repo.Create(context.Background(), it, evs, dynamo.Meta{CorrelationID: "corr-relay"}); err != nil {
+		t.Fatal(err)
+	}
+	var got eventbus.Event
+	eventually(t, "the InventoryUpdated event on the bus", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, ev := range seen {
+			if ev.DetailType == "InventoryUpdated" && strings.Contains(string(ev.Detail), string(sku)) {
+				got = ev
+				return true
+			}
+		}
+		return false
+	})
+	env, err := event.Decode(got.Detail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := event.Validate(env); err != nil {
+		t.Fatalf("detail is not a valid envelope: %v", err)
+	}
+	if got.Source != "orion.inventory" || env.CorrelationID != "corr-relay" || env.Type != "InventoryUpdated" {
+		t.Fatalf("event %+v, envelope %+v", got, env)
 	}
 }

@@ -1,0 +1,28 @@
+// Command outbox-relay is the enrichment step of the outbox Pipe: it turns outbox stream records into
+// the event envelopes that the Pipe puts on the EventBridge bus (detail-type and source come from them).
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/orion-oss/orion/internal/dynamo"
+	"github.com/orion-oss/orion/internal/event"
+)
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("function", os.Getenv("AWS_LAMBDA_FUNCTION_NAME"))
+	lambda.Start(func(ctx context.Context, records []events.DynamoDBEventRecord) ([]event.Envelope, error) {
+		envs, err := dynamo.RelayRecords(records)
+		if err != nil {
+			log.ErrorContext(ctx, "outbox batch not relayed", "records", len(records), "error", err)
+			return nil, err
+		}
+		log.InfoContext(ctx, "outbox batch relayed", "records", len(records), "events", len(envs))
+		return envs, nil
+	})
+}
