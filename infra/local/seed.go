@@ -16,6 +16,7 @@ import (
 
 	"github.com/orion-oss/orion/infra/stack"
 	"github.com/orion-oss/orion/internal/dynamo"
+	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/inventory"
 	"github.com/orion-oss/orion/internal/money"
 	"github.com/orion-oss/orion/internal/platform/awscfg"
@@ -50,9 +51,9 @@ func seedCatalog(ctx context.Context, st *stack.Stack, endpoint string) (int, er
 		if err != nil {
 			return created, fmt.Errorf("demo catalog %s: %w", in.SKU, err)
 		}
-		err = repo.Create(ctx, it, evs, dynamo.Meta{CorrelationID: "seed-" + in.SKU, CausationID: "make-dev"})
+		err = repo.Create(ctx, it, evs, event.Cause{CorrelationID: "seed-" + in.SKU, CausationID: "make-dev"})
 		switch {
-		case errors.Is(err, dynamo.ErrExists):
+		case errors.Is(err, inventory.ErrExists):
 		case err != nil:
 			return created, err
 		default:

@@ -326,7 +326,7 @@ func TestProjectOutboxReachesTheBus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := repo.Create(context.Background(), it, evs, dynamo.Meta{CorrelationID: "corr-relay"}); err != nil {
+	if err := repo.Create(context.Background(), it, evs, event.Cause{CorrelationID: "corr-relay"}); err != nil {
 		t.Fatal(err)
 	}
 	var got eventbus.Event

@@ -87,14 +87,14 @@ func TestInventoryCreateGetUpdate(t *testing.T) {
 	ctx := context.Background()
 	db, tables := newTables(t)
 	repo := dynamo.NewInventoryRepository(db, tables)
-	meta := dynamo.Meta{CorrelationID: "corr-1", CausationID: "req-1"}
+	meta := event.Cause{CorrelationID: "corr-1", CausationID: "req-1"}
 
 	it, evs := widget(t, "SKU-1", 10)
 	if err := repo.Create(ctx, it, evs, meta); err != nil {
 		t.Fatal(err)
 	}
 	again, evs2 := widget(t, "SKU-1", 5)
-	if err := repo.Create(ctx, again, evs2, meta); !errors.Is(err, dynamo.ErrExists) {
+	if err := repo.Create(ctx, again, evs2, meta); !errors.Is(err, inventory.ErrExists) {
 		t.Fatalf("second Create: %v", err)
 	}
 	if n := len(outbox(t, db, tables.Outbox)); n != 1 {
@@ -134,7 +134,7 @@ func TestInventoryCreateGetUpdate(t *testing.T) {
 	if n := len(outbox(t, db, tables.Outbox)); n != 2 {
 		t.Fatalf("outbox has %d events after a no-op; want 2", n)
 	}
-	if _, err := repo.Get(ctx, "NOPE"); !errors.Is(err, dynamo.ErrNotFound) {
+	if _, err := repo.Get(ctx, "NOPE"); !errors.Is(err, inventory.ErrNotFound) {
 		t.Fatalf("Get missing: %v", err)
 	}
 }
@@ -144,20 +144,21 @@ func TestInventoryOptimisticLocking(t *testing.T) {
 	db, tables := newTables(t)
 	repo := dynamo.NewInventoryRepository(db, tables)
 	it, evs := widget(t, "SKU-2", 10)
-	if err := repo.Create(ctx, it, evs, dynamo.Meta{CorrelationID: "c"}); err != nil {
+	if err := repo.Create(ctx, it, evs, event.Cause{CorrelationID: "c"}); err != nil {
 		t.Fatal(err)
 	}
-	// A second writer commits between our read and our write: ours must fail, not overwrite.
-	_, err := repo.Update(ctx, "SKU-2", dynamo.Meta{CorrelationID: "c"}, func(it *inventory.Item) ([]event.Payload, error) {
-		if _, err := repo.Update(ctx, "SKU-2", dynamo.Meta{CorrelationID: "c"}, func(other *inventory.Item) ([]event.Payload, error) {
+	// A second writer commits between our read and our write: ours must not overwrite it. The
+	// repository reloads and decides again on the fresh item, which no longer has the stock.
+	_, err := repo.Update(ctx, "SKU-2", event.Cause{CorrelationID: "c"}, func(it *inventory.Item) ([]event.Payload, error) {
+		if _, err := repo.Update(ctx, "SKU-2", event.Cause{CorrelationID: "c"}, func(other *inventory.Item) ([]event.Payload, error) {
 			return other.Reserve("order-b", 10)
 		}); err != nil {
 			t.Fatal(err)
 		}
 		return it.Reserve("order-a", 10)
 	})
-	if !errors.Is(err, dynamo.ErrConflict) {
-		t.Fatalf("lost update: err = %v", err)
+	if !errors.Is(err, inventory.ErrInsufficientStock) {
+		t.Fatalf("lost update: err = %v; want the retried decision to refuse the oversell", err)
 	}
 	got, _ := repo.Get(ctx, "SKU-2")
 	if got.Available() != 0 || got.Reserved() != 10 {

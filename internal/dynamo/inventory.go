@@ -87,7 +87,7 @@ func (r *InventoryRepository) Get(ctx context.Context, sku inventory.SKU) (*inve
 		return nil, fmt.Errorf("dynamo: get item %s: %w", sku, err)
 	}
 	if out.Item == nil {
-		return nil, fmt.Errorf("%w: item %s", ErrNotFound, sku)
+		return nil, fmt.Errorf("%w: %s", inventory.ErrNotFound, sku)
 	}
 	var rec itemRecord
 	if err := attributevalue.UnmarshalMap(out.Item, &rec); err != nil {
@@ -97,7 +97,7 @@ func (r *InventoryRepository) Get(ctx context.Context, sku inventory.SKU) (*inve
 }
 
 // Create stores a new item and its events in one transaction; an existing SKU is ErrExists.
-func (r *InventoryRepository) Create(ctx context.Context, it *inventory.Item, events []event.Payload, m Meta) error {
+func (r *InventoryRepository) Create(ctx context.Context, it *inventory.Item, events []event.Payload, m event.Cause) error {
 	av, err := attributevalue.MarshalMap(toItemRecord(it))
 	if err != nil {
 		return fmt.Errorf("dynamo: encode item %s: %w", it.SKU(), err)
@@ -110,7 +110,7 @@ func (r *InventoryRepository) Create(ctx context.Context, it *inventory.Item, ev
 		ConditionExpression: aws.String("attribute_not_exists(sku)")}}}, writes...)
 	_, err = r.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 	if cancelledOn(err, 0) {
-		return fmt.Errorf("%w: item %s", ErrExists, it.SKU())
+		return fmt.Errorf("%w: %s", inventory.ErrExists, it.SKU())
 	}
 	if err != nil {
 		return fmt.Errorf("dynamo: create item %s: %w", it.SKU(), err)
@@ -118,9 +118,25 @@ func (r *InventoryRepository) Create(ctx context.Context, it *inventory.Item, ev
 	return nil
 }
 
+// conflictAttempts bounds the optimistic-locking retries of one update; contention beyond that is
+// reported (ErrConflict) rather than spun on.
+const conflictAttempts = 5
+
 // Update loads an item, lets fn change it, and writes it back with its events, conditional on the version
-// it read. A concurrent change is ErrConflict (the caller's retry reloads).
-func (r *InventoryRepository) Update(ctx context.Context, sku inventory.SKU, m Meta, fn func(*inventory.Item) ([]event.Payload, error)) (*inventory.Item, error) {
+// it read. When another writer got there first it reloads and runs fn again, a few times, then returns
+// ErrConflict. fn must therefore be a pure function of the item it is given.
+func (r *InventoryRepository) Update(ctx context.Context, sku inventory.SKU, m event.Cause, fn func(*inventory.Item) ([]event.Payload, error)) (*inventory.Item, error) {
+	var err error
+	for range conflictAttempts {
+		var it *inventory.Item
+		if it, err = r.update(ctx, sku, m, fn); !errors.Is(err, ErrConflict) {
+			return it, err
+		}
+	}
+	return nil, err
+}
+
+func (r *InventoryRepository) update(ctx context.Context, sku inventory.SKU, m event.Cause, fn func(*inventory.Item) ([]event.Payload, error)) (*inventory.Item, error) {
 	it, err := r.Get(ctx, sku)
 	if err != nil {
 		return nil, err

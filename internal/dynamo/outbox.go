@@ -14,16 +14,9 @@ import (
 	"github.com/orion-oss/orion/internal/event"
 )
 
-// Meta is what a command knows about why it runs: the correlation id of the order's story and the
-// id of the request or event that caused this change.
-type Meta struct {
-	CorrelationID string
-	CausationID   string
-}
-
 // outboxPuts wraps payloads in envelopes and returns the outbox writes for a transaction. Event ids are
 // ULIDs, so they sort by time within the outbox.
-func outboxPuts(table string, payloads []event.Payload, m Meta, now time.Time) ([]types.TransactWriteItem, []event.Envelope, error) {
+func outboxPuts(table string, payloads []event.Payload, m event.Cause, now time.Time) ([]types.TransactWriteItem, []event.Envelope, error) {
 	var writes []types.TransactWriteItem
 	var envs []event.Envelope
 	for _, p := range payloads {

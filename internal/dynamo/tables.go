@@ -13,8 +13,6 @@ import (
 
 // Errors callers check with errors.Is.
 var (
-	ErrNotFound = errors.New("dynamo: not found")
-	ErrExists   = errors.New("dynamo: already exists")
 	// ErrConflict means the aggregate changed since it was read (optimistic locking); callers retry.
 	ErrConflict = errors.New("dynamo: concurrent modification")
 )

@@ -50,6 +50,13 @@ type Meta struct {
 	CausationID   string
 }
 
+// Cause is why a change happens: the correlation id of the order's (or item's) story and the id of the
+// request or event that caused it. Commands pass it to repositories, which stamp it on every event.
+type Cause struct {
+	CorrelationID string
+	CausationID   string
+}
+
 // Wrap builds the envelope of a payload.
 func Wrap(p Payload, m Meta) (Envelope, error) {
 	if m.ID == "" || m.CorrelationID == "" || m.OccurredAt.IsZero() {

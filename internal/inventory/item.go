@@ -15,6 +15,10 @@ import (
 var (
 	// ErrInsufficientStock is wrapped by *InsufficientStockError.
 	ErrInsufficientStock = errors.New("inventory: insufficient stock")
+	// ErrNotFound means no item has the SKU.
+	ErrNotFound = errors.New("inventory: no such item")
+	// ErrExists means an item with the SKU already exists.
+	ErrExists = errors.New("inventory: item already exists")
 	// ErrReservationState means a stock move does not fit the reservation's state (committing a
 	// released reservation, returning one that was never sold).
 	ErrReservationState = errors.New("inventory: reservation is not in a state that allows this")
