@@ -280,6 +280,24 @@ func (it *Item) Update(d Details) ([]event.Payload, error) {
 	return []event.Payload{it.updated()}, nil
 }
 
+// Revise applies an admin's full description of the item (PUT): details and available stock, with one
+// InventoryUpdated event (and InventoryLow if the new figure crosses the threshold).
+func (it *Item) Revise(d Details, available Quantity) ([]event.Payload, error) {
+	var c validation.Collector
+	d.validate(&c)
+	if available < 0 || int64(available)+int64(it.reserved) > int64(MaxQuantity) {
+		c.Add("available", "must be between 0 and %d", int64(MaxQuantity)-int64(it.reserved))
+	}
+	if err := c.Err(); err != nil {
+		return nil, err
+	}
+	before := it.available
+	it.name, it.description, it.price = strings.TrimSpace(d.Name), d.Description, d.Price
+	it.available = available
+	it.version++
+	return append([]event.Payload{it.updated()}, it.lowStock(before)...), nil
+}
+
 // SetAvailable sets available stock to an absolute figure (an admin's stock count), above what is held.
 func (it *Item) SetAvailable(n Quantity) ([]event.Payload, error) {
 	if n < 0 || int64(n)+int64(it.reserved) > int64(MaxQuantity) {

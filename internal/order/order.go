@@ -15,6 +15,8 @@ import (
 
 // Domain errors; the HTTP layer maps them to status codes in one place.
 var (
+	// ErrNotFound means no order has the id (or the caller may not see it).
+	ErrNotFound = errors.New("order: no such order")
 	// ErrInvalidTransition is wrapped by *TransitionError.
 	ErrInvalidTransition = errors.New("order: invalid status transition")
 	// ErrTerminal means the order is REJECTED, CANCELLED or FAILED and can no longer change.

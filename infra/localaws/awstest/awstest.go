@@ -24,9 +24,12 @@ import (
 	"github.com/orion-oss/orion/internal/platform/awscfg"
 )
 
+// Runner is *testing.M, or a wrapper that starts more around the tests once the endpoint is known.
+type Runner interface{ Run() int }
+
 // Main resolves the endpoint, exports it through the SDK's standard environment variables, runs the
 // tests, and stops the emulator if it started one.
-func Main(m *testing.M) int {
+func Main(m Runner) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	ep, err := resolve(ctx)
 	cancel()

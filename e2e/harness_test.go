@@ -1,0 +1,194 @@
+// Package e2e drives Orion over HTTP as a client would: through the local runtime started from
+// template.yaml (the default), with the real function binaries, Cognito tokens and DynamoDB in the
+// emulator.
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	ciptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"github.com/orion-oss/orion/infra/localaws/awstest"
+	"github.com/orion-oss/orion/infra/stack"
+	"github.com/orion-oss/orion/internal/platform/awscfg"
+)
+
+// sys is the running system the tests talk to.
+var sys struct {
+	api      string
+	pool     string
+	client   string
+	stack    *stack.Stack
+	adminTok string
+}
+
+func TestMain(m *testing.M) { os.Exit(awstest.Main(wrap{m})) }
+
+// wrap starts the system once for the package, after awstest has chosen the AWS endpoint.
+type wrap struct{ m *testing.M }
+
+func (w wrap) Run() int {
+	bin, err := os.MkdirTemp("", "orion-e2e")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(bin)
+	if err := buildFunctions(bin); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: build functions:", err)
+		return 1
+	}
+	out := io.Discard
+	if os.Getenv("ORION_E2E_VERBOSE") != "" {
+		out = os.Stderr
+	}
+	st, err := stack.Start(context.Background(), stack.Config{Template: "../template.yaml", Endpoint: os.Getenv("AWS_ENDPOINT_URL"),
+		BinDir: bin, Parameters: map[string]string{"AutoConfirmUsers": "true"}, Output: out, RetryBase: 50 * time.Millisecond})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: start the local runtime:", err)
+		return 1
+	}
+	defer st.Close(context.Background())
+	sys.stack, sys.api = st, st.HTTPURL
+	sys.pool, sys.client = fmt.Sprint(st.Outputs["UserPoolId"]), fmt.Sprint(st.Outputs["UserPoolClientId"])
+	tok, err := user(context.Background(), "admin-"+fmt.Sprint(time.Now().UnixNano())+"@example.com", true)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: admin user:", err)
+		return 1
+	}
+	sys.adminTok = tok
+	return w.m.Run()
+}
+
+// buildFunctions builds every function for this host, as `make build-host` does, so that `go test
+// ./...` needs no other step.
+func buildFunctions(dir string) error {
+	mains, err := filepath.Glob("../functions/*/main.go")
+	if err != nil {
+		return err
+	}
+	for _, m := range mains {
+		name := filepath.Base(filepath.Dir(m))
+		cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", filepath.Join(dir, name, "bootstrap"), "./"+filepath.Dir(m))
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("%s: %v\n%s", name, err, out)
+		}
+	}
+	return nil
+}
+
+// user creates a confirmed user (optionally an admin) and returns an access token.
+func user(ctx context.Context, email string, admin bool) (string, error) {
+	cfg, err := awscfg.Load(ctx)
+	if err != nil {
+		return "", err
+	}
+	c := cip.NewFromConfig(cfg)
+	pass := "Str0ng!Passw0rd-e2e"
+	if _, err := c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: &sys.pool, Username: &email, MessageAction: ciptypes.MessageActionTypeSuppress}); err != nil {
+		return "", err
+	}
+	if _, err := c.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{UserPoolId: &sys.pool, Username: &email, Password: &pass, Permanent: true}); err != nil {
+		return "", err
+	}
+	if admin {
+		if _, err := c.AdminAddUserToGroup(ctx, &cip.AdminAddUserToGroupInput{UserPoolId: &sys.pool, Username: &email, GroupName: aws.String("admin")}); err != nil {
+			return "", err
+		}
+	}
+	out, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: &sys.client, AuthFlow: ciptypes.AuthFlowTypeUserPasswordAuth,
+		AuthParameters: map[string]string{"USERNAME": email, "PASSWORD": pass}})
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(out.AuthenticationResult.AccessToken), nil
+}
+
+func customerToken(t *testing.T) string {
+	t.Helper()
+	tok, err := user(context.Background(), strings.ToLower(awstest.Name(t, "cust"))+"@example.com", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+type reply struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r reply) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("body is not JSON: %s", r.body)
+	}
+	return m
+}
+
+func do(t *testing.T, method, path, token, body string) reply {
+	t.Helper()
+	req, err := http.NewRequest(method, sys.api+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return reply{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+// problemOf checks an RFC 9457 answer and returns its field paths.
+func problemOf(t *testing.T, r reply, status int) []string {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d (%s); want %d", r.status, r.body, status)
+	}
+	if ct := r.header.Get("Content-Type"); status >= 400 && status != 401 && ct != "application/problem+json" {
+		t.Fatalf("Content-Type %q; want application/problem+json", ct)
+	}
+	var p struct {
+		Type   string
+		Title  string
+		Status int
+		Errors []struct{ Field, Message string }
+	}
+	if err := json.Unmarshal(r.body, &p); err != nil {
+		t.Fatalf("problem is not JSON: %s", r.body)
+	}
+	if status != 401 && (p.Status != status || p.Type == "" || p.Title == "") {
+		t.Fatalf("problem = %s", r.body)
+	}
+	if strings.Contains(string(r.body), "goroutine") || strings.Contains(string(r.body), ".go:") {
+		t.Fatalf("internals leaked to the client: %s", r.body)
+	}
+	var fields []string
+	for _, e := range p.Errors {
+		fields = append(fields, e.Field)
+	}
+	return fields
+}

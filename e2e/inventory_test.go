@@ -1,0 +1,78 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/orion-oss/orion/infra/localaws/awstest"
+)
+
+func sku(t *testing.T) string { return strings.ToUpper(awstest.Name(t, "SKU")) }
+
+const widget = `{"name":"Widget","description":"A widget","price":{"amount":1999,"currency":"USD"},"available":10}`
+
+func TestInventoryLifecycle(t *testing.T) {
+	s := sku(t)
+	r := do(t, "PUT", "/inventory/"+s, sys.adminTok, widget)
+	if r.status != 201 || r.header.Get("Location") != "/inventory/"+s {
+		t.Fatalf("create: %d %s %v", r.status, r.body, r.header)
+	}
+	got := do(t, "GET", "/inventory/"+s, "", "")
+	if got.status != 200 {
+		t.Fatalf("public read: %d %s", got.status, got.body)
+	}
+	want := fmt.Sprintf(`{"sku":%q,"name":"Widget","description":"A widget","price":{"amount":1999,"currency":"USD"},"available":10}`, s)
+	if string(got.body) != want {
+		t.Fatalf("item = %s\nwant   %s", got.body, want)
+	}
+	r = do(t, "PUT", "/inventory/"+s, sys.adminTok, strings.Replace(widget, `"available":10`, `"available":4`, 1))
+	if r.status != 200 || r.json(t)["available"] != float64(4) {
+		t.Fatalf("revise: %d %s", r.status, r.body)
+	}
+	r = do(t, "POST", "/inventory/"+s+"/restock", sys.adminTok, `{"quantity":6}`)
+	if r.status != 200 || r.json(t)["available"] != float64(10) {
+		t.Fatalf("restock: %d %s", r.status, r.body)
+	}
+}
+
+func TestInventoryRefusals(t *testing.T) {
+	s := sku(t)
+	if r := do(t, "PUT", "/inventory/"+s, sys.adminTok, widget); r.status != 201 {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	cust := customerToken(t)
+	tests := []struct {
+		name, method, path, token, body string
+		status                          int
+		fields                          []string
+	}{
+		{"anonymous admin route", "PUT", "/inventory/" + s, "", widget, 401, nil},
+		{"customer admin route", "PUT", "/inventory/" + s, cust, widget, 403, nil},
+		{"customer restock", "POST", "/inventory/" + s + "/restock", cust, `{"quantity":1}`, 403, nil},
+		{"unknown item", "GET", "/inventory/NOPE-" + s, "", "", 404, nil},
+		{"restock unknown item", "POST", "/inventory/NOPE-" + s + "/restock", sys.adminTok, `{"quantity":1}`, 404, nil},
+		{"bad sku", "GET", "/inventory/bad%20sku", "", "", 400, []string{"sku"}},
+		{"malformed json", "PUT", "/inventory/" + s, sys.adminTok, `{"name":`, 400, nil},
+		{"server-owned field", "PUT", "/inventory/" + s, sys.adminTok, strings.Replace(widget, `{`, `{"reserved":0,`, 1), 400, []string{"reserved"}},
+		{"fractional price", "PUT", "/inventory/" + s, sys.adminTok, strings.Replace(widget, "1999", "19.99", 1), 400, nil},
+		{"negative stock", "PUT", "/inventory/" + s, sys.adminTok, strings.Replace(widget, `"available":10`, `"available":-1`, 1), 400, []string{"available"}},
+		{"missing fields", "PUT", "/inventory/" + s, sys.adminTok, `{"name":""}`, 400, []string{"price", "available"}},
+		{"zero restock", "POST", "/inventory/" + s + "/restock", sys.adminTok, `{"quantity":0}`, 400, []string{"quantity"}},
+		{"too large", "PUT", "/inventory/" + s, sys.adminTok, `{"name":"` + strings.Repeat("x", 70<<10) + `"}`, 413, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fields := problemOf(t, do(t, tt.method, tt.path, tt.token, tt.body), tt.status)
+			for _, f := range tt.fields {
+				if !strings.Contains(strings.Join(fields, ","), f) {
+					t.Errorf("problem fields %v lack %q", fields, f)
+				}
+			}
+		})
+	}
+	// Nothing a refused request sent was stored.
+	if r := do(t, "GET", "/inventory/"+s, "", ""); r.json(t)["available"] != float64(10) {
+		t.Fatalf("item changed by refused requests: %s", r.body)
+	}
+}

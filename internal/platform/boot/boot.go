@@ -1,0 +1,50 @@
+// Package boot is what every function's main does before lambda.Start: a JSON logger at the configured
+// level, the shared AWS configuration, the table names. A missing setting is a deployment error, so it
+// is logged as one structured line and the process exits (Lambda reports Runtime.ExitError) instead of
+// serving requests it cannot handle.
+package boot
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/orion-oss/orion/internal/dynamo"
+	"github.com/orion-oss/orion/internal/platform/awscfg"
+)
+
+// Logger is the function's JSON logger; LOG_LEVEL sets the level (INFO by default).
+func Logger() *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(strings.ToUpper(os.Getenv("LOG_LEVEL")))); err != nil {
+		level = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level})).
+		With("function", os.Getenv("AWS_LAMBDA_FUNCTION_NAME"))
+}
+
+// AWS returns the shared SDK configuration (no network I/O).
+func AWS(log *slog.Logger) aws.Config {
+	cfg, err := awscfg.Load(context.Background())
+	if err != nil {
+		fail(log, "aws configuration", err)
+	}
+	return cfg
+}
+
+// Tables returns the table names from the environment.
+func Tables(log *slog.Logger) dynamo.Tables {
+	t, err := dynamo.TablesFromEnv()
+	if err != nil {
+		fail(log, "table names", err)
+	}
+	return t
+}
+
+func fail(log *slog.Logger, what string, err error) {
+	log.Error("init failed", "what", what, "error", err)
+	os.Exit(1)
+}

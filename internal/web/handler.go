@@ -1,0 +1,43 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+)
+
+// HandlerFunc is an endpoint: it returns a response, or an error that Error turns into a problem.
+type HandlerFunc func(ctx context.Context, req Request) (Response, error)
+
+// Lambda adapts an endpoint for lambda.Start: it never returns a Lambda error for a request (API
+// Gateway would answer a bare 500), recovers panics into a 500 problem without a stack trace to the
+// client, and logs one line per request with its outcome and duration.
+func Lambda(log *slog.Logger, h HandlerFunc) func(context.Context, Request) (Response, error) {
+	return func(ctx context.Context, req Request) (resp Response, _ error) {
+		start := time.Now()
+		reqLog := log.With("requestId", req.RequestContext.RequestID, "correlationId", CorrelationID(req), "route", req.RouteKey)
+		if lc, ok := lambdacontext.FromContext(ctx); ok {
+			reqLog = reqLog.With("awsRequestId", lc.AwsRequestID)
+		}
+		defer func() {
+			if p := recover(); p != nil {
+				reqLog.ErrorContext(ctx, "handler panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				resp = Error(ctx, reqLog, fmt.Errorf("panic: %v", p))
+			}
+			if resp.Headers == nil {
+				resp.Headers = map[string]string{}
+			}
+			resp.Headers["X-Correlation-Id"] = CorrelationID(req)
+			reqLog.InfoContext(ctx, "request", "status", resp.StatusCode, "durationMs", time.Since(start).Milliseconds())
+		}()
+		resp, err := h(ctx, req)
+		if err != nil {
+			resp = Error(ctx, reqLog, err)
+		}
+		return resp, nil
+	}
+}

@@ -1,0 +1,218 @@
+// Package web is the HTTP plumbing every API function shares: strict JSON decoding with size limits,
+// RFC 9457 problem+json errors with field paths, the caller taken from the JWT claims API Gateway
+// verified, and the one place where domain errors become status codes.
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/orion-oss/orion/internal/customer"
+	"github.com/orion-oss/orion/internal/inventory"
+	"github.com/orion-oss/orion/internal/order"
+	"github.com/orion-oss/orion/internal/validation"
+)
+
+// Request and Response are API Gateway's HTTP API payload format 2.0.
+type (
+	Request  = events.APIGatewayV2HTTPRequest
+	Response = events.APIGatewayV2HTTPResponse
+)
+
+// MaxBody is the largest request body any Orion endpoint accepts.
+const MaxBody = 64 << 10
+
+// Problem is an RFC 9457 problem detail.
+type Problem struct {
+	Type   string               `json:"type"`
+	Title  string               `json:"title"`
+	Status int                  `json:"status"`
+	Detail string               `json:"detail,omitempty"`
+	Errors []validation.Problem `json:"errors,omitempty"`
+}
+
+const problemBase = "https://orion-oss.github.io/problems/"
+
+// Errors the plumbing itself reports.
+var (
+	ErrTooLarge     = errors.New("web: request body too large")
+	ErrMalformed    = errors.New("web: malformed JSON")
+	ErrUnauthorized = errors.New("web: not authenticated")
+	ErrForbidden    = errors.New("web: not allowed")
+)
+
+// JSON encodes v with a status.
+func JSON(status int, v any, headers map[string]string) Response {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return problem(Problem{Type: problemBase + "internal", Title: "Internal error", Status: http.StatusInternalServerError})
+	}
+	h := map[string]string{"Content-Type": "application/json"}
+	for k, v := range headers {
+		h[k] = v
+	}
+	return Response{StatusCode: status, Headers: h, Body: string(b)}
+}
+
+func problem(p Problem) Response {
+	b, _ := json.Marshal(p)
+	return Response{StatusCode: p.Status, Headers: map[string]string{"Content-Type": "application/problem+json"}, Body: string(b)}
+}
+
+// Error turns an error into the problem the client sees. Domain errors map here and only here;
+// anything unexpected is a 500 that says nothing about the internals (the log has the detail).
+func Error(ctx context.Context, log *slog.Logger, err error) Response {
+	var ve validation.Errors
+	var short *inventory.InsufficientStockError
+	switch {
+	case errors.Is(err, ErrTooLarge):
+		return problem(Problem{Type: problemBase + "too-large", Title: "Request body too large", Status: http.StatusRequestEntityTooLarge,
+			Detail: fmt.Sprintf("The body must be at most %d bytes.", MaxBody)})
+	case errors.As(err, &ve):
+		return problem(Problem{Type: problemBase + "validation", Title: "Invalid request", Status: http.StatusBadRequest,
+			Detail: "One or more fields are invalid.", Errors: ve})
+	case errors.Is(err, ErrMalformed):
+		return problem(Problem{Type: problemBase + "malformed", Title: "Malformed request", Status: http.StatusBadRequest, Detail: err.Error()})
+	case errors.Is(err, ErrUnauthorized):
+		return problem(Problem{Type: problemBase + "unauthorized", Title: "Unauthorized", Status: http.StatusUnauthorized})
+	case errors.Is(err, ErrForbidden):
+		return problem(Problem{Type: problemBase + "forbidden", Title: "Forbidden", Status: http.StatusForbidden, Detail: "This operation needs the admin role."})
+	case errors.Is(err, inventory.ErrNotFound), errors.Is(err, order.ErrNotFound):
+		return problem(Problem{Type: problemBase + "not-found", Title: "Not found", Status: http.StatusNotFound})
+	case errors.Is(err, order.ErrTerminal), errors.Is(err, inventory.ErrExists):
+		return problem(Problem{Type: problemBase + "conflict", Title: "Conflict", Status: http.StatusConflict, Detail: conflictDetail(err)})
+	case errors.As(err, &short):
+		return problem(Problem{Type: problemBase + "insufficient-stock", Title: "Insufficient stock", Status: http.StatusConflict,
+			Detail: fmt.Sprintf("Only %d of %s available.", short.Available, short.SKU)})
+	}
+	log.ErrorContext(ctx, "request failed", "error", err)
+	return problem(Problem{Type: problemBase + "internal", Title: "Internal error", Status: http.StatusInternalServerError,
+		Detail: "The request could not be completed; it is safe to retry."})
+}
+
+func conflictDetail(err error) string {
+	if errors.Is(err, order.ErrTerminal) {
+		return "The order is final and can no longer change."
+	}
+	return "The resource already exists."
+}
+
+// Decode reads a JSON object body strictly: at most MaxBody bytes, no unknown fields (so a client can
+// never set what the server owns, such as a price or a status), no trailing data.
+func Decode(req Request, into any) error {
+	body := []byte(req.Body)
+	if req.IsBase64Encoded {
+		b, err := base64.StdEncoding.DecodeString(req.Body)
+		if err != nil {
+			return fmt.Errorf("%w: body is not valid base64", ErrMalformed)
+		}
+		body = b
+	}
+	if len(body) > MaxBody {
+		return ErrTooLarge
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return fmt.Errorf("%w: the body is empty", ErrMalformed)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(into); err != nil {
+		return decodeError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("%w: unexpected data after the JSON object", ErrMalformed)
+	}
+	return nil
+}
+
+// decodeError turns encoding/json's errors into field-level problems where it can.
+func decodeError(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		return validation.New(te.Field, "must be %s", kind(te.Type.Kind().String()))
+	}
+	if msg := err.Error(); strings.HasPrefix(msg, "json: unknown field ") {
+		return validation.New(strings.Trim(strings.TrimPrefix(msg, "json: unknown field "), `"`), "is not a field of this request")
+	}
+	return fmt.Errorf("%w: %v", ErrMalformed, err)
+}
+
+func kind(k string) string {
+	switch {
+	case strings.HasPrefix(k, "int"), strings.HasPrefix(k, "uint"):
+		return "an integer"
+	case k == "string":
+		return "a string"
+	case k == "bool":
+		return "true or false"
+	case k == "slice":
+		return "an array"
+	case k == "struct", k == "map":
+		return "an object"
+	}
+	return "of another type"
+}
+
+// Caller is who is calling, from the claims API Gateway's JWT authorizer verified.
+type Caller struct {
+	ID    customer.ID
+	Admin bool
+}
+
+// CallerOf reads the caller. Only access tokens are accepted: an id token has the same signature and
+// issuer but is meant for the client, not for APIs.
+func CallerOf(req Request) (Caller, error) {
+	a := req.RequestContext.Authorizer
+	if a == nil || a.JWT == nil {
+		return Caller{}, ErrUnauthorized
+	}
+	claims := a.JWT.Claims
+	if claims["token_use"] != "access" {
+		return Caller{}, fmt.Errorf("%w: not an access token", ErrUnauthorized)
+	}
+	id, err := customer.ParseID(claims["sub"])
+	if err != nil {
+		return Caller{}, fmt.Errorf("%w: no subject", ErrUnauthorized)
+	}
+	return Caller{ID: id, Admin: inGroup(claims["cognito:groups"], "admin")}, nil
+}
+
+// inGroup reads cognito:groups as API Gateway passes it: "[admin other]".
+func inGroup(groups, want string) bool {
+	for _, g := range strings.Fields(strings.Trim(groups, "[]")) {
+		if g == want {
+			return true
+		}
+	}
+	return false
+}
+
+// RequireAdmin returns the caller if it is an admin.
+func RequireAdmin(req Request) (Caller, error) {
+	c, err := CallerOf(req)
+	if err != nil {
+		return c, err
+	}
+	if !c.Admin {
+		return c, ErrForbidden
+	}
+	return c, nil
+}
+
+// CorrelationID is the client's X-Correlation-Id when it is sane, else the API request id.
+func CorrelationID(req Request) string {
+	if c := req.Headers["x-correlation-id"]; c != "" && len(c) <= 128 && !strings.ContainsAny(c, " \t\r\n") {
+		return c
+	}
+	return req.RequestContext.RequestID
+}

@@ -1,0 +1,154 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/orion-oss/orion/internal/inventory"
+	"github.com/orion-oss/orion/internal/money"
+	"github.com/orion-oss/orion/internal/order"
+	"github.com/orion-oss/orion/internal/validation"
+	"github.com/orion-oss/orion/internal/web"
+)
+
+type item struct {
+	Name     string       `json:"name"`
+	Price    *money.Money `json:"price"`
+	Quantity *int64       `json:"quantity"`
+	Tags     []string     `json:"tags"`
+}
+
+func TestDecode(t *testing.T) {
+	tests := []struct {
+		name, body string
+		base64     bool
+		want       error
+		field      string
+	}{
+		{"ok", `{"name":"a","price":{"amount":1,"currency":"USD"},"quantity":2}`, false, nil, ""},
+		{"base64", "eyJuYW1lIjoiYSJ9", true, nil, ""},
+		{"empty", ``, false, web.ErrMalformed, ""},
+		{"malformed", `{"name":`, false, web.ErrMalformed, ""},
+		{"trailing data", `{"name":"a"} {}`, false, web.ErrMalformed, ""},
+		{"unknown field", `{"name":"a","status":"CONFIRMED"}`, false, validation.ErrInvalid, "status"},
+		{"wrong type", `{"quantity":"two"}`, false, validation.ErrInvalid, "quantity"},
+		{"fraction", `{"quantity":1.5}`, false, validation.ErrInvalid, "quantity"},
+		{"nested wrong type", `{"tags":[1]}`, false, validation.ErrInvalid, "tags"},
+		{"too large", `{"name":"` + strings.Repeat("x", web.MaxBody) + `"}`, false, web.ErrTooLarge, ""},
+		{"not an object", `[1,2]`, false, web.ErrMalformed, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var v item
+			err := web.Decode(events.APIGatewayV2HTTPRequest{Body: tt.body, IsBase64Encoded: tt.base64}, &v)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v; want %v", err, tt.want)
+			}
+			var ve validation.Errors
+			if tt.field != "" && (!errors.As(err, &ve) || !strings.HasPrefix(ve[0].Field, tt.field)) {
+				t.Fatalf("problems = %v; want field %s", ve, tt.field)
+			}
+		})
+	}
+}
+
+func TestErrorMapping(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	tests := []struct {
+		err    error
+		status int
+	}{
+		{validation.New("items[0].quantity", "bad"), 400},
+		{web.ErrMalformed, 400},
+		{web.ErrTooLarge, 413},
+		{web.ErrUnauthorized, 401},
+		{web.ErrForbidden, 403},
+		{fmt.Errorf("wrapped: %w", inventory.ErrNotFound), 404},
+		{order.ErrNotFound, 404},
+		{fmt.Errorf("x: %w", order.ErrTerminal), 409},
+		{inventory.ErrExists, 409},
+		{&inventory.InsufficientStockError{SKU: "A", Requested: 2, Available: 1}, 409},
+		{errors.New("dynamodb: connection reset by peer at 10.0.0.1"), 500},
+	}
+	for _, tt := range tests {
+		r := web.Error(context.Background(), log, tt.err)
+		if r.StatusCode != tt.status || r.Headers["Content-Type"] != "application/problem+json" {
+			t.Errorf("%v -> %d %v; want %d", tt.err, r.StatusCode, r.Headers, tt.status)
+		}
+		if tt.status == 500 && strings.Contains(r.Body, "10.0.0.1") {
+			t.Errorf("internal detail leaked: %s", r.Body)
+		}
+	}
+	r := web.Error(context.Background(), log, validation.New("items[0].quantity", "must be between 1 and 1000"))
+	var p web.Problem
+	if err := json.Unmarshal([]byte(r.Body), &p); err != nil || p.Status != 400 || len(p.Errors) != 1 || p.Errors[0].Field != "items[0].quantity" {
+		t.Fatalf("problem = %s", r.Body)
+	}
+}
+
+func req(claims map[string]string) web.Request {
+	r := web.Request{}
+	if claims != nil {
+		r.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims}}
+	}
+	return r
+}
+
+func TestCaller(t *testing.T) {
+	tests := []struct {
+		name   string
+		claims map[string]string
+		admin  bool
+		err    error
+	}{
+		{"customer", map[string]string{"sub": "u1", "token_use": "access"}, false, nil},
+		{"admin", map[string]string{"sub": "u1", "token_use": "access", "cognito:groups": "[ops admin]"}, true, nil},
+		{"group prefix is not admin", map[string]string{"sub": "u1", "token_use": "access", "cognito:groups": "[administrators]"}, false, nil},
+		{"id token", map[string]string{"sub": "u1", "token_use": "id"}, false, web.ErrUnauthorized},
+		{"no sub", map[string]string{"token_use": "access"}, false, web.ErrUnauthorized},
+		{"no authorizer", nil, false, web.ErrUnauthorized},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := web.CallerOf(req(tt.claims))
+			if !errors.Is(err, tt.err) || (err == nil && c.Admin != tt.admin) {
+				t.Fatalf("caller %+v, %v", c, err)
+			}
+		})
+	}
+	if _, err := web.RequireAdmin(req(map[string]string{"sub": "u1", "token_use": "access"})); !errors.Is(err, web.ErrForbidden) {
+		t.Fatalf("RequireAdmin for a customer: %v", err)
+	}
+}
+
+func TestLambdaRecoversPanics(t *testing.T) {
+	h := web.Lambda(slog.New(slog.DiscardHandler), func(context.Context, web.Request) (web.Response, error) { panic("nil map") })
+	r, err := h(context.Background(), web.Request{})
+	if err != nil || r.StatusCode != 500 || strings.Contains(r.Body, "nil map") || strings.Contains(r.Body, "goroutine") {
+		t.Fatalf("panic answered %d %s %v", r.StatusCode, r.Body, err)
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	f.Add(`{"name":"a","price":{"amount":1,"currency":"USD"},"quantity":2,"tags":["x"]}`, false)
+	f.Add(`{"price":{"amount":1e400}}`, false)
+	f.Fuzz(func(t *testing.T, body string, b64 bool) {
+		var v item
+		err := web.Decode(web.Request{Body: body, IsBase64Encoded: b64}, &v)
+		if err != nil && !errors.Is(err, web.ErrMalformed) && !errors.Is(err, web.ErrTooLarge) && !errors.Is(err, validation.ErrInvalid) {
+			t.Fatalf("unclassified error %v", err)
+		}
+		r := web.Error(context.Background(), slog.New(slog.DiscardHandler), err)
+		if err != nil && r.StatusCode >= 500 {
+			t.Fatalf("bad input became a %d", r.StatusCode)
+		}
+	})
+}
