@@ -145,7 +145,13 @@ func NewLine(sku inventory.SKU, name string, qty int64, unitPrice money.Money) (
 
 // Address is where an order ships. It is optional: digital goods have none.
 type Address struct {
-	Name, Line1, Line2, City, Region, PostalCode, Country string
+	Name       string `json:"name"`
+	Line1      string `json:"line1"`
+	Line2      string `json:"line2,omitempty"`
+	City       string `json:"city"`
+	Region     string `json:"region,omitempty"`
+	PostalCode string `json:"postalCode"`
+	Country    string `json:"country"`
 }
 
 // Validate checks the address; Country is an ISO 3166-1 alpha-2 code.

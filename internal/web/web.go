@@ -74,7 +74,14 @@ func problem(p Problem) Response {
 func Error(ctx context.Context, log *slog.Logger, err error) Response {
 	var ve validation.Errors
 	var short *inventory.InsufficientStockError
+	var unknown *order.UnknownItemsError
 	switch {
+	case errors.As(err, &unknown):
+		return problem(Problem{Type: problemBase + "unknown-items", Title: "Unknown items", Status: http.StatusUnprocessableEntity,
+			Detail: "Some lines name SKUs that are not in the catalog.", Errors: unknown.Problems})
+	case errors.Is(err, order.ErrKeyMismatch):
+		return problem(Problem{Type: problemBase + "idempotency-key-reused", Title: "Idempotency key reused", Status: http.StatusUnprocessableEntity,
+			Detail: "This Idempotency-Key was already used with a different request body."})
 	case errors.Is(err, ErrTooLarge):
 		return problem(Problem{Type: problemBase + "too-large", Title: "Request body too large", Status: http.StatusRequestEntityTooLarge,
 			Detail: fmt.Sprintf("The body must be at most %d bytes.", MaxBody)})

@@ -1,0 +1,288 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/orion-oss/orion/internal/customer"
+	"github.com/orion-oss/orion/internal/event"
+	"github.com/orion-oss/orion/internal/inventory"
+	"github.com/orion-oss/orion/internal/money"
+	"github.com/orion-oss/orion/internal/order"
+)
+
+// IdempotencyTTL is how long an Idempotency-Key is remembered.
+const IdempotencyTTL = 24 * time.Hour
+
+type lineRecord struct {
+	SKU       string      `dynamodbav:"sku"`
+	Name      string      `dynamodbav:"name"`
+	Quantity  int64       `dynamodbav:"quantity"`
+	UnitPrice moneyRecord `dynamodbav:"unitPrice"`
+	LineTotal moneyRecord `dynamodbav:"lineTotal"`
+}
+
+type historyRecord struct {
+	Status string `dynamodbav:"status"`
+	Reason string `dynamodbav:"reason,omitempty"`
+	At     string `dynamodbav:"at"`
+}
+
+type orderRecord struct {
+	PK            string          `dynamodbav:"pk"`
+	SK            string          `dynamodbav:"sk"`
+	OrderID       string          `dynamodbav:"orderId"`
+	CustomerID    string          `dynamodbav:"customerId"`
+	Lines         []lineRecord    `dynamodbav:"lines"`
+	Total         moneyRecord     `dynamodbav:"total"`
+	PaymentToken  string          `dynamodbav:"paymentToken"`
+	Shipping      *order.Address  `dynamodbav:"shippingAddress,omitempty"`
+	Status        string          `dynamodbav:"status"`
+	Reason        string          `dynamodbav:"statusReason,omitempty"`
+	Version       int64           `dynamodbav:"version"`
+	CreatedAt     string          `dynamodbav:"createdAt"`
+	UpdatedAt     string          `dynamodbav:"updatedAt"`
+	History       []historyRecord `dynamodbav:"history"`
+	AuthID        string          `dynamodbav:"authorizationId,omitempty"`
+	RefundID      string          `dynamodbav:"refundId,omitempty"`
+	CancelBy      string          `dynamodbav:"cancelRequestedBy,omitempty"`
+	CancelAt      string          `dynamodbav:"cancelRequestedAt,omitempty"`
+	StockReleased bool            `dynamodbav:"stockReleased"`
+	StockReturned bool            `dynamodbav:"stockReturned"`
+}
+
+func orderKey(id order.ID) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "ORDER#" + string(id)}, "sk": &types.AttributeValueMemberS{Value: "ORDER"}}
+}
+
+func mrec(m money.Money) moneyRecord {
+	return moneyRecord{Amount: m.Amount(), Currency: string(m.Currency())}
+}
+
+func toOrderRecord(o *order.Order) orderRecord {
+	s := o.Snapshot()
+	r := orderRecord{PK: "ORDER#" + string(s.ID), SK: "ORDER", OrderID: string(s.ID), CustomerID: string(s.CustomerID), Total: mrec(s.Total),
+		PaymentToken: s.PaymentToken, Shipping: s.Shipping, Status: string(s.Status), Reason: string(s.Reason), Version: s.Version,
+		CreatedAt: s.CreatedAt.UTC().Format(time.RFC3339Nano), UpdatedAt: s.UpdatedAt.UTC().Format(time.RFC3339Nano),
+		AuthID: s.Payment.AuthorizationID, RefundID: s.Payment.RefundID, StockReleased: s.StockReleased, StockReturned: s.StockReturned}
+	for _, l := range s.Lines {
+		r.Lines = append(r.Lines, lineRecord{SKU: string(l.SKU), Name: l.Name, Quantity: l.Quantity.Int64(), UnitPrice: mrec(l.UnitPrice), LineTotal: mrec(l.LineTotal)})
+	}
+	for _, h := range s.History {
+		r.History = append(r.History, historyRecord{Status: string(h.Status), Reason: string(h.Reason), At: h.At.UTC().Format(time.RFC3339Nano)})
+	}
+	if c := s.Cancellation; c != nil {
+		r.CancelBy, r.CancelAt = string(c.By), c.At.UTC().Format(time.RFC3339Nano)
+	}
+	return r
+}
+
+func (r orderRecord) order() (*order.Order, error) {
+	parse := func(s string) time.Time { t, _ := time.Parse(time.RFC3339Nano, s); return t }
+	toMoney := func(m moneyRecord) (money.Money, error) { return money.New(m.Amount, m.Currency) }
+	total, err := toMoney(r.Total)
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: order %s: %w", r.OrderID, err)
+	}
+	s := order.Snapshot{ID: order.ID(r.OrderID), CustomerID: customer.ID(r.CustomerID), Total: total, PaymentToken: r.PaymentToken,
+		Shipping: r.Shipping, Status: order.Status(r.Status), Reason: order.Reason(r.Reason), Version: r.Version,
+		CreatedAt: parse(r.CreatedAt), UpdatedAt: parse(r.UpdatedAt), Payment: order.Payment{AuthorizationID: r.AuthID, RefundID: r.RefundID},
+		StockReleased: r.StockReleased, StockReturned: r.StockReturned}
+	for _, l := range r.Lines {
+		up, err1 := toMoney(l.UnitPrice)
+		lt, err2 := toMoney(l.LineTotal)
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, fmt.Errorf("dynamo: order %s: %w", r.OrderID, err)
+		}
+		s.Lines = append(s.Lines, order.Line{SKU: inventory.SKU(l.SKU), Name: l.Name, Quantity: inventory.Quantity(l.Quantity), UnitPrice: up, LineTotal: lt})
+	}
+	for _, h := range r.History {
+		s.History = append(s.History, order.HistoryEntry{Status: order.Status(h.Status), Reason: order.Reason(h.Reason), At: parse(h.At)})
+	}
+	if r.CancelBy != "" {
+		s.Cancellation = &order.Cancellation{By: order.Requester(r.CancelBy), At: parse(r.CancelAt)}
+	}
+	return order.FromSnapshot(s)
+}
+
+// OrderRepository stores Order aggregates and the idempotency records of the requests that created them.
+type OrderRepository struct {
+	db     *dynamodb.Client
+	tables Tables
+	now    func() time.Time
+}
+
+// NewOrderRepository builds the repository.
+func NewOrderRepository(db *dynamodb.Client, t Tables) *OrderRepository {
+	return &OrderRepository{db: db, tables: t, now: time.Now}
+}
+
+// Get reads an order (strongly consistent).
+func (r *OrderRepository) Get(ctx context.Context, id order.ID) (*order.Order, error) {
+	out, err := r.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(r.tables.Orders), Key: orderKey(id), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: get order %s: %w", id, err)
+	}
+	if out.Item == nil {
+		return nil, fmt.Errorf("%w: %s", order.ErrNotFound, id)
+	}
+	var rec orderRecord
+	if err := attributevalue.UnmarshalMap(out.Item, &rec); err != nil {
+		return nil, fmt.Errorf("dynamo: order %s: %w", id, err)
+	}
+	return rec.order()
+}
+
+func idempotencyKey(c customer.ID, key string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "IDEMPOTENCY#" + string(c) + "#" + key},
+		"sk": &types.AttributeValueMemberS{Value: "IDEMPOTENCY"}}
+}
+
+// Remembered returns the request recorded under a customer's Idempotency-Key, if any.
+func (r *OrderRepository) Remembered(ctx context.Context, c customer.ID, key string) (*order.Remembered, error) {
+	out, err := r.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(r.tables.Orders), Key: idempotencyKey(c, key), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: idempotency lookup: %w", err)
+	}
+	if out.Item == nil {
+		return nil, nil
+	}
+	var rec struct {
+		RequestHash string `dynamodbav:"requestHash"`
+		OrderID     string `dynamodbav:"orderId"`
+		Response    []byte `dynamodbav:"response"`
+		ExpiresAt   int64  `dynamodbav:"expiresAt"`
+	}
+	if err := attributevalue.UnmarshalMap(out.Item, &rec); err != nil {
+		return nil, err
+	}
+	if rec.ExpiresAt < r.now().Unix() { // TTL deletes lazily; an expired key is forgotten now
+		return nil, nil
+	}
+	return &order.Remembered{RequestHash: rec.RequestHash, OrderID: order.ID(rec.OrderID), Response: rec.Response}, nil
+}
+
+// Place stores a new order, the idempotency record of the request and the order's events in one
+// transaction: either the order exists with its key and its OrderPlaced event, or nothing does.
+func (r *OrderRepository) Place(ctx context.Context, o *order.Order, rem order.Remembered, key string, evs []event.Payload, cause event.Cause) error {
+	av, err := attributevalue.MarshalMap(toOrderRecord(o))
+	if err != nil {
+		return err
+	}
+	now := r.now().UTC()
+	idem := idempotencyKey(o.CustomerID(), key)
+	idem["requestHash"] = &types.AttributeValueMemberS{Value: rem.RequestHash}
+	idem["orderId"] = &types.AttributeValueMemberS{Value: string(rem.OrderID)}
+	idem["response"] = &types.AttributeValueMemberB{Value: rem.Response}
+	idem["expiresAt"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Add(IdempotencyTTL).Unix(), 10)}
+	writes, _, err := outboxPuts(r.tables.Outbox, evs, cause, now)
+	if err != nil {
+		return err
+	}
+	writes = append([]types.TransactWriteItem{
+		{Put: &types.Put{TableName: aws.String(r.tables.Orders), Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		{Put: &types.Put{TableName: aws.String(r.tables.Orders), Item: idem, ConditionExpression: aws.String("attribute_not_exists(pk) OR expiresAt < :now"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":now": &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Unix(), 10)}}}},
+	}, writes...)
+	_, err = r.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+	switch {
+	case cancelledOn(err, 1):
+		return order.ErrKeyTaken
+	case err != nil:
+		return fmt.Errorf("dynamo: place order %s: %w", o.ID(), err)
+	}
+	return nil
+}
+
+// Update loads an order, lets fn change it and writes it with fn's events, conditional on the version
+// read; on a concurrent change it re-runs fn on the fresh order.
+func (r *OrderRepository) Update(ctx context.Context, id order.ID, cause event.Cause, fn func(*order.Order) ([]event.Payload, error)) (*order.Order, error) {
+	var err error
+	for range conflictAttempts {
+		var o *order.Order
+		if o, err = r.update(ctx, id, cause, fn); !errors.Is(err, ErrConflict) {
+			return o, err
+		}
+	}
+	return nil, err
+}
+
+func (r *OrderRepository) update(ctx context.Context, id order.ID, cause event.Cause, fn func(*order.Order) ([]event.Payload, error)) (*order.Order, error) {
+	o, err := r.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	read := o.Version()
+	evs, err := fn(o)
+	if err != nil {
+		return nil, err
+	}
+	if o.Version() == read {
+		return o, nil
+	}
+	av, err := attributevalue.MarshalMap(toOrderRecord(o))
+	if err != nil {
+		return nil, err
+	}
+	writes, _, err := outboxPuts(r.tables.Outbox, evs, cause, r.now().UTC())
+	if err != nil {
+		return nil, err
+	}
+	writes = append([]types.TransactWriteItem{{Put: &types.Put{TableName: aws.String(r.tables.Orders), Item: av,
+		ConditionExpression:       aws.String("version = :read"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":read": &types.AttributeValueMemberN{Value: strconv.FormatInt(read, 10)}}}}}, writes...)
+	_, err = r.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+	if cancelledOn(err, 0) {
+		return nil, fmt.Errorf("%w: order %s changed since version %d", ErrConflict, id, read)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: update order %s: %w", id, err)
+	}
+	return o, nil
+}
+
+// Catalog reads the items of an order's lines in one BatchGetItem (the only catalog read of placing an
+// order). Missing SKUs are absent from the result.
+func (r *InventoryRepository) Catalog(ctx context.Context, skus []inventory.SKU) (map[inventory.SKU]*inventory.Item, error) {
+	out := map[inventory.SKU]*inventory.Item{}
+	keys := make([]map[string]types.AttributeValue, 0, len(skus))
+	seen := map[inventory.SKU]bool{}
+	for _, s := range skus {
+		if !seen[s] {
+			seen[s] = true
+			keys = append(keys, map[string]types.AttributeValue{"sku": &types.AttributeValueMemberS{Value: string(s)}})
+		}
+	}
+	for len(keys) > 0 {
+		n := min(len(keys), 100)
+		req := map[string]types.KeysAndAttributes{r.tables.Inventory: {Keys: keys[:n], ConsistentRead: aws.Bool(true)}}
+		keys = keys[n:]
+		for len(req) > 0 {
+			res, err := r.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return nil, fmt.Errorf("dynamo: catalog read: %w", err)
+			}
+			for _, av := range res.Responses[r.tables.Inventory] {
+				var rec itemRecord
+				if err := attributevalue.UnmarshalMap(av, &rec); err != nil {
+					return nil, err
+				}
+				it, err := rec.item()
+				if err != nil {
+					return nil, err
+				}
+				out[it.SKU()] = it
+			}
+			req = res.UnprocessedKeys // throttled keys come back; ask again
+		}
+	}
+	return out, nil
+}
