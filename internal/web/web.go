@@ -17,6 +17,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/orion-oss/orion/internal/auth"
 	"github.com/orion-oss/orion/internal/customer"
 	"github.com/orion-oss/orion/internal/inventory"
 	"github.com/orion-oss/orion/internal/order"
@@ -76,6 +77,12 @@ func Error(ctx context.Context, log *slog.Logger, err error) Response {
 	var short *inventory.InsufficientStockError
 	var unknown *order.UnknownItemsError
 	switch {
+	case errors.Is(err, auth.ErrBadCredentials):
+		return problem(Problem{Type: problemBase + "bad-credentials", Title: "Unauthorized", Status: http.StatusUnauthorized, Detail: "Incorrect email or password."})
+	case errors.Is(err, auth.ErrEmailTaken):
+		return problem(Problem{Type: problemBase + "email-taken", Title: "Conflict", Status: http.StatusConflict, Detail: "An account with this email already exists."})
+	case errors.Is(err, auth.ErrBadCode):
+		return problem(Problem{Type: problemBase + "bad-code", Title: "Invalid code", Status: http.StatusBadRequest, Detail: "The confirmation code is wrong or has expired."})
 	case errors.As(err, &unknown):
 		return problem(Problem{Type: problemBase + "unknown-items", Title: "Unknown items", Status: http.StatusUnprocessableEntity,
 			Detail: "Some lines name SKUs that are not in the catalog.", Errors: unknown.Problems})
