@@ -1,0 +1,96 @@
+package e2e
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/orion-oss/orion/infra/localaws/awstest"
+)
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestListOrdersFromTheProjection(t *testing.T) {
+	a, _ := catalog(t)
+	tok := customerToken(t)
+	var ids []string
+	for i := range 3 {
+		r := place(t, tok, awstest.Name(t, fmt.Sprint("k", i)), `{"items":[{"sku":"`+a+`","quantity":1}],"paymentToken":"tok_visa"}`)
+		if r.status != 202 {
+			t.Fatalf("place: %d %s", r.status, r.body)
+		}
+		ids = append(ids, r.json(t)["orderId"].(string))
+	}
+	// The projector catches up through outbox -> pipe -> bus -> rule.
+	eventually(t, "3 orders in the list", func() bool {
+		r := do(t, "GET", "/orders", tok, "")
+		return r.status == 200 && len(r.json(t)["items"].([]any)) == 3
+	})
+	// Newest first, one per page, cursors chain to the end.
+	var seen []string
+	cursor := ""
+	for page := 0; page < 5; page++ {
+		path := "/orders?limit=1"
+		if cursor != "" {
+			path += "&cursor=" + url.QueryEscape(cursor)
+		}
+		r := do(t, "GET", path, tok, "")
+		if r.status != 200 {
+			t.Fatalf("page %d: %d %s", page, r.status, r.body)
+		}
+		body := r.json(t)
+		for _, it := range body["items"].([]any) {
+			o := it.(map[string]any)
+			seen = append(seen, o["orderId"].(string))
+			if o["status"] != "PENDING" || o["total"].(map[string]any)["currency"] != "USD" || len(o["items"].([]any)) != 1 {
+				t.Fatalf("listed order = %v", o)
+			}
+		}
+		next, _ := body["nextCursor"].(string)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if strings.Join(seen, ",") != strings.Join([]string{ids[2], ids[1], ids[0]}, ",") {
+		t.Fatalf("listed %v; want newest first %v", seen, ids)
+	}
+	// Another customer's list is empty, and my cursor is refused there: it never reaches my orders.
+	other := customerToken(t)
+	if r := do(t, "GET", "/orders", other, ""); r.status != 200 || len(r.json(t)["items"].([]any)) != 0 {
+		t.Fatalf("other customer's list: %d %s", r.status, r.body)
+	}
+	first := do(t, "GET", "/orders?limit=1", tok, "").json(t)["nextCursor"].(string)
+	problemOf(t, do(t, "GET", "/orders?cursor="+url.QueryEscape(first), other, ""), 400)
+	problemOf(t, do(t, "GET", "/orders?cursor=forged", tok, ""), 400)
+	problemOf(t, do(t, "GET", "/orders?limit=0", tok, ""), 400)
+	problemOf(t, do(t, "GET", "/orders?limit=101", tok, ""), 400)
+	problemOf(t, do(t, "GET", "/orders?status=SHIPPED", tok, ""), 400)
+	// A customer may not list someone else's orders by id; an admin may.
+	problemOf(t, do(t, "GET", "/orders?customerId=someone-else", tok, ""), 403)
+	// Filter by status: cancel one and list CANCELLED.
+	if r := do(t, "POST", "/orders/"+ids[0]+"/cancel", tok, ""); r.status != 202 {
+		t.Fatalf("cancel: %d %s", r.status, r.body)
+	}
+	eventually(t, "the cancelled order in the CANCELLED list", func() bool {
+		r := do(t, "GET", "/orders?status=CANCELLED", tok, "")
+		items, _ := r.json(t)["items"].([]any)
+		return r.status == 200 && len(items) == 1 && items[0].(map[string]any)["orderId"] == ids[0]
+	})
+	r := do(t, "GET", "/orders?status=CANCELLED", tok, "")
+	hist := r.json(t)["items"].([]any)[0].(map[string]any)["history"].([]any)
+	if len(hist) != 2 || hist[1].(map[string]any)["status"] != "CANCELLED" {
+		t.Fatalf("projected history = %v", hist)
+	}
+}

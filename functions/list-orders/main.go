@@ -1,0 +1,20 @@
+// Command list-orders serves GET /orders from the order views (query side).
+package main
+
+import (
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/orion-oss/orion/internal/api"
+	"github.com/orion-oss/orion/internal/dynamo"
+	"github.com/orion-oss/orion/internal/platform/boot"
+	"github.com/orion-oss/orion/internal/web"
+)
+
+func main() {
+	log := boot.Logger()
+	views := dynamo.NewProjections(dynamodb.NewFromConfig(boot.AWS(log)), os.Getenv("PROJECTIONS_TABLE"))
+	lambda.Start(web.Lambda(log, api.OrderList{Views: views}.List))
+}

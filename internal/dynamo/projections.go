@@ -1,0 +1,298 @@
+package dynamo
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/orion-oss/orion/internal/event"
+	"github.com/orion-oss/orion/internal/money"
+)
+
+// Projections maintains and reads the query side: order views built from order events. Every write is
+// idempotent and indifferent to delivery order: the facts that never change (lines, total, creation)
+// are set as they are, each status change is a history attribute named by the order version that
+// produced it, and the current status moves only forward in version.
+type Projections struct {
+	db    *dynamodb.Client
+	table string
+}
+
+// NewProjections builds the projector's store.
+func NewProjections(db *dynamodb.Client, table string) *Projections {
+	return &Projections{db: db, table: table}
+}
+
+// statusChanges are the events whose OrderRef status is a new status of the order, one per version.
+var statusChanges = map[string]bool{
+	event.TypeOrderPlaced: true, event.TypeInventoryReserved: true, event.TypePaymentAuthorized: true, event.TypeOrderConfirmed: true,
+	event.TypeOrderRejected: true, event.TypeOrderCancelled: true, event.TypeOrderFailed: true,
+}
+
+func viewKey(orderID string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "ORDER#" + orderID}, "sk": &types.AttributeValueMemberS{Value: "VIEW"}}
+}
+
+// Apply projects one event. Events that are not about orders are ignored.
+func (p *Projections) Apply(ctx context.Context, env event.Envelope) error {
+	payload, err := env.Payload()
+	if err != nil {
+		return err
+	}
+	ref, ok := orderRef(payload)
+	if !ok {
+		return nil
+	}
+	names := map[string]string{}
+	values := map[string]types.AttributeValue{":cid": &types.AttributeValueMemberS{Value: ref.CustomerID}}
+	sets := []string{"customerId = :cid"}
+	if placed, ok := payload.(*event.OrderPlaced); ok {
+		recs := make([]lineRecord, len(placed.Lines))
+		for i, l := range placed.Lines {
+			recs[i] = lineRecord{SKU: l.SKU, Name: l.Name, Quantity: l.Quantity, UnitPrice: mrec(l.UnitPrice), LineTotal: mrec(l.LineTotal)}
+		}
+		lines, err := attributevalue.Marshal(recs)
+		if err != nil {
+			return err
+		}
+		total, _ := attributevalue.Marshal(mrec(placed.Total))
+		created := placed.CreatedAt.UTC()
+		values[":lines"], values[":total"] = lines, total
+		values[":created"] = &types.AttributeValueMemberS{Value: created.Format(time.RFC3339Nano)}
+		values[":ckey"] = &types.AttributeValueMemberS{Value: created.Format(time.RFC3339Nano) + "#" + ref.OrderID}
+		values[":day"] = &types.AttributeValueMemberS{Value: created.Format("2006-01-02")}
+		sets = append(sets, "#lines = :lines", "#total = :total", "createdAt = :created", "createdKey = :ckey", "createdDay = :day")
+		names["#lines"], names["#total"] = "lines", "total"
+	}
+	if statusChanges[env.Type] {
+		entry, _ := attributevalue.Marshal(HistoryEntry{Status: ref.Status, Reason: ref.Reason, At: env.OccurredAt.UTC().Format(time.RFC3339Nano)})
+		names["#h"] = fmt.Sprintf("h%010d", ref.OrderVersion)
+		values[":entry"] = entry
+		sets = append(sets, "#h = :entry")
+	}
+	if _, err := p.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(p.table), Key: viewKey(ref.OrderID),
+		UpdateExpression: aws.String("SET " + strings.Join(sets, ", ")), ExpressionAttributeNames: nonEmpty(names), ExpressionAttributeValues: values}); err != nil {
+		return fmt.Errorf("dynamo: project %s facts: %w", env.Type, err)
+	}
+	// The current status: only a newer version replaces it, so a late or repeated event changes nothing.
+	_, err = p.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(p.table), Key: viewKey(ref.OrderID),
+		UpdateExpression:         aws.String("SET #status = :s, statusReason = :r, lastOrderVersion = :v, updatedAt = :at, customerStatus = :cs"),
+		ConditionExpression:      aws.String("attribute_not_exists(lastOrderVersion) OR lastOrderVersion < :v"),
+		ExpressionAttributeNames: map[string]string{"#status": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":s": &types.AttributeValueMemberS{Value: ref.Status}, ":r": &types.AttributeValueMemberS{Value: ref.Reason},
+			":v":  &types.AttributeValueMemberN{Value: strconv.FormatInt(ref.OrderVersion, 10)},
+			":at": &types.AttributeValueMemberS{Value: env.OccurredAt.UTC().Format(time.RFC3339Nano)},
+			":cs": &types.AttributeValueMemberS{Value: ref.CustomerID + "#" + ref.Status},
+		}})
+	var stale *types.ConditionalCheckFailedException
+	if errors.As(err, &stale) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("dynamo: project %s status: %w", env.Type, err)
+	}
+	return nil
+}
+
+func nonEmpty(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
+func orderRef(p event.Payload) (event.OrderRef, bool) {
+	switch e := p.(type) {
+	case *event.OrderPlaced:
+		return e.OrderRef, true
+	case *event.InventoryReserved:
+		return e.OrderRef, true
+	case *event.InventoryReservationFailed:
+		return e.OrderRef, true
+	case *event.PaymentAuthorized:
+		return e.OrderRef, true
+	case *event.PaymentDeclined:
+		return e.OrderRef, true
+	case *event.PaymentRefunded:
+		return e.OrderRef, true
+	case *event.InventoryReleased:
+		return e.OrderRef, true
+	case *event.InventoryCommitted:
+		return e.OrderRef, true
+	case *event.InventoryReturned:
+		return e.OrderRef, true
+	case *event.OrderConfirmed:
+		return e.OrderRef, true
+	case *event.OrderRejected:
+		return e.OrderRef, true
+	case *event.OrderCancellationRequested:
+		return e.OrderRef, true
+	case *event.OrderCancelled:
+		return e.OrderRef, true
+	case *event.OrderFailed:
+		return e.OrderRef, true
+	}
+	return event.OrderRef{}, false
+}
+
+// OrderSummary is an order view as lists show it.
+type OrderSummary struct {
+	OrderID      string
+	CustomerID   string
+	Status       string
+	StatusReason string
+	Total        money.Money
+	Lines        []event.Line
+	CreatedAt    string
+	UpdatedAt    string
+	History      []HistoryEntry
+}
+
+// HistoryEntry is one status change of a view.
+type HistoryEntry struct {
+	Status string `dynamodbav:"status"`
+	Reason string `dynamodbav:"reason"`
+	At     string `dynamodbav:"at"`
+}
+
+type viewRecord struct {
+	PK           string       `dynamodbav:"pk"`
+	CustomerID   string       `dynamodbav:"customerId"`
+	Status       string       `dynamodbav:"status"`
+	StatusReason string       `dynamodbav:"statusReason"`
+	CreatedAt    string       `dynamodbav:"createdAt"`
+	UpdatedAt    string       `dynamodbav:"updatedAt"`
+	Total        *moneyRecord `dynamodbav:"total"`
+	Lines        []lineRecord `dynamodbav:"lines"`
+}
+
+// ListQuery selects a page of a customer's orders, newest first.
+type ListQuery struct {
+	CustomerID string
+	Status     string // optional
+	Limit      int32
+	Cursor     string // opaque, from a previous page
+}
+
+// ErrBadCursor means the cursor was not issued for this query (forged, or another caller's).
+var ErrBadCursor = errors.New("dynamo: invalid cursor")
+
+// ListOrders returns a page of a customer's orders and the cursor of the next page ("" at the end).
+func (p *Projections) ListOrders(ctx context.Context, q ListQuery) ([]OrderSummary, string, error) {
+	in := &dynamodb.QueryInput{TableName: aws.String(p.table), ScanIndexForward: aws.Bool(false), Limit: aws.Int32(q.Limit)}
+	partition := q.CustomerID
+	if q.Status == "" {
+		in.IndexName = aws.String("ByCustomer")
+		in.KeyConditionExpression = aws.String("customerId = :p")
+	} else {
+		partition = q.CustomerID + "#" + q.Status
+		in.IndexName = aws.String("ByCustomerStatus")
+		in.KeyConditionExpression = aws.String("customerStatus = :p")
+	}
+	in.ExpressionAttributeValues = map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: partition}}
+	if q.Cursor != "" {
+		lek, err := decodeCursor(q.Cursor, aws.ToString(in.IndexName), partition)
+		if err != nil {
+			return nil, "", err
+		}
+		in.ExclusiveStartKey = lek
+	}
+	out, err := p.db.Query(ctx, in)
+	if err != nil {
+		return nil, "", fmt.Errorf("dynamo: list orders: %w", err)
+	}
+	items := make([]OrderSummary, 0, len(out.Items))
+	for _, it := range out.Items {
+		items = append(items, summary(it))
+	}
+	next := ""
+	if out.LastEvaluatedKey != nil {
+		next = encodeCursor(aws.ToString(in.IndexName), partition, out.LastEvaluatedKey)
+	}
+	return items, next, nil
+}
+
+func summary(it map[string]types.AttributeValue) OrderSummary {
+	var v viewRecord
+	_ = attributevalue.UnmarshalMap(it, &v) // a view is written only by Apply; partial views read as partial
+	s := OrderSummary{OrderID: strings.TrimPrefix(v.PK, "ORDER#"), CustomerID: v.CustomerID, Status: v.Status, StatusReason: v.StatusReason,
+		CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt}
+	if v.Total != nil {
+		s.Total, _ = money.New(v.Total.Amount, v.Total.Currency)
+	}
+	for _, l := range v.Lines {
+		up, _ := money.New(l.UnitPrice.Amount, l.UnitPrice.Currency)
+		lt, _ := money.New(l.LineTotal.Amount, l.LineTotal.Currency)
+		s.Lines = append(s.Lines, event.Line{SKU: l.SKU, Name: l.Name, Quantity: l.Quantity, UnitPrice: up, LineTotal: lt})
+	}
+	var keys []string
+	for k := range it {
+		if len(k) == 11 && k[0] == 'h' {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		var h HistoryEntry
+		if attributevalue.Unmarshal(it[k], &h) == nil {
+			s.History = append(s.History, h)
+		}
+	}
+	return s
+}
+
+func str(av types.AttributeValue) string {
+	if s, ok := av.(*types.AttributeValueMemberS); ok {
+		return s.Value
+	}
+	return ""
+}
+
+// A cursor names the index and partition it was issued for; a cursor for another index or another
+// partition (another customer's, or a forged one) is refused, so it can never reach other data.
+type cursor struct {
+	Index     string            `json:"i"`
+	Partition string            `json:"p"`
+	Key       map[string]string `json:"k"`
+}
+
+func encodeCursor(index, partition string, lek map[string]types.AttributeValue) string {
+	c := cursor{Index: index, Partition: partition, Key: map[string]string{}}
+	for k, v := range lek {
+		c.Key[k] = str(v)
+	}
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s, index, partition string) (map[string]types.AttributeValue, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) > 2048 {
+		return nil, ErrBadCursor
+	}
+	var c cursor
+	if err := json.Unmarshal(b, &c); err != nil || c.Index != index || c.Partition != partition {
+		return nil, ErrBadCursor
+	}
+	want := map[string]string{"ByCustomer": "customerId", "ByCustomerStatus": "customerStatus"}[index]
+	if c.Key[want] != partition || c.Key["createdKey"] == "" || !strings.HasPrefix(c.Key["pk"], "ORDER#") || c.Key["sk"] != "VIEW" || len(c.Key) != 4 {
+		return nil, ErrBadCursor
+	}
+	lek := map[string]types.AttributeValue{}
+	for k, v := range c.Key {
+		lek[k] = &types.AttributeValueMemberS{Value: v}
+	}
+	return lek, nil
+}

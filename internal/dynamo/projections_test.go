@@ -1,0 +1,88 @@
+package dynamo_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/orion-oss/orion/infra/localaws/awstest"
+	"github.com/orion-oss/orion/infra/provision"
+	"github.com/orion-oss/orion/infra/sam"
+	"github.com/orion-oss/orion/internal/dynamo"
+	"github.com/orion-oss/orion/internal/event"
+	"github.com/orion-oss/orion/internal/money"
+)
+
+func projections(t *testing.T) *dynamo.Projections {
+	t.Helper()
+	db, _ := newTables(t)
+	tpl, _ := sam.Load("../../template.yaml")
+	params, _ := tpl.ParameterValues(nil)
+	props, err := tpl.Resolve(tpl.Resources["ProjectionsTable"].Properties, sam.Env{Region: "us-east-1", Partition: "aws", Parameters: params}, "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := props.(map[string]any)
+	m["TableName"] = awstest.Name(t, "projections")
+	if _, err := provision.New(awstest.Config(t), "123456789012").Create(context.Background(), "AWS::DynamoDB::Table", "P", m); err != nil {
+		t.Fatal(err)
+	}
+	return dynamo.NewProjections(db, m["TableName"].(string))
+}
+
+func env(t *testing.T, id string, p event.Payload, at time.Time) event.Envelope {
+	t.Helper()
+	e, err := event.Wrap(p, event.Meta{ID: id, OccurredAt: at, CorrelationID: "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(e)
+	e, err = event.Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// Duplicates and any delivery order converge on the same view.
+func TestProjectionIsIdempotentAndOrderIndependent(t *testing.T) {
+	ctx := context.Background()
+	price, _ := money.New(500, "USD")
+	t0 := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	ref := func(status, reason string, v int64) event.OrderRef {
+		return event.OrderRef{OrderID: "01JDQ7Z3M6X9V0YB2C4D5E6F7G", CustomerID: "cust-1", Status: status, Reason: reason, OrderVersion: v}
+	}
+	lines := []event.Line{{SKU: "A", Name: "a", Quantity: 1, UnitPrice: price, LineTotal: price}}
+	evs := []event.Envelope{
+		env(t, "e1", event.OrderPlaced{OrderRef: ref("PENDING", "", 1), Lines: lines, Total: price, CreatedAt: t0}, t0),
+		env(t, "e2", event.InventoryReserved{OrderRef: ref("RESERVED", "", 2), Lines: []event.StockLine{{SKU: "A", Quantity: 1}}}, t0.Add(time.Second)),
+		env(t, "e3", event.PaymentAuthorized{OrderRef: ref("PAYMENT_AUTHORIZED", "", 3), AuthorizationID: "a", Amount: price}, t0.Add(2*time.Second)),
+		env(t, "e4", event.OrderConfirmed{OrderRef: ref("CONFIRMED", "", 4), Lines: lines, Total: price}, t0.Add(3*time.Second)),
+	}
+	orders := [][]int{{0, 1, 2, 3}, {3, 2, 1, 0}, {1, 3, 0, 2, 3, 1, 0}}
+	for i, order := range orders {
+		p := projections(t)
+		for _, j := range order {
+			if err := p.Apply(ctx, evs[j]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		items, _, err := p.ListOrders(ctx, dynamo.ListQuery{CustomerID: "cust-1", Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(items) != 1 {
+			t.Fatalf("delivery %d: %d views", i, len(items))
+		}
+		v := items[0]
+		var hist []string
+		for _, h := range v.History {
+			hist = append(hist, h.Status)
+		}
+		if v.Status != "CONFIRMED" || v.Total != price || len(v.Lines) != 1 || strings.Join(hist, ",") != "PENDING,RESERVED,PAYMENT_AUTHORIZED,CONFIRMED" {
+			t.Fatalf("delivery %v: view %+v history %v", order, v, hist)
+		}
+	}
+}
