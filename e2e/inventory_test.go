@@ -76,3 +76,46 @@ func TestInventoryRefusals(t *testing.T) {
 		t.Fatalf("item changed by refused requests: %s", r.body)
 	}
 }
+
+func TestListInventoryPages(t *testing.T) {
+	for range 3 {
+		if r := do(t, "PUT", "/inventory/"+sku(t), sys.adminTok, widget); r.status != 201 {
+			t.Fatalf("create: %d %s", r.status, r.body)
+		}
+	}
+	seen := map[string]bool{}
+	cursor := ""
+	for page := 0; page < 100; page++ {
+		path := "/inventory?limit=2"
+		if cursor != "" {
+			path += "&cursor=" + cursor
+		}
+		r := do(t, "GET", path, "", "")
+		if r.status != 200 {
+			t.Fatalf("page %d: %d %s", page, r.status, r.body)
+		}
+		body := r.json(t)
+		items := body["items"].([]any)
+		if len(items) > 2 {
+			t.Fatalf("page of %d items with limit 2", len(items))
+		}
+		for _, it := range items {
+			s := it.(map[string]any)["sku"].(string)
+			if seen[s] {
+				t.Fatalf("%s listed twice", s)
+			}
+			seen[s] = true
+		}
+		next, _ := body["nextCursor"].(string)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if len(seen) < 3 {
+		t.Fatalf("listed %d items; want at least the 3 created", len(seen))
+	}
+	problemOf(t, do(t, "GET", "/inventory?cursor=YmFkIHNrdQ", "", ""), 400) // base64 of "bad sku"
+	problemOf(t, do(t, "GET", "/inventory?cursor=not*base64", "", ""), 400)
+	problemOf(t, do(t, "GET", "/inventory?limit=1000", "", ""), 400)
+}

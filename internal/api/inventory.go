@@ -4,9 +4,12 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 
+	"github.com/orion-oss/orion/internal/dynamo"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/inventory"
 	"github.com/orion-oss/orion/internal/money"
@@ -40,7 +43,51 @@ func cause(req web.Request) event.Cause {
 }
 
 // Inventory serves the inventory endpoints.
-type Inventory struct{ Service *inventory.Service }
+type Inventory struct {
+	Service *inventory.Service
+	Lister  Lister
+}
+
+// Lister pages through the catalog.
+type Lister interface {
+	List(ctx context.Context, limit int32, cursor string) ([]*inventory.Item, string, error)
+}
+
+// List is GET /inventory?limit=&cursor= (public).
+func (h Inventory) List(ctx context.Context, req web.Request) (web.Response, error) {
+	limit, err := pageLimit(req)
+	if err != nil {
+		return web.Response{}, err
+	}
+	items, next, err := h.Lister.List(ctx, limit, req.QueryStringParameters["cursor"])
+	if errors.Is(err, dynamo.ErrBadCursor) {
+		return web.Response{}, validation.New("cursor", "is not a cursor of this listing")
+	}
+	if err != nil {
+		return web.Response{}, err
+	}
+	page := Page[ItemView]{Items: make([]ItemView, 0, len(items))}
+	for _, it := range items {
+		page.Items = append(page.Items, itemView(it))
+	}
+	if next != "" {
+		page.NextCursor = &next
+	}
+	return web.JSON(http.StatusOK, page, nil), nil
+}
+
+// pageLimit reads ?limit= (1-100, default 20).
+func pageLimit(req web.Request) (int32, error) {
+	s, ok := req.QueryStringParameters["limit"]
+	if !ok {
+		return 20, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 32)
+	if err != nil || n < 1 || n > 100 {
+		return 0, validation.New("limit", "must be an integer from 1 to 100")
+	}
+	return int32(n), nil
+}
 
 // GetItem is GET /inventory/{sku} (public).
 func (h Inventory) GetItem(ctx context.Context, req web.Request) (web.Response, error) {

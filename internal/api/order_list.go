@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/orion-oss/orion/internal/customer"
 	"github.com/orion-oss/orion/internal/dynamo"
@@ -31,12 +30,8 @@ func (h OrderList) List(ctx context.Context, req web.Request) (web.Response, err
 	}
 	q := req.QueryStringParameters
 	var c validation.Collector
-	limit := int64(20)
-	if s, ok := q["limit"]; ok {
-		if limit, err = strconv.ParseInt(s, 10, 32); err != nil || limit < 1 || limit > 100 {
-			c.Add("limit", "must be an integer from 1 to 100")
-		}
-	}
+	limit, err := pageLimit(req)
+	c.Merge("", err)
 	status := ""
 	if s, ok := q["status"]; ok {
 		st, err := order.ParseStatus(s)
@@ -55,7 +50,7 @@ func (h OrderList) List(ctx context.Context, req web.Request) (web.Response, err
 	if err := c.Err(); err != nil {
 		return web.Response{}, err
 	}
-	items, next, err := h.Views.ListOrders(ctx, dynamo.ListQuery{CustomerID: string(who), Status: status, Limit: int32(limit), Cursor: q["cursor"]})
+	items, next, err := h.Views.ListOrders(ctx, dynamo.ListQuery{CustomerID: string(who), Status: status, Limit: limit, Cursor: q["cursor"]})
 	if errors.Is(err, dynamo.ErrBadCursor) {
 		return web.Response{}, validation.New("cursor", "is not a cursor of this listing")
 	}
