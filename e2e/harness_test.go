@@ -159,7 +159,9 @@ func do(t *testing.T, method, path, token, body string) reply {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return reply{status: resp.StatusCode, header: resp.Header, body: b}
+	r := reply{status: resp.StatusCode, header: resp.Header, body: b}
+	conform(t, method, path, r)
+	return r
 }
 
 // problemOf checks an RFC 9457 answer and returns its field paths.

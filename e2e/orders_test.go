@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -35,16 +36,10 @@ func place(t *testing.T, token, key, body string) reply {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var b strings.Builder
-	buf := make([]byte, 4096)
-	for {
-		n, err := resp.Body.Read(buf)
-		b.Write(buf[:n])
-		if err != nil {
-			break
-		}
-	}
-	return reply{status: resp.StatusCode, header: resp.Header, body: []byte(b.String())}
+	b, _ := io.ReadAll(resp.Body)
+	r := reply{status: resp.StatusCode, header: resp.Header, body: b}
+	conform(t, "POST", "/orders", r)
+	return r
 }
 
 func TestPlaceGetAndReplay(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -54,9 +55,10 @@ func (p *Projections) Apply(ctx context.Context, env event.Envelope) error {
 	if !ok {
 		return nil
 	}
+	// Facts that never change (customer, lines, total, creation) and this version's history entry.
 	names := map[string]string{}
 	values := map[string]types.AttributeValue{":cid": &types.AttributeValueMemberS{Value: ref.CustomerID}}
-	sets := []string{"customerId = :cid"}
+	facts := []string{"customerId = :cid"}
 	if placed, ok := payload.(*event.OrderPlaced); ok {
 		recs := make([]lineRecord, len(placed.Lines))
 		for i, l := range placed.Lines {
@@ -72,36 +74,42 @@ func (p *Projections) Apply(ctx context.Context, env event.Envelope) error {
 		values[":created"] = &types.AttributeValueMemberS{Value: created.Format(time.RFC3339Nano)}
 		values[":ckey"] = &types.AttributeValueMemberS{Value: created.Format(time.RFC3339Nano) + "#" + ref.OrderID}
 		values[":day"] = &types.AttributeValueMemberS{Value: created.Format("2006-01-02")}
-		sets = append(sets, "#lines = :lines", "#total = :total", "createdAt = :created", "createdKey = :ckey", "createdDay = :day")
+		facts = append(facts, "#lines = :lines", "#total = :total", "createdAt = :created", "createdKey = :ckey", "createdDay = :day")
 		names["#lines"], names["#total"] = "lines", "total"
 	}
 	if statusChanges[env.Type] {
 		entry, _ := attributevalue.Marshal(HistoryEntry{Status: ref.Status, Reason: ref.Reason, At: env.OccurredAt.UTC().Format(time.RFC3339Nano)})
 		names["#h"] = fmt.Sprintf("h%010d", ref.OrderVersion)
 		values[":entry"] = entry
-		sets = append(sets, "#h = :entry")
+		facts = append(facts, "#h = :entry")
 	}
-	if _, err := p.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(p.table), Key: viewKey(ref.OrderID),
-		UpdateExpression: aws.String("SET " + strings.Join(sets, ", ")), ExpressionAttributeNames: nonEmpty(names), ExpressionAttributeValues: values}); err != nil {
-		return fmt.Errorf("dynamo: project %s facts: %w", env.Type, err)
-	}
-	// The current status: only a newer version replaces it, so a late or repeated event changes nothing.
+	// One write with the facts and the current status, which only a newer version may replace. The view
+	// is thus never visible (it enters the indexes with createdKey) without a status. When a newer event
+	// was applied first, the facts alone are written.
+	withStatus := maps.Clone(values)
+	withStatus[":s"] = &types.AttributeValueMemberS{Value: ref.Status}
+	withStatus[":r"] = &types.AttributeValueMemberS{Value: ref.Reason}
+	withStatus[":v"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(ref.OrderVersion, 10)}
+	withStatus[":at"] = &types.AttributeValueMemberS{Value: env.OccurredAt.UTC().Format(time.RFC3339Nano)}
+	withStatus[":cs"] = &types.AttributeValueMemberS{Value: ref.CustomerID + "#" + ref.Status}
+	statusNames := maps.Clone(names)
+	statusNames["#status"] = "status"
 	_, err = p.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(p.table), Key: viewKey(ref.OrderID),
-		UpdateExpression:         aws.String("SET #status = :s, statusReason = :r, lastOrderVersion = :v, updatedAt = :at, customerStatus = :cs"),
-		ConditionExpression:      aws.String("attribute_not_exists(lastOrderVersion) OR lastOrderVersion < :v"),
-		ExpressionAttributeNames: map[string]string{"#status": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":s": &types.AttributeValueMemberS{Value: ref.Status}, ":r": &types.AttributeValueMemberS{Value: ref.Reason},
-			":v":  &types.AttributeValueMemberN{Value: strconv.FormatInt(ref.OrderVersion, 10)},
-			":at": &types.AttributeValueMemberS{Value: env.OccurredAt.UTC().Format(time.RFC3339Nano)},
-			":cs": &types.AttributeValueMemberS{Value: ref.CustomerID + "#" + ref.Status},
-		}})
+		UpdateExpression: aws.String("SET " + strings.Join(append(facts,
+			"#status = :s", "statusReason = :r", "lastOrderVersion = :v", "updatedAt = :at", "customerStatus = :cs"), ", ")),
+		ConditionExpression:       aws.String("attribute_not_exists(lastOrderVersion) OR lastOrderVersion < :v"),
+		ExpressionAttributeNames:  statusNames,
+		ExpressionAttributeValues: withStatus})
 	var stale *types.ConditionalCheckFailedException
-	if errors.As(err, &stale) {
+	if !errors.As(err, &stale) {
+		if err != nil {
+			return fmt.Errorf("dynamo: project %s: %w", env.Type, err)
+		}
 		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("dynamo: project %s status: %w", env.Type, err)
+	if _, err := p.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(p.table), Key: viewKey(ref.OrderID),
+		UpdateExpression: aws.String("SET " + strings.Join(facts, ", ")), ExpressionAttributeNames: nonEmpty(names), ExpressionAttributeValues: values}); err != nil {
+		return fmt.Errorf("dynamo: project %s facts: %w", env.Type, err)
 	}
 	return nil
 }
