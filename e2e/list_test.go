@@ -94,3 +94,45 @@ func TestListOrdersFromTheProjection(t *testing.T) {
 		t.Fatalf("projected history = %v", hist)
 	}
 }
+
+func TestAdminListsEveryonesOrders(t *testing.T) {
+	a, _ := catalog(t)
+	ann, bob := customerToken(t), customerToken(t)
+	var ids []string
+	for i, tok := range []string{ann, bob} {
+		r := place(t, tok, awstest.Name(t, fmt.Sprint("k", i)), `{"items":[{"sku":"`+a+`","quantity":1}],"paymentToken":"tok_visa"}`)
+		ids = append(ids, r.json(t)["orderId"].(string))
+	}
+	// Walk the admin listing page by page (limit 2) until both orders are seen.
+	found := map[string]bool{}
+	eventually(t, "both customers' orders in the admin listing", func() bool {
+		cursor := ""
+		for page := 0; page < 50; page++ {
+			path := "/orders?limit=2"
+			if cursor != "" {
+				path += "&cursor=" + url.QueryEscape(cursor)
+			}
+			r := do(t, "GET", path, sys.adminTok, "")
+			if r.status != 200 {
+				t.Fatalf("admin page: %d %s", r.status, r.body)
+			}
+			for _, it := range r.json(t)["items"].([]any) {
+				found[it.(map[string]any)["orderId"].(string)] = true
+			}
+			next, _ := r.json(t)["nextCursor"].(string)
+			if found[ids[0]] && found[ids[1]] || next == "" {
+				break
+			}
+			cursor = next
+		}
+		return found[ids[0]] && found[ids[1]]
+	})
+	// A customer's cursor is no good for the admin listing, and the other way round.
+	custCursor := do(t, "GET", "/orders?limit=1", ann, "").json(t)["nextCursor"]
+	if c, ok := custCursor.(string); ok {
+		problemOf(t, do(t, "GET", "/orders?cursor="+url.QueryEscape(c), sys.adminTok, ""), 400)
+	}
+	if r := do(t, "GET", "/orders?status=PENDING&limit=100", sys.adminTok, ""); r.status != 200 {
+		t.Fatalf("admin by status: %d %s", r.status, r.body)
+	}
+}

@@ -186,7 +186,7 @@ type viewRecord struct {
 	Lines        []lineRecord `dynamodbav:"lines"`
 }
 
-// ListQuery selects a page of a customer's orders, newest first.
+// ListQuery selects a page of orders, newest first: a customer's, or (CustomerID "") everyone's.
 type ListQuery struct {
 	CustomerID string
 	Status     string // optional
@@ -197,39 +197,94 @@ type ListQuery struct {
 // ErrBadCursor means the cursor was not issued for this query (forged, or another caller's).
 var ErrBadCursor = errors.New("dynamo: invalid cursor")
 
-// ListOrders returns a page of a customer's orders and the cursor of the next page ("" at the end).
+// The all-orders listing walks the ByDay index back one day at a time, at most daysPerPage days per
+// request (a page may be short; its cursor continues from the next older day) and never before
+// listingHorizon, so no request fans out unboundedly.
+const (
+	daysPerPage    = 31
+	listingHorizon = 400 * 24 * time.Hour
+)
+
+// index names the GSI and its partition attribute for a query.
+var indexKeys = map[string]string{"ByCustomer": "customerId", "ByCustomerStatus": "customerStatus", "ByStatus": "status", "ByDay": "createdDay"}
+
+// ListOrders returns a page of orders and the cursor of the next page ("" at the end).
 func (p *Projections) ListOrders(ctx context.Context, q ListQuery) ([]OrderSummary, string, error) {
-	in := &dynamodb.QueryInput{TableName: aws.String(p.table), ScanIndexForward: aws.Bool(false), Limit: aws.Int32(q.Limit)}
-	partition := q.CustomerID
-	if q.Status == "" {
-		in.IndexName = aws.String("ByCustomer")
-		in.KeyConditionExpression = aws.String("customerId = :p")
-	} else {
-		partition = q.CustomerID + "#" + q.Status
-		in.IndexName = aws.String("ByCustomerStatus")
-		in.KeyConditionExpression = aws.String("customerStatus = :p")
+	index, partition := "ByCustomer", q.CustomerID
+	switch {
+	case q.CustomerID != "" && q.Status != "":
+		index, partition = "ByCustomerStatus", q.CustomerID+"#"+q.Status
+	case q.CustomerID == "" && q.Status != "":
+		index, partition = "ByStatus", q.Status
+	case q.CustomerID == "":
+		return p.listByDay(ctx, q)
 	}
-	in.ExpressionAttributeValues = map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: partition}}
+	var lek map[string]types.AttributeValue
 	if q.Cursor != "" {
-		lek, err := decodeCursor(q.Cursor, aws.ToString(in.IndexName), partition)
+		c, err := decodeCursor(q.Cursor, index)
+		if err != nil || c.Partition != partition || c.Key == nil {
+			return nil, "", ErrBadCursor
+		}
+		lek = c.lek()
+	}
+	items, next, err := p.page(ctx, index, partition, q.Limit, lek)
+	if err != nil || next == nil {
+		return items, "", err
+	}
+	return items, encodeCursor(index, partition, next), nil
+}
+
+func (p *Projections) listByDay(ctx context.Context, q ListQuery) ([]OrderSummary, string, error) {
+	now := time.Now().UTC()
+	day, floor := now.Format("2006-01-02"), now.Add(-listingHorizon).Format("2006-01-02")
+	var lek map[string]types.AttributeValue
+	if q.Cursor != "" {
+		c, err := decodeCursor(q.Cursor, "ByDay")
 		if err != nil {
 			return nil, "", err
 		}
-		in.ExclusiveStartKey = lek
+		if _, err := time.Parse("2006-01-02", c.Partition); err != nil || c.Partition > day || c.Partition < floor {
+			return nil, "", ErrBadCursor
+		}
+		day, lek = c.Partition, c.lek()
 	}
-	out, err := p.db.Query(ctx, in)
+	var items []OrderSummary
+	for range daysPerPage {
+		got, next, err := p.page(ctx, "ByDay", day, q.Limit-int32(len(items)), lek)
+		if err != nil {
+			return nil, "", err
+		}
+		items = append(items, got...)
+		if next != nil {
+			return items, encodeCursor("ByDay", day, next), nil
+		}
+		lek = nil
+		d, _ := time.Parse("2006-01-02", day)
+		day = d.AddDate(0, 0, -1).Format("2006-01-02")
+		if day < floor {
+			return items, "", nil
+		}
+		if int32(len(items)) >= q.Limit {
+			break
+		}
+	}
+	return items, encodeCursor("ByDay", day, nil), nil
+}
+
+// page queries one partition of an index, newest first.
+func (p *Projections) page(ctx context.Context, index, partition string, limit int32, lek map[string]types.AttributeValue) ([]OrderSummary, map[string]types.AttributeValue, error) {
+	out, err := p.db.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(p.table), IndexName: aws.String(index), ScanIndexForward: aws.Bool(false),
+		Limit: aws.Int32(limit), KeyConditionExpression: aws.String("#p = :p"), ExclusiveStartKey: lek,
+		ExpressionAttributeNames:  map[string]string{"#p": indexKeys[index]},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: partition}}})
 	if err != nil {
-		return nil, "", fmt.Errorf("dynamo: list orders: %w", err)
+		return nil, nil, fmt.Errorf("dynamo: list orders: %w", err)
 	}
 	items := make([]OrderSummary, 0, len(out.Items))
 	for _, it := range out.Items {
 		items = append(items, summary(it))
 	}
-	next := ""
-	if out.LastEvaluatedKey != nil {
-		next = encodeCursor(aws.ToString(in.IndexName), partition, out.LastEvaluatedKey)
-	}
-	return items, next, nil
+	return items, out.LastEvaluatedKey, nil
 }
 
 func summary(it map[string]types.AttributeValue) OrderSummary {
@@ -273,34 +328,46 @@ func str(av types.AttributeValue) string {
 type cursor struct {
 	Index     string            `json:"i"`
 	Partition string            `json:"p"`
-	Key       map[string]string `json:"k"`
+	Key       map[string]string `json:"k,omitempty"`
 }
 
-func encodeCursor(index, partition string, lek map[string]types.AttributeValue) string {
-	c := cursor{Index: index, Partition: partition, Key: map[string]string{}}
-	for k, v := range lek {
-		c.Key[k] = str(v)
-	}
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func decodeCursor(s, index, partition string) (map[string]types.AttributeValue, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) > 2048 {
-		return nil, ErrBadCursor
-	}
-	var c cursor
-	if err := json.Unmarshal(b, &c); err != nil || c.Index != index || c.Partition != partition {
-		return nil, ErrBadCursor
-	}
-	want := map[string]string{"ByCustomer": "customerId", "ByCustomerStatus": "customerStatus"}[index]
-	if c.Key[want] != partition || c.Key["createdKey"] == "" || !strings.HasPrefix(c.Key["pk"], "ORDER#") || c.Key["sk"] != "VIEW" || len(c.Key) != 4 {
-		return nil, ErrBadCursor
+func (c cursor) lek() map[string]types.AttributeValue {
+	if c.Key == nil {
+		return nil
 	}
 	lek := map[string]types.AttributeValue{}
 	for k, v := range c.Key {
 		lek[k] = &types.AttributeValueMemberS{Value: v}
 	}
-	return lek, nil
+	return lek
+}
+
+func encodeCursor(index, partition string, lek map[string]types.AttributeValue) string {
+	c := cursor{Index: index, Partition: partition}
+	if lek != nil {
+		c.Key = map[string]string{}
+		for k, v := range lek {
+			c.Key[k] = str(v)
+		}
+	}
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeCursor checks that a cursor belongs to the index and that its key is a key of that index's
+// partition: the index attribute, createdKey and the view's own key, nothing else.
+func decodeCursor(s, index string) (cursor, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) > 2048 {
+		return cursor{}, ErrBadCursor
+	}
+	var c cursor
+	if err := json.Unmarshal(b, &c); err != nil || c.Index != index || c.Partition == "" {
+		return cursor{}, ErrBadCursor
+	}
+	if c.Key != nil && (c.Key[indexKeys[index]] != c.Partition || c.Key["createdKey"] == "" || !strings.HasPrefix(c.Key["pk"], "ORDER#") ||
+		c.Key["sk"] != "VIEW" || len(c.Key) != 4) {
+		return cursor{}, ErrBadCursor
+	}
+	return c, nil
 }
