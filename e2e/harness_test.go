@@ -1,6 +1,8 @@
 // Package e2e drives Orion over HTTP as a client would: through the local runtime started from
 // template.yaml (the default), with the real function binaries, Cognito tokens and DynamoDB in the
-// emulator.
+// emulator; or, when ORION_API_URL is set, against a deployed stack, whose users it registers through
+// the API (the stack must auto-confirm users) and whose admin signs in with ORION_ADMIN_EMAIL and
+// ORION_ADMIN_PASSWORD.
 package e2e
 
 import (
@@ -40,6 +42,16 @@ func TestMain(m *testing.M) { os.Exit(awstest.Main(wrap{m})) }
 type wrap struct{ m *testing.M }
 
 func (w wrap) Run() int {
+	if api := os.Getenv("ORION_API_URL"); api != "" {
+		sys.api = strings.TrimRight(api, "/")
+		tok, err := login(os.Getenv("ORION_ADMIN_EMAIL"), os.Getenv("ORION_ADMIN_PASSWORD"))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "e2e: admin sign-in on", api, "(set ORION_ADMIN_EMAIL and ORION_ADMIN_PASSWORD):", err)
+			return 1
+		}
+		sys.adminTok = tok
+		return w.m.Run()
+	}
 	bin, err := os.MkdirTemp("", "orion-e2e")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -90,8 +102,36 @@ func buildFunctions(dir string) error {
 	return nil
 }
 
+// login signs in through the API.
+func login(email, password string) (string, error) {
+	body, _ := json.Marshal(map[string]string{"email": email, "password": password})
+	resp, err := http.Post(sys.api+"/auth/login", "application/json", strings.NewReader(string(body)))
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var t struct{ AccessToken string }
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&t) != nil || t.AccessToken == "" {
+		return "", fmt.Errorf("login answered %d", resp.StatusCode)
+	}
+	return t.AccessToken, nil
+}
+
 // user creates a confirmed user (optionally an admin) and returns an access token.
 func user(ctx context.Context, email string, admin bool) (string, error) {
+	if sys.stack == nil { // a deployed stack: register through the API
+		pass := "Str0ng!Passw0rd-e2e"
+		body, _ := json.Marshal(map[string]string{"email": email, "password": pass, "name": "E2E"})
+		resp, err := http.Post(sys.api+"/auth/register", "application/json", strings.NewReader(string(body)))
+		if err != nil {
+			return "", err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated || admin {
+			return "", fmt.Errorf("register answered %d (admins cannot be made through the API)", resp.StatusCode)
+		}
+		return login(email, pass)
+	}
 	cfg, err := awscfg.Load(ctx)
 	if err != nil {
 		return "", err

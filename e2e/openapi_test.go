@@ -152,6 +152,9 @@ func conform(t *testing.T, method, path string, r reply) {
 }
 
 func TestContractIsComplete(t *testing.T) {
+	if sys.stack == nil {
+		t.Skip("the routes of a deployed stack are not visible from here")
+	}
 	if err := loadContract(); err != nil {
 		t.Fatal(err)
 	}

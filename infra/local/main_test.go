@@ -51,16 +51,13 @@ func TestDevRunsTheTemplateAndStopsCleanly(t *testing.T) {
 	defer cmd.Process.Kill()
 
 	ready := make(chan string, 1)
-	lines := make(chan string, 100)
+	lines := make(chan string, 10000)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		var all []string
 		for sc.Scan() {
 			all = append(all, sc.Text())
-			select {
-			case lines <- sc.Text():
-			default:
-			}
+			lines <- sc.Text()
 			if strings.Contains(sc.Text(), "Ctrl-C stops everything") {
 				ready <- strings.Join(all, "\n")
 			}
@@ -93,6 +90,21 @@ func TestDevRunsTheTemplateAndStopsCleanly(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 404 {
 		t.Errorf("unknown route: %d", resp.StatusCode)
+	}
+
+	// The seeded catalog's events travel outbox -> stream -> pipe -> bus (with no AWS_ENDPOINT_URL in
+	// the runtime's own environment, as under `make dev`).
+	deadline := time.After(15 * time.Second)
+	for seen := false; !seen; {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatal("output ended")
+			}
+			seen = strings.Contains(l, "✉ InventoryUpdated")
+		case <-deadline:
+			t.Fatal("no InventoryUpdated event reached the bus within 15s")
+		}
 	}
 
 	cmd.Process.Signal(syscall.SIGINT)

@@ -54,7 +54,7 @@ func (s *Stack) Dispatch(ctx context.Context, arn string, input []byte) error {
 		_, err := sns.NewFromConfig(s.aws).Publish(ctx, &sns.PublishInput{TopicArn: aws.String(arn), Message: aws.String(string(input))})
 		return err
 	case "events":
-		_, err := eventbridge.NewFromConfig(s.edgeCfg).PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
+		_, err := s.busClient().PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
 			EventBusName: aws.String(arn), Source: aws.String("orion.local"), DetailType: aws.String("Forwarded"), Detail: aws.String(string(input))}}})
 		return err
 	}

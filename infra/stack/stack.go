@@ -21,6 +21,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	"github.com/orion-oss/orion/infra/edge"
 	"github.com/orion-oss/orion/infra/eventbus"
@@ -163,8 +164,6 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.edgeCfg = s.aws.Copy()
-	s.edgeCfg.BaseEndpoint = aws.String(s.EdgeURL)
 
 	s.host = lambdahost.New(lambdahost.Options{Logger: cfg.Logger, Output: cfg.Output, Region: cfg.Region, AsyncRetryBase: cfg.RetryBase,
 		BaseEnv:  []string{"AWS_ENDPOINT_URL=" + s.EdgeURL, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test"},
@@ -194,6 +193,13 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// busClient puts events through the edge, so that they are routed to rule targets as well as stored.
+// The endpoint is set as a client option: an endpoint on a copy of the configuration would lose to
+// the one the configuration was loaded with (the SDK re-resolves service endpoints from its sources).
+func (s *Stack) busClient() *eventbridge.Client {
+	return eventbridge.NewFromConfig(s.aws, func(o *eventbridge.Options) { o.BaseEndpoint = aws.String(s.EdgeURL) })
 }
 
 func dummyCredentials() func(*config.LoadOptions) error {

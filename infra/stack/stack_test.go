@@ -329,6 +329,13 @@ func TestProjectOutboxReachesTheBus(t *testing.T) {
 	if err := repo.Create(context.Background(), it, evs, event.Cause{CorrelationID: "corr-relay"}); err != nil {
 		t.Fatal(err)
 	}
+	// More events in the same moment, so the pipe relays them as one batch.
+	for i := range 6 {
+		extra, evs, _ := inventory.NewItem(inventory.SKU(fmt.Sprintf("%s-%d", sku, i)), inventory.Details{Name: "Batch", Price: price}, 5, 1)
+		if err := repo.Create(context.Background(), extra, evs, event.Cause{CorrelationID: "corr-batch"}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var got eventbus.Event
 	eventually(t, "the InventoryUpdated event on the bus", func() bool {
 		mu.Lock()
@@ -340,6 +347,17 @@ func TestProjectOutboxReachesTheBus(t *testing.T) {
 			}
 		}
 		return false
+	})
+	eventually(t, "all 7 InventoryUpdated events on the bus", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		for _, ev := range seen {
+			if ev.DetailType == "InventoryUpdated" && strings.Contains(string(ev.Detail), string(sku)) {
+				n++
+			}
+		}
+		return n == 7
 	})
 	env, err := event.Decode(got.Detail)
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	"github.com/orion-oss/orion/infra/eventbus"
 	"github.com/orion-oss/orion/infra/eventpattern"
@@ -365,7 +364,7 @@ func (s *Stack) pipe(ctx context.Context, id string, r sam.Resource) error {
 	p := &streams.Pipe{Name: fmt.Sprint(name), Arn: fmt.Sprint(arn), Retry: retryPolicy(ddb, s.cfg.RetryBase),
 		DeadLetterArn: sam.String(sam.Map(ddb, "DeadLetterConfig"), "Arn"), TargetTemplate: sam.String(tp, "InputTemplate"),
 		Invoker: invoker{s, "pipe"}, Sink: s, Logger: s.cfg.Logger,
-		Target: &streams.BusTarget{Client: eventbridge.NewFromConfig(s.edgeCfg), BusArn: targetArn,
+		Target: &streams.BusTarget{Client: s.busClient(), BusArn: targetArn,
 			DetailType: sam.String(busParams, "DetailType"), Source: sam.String(busParams, "Source"), Resources: sam.Strings(busParams["Resources"])}}
 	p.Retry.BisectOnError = sam.String(ddb, "OnPartialBatchItemFailure") == "AUTOMATIC_BISECT"
 	if e := sam.String(props, "Enrichment"); e != "" {
