@@ -1,7 +1,9 @@
-// Command list-inventory serves GET /inventory (public).
+// Command list-inventory serves GET /inventory (public) from the catalog view.
 package main
 
 import (
+	"os"
+
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -13,6 +15,6 @@ import (
 
 func main() {
 	log := boot.Logger()
-	repo := dynamo.NewInventoryRepository(dynamodb.NewFromConfig(boot.AWS(log)), boot.Tables(log))
-	lambda.Start(web.Lambda(log, api.Inventory{Lister: repo}.List))
+	views := dynamo.NewProjections(dynamodb.NewFromConfig(boot.AWS(log)), os.Getenv("PROJECTIONS_TABLE"))
+	lambda.Start(web.Lambda(log, api.Inventory{Lister: views}.List))
 }

@@ -48,9 +48,9 @@ type Inventory struct {
 	Lister  Lister
 }
 
-// Lister pages through the catalog.
+// Lister pages through the catalog view.
 type Lister interface {
-	List(ctx context.Context, limit int32, cursor string) ([]*inventory.Item, string, error)
+	ListCatalog(ctx context.Context, limit int32, cursor string) ([]dynamo.CatalogItem, string, error)
 }
 
 // List is GET /inventory?limit=&cursor= (public).
@@ -59,7 +59,7 @@ func (h Inventory) List(ctx context.Context, req web.Request) (web.Response, err
 	if err != nil {
 		return web.Response{}, err
 	}
-	items, next, err := h.Lister.List(ctx, limit, req.QueryStringParameters["cursor"])
+	items, next, err := h.Lister.ListCatalog(ctx, limit, req.QueryStringParameters["cursor"])
 	if errors.Is(err, dynamo.ErrBadCursor) {
 		return web.Response{}, validation.New("cursor", "is not a cursor of this listing")
 	}
@@ -68,7 +68,7 @@ func (h Inventory) List(ctx context.Context, req web.Request) (web.Response, err
 	}
 	page := Page[ItemView]{Items: make([]ItemView, 0, len(items))}
 	for _, it := range items {
-		page.Items = append(page.Items, itemView(it))
+		page.Items = append(page.Items, ItemView{SKU: it.SKU, Name: it.Name, Description: it.Description, Price: it.Price, Available: it.Available})
 	}
 	if next != "" {
 		page.NextCursor = &next

@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strconv"
@@ -179,43 +178,4 @@ func cancelledOn(err error, i int) bool {
 		return false
 	}
 	return aws.ToString(tc.CancellationReasons[i].Code) == "ConditionalCheckFailed"
-}
-
-// List returns a page of the catalog and the cursor of the next page ("" at the end). The catalog is
-// small and read-mostly, and the inventory table is the truth for available stock, so it is scanned
-// rather than projected; the cursor is the last SKU of the page.
-func (r *InventoryRepository) List(ctx context.Context, limit int32, cursor string) ([]*inventory.Item, string, error) {
-	in := &dynamodb.ScanInput{TableName: aws.String(r.tables.Inventory), Limit: aws.Int32(limit)}
-	if cursor != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(cursor)
-		if err != nil {
-			return nil, "", ErrBadCursor
-		}
-		sku, err := inventory.ParseSKU(string(raw))
-		if err != nil {
-			return nil, "", ErrBadCursor
-		}
-		in.ExclusiveStartKey = map[string]types.AttributeValue{"sku": &types.AttributeValueMemberS{Value: string(sku)}}
-	}
-	out, err := r.db.Scan(ctx, in)
-	if err != nil {
-		return nil, "", fmt.Errorf("dynamo: list items: %w", err)
-	}
-	items := make([]*inventory.Item, 0, len(out.Items))
-	for _, av := range out.Items {
-		var rec itemRecord
-		if err := attributevalue.UnmarshalMap(av, &rec); err != nil {
-			return nil, "", err
-		}
-		it, err := rec.item()
-		if err != nil {
-			return nil, "", err
-		}
-		items = append(items, it)
-	}
-	next := ""
-	if k, ok := out.LastEvaluatedKey["sku"].(*types.AttributeValueMemberS); ok {
-		next = base64.RawURLEncoding.EncodeToString([]byte(k.Value))
-	}
-	return items, next, nil
 }

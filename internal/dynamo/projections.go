@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/orion-oss/orion/internal/event"
+	"github.com/orion-oss/orion/internal/inventory"
 	"github.com/orion-oss/orion/internal/money"
 )
 
@@ -50,6 +51,9 @@ func (p *Projections) Apply(ctx context.Context, env event.Envelope) error {
 	payload, err := env.Payload()
 	if err != nil {
 		return err
+	}
+	if item, ok := payload.(*event.InventoryUpdated); ok {
+		return p.applyCatalog(ctx, item)
 	}
 	ref, ok := orderRef(payload)
 	if !ok {
@@ -370,4 +374,84 @@ func decodeCursor(s, index string) (cursor, error) {
 		return cursor{}, ErrBadCursor
 	}
 	return c, nil
+}
+
+// catalogKey is the key of an item's catalog view.
+func catalogKey(sku string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "SKU#" + sku}, "sk": &types.AttributeValueMemberS{Value: "CATALOG"}}
+}
+
+// applyCatalog keeps an item's catalog view: InventoryUpdated carries the whole item, so the newest
+// version simply replaces the view.
+func (p *Projections) applyCatalog(ctx context.Context, e *event.InventoryUpdated) error {
+	price, _ := attributevalue.Marshal(mrec(e.Price))
+	_, err := p.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(p.table), Key: catalogKey(e.SKU),
+		UpdateExpression:         aws.String("SET catalogPartition = :cp, sku = :sku, #name = :name, description = :d, price = :price, available = :a, itemVersion = :v"),
+		ConditionExpression:      aws.String("attribute_not_exists(itemVersion) OR itemVersion < :v"),
+		ExpressionAttributeNames: map[string]string{"#name": "name"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":cp": &types.AttributeValueMemberS{Value: "CATALOG"}, ":sku": &types.AttributeValueMemberS{Value: e.SKU},
+			":name": &types.AttributeValueMemberS{Value: e.Name}, ":d": &types.AttributeValueMemberS{Value: e.Description}, ":price": price,
+			":a": &types.AttributeValueMemberN{Value: strconv.FormatInt(e.Available, 10)},
+			":v": &types.AttributeValueMemberN{Value: strconv.FormatInt(e.ItemVersion, 10)},
+		}})
+	var stale *types.ConditionalCheckFailedException
+	if errors.As(err, &stale) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("dynamo: project %s: %w", e.SKU, err)
+	}
+	return nil
+}
+
+// CatalogItem is an item as the public catalog lists it.
+type CatalogItem struct {
+	SKU, Name, Description string
+	Price                  money.Money
+	Available              int64
+}
+
+// ListCatalog returns a page of the catalog in SKU order and the cursor of the next page.
+func (p *Projections) ListCatalog(ctx context.Context, limit int32, cursor string) ([]CatalogItem, string, error) {
+	in := &dynamodb.QueryInput{TableName: aws.String(p.table), IndexName: aws.String("Catalog"), Limit: aws.Int32(limit),
+		KeyConditionExpression:    aws.String("catalogPartition = :cp"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":cp": &types.AttributeValueMemberS{Value: "CATALOG"}}}
+	if cursor != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(cursor)
+		if err != nil {
+			return nil, "", ErrBadCursor
+		}
+		sku, err := inventory.ParseSKU(string(raw))
+		if err != nil {
+			return nil, "", ErrBadCursor
+		}
+		in.ExclusiveStartKey = catalogKey(string(sku))
+		in.ExclusiveStartKey["catalogPartition"] = &types.AttributeValueMemberS{Value: "CATALOG"}
+		in.ExclusiveStartKey["sku"] = &types.AttributeValueMemberS{Value: string(sku)}
+	}
+	out, err := p.db.Query(ctx, in)
+	if err != nil {
+		return nil, "", fmt.Errorf("dynamo: list catalog: %w", err)
+	}
+	items := make([]CatalogItem, 0, len(out.Items))
+	for _, av := range out.Items {
+		var rec struct {
+			SKU         string      `dynamodbav:"sku"`
+			Name        string      `dynamodbav:"name"`
+			Description string      `dynamodbav:"description"`
+			Price       moneyRecord `dynamodbav:"price"`
+			Available   int64       `dynamodbav:"available"`
+		}
+		if err := attributevalue.UnmarshalMap(av, &rec); err != nil {
+			return nil, "", err
+		}
+		price, _ := money.New(rec.Price.Amount, rec.Price.Currency)
+		items = append(items, CatalogItem{SKU: rec.SKU, Name: rec.Name, Description: rec.Description, Price: price, Available: rec.Available})
+	}
+	next := ""
+	if k, ok := out.LastEvaluatedKey["sku"].(*types.AttributeValueMemberS); ok {
+		next = base64.RawURLEncoding.EncodeToString([]byte(k.Value))
+	}
+	return items, next, nil
 }

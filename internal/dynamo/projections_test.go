@@ -86,3 +86,27 @@ func TestProjectionIsIdempotentAndOrderIndependent(t *testing.T) {
 		}
 	}
 }
+
+func TestCatalogViewKeepsTheNewestItemVersion(t *testing.T) {
+	ctx := context.Background()
+	p := projections(t)
+	price, _ := money.New(900, "USD")
+	t0 := time.Now()
+	v2 := env(t, "i2", event.InventoryUpdated{SKU: "CAT-1", Name: "Cat", Price: price, Available: 7, ItemVersion: 2}, t0)
+	v1 := env(t, "i1", event.InventoryUpdated{SKU: "CAT-1", Name: "Cat", Price: price, Available: 9, ItemVersion: 1}, t0)
+	for _, e := range []event.Envelope{v2, v1, v2} { // late and repeated deliveries
+		if err := p.Apply(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	items, next, err := p.ListCatalog(ctx, 10, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 1 || items[0].Available != 7 || items[0].Price != price || next != "" {
+		t.Fatalf("catalog = %+v next %q", items, next)
+	}
+	if _, _, err := p.ListCatalog(ctx, 10, "bm90IGEgc2t1"); err == nil { // base64 of "not a sku"
+		t.Fatal("a forged cursor was accepted")
+	}
+}
