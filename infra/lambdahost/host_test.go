@@ -107,10 +107,19 @@ func TestProtocolContextAndEnvironment(t *testing.T) {
 	if res.InitDuration <= 0 || res.Billed < res.Duration {
 		t.Errorf("init %v, billed %v for duration %v", res.InitDuration, res.Billed, res.Duration)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if !strings.Contains(out.String(), "[echo] handling "+res.RequestID) {
-		t.Errorf("function output not forwarded with its prefix: %q", out.String())
+	// The output travels through a pipe, so it may arrive a moment after the response.
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		mu.Lock()
+		got := out.String()
+		mu.Unlock()
+		if strings.Contains(got, "[echo] handling "+res.RequestID) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("function output not forwarded with its prefix: %q", got)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
