@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -97,78 +96,37 @@ func (r *InventoryRepository) Get(ctx context.Context, sku inventory.SKU) (*inve
 }
 
 // Create stores a new item and its events in one transaction; an existing SKU is ErrExists.
-func (r *InventoryRepository) Create(ctx context.Context, it *inventory.Item, events []event.Payload, m event.Cause) error {
+func (r *InventoryRepository) Create(ctx context.Context, it *inventory.Item, events []event.Payload, cause event.Cause) error {
 	av, err := attributevalue.MarshalMap(toItemRecord(it))
 	if err != nil {
 		return fmt.Errorf("dynamo: encode item %s: %w", it.SKU(), err)
 	}
-	writes, _, err := outboxPuts(r.tables.Outbox, events, m, r.now().UTC())
-	if err != nil {
-		return err
-	}
-	writes = append([]types.TransactWriteItem{{Put: &types.Put{TableName: aws.String(r.tables.Inventory), Item: av,
-		ConditionExpression: aws.String("attribute_not_exists(sku)")}}}, writes...)
-	_, err = r.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
-	if cancelledOn(err, 0) {
+	err = writeWithEvents(ctx, r.db, r.tables.Outbox, []types.TransactWriteItem{newPut(r.tables.Inventory, av, "sku")}, events, cause, r.now())
+	switch {
+	case errors.Is(err, errCondition):
 		return fmt.Errorf("%w: %s", inventory.ErrExists, it.SKU())
-	}
-	if err != nil {
+	case err != nil:
 		return fmt.Errorf("dynamo: create item %s: %w", it.SKU(), err)
 	}
 	return nil
 }
 
-// conflictAttempts bounds the optimistic-locking retries of one update; contention beyond that is
-// reported (ErrConflict) rather than spun on.
-const conflictAttempts = 5
-
 // Update loads an item, lets fn change it, and writes it back with its events, conditional on the version
-// it read. When another writer got there first it reloads and runs fn again, a few times, then returns
-// ErrConflict. fn must therefore be a pure function of the item it is given.
-func (r *InventoryRepository) Update(ctx context.Context, sku inventory.SKU, m event.Cause, fn func(*inventory.Item) ([]event.Payload, error)) (*inventory.Item, error) {
-	var err error
-	for range conflictAttempts {
-		var it *inventory.Item
-		if it, err = r.update(ctx, sku, m, fn); !errors.Is(err, ErrConflict) {
-			return it, err
+// it read (see update for the retries on conflict).
+func (r *InventoryRepository) Update(ctx context.Context, sku inventory.SKU, cause event.Cause, fn func(*inventory.Item) ([]event.Payload, error)) (*inventory.Item, error) {
+	load := func(ctx context.Context) (*inventory.Item, error) { return r.Get(ctx, sku) }
+	save := func(ctx context.Context, it *inventory.Item, read int64, evs []event.Payload) error {
+		av, err := attributevalue.MarshalMap(toItemRecord(it))
+		if err != nil {
+			return err
 		}
+		err = writeWithEvents(ctx, r.db, r.tables.Outbox, []types.TransactWriteItem{versionedPut(r.tables.Inventory, av, read)}, evs, cause, r.now())
+		if err != nil && !errors.Is(err, errCondition) {
+			return fmt.Errorf("dynamo: update item %s: %w", sku, err)
+		}
+		return err
 	}
-	return nil, err
-}
-
-func (r *InventoryRepository) update(ctx context.Context, sku inventory.SKU, m event.Cause, fn func(*inventory.Item) ([]event.Payload, error)) (*inventory.Item, error) {
-	it, err := r.Get(ctx, sku)
-	if err != nil {
-		return nil, err
-	}
-	read := it.Version()
-	events, err := fn(it)
-	if err != nil {
-		return nil, err
-	}
-	if it.Version() == read {
-		return it, nil // nothing changed: nothing to write
-	}
-	av, err := attributevalue.MarshalMap(toItemRecord(it))
-	if err != nil {
-		return nil, err
-	}
-	writes, _, err := outboxPuts(r.tables.Outbox, events, m, r.now().UTC())
-	if err != nil {
-		return nil, err
-	}
-	writes = append([]types.TransactWriteItem{{Put: &types.Put{TableName: aws.String(r.tables.Inventory), Item: av,
-		ConditionExpression:       aws.String("version = :read"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":read": &types.AttributeValueMemberN{Value: strconv.FormatInt(read, 10)}},
-	}}}, writes...)
-	_, err = r.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
-	if cancelledOn(err, 0) {
-		return nil, fmt.Errorf("%w: item %s changed since version %d", ErrConflict, sku, read)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("dynamo: update item %s: %w", sku, err)
-	}
-	return it, nil
+	return update(ctx, load, fn, save)
 }
 
 // cancelledOn reports whether a transaction was cancelled because the condition of item i failed.

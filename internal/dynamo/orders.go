@@ -183,18 +183,14 @@ func (r *OrderRepository) Place(ctx context.Context, o *order.Order, rem order.R
 	idem["orderId"] = &types.AttributeValueMemberS{Value: string(rem.OrderID)}
 	idem["response"] = &types.AttributeValueMemberB{Value: rem.Response}
 	idem["expiresAt"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Add(IdempotencyTTL).Unix(), 10)}
-	writes, _, err := outboxPuts(r.tables.Outbox, evs, cause, now)
-	if err != nil {
-		return err
-	}
-	writes = append([]types.TransactWriteItem{
-		{Put: &types.Put{TableName: aws.String(r.tables.Orders), Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+	// The key's put comes first: its condition is the one a concurrent request with the same key trips.
+	err = writeWithEvents(ctx, r.db, r.tables.Outbox, []types.TransactWriteItem{
 		{Put: &types.Put{TableName: aws.String(r.tables.Orders), Item: idem, ConditionExpression: aws.String("attribute_not_exists(pk) OR expiresAt < :now"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":now": &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Unix(), 10)}}}},
-	}, writes...)
-	_, err = r.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+		newPut(r.tables.Orders, av, "pk"),
+	}, evs, cause, now)
 	switch {
-	case cancelledOn(err, 1):
+	case errors.Is(err, errCondition):
 		return order.ErrKeyTaken
 	case err != nil:
 		return fmt.Errorf("dynamo: place order %s: %w", o.ID(), err)
@@ -203,50 +199,21 @@ func (r *OrderRepository) Place(ctx context.Context, o *order.Order, rem order.R
 }
 
 // Update loads an order, lets fn change it and writes it with fn's events, conditional on the version
-// read; on a concurrent change it re-runs fn on the fresh order.
+// read (see update for the retries on conflict).
 func (r *OrderRepository) Update(ctx context.Context, id order.ID, cause event.Cause, fn func(*order.Order) ([]event.Payload, error)) (*order.Order, error) {
-	var err error
-	for range conflictAttempts {
-		var o *order.Order
-		if o, err = r.update(ctx, id, cause, fn); !errors.Is(err, ErrConflict) {
-			return o, err
+	load := func(ctx context.Context) (*order.Order, error) { return r.Get(ctx, id) }
+	save := func(ctx context.Context, o *order.Order, read int64, evs []event.Payload) error {
+		av, err := attributevalue.MarshalMap(toOrderRecord(o))
+		if err != nil {
+			return err
 		}
+		err = writeWithEvents(ctx, r.db, r.tables.Outbox, []types.TransactWriteItem{versionedPut(r.tables.Orders, av, read)}, evs, cause, r.now())
+		if err != nil && !errors.Is(err, errCondition) {
+			return fmt.Errorf("dynamo: update order %s: %w", id, err)
+		}
+		return err
 	}
-	return nil, err
-}
-
-func (r *OrderRepository) update(ctx context.Context, id order.ID, cause event.Cause, fn func(*order.Order) ([]event.Payload, error)) (*order.Order, error) {
-	o, err := r.Get(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	read := o.Version()
-	evs, err := fn(o)
-	if err != nil {
-		return nil, err
-	}
-	if o.Version() == read {
-		return o, nil
-	}
-	av, err := attributevalue.MarshalMap(toOrderRecord(o))
-	if err != nil {
-		return nil, err
-	}
-	writes, _, err := outboxPuts(r.tables.Outbox, evs, cause, r.now().UTC())
-	if err != nil {
-		return nil, err
-	}
-	writes = append([]types.TransactWriteItem{{Put: &types.Put{TableName: aws.String(r.tables.Orders), Item: av,
-		ConditionExpression:       aws.String("version = :read"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":read": &types.AttributeValueMemberN{Value: strconv.FormatInt(read, 10)}}}}}, writes...)
-	_, err = r.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
-	if cancelledOn(err, 0) {
-		return nil, fmt.Errorf("%w: order %s changed since version %d", ErrConflict, id, read)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("dynamo: update order %s: %w", id, err)
-	}
-	return o, nil
+	return update(ctx, load, fn, save)
 }
 
 // Catalog reads the items of an order's lines in one BatchGetItem (the only catalog read of placing an

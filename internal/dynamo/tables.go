@@ -13,7 +13,8 @@ import (
 
 // Errors callers check with errors.Is.
 var (
-	// ErrConflict means the aggregate changed since it was read (optimistic locking); callers retry.
+	// ErrConflict means other writers kept changing the aggregate between our reads and writes, beyond
+	// the repository's own retries (optimistic locking under heavy contention).
 	ErrConflict = errors.New("dynamo: concurrent modification")
 )
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/orion-oss/orion/internal/auth"
 	"github.com/orion-oss/orion/internal/customer"
+	"github.com/orion-oss/orion/internal/dynamo"
 	"github.com/orion-oss/orion/internal/inventory"
 	"github.com/orion-oss/orion/internal/order"
 	"github.com/orion-oss/orion/internal/validation"
@@ -105,6 +106,9 @@ func Error(ctx context.Context, log *slog.Logger, err error) Response {
 		return problem(Problem{Type: problemBase + "not-found", Title: "Not found", Status: http.StatusNotFound})
 	case errors.Is(err, order.ErrTerminal), errors.Is(err, inventory.ErrExists):
 		return problem(Problem{Type: problemBase + "conflict", Title: "Conflict", Status: http.StatusConflict, Detail: conflictDetail(err)})
+	case errors.Is(err, dynamo.ErrConflict):
+		return problem(Problem{Type: problemBase + "busy", Title: "Concurrent update", Status: http.StatusConflict,
+			Detail: "The resource is being changed by other requests; retry the request."})
 	case errors.As(err, &short):
 		return problem(Problem{Type: problemBase + "insufficient-stock", Title: "Insufficient stock", Status: http.StatusConflict,
 			Detail: fmt.Sprintf("Only %d of %s available.", short.Available, short.SKU)})

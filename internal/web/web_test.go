@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/orion-oss/orion/internal/dynamo"
 	"github.com/orion-oss/orion/internal/inventory"
 	"github.com/orion-oss/orion/internal/money"
 	"github.com/orion-oss/orion/internal/order"
@@ -74,6 +75,7 @@ func TestErrorMapping(t *testing.T) {
 		{order.ErrNotFound, 404},
 		{fmt.Errorf("x: %w", order.ErrTerminal), 409},
 		{inventory.ErrExists, 409},
+		{fmt.Errorf("x: %w", dynamo.ErrConflict), 409},
 		{&inventory.InsufficientStockError{SKU: "A", Requested: 2, Available: 1}, 409},
 		{errors.New("dynamodb: connection reset by peer at 10.0.0.1"), 500},
 	}

@@ -1,0 +1,81 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/orion-oss/orion/internal/event"
+)
+
+// conflictAttempts bounds the optimistic-locking retries of one update; contention beyond that is
+// reported (ErrConflict) rather than spun on.
+const conflictAttempts = 5
+
+// errCondition means the condition on the transaction's first item (the aggregate) failed.
+var errCondition = errors.New("dynamo: condition failed")
+
+// writeWithEvents runs one transaction: the given items (the aggregate first) and an outbox item per
+// event, so the state change and its events are stored together or not at all.
+func writeWithEvents(ctx context.Context, db *dynamodb.Client, outbox string, items []types.TransactWriteItem, evs []event.Payload, cause event.Cause, now time.Time) error {
+	writes, _, err := outboxPuts(outbox, evs, cause, now.UTC())
+	if err != nil {
+		return err
+	}
+	_, err = db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: append(items, writes...)})
+	if cancelledOn(err, 0) {
+		return errCondition
+	}
+	return err
+}
+
+// versionedPut is a put of an aggregate conditional on the version it was read at.
+func versionedPut(table string, item map[string]types.AttributeValue, read int64) types.TransactWriteItem {
+	return types.TransactWriteItem{Put: &types.Put{TableName: aws.String(table), Item: item,
+		ConditionExpression:       aws.String("version = :read"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":read": &types.AttributeValueMemberN{Value: strconv.FormatInt(read, 10)}}}}
+}
+
+// newPut is a put of an aggregate that must not exist yet (keyAttr is its partition key).
+func newPut(table string, item map[string]types.AttributeValue, keyAttr string) types.TransactWriteItem {
+	return types.TransactWriteItem{Put: &types.Put{TableName: aws.String(table), Item: item,
+		ConditionExpression: aws.String("attribute_not_exists(" + keyAttr + ")")}}
+}
+
+type versioned interface{ Version() int64 }
+
+// update is the optimistic-locking loop both repositories share: load the aggregate, let decide change
+// it, and save it with decide's events conditional on the version read; when another writer got there
+// first, load and decide again. decide must depend only on the aggregate it is given.
+func update[A versioned](ctx context.Context, load func(context.Context) (A, error), decide func(A) ([]event.Payload, error),
+	save func(ctx context.Context, a A, read int64, evs []event.Payload) error) (A, error) {
+	var zero A
+	for range conflictAttempts {
+		a, err := load(ctx)
+		if err != nil {
+			return zero, err
+		}
+		read := a.Version()
+		evs, err := decide(a)
+		if err != nil {
+			return zero, err
+		}
+		if a.Version() == read {
+			return a, nil // nothing changed: nothing to write
+		}
+		err = save(ctx, a, read, evs)
+		if errors.Is(err, errCondition) {
+			continue
+		}
+		if err != nil {
+			return zero, err
+		}
+		return a, nil
+	}
+	return zero, ErrConflict
+}
