@@ -1,0 +1,390 @@
+package states
+
+import (
+	"crypto/md5"
+	"crypto/rand"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"hash"
+	"math"
+	mrand "math/rand/v2"
+	"reflect"
+	"strconv"
+	"strings"
+)
+
+// intrinsic evaluates States.Fn(args...) as AWS documents the intrinsic functions; a bad call is
+// States.IntrinsicFailure.
+func intrinsic(expr string, input any, sctx map[string]any) (any, error) {
+	p := &iparser{s: expr, input: input, ctx: sctx}
+	v, err := p.call()
+	if err != nil {
+		return nil, err
+	}
+	if p.skip(); p.i != len(p.s) {
+		return nil, ifail("unexpected %q after the call in %s", p.s[p.i:], expr)
+	}
+	return v, nil
+}
+
+func ifail(format string, a ...any) *Failure { return fail("States.IntrinsicFailure", format, a...) }
+
+type iparser struct {
+	s          string
+	i          int
+	input, ctx any
+}
+
+func (p *iparser) skip() {
+	for p.i < len(p.s) && p.s[p.i] == ' ' {
+		p.i++
+	}
+}
+
+func (p *iparser) call() (any, error) {
+	p.skip()
+	open := strings.IndexByte(p.s[p.i:], '(')
+	if open < 0 {
+		return nil, ifail("%s is not a function call", p.s)
+	}
+	name := p.s[p.i : p.i+open]
+	p.i += open + 1
+	var args []any
+	for {
+		p.skip()
+		if p.i < len(p.s) && p.s[p.i] == ')' {
+			p.i++
+			break
+		}
+		a, err := p.arg()
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, a)
+		p.skip()
+		if p.i < len(p.s) && p.s[p.i] == ',' {
+			p.i++
+			continue
+		}
+		if p.i < len(p.s) && p.s[p.i] == ')' {
+			p.i++
+			break
+		}
+		return nil, ifail("malformed arguments in %s", p.s)
+	}
+	return apply(name, args)
+}
+
+func (p *iparser) arg() (any, error) {
+	switch c := p.s[p.i]; {
+	case c == '\'':
+		var b strings.Builder
+		for p.i++; p.i < len(p.s); p.i++ {
+			switch p.s[p.i] {
+			case '\\':
+				if p.i+1 < len(p.s) {
+					p.i++
+					b.WriteByte(p.s[p.i])
+				}
+			case '\'':
+				p.i++
+				return b.String(), nil
+			default:
+				b.WriteByte(p.s[p.i])
+			}
+		}
+		return nil, ifail("unterminated string in %s", p.s)
+	case c == '$':
+		end := p.i
+		depth := 0
+		for end < len(p.s) && (depth > 0 || (p.s[end] != ',' && p.s[end] != ')')) {
+			switch p.s[end] {
+			case '[':
+				depth++
+			case ']':
+				depth--
+			}
+			end++
+		}
+		path := strings.TrimSpace(p.s[p.i:end])
+		p.i = end
+		return mustLookup(p.input, p.ctx, path)
+	case strings.HasPrefix(p.s[p.i:], "States."):
+		return p.call()
+	default:
+		end := p.i
+		for end < len(p.s) && p.s[end] != ',' && p.s[end] != ')' {
+			end++
+		}
+		lit := strings.TrimSpace(p.s[p.i:end])
+		p.i = end
+		switch lit {
+		case "true":
+			return true, nil
+		case "false":
+			return false, nil
+		case "null":
+			return nil, nil
+		}
+		f, err := strconv.ParseFloat(lit, 64)
+		if err != nil {
+			return nil, ifail("argument %q is not a string, number, boolean, null, path or call", lit)
+		}
+		return f, nil
+	}
+}
+
+func nargs(name string, args []any, n int) error {
+	if len(args) != n {
+		return ifail("%s takes %d arguments, got %d", name, n, len(args))
+	}
+	return nil
+}
+
+func str(v any) (string, bool) { s, ok := v.(string); return s, ok }
+
+func integer(v any) (int, bool) {
+	f, ok := v.(float64)
+	return int(f), ok && f == math.Trunc(f)
+}
+
+func apply(name string, args []any) (any, error) {
+	switch name {
+	case "States.Format":
+		if len(args) == 0 {
+			return nil, ifail("States.Format needs a template")
+		}
+		t, ok := str(args[0])
+		if !ok {
+			return nil, ifail("States.Format's template must be a string")
+		}
+		var b strings.Builder
+		used := 1
+		for i := 0; i < len(t); i++ {
+			if t[i] == '{' && i+1 < len(t) && t[i+1] == '}' {
+				if used >= len(args) {
+					return nil, ifail("States.Format has more {} than arguments")
+				}
+				switch a := args[used].(type) {
+				case string:
+					b.WriteString(a)
+				case nil:
+					b.WriteString("null")
+				case map[string]any, []any:
+					return nil, ifail("States.Format takes only strings, numbers, booleans and null")
+				default:
+					j, _ := json.Marshal(a)
+					b.Write(j)
+				}
+				used++
+				i++
+				continue
+			}
+			b.WriteByte(t[i])
+		}
+		if used != len(args) {
+			return nil, ifail("States.Format has more arguments than {}")
+		}
+		return b.String(), nil
+	case "States.StringToJson":
+		if err := nargs(name, args, 1); err != nil {
+			return nil, err
+		}
+		s, ok := str(args[0])
+		var v any
+		if !ok || json.Unmarshal([]byte(s), &v) != nil {
+			return nil, ifail("States.StringToJson needs a string of JSON")
+		}
+		return v, nil
+	case "States.JsonToString":
+		if err := nargs(name, args, 1); err != nil {
+			return nil, err
+		}
+		b, err := json.Marshal(args[0])
+		return string(b), err
+	case "States.Array":
+		return append([]any{}, args...), nil
+	case "States.ArrayPartition":
+		if err := nargs(name, args, 2); err != nil {
+			return nil, err
+		}
+		arr, ok1 := args[0].([]any)
+		n, ok2 := integer(args[1])
+		if !ok1 || !ok2 || n < 1 {
+			return nil, ifail("States.ArrayPartition takes an array and a positive chunk size")
+		}
+		out := []any{}
+		for i := 0; i < len(arr); i += n {
+			out = append(out, append([]any{}, arr[i:min(i+n, len(arr))]...))
+		}
+		return out, nil
+	case "States.ArrayContains":
+		if err := nargs(name, args, 2); err != nil {
+			return nil, err
+		}
+		arr, ok := args[0].([]any)
+		if !ok {
+			return nil, ifail("States.ArrayContains takes an array")
+		}
+		for _, v := range arr {
+			if reflect.DeepEqual(v, args[1]) {
+				return true, nil
+			}
+		}
+		return false, nil
+	case "States.ArrayRange":
+		if err := nargs(name, args, 3); err != nil {
+			return nil, err
+		}
+		a, ok1 := integer(args[0])
+		b, ok2 := integer(args[1])
+		step, ok3 := integer(args[2])
+		if !ok1 || !ok2 || !ok3 || step == 0 {
+			return nil, ifail("States.ArrayRange takes integers start, end and a non-zero step")
+		}
+		out := []any{}
+		for i := a; (step > 0 && i <= b) || (step < 0 && i >= b); i += step {
+			out = append(out, float64(i))
+			if len(out) > 1000 {
+				return nil, ifail("States.ArrayRange may not produce more than 1000 items")
+			}
+		}
+		return out, nil
+	case "States.ArrayGetItem":
+		if err := nargs(name, args, 2); err != nil {
+			return nil, err
+		}
+		arr, ok1 := args[0].([]any)
+		i, ok2 := integer(args[1])
+		if !ok1 || !ok2 || i < 0 || i >= len(arr) {
+			return nil, ifail("States.ArrayGetItem: index out of range")
+		}
+		return arr[i], nil
+	case "States.ArrayLength":
+		if err := nargs(name, args, 1); err != nil {
+			return nil, err
+		}
+		arr, ok := args[0].([]any)
+		if !ok {
+			return nil, ifail("States.ArrayLength takes an array")
+		}
+		return float64(len(arr)), nil
+	case "States.ArrayUnique":
+		if err := nargs(name, args, 1); err != nil {
+			return nil, err
+		}
+		arr, ok := args[0].([]any)
+		if !ok {
+			return nil, ifail("States.ArrayUnique takes an array")
+		}
+		out := []any{}
+		for _, v := range arr {
+			dup := false
+			for _, w := range out {
+				dup = dup || reflect.DeepEqual(v, w)
+			}
+			if !dup {
+				out = append(out, v)
+			}
+		}
+		return out, nil
+	case "States.Base64Encode", "States.Base64Decode":
+		if err := nargs(name, args, 1); err != nil {
+			return nil, err
+		}
+		s, ok := str(args[0])
+		if !ok {
+			return nil, ifail("%s takes a string", name)
+		}
+		if name == "States.Base64Encode" {
+			return base64.StdEncoding.EncodeToString([]byte(s)), nil
+		}
+		b, err := base64.StdEncoding.DecodeString(s)
+		if err != nil {
+			return nil, ifail("States.Base64Decode: %v", err)
+		}
+		return string(b), nil
+	case "States.Hash":
+		if err := nargs(name, args, 2); err != nil {
+			return nil, err
+		}
+		s, ok1 := str(args[0])
+		alg, ok2 := str(args[1])
+		hashes := map[string]func() hash.Hash{"MD5": md5.New, "SHA-1": sha1.New, "SHA-256": sha256.New, "SHA-384": sha512.New384, "SHA-512": sha512.New}
+		h, ok3 := hashes[alg]
+		if !ok1 || !ok2 || !ok3 {
+			return nil, ifail("States.Hash takes a string and MD5, SHA-1, SHA-256, SHA-384 or SHA-512")
+		}
+		d := h()
+		d.Write([]byte(s))
+		return hex.EncodeToString(d.Sum(nil)), nil
+	case "States.JsonMerge":
+		if err := nargs(name, args, 3); err != nil {
+			return nil, err
+		}
+		a, ok1 := args[0].(map[string]any)
+		b, ok2 := args[1].(map[string]any)
+		if deep, _ := args[2].(bool); deep || !ok1 || !ok2 {
+			return nil, ifail("States.JsonMerge takes two objects and false (deep merge is not supported by AWS)")
+		}
+		out := copyMap(a)
+		for k, v := range b {
+			out[k] = v
+		}
+		return out, nil
+	case "States.MathRandom":
+		if len(args) < 2 || len(args) > 3 {
+			return nil, ifail("States.MathRandom takes start, end and an optional seed")
+		}
+		a, ok1 := integer(args[0])
+		b, ok2 := integer(args[1])
+		if !ok1 || !ok2 || b <= a {
+			return nil, ifail("States.MathRandom takes integers start < end")
+		}
+		r := mrand.IntN(b-a) + a
+		if len(args) == 3 {
+			seed, ok := integer(args[2])
+			if !ok {
+				return nil, ifail("States.MathRandom's seed must be an integer")
+			}
+			r = mrand.New(mrand.NewPCG(uint64(seed), 0)).IntN(b-a) + a
+		}
+		return float64(r), nil
+	case "States.MathAdd":
+		if err := nargs(name, args, 2); err != nil {
+			return nil, err
+		}
+		a, ok1 := integer(args[0])
+		b, ok2 := integer(args[1])
+		if !ok1 || !ok2 {
+			return nil, ifail("States.MathAdd takes two integers")
+		}
+		return float64(a + b), nil
+	case "States.StringSplit":
+		if err := nargs(name, args, 2); err != nil {
+			return nil, err
+		}
+		s, ok1 := str(args[0])
+		sep, ok2 := str(args[1])
+		if !ok1 || !ok2 {
+			return nil, ifail("States.StringSplit takes two strings")
+		}
+		out := []any{}
+		for _, part := range strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(sep, r) }) {
+			out = append(out, part)
+		}
+		return out, nil
+	case "States.UUID":
+		var b [16]byte
+		rand.Read(b[:])
+		b[6] = b[6]&0x0f | 0x40
+		b[8] = b[8]&0x3f | 0x80
+		return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:]), nil
+	}
+	return nil, ifail("%s is not an intrinsic function", name)
+}

@@ -1,0 +1,239 @@
+// Package states runs Amazon States Language state machines (the JSONPath flavour) as AWS Step
+// Functions does: input and output processing, Choice rules, Wait, Parallel and inline Map, Retry and
+// Catch, and intrinsic functions. Tasks are handed to a Resources port (Lambda functions and service
+// integrations live outside this package). See https://states-language.net and the Step Functions
+// developer guide.
+package states
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Failure is an execution or state failure with AWS's error name and cause.
+type Failure struct {
+	Name  string `json:"Error"`
+	Cause string `json:"Cause"`
+}
+
+func (f *Failure) Error() string { return f.Name + ": " + f.Cause }
+
+func fail(name, format string, args ...any) *Failure {
+	return &Failure{Name: name, Cause: fmt.Sprintf(format, args...)}
+}
+
+// state is one state's definition; fields apply by Type.
+type state struct {
+	Type       string
+	Next       string
+	End        bool
+	Comment    string
+	InputPath  *string
+	OutputPath *string
+	ResultPath *string
+	// nullPaths records which of the three paths were explicitly null (JSON null means "discard").
+	nullInput, nullOutput, nullResult bool
+
+	Parameters     any
+	ResultSelector any
+	Result         any
+
+	Resource             string
+	TimeoutSeconds       int
+	TimeoutSecondsPath   string
+	HeartbeatSeconds     int
+	HeartbeatSecondsPath string
+	Retry                []retrier
+	Catch                []catcher
+
+	Choices []json.RawMessage
+	Default string
+	choices []rule
+
+	Seconds       *float64
+	SecondsPath   string
+	Timestamp     string
+	TimestampPath string
+
+	Error     string
+	ErrorPath string
+	Cause     string
+	CausePath string
+
+	Branches []*Machine `json:"-"`
+
+	ItemsPath                  string
+	ItemSelector               any
+	ItemProcessor              *Machine `json:"-"`
+	MaxConcurrency             int
+	ToleratedFailurePercentage *float64
+	ToleratedFailureCount      *int
+}
+
+type retrier struct {
+	ErrorEquals     []string
+	IntervalSeconds *float64
+	MaxAttempts     *int
+	BackoffRate     *float64
+	MaxDelaySeconds *float64
+	JitterStrategy  string
+}
+
+type catcher struct {
+	ErrorEquals []string
+	ResultPath  *string
+	nullResult  bool
+	Next        string
+}
+
+// Machine is a parsed state machine (or a Parallel branch, or a Map's processor).
+type Machine struct {
+	StartAt        string
+	States         map[string]*state
+	TimeoutSeconds int
+	Comment        string
+}
+
+// Parse reads and checks a definition. Features the interpreter does not implement (JSONata,
+// distributed Map) are refused here, naming the state, rather than failing mid-execution.
+func Parse(def []byte) (*Machine, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(def, &raw); err != nil {
+		return nil, fmt.Errorf("states: definition is not JSON: %w", err)
+	}
+	return parseMachine(raw, "")
+}
+
+func parseMachine(raw map[string]json.RawMessage, where string) (*Machine, error) {
+	m := &Machine{States: map[string]*state{}}
+	if ql, ok := raw["QueryLanguage"]; ok && strings.Contains(string(ql), "JSONata") {
+		return nil, fmt.Errorf("states: %sQueryLanguage JSONata is not supported", where)
+	}
+	if err := json.Unmarshal(raw["StartAt"], &m.StartAt); err != nil || m.StartAt == "" {
+		return nil, fmt.Errorf("states: %sStartAt is required", where)
+	}
+	if t, ok := raw["TimeoutSeconds"]; ok {
+		json.Unmarshal(t, &m.TimeoutSeconds)
+	}
+	var states map[string]map[string]json.RawMessage
+	if err := json.Unmarshal(raw["States"], &states); err != nil || len(states) == 0 {
+		return nil, fmt.Errorf("states: %sStates is required", where)
+	}
+	names := make([]string, 0, len(states))
+	for n := range states {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		s, err := parseState(states[name], where+name)
+		if err != nil {
+			return nil, err
+		}
+		m.States[name] = s
+	}
+	if m.States[m.StartAt] == nil {
+		return nil, fmt.Errorf("states: %sStartAt %q is not a state", where, m.StartAt)
+	}
+	for _, name := range names {
+		s := m.States[name]
+		for _, next := range append([]string{s.Next, s.Default}, nexts(s)...) {
+			if next != "" && m.States[next] == nil {
+				return nil, fmt.Errorf("states: %s: Next %q is not a state", where+name, next)
+			}
+		}
+		terminal := s.Type == "Succeed" || s.Type == "Fail" || s.Type == "Choice"
+		if !terminal && !s.End && s.Next == "" {
+			return nil, fmt.Errorf("states: %s: a %s state needs Next or End", where+name, s.Type)
+		}
+	}
+	return m, nil
+}
+
+func nexts(s *state) []string {
+	var out []string
+	for _, c := range s.Catch {
+		out = append(out, c.Next)
+	}
+	for _, r := range s.choices {
+		out = append(out, r.next)
+	}
+	return out
+}
+
+var stateTypes = map[string]bool{"Pass": true, "Task": true, "Choice": true, "Wait": true, "Succeed": true, "Fail": true, "Parallel": true, "Map": true}
+
+func parseState(raw map[string]json.RawMessage, name string) (*state, error) {
+	s := &state{}
+	b, _ := json.Marshal(raw)
+	if err := json.Unmarshal(b, s); err != nil {
+		return nil, fmt.Errorf("states: %s: %w", name, err)
+	}
+	if !stateTypes[s.Type] {
+		return nil, fmt.Errorf("states: %s: Type %q is not supported", name, s.Type)
+	}
+	if ql, ok := raw["QueryLanguage"]; ok && strings.Contains(string(ql), "JSONata") {
+		return nil, fmt.Errorf("states: %s: QueryLanguage JSONata is not supported", name)
+	}
+	for _, f := range []string{"Arguments", "Output", "Assign", "ItemReader", "ResultWriter", "ItemBatcher"} {
+		if _, ok := raw[f]; ok {
+			return nil, fmt.Errorf("states: %s: %s is not supported locally", name, f)
+		}
+	}
+	s.nullInput = isNull(raw["InputPath"])
+	s.nullOutput = isNull(raw["OutputPath"])
+	s.nullResult = isNull(raw["ResultPath"])
+	var catches []map[string]json.RawMessage
+	json.Unmarshal(raw["Catch"], &catches)
+	for i, c := range catches {
+		s.Catch[i].nullResult = isNull(c["ResultPath"])
+	}
+	if s.Type == "Choice" {
+		if len(s.Choices) == 0 {
+			return nil, fmt.Errorf("states: %s: Choices is required", name)
+		}
+		for i, c := range s.Choices {
+			r, err := parseRule(c, true)
+			if err != nil {
+				return nil, fmt.Errorf("states: %s: Choices[%d]: %w", name, i, err)
+			}
+			s.choices = append(s.choices, r)
+		}
+	}
+	for _, key := range []string{"Branches"} {
+		var branches []map[string]json.RawMessage
+		if err := json.Unmarshal(raw[key], &branches); err == nil {
+			s.Branches = nil
+			for i, br := range branches {
+				m, err := parseMachine(br, fmt.Sprintf("%s.Branches[%d].", name, i))
+				if err != nil {
+					return nil, err
+				}
+				s.Branches = append(s.Branches, m)
+			}
+		}
+	}
+	for _, key := range []string{"ItemProcessor", "Iterator"} {
+		var proc map[string]json.RawMessage
+		if err := json.Unmarshal(raw[key], &proc); err == nil && proc != nil {
+			if cfg, ok := proc["ProcessorConfig"]; ok && strings.Contains(string(cfg), "DISTRIBUTED") {
+				return nil, fmt.Errorf("states: %s: distributed Map is not supported locally", name)
+			}
+			m, err := parseMachine(proc, name+"."+key+".")
+			if err != nil {
+				return nil, err
+			}
+			s.ItemProcessor = m
+		}
+	}
+	if s.Type == "Map" && s.ItemProcessor == nil {
+		return nil, fmt.Errorf("states: %s: ItemProcessor is required", name)
+	}
+	if s.Type == "Parallel" && len(s.Branches) == 0 {
+		return nil, fmt.Errorf("states: %s: Branches is required", name)
+	}
+	return s, nil
+}
+
+func isNull(r json.RawMessage) bool { return strings.TrimSpace(string(r)) == "null" }

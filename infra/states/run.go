@@ -1,0 +1,562 @@
+package states
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Resources runs Task states: a Lambda function or a service integration named by the Resource ARN.
+// An error that is a *Failure keeps its name (Lambda.ServiceException, a function's errorType);
+// anything else is States.TaskFailed.
+type Resources interface {
+	Run(ctx context.Context, resource string, input any) (any, error)
+}
+
+// Observer sees every state transition (for history and logs).
+type Observer func(Transition)
+
+// Transition is one state's entry or exit.
+type Transition struct {
+	State, Type string
+	Entered     bool
+	Input       any
+	Output      any
+	Err         *Failure
+	At          time.Time
+}
+
+// Execution runs one execution of a machine.
+type Execution struct {
+	Resources Resources
+	Observe   Observer
+	// Sleep waits for Wait states and retry intervals; tests make it instant.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Context is the context object ($$): Execution, StateMachine.
+	Context map[string]any
+}
+
+func (e *Execution) sleep(ctx context.Context, d time.Duration) error {
+	if e.Sleep != nil {
+		return e.Sleep(ctx, d)
+	}
+	select {
+	case <-time.After(d):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Run executes m on input (decoded JSON) and returns its output, or the *Failure that ended it.
+func (e *Execution) Run(ctx context.Context, m *Machine, input any) (any, error) {
+	if m.TimeoutSeconds > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(m.TimeoutSeconds)*time.Second)
+		defer cancel()
+	}
+	name := m.StartAt
+	for {
+		if err := ctx.Err(); err != nil {
+			if errors.Is(err, context.DeadlineExceeded) {
+				return nil, fail("States.Timeout", "The execution timed out")
+			}
+			return nil, fail("States.Aborted", "The execution was stopped")
+		}
+		s := m.States[name]
+		e.observe(Transition{State: name, Type: s.Type, Entered: true, Input: input, At: time.Now()})
+		out, next, err := e.step(ctx, name, s, input)
+		var f *Failure
+		if err != nil && !errors.As(err, &f) {
+			f = fail("States.Runtime", "%v", err)
+		}
+		e.observe(Transition{State: name, Type: s.Type, Output: out, Err: f, At: time.Now()})
+		if f != nil {
+			return nil, f
+		}
+		if next == "" {
+			return out, nil
+		}
+		name, input = next, out
+	}
+}
+
+func (e *Execution) observe(t Transition) {
+	if e.Observe != nil {
+		e.Observe(t)
+	}
+}
+
+// step runs one state and returns its output and the next state ("" when the machine ends).
+func (e *Execution) step(ctx context.Context, name string, s *state, raw any) (any, string, error) {
+	sctx := e.stateContext(name)
+	next := s.Next
+	if s.End {
+		next = ""
+	}
+	switch s.Type {
+	case "Succeed":
+		out, err := e.inputOutput(s, raw, sctx)
+		return out, "", err
+	case "Fail":
+		f := &Failure{Name: s.Error, Cause: s.Cause}
+		if s.ErrorPath != "" {
+			v, err := mustLookup(raw, sctx, s.ErrorPath)
+			if err != nil {
+				return nil, "", err
+			}
+			f.Name = fmt.Sprint(v)
+		}
+		if s.CausePath != "" {
+			v, err := mustLookup(raw, sctx, s.CausePath)
+			if err != nil {
+				return nil, "", err
+			}
+			f.Cause = fmt.Sprint(v)
+		}
+		return nil, "", f
+	case "Choice":
+		in, err := e.input(s, raw, sctx)
+		if err != nil {
+			return nil, "", err
+		}
+		for _, r := range s.choices {
+			ok, err := r.eval(in, sctx)
+			if err != nil {
+				return nil, "", err
+			}
+			if ok {
+				out, err := e.output(s, in, sctx)
+				return out, r.next, err
+			}
+		}
+		if s.Default == "" {
+			return nil, "", fail("States.NoChoiceMatched", "No Choice rule matched and no Default is set in state %s", name)
+		}
+		out, err := e.output(s, in, sctx)
+		return out, s.Default, err
+	case "Wait":
+		in, err := e.input(s, raw, sctx)
+		if err != nil {
+			return nil, "", err
+		}
+		d, err := waitFor(s, in, sctx)
+		if err != nil {
+			return nil, "", err
+		}
+		if err := e.sleep(ctx, d); err != nil {
+			return nil, "", fail("States.Timeout", "%v", err)
+		}
+		out, err := e.output(s, in, sctx)
+		return out, next, err
+	}
+	// Pass, Task, Parallel, Map: effective input -> work -> ResultSelector -> ResultPath -> OutputPath,
+	// with Retry and Catch around the work.
+	in, err := e.input(s, raw, sctx)
+	if err != nil {
+		return nil, "", err
+	}
+	if s.Parameters != nil && s.Type != "Map" {
+		if in, err = resolve(s.Parameters, in, sctx); err != nil {
+			return nil, "", err
+		}
+	}
+	result, err := e.withRetry(ctx, name, s, func(ctx context.Context) (any, error) { return e.work(ctx, s, in, sctx) })
+	if err != nil {
+		var f *Failure
+		if !errors.As(err, &f) {
+			f = fail("States.Runtime", "%v", err)
+		}
+		for _, c := range s.Catch {
+			if matches(c.ErrorEquals, f.Name) {
+				out := any(raw)
+				switch {
+				case c.nullResult:
+				case c.ResultPath != nil:
+					if out, err = set(raw, *c.ResultPath, map[string]any{"Error": f.Name, "Cause": f.Cause}); err != nil {
+						return nil, "", fail("States.Runtime", "%v", err)
+					}
+				default:
+					out = map[string]any{"Error": f.Name, "Cause": f.Cause}
+				}
+				return out, c.Next, nil
+			}
+		}
+		return nil, "", f
+	}
+	if s.ResultSelector != nil {
+		if result, err = resolve(s.ResultSelector, result, sctx); err != nil {
+			return nil, "", err
+		}
+	}
+	out, err := e.result(s, raw, result)
+	if err != nil {
+		return nil, "", err
+	}
+	out, err = e.output(s, out, sctx)
+	return out, next, err
+}
+
+func (e *Execution) work(ctx context.Context, s *state, in any, sctx map[string]any) (any, error) {
+	switch s.Type {
+	case "Pass":
+		if s.Result != nil {
+			return s.Result, nil
+		}
+		return in, nil
+	case "Task":
+		timeout := s.TimeoutSeconds
+		if s.TimeoutSecondsPath != "" {
+			v, err := mustLookup(in, sctx, s.TimeoutSecondsPath)
+			if err != nil {
+				return nil, err
+			}
+			f, _ := v.(float64)
+			timeout = int(f)
+		}
+		if timeout <= 0 {
+			timeout = 99999999 // AWS's default is the maximum
+		}
+		tctx, cancel := context.WithTimeout(ctx, time.Duration(timeout)*time.Second)
+		defer cancel()
+		out, err := e.Resources.Run(tctx, s.Resource, in)
+		if tctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
+			return nil, fail("States.Timeout", "Task timed out after %d seconds", timeout)
+		}
+		if err != nil {
+			var f *Failure
+			if errors.As(err, &f) {
+				return nil, f
+			}
+			return nil, fail("States.TaskFailed", "%v", err)
+		}
+		return out, nil
+	case "Parallel":
+		results := make([]any, len(s.Branches))
+		errs := make([]error, len(s.Branches))
+		bctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		var wg sync.WaitGroup
+		for i, b := range s.Branches {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				child := &Execution{Resources: e.Resources, Observe: e.Observe, Sleep: e.Sleep, Context: e.Context}
+				results[i], errs[i] = child.Run(bctx, b, in)
+				if errs[i] != nil {
+					cancel() // one failed branch fails the state; the others stop
+				}
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			var f *Failure
+			if errors.As(err, &f) && f.Name != "States.Aborted" {
+				return nil, f
+			}
+		}
+		for _, err := range errs {
+			if err != nil {
+				return nil, err
+			}
+		}
+		return results, nil
+	case "Map":
+		return e.runMap(ctx, s, in, sctx)
+	}
+	return nil, fmt.Errorf("states: type %s", s.Type)
+}
+
+func (e *Execution) runMap(ctx context.Context, s *state, in any, sctx map[string]any) (any, error) {
+	itemsPath := s.ItemsPath
+	if itemsPath == "" {
+		itemsPath = "$"
+	}
+	v, err := mustLookup(in, sctx, itemsPath)
+	if err != nil {
+		return nil, err
+	}
+	items, ok := v.([]any)
+	if !ok {
+		return nil, fail("States.Runtime", "ItemsPath %s does not point to an array", itemsPath)
+	}
+	selector := s.ItemSelector
+	if selector == nil {
+		selector = s.Parameters // the older name of ItemSelector
+	}
+	limit := s.MaxConcurrency
+	if limit <= 0 {
+		limit = len(items) + 1
+	}
+	results := make([]any, len(items))
+	errs := make([]error, len(items))
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for i, item := range items {
+		input := item
+		if selector != nil {
+			ictx := copyMap(sctx)
+			ictx["Map"] = map[string]any{"Item": map[string]any{"Index": float64(i), "Value": item}}
+			if input, err = resolve(selector, in, ictx); err != nil {
+				return nil, err
+			}
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			child := &Execution{Resources: e.Resources, Observe: e.Observe, Sleep: e.Sleep, Context: e.Context}
+			results[i], errs[i] = child.Run(ctx, s.ItemProcessor, input)
+		}()
+	}
+	wg.Wait()
+	failed := 0
+	var first error
+	for _, err := range errs {
+		if err != nil {
+			failed++
+			if first == nil {
+				first = err
+			}
+		}
+	}
+	if failed == 0 {
+		return results, nil
+	}
+	tolerated := s.ToleratedFailureCount != nil && failed <= *s.ToleratedFailureCount ||
+		s.ToleratedFailurePercentage != nil && float64(failed)*100 <= *s.ToleratedFailurePercentage*float64(len(items))
+	if tolerated {
+		for i, err := range errs {
+			var f *Failure
+			if errors.As(err, &f) {
+				results[i] = map[string]any{"Error": f.Name, "Cause": f.Cause}
+			}
+		}
+		return results, nil
+	}
+	if s.ToleratedFailureCount != nil || s.ToleratedFailurePercentage != nil {
+		return nil, fail("States.ExceedToleratedFailureThreshold", "%d of %d items failed", failed, len(items))
+	}
+	return nil, first
+}
+
+// withRetry applies the state's retriers: the first whose ErrorEquals matches decides; each retrier
+// counts its own attempts.
+func (e *Execution) withRetry(ctx context.Context, name string, s *state, run func(context.Context) (any, error)) (any, error) {
+	attempts := make([]int, len(s.Retry))
+	for {
+		out, err := run(ctx)
+		if err == nil {
+			return out, nil
+		}
+		var f *Failure
+		if !errors.As(err, &f) {
+			return nil, err
+		}
+		idx := -1
+		for i, r := range s.Retry {
+			if matches(r.ErrorEquals, f.Name) {
+				idx = i
+				break
+			}
+		}
+		if idx < 0 {
+			return nil, f
+		}
+		r := s.Retry[idx]
+		maxAttempts := 3
+		if r.MaxAttempts != nil {
+			maxAttempts = *r.MaxAttempts
+		}
+		if attempts[idx] >= maxAttempts {
+			return nil, f
+		}
+		interval, backoff := 1.0, 2.0
+		if r.IntervalSeconds != nil {
+			interval = *r.IntervalSeconds
+		}
+		if r.BackoffRate != nil {
+			backoff = *r.BackoffRate
+		}
+		delay := interval * math.Pow(backoff, float64(attempts[idx]))
+		if r.MaxDelaySeconds != nil && delay > *r.MaxDelaySeconds {
+			delay = *r.MaxDelaySeconds
+		}
+		if r.JitterStrategy == "FULL" {
+			delay = rand.Float64() * delay
+		}
+		attempts[idx]++
+		if err := e.sleep(ctx, time.Duration(delay*float64(time.Second))); err != nil {
+			return nil, f
+		}
+	}
+}
+
+// matches applies AWS's error-name matching: States.ALL matches every error but States.Runtime (and
+// must stand alone, last); States.TaskFailed matches every task failure but a timeout.
+func matches(names []string, err string) bool {
+	for _, n := range names {
+		switch {
+		case n == err:
+			return true
+		case n == "States.ALL":
+			return err != "States.Runtime" && err != "States.DataLimitExceeded"
+		case n == "States.TaskFailed":
+			if err != "States.Timeout" && err != "States.Runtime" && !strings.HasPrefix(err, "States.") || err == "States.TaskFailed" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (e *Execution) stateContext(name string) map[string]any {
+	c := copyMap(e.Context)
+	c["State"] = map[string]any{"Name": name, "EnteredTime": time.Now().UTC().Format(time.RFC3339Nano)}
+	return c
+}
+
+func copyMap(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m)+1)
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// input applies InputPath (null: {}).
+func (e *Execution) input(s *state, raw any, sctx map[string]any) (any, error) {
+	switch {
+	case s.nullInput:
+		return map[string]any{}, nil
+	case s.InputPath != nil:
+		return mustLookup(raw, sctx, *s.InputPath)
+	}
+	return raw, nil
+}
+
+// output applies OutputPath (null: {}).
+func (e *Execution) output(s *state, v any, sctx map[string]any) (any, error) {
+	switch {
+	case s.nullOutput:
+		return map[string]any{}, nil
+	case s.OutputPath != nil:
+		return mustLookup(v, sctx, *s.OutputPath)
+	}
+	return v, nil
+}
+
+func (e *Execution) inputOutput(s *state, raw any, sctx map[string]any) (any, error) {
+	in, err := e.input(s, raw, sctx)
+	if err != nil {
+		return nil, err
+	}
+	return e.output(s, in, sctx)
+}
+
+// result applies ResultPath: the result replaces the raw input ($, the default), is placed inside it,
+// or is discarded (null).
+func (e *Execution) result(s *state, raw, result any) (any, error) {
+	switch {
+	case s.nullResult:
+		return raw, nil
+	case s.ResultPath != nil:
+		out, err := set(raw, *s.ResultPath, result)
+		if err != nil {
+			return nil, fail("States.Runtime", "%v", err)
+		}
+		return out, nil
+	}
+	return result, nil
+}
+
+// waitFor computes a Wait state's delay.
+func waitFor(s *state, in any, sctx map[string]any) (time.Duration, error) {
+	switch {
+	case s.Seconds != nil:
+		return time.Duration(*s.Seconds * float64(time.Second)), nil
+	case s.SecondsPath != "":
+		v, err := mustLookup(in, sctx, s.SecondsPath)
+		if err != nil {
+			return 0, err
+		}
+		f, ok := v.(float64)
+		if !ok || f < 0 {
+			return 0, fail("States.Runtime", "SecondsPath %s is not a non-negative number", s.SecondsPath)
+		}
+		return time.Duration(f * float64(time.Second)), nil
+	case s.Timestamp != "" || s.TimestampPath != "":
+		ts := any(s.Timestamp)
+		if s.TimestampPath != "" {
+			var err error
+			if ts, err = mustLookup(in, sctx, s.TimestampPath); err != nil {
+				return 0, err
+			}
+		}
+		t, ok := timestamp(ts)
+		if !ok {
+			return 0, fail("States.Runtime", "%v is not an RFC 3339 timestamp", ts)
+		}
+		return max(time.Until(t), 0), nil
+	}
+	return 0, fail("States.Runtime", "Wait needs Seconds, SecondsPath, Timestamp or TimestampPath")
+}
+
+// resolve evaluates a Parameters / ResultSelector / ItemSelector template: keys ending in .$ take a
+// path's value or an intrinsic function's result.
+func resolve(tmpl any, input any, sctx map[string]any) (any, error) {
+	switch t := tmpl.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, v := range t {
+			if name, ok := strings.CutSuffix(k, ".$"); ok {
+				expr, _ := v.(string)
+				val, err := evaluate(expr, input, sctx)
+				if err != nil {
+					return nil, err
+				}
+				out[name] = val
+				continue
+			}
+			r, err := resolve(v, input, sctx)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = r
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(t))
+		for i, v := range t {
+			r, err := resolve(v, input, sctx)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = r
+		}
+		return out, nil
+	}
+	return tmpl, nil
+}
+
+func evaluate(expr string, input any, sctx map[string]any) (any, error) {
+	if strings.HasPrefix(expr, "States.") {
+		return intrinsic(expr, input, sctx)
+	}
+	return mustLookup(input, sctx, expr)
+}
+
+// Decode reads JSON input the way the interpreter expects it (numbers as float64).
+func Decode(b []byte) (any, error) {
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, fail("States.Runtime", "input is not JSON: %v", err)
+	}
+	return v, nil
+}

@@ -1,0 +1,172 @@
+package states_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/orion-oss/orion/infra/states"
+)
+
+// resources is a fake of our own Resources port: Task resources named in the cases.
+type resources struct{ calls atomic.Int32 }
+
+func (r *resources) Run(ctx context.Context, resource string, input any) (any, error) {
+	n := r.calls.Add(1)
+	switch resource {
+	case "echo":
+		return input, nil
+	case "double":
+		return input.(map[string]any)["n"].(float64) * 2, nil
+	case "flaky": // fails twice, then succeeds
+		if n <= 2 {
+			return nil, &states.Failure{Name: "Payment.Unavailable", Cause: "try again"}
+		}
+		return map[string]any{"ok": true}, nil
+	case "boom":
+		return nil, &states.Failure{Name: "Custom.Error", Cause: "it broke"}
+	case "plain-error":
+		return nil, errors.New("connection reset")
+	case "slow":
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	return nil, fmt.Errorf("unknown resource %s", resource)
+}
+
+func run(t *testing.T, def, input string) (any, error) {
+	t.Helper()
+	m, err := states.Parse([]byte(def))
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	in, err := states.Decode([]byte(input))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &states.Execution{Resources: &resources{}, Sleep: func(context.Context, time.Duration) error { return nil },
+		Context: map[string]any{"Execution": map[string]any{"Name": "exec-1"}}}
+	return e.Run(context.Background(), m, in)
+}
+
+func js(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+// Each case is a definition, an input and the output or error AWS documents (section of the Step
+// Functions developer guide or the States Language specification in the name).
+func TestConformance(t *testing.T) {
+	tests := []struct {
+		name, def, input, want, wantErr string
+	}{
+		{"Pass Result with ResultPath (Pass state)",
+			`{"StartAt":"P","States":{"P":{"Type":"Pass","Result":{"x":1},"ResultPath":"$.r","End":true}}}`,
+			`{"a":1}`, `{"a":1,"r":{"x":1}}`, ""},
+		{"InputPath, Parameters with .$ and $$, OutputPath (input and output processing)",
+			`{"StartAt":"P","States":{"P":{"Type":"Pass","InputPath":"$.in","Parameters":{"v.$":"$.v","exec.$":"$$.Execution.Name","k":"lit"},"OutputPath":"$","End":true}}}`,
+			`{"in":{"v":5}}`, `{"exec":"exec-1","k":"lit","v":5}`, ""},
+		{"ResultPath null keeps the input (ResultPath)",
+			`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"echo","Parameters":{"z":1},"ResultPath":null,"End":true}}}`,
+			`{"a":1}`, `{"a":1}`, ""},
+		{"ResultSelector before ResultPath (ResultSelector)",
+			`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"echo","ResultSelector":{"got.$":"$.a"},"ResultPath":"$.res","End":true}}}`,
+			`{"a":7}`, `{"a":7,"res":{"got":7}}`, ""},
+		{"Choice with And/Not and numeric and string rules (Choice)",
+			`{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"And":[{"Variable":"$.n","NumericGreaterThan":1},{"Not":{"Variable":"$.s","StringEquals":"x"}}],"Next":"Yes"}],"Default":"No"},"Yes":{"Type":"Pass","Result":"yes","End":true},"No":{"Type":"Pass","Result":"no","End":true}}}`,
+			`{"n":2,"s":"y"}`, `"yes"`, ""},
+		{"Choice IsPresent, StringMatches, NumericEqualsPath (Choice rules)",
+			`{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.missing","IsPresent":true,"Next":"A"},{"Variable":"$.s","StringMatches":"log-*.txt","Next":"B"}],"Default":"A"},"A":{"Type":"Succeed"},"B":{"Type":"Pass","Result":"matched","End":true}}}`,
+			`{"s":"log-2026.txt"}`, `"matched"`, ""},
+		{"Choice without match or Default fails (States.NoChoiceMatched)",
+			`{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.n","NumericEquals":1,"Next":"A"}]},"A":{"Type":"Succeed"}}}`,
+			`{"n":2}`, "", "States.NoChoiceMatched"},
+		{"Retry absorbs transient failures (Retry)",
+			`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"flaky","Retry":[{"ErrorEquals":["Payment.Unavailable"],"MaxAttempts":2}],"End":true}}}`,
+			`{}`, `{"ok":true}`, ""},
+		{"Retry exhausted then Catch with ResultPath (Catch)",
+			`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"boom","Retry":[{"ErrorEquals":["States.ALL"],"MaxAttempts":1}],"Catch":[{"ErrorEquals":["Custom.Error"],"ResultPath":"$.err","Next":"F"}],"End":true},"F":{"Type":"Pass","End":true}}}`,
+			`{"a":1}`, `{"a":1,"err":{"Cause":"it broke","Error":"Custom.Error"}}`, ""},
+		{"States.TaskFailed catches a plain task error (error names)",
+			`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"plain-error","Catch":[{"ErrorEquals":["States.TaskFailed"],"Next":"F"}],"End":true},"F":{"Type":"Pass","Result":"caught","End":true}}}`,
+			`{}`, `"caught"`, ""},
+		{"Task timeout is States.Timeout (TimeoutSeconds)",
+			`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"slow","TimeoutSeconds":1,"End":true}}}`,
+			`{}`, "", "States.Timeout"},
+		{"Fail with ErrorPath/CausePath (Fail state)",
+			`{"StartAt":"F","States":{"F":{"Type":"Fail","ErrorPath":"$.e","CausePath":"$.c"}}}`,
+			`{"e":"Order.Rejected","c":"out of stock"}`, "", "Order.Rejected"},
+		{"Parallel returns an array in branch order (Parallel)",
+			`{"StartAt":"P","States":{"P":{"Type":"Parallel","Branches":[{"StartAt":"A","States":{"A":{"Type":"Pass","Result":1,"End":true}}},{"StartAt":"B","States":{"B":{"Type":"Pass","Result":2,"End":true}}}],"End":true}}}`,
+			`{}`, `[1,2]`, ""},
+		{"Parallel fails when a branch fails (Parallel errors)",
+			`{"StartAt":"P","States":{"P":{"Type":"Parallel","Branches":[{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"boom","End":true}}},{"StartAt":"B","States":{"B":{"Type":"Pass","End":true}}}],"End":true}}}`,
+			`{}`, "", "Custom.Error"},
+		{"Map with ItemsPath, ItemSelector and $$.Map.Item (Map)",
+			`{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.xs","MaxConcurrency":2,"ItemSelector":{"n.$":"$$.Map.Item.Value","i.$":"$$.Map.Item.Index"},"ItemProcessor":{"StartAt":"D","States":{"D":{"Type":"Task","Resource":"double","End":true}}},"End":true}}}`,
+			`{"xs":[1,2,3]}`, `[2,4,6]`, ""},
+		{"Map tolerated failures (ToleratedFailureCount)",
+			`{"StartAt":"M","States":{"M":{"Type":"Map","ToleratedFailureCount":0,"ItemProcessor":{"StartAt":"D","States":{"D":{"Type":"Task","Resource":"boom","End":true}}},"End":true}}}`,
+			`[1]`, "", "States.ExceedToleratedFailureThreshold"},
+		{"Wait then Succeed (Wait)",
+			`{"StartAt":"W","States":{"W":{"Type":"Wait","SecondsPath":"$.s","Next":"S"},"S":{"Type":"Succeed"}}}`,
+			`{"s":3}`, `{"s":3}`, ""},
+		{"Intrinsics (intrinsic functions)",
+			`{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"f.$":"States.Format('order {} is {}', $.id, $.status)","len.$":"States.ArrayLength($.xs)","sum.$":"States.MathAdd($.n, 3)","json.$":"States.JsonToString($.o)","obj.$":"States.StringToJson('{\"a\":1}')","has.$":"States.ArrayContains($.xs, 2)","hash.$":"States.Hash('abc', 'SHA-256')","range.$":"States.ArrayRange(1, 5, 2)","part.$":"States.ArrayPartition($.xs, 2)","b64.$":"States.Base64Encode('hi')","split.$":"States.StringSplit('a,b', ',')","uniq.$":"States.ArrayUnique(States.Array(1, 1, 2))"},"End":true}}}`,
+			`{"id":"o1","status":"PENDING","xs":[1,2,3],"n":4,"o":{"k":"v"}}`,
+			`{"b64":"aGk=","f":"order o1 is PENDING","has":true,"hash":"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad","json":"{\"k\":\"v\"}","len":3,"obj":{"a":1},"part":[[1,2],[3]],"range":[1,3,5],"split":["a","b"],"sum":7,"uniq":[1,2]}`, ""},
+		{"A missing path is States.Runtime (paths)",
+			`{"StartAt":"P","States":{"P":{"Type":"Pass","InputPath":"$.nope","End":true}}}`,
+			`{}`, "", "States.Runtime"},
+		{"States.ALL does not catch States.Runtime (error names)",
+			`{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"x.$":"$.nope"},"End":true}}}`,
+			`{}`, "", "States.Runtime"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := run(t, tt.def, tt.input)
+			if tt.wantErr != "" {
+				var f *states.Failure
+				if !errors.As(err, &f) || f.Name != tt.wantErr {
+					t.Fatalf("err = %v (output %s); want %s", err, js(out), tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("err = %v", err)
+			}
+			if got := js(out); got != tt.want {
+				t.Fatalf("output %s\nwant   %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseRefusesWhatItCannotRun(t *testing.T) {
+	for _, def := range []string{
+		`{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`,
+		`{"StartAt":"P","States":{"P":{"Type":"Pass","Output":"{% 1 %}","End":true}}}`,
+		`{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED"},"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}},"End":true}}}`,
+		`{"StartAt":"X","States":{"P":{"Type":"Pass","End":true}}}`,
+		`{"StartAt":"P","States":{"P":{"Type":"Pass","Next":"Nowhere"}}}`,
+		`{"StartAt":"P","States":{"P":{"Type":"Teleport","End":true}}}`,
+		`{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.a","StringFuzzy":"x","Next":"C"}]}}}`,
+	} {
+		if _, err := states.Parse([]byte(def)); err == nil {
+			t.Errorf("accepted %s", def)
+		}
+	}
+}
+
+func BenchmarkTransition(b *testing.B) {
+	m, _ := states.Parse([]byte(`{"StartAt":"A","States":{"A":{"Type":"Pass","Parameters":{"x.$":"$.x"},"ResultPath":"$.r","Next":"B"},"B":{"Type":"Choice","Choices":[{"Variable":"$.x","NumericGreaterThan":0,"Next":"C"}],"Default":"C"},"C":{"Type":"Succeed"}}}`))
+	e := &states.Execution{Resources: &resources{}}
+	in := map[string]any{"x": 1.0}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := e.Run(context.Background(), m, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
