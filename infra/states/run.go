@@ -76,6 +76,17 @@ func (e *Execution) Run(ctx context.Context, m *Machine, input any) (any, error)
 		if err != nil && !errors.As(err, &f) {
 			f = fail("States.Runtime", "%v", err)
 		}
+		if f != nil && ctx.Err() != nil {
+			// The state failed because the execution was stopped or ran out of time.
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				f = fail("States.Timeout", "The execution timed out")
+			} else {
+				f = fail("States.Aborted", "The execution was stopped")
+			}
+		}
+		if f != nil && f.Name == "States.Aborted" {
+			return nil, f
+		}
 		e.observe(Transition{State: name, Type: s.Type, Output: out, Err: f, At: time.Now()})
 		if f != nil {
 			return nil, f
