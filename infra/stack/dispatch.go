@@ -48,6 +48,10 @@ func (s *Stack) Dispatch(ctx context.Context, arn string, input []byte) error {
 		opts := f.async
 		opts.Trigger = "eventbridge"
 		return s.host.InvokeAsync(f.name, input, opts)
+	case "states":
+		// EventBridge starts executions with a generated name.
+		_, err := s.sfn.Start(arn, "", string(input))
+		return err
 	case "sqs":
 		return s.sendMessage(ctx, arn, string(input), nil)
 	case "sns":

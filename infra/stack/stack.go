@@ -29,6 +29,7 @@ import (
 	"github.com/orion-oss/orion/infra/lambdahost"
 	"github.com/orion-oss/orion/infra/provision"
 	"github.com/orion-oss/orion/infra/sam"
+	"github.com/orion-oss/orion/infra/states"
 	"github.com/orion-oss/orion/internal/platform/awscfg"
 )
 
@@ -64,6 +65,7 @@ type Stack struct {
 	edgeCfg aws.Config
 
 	host    *lambdahost.Host
+	sfn     *states.Service
 	bus     *eventbus.Bus
 	edge    *edge.Edge
 	gateway *httpapi.Gateway
@@ -93,6 +95,7 @@ type function struct {
 // are accepted so the same template deploys to AWS unchanged.
 var runtimeTypes = map[string]bool{
 	"AWS::Serverless::Function": true, "AWS::Serverless::HttpApi": true, "AWS::Pipes::Pipe": true,
+	"AWS::Serverless::StateMachine": true,
 }
 
 var inertTypes = map[string]bool{
@@ -174,6 +177,9 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	}
 	s.edge.OnPutEvents = s.publish
 	s.edge.Handle(edge.Route{Name: "lambda", Match: edge.PathPrefix("/2015-03-31/functions/"), Handler: s.host.InvokeAPI()})
+	s.sfn = states.NewService(tasks{s})
+	s.sfn.OnTransition = s.logTransition
+	s.edge.Handle(edge.Route{Name: "states", Match: edge.TargetPrefix("AWSStepFunctions."), Handler: s.sfn})
 
 	if err := s.create(ctx); err != nil {
 		return nil, err
@@ -256,6 +262,13 @@ func (s *Stack) create(ctx context.Context) error {
 			s.res.set(id+"Role", id+"Role", map[string]any{"Arn": fmt.Sprintf("arn:aws:iam::%s:role/%s", s.cfg.AccountID, id+"Role")})
 			s.functions[id] = &function{logicalID: id, name: name, arn: arn}
 			s.byName[name] = s.functions[id]
+		case r.Type == "AWS::Serverless::StateMachine":
+			name, err := s.nameOf(r, "Name", path)
+			if err != nil {
+				return err
+			}
+			arn := fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s", s.cfg.Region, s.cfg.AccountID, name)
+			s.res.set(id, arn, map[string]any{"Arn": arn, "Name": name})
 		case r.Type == "AWS::Serverless::HttpApi":
 			s.res.set(id, "local", map[string]any{})
 		case r.Type == "AWS::Pipes::Pipe":
@@ -350,6 +363,9 @@ func (s *Stack) Close(ctx context.Context) error {
 	for _, w := range s.waits {
 		w()
 	}
+	if s.sfn != nil {
+		s.sfn.Close() // running executions stop cleanly
+	}
 	if s.bus != nil {
 		s.bus.Close()
 	}
@@ -387,6 +403,17 @@ func (s *Stack) logInvocation(r lambdahost.Record) {
 		line += " " + r.ErrorType
 	}
 	s.println(line)
+}
+
+func (s *Stack) logTransition(execution string, t states.Transition) {
+	what := "entered"
+	if !t.Entered {
+		what = "exited"
+		if t.Err != nil {
+			what = "failed: " + t.Err.Name
+		}
+	}
+	s.println(fmt.Sprintf("%s ◇ %-28s %s %s (%s)", time.Now().Format("15:04:05.000"), execution, t.State, what, t.Type))
 }
 
 func (s *Stack) logDelivery(d eventbus.Delivery) {

@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 
@@ -77,6 +80,10 @@ func (s *Stack) wire(ctx context.Context) error {
 			}
 		case "AWS::Pipes::Pipe":
 			if err := s.pipe(ctx, id, r); err != nil {
+				return err
+			}
+		case "AWS::Serverless::StateMachine":
+			if err := s.stateMachine(id, r); err != nil {
 				return err
 			}
 		}
@@ -391,4 +398,67 @@ func (s *Stack) poll(ctx context.Context, stream, start string, batch, windowSec
 	}
 	s.waits = append(s.waits, wait)
 	return nil
+}
+
+// stateMachine registers an AWS::Serverless::StateMachine with the local Step Functions and routes its
+// EventBridgeRule events to it.
+func (s *Stack) stateMachine(id string, r sam.Resource) error {
+	path := "Resources." + id + ".Properties"
+	props, err := s.resolve(s.tpl.WithGlobals("StateMachine", r.Properties), path)
+	if err != nil {
+		return err
+	}
+	var def []byte
+	switch {
+	case props["Definition"] != nil:
+		def, _ = json.Marshal(props["Definition"])
+	case sam.String(props, "DefinitionUri") != "":
+		uri := sam.String(props, "DefinitionUri")
+		if def, err = os.ReadFile(filepath.Join(s.tpl.Dir, uri)); err != nil {
+			return fmt.Errorf("stack: %s: DefinitionUri: %w", id, err)
+		}
+	default:
+		return fmt.Errorf("stack: %s: Definition or DefinitionUri is required", id)
+	}
+	text := string(def)
+	for k, v := range sam.Map(props, "DefinitionSubstitutions") {
+		text = strings.ReplaceAll(text, "${"+k+"}", fmt.Sprint(v))
+	}
+	arn, _ := s.res.Ref(id)
+	name, _ := s.res.GetAtt(id, "Name")
+	if err := s.sfn.Register(fmt.Sprint(arn), fmt.Sprint(name), text); err != nil {
+		return fmt.Errorf("stack: %s: %w", id, err)
+	}
+	events := sam.Map(props, "Events")
+	for _, evName := range sortedKeys(events) {
+		ev, _ := events[evName].(map[string]any)
+		typ := sam.String(ev, "Type")
+		if typ != "EventBridgeRule" && typ != "CloudWatchEvent" {
+			return fmt.Errorf("stack: %s event %s: type %s is not run locally", id, evName, typ)
+		}
+		ep := sam.Map(ev, "Properties")
+		pattern, err := json.Marshal(ep["Pattern"])
+		if err != nil {
+			return err
+		}
+		t := target(ep)
+		t.ID, t.Arn = fmt.Sprint(name), fmt.Sprint(arn)
+		rule := sam.String(ep, "RuleName")
+		if rule == "" {
+			rule = fmt.Sprint(name) + "-" + evName
+		}
+		if err := s.addRule(rule, busName(sam.String(ep, "EventBusName")), pattern, []eventbus.Target{t}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
