@@ -392,6 +392,13 @@ func TestStateMachineRunsTasksAndRules(t *testing.T) {
 	if d.Status != sfntypes.ExecutionStatusSucceeded || !strings.Contains(aws.ToString(d.Output), `"StatusCode":200`) {
 		t.Fatalf("execution %s: %s %s %s", d.Status, aws.ToString(d.Output), aws.ToString(d.Error), aws.ToString(d.Cause))
 	}
+	if !strings.Contains(aws.ToString(d.Output), `"MessageId"`) || !strings.Contains(aws.ToString(d.Output), `"MD5OfMessageBody"`) {
+		t.Fatalf("the SQS and SNS tasks' results are missing: %s", aws.ToString(d.Output))
+	}
+	msgs, err := sqs.NewFromConfig(cfg).ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(fmt.Sprint(st.Outputs["WorkflowQueueUrl"]))})
+	if err != nil || len(msgs.Messages) != 1 || aws.ToString(msgs.Messages[0].Body) != "workflow x1" {
+		t.Fatalf("the sqs:sendMessage task's message: %+v %v", msgs, err)
+	}
 	db := dynamodb.NewFromConfig(cfg)
 	seen := fmt.Sprint(st.Outputs["SeenTable"])
 	for _, id := range []string{"event#x1#sfn", "sfn#x1"} {

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -36,6 +38,8 @@ func (t tasks) Run(ctx context.Context, resource string, input any) (any, error)
 			return nil, &states.Failure{Name: "States.Runtime", Cause: "lambda:invoke needs Parameters.FunctionName"}
 		}
 		return t.invoke(ctx, nameFromArn(strings.TrimSuffix(fn, ":$LATEST")), m["Payload"], true)
+	case resource == "arn:aws:states:::sns:publish":
+		return t.publish(ctx, input)
 	case resource == "arn:aws:states:::events:putEvents":
 		return t.call(ctx, "AWSEvents.PutEvents", "application/x-amz-json-1.1", input, t.s.EdgeURL)
 	}
@@ -79,6 +83,8 @@ func (t tasks) invoke(ctx context.Context, fn string, payload any, envelope bool
 
 var apiClient = &http.Client{Timeout: 30 * time.Second}
 
+var signingService = map[string]string{"DynamoDB": "dynamodb", "AmazonSQS": "sqs", "AWSEvents": "events"}
+
 // call sends a JSON-protocol request and returns the response, or the service's error as the task's
 // error (named as Step Functions names them: the service prefix and the exception name).
 func (t tasks) call(ctx context.Context, target, contentType string, input any, endpoint string) (any, error) {
@@ -92,7 +98,9 @@ func (t tasks) call(ctx context.Context, target, contentType string, input any, 
 	}
 	req.Header.Set("X-Amz-Target", target)
 	req.Header.Set("Content-Type", contentType)
-	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/"+t.s.cfg.Region+"/"+strings.ToLower(strings.SplitN(target, "_", 2)[0])+"/aws4_request, SignedHeaders=host, Signature=local")
+	// Emulators route by the signing service in the credential scope; the signature itself is not checked.
+	service := signingService[strings.SplitN(strings.SplitN(target, ".", 2)[0], "_", 2)[0]]
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/"+t.s.cfg.Region+"/"+service+"/aws4_request, SignedHeaders=host, Signature=local")
 	resp, err := apiClient.Do(req)
 	if err != nil {
 		return nil, &states.Failure{Name: "States.TaskFailed", Cause: err.Error()}
@@ -104,8 +112,7 @@ func (t tasks) call(ctx context.Context, target, contentType string, input any, 
 	if resp.StatusCode >= 300 {
 		code, _ := out["__type"].(string)
 		code = code[strings.LastIndex(code, "#")+1:]
-		prefix := strings.SplitN(strings.SplitN(target, ".", 2)[0], "_", 2)[0]
-		prefix = map[string]string{"DynamoDB": "DynamoDB", "AmazonSQS": "SQS", "AWSEvents": "EventBridge"}[prefix]
+		prefix := map[string]string{"dynamodb": "DynamoDB", "sqs": "SQS", "events": "EventBridge"}[service]
 		msg, _ := out["message"].(string)
 		return nil, &states.Failure{Name: prefix + "." + code, Cause: msg}
 	}
@@ -113,4 +120,42 @@ func (t tasks) call(ctx context.Context, target, contentType string, input any, 
 		out = map[string]any{}
 	}
 	return out, nil
+}
+
+// publish is the sns:publish integration (SNS speaks the query protocol).
+func (t tasks) publish(ctx context.Context, input any) (any, error) {
+	m, _ := input.(map[string]any)
+	msg, ok := m["Message"].(string)
+	if !ok {
+		b, _ := json.Marshal(m["Message"])
+		msg = string(b)
+	}
+	form := url.Values{"Action": {"Publish"}, "Version": {"2010-03-31"}, "Message": {msg}}
+	for _, k := range []string{"TopicArn", "Subject", "TargetArn", "PhoneNumber"} {
+		if v, ok := m[k].(string); ok {
+			form.Set(k, v)
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.s.cfg.Endpoint+"/", strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/"+t.s.cfg.Region+"/sns/aws4_request, SignedHeaders=host, Signature=local")
+	resp, err := apiClient.Do(req)
+	if err != nil {
+		return nil, &states.Failure{Name: "States.TaskFailed", Cause: err.Error()}
+	}
+	defer resp.Body.Close()
+	var out struct {
+		MessageID string `xml:"PublishResult>MessageId"`
+		Code      string `xml:"Error>Code"`
+		Message   string `xml:"Error>Message"`
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	xml.Unmarshal(body, &out)
+	if resp.StatusCode >= 300 {
+		return nil, &states.Failure{Name: "SNS." + out.Code, Cause: out.Message}
+	}
+	return map[string]any{"MessageId": out.MessageID}, nil
 }

@@ -189,6 +189,16 @@ func parseState(raw map[string]json.RawMessage, name string) (*state, error) {
 	for i, c := range catches {
 		s.Catch[i].nullResult = isNull(c["ResultPath"])
 	}
+	for i, r := range s.Retry {
+		if err := checkErrorEquals(r.ErrorEquals, i == len(s.Retry)-1); err != nil {
+			return nil, fmt.Errorf("states: %s: Retry[%d]: %w", name, i, err)
+		}
+	}
+	for i, c := range s.Catch {
+		if err := checkErrorEquals(c.ErrorEquals, i == len(s.Catch)-1); err != nil {
+			return nil, fmt.Errorf("states: %s: Catch[%d]: %w", name, i, err)
+		}
+	}
 	if s.Type == "Choice" {
 		if len(s.Choices) == 0 {
 			return nil, fmt.Errorf("states: %s: Choices is required", name)
@@ -237,3 +247,17 @@ func parseState(raw map[string]json.RawMessage, name string) (*state, error) {
 }
 
 func isNull(r json.RawMessage) bool { return strings.TrimSpace(string(r)) == "null" }
+
+// checkErrorEquals applies the language's rule: a non-empty list, and States.ALL only alone in the
+// last retrier or catcher.
+func checkErrorEquals(names []string, last bool) error {
+	if len(names) == 0 {
+		return fmt.Errorf("ErrorEquals must not be empty")
+	}
+	for _, n := range names {
+		if n == "States.ALL" && (len(names) != 1 || !last) {
+			return fmt.Errorf("States.ALL must appear alone in the last retrier or catcher")
+		}
+	}
+	return nil
+}

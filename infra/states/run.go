@@ -40,6 +40,8 @@ type Execution struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Context is the context object ($$): Execution, StateMachine.
 	Context map[string]any
+	// Tokens receives the answers of .waitForTaskToken tasks (nil: such tasks fail).
+	Tokens *Tokens
 }
 
 func (e *Execution) sleep(ctx context.Context, d time.Duration) error {
@@ -173,6 +175,9 @@ func (e *Execution) step(ctx context.Context, name string, s *state, raw any) (a
 	if err != nil {
 		return nil, "", err
 	}
+	if s.Type == "Task" && strings.HasSuffix(s.Resource, ".waitForTaskToken") {
+		sctx["Task"] = map[string]any{"Token": newID()}
+	}
 	if s.Parameters != nil && s.Type != "Map" {
 		if in, err = resolve(s.Parameters, in, sctx); err != nil {
 			return nil, "", err
@@ -236,7 +241,29 @@ func (e *Execution) work(ctx context.Context, s *state, in any, sctx map[string]
 		}
 		tctx, cancel := context.WithTimeout(ctx, time.Duration(timeout)*time.Second)
 		defer cancel()
-		out, err := e.Resources.Run(tctx, s.Resource, in)
+		resource, waitForToken := strings.CutSuffix(s.Resource, ".waitForTaskToken")
+		var w *waiter
+		if waitForToken {
+			if e.Tokens == nil {
+				return nil, fail("States.Runtime", "waitForTaskToken is not available here")
+			}
+			token := sctx["Task"].(map[string]any)["Token"].(string)
+			w = e.Tokens.open(token)
+			defer e.Tokens.close(token)
+		}
+		out, err := e.Resources.Run(tctx, resource, in)
+		if err == nil && w != nil {
+			heartbeat := time.Duration(s.HeartbeatSeconds) * time.Second
+			if s.HeartbeatSecondsPath != "" {
+				v, err := mustLookup(in, sctx, s.HeartbeatSecondsPath)
+				if err != nil {
+					return nil, err
+				}
+				f, _ := v.(float64)
+				heartbeat = time.Duration(f) * time.Second
+			}
+			out, err = w.wait(tctx, heartbeat)
+		}
 		if tctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
 			return nil, fail("States.Timeout", "Task timed out after %d seconds", timeout)
 		}
@@ -258,7 +285,7 @@ func (e *Execution) work(ctx context.Context, s *state, in any, sctx map[string]
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				child := &Execution{Resources: e.Resources, Observe: e.Observe, Sleep: e.Sleep, Context: e.Context}
+				child := &Execution{Resources: e.Resources, Observe: e.Observe, Sleep: e.Sleep, Context: e.Context, Tokens: e.Tokens}
 				results[i], errs[i] = child.Run(bctx, b, in)
 				if errs[i] != nil {
 					cancel() // one failed branch fails the state; the others stop
@@ -322,7 +349,7 @@ func (e *Execution) runMap(ctx context.Context, s *state, in any, sctx map[strin
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			child := &Execution{Resources: e.Resources, Observe: e.Observe, Sleep: e.Sleep, Context: e.Context}
+			child := &Execution{Resources: e.Resources, Observe: e.Observe, Sleep: e.Sleep, Context: e.Context, Tokens: e.Tokens}
 			results[i], errs[i] = child.Run(ctx, s.ItemProcessor, input)
 		}()
 	}

@@ -16,7 +16,8 @@ import (
 
 // Service runs the executions of registered state machines and serves the Step Functions API subset a
 // developer and the project need (StartExecution, DescribeExecution, GetExecutionHistory,
-// ListExecutions, StopExecution, DescribeStateMachine, ListStateMachines), so `aws stepfunctions
+// ListExecutions, StopExecution, SendTaskSuccess/Failure/Heartbeat, DescribeStateMachine,
+// ListStateMachines), so `aws stepfunctions
 // --endpoint-url ...` and the SDK work locally. Executions live in memory.
 type Service struct {
 	Resources Resources
@@ -24,6 +25,7 @@ type Service struct {
 	OnTransition func(execution string, t Transition)
 	Sleep        func(ctx context.Context, d time.Duration) error
 
+	tokens     Tokens
 	mu         sync.Mutex
 	machines   map[string]*registered // by ARN
 	executions map[string]*execution  // by ARN
@@ -116,7 +118,7 @@ func (s *Service) Start(machineArn, name, input string) (string, error) {
 	go func() {
 		defer s.wg.Done()
 		defer close(ex.done)
-		e := &Execution{Resources: s.Resources, Sleep: s.Sleep, Context: map[string]any{
+		e := &Execution{Resources: s.Resources, Sleep: s.Sleep, Tokens: &s.tokens, Context: map[string]any{
 			"Execution":    map[string]any{"Id": arn, "Name": name, "Input": in, "StartTime": ex.start.Format(time.RFC3339Nano), "RoleArn": "arn:aws:iam::123456789012:role/local"},
 			"StateMachine": map[string]any{"Id": machineArn, "Name": m.name},
 		}, Observe: func(t Transition) {
@@ -307,6 +309,24 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ex.cancel()
 		<-ex.done
 		reply(w, map[string]any{"stopDate": float64(time.Now().UnixMilli()) / 1000})
+	case "SendTaskSuccess":
+		if err := s.tokens.Succeed(str("taskToken"), str("output")); err != nil {
+			apiError(w, err)
+			return
+		}
+		reply(w, map[string]any{})
+	case "SendTaskFailure":
+		if err := s.tokens.Fail(str("taskToken"), str("error"), str("cause")); err != nil {
+			apiError(w, err)
+			return
+		}
+		reply(w, map[string]any{})
+	case "SendTaskHeartbeat":
+		if err := s.tokens.Heartbeat(str("taskToken")); err != nil {
+			apiError(w, err)
+			return
+		}
+		reply(w, map[string]any{})
 	case "DescribeStateMachine":
 		s.mu.Lock()
 		m := s.machines[str("stateMachineArn")]

@@ -3,6 +3,7 @@ package states_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -86,5 +87,55 @@ func TestServiceRunsToCompletion(t *testing.T) {
 	status, err := svc.Wait(context.Background(), ex)
 	if err != nil || status != "FAILED" {
 		t.Fatalf("status %s %v", status, err)
+	}
+}
+
+// .waitForTaskToken: the task hands its token to a worker and waits for SendTaskSuccess or
+// SendTaskFailure, or fails when heartbeats stop.
+func TestWaitForTaskToken(t *testing.T) {
+	res := &resources{tokens: make(chan string, 4)}
+	svc := states.NewService(res)
+	defer svc.Close()
+	srv := httptest.NewServer(svc)
+	defer srv.Close()
+	c := sfn.New(sfn.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("t", "t", "")})
+	ctx := context.Background()
+	arn := "arn:aws:states:us-east-1:123456789012:stateMachine:wait"
+	svc.Register(arn, "wait", `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"echo.waitForTaskToken","HeartbeatSeconds":1,"Parameters":{"token.$":"$$.Task.Token"},"End":true}}}`)
+
+	tests := []struct {
+		name   string
+		answer func(token string)
+		status sfntypes.ExecutionStatus
+		errIs  string
+	}{
+		{"success", func(tok string) {
+			c.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(tok), Output: aws.String(`{"paid":true}`)})
+		}, sfntypes.ExecutionStatusSucceeded, ""},
+		{"failure", func(tok string) {
+			c.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{TaskToken: aws.String(tok), Error: aws.String("Payment.Declined"), Cause: aws.String("card")})
+		}, sfntypes.ExecutionStatusFailed, "Payment.Declined"},
+		{"heartbeat lapses", func(string) {}, sfntypes.ExecutionStatusFailed, "States.HeartbeatTimeout"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ex, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(arn), Name: aws.String(fmt.Sprint("e", i)), Input: aws.String(`{}`)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.answer(<-res.tokens)
+			status, _ := svc.Wait(ctx, aws.ToString(ex.ExecutionArn))
+			d, _ := c.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: ex.ExecutionArn})
+			if string(d.Status) != status || d.Status != tt.status || aws.ToString(d.Error) != tt.errIs {
+				t.Fatalf("status %s error %s; want %s %s", d.Status, aws.ToString(d.Error), tt.status, tt.errIs)
+			}
+			if tt.status == sfntypes.ExecutionStatusSucceeded && aws.ToString(d.Output) != `{"paid":true}` {
+				t.Fatalf("output %s", aws.ToString(d.Output))
+			}
+		})
+	}
+	var missing *sfntypes.TaskDoesNotExist
+	if _, err := c.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String("nope"), Output: aws.String(`{}`)}); !errors.As(err, &missing) {
+		t.Fatalf("unknown token: %v", err)
 	}
 }

@@ -13,10 +13,18 @@ import (
 )
 
 // resources is a fake of our own Resources port: Task resources named in the cases.
-type resources struct{ calls atomic.Int32 }
+type resources struct {
+	calls  atomic.Int32
+	tokens chan string
+}
 
 func (r *resources) Run(ctx context.Context, resource string, input any) (any, error) {
 	n := r.calls.Add(1)
+	if m, ok := input.(map[string]any); ok && r.tokens != nil {
+		if tok, ok := m["token"].(string); ok {
+			r.tokens <- tok
+		}
+	}
 	switch resource {
 	case "echo":
 		return input, nil
@@ -152,6 +160,8 @@ func TestParseRefusesWhatItCannotRun(t *testing.T) {
 		`{"StartAt":"P","States":{"P":{"Type":"Pass","Next":"Nowhere"}}}`,
 		`{"StartAt":"P","States":{"P":{"Type":"Teleport","End":true}}}`,
 		`{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.a","StringFuzzy":"x","Next":"C"}]}}}`,
+		`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"echo","Retry":[{"ErrorEquals":["States.ALL"]},{"ErrorEquals":["X"]}],"End":true}}}`,
+		`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"echo","Catch":[{"ErrorEquals":["States.ALL","X"],"Next":"T"}],"End":true}}}`,
 	} {
 		if _, err := states.Parse([]byte(def)); err == nil {
 			t.Errorf("accepted %s", def)
