@@ -587,7 +587,18 @@ func evaluate(expr string, input any, sctx map[string]any) (any, error) {
 	if strings.HasPrefix(expr, "States.") {
 		return intrinsic(expr, input, sctx)
 	}
-	return mustLookup(input, sctx, expr)
+	doc := input
+	if strings.HasPrefix(expr, "$$") {
+		doc, expr = sctx, expr[1:]
+	}
+	v, ok, err := query(doc, expr)
+	if err != nil {
+		return nil, fail("States.Runtime", "%v", err)
+	}
+	if !ok {
+		return nil, fail("States.Runtime", "Invalid path '%s': the path does not exist in the input", expr)
+	}
+	return v, nil
 }
 
 // Decode reads JSON input the way the interpreter expects it (numbers as float64).
