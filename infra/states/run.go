@@ -56,6 +56,9 @@ func (e *Execution) sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// MaxTransitions bounds one execution, as the 25,000-event history limit bounds a Standard workflow.
+const MaxTransitions = 12500
+
 // Run executes m on input (decoded JSON) and returns its output, or the *Failure that ended it.
 func (e *Execution) Run(ctx context.Context, m *Machine, input any) (any, error) {
 	if m.TimeoutSeconds > 0 {
@@ -64,7 +67,10 @@ func (e *Execution) Run(ctx context.Context, m *Machine, input any) (any, error)
 		defer cancel()
 	}
 	name := m.StartAt
-	for {
+	for steps := 0; ; steps++ {
+		if steps >= MaxTransitions {
+			return nil, fail("States.Runtime", "the execution exceeded %d state transitions (AWS's history limit is 25,000 events)", MaxTransitions)
+		}
 		if err := ctx.Err(); err != nil {
 			if errors.Is(err, context.DeadlineExceeded) {
 				return nil, fail("States.Timeout", "The execution timed out")

@@ -131,6 +131,18 @@ func TestConformance(t *testing.T) {
 		{"Reference paths refuse filters (InputPath)",
 			`{"StartAt":"P","States":{"P":{"Type":"Pass","InputPath":"$.a[?(@.x)]","End":true}}}`,
 			`{"a":[]}`, "", "States.Runtime"},
+		{"Choice on timestamps, booleans and null (Choice rules)",
+			`{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"And":[{"Variable":"$.t","TimestampLessThan":"2026-12-01T00:00:00Z"},{"Variable":"$.b","BooleanEquals":true},{"Variable":"$.n","IsNull":true},{"Variable":"$.s","IsString":true},{"Variable":"$.t","IsTimestamp":true}],"Next":"Y"}],"Default":"N"},"Y":{"Type":"Pass","Result":"y","End":true},"N":{"Type":"Pass","Result":"n","End":true}}}`,
+			`{"t":"2026-11-24T10:00:00Z","b":true,"n":null,"s":"x"}`, `"y"`, ""},
+		{"Map tolerates failures up to the percentage (ToleratedFailurePercentage)",
+			`{"StartAt":"M","States":{"M":{"Type":"Map","ToleratedFailurePercentage":50,"ItemProcessor":{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$","NumericEquals":2,"Next":"Bad"}],"Default":"Ok"},"Bad":{"Type":"Fail","Error":"Item.Bad","Cause":"two"},"Ok":{"Type":"Succeed"}}},"End":true}}}`,
+			`[1,2]`, `[1,{"Cause":"two","Error":"Item.Bad"}]`, ""},
+		{"A failed Parallel branch is caught by the state's Catch (Parallel errors)",
+			`{"StartAt":"P","States":{"P":{"Type":"Parallel","Branches":[{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"boom","End":true}}}],"Catch":[{"ErrorEquals":["States.ALL"],"Next":"R"}],"End":true},"R":{"Type":"Pass","Result":"recovered","End":true}}}`,
+			`{}`, `"recovered"`, ""},
+		{"An endless loop ends at the history limit (quotas)",
+			`{"StartAt":"L","States":{"L":{"Type":"Pass","Next":"L"}}}`,
+			`{}`, "", "States.Runtime"},
 		{"A missing path is States.Runtime (paths)",
 			`{"StartAt":"P","States":{"P":{"Type":"Pass","InputPath":"$.nope","End":true}}}`,
 			`{}`, "", "States.Runtime"},
@@ -186,4 +198,61 @@ func BenchmarkTransition(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// Retry intervals grow by BackoffRate and are capped by MaxDelaySeconds (Retry).
+func TestRetryBackoff(t *testing.T) {
+	m, err := states.Parse([]byte(`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"boom","Retry":[{"ErrorEquals":["Custom.Error"],"IntervalSeconds":1,"BackoffRate":2,"MaxDelaySeconds":3,"MaxAttempts":4}],"End":true}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var waits []time.Duration
+	res := &resources{}
+	e := &states.Execution{Resources: res, Sleep: func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }}
+	_, err = e.Run(context.Background(), m, map[string]any{})
+	var f *states.Failure
+	if !errors.As(err, &f) || f.Name != "Custom.Error" {
+		t.Fatalf("err = %v", err)
+	}
+	if fmt.Sprint(waits) != "[1s 2s 3s 3s]" || res.calls.Load() != 5 {
+		t.Fatalf("waits %v after %d calls; want [1s 2s 3s 3s] and 5 calls", waits, res.calls.Load())
+	}
+}
+
+// Shutting down stops running executions cleanly.
+func TestCloseAbortsRunningExecutions(t *testing.T) {
+	svc := states.NewService(&resources{})
+	arn := "arn:aws:states:us-east-1:123456789012:stateMachine:long"
+	svc.Register(arn, "long", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":3600,"End":true}}}`)
+	ex, err := svc.Start(arn, "", "{}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.Close()
+	if status, _ := svc.Wait(context.Background(), ex); status != "ABORTED" {
+		t.Fatalf("status after Close = %s", status)
+	}
+}
+
+func FuzzDefinitionAndInput(f *testing.F) {
+	f.Add(`{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"a.$":"$.x[?(@.y > 1)]","f.$":"States.Format('{}', $.z)"},"End":true}}}`, `{"x":[{"y":2}],"z":1}`)
+	f.Add(`{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.a","StringMatches":"*x\\*","Next":"D"}],"Default":"D"},"D":{"Type":"Succeed"}}}`, `{"a":"x*"}`)
+	f.Fuzz(func(t *testing.T, def, input string) {
+		m, err := states.Parse([]byte(def))
+		if err != nil {
+			return
+		}
+		in, err := states.Decode([]byte(input))
+		if err != nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		e := &states.Execution{Resources: &resources{}, Sleep: func(context.Context, time.Duration) error { return nil }}
+		_, err = e.Run(ctx, m, in)
+		var f *states.Failure
+		if err != nil && !errors.As(err, &f) {
+			t.Fatalf("an execution error that is not a Failure: %v", err)
+		}
+	})
 }
