@@ -56,6 +56,9 @@ func (e *Execution) sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// MaxPayload is Step Functions' limit on the data passed between states.
+const MaxPayload = 256 << 10
+
 // MaxTransitions bounds one execution, as the 25,000-event history limit bounds a Standard workflow.
 const MaxTransitions = 12500
 
@@ -98,6 +101,9 @@ func (e *Execution) Run(ctx context.Context, m *Machine, input any) (any, error)
 		e.observe(Transition{State: name, Type: s.Type, Output: out, Err: f, At: time.Now()})
 		if f != nil {
 			return nil, f
+		}
+		if b, _ := json.Marshal(out); len(b) > MaxPayload {
+			return nil, fail("States.DataLimitExceeded", "the output of state %s is %d bytes; the limit is %d", name, len(b), MaxPayload)
 		}
 		if next == "" {
 			return out, nil
