@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -146,6 +147,15 @@ func TestConformance(t *testing.T) {
 		{"An endless loop ends at the history limit (quotas)",
 			`{"StartAt":"L","States":{"L":{"Type":"Pass","Next":"L"}}}`,
 			`{}`, "", "States.Runtime"},
+		{"More intrinsics (intrinsic functions)",
+			`{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"item.$":"States.ArrayGetItem($.xs, 1)","dec.$":"States.Base64Decode('aGk=')","merged.$":"States.JsonMerge($.a, $.b, false)","rnd.$":"States.MathRandom(5, 6)","neg.$":"States.MathAdd(-2, 1)"},"End":true}}}`,
+			`{"xs":["a","b"],"a":{"k":1,"x":1},"b":{"k":2}}`, `{"dec":"hi","item":"b","merged":{"k":2,"x":1},"neg":-1,"rnd":5}`, ""},
+		{"An intrinsic misused is States.IntrinsicFailure (intrinsic functions)",
+			`{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"x.$":"States.ArrayGetItem($.xs, 5)"},"End":true}}}`,
+			`{"xs":[1]}`, "", "States.IntrinsicFailure"},
+		{"The first matching retrier decides; Catch order matters (Retry and Catch precedence)",
+			`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"boom","Retry":[{"ErrorEquals":["Custom.Error"],"MaxAttempts":0},{"ErrorEquals":["States.ALL"],"MaxAttempts":5}],"Catch":[{"ErrorEquals":["Other.Error"],"Next":"Wrong"},{"ErrorEquals":["Custom.Error"],"Next":"Right"},{"ErrorEquals":["States.ALL"],"Next":"Wrong"}],"End":true},"Wrong":{"Type":"Pass","Result":"wrong","End":true},"Right":{"Type":"Pass","Result":"right","End":true}}}`,
+			`{}`, `"right"`, ""},
 		{"A missing path is States.Runtime (paths)",
 			`{"StartAt":"P","States":{"P":{"Type":"Pass","InputPath":"$.nope","End":true}}}`,
 			`{}`, "", "States.Runtime"},
@@ -258,4 +268,16 @@ func FuzzDefinitionAndInput(f *testing.F) {
 			t.Fatalf("an execution error that is not a Failure: %v", err)
 		}
 	})
+}
+
+func TestUUIDIntrinsic(t *testing.T) {
+	out, err := run(t, `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"a.$":"States.UUID()","b.$":"States.UUID()"},"End":true}}}`, `{}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := out.(map[string]any)
+	re := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	if !re.MatchString(m["a"].(string)) || m["a"] == m["b"] {
+		t.Fatalf("UUIDs %v", m)
+	}
 }
