@@ -281,3 +281,49 @@ func TestUUIDIntrinsic(t *testing.T) {
 		t.Fatalf("UUIDs %v", m)
 	}
 }
+
+// Every comparison operator of Choice rules, literal and *Path forms (Choice rules).
+func TestEveryComparisonOperator(t *testing.T) {
+	input := `{"s":"b","n":5,"t":"2026-11-24T10:00:00Z","f":true,"other":{"s":"b","n":5,"t":"2026-11-24T10:00:00Z","f":true}}`
+	tests := []struct {
+		op, variable, value string
+		want                bool
+	}{
+		{"StringEquals", "$.s", `"b"`, true}, {"StringEquals", "$.s", `"c"`, false},
+		{"StringLessThan", "$.s", `"c"`, true}, {"StringLessThan", "$.s", `"a"`, false},
+		{"StringGreaterThan", "$.s", `"a"`, true}, {"StringGreaterThan", "$.s", `"b"`, false},
+		{"StringLessThanEquals", "$.s", `"b"`, true}, {"StringLessThanEquals", "$.s", `"a"`, false},
+		{"StringGreaterThanEquals", "$.s", `"b"`, true}, {"StringGreaterThanEquals", "$.s", `"c"`, false},
+		{"StringMatches", "$.s", `"*"`, true}, {"StringMatches", "$.s", `"a*"`, false},
+		{"NumericEquals", "$.n", `5`, true}, {"NumericEquals", "$.n", `5.5`, false},
+		{"NumericLessThan", "$.n", `6`, true}, {"NumericLessThan", "$.n", `5`, false},
+		{"NumericGreaterThan", "$.n", `4`, true}, {"NumericGreaterThan", "$.n", `5`, false},
+		{"NumericLessThanEquals", "$.n", `5`, true}, {"NumericLessThanEquals", "$.n", `4`, false},
+		{"NumericGreaterThanEquals", "$.n", `5`, true}, {"NumericGreaterThanEquals", "$.n", `6`, false},
+		{"BooleanEquals", "$.f", `true`, true}, {"BooleanEquals", "$.f", `false`, false},
+		{"TimestampEquals", "$.t", `"2026-11-24T10:00:00Z"`, true}, {"TimestampEquals", "$.t", `"2026-11-24T10:00:01Z"`, false},
+		{"TimestampLessThan", "$.t", `"2026-11-25T00:00:00Z"`, true}, {"TimestampLessThan", "$.t", `"2026-11-24T10:00:00Z"`, false},
+		{"TimestampGreaterThan", "$.t", `"2026-11-23T00:00:00Z"`, true}, {"TimestampGreaterThan", "$.t", `"2026-11-24T10:00:00Z"`, false},
+		{"TimestampLessThanEquals", "$.t", `"2026-11-24T10:00:00Z"`, true}, {"TimestampLessThanEquals", "$.t", `"2026-11-23T00:00:00Z"`, false},
+		{"TimestampGreaterThanEquals", "$.t", `"2026-11-24T10:00:00Z"`, true}, {"TimestampGreaterThanEquals", "$.t", `"2026-11-25T00:00:00Z"`, false},
+		{"IsNumeric", "$.n", `true`, true}, {"IsNumeric", "$.s", `true`, false},
+		{"IsString", "$.s", `true`, true}, {"IsBoolean", "$.f", `true`, true}, {"IsTimestamp", "$.s", `true`, false},
+		{"IsNull", "$.s", `false`, true}, {"IsPresent", "$.nope", `false`, true},
+		// The *Path forms compare with another value of the input.
+		{"StringEqualsPath", "$.s", `"$.other.s"`, true}, {"NumericLessThanPath", "$.n", `"$.other.n"`, false},
+		{"BooleanEqualsPath", "$.f", `"$.other.f"`, true}, {"TimestampGreaterThanEqualsPath", "$.t", `"$.other.t"`, true},
+		{"NumericEquals", "$.s", `5`, false}, // a type mismatch is false, not an error
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s %s %s", tt.variable, tt.op, tt.value), func(t *testing.T) {
+			def := fmt.Sprintf(`{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":%q,%q:%s,"Next":"Y"}],"Default":"N"},"Y":{"Type":"Pass","Result":true,"End":true},"N":{"Type":"Pass","Result":false,"End":true}}}`, tt.variable, tt.op, tt.value)
+			out, err := run(t, def, input)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out != tt.want {
+				t.Fatalf("= %v; want %v", out, tt.want)
+			}
+		})
+	}
+}
