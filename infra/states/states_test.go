@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -118,6 +119,12 @@ func TestConformance(t *testing.T) {
 		{"Map tolerated failures (ToleratedFailureCount)",
 			`{"StartAt":"M","States":{"M":{"Type":"Map","ToleratedFailureCount":0,"ItemProcessor":{"StartAt":"D","States":{"D":{"Type":"Task","Resource":"boom","End":true}}},"End":true}}}`,
 			`[1]`, "", "States.ExceedToleratedFailureThreshold"},
+		{"Wait until a past Timestamp goes on at once (Wait)",
+			`{"StartAt":"W","States":{"W":{"Type":"Wait","TimestampPath":"$.at","Next":"S"},"S":{"Type":"Succeed"}}}`,
+			`{"at":"2020-01-01T00:00:00Z"}`, `{"at":"2020-01-01T00:00:00Z"}`, ""},
+		{"Wait with a malformed Timestamp is States.Runtime (Wait)",
+			`{"StartAt":"W","States":{"W":{"Type":"Wait","TimestampPath":"$.at","Next":"S"},"S":{"Type":"Succeed"}}}`,
+			`{"at":"tomorrow"}`, "", "States.Runtime"},
 		{"Wait then Succeed (Wait)",
 			`{"StartAt":"W","States":{"W":{"Type":"Wait","SecondsPath":"$.s","Next":"S"},"S":{"Type":"Succeed"}}}`,
 			`{"s":3}`, `{"s":3}`, ""},
@@ -201,7 +208,33 @@ func TestParseRefusesWhatItCannotRun(t *testing.T) {
 	}
 }
 
+// BenchmarkExecution is the interpreter's cost of a short execution (Pass, Choice, Succeed);
+// BenchmarkTransition divides a 100-state chain to give the cost of one transition.
 func BenchmarkTransition(b *testing.B) {
+	states100 := ""
+	for i := range 100 {
+		next := fmt.Sprintf(`"Next":"S%d"`, i+1)
+		if i == 99 {
+			next = `"End":true`
+		}
+		states100 += fmt.Sprintf(`"S%d":{"Type":"Pass","ResultPath":"$.r",%s},`, i, next)
+	}
+	m, err := states.Parse([]byte(`{"StartAt":"S0","States":{` + strings.TrimSuffix(states100, ",") + `}}`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := &states.Execution{Resources: &resources{}}
+	in := map[string]any{"x": 1.0}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := e.Run(context.Background(), m, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/100, "ns/transition")
+}
+
+func BenchmarkExecution(b *testing.B) {
 	m, _ := states.Parse([]byte(`{"StartAt":"A","States":{"A":{"Type":"Pass","Parameters":{"x.$":"$.x"},"ResultPath":"$.r","Next":"B"},"B":{"Type":"Choice","Choices":[{"Variable":"$.x","NumericGreaterThan":0,"Next":"C"}],"Default":"C"},"C":{"Type":"Succeed"}}}`))
 	e := &states.Execution{Resources: &resources{}}
 	in := map[string]any{"x": 1.0}
