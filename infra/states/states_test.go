@@ -217,7 +217,7 @@ func BenchmarkTransition(b *testing.B) {
 		if i == 99 {
 			next = `"End":true`
 		}
-		states100 += fmt.Sprintf(`"S%d":{"Type":"Pass","ResultPath":"$.r",%s},`, i, next)
+		states100 += fmt.Sprintf(`"S%d":{"Type":"Pass","Result":{"ok":true},"ResultPath":"$.r",%s},`, i, next)
 	}
 	m, err := states.Parse([]byte(`{"StartAt":"S0","States":{` + strings.TrimSuffix(states100, ",") + `}}`))
 	if err != nil {
