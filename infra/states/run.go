@@ -190,12 +190,17 @@ func (e *Execution) step(ctx context.Context, name string, s *state, raw any) (a
 	if s.Type == "Task" && strings.HasSuffix(s.Resource, ".waitForTaskToken") {
 		sctx["Task"] = map[string]any{"Token": newID()}
 	}
-	if s.Parameters != nil && s.Type != "Map" {
-		if in, err = resolve(s.Parameters, in, sctx); err != nil {
-			return nil, "", err
+	// Parameters are evaluated on every attempt, so $$.State.RetryCount is current in each retry.
+	result, err := e.withRetry(ctx, name, s, sctx, func(ctx context.Context) (any, error) {
+		params := in
+		if s.Parameters != nil && s.Type != "Map" {
+			var err error
+			if params, err = resolve(s.Parameters, in, sctx); err != nil {
+				return nil, err
+			}
 		}
-	}
-	result, err := e.withRetry(ctx, name, s, func(ctx context.Context) (any, error) { return e.work(ctx, s, in, sctx) })
+		return e.work(ctx, s, params, sctx)
+	})
 	if err != nil {
 		var f *Failure
 		if !errors.As(err, &f) {
@@ -398,9 +403,10 @@ func (e *Execution) runMap(ctx context.Context, s *state, in any, sctx map[strin
 
 // withRetry applies the state's retriers: the first whose ErrorEquals matches decides; each retrier
 // counts its own attempts.
-func (e *Execution) withRetry(ctx context.Context, name string, s *state, run func(context.Context) (any, error)) (any, error) {
+func (e *Execution) withRetry(ctx context.Context, name string, s *state, sctx map[string]any, run func(context.Context) (any, error)) (any, error) {
 	attempts := make([]int, len(s.Retry))
-	for {
+	for retries := 0; ; retries++ {
+		sctx["State"].(map[string]any)["RetryCount"] = float64(retries)
 		out, err := run(ctx)
 		if err == nil {
 			return out, nil
@@ -468,7 +474,7 @@ func matches(names []string, err string) bool {
 
 func (e *Execution) stateContext(name string) map[string]any {
 	c := copyMap(e.Context)
-	c["State"] = map[string]any{"Name": name, "EnteredTime": time.Now().UTC().Format(time.RFC3339Nano)}
+	c["State"] = map[string]any{"Name": name, "EnteredTime": time.Now().UTC().Format(time.RFC3339Nano), "RetryCount": 0.0}
 	return c
 }
 

@@ -37,6 +37,11 @@ func (r *resources) Run(ctx context.Context, resource string, input any) (any, e
 			return nil, &states.Failure{Name: "Payment.Unavailable", Cause: "try again"}
 		}
 		return map[string]any{"ok": true}, nil
+	case "third-attempt": // succeeds only when told it is the third attempt
+		if a, _ := input.(map[string]any)["attempt"].(float64); a < 2 {
+			return nil, &states.Failure{Name: "Not.Yet", Cause: fmt.Sprint("attempt ", a)}
+		}
+		return map[string]any{"ok": true}, nil
 	case "boom":
 		return nil, &states.Failure{Name: "Custom.Error", Cause: "it broke"}
 	case "plain-error":
@@ -94,6 +99,9 @@ func TestConformance(t *testing.T) {
 			`{"n":2}`, "", "States.NoChoiceMatched"},
 		{"Retry absorbs transient failures (Retry)",
 			`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"flaky","Retry":[{"ErrorEquals":["Payment.Unavailable"],"MaxAttempts":2}],"End":true}}}`,
+			`{}`, `{"ok":true}`, ""},
+		{"Parameters see $$.State.RetryCount on each attempt (context object)",
+			`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"third-attempt","Parameters":{"attempt.$":"$$.State.RetryCount"},"Retry":[{"ErrorEquals":["States.ALL"],"MaxAttempts":3}],"ResultSelector":{"ok.$":"$.ok"},"End":true}}}`,
 			`{}`, `{"ok":true}`, ""},
 		{"Retry exhausted then Catch with ResultPath (Catch)",
 			`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"boom","Retry":[{"ErrorEquals":["States.ALL"],"MaxAttempts":1}],"Catch":[{"ErrorEquals":["Custom.Error"],"ResultPath":"$.err","Next":"F"}],"End":true},"F":{"Type":"Pass","End":true}}}`,
