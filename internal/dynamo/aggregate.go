@@ -17,7 +17,8 @@ import (
 // reported (ErrConflict) rather than spun on.
 const conflictAttempts = 5
 
-// errCondition means the condition on the transaction's first item (the aggregate) failed.
+// errCondition means a condition of the transaction failed: an aggregate changed since it was read (or
+// exists already).
 var errCondition = errors.New("dynamo: condition failed")
 
 // writeWithEvents runs one transaction: the given items (the aggregate first) and an outbox item per
@@ -28,8 +29,10 @@ func writeWithEvents(ctx context.Context, db *dynamodb.Client, outbox string, it
 		return err
 	}
 	_, err = db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: append(items, writes...)})
-	if cancelledOn(err, 0) {
-		return errCondition
+	for i := range items {
+		if cancelledOn(err, i) {
+			return errCondition
+		}
 	}
 	return err
 }

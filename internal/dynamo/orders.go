@@ -181,7 +181,9 @@ func (r *OrderRepository) Place(ctx context.Context, o *order.Order, rem order.R
 	idem := idempotencyKey(o.CustomerID(), key)
 	idem["requestHash"] = &types.AttributeValueMemberS{Value: rem.RequestHash}
 	idem["orderId"] = &types.AttributeValueMemberS{Value: string(rem.OrderID)}
-	idem["response"] = &types.AttributeValueMemberB{Value: rem.Response}
+	if len(rem.Response) > 0 {
+		idem["response"] = &types.AttributeValueMemberB{Value: rem.Response}
+	}
 	idem["expiresAt"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Add(IdempotencyTTL).Unix(), 10)}
 	// The key's put comes first: its condition is the one a concurrent request with the same key trips.
 	err = writeWithEvents(ctx, r.db, r.tables.Outbox, []types.TransactWriteItem{

@@ -50,6 +50,11 @@ type Line struct {
 type StockLine struct {
 	SKU      string `json:"sku"`
 	Quantity int64  `json:"quantity"`
+	// Available and ItemVersion are the item's figures after the move, set when the move is stored, so
+	// the catalog view follows stock without one InventoryUpdated per SKU (a reservation of 50 lines
+	// must fit one 100-item transaction).
+	Available   *int64 `json:"available,omitempty"`
+	ItemVersion int64  `json:"itemVersion,omitempty"`
 }
 
 // Shortage names a line that could not be reserved.

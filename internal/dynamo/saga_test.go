@@ -1,0 +1,138 @@
+package dynamo_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/orion-oss/orion/internal/dynamo"
+	"github.com/orion-oss/orion/internal/event"
+	"github.com/orion-oss/orion/internal/inventory"
+	"github.com/orion-oss/orion/internal/money"
+	"github.com/orion-oss/orion/internal/order"
+)
+
+func placeOrder(t *testing.T, repo *dynamo.OrderRepository, lines ...order.Line) order.ID {
+	t.Helper()
+	id, _ := order.NewID(time.Now(), nil)
+	o, evs, err := order.New(id, "cust", lines, "tok_visa", nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := repo.Place(context.Background(), o, order.Remembered{RequestHash: "h", OrderID: id}, string(id), evs, event.Cause{CorrelationID: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func line(t *testing.T, sku string, qty int64) order.Line {
+	t.Helper()
+	price, _ := money.New(100, "USD")
+	l, err := order.NewLine(inventory.SKU(sku), "x", qty, price)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// No oversell: 50 concurrent one-unit orders against a stock of 10 end with exactly 10 reserved.
+func TestReserveStockNeverOversells(t *testing.T) {
+	ctx := context.Background()
+	db, tables := newTables(t)
+	items, orders, saga := dynamo.NewInventoryRepository(db, tables), dynamo.NewOrderRepository(db, tables), dynamo.NewSaga(db, tables)
+	it, evs := widget(t, "HOT-1", 10)
+	if err := items.Create(ctx, it, evs, event.Cause{CorrelationID: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]order.ID, 50)
+	for i := range ids {
+		ids[i] = placeOrder(t, orders, line(t, "HOT-1", 1))
+	}
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for { // the saga's Retry on a lasting conflict
+				_, err := saga.ReserveStock(ctx, id, event.Cause{CorrelationID: "c"})
+				if !errors.Is(err, dynamo.ErrConflict) {
+					if err != nil {
+						t.Error(err)
+					}
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	counts := map[order.Status]int{}
+	for _, id := range ids {
+		o, err := orders.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts[o.Status()]++
+		if o.Status() == order.Rejected && o.Reason() != order.OutOfStock {
+			t.Fatalf("rejected for %s", o.Reason())
+		}
+	}
+	got, _ := items.Get(ctx, "HOT-1")
+	if counts[order.Reserved] != 10 || counts[order.Rejected] != 40 || got.Available() != 0 || got.Reserved() != 10 {
+		t.Fatalf("statuses %v, available %d, reserved %d", counts, got.Available(), got.Reserved())
+	}
+	// A repeated step changes nothing.
+	before, _ := orders.Get(ctx, ids[0])
+	after, err := saga.ReserveStock(ctx, ids[0], event.Cause{CorrelationID: "c"})
+	if err != nil || after.Version() != before.Version() {
+		t.Fatalf("repeat: v%d -> v%d %v", before.Version(), after.Version(), err)
+	}
+}
+
+// All or nothing: when one line is short, no line is reserved.
+func TestReserveStockAllOrNothing(t *testing.T) {
+	ctx := context.Background()
+	db, tables := newTables(t)
+	items, orders, saga := dynamo.NewInventoryRepository(db, tables), dynamo.NewOrderRepository(db, tables), dynamo.NewSaga(db, tables)
+	for sku, n := range map[string]inventory.Quantity{"A-1": 5, "B-1": 1} {
+		it, evs := widget(t, sku, n)
+		if err := items.Create(ctx, it, evs, event.Cause{CorrelationID: "c"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := placeOrder(t, orders, line(t, "A-1", 2), line(t, "B-1", 3))
+	o, err := saga.ReserveStock(ctx, id, event.Cause{CorrelationID: "c"})
+	if err != nil || o.Status() != order.Rejected {
+		t.Fatalf("order %v %v", o, err)
+	}
+	for sku, want := range map[inventory.SKU]inventory.Quantity{"A-1": 5, "B-1": 1} {
+		it, _ := items.Get(ctx, sku)
+		if it.Available() != want || it.Reserved() != 0 {
+			t.Fatalf("%s: available %d reserved %d; nothing may be held", sku, it.Available(), it.Reserved())
+		}
+	}
+	// The outbox holds the rejection and the shortage, and the reservation event of a fitting order
+	// carries the stock figures for the catalog view.
+	ok := placeOrder(t, orders, line(t, "A-1", 2))
+	if _, err := saga.ReserveStock(ctx, ok, event.Cause{CorrelationID: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, env := range outbox(t, db, tables.Outbox) {
+		if env.Type != event.TypeInventoryReserved {
+			continue
+		}
+		p, _ := env.Payload()
+		r := p.(*event.InventoryReserved)
+		if r.OrderID == string(ok) {
+			found = r.Lines[0].Available != nil && *r.Lines[0].Available == 3 && r.Lines[0].ItemVersion > 1
+			if !found {
+				t.Fatalf("stock line %+v", r.Lines[0])
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no InventoryReserved for the fitting order")
+	}
+}
