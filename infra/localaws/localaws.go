@@ -6,6 +6,9 @@ package localaws
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +16,8 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -115,13 +120,37 @@ func Ensure(ctx context.Context, addr string) (*Endpoint, error) {
 	}
 }
 
-// StartMoto starts moto_server on addr; a port of 0 picks a free one. The server is stopped by Close,
-// and, should this process die first, by the kernel (Pdeathsig), so no emulator outlives its owner.
-func StartMoto(ctx context.Context, addr string) (*Endpoint, error) {
+//go:embed motoserver.py
+var motoLauncher []byte
+
+// motoCommand runs moto with DynamoDB requests serialised (motoserver.py says why) through the
+// Python that has moto installed; without such a Python it falls back to plain moto_server.
+func motoCommand(host, port string) (*exec.Cmd, error) {
+	if py, err := exec.LookPath("python3"); err == nil && exec.Command(py, "-c", "import moto.server, werkzeug").Run() == nil {
+		// One file per launcher version, shared by every start on this machine.
+		sum := sha256.Sum256(motoLauncher)
+		path := filepath.Join(os.TempDir(), "orion-moto-"+hex.EncodeToString(sum[:6])+".py")
+		if _, err := os.Stat(path); err != nil {
+			tmp := path + "." + strconv.Itoa(os.Getpid())
+			if err := os.WriteFile(tmp, motoLauncher, 0o644); err != nil {
+				return nil, err
+			}
+			if err := os.Rename(tmp, path); err != nil {
+				return nil, err
+			}
+		}
+		return exec.Command(py, path, "-H", host, "-p", port), nil
+	}
 	bin, err := exec.LookPath("moto_server")
 	if err != nil {
 		return nil, ErrMotoMissing
 	}
+	return exec.Command(bin, "-H", host, "-p", port), nil
+}
+
+// StartMoto starts moto on addr; a port of 0 picks a free one. The server is stopped by Close,
+// and, should this process die first, by the kernel (Pdeathsig), so no emulator outlives its owner.
+func StartMoto(ctx context.Context, addr string) (*Endpoint, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("localaws: address %q: %w", addr, err)
@@ -133,7 +162,10 @@ func StartMoto(ctx context.Context, addr string) (*Endpoint, error) {
 	}
 	addr = net.JoinHostPort(host, port)
 	log := &tailBuffer{max: 8 << 10}
-	cmd := exec.Command(bin, "-H", host, "-p", port)
+	cmd, err := motoCommand(host, port)
+	if err != nil {
+		return nil, err
+	}
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {
