@@ -101,15 +101,7 @@ func (s *Saga) reserve(ctx context.Context, id order.ID, cause event.Cause) (*or
 		return nil, err
 	}
 	// The stock lines carry each item's figures after the move, for the catalog view.
-	for _, p := range reserved {
-		if r, ok := p.(event.InventoryReserved); ok {
-			for i, sl := range r.Lines {
-				it := items[inventory.SKU(sl.SKU)]
-				avail := it.Available().Int64()
-				r.Lines[i].Available, r.Lines[i].ItemVersion = &avail, it.Version()
-			}
-		}
-	}
+	withFigures(reserved, items)
 	av, err := orderAV()
 	if err != nil {
 		return nil, err
@@ -131,4 +123,134 @@ func wrapWrite(err error, id order.ID) error {
 		return err
 	}
 	return fmt.Errorf("dynamo: saga step of order %s: %w", id, err)
+}
+
+// stockMove is a compensation or confirmation step: it applies move to every line's item and step to
+// the order, and stores them with their events in one transaction.
+type stockMove struct {
+	name  string
+	move  func(it *inventory.Item, orderID string) ([]event.Payload, error)
+	step  func(o *order.Order, now time.Time) ([]event.Payload, error)
+	apply func(o *order.Order) bool // whether the order is in a state this step applies to
+}
+
+// ReleaseStock gives a RESERVED or PAYMENT_AUTHORIZED order's held stock back (compensation).
+func (s *Saga) ReleaseStock(ctx context.Context, id order.ID, cause event.Cause) (*order.Order, error) {
+	return s.run(ctx, id, cause, stockMove{name: "release",
+		move: (*inventory.Item).Release,
+		step: (*order.Order).MarkStockReleased,
+		apply: func(o *order.Order) bool {
+			return (o.Status() == order.Reserved || o.Status() == order.PaymentAuthorized) && !o.StockReleased()
+		},
+	})
+}
+
+// Confirm turns a paid order's held stock into sold stock and confirms the order, unless a
+// cancellation is pending (order.ErrCancellationRequested).
+func (s *Saga) Confirm(ctx context.Context, id order.ID, cause event.Cause) (*order.Order, error) {
+	return s.run(ctx, id, cause, stockMove{name: "confirm",
+		move:  (*inventory.Item).Commit,
+		step:  (*order.Order).Confirm,
+		apply: func(o *order.Order) bool { return o.Status() == order.PaymentAuthorized },
+	})
+}
+
+// ReturnStock gives a cancelled confirmed order's sold stock back (compensation after confirmation).
+func (s *Saga) ReturnStock(ctx context.Context, id order.ID, cause event.Cause) (*order.Order, error) {
+	return s.run(ctx, id, cause, stockMove{name: "return",
+		move: (*inventory.Item).Return,
+		step: (*order.Order).MarkStockReturned,
+		apply: func(o *order.Order) bool {
+			return o.Status() == order.Confirmed && o.Cancellation() != nil && !o.StockReturned()
+		},
+	})
+}
+
+func (s *Saga) run(ctx context.Context, id order.ID, cause event.Cause, m stockMove) (*order.Order, error) {
+	for range conflictAttempts {
+		o, err := s.moveOnce(ctx, id, cause, m)
+		if !errors.Is(err, errCondition) {
+			return o, err
+		}
+	}
+	return nil, fmt.Errorf("%w: %s stock of %s", ErrConflict, m.name, id)
+}
+
+func (s *Saga) moveOnce(ctx context.Context, id order.ID, cause event.Cause, m stockMove) (*order.Order, error) {
+	o, err := s.orders.Get(ctx, id)
+	if err != nil || !m.apply(o) {
+		return o, err // nothing to do: a repeated step, or the order is elsewhere (the saga decides)
+	}
+	read := o.Version()
+	lines := o.Lines()
+	skus := make([]inventory.SKU, len(lines))
+	for i, l := range lines {
+		skus[i] = l.SKU
+	}
+	items, err := s.items.Catalog(ctx, skus)
+	if err != nil {
+		return nil, err
+	}
+	itemRead := map[inventory.SKU]int64{}
+	var evs []event.Payload
+	for _, sku := range skus {
+		it, ok := items[sku]
+		if !ok {
+			return nil, fmt.Errorf("dynamo: %s stock of %s: item %s is gone", m.name, id, sku)
+		}
+		itemRead[sku] = it.Version()
+		more, err := m.move(it, string(id))
+		if err != nil {
+			return nil, err
+		}
+		evs = append(evs, more...)
+	}
+	now := s.now()
+	stepEvs, err := m.step(o, now)
+	if err != nil {
+		return nil, err
+	}
+	withFigures(stepEvs, items)
+	av, err := attributevalue.MarshalMap(toOrderRecord(o))
+	if err != nil {
+		return nil, err
+	}
+	writes := []types.TransactWriteItem{versionedPut(s.tables.Orders, av, read)}
+	for _, sku := range skus {
+		it := items[sku]
+		if it.Version() == itemRead[sku] {
+			continue // this item did not move (a repeat for this order)
+		}
+		item, err := attributevalue.MarshalMap(toItemRecord(it))
+		if err != nil {
+			return nil, err
+		}
+		writes = append(writes, versionedPut(s.tables.Inventory, item, itemRead[sku]))
+	}
+	err = writeWithEvents(ctx, s.db, s.tables.Outbox, writes, append(stepEvs, evs...), cause, now)
+	return o, wrapWrite(err, id)
+}
+
+// withFigures stamps each stock line of the events with its item's figures after the move.
+func withFigures(evs []event.Payload, items map[inventory.SKU]*inventory.Item) {
+	stamp := func(lines []event.StockLine) {
+		for i, sl := range lines {
+			if it, ok := items[inventory.SKU(sl.SKU)]; ok {
+				avail := it.Available().Int64()
+				lines[i].Available, lines[i].ItemVersion = &avail, it.Version()
+			}
+		}
+	}
+	for _, p := range evs {
+		switch e := p.(type) {
+		case event.InventoryReserved:
+			stamp(e.Lines)
+		case event.InventoryReleased:
+			stamp(e.Lines)
+		case event.InventoryCommitted:
+			stamp(e.Lines)
+		case event.InventoryReturned:
+			stamp(e.Lines)
+		}
+	}
 }

@@ -136,3 +136,86 @@ func TestReserveStockAllOrNothing(t *testing.T) {
 		t.Fatal("no InventoryReserved for the fitting order")
 	}
 }
+
+// The stock moves of the saga's paths keep stock conserved, and every step repeated does nothing.
+func TestStockMovesThroughTheSaga(t *testing.T) {
+	ctx := context.Background()
+	db, tables := newTables(t)
+	items, orders, saga := dynamo.NewInventoryRepository(db, tables), dynamo.NewOrderRepository(db, tables), dynamo.NewSaga(db, tables)
+	it, evs := widget(t, "FLOW-1", 10)
+	if err := items.Create(ctx, it, evs, event.Cause{CorrelationID: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	cause := event.Cause{CorrelationID: "c"}
+	stock := func() (int64, int64, int64) {
+		it, _ := items.Get(ctx, "FLOW-1")
+		return it.Available().Int64(), it.Reserved().Int64(), it.Sold().Int64()
+	}
+	twice := func(step func(context.Context, order.ID, event.Cause) (*order.Order, error), id order.ID) *order.Order {
+		t.Helper()
+		o, err := step(ctx, id, cause)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := step(ctx, id, cause)
+		if err != nil || again.Version() != o.Version() {
+			t.Fatalf("repeat moved v%d -> v%d: %v", o.Version(), again.Version(), err)
+		}
+		return o
+	}
+	authorize := func(id order.ID) {
+		if _, err := orders.Update(ctx, id, cause, func(o *order.Order) ([]event.Payload, error) { return o.AuthorizePayment("auth-1", time.Now()) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Declined payment: reserve, then release.
+	a := placeOrder(t, orders, line(t, "FLOW-1", 3))
+	twice(saga.ReserveStock, a)
+	if av, rs, _ := stock(); av != 7 || rs != 3 {
+		t.Fatalf("after reserve: %d/%d", av, rs)
+	}
+	twice(saga.ReleaseStock, a)
+	if av, rs, _ := stock(); av != 10 || rs != 0 {
+		t.Fatalf("after release: %d/%d", av, rs)
+	}
+
+	// Confirmed, then cancelled: reserve, authorize, confirm, refund, return.
+	b := placeOrder(t, orders, line(t, "FLOW-1", 4))
+	twice(saga.ReserveStock, b)
+	authorize(b)
+	if o := twice(saga.Confirm, b); o.Status() != order.Confirmed {
+		t.Fatalf("confirm: %s", o.Status())
+	}
+	if av, rs, sold := stock(); av != 6 || rs != 0 || sold != 4 {
+		t.Fatalf("after confirm: %d/%d/%d", av, rs, sold)
+	}
+	if _, err := orders.Update(ctx, b, cause, func(o *order.Order) ([]event.Payload, error) {
+		evs, err := o.RequestCancellation(order.ByCustomer, time.Now())
+		if err != nil {
+			return nil, err
+		}
+		more, err := o.RefundPayment("re-1", time.Now())
+		return append(evs, more...), err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	twice(saga.ReturnStock, b)
+	if av, rs, sold := stock(); av != 10 || rs != 0 || sold != 0 {
+		t.Fatalf("after return: %d/%d/%d", av, rs, sold)
+	}
+
+	// A cancellation pending before confirmation stops the confirm step.
+	c := placeOrder(t, orders, line(t, "FLOW-1", 1))
+	twice(saga.ReserveStock, c)
+	authorize(c)
+	if _, err := orders.Update(ctx, c, cause, func(o *order.Order) ([]event.Payload, error) { return o.RequestCancellation(order.ByAdmin, time.Now()) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := saga.Confirm(ctx, c, cause); !errors.Is(err, order.ErrCancellationRequested) {
+		t.Fatalf("confirm with a cancellation pending: %v", err)
+	}
+	if av, rs, _ := stock(); av != 9 || rs != 1 {
+		t.Fatalf("a refused confirm moved stock: %d/%d", av, rs)
+	}
+}
