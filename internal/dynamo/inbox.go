@@ -1,0 +1,269 @@
+package dynamo
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// ProcessedRetention is how long an inbox record lives (the table's TTL, expiresAt): longer than
+// EventBridge's 24-hour retry window and the archive replays an operator is likely to run, so a late
+// duplicate still finds the record.
+const ProcessedRetention = 30 * 24 * time.Hour
+
+// DefaultLease is how long a claim keeps other attempts away from an event. It must exceed the consumer
+// function's timeout (template.yaml: 10 s), because Lambda ends an attempt at its timeout, so after the
+// lease no live attempt can still be working on the event. It is shorter than Lambda's first asynchronous
+// retry (about a minute later), so the retry of a crashed attempt finds the lease expired and takes over.
+const DefaultLease = 45 * time.Second
+
+// Inbox errors callers check with errors.Is.
+var (
+	// ErrLeaseLost means the claim is no longer this attempt's: its lease expired and another attempt
+	// claimed the event, or the record changed under it. Complete and Release change nothing then.
+	ErrLeaseLost = errors.New("dynamo: inbox lease lost")
+	// errInboxKey means a consumer or event id that cannot form an unambiguous key.
+	errInboxKey = errors.New("dynamo: invalid inbox key")
+)
+
+// ClaimStatus is what Claim found.
+type ClaimStatus string
+
+const (
+	// ClaimAcquired: this attempt holds the event until the lease ends; do the side effect, then
+	// Complete (or Release on a retryable failure).
+	ClaimAcquired ClaimStatus = "ACQUIRED"
+	// ClaimDone: the event was handled before (Outcome says how); do nothing.
+	ClaimDone ClaimStatus = "DONE"
+	// ClaimBusy: another attempt holds a live lease; do nothing now. A caller that may be the retry of
+	// a crashed attempt should fail and be retried after the lease rather than drop the event.
+	ClaimBusy ClaimStatus = "BUSY"
+)
+
+// Record states stored in the status attribute.
+const (
+	inboxInProgress = "IN_PROGRESS"
+	inboxDone       = "DONE"
+)
+
+// Claim is the result of Inbox.Claim. Pass it back to Complete or Release: its Token proves which
+// attempt holds the lease, so a slow attempt whose lease was taken over cannot overwrite the new one.
+type Claim struct {
+	Consumer, EventID string
+	Status            ClaimStatus
+	Token             string
+	LeaseUntil        time.Time
+	// Outcome is the recorded result when Status is ClaimDone.
+	Outcome string
+	// Attempts counts the claims of this event so far, including this one when acquired.
+	Attempts int64
+}
+
+// Acquired reports whether this attempt may perform the side effect.
+func (c Claim) Acquired() bool { return c.Status == ClaimAcquired }
+
+// Inbox is the processed-events table used as an idempotent inbox by an at-least-once consumer with a
+// side effect that cannot be rolled back or deduplicated downstream (an email). One record per
+// <consumer>#<eventId> moves IN_PROGRESS (with a lease) → DONE (with an outcome), or is deleted again.
+//
+// The protocol is: Claim; if acquired, perform the side effect; then Complete with its outcome, or
+// Release after a failure worth retrying. What it guarantees:
+//
+//   - At most one attempt holds a live lease, so concurrent duplicate deliveries perform the side
+//     effect at most once per lease (the claim is one conditional write).
+//   - After Complete, every later delivery is refused for ProcessedRetention.
+//   - After Release (a retryable failure that did not perform the effect), the next delivery claims
+//     again; Lambda's retries and dead-letter queue take over from there.
+//   - A crashed or timed-out attempt leaves a lease that expires; the next delivery then reclaims, so a
+//     crash before the side effect loses nothing.
+//
+// Hence exactly once in every case but one: a crash (or a failed Complete) after the side effect
+// happened and before Complete recorded it. A delivery after the lease then repeats the effect. No
+// storage can close that window for SES, which takes no idempotency key; it is as small as one
+// request. Leases compare wall clocks of different Lambdas, which NTP keeps within milliseconds of each
+// other — far below the lease's margin over the function timeout.
+type Inbox struct {
+	db    *dynamodb.Client
+	table string
+	lease time.Duration
+	now   func() time.Time
+}
+
+// NewInbox builds the inbox on the processed-events table; lease <= 0 means DefaultLease.
+func NewInbox(db *dynamodb.Client, table string, lease time.Duration) *Inbox {
+	if lease <= 0 {
+		lease = DefaultLease
+	}
+	return &Inbox{db: db, table: table, lease: lease, now: time.Now}
+}
+
+// inboxKey is the record's key. The consumer must not contain '#', so that the split is unambiguous
+// whatever the event id holds.
+func inboxKey(consumer, eventID string) (map[string]types.AttributeValue, error) {
+	if consumer == "" || eventID == "" || strings.Contains(consumer, "#") {
+		return nil, fmt.Errorf("%w: consumer %q, event %q", errInboxKey, consumer, eventID)
+	}
+	return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: consumer + "#" + eventID}}, nil
+}
+
+func newToken() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("dynamo: inbox token: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// Claim tries to take the event for this attempt. It succeeds when no record exists or the record is
+// an IN_PROGRESS whose lease has expired (its attempt crashed); otherwise it reports DONE or BUSY.
+func (i *Inbox) Claim(ctx context.Context, consumer, eventID string) (Claim, error) {
+	key, err := inboxKey(consumer, eventID)
+	if err != nil {
+		return Claim{}, err
+	}
+	token, err := newToken()
+	if err != nil {
+		return Claim{}, err
+	}
+	now := i.now()
+	until := now.Add(i.lease)
+	c := Claim{Consumer: consumer, EventID: eventID, Token: token, LeaseUntil: until}
+	// One conditional update: it creates the record or takes over an expired lease, and never touches a
+	// live or finished one. The retention restarts with every claim.
+	out, err := i.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(i.table),
+		Key:       key,
+		UpdateExpression: aws.String("SET #status = :inProgress, #token = :token, leaseUntil = :until, claimedAt = :now, " +
+			"expiresAt = :expires, attempts = if_not_exists(attempts, :zero) + :one"),
+		ConditionExpression:      aws.String("attribute_not_exists(pk) OR (#status = :inProgress AND leaseUntil < :nowMs)"),
+		ExpressionAttributeNames: map[string]string{"#status": "status", "#token": "token"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":inProgress": &types.AttributeValueMemberS{Value: inboxInProgress},
+			":token":      &types.AttributeValueMemberS{Value: token},
+			":until":      inboxNum(until.UnixMilli()),
+			":nowMs":      inboxNum(now.UnixMilli()),
+			":now":        &types.AttributeValueMemberS{Value: now.UTC().Format(time.RFC3339Nano)},
+			":expires":    inboxNum(now.Add(ProcessedRetention).Unix()),
+			":zero":       inboxNum(0),
+			":one":        inboxNum(1),
+		},
+		ReturnValues:                        types.ReturnValueUpdatedNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	var taken *types.ConditionalCheckFailedException
+	switch {
+	case err == nil:
+		c.Status = ClaimAcquired
+		c.Attempts = inboxInt(out.Attributes, "attempts")
+		return c, nil
+	case errors.As(err, &taken):
+		old := taken.Item
+		if old == nil { // an emulator that does not return the item: read it
+			got, gerr := i.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(i.table), Key: key, ConsistentRead: aws.Bool(true)})
+			if gerr != nil {
+				return Claim{}, fmt.Errorf("dynamo: inbox read %s#%s: %w", consumer, eventID, gerr)
+			}
+			old = got.Item
+		}
+		return existingClaim(c, old), nil
+	default:
+		return Claim{}, fmt.Errorf("dynamo: inbox claim %s#%s: %w", consumer, eventID, err)
+	}
+}
+
+// existingClaim describes the record that refused a claim.
+func existingClaim(c Claim, old map[string]types.AttributeValue) Claim {
+	c.Token = ""
+	c.Attempts = inboxInt(old, "attempts")
+	c.LeaseUntil = time.UnixMilli(inboxInt(old, "leaseUntil"))
+	if s, ok := old["status"].(*types.AttributeValueMemberS); ok && s.Value == inboxDone {
+		c.Status = ClaimDone
+		if o, ok := old["outcome"].(*types.AttributeValueMemberS); ok {
+			c.Outcome = o.Value
+		}
+		return c
+	}
+	// IN_PROGRESS with a live lease, or a record that vanished or expired between the write and the
+	// read: either way another attempt is (or was just) at work, and a later delivery will see.
+	c.Status = ClaimBusy
+	return c
+}
+
+// Complete records the outcome of the side effect (e.g. "SENT:<messageId>", "SKIPPED:<reason>") and
+// makes the event DONE. It fails with ErrLeaseLost when another attempt has taken the event over.
+func (i *Inbox) Complete(ctx context.Context, c Claim, outcome string) error {
+	key, err := inboxKey(c.Consumer, c.EventID)
+	if err != nil {
+		return err
+	}
+	_, err = i.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(i.table),
+		Key:                      key,
+		UpdateExpression:         aws.String("SET #status = :done, outcome = :outcome, completedAt = :now REMOVE leaseUntil"),
+		ConditionExpression:      aws.String("#status = :inProgress AND #token = :token"),
+		ExpressionAttributeNames: map[string]string{"#status": "status", "#token": "token"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":done":       &types.AttributeValueMemberS{Value: inboxDone},
+			":inProgress": &types.AttributeValueMemberS{Value: inboxInProgress},
+			":token":      &types.AttributeValueMemberS{Value: c.Token},
+			":outcome":    &types.AttributeValueMemberS{Value: outcome},
+			":now":        &types.AttributeValueMemberS{Value: i.now().UTC().Format(time.RFC3339Nano)},
+		},
+	})
+	return leaseErr(err, "complete", c)
+}
+
+// Release deletes this attempt's claim after a failure that did not perform the side effect, so that
+// the retry can claim at once instead of waiting for the lease. It fails with ErrLeaseLost when the
+// claim is no longer this attempt's (and then deletes nothing).
+func (i *Inbox) Release(ctx context.Context, c Claim) error {
+	key, err := inboxKey(c.Consumer, c.EventID)
+	if err != nil {
+		return err
+	}
+	_, err = i.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                aws.String(i.table),
+		Key:                      key,
+		ConditionExpression:      aws.String("#status = :inProgress AND #token = :token"),
+		ExpressionAttributeNames: map[string]string{"#status": "status", "#token": "token"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":inProgress": &types.AttributeValueMemberS{Value: inboxInProgress},
+			":token":      &types.AttributeValueMemberS{Value: c.Token},
+		},
+	})
+	return leaseErr(err, "release", c)
+}
+
+func leaseErr(err error, op string, c Claim) error {
+	var lost *types.ConditionalCheckFailedException
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &lost):
+		return fmt.Errorf("%w: %s %s#%s", ErrLeaseLost, op, c.Consumer, c.EventID)
+	default:
+		return fmt.Errorf("dynamo: inbox %s %s#%s: %w", op, c.Consumer, c.EventID, err)
+	}
+}
+
+func inboxNum(n int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+}
+
+func inboxInt(item map[string]types.AttributeValue, name string) int64 {
+	v, ok := item[name].(*types.AttributeValueMemberN)
+	if !ok {
+		return 0
+	}
+	n, _ := strconv.ParseInt(v.Value, 10, 64)
+	return n
+}

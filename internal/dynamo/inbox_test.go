@@ -1,0 +1,242 @@
+package dynamo_test
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/orion-oss/orion/infra/localaws/awstest"
+	"github.com/orion-oss/orion/infra/provision"
+	"github.com/orion-oss/orion/infra/sam"
+	"github.com/orion-oss/orion/internal/dynamo"
+)
+
+// newInboxTable creates the template's ProcessedEventsTable under a name unique to the test, the way
+// newTables creates the aggregate tables: the template is the truth about keys and TTL.
+func newInboxTable(t *testing.T) (*dynamodb.Client, string) {
+	t.Helper()
+	ctx := context.Background()
+	cfg := awstest.Config(t)
+	tpl, err := sam.Load("../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	params, err := tpl.ParameterValues(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := sam.Env{Region: "us-east-1", AccountID: "123456789012", StackName: "test", Partition: "aws", Parameters: params}
+	const id = "ProcessedEventsTable"
+	props, err := tpl.Resolve(tpl.Resources[id].Properties, env, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := props.(map[string]any)
+	m["TableName"] = awstest.Name(t, id)
+	if _, err := provision.New(cfg, "123456789012").Create(ctx, "AWS::DynamoDB::Table", id, m); err != nil {
+		t.Fatal(err)
+	}
+	return dynamodb.NewFromConfig(cfg), m["TableName"].(string)
+}
+
+func inboxRecord(t *testing.T, db *dynamodb.Client, table, pk string) map[string]ddbtypes.AttributeValue {
+	t.Helper()
+	out, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true),
+		Key: map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: pk}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Item
+}
+
+func inboxAttr(item map[string]ddbtypes.AttributeValue, name string) string {
+	if v, ok := item[name].(*ddbtypes.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	if v, ok := item[name].(*ddbtypes.AttributeValueMemberN); ok {
+		return v.Value
+	}
+	return ""
+}
+
+func TestInboxConcurrentDuplicateClaims(t *testing.T) {
+	ctx := context.Background()
+	db, table := newInboxTable(t)
+	inbox := dynamo.NewInbox(db, table, time.Minute)
+
+	const n = 20
+	claims := make([]dynamo.Claim, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			claims[i], errs[i] = inbox.Claim(ctx, "email", "evt-1")
+		}()
+	}
+	close(start)
+	wg.Wait()
+
+	won := 0
+	for i, c := range claims {
+		if errs[i] != nil {
+			t.Fatalf("claim %d: %v", i, errs[i])
+		}
+		switch c.Status {
+		case dynamo.ClaimAcquired:
+			won++
+		case dynamo.ClaimBusy:
+			if c.Token != "" {
+				t.Errorf("a refused claim carries a token: %+v", c)
+			}
+		default:
+			t.Errorf("claim %d status %s; want ACQUIRED or BUSY", i, c.Status)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d of %d concurrent claims won; want exactly 1", won, n)
+	}
+
+	rec := inboxRecord(t, db, table, "email#evt-1")
+	if inboxAttr(rec, "status") != "IN_PROGRESS" || inboxAttr(rec, "attempts") != "1" {
+		t.Fatalf("record = %v", rec)
+	}
+	// The TTL attribute the template enables: epoch seconds about 30 days ahead.
+	exp, err := strconv.ParseInt(inboxAttr(rec, "expiresAt"), 10, 64)
+	if err != nil {
+		t.Fatalf("expiresAt %q: %v", inboxAttr(rec, "expiresAt"), err)
+	}
+	if d := time.Until(time.Unix(exp, 0)); d < dynamo.ProcessedRetention-time.Minute || d > dynamo.ProcessedRetention {
+		t.Fatalf("expiresAt is %v ahead; want %v", d, dynamo.ProcessedRetention)
+	}
+}
+
+func TestInboxLifecycle(t *testing.T) {
+	ctx := context.Background()
+	db, table := newInboxTable(t)
+
+	tests := []struct {
+		name string
+		run  func(t *testing.T, inbox *dynamo.Inbox)
+	}{
+		{"claim after complete is refused with the outcome", func(t *testing.T, inbox *dynamo.Inbox) {
+			c := mustAcquire(t, inbox, "email", "evt-done")
+			if err := inbox.Complete(ctx, c, "SENT:msg-1"); err != nil {
+				t.Fatal(err)
+			}
+			again, err := inbox.Claim(ctx, "email", "evt-done")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again.Status != dynamo.ClaimDone || again.Outcome != "SENT:msg-1" || again.Acquired() {
+				t.Fatalf("claim after complete = %+v; want DONE with the outcome", again)
+			}
+			// Completing twice is a lost lease, not a silent overwrite of the outcome.
+			if err := inbox.Complete(ctx, c, "SENT:other"); !errors.Is(err, dynamo.ErrLeaseLost) {
+				t.Fatalf("second complete: %v; want ErrLeaseLost", err)
+			}
+			if rec := inboxRecord(t, db, table, "email#evt-done"); inboxAttr(rec, "outcome") != "SENT:msg-1" || inboxAttr(rec, "leaseUntil") != "" {
+				t.Fatalf("record = %v", rec)
+			}
+		}},
+		{"a live lease refuses a second claim", func(t *testing.T, inbox *dynamo.Inbox) {
+			mustAcquire(t, inbox, "email", "evt-busy")
+			again, err := inbox.Claim(ctx, "email", "evt-busy")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again.Status != dynamo.ClaimBusy || again.LeaseUntil.Before(time.Now()) {
+				t.Fatalf("second claim = %+v; want BUSY with the live lease", again)
+			}
+		}},
+		{"release then reclaim", func(t *testing.T, inbox *dynamo.Inbox) {
+			c := mustAcquire(t, inbox, "email", "evt-release")
+			if err := inbox.Release(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+			if rec := inboxRecord(t, db, table, "email#evt-release"); rec != nil {
+				t.Fatalf("released record still there: %v", rec)
+			}
+			again := mustAcquire(t, inbox, "email", "evt-release")
+			if again.Token == c.Token {
+				t.Fatal("reclaim reused the released token")
+			}
+			// The released attempt cannot release (or complete) the new claim.
+			if err := inbox.Release(ctx, c); !errors.Is(err, dynamo.ErrLeaseLost) {
+				t.Fatalf("stale release: %v; want ErrLeaseLost", err)
+			}
+			if err := inbox.Complete(ctx, again, "SENT:m"); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"consumers are independent", func(t *testing.T, inbox *dynamo.Inbox) {
+			mustAcquire(t, inbox, "email", "evt-shared")
+			mustAcquire(t, inbox, "notifier", "evt-shared")
+		}},
+		{"invalid keys are refused before any write", func(t *testing.T, inbox *dynamo.Inbox) {
+			for _, k := range [][2]string{{"", "e"}, {"email", ""}, {"em#ail", "e"}} {
+				if _, err := inbox.Claim(ctx, k[0], k[1]); err == nil {
+					t.Errorf("Claim(%q, %q) succeeded", k[0], k[1])
+				}
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.run(t, dynamo.NewInbox(db, table, time.Minute)) })
+	}
+}
+
+func TestInboxExpiredLeaseReclaim(t *testing.T) {
+	ctx := context.Background()
+	db, table := newInboxTable(t)
+	const lease = 300 * time.Millisecond
+	inbox := dynamo.NewInbox(db, table, lease)
+
+	crashed := mustAcquire(t, inbox, "email", "evt-crash")
+	if busy, err := inbox.Claim(ctx, "email", "evt-crash"); err != nil || busy.Status != dynamo.ClaimBusy {
+		t.Fatalf("claim within the lease = %+v, %v; want BUSY", busy, err)
+	}
+	time.Sleep(lease + 200*time.Millisecond) // the first attempt "crashed": its lease runs out
+
+	retry := mustAcquire(t, inbox, "email", "evt-crash")
+	if retry.Attempts != 2 {
+		t.Fatalf("attempts = %d; want 2", retry.Attempts)
+	}
+	// The crashed attempt comes back to life: it must not record over, or delete, the retry's claim.
+	if err := inbox.Complete(ctx, crashed, "SENT:late"); !errors.Is(err, dynamo.ErrLeaseLost) {
+		t.Fatalf("stale complete: %v; want ErrLeaseLost", err)
+	}
+	if err := inbox.Release(ctx, crashed); !errors.Is(err, dynamo.ErrLeaseLost) {
+		t.Fatalf("stale release: %v; want ErrLeaseLost", err)
+	}
+	if err := inbox.Complete(ctx, retry, "SENT:retry"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(lease + 200*time.Millisecond)
+	// A finished event stays finished: lease expiry concerns only IN_PROGRESS records.
+	if done, err := inbox.Claim(ctx, "email", "evt-crash"); err != nil || done.Status != dynamo.ClaimDone || done.Outcome != "SENT:retry" {
+		t.Fatalf("claim after completion = %+v, %v", done, err)
+	}
+}
+
+func mustAcquire(t *testing.T, inbox *dynamo.Inbox, consumer, eventID string) dynamo.Claim {
+	t.Helper()
+	c, err := inbox.Claim(context.Background(), consumer, eventID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Acquired() || c.Token == "" {
+		t.Fatalf("claim %s#%s = %+v; want ACQUIRED", consumer, eventID, c)
+	}
+	return c
+}
