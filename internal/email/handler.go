@@ -1,0 +1,163 @@
+package email
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/orion-oss/orion/internal/customer"
+	"github.com/orion-oss/orion/internal/dynamo"
+	"github.com/orion-oss/orion/internal/event"
+)
+
+// Consumer is the email function's name in the processed-events inbox (<Consumer>#<eventId>).
+const Consumer = "email"
+
+// ErrInProgress means another attempt holds the event's claim. The handler returns it (a retryable
+// error) rather than nil: the holder may have crashed, and Lambda's retry then comes after the lease
+// and sends the email; if the holder finishes, the retry finds the event done and sends nothing.
+var ErrInProgress = errors.New("email: event is being handled by another attempt")
+
+// Handler mails one event exactly once (within dynamo.Inbox's guarantee): it ignores events that send
+// no email, claims the event, finds the recipient, renders, sends and records the outcome.
+//
+// Errors: a permanent failure (ErrPermanent from Recipients or Sender, an unusable address) is recorded
+// as SKIPPED and answered with nil; any other failure releases the claim and is returned, so that
+// Lambda's asynchronous retries and then its dead-letter queue take over.
+type Handler struct {
+	Inbox      Inbox
+	Recipients Recipients
+	Sender     Sender
+	Renderer   *Renderer
+	Logger     *slog.Logger
+}
+
+// Handle processes one envelope.
+func (h Handler) Handle(ctx context.Context, env event.Envelope) error {
+	log := h.logger().With("eventId", env.ID, "eventType", env.Type)
+	n, err := Parse(env)
+	if errors.Is(err, ErrNotMailed) {
+		return nil // no claim either: the inbox holds only events that mail
+	}
+	if err != nil {
+		return err // malformed: nothing to claim; the retries end in the DLQ, where it can be inspected
+	}
+	if n.Order != nil {
+		log = log.With("orderId", n.Order.OrderID)
+	}
+
+	claim, err := h.Inbox.Claim(ctx, Consumer, env.ID)
+	if err != nil {
+		return fmt.Errorf("email: claim %s: %w", env.ID, err)
+	}
+	switch claim.Status {
+	case dynamo.ClaimAcquired:
+	case dynamo.ClaimDone:
+		log.InfoContext(ctx, "email: duplicate delivery ignored", "outcome", claim.Outcome)
+		return nil
+	default:
+		log.InfoContext(ctx, "email: event held by another attempt", "leaseUntil", claim.LeaseUntil)
+		return fmt.Errorf("%w: %s until %s", ErrInProgress, env.ID, claim.LeaseUntil.UTC().Format("15:04:05.000"))
+	}
+	if claim.Attempts > 1 {
+		// A reclaimed lease: an earlier attempt crashed or timed out, perhaps after SES accepted its
+		// email. This is the one case where a customer may get the email twice.
+		log.WarnContext(ctx, "email: reclaimed an expired claim", "attempts", claim.Attempts)
+	}
+
+	to, err := h.recipient(ctx, n)
+	if err != nil {
+		return h.fail(ctx, log, claim, "recipient", "", err)
+	}
+	log = log.With("to", to.Masked())
+	msg, err := h.Renderer.Render(n, to.String())
+	if err != nil {
+		return h.fail(ctx, log, claim, "render", to.String(), err)
+	}
+	id, err := h.Sender.Send(ctx, msg)
+	if err != nil {
+		return h.fail(ctx, log, claim, "send", to.String(), err)
+	}
+	sctx, cancel := settleContext(ctx)
+	defer cancel()
+	if err := h.Inbox.Complete(sctx, claim, "SENT:"+id); err != nil {
+		// The email is out: releasing would invite a second one, and a retry could only find the lease
+		// held and later reclaim it. Report and stop; the record expires as IN_PROGRESS.
+		log.ErrorContext(ctx, "email: sent but not recorded", "messageId", id, "err", err)
+		return nil
+	}
+	log.InfoContext(ctx, "email: sent", "kind", n.Kind, "messageId", id)
+	return nil
+}
+
+// recipient is the admins' address for a stock notice, the customer's for an order notice. An address
+// that does not parse is permanent: no retry will fix what Cognito holds.
+func (h Handler) recipient(ctx context.Context, n Notice) (customer.Email, error) {
+	raw := h.Renderer.Config().AdminTo
+	if !n.ForAdmins() {
+		var err error
+		if raw, err = h.Recipients.Email(ctx, n.CustomerID); err != nil {
+			return customer.Email{}, fmt.Errorf("email: recipient of customer %s: %w", n.CustomerID, err)
+		}
+	}
+	e, err := customer.ParseEmail(raw)
+	if err != nil {
+		return customer.Email{}, fmt.Errorf("%w: unusable address: %v", ErrPermanent, err)
+	}
+	return e, nil
+}
+
+// fail settles a claim after a failed step: skipped for good when permanent, released for the retry
+// otherwise. to is redacted from anything logged or returned.
+func (h Handler) fail(ctx context.Context, log *slog.Logger, claim dynamo.Claim, step, to string, err error) error {
+	text := redact(err.Error(), to)
+	ctx, cancel := settleContext(ctx)
+	defer cancel()
+	if errors.Is(err, ErrPermanent) {
+		outcome := "SKIPPED:" + step
+		var se *SendError
+		if errors.As(err, &se) && se.Code != "" {
+			outcome += ":" + se.Code
+		}
+		if cerr := h.Inbox.Complete(ctx, claim, outcome); cerr != nil {
+			// Not recorded: the lease runs out and a retry meets the same permanent failure again.
+			return fmt.Errorf("email: record %s: %w", outcome, cerr)
+		}
+		log.WarnContext(ctx, "email: skipped", "step", step, "outcome", outcome, "err", text)
+		return nil
+	}
+	log.ErrorContext(ctx, "email: failed, will be retried", "step", step, "err", text)
+	if rerr := h.Inbox.Release(ctx, claim); rerr != nil {
+		// The lease runs out instead; the retry then reclaims.
+		log.ErrorContext(ctx, "email: release failed", "err", rerr)
+	}
+	return &redactedError{msg: "email: " + step + ": " + text, err: err}
+}
+
+// settleTimeout bounds the inbox write that settles a claim.
+const settleTimeout = 3 * time.Second
+
+// settleContext outlives the invocation's cancellation: an email sent just before the deadline must
+// still be recorded, and a failed one released, or the next attempt waits for the lease.
+func settleContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+}
+
+// redactedError keeps the chain of err for errors.Is and errors.As but shows a text with the recipient
+// masked: Lambda logs the error a handler returns.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+func (h Handler) logger() *slog.Logger {
+	if h.Logger != nil {
+		return h.Logger
+	}
+	return slog.Default()
+}

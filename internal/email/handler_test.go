@@ -1,0 +1,330 @@
+package email_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/smithy-go"
+
+	"github.com/orion-oss/orion/internal/dynamo"
+	"github.com/orion-oss/orion/internal/email"
+	"github.com/orion-oss/orion/internal/event"
+)
+
+// fakeInbox is an in-memory Inbox with dynamo.Inbox's rules (a live lease or DONE refuses a claim;
+// complete and release need the claim's token). dynamo.Inbox itself is tested against the emulator.
+type fakeInbox struct {
+	mu      sync.Mutex
+	records map[string]*dynamo.Claim
+	n       int
+}
+
+func newFakeInbox() *fakeInbox { return &fakeInbox{records: map[string]*dynamo.Claim{}} }
+
+func (f *fakeInbox) Claim(_ context.Context, consumer, eventID string) (dynamo.Claim, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	key := consumer + "#" + eventID
+	if r, ok := f.records[key]; ok {
+		c := *r
+		c.Token = ""
+		if r.Status != dynamo.ClaimDone {
+			c.Status = dynamo.ClaimBusy
+		}
+		return c, nil
+	}
+	f.n++
+	c := dynamo.Claim{Consumer: consumer, EventID: eventID, Status: dynamo.ClaimAcquired, Token: fmt.Sprint(f.n),
+		LeaseUntil: time.Now().Add(time.Minute), Attempts: 1}
+	f.records[key] = &c
+	return c, nil
+}
+
+func (f *fakeInbox) owned(c dynamo.Claim) (*dynamo.Claim, error) {
+	r, ok := f.records[c.Consumer+"#"+c.EventID]
+	if !ok || r.Token != c.Token || r.Status != dynamo.ClaimAcquired {
+		return nil, dynamo.ErrLeaseLost
+	}
+	return r, nil
+}
+
+func (f *fakeInbox) Complete(_ context.Context, c dynamo.Claim, outcome string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, err := f.owned(c)
+	if err != nil {
+		return err
+	}
+	r.Status, r.Outcome = dynamo.ClaimDone, outcome
+	return nil
+}
+
+func (f *fakeInbox) Release(_ context.Context, c dynamo.Claim) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, err := f.owned(c); err != nil {
+		return err
+	}
+	delete(f.records, c.Consumer+"#"+c.EventID)
+	return nil
+}
+
+// record is the state of an event: "" when there is none, else the status and the outcome.
+func (f *fakeInbox) record(eventID string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, ok := f.records[email.Consumer+"#"+eventID]
+	if !ok {
+		return ""
+	}
+	return string(r.Status) + " " + r.Outcome
+}
+
+type fakeSender struct {
+	mu   sync.Mutex
+	sent []email.Message
+	errs []error // returned by the next sends, in order
+}
+
+func (f *fakeSender) Send(_ context.Context, m email.Message) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.errs) > 0 {
+		err := f.errs[0]
+		f.errs = f.errs[1:]
+		if err != nil {
+			return "", err
+		}
+	}
+	f.sent = append(f.sent, m)
+	return fmt.Sprintf("msg-%d", len(f.sent)), nil
+}
+
+func (f *fakeSender) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.sent)
+}
+
+type fakeRecipients map[string]string
+
+func (f fakeRecipients) Email(_ context.Context, customerID string) (string, error) {
+	addr, ok := f[customerID]
+	if !ok {
+		return "", fmt.Errorf("no user %s: %w", customerID, email.ErrPermanent)
+	}
+	if addr == "unreachable" {
+		return "", errors.New("cognito: connection reset")
+	}
+	return addr, nil
+}
+
+type rig struct {
+	h      email.Handler
+	inbox  *fakeInbox
+	sender *fakeSender
+	logs   *bytes.Buffer
+}
+
+func newRig(t *testing.T, recipients fakeRecipients, sendErrs ...error) rig {
+	t.Helper()
+	r, err := email.NewRenderer(testConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &bytes.Buffer{}
+	inbox, sender := newFakeInbox(), &fakeSender{errs: sendErrs}
+	h := email.Handler{Inbox: inbox, Recipients: recipients, Sender: sender, Renderer: r,
+		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	return rig{h: h, inbox: inbox, sender: sender, logs: logs}
+}
+
+var ann = fakeRecipients{customerID: "ann.lee@example.org"}
+
+func TestHandleDuplicateDeliverySendsOnce(t *testing.T) {
+	ctx := context.Background()
+	env := outcomes(t)["order-confirmed"]
+
+	t.Run("sequential", func(t *testing.T) {
+		r := newRig(t, ann)
+		for i := range 3 {
+			if err := r.h.Handle(ctx, env); err != nil {
+				t.Fatalf("delivery %d: %v", i, err)
+			}
+		}
+		if n := r.sender.count(); n != 1 {
+			t.Fatalf("%d emails sent; want 1", n)
+		}
+		if got := r.inbox.record(env.ID); got != "DONE SENT:msg-1" {
+			t.Fatalf("inbox = %q", got)
+		}
+		if m := r.sender.sent[0]; m.To != "ann.lee@example.org" || m.Subject != "Order …4D5E6F7G confirmed" {
+			t.Fatalf("sent %+v", m)
+		}
+	})
+	t.Run("concurrent", func(t *testing.T) {
+		r := newRig(t, ann)
+		var wg sync.WaitGroup
+		errs := make([]error, 10)
+		for i := range errs {
+			wg.Add(1)
+			go func() { defer wg.Done(); errs[i] = r.h.Handle(ctx, env) }()
+		}
+		wg.Wait()
+		if n := r.sender.count(); n != 1 {
+			t.Fatalf("%d emails sent; want 1", n)
+		}
+		for _, err := range errs {
+			// A delivery that met the live claim asks to be retried later; it sent nothing.
+			if err != nil && !errors.Is(err, email.ErrInProgress) {
+				t.Fatalf("Handle: %v", err)
+			}
+		}
+	})
+}
+
+func TestHandlePermanentFailureIsSkipped(t *testing.T) {
+	ctx := context.Background()
+	rejected := email.Classify(&smithy.GenericAPIError{Code: "MessageRejected", Message: "Email address is not verified: ann.lee@example.org"}, "ann.lee@example.org")
+	tests := []struct {
+		name       string
+		recipients fakeRecipients
+		sendErr    error
+		outcome    string
+	}{
+		{"SES rejects the message", ann, rejected, "DONE SKIPPED:send:MessageRejected"},
+		{"the customer is gone", fakeRecipients{}, nil, "DONE SKIPPED:recipient"},
+		{"the stored address is unusable", fakeRecipients{customerID: "not an address"}, nil, "DONE SKIPPED:recipient"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t, tt.recipients, tt.sendErr)
+			env := outcomes(t)["order-rejected-payment-declined"]
+			if err := r.h.Handle(ctx, env); err != nil {
+				t.Fatalf("Handle = %v; want nil (skipped)", err)
+			}
+			if got := r.inbox.record(env.ID); got != tt.outcome {
+				t.Fatalf("inbox = %q; want %q", got, tt.outcome)
+			}
+			// A redelivery neither sends nor fails.
+			if err := r.h.Handle(ctx, env); err != nil || r.sender.count() != 0 {
+				t.Fatalf("redelivery: %v, %d sent", err, r.sender.count())
+			}
+			if !strings.Contains(r.logs.String(), `"msg":"email: skipped"`) {
+				t.Fatalf("no skip logged:\n%s", r.logs)
+			}
+			assertNoAddress(t, r.logs.String())
+		})
+	}
+}
+
+func TestHandleRetryableFailureIsReleased(t *testing.T) {
+	ctx := context.Background()
+	throttled := email.Classify(&smithy.GenericAPIError{Code: "TooManyRequestsException", Message: "slow down sending to ann.lee@example.org"}, "ann.lee@example.org")
+	tests := []struct {
+		name       string
+		recipients fakeRecipients
+		sendErr    error
+	}{
+		{"SES throttles", ann, throttled},
+		{"Cognito is unreachable", fakeRecipients{customerID: "unreachable"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t, tt.recipients, tt.sendErr)
+			env := outcomes(t)["order-cancelled-customer-request"]
+			err := r.h.Handle(ctx, env)
+			if err == nil || errors.Is(err, email.ErrPermanent) {
+				t.Fatalf("Handle = %v; want a retryable error", err)
+			}
+			if tt.sendErr != nil && !errors.Is(err, tt.sendErr) {
+				t.Fatalf("Handle = %v; want it to wrap the send error", err)
+			}
+			assertNoAddress(t, err.Error())
+			assertNoAddress(t, r.logs.String())
+			if got := r.inbox.record(env.ID); got != "" {
+				t.Fatalf("inbox = %q; want the claim released", got)
+			}
+			// Lambda's retry: the claim is free again and the email goes out once.
+			if tt.recipients[customerID] == "unreachable" {
+				r.h.Recipients = ann
+			}
+			if err := r.h.Handle(ctx, env); err != nil {
+				t.Fatal(err)
+			}
+			if r.sender.count() != 1 || r.inbox.record(env.ID) != "DONE SENT:msg-1" {
+				t.Fatalf("after the retry: %d sent, inbox %q", r.sender.count(), r.inbox.record(env.ID))
+			}
+		})
+	}
+}
+
+func TestHandleIgnoresEventsItDoesNotMail(t *testing.T) {
+	r := newRig(t, ann)
+	ls, total := lines(t, "USD", item{"Widget", "SKU-1", 1, 100})
+	for _, p := range []event.Payload{
+		&event.OrderPlaced{OrderRef: ref("PENDING", "", 1), Lines: ls, Total: total, CreatedAt: ls0time},
+		&event.OrderCancellationRequested{OrderRef: ref("CONFIRMED", "", 5), RequestedBy: "CUSTOMER"},
+		&event.InventoryUpdated{SKU: "SKU-1", Name: "Widget", Description: "d", Price: total, Available: 3, ItemVersion: 1},
+	} {
+		if err := r.h.Handle(context.Background(), envelope(t, "evt-"+p.EventType(), p)); err != nil {
+			t.Fatalf("%s: %v", p.EventType(), err)
+		}
+	}
+	if len(r.inbox.records) != 0 || r.sender.count() != 0 {
+		t.Fatalf("ignored events claimed %d records and sent %d emails", len(r.inbox.records), r.sender.count())
+	}
+}
+
+func TestHandleInventoryLowGoesToAdmins(t *testing.T) {
+	r := newRig(t, fakeRecipients{}) // no customer lookup may happen
+	env := outcomes(t)["inventory-low"]
+	if err := r.h.Handle(context.Background(), env); err != nil {
+		t.Fatal(err)
+	}
+	if r.sender.count() != 1 || r.sender.sent[0].To != "admin@example.com" {
+		t.Fatalf("sent %+v", r.sender.sent)
+	}
+}
+
+func TestHandleLiveClaimAsksForRetry(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, ann)
+	env := outcomes(t)["order-failed-saga-failed"]
+	// Another attempt holds the event (or crashed holding it).
+	if _, err := r.inbox.Claim(ctx, email.Consumer, env.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.h.Handle(ctx, env); !errors.Is(err, email.ErrInProgress) {
+		t.Fatalf("Handle = %v; want ErrInProgress", err)
+	}
+	if r.sender.count() != 0 {
+		t.Fatal("sent while another attempt held the claim")
+	}
+}
+
+func TestHandleLogsMaskTheAddress(t *testing.T) {
+	r := newRig(t, ann)
+	if err := r.h.Handle(context.Background(), outcomes(t)["order-confirmed"]); err != nil {
+		t.Fatal(err)
+	}
+	logs := r.logs.String()
+	if !strings.Contains(logs, `"to":"a***@example.org"`) || !strings.Contains(logs, `"messageId":"msg-1"`) {
+		t.Fatalf("logs lack the masked address or the message id:\n%s", logs)
+	}
+	assertNoAddress(t, logs)
+}
+
+func assertNoAddress(t *testing.T, s string) {
+	t.Helper()
+	if strings.Contains(strings.ToLower(s), "ann.lee@example.org") {
+		t.Fatalf("a full email address was written:\n%s", s)
+	}
+}

@@ -1,0 +1,148 @@
+package email
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/orion-oss/orion/internal/customer"
+)
+
+// SES sends messages with SES v2 SendEmail (simple content: subject, text and HTML bodies, UTF-8).
+type SES struct {
+	client *sesv2.Client
+	from   string
+	set    string
+}
+
+// NewSES builds the sender; From and ConfigurationSet come from cfg.
+func NewSES(client *sesv2.Client, cfg Config) *SES {
+	return &SES{client: client, from: cfg.From, set: cfg.ConfigurationSet}
+}
+
+// Send delivers m and returns SES's message id. Errors wrap ErrPermanent when SES refuses this message
+// for good (see permanentCodes); their text never holds the recipient's full address.
+func (s *SES) Send(ctx context.Context, m Message) (string, error) {
+	utf8 := aws.String("UTF-8")
+	in := &sesv2.SendEmailInput{
+		FromEmailAddress: aws.String(s.from),
+		Destination:      &types.Destination{ToAddresses: []string{m.To}},
+		Content: &types.EmailContent{Simple: &types.Message{
+			Subject: &types.Content{Data: aws.String(m.Subject), Charset: utf8},
+			Body: &types.Body{
+				Text: &types.Content{Data: aws.String(m.Text), Charset: utf8},
+				Html: &types.Content{Data: aws.String(m.HTML), Charset: utf8},
+			},
+		}},
+	}
+	if s.set != "" {
+		in.ConfigurationSetName = aws.String(s.set)
+	}
+	for _, t := range m.Tags {
+		in.EmailTags = append(in.EmailTags, types.MessageTag{Name: aws.String(tagPart(t.Name)), Value: aws.String(tagPart(t.Value))})
+	}
+	out, err := s.client.SendEmail(ctx, in)
+	if err != nil {
+		return "", Classify(err, m.To)
+	}
+	return aws.ToString(out.MessageId), nil
+}
+
+// permanentCodes are the SES v2 SendEmail errors that the same request will meet again, whenever it is
+// retried: the message or its recipient is refused. (SES v2's error list: AccountSuspendedException,
+// BadRequestException, LimitExceededException, MailFromDomainNotVerifiedException, MessageRejected,
+// NotFoundException, SendingPausedException, TooManyRequestsException.)
+//
+//   - MessageRejected: SES refuses the content, or (in the sandbox, and for an unverified From) an
+//     identity is not verified.
+//   - BadRequestException: invalid input, such as a malformed recipient address.
+//   - InvalidParameterValue: what moto answers for a malformed address (SES v1's code for it).
+//
+// Not permanent, though no retry soon helps: AccountSuspendedException, SendingPausedException,
+// MailFromDomainNotVerifiedException and NotFoundException (a missing configuration set) stop every
+// email, not this one; skipping would lose all of them, while retrying and then the DLQ keep them for a
+// redrive once an operator has fixed the account. A suppressed recipient is not an error at all:
+// SES v2 accepts the call and reports the suppression as a bounce event of the configuration set.
+var permanentCodes = map[string]bool{
+	"MessageRejected":       true,
+	"BadRequestException":   true,
+	"InvalidParameterValue": true,
+}
+
+// SendError is a failed SendEmail. Its text has the recipient masked (SES quotes addresses in its
+// messages, and Lambda logs the error a handler returns); Unwrap still reaches the SDK's error, for
+// errors.As with smithy.APIError or the sesv2 types, and ErrPermanent when it is one.
+type SendError struct {
+	Code      string
+	Permanent bool
+	msg       string
+	err       error
+}
+
+func (e *SendError) Error() string {
+	kind := "retryable"
+	if e.Permanent {
+		kind = "permanent"
+	}
+	return fmt.Sprintf("email: ses send (%s): %s", kind, e.msg)
+}
+
+func (e *SendError) Unwrap() []error {
+	if e.Permanent {
+		return []error{ErrPermanent, e.err}
+	}
+	return []error{e.err}
+}
+
+// Classify turns a SendEmail error into a SendError: permanent or not by its code, with the recipient
+// to masked in its text.
+func Classify(err error, to string) error {
+	se := &SendError{err: err, msg: redact(err.Error(), to)}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		se.Code = api.ErrorCode()
+		se.Permanent = permanentCodes[se.Code]
+	}
+	return se
+}
+
+// redact replaces every spelling of the address in s by its masked form.
+func redact(s, addr string) string {
+	if addr == "" {
+		return s
+	}
+	masked := "***"
+	if e, err := customer.ParseEmail(addr); err == nil {
+		masked = e.Masked()
+	}
+	re, err := regexp.Compile("(?i)" + regexp.QuoteMeta(strings.TrimSpace(addr)))
+	if err != nil {
+		return s
+	}
+	return re.ReplaceAllLiteralString(s, masked)
+}
+
+// tagPart makes a tag name or value acceptable to SES, which allows only ASCII letters, digits, '_'
+// and '-', at most 256 of them: anything else becomes '_'.
+func tagPart(s string) string {
+	if s == "" {
+		return "_"
+	}
+	b := []byte(s)
+	if len(b) > 256 {
+		b = b[:256]
+	}
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,189 @@
+package email_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/smithy-go"
+
+	"github.com/orion-oss/orion/infra/localaws/awstest"
+	"github.com/orion-oss/orion/internal/email"
+)
+
+// motoMessage is one sent message as moto's state dump (GET /moto-api/data.json) shows it under
+// ses.Message. moto keeps one body: the HTML part when there is one, else the text part. It keeps
+// neither the configuration set nor the tags.
+type motoMessage struct {
+	ID           string              `json:"id"`
+	Source       string              `json:"source"`
+	Subject      string              `json:"subject"`
+	Body         string              `json:"body"`
+	Destinations map[string][]string `json:"destinations"`
+}
+
+// sentMessages reads what the emulator holds, or skips when the endpoint is not moto (LocalStack keeps
+// its messages elsewhere).
+func sentMessages(t *testing.T) []motoMessage {
+	t.Helper()
+	resp, err := http.Get(strings.TrimRight(os.Getenv("AWS_ENDPOINT_URL"), "/") + "/moto-api/data.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Skipf("the endpoint has no moto state dump (HTTP %d); cannot read the sent message back", resp.StatusCode)
+	}
+	var dump struct {
+		SES struct {
+			Message []motoMessage `json:"Message"`
+		} `json:"ses"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&dump); err != nil {
+		t.Fatal(err)
+	}
+	return dump.SES.Message
+}
+
+// newSender makes a verified sender identity unique to the test.
+func newSender(t *testing.T) (*sesv2.Client, email.Config) {
+	t.Helper()
+	client := sesv2.NewFromConfig(awstest.Config(t))
+	cfg := testConfig
+	cfg.From = strings.ToLower(awstest.Name(t, "orders")) + "@example.com"
+	// moto verifies an identity as it creates it (VerificationStatus SUCCESS); AWS would send a
+	// verification mail first.
+	if _, err := client.CreateEmailIdentity(context.Background(), &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(cfg.From)}); err != nil {
+		t.Fatal(err)
+	}
+	return client, cfg
+}
+
+func TestSendSESDelivers(t *testing.T) {
+	ctx := context.Background()
+	client, cfg := newSender(t)
+	r, err := email.NewRenderer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := email.Parse(outcomes(t)["order-confirmed"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	to := strings.ToLower(awstest.Name(t, "ann")) + "@example.org"
+	m, err := r.Render(n, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Tags = append(m.Tags, email.Tag{Name: "odd name!", Value: "a b/c…"}) // SES would refuse these unsanitised
+
+	id, err := email.NewSES(client, cfg).Send(ctx, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id == "" {
+		t.Fatal("no message id")
+	}
+	var got *motoMessage
+	for _, msg := range sentMessages(t) {
+		if msg.ID == id {
+			got = &msg
+		}
+	}
+	if got == nil {
+		t.Fatalf("message %s is not in the emulator", id)
+	}
+	if got.Source != cfg.From || got.Subject != "Order …4D5E6F7G confirmed" || len(got.Destinations["ToAddresses"]) != 1 ||
+		got.Destinations["ToAddresses"][0] != to {
+		t.Fatalf("sent %+v", got)
+	}
+	if got.Body != m.HTML || !strings.Contains(got.Body, "$1,259.50") {
+		t.Fatalf("body arrived as:\n%s", got.Body)
+	}
+}
+
+func TestSendSESClassifiesFailures(t *testing.T) {
+	ctx := context.Background()
+	client, cfg := newSender(t)
+	msg := email.Message{To: "ann.lee@example.org", Subject: "s", Text: "t", HTML: "<p>t</p>"}
+
+	unverified := cfg
+	unverified.From = strings.ToLower(awstest.Name(t, "nobody")) + "@unverified.example.net"
+	unreachable := sesv2.NewFromConfig(awstest.Config(t), func(o *sesv2.Options) {
+		o.BaseEndpoint = aws.String("http://127.0.0.1:1") // nothing listens on port 1
+		o.RetryMaxAttempts = 1
+	})
+	tests := []struct {
+		name      string
+		sender    *email.SES
+		msg       email.Message
+		permanent bool
+		code      string
+	}{
+		// moto answers an unverified From with 400 MessageRejected "Email address not verified <from>",
+		// as SES does (and does in the sandbox for an unverified recipient).
+		{"unverified sender", email.NewSES(client, unverified), msg, true, "MessageRejected"},
+		// moto answers a malformed recipient with 400 InvalidParameterValue "Missing domain"; SES v2
+		// says BadRequestException.
+		{"malformed recipient", email.NewSES(client, cfg), email.Message{To: "ann.lee", Subject: "s", Text: "t", HTML: "t"}, true, "InvalidParameterValue"},
+		{"endpoint unreachable", email.NewSES(unreachable, cfg), msg, false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := tt.sender.Send(ctx, tt.msg)
+			if err == nil {
+				t.Fatal("send succeeded")
+			}
+			if errors.Is(err, email.ErrPermanent) != tt.permanent {
+				t.Fatalf("permanent = %v; want %v: %v", !tt.permanent, tt.permanent, err)
+			}
+			var se *email.SendError
+			if !errors.As(err, &se) || se.Code != tt.code {
+				t.Fatalf("error %v; want a SendError with code %q", err, tt.code)
+			}
+			var api smithy.APIError
+			if tt.code != "" && (!errors.As(err, &api) || api.ErrorCode() != tt.code) {
+				t.Fatalf("the SDK's error is not reachable: %v", err)
+			}
+			if strings.Contains(err.Error(), "ann.lee@example.org") {
+				t.Fatalf("the error text holds the recipient's address: %v", err)
+			}
+		})
+	}
+}
+
+// TestSendClassification covers the SES v2 codes the emulator cannot produce (it has no account
+// state), with the SDK's own error values.
+func TestSendClassification(t *testing.T) {
+	tests := []struct {
+		code      string
+		permanent bool
+	}{
+		{"MessageRejected", true},
+		{"BadRequestException", true},
+		{"AccountSuspendedException", false},
+		{"SendingPausedException", false},
+		{"MailFromDomainNotVerifiedException", false},
+		{"NotFoundException", false},
+		{"TooManyRequestsException", false},
+		{"LimitExceededException", false},
+		{"InternalFailure", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.code, func(t *testing.T) {
+			err := email.Classify(&smithy.GenericAPIError{Code: tt.code, Message: "to ann@example.org"}, "ann@example.org")
+			if errors.Is(err, email.ErrPermanent) != tt.permanent {
+				t.Fatalf("permanent = %v; want %v", !tt.permanent, tt.permanent)
+			}
+			if strings.Contains(err.Error(), "ann@example.org") || !strings.Contains(err.Error(), "a***@example.org") {
+				t.Fatalf("error text %q; want the address masked", err)
+			}
+		})
+	}
+}
