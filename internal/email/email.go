@@ -39,9 +39,9 @@ type Config struct {
 // Validate reports a configuration the function cannot start with.
 func (c Config) Validate() error {
 	var errs []error
-	for name, addr := range map[string]string{"From": c.From, "AdminTo": c.AdminTo} {
-		if _, err := customer.ParseEmail(addr); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+	for _, f := range []struct{ name, addr string }{{"From", c.From}, {"AdminTo", c.AdminTo}} {
+		if _, err := customer.ParseEmail(f.addr); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", f.name, err))
 		}
 	}
 	u, err := url.Parse(c.LinkBase)

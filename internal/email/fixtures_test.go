@@ -14,6 +14,9 @@ const (
 	customerID = "5e1f-cust"
 )
 
+// ls0time is the creation time of fixture orders.
+var ls0time = time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+
 var testConfig = email.Config{
 	From: "orders@example.com", AdminTo: "admin@example.com",
 	LinkBase: "https://shop.example.com/", ConfigurationSet: "orion-test",

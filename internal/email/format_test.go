@@ -3,12 +3,9 @@ package email_test
 import (
 	"math"
 	"testing"
-	"time"
 
 	"github.com/orion-oss/orion/internal/email"
 )
-
-var ls0time = time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
 
 func TestRenderFormatMoney(t *testing.T) {
 	tests := []struct {
