@@ -67,7 +67,8 @@ func (w wrap) Run() int {
 		out = os.Stderr
 	}
 	st, err := stack.Start(context.Background(), stack.Config{Template: "../template.yaml", Endpoint: os.Getenv("AWS_ENDPOINT_URL"),
-		BinDir: bin, Parameters: map[string]string{"AutoConfirmUsers": "true"}, Output: out, RetryBase: 50 * time.Millisecond})
+		BinDir: bin, Parameters: map[string]string{"AutoConfirmUsers": "true"}, Output: out, RetryBase: 50 * time.Millisecond,
+		OnEvent: bus.record})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: start the local runtime:", err)
 		return 1

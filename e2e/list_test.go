@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/orion-oss/orion/infra/localaws/awstest"
+	"github.com/orion-oss/orion/internal/order"
 )
 
 func eventually(t *testing.T, what string, cond func() bool) {
@@ -53,7 +54,8 @@ func TestListOrdersFromTheProjection(t *testing.T) {
 		for _, it := range body["items"].([]any) {
 			o := it.(map[string]any)
 			seen = append(seen, o["orderId"].(string))
-			if o["status"] != "PENDING" || o["total"].(map[string]any)["currency"] != "USD" || len(o["items"].([]any)) != 1 {
+			// The saga moves each order on meanwhile: any status of its story may be listed.
+			if _, err := order.ParseStatus(o["status"].(string)); err != nil || o["total"].(map[string]any)["currency"] != "USD" || len(o["items"].([]any)) != 1 {
 				t.Fatalf("listed order = %v", o)
 			}
 		}
@@ -90,7 +92,7 @@ func TestListOrdersFromTheProjection(t *testing.T) {
 	})
 	r := do(t, "GET", "/orders?status=CANCELLED", tok, "")
 	hist := r.json(t)["items"].([]any)[0].(map[string]any)["history"].([]any)
-	if len(hist) != 2 || hist[1].(map[string]any)["status"] != "CANCELLED" {
+	if len(hist) < 2 || hist[0].(map[string]any)["status"] != "PENDING" || hist[len(hist)-1].(map[string]any)["status"] != "CANCELLED" {
 		t.Fatalf("projected history = %v", hist)
 	}
 }

@@ -2,6 +2,8 @@ package stack
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/orion-oss/orion/infra/edge"
 	"github.com/orion-oss/orion/infra/eventbus"
 	"github.com/orion-oss/orion/infra/lambdahost"
+	"github.com/orion-oss/orion/infra/states"
 )
 
 // publish delivers the entries the emulator accepted on a bus to the matching rules.
@@ -26,14 +29,37 @@ func (s *Stack) publish(entries []edge.PutEventsEntry) {
 		if ev.Resources == nil {
 			ev.Resources = []string{}
 		}
-		s.println(fmt.Sprintf("%s ✉ %-28s %s from %s on %s", time.Now().Format("15:04:05.000"), ev.DetailType, ev.ID, ev.Source, e.Bus))
-		if s.cfg.OnEvent != nil {
-			s.cfg.OnEvent(e.Bus, ev)
-		}
-		if _, err := s.bus.Publish(e.Bus, ev); err != nil {
-			s.cfg.Logger.Error("stack: event not routed", "bus", e.Bus, "eventId", e.EventID, "error", err)
-		}
+		s.routeEvent(e.Bus, ev)
 	}
+}
+
+func (s *Stack) routeEvent(bus string, ev eventbus.Event) {
+	s.println(fmt.Sprintf("%s ✉ %-28s %s from %s on %s", time.Now().Format("15:04:05.000"), ev.DetailType, ev.ID, ev.Source, bus))
+	if s.cfg.OnEvent != nil {
+		s.cfg.OnEvent(bus, ev)
+	}
+	if _, err := s.bus.Publish(bus, ev); err != nil {
+		s.cfg.Logger.Error("stack: event not routed", "bus", bus, "eventId", ev.ID, "error", err)
+	}
+}
+
+// executionStatusChanged reports an execution starting or ending on the default bus, as Step Functions
+// does, so that rules on "Step Functions Execution Status Change" (recovering a failed saga run) work.
+func (s *Stack) executionStatusChanged(c states.StatusChange) {
+	detail, err := json.Marshal(c)
+	if err != nil {
+		return
+	}
+	s.routeEvent("default", eventbus.Event{Version: "0", ID: uuid(), DetailType: "Step Functions Execution Status Change",
+		Source: "aws.states", Account: s.cfg.AccountID, Time: time.Now().UTC().Format(time.RFC3339), Region: s.cfg.Region,
+		Resources: []string{c.ExecutionArn}, Detail: detail})
+}
+
+func uuid() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6], b[8] = b[6]&0x0f|0x40, b[8]&0x3f|0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
 // Dispatch hands an event to a rule target, by the service in its ARN.

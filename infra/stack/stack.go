@@ -168,7 +168,10 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		return nil, err
 	}
 
+	// Lambda scales a function to hundreds of instances at once; locally an instance is a process, so
+	// each function gets up to 50 and a burst beyond that queues briefly instead of being throttled.
 	s.host = lambdahost.New(lambdahost.Options{Logger: cfg.Logger, Output: cfg.Output, Region: cfg.Region, AsyncRetryBase: cfg.RetryBase,
+		DefaultConcurrency: 50, ThrottleWait: 10 * time.Second,
 		BaseEnv:  []string{"AWS_ENDPOINT_URL=" + s.EdgeURL, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test"},
 		OnInvoke: s.logInvocation})
 	s.bus = eventbus.New(s, s, eventbus.Options{Logger: cfg.Logger, RetryBase: cfg.RetryBase, OnDelivery: s.logDelivery})
@@ -179,6 +182,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	s.edge.Handle(edge.Route{Name: "lambda", Match: edge.PathPrefix("/2015-03-31/functions/"), Handler: s.host.InvokeAPI()})
 	s.sfn = states.NewService(tasks{s})
 	s.sfn.OnTransition = s.logTransition
+	s.sfn.OnStatusChange = s.executionStatusChanged
 	s.edge.Handle(edge.Route{Name: "states", Match: edge.TargetPrefix("AWSStepFunctions."), Handler: s.sfn})
 
 	if err := s.create(ctx); err != nil {
@@ -407,7 +411,10 @@ func (s *Stack) logInvocation(r lambdahost.Record) {
 
 func (s *Stack) logTransition(execution string, t states.Transition) {
 	what := "entered"
-	if !t.Entered {
+	switch {
+	case t.Attempt:
+		what = "attempt failed: " + t.Err.Name
+	case !t.Entered:
 		what = "exited"
 		if t.Err != nil {
 			what = "failed: " + t.Err.Name

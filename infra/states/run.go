@@ -29,7 +29,10 @@ type Transition struct {
 	Input       any
 	Output      any
 	Err         *Failure
-	At          time.Time
+	// Attempt marks the failure of one attempt of a Task, Parallel or Map state (Err set), retried or
+	// not; Step Functions records each in the history (TaskFailed).
+	Attempt bool
+	At      time.Time
 }
 
 // Execution runs one execution of a machine.
@@ -415,6 +418,7 @@ func (e *Execution) withRetry(ctx context.Context, name string, s *state, sctx m
 		if !errors.As(err, &f) {
 			return nil, err
 		}
+		e.observe(Transition{State: name, Type: s.Type, Err: f, Attempt: true, At: time.Now()})
 		idx := -1
 		for i, r := range s.Retry {
 			if matches(r.ErrorEquals, f.Name) {

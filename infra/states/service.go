@@ -23,7 +23,10 @@ type Service struct {
 	Resources Resources
 	// OnTransition observes every state entered and exited (make dev logs it).
 	OnTransition func(execution string, t Transition)
-	Sleep        func(ctx context.Context, d time.Duration) error
+	// OnStatusChange observes each execution starting and ending, as Step Functions reports it to
+	// EventBridge ("Step Functions Execution Status Change" on the default bus).
+	OnStatusChange func(StatusChange)
+	Sleep          func(ctx context.Context, d time.Duration) error
 
 	tokens     Tokens
 	mu         sync.Mutex
@@ -115,6 +118,7 @@ func (s *Service) Start(machineArn, name, input string) (string, error) {
 	s.mu.Unlock()
 
 	ex.record("ExecutionStarted", "executionStartedEventDetails", map[string]any{"input": input, "roleArn": "arn:aws:iam::123456789012:role/local"})
+	s.statusChanged(ex)
 	go func() {
 		defer s.wg.Done()
 		defer close(ex.done)
@@ -129,6 +133,7 @@ func (s *Service) Start(machineArn, name, input string) (string, error) {
 		}}
 		out, err := e.Run(ctx, m.machine, in)
 		ex.finish(out, err)
+		s.statusChanged(ex)
 	}()
 	return arn, nil
 }
@@ -159,7 +164,7 @@ func (ex *execution) transition(t Transition) {
 		return
 	}
 	if t.Err != nil {
-		if t.Type == "Task" {
+		if t.Attempt && t.Type == "Task" {
 			ex.record("TaskFailed", "taskFailedEventDetails", map[string]any{"error": t.Err.Name, "cause": t.Err.Cause})
 		}
 		return
@@ -195,6 +200,43 @@ func (ex *execution) finish(out any, err error) {
 	}
 	ex.stop = time.Now().UTC()
 	ex.mu.Unlock()
+}
+
+// StatusChange is the detail of a "Step Functions Execution Status Change" event.
+type StatusChange struct {
+	ExecutionArn    string  `json:"executionArn"`
+	StateMachineArn string  `json:"stateMachineArn"`
+	Name            string  `json:"name"`
+	Status          string  `json:"status"`
+	StartDate       int64   `json:"startDate"`
+	StopDate        *int64  `json:"stopDate"`
+	Input           string  `json:"input"`
+	Output          *string `json:"output"`
+	Error           *string `json:"error"`
+	Cause           *string `json:"cause"`
+}
+
+func (s *Service) statusChanged(ex *execution) {
+	if s.OnStatusChange == nil {
+		return
+	}
+	ex.mu.Lock()
+	c := StatusChange{ExecutionArn: ex.arn, StateMachineArn: ex.machineArn, Name: ex.name, Status: ex.status,
+		StartDate: ex.start.UnixMilli(), Input: ex.input}
+	if !ex.stop.IsZero() {
+		stop := ex.stop.UnixMilli()
+		c.StopDate = &stop
+	}
+	if ex.output != "" {
+		out := ex.output
+		c.Output = &out
+	}
+	if ex.failure != nil {
+		name, cause := ex.failure.Name, ex.failure.Cause
+		c.Error, c.Cause = &name, &cause
+	}
+	ex.mu.Unlock()
+	s.OnStatusChange(c)
 }
 
 func asFailure(err error, f **Failure) bool {

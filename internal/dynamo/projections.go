@@ -59,6 +59,9 @@ func (p *Projections) Apply(ctx context.Context, env event.Envelope) error {
 	if !ok {
 		return nil
 	}
+	if err := p.applyStockLines(ctx, stockLines(payload)); err != nil {
+		return err
+	}
 	// Facts that never change (customer, lines, total, creation) and this version's history entry.
 	names := map[string]string{}
 	values := map[string]types.AttributeValue{":cid": &types.AttributeValueMemberS{Value: ref.CustomerID}}
@@ -381,28 +384,77 @@ func catalogKey(sku string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "SKU#" + sku}, "sk": &types.AttributeValueMemberS{Value: "CATALOG"}}
 }
 
-// applyCatalog keeps an item's catalog view: InventoryUpdated carries the whole item, so the newest
-// version simply replaces the view.
+// applyCatalog keeps an item's catalog view. Two facts arrive from different events: the description
+// (name, price, ...) only with InventoryUpdated, the available stock also with every stock move of the
+// saga (the stock lines of InventoryReserved and its kin). Each is kept by its own version, so that a
+// late InventoryUpdated never undoes newer stock and a stock move never waits for a description. The view
+// is listed (catalogPartition) once it has a description.
 func (p *Projections) applyCatalog(ctx context.Context, e *event.InventoryUpdated) error {
 	price, _ := attributevalue.Marshal(mrec(e.Price))
 	_, err := p.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(p.table), Key: catalogKey(e.SKU),
-		UpdateExpression:         aws.String("SET catalogPartition = :cp, sku = :sku, #name = :name, description = :d, price = :price, available = :a, itemVersion = :v"),
-		ConditionExpression:      aws.String("attribute_not_exists(itemVersion) OR itemVersion < :v"),
+		UpdateExpression:         aws.String("SET catalogPartition = :cp, sku = :sku, #name = :name, description = :d, price = :price, factsVersion = :v"),
+		ConditionExpression:      aws.String("attribute_not_exists(factsVersion) OR factsVersion < :v"),
 		ExpressionAttributeNames: map[string]string{"#name": "name"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":cp": &types.AttributeValueMemberS{Value: "CATALOG"}, ":sku": &types.AttributeValueMemberS{Value: e.SKU},
 			":name": &types.AttributeValueMemberS{Value: e.Name}, ":d": &types.AttributeValueMemberS{Value: e.Description}, ":price": price,
-			":a": &types.AttributeValueMemberN{Value: strconv.FormatInt(e.Available, 10)},
 			":v": &types.AttributeValueMemberN{Value: strconv.FormatInt(e.ItemVersion, 10)},
 		}})
+	if err := ignoreStale(err); err != nil {
+		return fmt.Errorf("dynamo: project %s: %w", e.SKU, err)
+	}
+	return p.applyStock(ctx, e.SKU, e.Available, e.ItemVersion)
+}
+
+// applyStock sets an item's available stock if version is newer than the one the view holds.
+func (p *Projections) applyStock(ctx context.Context, sku string, available, version int64) error {
+	_, err := p.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(p.table), Key: catalogKey(sku),
+		UpdateExpression:    aws.String("SET available = :a, itemVersion = :v"),
+		ConditionExpression: aws.String("attribute_not_exists(itemVersion) OR itemVersion < :v"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":a": &types.AttributeValueMemberN{Value: strconv.FormatInt(available, 10)},
+			":v": &types.AttributeValueMemberN{Value: strconv.FormatInt(version, 10)},
+		}})
+	if err := ignoreStale(err); err != nil {
+		return fmt.Errorf("dynamo: project stock of %s: %w", sku, err)
+	}
+	return nil
+}
+
+// applyStockLines follows the stock figures a saga event carries for each of its items.
+func (p *Projections) applyStockLines(ctx context.Context, lines []event.StockLine) error {
+	for _, l := range lines {
+		if l.Available == nil || l.ItemVersion == 0 {
+			continue // an event written before the figures were carried
+		}
+		if err := p.applyStock(ctx, l.SKU, *l.Available, l.ItemVersion); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func stockLines(p event.Payload) []event.StockLine {
+	switch e := p.(type) {
+	case *event.InventoryReserved:
+		return e.Lines
+	case *event.InventoryReleased:
+		return e.Lines
+	case *event.InventoryCommitted:
+		return e.Lines
+	case *event.InventoryReturned:
+		return e.Lines
+	}
+	return nil
+}
+
+// ignoreStale treats a failed version condition as success: the view already holds something newer.
+func ignoreStale(err error) error {
 	var stale *types.ConditionalCheckFailedException
 	if errors.As(err, &stale) {
 		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("dynamo: project %s: %w", e.SKU, err)
-	}
-	return nil
+	return err
 }
 
 // CatalogItem is an item as the public catalog lists it.

@@ -110,3 +110,47 @@ func TestCatalogViewKeepsTheNewestItemVersion(t *testing.T) {
 		t.Fatal("a forged cursor was accepted")
 	}
 }
+
+// The saga's stock moves carry each item's figures: the catalog view follows them by item version,
+// whatever the order of delivery, and a late InventoryUpdated neither undoes newer stock nor loses the
+// description.
+func TestCatalogViewFollowsStockMoves(t *testing.T) {
+	ctx := context.Background()
+	price, _ := money.New(900, "USD")
+	t0 := time.Now()
+	avail := func(n int64) *int64 { return &n }
+	ref := event.OrderRef{OrderID: "01JDQ7Z3M6X9V0YB2C4D5E6F7G", CustomerID: "cust-1", Status: "RESERVED", OrderVersion: 2}
+	created := env(t, "i1", event.InventoryUpdated{SKU: "MOVE-1", Name: "Mover", Price: price, Available: 10, ItemVersion: 1}, t0)
+	reserved := env(t, "r1", event.InventoryReserved{OrderRef: ref, Lines: []event.StockLine{{SKU: "MOVE-1", Quantity: 3, Available: avail(7), ItemVersion: 2}}}, t0)
+	ref.Status, ref.OrderVersion = "CONFIRMED", 4
+	committed := env(t, "c1", event.InventoryCommitted{OrderRef: ref, Lines: []event.StockLine{{SKU: "MOVE-1", Quantity: 3, Available: avail(7), ItemVersion: 3}}}, t0)
+	ref.Status, ref.OrderVersion = "CANCELLED", 6
+	returned := env(t, "x1", event.InventoryReturned{OrderRef: ref, Lines: []event.StockLine{{SKU: "MOVE-1", Quantity: 3, Available: avail(10), ItemVersion: 4}}}, t0)
+	tests := []struct {
+		name      string
+		deliver   []event.Envelope
+		available int64
+	}{
+		{"in order", []event.Envelope{created, reserved, committed}, 7},
+		{"stock first, description late", []event.Envelope{reserved, created}, 7},
+		{"returned, then everything again", []event.Envelope{returned, created, reserved, committed, returned}, 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := projections(t)
+			for _, e := range tt.deliver {
+				if err := p.Apply(ctx, e); err != nil {
+					t.Fatal(err)
+				}
+			}
+			items, _, err := p.ListCatalog(ctx, 10, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(items) != 1 || items[0].Available != tt.available || items[0].Name != "Mover" || items[0].Price != price {
+				t.Fatalf("catalog = %+v; want Mover with %d available", items, tt.available)
+			}
+		})
+	}
+}
+

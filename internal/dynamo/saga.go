@@ -30,6 +30,16 @@ func NewSaga(db *dynamodb.Client, t Tables) *Saga {
 	return &Saga{db: db, tables: t, orders: NewOrderRepository(db, t), items: NewInventoryRepository(db, t), now: time.Now}
 }
 
+// Get reads an order (strongly consistent).
+func (s *Saga) Get(ctx context.Context, id order.ID) (*order.Order, error) {
+	return s.orders.Get(ctx, id)
+}
+
+// Update changes an order through fn with its events (see OrderRepository.Update).
+func (s *Saga) Update(ctx context.Context, id order.ID, cause event.Cause, fn func(*order.Order) ([]event.Payload, error)) (*order.Order, error) {
+	return s.orders.Update(ctx, id, cause, fn)
+}
+
 // ReserveStock reserves every line of a PENDING order at once, or rejects the order OUT_OF_STOCK when
 // any line is short; nothing is reserved then. An order that is no longer PENDING is returned as it is
 // (a repeated step). Under contention it re-decides on fresh stock; ErrConflict after that means the

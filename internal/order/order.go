@@ -216,6 +216,11 @@ func (o *Order) Confirm(now time.Time) ([]event.Payload, error) {
 	if o.cancellation != nil {
 		return nil, ErrCancellationRequested
 	}
+	// Compensation already began (a step failed and the saga gave stock or money back): confirming now
+	// would sell stock that is no longer held.
+	if o.stockReleased || o.payment.RefundID != "" {
+		return nil, fmt.Errorf("%w: compensation has begun", ErrInvalidTransition)
+	}
 	o.move(Confirmed, "", now)
 	return []event.Payload{
 		event.InventoryCommitted{OrderRef: o.ref(), Lines: o.stockLines()},

@@ -370,6 +370,27 @@ func TestConfirmRefusedWhileCancellationPending(t *testing.T) {
 	}
 }
 
+// Once compensation has begun (stock released or money refunded after a failed step), a late or
+// repeated Confirm must not sell stock that is no longer held.
+func TestConfirmRefusedOnceCompensationBegan(t *testing.T) {
+	tests := []struct {
+		name string
+		step func(*order.Order) ([]event.Payload, error)
+	}{
+		{"stock released", func(o *order.Order) ([]event.Payload, error) { return o.MarkStockReleased(t0) }},
+		{"payment refunded", func(o *order.Order) ([]event.Payload, error) { return o.RefundPayment("re_1", t0) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := inState(t, order.PaymentAuthorized)
+			must(t)(tt.step(o))
+			if _, err := o.Confirm(t0); !errors.Is(err, order.ErrInvalidTransition) || o.Status() != order.PaymentAuthorized {
+				t.Fatalf("Confirm err = %v, status %s; want ErrInvalidTransition and no change", err, o.Status())
+			}
+		})
+	}
+}
+
 func TestNewValidatesWithFieldPaths(t *testing.T) {
 	eur, _ := money.New(100, "EUR")
 	l1 := line(t, "A", 1, 100)

@@ -6,6 +6,7 @@ package boot
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/orion-oss/orion/internal/dynamo"
+	"github.com/orion-oss/orion/internal/payment"
 	"github.com/orion-oss/orion/internal/platform/awscfg"
 )
 
@@ -47,4 +49,22 @@ func Tables(log *slog.Logger) dynamo.Tables {
 func fail(log *slog.Logger, what string, err error) {
 	log.Error("init failed", "what", what, "error", err)
 	os.Exit(1)
+}
+
+// Payments returns the payment provider PAYMENT_PROVIDER names (the sandbox by default).
+func Payments(log *slog.Logger) payment.Provider {
+	p, err := payment.New(os.Getenv("PAYMENT_PROVIDER"))
+	if err != nil {
+		fail(log, "payment provider", err)
+	}
+	return p
+}
+
+// Require returns a setting the function cannot run without.
+func Require(log *slog.Logger, name string) string {
+	v := os.Getenv(name)
+	if v == "" {
+		fail(log, name, errors.New("is not set"))
+	}
+	return v
 }

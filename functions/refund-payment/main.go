@@ -1,0 +1,18 @@
+// Command refund-payment is the order saga's step saga.Steps.Refund: give an authorized payment back (compensation).
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/orion-oss/orion/internal/dynamo"
+	"github.com/orion-oss/orion/internal/platform/boot"
+	"github.com/orion-oss/orion/internal/saga"
+)
+
+func main() {
+	log := boot.Logger()
+	store := dynamo.NewSaga(dynamodb.NewFromConfig(boot.AWS(log)), boot.Tables(log))
+	steps := saga.NewSteps(store, boot.Payments(log))
+	lambda.Start(saga.Lambda(log, "refund-payment", steps.Refund))
+}

@@ -1,0 +1,168 @@
+// Package saga holds the steps of the order saga, the Step Functions workflows in statemachines/ that
+// take an order from PENDING to exactly one outcome: reserve stock, authorize payment, confirm; or
+// compensate (refund, give stock back) and end the order REJECTED, CANCELLED or FAILED.
+//
+// Every step is a Lambda function with the same input (Input) and output (Result). Step Functions
+// retries tasks and EventBridge delivers twice, so each step first reads the order and does nothing
+// when the order is already past it: the aggregate's own transitions are no-ops when repeated, the
+// stock moves are conditional on the versions read, and the payment provider is keyed by the order id.
+// Decisions about where to go next stay in the state machine (Choice states on Result); the steps only
+// say where the order is.
+package saga
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/orion-oss/orion/internal/event"
+	"github.com/orion-oss/orion/internal/order"
+	"github.com/orion-oss/orion/internal/payment"
+)
+
+// Input is what every step receives from the state machine.
+type Input struct {
+	OrderID       string `json:"orderId"`
+	CorrelationID string `json:"correlationId"`
+	// CausationID is the id of the event that started the run (OrderPlaced, OrderCancellationRequested):
+	// the cause stamped on every event the steps write.
+	CausationID string `json:"causationId,omitempty"`
+	// Attempt is $$.State.RetryCount: how often Step Functions retried this task.
+	Attempt int `json:"attempt,omitempty"`
+	// Outcome is how FinishOrder ends the order.
+	Outcome *Outcome `json:"outcome,omitempty"`
+}
+
+// Outcome is the end a compensation leads to.
+type Outcome struct {
+	Status      order.Status `json:"status"`
+	Reason      order.Reason `json:"reason,omitempty"`
+	DeclineCode string       `json:"declineCode,omitempty"`
+}
+
+// Payment states as the state machine sees them.
+const (
+	PaymentNone       = "NONE"
+	PaymentAuthorized = "AUTHORIZED"
+	PaymentDeclined   = "DECLINED"
+	PaymentRefunded   = "REFUNDED"
+)
+
+// Result is where the order is after a step: what the state machine's Choice states decide on.
+type Result struct {
+	OrderID               string `json:"orderId"`
+	Status                string `json:"status"`
+	Reason                string `json:"reason,omitempty"`
+	CancellationRequested bool   `json:"cancellationRequested"`
+	Payment               string `json:"payment"`
+	DeclineCode           string `json:"declineCode,omitempty"`
+	Version               int64  `json:"version"`
+}
+
+func resultOf(o *order.Order) Result {
+	r := Result{OrderID: string(o.ID()), Status: string(o.Status()), Reason: string(o.Reason()),
+		CancellationRequested: o.Cancellation() != nil, Payment: PaymentNone, Version: o.Version()}
+	switch p := o.Payment(); {
+	case p.RefundID != "":
+		r.Payment = PaymentRefunded
+	case p.AuthorizationID != "":
+		r.Payment = PaymentAuthorized
+	}
+	return r
+}
+
+// Store is the order and stock storage the steps need (dynamo.Saga). The stock moves are one
+// transaction each of the order, its items and their events.
+type Store interface {
+	Get(ctx context.Context, id order.ID) (*order.Order, error)
+	Update(ctx context.Context, id order.ID, cause event.Cause, fn func(*order.Order) ([]event.Payload, error)) (*order.Order, error)
+	ReserveStock(ctx context.Context, id order.ID, cause event.Cause) (*order.Order, error)
+	ReleaseStock(ctx context.Context, id order.ID, cause event.Cause) (*order.Order, error)
+	Confirm(ctx context.Context, id order.ID, cause event.Cause) (*order.Order, error)
+	ReturnStock(ctx context.Context, id order.ID, cause event.Cause) (*order.Order, error)
+}
+
+// Steps are the saga's steps over a store and a payment provider.
+type Steps struct {
+	store    Store
+	payments payment.Provider
+	now      func() time.Time
+}
+
+// NewSteps builds the steps.
+func NewSteps(s Store, p payment.Provider) *Steps {
+	return &Steps{store: s, payments: p, now: time.Now}
+}
+
+// Errors the state machine tells apart by name (a Lambda function error's type is the Go type's name).
+
+// PaymentUnavailable means the provider could not answer; the state machine retries it, then fails
+// the order PAYMENT_UNAVAILABLE after compensation.
+type PaymentUnavailable struct{ Err error }
+
+func (e *PaymentUnavailable) Error() string { return "payment unavailable: " + e.Err.Error() }
+func (e *PaymentUnavailable) Unwrap() error { return e.Err }
+
+// InvalidInput means the state machine passed something no retry can fix.
+type InvalidInput struct{ Err error }
+
+func (e *InvalidInput) Error() string { return "invalid step input: " + e.Err.Error() }
+func (e *InvalidInput) Unwrap() error { return e.Err }
+
+// StepError is any other failure (storage, contention beyond the repository's retries): worth retrying.
+type StepError struct{ Err error }
+
+func (e *StepError) Error() string { return e.Err.Error() }
+func (e *StepError) Unwrap() error { return e.Err }
+
+func (in Input) parse() (order.ID, event.Cause, error) {
+	id, err := order.ParseID(in.OrderID)
+	if err != nil {
+		return "", event.Cause{}, &InvalidInput{Err: err}
+	}
+	cause := event.Cause{CorrelationID: in.CorrelationID, CausationID: in.CausationID}
+	if cause.CorrelationID == "" {
+		cause.CorrelationID = in.OrderID // an order's story is correlated by its id when nothing else is known
+	}
+	return id, cause, nil
+}
+
+// classify names an error for the state machine: an order that does not exist is an input problem,
+// everything else is worth retrying.
+func classify(err error) error {
+	var invalid *InvalidInput
+	var unavailable *PaymentUnavailable
+	switch {
+	case err == nil || errors.As(err, &invalid) || errors.As(err, &unavailable):
+		return err
+	case errors.Is(err, order.ErrNotFound):
+		return &InvalidInput{Err: err}
+	}
+	return &StepError{Err: err}
+}
+
+// step runs one step: it parses the input, runs fn and names its error.
+func (s *Steps) step(ctx context.Context, in Input, fn func(context.Context, order.ID, event.Cause) (Result, error)) (Result, error) {
+	id, cause, err := in.parse()
+	if err != nil {
+		return Result{}, err
+	}
+	r, err := fn(ctx, id, cause)
+	return r, classify(err)
+}
+
+func orderResult(o *order.Order, err error) (Result, error) {
+	if err != nil {
+		return Result{}, err
+	}
+	return resultOf(o), nil
+}
+
+// String describes an outcome for logs.
+func (o Outcome) String() string {
+	if o.Reason == "" {
+		return string(o.Status)
+	}
+	return fmt.Sprintf("%s/%s", o.Status, o.Reason)
+}

@@ -1,0 +1,113 @@
+package saga
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/orion-oss/orion/internal/event"
+	"github.com/orion-oss/orion/internal/order"
+)
+
+// ExecutionStarter is the part of the Step Functions API the starter calls.
+type ExecutionStarter interface {
+	StartExecution(ctx context.Context, in *sfn.StartExecutionInput, opts ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error)
+}
+
+// Starter starts a saga run per order event: the order saga for OrderPlaced, the cancellation run for
+// OrderCancellationRequested of a CONFIRMED order (before confirmation the running saga notices the
+// request itself). The execution is named after the order, so a duplicated event finds the name taken
+// and starts nothing: a Standard workflow answers ExecutionAlreadyExists once an execution of that
+// name exists with another input or has closed, and returns the running one for the same input.
+type Starter struct {
+	SFN                      ExecutionStarter
+	SagaArn, CancellationArn string
+	Log                      *slog.Logger
+}
+
+// Handle is the EventBridge rule target.
+func (s Starter) Handle(ctx context.Context, ev events.EventBridgeEvent) error {
+	env, err := event.Decode(ev.Detail)
+	if err != nil {
+		// A malformed event will not improve with retries; it is logged and dropped.
+		s.Log.ErrorContext(ctx, "saga start: event not decoded", "eventId", ev.ID, "detailType", ev.DetailType, "error", err)
+		return nil
+	}
+	p, err := env.Payload()
+	if err != nil {
+		s.Log.ErrorContext(ctx, "saga start: payload not decoded", "eventId", env.ID, "type", env.Type, "error", err)
+		return nil
+	}
+	var machine string
+	var ref event.OrderRef
+	switch e := p.(type) {
+	case *event.OrderPlaced:
+		machine, ref = s.SagaArn, e.OrderRef
+	case *event.OrderCancellationRequested:
+		if e.Status != string(order.Confirmed) {
+			s.Log.InfoContext(ctx, "saga start: cancellation left to the running saga", "orderId", e.OrderID, "status", e.Status, "correlationId", env.CorrelationID)
+			return nil
+		}
+		machine, ref = s.CancellationArn, e.OrderRef
+	default:
+		s.Log.WarnContext(ctx, "saga start: event ignored", "eventId", env.ID, "type", env.Type)
+		return nil
+	}
+	input, _ := json.Marshal(Input{OrderID: ref.OrderID, CorrelationID: env.CorrelationID, CausationID: env.ID})
+	out, err := s.SFN.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(machine),
+		Name: aws.String(ref.OrderID), Input: aws.String(string(input))})
+	var exists *types.ExecutionAlreadyExists
+	switch {
+	case errors.As(err, &exists):
+		s.Log.InfoContext(ctx, "saga start: duplicate event, execution exists", "orderId", ref.OrderID, "eventId", env.ID, "correlationId", env.CorrelationID)
+		return nil
+	case err != nil:
+		return fmt.Errorf("saga: start %s for order %s: %w", machine, ref.OrderID, err)
+	}
+	s.Log.InfoContext(ctx, "saga started", "orderId", ref.OrderID, "eventId", env.ID, "correlationId", env.CorrelationID,
+		"executionArn", aws.ToString(out.ExecutionArn))
+	return nil
+}
+
+// ExecutionStatusChange is the detail of Step Functions' "Step Functions Execution Status Change"
+// event on the default bus.
+type ExecutionStatusChange struct {
+	ExecutionArn    string `json:"executionArn"`
+	StateMachineArn string `json:"stateMachineArn"`
+	Name            string `json:"name"`
+	Status          string `json:"status"`
+	Input           string `json:"input"`
+	Error           string `json:"error"`
+	Cause           string `json:"cause"`
+}
+
+// RecoverExecution compensates the order of a saga run that FAILED, TIMED_OUT or was ABORTED. The
+// run's input names the order and its correlation; the execution name (the order id) is the fallback.
+func (s *Steps) RecoverExecution(ctx context.Context, detail json.RawMessage) (Result, error) {
+	var d ExecutionStatusChange
+	if err := json.Unmarshal(detail, &d); err != nil {
+		return Result{}, &InvalidInput{Err: fmt.Errorf("status change event: %w", err)}
+	}
+	switch d.Status {
+	case "FAILED", "TIMED_OUT", "ABORTED":
+	default:
+		return Result{}, &InvalidInput{Err: fmt.Errorf("execution %s is %s: nothing to recover", d.Name, d.Status)}
+	}
+	var in Input
+	if d.Input != "" {
+		_ = json.Unmarshal([]byte(d.Input), &in) // a broken input falls back to the name below
+	}
+	if in.OrderID == "" {
+		in.OrderID = d.Name
+	}
+	in.CausationID = d.ExecutionArn
+	in.Attempt = 0
+	return s.Recover(ctx, in)
+}
