@@ -153,4 +153,3 @@ func TestCatalogViewFollowsStockMoves(t *testing.T) {
 		})
 	}
 }
-
