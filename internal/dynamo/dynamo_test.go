@@ -11,9 +11,8 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/orion-oss/orion/infra/localaws/awstest"
-	"github.com/orion-oss/orion/infra/provision"
-	"github.com/orion-oss/orion/infra/sam"
 	"github.com/orion-oss/orion/internal/dynamo"
+	"github.com/orion-oss/orion/internal/dynamo/dynamotest"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/inventory"
 	"github.com/orion-oss/orion/internal/money"
@@ -21,35 +20,10 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(awstest.Main(m)) }
 
-// newTables creates the template's tables (the template is the truth) under names unique to the test.
+// newTables creates the template's command-side tables under names unique to the test.
 func newTables(t *testing.T) (*dynamodb.Client, dynamo.Tables) {
 	t.Helper()
-	ctx := context.Background()
-	cfg := awstest.Config(t)
-	tpl, err := sam.Load("../../template.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	params, err := tpl.ParameterValues(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := sam.Env{Region: "us-east-1", AccountID: "123456789012", StackName: "test", Partition: "aws", Parameters: params}
-	p := provision.New(cfg, "123456789012")
-	names := map[string]string{}
-	for _, id := range []string{"OrdersTable", "InventoryTable", "OutboxTable"} {
-		props, err := tpl.Resolve(tpl.Resources[id].Properties, env, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := props.(map[string]any)
-		m["TableName"] = awstest.Name(t, id)
-		if _, err := p.Create(ctx, "AWS::DynamoDB::Table", id, m); err != nil {
-			t.Fatal(err)
-		}
-		names[id] = m["TableName"].(string)
-	}
-	return dynamodb.NewFromConfig(cfg), dynamo.Tables{Orders: names["OrdersTable"], Inventory: names["InventoryTable"], Outbox: names["OutboxTable"]}
+	return dynamotest.Tables(t)
 }
 
 func outbox(t *testing.T, db *dynamodb.Client, table string) []event.Envelope {

@@ -13,37 +13,15 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/orion-oss/orion/infra/localaws/awstest"
-	"github.com/orion-oss/orion/infra/provision"
-	"github.com/orion-oss/orion/infra/sam"
 	"github.com/orion-oss/orion/internal/dynamo"
+	"github.com/orion-oss/orion/internal/dynamo/dynamotest"
 )
 
-// newInboxTable creates the template's ProcessedEventsTable under a name unique to the test, the way
-// newTables creates the aggregate tables: the template is the truth about keys and TTL.
+// newInboxTable creates the template's ProcessedEventsTable under a name unique to the test: the
+// template is the truth about keys and TTL.
 func newInboxTable(t *testing.T) (*dynamodb.Client, string) {
 	t.Helper()
-	ctx := context.Background()
-	cfg := awstest.Config(t)
-	tpl, err := sam.Load("../../template.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	params, err := tpl.ParameterValues(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := sam.Env{Region: "us-east-1", AccountID: "123456789012", StackName: "test", Partition: "aws", Parameters: params}
-	const id = "ProcessedEventsTable"
-	props, err := tpl.Resolve(tpl.Resources[id].Properties, env, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := props.(map[string]any)
-	m["TableName"] = awstest.Name(t, id)
-	if _, err := provision.New(cfg, "123456789012").Create(ctx, "AWS::DynamoDB::Table", id, m); err != nil {
-		t.Fatal(err)
-	}
-	return dynamodb.NewFromConfig(cfg), m["TableName"].(string)
+	return dynamodb.NewFromConfig(awstest.Config(t)), dynamotest.Table(t, "ProcessedEventsTable")
 }
 
 func inboxRecord(t *testing.T, db *dynamodb.Client, table, pk string) map[string]ddbtypes.AttributeValue {

@@ -7,10 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/orion-oss/orion/infra/localaws/awstest"
-	"github.com/orion-oss/orion/infra/provision"
-	"github.com/orion-oss/orion/infra/sam"
 	"github.com/orion-oss/orion/internal/dynamo"
+	"github.com/orion-oss/orion/internal/dynamo/dynamotest"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/money"
 )
@@ -18,18 +16,7 @@ import (
 func projections(t *testing.T) *dynamo.Projections {
 	t.Helper()
 	db, _ := newTables(t)
-	tpl, _ := sam.Load("../../template.yaml")
-	params, _ := tpl.ParameterValues(nil)
-	props, err := tpl.Resolve(tpl.Resources["ProjectionsTable"].Properties, sam.Env{Region: "us-east-1", Partition: "aws", Parameters: params}, "p")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := props.(map[string]any)
-	m["TableName"] = awstest.Name(t, "projections")
-	if _, err := provision.New(awstest.Config(t), "123456789012").Create(context.Background(), "AWS::DynamoDB::Table", "P", m); err != nil {
-		t.Fatal(err)
-	}
-	return dynamo.NewProjections(db, m["TableName"].(string))
+	return dynamo.NewProjections(db, dynamotest.Table(t, "ProjectionsTable"))
 }
 
 func env(t *testing.T, id string, p event.Payload, at time.Time) event.Envelope {

@@ -1,0 +1,73 @@
+// Package dynamotest creates template.yaml's DynamoDB tables in the local AWS emulator for tests, under
+// names unique to the test, so that keys, indexes, streams and TTL are exactly what the template
+// declares (the template is the truth) and tests sharing one emulator never collide. Use it with
+// infra/localaws/awstest in TestMain.
+package dynamotest
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/orion-oss/orion/infra/localaws/awstest"
+	"github.com/orion-oss/orion/infra/provision"
+	"github.com/orion-oss/orion/infra/sam"
+	"github.com/orion-oss/orion/internal/dynamo"
+)
+
+// Table creates the table of one template resource (e.g. "OrdersTable") and returns its name.
+func Table(t testing.TB, logicalID string) string {
+	t.Helper()
+	tpl, err := sam.Load(templatePath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	params, err := tpl.ParameterValues(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, ok := tpl.Resources[logicalID]
+	if !ok || r.Type != "AWS::DynamoDB::Table" {
+		t.Fatalf("dynamotest: %s is not a table of template.yaml", logicalID)
+	}
+	env := sam.Env{Region: "us-east-1", AccountID: "123456789012", StackName: "test", Partition: "aws", Parameters: params}
+	props, err := tpl.Resolve(r.Properties, env, logicalID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := props.(map[string]any)
+	m["TableName"] = awstest.Name(t, logicalID)
+	if _, err := provision.New(awstest.Config(t), "123456789012").Create(context.Background(), "AWS::DynamoDB::Table", logicalID, m); err != nil {
+		t.Fatal(err)
+	}
+	return m["TableName"].(string)
+}
+
+// Tables creates the command side's tables (orders, inventory, outbox) and returns a client for them.
+func Tables(t testing.TB) (*dynamodb.Client, dynamo.Tables) {
+	t.Helper()
+	tables := dynamo.Tables{Orders: Table(t, "OrdersTable"), Inventory: Table(t, "InventoryTable"), Outbox: Table(t, "OutboxTable")}
+	return dynamodb.NewFromConfig(awstest.Config(t)), tables
+}
+
+// templatePath finds template.yaml at the module root, whichever package's directory the test runs in.
+func templatePath(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, "template.yaml")
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("dynamotest: no go.mod above the test's directory")
+		}
+		dir = parent
+	}
+}
