@@ -1,0 +1,394 @@
+package saga_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/orion-oss/orion/infra/localaws/awstest"
+	"github.com/orion-oss/orion/internal/dynamo"
+	"github.com/orion-oss/orion/internal/dynamo/dynamotest"
+	"github.com/orion-oss/orion/internal/event"
+	"github.com/orion-oss/orion/internal/inventory"
+	"github.com/orion-oss/orion/internal/money"
+	"github.com/orion-oss/orion/internal/order"
+	"github.com/orion-oss/orion/internal/payment"
+	"github.com/orion-oss/orion/internal/saga"
+)
+
+func TestMain(m *testing.M) { os.Exit(awstest.Main(m)) }
+
+// world is one test's storage: the template's tables in the emulator, the real store and the steps
+// over the sandbox payment provider.
+type world struct {
+	t      *testing.T
+	db     *dynamodb.Client
+	tables dynamo.Tables
+	store  *dynamo.Saga
+	orders *dynamo.OrderRepository
+	items  *dynamo.InventoryRepository
+	steps  *saga.Steps
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	db, tables := dynamotest.Tables(t)
+	store := dynamo.NewSaga(db, tables)
+	return &world{t: t, db: db, tables: tables, store: store, orders: dynamo.NewOrderRepository(db, tables),
+		items: dynamo.NewInventoryRepository(db, tables), steps: saga.NewSteps(store, payment.Sandbox{})}
+}
+
+var cause = event.Cause{CorrelationID: "corr-1"}
+
+// item creates a SKU with stock.
+func (w *world) item(sku string, available int64) {
+	w.t.Helper()
+	price, _ := money.New(1250, "USD")
+	it, evs, err := inventory.NewItem(inventory.SKU(sku), inventory.Details{Name: sku, Price: price}, inventory.Quantity(available), 0)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if err := w.items.Create(context.Background(), it, evs, cause); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// place stores a PENDING order of qty units of sku paid with token.
+func (w *world) place(sku string, qty int64, token string) saga.Input {
+	w.t.Helper()
+	price, _ := money.New(1250, "USD")
+	l, err := order.NewLine(inventory.SKU(sku), sku, qty, price)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	id, _ := order.NewID(time.Now(), nil)
+	o, evs, err := order.New(id, "cust-1", []order.Line{l}, token, nil, time.Now())
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if err := w.orders.Place(context.Background(), o, order.Remembered{RequestHash: "h", OrderID: id}, string(id), evs, cause); err != nil {
+		w.t.Fatal(err)
+	}
+	return saga.Input{OrderID: string(id), CorrelationID: "corr-1", CausationID: "evt-placed"}
+}
+
+func (w *world) order(in saga.Input) *order.Order {
+	w.t.Helper()
+	o, err := w.orders.Get(context.Background(), order.ID(in.OrderID))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return o
+}
+
+// stock returns a SKU's counters and checks they add up to total.
+func (w *world) stock(sku string, total int64) (available, reserved, sold int64) {
+	w.t.Helper()
+	it, err := w.items.Get(context.Background(), inventory.SKU(sku))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	a, r, s := it.Available().Int64(), it.Reserved().Int64(), it.Sold().Int64()
+	if a < 0 || r < 0 || s < 0 || a+r+s != total {
+		w.t.Fatalf("%s: available %d + reserved %d + sold %d != %d", sku, a, r, s, total)
+	}
+	return a, r, s
+}
+
+// events lists the types of the order's events in the outbox, sorted by name: the events of one
+// transaction share their time, so they are compared as a multiset.
+func (w *world) events(in saga.Input) []string {
+	w.t.Helper()
+	out, err := w.db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(w.tables.Outbox), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var envs []event.Envelope
+	for _, it := range out.Items {
+		env, err := event.Decode([]byte(it["envelope"].(*ddbtypes.AttributeValueMemberS).Value))
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		var d struct{ OrderID string }
+		_ = json.Unmarshal(env.Data, &d)
+		if d.OrderID == in.OrderID {
+			envs = append(envs, env)
+		}
+	}
+	types := make([]string, len(envs))
+	for i, e := range envs {
+		types[i] = e.Type
+	}
+	slices.Sort(types)
+	return types
+}
+
+func sorted(types ...string) []string {
+	slices.Sort(types)
+	return types
+}
+
+// do runs a step twice, as a Retry or a redelivered task would, and checks the repeat changed nothing.
+func (w *world) do(name string, step saga.Step, in saga.Input) saga.Result {
+	w.t.Helper()
+	r, err := step(context.Background(), in)
+	if err != nil {
+		w.t.Fatalf("%s: %v", name, err)
+	}
+	before := w.events(in)
+	again, err := step(context.Background(), in)
+	if err != nil || again.Version != r.Version || again.Status != r.Status {
+		w.t.Fatalf("%s repeated: %+v %v; first %+v", name, again, err, r)
+	}
+	if after := w.events(in); !slices.Equal(after, before) {
+		w.t.Fatalf("%s repeated wrote events: %v -> %v", name, before, after)
+	}
+	return r
+}
+
+func (w *world) cancel(in saga.Input) {
+	w.t.Helper()
+	if _, err := w.orders.Update(context.Background(), order.ID(in.OrderID), cause, func(o *order.Order) ([]event.Payload, error) {
+		return o.RequestCancellation(order.ByCustomer, time.Now())
+	}); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+func TestStepsConfirmAnOrderOnceEach(t *testing.T) {
+	w := newWorld(t)
+	w.item("A-1", 10)
+	in := w.place("A-1", 3, "tok_visa")
+	if r := w.do("reserve", w.steps.Reserve, in); r.Status != "RESERVED" {
+		t.Fatalf("reserve: %+v", r)
+	}
+	if a, r, _ := w.stock("A-1", 10); a != 7 || r != 3 {
+		t.Fatalf("reserved: available %d reserved %d", a, r)
+	}
+	if r := w.do("authorize", w.steps.Authorize, in); r.Status != "PAYMENT_AUTHORIZED" || r.Payment != saga.PaymentAuthorized {
+		t.Fatalf("authorize: %+v", r)
+	}
+	if r := w.do("confirm", w.steps.Confirm, in); r.Status != "CONFIRMED" {
+		t.Fatalf("confirm: %+v", r)
+	}
+	if a, r, s := w.stock("A-1", 10); a != 7 || r != 0 || s != 3 {
+		t.Fatalf("confirmed: available %d reserved %d sold %d", a, r, s)
+	}
+	// Compensation steps leave a confirmed order nobody asked to cancel alone.
+	for name, step := range map[string]saga.Step{"refund": w.steps.Refund, "release": w.steps.Release, "return": w.steps.Return, "recover": w.steps.Recover} {
+		if r := w.do(name, step, in); r.Status != "CONFIRMED" || r.Payment != saga.PaymentAuthorized {
+			t.Fatalf("%s on a confirmed order: %+v", name, r)
+		}
+	}
+	in.Outcome = &saga.Outcome{Status: order.Failed, Reason: order.StepFailed}
+	if r := w.do("finish", w.steps.Finish, in); r.Status != "CONFIRMED" {
+		t.Fatalf("finish on a confirmed order: %+v", r)
+	}
+	want := sorted("OrderPlaced", "InventoryReserved", "PaymentAuthorized", "InventoryCommitted", "OrderConfirmed")
+	if got := w.events(in); !slices.Equal(got, want) {
+		t.Fatalf("events %v; want %v", got, want)
+	}
+}
+
+func TestStepsCompensate(t *testing.T) {
+	tests := []struct {
+		name    string
+		token   string
+		run     func(w *world, in saga.Input) saga.Input // the path up to its outcome
+		status  order.Status
+		reason  order.Reason
+		payment string
+		events  []string
+	}{
+		{name: "declined", token: "tok_declined", status: order.Rejected, reason: order.PaymentDeclined, payment: saga.PaymentNone,
+			run: func(w *world, in saga.Input) saga.Input {
+				w.do("reserve", w.steps.Reserve, in)
+				r := w.do("authorize", w.steps.Authorize, in)
+				if r.Payment != saga.PaymentDeclined || r.DeclineCode != "card_declined" {
+					w.t.Fatalf("authorize: %+v", r)
+				}
+				w.do("release", w.steps.Release, in)
+				in.Outcome = &saga.Outcome{Status: order.Rejected, Reason: order.PaymentDeclined, DeclineCode: r.DeclineCode}
+				return in
+			},
+			events: sorted("OrderPlaced", "InventoryReserved", "InventoryReleased", "PaymentDeclined", "OrderRejected")},
+		{name: "cancelled after authorization", token: "tok_visa", status: order.Cancelled, reason: order.CustomerRequest, payment: saga.PaymentRefunded,
+			run: func(w *world, in saga.Input) saga.Input {
+				w.do("reserve", w.steps.Reserve, in)
+				w.do("authorize", w.steps.Authorize, in)
+				w.cancel(in)
+				if r := w.do("confirm", w.steps.Confirm, in); r.Status != "PAYMENT_AUTHORIZED" || !r.CancellationRequested {
+					w.t.Fatalf("confirm with a cancellation pending: %+v", r)
+				}
+				w.do("refund", w.steps.Refund, in)
+				w.do("release", w.steps.Release, in)
+				in.Outcome = &saga.Outcome{Status: order.Cancelled}
+				return in
+			},
+			events: sorted("OrderPlaced", "InventoryReserved", "PaymentAuthorized", "OrderCancellationRequested", "PaymentRefunded", "InventoryReleased", "OrderCancelled")},
+		{name: "cancelled while reserved: nothing authorized", token: "tok_visa", status: order.Cancelled, reason: order.CustomerRequest, payment: saga.PaymentNone,
+			run: func(w *world, in saga.Input) saga.Input {
+				w.do("reserve", w.steps.Reserve, in)
+				w.cancel(in)
+				if r := w.do("authorize", w.steps.Authorize, in); r.Payment != saga.PaymentNone || !r.CancellationRequested {
+					w.t.Fatalf("authorize with a cancellation pending: %+v", r)
+				}
+				w.do("refund", w.steps.Refund, in)
+				w.do("release", w.steps.Release, in)
+				in.Outcome = &saga.Outcome{Status: order.Cancelled}
+				return in
+			},
+			events: sorted("OrderPlaced", "InventoryReserved", "OrderCancellationRequested", "InventoryReleased", "OrderCancelled")},
+		{name: "a technical failure after authorization", token: "tok_visa", status: order.Failed, reason: order.StepFailed, payment: saga.PaymentRefunded,
+			run: func(w *world, in saga.Input) saga.Input {
+				w.do("reserve", w.steps.Reserve, in)
+				w.do("authorize", w.steps.Authorize, in)
+				w.do("refund", w.steps.Refund, in)
+				w.do("release", w.steps.Release, in)
+				// A late or repeated confirmation must not sell stock that went back.
+				if _, err := w.steps.Confirm(context.Background(), in); err == nil {
+					w.t.Fatal("confirm after compensation succeeded")
+				}
+				in.Outcome = &saga.Outcome{Status: order.Failed, Reason: order.StepFailed}
+				return in
+			},
+			events: sorted("OrderPlaced", "InventoryReserved", "PaymentAuthorized", "PaymentRefunded", "InventoryReleased", "OrderFailed")},
+		{name: "a failure with a cancellation pending ends cancelled", token: "tok_visa", status: order.Cancelled, reason: order.CustomerRequest, payment: saga.PaymentNone,
+			run: func(w *world, in saga.Input) saga.Input {
+				w.do("reserve", w.steps.Reserve, in)
+				w.cancel(in)
+				w.do("release", w.steps.Release, in)
+				in.Outcome = &saga.Outcome{Status: order.Failed, Reason: order.StepFailed}
+				return in
+			},
+			events: sorted("OrderPlaced", "InventoryReserved", "OrderCancellationRequested", "InventoryReleased", "OrderCancelled")},
+		{name: "cancelled after confirmation", token: "tok_visa", status: order.Cancelled, reason: order.CustomerRequest, payment: saga.PaymentRefunded,
+			run: func(w *world, in saga.Input) saga.Input {
+				w.do("reserve", w.steps.Reserve, in)
+				w.do("authorize", w.steps.Authorize, in)
+				w.do("confirm", w.steps.Confirm, in)
+				w.cancel(in)
+				w.do("refund", w.steps.Refund, in)
+				w.do("return", w.steps.Return, in)
+				in.Outcome = &saga.Outcome{Status: order.Cancelled}
+				return in
+			},
+			events: sorted("OrderPlaced", "InventoryReserved", "PaymentAuthorized", "InventoryCommitted", "OrderConfirmed",
+				"OrderCancellationRequested", "PaymentRefunded", "InventoryReturned", "OrderCancelled")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t)
+			w.item("C-1", 10)
+			in := tt.run(w, w.place("C-1", 4, tt.token))
+			r := w.do("finish", w.steps.Finish, in)
+			if r.Status != string(tt.status) || r.Reason != string(tt.reason) || r.Payment != tt.payment {
+				t.Fatalf("finished %+v; want %s/%s payment %s", r, tt.status, tt.reason, tt.payment)
+			}
+			if a, _, _ := w.stock("C-1", 10); a != 10 {
+				t.Fatalf("available %d after compensation; want 10", a)
+			}
+			if got := w.events(in); !slices.Equal(got, tt.events) {
+				t.Fatalf("events %v\nwant %v", got, tt.events)
+			}
+		})
+	}
+}
+
+func TestStepErrorsAreNamedForTheStateMachine(t *testing.T) {
+	w := newWorld(t)
+	w.item("E-1", 10)
+	unavailable := w.place("E-1", 1, "tok_unavailable")
+	w.do("reserve", w.steps.Reserve, unavailable)
+	ctx := context.Background()
+	var pu *saga.PaymentUnavailable
+	if _, err := w.steps.Authorize(ctx, unavailable); !errors.As(err, &pu) {
+		t.Fatalf("tok_unavailable: %v; want *PaymentUnavailable", err)
+	}
+	if o := w.order(unavailable); o.Status() != order.Reserved || o.Payment().AuthorizationID != "" {
+		t.Fatalf("a failed authorization changed the order: %v", o)
+	}
+	flaky := w.place("E-1", 1, "tok_flaky")
+	w.do("reserve", w.steps.Reserve, flaky)
+	for attempt := range 3 {
+		flaky.Attempt = attempt
+		r, err := w.steps.Authorize(ctx, flaky)
+		if (attempt < 2) != errors.As(err, &pu) || (attempt == 2 && r.Status != "PAYMENT_AUTHORIZED") {
+			t.Fatalf("tok_flaky attempt %d: %+v %v", attempt, r, err)
+		}
+	}
+	var invalid *saga.InvalidInput
+	for name, in := range map[string]saga.Input{
+		"bad order id":     {OrderID: "not-an-id"},
+		"unknown order":    {OrderID: "01JDQ7Z3M6X9V0YB2C4D5E6F7G"},
+		"no outcome":       {OrderID: flaky.OrderID},
+		"outcome unwanted": {OrderID: flaky.OrderID, Outcome: &saga.Outcome{Status: order.Confirmed}},
+	} {
+		step := w.steps.Reserve
+		if in.OrderID == flaky.OrderID {
+			step = w.steps.Finish
+		}
+		if _, err := step(ctx, in); !errors.As(err, &invalid) {
+			t.Errorf("%s: %v; want *InvalidInput", name, err)
+		}
+	}
+}
+
+// A saga run that failed, timed out or was aborted is recovered from its status change event: the
+// order gives back what it holds and ends, whatever step it had reached.
+func TestRecoverExecution(t *testing.T) {
+	tests := []struct {
+		name   string
+		upTo   func(w *world, in saga.Input)
+		status order.Status
+		reason order.Reason
+	}{
+		{"pending", func(*world, saga.Input) {}, order.Failed, order.SagaFailed},
+		{"reserved", func(w *world, in saga.Input) { w.do("reserve", w.steps.Reserve, in) }, order.Failed, order.SagaFailed},
+		{"authorized", func(w *world, in saga.Input) {
+			w.do("reserve", w.steps.Reserve, in)
+			w.do("authorize", w.steps.Authorize, in)
+		}, order.Failed, order.SagaFailed},
+		{"confirmed and cancelled", func(w *world, in saga.Input) {
+			w.do("reserve", w.steps.Reserve, in)
+			w.do("authorize", w.steps.Authorize, in)
+			w.do("confirm", w.steps.Confirm, in)
+			w.cancel(in)
+		}, order.Cancelled, order.CustomerRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t)
+			w.item("R-1", 10)
+			in := w.place("R-1", 2, "tok_visa")
+			tt.upTo(w, in)
+			input, _ := json.Marshal(in)
+			detail, _ := json.Marshal(saga.ExecutionStatusChange{ExecutionArn: "arn:aws:states:us-east-1:123456789012:execution:saga:" + in.OrderID,
+				Name: in.OrderID, Status: "ABORTED", Input: string(input)})
+			for range 2 { // EventBridge may deliver the status change twice
+				r, err := w.steps.RecoverExecution(context.Background(), detail)
+				if err != nil || r.Status != string(tt.status) || r.Reason != string(tt.reason) {
+					t.Fatalf("recovered %+v %v; want %s/%s", r, err, tt.status, tt.reason)
+				}
+			}
+			if a, _, _ := w.stock("R-1", 10); a != 10 {
+				t.Fatalf("available %d after recovery; want 10", a)
+			}
+			if o := w.order(in); o.Payment().AuthorizationID != "" && o.Payment().RefundID == "" {
+				t.Fatalf("recovered order still holds payment %+v", o.Payment())
+			}
+		})
+	}
+	w := newWorld(t)
+	if _, err := w.steps.RecoverExecution(context.Background(), []byte(`{"name":"x","status":"SUCCEEDED"}`)); err == nil {
+		t.Fatal("a succeeded execution was recovered")
+	}
+}
