@@ -311,8 +311,18 @@ func (p *pool) invoke(ctx context.Context, payload []byte, o InvokeOptions) (Res
 		outcome = "timeout"
 		<-inst.exited
 	case <-inst.exited:
-		res.Err = &FunctionError{Type: "Runtime.ExitError", Message: fmt.Sprintf("RequestId: %s Error: Runtime exited with error: %v", inv.id, inst.exitErr)}
-		outcome = "crash"
+		select {
+		case r := <-inv.result:
+			// The function answered, then exited (aws-lambda-go reports a panic, then exits): both were
+			// ready when select chose, so the answer is still here and is what Lambda reports.
+			res.Payload, res.Err = r.payload, r.err
+			if r.err != nil {
+				outcome = "error"
+			}
+		default:
+			res.Err = &FunctionError{Type: "Runtime.ExitError", Message: fmt.Sprintf("RequestId: %s Error: Runtime exited with error: %v", inv.id, inst.exitErr)}
+			outcome = "crash"
+		}
 	case <-ctx.Done():
 		// The caller gave up; the environment is in an unknown state, so it is not reused.
 		inst.kill()
