@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/orion-oss/orion/internal/customer"
 	"github.com/orion-oss/orion/internal/dynamo"
 	"github.com/orion-oss/orion/internal/event"
@@ -90,6 +92,18 @@ func (h Handler) Handle(ctx context.Context, env event.Envelope) error {
 	}
 	log.InfoContext(ctx, "email: sent", "kind", n.Kind, "messageId", id)
 	return nil
+}
+
+// HandleEventBridge is the Lambda handler of the email function's EventBridge rule: the detail is an
+// event envelope. An envelope that does not decode is returned as an error, so that after Lambda's
+// retries it waits in the dead-letter queue for a look rather than vanishing.
+func (h Handler) HandleEventBridge(ctx context.Context, ev events.EventBridgeEvent) error {
+	env, err := event.Decode(ev.Detail)
+	if err != nil {
+		h.logger().ErrorContext(ctx, "email: event not decoded", "eventId", ev.ID, "detailType", ev.DetailType, "err", err)
+		return fmt.Errorf("email: decode %s: %w", ev.ID, err)
+	}
+	return h.Handle(ctx, env)
 }
 
 // recipient is the admins' address for a stock notice, the customer's for an order notice. An address

@@ -32,7 +32,7 @@ func Logger() *slog.Logger {
 func AWS(log *slog.Logger) aws.Config {
 	cfg, err := awscfg.Load(context.Background())
 	if err != nil {
-		fail(log, "aws configuration", err)
+		Fail(log, "aws configuration", err)
 	}
 	return cfg
 }
@@ -41,12 +41,13 @@ func AWS(log *slog.Logger) aws.Config {
 func Tables(log *slog.Logger) dynamo.Tables {
 	t, err := dynamo.TablesFromEnv()
 	if err != nil {
-		fail(log, "table names", err)
+		Fail(log, "table names", err)
 	}
 	return t
 }
 
-func fail(log *slog.Logger, what string, err error) {
+// Fail logs an init failure as one structured line and exits: Lambda reports Runtime.ExitError.
+func Fail(log *slog.Logger, what string, err error) {
 	log.Error("init failed", "what", what, "error", err)
 	os.Exit(1)
 }
@@ -55,7 +56,7 @@ func fail(log *slog.Logger, what string, err error) {
 func Payments(log *slog.Logger) payment.Provider {
 	p, err := payment.New(os.Getenv("PAYMENT_PROVIDER"))
 	if err != nil {
-		fail(log, "payment provider", err)
+		Fail(log, "payment provider", err)
 	}
 	return p
 }
@@ -64,7 +65,7 @@ func Payments(log *slog.Logger) payment.Provider {
 func Require(log *slog.Logger, name string) string {
 	v := os.Getenv(name)
 	if v == "" {
-		fail(log, name, errors.New("is not set"))
+		Fail(log, name, errors.New("is not set"))
 	}
 	return v
 }

@@ -1,0 +1,31 @@
+// Command send-email mails customers the outcome of their orders and admins the low-stock alerts
+// (EventBridge rule), each event once: email.Handler over the inbox, Cognito and SES v2.
+package main
+
+import (
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+
+	"github.com/orion-oss/orion/internal/dynamo"
+	"github.com/orion-oss/orion/internal/email"
+	"github.com/orion-oss/orion/internal/platform/boot"
+)
+
+func main() {
+	log := boot.Logger()
+	aws := boot.AWS(log)
+	conf := email.Config{From: boot.Require(log, "EMAIL_FROM"), AdminTo: boot.Require(log, "ADMIN_EMAIL"),
+		LinkBase: boot.Require(log, "LINK_BASE_URL"), ConfigurationSet: os.Getenv("EMAIL_CONFIGURATION_SET")}
+	renderer, err := email.NewRenderer(conf)
+	if err != nil {
+		boot.Fail(log, "email configuration", err)
+	}
+	h := email.Handler{Renderer: renderer, Logger: log, Sender: email.NewSES(sesv2.NewFromConfig(aws), conf),
+		Inbox:      dynamo.NewInbox(dynamodb.NewFromConfig(aws), boot.Require(log, "PROCESSED_EVENTS_TABLE"), dynamo.DefaultLease),
+		Recipients: email.NewDirectory(cip.NewFromConfig(aws), boot.Require(log, "USER_POOL_ID"))}
+	lambda.Start(h.HandleEventBridge)
+}

@@ -1,0 +1,49 @@
+package email
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+)
+
+// UserLister is the part of the Cognito user pool API the directory calls.
+type UserLister interface {
+	ListUsers(ctx context.Context, in *cip.ListUsersInput, opts ...func(*cip.Options)) (*cip.ListUsersOutput, error)
+}
+
+// Directory finds customers' email addresses in the Cognito user pool: Recipients for the email
+// function. A customer id is the user's sub; with email as the username attribute the username is not
+// the address, so the user is found by a ListUsers filter on sub (one call, no scan).
+type Directory struct {
+	idp    UserLister
+	poolID string
+}
+
+// NewDirectory builds the directory of one user pool.
+func NewDirectory(idp UserLister, poolID string) *Directory {
+	return &Directory{idp: idp, poolID: poolID}
+}
+
+// Email implements Recipients. A customer who no longer exists, or has no email attribute, is
+// ErrPermanent: no retry will find an address.
+func (d *Directory) Email(ctx context.Context, customerID string) (string, error) {
+	if customerID == "" || strings.ContainsAny(customerID, `"\`) {
+		return "", fmt.Errorf("%w: customer id %q cannot be looked up", ErrPermanent, customerID)
+	}
+	out, err := d.idp.ListUsers(ctx, &cip.ListUsersInput{UserPoolId: aws.String(d.poolID),
+		Filter: aws.String(fmt.Sprintf("sub = %q", customerID)), Limit: aws.Int32(1), AttributesToGet: []string{"email"}})
+	if err != nil {
+		return "", fmt.Errorf("email: find customer %s: %w", customerID, err)
+	}
+	for _, u := range out.Users {
+		for _, a := range u.Attributes {
+			if aws.ToString(a.Name) == "email" && aws.ToString(a.Value) != "" {
+				return aws.ToString(a.Value), nil
+			}
+		}
+	}
+	return "", fmt.Errorf("%w: customer %s has no email address", ErrPermanent, customerID)
+}
