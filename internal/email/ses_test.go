@@ -2,9 +2,7 @@ package email_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -13,42 +11,22 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/smithy-go"
 
+	"github.com/orion-oss/orion/infra/localaws"
 	"github.com/orion-oss/orion/infra/localaws/awstest"
 	"github.com/orion-oss/orion/internal/email"
 )
 
-// motoMessage is one sent message as moto's state dump (GET /moto-api/data.json) shows it under
-// ses.Message. moto keeps one body: the HTML part when there is one, else the text part. It keeps
-// neither the configuration set nor the tags.
-type motoMessage struct {
-	ID           string              `json:"id"`
-	Source       string              `json:"source"`
-	Subject      string              `json:"subject"`
-	Body         string              `json:"body"`
-	Destinations map[string][]string `json:"destinations"`
-}
-
-// sentMessages reads what the emulator holds, or skips when the endpoint is not moto (LocalStack keeps
-// its messages elsewhere).
-func sentMessages(t *testing.T) []motoMessage {
+// sentMessages reads what the emulator accepted, or skips when the endpoint cannot show it.
+func sentMessages(t *testing.T) []localaws.SentEmail {
 	t.Helper()
-	resp, err := http.Get(strings.TrimRight(os.Getenv("AWS_ENDPOINT_URL"), "/") + "/moto-api/data.json")
+	msgs, err := localaws.SentEmails(context.Background(), os.Getenv("AWS_ENDPOINT_URL"))
+	if errors.Is(err, localaws.ErrNoMailbox) {
+		t.Skip("the endpoint cannot show the messages it sent")
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Skipf("the endpoint has no moto state dump (HTTP %d); cannot read the sent message back", resp.StatusCode)
-	}
-	var dump struct {
-		SES struct {
-			Message []motoMessage `json:"Message"`
-		} `json:"ses"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&dump); err != nil {
-		t.Fatal(err)
-	}
-	return dump.SES.Message
+	return msgs
 }
 
 // newSender makes a verified sender identity unique to the test.
@@ -90,7 +68,7 @@ func TestSendSESDelivers(t *testing.T) {
 	if id == "" {
 		t.Fatal("no message id")
 	}
-	var got *motoMessage
+	var got *localaws.SentEmail
 	for _, msg := range sentMessages(t) {
 		if msg.ID == id {
 			got = &msg
@@ -99,8 +77,7 @@ func TestSendSESDelivers(t *testing.T) {
 	if got == nil {
 		t.Fatalf("message %s is not in the emulator", id)
 	}
-	if got.Source != cfg.From || got.Subject != "Order …4D5E6F7G confirmed" || len(got.Destinations["ToAddresses"]) != 1 ||
-		got.Destinations["ToAddresses"][0] != to {
+	if got.Source != cfg.From || got.Subject != "Order …4D5E6F7G confirmed" || len(got.To) != 1 || got.To[0] != to {
 		t.Fatalf("sent %+v", got)
 	}
 	if got.Body != m.HTML || !strings.Contains(got.Body, "$1,259.50") {
