@@ -1,0 +1,23 @@
+// Command notify-order-status pushes order status changes to WebSocket clients (EventBridge rule),
+// ws.Notifier.HandleEvent.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/orion-oss/orion/internal/dynamo"
+	"github.com/orion-oss/orion/internal/platform/boot"
+	"github.com/orion-oss/orion/internal/ws"
+)
+
+func main() {
+	log := boot.Logger()
+	cfg := boot.AWS(log)
+	n := &ws.Notifier{
+		Store:  dynamo.NewConnections(dynamodb.NewFromConfig(cfg), boot.Require(log, "CONNECTIONS_TABLE")),
+		Poster: ws.ManagementAPI{Client: ws.NewManagementClient(cfg, boot.Require(log, "WEBSOCKET_MANAGEMENT_ENDPOINT"))},
+		Logger: log,
+	}
+	lambda.Start(n.HandleEvent)
+}

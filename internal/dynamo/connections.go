@@ -1,0 +1,313 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/orion-oss/orion/internal/customer"
+	"github.com/orion-oss/orion/internal/ws"
+)
+
+// Connections is the WebSocket connections table (template.yaml ConnectionsTable). Its key is
+// connectionId; three kinds of rows share it, told apart by the key's shape:
+//
+//   - <connectionId>: the connection, with userId (index ByUser), admin, connectedAt, the orders it
+//     muted and the topics it watches.
+//   - watch#<topic>#<connectionId>: a subscription of an admin's connection to a topic ("all", or
+//     "order:<id>"), with watch = the topic (index ByWatch) and target = the connection.
+//   - push#<connectionId>#<orderId>: the last order version pushed to the connection, the guard that
+//     keeps pushes free of duplicates and in order. One small row per (connection, order) rather than
+//     a map on the connection row, which an admin watching all orders would grow past 400 KB.
+//
+// Every row expires with the connection (expiresAt, TTL), so rows that a lost $disconnect left behind
+// disappear within API Gateway's 2-hour connection limit (plus TTL's own delay).
+type Connections struct {
+	db    *dynamodb.Client
+	table string
+}
+
+// NewConnections builds the store.
+func NewConnections(db *dynamodb.Client, table string) *Connections {
+	return &Connections{db: db, table: table}
+}
+
+var _ interface {
+	ws.ConnectionStore
+	ws.NotifyStore
+} = (*Connections)(nil)
+
+// errConnectionID means an id that cannot be part of a row key.
+var errConnectionID = errors.New("dynamo: invalid connection id")
+
+// API Gateway connection ids are 16 characters of URL-safe base64; '#' separates key parts here.
+func checkID(parts ...string) error {
+	for _, p := range parts {
+		if p == "" || len(p) > 256 || strings.Contains(p, "#") {
+			return fmt.Errorf("%w: %q", errConnectionID, p)
+		}
+	}
+	return nil
+}
+
+func connKey(pk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"connectionId": &types.AttributeValueMemberS{Value: pk}}
+}
+
+func watchKey(topic, id string) string    { return "watch#" + topic + "#" + id }
+func pushKey(id, orderID string) string   { return "push#" + id + "#" + orderID }
+func connS(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+func connN(n int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+}
+func connSS(v ...string) types.AttributeValue { return &types.AttributeValueMemberSS{Value: v} }
+
+// Put records a new connection.
+func (c *Connections) Put(ctx context.Context, conn ws.Connection) error {
+	if err := checkID(conn.ID); err != nil {
+		return err
+	}
+	_, err := c.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(c.table), Item: map[string]types.AttributeValue{
+		"connectionId": connS(conn.ID), "userId": connS(conn.UserID.String()), "admin": &types.AttributeValueMemberBOOL{Value: conn.Admin},
+		"connectedAt": connS(conn.ConnectedAt.UTC().Format(time.RFC3339Nano)), "expiresAt": connN(conn.ExpiresAt.Unix()),
+	}})
+	if err != nil {
+		return fmt.Errorf("dynamo: put connection %s: %w", conn.ID, err)
+	}
+	return nil
+}
+
+// Get reads a connection (strongly consistent); ws.ErrNoConnection if it has no row.
+func (c *Connections) Get(ctx context.Context, id string) (ws.Connection, error) {
+	if err := checkID(id); err != nil {
+		return ws.Connection{}, err
+	}
+	out, err := c.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(c.table), Key: connKey(id), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return ws.Connection{}, fmt.Errorf("dynamo: get connection %s: %w", id, err)
+	}
+	if out.Item == nil {
+		return ws.Connection{}, fmt.Errorf("%w: %s", ws.ErrNoConnection, id)
+	}
+	return connection(out.Item)
+}
+
+func connection(item map[string]types.AttributeValue) (ws.Connection, error) {
+	var conn ws.Connection
+	conn.ID = attrS(item, "connectionId")
+	user, err := customer.ParseID(attrS(item, "userId"))
+	if err != nil {
+		return conn, fmt.Errorf("dynamo: connection %s: %w", conn.ID, err)
+	}
+	conn.UserID = user
+	if b, ok := item["admin"].(*types.AttributeValueMemberBOOL); ok {
+		conn.Admin = b.Value
+	}
+	conn.ConnectedAt, _ = time.Parse(time.RFC3339Nano, attrS(item, "connectedAt"))
+	conn.ExpiresAt = time.Unix(inboxInt(item, "expiresAt"), 0).UTC()
+	if m, ok := item["muted"].(*types.AttributeValueMemberSS); ok {
+		conn.Muted = m.Value
+	}
+	return conn, nil
+}
+
+func attrS(item map[string]types.AttributeValue, name string) string {
+	if v, ok := item[name].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+// Delete removes a connection and its watch rows: those it recorded and the topics given (a watch row
+// found through the index may outlive its connection row). Deleting what is not there is no error.
+func (c *Connections) Delete(ctx context.Context, id string, topics ...string) error {
+	if err := checkID(id); err != nil {
+		return err
+	}
+	out, err := c.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(c.table), Key: connKey(id), ReturnValues: types.ReturnValueAllOld})
+	if err != nil {
+		return fmt.Errorf("dynamo: delete connection %s: %w", id, err)
+	}
+	if w, ok := out.Attributes["watches"].(*types.AttributeValueMemberSS); ok {
+		topics = append(topics, w.Value...)
+	}
+	seen := map[string]bool{}
+	for _, t := range topics {
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		if _, err := c.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(c.table), Key: connKey(watchKey(t, id))}); err != nil {
+			return fmt.Errorf("dynamo: delete watch %s of %s: %w", t, id, err)
+		}
+	}
+	return nil
+}
+
+// Mute stops pushes of an order's changes to the connection; Unmute resumes them.
+func (c *Connections) Mute(ctx context.Context, id, orderID string) error {
+	return c.updateSet(ctx, id, "ADD muted :o", orderID)
+}
+
+// Unmute resumes pushes of an order's changes to the connection.
+func (c *Connections) Unmute(ctx context.Context, id, orderID string) error {
+	return c.updateSet(ctx, id, "DELETE muted :o", orderID)
+}
+
+func (c *Connections) updateSet(ctx context.Context, id, expr, value string) error {
+	if err := checkID(id); err != nil {
+		return err
+	}
+	_, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(c.table), Key: connKey(id),
+		UpdateExpression: aws.String(expr), ConditionExpression: aws.String("attribute_exists(connectionId)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":o": connSS(value)}})
+	var missing *types.ConditionalCheckFailedException
+	switch {
+	case errors.As(err, &missing):
+		return fmt.Errorf("%w: %s", ws.ErrNoConnection, id)
+	case err != nil:
+		return fmt.Errorf("dynamo: update connection %s: %w", id, err)
+	}
+	return nil
+}
+
+// Watch subscribes the connection to a topic until the connection expires: the watch row and its
+// mention on the connection row (which Delete reads) are written in one transaction, and only while
+// the connection exists.
+func (c *Connections) Watch(ctx context.Context, id, topic string, until time.Time) error {
+	if err := checkID(id, topic); err != nil {
+		return err
+	}
+	_, err := c.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Update: &types.Update{TableName: aws.String(c.table), Key: connKey(id), UpdateExpression: aws.String("ADD watches :t"),
+			ConditionExpression: aws.String("attribute_exists(connectionId)"), ExpressionAttributeValues: map[string]types.AttributeValue{":t": connSS(topic)}}},
+		{Put: &types.Put{TableName: aws.String(c.table), Item: map[string]types.AttributeValue{
+			"connectionId": connS(watchKey(topic, id)), "watch": connS(topic), "target": connS(id), "expiresAt": connN(until.Unix())}}},
+	}})
+	var cancelled *types.TransactionCanceledException
+	switch {
+	case errors.As(err, &cancelled) && len(cancelled.CancellationReasons) > 0 && aws.ToString(cancelled.CancellationReasons[0].Code) == "ConditionalCheckFailed":
+		return fmt.Errorf("%w: %s", ws.ErrNoConnection, id)
+	case err != nil:
+		return fmt.Errorf("dynamo: watch %s by %s: %w", topic, id, err)
+	}
+	return nil
+}
+
+// Unwatch ends a subscription to a topic; ending one that does not exist is no error.
+func (c *Connections) Unwatch(ctx context.Context, id, topic string) error {
+	if err := checkID(id, topic); err != nil {
+		return err
+	}
+	_, err := c.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Update: &types.Update{TableName: aws.String(c.table), Key: connKey(id), UpdateExpression: aws.String("DELETE watches :t"),
+			ConditionExpression: aws.String("attribute_exists(connectionId)"), ExpressionAttributeValues: map[string]types.AttributeValue{":t": connSS(topic)}}},
+		{Delete: &types.Delete{TableName: aws.String(c.table), Key: connKey(watchKey(topic, id))}},
+	}})
+	var cancelled *types.TransactionCanceledException
+	switch {
+	case errors.As(err, &cancelled) && len(cancelled.CancellationReasons) > 0 && aws.ToString(cancelled.CancellationReasons[0].Code) == "ConditionalCheckFailed":
+		return fmt.Errorf("%w: %s", ws.ErrNoConnection, id)
+	case err != nil:
+		return fmt.Errorf("dynamo: unwatch %s by %s: %w", topic, id, err)
+	}
+	return nil
+}
+
+// OfUser lists a user's connections through the ByUser index.
+func (c *Connections) OfUser(ctx context.Context, userID string) ([]ws.Connection, error) {
+	var out []ws.Connection
+	err := c.query(ctx, "ByUser", "userId", userID, func(item map[string]types.AttributeValue) error {
+		conn, err := connection(item)
+		if err != nil {
+			return err
+		}
+		out = append(out, conn)
+		return nil
+	})
+	return out, err
+}
+
+// Watchers lists the connections watching a topic through the ByWatch index.
+func (c *Connections) Watchers(ctx context.Context, topic string) ([]string, error) {
+	var out []string
+	err := c.query(ctx, "ByWatch", "watch", topic, func(item map[string]types.AttributeValue) error {
+		if t := attrS(item, "target"); t != "" {
+			out = append(out, t)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (c *Connections) query(ctx context.Context, index, attr, value string, each func(map[string]types.AttributeValue) error) error {
+	p := dynamodb.NewQueryPaginator(c.db, &dynamodb.QueryInput{TableName: aws.String(c.table), IndexName: aws.String(index),
+		KeyConditionExpression: aws.String("#k = :v"), ExpressionAttributeNames: map[string]string{"#k": attr},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": connS(value)}})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("dynamo: query %s %s: %w", index, value, err)
+		}
+		for _, item := range page.Items {
+			if err := each(item); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// pushGuardLifetime keeps a push row as long as a connection can live.
+const pushGuardLifetime = ws.ConnectionLifetime
+
+// Claim records version as the last one of the order pushed to the connection, in one conditional
+// write that fails when an equal or newer version was recorded: then ok is false and nothing changes.
+// prev is the version replaced (0 if none), for Unclaim.
+func (c *Connections) Claim(ctx context.Context, id, orderID string, version int64) (prev int64, ok bool, err error) {
+	if err := checkID(id, orderID); err != nil {
+		return 0, false, err
+	}
+	out, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(c.table), Key: connKey(pushKey(id, orderID)),
+		UpdateExpression:          aws.String("SET lastVersion = :v, expiresAt = :exp"),
+		ConditionExpression:       aws.String("attribute_not_exists(lastVersion) OR lastVersion < :v"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": connN(version), ":exp": connN(time.Now().Add(pushGuardLifetime).Unix())},
+		ReturnValues:              types.ReturnValueUpdatedOld})
+	var taken *types.ConditionalCheckFailedException
+	switch {
+	case errors.As(err, &taken):
+		return 0, false, nil
+	case err != nil:
+		return 0, false, fmt.Errorf("dynamo: claim push of %s v%d to %s: %w", orderID, version, id, err)
+	}
+	return inboxInt(out.Attributes, "lastVersion"), true, nil
+}
+
+// Unclaim restores the version a failed push's Claim replaced, unless another claim moved it on since.
+func (c *Connections) Unclaim(ctx context.Context, id, orderID string, version, prev int64) error {
+	if err := checkID(id, orderID); err != nil {
+		return err
+	}
+	key := connKey(pushKey(id, orderID))
+	cond := aws.String("lastVersion = :v")
+	var err error
+	if prev == 0 {
+		_, err = c.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(c.table), Key: key, ConditionExpression: cond,
+			ExpressionAttributeValues: map[string]types.AttributeValue{":v": connN(version)}})
+	} else {
+		_, err = c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(c.table), Key: key, UpdateExpression: aws.String("SET lastVersion = :p"),
+			ConditionExpression: cond, ExpressionAttributeValues: map[string]types.AttributeValue{":v": connN(version), ":p": connN(prev)}})
+	}
+	var moved *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &moved) {
+		return fmt.Errorf("dynamo: unclaim push of %s v%d to %s: %w", orderID, version, id, err)
+	}
+	return nil
+}

@@ -1,0 +1,233 @@
+package ws_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/orion-oss/orion/internal/auth"
+	"github.com/orion-oss/orion/internal/customer"
+	"github.com/orion-oss/orion/internal/money"
+	"github.com/orion-oss/orion/internal/order"
+	"github.com/orion-oss/orion/internal/ws"
+)
+
+// Fakes of the package's own ports; the DynamoDB adapter is tested against the emulator in
+// internal/dynamo, the Management API client in the benchmark and end to end.
+
+type fakeTokens struct {
+	id  auth.Identity
+	err error
+}
+
+func (f fakeTokens) Verify(ctx context.Context, raw string) (auth.Identity, error) {
+	if f.err != nil {
+		return auth.Identity{}, f.err
+	}
+	if raw == "" {
+		return auth.Identity{}, auth.ErrNoToken
+	}
+	return f.id, nil
+}
+
+// store is an in-memory connections table with the adapter's semantics.
+type store struct {
+	mu       sync.Mutex
+	conns    map[string]ws.Connection
+	watches  map[string]map[string]bool // topic -> connection ids
+	pushed   map[string]int64           // conn#order -> version
+	failWith error
+	calls    []string
+}
+
+func newStore() *store {
+	return &store{conns: map[string]ws.Connection{}, watches: map[string]map[string]bool{}, pushed: map[string]int64{}}
+}
+
+func (s *store) call(format string, args ...any) error {
+	s.calls = append(s.calls, fmt.Sprintf(format, args...))
+	return s.failWith
+}
+
+func (s *store) Put(ctx context.Context, c ws.Connection) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.call("put %s", c.ID); err != nil {
+		return err
+	}
+	s.conns[c.ID] = c
+	return nil
+}
+
+func (s *store) Get(ctx context.Context, id string) (ws.Connection, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.conns[id]
+	if !ok {
+		return c, ws.ErrNoConnection
+	}
+	return c, nil
+}
+
+func (s *store) Delete(ctx context.Context, id string, topics ...string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.call("delete %s %v", id, topics); err != nil {
+		return err
+	}
+	delete(s.conns, id)
+	for _, w := range s.watches {
+		delete(w, id)
+	}
+	return nil
+}
+
+func (s *store) Mute(ctx context.Context, id, orderID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.call("mute %s %s", id, orderID); err != nil {
+		return err
+	}
+	c := s.conns[id]
+	c.Muted = append(c.Muted, orderID)
+	s.conns[id] = c
+	return nil
+}
+
+func (s *store) Unmute(ctx context.Context, id, orderID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.call("unmute %s %s", id, orderID); err != nil {
+		return err
+	}
+	c := s.conns[id]
+	c.Muted = slices.DeleteFunc(c.Muted, func(o string) bool { return o == orderID })
+	s.conns[id] = c
+	return nil
+}
+
+func (s *store) Watch(ctx context.Context, id, topic string, until time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.call("watch %s %s", id, topic); err != nil {
+		return err
+	}
+	if s.watches[topic] == nil {
+		s.watches[topic] = map[string]bool{}
+	}
+	s.watches[topic][id] = true
+	return nil
+}
+
+func (s *store) Unwatch(ctx context.Context, id, topic string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.call("unwatch %s %s", id, topic); err != nil {
+		return err
+	}
+	delete(s.watches[topic], id)
+	return nil
+}
+
+func (s *store) OfUser(ctx context.Context, userID string) ([]ws.Connection, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []ws.Connection
+	for _, c := range s.conns {
+		if c.UserID.String() == userID {
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+func (s *store) Watchers(ctx context.Context, topic string) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for id := range s.watches[topic] {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func (s *store) Claim(ctx context.Context, id, orderID string, version int64) (int64, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prev := s.pushed[id+"#"+orderID]
+	if prev >= version {
+		return 0, false, nil
+	}
+	s.pushed[id+"#"+orderID] = version
+	return prev, true, nil
+}
+
+func (s *store) Unclaim(ctx context.Context, id, orderID string, version, prev int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pushed[id+"#"+orderID] == version {
+		s.pushed[id+"#"+orderID] = prev
+	}
+	return nil
+}
+
+// poster records posts; fail decides a connection's answer.
+type poster struct {
+	mu    sync.Mutex
+	posts map[string][]string
+	fail  func(ctx context.Context, id string) error
+}
+
+func (p *poster) Post(ctx context.Context, id string, data []byte) error {
+	if p.fail != nil {
+		if err := p.fail(ctx, id); err != nil {
+			return err
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.posts == nil {
+		p.posts = map[string][]string{}
+	}
+	p.posts[id] = append(p.posts[id], string(data))
+	return nil
+}
+
+func (p *poster) to(id string) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.posts[id])
+}
+
+type orders map[order.ID]*order.Order
+
+func (o orders) Get(ctx context.Context, id order.ID) (*order.Order, error) {
+	if x, ok := o[id]; ok {
+		return x, nil
+	}
+	return nil, fmt.Errorf("%w: %s", order.ErrNotFound, id)
+}
+
+var errBoom = errors.New("boom")
+
+func anOrder(t *testing.T, id string, owner customer.ID, status order.Status, version int64) *order.Order {
+	t.Helper()
+	price, _ := money.New(500, "USD")
+	line, err := order.NewLine("SKU-1", "Mug", 1, price)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := order.FromSnapshot(order.Snapshot{ID: order.ID(id), CustomerID: owner, Lines: []order.Line{line}, Total: price,
+		Status: status, Version: version})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}

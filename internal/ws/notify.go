@@ -1,0 +1,264 @@
+package ws
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/orion-oss/orion/internal/event"
+)
+
+// StatusEvents are the events whose OrderRef.status is a status the order just entered; the notifier's
+// EventBridge rule (template.yaml) lists the same.
+var StatusEvents = []string{event.TypeOrderPlaced, event.TypeInventoryReserved, event.TypePaymentAuthorized,
+	event.TypeOrderConfirmed, event.TypeOrderRejected, event.TypeOrderCancelled, event.TypeOrderFailed}
+
+// Status is the message pushed for every status change.
+type Status struct {
+	Type         string    `json:"type"` // "order.status"
+	OrderID      string    `json:"orderId"`
+	Status       string    `json:"status"`
+	Reason       string    `json:"reason,omitempty"`
+	OccurredAt   time.Time `json:"occurredAt"`
+	EventID      string    `json:"eventId"`
+	OrderVersion int64     `json:"orderVersion"`
+}
+
+// Recipient is a connection to push to, with the topics it was found through.
+type Recipient struct {
+	ConnectionID string
+	Topics       []string
+}
+
+// NotifyStore is the connections table as the notifier uses it.
+type NotifyStore interface {
+	// OfUser lists a user's connections (ByUser index: eventually consistent, like every GSI).
+	OfUser(ctx context.Context, userID string) ([]Connection, error)
+	// Watchers lists the connections watching a topic.
+	Watchers(ctx context.Context, topic string) ([]string, error)
+	// Claim records that version of the order goes to the connection, unless this or a newer version
+	// already went (ok false). prev is the version it replaces, 0 if none.
+	Claim(ctx context.Context, connID, orderID string, version int64) (prev int64, ok bool, err error)
+	// Unclaim undoes a claim whose push failed, unless a newer one replaced it meanwhile.
+	Unclaim(ctx context.Context, connID, orderID string, version, prev int64) error
+	Delete(ctx context.Context, id string, topics ...string) error
+}
+
+// Poster posts to a connection (the Management API's PostToConnection); ErrGone when it is gone.
+type Poster interface {
+	Post(ctx context.Context, connID string, data []byte) error
+}
+
+// Notifier pushes order status changes. For each event it finds the owner's connections and the admin
+// connections watching all orders or this one, and posts to each, concurrently, at most Workers at a
+// time, each post bounded by PostTimeout, so a slow or dead client costs one worker at most that long
+// and never holds up the others.
+//
+// Delivery per (event, connection), see docs/websocket.md:
+//   - Before posting, a conditional write records the order version as pushed to the connection. It
+//     succeeds only if the connection has had no equal or newer version of the order, so a duplicate
+//     delivery of the event (EventBridge and Lambda deliver at least once), a retry of this invocation,
+//     and a late older event all post nothing: never a duplicate, never an older status after a newer one.
+//   - A 410 deletes the connection. Any other failure undoes the record and fails the invocation, so
+//     Lambda retries it; connections already served skip, the failed ones get it again.
+//   - A crash between the record and the post loses that one push (at most once there); the client's
+//     subscribe answer carries the current status, which is what a reconnecting client relies on.
+type Notifier struct {
+	Store       NotifyStore
+	Poster      Poster
+	Logger      *slog.Logger
+	Workers     int           // default 32
+	PostTimeout time.Duration // default 3 s
+}
+
+// Errors of Handle.
+var (
+	// ErrNotStatusEvent: the event is not one of StatusEvents or carries no usable order reference.
+	ErrNotStatusEvent = errors.New("ws: not an order status event")
+	// ErrPushFailed: some connections could not be served; the invocation should be retried.
+	ErrPushFailed = errors.New("ws: pushes failed")
+)
+
+// HandleEvent is the Lambda entry point for the EventBridge rule. A malformed event is an error too:
+// Lambda's retries then put it in the function's dead-letter queue, where it can be inspected.
+func (n *Notifier) HandleEvent(ctx context.Context, ev events.EventBridgeEvent) error {
+	env, err := event.Decode(ev.Detail)
+	if err != nil {
+		logger(n.Logger).ErrorContext(ctx, "ws: event not decoded", "eventId", ev.ID, "detailType", ev.DetailType, "error", err)
+		return err
+	}
+	return n.Handle(ctx, env)
+}
+
+// Handle pushes one event to every recipient.
+func (n *Notifier) Handle(ctx context.Context, env event.Envelope) error {
+	log := logger(n.Logger).With("eventId", env.ID, "eventType", env.Type, "correlationId", env.CorrelationID)
+	msg, ref, err := statusMessage(env)
+	if err != nil {
+		log.ErrorContext(ctx, "ws: event not pushed", "error", err)
+		return err
+	}
+	log = log.With("orderId", ref.OrderID)
+	recipients, err := n.recipients(ctx, ref)
+	if err != nil {
+		log.ErrorContext(ctx, "ws: recipients not read", "error", err)
+		return fmt.Errorf("ws: recipients of %s: %w", env.ID, err)
+	}
+	data, err := json.Marshal(msg)
+	if err != nil {
+		return fmt.Errorf("ws: encode %s: %w", env.ID, err)
+	}
+
+	var (
+		mu                   sync.Mutex
+		sent, skipped, gone  int
+		failed               int
+		firstErr             error
+		work                 = make(chan Recipient)
+		wg                   sync.WaitGroup
+		workers, postTimeout = n.Workers, n.PostTimeout
+	)
+	if workers <= 0 {
+		workers = 32
+	}
+	if postTimeout <= 0 {
+		postTimeout = 3 * time.Second
+	}
+	for range min(workers, len(recipients)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range work {
+				outcome, err := n.push(ctx, r, ref, data, postTimeout)
+				mu.Lock()
+				switch {
+				case err != nil:
+					failed++
+					if firstErr == nil {
+						firstErr = err
+					}
+					log.WarnContext(ctx, "ws: push failed", "connectionId", r.ConnectionID, "error", err)
+				case outcome == pushSent:
+					sent++
+				case outcome == pushGone:
+					gone++
+				default:
+					skipped++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, r := range recipients {
+		work <- r
+	}
+	close(work)
+	wg.Wait()
+
+	log.InfoContext(ctx, "ws: status pushed", "status", ref.Status, "orderVersion", ref.OrderVersion,
+		"recipients", len(recipients), "sent", sent, "skipped", skipped, "gone", gone, "failed", failed)
+	if failed > 0 {
+		return fmt.Errorf("%w: %d of %d connections (first: %w)", ErrPushFailed, failed, len(recipients), firstErr)
+	}
+	return nil
+}
+
+type pushOutcome int
+
+const (
+	pushSkipped pushOutcome = iota // this or a newer version already went to the connection
+	pushSent
+	pushGone
+)
+
+func (n *Notifier) push(ctx context.Context, r Recipient, ref event.OrderRef, data []byte, timeout time.Duration) (pushOutcome, error) {
+	prev, ok, err := n.Store.Claim(ctx, r.ConnectionID, ref.OrderID, ref.OrderVersion)
+	if err != nil {
+		return 0, fmt.Errorf("claim: %w", err)
+	}
+	if !ok {
+		return pushSkipped, nil
+	}
+	postCtx, cancel := context.WithTimeout(ctx, timeout)
+	err = n.Poster.Post(postCtx, r.ConnectionID, data)
+	cancel()
+	switch {
+	case err == nil:
+		return pushSent, nil
+	case errors.Is(err, ErrGone):
+		// The client is gone for good: forget the connection. If that fails the row stays until the
+		// next push finds it gone again, or TTL; not worth a retry of the whole event.
+		if derr := n.Store.Delete(ctx, r.ConnectionID, r.Topics...); derr != nil {
+			logger(n.Logger).WarnContext(ctx, "ws: gone connection not deleted", "connectionId", r.ConnectionID, "error", derr)
+		}
+		return pushGone, nil
+	}
+	// Not pushed: let the retry of the invocation push it again.
+	if uerr := n.Store.Unclaim(context.WithoutCancel(ctx), r.ConnectionID, ref.OrderID, ref.OrderVersion, prev); uerr != nil {
+		return 0, fmt.Errorf("post: %w (and the claim was not undone: %w)", err, uerr)
+	}
+	return 0, fmt.Errorf("post: %w", err)
+}
+
+// recipients are the owner's connections that did not unsubscribe from the order, and the connections
+// watching all orders or this one, each once.
+func (n *Notifier) recipients(ctx context.Context, ref event.OrderRef) ([]Recipient, error) {
+	owners, err := n.Store.OfUser(ctx, ref.CustomerID)
+	if err != nil {
+		return nil, err
+	}
+	var out []Recipient
+	index := map[string]int{}
+	add := func(id, topic string) {
+		i, ok := index[id]
+		if !ok {
+			index[id] = len(out)
+			out = append(out, Recipient{ConnectionID: id})
+			i = len(out) - 1
+		}
+		if topic != "" {
+			out[i].Topics = append(out[i].Topics, topic)
+		}
+	}
+	for _, c := range owners {
+		if !c.Mutes(ref.OrderID) {
+			add(c.ID, "")
+		}
+	}
+	for _, topic := range []string{topicAll, orderTopic(ref.OrderID)} {
+		ids, err := n.Store.Watchers(ctx, topic)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			add(id, topic)
+		}
+	}
+	return out, nil
+}
+
+// statusMessage reads the order reference of a status event.
+func statusMessage(env event.Envelope) (Status, event.OrderRef, error) {
+	known := false
+	for _, t := range StatusEvents {
+		known = known || t == env.Type
+	}
+	if !known {
+		return Status{}, event.OrderRef{}, fmt.Errorf("%w: %s", ErrNotStatusEvent, env.Type)
+	}
+	var ref event.OrderRef
+	if err := json.Unmarshal(env.Data, &ref); err != nil {
+		return Status{}, ref, fmt.Errorf("%w: %s data: %w", ErrNotStatusEvent, env.Type, err)
+	}
+	if ref.OrderID == "" || ref.CustomerID == "" || ref.Status == "" || ref.OrderVersion <= 0 {
+		return Status{}, ref, fmt.Errorf("%w: %s lacks orderId, customerId, status or orderVersion", ErrNotStatusEvent, env.Type)
+	}
+	return Status{Type: "order.status", OrderID: ref.OrderID, Status: ref.Status, Reason: ref.Reason,
+		OccurredAt: env.OccurredAt.UTC(), EventID: env.ID, OrderVersion: ref.OrderVersion}, ref, nil
+}
