@@ -80,6 +80,16 @@ func PathPrefix(prefix string) func(*http.Request) bool {
 	return func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, prefix) }
 }
 
+// ConnectionsPath matches the API Gateway Management API: /@connections/{id}, or /{stage}/@connections/{id}
+// when the SDK's endpoint includes the stage, as it does on AWS.
+func ConnectionsPath(r *http.Request) bool {
+	p := strings.TrimPrefix(r.URL.Path, "/")
+	if _, rest, ok := strings.Cut(p, "/"); ok && !strings.HasPrefix(p, "@connections/") {
+		p = rest
+	}
+	return strings.HasPrefix(p, "@connections/")
+}
+
 func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for _, rt := range e.routes {
 		if rt.Match(r) {

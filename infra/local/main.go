@@ -4,7 +4,7 @@
 //
 // It finds or starts the AWS emulator (LocalStack on 127.0.0.1:4566, else moto), provisions the
 // template's resources in it, runs every function's real binary under a local Lambda, serves the HTTP
-// API and an AWS endpoint for the functions, routes events, feeds streams to pipes, and seeds an admin
+// API, the WebSocket API and an AWS endpoint for the functions, routes events, feeds streams to pipes, and seeds an admin
 // user. Ctrl-C stops everything it started.
 package main
 
@@ -70,6 +70,7 @@ func run() error {
 	st, err := stack.Start(start, stack.Config{
 		Template: *template, Parameters: overrides, Endpoint: ep.URL, BinDir: *bin,
 		HTTPAddr: "127.0.0.1:" + env("ORION_HTTP_PORT", "3000"), EdgeAddr: "127.0.0.1:" + env("ORION_EDGE_PORT", "4567"),
+		WSAddr: "127.0.0.1:" + env("ORION_WS_PORT", "3001"),
 		Logger: logger, Output: os.Stdout,
 	})
 	if err != nil {
@@ -98,12 +99,21 @@ func run() error {
 func banner(st *stack.Stack, ep *localaws.Endpoint, admin adminUser, items int, took time.Duration) {
 	fmt.Printf("\nOrion is running locally (ready in %s)\n\n", took.Round(time.Millisecond))
 	fmt.Printf("  HTTP API       %s\n", st.HTTPURL)
+	if st.WSURL != "" {
+		fmt.Printf("  WebSocket API  %s/?token=<access token>\n", st.WSURL)
+	}
 	fmt.Printf("  AWS endpoint   %s   (functions use it; %s %s behind it)\n", st.EdgeURL, ep.Kind, ep.URL)
 	fmt.Printf("  admin user     %s / %s\n", admin.email, admin.password)
 	fmt.Printf("  demo catalog   %d items (infra/local/catalog.json)\n", items)
 	fmt.Printf("  functions      %d: %s\n", len(st.Functions()), strings.Join(st.Functions(), ", "))
 	if routes := st.Routes(); len(routes) > 0 {
 		fmt.Println("  routes")
+		for _, r := range routes {
+			fmt.Println("    " + r)
+		}
+	}
+	if routes := st.WebSocketRoutes(); len(routes) > 0 {
+		fmt.Println("  WebSocket routes")
 		for _, r := range routes {
 			fmt.Println("    " + r)
 		}

@@ -38,11 +38,12 @@ func TestDevRunsTheTemplateAndStopsCleanly(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	awsAddr, httpAddr, edgeAddr := freeAddr(t), freeAddr(t), freeAddr(t)
+	awsAddr, httpAddr, edgeAddr, wsAddr := freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
 	_, httpPort, _ := net.SplitHostPort(httpAddr)
 	_, edgePort, _ := net.SplitHostPort(edgeAddr)
+	_, wsPort, _ := net.SplitHostPort(wsAddr)
 	cmd := exec.Command(bin, "-template", "../../template.yaml", "-bin", "../../build/host")
-	cmd.Env = append(os.Environ(), "ORION_AWS_ADDR="+awsAddr, "ORION_HTTP_PORT="+httpPort, "ORION_EDGE_PORT="+edgePort, "AWS_ENDPOINT_URL=")
+	cmd.Env = append(os.Environ(), "ORION_AWS_ADDR="+awsAddr, "ORION_HTTP_PORT="+httpPort, "ORION_EDGE_PORT="+edgePort, "ORION_WS_PORT="+wsPort, "AWS_ENDPOINT_URL=")
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
@@ -75,7 +76,7 @@ func TestDevRunsTheTemplateAndStopsCleanly(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("not ready within 60s")
 	}
-	for _, want := range []string{"http://" + httpAddr, "http://" + edgeAddr, "admin@orion.local", "demo catalog   6 items", "UserPoolId", regexp.QuoteMeta("ready in")} {
+	for _, want := range []string{"http://" + httpAddr, "http://" + edgeAddr, "ws://" + wsAddr, "subscribe -> ", "admin@orion.local", "demo catalog   6 items", "UserPoolId", regexp.QuoteMeta("ready in")} {
 		if !regexp.MustCompile(want).MatchString(banner) {
 			t.Errorf("banner lacks %q:\n%s", want, banner)
 		}
@@ -118,7 +119,7 @@ func TestDevRunsTheTemplateAndStopsCleanly(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("did not stop within 20s of Ctrl-C")
 	}
-	for _, addr := range []string{awsAddr, httpAddr, edgeAddr} {
+	for _, addr := range []string{awsAddr, httpAddr, edgeAddr, wsAddr} {
 		if _, err := localaws.Probe(context.Background(), addr); !errors.Is(err, localaws.ErrNothingListening) {
 			t.Errorf("%s still answers after Ctrl-C: %v", addr, err)
 		}

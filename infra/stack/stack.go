@@ -1,6 +1,7 @@
 // Package stack runs a whole SAM template locally: it provisions the data resources in the AWS
-// emulator, runs every function's real binary under the Lambda host, serves the HTTP API, routes
-// EventBridge events to rule targets, and feeds DynamoDB streams to pipes and event source mappings.
+// emulator, runs every function's real binary under the Lambda host, serves the HTTP API and the
+// WebSocket API, routes EventBridge events to rule targets, and feeds DynamoDB streams to pipes and
+// event source mappings.
 // Nothing is declared twice: every wire comes from template.yaml.
 package stack
 
@@ -30,6 +31,7 @@ import (
 	"github.com/orion-oss/orion/infra/provision"
 	"github.com/orion-oss/orion/infra/sam"
 	"github.com/orion-oss/orion/infra/states"
+	"github.com/orion-oss/orion/infra/wsapi"
 	"github.com/orion-oss/orion/internal/platform/awscfg"
 )
 
@@ -41,6 +43,8 @@ type Config struct {
 	Endpoint string
 	// HTTPAddr serves the HTTP API; EdgeAddr is the AWS endpoint the functions use. Port 0 picks one.
 	HTTPAddr, EdgeAddr string
+	// WSAddr serves the template's WebSocket API, if it has one. Port 0 (or "") picks one.
+	WSAddr string
 	// BinDir holds host builds: <BinDir>/<function folder>/bootstrap.
 	BinDir    string
 	StackName string
@@ -69,6 +73,7 @@ type Stack struct {
 	bus     *eventbus.Bus
 	edge    *edge.Edge
 	gateway *httpapi.Gateway
+	ws      *wsapi.Server
 
 	functions map[string]*function // by logical id
 	byName    map[string]*function
@@ -78,6 +83,8 @@ type Stack struct {
 
 	// HTTPURL and EdgeURL are where the HTTP API and the AWS endpoint listen.
 	HTTPURL, EdgeURL string
+	// WSURL is where the WebSocket API listens (ws://host:port), empty without one.
+	WSURL string
 	// Outputs are the template's resolved Outputs.
 	Outputs map[string]any
 
@@ -96,6 +103,8 @@ type function struct {
 var runtimeTypes = map[string]bool{
 	"AWS::Serverless::Function": true, "AWS::Serverless::HttpApi": true, "AWS::Pipes::Pipe": true,
 	"AWS::Serverless::StateMachine": true,
+	"AWS::ApiGatewayV2::Api":        true, "AWS::ApiGatewayV2::Stage": true, "AWS::ApiGatewayV2::Route": true,
+	"AWS::ApiGatewayV2::Integration": true, "AWS::ApiGatewayV2::RouteResponse": true,
 }
 
 var inertTypes = map[string]bool{
@@ -103,6 +112,8 @@ var inertTypes = map[string]bool{
 	"AWS::Lambda::Permission": true, "AWS::CloudWatch::Alarm": true, "AWS::CloudWatch::Dashboard": true,
 	"AWS::CloudWatch::CompositeAlarm": true, "AWS::Lambda::EventInvokeConfig": true, "AWS::SQS::QueuePolicy": true,
 	"AWS::SNS::TopicPolicy": true, "AWS::Logs::MetricFilter": true,
+	// AutoDeploy stands for deployments locally; integration responses have no effect on proxy integrations.
+	"AWS::ApiGatewayV2::Deployment": true, "AWS::ApiGatewayV2::IntegrationResponse": true,
 }
 
 // Supported reports whether the local runtime can run a resource type.
@@ -162,6 +173,15 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		return nil, err
 	}
 	s.HTTPURL, s.EdgeURL = "http://"+httpLn.Addr().String(), "http://"+edgeLn.Addr().String()
+	var wsLn net.Listener
+	if s.hasWebSocketAPI() {
+		if wsLn, err = listen(cfg.WSAddr, "WebSocket API"); err != nil {
+			httpLn.Close()
+			edgeLn.Close()
+			return nil, err
+		}
+		s.WSURL = "ws://" + wsLn.Addr().String()
+	}
 
 	s.aws, err = awscfg.Load(ctx, config.WithRegion(cfg.Region), config.WithBaseEndpoint(cfg.Endpoint), dummyCredentials())
 	if err != nil {
@@ -189,7 +209,17 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		return nil, err
 	}
 	if err := s.wire(runCtx); err != nil {
+		if wsLn != nil {
+			wsLn.Close()
+		}
 		return nil, err
+	}
+	if s.ws != nil {
+		// The Management API (@connections) is served where the functions' SDK sends it: the edge.
+		s.edge.Handle(edge.Route{Name: "apigateway-management", Match: edge.ConnectionsPath, Handler: s.ws.Management()})
+		s.serve(wsLn, s.ws)
+	} else if wsLn != nil {
+		wsLn.Close()
 	}
 	s.serve(edgeLn, s.edge)
 	var api http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -275,6 +305,10 @@ func (s *Stack) create(ctx context.Context) error {
 			s.res.set(id, arn, map[string]any{"Arn": arn, "Name": name})
 		case r.Type == "AWS::Serverless::HttpApi":
 			s.res.set(id, "local", map[string]any{})
+		case strings.HasPrefix(r.Type, "AWS::ApiGatewayV2::") && runtimeTypes[r.Type]:
+			if err := s.createAPIGatewayV2(id, r); err != nil {
+				return err
+			}
 		case r.Type == "AWS::Pipes::Pipe":
 			name, err := s.nameOf(r, "Name", path)
 			if err != nil {
@@ -358,6 +392,11 @@ func (s *Stack) resolveOutputs() (map[string]any, error) {
 
 // Close stops everything: servers, pollers, deliveries, function instances.
 func (s *Stack) Close(ctx context.Context) error {
+	if s.ws != nil {
+		// First, while the functions and their AWS endpoint still run: each open connection's
+		// $disconnect is invoked, as API Gateway does when it closes connections.
+		s.ws.Close()
+	}
 	for _, srv := range s.servers {
 		srv.Close()
 	}

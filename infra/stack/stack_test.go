@@ -417,3 +417,65 @@ func TestStateMachineRunsTasksAndRules(t *testing.T) {
 		return err == nil && o.Item != nil
 	})
 }
+
+// The project's WebSocket API is read from the template: its routes, their functions (through the
+// AWS_PROXY integrations) and two-way flags (route responses), served on its own listener, with the
+// Management API on the functions' AWS endpoint.
+func TestProjectWebSocketAPI(t *testing.T) {
+	name := awstest.Name(t, "ws")
+	st, out := start(t, func(c *stack.Config) {
+		c.Template = "../../template.yaml"
+		c.BinDir = filepath.Join("..", "..", "build", "host")
+		c.StackName = name
+	})
+	if !strings.HasPrefix(st.WSURL, "ws://127.0.0.1:") {
+		t.Fatalf("WSURL = %q", st.WSURL)
+	}
+	prefix := name + "-"
+	want := []string{
+		"$connect -> " + prefix + "WsConnectFunction",
+		"$default -> " + prefix + "WsMessageFunction (two-way)",
+		"$disconnect -> " + prefix + "WsDisconnectFunction",
+		"subscribe -> " + prefix + "WsMessageFunction (two-way)",
+		"unsubscribe -> " + prefix + "WsMessageFunction (two-way)",
+	}
+	if got := st.WebSocketRoutes(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("routes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// $connect runs the real function, which refuses a missing token; nothing is upgraded.
+	resp, err := http.Get(strings.Replace(st.WSURL, "ws://", "http://", 1) + "/?x=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUpgradeRequired {
+		t.Fatalf("plain GET: %d", resp.StatusCode)
+	}
+	req, _ := http.NewRequest("GET", strings.Replace(st.WSURL, "ws://", "http://", 1), nil)
+	for k, v := range map[string]string{"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="} {
+		req.Header.Set(k, v)
+	}
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("upgrade without a token: %d", resp.StatusCode)
+	}
+	// The Management API answers on the edge, with and without the stage.
+	for _, path := range []string{"/@connections/bm9uZQ==", "/dev/@connections/bm9uZQ=="} {
+		resp, err := http.Post(st.EdgeURL+path, "application/json", strings.NewReader(`{}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusGone || resp.Header.Get("X-Amzn-Errortype") != "GoneException" {
+			t.Fatalf("POST %s: %d %v", path, resp.StatusCode, resp.Header)
+		}
+	}
+	if st.Outputs["WebSocketUrl"] == nil {
+		t.Fatal("no WebSocketUrl output")
+	}
+	eventually(t, "the connect log line", func() bool { return strings.Contains(out.String(), "⇌ CONNECT") })
+}

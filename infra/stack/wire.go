@@ -68,6 +68,9 @@ func (s *Stack) wire(ctx context.Context) error {
 	if err := s.httpAPI(routes); err != nil {
 		return err
 	}
+	if err := s.webSocketAPI(); err != nil {
+		return err
+	}
 	for _, id := range s.tpl.ResourceIDs() {
 		r := s.tpl.Resources[id]
 		if _, err := s.res.Ref(id); err != nil {
