@@ -57,6 +57,7 @@ func TestInventoryRefusals(t *testing.T) {
 		{"server-owned field", "PUT", "/inventory/" + s, sys.adminTok, strings.Replace(widget, `{`, `{"reserved":0,`, 1), 400, []string{"reserved"}},
 		{"fractional price", "PUT", "/inventory/" + s, sys.adminTok, strings.Replace(widget, "1999", "19.99", 1), 400, nil},
 		{"negative stock", "PUT", "/inventory/" + s, sys.adminTok, strings.Replace(widget, `"available":10`, `"available":-1`, 1), 400, []string{"available"}},
+		{"negative threshold", "PUT", "/inventory/" + s, sys.adminTok, strings.Replace(widget, `{`, `{"lowStockThreshold":-1,`, 1), 400, []string{"lowStockThreshold"}},
 		{"missing fields", "PUT", "/inventory/" + s, sys.adminTok, `{"name":""}`, 400, []string{"price", "available"}},
 		{"zero restock", "POST", "/inventory/" + s + "/restock", sys.adminTok, `{"quantity":0}`, 400, []string{"quantity"}},
 		{"too large", "PUT", "/inventory/" + s, sys.adminTok, `{"name":"` + strings.Repeat("x", 70<<10) + `"}`, 413, nil},

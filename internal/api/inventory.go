@@ -107,6 +107,8 @@ type putItemRequest struct {
 	Description string       `json:"description"`
 	Price       *money.Money `json:"price"`
 	Available   *int64       `json:"available"`
+	// LowStockThreshold is optional: below it, admins get a low-stock alert (default 5).
+	LowStockThreshold *int64 `json:"lowStockThreshold"`
 }
 
 // PutItem is PUT /inventory/{sku} (admin): 201 when it creates the item, 200 when it revises it.
@@ -131,11 +133,19 @@ func (h Inventory) PutItem(ctx context.Context, req web.Request) (web.Response, 
 	} else if *in.Available < 0 || *in.Available > int64(inventory.MaxQuantity) {
 		c.Add("available", "must be between 0 and %d", inventory.MaxQuantity)
 	}
+	var threshold *inventory.Quantity
+	if in.LowStockThreshold != nil {
+		if *in.LowStockThreshold < 0 || *in.LowStockThreshold > int64(inventory.MaxQuantity) {
+			c.Add("lowStockThreshold", "must be between 0 and %d", inventory.MaxQuantity)
+		}
+		q := inventory.Quantity(*in.LowStockThreshold)
+		threshold = &q
+	}
 	if err := c.Err(); err != nil {
 		return web.Response{}, err
 	}
 	it, created, err := h.Service.Upsert(ctx, cause(req), sku, inventory.Details{Name: in.Name, Description: in.Description, Price: *in.Price},
-		inventory.Quantity(*in.Available))
+		inventory.Quantity(*in.Available), threshold)
 	if err != nil {
 		return web.Response{}, err
 	}

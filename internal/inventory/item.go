@@ -280,22 +280,33 @@ func (it *Item) Update(d Details) ([]event.Payload, error) {
 	return []event.Payload{it.updated()}, nil
 }
 
-// Revise applies an admin's full description of the item (PUT): details and available stock, with one
-// InventoryUpdated event (and InventoryLow if the new figure crosses the threshold).
-func (it *Item) Revise(d Details, available Quantity) ([]event.Payload, error) {
+// Revise applies an admin's full description of the item (PUT): details, available stock and, when
+// given, the low-stock threshold, with one InventoryUpdated event (and InventoryLow if available stock
+// now falls below the threshold where it did not before).
+func (it *Item) Revise(d Details, available Quantity, lowStockThreshold *Quantity) ([]event.Payload, error) {
 	var c validation.Collector
 	d.validate(&c)
 	if available < 0 || int64(available)+int64(it.reserved) > int64(MaxQuantity) {
 		c.Add("available", "must be between 0 and %d", int64(MaxQuantity)-int64(it.reserved))
 	}
+	if lowStockThreshold != nil && (*lowStockThreshold < 0 || *lowStockThreshold > MaxQuantity) {
+		c.Add("lowStockThreshold", "must be between 0 and %d", MaxQuantity)
+	}
 	if err := c.Err(); err != nil {
 		return nil, err
 	}
-	before := it.available
+	wasLow := it.available < it.lowStockThreshold
 	it.name, it.description, it.price = strings.TrimSpace(d.Name), d.Description, d.Price
 	it.available = available
+	if lowStockThreshold != nil {
+		it.lowStockThreshold = *lowStockThreshold
+	}
 	it.version++
-	return append([]event.Payload{it.updated()}, it.lowStock(before)...), nil
+	evs := []event.Payload{it.updated()}
+	if !wasLow && it.available < it.lowStockThreshold {
+		evs = append(evs, it.lowAlert())
+	}
+	return evs, nil
 }
 
 // SetAvailable sets available stock to an absolute figure (an admin's stock count), above what is held.
@@ -316,10 +327,14 @@ func (it *Item) SetAvailable(n Quantity) ([]event.Payload, error) {
 // crossing is reported, so admins get one alert per shortage rather than one per order.
 func (it *Item) lowStock(before Quantity) []event.Payload {
 	if before >= it.lowStockThreshold && it.available < it.lowStockThreshold {
-		return []event.Payload{event.InventoryLow{SKU: string(it.sku), Name: it.name, Available: int64(it.available),
-			Threshold: int64(it.lowStockThreshold), ItemVersion: it.version}}
+		return []event.Payload{it.lowAlert()}
 	}
 	return nil
+}
+
+func (it *Item) lowAlert() event.InventoryLow {
+	return event.InventoryLow{SKU: string(it.sku), Name: it.name, Available: int64(it.available),
+		Threshold: int64(it.lowStockThreshold), ItemVersion: it.version}
 }
 
 func (it *Item) updated() event.InventoryUpdated {

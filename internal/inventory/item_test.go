@@ -135,6 +135,49 @@ func TestLowStockIsReportedOnceWhenCrossing(t *testing.T) {
 	}
 }
 
+// An admin's revision alerts when it takes available stock below the threshold, whether by a lower
+// stock figure or a higher threshold, and not when the item was already low.
+func TestReviseAlertsOnCrossingTheThreshold(t *testing.T) {
+	q := func(n inventory.Quantity) *inventory.Quantity { return &n }
+	d := inventory.Details{Name: "Widget", Price: usd(t, 1999)}
+	tests := []struct {
+		name      string
+		start     inventory.Quantity // available, threshold 3
+		available inventory.Quantity
+		threshold *inventory.Quantity
+		alert     bool
+		err       bool
+	}{
+		{"stock down past the threshold", 5, 2, nil, true, false},
+		{"stock down, still above", 5, 3, nil, false, false},
+		{"threshold raised past the stock", 5, 5, q(6), true, false},
+		{"already low", 2, 1, nil, false, false},
+		{"already low, threshold raised", 2, 2, q(10), false, false},
+		{"threshold lowered", 2, 2, q(1), false, false},
+		{"threshold out of range", 5, 5, q(-1), false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			it := newItem(t, tt.start)
+			evs, err := it.Revise(d, tt.available, tt.threshold)
+			if tt.err {
+				var v validation.Errors
+				if !errors.As(err, &v) || it.Version() != 1 {
+					t.Fatalf("err = %v, version %d; want a validation error and no change", err, it.Version())
+				}
+				return
+			}
+			low, alerted := first[event.InventoryLow](evs)
+			if err != nil || alerted != tt.alert || (alerted && low.Available != int64(tt.available)) {
+				t.Fatalf("events %v, err %v; want alert %v", evs, err, tt.alert)
+			}
+			if tt.threshold != nil && it.LowStockThreshold() != *tt.threshold {
+				t.Fatalf("threshold %d; want %d", it.LowStockThreshold(), *tt.threshold)
+			}
+		})
+	}
+}
+
 func first[T event.Payload](evs []event.Payload) (T, bool) {
 	for _, e := range evs {
 		if v, ok := e.(T); ok {

@@ -24,14 +24,19 @@ func NewService(r Repository) *Service { return &Service{repo: r} }
 // Get returns an item.
 func (s *Service) Get(ctx context.Context, sku SKU) (*Item, error) { return s.repo.Get(ctx, sku) }
 
-// Upsert creates the item or revises it to the given details and stock; created tells which.
-func (s *Service) Upsert(ctx context.Context, cause event.Cause, sku SKU, d Details, available Quantity) (*Item, bool, error) {
+// Upsert creates the item or revises it to the given details and stock; created tells which. A nil
+// lowStockThreshold keeps the item's (DefaultLowStockThreshold for a new item).
+func (s *Service) Upsert(ctx context.Context, cause event.Cause, sku SKU, d Details, available Quantity, lowStockThreshold *Quantity) (*Item, bool, error) {
 	for range 2 {
-		it, err := s.repo.Update(ctx, sku, cause, func(it *Item) ([]event.Payload, error) { return it.Revise(d, available) })
+		it, err := s.repo.Update(ctx, sku, cause, func(it *Item) ([]event.Payload, error) { return it.Revise(d, available, lowStockThreshold) })
 		if !errors.Is(err, ErrNotFound) {
 			return it, false, err
 		}
-		it, evs, err := NewItem(sku, d, available, DefaultLowStockThreshold)
+		threshold := DefaultLowStockThreshold
+		if lowStockThreshold != nil {
+			threshold = *lowStockThreshold
+		}
+		it, evs, err := NewItem(sku, d, available, threshold)
 		if err != nil {
 			return nil, false, err
 		}

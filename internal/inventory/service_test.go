@@ -59,12 +59,12 @@ func TestServiceUpsert(t *testing.T) {
 	repo := &memRepo{items: map[inventory.SKU]inventory.Snapshot{}}
 	svc := inventory.NewService(repo)
 	d := inventory.Details{Name: "Widget", Price: usd(t, 100)}
-	it, created, err := svc.Upsert(ctx, event.Cause{}, "A", d, 10)
+	it, created, err := svc.Upsert(ctx, event.Cause{}, "A", d, 10, nil)
 	if err != nil || !created || it.Available() != 10 {
 		t.Fatalf("first upsert: %v %v %v", it, created, err)
 	}
 	d.Name = "Widget v2"
-	it, created, err = svc.Upsert(ctx, event.Cause{}, "A", d, 2)
+	it, created, err = svc.Upsert(ctx, event.Cause{}, "A", d, 2, nil)
 	if err != nil || created || it.Name() != "Widget v2" || it.Available() != 2 {
 		t.Fatalf("second upsert: %v %v %v", it, created, err)
 	}
@@ -87,7 +87,7 @@ func TestServiceUpsert(t *testing.T) {
 
 func TestServiceUpsertLosesTheCreateRace(t *testing.T) {
 	repo := &memRepo{items: map[inventory.SKU]inventory.Snapshot{}, raceOnce: true}
-	it, created, err := inventory.NewService(repo).Upsert(context.Background(), event.Cause{}, "B", inventory.Details{Name: "Mine", Price: usd(t, 5)}, 3)
+	it, created, err := inventory.NewService(repo).Upsert(context.Background(), event.Cause{}, "B", inventory.Details{Name: "Mine", Price: usd(t, 5)}, 3, nil)
 	if err != nil || created || it.Name() != "Mine" || it.Available() != 3 {
 		t.Fatalf("after a lost create race: %v created=%v %v; want the other item revised to ours", it, created, err)
 	}
