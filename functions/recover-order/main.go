@@ -7,16 +7,14 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/orion-oss/orion/internal/dynamo"
 	"github.com/orion-oss/orion/internal/platform/boot"
-	"github.com/orion-oss/orion/internal/saga"
+	"github.com/orion-oss/orion/internal/saga/sagalambda"
 )
 
 func main() {
 	log := boot.Logger()
-	steps := saga.NewSteps(dynamo.NewSaga(dynamodb.NewFromConfig(boot.AWS(log)), boot.Tables(log)), boot.Payments(log))
+	steps := sagalambda.Steps(log)
 	lambda.Start(func(ctx context.Context, ev events.EventBridgeEvent) error {
 		r, err := steps.RecoverExecution(ctx, ev.Detail)
 		if err != nil {

@@ -7,12 +7,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/orion-oss/orion/internal/platform/boot"
-	"github.com/orion-oss/orion/internal/saga"
+	"github.com/orion-oss/orion/internal/saga/starter"
 )
 
 func main() {
 	log := boot.Logger()
-	starter := saga.Starter{SFN: sfn.NewFromConfig(boot.AWS(log)), Log: log,
+	s := starter.Starter{SFN: sfn.NewFromConfig(boot.AWS(log)), Log: log,
 		SagaArn: boot.Require(log, "ORDER_SAGA_ARN"), CancellationArn: boot.Require(log, "ORDER_CANCELLATION_ARN")}
-	lambda.Start(starter.Handle)
+	lambda.Start(s.Handle)
 }

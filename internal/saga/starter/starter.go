@@ -1,4 +1,6 @@
-package saga
+// Package starter starts the order saga's executions from order events: one execution per order,
+// named after it, so duplicated events start nothing.
+package starter
 
 import (
 	"context"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/order"
+	"github.com/orion-oss/orion/internal/saga"
 )
 
 // ExecutionStarter is the part of the Step Functions API the starter calls.
@@ -60,7 +63,7 @@ func (s Starter) Handle(ctx context.Context, ev events.EventBridgeEvent) error {
 		s.Log.WarnContext(ctx, "saga start: event ignored", "eventId", env.ID, "type", env.Type)
 		return nil
 	}
-	input, _ := json.Marshal(Input{OrderID: ref.OrderID, CorrelationID: env.CorrelationID, CausationID: env.ID})
+	input, _ := json.Marshal(saga.Input{OrderID: ref.OrderID, CorrelationID: env.CorrelationID, CausationID: env.ID})
 	out, err := s.SFN.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(machine),
 		Name: aws.String(ref.OrderID), Input: aws.String(string(input))})
 	var exists *types.ExecutionAlreadyExists
@@ -74,40 +77,4 @@ func (s Starter) Handle(ctx context.Context, ev events.EventBridgeEvent) error {
 	s.Log.InfoContext(ctx, "saga started", "orderId", ref.OrderID, "eventId", env.ID, "correlationId", env.CorrelationID,
 		"executionArn", aws.ToString(out.ExecutionArn))
 	return nil
-}
-
-// ExecutionStatusChange is the detail of Step Functions' "Step Functions Execution Status Change"
-// event on the default bus.
-type ExecutionStatusChange struct {
-	ExecutionArn    string `json:"executionArn"`
-	StateMachineArn string `json:"stateMachineArn"`
-	Name            string `json:"name"`
-	Status          string `json:"status"`
-	Input           string `json:"input"`
-	Error           string `json:"error"`
-	Cause           string `json:"cause"`
-}
-
-// RecoverExecution compensates the order of a saga run that FAILED, TIMED_OUT or was ABORTED. The
-// run's input names the order and its correlation; the execution name (the order id) is the fallback.
-func (s *Steps) RecoverExecution(ctx context.Context, detail json.RawMessage) (Result, error) {
-	var d ExecutionStatusChange
-	if err := json.Unmarshal(detail, &d); err != nil {
-		return Result{}, &InvalidInput{Err: fmt.Errorf("status change event: %w", err)}
-	}
-	switch d.Status {
-	case "FAILED", "TIMED_OUT", "ABORTED":
-	default:
-		return Result{}, &InvalidInput{Err: fmt.Errorf("execution %s is %s: nothing to recover", d.Name, d.Status)}
-	}
-	var in Input
-	if d.Input != "" {
-		_ = json.Unmarshal([]byte(d.Input), &in) // a broken input falls back to the name below
-	}
-	if in.OrderID == "" {
-		in.OrderID = d.Name
-	}
-	in.CausationID = d.ExecutionArn
-	in.Attempt = 0
-	return s.Recover(ctx, in)
 }

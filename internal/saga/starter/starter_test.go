@@ -1,10 +1,11 @@
-package saga_test
+package starter_test
 
 import (
 	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"testing"
 	"time"
 
@@ -17,9 +18,12 @@ import (
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/money"
 	"github.com/orion-oss/orion/internal/saga"
+	"github.com/orion-oss/orion/internal/saga/starter"
 )
 
 // The starter talks to Orion's local Step Functions (infra/states) through the real SDK.
+func TestMain(m *testing.M) { os.Exit(awstest.Main(m)) }
+
 func TestStarterStartsOneExecutionPerOrder(t *testing.T) {
 	svc := states.NewService(nil)
 	t.Cleanup(svc.Close)
@@ -34,7 +38,7 @@ func TestStarterStartsOneExecutionPerOrder(t *testing.T) {
 	srv := httptest.NewServer(svc)
 	t.Cleanup(srv.Close)
 	client := sfn.NewFromConfig(awstest.Config(t), func(o *sfn.Options) { o.BaseEndpoint = aws.String(srv.URL) })
-	starter := saga.Starter{SFN: client, SagaArn: sagaArn, CancellationArn: cancelArn, Log: slog.New(slog.DiscardHandler)}
+	s := starter.Starter{SFN: client, SagaArn: sagaArn, CancellationArn: cancelArn, Log: slog.New(slog.DiscardHandler)}
 
 	ref := event.OrderRef{OrderID: "01JDQ7Z3M6X9V0YB2C4D5E6F7G", CustomerID: "cust-1", Status: "PENDING", OrderVersion: 1}
 	deliver := func(id string, p event.Payload) error {
@@ -43,7 +47,7 @@ func TestStarterStartsOneExecutionPerOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 		detail, _ := json.Marshal(env)
-		return starter.Handle(context.Background(), events.EventBridgeEvent{ID: "eb-" + id, DetailType: env.Type, Source: env.Source, Detail: detail})
+		return s.Handle(context.Background(), events.EventBridgeEvent{ID: "eb-" + id, DetailType: env.Type, Source: env.Source, Detail: detail})
 	}
 	executions := func(arn string) []string {
 		out, err := client.ListExecutions(context.Background(), &sfn.ListExecutionsInput{StateMachineArn: aws.String(arn)})
@@ -103,7 +107,7 @@ func TestStarterStartsOneExecutionPerOrder(t *testing.T) {
 	}
 
 	// What no retry can fix is dropped, not retried forever; other events are ignored.
-	if err := starter.Handle(context.Background(), events.EventBridgeEvent{ID: "bad", Detail: json.RawMessage(`{"type":"OrderPlaced"}`)}); err != nil {
+	if err := s.Handle(context.Background(), events.EventBridgeEvent{ID: "bad", Detail: json.RawMessage(`{"type":"OrderPlaced"}`)}); err != nil {
 		t.Fatalf("malformed event: %v", err)
 	}
 	if err := deliver("evt-4", event.OrderConfirmed{OrderRef: confirmed, Lines: placed.Lines, Total: price}); err != nil {
@@ -111,7 +115,7 @@ func TestStarterStartsOneExecutionPerOrder(t *testing.T) {
 	}
 
 	// A refused start is returned, so EventBridge and Lambda retry it and then dead-letter it.
-	broken := saga.Starter{SFN: client, SagaArn: "arn:aws:states:us-east-1:123456789012:stateMachine:missing", Log: starter.Log}
+	broken := starter.Starter{SFN: client, SagaArn: "arn:aws:states:us-east-1:123456789012:stateMachine:missing", Log: s.Log}
 	env, _ := event.Wrap(placed, event.Meta{ID: "evt-5", OccurredAt: time.Now(), CorrelationID: "c"})
 	detail, _ := json.Marshal(env)
 	if err := broken.Handle(context.Background(), events.EventBridgeEvent{Detail: detail}); err == nil {

@@ -1,0 +1,43 @@
+package saga
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+)
+
+// ExecutionStatusChange is the detail of Step Functions' "Step Functions Execution Status Change"
+// event on the default bus.
+type ExecutionStatusChange struct {
+	ExecutionArn    string `json:"executionArn"`
+	StateMachineArn string `json:"stateMachineArn"`
+	Name            string `json:"name"`
+	Status          string `json:"status"`
+	Input           string `json:"input"`
+	Error           string `json:"error"`
+	Cause           string `json:"cause"`
+}
+
+// RecoverExecution compensates the order of a saga run that FAILED, TIMED_OUT or was ABORTED. The
+// run's input names the order and its correlation; the execution name (the order id) is the fallback.
+func (s *Steps) RecoverExecution(ctx context.Context, detail json.RawMessage) (Result, error) {
+	var d ExecutionStatusChange
+	if err := json.Unmarshal(detail, &d); err != nil {
+		return Result{}, &InvalidInput{Err: fmt.Errorf("status change event: %w", err)}
+	}
+	switch d.Status {
+	case "FAILED", "TIMED_OUT", "ABORTED":
+	default:
+		return Result{}, &InvalidInput{Err: fmt.Errorf("execution %s is %s: nothing to recover", d.Name, d.Status)}
+	}
+	var in Input
+	if d.Input != "" {
+		_ = json.Unmarshal([]byte(d.Input), &in) // a broken input falls back to the name below
+	}
+	if in.OrderID == "" {
+		in.OrderID = d.Name
+	}
+	in.CausationID = d.ExecutionArn
+	in.Attempt = 0
+	return s.Recover(ctx, in)
+}
