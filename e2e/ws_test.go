@@ -1,0 +1,462 @@
+package e2e
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/coder/websocket"
+
+	"github.com/orion-oss/orion/infra/localaws/awstest"
+	"github.com/orion-oss/orion/internal/customer"
+	"github.com/orion-oss/orion/internal/dynamo"
+	"github.com/orion-oss/orion/internal/platform/awscfg"
+	"github.com/orion-oss/orion/internal/ws"
+)
+
+// client is a WebSocket client of the local WebSocket API that collects every message it receives.
+type client struct {
+	conn *websocket.Conn
+	msgs chan map[string]any
+}
+
+// dial connects with an access token; it returns the HTTP status when the upgrade is refused.
+func dial(t *testing.T, token string) (*client, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	u := sys.stack.WSURL
+	if token != "" {
+		u += "/?token=" + url.QueryEscape(token)
+	}
+	conn, resp, err := websocket.Dial(ctx, u, nil)
+	if err != nil {
+		if resp != nil {
+			return nil, resp.StatusCode
+		}
+		t.Fatalf("dial: %v", err)
+	}
+	c := &client{conn: conn, msgs: make(chan map[string]any, 64)}
+	go func() {
+		defer close(c.msgs)
+		for {
+			_, data, err := conn.Read(context.Background())
+			if err != nil {
+				return
+			}
+			var m map[string]any
+			if err := json.Unmarshal(data, &m); err != nil {
+				m = map[string]any{"unparsed": string(data)}
+			}
+			c.msgs <- m
+		}
+	}()
+	t.Cleanup(func() { conn.CloseNow() })
+	return c, http.StatusSwitchingProtocols
+}
+
+func connect(t *testing.T, token string) *client {
+	t.Helper()
+	c, status := dial(t, token)
+	if c == nil {
+		t.Fatalf("connect refused with %d", status)
+	}
+	return c
+}
+
+func (c *client) send(t *testing.T, msg string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.conn.Write(ctx, websocket.MessageText, []byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// next returns the next message, failing after wait.
+func (c *client) next(t *testing.T, wait time.Duration) map[string]any {
+	t.Helper()
+	select {
+	case m, ok := <-c.msgs:
+		if !ok {
+			t.Fatal("the connection closed")
+		}
+		return m
+	case <-time.After(wait):
+		t.Fatalf("no message within %s", wait)
+	}
+	return nil
+}
+
+// statuses reads order.status messages of one order until it reaches a terminal status; any message
+// about another order fails the test.
+func (c *client) statuses(t *testing.T, orderID string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for {
+		m := c.next(t, 15*time.Second)
+		if m["type"] != "order.status" || m["orderId"] != orderID {
+			t.Fatalf("unexpected message %v while waiting for order %s", m, orderID)
+		}
+		out = append(out, m)
+		if slices.Contains(terminal, m["status"].(string)) {
+			return out
+		}
+	}
+}
+
+// quiet checks that nothing arrives for a while.
+func (c *client) quiet(t *testing.T, d time.Duration) {
+	t.Helper()
+	select {
+	case m, ok := <-c.msgs:
+		if ok {
+			t.Fatalf("unexpected message %v", m)
+		}
+	case <-time.After(d):
+	}
+}
+
+// expectStory checks a customer's view of an approved order: every status once, in order.
+func expectStory(t *testing.T, msgs []map[string]any) {
+	t.Helper()
+	var got []string
+	ids := map[string]bool{}
+	last := 0.0
+	for _, m := range msgs {
+		got = append(got, m["status"].(string))
+		id, _ := m["eventId"].(string)
+		if id == "" || ids[id] {
+			t.Fatalf("event id %q missing or repeated in %v", id, msgs)
+		}
+		ids[id] = true
+		v := m["orderVersion"].(float64)
+		if v <= last {
+			t.Fatalf("order versions not increasing in %v", msgs)
+		}
+		last = v
+		if _, err := time.Parse(time.RFC3339Nano, fmt.Sprint(m["occurredAt"])); err != nil {
+			t.Fatalf("occurredAt: %v", m)
+		}
+	}
+	if !inLifeOrder(got) {
+		t.Fatalf("statuses %v; want PENDING ... CONFIRMED in life order", got)
+	}
+}
+
+// lifeOrder is an approved order's story. The events of its steps come milliseconds apart and the bus
+// delivers them concurrently, so a later status may overtake an earlier one; the notifier then drops
+// the earlier (never older after newer), and a client sees a subsequence that ends with the outcome.
+var lifeOrder = []string{"PENDING", "RESERVED", "PAYMENT_AUTHORIZED", "CONFIRMED"}
+
+func inLifeOrder(got []string) bool {
+	if len(got) == 0 || got[len(got)-1] != "CONFIRMED" {
+		return false
+	}
+	i := 0
+	for _, s := range got {
+		for i < len(lifeOrder) && lifeOrder[i] != s {
+			i++
+		}
+		if i == len(lifeOrder) {
+			return false
+		}
+		i++
+	}
+	return true
+}
+
+// subject is the customer id of an access token (its sub); the token is not verified here.
+func subject(t *testing.T, token string) string {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct{ Sub string }
+	json.Unmarshal(b, &c)
+	return c.Sub
+}
+
+func connectionsStore(t *testing.T) *dynamo.Connections {
+	t.Helper()
+	cfg, err := awscfg.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dynamo.NewConnections(dynamodb.NewFromConfig(cfg), fmt.Sprint(sys.stack.Outputs["ConnectionsTableName"]))
+}
+
+// A customer sees PENDING ... CONFIRMED of the order it places, once each, in order, even when the
+// bus delivers an event again; another customer sees none of it.
+func TestWebSocketOrderStatus(t *testing.T) {
+	localOnly(t)
+	ann, bob := customerToken(t), customerToken(t)
+	annWS, bobWS := connect(t, ann), connect(t, bob)
+	id := order1(t, ann, stockItem(t, 10), 1, "tok_visa")
+	expectStory(t, annWS.statuses(t, id))
+
+	// The bus delivers OrderConfirmed again (at least once): nothing more reaches the client.
+	confirmed, ok := bus.first(id, "OrderConfirmed")
+	if !ok {
+		t.Fatal("no OrderConfirmed on the bus")
+	}
+	cfg, _ := awscfg.Load(context.Background())
+	eb := eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = aws.String(sys.stack.EdgeURL) })
+	if _, err := eb.PutEvents(context.Background(), &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
+		EventBusName: aws.String(fmt.Sprint(sys.stack.Outputs["EventBusName"])), Source: aws.String(confirmed.Source),
+		DetailType: aws.String(confirmed.DetailType), Detail: aws.String(string(confirmed.Detail))}}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the second OrderConfirmed on the bus", func() bool {
+		n := 0
+		for _, typ := range bus.types(id) {
+			if typ == "OrderConfirmed" {
+				n++
+			}
+		}
+		return n == 2
+	})
+	annWS.quiet(t, time.Second)
+	bobWS.quiet(t, 100*time.Millisecond)
+}
+
+func TestWebSocketRefusesBadTokens(t *testing.T) {
+	localOnly(t)
+	email := strings.ToLower(awstest.Name(t, "tok")) + "@example.com"
+	good, err := user(context.Background(), email, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(good, ".")
+	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	var claims map[string]any
+	json.Unmarshal(payload, &claims)
+	claims["exp"] = time.Now().Add(-time.Hour).Unix()
+	expired, _ := json.Marshal(claims)
+	// An id token of the same user and pool: genuine, but not an access token.
+	r := do(t, "POST", "/auth/login", "", fmt.Sprintf(`{"email":%q,"password":"Str0ng!Passw0rd-e2e"}`, email))
+	idToken, _ := r.json(t)["idToken"].(string)
+	if idToken == "" {
+		t.Fatalf("login: %s", r.body)
+	}
+	tests := []struct {
+		name, token string
+		status      int
+	}{
+		{"no token", "", http.StatusUnauthorized},
+		{"garbage", "not-a-token", http.StatusUnauthorized},
+		{"expired (re-signed by nobody)", parts[0] + "." + base64.RawURLEncoding.EncodeToString(expired) + "." + parts[2], http.StatusUnauthorized},
+		{"signature of another token", parts[0] + "." + parts[1] + "." + strings.Split(sys.adminTok, ".")[2], http.StatusUnauthorized},
+		{"id token", idToken, http.StatusForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if c, status := dial(t, tt.token); c != nil || status != tt.status {
+				t.Fatalf("upgrade answered %d; want %d", status, tt.status)
+			}
+		})
+	}
+	// Refused connections stored nothing; the user has no connection.
+	if conns, err := connectionsStore(t).OfUser(context.Background(), subject(t, good)); err != nil || len(conns) != 0 {
+		t.Fatalf("connections of the refused user: %v %v", conns, err)
+	}
+}
+
+func TestWebSocketMessages(t *testing.T) {
+	localOnly(t)
+	ann, bob := customerToken(t), customerToken(t)
+	c := connect(t, ann)
+	s := stockItem(t, 10)
+	bobs := order1(t, bob, s, 1, "tok_visa")
+
+	c.send(t, `{"action":"ping"}`)
+	if m := c.next(t, 5*time.Second); m["type"] != "pong" {
+		t.Fatalf("ping: %v", m)
+	}
+	c.send(t, `{"action":"dance"}`)
+	if m := c.next(t, 5*time.Second); m["type"] != "error" || m["code"] != "unknown_action" {
+		t.Fatalf("unknown action: %v", m)
+	}
+	c.send(t, `not json`)
+	if m := c.next(t, 5*time.Second); m["type"] != "error" || m["code"] != "bad_request" {
+		t.Fatalf("not JSON: %v", m)
+	}
+	// Someone else's order: an error, and none of its data, then or later.
+	c.send(t, fmt.Sprintf(`{"action":"subscribe","orderId":%q}`, bobs))
+	if m := c.next(t, 5*time.Second); m["type"] != "error" || m["code"] != "order_not_found" || m["status"] != nil {
+		t.Fatalf("subscribe to another's order: %v", m)
+	}
+	c.send(t, `{"action":"subscribe","all":true}`)
+	if m := c.next(t, 5*time.Second); m["type"] != "error" || m["code"] != "forbidden" {
+		t.Fatalf("customer subscribes to all: %v", m)
+	}
+	// The connection stayed open through every error.
+	c.send(t, `{"action":"ping"}`)
+	if m := c.next(t, 5*time.Second); m["type"] != "pong" {
+		t.Fatalf("ping after errors: %v", m)
+	}
+	settle(t, bob, bobs)
+	c.quiet(t, 300*time.Millisecond)
+
+	// Its own order: the answer carries the current status (what a reconnecting client needs).
+	mine := order1(t, ann, s, 1, "tok_visa")
+	settle(t, ann, mine)
+	c.statuses(t, mine)
+	c.send(t, fmt.Sprintf(`{"action":"subscribe","orderId":%q}`, mine))
+	if m := c.next(t, 5*time.Second); m["type"] != "subscribed" || m["orderId"] != mine || m["status"] != "CONFIRMED" || m["orderVersion"] == nil {
+		t.Fatalf("subscribe to own order: %v", m)
+	}
+	c.send(t, fmt.Sprintf(`{"action":"unsubscribe","orderId":%q}`, mine))
+	if m := c.next(t, 5*time.Second); m["type"] != "unsubscribed" || m["orderId"] != mine {
+		t.Fatalf("unsubscribe: %v", m)
+	}
+}
+
+// Admins subscribe to everyone's orders.
+func TestWebSocketAdminSubscribesToAll(t *testing.T) {
+	localOnly(t)
+	admin := connect(t, sys.adminTok)
+	admin.send(t, `{"action":"subscribe","all":true}`)
+	if m := admin.next(t, 5*time.Second); m["type"] != "subscribed" || m["all"] != true {
+		t.Fatalf("subscribe all: %v", m)
+	}
+	id := order1(t, customerToken(t), stockItem(t, 10), 1, "tok_visa")
+	// Other tests' orders may interleave: keep this order's messages.
+	var mine []map[string]any
+	for len(mine) == 0 || mine[len(mine)-1]["status"] != "CONFIRMED" {
+		if m := admin.next(t, 15*time.Second); m["orderId"] == id {
+			mine = append(mine, m)
+		}
+	}
+	expectStory(t, mine)
+	admin.send(t, `{"action":"unsubscribe","all":true}`)
+}
+
+// A connection whose client vanished without $disconnect (API Gateway lost it) is removed by the next
+// push, which the gateway answers 410; a client that closes is removed by $disconnect.
+func TestWebSocketGoneConnectionsAreRemoved(t *testing.T) {
+	localOnly(t)
+	tok := customerToken(t)
+	store := connectionsStore(t)
+	ctx := context.Background()
+	now := time.Now()
+	stale := "StaleConnX0000=" // an id the gateway never issued: @connections answers 410
+	if err := store.Put(ctx, ws.Connection{ID: stale, UserID: customer.ID(subject(t, tok)), ConnectedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	live := connect(t, tok)
+	id := order1(t, tok, stockItem(t, 10), 1, "tok_visa")
+	expectStory(t, live.statuses(t, id))
+	if _, err := store.Get(ctx, stale); !errors.Is(err, ws.ErrNoConnection) {
+		t.Fatalf("the stale connection is still stored: %v", err)
+	}
+
+	if conns, _ := store.OfUser(ctx, subject(t, tok)); len(conns) != 1 {
+		t.Fatalf("%d connections; want the live one", len(conns))
+	}
+	live.conn.Close(websocket.StatusNormalClosure, "bye")
+	eventually(t, "$disconnect to delete the connection", func() bool {
+		conns, err := store.OfUser(ctx, subject(t, tok))
+		return err == nil && len(conns) == 0
+	})
+}
+
+// 200 connections of 4 customers at once: each receives its own customer's order story, whole, and
+// nothing of the others'.
+func TestWebSocketManyConnections(t *testing.T) {
+	localOnly(t)
+	const customers, perCustomer = 4, 50
+	toks := make([]string, customers)
+	for i := range toks {
+		toks[i] = customerToken(t)
+	}
+	clients := make([][]*client, customers)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 25)
+	for i := range customers {
+		for range perCustomer {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				c, status := dial(t, toks[i])
+				if c == nil {
+					t.Errorf("connect refused with %d", status)
+					return
+				}
+				mu.Lock()
+				clients[i] = append(clients[i], c)
+				mu.Unlock()
+			}()
+		}
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	s := stockItem(t, 10)
+	ids := make([]string, customers)
+	for i := range customers {
+		ids[i] = order1(t, toks[i], s, 1, "tok_visa")
+	}
+	for i := range customers {
+		for _, c := range clients[i] {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				// statuses fails on any message about another order.
+				expectStoryOf(t, c, ids[i])
+			}()
+		}
+	}
+	wg.Wait()
+}
+
+// expectStoryOf is expectStory for use from other goroutines (t.Error, not t.Fatal).
+func expectStoryOf(t *testing.T, c *client, orderID string) {
+	var got, events []string
+	deadline := time.After(30 * time.Second)
+	for !slices.Contains(got, "CONFIRMED") {
+		select {
+		case m, ok := <-c.msgs:
+			if !ok {
+				t.Errorf("connection closed after %v", got)
+				return
+			}
+			if m["type"] != "order.status" || m["orderId"] != orderID {
+				t.Errorf("unexpected message %v (waiting for %s)", m, orderID)
+				return
+			}
+			id, _ := m["eventId"].(string)
+			if id == "" || slices.Contains(events, id) {
+				t.Errorf("event id %q missing or repeated", id)
+				return
+			}
+			events = append(events, id)
+			got = append(got, m["status"].(string))
+		case <-deadline:
+			t.Errorf("order %s: only %v within 30 s", orderID, got)
+			return
+		}
+	}
+	if !inLifeOrder(got) {
+		t.Errorf("statuses %v; want PENDING ... CONFIRMED in life order", got)
+	}
+}
