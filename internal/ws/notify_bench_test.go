@@ -22,7 +22,9 @@ import (
 // acceptAll is the gateway's $connect: every connection is accepted.
 type acceptAll struct{}
 
-func (acceptAll) Invoke(context.Context, string, []byte) ([]byte, error) { return []byte(`{"statusCode":200}`), nil }
+func (acceptAll) Invoke(context.Context, string, []byte) ([]byte, error) {
+	return []byte(`{"statusCode":200}`), nil
+}
 
 // BenchmarkNotifierFanOut measures the notifier's fan-out of one status change to n connections of the
 // order's owner: its worker pool and per-post timeout, the real apigatewaymanagementapi client (SigV4,
