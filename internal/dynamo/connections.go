@@ -22,7 +22,9 @@ import (
 //   - <connectionId>: the connection, with userId (index ByUser), admin, connectedAt, the orders it
 //     muted and the topics it watches.
 //   - watch#<topic>#<connectionId>: a subscription of an admin's connection to a topic ("all", or
-//     "order:<id>"), with watch = the topic (index ByWatch) and target = the connection.
+//     "order:<id>"), with topic, target = the connection, and watch = "watch": every subscription sits
+//     in one partition of the index ByWatch, so that the notifier finds the watchers of both of an
+//     event's topics with one query (admins and their subscriptions are few).
 //   - push#<connectionId>#<orderId>: the last order version pushed to the connection, the guard that
 //     keeps pushes free of duplicates and in order. One small row per (connection, order) rather than
 //     a map on the connection row, which an admin watching all orders would grow past 400 KB.
@@ -189,7 +191,8 @@ func (c *Connections) Watch(ctx context.Context, id, topic string, until time.Ti
 		{Update: &types.Update{TableName: aws.String(c.table), Key: connKey(id), UpdateExpression: aws.String("ADD watches :t"),
 			ConditionExpression: aws.String("attribute_exists(connectionId)"), ExpressionAttributeValues: map[string]types.AttributeValue{":t": connSS(topic)}}},
 		{Put: &types.Put{TableName: aws.String(c.table), Item: map[string]types.AttributeValue{
-			"connectionId": connS(watchKey(topic, id)), "watch": connS(topic), "target": connS(id), "expiresAt": connN(until.Unix())}}},
+			"connectionId": connS(watchKey(topic, id)), "watch": connS(watchPartition), "topic": connS(topic), "target": connS(id),
+			"expiresAt": connN(until.Unix())}}},
 	}})
 	var cancelled *types.TransactionCanceledException
 	switch {
@@ -224,7 +227,7 @@ func (c *Connections) Unwatch(ctx context.Context, id, topic string) error {
 // OfUser lists a user's connections through the ByUser index.
 func (c *Connections) OfUser(ctx context.Context, userID string) ([]ws.Connection, error) {
 	var out []ws.Connection
-	err := c.query(ctx, "ByUser", "userId", userID, func(item map[string]types.AttributeValue) error {
+	err := c.query(ctx, "ByUser", "userId", userID, "", nil, func(item map[string]types.AttributeValue) error {
 		conn, err := connection(item)
 		if err != nil {
 			return err
@@ -235,22 +238,44 @@ func (c *Connections) OfUser(ctx context.Context, userID string) ([]ws.Connectio
 	return out, err
 }
 
-// Watchers lists the connections watching a topic through the ByWatch index.
-func (c *Connections) Watchers(ctx context.Context, topic string) ([]string, error) {
-	var out []string
-	err := c.query(ctx, "ByWatch", "watch", topic, func(item map[string]types.AttributeValue) error {
+// watchPartition is the ByWatch partition of every subscription.
+const watchPartition = "watch"
+
+// Watchers lists the connections watching any of the topics, in one query of the ByWatch index.
+func (c *Connections) Watchers(ctx context.Context, topics ...string) ([]ws.Watcher, error) {
+	if len(topics) == 0 {
+		return nil, nil
+	}
+	var out []ws.Watcher
+	in := make([]string, len(topics))
+	values := map[string]types.AttributeValue{}
+	for i, t := range topics {
+		in[i] = fmt.Sprintf(":t%d", i)
+		values[in[i]] = connS(t)
+	}
+	filter := "topic IN (" + strings.Join(in, ", ") + ")"
+	err := c.query(ctx, "ByWatch", "watch", watchPartition, filter, values, func(item map[string]types.AttributeValue) error {
 		if t := attrS(item, "target"); t != "" {
-			out = append(out, t)
+			out = append(out, ws.Watcher{ConnectionID: t, Topic: attrS(item, "topic")})
 		}
 		return nil
 	})
 	return out, err
 }
 
-func (c *Connections) query(ctx context.Context, index, attr, value string, each func(map[string]types.AttributeValue) error) error {
-	p := dynamodb.NewQueryPaginator(c.db, &dynamodb.QueryInput{TableName: aws.String(c.table), IndexName: aws.String(index),
+func (c *Connections) query(ctx context.Context, index, attr, value, filter string, filterValues map[string]types.AttributeValue,
+	each func(map[string]types.AttributeValue) error) error {
+	values := map[string]types.AttributeValue{":v": connS(value)}
+	for k, v := range filterValues {
+		values[k] = v
+	}
+	in := &dynamodb.QueryInput{TableName: aws.String(c.table), IndexName: aws.String(index),
 		KeyConditionExpression: aws.String("#k = :v"), ExpressionAttributeNames: map[string]string{"#k": attr},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":v": connS(value)}})
+		ExpressionAttributeValues: values}
+	if filter != "" {
+		in.FilterExpression = aws.String(filter)
+	}
+	p := dynamodb.NewQueryPaginator(c.db, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {

@@ -85,8 +85,13 @@ func TestConnectionsLifecycle(t *testing.T) {
 	if err := c.Watch(ctx, "missing", "all", admin.ExpiresAt); !errors.Is(err, ws.ErrNoConnection) {
 		t.Fatalf("watch by a missing connection: %v", err)
 	}
-	if ids, err := c.Watchers(ctx, "all"); err != nil || !slices.Equal(ids, []string{admin.ID}) {
-		t.Fatalf("watchers: %v %v", ids, err)
+	ws1, err := c.Watchers(ctx, "all", "order:order-9")
+	sort.Slice(ws1, func(i, j int) bool { return ws1[i].Topic < ws1[j].Topic })
+	if err != nil || !slices.Equal(ws1, []ws.Watcher{{ConnectionID: admin.ID, Topic: "all"}, {ConnectionID: admin.ID, Topic: "order:order-9"}}) {
+		t.Fatalf("watchers: %v %v", ws1, err)
+	}
+	if only, _ := c.Watchers(ctx, "order:order-1"); len(only) != 0 {
+		t.Fatalf("watchers of an unwatched topic: %v", only)
 	}
 	if err := c.Unwatch(ctx, admin.ID, "order:order-9"); err != nil {
 		t.Fatal(err)

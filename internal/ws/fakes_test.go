@@ -147,14 +147,16 @@ func (s *store) OfUser(ctx context.Context, userID string) ([]ws.Connection, err
 	return out, nil
 }
 
-func (s *store) Watchers(ctx context.Context, topic string) ([]string, error) {
+func (s *store) Watchers(ctx context.Context, topics ...string) ([]ws.Watcher, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []string
-	for id := range s.watches[topic] {
-		out = append(out, id)
+	var out []ws.Watcher
+	for _, topic := range topics {
+		for id := range s.watches[topic] {
+			out = append(out, ws.Watcher{ConnectionID: id, Topic: topic})
+		}
 	}
-	sort.Strings(out)
+	sort.Slice(out, func(i, j int) bool { return out[i].ConnectionID+out[i].Topic < out[j].ConnectionID+out[j].Topic })
 	return out, nil
 }
 

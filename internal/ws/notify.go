@@ -30,6 +30,11 @@ type Status struct {
 	OrderVersion int64     `json:"orderVersion"`
 }
 
+// Watcher is a connection subscribed to a topic.
+type Watcher struct {
+	ConnectionID, Topic string
+}
+
 // Recipient is a connection to push to, with the topics it was found through.
 type Recipient struct {
 	ConnectionID string
@@ -40,8 +45,8 @@ type Recipient struct {
 type NotifyStore interface {
 	// OfUser lists a user's connections (ByUser index: eventually consistent, like every GSI).
 	OfUser(ctx context.Context, userID string) ([]Connection, error)
-	// Watchers lists the connections watching a topic.
-	Watchers(ctx context.Context, topic string) ([]string, error)
+	// Watchers lists the connections watching any of the topics.
+	Watchers(ctx context.Context, topics ...string) ([]Watcher, error)
 	// Claim records that version of the order goes to the connection, unless this or a newer version
 	// already went (ok false). prev is the version it replaces, 0 if none.
 	Claim(ctx context.Context, connID, orderID string, version int64) (prev int64, ok bool, err error)
@@ -231,14 +236,12 @@ func (n *Notifier) recipients(ctx context.Context, ref event.OrderRef) ([]Recipi
 			add(c.ID, "")
 		}
 	}
-	for _, topic := range []string{topicAll, orderTopic(ref.OrderID)} {
-		ids, err := n.Store.Watchers(ctx, topic)
-		if err != nil {
-			return nil, err
-		}
-		for _, id := range ids {
-			add(id, topic)
-		}
+	watchers, err := n.Store.Watchers(ctx, topicAll, orderTopic(ref.OrderID))
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range watchers {
+		add(w.ConnectionID, w.Topic)
 	}
 	return out, nil
 }
