@@ -1,0 +1,195 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+
+	"github.com/orion-oss/orion/infra/localaws"
+	"github.com/orion-oss/orion/infra/localaws/awstest"
+	"github.com/orion-oss/orion/internal/email"
+	"github.com/orion-oss/orion/internal/platform/awscfg"
+)
+
+// inbox is every message the emulator accepted for one address.
+func inbox(t *testing.T, to string) []localaws.SentEmail {
+	t.Helper()
+	all, err := localaws.SentEmails(context.Background(), os.Getenv("AWS_ENDPOINT_URL"))
+	if errors.Is(err, localaws.ErrNoMailbox) {
+		t.Skip("the AWS endpoint cannot show the messages it sent")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []localaws.SentEmail
+	for _, m := range all {
+		for _, addr := range m.To {
+			if strings.EqualFold(addr, to) {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+// expectMail waits until the address has n messages, then checks that no more arrive.
+func expectMail(t *testing.T, to string, n int) []localaws.SentEmail {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(inbox(t, to)) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s has %d messages after 10 s; want %d", to, len(inbox(t, to)), n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond)
+	got := inbox(t, to)
+	if len(got) != n {
+		subjects := make([]string, len(got))
+		for i, m := range got {
+			subjects[i] = m.Subject
+		}
+		t.Fatalf("%s has %d messages %q; want %d", to, len(got), subjects, n)
+	}
+	return got
+}
+
+// customerWithAddress creates a customer and returns the address and an access token.
+func customerWithAddress(t *testing.T) (string, string) {
+	t.Helper()
+	addr := strings.ToLower(awstest.Name(t, "mail")) + "@example.com"
+	tok, err := user(context.Background(), addr, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return addr, tok
+}
+
+// Each outcome mails the customer exactly once, with a subject that says what happened.
+func TestEmailPerOutcome(t *testing.T) {
+	localOnly(t)
+	tests := []struct {
+		name, token, status, subject, body string
+		qty                                int
+		cancel                             bool
+	}{
+		{name: "confirmed", token: "tok_visa", qty: 2, status: "CONFIRMED", subject: "confirmed", body: "$25.00"},
+		{name: "declined", token: "tok_declined", qty: 1, status: "REJECTED", subject: "not placed: payment declined", body: "declined"},
+		{name: "out of stock", token: "tok_visa", qty: 50, status: "REJECTED", subject: "not placed: out of stock", body: "stock"},
+		{name: "failed", token: "tok_unavailable", qty: 1, status: "FAILED", subject: "could not be completed", body: "payment"},
+		{name: "cancelled", token: "tok_visa", qty: 1, status: "CANCELLED", subject: "cancelled", cancel: true, body: "cancel"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			addr, tok := customerWithAddress(t)
+			s := stockItem(t, 10)
+			id := order1(t, tok, s, tt.qty, tt.token)
+			if tt.cancel {
+				settle(t, tok, id, "CONFIRMED")
+				if c := do(t, "POST", "/orders/"+id+"/cancel", tok, ""); c.status != 202 {
+					t.Fatalf("cancel: %d %s", c.status, c.body)
+				}
+			}
+			if o := settle(t, tok, id, tt.status); o["status"] != tt.status {
+				t.Fatalf("order %v", o["status"])
+			}
+			// A cancelled order was confirmed first: two outcomes, two emails.
+			n := 1
+			if tt.cancel {
+				n = 2
+			}
+			mails := expectMail(t, addr, n)
+			last := mails[len(mails)-1]
+			want := "Order " + email.ShortID(id) + " " + tt.subject
+			if last.Subject != want || !strings.Contains(last.Body, id) || !strings.Contains(strings.ToLower(last.Body), tt.body) {
+				t.Fatalf("mail %q\n%s\nwant subject %q, the order id and %q", last.Subject, last.Body, want, tt.body)
+			}
+			if last.Source != fmt.Sprint(sys.stack.Outputs["EmailSenderAddress"]) {
+				t.Fatalf("sent from %q; want the EmailFrom identity %v", last.Source, sys.stack.Outputs["EmailSenderAddress"])
+			}
+		})
+	}
+}
+
+// The same event delivered three times sends one email.
+func TestEmailOncePerEvent(t *testing.T) {
+	localOnly(t)
+	addr, tok := customerWithAddress(t)
+	s := stockItem(t, 10)
+	id := order1(t, tok, s, 1, "tok_visa")
+	settle(t, tok, id, "CONFIRMED")
+	expectMail(t, addr, 1)
+	confirmed, ok := bus.first(id, "OrderConfirmed")
+	if !ok {
+		t.Fatal("no OrderConfirmed on the bus")
+	}
+	cfg, err := awscfg.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	eb := eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = aws.String(sys.stack.EdgeURL) })
+	for range 2 {
+		if _, err := eb.PutEvents(context.Background(), &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
+			EventBusName: aws.String(fmt.Sprint(sys.stack.Outputs["EventBusName"])), Source: aws.String(confirmed.Source),
+			DetailType: aws.String(confirmed.DetailType), Detail: aws.String(string(confirmed.Detail))}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "the duplicates on the bus", func() bool {
+		n := 0
+		for _, typ := range bus.types(id) {
+			if typ == "OrderConfirmed" {
+				n++
+			}
+		}
+		return n == 3
+	})
+	expectMail(t, addr, 1)
+}
+
+// Stock falling below its item's threshold alerts the admins, once.
+func TestEmailLowStockAlert(t *testing.T) {
+	localOnly(t)
+	tok := customerToken(t)
+	s := sku(t)
+	body := `{"name":"Scarce","price":{"amount":500,"currency":"USD"},"available":10,"lowStockThreshold":8}`
+	if r := do(t, "PUT", "/inventory/"+s, sys.adminTok, body); r.status != 201 {
+		t.Fatalf("item: %d %s", r.status, r.body)
+	}
+	for _, qty := range []int{3, 1} { // 10 -> 7 crosses 8; 7 -> 6 is already low
+		settle(t, tok, order1(t, tok, s, qty, "tok_visa"), "CONFIRMED")
+	}
+	admin := fmt.Sprint(sys.stack.Outputs["AdminEmailAddress"])
+	want := fmt.Sprintf("Low stock: %s (7 left)", s)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n := 0
+		for _, m := range inbox(t, admin) {
+			if m.Subject == want {
+				n++
+			}
+		}
+		if n == 1 {
+			time.Sleep(500 * time.Millisecond)
+			for _, m := range inbox(t, admin) {
+				if strings.HasPrefix(m.Subject, "Low stock: "+s+" ") && m.Subject != want {
+					t.Fatalf("a second alert %q", m.Subject)
+				}
+			}
+			break
+		}
+		if n > 1 || time.Now().After(deadline) {
+			t.Fatalf("%d alerts %q for the admins; want 1", n, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
