@@ -1,9 +1,12 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -12,7 +15,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/orion-oss/orion/infra/edge"
 	"github.com/orion-oss/orion/infra/localaws"
 	"github.com/orion-oss/orion/infra/localaws/awstest"
 	"github.com/orion-oss/orion/internal/email"
@@ -191,5 +197,63 @@ func TestEmailLowStockAlert(t *testing.T) {
 			t.Fatalf("%d alerts %q for the admins; want 1", n, want)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// A send that keeps failing (SES sending paused) is retried, then kept in the function's DLQ with its
+// event: nothing is lost, and redriving the event once SES is back mails the customer exactly once.
+func TestEmailFailureLandsInTheDLQ(t *testing.T) {
+	localOnly(t)
+	addr, tok := customerWithAddress(t)
+	remove := sys.stack.InjectFault(edge.Fault{Service: "ses", Status: 400, Code: "SendingPausedException",
+		Message: "sending is paused for this account", Match: func(_ *http.Request, body []byte) bool { return bytes.Contains(body, []byte(addr)) }})
+	defer remove()
+	s := stockItem(t, 10)
+	id := order1(t, tok, s, 1, "tok_visa")
+	settle(t, tok, id, "CONFIRMED")
+
+	cfg, err := awscfg.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := sqs.NewFromConfig(cfg)
+	queue := fmt.Sprint(sys.stack.Outputs["EmailDeadLetterQueueUrl"])
+	var record struct {
+		RequestContext struct {
+			Condition              string `json:"condition"`
+			ApproximateInvokeCount int    `json:"approximateInvokeCount"`
+		} `json:"requestContext"`
+		RequestPayload json.RawMessage `json:"requestPayload"`
+	}
+	eventually(t, "the failed event in the email DLQ", func() bool {
+		out, err := q.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: &queue, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range out.Messages {
+			if strings.Contains(aws.ToString(m.Body), id) && json.Unmarshal([]byte(aws.ToString(m.Body)), &record) == nil {
+				q.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: &queue, ReceiptHandle: m.ReceiptHandle})
+				return true
+			}
+		}
+		return false
+	})
+	if record.RequestContext.Condition != "RetriesExhausted" || record.RequestContext.ApproximateInvokeCount != 3 {
+		t.Fatalf("DLQ record context %+v; want RetriesExhausted after 3 attempts", record.RequestContext)
+	}
+	if n := len(inbox(t, addr)); n != 0 {
+		t.Fatalf("%d emails sent while SES failed", n)
+	}
+	// SES is back: redrive the kept event to the function.
+	remove()
+	fn := lambda.NewFromConfig(cfg, func(o *lambda.Options) { o.BaseEndpoint = aws.String(sys.stack.EdgeURL) })
+	for range 2 { // a redrive repeated by mistake still mails once
+		out, err := fn.Invoke(context.Background(), &lambda.InvokeInput{FunctionName: aws.String(functionName(t, "SendEmailFunction")), Payload: record.RequestPayload})
+		if err != nil || out.FunctionError != nil {
+			t.Fatalf("redrive: %v %s", err, out.Payload)
+		}
+	}
+	if got := expectMail(t, addr, 1); !strings.Contains(got[0].Subject, "confirmed") {
+		t.Fatalf("redriven mail %q", got[0].Subject)
 	}
 }

@@ -48,6 +48,7 @@ type Edge struct {
 	logger   *slog.Logger
 	// OnPutEvents is called, after the emulator accepted them, with the entries of each PutEvents call.
 	OnPutEvents func([]PutEventsEntry)
+	faults      faults
 }
 
 // New builds an edge in front of the emulator at upstream.
@@ -91,6 +92,9 @@ func ConnectionsPath(r *http.Request) bool {
 }
 
 func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if e.injected(w, r) {
+		return
+	}
 	for _, rt := range e.routes {
 		if rt.Match(r) {
 			rt.Handler.ServeHTTP(w, r)

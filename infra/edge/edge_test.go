@@ -2,9 +2,11 @@ package edge_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/orion-oss/orion/infra/edge"
 	"github.com/orion-oss/orion/infra/localaws/awstest"
@@ -94,5 +97,46 @@ func TestRoutesClaimTheirRequestsAndTheRestReachTheEmulator(t *testing.T) {
 	}
 	if claimed != 1 {
 		t.Fatalf("a DynamoDB call was claimed by the states route")
+	}
+}
+
+// Injected faults answer with AWS's error shape, which the real SDK decodes, for just the service (and
+// requests) they name, as many times as asked; the rest still reaches the emulator.
+func TestInjectedFaults(t *testing.T) {
+	ctx := context.Background()
+	e, cfg := newEdge(t)
+	cfg.RetryMaxAttempts = 1
+	db := dynamodb.NewFromConfig(cfg)
+	bus := eventbridge.NewFromConfig(cfg)
+	list := func() error { _, err := db.ListTables(ctx, &dynamodb.ListTablesInput{}); return err }
+	buses := func() error { _, err := bus.ListEventBuses(ctx, &eventbridge.ListEventBusesInput{}); return err }
+
+	remove := e.Inject(edge.Fault{Service: "dynamodb", Status: 400, Code: "ThrottlingException", Message: "slow down", Times: 2})
+	defer remove()
+	for i := range 2 {
+		var apiErr smithy.APIError
+		if err := list(); !errors.As(err, &apiErr) || apiErr.ErrorCode() != "ThrottlingException" {
+			t.Fatalf("call %d: %v; want ThrottlingException", i, err)
+		}
+	}
+	if err := list(); err != nil {
+		t.Fatalf("after the two injected failures: %v", err)
+	}
+	if err := buses(); err != nil {
+		t.Fatalf("another service: %v", err)
+	}
+	// A matcher narrows a fault to some requests; removing it ends it.
+	stop := e.Inject(edge.Fault{Service: "events", Match: func(_ *http.Request, body []byte) bool { return strings.Contains(string(body), "needle") }})
+	if err := buses(); err != nil {
+		t.Fatalf("a request the matcher does not pick: %v", err)
+	}
+	_, err := bus.ListEventBuses(ctx, &eventbridge.ListEventBusesInput{NamePrefix: aws.String("needle")})
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "InternalFailure" {
+		t.Fatalf("matched request: %v; want InternalFailure", err)
+	}
+	stop()
+	if _, err := bus.ListEventBuses(ctx, &eventbridge.ListEventBusesInput{NamePrefix: aws.String("needle")}); err != nil {
+		t.Fatalf("after removal: %v", err)
 	}
 }

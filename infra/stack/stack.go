@@ -498,3 +498,7 @@ func nameFromArn(arn string) string {
 	}
 	return arn
 }
+
+// InjectFault makes the AWS endpoint the functions use answer matching requests with an AWS error (see
+// edge.Fault) until the returned function removes it.
+func (s *Stack) InjectFault(f edge.Fault) (remove func()) { return s.edge.Inject(f) }
