@@ -21,7 +21,8 @@ var contract struct {
 	err      error
 	doc      map[string]any
 	compiler *jsonschema.Compiler
-	schemas  sync.Map // pointer -> *jsonschema.Schema
+	compile  sync.Mutex // the compiler is not safe for concurrent use (parallel tests)
+	schemas  sync.Map   // pointer -> *jsonschema.Schema
 }
 
 const contractURL = "https://orion-oss.github.io/openapi.json"
@@ -135,7 +136,9 @@ func conform(t *testing.T, method, path string, r reply) {
 	ptr := contractURL + pointer(append(base, "content", ct, "schema")...)
 	s, ok := contract.schemas.Load(ptr)
 	if !ok {
+		contract.compile.Lock()
 		compiled, err := contract.compiler.Compile(ptr)
+		contract.compile.Unlock()
 		if err != nil {
 			t.Fatalf("contract: compile %s: %v", ptr, err)
 		}

@@ -1,4 +1,4 @@
-"""Runs moto's server like `moto_server`, with DynamoDB requests serialised and transactions made cheap.
+"""Runs moto's server like `moto_server`, with DynamoDB requests serialised and two hot spots removed.
 
 moto's server handles requests on threads, and its DynamoDB backend checks a condition and writes in
 separate steps without a lock, so two concurrent conditional writes (or transactions) can both pass:
@@ -113,6 +113,11 @@ def main():
     os.environ.setdefault("MOTO_PORT", str(args.port))
     from moto.dynamodb.models import DynamoDBBackend
     DynamoDBBackend.transact_write_items = transact_write_items
+    # moto finds the backend of every request by listing its own package directory (os.listdir and a
+    # stat per entry): half of its time under load, measured with cProfile. The list never changes.
+    from moto import backends
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules
     app = DomainDispatcherApplication(create_backend_app)
     app.debug = True
     run_simple(args.host, args.port, SerialiseDynamoDB(app), threaded=True)
