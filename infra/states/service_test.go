@@ -45,7 +45,19 @@ func TestServiceAPI(t *testing.T) {
 	if !errors.As(err, &exists) {
 		t.Fatalf("same name, other input: %v", err)
 	}
-	// It waits 30 s; stop it.
+	// It waits 30 s; stop it once it is waiting (under load it may not have got there yet).
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		h, err := c.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: start.ExecutionArn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(h.Events); n > 0 && h.Events[n-1].Type == sfntypes.HistoryEventTypeWaitStateEntered {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the execution never reached its Wait state")
+		}
+	}
 	if _, err := c.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: start.ExecutionArn}); err != nil {
 		t.Fatal(err)
 	}
