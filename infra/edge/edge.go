@@ -48,7 +48,9 @@ type Edge struct {
 	logger   *slog.Logger
 	// OnPutEvents is called, after the emulator accepted them, with the entries of each PutEvents call.
 	OnPutEvents func([]PutEventsEntry)
-	faults      faults
+	// OnCall observes every signed request, before anything else happens to it.
+	OnCall func(Call)
+	faults faults
 }
 
 // New builds an edge in front of the emulator at upstream.
@@ -92,6 +94,11 @@ func ConnectionsPath(r *http.Request) bool {
 }
 
 func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if e.OnCall != nil {
+		if c, ok := callOf(r); ok {
+			e.OnCall(c)
+		}
+	}
 	if e.injected(w, r) {
 		return
 	}

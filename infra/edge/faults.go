@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"strings"
 	"sync"
 )
 
@@ -52,8 +53,33 @@ func (e *Edge) Inject(f Fault) (remove func()) {
 	}
 }
 
-// credentialScope finds the signing service in "Credential=AKID/20261125/us-east-1/ses/aws4_request".
-var credentialScope = regexp.MustCompile(`Credential=[^/]+/[0-9]{8}/[^/]+/([^/]+)/aws4_request`)
+// credentialScope finds the access key and the signing service in
+// "Credential=AKID/20261125/us-east-1/ses/aws4_request".
+var credentialScope = regexp.MustCompile(`Credential=([^/]+)/[0-9]{8}/[^/]+/([^/]+)/aws4_request`)
+
+// Call is one signed AWS request that reached the edge.
+type Call struct {
+	// AccessKey is the caller's access key id; the local runtime gives each function its own (its
+	// name), as each function has its own role on AWS.
+	AccessKey string
+	// Service is the SigV4 signing name ("dynamodb", "ses", "execute-api", ...).
+	Service string
+	// Operation is the JSON protocols' X-Amz-Target operation (e.g. "TransactWriteItems"), or
+	// "METHOD /path" for REST protocols.
+	Operation string
+}
+
+func callOf(r *http.Request) (Call, bool) {
+	m := credentialScope.FindStringSubmatch(r.Header.Get("Authorization"))
+	if m == nil {
+		return Call{}, false
+	}
+	c := Call{AccessKey: m[1], Service: m[2], Operation: r.Method + " " + r.URL.Path}
+	if t := r.Header.Get("X-Amz-Target"); t != "" {
+		c.Operation = t[strings.LastIndexByte(t, '.')+1:]
+	}
+	return c, true
+}
 
 // injected answers r with a fault if one applies; the request body stays readable either way.
 func (e *Edge) injected(w http.ResponseWriter, r *http.Request) bool {
@@ -63,8 +89,8 @@ func (e *Edge) injected(w http.ResponseWriter, r *http.Request) bool {
 	if none {
 		return false
 	}
-	m := credentialScope.FindStringSubmatch(r.Header.Get("Authorization"))
-	if m == nil {
+	call, ok := callOf(r)
+	if !ok {
 		return false
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
@@ -75,7 +101,7 @@ func (e *Edge) injected(w http.ResponseWriter, r *http.Request) bool {
 	e.faults.mu.Lock()
 	var hit *Fault
 	for i, f := range e.faults.list {
-		if f.Service != m[1] || (f.Match != nil && !f.Match(r, body)) {
+		if f.Service != call.Service || (f.Match != nil && !f.Match(r, body)) {
 			continue
 		}
 		hit = f

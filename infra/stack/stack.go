@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -89,6 +90,9 @@ type Stack struct {
 	Outputs map[string]any
 
 	logMu sync.Mutex
+
+	callMu sync.Mutex
+	calls  map[string]map[string]int // function name -> "service:operation" -> count
 }
 
 type function struct {
@@ -199,6 +203,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		return nil, err
 	}
 	s.edge.OnPutEvents = s.publish
+	s.edge.OnCall = s.recordCall
 	s.edge.Handle(edge.Route{Name: "lambda", Match: edge.PathPrefix("/2015-03-31/functions/"), Handler: s.host.InvokeAPI()})
 	s.sfn = states.NewService(tasks{s})
 	s.sfn.OnTransition = s.logTransition
@@ -502,3 +507,31 @@ func nameFromArn(arn string) string {
 // InjectFault makes the AWS endpoint the functions use answer matching requests with an AWS error (see
 // edge.Fault) until the returned function removes it.
 func (s *Stack) InjectFault(f edge.Fault) (remove func()) { return s.edge.Inject(f) }
+
+func (s *Stack) recordCall(c edge.Call) {
+	f := s.byName[c.AccessKey]
+	if f == nil {
+		return // a developer's or a test's own call
+	}
+	s.callMu.Lock()
+	defer s.callMu.Unlock()
+	if s.calls == nil {
+		s.calls = map[string]map[string]int{}
+	}
+	if s.calls[f.logicalID] == nil {
+		s.calls[f.logicalID] = map[string]int{}
+	}
+	s.calls[f.logicalID][c.Service+":"+c.Operation]++
+}
+
+// Calls reports the AWS calls each function made so far, by logical id, as "service:operation" with
+// counts: what its IAM policy must allow, and what a cost model counts.
+func (s *Stack) Calls() map[string]map[string]int {
+	s.callMu.Lock()
+	defer s.callMu.Unlock()
+	out := make(map[string]map[string]int, len(s.calls))
+	for fn, ops := range s.calls {
+		out[fn] = maps.Clone(ops)
+	}
+	return out
+}

@@ -99,7 +99,9 @@ func (s *Stack) register(f *function) error {
 	if err != nil {
 		return err
 	}
-	env := map[string]string{}
+	// Each function signs with its own access key (its name), as each has its own role on AWS: the edge
+	// can tell which function made each AWS call (Stack.Calls).
+	env := map[string]string{"AWS_ACCESS_KEY_ID": f.name}
 	for k, v := range sam.Map(sam.Map(f.props, "Environment"), "Variables") {
 		env[k] = fmt.Sprint(v)
 	}
