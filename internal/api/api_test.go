@@ -47,6 +47,9 @@ func (f *orders) Remembered(_ context.Context, c customer.ID, key string) (*orde
 func (f *orders) Place(_ context.Context, o *order.Order, rem order.Remembered, key string, _ []event.Payload, _ event.Cause) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if _, taken := f.keys[string(o.CustomerID())+"#"+key]; taken {
+		return order.ErrKeyTaken // the repository's contract: the key's condition fails the whole write
+	}
 	f.byID[o.ID()] = o.Snapshot()
 	f.keys[string(o.CustomerID())+"#"+key] = rem
 	return nil

@@ -81,17 +81,46 @@ type PlaceCommand struct {
 // Place prices the lines from the catalog and stores a PENDING order with its OrderPlaced event. The
 // same key with the same request returns the first response again (replayed) and creates nothing; with
 // another request it is ErrKeyMismatch.
+//
+// A first request, the common case, costs one catalog read and one transaction: the key is not looked
+// up first, the transaction's condition on it finds a repeat (ErrKeyTaken), and only then is the
+// remembered request read.
 func (s *Service) Place(ctx context.Context, cause event.Cause, cmd PlaceCommand) (response []byte, replayed bool, err error) {
-	if rem, err := s.repo.Remembered(ctx, cmd.Customer, cmd.Key); err != nil || rem != nil {
+	o, evs, err := s.newOrder(ctx, cmd)
+	if err != nil {
+		// A repeat of a request that succeeded before the catalog changed is still answered as the first.
+		if rem, rerr := s.repo.Remembered(ctx, cmd.Customer, cmd.Key); rerr == nil && rem != nil {
+			return s.replay(rem, cmd, nil)
+		}
+		return nil, false, err
+	}
+	body, err := cmd.Render(o)
+	if err != nil {
+		return nil, false, err
+	}
+	err = s.repo.Place(ctx, o, Remembered{RequestHash: cmd.RequestHash, OrderID: o.ID(), Response: body}, cmd.Key, evs, cause)
+	if errors.Is(err, ErrKeyTaken) {
+		rem, err := s.repo.Remembered(ctx, cmd.Customer, cmd.Key)
+		if err == nil && rem == nil {
+			err = fmt.Errorf("order: idempotency key %q vanished", cmd.Key)
+		}
 		return s.replay(rem, cmd, err)
 	}
+	if err != nil {
+		return nil, false, err
+	}
+	return body, false, nil
+}
+
+// newOrder prices the requested lines from the catalog and makes the PENDING order.
+func (s *Service) newOrder(ctx context.Context, cmd PlaceCommand) (*Order, []event.Payload, error) {
 	skus := make([]inventory.SKU, len(cmd.Items))
 	for i, it := range cmd.Items {
 		skus[i] = it.SKU
 	}
 	items, err := s.catalog.Catalog(ctx, skus)
 	if err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 	var unknown validation.Collector
 	lines := make([]Line, 0, len(cmd.Items))
@@ -110,37 +139,17 @@ func (s *Service) Place(ctx context.Context, cause event.Cause, cmd PlaceCommand
 		lines = append(lines, l)
 	}
 	if err := shape.Err(); err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 	if err := unknown.Err(); err != nil {
-		return nil, false, &UnknownItemsError{Problems: err.(validation.Errors)}
+		return nil, nil, &UnknownItemsError{Problems: err.(validation.Errors)}
 	}
 	now := s.now()
 	id, err := NewID(now, nil)
 	if err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
-	o, evs, err := New(id, cmd.Customer, lines, cmd.PaymentToken, cmd.Shipping, now)
-	if err != nil {
-		return nil, false, err
-	}
-	body, err := cmd.Render(o)
-	if err != nil {
-		return nil, false, err
-	}
-	err = s.repo.Place(ctx, o, Remembered{RequestHash: cmd.RequestHash, OrderID: id, Response: body}, cmd.Key, evs, cause)
-	if errors.Is(err, ErrKeyTaken) {
-		// A concurrent request with the same key won: answer as its replay would.
-		rem, err := s.repo.Remembered(ctx, cmd.Customer, cmd.Key)
-		if err == nil && rem == nil {
-			err = fmt.Errorf("order: idempotency key %q vanished", cmd.Key)
-		}
-		return s.replay(rem, cmd, err)
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	return body, false, nil
+	return New(id, cmd.Customer, lines, cmd.PaymentToken, cmd.Shipping, now)
 }
 
 func (s *Service) replay(rem *Remembered, cmd PlaceCommand, err error) ([]byte, bool, error) {

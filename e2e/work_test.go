@@ -1,0 +1,46 @@
+package e2e
+
+import (
+	"maps"
+	"testing"
+)
+
+// callsOf is what one function has called so far, by "service:operation".
+func callsOf(logicalID string) map[string]int {
+	return maps.Clone(sys.stack.Calls()[logicalID])
+}
+
+func delta(before, after map[string]int) map[string]int {
+	out := map[string]int{}
+	for k, v := range after {
+		if d := v - before[k]; d != 0 {
+			out[k] = d
+		}
+	}
+	return out
+}
+
+// Placing an order is one catalog read and one transaction (issue 10's target); a repeat of the same
+// request under its key adds the one read that finds the remembered answer.
+func TestPlacingAnOrderIsOneReadAndOneTransaction(t *testing.T) {
+	localOnly(t)
+	tok := customerToken(t)
+	s := stockItem(t, 10)
+	before := callsOf("PlaceOrderFunction")
+	body := `{"items":[{"sku":"` + s + `","quantity":1}],"paymentToken":"tok_visa"}`
+	if r := place(t, tok, "work-1", body); r.status != 202 {
+		t.Fatalf("place: %d %s", r.status, r.body)
+	}
+	want := map[string]int{"dynamodb:BatchGetItem": 1, "dynamodb:TransactWriteItems": 1}
+	after := callsOf("PlaceOrderFunction")
+	if got := delta(before, after); !maps.Equal(got, want) {
+		t.Fatalf("placing an order called %v; want %v", got, want)
+	}
+	if r := place(t, tok, "work-1", body); r.status != 202 || r.header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("replay: %d %s", r.status, r.body)
+	}
+	want = map[string]int{"dynamodb:BatchGetItem": 1, "dynamodb:TransactWriteItems": 1, "dynamodb:GetItem": 1}
+	if got := delta(after, callsOf("PlaceOrderFunction")); !maps.Equal(got, want) {
+		t.Fatalf("a replay called %v; want %v", got, want)
+	}
+}
