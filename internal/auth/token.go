@@ -27,7 +27,7 @@ var (
 	// ErrInvalidToken: the token is malformed, forged, expired or from another issuer (401).
 	ErrInvalidToken = errors.New("auth: invalid token")
 	// ErrTokenNotAccepted: a genuine token of the pool that is not for this API: another app client's,
-	// or an id token instead of an access token (403).
+	// or an id token instead of an access token (401 all the same: callers must not tell it apart).
 	ErrTokenNotAccepted = errors.New("auth: token not accepted here")
 )
 

@@ -203,7 +203,20 @@ func (r *OrderRepository) Place(ctx context.Context, o *order.Order, rem order.R
 // Update loads an order, lets fn change it and writes it with fn's events, conditional on the version
 // read (see update for the retries on conflict).
 func (r *OrderRepository) Update(ctx context.Context, id order.ID, cause event.Cause, fn func(*order.Order) ([]event.Payload, error)) (*order.Order, error) {
-	load := func(ctx context.Context) (*order.Order, error) { return r.Get(ctx, id) }
+	return r.UpdateFrom(ctx, nil, id, cause, fn)
+}
+
+// UpdateFrom is Update starting from an order the caller has just read (nil: read it), which saves that
+// read when nothing changed in between; a conflict reads it afresh as Update does. The caller must not
+// use loaded afterwards: fn changes it.
+func (r *OrderRepository) UpdateFrom(ctx context.Context, loaded *order.Order, id order.ID, cause event.Cause, fn func(*order.Order) ([]event.Payload, error)) (*order.Order, error) {
+	load := func(ctx context.Context) (*order.Order, error) {
+		if o := loaded; o != nil {
+			loaded = nil
+			return o, nil
+		}
+		return r.Get(ctx, id)
+	}
 	save := func(ctx context.Context, o *order.Order, read int64, evs []event.Payload) error {
 		av, err := attributevalue.MarshalMap(toOrderRecord(o))
 		if err != nil {

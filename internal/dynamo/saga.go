@@ -40,6 +40,11 @@ func (s *Saga) Update(ctx context.Context, id order.ID, cause event.Cause, fn fu
 	return s.orders.Update(ctx, id, cause, fn)
 }
 
+// UpdateFrom is Update starting from an order just read (see OrderRepository.UpdateFrom).
+func (s *Saga) UpdateFrom(ctx context.Context, loaded *order.Order, cause event.Cause, fn func(*order.Order) ([]event.Payload, error)) (*order.Order, error) {
+	return s.orders.UpdateFrom(ctx, loaded, loaded.ID(), cause, fn)
+}
+
 // ReserveStock reserves every line of a PENDING order at once, or rejects the order OUT_OF_STOCK when
 // any line is short; nothing is reserved then. An order that is no longer PENDING is returned as it is
 // (a repeated step). Under contention it re-decides on fresh stock; ErrConflict after that means the

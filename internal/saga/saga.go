@@ -77,6 +77,8 @@ func resultOf(o *order.Order) Result {
 type Store interface {
 	Get(ctx context.Context, id order.ID) (*order.Order, error)
 	Update(ctx context.Context, id order.ID, cause event.Cause, fn func(*order.Order) ([]event.Payload, error)) (*order.Order, error)
+	// UpdateFrom is Update starting from an order just read, saving the read when nothing changed since.
+	UpdateFrom(ctx context.Context, loaded *order.Order, cause event.Cause, fn func(*order.Order) ([]event.Payload, error)) (*order.Order, error)
 	ReserveStock(ctx context.Context, id order.ID, cause event.Cause) (*order.Order, error)
 	ReleaseStock(ctx context.Context, id order.ID, cause event.Cause) (*order.Order, error)
 	Confirm(ctx context.Context, id order.ID, cause event.Cause) (*order.Order, error)

@@ -41,7 +41,7 @@ func (s *Steps) Authorize(ctx context.Context, in Input) (Result, error) {
 		}
 		// A cancellation may have arrived while the provider answered: the authorization is recorded
 		// all the same (RESERVED -> PAYMENT_AUTHORIZED), so that compensation refunds it.
-		return orderResult(s.store.Update(ctx, id, cause, func(o *order.Order) ([]event.Payload, error) {
+		return orderResult(s.store.UpdateFrom(ctx, o, cause, func(o *order.Order) ([]event.Payload, error) {
 			return o.AuthorizePayment(authID, s.now())
 		}))
 	})
@@ -81,7 +81,7 @@ func (s *Steps) Refund(ctx context.Context, in Input) (Result, error) {
 		if err != nil {
 			return Result{}, fmt.Errorf("refund payment of %s: %w", id, err)
 		}
-		return orderResult(s.store.Update(ctx, id, cause, func(o *order.Order) ([]event.Payload, error) {
+		return orderResult(s.store.UpdateFrom(ctx, o, cause, func(o *order.Order) ([]event.Payload, error) {
 			if !refundable(o) {
 				return nil, nil
 			}

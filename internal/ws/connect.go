@@ -20,9 +20,10 @@ type Connector struct {
 }
 
 // Connect authenticates the access token of ?token= (browsers cannot set an Authorization header on an
-// upgrade) and records the connection. A missing or invalid token answers 401 and a genuine token
-// that is not for this API answers 403: API Gateway then refuses the upgrade with that status, and
-// nothing is stored. A failure of ours (keys unreachable, table unavailable) is returned as an error,
+// upgrade) and records the connection. Every refused token answers 401, a genuine token that is not for
+// this API (an id token, another app client's) too: the HTTP API answers those 401 as well, and a
+// distinct status would tell a forger which tokens carry a valid signature. API Gateway then refuses
+// the upgrade with that status, and nothing is stored. A failure of ours (keys unreachable, table unavailable) is returned as an error,
 // which refuses the upgrade with 500; the client may retry.
 func (c Connector) Connect(ctx context.Context, req Request) (Response, error) {
 	connID := req.RequestContext.ConnectionID
@@ -30,12 +31,9 @@ func (c Connector) Connect(ctx context.Context, req Request) (Response, error) {
 	// The token is never logged: only whether the check passed and why not.
 	id, err := c.Tokens.Verify(ctx, req.QueryStringParameters["token"])
 	switch {
-	case errors.Is(err, auth.ErrNoToken), errors.Is(err, auth.ErrInvalidToken):
+	case errors.Is(err, auth.ErrNoToken), errors.Is(err, auth.ErrInvalidToken), errors.Is(err, auth.ErrTokenNotAccepted):
 		log.InfoContext(ctx, "ws: connection refused", "status", http.StatusUnauthorized, "reason", err.Error())
 		return Response{StatusCode: http.StatusUnauthorized, Body: `{"message":"Unauthorized"}`}, nil
-	case errors.Is(err, auth.ErrTokenNotAccepted):
-		log.InfoContext(ctx, "ws: connection refused", "status", http.StatusForbidden, "reason", err.Error())
-		return Response{StatusCode: http.StatusForbidden, Body: `{"message":"Forbidden"}`}, nil
 	case err != nil:
 		log.ErrorContext(ctx, "ws: connect failed", "error", err)
 		return Response{}, fmt.Errorf("ws: connect %s: %w", connID, err)

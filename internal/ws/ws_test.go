@@ -38,7 +38,7 @@ func TestConnect(t *testing.T) {
 		{"admin", fakeTokens{id: auth.Identity{Customer: "adm-1", Admin: true}}, "tok", 200, false, false},
 		{"no token", fakeTokens{}, "", 401, false, false},
 		{"invalid token", fakeTokens{err: fmt.Errorf("%w: expired", auth.ErrInvalidToken)}, "tok", 401, false, false},
-		{"token for another client", fakeTokens{err: fmt.Errorf("%w: client", auth.ErrTokenNotAccepted)}, "tok", 403, false, false},
+		{"token for another client", fakeTokens{err: fmt.Errorf("%w: client", auth.ErrTokenNotAccepted)}, "tok", 401, false, false},
 		{"keys unavailable", fakeTokens{err: errBoom}, "tok", 0, true, false},
 		{"table unavailable", fakeTokens{id: auth.Identity{Customer: "cust-1"}}, "tok", 0, true, true},
 	}
