@@ -262,7 +262,7 @@ func TestWebSocketRefusesBadTokens(t *testing.T) {
 		{"garbage", "not-a-token", http.StatusUnauthorized},
 		{"expired (re-signed by nobody)", parts[0] + "." + base64.RawURLEncoding.EncodeToString(expired) + "." + parts[2], http.StatusUnauthorized},
 		{"signature of another token", parts[0] + "." + parts[1] + "." + strings.Split(sys.adminTok, ".")[2], http.StatusUnauthorized},
-		{"id token", idToken, http.StatusForbidden},
+		{"id token", idToken, http.StatusUnauthorized},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -95,6 +95,8 @@ func TestJWTAuthorizer(t *testing.T) {
 	hsToken, _ := hs.SignedString(pubPEM)
 	none := jwt.NewWithClaims(jwt.SigningMethodNone, accessClaims(nil))
 	noneToken, _ := none.SignedString(jwt.UnsafeAllowNoneSignatureType)
+	nk := jwt.NewWithClaims(jwt.SigningMethodRS256, accessClaims(nil))
+	noKid, _ := nk.SignedString(good.key)
 	tampered := good.sign(t, accessClaims(nil))
 	parts := strings.Split(tampered, ".")
 	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
@@ -113,6 +115,7 @@ func TestJWTAuthorizer(t *testing.T) {
 		{"expired", "Bearer " + good.sign(t, accessClaims(func(c jwt.MapClaims) { c["exp"] = time.Now().Add(-time.Minute).Unix() })), "/orders", 401},
 		{"no expiry", "Bearer " + good.sign(t, accessClaims(func(c jwt.MapClaims) { delete(c, "exp") })), "/orders", 401},
 		{"not yet valid", "Bearer " + good.sign(t, accessClaims(func(c jwt.MapClaims) { c["nbf"] = time.Now().Add(time.Hour).Unix() })), "/orders", 401},
+		{"issued in the future", "Bearer " + good.sign(t, accessClaims(func(c jwt.MapClaims) { c["iat"] = time.Now().Add(time.Hour).Unix() })), "/orders", 401},
 		{"wrong issuer", "Bearer " + good.sign(t, accessClaims(func(c jwt.MapClaims) { c["iss"] = "https://evil.example" })), "/orders", 401},
 		{"wrong client", "Bearer " + good.sign(t, accessClaims(func(c jwt.MapClaims) { c["client_id"] = "other" })), "/orders", 401},
 		{"wrong audience", "Bearer " + good.sign(t, accessClaims(func(c jwt.MapClaims) { delete(c, "client_id"); c["aud"] = "other" })), "/orders", 401},
@@ -120,6 +123,7 @@ func TestJWTAuthorizer(t *testing.T) {
 		{"tampered payload", "Bearer " + tampered, "/orders", 401},
 		{"unknown kid", "Bearer " + newSigner(t, "k9").sign(t, accessClaims(nil)), "/orders", 401},
 		{"alg none", "Bearer " + noneToken, "/orders", 401},
+		{"no kid", "Bearer " + noKid, "/orders", 401},
 		{"HS256 with the public key", "Bearer " + hsToken, "/orders", 401},
 		{"missing scope", "Bearer " + good.sign(t, accessClaims(nil)), "/admin", 403},
 		{"granted scope", "Bearer " + good.sign(t, accessClaims(func(c jwt.MapClaims) { c["scope"] = "orion/admin" })), "/admin", 200},

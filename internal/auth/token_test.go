@@ -96,6 +96,18 @@ func TestVerifier(t *testing.T) {
 			return p.sign(t, claims(func(c jwt.MapClaims) { c["exp"] = time.Now().Add(-time.Second).Unix() }))
 		}, auth.ErrInvalidToken, false},
 		{"no expiry", func() string { return p.sign(t, claims(func(c jwt.MapClaims) { delete(c, "exp") })) }, auth.ErrInvalidToken, false},
+		{"not yet valid", func() string {
+			return p.sign(t, claims(func(c jwt.MapClaims) { c["nbf"] = time.Now().Add(time.Hour).Unix() }))
+		}, auth.ErrInvalidToken, false},
+		{"issued in the future", func() string {
+			return p.sign(t, claims(func(c jwt.MapClaims) { c["iat"] = time.Now().Add(time.Hour).Unix() }))
+		}, auth.ErrInvalidToken, false},
+		{"alg none", func() string {
+			tok := jwt.NewWithClaims(jwt.SigningMethodNone, claims(nil))
+			tok.Header["kid"] = p.kid
+			s, _ := tok.SignedString(jwt.UnsafeAllowNoneSignatureType)
+			return s
+		}, auth.ErrInvalidToken, false},
 		{"other issuer", func() string {
 			return p.sign(t, claims(func(c jwt.MapClaims) { c["iss"] = "https://cognito-idp.us-east-1.amazonaws.com/other" }))
 		}, auth.ErrInvalidToken, false},
@@ -119,6 +131,9 @@ func TestVerifier(t *testing.T) {
 		}, auth.ErrInvalidToken, false},
 		{"id token", func() string { return p.sign(t, claims(func(c jwt.MapClaims) { c["token_use"] = "id" })) }, auth.ErrTokenNotAccepted, false},
 		{"other app client", func() string { return p.sign(t, claims(func(c jwt.MapClaims) { c["client_id"] = "client-2" })) }, auth.ErrTokenNotAccepted, false},
+		{"audience instead of client", func() string {
+			return p.sign(t, claims(func(c jwt.MapClaims) { delete(c, "client_id"); c["aud"] = clientID }))
+		}, auth.ErrTokenNotAccepted, false},
 		{"no subject", func() string { return p.sign(t, claims(func(c jwt.MapClaims) { delete(c, "sub") })) }, auth.ErrInvalidToken, false},
 	}
 	v, err := auth.NewVerifier(issuer, clientID, p.url)
