@@ -58,6 +58,10 @@ type Config struct {
 	RetryBase time.Duration
 	// OnEvent observes every event accepted on a bus, before it is routed.
 	OnEvent func(bus string, ev eventbus.Event)
+	// OnInvoke observes every finished function invocation (durations, billed time, cold starts).
+	OnInvoke func(lambdahost.Record)
+	// OnTransition observes every state entered and exited by a state machine execution (by name).
+	OnTransition func(execution string, t states.Transition)
 }
 
 // Stack is a running local system.
@@ -442,6 +446,9 @@ func (s *Stack) Routes() []string {
 }
 
 func (s *Stack) logInvocation(r lambdahost.Record) {
+	if s.cfg.OnInvoke != nil {
+		s.cfg.OnInvoke(r)
+	}
 	line := fmt.Sprintf("%s λ %-28s %-12s %6.1fms  %s", time.Now().Format("15:04:05.000"), r.Function, r.Trigger,
 		float64(r.Duration.Microseconds())/1000, r.Outcome)
 	if r.Cold {
@@ -454,6 +461,9 @@ func (s *Stack) logInvocation(r lambdahost.Record) {
 }
 
 func (s *Stack) logTransition(execution string, t states.Transition) {
+	if s.cfg.OnTransition != nil {
+		s.cfg.OnTransition(execution, t)
+	}
 	what := "entered"
 	switch {
 	case t.Attempt:
