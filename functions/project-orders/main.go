@@ -12,6 +12,7 @@ import (
 	"github.com/orion-oss/orion/internal/dynamo"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/platform/boot"
+	"github.com/orion-oss/orion/internal/platform/logging"
 )
 
 func main() {
@@ -20,6 +21,7 @@ func main() {
 	lambda.Start(func(ctx context.Context, ev events.EventBridgeEvent) error {
 		env, err := event.Decode(ev.Detail)
 		if err == nil {
+			ctx = logging.With(ctx, env.CorrelationID, env.OrderID())
 			err = p.Apply(ctx, env)
 		}
 		if err != nil {
@@ -27,7 +29,7 @@ func main() {
 			log.ErrorContext(ctx, "event not projected", "eventId", ev.ID, "detailType", ev.DetailType, "error", err)
 			return err
 		}
-		log.InfoContext(ctx, "event projected", "eventId", env.ID, "type", env.Type, "correlationId", env.CorrelationID)
+		log.InfoContext(ctx, "event projected", "eventId", env.ID, "type", env.Type)
 		return nil
 	})
 }

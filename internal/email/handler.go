@@ -12,6 +12,7 @@ import (
 	"github.com/orion-oss/orion/internal/customer"
 	"github.com/orion-oss/orion/internal/dynamo"
 	"github.com/orion-oss/orion/internal/event"
+	"github.com/orion-oss/orion/internal/platform/logging"
 )
 
 // Consumer is the email function's name in the processed-events inbox (<Consumer>#<eventId>).
@@ -38,6 +39,7 @@ type Handler struct {
 
 // Handle processes one envelope.
 func (h Handler) Handle(ctx context.Context, env event.Envelope) error {
+	ctx = logging.With(ctx, env.CorrelationID, env.OrderID())
 	log := h.logger().With("eventId", env.ID, "eventType", env.Type)
 	n, err := Parse(env)
 	if errors.Is(err, ErrNotMailed) {
@@ -45,9 +47,6 @@ func (h Handler) Handle(ctx context.Context, env event.Envelope) error {
 	}
 	if err != nil {
 		return err // malformed: nothing to claim; the retries end in the DLQ, where it can be inspected
-	}
-	if n.Order != nil {
-		log = log.With("orderId", n.Order.OrderID)
 	}
 
 	claim, err := h.Inbox.Claim(ctx, Consumer, env.ID)

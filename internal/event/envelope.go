@@ -77,3 +77,13 @@ func Wrap(p Payload, m Meta) (Envelope, error) {
 		Data:          data,
 	}, nil
 }
+
+// OrderID is the order an event is about ("" for stock events), read from its data without decoding
+// the whole payload: what a consumer puts on its log lines before anything else.
+func (e Envelope) OrderID() string {
+	var ref struct {
+		OrderID string `json:"orderId"`
+	}
+	_ = json.Unmarshal(e.Data, &ref)
+	return ref.OrderID
+}

@@ -6,24 +6,21 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/orion-oss/orion/internal/platform/logging"
 )
 
 // Step is one saga step as a Lambda handler.
 type Step func(ctx context.Context, in Input) (Result, error)
 
-// Lambda wraps a step for lambda.Start: one log line per invocation with the order, correlation and
-// request ids, the outcome and the duration. Errors keep their type, which Step Functions sees as the
+// Lambda wraps a step for lambda.Start: one log line per invocation with its outcome and duration; the
+// order, correlation and request ids go on every line of the step through the context. Errors keep their type, which Step Functions sees as the
 // error name its Retry and Catch match.
 func Lambda(log *slog.Logger, name string, step Step) Step {
 	return func(ctx context.Context, in Input) (Result, error) {
 		start := time.Now()
+		ctx = logging.With(ctx, in.CorrelationID, in.OrderID)
 		r, err := step(ctx, in)
-		attrs := []any{"step", name, "orderId", in.OrderID, "correlationId", in.CorrelationID, "attempt", in.Attempt,
-			"durationMs", time.Since(start).Milliseconds()}
-		if lc, ok := lambdacontext.FromContext(ctx); ok {
-			attrs = append(attrs, "requestId", lc.AwsRequestID)
-		}
+		attrs := []any{"step", name, "attempt", in.Attempt, "durationMs", time.Since(start).Milliseconds()}
 		if err != nil {
 			level := slog.LevelError
 			var unavailable *PaymentUnavailable

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+
+	"github.com/orion-oss/orion/internal/platform/logging"
 )
 
 // ExecutionStatusChange is the detail of Step Functions' "Step Functions Execution Status Change"
@@ -39,5 +41,5 @@ func (s *Steps) RecoverExecution(ctx context.Context, detail json.RawMessage) (R
 	}
 	in.CausationID = d.ExecutionArn
 	in.Attempt = 0
-	return s.Recover(ctx, in)
+	return s.Recover(logging.With(ctx, in.CorrelationID, in.OrderID), in)
 }

@@ -7,7 +7,7 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/orion-oss/orion/internal/platform/logging"
 )
 
 // HandlerFunc is an endpoint: it returns a response, or an error that Error turns into a problem.
@@ -19,10 +19,8 @@ type HandlerFunc func(ctx context.Context, req Request) (Response, error)
 func Lambda(log *slog.Logger, h HandlerFunc) func(context.Context, Request) (Response, error) {
 	return func(ctx context.Context, req Request) (resp Response, _ error) {
 		start := time.Now()
-		reqLog := log.With("requestId", req.RequestContext.RequestID, "correlationId", CorrelationID(req), "route", req.RouteKey)
-		if lc, ok := lambdacontext.FromContext(ctx); ok {
-			reqLog = reqLog.With("awsRequestId", lc.AwsRequestID)
-		}
+		ctx = logging.With(ctx, CorrelationID(req), req.PathParameters["orderId"])
+		reqLog := log.With("requestId", req.RequestContext.RequestID, "route", req.RouteKey)
 		defer func() {
 			if p := recover(); p != nil {
 				reqLog.ErrorContext(ctx, "handler panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))

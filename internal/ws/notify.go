@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/orion-oss/orion/internal/event"
+	"github.com/orion-oss/orion/internal/platform/logging"
 )
 
 // StatusEvents are the events whose OrderRef.status is a status the order just entered; the notifier's
@@ -103,13 +104,13 @@ func (n *Notifier) HandleEvent(ctx context.Context, ev events.EventBridgeEvent) 
 
 // Handle pushes one event to every recipient.
 func (n *Notifier) Handle(ctx context.Context, env event.Envelope) error {
-	log := logger(n.Logger).With("eventId", env.ID, "eventType", env.Type, "correlationId", env.CorrelationID)
+	ctx = logging.With(ctx, env.CorrelationID, env.OrderID())
+	log := logger(n.Logger).With("eventId", env.ID, "eventType", env.Type)
 	msg, ref, err := statusMessage(env)
 	if err != nil {
 		log.ErrorContext(ctx, "ws: event not pushed", "error", err)
 		return err
 	}
-	log = log.With("orderId", ref.OrderID)
 	recipients, err := n.recipients(ctx, ref)
 	if err != nil {
 		log.ErrorContext(ctx, "ws: recipients not read", "error", err)

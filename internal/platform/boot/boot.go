@@ -16,16 +16,17 @@ import (
 	"github.com/orion-oss/orion/internal/dynamo"
 	"github.com/orion-oss/orion/internal/payment"
 	"github.com/orion-oss/orion/internal/platform/awscfg"
+	"github.com/orion-oss/orion/internal/platform/logging"
 )
 
-// Logger is the function's JSON logger; LOG_LEVEL sets the level (INFO by default).
+// Logger is the function's JSON logger (internal/platform/logging: every line carries the function, the
+// request, correlation and order ids of its context); LOG_LEVEL sets the level (INFO by default).
 func Logger() *slog.Logger {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(strings.ToUpper(os.Getenv("LOG_LEVEL")))); err != nil {
 		level = slog.LevelInfo
 	}
-	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level})).
-		With("function", os.Getenv("AWS_LAMBDA_FUNCTION_NAME"))
+	return logging.New(os.Stdout, level, os.Getenv("AWS_LAMBDA_FUNCTION_NAME"))
 }
 
 // AWS returns the shared SDK configuration (no network I/O).

@@ -16,6 +16,7 @@ import (
 
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/order"
+	"github.com/orion-oss/orion/internal/platform/logging"
 	"github.com/orion-oss/orion/internal/saga"
 )
 
@@ -48,6 +49,7 @@ func (s Starter) Handle(ctx context.Context, ev events.EventBridgeEvent) error {
 		s.Log.ErrorContext(ctx, "saga start: payload not decoded", "eventId", env.ID, "type", env.Type, "error", err)
 		return nil
 	}
+	ctx = logging.With(ctx, env.CorrelationID, env.OrderID())
 	var machine string
 	var ref event.OrderRef
 	switch e := p.(type) {
@@ -55,7 +57,7 @@ func (s Starter) Handle(ctx context.Context, ev events.EventBridgeEvent) error {
 		machine, ref = s.SagaArn, e.OrderRef
 	case *event.OrderCancellationRequested:
 		if e.Status != string(order.Confirmed) {
-			s.Log.InfoContext(ctx, "saga start: cancellation left to the running saga", "orderId", e.OrderID, "status", e.Status, "correlationId", env.CorrelationID)
+			s.Log.InfoContext(ctx, "saga start: cancellation left to the running saga", "status", e.Status)
 			return nil
 		}
 		machine, ref = s.CancellationArn, e.OrderRef
@@ -69,12 +71,12 @@ func (s Starter) Handle(ctx context.Context, ev events.EventBridgeEvent) error {
 	var exists *types.ExecutionAlreadyExists
 	switch {
 	case errors.As(err, &exists):
-		s.Log.InfoContext(ctx, "saga start: duplicate event, execution exists", "orderId", ref.OrderID, "eventId", env.ID, "correlationId", env.CorrelationID)
+		s.Log.InfoContext(ctx, "saga start: duplicate event, execution exists", "eventId", env.ID)
 		return nil
 	case err != nil:
 		return fmt.Errorf("saga: start %s for order %s: %w", machine, ref.OrderID, err)
 	}
-	s.Log.InfoContext(ctx, "saga started", "orderId", ref.OrderID, "eventId", env.ID, "correlationId", env.CorrelationID,
+	s.Log.InfoContext(ctx, "saga started", "eventId", env.ID,
 		"executionArn", aws.ToString(out.ExecutionArn))
 	return nil
 }
