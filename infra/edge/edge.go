@@ -50,7 +50,7 @@ type Edge struct {
 	OnPutEvents func([]PutEventsEntry)
 	// OnCall observes every signed request, before anything else happens to it.
 	OnCall func(Call)
-	faults faults
+	faults faultList
 }
 
 // New builds an edge in front of the emulator at upstream.

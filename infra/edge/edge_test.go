@@ -140,3 +140,41 @@ func TestInjectedFaults(t *testing.T) {
 		t.Fatalf("after removal: %v", err)
 	}
 }
+
+// Nth fails exactly the Nth matching request; Rate fails a seeded, reproducible share of them; both
+// report each injection.
+func TestInjectedFaultsByNthAndRate(t *testing.T) {
+	ctx := context.Background()
+	e, cfg := newEdge(t)
+	cfg.RetryMaxAttempts = 1
+	db := dynamodb.NewFromConfig(cfg)
+	pattern := func(n int) string {
+		var b strings.Builder
+		for range n {
+			if _, err := db.ListTables(ctx, &dynamodb.ListTablesInput{}); err != nil {
+				b.WriteByte('x')
+			} else {
+				b.WriteByte('.')
+			}
+		}
+		return b.String()
+	}
+	var injected int
+	remove := e.Inject(edge.Fault{Service: "dynamodb", Code: "InternalServerError", Nth: 3, OnInject: func() { injected++ }})
+	if got := pattern(5); got != "..x.." || injected != 1 {
+		t.Fatalf("nth=3: %s with %d injections", got, injected)
+	}
+	remove()
+	run := func(seed uint64) string {
+		remove := e.Inject(edge.Fault{Service: "dynamodb", Status: 400, Code: "ProvisionedThroughputExceededException", Rate: 0.3, Seed: seed})
+		defer remove()
+		return pattern(60)
+	}
+	a, b, c := run(5), run(5), run(6)
+	if a != b || a == c {
+		t.Fatalf("seed 5 twice: %s / %s; seed 6: %s (want the same pattern for the same seed only)", a, b, c)
+	}
+	if n := strings.Count(a, "x"); n < 6 || n > 30 {
+		t.Fatalf("rate 0.3 failed %d of 60", n)
+	}
+}

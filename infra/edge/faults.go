@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+
+	faultspec "github.com/orion-oss/orion/infra/faults"
 )
 
 // Fault makes the edge answer some requests with an AWS error instead of forwarding them, the way a
@@ -22,9 +24,18 @@ type Fault struct {
 	Code, Message string
 	// Times is how many requests fail; 0 means every one until the fault is removed.
 	Times int
+	// Rate is the fraction of matching requests that fail (0 means every one); Nth fails only the Nth
+	// matching request. Which ones is decided from Seed (faultspec.Chance), so a run is reproducible.
+	Rate float64
+	Nth  int
+	Seed uint64
+	// OnInject is called after each request the fault answered (to count injected faults).
+	OnInject func()
+
+	seen uint64 // matching requests so far, under faults.mu
 }
 
-type faults struct {
+type faultList struct {
 	mu   sync.Mutex
 	list []*Fault
 }
@@ -104,6 +115,10 @@ func (e *Edge) injected(w http.ResponseWriter, r *http.Request) bool {
 		if f.Service != call.Service || (f.Match != nil && !f.Match(r, body)) {
 			continue
 		}
+		f.seen++
+		if (f.Nth > 0 && f.seen != uint64(f.Nth)) || (f.Rate > 0 && faultspec.Chance(f.Seed, 0, f.seen) >= f.Rate) {
+			continue
+		}
 		hit = f
 		if f.Times > 0 {
 			if f.Times--; f.Times == 0 {
@@ -115,6 +130,9 @@ func (e *Edge) injected(w http.ResponseWriter, r *http.Request) bool {
 	e.faults.mu.Unlock()
 	if hit == nil {
 		return false
+	}
+	if hit.OnInject != nil {
+		hit.OnInject()
 	}
 	e.logger.Warn("edge: injected fault", "service", hit.Service, "code", hit.Code, "path", r.URL.Path)
 	writeAWSError(w, hit.Status, hit.Code, hit.Message)

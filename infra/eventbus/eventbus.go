@@ -78,6 +78,10 @@ type Options struct {
 	RetryBase time.Duration
 	// OnDelivery observes each finished delivery (for `make dev` logs and metrics).
 	OnDelivery func(Delivery)
+	// Perturb, when set, is asked for each event and matching target whether to deliver it twice and
+	// how long to hold the delivery back (injected faults, docs/faults.md): EventBridge delivers at
+	// least once and in no particular order, and consumers must cope. Nil costs nothing.
+	Perturb func(rule, target string, ev Event) (twice bool, hold time.Duration)
 }
 
 // Delivery describes one event's delivery to one target.
@@ -87,6 +91,9 @@ type Delivery struct {
 	Err                               error
 	DeadLettered                      bool
 	Duration                          time.Duration
+	// Duplicate marks the extra copy of an injected duplicate; Held is an injected hold-back.
+	Duplicate bool
+	Held      time.Duration
 }
 
 // Bus matches and delivers. Publish returns at once; deliveries run in the background, and Close waits.
@@ -161,11 +168,22 @@ func (b *Bus) Publish(bus string, ev Event) (int, error) {
 				continue
 			}
 			matched++
+			var p perturbation
+			if b.opts.Perturb != nil {
+				p.twice, p.hold = b.opts.Perturb(r.Name, t.ID, ev)
+			}
 			b.wg.Add(1)
 			go func() {
 				defer b.wg.Done()
-				b.deliver(r, t, ev, raw, input)
+				b.deliver(r, t, ev, raw, input, p)
 			}()
+			if p.twice {
+				b.wg.Add(1)
+				go func() {
+					defer b.wg.Done()
+					b.deliver(r, t, ev, raw, input, perturbation{copy: true})
+				}()
+			}
 		}
 	}
 	return matched, nil
@@ -184,8 +202,21 @@ func transform(raw []byte, r Rule, t Target) ([]byte, error) {
 	}
 }
 
-func (b *Bus) deliver(r Rule, t Target, ev Event, raw, input []byte) {
+// perturbation is what an injected fault does to one delivery.
+type perturbation struct {
+	twice, copy bool
+	hold        time.Duration
+}
+
+func (b *Bus) deliver(r Rule, t Target, ev Event, raw, input []byte, p perturbation) {
 	start := time.Now()
+	if p.hold > 0 {
+		select {
+		case <-time.After(p.hold):
+		case <-b.ctx.Done():
+			return
+		}
+	}
 	maxAttempts := 1 + 185
 	if p := t.RetryPolicy.MaximumRetryAttempts; p != nil {
 		maxAttempts = 1 + *p
@@ -215,7 +246,8 @@ func (b *Bus) deliver(r Rule, t Target, ev Event, raw, input []byte) {
 		case <-b.ctx.Done():
 		}
 	}
-	d := Delivery{Rule: r.Name, Target: t.ID, EventID: ev.ID, DetailType: ev.DetailType, Attempts: attempt, Err: err, Duration: time.Since(start)}
+	d := Delivery{Rule: r.Name, Target: t.ID, EventID: ev.ID, DetailType: ev.DetailType, Attempts: attempt, Err: err, Duration: time.Since(start),
+		Duplicate: p.copy, Held: p.hold}
 	if err != nil {
 		d.DeadLettered = b.deadLetter(r, t, ev, raw, attempt, err)
 	}

@@ -183,3 +183,52 @@ func BenchmarkPublish(b *testing.B) {
 	}
 	bus.Wait()
 }
+
+// Injected faults: a duplicated delivery reaches the target twice; a held-back one is overtaken by an
+// event published after it.
+func TestPerturbDuplicatesAndReorders(t *testing.T) {
+	rec := newRecorder()
+	var mu sync.Mutex
+	var deliveries []eventbus.Delivery
+	bus := eventbus.New(rec, rec, eventbus.Options{RetryBase: time.Millisecond,
+		OnDelivery: func(d eventbus.Delivery) { mu.Lock(); deliveries = append(deliveries, d); mu.Unlock() },
+		Perturb: func(rule, target string, ev eventbus.Event) (bool, time.Duration) {
+			switch ev.DetailType {
+			case "Twice":
+				return true, 0
+			case "Late":
+				return false, 300 * time.Millisecond
+			}
+			return false, 0
+		}})
+	defer bus.Close()
+	must(t, bus.AddRule(eventbus.Rule{Name: "all", Bus: "orion", Arn: "arn:rule/all",
+		Pattern: compile(t, `{"source":["orion.orders"]}`), Targets: []eventbus.Target{{ID: "t", Arn: "arn:t", InputPath: "$.detail-type"}}}))
+	for _, dt := range []string{"Twice", "Late", "Early"} {
+		if _, err := bus.Publish("orion", event(dt, `{}`)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond) // publish order is Twice, Late, Early
+	}
+	bus.Wait()
+	rec.mu.Lock()
+	got := fmt.Sprint(rec.inputs["arn:t"])
+	rec.mu.Unlock()
+	if got != `["Twice" "Twice" "Early" "Late"]` {
+		t.Fatalf("target received %s; want Twice twice, then Early before the held-back Late", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	copies, held := 0, 0
+	for _, d := range deliveries {
+		if d.Duplicate {
+			copies++
+		}
+		if d.Held > 0 {
+			held++
+		}
+	}
+	if copies != 1 || held != 1 {
+		t.Fatalf("deliveries mark %d copies and %d holds; want 1 and 1", copies, held)
+	}
+}

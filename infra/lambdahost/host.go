@@ -51,6 +51,8 @@ type Record struct {
 	Cold                         bool
 	Outcome                      string // ok, error, timeout, crash, init-error
 	ErrorType                    string
+	// Injected marks an outcome an injected fault caused.
+	Injected bool
 }
 
 // Options configure a Host.
@@ -70,6 +72,9 @@ type Options struct {
 	// AsyncRetryBase is the delay before the first asynchronous retry (Lambda: about a minute).
 	AsyncRetryBase time.Duration
 	Region         string
+	// Fault, when set, is asked before each invocation whether to inject a fault into it (crash after
+	// the work, timeout during it; docs/faults.md). Nil costs nothing.
+	Fault func(function string, payload []byte) Fault
 }
 
 // Host runs functions.

@@ -355,3 +355,63 @@ func BenchmarkColdStart(b *testing.B) {
 		h.Close(context.Background())
 	}
 }
+
+// An injected crash lets the handler do its work and loses only the answer; an injected timeout cuts
+// the work short. Both replace the instance, and both are marked in the record.
+func TestInjectedFaults(t *testing.T) {
+	var mu sync.Mutex
+	var records []lambdahost.Record
+	decide := map[string]lambdahost.Fault{
+		"crash":   {Kind: lambdahost.CrashAfterWork},
+		"timeout": {Kind: lambdahost.TimeoutDuringWork, At: 50 * time.Millisecond},
+	}
+	h := newHost(t, lambdahost.Options{
+		OnInvoke: func(r lambdahost.Record) { mu.Lock(); records = append(records, r); mu.Unlock() },
+		Fault: func(function string, payload []byte) lambdahost.Fault {
+			var in struct{ Fault string }
+			json.Unmarshal(payload, &in)
+			return decide[in.Fault]
+		},
+	}, fn("f", "echo"))
+	dir := t.TempDir()
+	lines := func(name string) int {
+		b, _ := os.ReadFile(filepath.Join(dir, name))
+		return strings.Count(string(b), "\n")
+	}
+	var before output
+	json.Unmarshal(invoke(t, h, "f", `{}`).Payload, &before)
+
+	res := invoke(t, h, "f", fmt.Sprintf(`{"fault":"crash","touch":%q}`, filepath.Join(dir, "crash")))
+	if res.Err == nil || res.Err.Type != "Runtime.ExitError" || res.Payload != nil {
+		t.Fatalf("injected crash: err %+v, payload %s", res.Err, res.Payload)
+	}
+	if n := lines("crash"); n != 1 {
+		t.Fatalf("the crashed invocation's side effect happened %d times; want 1 (crash after the work)", n)
+	}
+	var after output
+	json.Unmarshal(invoke(t, h, "f", `{}`).Payload, &after)
+	if after.PID == before.PID || after.PID == 0 {
+		t.Fatalf("pid %d after a crash of pid %d; want a fresh instance", after.PID, before.PID)
+	}
+
+	res = invoke(t, h, "f", fmt.Sprintf(`{"fault":"timeout","mode":"sleep","sleepMs":1500,"touch":%q}`, filepath.Join(dir, "timeout")))
+	if res.Err == nil || res.Err.Type != "Sandbox.Timedout" {
+		t.Fatalf("injected timeout: err %+v", res.Err)
+	}
+	time.Sleep(1600 * time.Millisecond) // past the moment the killed handler would have written
+	if n := lines("timeout"); n != 0 {
+		t.Fatalf("the timed-out invocation finished its work (%d lines); want it cut short", n)
+	}
+	if ok := invoke(t, h, "f", `{}`); ok.Err != nil {
+		t.Fatalf("after the faults: %v", ok.Err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var got []string
+	for _, r := range records {
+		got = append(got, fmt.Sprintf("%s/%v", r.Outcome, r.Injected))
+	}
+	if strings.Join(got, " ") != "ok/false crash/true ok/false timeout/true ok/false" {
+		t.Fatalf("records %v", got)
+	}
+}

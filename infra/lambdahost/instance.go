@@ -282,6 +282,10 @@ func (p *pool) invoke(ctx context.Context, payload []byte, o InvokeOptions) (Res
 	cold := inst.initDur > 0
 	initDur := inst.initDur
 	inst.initDur = 0
+	var fault Fault
+	if p.h.opts.Fault != nil {
+		fault = p.h.opts.Fault(p.fn.Name, payload)
+	}
 	inv := &invocation{id: newID(), payload: payload, deadline: time.Now().Add(p.fn.Timeout), opts: o, result: make(chan invResult, 1)}
 	inst.logs.reset()
 	start := time.Now()
@@ -296,19 +300,37 @@ func (p *pool) invoke(ctx context.Context, payload []byte, o InvokeOptions) (Res
 	}
 	timer := time.NewTimer(p.fn.Timeout)
 	defer timer.Stop()
+	var cut <-chan time.Time // an injected timeout's moment
+	if fault.Kind == TimeoutDuringWork && fault.At > 0 && fault.At < p.fn.Timeout {
+		t := time.NewTimer(fault.At)
+		defer t.Stop()
+		cut = t.C
+	}
 	res := Result{RequestID: inv.id, InitDuration: initDur}
 	outcome := "ok"
 	select {
 	case r := <-inv.result:
+		if fault.Kind != NoFault {
+			// The work is done and the answer is here; the environment dies before delivering it.
+			inst.kill()
+			<-inst.exited
+			res.Err, outcome = fault.Kind.injected(inv.id, p.fn.Timeout), fault.Kind.outcome()
+			break
+		}
 		res.Payload, res.Err = r.payload, r.err
 		if r.err != nil {
 			outcome = "error"
 		}
 		p.release(inst)
+	case <-cut:
+		inst.kill()
+		<-inst.exited
+		res.Err, outcome = fault.Kind.injected(inv.id, p.fn.Timeout), fault.Kind.outcome()
 	case <-timer.C:
 		inst.kill()
-		res.Err = &FunctionError{Type: "Sandbox.Timedout", Message: fmt.Sprintf("RequestId: %s Error: Task timed out after %.2f seconds", inv.id, p.fn.Timeout.Seconds())}
+		res.Err = timedOut(inv.id, p.fn.Timeout)
 		outcome = "timeout"
+		fault.Kind = NoFault
 		<-inst.exited
 	case <-inst.exited:
 		select {
@@ -334,12 +356,17 @@ func (p *pool) invoke(ctx context.Context, payload []byte, o InvokeOptions) (Res
 		res.Billed += time.Millisecond
 	}
 	res.Logs = inst.logs.bytes()
-	rec := Record{Function: p.fn.Name, RequestID: inv.id, Trigger: o.Trigger, Duration: res.Duration, Billed: res.Billed, Init: initDur, Cold: cold, Outcome: outcome}
+	rec := Record{Function: p.fn.Name, RequestID: inv.id, Trigger: o.Trigger, Duration: res.Duration, Billed: res.Billed, Init: initDur, Cold: cold, Outcome: outcome,
+		Injected: fault.Kind != NoFault}
 	if res.Err != nil {
 		rec.ErrorType = res.Err.Type
 	}
 	p.report(rec)
 	return res, nil
+}
+
+func timedOut(id string, timeout time.Duration) *FunctionError {
+	return &FunctionError{Type: "Sandbox.Timedout", Message: fmt.Sprintf("RequestId: %s Error: Task timed out after %.2f seconds", id, timeout.Seconds())}
 }
 
 func (p *pool) report(r Record) {

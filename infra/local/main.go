@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/orion-oss/orion/infra/faults"
 	"github.com/orion-oss/orion/infra/localaws"
 	"github.com/orion-oss/orion/infra/stack"
 )
@@ -58,6 +59,12 @@ func run() error {
 		overrides[k] = v
 	}
 
+	// ORION_FAULTS makes the runtime inject faults (docs/faults.md); unset, it injects none.
+	inj, err := faults.FromEnv()
+	if err != nil {
+		return err
+	}
+
 	startAt := time.Now()
 	start, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -71,7 +78,7 @@ func run() error {
 		Template: *template, Parameters: overrides, Endpoint: ep.URL, BinDir: *bin,
 		HTTPAddr: "127.0.0.1:" + env("ORION_HTTP_PORT", "3000"), EdgeAddr: "127.0.0.1:" + env("ORION_EDGE_PORT", "4567"),
 		WSAddr: "127.0.0.1:" + env("ORION_WS_PORT", "3001"),
-		Logger: logger, Output: os.Stdout,
+		Logger: logger, Output: os.Stdout, Faults: inj,
 	})
 	if err != nil {
 		return err
@@ -80,6 +87,9 @@ func run() error {
 		closing, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		st.Close(closing)
+		if inj != nil {
+			fmt.Println("orion-local: faults injected:", faultCounts(inj))
+		}
 		fmt.Println("orion-local: stopped")
 	}()
 
@@ -106,6 +116,9 @@ func banner(st *stack.Stack, ep *localaws.Endpoint, admin adminUser, items int, 
 	fmt.Printf("  admin user     %s / %s\n", admin.email, admin.password)
 	fmt.Printf("  demo catalog   %d items (infra/local/catalog.json)\n", items)
 	fmt.Printf("  functions      %d: %s\n", len(st.Functions()), strings.Join(st.Functions(), ", "))
+	if inj := st.Faults(); inj != nil {
+		fmt.Printf("  FAULTS         %d rule(s) from %s, seed %d (docs/faults.md)\n", len(inj.Spec().Rules), faults.EnvVar, inj.Spec().Seed)
+	}
 	if routes := st.Routes(); len(routes) > 0 {
 		fmt.Println("  routes")
 		for _, r := range routes {
@@ -131,3 +144,18 @@ func banner(st *stack.Stack, ep *localaws.Endpoint, admin adminUser, items int, 
 }
 
 var errNoPool = errors.New("the template has no user pool output (UserPoolId)")
+
+// faultCounts reads "crash=3 throttle=12" in the order of faults.Kinds.
+func faultCounts(inj *faults.Injector) string {
+	counts := inj.Counts()
+	var parts []string
+	for _, k := range faults.Kinds {
+		if n := counts[k]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s=%d", k, n))
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, " ")
+}

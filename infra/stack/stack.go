@@ -27,6 +27,7 @@ import (
 
 	"github.com/orion-oss/orion/infra/edge"
 	"github.com/orion-oss/orion/infra/eventbus"
+	"github.com/orion-oss/orion/infra/faults"
 	"github.com/orion-oss/orion/infra/httpapi"
 	"github.com/orion-oss/orion/infra/lambdahost"
 	"github.com/orion-oss/orion/infra/provision"
@@ -62,6 +63,10 @@ type Config struct {
 	OnInvoke func(lambdahost.Record)
 	// OnTransition observes every state entered and exited by a state machine execution (by name).
 	OnTransition func(execution string, t states.Transition)
+	// OnDelivery observes every finished event delivery to a rule target.
+	OnDelivery func(eventbus.Delivery)
+	// Faults, when set, injects the faults it describes (ORION_FAULTS, docs/faults.md).
+	Faults *faults.Injector
 }
 
 // Stack is a running local system.
@@ -201,11 +206,13 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	s.host = lambdahost.New(lambdahost.Options{Logger: cfg.Logger, Output: cfg.Output, Region: cfg.Region, AsyncRetryBase: cfg.RetryBase,
 		DefaultConcurrency: 50, ThrottleWait: 10 * time.Second,
 		BaseEnv:  []string{"AWS_ENDPOINT_URL=" + s.EdgeURL, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test"},
-		OnInvoke: s.logInvocation})
-	s.bus = eventbus.New(s, s, eventbus.Options{Logger: cfg.Logger, RetryBase: cfg.RetryBase, OnDelivery: s.logDelivery})
+		OnInvoke: s.logInvocation, Fault: s.functionFault(cfg.Faults)})
+	s.bus = eventbus.New(s, s, eventbus.Options{Logger: cfg.Logger, RetryBase: cfg.RetryBase, OnDelivery: s.logDelivery,
+		Perturb: deliveryFault(cfg.Faults)})
 	if s.edge, err = edge.New(cfg.Endpoint, cfg.Logger); err != nil {
 		return nil, err
 	}
+	s.endpointFaults(cfg.Faults)
 	s.edge.OnPutEvents = s.publish
 	s.edge.OnCall = s.recordCall
 	s.edge.Handle(edge.Route{Name: "lambda", Match: edge.PathPrefix("/2015-03-31/functions/"), Handler: s.host.InvokeAPI()})
@@ -457,6 +464,9 @@ func (s *Stack) logInvocation(r lambdahost.Record) {
 	if r.ErrorType != "" {
 		line += " " + r.ErrorType
 	}
+	if r.Injected {
+		line += " (injected fault)"
+	}
 	s.println(line)
 }
 
@@ -485,7 +495,16 @@ func (s *Stack) logDelivery(d eventbus.Delivery) {
 			outcome += " (sent to DLQ)"
 		}
 	}
+	if d.Duplicate {
+		outcome += " (injected duplicate)"
+	}
+	if d.Held > 0 {
+		outcome += fmt.Sprintf(" (held back %s: injected)", d.Held.Round(time.Millisecond))
+	}
 	s.println(fmt.Sprintf("%s ⇢ %-28s %s -> %s after %d attempt(s): %s", time.Now().Format("15:04:05.000"), d.Rule, d.DetailType, d.Target, d.Attempts, outcome))
+	if s.cfg.OnDelivery != nil {
+		s.cfg.OnDelivery(d)
+	}
 }
 
 func (s *Stack) println(line string) {

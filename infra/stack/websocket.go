@@ -87,7 +87,7 @@ func (s *Stack) webSocketAPI() error {
 		return err
 	}
 	cfg := wsapi.Config{APIID: fmt.Sprint(apiRef), RouteSelectionExpression: sam.String(api, "RouteSelectionExpression"),
-		Logger: s.cfg.Logger, OnRecord: s.logWebSocket}
+		Logger: s.cfg.Logger, OnRecord: s.logWebSocket, Drop: dropFault(s.cfg.Faults)}
 
 	// Everything of this API, by type, with resolved properties.
 	of := map[string]map[string]map[string]any{}

@@ -26,6 +26,7 @@ const (
 	reasonAbnormal  = "Connection closed abnormally"
 	reasonSlow      = "Client did not read its messages in time"
 	reasonTooBig    = "Message too big"
+	reasonDropped   = "Connection lost (injected fault)"
 )
 
 var (

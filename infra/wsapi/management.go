@@ -59,6 +59,11 @@ func (s *Server) manage(w http.ResponseWriter, r *http.Request) {
 			fail(http.StatusRequestEntityTooLarge, "PayloadTooLargeException", "Message too long")
 			return
 		}
+		if s.cfg.Drop != nil && s.cfg.Drop(id) {
+			c.shutdown(statusAbnormal, reasonDropped, false)
+			fail(http.StatusGone, "GoneException", "")
+			return
+		}
 		// API Gateway sends posted data as one text message.
 		err = c.send(r.Context(), websocket.MessageText, data)
 		switch {

@@ -58,6 +58,11 @@ type Config struct {
 	MaxLifetime        time.Duration // 2 hours
 	WriteTimeout       time.Duration // 5 s: how long one frame may take to reach a client
 	SendQueue          int           // 16 frames waiting per connection
+
+	// Drop, when set, is asked before each @connections post whether to drop that connection
+	// instead, abruptly, as a network failure would (injected faults, docs/faults.md): no close frame
+	// (the client sees 1006), $disconnect runs, and the post answers 410 GoneException. Nil costs nothing.
+	Drop func(connectionID string) bool
 }
 
 // API Gateway's quotas.

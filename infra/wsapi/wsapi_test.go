@@ -836,3 +836,37 @@ func TestNewValidates(t *testing.T) {
 		})
 	}
 }
+
+// An injected drop ends the connection as a lost network would: the client sees 1006, $disconnect
+// runs once with 1006, the post that met the drop and every later one answer 410; other connections
+// are untouched.
+func TestInjectedDrop(t *testing.T) {
+	var victim atomic.Value
+	victim.Store("")
+	h := newHarness(t, nil, func(c *wsapi.Config) {
+		c.Drop = func(id string) bool { return id == victim.Load().(string) }
+	})
+	a, idA := h.dial(t, "a")
+	b, idB := h.dial(t, "b")
+	victim.Store(idA)
+	if err := h.post(t, idA, "lost"); !isGone(err) {
+		t.Fatalf("post to the dropped connection: %v", err)
+	}
+	if st := closeStatus(t, a); st != -1 && st != websocket.StatusAbnormalClosure {
+		t.Fatalf("client saw close status %v; want none (1006)", st)
+	}
+	eventually(t, "$disconnect", func() bool { return h.lambda.count("disconnect") == 1 })
+	rc := h.lambda.events("disconnect")[0].RequestContext
+	if rc.ConnectionID != idA || rc.DisconnectStatusCode != 1006 {
+		t.Fatalf("disconnect of %s with %d", rc.ConnectionID, rc.DisconnectStatusCode)
+	}
+	if err := h.post(t, idA, "late"); !isGone(err) {
+		t.Fatalf("post after the drop: %v", err)
+	}
+	if err := h.post(t, idB, "still here"); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, b); got != "still here" {
+		t.Fatalf("other client read %q", got)
+	}
+}
