@@ -13,6 +13,7 @@ import (
 	"github.com/orion-oss/orion/internal/dynamo"
 	"github.com/orion-oss/orion/internal/email"
 	"github.com/orion-oss/orion/internal/platform/boot"
+	"github.com/orion-oss/orion/internal/platform/metrics"
 )
 
 func main() {
@@ -24,7 +25,7 @@ func main() {
 	if err != nil {
 		boot.Fail(log, "email configuration", err)
 	}
-	h := email.Handler{Renderer: renderer, Logger: log, Sender: email.NewSES(sesv2.NewFromConfig(aws), conf),
+	h := email.Handler{Renderer: renderer, Logger: log, Metrics: metrics.New(os.Stdout), Sender: email.NewSES(sesv2.NewFromConfig(aws), conf),
 		Inbox:      dynamo.NewInbox(dynamodb.NewFromConfig(aws), boot.Require(log, "PROCESSED_EVENTS_TABLE"), dynamo.DefaultLease),
 		Recipients: email.NewDirectory(cip.NewFromConfig(aws), boot.Require(log, "USER_POOL_ID"))}
 	lambda.Start(h.HandleEventBridge)

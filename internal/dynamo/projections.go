@@ -46,21 +46,31 @@ func viewKey(orderID string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "ORDER#" + orderID}, "sk": &types.AttributeValueMemberS{Value: "VIEW"}}
 }
 
-// Apply projects one event. Events that are not about orders are ignored.
-func (p *Projections) Apply(ctx context.Context, env event.Envelope) error {
+// Projected is what Apply did with an order event. First is true for the first delivery of a status
+// change (its history entry was not in the view yet), in whatever order events arrive, so counting First
+// events counts each status change once, whatever EventBridge delivers.
+type Projected struct {
+	First          bool
+	Status, Reason string
+	// SincePlaced is the time from placing the order to this event, when the view knows the former.
+	SincePlaced time.Duration
+}
+
+// Apply projects one event. Events that are not about orders or stock are ignored.
+func (p *Projections) Apply(ctx context.Context, env event.Envelope) (Projected, error) {
 	payload, err := env.Payload()
 	if err != nil {
-		return err
+		return Projected{}, err
 	}
 	if item, ok := payload.(*event.InventoryUpdated); ok {
-		return p.applyCatalog(ctx, item)
+		return Projected{}, p.applyCatalog(ctx, item)
 	}
 	ref, ok := orderRef(payload)
 	if !ok {
-		return nil
+		return Projected{}, nil
 	}
 	if err := p.applyStockLines(ctx, stockLines(payload)); err != nil {
-		return err
+		return Projected{}, err
 	}
 	// Facts that never change (customer, lines, total, creation) and this version's history entry.
 	names := map[string]string{}
@@ -73,7 +83,7 @@ func (p *Projections) Apply(ctx context.Context, env event.Envelope) error {
 		}
 		lines, err := attributevalue.Marshal(recs)
 		if err != nil {
-			return err
+			return Projected{}, err
 		}
 		total, _ := attributevalue.Marshal(mrec(placed.Total))
 		created := placed.CreatedAt.UTC()
@@ -101,24 +111,31 @@ func (p *Projections) Apply(ctx context.Context, env event.Envelope) error {
 	withStatus[":cs"] = &types.AttributeValueMemberS{Value: ref.CustomerID + "#" + ref.Status}
 	statusNames := maps.Clone(names)
 	statusNames["#status"] = "status"
-	_, err = p.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(p.table), Key: viewKey(ref.OrderID),
+	out, err := p.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(p.table), Key: viewKey(ref.OrderID),
 		UpdateExpression: aws.String("SET " + strings.Join(append(facts,
 			"#status = :s", "statusReason = :r", "lastOrderVersion = :v", "updatedAt = :at", "customerStatus = :cs"), ", ")),
 		ConditionExpression:       aws.String("attribute_not_exists(lastOrderVersion) OR lastOrderVersion < :v"),
 		ExpressionAttributeNames:  statusNames,
-		ExpressionAttributeValues: withStatus})
+		ExpressionAttributeValues: withStatus,
+		ReturnValues:              types.ReturnValueAllOld})
 	var stale *types.ConditionalCheckFailedException
-	if !errors.As(err, &stale) {
-		if err != nil {
-			return fmt.Errorf("dynamo: project %s: %w", env.Type, err)
+	if errors.As(err, &stale) {
+		out, err = p.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(p.table), Key: viewKey(ref.OrderID),
+			UpdateExpression: aws.String("SET " + strings.Join(facts, ", ")), ExpressionAttributeNames: nonEmpty(names), ExpressionAttributeValues: values,
+			ReturnValues: types.ReturnValueAllOld})
+	}
+	if err != nil {
+		return Projected{}, fmt.Errorf("dynamo: project %s: %w", env.Type, err)
+	}
+	res := Projected{Status: ref.Status, Reason: ref.Reason}
+	if statusChanges[env.Type] {
+		_, seen := out.Attributes[names["#h"]]
+		res.First = !seen
+		if created, err := time.Parse(time.RFC3339Nano, str(out.Attributes["createdAt"])); err == nil {
+			res.SincePlaced = env.OccurredAt.Sub(created)
 		}
-		return nil
 	}
-	if _, err := p.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(p.table), Key: viewKey(ref.OrderID),
-		UpdateExpression: aws.String("SET " + strings.Join(facts, ", ")), ExpressionAttributeNames: nonEmpty(names), ExpressionAttributeValues: values}); err != nil {
-		return fmt.Errorf("dynamo: project %s facts: %w", env.Type, err)
-	}
-	return nil
+	return res, nil
 }
 
 func nonEmpty(m map[string]string) map[string]string {

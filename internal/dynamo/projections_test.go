@@ -51,10 +51,19 @@ func TestProjectionIsIdempotentAndOrderIndependent(t *testing.T) {
 	orders := [][]int{{0, 1, 2, 3}, {3, 2, 1, 0}, {1, 3, 0, 2, 3, 1, 0}}
 	for i, order := range orders {
 		p := projections(t)
+		firsts := map[string]int{}
 		for _, j := range order {
-			if err := p.Apply(ctx, evs[j]); err != nil {
+			res, err := p.Apply(ctx, evs[j])
+			if err != nil {
 				t.Fatal(err)
 			}
+			if res.First {
+				firsts[res.Status]++
+			}
+		}
+		// Each status change is reported first exactly once, whatever the order and the duplicates.
+		if len(firsts) != 4 || firsts["PENDING"] != 1 || firsts["RESERVED"] != 1 || firsts["PAYMENT_AUTHORIZED"] != 1 || firsts["CONFIRMED"] != 1 {
+			t.Fatalf("delivery %v: first deliveries %v", order, firsts)
 		}
 		items, _, err := p.ListOrders(ctx, dynamo.ListQuery{CustomerID: "cust-1", Limit: 10})
 		if err != nil {
@@ -82,7 +91,7 @@ func TestCatalogViewKeepsTheNewestItemVersion(t *testing.T) {
 	v2 := env(t, "i2", event.InventoryUpdated{SKU: "CAT-1", Name: "Cat", Price: price, Available: 7, ItemVersion: 2}, t0)
 	v1 := env(t, "i1", event.InventoryUpdated{SKU: "CAT-1", Name: "Cat", Price: price, Available: 9, ItemVersion: 1}, t0)
 	for _, e := range []event.Envelope{v2, v1, v2} { // late and repeated deliveries
-		if err := p.Apply(ctx, e); err != nil {
+		if _, err := p.Apply(ctx, e); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -126,7 +135,7 @@ func TestCatalogViewFollowsStockMoves(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := projections(t)
 			for _, e := range tt.deliver {
-				if err := p.Apply(ctx, e); err != nil {
+				if _, err := p.Apply(ctx, e); err != nil {
 					t.Fatal(err)
 				}
 			}

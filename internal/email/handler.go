@@ -13,6 +13,7 @@ import (
 	"github.com/orion-oss/orion/internal/dynamo"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/platform/logging"
+	"github.com/orion-oss/orion/internal/platform/metrics"
 )
 
 // Consumer is the email function's name in the processed-events inbox (<Consumer>#<eventId>).
@@ -35,6 +36,8 @@ type Handler struct {
 	Sender     Sender
 	Renderer   *Renderer
 	Logger     *slog.Logger
+	// Metrics receives EmailsSent and EmailsFailed (nil: none).
+	Metrics *metrics.Emitter
 }
 
 // Handle processes one envelope.
@@ -90,6 +93,7 @@ func (h Handler) Handle(ctx context.Context, env event.Envelope) error {
 		return nil
 	}
 	log.InfoContext(ctx, "email: sent", "kind", n.Kind, "messageId", id)
+	h.Metrics.Emit(map[string]string{"Kind": n.Kind}, metrics.Metric{Name: "EmailsSent", Unit: metrics.Count, Value: 1})
 	return nil
 }
 
@@ -128,6 +132,8 @@ func (h Handler) fail(ctx context.Context, log *slog.Logger, claim dynamo.Claim,
 	text := redact(err.Error(), to)
 	ctx, cancel := settleContext(ctx)
 	defer cancel()
+	h.Metrics.Emit(map[string]string{"Step": step, "Permanent": fmt.Sprint(errors.Is(err, ErrPermanent))},
+		metrics.Metric{Name: "EmailsFailed", Unit: metrics.Count, Value: 1})
 	if errors.Is(err, ErrPermanent) {
 		outcome := "SKIPPED:" + step
 		var se *SendError

@@ -16,6 +16,7 @@ import (
 	"github.com/orion-oss/orion/internal/dynamo"
 	"github.com/orion-oss/orion/internal/email"
 	"github.com/orion-oss/orion/internal/event"
+	"github.com/orion-oss/orion/internal/platform/metrics"
 )
 
 // fakeInbox is an in-memory Inbox with dynamo.Inbox's rules (a live lease or DONE refuses a claim;
@@ -154,6 +155,8 @@ func TestHandleDuplicateDeliverySendsOnce(t *testing.T) {
 
 	t.Run("sequential", func(t *testing.T) {
 		r := newRig(t, ann)
+		var emf bytes.Buffer
+		r.h.Metrics = metrics.New(&emf)
 		for i := range 3 {
 			if err := r.h.Handle(ctx, env); err != nil {
 				t.Fatalf("delivery %d: %v", i, err)
@@ -161,6 +164,10 @@ func TestHandleDuplicateDeliverySendsOnce(t *testing.T) {
 		}
 		if n := r.sender.count(); n != 1 {
 			t.Fatalf("%d emails sent; want 1", n)
+		}
+		// One EmailsSent metric for the one email.
+		if lines := strings.Split(strings.TrimSpace(emf.String()), "\n"); len(lines) != 1 || !strings.Contains(lines[0], `"EmailsSent":1`) {
+			t.Fatalf("metrics %q; want one EmailsSent", emf.String())
 		}
 		if got := r.inbox.record(env.ID); got != "DONE SENT:msg-1" {
 			t.Fatalf("inbox = %q", got)

@@ -19,6 +19,7 @@ import (
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/order"
 	"github.com/orion-oss/orion/internal/payment"
+	"github.com/orion-oss/orion/internal/platform/metrics"
 )
 
 // Input is what every step receives from the state machine.
@@ -90,6 +91,8 @@ type Steps struct {
 	store    Store
 	payments payment.Provider
 	now      func() time.Time
+	// Metrics receives PaymentLatency (nil: none).
+	Metrics *metrics.Emitter
 }
 
 // NewSteps builds the steps.

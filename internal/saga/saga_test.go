@@ -1,11 +1,13 @@
 package saga_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,6 +23,7 @@ import (
 	"github.com/orion-oss/orion/internal/money"
 	"github.com/orion-oss/orion/internal/order"
 	"github.com/orion-oss/orion/internal/payment"
+	"github.com/orion-oss/orion/internal/platform/metrics"
 	"github.com/orion-oss/orion/internal/saga"
 )
 
@@ -390,5 +393,32 @@ func TestRecoverExecution(t *testing.T) {
 	w := newWorld(t)
 	if _, err := w.steps.RecoverExecution(context.Background(), []byte(`{"name":"x","status":"SUCCEEDED"}`)); err == nil {
 		t.Fatal("a succeeded execution was recovered")
+	}
+}
+
+// The provider's latency is a metric (EMF on stdout in Lambda), by what it answered.
+func TestAuthorizeRecordsPaymentLatency(t *testing.T) {
+	w := newWorld(t)
+	var out bytes.Buffer
+	w.steps.Metrics = metrics.New(&out)
+	w.item("M-1", 10)
+	for _, token := range []string{"tok_visa", "tok_declined", "tok_unavailable"} {
+		in := w.place("M-1", 1, token)
+		w.do("reserve", w.steps.Reserve, in)
+		w.steps.Authorize(context.Background(), in)
+	}
+	var outcomes []string
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var m struct {
+			Outcome        string
+			PaymentLatency *float64
+		}
+		if json.Unmarshal([]byte(line), &m) != nil || m.PaymentLatency == nil || !strings.Contains(line, `"_aws"`) {
+			t.Fatalf("not a PaymentLatency metric: %s", line)
+		}
+		outcomes = append(outcomes, m.Outcome)
+	}
+	if strings.Join(outcomes, ",") != "AUTHORIZED,DECLINED,UNAVAILABLE" {
+		t.Fatalf("outcomes %v", outcomes)
 	}
 }

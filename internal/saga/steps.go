@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/order"
 	"github.com/orion-oss/orion/internal/payment"
+	"github.com/orion-oss/orion/internal/platform/metrics"
 )
 
 // Reserve holds stock for every line of a PENDING order at once, or rejects it OUT_OF_STOCK.
@@ -27,7 +29,9 @@ func (s *Steps) Authorize(ctx context.Context, in Input) (Result, error) {
 		if err != nil || o.Status() != order.Reserved || o.Cancellation() != nil || o.StockReleased() {
 			return orderResult(o, err)
 		}
+		start := time.Now()
 		authID, err := s.payments.Authorize(ctx, payment.AuthorizeRequest{Key: string(id), Token: o.PaymentToken(), Amount: o.Total(), Attempt: in.Attempt})
+		s.paymentLatency(time.Since(start), err)
 		var declined *payment.DeclinedError
 		switch {
 		case errors.As(err, &declined):
@@ -158,4 +162,18 @@ func (s *Steps) Recover(ctx context.Context, in Input) (Result, error) {
 	}
 	in.Outcome = &Outcome{Status: order.Failed, Reason: order.SagaFailed}
 	return s.Finish(ctx, in)
+}
+
+// paymentLatency records how long the provider took, by what it answered.
+func (s *Steps) paymentLatency(d time.Duration, err error) {
+	outcome := "AUTHORIZED"
+	switch {
+	case errors.Is(err, payment.ErrDeclined):
+		outcome = "DECLINED"
+	case errors.Is(err, payment.ErrUnavailable):
+		outcome = "UNAVAILABLE"
+	case err != nil:
+		outcome = "ERROR"
+	}
+	s.Metrics.Emit(map[string]string{"Outcome": outcome}, metrics.Metric{Name: "PaymentLatency", Unit: metrics.Milliseconds, Value: float64(d.Microseconds()) / 1000})
 }

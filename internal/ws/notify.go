@@ -13,6 +13,7 @@ import (
 
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/platform/logging"
+	"github.com/orion-oss/orion/internal/platform/metrics"
 )
 
 // StatusEvents are the events whose OrderRef.status is a status the order just entered; the notifier's
@@ -76,9 +77,11 @@ type Poster interface {
 //   - A crash between the record and the post loses that one push (at most once there); the client's
 //     subscribe answer carries the current status, which is what a reconnecting client relies on.
 type Notifier struct {
-	Store       NotifyStore
-	Poster      Poster
-	Logger      *slog.Logger
+	Store  NotifyStore
+	Poster Poster
+	Logger *slog.Logger
+	// Metrics receives WebSocketPushes and StaleConnections per event (nil: none).
+	Metrics     *metrics.Emitter
 	Workers     int           // default 32
 	PostTimeout time.Duration // default 3 s
 }
@@ -169,6 +172,8 @@ func (n *Notifier) Handle(ctx context.Context, env event.Envelope) error {
 
 	log.InfoContext(ctx, "ws: status pushed", "status", ref.Status, "orderVersion", ref.OrderVersion,
 		"recipients", len(recipients), "sent", sent, "skipped", skipped, "gone", gone, "failed", failed)
+	n.Metrics.Emit(nil, metrics.Metric{Name: "WebSocketPushes", Unit: metrics.Count, Value: float64(sent)},
+		metrics.Metric{Name: "StaleConnections", Unit: metrics.Count, Value: float64(gone)})
 	if failed > 0 {
 		return fmt.Errorf("%w: %d of %d connections (first: %w)", ErrPushFailed, failed, len(recipients), firstErr)
 	}

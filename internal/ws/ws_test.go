@@ -1,6 +1,7 @@
 package ws_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"github.com/orion-oss/orion/internal/auth"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/order"
+	"github.com/orion-oss/orion/internal/platform/metrics"
 	"github.com/orion-oss/orion/internal/ws"
 )
 
@@ -190,11 +192,15 @@ func notifyFixture() *store {
 
 func TestNotifierFansOutToTheRightConnections(t *testing.T) {
 	s, p := notifyFixture(), &poster{}
-	n := &ws.Notifier{Store: s, Poster: p}
+	var emf bytes.Buffer
+	n := &ws.Notifier{Store: s, Poster: p, Metrics: metrics.New(&emf)}
 	r := ref("REJECTED", 3)
 	r.Reason = "OUT_OF_STOCK"
 	if err := n.Handle(context.Background(), envelope(t, "ev-3", event.TypeOrderRejected, r)); err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(emf.String(), `"WebSocketPushes":3`) || !strings.Contains(emf.String(), `"StaleConnections":0`) {
+		t.Fatalf("metrics %q; want 3 pushes, no stale connection", emf.String())
 	}
 	for id, want := range map[string]int{"c1": 1, "c2": 1, "admin": 1, "muted": 0, "other": 0, "idle-admin": 0} {
 		if got := len(p.to(id)); got != want {

@@ -6,18 +6,22 @@ package sagalambda
 import (
 	"context"
 	"log/slog"
+	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/orion-oss/orion/internal/dynamo"
 	"github.com/orion-oss/orion/internal/platform/boot"
+	"github.com/orion-oss/orion/internal/platform/metrics"
 	"github.com/orion-oss/orion/internal/saga"
 )
 
 // Steps builds the saga's steps from the function's environment (tables, PAYMENT_PROVIDER).
 func Steps(log *slog.Logger) *saga.Steps {
-	return saga.NewSteps(dynamo.NewSaga(dynamodb.NewFromConfig(boot.AWS(log)), boot.Tables(log)), boot.Payments(log))
+	steps := saga.NewSteps(dynamo.NewSaga(dynamodb.NewFromConfig(boot.AWS(log)), boot.Tables(log)), boot.Payments(log))
+	steps.Metrics = metrics.New(os.Stdout)
+	return steps
 }
 
 // Start serves one step, given as a method expression such as (*saga.Steps).Reserve.
