@@ -21,6 +21,7 @@ import (
 	"github.com/orion-oss/orion/infra/edge"
 	"github.com/orion-oss/orion/infra/localaws"
 	"github.com/orion-oss/orion/infra/localaws/awstest"
+	"github.com/orion-oss/orion/infra/redrive"
 	"github.com/orion-oss/orion/internal/email"
 	"github.com/orion-oss/orion/internal/platform/awscfg"
 )
@@ -230,13 +231,13 @@ func TestEmailFailureLandsInTheDLQ(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		found := false
 		for _, m := range out.Messages {
-			if strings.Contains(aws.ToString(m.Body), id) && json.Unmarshal([]byte(aws.ToString(m.Body)), &record) == nil {
-				q.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: &queue, ReceiptHandle: m.ReceiptHandle})
-				return true
-			}
+			found = found || strings.Contains(aws.ToString(m.Body), id) && json.Unmarshal([]byte(aws.ToString(m.Body)), &record) == nil
+			// Peek only: visible again at once, for the redrive below.
+			q.ChangeMessageVisibility(context.Background(), &sqs.ChangeMessageVisibilityInput{QueueUrl: &queue, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0})
 		}
-		return false
+		return found
 	})
 	if record.RequestContext.Condition != "RetriesExhausted" || record.RequestContext.ApproximateInvokeCount != 3 {
 		t.Fatalf("DLQ record context %+v; want RetriesExhausted after 3 attempts", record.RequestContext)
@@ -244,14 +245,31 @@ func TestEmailFailureLandsInTheDLQ(t *testing.T) {
 	if n := len(inbox(t, addr)); n != 0 {
 		t.Fatalf("%d emails sent while SES failed", n)
 	}
-	// SES is back: redrive the kept event to the function.
+	// SES is back: redrive the queue (make redrive does the same), then once more by mistake.
 	remove()
-	fn := lambda.NewFromConfig(cfg, func(o *lambda.Options) { o.BaseEndpoint = aws.String(sys.stack.EdgeURL) })
-	for range 2 { // a redrive repeated by mistake still mails once
-		out, err := fn.Invoke(context.Background(), &lambda.InvokeInput{FunctionName: aws.String(functionName(t, "SendEmailFunction")), Payload: record.RequestPayload})
-		if err != nil || out.FunctionError != nil {
-			t.Fatalf("redrive: %v %s", err, out.Payload)
+	edgeCfg := cfg.Copy()
+	edgeCfg.BaseEndpoint = aws.String(sys.stack.EdgeURL)
+	for round := range 2 {
+		outcomes, err := redrive.Run(context.Background(), q, lambda.NewFromConfig(edgeCfg), queue, redrive.Options{})
+		if err != nil {
+			t.Fatal(err)
 		}
+		redriven := 0
+		for _, o := range outcomes {
+			if o.Err != nil {
+				t.Fatalf("round %d: %s: %v", round, o.MessageID, o.Err)
+			}
+			if o.Redriven && strings.HasSuffix(o.Function, "SendEmailFunction") {
+				redriven++
+			}
+		}
+		if want := 1 - round; redriven != want { // the first round empties the queue
+			t.Fatalf("round %d redrove %d messages; want %d", round, redriven, want)
+		}
+	}
+	fn := lambda.NewFromConfig(edgeCfg)
+	if out, err := fn.Invoke(context.Background(), &lambda.InvokeInput{FunctionName: aws.String(functionName(t, "SendEmailFunction")), Payload: record.RequestPayload}); err != nil || out.FunctionError != nil {
+		t.Fatalf("a repeated redrive: %v", err)
 	}
 	if got := expectMail(t, addr, 1); !strings.Contains(got[0].Subject, "confirmed") {
 		t.Fatalf("redriven mail %q", got[0].Subject)
