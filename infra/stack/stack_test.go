@@ -32,6 +32,7 @@ import (
 	"github.com/orion-oss/orion/infra/stack"
 	"github.com/orion-oss/orion/internal/dynamo"
 	"github.com/orion-oss/orion/internal/event"
+	"github.com/orion-oss/orion/internal/event/eventschema"
 	"github.com/orion-oss/orion/internal/inventory"
 	"github.com/orion-oss/orion/internal/money"
 )
@@ -364,7 +365,7 @@ func TestProjectOutboxReachesTheBus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := event.Validate(env); err != nil {
+	if err := eventschema.Validate(env); err != nil {
 		t.Fatalf("detail is not a valid envelope: %v", err)
 	}
 	if got.Source != "orion.inventory" || env.CorrelationID != "corr-relay" || env.Type != "InventoryUpdated" {

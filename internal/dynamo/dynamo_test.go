@@ -14,6 +14,7 @@ import (
 	"github.com/orion-oss/orion/internal/dynamo"
 	"github.com/orion-oss/orion/internal/dynamo/dynamotest"
 	"github.com/orion-oss/orion/internal/event"
+	"github.com/orion-oss/orion/internal/event/eventschema"
 	"github.com/orion-oss/orion/internal/inventory"
 	"github.com/orion-oss/orion/internal/money"
 )
@@ -39,7 +40,7 @@ func outbox(t *testing.T, db *dynamodb.Client, table string) []event.Envelope {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := event.Validate(env); err != nil {
+		if err := eventschema.Validate(env); err != nil {
 			t.Fatalf("outbox event does not match its schema: %v", err)
 		}
 		envs = append(envs, env)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/orion-oss/orion/internal/email"
 	"github.com/orion-oss/orion/internal/event"
+	"github.com/orion-oss/orion/internal/event/eventschema"
 	"github.com/orion-oss/orion/internal/money"
 )
 
@@ -66,7 +67,7 @@ func envelope(t *testing.T, id string, p event.Payload) event.Envelope {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := event.Validate(env); err != nil {
+	if err := eventschema.Validate(env); err != nil {
 		t.Fatalf("fixture %s does not match its schema: %v", p.EventType(), err)
 	}
 	return env

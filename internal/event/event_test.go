@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/orion-oss/orion/internal/event"
+	"github.com/orion-oss/orion/internal/event/eventschema"
 	"github.com/orion-oss/orion/internal/money"
 )
 
@@ -68,7 +69,7 @@ func TestEverySampleMatchesItsSchemaAndRoundTrips(t *testing.T) {
 		t.Run(p.EventType(), func(t *testing.T) {
 			covered[p.EventType()] = true
 			b := wrap(t, p)
-			if err := event.ValidateJSON(b); err != nil {
+			if err := eventschema.ValidateJSON(b); err != nil {
 				t.Fatalf("schema rejects the Go type's JSON: %v\n%s", err, b)
 			}
 			env, err := event.Decode(b)
@@ -95,7 +96,7 @@ func TestEverySampleMatchesItsSchemaAndRoundTrips(t *testing.T) {
 }
 
 func TestCatalogAndSchemasMatch(t *testing.T) {
-	keys, err := event.SchemaKeys()
+	keys, err := eventschema.SchemaKeys()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +147,7 @@ func TestSchemasRejectBadData(t *testing.T) {
 			}
 			tt.mutate(m)
 			b, _ := json.Marshal(m)
-			if err := event.ValidateJSON(b); err == nil {
+			if err := eventschema.ValidateJSON(b); err == nil {
 				t.Fatalf("accepted %s", b)
 			}
 		})
@@ -200,7 +201,7 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		_, _ = env.Payload()
-		_ = event.ValidateJSON(b)
+		_ = eventschema.ValidateJSON(b)
 		again, err := json.Marshal(env)
 		if err != nil {
 			t.Fatal(err)

@@ -1,8 +1,9 @@
-package event
+// Package eventschema checks events against their published JSON Schemas (event.SchemaFS): the Go
+// types must produce JSON the schemas accept, which the tests check for every type.
+package eventschema
 
 import (
 	"bytes"
-	"embed"
 	"encoding/json"
 	"fmt"
 	"path"
@@ -10,13 +11,11 @@ import (
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/orion-oss/orion/internal/event"
 )
 
-// The JSON Schemas are the published contract of the events (and what a schema registry would hold);
-// the Go types must produce JSON they accept, which the tests check for every type.
-//
-//go:embed schemas/*.json
-var schemaFS embed.FS
+var schemaFS = event.SchemaFS
 
 const schemaBase = "https://orion-oss.github.io/schemas/events"
 
@@ -45,12 +44,12 @@ func loadSchemas() error {
 			}
 			doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
 			if err != nil {
-				schemas.err = fmt.Errorf("event: schema %s: %w", e.Name(), err)
+				schemas.err = fmt.Errorf("eventschema: schema %s: %w", e.Name(), err)
 				return
 			}
 			id, _ := doc.(map[string]any)["$id"].(string)
 			if err := c.AddResource(id, doc); err != nil {
-				schemas.err = fmt.Errorf("event: schema %s: %w", e.Name(), err)
+				schemas.err = fmt.Errorf("eventschema: schema %s: %w", e.Name(), err)
 				return
 			}
 			ids = append(ids, id)
@@ -59,7 +58,7 @@ func loadSchemas() error {
 		for _, id := range ids {
 			s, err := c.Compile(id)
 			if err != nil {
-				schemas.err = fmt.Errorf("event: compile %s: %w", id, err)
+				schemas.err = fmt.Errorf("eventschema: compile %s: %w", id, err)
 				return
 			}
 			key := strings.TrimPrefix(id, schemaBase+"/")
@@ -87,10 +86,10 @@ func SchemaKeys() ([]string, error) {
 }
 
 // Validate checks an envelope and its data against the published schemas.
-func Validate(e Envelope) error {
+func Validate(e event.Envelope) error {
 	b, err := json.Marshal(e)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrMalformed, err)
+		return fmt.Errorf("%w: %v", event.ErrMalformed, err)
 	}
 	return ValidateJSON(b)
 }
@@ -102,19 +101,19 @@ func ValidateJSON(b []byte) error {
 	}
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrMalformed, err)
+		return fmt.Errorf("%w: %v", event.ErrMalformed, err)
 	}
 	if err := schemas.envelope.Validate(doc); err != nil {
-		return fmt.Errorf("%w: envelope: %v", ErrMalformed, err)
+		return fmt.Errorf("%w: envelope: %v", event.ErrMalformed, err)
 	}
 	m := doc.(map[string]any)
 	key := fmt.Sprintf("%s/v%s", m["type"], m["version"])
 	s, ok := schemas.data[key]
 	if !ok {
-		return fmt.Errorf("%w: no schema for %s", ErrUnknownType, key)
+		return fmt.Errorf("%w: no schema for %s", event.ErrUnknownType, key)
 	}
 	if err := s.Validate(m["data"]); err != nil {
-		return fmt.Errorf("%w: %s data: %v", ErrMalformed, key, err)
+		return fmt.Errorf("%w: %s data: %v", event.ErrMalformed, key, err)
 	}
 	return nil
 }
