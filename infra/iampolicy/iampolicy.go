@@ -1,0 +1,286 @@
+// Package iampolicy reads the IAM side of a transformed template (plain CloudFormation, after the SAM
+// transform: every role SAM generates for a function or a state machine, with its inline policies and
+// managed policy ARNs) and answers the two questions Orion's IAM tests ask: does a role allow an
+// action, and which of its statements are broader than a resource or an action.
+//
+// It evaluates Allow statements only, as written: the template has no Deny, no NotAction and no
+// conditions on function roles, and Load refuses a template that does (so a test can never pass by
+// misreading one).
+package iampolicy
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path"
+	"sort"
+	"strings"
+)
+
+// Statement is one Allow statement, its resources rendered as text: literal ARNs as they are,
+// {"Fn::GetAtt":[X,"Arn"]} as "GetAtt:X.Arn", {"Ref":X} as "Ref:X", Fn::Sub as its template string.
+type Statement struct {
+	Policy    string
+	Actions   []string
+	Resources []string
+}
+
+// Role is an IAM role of the template.
+type Role struct {
+	LogicalID  string
+	Managed    []string // managed policy ARNs
+	Statements []Statement
+}
+
+// Template is the IAM view of a transformed template.
+type Template struct {
+	Roles map[string]*Role
+	// FunctionRoles maps each Lambda function's logical id to its role's.
+	FunctionRoles map[string]string
+	// StateMachines maps each state machine's logical id to its definition's key (a path relative to
+	// the template) and its DefinitionSubstitutions rendered as text.
+	StateMachines map[string]StateMachine
+}
+
+// StateMachine is what the tests need of a state machine.
+type StateMachine struct {
+	Role          string
+	Definition    string
+	Substitutions map[string]string
+}
+
+// Transform runs the offline SAM transform (infra/scripts/sam-translate.py, as make lint does) on a
+// template and writes plain CloudFormation JSON to out. It needs python3 with aws-sam-translator.
+func Transform(script, template, out string) error {
+	cmd := exec.Command("python3", script, template, out)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("iampolicy: %s: %v\n%s", script, err, b)
+	}
+	return nil
+}
+
+// ErrTransformUnavailable means python3 or aws-sam-translator is missing on this machine.
+var ErrTransformUnavailable = errors.New("iampolicy: python3 with aws-sam-translator is not installed")
+
+// TransformAvailable reports whether Transform can run here.
+func TransformAvailable() error {
+	if err := exec.Command("python3", "-c", "import samtranslator").Run(); err != nil {
+		return fmt.Errorf("%w: %v", ErrTransformUnavailable, err)
+	}
+	return nil
+}
+
+// Load reads a transformed template.
+func Load(file string) (*Template, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Resources map[string]struct {
+			Type       string
+			Properties map[string]any
+		}
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("iampolicy: %s: %w", file, err)
+	}
+	t := &Template{Roles: map[string]*Role{}, FunctionRoles: map[string]string{}, StateMachines: map[string]StateMachine{}}
+	for id, r := range doc.Resources {
+		switch r.Type {
+		case "AWS::IAM::Role":
+			role, err := parseRole(id, r.Properties)
+			if err != nil {
+				return nil, err
+			}
+			t.Roles[id] = role
+		case "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy":
+			return nil, fmt.Errorf("iampolicy: %s: standalone %s is not read; attach policies to roles", id, r.Type)
+		case "AWS::Lambda::Function":
+			t.FunctionRoles[id] = getAttTarget(r.Properties["Role"])
+		case "AWS::StepFunctions::StateMachine":
+			sm := StateMachine{Role: getAttTarget(r.Properties["RoleArn"]), Substitutions: map[string]string{}}
+			if loc, ok := r.Properties["DefinitionS3Location"].(map[string]any); ok {
+				sm.Definition, _ = loc["Key"].(string)
+			}
+			if subs, ok := r.Properties["DefinitionSubstitutions"].(map[string]any); ok {
+				for k, v := range subs {
+					sm.Substitutions[k] = render(v)
+				}
+			}
+			t.StateMachines[id] = sm
+		}
+	}
+	return t, nil
+}
+
+func parseRole(id string, props map[string]any) (*Role, error) {
+	role := &Role{LogicalID: id}
+	for _, m := range list(props["ManagedPolicyArns"]) {
+		role.Managed = append(role.Managed, render(m))
+	}
+	for _, p := range list(props["Policies"]) {
+		pm, _ := p.(map[string]any)
+		name, _ := pm["PolicyName"].(string)
+		doc, _ := pm["PolicyDocument"].(map[string]any)
+		for _, s := range list(doc["Statement"]) {
+			sm, _ := s.(map[string]any)
+			for k := range sm {
+				switch k {
+				case "Effect", "Action", "Resource", "Sid":
+				default:
+					return nil, fmt.Errorf("iampolicy: %s/%s: statement key %s is not evaluated", id, name, k)
+				}
+			}
+			if sm["Effect"] != "Allow" {
+				return nil, fmt.Errorf("iampolicy: %s/%s: only Allow statements are evaluated", id, name)
+			}
+			st := Statement{Policy: name}
+			for _, a := range list(sm["Action"]) {
+				st.Actions = append(st.Actions, render(a))
+			}
+			for _, r := range list(sm["Resource"]) {
+				st.Resources = append(st.Resources, render(r))
+			}
+			role.Statements = append(role.Statements, st)
+		}
+	}
+	return role, nil
+}
+
+// list reads a value that IAM allows as one item or a list.
+func list(v any) []any {
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case []any:
+		return x
+	}
+	return []any{v}
+}
+
+func getAttTarget(v any) string {
+	m, _ := v.(map[string]any)
+	if ga, ok := m["Fn::GetAtt"].([]any); ok && len(ga) > 0 {
+		s, _ := ga[0].(string)
+		return s
+	}
+	return ""
+}
+
+// render turns a resource or ARN value into text a test can read.
+func render(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case map[string]any:
+		if ga, ok := x["Fn::GetAtt"].([]any); ok && len(ga) == 2 {
+			return fmt.Sprintf("GetAtt:%v.%v", ga[0], ga[1])
+		}
+		if ref, ok := x["Ref"].(string); ok {
+			return "Ref:" + ref
+		}
+		if sub, ok := x["Fn::Sub"]; ok {
+			switch s := sub.(type) {
+			case string:
+				return s
+			case []any:
+				if len(s) == 2 {
+					out, _ := s[0].(string)
+					vars, _ := s[1].(map[string]any)
+					for k, v := range vars {
+						out = strings.ReplaceAll(out, "${"+k+"}", "${"+strings.TrimPrefix(render(v), "Ref:")+"}")
+					}
+					return out
+				}
+			}
+		}
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// Allows reports whether one of the role's inline statements allows action (service:Operation). IAM
+// action names are case-insensitive and may hold * and ? wildcards. Managed policies are not
+// evaluated: the tests list them by ARN.
+func (r *Role) Allows(action string) bool {
+	for _, s := range r.Statements {
+		for _, a := range s.Actions {
+			if Match(a, action) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Actions lists the distinct actions the role's inline statements name, sorted.
+func (r *Role) Actions() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range r.Statements {
+		for _, a := range s.Actions {
+			if !seen[a] {
+				seen[a] = true
+				out = append(out, a)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Match matches an IAM action pattern (with * and ?) against an action, ignoring case.
+func Match(pattern, action string) bool {
+	ok, err := path.Match(strings.ToLower(pattern), strings.ToLower(action))
+	return err == nil && ok
+}
+
+// Broad is a statement part that is not scoped: an action with a wildcard, or the resource "*".
+type Broad struct {
+	Role, Policy, What string
+}
+
+func (b Broad) String() string { return b.Role + "/" + b.Policy + ": " + b.What }
+
+// Broad lists every wildcard action and every "*" resource of the role's inline statements.
+func (r *Role) Broad() []Broad {
+	var out []Broad
+	for _, s := range r.Statements {
+		for _, a := range s.Actions {
+			if strings.ContainsAny(a, "*?") {
+				out = append(out, Broad{r.LogicalID, s.Policy, "action " + a})
+			}
+		}
+		for _, res := range s.Resources {
+			if res == "*" {
+				out = append(out, Broad{r.LogicalID, s.Policy, strings.Join(s.Actions, ",") + " on *"})
+			}
+		}
+	}
+	return out
+}
+
+// CallActions maps a call the local runtime recorded (Stack.Calls: "service:Operation" for JSON
+// protocols, "service:METHOD /path" for REST ones) to the IAM actions that authorize it; any one of
+// them suffices. A call it does not know maps to nothing, which a test reports as unmapped.
+func CallActions(call string) []string {
+	service, op, _ := strings.Cut(call, ":")
+	switch {
+	case service == "dynamodb" && op == "TransactWriteItems":
+		// A transaction is authorized per item: Put needs PutItem, Update UpdateItem, Delete
+		// DeleteItem, ConditionCheck ConditionCheckItem on each item's table.
+		return []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"}
+	case service == "dynamodb" && op == "TransactGetItems":
+		return []string{"dynamodb:GetItem"}
+	case service == "ses" && op == "POST /v2/email/outbound-emails":
+		return []string{"ses:SendEmail"}
+	case service == "execute-api" && strings.Contains(op, " /@connections/"):
+		return []string{"execute-api:ManageConnections"}
+	case strings.Contains(op, " "):
+		return nil // another REST operation: map it here first
+	}
+	return []string{service + ":" + op}
+}
