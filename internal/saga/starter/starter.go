@@ -65,6 +65,12 @@ func (s Starter) Handle(ctx context.Context, ev events.EventBridgeEvent) error {
 		s.Log.WarnContext(ctx, "saga start: event ignored", "eventId", env.ID, "type", env.Type)
 		return nil
 	}
+	if _, err := order.ParseID(ref.OrderID); err != nil {
+		// The execution is named after the order: without a valid id there is nothing to start (and
+		// StartExecution would refuse the name on every retry).
+		s.Log.ErrorContext(ctx, "saga start: event names no order", "eventId", env.ID, "type", env.Type, "error", err)
+		return nil
+	}
 	input, _ := json.Marshal(saga.Input{OrderID: ref.OrderID, CorrelationID: env.CorrelationID, CausationID: env.ID})
 	out, err := s.SFN.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(machine),
 		Name: aws.String(ref.OrderID), Input: aws.String(string(input))})
