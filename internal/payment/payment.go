@@ -65,7 +65,7 @@ func (Sandbox) Authorize(ctx context.Context, r AuthorizeRequest) (string, error
 	case "tok_visa":
 	case "tok_flaky":
 		if r.Attempt < 2 {
-			return "", fmt.Errorf("%w: attempt %d of tok_flaky", ErrUnavailable, r.Attempt)
+			return "", fmt.Errorf("%w: attempt %d of the flaky sandbox card", ErrUnavailable, r.Attempt) // never the token itself: errors are logged
 		}
 	case "tok_unavailable":
 		return "", ErrUnavailable
