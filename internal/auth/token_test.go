@@ -33,7 +33,7 @@ type pool struct {
 	url     string
 }
 
-func newPool(t *testing.T) *pool {
+func newPool(t testing.TB) *pool {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -63,7 +63,7 @@ func claims(mut func(jwt.MapClaims)) jwt.MapClaims {
 	return c
 }
 
-func (p *pool) sign(t *testing.T, c jwt.MapClaims) string {
+func (p *pool) sign(t testing.TB, c jwt.MapClaims) string {
 	t.Helper()
 	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, c)
 	tok.Header["kid"] = p.kid
@@ -189,3 +189,34 @@ func part(tok string, i int) string { return strings.Split(tok, ".")[i] }
 func headerOf(tok string) string    { return part(tok, 0) }
 func payloadOf(tok string) string   { return part(tok, 1) }
 func signatureOf(tok string) string { return part(tok, 2) }
+
+// No string that a client can send verifies unless it is a token the pool signed: random input, a
+// mangled genuine token or a re-encoded one answers one of the refusal errors, never an identity.
+func FuzzVerify(f *testing.F) {
+	p := newPool(f)
+	good := p.sign(f, claims(nil))
+	f.Add(good)
+	f.Add(headerOf(good) + "." + payloadOf(good) + ".")
+	f.Add("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.")
+	f.Add("")
+	v, err := auth.NewVerifier(issuer, clientID, p.url)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		id, err := v.Verify(context.Background(), raw)
+		if err == nil {
+			// Only the pool's own token (or a non-canonical base64 spelling of its very bytes) verifies.
+			parts := strings.Split(strings.TrimSpace(raw), ".")
+			got, _ := base64.RawURLEncoding.DecodeString(parts[min(1, len(parts)-1)])
+			want, _ := base64.RawURLEncoding.DecodeString(payloadOf(good))
+			if len(parts) != 3 || string(got) != string(want) || id.Customer != "user-1" {
+				t.Fatalf("a token the pool did not sign verified: %q -> %+v", raw, id)
+			}
+			return
+		}
+		if !errors.Is(err, auth.ErrNoToken) && !errors.Is(err, auth.ErrInvalidToken) && !errors.Is(err, auth.ErrTokenNotAccepted) {
+			t.Fatalf("a client's token made an infrastructure error: %v", err)
+		}
+	})
+}
