@@ -13,7 +13,7 @@ LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 ENDPOINT     := $(GO) run ./infra/cmd/awsendpoint
 ENV          ?= default
 
-.PHONY: help build build-lambda build-host test test-unit lint fmt vet dev bench fuzz deploy clean
+.PHONY: help build build-lambda build-host test test-unit lint fmt vet dev bench fuzz fuzz-short deploy clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -61,6 +61,15 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 30s)
 	    echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $${FUZZTIME:-30s} $$pkg; \
 	  done; \
 	done
+
+# Every fuzz target (found by name, without compiling every package to list them) for FUZZTIME each,
+# 3s by default: what CI runs after make test. One AWS endpoint serves the packages whose TestMain wants one.
+fuzz-short: ## run every fuzz target briefly (FUZZTIME, default 3s), as CI does
+	@$(ENDPOINT) run -- bash -c 'set -euo pipefail; \
+	  grep -rEo --include="*_test.go" "^func Fuzz[A-Za-z0-9_]+" internal infra | sort -u | while IFS=: read -r file fn; do \
+	    fn=$${fn#func }; pkg=./$$(dirname "$$file"); echo "fuzz $$pkg $$fn"; \
+	    out=$$($(GO) test -run "^$$" -fuzz "^$$fn$$" -fuzztime $(or $(FUZZTIME),3s) "$$pkg" 2>&1) || { echo "$$out"; exit 1; }; \
+	  done'
 
 # sam build's Go builder (BuildMethod: go1.x) takes the flags through GOFLAGS, whose values cannot hold
 # spaces; since Go 1.22 -s also drops DWARF, as -w does.
