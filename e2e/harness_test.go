@@ -62,9 +62,9 @@ func (w wrap) Run() int {
 		fmt.Fprintln(os.Stderr, "e2e: build functions:", err)
 		return 1
 	}
-	out := io.Discard
+	out := io.Writer(&runLog) // every function's output, checked for secrets (security_logs_test.go)
 	if os.Getenv("ORION_E2E_VERBOSE") != "" {
-		out = os.Stderr
+		out = io.MultiWriter(os.Stderr, &runLog)
 	}
 	st, err := stack.Start(context.Background(), stack.Config{Template: "../template.yaml", Endpoint: os.Getenv("AWS_ENDPOINT_URL"),
 		BinDir: bin, Parameters: map[string]string{"AutoConfirmUsers": "true"}, Output: out, RetryBase: 50 * time.Millisecond,
