@@ -1,0 +1,120 @@
+package e2e
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/orion-oss/orion/infra/iampolicy"
+)
+
+// This file is named to sort last: go test runs a package's tests in source order, so by now every other
+// test of the package has driven the system, and Stack.Calls holds every AWS call each function made
+// with its own credentials (its role, on AWS).
+
+// notCalledByCode are permissions a function's policy grants that no call of its code makes in the run,
+// each with the reason it is there. Anything else unused fails the test: remove it from the template.
+var notCalledByCode = map[string]string{
+	// Lambda's asynchronous invocation sends a failed event to the function's OnFailure destination with
+	// the function's own execution role (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html);
+	// the local runtime's Lambda does that with its own credentials, so the run cannot see it.
+	"StartOrderSagaFunction sqs:SendMessage":    "OnFailure destination, sent by Lambda with this role",
+	"RecoverOrderFunction sqs:SendMessage":      "OnFailure destination, sent by Lambda with this role",
+	"SendEmailFunction sqs:SendMessage":         "OnFailure destination, sent by Lambda with this role",
+	"NotifyOrderStatusFunction sqs:SendMessage": "OnFailure destination, sent by Lambda with this role",
+	"ProjectOrdersFunction sqs:SendMessage":     "OnFailure destination, sent by Lambda with this role",
+	// The inbox reads a claim back only when a refused conditional write did not return the item
+	// (ReturnValuesOnConditionCheckFailure), which DynamoDB and moto do; LocalStack versions that do
+	// not need the read (internal/dynamo/inbox.go).
+	"SendEmailFunction dynamodb:GetItem": "read-back of a taken claim where the endpoint does not return it",
+}
+
+// Every AWS call a function made during the e2e run is allowed by its role in the transformed template,
+// and every action a function's role allows was called (or is listed in notCalledByCode with a reason).
+// Resource scoping is the template's own business: TestNoBroadPermissions (infra/iampolicy) keeps every
+// statement on named resources.
+func TestZZFunctionPoliciesMatchTheirCalls(t *testing.T) {
+	localOnly(t)
+	if err := iampolicy.TransformAvailable(); err != nil {
+		if errors.Is(err, iampolicy.ErrTransformUnavailable) && os.Getenv("CI") == "" {
+			t.Skipf("%v", err)
+		}
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "template.json")
+	if err := iampolicy.Transform("../infra/scripts/sam-translate.py", "../template.yaml", out); err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := iampolicy.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := sys.stack.Calls()
+	if len(calls) < 15 {
+		t.Skipf("only %d functions made AWS calls: the policies are checked after a whole run of the package, not a -run selection", len(calls))
+	}
+	connection := regexp.MustCompile(`/@connections/.*$`)
+	used := map[string]map[string]bool{} // function -> IAM action
+	for _, fn := range sortedNames(calls) {
+		roleID, ok := tpl.FunctionRoles[fn]
+		if !ok {
+			t.Errorf("%s made calls but is no function of the transformed template", fn)
+			continue
+		}
+		role := tpl.Roles[roleID]
+		used[fn] = map[string]bool{}
+		for call, n := range calls[fn] {
+			call = connection.ReplaceAllString(call, "/@connections/{connectionId}")
+			actions := iampolicy.CallActions(call)
+			if len(actions) == 0 {
+				t.Errorf("%s: no IAM action known for %s (map it in iampolicy.CallActions)", fn, call)
+				continue
+			}
+			allowed := false
+			for _, a := range actions {
+				if role.Allows(a) {
+					allowed = true
+					used[fn][a] = true // a transaction counts for each per-item action the role allows
+				}
+			}
+			if !allowed {
+				t.Errorf("%s called %s %d times; its role %s allows none of %v: AccessDenied on AWS", fn, call, n, roleID, actions)
+			}
+		}
+	}
+	for _, fn := range sortedNames(tpl.FunctionRoles) {
+		role := tpl.Roles[tpl.FunctionRoles[fn]]
+		for _, a := range role.Actions() {
+			if used[fn][a] {
+				continue
+			}
+			if _, ok := notCalledByCode[fn+" "+a]; ok {
+				continue
+			}
+			t.Errorf("%s's role allows %s, which the whole e2e run never called: remove it, exercise it, or list it with a reason", fn, a)
+		}
+	}
+	for k := range notCalledByCode {
+		fn, a, _ := strings.Cut(k, " ")
+		if used[fn][a] {
+			t.Errorf("notCalledByCode lists %q, which the run did call: remove it from the list", k)
+		}
+		if r, ok := tpl.Roles[tpl.FunctionRoles[fn]]; !ok || !slices.Contains(r.Actions(), a) {
+			t.Errorf("notCalledByCode lists %q, which the template no longer grants: remove it from the list", k)
+		}
+	}
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
