@@ -23,6 +23,8 @@ import (
 type Options struct {
 	Root     string // the repository
 	Template string // template.yaml
+	// Endpoint is the AWS emulator to use; empty starts a private moto_server.
+	Endpoint string
 	Out      string // docs/benchmarks.md
 	// Sections to run: sizes, cold, gobench, work, load, hot (all when empty).
 	Sections []string
@@ -196,10 +198,12 @@ func firstLine(s string) string {
 	return line
 }
 
-// endpoint is the emulator: AWS_ENDPOINT_URL, else whatever answers on 127.0.0.1:4566, else a private
-// moto_server for this run.
+// endpoint is the emulator: Options.Endpoint if set, else a private moto_server for this run. A shared
+// emulator (make test's on 127.0.0.1:4566) is not used by default: other stacks' tables, buses and
+// streams in it would feed this run's functions and load the emulator being measured.
 func endpoint(ctx context.Context, opts Options) (*localaws.Endpoint, error) {
-	if ep, ok := localaws.FromEnv(); ok {
+	if opts.Endpoint != "" {
+		ep := &localaws.Endpoint{URL: strings.TrimRight(opts.Endpoint, "/")}
 		if kind, err := localaws.Probe(ctx, strings.TrimPrefix(ep.URL, "http://")); err == nil {
 			ep.Kind = kind
 		}
@@ -207,9 +211,6 @@ func endpoint(ctx context.Context, opts Options) (*localaws.Endpoint, error) {
 	}
 	start, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if kind, err := localaws.Probe(start, localaws.DefaultAddr); err == nil {
-		return &localaws.Endpoint{URL: "http://" + localaws.DefaultAddr, Kind: kind}, nil
-	}
 	opts.Logf("starting a private moto_server")
 	return localaws.StartMoto(start, "127.0.0.1:0")
 }

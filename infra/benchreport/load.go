@@ -196,7 +196,7 @@ func measureHotSKU(ctx context.Context, s *system, orders, stock, concurrency in
 				mu.Lock()
 				ids = append(ids, id)
 				mu.Unlock()
-				oc, err = waitFor(ctx, s, id, terminalTypes...)
+				oc, err = waitOutcome(ctx, s, id, false, terminalTypes...)
 			}
 			mu.Lock()
 			defer mu.Unlock()

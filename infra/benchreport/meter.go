@@ -95,10 +95,17 @@ func (m *meter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		before = m.images(body, op)
 	}
 
-	m.begin(ddb)
+	// Long polls (SQS ReceiveMessage of the event source mappings and DLQ readers) wait by design and
+	// would make the emulator look always busy: they are forwarded untimed.
+	timed := !strings.HasSuffix(target, "ReceiveMessage") && !bytes.Contains(body, []byte("Action=ReceiveMessage"))
+	if timed {
+		m.begin(ddb)
+	}
 	start := time.Now()
 	status, header, resp, err := m.forward(r, body)
-	m.end(ddb, time.Since(start))
+	if timed {
+		m.end(ddb, time.Since(start))
+	}
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return

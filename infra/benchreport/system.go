@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -40,7 +41,11 @@ func startSystem(ctx context.Context, templatePath, binDir, endpoint string) (*s
 		return nil, err
 	}
 	obs := newObserver()
-	st, err := stack.Start(ctx, stack.Config{Template: templatePath, Endpoint: m.URL, BinDir: binDir,
+	var out io.Writer = io.Discard
+	if os.Getenv("BENCHREPORT_VERBOSE") != "" {
+		out = os.Stderr // the runtime's own log: one line per invocation, delivery and transition
+	}
+	st, err := stack.Start(ctx, stack.Config{Output: out, StackName: "orion-bench", Template: templatePath, Endpoint: m.URL, BinDir: binDir,
 		Parameters: map[string]string{"AutoConfirmUsers": "true", "LogLevel": "WARN"}, RetryBase: 50 * time.Millisecond,
 		OnEvent: obs.event, OnInvoke: obs.invoked, OnTransition: obs.transition})
 	if err != nil {

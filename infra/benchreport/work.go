@@ -55,10 +55,16 @@ type path struct {
 	run  func(ctx context.Context, s *system, tok, sku string) (time.Duration, error)
 }
 
+// waitFor waits for the order's first event of types; the first of types is the one expected (any of
+// them when want is false).
 func waitFor(ctx context.Context, s *system, id string, types ...string) (outcome, error) {
+	return waitOutcome(ctx, s, id, true, types...)
+}
+
+func waitOutcome(ctx context.Context, s *system, id string, want bool, types ...string) (outcome, error) {
 	select {
 	case oc := <-s.obs.wait(id, types...):
-		if oc.Type != types[0] {
+		if want && oc.Type != types[0] {
 			return oc, fmt.Errorf("order %s ended %s; want %s", id, oc.Type, types[0])
 		}
 		return oc, nil

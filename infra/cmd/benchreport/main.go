@@ -1,6 +1,6 @@
 // Command benchreport measures Orion's performance and cost drivers (issue 10) and writes
-// docs/benchmarks.md; `make bench` runs it. It uses the AWS endpoint in AWS_ENDPOINT_URL, else
-// whatever answers on 127.0.0.1:4566, else a moto_server of its own; it stops by itself.
+// docs/benchmarks.md; `make bench` runs it. It starts a moto_server of its own (or uses -endpoint) and
+// stops by itself.
 //
 //	go run ./infra/cmd/benchreport                       # everything, writes docs/benchmarks.md
 //	go run ./infra/cmd/benchreport -sections sizes,cold  # some of it
@@ -26,6 +26,7 @@ func main() {
 	var sections, levels string
 	flag.StringVar(&o.Out, "out", "docs/benchmarks.md", "the report to write (- for stdout)")
 	flag.StringVar(&o.Template, "template", "template.yaml", "the SAM template")
+	flag.StringVar(&o.Endpoint, "endpoint", "", "an AWS emulator to use (default: a private moto_server, so that nothing else loads it)")
 	flag.StringVar(&sections, "sections", "", "comma-separated: sizes, cold, gobench, work, load, hot (default all)")
 	flag.IntVar(&o.ColdRuns, "cold-runs", 20, "cold starts per function")
 	flag.IntVar(&o.BenchCount, "bench-count", 5, "go test -count for the Go benchmarks")
