@@ -36,7 +36,7 @@ var sys struct {
 	adminTok string
 }
 
-func TestMain(m *testing.M) { os.Exit(awstest.Main(wrap{m})) }
+func TestMain(m *testing.M) { os.Exit(awstest.MainIsolated(wrap{m})) }
 
 // wrap starts the system once for the package, after awstest has chosen the AWS endpoint.
 type wrap struct{ m *testing.M }

@@ -53,7 +53,7 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 	}
-	code := awstest.Main(m)
+	code := awstest.MainIsolated(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -4,11 +4,17 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"runtime/debug"
 	"time"
 
 	"github.com/orion-oss/orion/internal/platform/logging"
+	"github.com/orion-oss/orion/internal/platform/metrics"
 )
+
+// Metrics receives Http5xxResponses, one per 5xx answered: what stops a gradual deployment of the API
+// functions (template.yaml ApiFunctionErrorsAlarm). Lambda turns these stdout lines into metrics.
+var Metrics = metrics.New(os.Stdout)
 
 // HandlerFunc is an endpoint: it returns a response, or an error that Error turns into a problem.
 type HandlerFunc func(ctx context.Context, req Request) (Response, error)
@@ -30,6 +36,9 @@ func Lambda(log *slog.Logger, h HandlerFunc) func(context.Context, Request) (Res
 				resp.Headers = map[string]string{}
 			}
 			resp.Headers["X-Correlation-Id"] = CorrelationID(req)
+			if resp.StatusCode >= 500 {
+				Metrics.Emit(nil, metrics.Metric{Name: "Http5xxResponses", Unit: metrics.Count, Value: 1})
+			}
 			reqLog.InfoContext(ctx, "request", "status", resp.StatusCode, "durationMs", time.Since(start).Milliseconds())
 		}()
 		resp, err := h(ctx, req)

@@ -38,6 +38,10 @@ func Main(m Runner) int {
 		return 1
 	}
 	defer ep.Close()
+	return run(m, ep)
+}
+
+func run(m Runner, ep *localaws.Endpoint) int {
 	for _, kv := range ep.Env() {
 		k, v, _ := strings.Cut(kv, "=")
 		if k == "AWS_SESSION_TOKEN" {
@@ -47,6 +51,22 @@ func Main(m Runner) int {
 		os.Setenv(k, v)
 	}
 	return m.Run()
+}
+
+// MainIsolated is Main with an emulator of the test binary's own, whatever else is running: for packages
+// that run the project's template, whose physical names (tables, streams, queues) are fixed by the
+// template, so that two such packages on one emulator would read each other's streams (a backlog of
+// another run's events, and each other's saga starts).
+func MainIsolated(m Runner) int {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ep, err := localaws.StartMoto(ctx, "127.0.0.1:0")
+	cancel()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "awstest: no private AWS emulator: %v\n", err)
+		return 1
+	}
+	defer ep.Close()
+	return run(m, ep)
 }
 
 func resolve(ctx context.Context) (*localaws.Endpoint, error) {
