@@ -1,9 +1,6 @@
 package e2e
 
 import (
-	"errors"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -40,20 +37,7 @@ var notCalledByCode = map[string]string{
 // statement on named resources.
 func TestZZFunctionPoliciesMatchTheirCalls(t *testing.T) {
 	localOnly(t)
-	if err := iampolicy.TransformAvailable(); err != nil {
-		if errors.Is(err, iampolicy.ErrTransformUnavailable) && os.Getenv("CI") == "" {
-			t.Skipf("%v", err)
-		}
-		t.Fatal(err)
-	}
-	out := filepath.Join(t.TempDir(), "template.json")
-	if err := iampolicy.Transform("../infra/scripts/sam-translate.py", "../template.yaml", out); err != nil {
-		t.Fatal(err)
-	}
-	tpl, err := iampolicy.Load(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tpl := iampolicy.Transformed(t, "..")
 	calls := sys.stack.Calls()
 	if len(calls) < 15 {
 		t.Skipf("only %d functions made AWS calls: the policies are checked after a whole run of the package, not a -run selection", len(calls))

@@ -1,7 +1,6 @@
 package iampolicy_test
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,20 +15,7 @@ import (
 // transformed runs the offline SAM transform of the repository's template into a temporary file.
 func transformed(t *testing.T) *iampolicy.Template {
 	t.Helper()
-	if err := iampolicy.TransformAvailable(); err != nil {
-		if errors.Is(err, iampolicy.ErrTransformUnavailable) && os.Getenv("CI") == "" {
-			t.Skipf("%v (pip install aws-sam-translator; make lint installs nothing either)", err)
-		}
-		t.Fatal(err)
-	}
-	out := filepath.Join(t.TempDir(), "template.json")
-	if err := iampolicy.Transform("../scripts/sam-translate.py", "../../template.yaml", out); err != nil {
-		t.Fatal(err)
-	}
-	tpl, err := iampolicy.Load(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tpl := iampolicy.Transformed(t, "../..")
 	if len(tpl.FunctionRoles) < 20 || len(tpl.Roles) < 20 {
 		t.Fatalf("%d functions and %d roles: the template did not load", len(tpl.FunctionRoles), len(tpl.Roles))
 	}
@@ -42,12 +28,13 @@ var broadAllowed = map[string]string{
 		"(https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html), and Pipes call it for a stream source",
 }
 
-// managedAllowed are the AWS managed policies a role may carry, each with its reason. Both are the
-// ones SAM attaches itself and grant only writes of the function's own telemetry, on * because log
-// groups and trace segments are created at run time.
+// managedAllowed are the AWS managed policies a role may carry, each with its reason: the ones SAM
+// attaches itself, for the functions' own telemetry (on * because log groups and trace segments are
+// created at run time) and for CodeDeploy's role in gradual deployments.
 var managedAllowed = map[string]string{
 	"arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole": "logs:CreateLogGroup/CreateLogStream/PutLogEvents: every function's own CloudWatch Logs",
 	"arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess":                   "xray:PutTraceSegments/PutTelemetryRecords/GetSampling*: Tracing: Active (X-Ray has no resource-level permissions)",
+	"arn:aws:iam::aws:policy/service-role/AWSCodeDeployRoleForLambda":  "CodeDeploy's own role for the API functions' gradual deployment (DeploymentPreference): shifting alias traffic, reading the alarms that stop it",
 }
 
 // No role grants a wildcard action or a * resource, except where AWS requires it (broadAllowed), and
