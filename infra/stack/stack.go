@@ -57,6 +57,10 @@ type Config struct {
 	Output io.Writer
 	// RetryBase shortens EventBridge, Lambda async and stream retry delays (tests).
 	RetryBase time.Duration
+	// AsyncRetryBase, when set, is Lambda's delay before the first asynchronous retry instead of
+	// RetryBase. Lambda waits about a minute, and functions may rely on it: the email function's inbox
+	// lease (45 s) must run out before the retry of a crashed attempt comes (internal/dynamo/inbox.go).
+	AsyncRetryBase time.Duration
 	// OnEvent observes every event accepted on a bus, before it is routed.
 	OnEvent func(bus string, ev eventbus.Event)
 	// OnInvoke observes every finished function invocation (durations, billed time, cold starts).
@@ -203,7 +207,11 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 
 	// Lambda scales a function to hundreds of instances at once; locally an instance is a process, so
 	// each function gets up to 50 and a burst beyond that queues briefly instead of being throttled.
-	s.host = lambdahost.New(lambdahost.Options{Logger: cfg.Logger, Output: cfg.Output, Region: cfg.Region, AsyncRetryBase: cfg.RetryBase,
+	asyncBase := cfg.AsyncRetryBase
+	if asyncBase <= 0 {
+		asyncBase = cfg.RetryBase
+	}
+	s.host = lambdahost.New(lambdahost.Options{Logger: cfg.Logger, Output: cfg.Output, Region: cfg.Region, AsyncRetryBase: asyncBase,
 		DefaultConcurrency: 50, ThrottleWait: 10 * time.Second,
 		BaseEnv:  []string{"AWS_ENDPOINT_URL=" + s.EdgeURL, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test"},
 		OnInvoke: s.logInvocation, Fault: s.functionFault(cfg.Faults)})
