@@ -35,6 +35,9 @@ build-host:
 test: build-host ## run every test (unit, integration, end to end) against a local AWS endpoint
 	$(ENDPOINT) run -- $(GO) test -race -count=1 ./...
 
+soak: ## 2,000 orders under ~10% injected faults of every kind, checked from the data (docs/faults.md)
+	ORION_SOAK=1 ORION_SOAK_ORDERS=$${ORION_SOAK_ORDERS:-2000} $(GO) test -count=1 -v -timeout 60m -run '^TestSoak$$' ./e2e/soak
+
 test-unit: ## tests that need no AWS endpoint
 	$(GO) test -count=1 ./internal/money/... ./internal/order/... ./internal/inventory/... ./internal/customer/... ./internal/event/...
 

@@ -1,0 +1,135 @@
+// Package soak runs Orion under load with injected faults of every kind (docs/faults.md) and then
+// checks, from the data (tables, outbox, DLQs, sent emails, received WebSocket messages), that nothing
+// was lost, doubled or left behind. `make soak` runs 2,000 orders; ORION_SOAK_ORDERS=200 make soak is
+// the short version (ORION_SOAK_ORDERS defaults to 200 when the test is run directly with ORION_SOAK=1).
+//
+// It starts its own moto and its own stack from template.yaml, so the faults it injects and the data it
+// checks are its own, whatever else tests at the same time.
+package soak
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/orion-oss/orion/infra/faults"
+	"github.com/orion-oss/orion/infra/localaws"
+	"github.com/orion-oss/orion/infra/stack"
+)
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// faultSpec is about 10% of faults of every kind: each rule is transient (a retry of the same request
+// gets through, as on AWS) except the SES one for "bounce" recipients, which is permanent and must
+// end in the email DLQ, and be redriven.
+func faultSpec(seed int) string {
+	return fmt.Sprintf(`seed=%d;
+		crash rate=0.04; timeout rate=0.03 delay=150ms;
+		throttle rate=0.03; throttle rate=0.02 code=ProvisionedThroughputExceededException; server-error rate=0.02;
+		duplicate rate=0.1; delay rate=0.1 delay=1s;
+		ws-drop rate=0.1;
+		ses rate=0.1; ses match=bounce permanent=true`, seed)
+}
+
+func TestSoak(t *testing.T) {
+	if os.Getenv("ORION_SOAK") == "" {
+		// Not yet part of `make test`: it takes about 6 minutes on 2 cores (the tail is Lambda's real
+		// asynchronous retry pace) and it finds the notifier's ordering race (docs/faults.md).
+		t.Skip("soak: set ORION_SOAK=1 (make soak)")
+	}
+	cfg := soakConfig{
+		orders:    envInt("ORION_SOAK_ORDERS", 200),
+		customers: 20,
+		workers:   envInt("ORION_SOAK_WORKERS", 8),
+		seed:      envInt("ORION_SOAK_SEED", 1),
+	}
+	cfg.deadline = time.Duration(envInt("ORION_SOAK_MINUTES", 4+cfg.orders/100)) * time.Minute
+	spec := os.Getenv(faults.EnvVar)
+	if spec == "" {
+		spec = faultSpec(cfg.seed)
+	}
+	s, err := faults.Load(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inj, err := faults.New(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ctx := context.Background()
+	// A private emulator: the soak's faults, tables, queues and mailbox are its own.
+	ep, err := localaws.StartMoto(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ep.Close() })
+	for _, kv := range ep.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	os.Unsetenv("AWS_SESSION_TOKEN")
+
+	bin := t.TempDir()
+	if err := buildFunctions(bin); err != nil {
+		t.Fatal(err)
+	}
+	r := newRun(t, cfg, inj)
+	out := os.Stderr
+	var logFile *os.File
+	if p := os.Getenv("ORION_SOAK_LOG"); p != "" {
+		if logFile, err = os.Create(p); err != nil {
+			t.Fatal(err)
+		}
+		defer logFile.Close()
+		out = logFile
+	}
+	scfg := stack.Config{Template: "../../template.yaml", Endpoint: ep.URL, BinDir: bin,
+		Parameters: map[string]string{"AutoConfirmUsers": "true"}, RetryBase: 50 * time.Millisecond,
+		// Lambda's asynchronous retries keep their real pace (a minute on AWS; just over the email
+		// inbox's 45 s lease here): a retry sooner than the lease meets a crashed attempt's claim.
+		AsyncRetryBase: 46 * time.Second,
+		Faults:         inj, OnInvoke: r.stats.invoked, OnDelivery: r.stats.delivered}
+	if logFile != nil {
+		scfg.Output = out
+	}
+	st, err := stack.Start(ctx, scfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		closing, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		st.Close(closing)
+	})
+	r.st = st
+	r.run()
+}
+
+// buildFunctions builds every function for this host, as `make build-host` does.
+func buildFunctions(dir string) error {
+	mains, err := filepath.Glob("../../functions/*/main.go")
+	if err != nil || len(mains) == 0 {
+		return fmt.Errorf("no functions found: %v", err)
+	}
+	for _, m := range mains {
+		name := filepath.Base(filepath.Dir(m))
+		cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", filepath.Join(dir, name, "bootstrap"), "./"+filepath.Dir(m))
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("%s: %v\n%s", name, err, out)
+		}
+	}
+	return nil
+}
