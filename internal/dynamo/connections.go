@@ -293,26 +293,68 @@ func (c *Connections) query(ctx context.Context, index, attr, value, filter stri
 // pushGuardLifetime keeps a push row as long as a connection can live.
 const pushGuardLifetime = ws.ConnectionLifetime
 
-// Claim records version as the last one of the order pushed to the connection, in one conditional
-// write that fails when an equal or newer version was recorded: then ok is false and nothing changes.
-// prev is the version replaced (0 if none), for Unclaim.
+// pushLease bounds how long one push holds a (connection, order): longer than the notifier's post
+// timeout, so a crashed notifier's claim frees itself.
+const pushLease = 5 * time.Second
+
+// Claim records version as the last one of the order pushed to the connection, and holds the pair
+// until Settle (or pushLease): one conditional write that fails when an equal or newer version was
+// recorded (ok false, nothing changes). While an older version's push is in flight it waits for it, so
+// that two pushes of one order to one connection never overtake each other on the wire (record 3,
+// record 4, post 4, post 3 would show the client an older status after a newer one). prev is the version
+// replaced (0 if none), for Unclaim.
 func (c *Connections) Claim(ctx context.Context, id, orderID string, version int64) (prev int64, ok bool, err error) {
 	if err := checkID(id, orderID); err != nil {
 		return 0, false, err
 	}
-	out, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(c.table), Key: connKey(pushKey(id, orderID)),
-		UpdateExpression:          aws.String("SET lastVersion = :v, expiresAt = :exp"),
-		ConditionExpression:       aws.String("attribute_not_exists(lastVersion) OR lastVersion < :v"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":v": connN(version), ":exp": connN(time.Now().Add(pushGuardLifetime).Unix())},
-		ReturnValues:              types.ReturnValueUpdatedOld})
-	var taken *types.ConditionalCheckFailedException
-	switch {
-	case errors.As(err, &taken):
-		return 0, false, nil
-	case err != nil:
-		return 0, false, fmt.Errorf("dynamo: claim push of %s v%d to %s: %w", orderID, version, id, err)
+	key := connKey(pushKey(id, orderID))
+	deadline := time.Now().Add(pushLease + time.Second)
+	for {
+		now := time.Now()
+		out, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(c.table), Key: key,
+			UpdateExpression:    aws.String("SET lastVersion = :v, busyUntil = :busy, expiresAt = :exp"),
+			ConditionExpression: aws.String("(attribute_not_exists(lastVersion) OR lastVersion < :v) AND (attribute_not_exists(busyUntil) OR busyUntil < :now)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":v": connN(version), ":now": connN(now.UnixMilli()),
+				":busy": connN(now.Add(pushLease).UnixMilli()), ":exp": connN(now.Add(pushGuardLifetime).Unix())},
+			ReturnValues: types.ReturnValueUpdatedOld})
+		var taken *types.ConditionalCheckFailedException
+		if err == nil {
+			return inboxInt(out.Attributes, "lastVersion"), true, nil
+		}
+		if !errors.As(err, &taken) {
+			return 0, false, fmt.Errorf("dynamo: claim push of %s v%d to %s: %w", orderID, version, id, err)
+		}
+		cur, err := c.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(c.table), Key: key, ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			return 0, false, fmt.Errorf("dynamo: read push of %s to %s: %w", orderID, id, err)
+		}
+		if inboxInt(cur.Item, "lastVersion") >= version {
+			return 0, false, nil // this or a newer version went already
+		}
+		if time.Now().After(deadline) {
+			return 0, false, fmt.Errorf("dynamo: push of %s to %s stayed busy past its lease", orderID, id)
+		}
+		select { // an older version is on its way: let it arrive first
+		case <-ctx.Done():
+			return 0, false, ctx.Err()
+		case <-time.After(25 * time.Millisecond):
+		}
 	}
-	return inboxInt(out.Attributes, "lastVersion"), true, nil
+}
+
+// Settle ends the hold of a pushed version (the post is done).
+func (c *Connections) Settle(ctx context.Context, id, orderID string, version int64) error {
+	if err := checkID(id, orderID); err != nil {
+		return err
+	}
+	_, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(c.table), Key: connKey(pushKey(id, orderID)),
+		UpdateExpression: aws.String("REMOVE busyUntil"), ConditionExpression: aws.String("lastVersion = :v"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": connN(version)}})
+	var moved *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &moved) {
+		return fmt.Errorf("dynamo: settle push of %s v%d to %s: %w", orderID, version, id, err)
+	}
+	return nil
 }
 
 // Unclaim restores the version a failed push's Claim replaced, unless another claim moved it on since.
@@ -327,7 +369,7 @@ func (c *Connections) Unclaim(ctx context.Context, id, orderID string, version, 
 		_, err = c.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(c.table), Key: key, ConditionExpression: cond,
 			ExpressionAttributeValues: map[string]types.AttributeValue{":v": connN(version)}})
 	} else {
-		_, err = c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(c.table), Key: key, UpdateExpression: aws.String("SET lastVersion = :p"),
+		_, err = c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(c.table), Key: key, UpdateExpression: aws.String("SET lastVersion = :p REMOVE busyUntil"),
 			ConditionExpression: cond, ExpressionAttributeValues: map[string]types.AttributeValue{":v": connN(version), ":p": connN(prev)}})
 	}
 	var moved *types.ConditionalCheckFailedException

@@ -3,8 +3,10 @@ package dynamo_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -127,6 +129,42 @@ func TestConnectionsLifecycle(t *testing.T) {
 
 // The push guard: one conditional write per (connection, order) refuses duplicates and older versions,
 // under concurrency too, and Unclaim gives a failed push back.
+// Two pushes of one order to one connection never overtake each other: a newer version waits while an
+// older one is in flight (claimed, not yet settled), then goes.
+func TestConnectionsPushesOfAnOrderDoNotOvertake(t *testing.T) {
+	ctx := context.Background()
+	c, _, _ := newConnections(t)
+	const conn, order = "Conn00000000B=", "order-9"
+	if _, ok, err := c.Claim(ctx, conn, order, 3); err != nil || !ok {
+		t.Fatalf("claim v3: %v %v", ok, err)
+	}
+	var mu sync.Mutex
+	var seq []string
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		prev, ok, err := c.Claim(ctx, conn, order, 4)
+		mu.Lock()
+		seq = append(seq, fmt.Sprintf("claimed v4 after v%d: %v %v", prev, ok, err))
+		mu.Unlock()
+	}()
+	time.Sleep(300 * time.Millisecond) // v4 is waiting now
+	mu.Lock()
+	seq = append(seq, "settled v3")
+	mu.Unlock()
+	if err := c.Settle(ctx, conn, order, 3); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	if strings.Join(seq, "; ") != "settled v3; claimed v4 after v3: true <nil>" {
+		t.Fatalf("sequence %q; v4 must wait for v3's post", seq)
+	}
+	// An older version arriving after a newer one is skipped at once, busy or not.
+	if _, ok, err := c.Claim(ctx, conn, order, 2); err != nil || ok {
+		t.Fatalf("claim v2 after v4: %v %v", ok, err)
+	}
+}
+
 func TestConnectionsPushGuard(t *testing.T) {
 	ctx := context.Background()
 	c, _, _ := newConnections(t)
@@ -135,6 +173,11 @@ func TestConnectionsPushGuard(t *testing.T) {
 		prev, ok, err := c.Claim(ctx, "Conn00000000A=", "order-1", version)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if ok { // the post is done at once here
+			if err := c.Settle(ctx, "Conn00000000A=", "order-1", version); err != nil {
+				t.Fatal(err)
+			}
 		}
 		return prev, ok
 	}

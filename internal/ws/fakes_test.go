@@ -171,6 +171,8 @@ func (s *store) Claim(ctx context.Context, id, orderID string, version int64) (i
 	return prev, true, nil
 }
 
+func (s *store) Settle(context.Context, string, string, int64) error { return nil }
+
 func (s *store) Unclaim(ctx context.Context, id, orderID string, version, prev int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

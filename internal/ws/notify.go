@@ -54,6 +54,8 @@ type NotifyStore interface {
 	Claim(ctx context.Context, connID, orderID string, version int64) (prev int64, ok bool, err error)
 	// Unclaim undoes a claim whose push failed, unless a newer one replaced it meanwhile.
 	Unclaim(ctx context.Context, connID, orderID string, version, prev int64) error
+	// Settle ends a claim's hold once its post is done, so the next version need not wait for the lease.
+	Settle(ctx context.Context, connID, orderID string, version int64) error
 	Delete(ctx context.Context, id string, topics ...string) error
 }
 
@@ -201,6 +203,10 @@ func (n *Notifier) push(ctx context.Context, r Recipient, ref event.OrderRef, da
 	cancel()
 	switch {
 	case err == nil:
+		if serr := n.Store.Settle(context.WithoutCancel(ctx), r.ConnectionID, ref.OrderID, ref.OrderVersion); serr != nil {
+			// The hold lapses by itself; the next version of this order to this connection waits for it.
+			logger(n.Logger).WarnContext(ctx, "ws: push not settled", "connectionId", r.ConnectionID, "error", serr)
+		}
 		return pushSent, nil
 	case errors.Is(err, ErrGone):
 		// The client is gone for good: forget the connection. If that fails the row stays until the
