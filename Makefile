@@ -13,7 +13,7 @@ LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 ENDPOINT     := $(GO) run ./infra/cmd/awsendpoint
 ENV          ?= default
 
-.PHONY: help build build-lambda build-host test test-unit lint fmt vet dev bench fuzz fuzz-short deploy clean
+.PHONY: help build build-lambda build-host test test-unit lint fmt vet dev bench soak redrive timeline fuzz fuzz-short deploy clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -55,8 +55,16 @@ fmt: ## format the Go code
 dev: build-host ## run the whole system locally (no Docker): HTTP API on :3000, AWS endpoint on :4567
 	$(GO) run ./infra/local
 
-bench: ## run the benchmarks
-	$(ENDPOINT) run -- $(GO) test -run '^$$' -bench . -benchmem ./...
+bench: build-host ## measure sizes, cold starts, handlers, work and cost per order, throughput; writes docs/benchmarks.md
+	$(GO) run ./infra/cmd/benchreport
+
+redrive: ## give a dead-letter queue's messages back to their functions: make redrive QUEUE=<url> [DRY_RUN=1]
+	@test -n "$(QUEUE)" || { echo "make redrive QUEUE=<dead-letter queue URL> (the stack's *DeadLetterQueueUrl outputs)"; exit 2; }
+	$(GO) run ./infra/cmd/redrive -queue "$(QUEUE)" $(if $(DRY_RUN),-dry-run)
+
+timeline: ## print one order's story from the local system (make dev running): make timeline ORDER=<id>
+	@test -n "$(ORDER)" || { echo "make timeline ORDER=<order id>"; exit 2; }
+	$(GO) run ./infra/cmd/timeline "$(ORDER)"
 
 fuzz: ## run every fuzz target for FUZZTIME each (default 30s)
 	@for pkg in $$($(GO) list ./...); do \
