@@ -75,8 +75,8 @@ func (t *tripwire) between(from, to time.Time) int {
 }
 
 // functionEnv gives each function the variables the template declares for it (Globals applied), with
-// literal values kept and references replaced by dummy names: tables and pools are not looked up at
-// init, so their names do not matter.
+// literals and parameter defaults kept, other references replaced by dummy names: tables and pools are
+// not looked up at init, so their names do not matter.
 func functionEnv(templatePath string) (map[string]map[string]string, error) {
 	tpl, err := sam.Load(templatePath)
 	if err != nil {
@@ -86,13 +86,21 @@ func functionEnv(templatePath string) (map[string]map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	params, err := tpl.ParameterValues(nil) // the parameters' defaults
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]map[string]string{}
 	for _, f := range fns {
 		code, _ := f.Properties["CodeUri"].(string)
 		env := map[string]string{}
 		for k, v := range sam.Map(sam.Map(f.Properties, "Environment"), "Variables") {
+			m, _ := v.(map[string]any)
+			ref, _ := m["Ref"].(string)
 			if lit, ok := v.(string); ok {
-				env[k] = lit // a literal (PAYMENT_PROVIDER: sandbox) is what the function parses
+				env[k] = lit // a literal is what the function parses
+			} else if p, ok := params[ref]; ok && ref != "" {
+				env[k] = fmt.Sprint(p) // a parameter's default (PAYMENT_PROVIDER: sandbox, EMAIL_FROM)
 			} else {
 				env[k] = "bench-" + k // a reference (table names, pool ids) only names something
 			}

@@ -196,7 +196,8 @@ func measureHotSKU(ctx context.Context, s *system, orders, stock, concurrency in
 				mu.Lock()
 				ids = append(ids, id)
 				mu.Unlock()
-				oc, err = waitOutcome(ctx, s, id, false, terminalTypes...)
+				// A sale queues orders behind each other's conflicts: wait as long as the saga may take.
+				oc, err = waitWithin(ctx, s, id, false, 3*time.Minute, terminalTypes...)
 			}
 			mu.Lock()
 			defer mu.Unlock()

@@ -62,14 +62,18 @@ func waitFor(ctx context.Context, s *system, id string, types ...string) (outcom
 }
 
 func waitOutcome(ctx context.Context, s *system, id string, want bool, types ...string) (outcome, error) {
+	return waitWithin(ctx, s, id, want, 30*time.Second, types...)
+}
+
+func waitWithin(ctx context.Context, s *system, id string, want bool, limit time.Duration, types ...string) (outcome, error) {
 	select {
 	case oc := <-s.obs.wait(id, types...):
 		if want && oc.Type != types[0] {
 			return oc, fmt.Errorf("order %s ended %s; want %s", id, oc.Type, types[0])
 		}
 		return oc, nil
-	case <-time.After(30 * time.Second):
-		return outcome{}, fmt.Errorf("order %s: no %v within 30 s", id, types)
+	case <-time.After(limit):
+		return outcome{}, fmt.Errorf("order %s: no %v within %s", id, types, limit)
 	case <-ctx.Done():
 		return outcome{}, ctx.Err()
 	}
