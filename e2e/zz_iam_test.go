@@ -29,8 +29,13 @@ var notCalledByCode = map[string]string{
 	// (ReturnValuesOnConditionCheckFailure), which DynamoDB and moto do; LocalStack versions that do
 	// not need the read (internal/dynamo/inbox.go).
 	"SendEmailFunction dynamodb:GetItem": "read-back of a taken claim where the endpoint does not return it",
+}
+
+// calledInRaces are allowed actions that a run may or may not call, depending on how concurrent
+// deliveries interleave; neither check applies to them.
+var calledInRaces = map[string]string{
 	// The notifier reads a push row only when two pushes of one order to one connection race (an older
-	// one still in flight), which a run may or may not produce (internal/dynamo/connections.go Claim).
+	// one still in flight, or a newer one already sent) (internal/dynamo/connections.go Claim).
 	"NotifyOrderStatusFunction dynamodb:GetItem": "read of a push row when two pushes of one order race",
 }
 
@@ -81,6 +86,9 @@ func TestZZFunctionPoliciesMatchTheirCalls(t *testing.T) {
 				continue
 			}
 			if _, ok := notCalledByCode[fn+" "+a]; ok {
+				continue
+			}
+			if _, ok := calledInRaces[fn+" "+a]; ok {
 				continue
 			}
 			t.Errorf("%s's role allows %s, which the whole e2e run never called: remove it, exercise it, or list it with a reason", fn, a)
