@@ -1,0 +1,46 @@
+package benchreport
+
+import "testing"
+
+func TestParseGoBenchTakesMedians(t *testing.T) {
+	out := `goos: linux
+pkg: github.com/orion-oss/orion/internal/api
+BenchmarkPlace-2   	  50000	     30000 ns/op	    8905 B/op	     123 allocs/op
+BenchmarkPlace-2   	  50000	     20000 ns/op	    8905 B/op	     121 allocs/op
+BenchmarkPlace-2   	  50000	     25000 ns/op	    8905 B/op	     125 allocs/op
+pkg: github.com/orion-oss/orion/internal/web
+BenchmarkPlumbing/EncodeJSON-2 	 1000	 896.4 ns/op	 1104 B/op	 16 allocs/op
+`
+	got := parseGoBench(out)
+	if len(got) != 2 {
+		t.Fatalf("got %+v", got)
+	}
+	if p := got[0]; p.Package != "internal/api" || p.Name != "BenchmarkPlace" || p.NsPerOp != 25000 || p.Allocs != 123 || p.Runs != 3 {
+		t.Fatalf("place: %+v", p)
+	}
+	if w := got[1]; w.Package != "internal/web" || w.Name != "BenchmarkPlumbing/EncodeJSON" || w.NsPerOp != 896.4 {
+		t.Fatalf("web: %+v", w)
+	}
+}
+
+// DynamoDB's sizes: names plus values; numbers about a byte per two digits plus one; maps and lists 3 bytes plus
+// one per element.
+func TestItemSizeAndUnits(t *testing.T) {
+	item := map[string]any{
+		"pk":  map[string]any{"S": "ITEM#MUG"},                                     // 2 + 8
+		"n":   map[string]any{"N": "1250"},                                         // 1 + 3
+		"ok":  map[string]any{"BOOL": true},                                        // 2 + 1
+		"res": map[string]any{"M": map[string]any{"a": map[string]any{"S": "xy"}}}, // 3 + 3 + (1 + 1 + 2)
+	}
+	if got := itemSize(item); got != 10+4+3+10 {
+		t.Fatalf("itemSize = %d", got)
+	}
+	for _, c := range []struct {
+		size, unit int
+		want       float64
+	}{{0, 1024, 1}, {1024, 1024, 1}, {1025, 1024, 2}, {4097, 4096, 2}} {
+		if got := units(c.size, c.unit); got != c.want {
+			t.Fatalf("units(%d, %d) = %v; want %v", c.size, c.unit, got, c.want)
+		}
+	}
+}
