@@ -1,7 +1,8 @@
 // Package logging is Orion's log/slog setup: one JSON line per record on stdout, at the level the
 // environment sets, and on every line the ids that tie it to its story — the function, Lambda's request
-// id, the correlation id and the order id — taken from the context, so that "what happened to order X"
-// is one Logs Insights query across every function without each call site repeating the ids.
+// id, the X-Ray trace id, the correlation id and the order id — taken from the context, so that "what
+// happened to order X" is one Logs Insights query across every function without each call site repeating
+// the ids, and each line leads to its trace.
 package logging
 
 import (
@@ -11,6 +12,8 @@ import (
 	"slices"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/orion-oss/orion/internal/platform/tracing"
 )
 
 type ctxKey struct{}
@@ -28,6 +31,12 @@ func With(ctx context.Context, correlationID, orderID string) context.Context {
 		cur.orderID = orderID
 	}
 	return context.WithValue(ctx, ctxKey{}, cur)
+}
+
+// IDs returns the correlation id and the order id of ctx (either may be empty).
+func IDs(ctx context.Context) (correlationID, orderID string) {
+	v, _ := ctx.Value(ctxKey{}).(ids)
+	return v.correlationID, v.orderID
 }
 
 // New returns a JSON logger for the function, writing to w at level.
@@ -48,6 +57,8 @@ const (
 	KeyRequestID     = "awsRequestId"
 	KeyCorrelationID = "correlationId"
 	KeyOrderID       = "orderId"
+	// KeyTraceID is the invocation's X-Ray trace id (the Root of its trace header).
+	KeyTraceID = "traceId"
 )
 
 func (h *handler) Enabled(ctx context.Context, l slog.Level) bool { return h.inner.Enabled(ctx, l) }
@@ -74,6 +85,7 @@ func (h *handler) Handle(ctx context.Context, r slog.Record) error {
 	}
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		add(KeyRequestID, lc.AwsRequestID)
+		add(KeyTraceID, tracing.RootFrom(ctx))
 	}
 	if v, ok := ctx.Value(ctxKey{}).(ids); ok {
 		add(KeyCorrelationID, v.correlationID)

@@ -33,6 +33,10 @@ func TestEveryLineCarriesTheContextsIDsOnce(t *testing.T) {
 		{"an id set with With is not repeated", logging.With(lambdaCtx, "corr-1", ""),
 			func(l *slog.Logger, ctx context.Context) { l.With("correlationId", "from-with").InfoContext(ctx, "m") },
 			map[string]any{"correlationId": "from-with"}},
+		{"the invocation's trace id", logging.With(context.WithValue(lambdaCtx, "x-amzn-trace-id", //nolint:staticcheck // aws-lambda-go's key
+			"Root=1-6745c1a0-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1"), "corr-1", ""),
+			func(l *slog.Logger, ctx context.Context) { l.InfoContext(ctx, "m") },
+			map[string]any{"traceId": "1-6745c1a0-0123456789abcdef01234567", "correlationId": "corr-1"}},
 		{"no context: no ids", context.Background(),
 			func(l *slog.Logger, ctx context.Context) { l.InfoContext(ctx, "m") },
 			map[string]any{"function": "fn"}},
@@ -54,7 +58,7 @@ func TestEveryLineCarriesTheContextsIDsOnce(t *testing.T) {
 					t.Errorf("%s appears %d times in %s", k, n, line)
 				}
 			}
-			if tt.ctx == context.Background() && (got["correlationId"] != nil || got["awsRequestId"] != nil) {
+			if tt.ctx == context.Background() && (got["correlationId"] != nil || got["awsRequestId"] != nil || got["traceId"] != nil) {
 				t.Errorf("ids invented: %s", line)
 			}
 		})
