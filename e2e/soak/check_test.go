@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -397,7 +398,7 @@ func (r *run) checkDeadLetters(ctx context.Context, d *data) {
 	_, q := r.clients(ctx)
 	var payloads []json.RawMessage
 	found := map[string]bool{}
-	deadline := time.Now().Add(200 * time.Second) // two asynchronous retries: 46 s + 92 s
+	deadline := time.Now().Add(3*asyncRetryBase + time.Minute) // two asynchronous retries, one and two bases apart
 	for {
 		for name, msgs := range d.dlq {
 			for _, m := range msgs {
@@ -417,7 +418,8 @@ func (r *run) checkDeadLetters(ctx context.Context, d *data) {
 				}
 				o := owner[ev.Detail.Data.OrderID]
 				if o == nil || !r.customers[o.customer].bounce {
-					t.Errorf("email DLQ holds event %s (%s) of order %s, whose customer's mail no permanent fault refuses", ev.Detail.ID, ev.Detail.Type, ev.Detail.Data.OrderID)
+					t.Errorf("email DLQ holds event %s (%s) of order %s, whose customer's mail no permanent fault refuses; %s",
+						ev.Detail.ID, ev.Detail.Type, ev.Detail.Data.OrderID, r.story(ctx, ev.Detail.ID))
 				}
 				found[ev.Detail.ID] = true
 				payloads = append(payloads, rec.RequestPayload)
@@ -435,7 +437,7 @@ func (r *run) checkDeadLetters(ctx context.Context, d *data) {
 	}
 	for id := range expected {
 		if !found[id] {
-			t.Errorf("mailing event %s of a bounced customer is neither mailed nor in the email DLQ", id)
+			t.Errorf("mailing event %s of a bounced customer is neither mailed nor in the email DLQ; %s", id, r.story(ctx, id))
 		}
 	}
 	r.dlqMessages = len(payloads)
@@ -454,9 +456,9 @@ func (r *run) checkDeadLetters(ctx context.Context, d *data) {
 		}
 	}
 	for _, p := range payloads {
-		// An attempt killed on its last try leaves its claim leased for 45 s: the redrive waits it out,
-		// as an operator redriving a minute later would never notice.
-		for wait := time.Now().Add(60 * time.Second); ; time.Sleep(2 * time.Second) {
+		// An attempt killed on its last try leaves its claim leased until its deadline and a margin
+		// (about 12 s): the redrive waits it out, as an operator redriving later would never notice.
+		for wait := time.Now().Add(30 * time.Second); ; time.Sleep(2 * time.Second) {
 			out, err := fn.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(sendEmail), Payload: p})
 			if err == nil && out.FunctionError != nil && strings.Contains(string(out.Payload), "being handled by another attempt") && time.Now().Before(wait) {
 				continue
@@ -478,6 +480,26 @@ func (r *run) checkDeadLetters(ctx context.Context, d *data) {
 			}
 		}
 	}
+}
+
+// story tells what became of an event, for a failed check: its deliveries and its email inbox record.
+func (r *run) story(ctx context.Context, eventID string) string {
+	r.stats.mu.Lock()
+	deliveries := slices.Clone(r.stats.byEvent[eventID])
+	r.stats.mu.Unlock()
+	db, _ := r.clients(ctx)
+	rec, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(fmt.Sprint(r.st.Outputs["ProcessedEventsTableName"])),
+		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "email#" + eventID}}, ConsistentRead: aws.Bool(true)})
+	inbox := "none"
+	switch {
+	case err != nil:
+		inbox = err.Error()
+	case rec.Item != nil:
+		var m map[string]any
+		_ = attributevalue.UnmarshalMap(rec.Item, &m)
+		inbox = fmt.Sprint(m)
+	}
+	return fmt.Sprintf("deliveries %q; email inbox record %s", deliveries, inbox)
 }
 
 // summary prints what the soak did; `make soak` shows it, `go test -v` too.

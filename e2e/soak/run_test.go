@@ -52,6 +52,8 @@ type stats struct {
 	invocations, failedAttempts, injected  int
 	deliveries, duplicates, held           int
 	httpRetries, wsConnects, wsConnectFail atomic.Int64
+	// byEvent lists each event's deliveries ("<target> attempts=N err=..."): what a failed check shows.
+	byEvent map[string][]string
 }
 
 func (s *stats) invoked(r lambdahost.Record) {
@@ -70,6 +72,14 @@ func (s *stats) delivered(d eventbus.Delivery) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.deliveries++
+	if s.byEvent == nil {
+		s.byEvent = map[string][]string{}
+	}
+	line := fmt.Sprintf("%s attempts=%d duplicate=%t held=%s", d.Target, d.Attempts, d.Duplicate, d.Held)
+	if d.Err != nil {
+		line += fmt.Sprintf(" err=%v dead-lettered=%t", d.Err, d.DeadLettered)
+	}
+	s.byEvent[d.EventID] = append(s.byEvent[d.EventID], line)
 	if d.Duplicate {
 		s.duplicates++
 	}

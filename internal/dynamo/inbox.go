@@ -20,11 +20,16 @@ import (
 // duplicate still finds the record.
 const ProcessedRetention = 30 * 24 * time.Hour
 
-// DefaultLease is how long a claim keeps other attempts away from an event. It must exceed the consumer
-// function's timeout (template.yaml: 10 s), because Lambda ends an attempt at its timeout, so after the
-// lease no live attempt can still be working on the event. It is shorter than Lambda's first asynchronous
-// retry (about a minute later), so the retry of a crashed attempt finds the lease expired and takes over.
+// DefaultLease is how long a claim keeps other attempts away from an event when the claiming context
+// has no deadline. It must exceed the consumer function's timeout (template.yaml: 10 s), because only
+// then can no live attempt still be working on the event after the lease; it is shorter than Lambda's
+// first asynchronous retry (about a minute later), so the retry of a crashed attempt takes over.
 const DefaultLease = 45 * time.Second
+
+// DeadlineMargin is how long a claim outlives the claiming attempt's deadline. Lambda ends an invocation
+// at its deadline, so an attempt cannot work past it; the margin covers the clock difference between
+// two Lambdas (NTP keeps it to milliseconds) and the settling write's round trip.
+const DeadlineMargin = 2 * time.Second
 
 // Inbox errors callers check with errors.Is.
 var (
@@ -124,7 +129,9 @@ func newToken() (string, error) {
 }
 
 // Claim tries to take the event for this attempt. It succeeds when no record exists or the record is
-// an IN_PROGRESS whose lease has expired (its attempt crashed); otherwise it reports DONE or BUSY.
+// an IN_PROGRESS whose lease has expired (its attempt crashed); otherwise it reports DONE or BUSY. The
+// lease ends DeadlineMargin after ctx's deadline, or after the inbox's lease when that comes first or
+// ctx has none.
 func (i *Inbox) Claim(ctx context.Context, consumer, eventID string) (Claim, error) {
 	key, err := inboxKey(consumer, eventID)
 	if err != nil {
@@ -136,6 +143,12 @@ func (i *Inbox) Claim(ctx context.Context, consumer, eventID string) (Claim, err
 	}
 	now := i.now()
 	until := now.Add(i.lease)
+	if d, ok := ctx.Deadline(); ok && d.Add(DeadlineMargin).Before(until) {
+		// The attempt cannot outlive its deadline, so neither need its claim: a crashed attempt's event
+		// is free again seconds later instead of a lease later, and a duplicate waiting for it (the
+		// email handler waits) can take it over within its own invocation.
+		until = d.Add(DeadlineMargin)
+	}
 	c := Claim{Consumer: consumer, EventID: eventID, Token: token, LeaseUntil: until}
 	// One conditional update: it creates the record or takes over an expired lease, and never touches a
 	// live or finished one. The retention restarts with every claim.

@@ -3,6 +3,7 @@ package dynamo_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"sync"
 	"testing"
@@ -217,4 +218,44 @@ func mustAcquire(t *testing.T, inbox *dynamo.Inbox, consumer, eventID string) dy
 		t.Fatalf("claim %s#%s = %+v; want ACQUIRED", consumer, eventID, c)
 	}
 	return c
+}
+
+// A claim made under a deadline lasts until that deadline plus DeadlineMargin, not the whole lease:
+// Lambda ends the attempt at its deadline, so the event is free for a retry or a waiting duplicate
+// seconds later.
+func TestInboxLeaseEndsAfterTheDeadline(t *testing.T) {
+	db, table := newInboxTable(t)
+	inbox := dynamo.NewInbox(db, table, time.Hour)
+	tests := []struct {
+		name     string
+		deadline time.Duration // 0: none
+		want     time.Duration // lease from now
+	}{
+		{"no deadline: the inbox's lease", 0, time.Hour},
+		{"deadline: deadline plus margin", 10 * time.Second, 10*time.Second + dynamo.DeadlineMargin},
+		{"deadline past the lease: the lease", 2 * time.Hour, time.Hour},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			if tt.deadline > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.deadline)
+				defer cancel()
+			}
+			start := time.Now()
+			c, err := inbox.Claim(ctx, "email", fmt.Sprintf("evt-deadline-%d", i))
+			if err != nil || !c.Acquired() {
+				t.Fatalf("claim = %+v, %v", c, err)
+			}
+			if got := c.LeaseUntil.Sub(start); got < tt.want-time.Second || got > tt.want+time.Second {
+				t.Fatalf("lease %v from now; want %v", got, tt.want)
+			}
+			// The stored lease is the one reported: a second claim sees it.
+			busy, err := inbox.Claim(context.Background(), "email", fmt.Sprintf("evt-deadline-%d", i))
+			if err != nil || busy.Status != dynamo.ClaimBusy || !busy.LeaseUntil.Equal(c.LeaseUntil.Truncate(time.Millisecond)) {
+				t.Fatalf("second claim = %+v, %v; want BUSY until %v", busy, err, c.LeaseUntil)
+			}
+		})
+	}
 }

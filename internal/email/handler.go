@@ -19,10 +19,22 @@ import (
 // Consumer is the email function's name in the processed-events inbox (<Consumer>#<eventId>).
 const Consumer = "email"
 
-// ErrInProgress means another attempt holds the event's claim. The handler returns it (a retryable
-// error) rather than nil: the holder may have crashed, and Lambda's retry then comes after the lease
-// and sends the email; if the holder finishes, the retry finds the event done and sends nothing.
+// ErrInProgress means another attempt held the event's claim for as long as this attempt could wait
+// (see Handler.claim). The handler returns it (a retryable error) rather than nil: the holder may have
+// crashed, and Lambda's retry then comes after the lease and sends the email; if the holder finishes,
+// the retry finds the event done and sends nothing.
 var ErrInProgress = errors.New("email: event is being handled by another attempt")
+
+// Waiting for another attempt's claim (Handler.claim).
+const (
+	// busyWaitWithoutDeadline bounds the wait when the context has no deadline (tests, tools).
+	busyWaitWithoutDeadline = 5 * time.Second
+	// workReserve is what an attempt keeps of its time for its own work after waiting: the recipient
+	// lookup, the send and the settling write (settleTimeout).
+	workReserve = 4 * time.Second
+	// busyPollMax caps the interval between two looks at a held claim.
+	busyPollMax = time.Second
+)
 
 // Handler mails one event exactly once (within dynamo.Inbox's guarantee): it ignores events that send
 // no email, claims the event, finds the recipient, renders, sends and records the outcome.
@@ -52,7 +64,7 @@ func (h Handler) Handle(ctx context.Context, env event.Envelope) error {
 		return err // malformed: nothing to claim; the retries end in the DLQ, where it can be inspected
 	}
 
-	claim, err := h.Inbox.Claim(ctx, Consumer, env.ID)
+	claim, err := h.claim(ctx, env.ID)
 	if err != nil {
 		return fmt.Errorf("email: claim %s: %w", env.ID, err)
 	}
@@ -107,6 +119,38 @@ func (h Handler) HandleEventBridge(ctx context.Context, ev events.EventBridgeEve
 		return fmt.Errorf("email: decode %s: %w", ev.ID, err)
 	}
 	return h.Handle(ctx, env)
+}
+
+// claim claims the event and, when another attempt holds it, waits within this attempt's time for the
+// holder to settle it: done (nothing to send), released after a failure, or its lease run out after a
+// crash (this attempt takes over). Duplicate deliveries usually arrive together, and the holder then
+// finishes in milliseconds; answering ErrInProgress at once would cost the duplicate a retry a minute
+// later and, when the retries keep meeting each other, a needless trip to the dead-letter queue.
+func (h Handler) claim(ctx context.Context, eventID string) (dynamo.Claim, error) {
+	stop := time.Now().Add(busyWaitWithoutDeadline)
+	if d, ok := ctx.Deadline(); ok {
+		stop = d.Add(-workReserve)
+	}
+	for poll := 50 * time.Millisecond; ; poll = min(2*poll, busyPollMax) {
+		c, err := h.Inbox.Claim(ctx, Consumer, eventID)
+		if err != nil || c.Status != dynamo.ClaimBusy {
+			return c, err
+		}
+		wake := time.Now().Add(poll)
+		if c.LeaseUntil.After(time.Now()) && c.LeaseUntil.Before(wake) {
+			wake = c.LeaseUntil.Add(10 * time.Millisecond) // just past the lease: a crashed holder's claim is free
+		}
+		if wake.After(stop) {
+			return c, nil
+		}
+		t := time.NewTimer(time.Until(wake))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return c, nil
+		}
+	}
 }
 
 // recipient is the admins' address for a stock notice, the customer's for an order notice. An address

@@ -25,25 +25,30 @@ type fakeInbox struct {
 	mu      sync.Mutex
 	records map[string]*dynamo.Claim
 	n       int
+	lease   time.Duration
 }
 
-func newFakeInbox() *fakeInbox { return &fakeInbox{records: map[string]*dynamo.Claim{}} }
+func newFakeInbox() *fakeInbox { return &fakeInbox{records: map[string]*dynamo.Claim{}, lease: time.Minute} }
 
 func (f *fakeInbox) Claim(_ context.Context, consumer, eventID string) (dynamo.Claim, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	key := consumer + "#" + eventID
+	attempts := int64(1)
 	if r, ok := f.records[key]; ok {
-		c := *r
-		c.Token = ""
-		if r.Status != dynamo.ClaimDone {
-			c.Status = dynamo.ClaimBusy
+		if r.Status == dynamo.ClaimDone || r.LeaseUntil.After(time.Now()) {
+			c := *r
+			c.Token = ""
+			if r.Status != dynamo.ClaimDone {
+				c.Status = dynamo.ClaimBusy
+			}
+			return c, nil
 		}
-		return c, nil
+		attempts = r.Attempts + 1 // an expired lease: its attempt crashed
 	}
 	f.n++
 	c := dynamo.Claim{Consumer: consumer, EventID: eventID, Status: dynamo.ClaimAcquired, Token: fmt.Sprint(f.n),
-		LeaseUntil: time.Now().Add(time.Minute), Attempts: 1}
+		LeaseUntil: time.Now().Add(f.lease), Attempts: attempts}
 	f.records[key] = &c
 	return c, nil
 }
@@ -189,8 +194,8 @@ func TestHandleDuplicateDeliverySendsOnce(t *testing.T) {
 			t.Fatalf("%d emails sent; want 1", n)
 		}
 		for _, err := range errs {
-			// A delivery that met the live claim asks to be retried later; it sent nothing.
-			if err != nil && !errors.Is(err, email.ErrInProgress) {
+			// A delivery that met the live claim waited for it to be settled, then found the event done.
+			if err != nil {
 				t.Fatalf("Handle: %v", err)
 			}
 		}
@@ -302,18 +307,71 @@ func TestHandleInventoryLowGoesToAdmins(t *testing.T) {
 }
 
 func TestHandleLiveClaimAsksForRetry(t *testing.T) {
-	ctx := context.Background()
+	// An invocation too short to wait out another attempt's claim (or the crashed one's lease).
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
 	r := newRig(t, ann)
 	env := outcomes(t)["order-failed-saga-failed"]
-	// Another attempt holds the event (or crashed holding it).
 	if _, err := r.inbox.Claim(ctx, email.Consumer, env.ID); err != nil {
 		t.Fatal(err)
 	}
+	start := time.Now()
 	if err := r.h.Handle(ctx, env); !errors.Is(err, email.ErrInProgress) {
 		t.Fatalf("Handle = %v; want ErrInProgress", err)
 	}
 	if r.sender.count() != 0 {
 		t.Fatal("sent while another attempt held the claim")
+	}
+	if time.Since(start) > time.Second {
+		t.Fatalf("waited %v with no time to spare", time.Since(start))
+	}
+}
+
+// A delivery that finds the event held waits, within its own time, for the holder to settle it.
+func TestHandleWaitsForTheHolder(t *testing.T) {
+	env := outcomes(t)["order-confirmed"]
+	tests := []struct {
+		name   string
+		holder func(r rig, c dynamo.Claim) // what the holding attempt does while the delivery waits
+		lease  time.Duration
+		sent   int    // emails the waiting delivery sends
+		record string // the inbox afterwards
+	}{
+		{"holder sends: nothing to do", func(r rig, c dynamo.Claim) {
+			if err := r.inbox.Complete(context.Background(), c, "SENT:holder"); err != nil {
+				panic(err)
+			}
+		}, time.Minute, 0, "DONE SENT:holder"},
+		{"holder fails and releases: the delivery sends", func(r rig, c dynamo.Claim) {
+			if err := r.inbox.Release(context.Background(), c); err != nil {
+				panic(err)
+			}
+		}, time.Minute, 1, "DONE SENT:msg-1"},
+		{"holder crashes: the delivery takes over after the lease", nil, 700 * time.Millisecond, 1, "DONE SENT:msg-1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // Lambda's timeout
+			defer cancel()
+			r := newRig(t, ann)
+			r.inbox.lease = tt.lease
+			c, err := r.inbox.Claim(ctx, email.Consumer, env.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.holder != nil {
+				time.AfterFunc(300*time.Millisecond, func() { tt.holder(r, c) })
+			}
+			if err := r.h.Handle(ctx, env); err != nil {
+				t.Fatalf("Handle = %v; want nil", err)
+			}
+			if n := r.sender.count(); n != tt.sent {
+				t.Fatalf("%d emails sent; want %d", n, tt.sent)
+			}
+			if got := r.inbox.record(env.ID); got != tt.record {
+				t.Fatalf("inbox = %q; want %q", got, tt.record)
+			}
+		})
 	}
 }
 
