@@ -28,7 +28,9 @@ type fakeInbox struct {
 	lease   time.Duration
 }
 
-func newFakeInbox() *fakeInbox { return &fakeInbox{records: map[string]*dynamo.Claim{}, lease: time.Minute} }
+func newFakeInbox() *fakeInbox {
+	return &fakeInbox{records: map[string]*dynamo.Claim{}, lease: time.Minute}
+}
 
 func (f *fakeInbox) Claim(_ context.Context, consumer, eventID string) (dynamo.Claim, error) {
 	f.mu.Lock()
