@@ -19,6 +19,10 @@ func (h *Host) InvokeAPI() http.Handler {
 	return mux
 }
 
+// traceHeader carries the caller's X-Ray trace header; the SDK sets it from _X_AMZN_TRACE_ID inside a
+// function, so a function invoking another continues its trace, as on AWS.
+const traceHeader = "X-Amzn-Trace-Id"
+
 func apiError(w http.ResponseWriter, status int, typ, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Amzn-ErrorType", typ)
@@ -60,13 +64,13 @@ func (h *Host) serveInvoke(w http.ResponseWriter, r *http.Request) {
 	case "DryRun":
 		w.WriteHeader(http.StatusNoContent)
 	case "Event":
-		if err := h.InvokeAsync(name, payload, AsyncOptions{Trigger: "invoke-api"}); err != nil {
+		if err := h.InvokeAsync(name, payload, AsyncOptions{Trigger: "invoke-api", TraceID: r.Header.Get(traceHeader)}); err != nil {
 			platformError(w, err)
 			return
 		}
 		w.WriteHeader(http.StatusAccepted)
 	case "RequestResponse":
-		res, err := h.Invoke(r.Context(), name, payload, InvokeOptions{Trigger: "invoke-api", ClientContext: clientContext(r)})
+		res, err := h.Invoke(r.Context(), name, payload, InvokeOptions{Trigger: "invoke-api", ClientContext: clientContext(r), TraceID: r.Header.Get(traceHeader)})
 		if err != nil {
 			platformError(w, err)
 			return

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/orion-oss/orion/internal/platform/tracing"
 )
 
 // Platform errors; function errors are reported in Result.Err instead.
@@ -53,6 +55,8 @@ type Record struct {
 	ErrorType                    string
 	// Injected marks an outcome an injected fault caused.
 	Injected bool
+	// TraceID is the trace header the invocation ran with (Lambda-Runtime-Trace-Id).
+	TraceID string
 }
 
 // Options configure a Host.
@@ -75,6 +79,9 @@ type Options struct {
 	// Fault, when set, is asked before each invocation whether to inject a fault into it (crash after
 	// the work, timeout during it; docs/faults.md). Nil costs nothing.
 	Fault func(function string, payload []byte) Fault
+	// TraceDaemon, when set, receives each sampled invocation's function segment, as Lambda sends it to
+	// X-Ray, so that the functions' subsegments have their parent in a local trace.
+	TraceDaemon *tracing.Daemon
 }
 
 // Host runs functions.
@@ -171,7 +178,10 @@ func (h *Host) lookup(name string) (*pool, error) {
 
 // InvokeOptions carry the invocation's context.
 type InvokeOptions struct {
-	Trigger       string
+	Trigger string
+	// TraceID is the caller's X-Ray trace header. As Lambda does, the invocation keeps its Root and
+	// sampling decision under a segment of its own (a new Parent); without one it starts a new, sampled
+	// trace (locally every trace is sampled).
 	TraceID       string
 	ClientContext []byte
 }
@@ -211,6 +221,8 @@ func (h *Host) Invoke(ctx context.Context, name string, payload []byte, o Invoke
 // AsyncOptions configure an asynchronous invocation (the function's EventInvokeConfig).
 type AsyncOptions struct {
 	Trigger string
+	// TraceID is the caller's trace header; every attempt runs in that trace.
+	TraceID string
 	// MaxRetryAttempts is 0-2; nil means Lambda's default of 2.
 	MaxRetryAttempts *int
 	// MaxEventAge is 60 s to 6 h; 0 means 6 h.
@@ -257,7 +269,7 @@ func (h *Host) InvokeAsync(name string, payload []byte, o AsyncOptions) error {
 					return
 				}
 			}
-			res, err := p.invoke(h.ctx, payload, InvokeOptions{Trigger: o.Trigger})
+			res, err := p.invoke(h.ctx, payload, InvokeOptions{Trigger: o.Trigger, TraceID: o.TraceID})
 			if err != nil {
 				if h.ctx.Err() != nil {
 					return

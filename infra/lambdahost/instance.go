@@ -139,6 +139,7 @@ type invocation struct {
 	deadline time.Time
 	opts     InvokeOptions
 	result   chan invResult
+	trace    string // Lambda-Runtime-Trace-Id
 }
 
 type invResult struct {
@@ -286,7 +287,8 @@ func (p *pool) invoke(ctx context.Context, payload []byte, o InvokeOptions) (Res
 	if p.h.opts.Fault != nil {
 		fault = p.h.opts.Fault(p.fn.Name, payload)
 	}
-	inv := &invocation{id: newID(), payload: payload, deadline: time.Now().Add(p.fn.Timeout), opts: o, result: make(chan invResult, 1)}
+	inv := &invocation{id: newID(), payload: payload, deadline: time.Now().Add(p.fn.Timeout), opts: o, result: make(chan invResult, 1),
+		trace: invocationTrace(o.TraceID)}
 	inst.logs.reset()
 	start := time.Now()
 	select {
@@ -356,8 +358,9 @@ func (p *pool) invoke(ctx context.Context, payload []byte, o InvokeOptions) (Res
 		res.Billed += time.Millisecond
 	}
 	res.Logs = inst.logs.bytes()
+	p.sendSegment(inv, start, start.Add(res.Duration), outcome)
 	rec := Record{Function: p.fn.Name, RequestID: inv.id, Trigger: o.Trigger, Duration: res.Duration, Billed: res.Billed, Init: initDur, Cold: cold, Outcome: outcome,
-		Injected: fault.Kind != NoFault}
+		Injected: fault.Kind != NoFault, TraceID: inv.trace}
 	if res.Err != nil {
 		rec.ErrorType = res.Err.Type
 	}
@@ -396,11 +399,7 @@ func (inst *instance) next(w http.ResponseWriter, r *http.Request) {
 		h.Set("Lambda-Runtime-Aws-Request-Id", inv.id)
 		h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(inv.deadline.UnixMilli(), 10))
 		h.Set("Lambda-Runtime-Invoked-Function-Arn", inst.p.fn.ARN)
-		trace := inv.opts.TraceID
-		if trace == "" {
-			trace = fmt.Sprintf("Root=1-%08x-%s;Parent=%s;Sampled=0", time.Now().Unix(), newID()[:24], newID()[:16])
-		}
-		h.Set("Lambda-Runtime-Trace-Id", trace)
+		h.Set("Lambda-Runtime-Trace-Id", inv.trace)
 		if len(inv.opts.ClientContext) > 0 {
 			h.Set("Lambda-Runtime-Client-Context", string(inv.opts.ClientContext))
 		}

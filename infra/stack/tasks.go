@@ -8,6 +8,7 @@ import (
 
 	"github.com/orion-oss/orion/infra/lambdahost"
 	"github.com/orion-oss/orion/infra/states"
+	"github.com/orion-oss/orion/internal/platform/tracing"
 )
 
 // tasks runs Step Functions Task states: Lambda functions (by ARN, or through the lambda:invoke
@@ -42,7 +43,8 @@ func (t tasks) invoke(ctx context.Context, fn string, payload any, envelope bool
 	if err != nil {
 		return nil, err
 	}
-	res, err := t.s.host.Invoke(ctx, fn, b, lambdahost.InvokeOptions{Trigger: "stepfunctions"})
+	// The execution's trace (StartExecution's traceHeader) reaches each function it invokes.
+	res, err := t.s.host.Invoke(ctx, fn, b, lambdahost.InvokeOptions{Trigger: "stepfunctions", TraceID: tracing.Carried(ctx)})
 	if err != nil {
 		return nil, &states.Failure{Name: "Lambda.ServiceException", Cause: err.Error()}
 	}

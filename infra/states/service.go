@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/orion-oss/orion/internal/platform/tracing"
 )
 
 // Service runs the executions of registered state machines and serves the Step Functions API subset a
@@ -47,6 +49,7 @@ type execution struct {
 	mu                    sync.Mutex
 	arn, name, machineArn string
 	input                 string
+	traceHeader           string
 	status                string
 	output                string
 	failure               *Failure
@@ -74,6 +77,9 @@ func (s *Service) Register(arn, name, definition string) error {
 	return nil
 }
 
+// maxTraceHeader is StartExecution's limit on traceHeader.
+const maxTraceHeader = 256
+
 // ErrExecutionExists is StartExecution with the name of a closed execution, or of a running one with
 // another input.
 var ErrExecutionExists = &Failure{Name: "ExecutionAlreadyExists", Cause: "an execution with this name exists with a different input"}
@@ -81,6 +87,12 @@ var ErrExecutionExists = &Failure{Name: "ExecutionAlreadyExists", Cause: "an exe
 // Start begins an execution and returns its ARN. As for Standard workflows, a repeated start with the
 // same name and input returns the existing execution instead of starting another.
 func (s *Service) Start(machineArn, name, input string) (string, error) {
+	return s.StartTraced(machineArn, name, input, "")
+}
+
+// StartTraced is Start with the caller's X-Ray trace header (StartExecution's traceHeader): every Task of
+// the execution runs in that trace (Resources.Run's context carries it; tracing.Carried reads it).
+func (s *Service) StartTraced(machineArn, name, input, traceHeader string) (string, error) {
 	s.mu.Lock()
 	m := s.machines[machineArn]
 	if m == nil {
@@ -111,8 +123,16 @@ func (s *Service) Start(machineArn, name, input string) (string, error) {
 		s.mu.Unlock()
 		return "", &Failure{Name: "InvalidExecutionInput", Cause: err.Error()}
 	}
+	if len(traceHeader) > maxTraceHeader {
+		s.mu.Unlock()
+		return "", &Failure{Name: "ValidationException", Cause: "traceHeader is longer than 256 characters"}
+	}
 	ctx, cancel := context.WithCancel(s.ctx)
-	ex := &execution{arn: arn, name: name, machineArn: machineArn, input: input, status: "RUNNING", start: time.Now().UTC(), cancel: cancel, done: make(chan struct{})}
+	if traceHeader != "" {
+		ctx = tracing.WithHeader(ctx, traceHeader)
+	}
+	ex := &execution{arn: arn, name: name, machineArn: machineArn, input: input, traceHeader: traceHeader, status: "RUNNING", start: time.Now().UTC(),
+		cancel: cancel, done: make(chan struct{})}
 	s.executions[arn] = ex
 	s.wg.Add(1)
 	s.mu.Unlock()
@@ -297,7 +317,12 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	str := func(k string) string { v, _ := in[k].(string); return v }
 	switch op {
 	case "StartExecution":
-		arn, err := s.Start(str("stateMachineArn"), str("name"), str("input"))
+		// traceHeader, else the request's own X-Amzn-Trace-Id (the SDK sends the calling function's).
+		trace := str("traceHeader")
+		if trace == "" {
+			trace = r.Header.Get("X-Amzn-Trace-Id")
+		}
+		arn, err := s.StartTraced(str("stateMachineArn"), str("name"), str("input"), trace)
 		if err != nil {
 			apiError(w, err)
 			return
@@ -411,6 +436,9 @@ func (ex *execution) describe() map[string]any {
 	}
 	if ex.failure != nil {
 		d["error"], d["cause"] = ex.failure.Name, ex.failure.Cause
+	}
+	if ex.traceHeader != "" {
+		d["traceHeader"] = ex.traceHeader
 	}
 	return d
 }

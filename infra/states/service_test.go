@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,8 +14,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/orion-oss/orion/infra/states"
+	"github.com/orion-oss/orion/internal/platform/tracing"
 )
 
 // The Step Functions API through the real SDK.
@@ -149,5 +152,76 @@ func TestWaitForTaskToken(t *testing.T) {
 	var missing *sfntypes.TaskDoesNotExist
 	if _, err := c.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String("nope"), Output: aws.String(`{}`)}); !errors.As(err, &missing) {
 		t.Fatalf("unknown token: %v", err)
+	}
+}
+
+// traceFunc records the trace header each Task's context carried.
+type traceFunc struct {
+	mu     sync.Mutex
+	traces []string
+}
+
+func (r *traceFunc) Run(ctx context.Context, resource string, input any) (any, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.traces = append(r.traces, tracing.Carried(ctx))
+	return input, nil
+}
+
+// StartExecution's traceHeader (else the request's X-Amzn-Trace-Id) is the trace of every Task of the
+// execution, and DescribeExecution returns it, as Step Functions does.
+func TestExecutionsKeepTheirTraceHeader(t *testing.T) {
+	res := &traceFunc{}
+	svc := states.NewService(res)
+	defer svc.Close()
+	arn := "arn:aws:states:us-east-1:123456789012:stateMachine:saga"
+	def := `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"echo","Next":"P"},` +
+		`"P":{"Type":"Parallel","Branches":[{"StartAt":"B","States":{"B":{"Type":"Task","Resource":"echo","End":true}}}],"End":true}}}`
+	if err := svc.Register(arn, "saga", def); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(svc)
+	defer srv.Close()
+	c := sfn.New(sfn.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("t", "t", "")})
+	ctx := context.Background()
+	const header = "Root=1-6745c1a0-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1"
+
+	start, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(arn), Name: aws.String("traced"), Input: aws.String(`{}`),
+		TraceHeader: aws.String(header)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Wait(ctx, aws.ToString(start.ExecutionArn)); err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: start.ExecutionArn})
+	if err != nil || aws.ToString(d.TraceHeader) != header {
+		t.Fatalf("DescribeExecution traceHeader %q, %v; want %q", aws.ToString(d.TraceHeader), err, header)
+	}
+	res.mu.Lock()
+	if len(res.traces) != 2 || res.traces[0] != header || res.traces[1] != header {
+		t.Errorf("tasks ran with %q; want the execution's header in both", res.traces)
+	}
+	res.traces = nil
+	res.mu.Unlock()
+
+	// Without traceHeader, the HTTP header; without either, none.
+	withHTTP := func(o *sfn.Options) {
+		o.APIOptions = append(o.APIOptions, smithyhttp.AddHeaderValue("X-Amzn-Trace-Id", header))
+	}
+	for name, opts := range map[string][]func(*sfn.Options){"http-header": {withHTTP}, "none": nil} {
+		start, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(arn), Name: aws.String(name), Input: aws.String(`{}`)}, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc.Wait(ctx, aws.ToString(start.ExecutionArn))
+		d, _ := c.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: start.ExecutionArn})
+		want := header
+		if name == "none" {
+			want = ""
+		}
+		if aws.ToString(d.TraceHeader) != want {
+			t.Errorf("%s: traceHeader %q; want %q", name, aws.ToString(d.TraceHeader), want)
+		}
 	}
 }

@@ -7,7 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"time"
+
+	"github.com/orion-oss/orion/internal/platform/tracing"
 )
 
 // EventBridge sources, one per bounded context.
@@ -29,14 +32,19 @@ type Payload interface {
 // Envelope is the versioned wrapper of every event. ID is unique per event and is what consumers
 // deduplicate on (EventBridge and Streams deliver at least once).
 type Envelope struct {
-	ID            string          `json:"id"`
-	Type          string          `json:"type"`
-	Version       int             `json:"version"`
-	Source        string          `json:"source"`
-	OccurredAt    time.Time       `json:"occurredAt"`
-	CorrelationID string          `json:"correlationId"`
-	CausationID   string          `json:"causationId,omitempty"`
-	Data          json.RawMessage `json:"data"`
+	ID            string    `json:"id"`
+	Type          string    `json:"type"`
+	Version       int       `json:"version"`
+	Source        string    `json:"source"`
+	OccurredAt    time.Time `json:"occurredAt"`
+	CorrelationID string    `json:"correlationId"`
+	CausationID   string    `json:"causationId,omitempty"`
+	// TraceHeader is the X-Ray trace header of the invocation that committed the event (Root, Parent,
+	// Sampled), when it ran traced. The outbox stream and the Pipe carry no trace context, so this is how
+	// the order's trace goes on past them: the saga starter hands it to StartExecution. Optional: older
+	// events have none.
+	TraceHeader string          `json:"traceHeader,omitempty"`
+	Data        json.RawMessage `json:"data"`
 }
 
 // ErrMalformed means an envelope or its data could not be decoded.
@@ -48,6 +56,8 @@ type Meta struct {
 	OccurredAt    time.Time
 	CorrelationID string
 	CausationID   string
+	// TraceHeader defaults to the current Lambda invocation's (_X_AMZN_TRACE_ID).
+	TraceHeader string
 }
 
 // Cause is why a change happens: the correlation id of the order's (or item's) story and the id of the
@@ -74,8 +84,23 @@ func Wrap(p Payload, m Meta) (Envelope, error) {
 		OccurredAt:    m.OccurredAt.UTC(),
 		CorrelationID: m.CorrelationID,
 		CausationID:   m.CausationID,
+		TraceHeader:   traceHeader(m.TraceHeader),
 		Data:          data,
 	}, nil
+}
+
+// traceHeader is the header an event carries: the given one, else the invocation's (Lambda sets
+// _X_AMZN_TRACE_ID for each invocation, one at a time per process), without Lambda's Lineage; "" when
+// there is no valid one.
+func traceHeader(given string) string {
+	if given == "" {
+		given = os.Getenv(tracing.EnvHeader)
+	}
+	h, ok := tracing.ParseHeader(given)
+	if !ok {
+		return ""
+	}
+	return h.Propagated()
 }
 
 // OrderID is the order an event is about ("" for stock events), read from its data without decoding

@@ -118,6 +118,13 @@ func WithHeader(ctx context.Context, header string) context.Context {
 	return context.WithValue(ctx, ctxKey{}, header)
 }
 
+// Carried returns the header set by WithHeader only ("" without one): what the local runtime hands from
+// one hop to the next, never its own process's environment.
+func Carried(ctx context.Context) string {
+	h, _ := ctx.Value(ctxKey{}).(string)
+	return h
+}
+
 // HeaderFrom returns the trace header of ctx: one set by WithHeader, else the Lambda invocation's (from
 // the handler's context, else from _X_AMZN_TRACE_ID, which holds the current invocation's header as
 // Lambda runs one invocation at a time per process). "" when there is none.

@@ -72,8 +72,14 @@ func (s Starter) Handle(ctx context.Context, ev events.EventBridgeEvent) error {
 		return nil
 	}
 	input, _ := json.Marshal(saga.Input{OrderID: ref.OrderID, CorrelationID: env.CorrelationID, CausationID: env.ID})
-	out, err := s.SFN.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(machine),
-		Name: aws.String(ref.OrderID), Input: aws.String(string(input))})
+	start := &sfn.StartExecutionInput{StateMachineArn: aws.String(machine), Name: aws.String(ref.OrderID), Input: aws.String(string(input))}
+	if env.TraceHeader != "" {
+		// The run joins the trace of the request that placed (or cancelled) the order: the outbox stream
+		// and the Pipe lost it on the way here, the envelope kept it. Without one, Step Functions
+		// continues this invocation's trace from the request's X-Amzn-Trace-Id header.
+		start.TraceHeader = aws.String(env.TraceHeader)
+	}
+	out, err := s.SFN.StartExecution(ctx, start)
 	var exists *types.ExecutionAlreadyExists
 	switch {
 	case errors.As(err, &exists):

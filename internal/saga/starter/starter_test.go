@@ -122,3 +122,39 @@ func TestStarterStartsOneExecutionPerOrder(t *testing.T) {
 		t.Fatal("a start the service refused was reported as done")
 	}
 }
+
+// The run joins the trace the event carries: the trace of the request that placed the order.
+func TestStarterContinuesTheEventsTrace(t *testing.T) {
+	svc := states.NewService(nil)
+	t.Cleanup(svc.Close)
+	sagaArn := "arn:aws:states:us-east-1:123456789012:stateMachine:saga"
+	if err := svc.Register(sagaArn, "saga", `{"StartAt":"Done","States":{"Done":{"Type":"Succeed"}}}`); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(svc)
+	t.Cleanup(srv.Close)
+	client := sfn.NewFromConfig(awstest.Config(t), func(o *sfn.Options) { o.BaseEndpoint = aws.String(srv.URL) })
+	s := starter.Starter{SFN: client, SagaArn: sagaArn, CancellationArn: sagaArn, Log: slog.New(slog.DiscardHandler)}
+
+	const header = "Root=1-6745c1a0-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1"
+	price, _ := money.New(1250, "USD")
+	ref := event.OrderRef{OrderID: "01JDQ7Z3M6X9V0YB2C4D5E6F7H", CustomerID: "cust-1", Status: "PENDING", OrderVersion: 1}
+	env, err := event.Wrap(event.OrderPlaced{OrderRef: ref, Total: price, CreatedAt: time.Now(),
+		Lines: []event.Line{{SKU: "A-1", Name: "A", Quantity: 1, UnitPrice: price, LineTotal: price}}},
+		event.Meta{ID: "evt-1", OccurredAt: time.Now(), CorrelationID: "corr-1", TraceHeader: header})
+	if err != nil {
+		t.Fatal(err)
+	}
+	detail, _ := json.Marshal(env)
+	if err := s.Handle(context.Background(), events.EventBridgeEvent{ID: "eb-1", Detail: detail}); err != nil {
+		t.Fatal(err)
+	}
+	arn := "arn:aws:states:us-east-1:123456789012:execution:saga:" + ref.OrderID
+	d, err := client.DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{ExecutionArn: &arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToString(d.TraceHeader); got != header {
+		t.Fatalf("execution traceHeader %q; want the event's %q", got, header)
+	}
+}
