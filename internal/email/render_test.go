@@ -109,14 +109,17 @@ func TestRenderSubjectsAndRecipients(t *testing.T) {
 	}
 }
 
-// TestRenderEscapesHostileValues: item names come from the catalog, which admins edit; a name must
-// never become markup in the customer's mail client.
+// TestRenderEscapesHostileValues: item names come from the catalog, which admins edit, and order ids
+// from events; a value must never become markup or a script link in the reader's mail client.
+// render_templates_test.go checks the same for every value of every template against html/template.
 func TestRenderEscapesHostileValues(t *testing.T) {
 	r, err := email.NewRenderer(testConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hostile := []string{`<script>alert(1)</script>`, `"><img src=x onerror=alert(1)>`, `Tom & Jerry's <b>mug</b>`}
+	hostile := []string{`<script>alert(1)</script>`, `"><img src=x onerror=alert(1)>`, `Tom & Jerry's <b>mug</b>`,
+		`' onmouseover='alert(1)`, `javascript:alert(1)`}
+	escaped := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;", "+", "&#43;")
 	for _, name := range hostile {
 		t.Run(name, func(t *testing.T) {
 			ls, total := lines(t, "USD", item{name, "SKU-X", 1, 100})
@@ -130,12 +133,12 @@ func TestRenderEscapesHostileValues(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, bad := range []string{"<script", "<img", "<b>mug", "onerror=alert(1)>"} {
+			for _, bad := range []string{"<script", "<img", "<b>mug", "onerror=alert(1)>", "' onmouseover", `"javascript:`} {
 				if strings.Contains(m.HTML, bad) {
 					t.Errorf("HTML contains %q unescaped:\n%s", bad, m.HTML)
 				}
 			}
-			if want := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;").Replace(name); !strings.Contains(m.HTML, want) {
+			if want := escaped.Replace(name); !strings.Contains(m.HTML, want) {
 				t.Errorf("HTML lacks the escaped name %q:\n%s", want, m.HTML)
 			}
 			if !strings.Contains(m.HTML, `href="https://shop.example.com/orders/01J%22%3E%3Cscript%3Ealert%282%29%3C%2Fscript%3E"`) {
@@ -144,7 +147,34 @@ func TestRenderEscapesHostileValues(t *testing.T) {
 			if !strings.Contains(m.Text, name) {
 				t.Errorf("the text part should carry the name as written:\n%s", m.Text)
 			}
+
+			low := &event.InventoryLow{SKU: "ORN-MUG-01", Name: name, Available: 1, Threshold: 5, ItemVersion: 2}
+			n, err = email.Parse(envelope(t, "evt-hostile-low", low))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m, err = r.Render(n, ""); err != nil {
+				t.Fatal(err)
+			}
+			if want := "<h1 style=\"font-size:20px;margin:0 0 16px;\">Low stock: " + escaped.Replace(name) + " (ORN-MUG-01)</h1>"; !strings.Contains(m.HTML, want) {
+				t.Errorf("the stock alert lacks %q:\n%s", want, m.HTML)
+			}
 		})
+	}
+	// An order id that reads as a script URL stays a path under the shop's link base.
+	ls, total := lines(t, "USD", item{"Mug", "SKU-X", 1, 100})
+	p := &event.OrderConfirmed{OrderRef: ref("CONFIRMED", "", 4), Lines: ls, Total: total}
+	p.OrderID = "javascript:alert(1)//"
+	n, err := email.Parse(envelope(t, "evt-hostile-id", p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := r.Render(n, "ann@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `href="https://shop.example.com/orders/javascript:alert%281%29%2F%2F"`; !strings.Contains(m.HTML, want) {
+		t.Errorf("HTML lacks %s:\n%s", want, m.HTML)
 	}
 }
 
