@@ -515,19 +515,19 @@ func (r *run) summary(d *data) {
 		outcomes[k]++
 	}
 	fmt.Fprintf(&b, "\nsoak: %d orders, %d customers, %d workers, seed %d\n", len(r.orders), r.cfg.customers, r.cfg.workers, r.cfg.seed)
-	fmt.Fprintf(&b, "  %-38s %8s\n", "orders by outcome", "count")
+	fmt.Fprintf(&b, "  %-50s %9s\n", "orders by outcome", "count")
 	for _, k := range slices.Sorted(maps.Keys(outcomes)) {
-		fmt.Fprintf(&b, "  %-38s %8d\n", k, outcomes[k])
+		fmt.Fprintf(&b, "  %-50s %9d\n", k, outcomes[k])
 	}
 	counts, perm := r.inj.Counts(), r.inj.Permanent()
 	total := 0
-	fmt.Fprintf(&b, "  %-38s %8s\n", "faults injected by kind", "count")
+	fmt.Fprintf(&b, "  %-50s %9s\n", "faults injected by kind", "count")
 	for _, k := range faults.Kinds {
 		label := string(k)
 		if perm[k] > 0 {
 			label += fmt.Sprintf(" (%d permanent)", perm[k])
 		}
-		fmt.Fprintf(&b, "  %-38s %8d\n", label, counts[k])
+		fmt.Fprintf(&b, "  %-50s %9d\n", label, counts[k])
 		total += counts[k]
 	}
 	r.stats.mu.Lock()
@@ -569,8 +569,22 @@ func (r *run) summary(d *data) {
 		{"time: checked and redriven", r.tookIn.Round(time.Second)},
 		{"orders per second (placed to settled)", fmt.Sprintf("%.1f", float64(len(r.orders))/r.settledIn.Seconds())},
 	}
+	// Where the CPU went until everything settled: the emulator's share is what a real AWS takes off the
+	// machine; the runtime's is this repository's local plumbing (and the soak's own clients).
+	share := func(d time.Duration) string {
+		return fmt.Sprintf("%.0fs %3.0f%%", d.Seconds(), 100*d.Seconds()/max(r.cpu.total().Seconds(), 1e-9))
+	}
+	rows = append(rows, []struct {
+		k string
+		v any
+	}{
+		{"CPU until settled (2 cores: 2 s per s)", fmt.Sprintf("%.0fs", r.cpu.total().Seconds())},
+		{"  emulator (moto)", share(r.cpu.emulator)},
+		{"  functions", share(r.cpu.functions)},
+		{"  runtime (gateway, bus, states, host) and clients", share(r.cpu.runtime)},
+	}...)
 	for _, row := range rows {
-		fmt.Fprintf(&b, "  %-38s %8v\n", row.k, row.v)
+		fmt.Fprintf(&b, "  %-50s %9v\n", row.k, row.v)
 	}
 	r.t.Log(b.String())
 	if p := os.Getenv("ORION_SOAK_SUMMARY"); p != "" {

@@ -106,6 +106,10 @@ type run struct {
 	dlqMessages                 int
 	started                     time.Time
 	placedIn, settledIn, tookIn time.Duration
+	// emulatorGroup is moto's process group; cpu is sampled when the run starts, then holds the CPU
+	// used until it settled.
+	emulatorGroup int
+	cpu           cpuUse
 }
 
 func newRun(t *testing.T, cfg soakConfig, inj *faults.Injector) *run {
@@ -124,6 +128,7 @@ func (r *run) run() {
 	r.placedIn = time.Since(r.started)
 	d := r.settle(ctx)
 	r.settledIn = time.Since(r.started)
+	r.cpu = sampleCPU(r.emulatorGroup).sub(r.cpu)
 	for _, s := range r.sockets {
 		s.stop()
 	}

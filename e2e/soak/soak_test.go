@@ -91,6 +91,8 @@ func TestSoak(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := newRun(t, cfg, inj)
+	r.emulatorGroup = ep.ProcessGroup()
+	r.cpu = sampleCPU(r.emulatorGroup) // after the build: only the run is counted
 	out := os.Stderr
 	var logFile *os.File
 	if p := os.Getenv("ORION_SOAK_LOG"); p != "" {

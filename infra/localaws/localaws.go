@@ -62,6 +62,15 @@ type Endpoint struct {
 // Started reports whether this process owns the emulator (and so stops it on Close).
 func (e *Endpoint) Started() bool { return e.cmd != nil }
 
+// ProcessGroup is the process group of the emulator this process started (the launcher and its
+// children), or 0: what a tool sums to tell the emulator's share of the CPU.
+func (e *Endpoint) ProcessGroup() int {
+	if e == nil || e.cmd == nil || e.cmd.Process == nil {
+		return 0
+	}
+	return e.cmd.Process.Pid
+}
+
 // Env is the environment a client process needs to reach the endpoint with the standard SDK settings.
 // Credentials are dummies: emulators accept any, and real ones must never be sent to a local endpoint.
 func (e *Endpoint) Env() []string {
