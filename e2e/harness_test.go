@@ -66,9 +66,15 @@ func (w wrap) Run() int {
 	if os.Getenv("ORION_E2E_VERBOSE") != "" {
 		out = io.MultiWriter(os.Stderr, &runLog)
 	}
+	daemon, err := xray.listen() // functions trace as under active tracing (trace_test.go)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: X-Ray daemon listener:", err)
+		return 1
+	}
+	defer xray.close()
 	st, err := stack.Start(context.Background(), stack.Config{Template: "../template.yaml", Endpoint: os.Getenv("AWS_ENDPOINT_URL"),
 		BinDir: bin, Parameters: map[string]string{"AutoConfirmUsers": "true"}, Output: out, RetryBase: 50 * time.Millisecond,
-		OnEvent: bus.record})
+		OnEvent: bus.record, OnInvoke: xray.invoked, XRayDaemon: daemon})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: start the local runtime:", err)
 		return 1

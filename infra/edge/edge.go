@@ -16,6 +16,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/orion-oss/orion/internal/platform/tracing"
 )
 
 // maxBody bounds what the edge buffers of a request it inspects (EventBridge's PutEvents limit is 1 MiB).
@@ -37,6 +39,9 @@ type PutEventsEntry struct {
 	Detail     json.RawMessage
 	Resources  []string
 	Time       time.Time
+	// TraceHeader is the entry's TraceHeader, else the request's X-Amzn-Trace-Id (the SDK sends the
+	// calling function's); EventBridge drops one that is not a valid X-Ray header.
+	TraceHeader string
 }
 
 // Edge is an http.Handler.
@@ -148,7 +153,7 @@ func (e *Edge) putEvents(w http.ResponseWriter, r *http.Request) {
 	if resp.StatusCode != http.StatusOK {
 		return
 	}
-	entries, err := accepted(body, respBody)
+	entries, err := accepted(body, respBody, r.Header.Get("X-Amzn-Trace-Id"))
 	if err != nil {
 		e.logger.Error("edge: PutEvents accepted by the emulator but not understood; not delivered", "error", err)
 		return
@@ -158,7 +163,7 @@ func (e *Edge) putEvents(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func accepted(reqBody, respBody []byte) ([]PutEventsEntry, error) {
+func accepted(reqBody, respBody []byte, requestTrace string) ([]PutEventsEntry, error) {
 	var in struct {
 		Entries []struct {
 			EventBusName string
@@ -167,6 +172,7 @@ func accepted(reqBody, respBody []byte) ([]PutEventsEntry, error) {
 			Detail       string
 			Resources    []string
 			Time         *float64
+			TraceHeader  string
 		}
 	}
 	var out struct {
@@ -204,8 +210,15 @@ func accepted(reqBody, respBody []byte) ([]PutEventsEntry, error) {
 		if !json.Valid(detail) {
 			continue
 		}
+		trace := e.TraceHeader
+		if trace == "" {
+			trace = requestTrace
+		}
+		if _, ok := tracing.ParseHeader(trace); !ok {
+			trace = ""
+		}
 		res = append(res, PutEventsEntry{EventID: out.Entries[i].EventId, Bus: bus, Source: e.Source,
-			DetailType: e.DetailType, Detail: detail, Resources: e.Resources, Time: at})
+			DetailType: e.DetailType, Detail: detail, Resources: e.Resources, Time: at, TraceHeader: trace})
 	}
 	return res, nil
 }

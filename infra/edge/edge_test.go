@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/orion-oss/orion/infra/edge"
 	"github.com/orion-oss/orion/infra/localaws/awstest"
@@ -176,5 +177,46 @@ func TestInjectedFaultsByNthAndRate(t *testing.T) {
 	}
 	if n := strings.Count(a, "x"); n < 6 || n > 30 {
 		t.Fatalf("rate 0.3 failed %d of 60", n)
+	}
+}
+
+// An entry's TraceHeader, else the request's X-Amzn-Trace-Id, goes with it to the targets; an invalid
+// one is dropped and the event still delivered, as EventBridge does.
+func TestPutEventsKeepsTheTraceHeader(t *testing.T) {
+	ctx := context.Background()
+	e, cfg := newEdge(t)
+	var mu sync.Mutex
+	var seen []edge.PutEventsEntry
+	e.OnPutEvents = func(entries []edge.PutEventsEntry) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, entries...)
+	}
+	const (
+		entryTrace   = "Root=1-6745c1a0-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1"
+		requestTrace = "Root=1-6745c1a0-89abcdef0123456789abcdef;Parent=1111111111111111;Sampled=1"
+	)
+	eb := eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) {
+		o.APIOptions = append(o.APIOptions, smithyhttp.AddHeaderValue("X-Amzn-Trace-Id", requestTrace))
+	})
+	entry := func(trace string) ebtypes.PutEventsRequestEntry {
+		en := ebtypes.PutEventsRequestEntry{Source: aws.String("orion.orders"), DetailType: aws.String("OrderPlaced"), Detail: aws.String(`{}`)}
+		if trace != "" {
+			en.TraceHeader = aws.String(trace)
+		}
+		return en
+	}
+	if _, err := eb.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{entry(entryTrace), entry(""), entry("Root=nonsense")}}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 3 {
+		t.Fatalf("observed %d entries; want 3", len(seen))
+	}
+	for i, want := range []string{entryTrace, requestTrace, ""} {
+		if seen[i].TraceHeader != want {
+			t.Errorf("entry %d trace %q; want %q", i, seen[i].TraceHeader, want)
+		}
 	}
 }

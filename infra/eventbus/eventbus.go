@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/orion-oss/orion/infra/eventpattern"
+	"github.com/orion-oss/orion/internal/platform/tracing"
 )
 
 // Event is one EventBridge event, in the shape targets receive it.
@@ -31,6 +32,10 @@ type Event struct {
 	Region     string          `json:"region"`
 	Resources  []string        `json:"resources"`
 	Detail     json.RawMessage `json:"detail"`
+	// TraceHeader is the X-Ray trace header the event was put with (the entry's TraceHeader or the
+	// PutEvents request's X-Amzn-Trace-Id). Targets are invoked in that trace; as on AWS it is not part
+	// of the event they receive.
+	TraceHeader string `json:"-"`
 }
 
 // RetryPolicy is a target's EventBridge retry policy; zero values mean AWS's defaults (185 attempts,
@@ -225,11 +230,15 @@ func (b *Bus) deliver(r Rule, t Target, ev Event, raw, input []byte, p perturbat
 	if p := t.RetryPolicy.MaximumEventAgeInSeconds; p != nil {
 		maxAge = time.Duration(*p) * time.Second
 	}
+	ctx := b.ctx
+	if ev.TraceHeader != "" {
+		ctx = tracing.WithHeader(ctx, ev.TraceHeader) // Dispatch reads it with tracing.Carried
+	}
 	var err error
 	attempt := 0
 	for attempt < maxAttempts {
 		attempt++
-		if err = b.dispatch.Dispatch(b.ctx, t.Arn, input); err == nil {
+		if err = b.dispatch.Dispatch(ctx, t.Arn, input); err == nil {
 			break
 		}
 		if b.ctx.Err() != nil {

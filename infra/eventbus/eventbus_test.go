@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/orion-oss/orion/infra/eventbus"
 	"github.com/orion-oss/orion/infra/eventpattern"
+	"github.com/orion-oss/orion/internal/platform/tracing"
 )
 
 // recorder is a fake of our own Dispatcher and DeadLetters ports.
@@ -230,5 +232,46 @@ func TestPerturbDuplicatesAndReorders(t *testing.T) {
 	}
 	if copies != 1 || held != 1 {
 		t.Fatalf("deliveries mark %d copies and %d holds; want 1 and 1", copies, held)
+	}
+}
+
+// traces is a dispatcher that records the trace header of each delivery, failing the first attempt.
+type traces struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+func (d *traces) Dispatch(ctx context.Context, _ string, input []byte) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.seen = append(d.seen, tracing.Carried(ctx))
+	if len(d.seen) == 1 {
+		return errors.New("throttled")
+	}
+	return nil
+}
+
+// Every attempt to deliver an event runs in the trace it was put with; the event the target receives
+// does not carry it, as on AWS.
+func TestDeliveriesRunInTheEventsTrace(t *testing.T) {
+	d := &traces{}
+	bus := eventbus.New(d, nil, eventbus.Options{RetryBase: time.Millisecond})
+	defer bus.Close()
+	must(t, bus.AddRule(eventbus.Rule{Name: "r", Bus: "orion", Arn: "arn:rule/r", Pattern: compile(t, `{"source":["orion.orders"]}`),
+		Targets: []eventbus.Target{{ID: "t", Arn: "arn:t"}}}))
+	const header = "Root=1-6745c1a0-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1"
+	ev := event("OrderPlaced", `{}`)
+	ev.TraceHeader = header
+	if _, err := bus.Publish("orion", ev); err != nil {
+		t.Fatal(err)
+	}
+	bus.Wait()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.seen) != 2 || d.seen[0] != header || d.seen[1] != header {
+		t.Fatalf("attempts ran in %q; want the event's trace twice", d.seen)
+	}
+	if b, _ := json.Marshal(ev); strings.Contains(string(b), "Root=") {
+		t.Fatalf("the delivered event carries the trace header: %s", b)
 	}
 }

@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/orion-oss/orion/internal/platform/tracing"
 )
 
 // Invoker runs a function synchronously. A function error (handler error, crash, timeout) is an error.
@@ -316,13 +318,17 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
+	// HTTP APIs have no X-Ray tracing: the function's invocation starts the trace, as Lambda does for a
+	// request without a trace header. The API passes the request's trace id in x-amzn-trace-id.
+	trace := requestTrace(r.Header.Get("X-Amzn-Trace-Id"), start)
+	r.Header.Set("X-Amzn-Trace-Id", trace)
 	event := g.event(r, route, params, body, authz, reqID, start)
 	payload, err := json.Marshal(event)
 	if err != nil {
 		fail(http.StatusInternalServerError, "Internal Server Error")
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), g.cfg.IntegrationTimeout)
+	ctx, cancel := context.WithTimeout(tracing.WithHeader(r.Context(), trace), g.cfg.IntegrationTimeout)
 	defer cancel()
 	out, err := g.inv.Invoke(ctx, route.Function, payload)
 	switch {
@@ -339,6 +345,15 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.cfg.Logger.Warn("httpapi: malformed Lambda response", "route", route.key, "function", route.Function, "error", err)
 		fail(http.StatusInternalServerError, "Internal Server Error")
 	}
+}
+
+// requestTrace is the request's trace header: the client's trace id when it sent a valid one, else a
+// new one, sampled (locally every trace is).
+func requestTrace(client string, at time.Time) string {
+	if h, ok := tracing.ParseHeader(client); ok {
+		return tracing.Header{Root: h.Root, Sampled: "1"}.String()
+	}
+	return tracing.Header{Root: tracing.NewRoot(at), Sampled: "1"}.String()
 }
 
 // event builds the payload format 2.0 request.

@@ -19,13 +19,14 @@ import (
 	"github.com/orion-oss/orion/infra/eventbus"
 	"github.com/orion-oss/orion/infra/lambdahost"
 	"github.com/orion-oss/orion/infra/states"
+	"github.com/orion-oss/orion/internal/platform/tracing"
 )
 
 // publish delivers the entries the emulator accepted on a bus to the matching rules.
 func (s *Stack) publish(entries []edge.PutEventsEntry) {
 	for _, e := range entries {
 		ev := eventbus.Event{Version: "0", ID: e.EventID, DetailType: e.DetailType, Source: e.Source, Account: s.cfg.AccountID,
-			Time: e.Time.UTC().Format(time.RFC3339), Region: s.cfg.Region, Resources: e.Resources, Detail: e.Detail}
+			Time: e.Time.UTC().Format(time.RFC3339), Region: s.cfg.Region, Resources: e.Resources, Detail: e.Detail, TraceHeader: e.TraceHeader}
 		if ev.Resources == nil {
 			ev.Resources = []string{}
 		}
@@ -73,10 +74,11 @@ func (s *Stack) Dispatch(ctx context.Context, arn string, input []byte) error {
 		// EventBridge invokes Lambda asynchronously: once accepted, Lambda's own retries apply.
 		opts := f.async
 		opts.Trigger = "eventbridge"
+		opts.TraceID = tracing.Carried(ctx) // the event's trace header, when its PutEvents had one
 		return s.host.InvokeAsync(f.name, input, opts)
 	case "states":
 		// EventBridge starts executions with a generated name.
-		_, err := s.sfn.Start(arn, "", string(input))
+		_, err := s.sfn.StartTraced(arn, "", string(input), tracing.Carried(ctx))
 		return err
 	case "sqs":
 		return s.sendMessage(ctx, arn, string(input), nil)
@@ -141,7 +143,7 @@ type invoker struct {
 }
 
 func (i invoker) Invoke(ctx context.Context, function string, payload []byte) ([]byte, error) {
-	res, err := i.s.host.Invoke(ctx, nameFromArn(function), payload, lambdahost.InvokeOptions{Trigger: i.trigger})
+	res, err := i.s.host.Invoke(ctx, nameFromArn(function), payload, lambdahost.InvokeOptions{Trigger: i.trigger, TraceID: tracing.Carried(ctx)})
 	if err != nil {
 		return nil, err
 	}

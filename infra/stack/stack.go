@@ -35,6 +35,7 @@ import (
 	"github.com/orion-oss/orion/infra/states"
 	"github.com/orion-oss/orion/infra/wsapi"
 	"github.com/orion-oss/orion/internal/platform/awscfg"
+	"github.com/orion-oss/orion/internal/platform/tracing"
 )
 
 // Config configures a local stack.
@@ -71,6 +72,10 @@ type Config struct {
 	OnDelivery func(eventbus.Delivery)
 	// Faults, when set, injects the faults it describes (ORION_FAULTS, docs/faults.md).
 	Faults *faults.Injector
+	// XRayDaemon, when set (host:port of a UDP listener), is every function's AWS_XRAY_DAEMON_ADDRESS,
+	// as Lambda sets it under active tracing, and receives each invocation's function segment: the
+	// functions' SDK calls are then X-Ray subsegments (docs/operations.md, "Tracing").
+	XRayDaemon string
 }
 
 // Stack is a running local system.
@@ -211,9 +216,14 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	if asyncBase <= 0 {
 		asyncBase = cfg.RetryBase
 	}
+	baseEnv := []string{"AWS_ENDPOINT_URL=" + s.EdgeURL, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test"}
+	var daemon *tracing.Daemon
+	if cfg.XRayDaemon != "" {
+		baseEnv = append(baseEnv, tracing.EnvDaemonAddress+"="+cfg.XRayDaemon)
+		daemon = tracing.NewDaemon(cfg.XRayDaemon)
+	}
 	s.host = lambdahost.New(lambdahost.Options{Logger: cfg.Logger, Output: cfg.Output, Region: cfg.Region, AsyncRetryBase: asyncBase,
-		DefaultConcurrency: 50, ThrottleWait: 10 * time.Second,
-		BaseEnv:  []string{"AWS_ENDPOINT_URL=" + s.EdgeURL, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test"},
+		DefaultConcurrency: 50, ThrottleWait: 10 * time.Second, BaseEnv: baseEnv, TraceDaemon: daemon,
 		OnInvoke: s.logInvocation, Fault: s.functionFault(cfg.Faults)})
 	s.bus = eventbus.New(s, s, eventbus.Options{Logger: cfg.Logger, RetryBase: cfg.RetryBase, OnDelivery: s.logDelivery,
 		Perturb: deliveryFault(cfg.Faults)})
@@ -474,6 +484,9 @@ func (s *Stack) logInvocation(r lambdahost.Record) {
 	}
 	if r.Injected {
 		line += " (injected fault)"
+	}
+	if h, ok := tracing.ParseHeader(r.TraceID); ok {
+		line += "  trace " + h.Root
 	}
 	s.println(line)
 }
