@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,8 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/orion-oss/orion/infra/lambdahost"
 	"github.com/orion-oss/orion/infra/localaws/awstest"
+	"github.com/orion-oss/orion/infra/timeline"
+	"github.com/orion-oss/orion/internal/dynamo"
+	"github.com/orion-oss/orion/internal/order"
+	"github.com/orion-oss/orion/internal/platform/awscfg"
 	"github.com/orion-oss/orion/internal/platform/tracing"
 )
 
@@ -245,6 +252,34 @@ func TestAnOrdersTraceReachesEveryFunction(t *testing.T) {
 		if h, _ := tracing.ParseHeader(r.TraceID); folder(r.Function) == "outbox-relay" && h.Root == root {
 			t.Errorf("outbox-relay ran in the order's trace %s; stream records carry none", root)
 		}
+	}
+}
+
+// Each event of the order names, in `make timeline`, the trace of the invocation that committed it.
+func TestTimelineNamesEachEventsTrace(t *testing.T) {
+	localOnly(t)
+	tok := customerToken(t)
+	id := order1(t, tok, stockItem(t, 10), 1, "tok_visa")
+	settle(t, tok, id, "CONFIRMED")
+	cfg, err := awscfg.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := func(k string) string { return fmt.Sprint(sys.stack.Outputs[k]) }
+	entries, err := timeline.Of(context.Background(), timeline.Sources{DB: dynamodb.NewFromConfig(cfg),
+		Tables: dynamo.Tables{Orders: out("OrdersTableName"), Outbox: out("OutboxTableName")}}, order.ID(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := map[string]string{}
+	for _, e := range entries {
+		if f := strings.Fields(e.What); e.Source == "event" && len(f) == 4 && f[2] == "trace" {
+			roots[f[0]] = f[3]
+		}
+	}
+	// The saga's steps run in the order's trace, so their events name the same one as OrderPlaced.
+	if roots["OrderPlaced"] == "" || roots["InventoryReserved"] != roots["OrderPlaced"] || roots["OrderConfirmed"] != roots["OrderPlaced"] {
+		t.Fatalf("event traces %v; want OrderPlaced's on the saga's events", roots)
 	}
 }
 

@@ -21,6 +21,10 @@ type PipeTarget interface {
 
 // Pipe is an EventBridge Pipe with a DynamoDB stream source: filter, optional enrichment function,
 // target input template, target.
+//
+// Tracing, as on AWS: stream records carry no X-Ray trace header, so the enrichment is invoked in a new
+// trace and the target's PutEvents carries none (a Pipe's EventBridge target has no TraceHeader
+// parameter); an event that needs its producer's trace carries it itself (Orion's envelope does).
 type Pipe struct {
 	Name, Arn          string
 	Filters            []*eventpattern.Pattern

@@ -23,6 +23,7 @@ import (
 	"github.com/orion-oss/orion/internal/dynamo"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/order"
+	"github.com/orion-oss/orion/internal/platform/tracing"
 )
 
 // Entry is one moment of the story.
@@ -108,7 +109,11 @@ func events(ctx context.Context, src Sources, id order.ID) ([]Entry, error) {
 			if json.Unmarshal([]byte(s.Value), &env) != nil || env.OrderID() != string(id) {
 				continue
 			}
-			out = append(out, Entry{At: env.OccurredAt, Source: "event", What: env.Type + " " + env.ID})
+			what := env.Type + " " + env.ID
+			if h, ok := tracing.ParseHeader(env.TraceHeader); ok {
+				what += " trace " + h.Root // the X-Ray trace of the invocation that committed it
+			}
+			out = append(out, Entry{At: env.OccurredAt, Source: "event", What: what})
 		}
 	}
 	return out, nil
