@@ -12,10 +12,12 @@ import (
 
 	"github.com/orion-oss/orion/internal/dynamo"
 	"github.com/orion-oss/orion/internal/event"
+	"github.com/orion-oss/orion/internal/platform/logging"
 )
 
 func main() {
-	log := slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("function", os.Getenv("AWS_LAMBDA_FUNCTION_NAME"))
+	// Not boot.Logger: the relay has no AWS client, and boot would link the SDK's configuration loading.
+	log := logging.New(os.Stdout, slog.LevelInfo, os.Getenv("AWS_LAMBDA_FUNCTION_NAME"))
 	lambda.Start(func(ctx context.Context, records []events.DynamoDBEventRecord) ([]event.Envelope, error) {
 		envs, err := dynamo.RelayRecords(records)
 		if err != nil {
