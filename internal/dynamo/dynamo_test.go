@@ -76,7 +76,7 @@ func TestInventoryCreateGetUpdate(t *testing.T) {
 		t.Fatalf("outbox has %d events; want 1 (the refused create wrote nothing)", n)
 	}
 
-	updated, err := repo.Update(ctx, "SKU-1", meta, func(it *inventory.Item) ([]event.Payload, error) { return it.Reserve("order-1", 8) })
+	updated, err := repo.Update(ctx, "SKU-1", meta, func(it *inventory.Item) ([]event.Payload, error) { return it.SetAvailable(2) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,11 +84,8 @@ func TestInventoryCreateGetUpdate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Available() != 2 || got.Reserved() != 8 || got.Version() != updated.Version() {
+	if got.Available() != 2 || got.Reserved() != 0 || got.Version() != updated.Version() || got.Version() != 2 {
 		t.Fatalf("stored item: available %d reserved %d v%d", got.Available(), got.Reserved(), got.Version())
-	}
-	if r, ok := got.Reservation("order-1"); !ok || r.Quantity != 8 || r.State != inventory.Reserved {
-		t.Fatalf("reservation = %+v %v", r, ok)
 	}
 	envs := outbox(t, db, tables.Outbox)
 	types := map[string]int{}
@@ -98,16 +95,16 @@ func TestInventoryCreateGetUpdate(t *testing.T) {
 			t.Errorf("envelope %+v lost the correlation", e)
 		}
 	}
-	if types["InventoryUpdated"] != 1 || types["InventoryLow"] != 1 {
-		t.Fatalf("outbox events = %v; want the creation and the low-stock crossing", types)
+	if types["InventoryUpdated"] != 2 || types["InventoryLow"] != 1 {
+		t.Fatalf("outbox events = %v; want the creation, the update and the low-stock crossing", types)
 	}
 
-	// A repeated reservation for the same order changes nothing and writes nothing.
-	if _, err := repo.Update(ctx, "SKU-1", meta, func(it *inventory.Item) ([]event.Payload, error) { return it.Reserve("order-1", 8) }); err != nil {
+	// A repeated update to the same figure changes nothing and writes nothing.
+	if _, err := repo.Update(ctx, "SKU-1", meta, func(it *inventory.Item) ([]event.Payload, error) { return it.SetAvailable(2) }); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(outbox(t, db, tables.Outbox)); n != 2 {
-		t.Fatalf("outbox has %d events after a no-op; want 2", n)
+	if n := len(outbox(t, db, tables.Outbox)); n != 3 {
+		t.Fatalf("outbox has %d events after a no-op; want 3", n)
 	}
 	if _, err := repo.Get(ctx, "NOPE"); !errors.Is(err, inventory.ErrNotFound) {
 		t.Fatalf("Get missing: %v", err)
@@ -123,23 +120,23 @@ func TestInventoryOptimisticLocking(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A second writer commits between our read and our write: ours must not overwrite it. The
-	// repository reloads and decides again on the fresh item, which no longer has the stock.
+	// repository reloads and decides again on the fresh item: the restock adds to the new count.
+	calls := 0
 	_, err := repo.Update(ctx, "SKU-2", event.Cause{CorrelationID: "c"}, func(it *inventory.Item) ([]event.Payload, error) {
-		if _, err := repo.Update(ctx, "SKU-2", event.Cause{CorrelationID: "c"}, func(other *inventory.Item) ([]event.Payload, error) {
-			return other.Reserve("order-b", 10)
-		}); err != nil {
-			t.Fatal(err)
+		if calls++; calls == 1 {
+			if _, err := repo.Update(ctx, "SKU-2", event.Cause{CorrelationID: "c"}, func(other *inventory.Item) ([]event.Payload, error) {
+				return other.SetAvailable(1)
+			}); err != nil {
+				t.Fatal(err)
+			}
 		}
-		return it.Reserve("order-a", 10)
+		return it.Restock(5)
 	})
-	if !errors.Is(err, inventory.ErrInsufficientStock) {
-		t.Fatalf("lost update: err = %v; want the retried decision to refuse the oversell", err)
+	if err != nil {
+		t.Fatal(err)
 	}
 	got, _ := repo.Get(ctx, "SKU-2")
-	if got.Available() != 0 || got.Reserved() != 10 {
-		t.Fatalf("available %d reserved %d; want exactly one 10-unit reservation", got.Available(), got.Reserved())
-	}
-	if _, ok := got.Reservation("order-a"); ok {
-		t.Fatal("the conflicting reservation was stored: oversell")
+	if got.Available() != 6 || got.Version() != 3 || calls != 2 {
+		t.Fatalf("available %d v%d after %d decisions; want 1+5 at v3 after 2 (no lost update)", got.Available(), got.Version(), calls)
 	}
 }

@@ -16,18 +16,21 @@ import (
 	"github.com/orion-oss/orion/internal/money"
 )
 
-// itemRecord is an inventory item as stored (docs/data-model.md, inventory table).
+// itemRecord is an inventory item as stored (docs/data-model.md, inventory table): its counters and
+// details only, so its size does not depend on how many orders it served. Orders' reservations are
+// records of their own (reservations.go). Items written before that change carry a `reservations` map;
+// reading ignores it and the item's next write (a whole-item Put) drops it (docs/data-model.md,
+// "Migration").
 type itemRecord struct {
-	SKU               string                       `dynamodbav:"sku"`
-	Name              string                       `dynamodbav:"name"`
-	Description       string                       `dynamodbav:"description"`
-	Price             moneyRecord                  `dynamodbav:"price"`
-	Available         int64                        `dynamodbav:"available"`
-	Reserved          int64                        `dynamodbav:"reserved"`
-	Sold              int64                        `dynamodbav:"sold"`
-	LowStockThreshold int64                        `dynamodbav:"lowStockThreshold"`
-	Version           int64                        `dynamodbav:"version"`
-	Reservations      map[string]reservationRecord `dynamodbav:"reservations"`
+	SKU               string      `dynamodbav:"sku"`
+	Name              string      `dynamodbav:"name"`
+	Description       string      `dynamodbav:"description"`
+	Price             moneyRecord `dynamodbav:"price"`
+	Available         int64       `dynamodbav:"available"`
+	Reserved          int64       `dynamodbav:"reserved"`
+	Sold              int64       `dynamodbav:"sold"`
+	LowStockThreshold int64       `dynamodbav:"lowStockThreshold"`
+	Version           int64       `dynamodbav:"version"`
 }
 
 type moneyRecord struct {
@@ -35,21 +38,12 @@ type moneyRecord struct {
 	Currency string `dynamodbav:"currency"`
 }
 
-type reservationRecord struct {
-	Quantity int64  `dynamodbav:"quantity"`
-	State    string `dynamodbav:"state"`
-}
-
 func toItemRecord(it *inventory.Item) itemRecord {
 	s := it.Snapshot()
-	r := itemRecord{SKU: string(s.SKU), Name: s.Name, Description: s.Description,
+	return itemRecord{SKU: string(s.SKU), Name: s.Name, Description: s.Description,
 		Price:     moneyRecord{Amount: s.Price.Amount(), Currency: string(s.Price.Currency())},
 		Available: int64(s.Available), Reserved: int64(s.Reserved), Sold: int64(s.Sold), LowStockThreshold: int64(s.LowStockThreshold),
-		Version: s.Version, Reservations: map[string]reservationRecord{}}
-	for id, res := range s.Reservations {
-		r.Reservations[id] = reservationRecord{Quantity: int64(res.Quantity), State: string(res.State)}
-	}
-	return r
+		Version: s.Version}
 }
 
 func (r itemRecord) item() (*inventory.Item, error) {
@@ -59,10 +53,7 @@ func (r itemRecord) item() (*inventory.Item, error) {
 	}
 	s := inventory.Snapshot{SKU: inventory.SKU(r.SKU), Name: r.Name, Description: r.Description, Price: price,
 		Available: inventory.Quantity(r.Available), Reserved: inventory.Quantity(r.Reserved), Sold: inventory.Quantity(r.Sold),
-		LowStockThreshold: inventory.Quantity(r.LowStockThreshold), Version: r.Version, Reservations: map[string]inventory.Reservation{}}
-	for id, res := range r.Reservations {
-		s.Reservations[id] = inventory.Reservation{Quantity: inventory.Quantity(res.Quantity), State: inventory.ReservationState(res.State)}
-	}
+		LowStockThreshold: inventory.Quantity(r.LowStockThreshold), Version: r.Version}
 	return inventory.FromSnapshot(s)
 }
 

@@ -70,24 +70,21 @@ func (s *Saga) reserve(ctx context.Context, id order.ID, cause event.Cause) (*or
 	for i, l := range lines {
 		skus[i] = l.SKU
 	}
-	items, err := s.items.Catalog(ctx, skus)
+	stock, err := s.items.orderStock(ctx, string(id), skus)
 	if err != nil {
 		return nil, err
-	}
-	itemRead := map[inventory.SKU]int64{}
-	for sku, it := range items {
-		itemRead[sku] = it.Version()
 	}
 	now := s.now()
 	var evs []event.Payload
 	var shortages []event.Shortage
 	for _, l := range lines {
-		it, ok := items[l.SKU]
-		if !ok {
+		if _, ok := stock.items[l.SKU]; !ok {
 			shortages = append(shortages, event.Shortage{SKU: string(l.SKU), Requested: l.Quantity.Int64()})
 			continue
 		}
-		low, err := it.Reserve(string(id), l.Quantity)
+		low, err := stock.move(l.SKU, func(it *inventory.Item, r inventory.Reservation) (inventory.Reservation, []event.Payload, error) {
+			return it.Reserve(r, l.Quantity)
+		})
 		var short *inventory.InsufficientStockError
 		switch {
 		case errors.As(err, &short):
@@ -100,6 +97,7 @@ func (s *Saga) reserve(ctx context.Context, id order.ID, cause event.Cause) (*or
 	}
 	orderAV := func() (map[string]types.AttributeValue, error) { return attributevalue.MarshalMap(toOrderRecord(o)) }
 	if len(shortages) > 0 {
+		// Nothing is reserved: the moves of the lines that fitted are dropped with stock.
 		rejected, err := o.RejectOutOfStock(shortages, now)
 		if err != nil {
 			return nil, err
@@ -116,19 +114,16 @@ func (s *Saga) reserve(ctx context.Context, id order.ID, cause event.Cause) (*or
 		return nil, err
 	}
 	// The stock lines carry each item's figures after the move, for the catalog view.
-	withFigures(reserved, items)
+	withFigures(reserved, stock.items)
 	av, err := orderAV()
 	if err != nil {
 		return nil, err
 	}
-	writes := []types.TransactWriteItem{versionedPut(s.tables.Orders, av, read)}
-	for _, sku := range skus {
-		item, err := attributevalue.MarshalMap(toItemRecord(items[sku]))
-		if err != nil {
-			return nil, err
-		}
-		writes = append(writes, versionedPut(s.tables.Inventory, item, itemRead[sku]))
+	moves, err := stock.writes(s.tables, now)
+	if err != nil {
+		return nil, err
 	}
+	writes := append([]types.TransactWriteItem{versionedPut(s.tables.Orders, av, read)}, moves...)
 	err = writeWithEvents(ctx, s.db, s.tables.Outbox, writes, append(reserved, evs...), cause, now)
 	return o, wrapWrite(err, id)
 }
@@ -140,11 +135,11 @@ func wrapWrite(err error, id order.ID) error {
 	return fmt.Errorf("dynamo: saga step of order %s: %w", id, err)
 }
 
-// stockMove is a compensation or confirmation step: it applies move to every line's item and step to
-// the order, and stores them with their events in one transaction.
+// stockMove is a compensation or confirmation step: it applies move to every line's item and the order's
+// reservation of it, and step to the order, and stores them with their events in one transaction.
 type stockMove struct {
 	name  string
-	move  func(it *inventory.Item, orderID string) ([]event.Payload, error)
+	move  func(it *inventory.Item, r inventory.Reservation) (inventory.Reservation, []event.Payload, error)
 	step  func(o *order.Order, now time.Time) ([]event.Payload, error)
 	apply func(o *order.Order) bool // whether the order is in a state this step applies to
 }
@@ -202,19 +197,13 @@ func (s *Saga) moveOnce(ctx context.Context, id order.ID, cause event.Cause, m s
 	for i, l := range lines {
 		skus[i] = l.SKU
 	}
-	items, err := s.items.Catalog(ctx, skus)
+	stock, err := s.items.orderStock(ctx, string(id), skus)
 	if err != nil {
 		return nil, err
 	}
-	itemRead := map[inventory.SKU]int64{}
 	var evs []event.Payload
 	for _, sku := range skus {
-		it, ok := items[sku]
-		if !ok {
-			return nil, fmt.Errorf("dynamo: %s stock of %s: item %s is gone", m.name, id, sku)
-		}
-		itemRead[sku] = it.Version()
-		more, err := m.move(it, string(id))
+		more, err := stock.move(sku, m.move)
 		if err != nil {
 			return nil, err
 		}
@@ -225,23 +214,16 @@ func (s *Saga) moveOnce(ctx context.Context, id order.ID, cause event.Cause, m s
 	if err != nil {
 		return nil, err
 	}
-	withFigures(stepEvs, items)
+	withFigures(stepEvs, stock.items)
 	av, err := attributevalue.MarshalMap(toOrderRecord(o))
 	if err != nil {
 		return nil, err
 	}
-	writes := []types.TransactWriteItem{versionedPut(s.tables.Orders, av, read)}
-	for _, sku := range skus {
-		it := items[sku]
-		if it.Version() == itemRead[sku] {
-			continue // this item did not move (a repeat for this order)
-		}
-		item, err := attributevalue.MarshalMap(toItemRecord(it))
-		if err != nil {
-			return nil, err
-		}
-		writes = append(writes, versionedPut(s.tables.Inventory, item, itemRead[sku]))
+	moves, err := stock.writes(s.tables, now)
+	if err != nil {
+		return nil, err
 	}
+	writes := append([]types.TransactWriteItem{versionedPut(s.tables.Orders, av, read)}, moves...)
 	err = writeWithEvents(ctx, s.db, s.tables.Outbox, writes, append(stepEvs, evs...), cause, now)
 	return o, wrapWrite(err, id)
 }

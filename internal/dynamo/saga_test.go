@@ -83,6 +83,11 @@ func TestReserveStockNeverOversells(t *testing.T) {
 		if o.Status() == order.Rejected && o.Reason() != order.OutOfStock {
 			t.Fatalf("rejected for %s", o.Reason())
 		}
+		// Only a reserved order has a reservation, and a rejected one has no record at all.
+		h, ok := heldBy(t, db, tables, id)
+		if want := o.Status() == order.Reserved; ok != want || (ok && (h.SKUs["HOT-1"] != heldLine{Quantity: 1, State: "RESERVED"} || h.Version != 1)) {
+			t.Fatalf("%s order %s: reservations %+v %v", o.Status(), id, h, ok)
+		}
 	}
 	got, _ := items.Get(ctx, "HOT-1")
 	if counts[order.Reserved] != 10 || counts[order.Rejected] != 40 || got.Available() != 0 || got.Reserved() != 10 {
@@ -175,16 +180,27 @@ func TestStockMovesThroughTheSaga(t *testing.T) {
 		}
 	}
 
+	// The order's reservation of the item, as stored beside it.
+	holds := func(id order.ID, state string, version int64) {
+		t.Helper()
+		h, _ := heldBy(t, db, tables, id)
+		if h.SKUs["FLOW-1"].State != state || h.Version != version {
+			t.Fatalf("reservation of %s: %+v; want %s at v%d", id, h, state, version)
+		}
+	}
+
 	// Declined payment: reserve, then release.
 	a := placeOrder(t, orders, line(t, "FLOW-1", 3))
 	twice(saga.ReserveStock, a)
 	if av, rs, _ := stock(); av != 7 || rs != 3 {
 		t.Fatalf("after reserve: %d/%d", av, rs)
 	}
+	holds(a, "RESERVED", 1)
 	twice(saga.ReleaseStock, a)
 	if av, rs, _ := stock(); av != 10 || rs != 0 {
 		t.Fatalf("after release: %d/%d", av, rs)
 	}
+	holds(a, "RELEASED", 2)
 
 	// Confirmed, then cancelled: reserve, authorize, confirm, refund, return.
 	b := placeOrder(t, orders, line(t, "FLOW-1", 4))
@@ -196,6 +212,7 @@ func TestStockMovesThroughTheSaga(t *testing.T) {
 	if av, rs, sold := stock(); av != 6 || rs != 0 || sold != 4 {
 		t.Fatalf("after confirm: %d/%d/%d", av, rs, sold)
 	}
+	holds(b, "COMMITTED", 2)
 	if _, err := orders.Update(ctx, b, cause, func(o *order.Order) ([]event.Payload, error) {
 		evs, err := o.RequestCancellation(order.ByCustomer, time.Now())
 		if err != nil {
@@ -210,6 +227,7 @@ func TestStockMovesThroughTheSaga(t *testing.T) {
 	if av, rs, sold := stock(); av != 10 || rs != 0 || sold != 0 {
 		t.Fatalf("after return: %d/%d/%d", av, rs, sold)
 	}
+	holds(b, "RETURNED", 3)
 
 	// A cancellation pending before confirmation stops the confirm step.
 	c := placeOrder(t, orders, line(t, "FLOW-1", 1))
@@ -224,4 +242,5 @@ func TestStockMovesThroughTheSaga(t *testing.T) {
 	if av, rs, _ := stock(); av != 9 || rs != 1 {
 		t.Fatalf("a refused confirm moved stock: %d/%d", av, rs)
 	}
+	holds(c, "RESERVED", 1)
 }

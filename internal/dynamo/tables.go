@@ -20,14 +20,16 @@ var (
 
 // Tables are the physical table names, from the functions' environment (template.yaml Globals).
 type Tables struct {
-	Orders, Inventory, Outbox, Projections, ProcessedEvents, Connections string
+	Orders, Inventory, Reservations, Outbox, Projections, ProcessedEvents, Connections string
 }
 
 // TablesFromEnv reads the table names; a missing one is a deployment error reported at init.
 func TablesFromEnv() (Tables, error) {
-	t := Tables{Orders: os.Getenv("ORDERS_TABLE"), Inventory: os.Getenv("INVENTORY_TABLE"), Outbox: os.Getenv("OUTBOX_TABLE"),
-		Projections: os.Getenv("PROJECTIONS_TABLE"), ProcessedEvents: os.Getenv("PROCESSED_EVENTS_TABLE"), Connections: os.Getenv("CONNECTIONS_TABLE")}
-	for name, v := range map[string]string{"ORDERS_TABLE": t.Orders, "INVENTORY_TABLE": t.Inventory, "OUTBOX_TABLE": t.Outbox} {
+	t := Tables{Orders: os.Getenv("ORDERS_TABLE"), Inventory: os.Getenv("INVENTORY_TABLE"), Reservations: os.Getenv("RESERVATIONS_TABLE"),
+		Outbox: os.Getenv("OUTBOX_TABLE"), Projections: os.Getenv("PROJECTIONS_TABLE"), ProcessedEvents: os.Getenv("PROCESSED_EVENTS_TABLE"),
+		Connections: os.Getenv("CONNECTIONS_TABLE")}
+	for name, v := range map[string]string{"ORDERS_TABLE": t.Orders, "INVENTORY_TABLE": t.Inventory, "RESERVATIONS_TABLE": t.Reservations,
+		"OUTBOX_TABLE": t.Outbox} {
 		if v == "" {
 			return t, fmt.Errorf("dynamo: %s is not set", name)
 		}

@@ -37,28 +37,15 @@ func (e *InsufficientStockError) Error() string {
 
 func (e *InsufficientStockError) Unwrap() error { return ErrInsufficientStock }
 
-// ReservationState is where an order's hold on this item is.
-type ReservationState string
-
-const (
-	Reserved  ReservationState = "RESERVED"  // units held for the order
-	Released  ReservationState = "RELEASED"  // held units given back (order rejected, cancelled or failed)
-	Committed ReservationState = "COMMITTED" // held units sold (order confirmed)
-	Returned  ReservationState = "RETURNED"  // sold units given back (confirmed order cancelled)
-)
-
-// Reservation is one order's hold on this item.
-type Reservation struct {
-	Quantity Quantity
-	State    ReservationState
-}
-
 // DefaultLowStockThreshold applies to items created without one.
 const DefaultLowStockThreshold Quantity = 5
 
 // Item is the Inventory aggregate: a catalog item and its stock. Invariants: available, reserved and
-// sold are never negative; reserved equals the sum of RESERVED reservations; available + reserved +
-// sold changes only by Restock.
+// sold are never negative; reserved equals the sum of the item's RESERVED reservations and sold that of
+// its COMMITTED ones; available + reserved + sold changes only by an admin's restock or revision. The
+// reservations themselves are not in the item (see Reservation): every move gets the order's
+// reservation from the caller and gives it back changed, and the item's version changes with every
+// move, so storing both conditionally on what was read keeps them together.
 type Item struct {
 	sku               SKU
 	name, description string
@@ -68,7 +55,6 @@ type Item struct {
 	sold              Quantity
 	lowStockThreshold Quantity
 	version           int64
-	reservations      map[string]Reservation
 }
 
 // Details are the admin-editable fields of an item.
@@ -114,7 +100,7 @@ func NewItem(sku SKU, d Details, available Quantity, lowStockThreshold Quantity)
 		return nil, nil, err
 	}
 	it := &Item{sku: sku, name: strings.TrimSpace(d.Name), description: d.Description, price: d.Price,
-		available: available, lowStockThreshold: lowStockThreshold, version: 1, reservations: map[string]Reservation{}}
+		available: available, lowStockThreshold: lowStockThreshold, version: 1}
 	return it, []event.Payload{it.updated()}, nil
 }
 
@@ -126,41 +112,25 @@ type Snapshot struct {
 	Available, Reserved, Sold Quantity
 	LowStockThreshold         Quantity
 	Version                   int64
-	Reservations              map[string]Reservation
 }
 
 // FromSnapshot rebuilds an item from storage without the creation rules; it still refuses a snapshot
-// that breaks the invariants, because acting on corrupt stock would be worse than failing.
+// that breaks the invariants it can see, because acting on corrupt stock would be worse than failing.
+// (That reserved and sold match the reservations is kept by the moves; the reservations are not loaded
+// with the item.)
 func FromSnapshot(s Snapshot) (*Item, error) {
-	var held Quantity
-	for id, r := range s.Reservations {
-		if r.State == Reserved {
-			held += r.Quantity
-		}
-		if r.Quantity <= 0 || id == "" {
-			return nil, fmt.Errorf("inventory: %s: corrupt reservation %q", s.SKU, id)
-		}
-	}
-	if s.Available < 0 || s.Reserved < 0 || s.Sold < 0 || s.Version < 1 || held != s.Reserved {
-		return nil, fmt.Errorf("inventory: %s: corrupt snapshot (available %d, reserved %d, held %d, sold %d, version %d)",
-			s.SKU, s.Available, s.Reserved, held, s.Sold, s.Version)
-	}
-	res := make(map[string]Reservation, len(s.Reservations))
-	for k, v := range s.Reservations {
-		res[k] = v
+	if s.Available < 0 || s.Reserved < 0 || s.Sold < 0 || s.Version < 1 {
+		return nil, fmt.Errorf("inventory: %s: corrupt snapshot (available %d, reserved %d, sold %d, version %d)",
+			s.SKU, s.Available, s.Reserved, s.Sold, s.Version)
 	}
 	return &Item{sku: s.SKU, name: s.Name, description: s.Description, price: s.Price, available: s.Available,
-		reserved: s.Reserved, sold: s.Sold, lowStockThreshold: s.LowStockThreshold, version: s.Version, reservations: res}, nil
+		reserved: s.Reserved, sold: s.Sold, lowStockThreshold: s.LowStockThreshold, version: s.Version}, nil
 }
 
 // Snapshot returns the item's state for storage.
 func (it *Item) Snapshot() Snapshot {
-	res := make(map[string]Reservation, len(it.reservations))
-	for k, v := range it.reservations {
-		res[k] = v
-	}
 	return Snapshot{SKU: it.sku, Name: it.name, Description: it.description, Price: it.price, Available: it.available,
-		Reserved: it.reserved, Sold: it.sold, LowStockThreshold: it.lowStockThreshold, Version: it.version, Reservations: res}
+		Reserved: it.reserved, Sold: it.sold, LowStockThreshold: it.lowStockThreshold, Version: it.version}
 }
 
 func (it *Item) SKU() SKU                    { return it.sku }
@@ -173,84 +143,93 @@ func (it *Item) Sold() Quantity              { return it.sold }
 func (it *Item) LowStockThreshold() Quantity { return it.lowStockThreshold }
 func (it *Item) Version() int64              { return it.version }
 
-// Reservation returns the order's reservation, if any.
-func (it *Item) Reservation(orderID string) (Reservation, bool) {
-	r, ok := it.reservations[orderID]
-	return r, ok
-}
-
-// Reserve holds qty units for an order. A repeat for the same order is a no-op (nil events, nil
-// error), whatever state the reservation reached since: an order reserves once.
-func (it *Item) Reserve(orderID string, qty Quantity) ([]event.Payload, error) {
-	if orderID == "" {
-		return nil, validation.New("orderId", "is required")
+// Reserve holds qty units for the order of r, the order's reservation of this item as stored
+// (NoReservation when it holds nothing here). It returns the reservation to store. A repeat for the same
+// order is a no-op (r unchanged, nil events, nil error), whatever state the reservation reached since:
+// an order reserves once.
+func (it *Item) Reserve(r Reservation, qty Quantity) (Reservation, []event.Payload, error) {
+	if r.OrderID == "" {
+		return r, nil, validation.New("orderId", "is required")
 	}
 	if qty <= 0 || qty > MaxQuantity {
-		return nil, validation.New("quantity", "must be between 1 and %d", MaxQuantity)
+		return r, nil, validation.New("quantity", "must be between 1 and %d", MaxQuantity)
 	}
-	if _, ok := it.reservations[orderID]; ok {
-		return nil, nil
+	if err := r.check(it.sku); err != nil || r.Exists() {
+		return r, nil, err
 	}
 	if it.available < qty {
-		return nil, &InsufficientStockError{SKU: it.sku, Requested: qty, Available: it.available}
+		return r, nil, &InsufficientStockError{SKU: it.sku, Requested: qty, Available: it.available}
 	}
 	before := it.available
 	it.available -= qty
 	it.reserved += qty // cannot overflow: reserved + available <= MaxQuantity is kept by Restock
-	it.reservations[orderID] = Reservation{Quantity: qty, State: Reserved}
 	it.version++
-	return it.lowStock(before), nil
+	r.Quantity = qty
+	return r.moved(Reserved), it.lowStock(before), nil
 }
 
-// Release gives an order's held units back. Releasing an order that holds nothing here (never reserved,
-// already released) is a no-op; releasing a committed reservation is ErrReservationState, because sold
-// stock comes back only through Return.
-func (it *Item) Release(orderID string) ([]event.Payload, error) {
-	r, ok := it.reservations[orderID]
-	if !ok || r.State == Released {
-		return nil, nil
+// Release gives the held units of r's order back and returns the reservation to store. Releasing an
+// order that holds nothing here (never reserved, already released) is a no-op; releasing a committed
+// reservation is ErrReservationState, because sold stock comes back only through Return.
+func (it *Item) Release(r Reservation) (Reservation, []event.Payload, error) {
+	if err := r.check(it.sku); err != nil || !r.Exists() || r.State == Released {
+		return r, nil, err
 	}
 	if r.State != Reserved {
-		return nil, fmt.Errorf("%w: release %s in state %s", ErrReservationState, orderID, r.State)
+		return r, nil, fmt.Errorf("%w: release %s in state %s", ErrReservationState, r.OrderID, r.State)
+	}
+	if r.Quantity > it.reserved {
+		return r, nil, it.mismatch(r)
 	}
 	it.available += r.Quantity
 	it.reserved -= r.Quantity
-	it.reservations[orderID] = Reservation{Quantity: r.Quantity, State: Released}
 	it.version++
-	return nil, nil
+	return r.moved(Released), nil, nil
 }
 
-// Commit turns an order's held units into sold ones when the order is confirmed. A repeat is a no-op;
-// committing a reservation that does not exist or was released is ErrReservationState.
-func (it *Item) Commit(orderID string) ([]event.Payload, error) {
-	r, ok := it.reservations[orderID]
-	if ok && r.State == Committed {
-		return nil, nil
+// Commit turns the held units of r's order into sold ones when the order is confirmed, and returns the
+// reservation to store. A repeat is a no-op; committing a reservation that does not exist or was
+// released is ErrReservationState.
+func (it *Item) Commit(r Reservation) (Reservation, []event.Payload, error) {
+	if err := r.check(it.sku); err != nil || r.State == Committed {
+		return r, nil, err
 	}
-	if !ok || r.State != Reserved {
-		return nil, fmt.Errorf("%w: commit %s in state %q", ErrReservationState, orderID, r.State)
+	if r.State != Reserved {
+		return r, nil, fmt.Errorf("%w: commit %s in state %q", ErrReservationState, r.OrderID, r.State)
+	}
+	if r.Quantity > it.reserved {
+		return r, nil, it.mismatch(r)
 	}
 	it.reserved -= r.Quantity
 	it.sold += r.Quantity
-	it.reservations[orderID] = Reservation{Quantity: r.Quantity, State: Committed}
 	it.version++
-	return nil, nil
+	return r.moved(Committed), nil, nil
 }
 
-// Return gives a cancelled confirmed order's sold units back to available stock. A repeat is a no-op.
-func (it *Item) Return(orderID string) ([]event.Payload, error) {
-	r, ok := it.reservations[orderID]
-	if ok && r.State == Returned {
-		return nil, nil
+// Return gives the sold units of r's order (a cancelled confirmed order) back to available stock and
+// returns the reservation to store. A repeat is a no-op; returning a reservation that was never
+// committed is ErrReservationState.
+func (it *Item) Return(r Reservation) (Reservation, []event.Payload, error) {
+	if err := r.check(it.sku); err != nil || r.State == Returned {
+		return r, nil, err
 	}
-	if !ok || r.State != Committed {
-		return nil, fmt.Errorf("%w: return %s in state %q", ErrReservationState, orderID, r.State)
+	if r.State != Committed {
+		return r, nil, fmt.Errorf("%w: return %s in state %q", ErrReservationState, r.OrderID, r.State)
+	}
+	if r.Quantity > it.sold {
+		return r, nil, it.mismatch(r)
 	}
 	it.sold -= r.Quantity
 	it.available += r.Quantity
-	it.reservations[orderID] = Reservation{Quantity: r.Quantity, State: Returned}
 	it.version++
-	return nil, nil
+	return r.moved(Returned), nil, nil
+}
+
+// mismatch is the error of a reservation holding more than the item's counters account for: the two
+// were not stored together, and moving stock on them would take a counter below zero.
+func (it *Item) mismatch(r Reservation) error {
+	return fmt.Errorf("inventory: %s: reservation of order %q (%d %s) does not match the item (reserved %d, sold %d)",
+		it.sku, r.OrderID, r.Quantity, r.State, it.reserved, it.sold)
 }
 
 // Restock adds units to available stock (admins). The total of available and reserved stays within

@@ -33,104 +33,212 @@ func newItem(t testing.TB, available inventory.Quantity) *inventory.Item {
 	return it
 }
 
+// stock is an item with its reservations as storage keeps them beside it: each move is given the order's
+// stored reservation and what it returns is stored, as the repository does in one transaction.
+type stock struct {
+	t    testing.TB
+	it   *inventory.Item
+	held map[string]inventory.Reservation
+}
+
+func newStock(t testing.TB, available inventory.Quantity) *stock {
+	return &stock{t: t, it: newItem(t, available), held: map[string]inventory.Reservation{}}
+}
+
+func (s *stock) reservation(order string) inventory.Reservation {
+	if r, ok := s.held[order]; ok {
+		return r
+	}
+	return inventory.NoReservation(s.it.SKU(), order)
+}
+
+func (s *stock) move(order string, m func(inventory.Reservation) (inventory.Reservation, []event.Payload, error)) ([]event.Payload, error) {
+	s.t.Helper()
+	before := s.reservation(order)
+	version := s.it.Version()
+	r, evs, err := m(before)
+	if err != nil || r == before {
+		if r != before || s.it.Version() != version {
+			s.t.Fatalf("a refused or repeated move changed the reservation (%+v -> %+v) or the item (v%d -> v%d)", before, r, version, s.it.Version())
+		}
+		return evs, err
+	}
+	if s.it.Version() != version+1 {
+		s.t.Fatalf("the reservation moved (%+v -> %+v) but the item's version went from %d to %d", before, r, version, s.it.Version())
+	}
+	s.held[order] = r
+	return evs, nil
+}
+
+func (s *stock) reserve(order string, q inventory.Quantity) ([]event.Payload, error) {
+	return s.move(order, func(r inventory.Reservation) (inventory.Reservation, []event.Payload, error) {
+		return s.it.Reserve(r, q)
+	})
+}
+func (s *stock) release(order string) ([]event.Payload, error) { return s.move(order, s.it.Release) }
+func (s *stock) commit(order string) ([]event.Payload, error)  { return s.move(order, s.it.Commit) }
+func (s *stock) ret(order string) ([]event.Payload, error)     { return s.move(order, s.it.Return) }
+
 func TestStockMovesAreKeyedByOrder(t *testing.T) {
 	tests := []struct {
 		name                      string
-		ops                       func(*inventory.Item) error
+		ops                       func(*stock) error
 		available, reserved, sold inventory.Quantity
+		state                     inventory.ReservationState // of o1 at the end
 	}{
-		{"reserve", func(it *inventory.Item) error { _, err := it.Reserve("o1", 4); return err }, 6, 4, 0},
-		{"reserve twice for one order", func(it *inventory.Item) error {
-			it.Reserve("o1", 4)
-			_, err := it.Reserve("o1", 4)
+		{"reserve", func(s *stock) error { _, err := s.reserve("o1", 4); return err }, 6, 4, 0, inventory.Reserved},
+		{"reserve twice for one order", func(s *stock) error {
+			s.reserve("o1", 4)
+			_, err := s.reserve("o1", 4)
 			return err
-		}, 6, 4, 0},
-		{"release twice", func(it *inventory.Item) error {
-			it.Reserve("o1", 4)
-			it.Release("o1")
-			_, err := it.Release("o1")
+		}, 6, 4, 0, inventory.Reserved},
+		{"release twice", func(s *stock) error {
+			s.reserve("o1", 4)
+			s.release("o1")
+			_, err := s.release("o1")
 			return err
-		}, 10, 0, 0},
-		{"release unknown order", func(it *inventory.Item) error { _, err := it.Release("nobody"); return err }, 10, 0, 0},
-		{"commit twice", func(it *inventory.Item) error {
-			it.Reserve("o1", 4)
-			it.Commit("o1")
-			_, err := it.Commit("o1")
+		}, 10, 0, 0, inventory.Released},
+		{"release unknown order", func(s *stock) error { _, err := s.release("o1"); return err }, 10, 0, 0, ""},
+		{"commit twice", func(s *stock) error {
+			s.reserve("o1", 4)
+			s.commit("o1")
+			_, err := s.commit("o1")
 			return err
-		}, 6, 0, 4},
-		{"return after commit, twice", func(it *inventory.Item) error {
-			it.Reserve("o1", 4)
-			it.Commit("o1")
-			it.Return("o1")
-			_, err := it.Return("o1")
+		}, 6, 0, 4, inventory.Committed},
+		{"return after commit, twice", func(s *stock) error {
+			s.reserve("o1", 4)
+			s.commit("o1")
+			s.ret("o1")
+			_, err := s.ret("o1")
 			return err
-		}, 10, 0, 0},
-		{"reserve after release is a no-op", func(it *inventory.Item) error {
-			it.Reserve("o1", 4)
-			it.Release("o1")
-			_, err := it.Reserve("o1", 4)
+		}, 10, 0, 0, inventory.Returned},
+		{"reserve after release is a no-op", func(s *stock) error {
+			s.reserve("o1", 4)
+			s.release("o1")
+			_, err := s.reserve("o1", 4)
 			return err
-		}, 10, 0, 0},
+		}, 10, 0, 0, inventory.Released},
+		{"reserve after commit is a no-op", func(s *stock) error {
+			s.reserve("o1", 4)
+			s.commit("o1")
+			_, err := s.reserve("o1", 4)
+			return err
+		}, 6, 0, 4, inventory.Committed},
+		{"orders move independently", func(s *stock) error {
+			s.reserve("o1", 4)
+			s.reserve("o2", 3)
+			s.commit("o2")
+			_, err := s.release("o2")
+			if !errors.Is(err, inventory.ErrReservationState) {
+				return fmt.Errorf("release of o2 after commit: %v", err)
+			}
+			return nil
+		}, 3, 4, 3, inventory.Reserved},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			it := newItem(t, 10)
-			if err := tt.ops(it); err != nil {
+			s := newStock(t, 10)
+			if err := tt.ops(s); err != nil {
 				t.Fatal(err)
 			}
+			it := s.it
 			if it.Available() != tt.available || it.Reserved() != tt.reserved || it.Sold() != tt.sold {
 				t.Fatalf("available/reserved/sold = %d/%d/%d; want %d/%d/%d", it.Available(), it.Reserved(), it.Sold(), tt.available, tt.reserved, tt.sold)
+			}
+			if r := s.reservation("o1"); r.State != tt.state || (r.Exists() && r.Quantity != 4) {
+				t.Fatalf("o1's reservation = %+v; want state %q of 4", r, tt.state)
 			}
 		})
 	}
 }
 
 func TestStockMovesRefused(t *testing.T) {
-	it := newItem(t, 3)
-	_, err := it.Reserve("o1", 4)
+	s := newStock(t, 3)
+	it := s.it
+	_, err := s.reserve("o1", 4)
 	var short *inventory.InsufficientStockError
 	if !errors.As(err, &short) || !errors.Is(err, inventory.ErrInsufficientStock) || short.Requested != 4 || short.Available != 3 {
 		t.Fatalf("Reserve beyond stock: %v", err)
 	}
-	if it.Available() != 3 || it.Version() != 1 {
-		t.Fatal("a refused reservation changed the item")
+	if it.Available() != 3 || it.Version() != 1 || s.reservation("o1").Exists() {
+		t.Fatal("a refused reservation changed the item or stored a reservation")
 	}
-	if _, err := it.Commit("o9"); !errors.Is(err, inventory.ErrReservationState) {
+	if _, err := s.commit("o9"); !errors.Is(err, inventory.ErrReservationState) {
 		t.Fatalf("Commit without reservation: %v", err)
 	}
-	it.Reserve("o1", 1)
-	it.Release("o1")
-	if _, err := it.Commit("o1"); !errors.Is(err, inventory.ErrReservationState) {
+	if _, err := s.ret("o9"); !errors.Is(err, inventory.ErrReservationState) {
+		t.Fatalf("Return without reservation: %v", err)
+	}
+	s.reserve("o1", 1)
+	if _, err := s.ret("o1"); !errors.Is(err, inventory.ErrReservationState) {
+		t.Fatalf("Return of a held reservation: %v", err)
+	}
+	s.release("o1")
+	if _, err := s.commit("o1"); !errors.Is(err, inventory.ErrReservationState) {
 		t.Fatalf("Commit of a released reservation: %v", err)
 	}
-	if _, err := it.Return("o1"); !errors.Is(err, inventory.ErrReservationState) {
+	if _, err := s.ret("o1"); !errors.Is(err, inventory.ErrReservationState) {
 		t.Fatalf("Return of an unsold reservation: %v", err)
 	}
 	for _, q := range []inventory.Quantity{0, -1} {
-		if _, err := it.Reserve("o2", q); !errors.Is(err, validation.ErrInvalid) {
+		if _, err := s.reserve("o2", q); !errors.Is(err, validation.ErrInvalid) {
 			t.Fatalf("Reserve(%d): %v", q, err)
 		}
 		if _, err := it.Restock(q); !errors.Is(err, validation.ErrInvalid) {
 			t.Fatalf("Restock(%d): %v", q, err)
 		}
 	}
+	if _, err := s.reserve("", 1); !errors.Is(err, validation.ErrInvalid) {
+		t.Fatalf("Reserve without an order: %v", err)
+	}
 	if _, err := it.Restock(inventory.MaxQuantity); !errors.Is(err, validation.ErrInvalid) {
 		t.Fatalf("Restock past the maximum: %v", err)
 	}
 }
 
+// A reservation that is not this item's, that storage could not have produced, or that holds more than
+// the item's counters account for is refused before any stock moves.
+func TestCorruptReservationsAreRefused(t *testing.T) {
+	it := newItem(t, 10)
+	tests := []struct {
+		name string
+		r    inventory.Reservation
+		move func(inventory.Reservation) (inventory.Reservation, []event.Payload, error)
+	}{
+		{"another item's", inventory.Reservation{SKU: "SKU-2", OrderID: "o1", Quantity: 1, State: inventory.Reserved}, it.Release},
+		{"another item's, none stored", inventory.NoReservation("SKU-2", "o1"), it.Release},
+		{"no order", inventory.Reservation{SKU: "SKU-1", Quantity: 1, State: inventory.Reserved}, it.Commit},
+		{"unknown state", inventory.Reservation{SKU: "SKU-1", OrderID: "o1", Quantity: 1, State: "LOST"}, it.Release},
+		{"zero quantity", inventory.Reservation{SKU: "SKU-1", OrderID: "o1", State: inventory.Committed}, it.Return},
+		{"quantity without state", inventory.Reservation{SKU: "SKU-1", OrderID: "o1", Quantity: 2}, it.Commit},
+		{"held beyond reserved", inventory.Reservation{SKU: "SKU-1", OrderID: "o1", Quantity: 2, State: inventory.Reserved}, it.Commit},
+		{"sold beyond sold", inventory.Reservation{SKU: "SKU-1", OrderID: "o1", Quantity: 2, State: inventory.Committed}, it.Return},
+		{"reserve on another item's", inventory.NoReservation("SKU-2", "o1"), func(r inventory.Reservation) (inventory.Reservation, []event.Payload, error) {
+			return it.Reserve(r, 1)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, _, err := tt.move(tt.r)
+			if err == nil || r != tt.r || it.Version() != 1 || it.Available() != 10 || it.Reserved() != 0 || it.Sold() != 0 {
+				t.Fatalf("moved: %+v, err %v, item v%d %d/%d/%d", r, err, it.Version(), it.Available(), it.Reserved(), it.Sold())
+			}
+		})
+	}
+}
+
 func TestLowStockIsReportedOnceWhenCrossing(t *testing.T) {
-	it := newItem(t, 5) // threshold 3
-	evs, _ := it.Reserve("o1", 1)
+	s := newStock(t, 5) // threshold 3
+	evs, _ := s.reserve("o1", 1)
 	if len(evs) != 0 {
 		t.Fatalf("4 left: events %v", evs)
 	}
-	evs, _ = it.Reserve("o2", 2)
+	evs, _ = s.reserve("o2", 2)
 	low, ok := first[event.InventoryLow](evs)
 	if !ok || low.Available != 2 || low.Threshold != 3 || low.SKU != "SKU-1" {
 		t.Fatalf("crossing below 3: events %v", evs)
 	}
-	if evs, _ := it.Reserve("o3", 1); len(evs) != 0 {
+	if evs, _ := s.reserve("o3", 1); len(evs) != 0 {
 		t.Fatalf("already low: events %v", evs)
 	}
 }
@@ -210,37 +318,50 @@ func TestNewItemValidation(t *testing.T) {
 func TestConservationUnderRandomOperations(t *testing.T) {
 	for seed := uint64(0); seed < 200; seed++ {
 		r := rand.New(rand.NewPCG(seed, 7))
-		it := newItem(t, inventory.Quantity(r.IntN(50)))
-		total := it.Available()
+		s := newStock(t, inventory.Quantity(r.IntN(50)))
+		total := s.it.Available()
 		for step := 0; step < 200; step++ {
 			order := fmt.Sprintf("o%d", r.IntN(20))
 			switch r.IntN(5) {
 			case 0:
-				it.Reserve(order, inventory.Quantity(1+r.IntN(10)))
+				s.reserve(order, inventory.Quantity(1+r.IntN(10)))
 			case 1:
-				it.Release(order)
+				s.release(order)
 			case 2:
-				it.Commit(order)
+				s.commit(order)
 			case 3:
-				it.Return(order)
+				s.ret(order)
 			case 4:
 				q := inventory.Quantity(1 + r.IntN(5))
-				if _, err := it.Restock(q); err == nil {
+				if _, err := s.it.Restock(q); err == nil {
 					total += q
 				}
 			}
-			checkInvariants(t, it, total, seed, step)
+			checkInvariants(t, s, total, seed, step)
 		}
 	}
 }
 
-func checkInvariants(t *testing.T, it *inventory.Item, total inventory.Quantity, seed uint64, step int) {
+func checkInvariants(t *testing.T, s *stock, total inventory.Quantity, seed uint64, step int) {
 	t.Helper()
+	it := s.it
 	if it.Available() < 0 || it.Reserved() < 0 || it.Sold() < 0 {
 		t.Fatalf("seed %d step %d: negative stock %d/%d/%d", seed, step, it.Available(), it.Reserved(), it.Sold())
 	}
 	if got := it.Available() + it.Reserved() + it.Sold(); got != total {
 		t.Fatalf("seed %d step %d: available+reserved+sold = %d; want %d", seed, step, got, total)
+	}
+	var held, sold inventory.Quantity
+	for _, r := range s.held {
+		switch r.State {
+		case inventory.Reserved:
+			held += r.Quantity
+		case inventory.Committed:
+			sold += r.Quantity
+		}
+	}
+	if held != it.Reserved() || sold != it.Sold() {
+		t.Fatalf("seed %d step %d: reservations hold %d and sold %d; the item says %d and %d", seed, step, held, sold, it.Reserved(), it.Sold())
 	}
 	if _, err := inventory.FromSnapshot(it.Snapshot()); err != nil {
 		t.Fatalf("seed %d step %d: snapshot breaks invariants: %v", seed, step, err)
@@ -250,26 +371,26 @@ func checkInvariants(t *testing.T, it *inventory.Item, total inventory.Quantity,
 func FuzzStockMoves(f *testing.F) {
 	f.Add(uint16(10), []byte{0, 1, 2, 3, 4, 0, 0})
 	f.Fuzz(func(t *testing.T, start uint16, ops []byte) {
-		it := newItem(t, inventory.Quantity(start))
-		total := it.Available()
+		s := newStock(t, inventory.Quantity(start))
+		total := s.it.Available()
 		for i, op := range ops {
 			order := fmt.Sprintf("o%d", op%7)
 			q := inventory.Quantity(op % 13)
 			switch op % 5 {
 			case 0:
-				it.Reserve(order, q)
+				s.reserve(order, q)
 			case 1:
-				it.Release(order)
+				s.release(order)
 			case 2:
-				it.Commit(order)
+				s.commit(order)
 			case 3:
-				it.Return(order)
+				s.ret(order)
 			case 4:
-				if _, err := it.Restock(q); err == nil {
+				if _, err := s.it.Restock(q); err == nil {
 					total += q
 				}
 			}
-			checkInvariants(t, it, total, 0, i)
+			checkInvariants(t, s, total, 0, i)
 		}
 	})
 }

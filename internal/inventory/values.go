@@ -1,6 +1,6 @@
 // Package inventory holds the Inventory aggregate (one catalog item and its stock) and its value objects.
-// Stock moves only through methods keyed by order id, so AWS's at-least-once retries can repeat any of
-// them without moving stock twice.
+// Stock moves only through methods given an order's reservation of the item, whose state says what
+// already happened, so AWS's at-least-once retries can repeat any of them without moving stock twice.
 package inventory
 
 import (

@@ -46,10 +46,12 @@ func Table(t testing.TB, logicalID string) string {
 	return m["TableName"].(string)
 }
 
-// Tables creates the command side's tables (orders, inventory, outbox) and returns a client for them.
+// Tables creates the command side's tables (orders, inventory, reservations, outbox) and returns a client
+// for them.
 func Tables(t testing.TB) (*dynamodb.Client, dynamo.Tables) {
 	t.Helper()
-	tables := dynamo.Tables{Orders: Table(t, "OrdersTable"), Inventory: Table(t, "InventoryTable"), Outbox: Table(t, "OutboxTable")}
+	tables := dynamo.Tables{Orders: Table(t, "OrdersTable"), Inventory: Table(t, "InventoryTable"),
+		Reservations: Table(t, "ReservationsTable"), Outbox: Table(t, "OutboxTable")}
 	return dynamodb.NewFromConfig(awstest.Config(t)), tables
 }
 

@@ -1,0 +1,36 @@
+package dynamo
+
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/orion-oss/orion/internal/event"
+	"github.com/orion-oss/orion/internal/inventory"
+)
+
+// ErrCondition is errCondition for the package's external tests.
+var ErrCondition = errCondition
+
+// MoveStock is the stock half of a saga step, for tests of its conditions alone: it reads an order's
+// items and reservations of skus as a step does, applies move to each, lets between run (another
+// writer), then writes the moves (without the order) conditional on what it read.
+func MoveStock(ctx context.Context, db *dynamodb.Client, t Tables, orderID string, skus []inventory.SKU,
+	move func(*inventory.Item, inventory.Reservation) (inventory.Reservation, []event.Payload, error), between func()) error {
+	s, err := NewInventoryRepository(db, t).orderStock(ctx, orderID, skus)
+	if err != nil {
+		return err
+	}
+	for _, sku := range skus {
+		if _, err := s.move(sku, move); err != nil {
+			return err
+		}
+	}
+	between()
+	writes, err := s.writes(t, time.Now())
+	if err != nil || len(writes) == 0 {
+		return err
+	}
+	return writeWithEvents(ctx, db, t.Outbox, writes, nil, event.Cause{}, time.Now())
+}

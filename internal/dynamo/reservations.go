@@ -1,0 +1,188 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/orion-oss/orion/internal/event"
+	"github.com/orion-oss/orion/internal/inventory"
+)
+
+// reservationsRecord is one order's reservations of the items of its lines as stored: one record per
+// order in the reservations table (docs/data-model.md), not one per line, because a stock move writes
+// every line's item, the order and its events in one TransactWriteItems of at most 100 items, and a
+// record per line would take a 50-line order past that.
+type reservationsRecord struct {
+	OrderID   string                       `dynamodbav:"orderId"`
+	Version   int64                        `dynamodbav:"version"`
+	UpdatedAt string                       `dynamodbav:"updatedAt"`
+	SKUs      map[string]reservationRecord `dynamodbav:"skus"`
+}
+
+type reservationRecord struct {
+	Quantity int64  `dynamodbav:"quantity"`
+	State    string `dynamodbav:"state"`
+}
+
+// orderStock is what one stock move of an order reads and writes: the items of its lines and the
+// order's reservations of them. They are read together in one BatchGetItem and written in the order's
+// transaction, each conditional on what was read: an item on its version (no oversell), the
+// reservations on theirs (no move applied twice, even apart from the order's own version).
+type orderStock struct {
+	orderID  string
+	skus     []inventory.SKU // in the order's line order, once each
+	items    map[inventory.SKU]*inventory.Item
+	itemRead map[inventory.SKU]int64
+	held     map[inventory.SKU]inventory.Reservation
+	heldRead int64                        // the reservations record's version; 0: none is stored
+	stored   map[string]reservationRecord // the record's entries as read, kept for SKUs not asked for
+	moved    bool
+}
+
+// orderStock reads the items of skus and the order's reservations of them, strongly consistent, in one
+// BatchGetItem over both tables. Missing items are absent from items; an item the order holds nothing
+// on gets NoReservation.
+func (r *InventoryRepository) orderStock(ctx context.Context, orderID string, skus []inventory.SKU) (*orderStock, error) {
+	s := &orderStock{orderID: orderID, items: map[inventory.SKU]*inventory.Item{}, itemRead: map[inventory.SKU]int64{},
+		held: map[inventory.SKU]inventory.Reservation{}}
+	keys := []tableKey{{r.tables.Reservations, map[string]types.AttributeValue{"orderId": &types.AttributeValueMemberS{Value: orderID}}}}
+	seen := map[inventory.SKU]bool{}
+	for _, sku := range skus {
+		if !seen[sku] {
+			seen[sku] = true
+			s.skus = append(s.skus, sku)
+			keys = append(keys, tableKey{r.tables.Inventory, map[string]types.AttributeValue{"sku": &types.AttributeValueMemberS{Value: string(sku)}}})
+		}
+	}
+	got, err := batchGet(ctx, r.db, keys)
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: stock of order %s: %w", orderID, err)
+	}
+	for _, av := range got[r.tables.Inventory] {
+		var rec itemRecord
+		if err := attributevalue.UnmarshalMap(av, &rec); err != nil {
+			return nil, err
+		}
+		it, err := rec.item()
+		if err != nil {
+			return nil, err
+		}
+		s.items[it.SKU()], s.itemRead[it.SKU()] = it, it.Version()
+	}
+	var rec reservationsRecord
+	if avs := got[r.tables.Reservations]; len(avs) == 1 {
+		if err := attributevalue.UnmarshalMap(avs[0], &rec); err != nil {
+			return nil, fmt.Errorf("dynamo: reservations of order %s: %w", orderID, err)
+		}
+		if rec.Version < 1 {
+			return nil, fmt.Errorf("dynamo: reservations of order %s: corrupt version %d", orderID, rec.Version)
+		}
+		s.heldRead, s.stored = rec.Version, rec.SKUs
+	}
+	for _, sku := range s.skus {
+		res := inventory.NoReservation(sku, orderID)
+		if h, ok := rec.SKUs[string(sku)]; ok {
+			res.Quantity, res.State = inventory.Quantity(h.Quantity), inventory.ReservationState(h.State)
+		}
+		s.held[sku] = res
+	}
+	return s, nil
+}
+
+// move applies m to the item of sku and the order's reservation of it, and keeps the reservation m
+// returns. It reports m's events.
+func (s *orderStock) move(sku inventory.SKU, m func(*inventory.Item, inventory.Reservation) (inventory.Reservation, []event.Payload, error)) ([]event.Payload, error) {
+	it, ok := s.items[sku]
+	if !ok {
+		return nil, fmt.Errorf("dynamo: stock of order %s: item %s is gone", s.orderID, sku)
+	}
+	before := s.held[sku]
+	after, evs, err := m(it, before)
+	if err != nil {
+		return nil, err
+	}
+	if after != before {
+		s.held[sku], s.moved = after, true
+	}
+	return evs, nil
+}
+
+// writes are the transaction items of the moves: every item whose version moved, conditional on the
+// version read, and the order's reservations record when a reservation moved, conditional on its
+// version (or on there being none yet).
+func (s *orderStock) writes(t Tables, now time.Time) ([]types.TransactWriteItem, error) {
+	var out []types.TransactWriteItem
+	for _, sku := range s.skus {
+		it, ok := s.items[sku]
+		if !ok || it.Version() == s.itemRead[sku] {
+			continue // this item did not move (a repeat for this order)
+		}
+		av, err := attributevalue.MarshalMap(toItemRecord(it))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, versionedPut(t.Inventory, av, s.itemRead[sku]))
+	}
+	if !s.moved {
+		return out, nil
+	}
+	rec := reservationsRecord{OrderID: s.orderID, Version: s.heldRead + 1, UpdatedAt: now.UTC().Format(time.RFC3339Nano),
+		SKUs: maps.Clone(s.stored)}
+	if rec.SKUs == nil {
+		rec.SKUs = map[string]reservationRecord{}
+	}
+	for _, sku := range s.skus {
+		if r := s.held[sku]; r.Exists() {
+			rec.SKUs[string(sku)] = reservationRecord{Quantity: r.Quantity.Int64(), State: string(r.State)}
+		}
+	}
+	av, err := attributevalue.MarshalMap(rec)
+	if err != nil {
+		return nil, err
+	}
+	if s.heldRead == 0 {
+		return append(out, newPut(t.Reservations, av, "orderId")), nil
+	}
+	return append(out, versionedPut(t.Reservations, av, s.heldRead)), nil
+}
+
+// tableKey is the key of one item to read and its table.
+type tableKey struct {
+	table string
+	key   map[string]types.AttributeValue
+}
+
+// batchGet reads items of one or more tables, strongly consistent, in as few BatchGetItem calls as the
+// 100-key limit allows (one for any order), asking again for the keys a throttled call leaves
+// unprocessed. It returns the items found by table.
+func batchGet(ctx context.Context, db *dynamodb.Client, keys []tableKey) (map[string][]map[string]types.AttributeValue, error) {
+	out := map[string][]map[string]types.AttributeValue{}
+	for len(keys) > 0 {
+		n := min(len(keys), 100)
+		req := map[string]types.KeysAndAttributes{}
+		for _, k := range keys[:n] {
+			ka := req[k.table]
+			ka.Keys, ka.ConsistentRead = append(ka.Keys, k.key), aws.Bool(true)
+			req[k.table] = ka
+		}
+		keys = keys[n:]
+		for len(req) > 0 {
+			res, err := db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return nil, err
+			}
+			for table, avs := range res.Responses {
+				out[table] = append(out[table], avs...)
+			}
+			req = res.UnprocessedKeys
+		}
+	}
+	return out, nil
+}
