@@ -52,6 +52,9 @@ type stats struct {
 	invocations, failedAttempts, injected  int
 	deliveries, duplicates, held           int
 	httpRetries, wsConnects, wsConnectFail atomic.Int64
+	// emailKills counts injected crashes and timeouts of the email function: the only way an email
+	// may go out twice (an attempt killed after SES accepted the email, before the inbox recorded it).
+	emailKills int
 	// byEvent lists each event's deliveries ("<target> attempts=N err=..."): what a failed check shows.
 	byEvent map[string][]string
 }
@@ -65,6 +68,9 @@ func (s *stats) invoked(r lambdahost.Record) {
 	}
 	if r.Injected {
 		s.injected++
+		if strings.HasSuffix(r.Function, "SendEmailFunction") || strings.HasSuffix(r.Function, "send-email") {
+			s.emailKills++
+		}
 	}
 }
 
@@ -104,6 +110,7 @@ type run struct {
 	sockets   []*socket
 
 	dlqMessages                 int
+	repeatedEmails              int // emails sent again after their first sender was killed mid-send
 	started                     time.Time
 	placedIn, settledIn, tookIn time.Duration
 	// emulatorGroup is moto's process group; cpu is sampled when the run starts, then holds the CPU

@@ -25,13 +25,18 @@ const Consumer = "email"
 // the retry finds the event done and sends nothing.
 var ErrInProgress = errors.New("email: event is being handled by another attempt")
 
-// Waiting for another attempt's claim (Handler.claim).
+// errNoTimeToSend: the invocation is too close to its deadline to send and record the email.
+var errNoTimeToSend = errors.New("email: too close to the deadline to send")
+
+// Waiting for another attempt's claim (Handler.claim), and the time a send needs.
 const (
 	// busyWaitWithoutDeadline bounds the wait when the context has no deadline (tests, tools).
 	busyWaitWithoutDeadline = 5 * time.Second
 	// workReserve is what an attempt keeps of its time for its own work after waiting: the recipient
 	// lookup, the send and the settling write (settleTimeout).
 	workReserve = 4 * time.Second
+	// sendBudget is the time an attempt must have left to send: SES's answer and the settling write.
+	sendBudget = 2 * time.Second
 	// busyPollMax caps the interval between two looks at a held claim.
 	busyPollMax = time.Second
 )
@@ -91,6 +96,11 @@ func (h Handler) Handle(ctx context.Context, env event.Envelope) error {
 	msg, err := h.Renderer.Render(n, to.String())
 	if err != nil {
 		return h.fail(ctx, log, claim, "render", to.String(), err)
+	}
+	if d, ok := ctx.Deadline(); ok && time.Until(d) < sendBudget {
+		// Lambda would end the attempt between SES's acceptance and the inbox's record of it: the one
+		// way to send an email twice. Give the event back now; the retry has a whole invocation.
+		return h.fail(ctx, log, claim, "send", to.String(), fmt.Errorf("%w: %v left", errNoTimeToSend, time.Until(d).Round(time.Millisecond)))
 	}
 	id, err := h.Sender.Send(ctx, msg)
 	if err != nil {

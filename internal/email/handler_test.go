@@ -395,3 +395,29 @@ func assertNoAddress(t *testing.T, s string) {
 		t.Fatalf("a full email address was written:\n%s", s)
 	}
 }
+
+// An attempt too close to its deadline does not start a send it may not live to record (the one way to
+// mail twice): it gives the event back for the retry.
+func TestHandleNoSendNearTheDeadline(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	r := newRig(t, ann)
+	env := outcomes(t)["order-confirmed"]
+	if err := r.h.Handle(ctx, env); err == nil {
+		t.Fatal("Handle = nil; want a retryable error")
+	} else if errors.Is(err, email.ErrPermanent) {
+		t.Fatalf("Handle = %v; want a retryable error", err)
+	}
+	if r.sender.count() != 0 {
+		t.Fatal("sent with no time left to record it")
+	}
+	if got := r.inbox.record(env.ID); got != "" {
+		t.Fatalf("inbox = %q; want the claim released", got)
+	}
+	// The retry, with a whole invocation, sends it once.
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel2()
+	if err := r.h.Handle(ctx2, env); err != nil || r.sender.count() != 1 {
+		t.Fatalf("retry = %v, %d sent", err, r.sender.count())
+	}
+}
