@@ -30,7 +30,7 @@ type data struct {
 	stock    map[string]stockRecord
 	emails   []localaws.SentEmail
 	dlq      map[string][]dlqMessage // by queue name
-	claims   map[string]int          // email inbox: claims of each event (more than one: a holder died)
+	claims   map[string]int          // email inbox: claims of each event not released (more than one: a holder died)
 	redriven int
 }
 
@@ -169,9 +169,10 @@ func (r *run) read(ctx context.Context, queues bool) *data {
 	scan(ctx, r, db, out("ProcessedEventsTableName"), func(rec struct {
 		PK       string `dynamodbav:"pk"`
 		Attempts int    `dynamodbav:"attempts"`
+		Releases int    `dynamodbav:"releases"`
 	}) {
 		if id, ok := strings.CutPrefix(rec.PK, "email#"); ok {
-			d.claims[id] = rec.Attempts
+			d.claims[id] = rec.Attempts - rec.Releases // the claims not given back: one completed, the rest taken over
 		}
 	})
 	emails, err := localaws.SentEmails(ctx, r.endpoint())

@@ -78,7 +78,8 @@ func (c Claim) Acquired() bool { return c.Status == ClaimAcquired }
 
 // Inbox is the processed-events table used as an idempotent inbox by an at-least-once consumer with a
 // side effect that cannot be rolled back or deduplicated downstream (an email). One record per
-// <consumer>#<eventId> moves IN_PROGRESS (with a lease) → DONE (with an outcome), or is deleted again.
+// <consumer>#<eventId> moves IN_PROGRESS (with a lease) → DONE (with an outcome); a release ends the
+// lease early, and the record counts every claim.
 //
 // The protocol is: Claim; if acquired, perform the side effect; then Complete with its outcome, or
 // Release after a failure worth retrying. What it guarantees:
@@ -87,7 +88,7 @@ func (c Claim) Acquired() bool { return c.Status == ClaimAcquired }
 //     effect at most once per lease (the claim is one conditional write).
 //   - After Complete, every later delivery is refused for ProcessedRetention.
 //   - After Release (a retryable failure that did not perform the effect), the next delivery claims
-//     again; Lambda's retries and dead-letter queue take over from there.
+//     again at once; Lambda's retries and dead-letter queue take over from there.
 //   - A crashed or timed-out attempt leaves a lease that expires; the next delivery then reclaims, so a
 //     crash before the side effect loses nothing.
 //
@@ -235,22 +236,27 @@ func (i *Inbox) Complete(ctx context.Context, c Claim, outcome string) error {
 	return leaseErr(err, "complete", c)
 }
 
-// Release deletes this attempt's claim after a failure that did not perform the side effect, so that
-// the retry can claim at once instead of waiting for the lease. It fails with ErrLeaseLost when the
-// claim is no longer this attempt's (and then deletes nothing).
+// Release gives the event back after a failure that did not perform the side effect, so that the retry
+// can claim at once instead of waiting for the lease: the lease ends now. The record stays, with its
+// count of claims, so that the story of an event (how many attempts held it) survives a release. It
+// fails with ErrLeaseLost when the claim is no longer this attempt's (and then changes nothing).
 func (i *Inbox) Release(ctx context.Context, c Claim) error {
 	key, err := inboxKey(c.Consumer, c.EventID)
 	if err != nil {
 		return err
 	}
-	_, err = i.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+	_, err = i.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(i.table),
 		Key:                      key,
+		UpdateExpression:         aws.String("SET leaseUntil = :zero, releasedAt = :now, releases = if_not_exists(releases, :zero) + :one REMOVE #token"),
 		ConditionExpression:      aws.String("#status = :inProgress AND #token = :token"),
 		ExpressionAttributeNames: map[string]string{"#status": "status", "#token": "token"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":inProgress": &types.AttributeValueMemberS{Value: inboxInProgress},
 			":token":      &types.AttributeValueMemberS{Value: c.Token},
+			":zero":       inboxNum(0),
+			":one":        inboxNum(1),
+			":now":        &types.AttributeValueMemberS{Value: i.now().UTC().Format(time.RFC3339Nano)},
 		},
 	})
 	return leaseErr(err, "release", c)

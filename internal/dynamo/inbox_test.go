@@ -143,12 +143,13 @@ func TestInboxLifecycle(t *testing.T) {
 			if err := inbox.Release(ctx, c); err != nil {
 				t.Fatal(err)
 			}
-			if rec := inboxRecord(t, db, table, "email#evt-release"); rec != nil {
-				t.Fatalf("released record still there: %v", rec)
+			// The record stays (its lease over, no token): it keeps the count of claims.
+			if rec := inboxRecord(t, db, table, "email#evt-release"); rec == nil || inboxAttr(rec, "token") != "" || inboxAttr(rec, "leaseUntil") != "0" || inboxAttr(rec, "releases") != "1" {
+				t.Fatalf("released record = %v; want it kept with its lease ended", rec)
 			}
 			again := mustAcquire(t, inbox, "email", "evt-release")
-			if again.Token == c.Token {
-				t.Fatal("reclaim reused the released token")
+			if again.Token == c.Token || again.Attempts != 2 {
+				t.Fatalf("reclaim = %+v; want a new token and attempt 2", again)
 			}
 			// The released attempt cannot release (or complete) the new claim.
 			if err := inbox.Release(ctx, c); !errors.Is(err, dynamo.ErrLeaseLost) {
