@@ -47,7 +47,7 @@ func TestTimelineTellsAnOrdersStory(t *testing.T) {
 	// Each of these, in this order (other lines may come between).
 	want := []string{"order PENDING", "event OrderPlaced", "saga ReserveStock", "event InventoryReserved",
 		"saga AuthorizePayment", "event PaymentAuthorized", "saga ConfirmOrder", "order CONFIRMED", "event OrderConfirmed",
-		"saga Settled", "email \"Order"}
+		"saga ExecutionSucceeded", "email \"Order"}
 	i := 0
 	for _, line := range story {
 		if i < len(want) && strings.HasPrefix(line, want[i]) {

@@ -44,3 +44,22 @@ func TestPlacingAnOrderIsOneReadAndOneTransaction(t *testing.T) {
 		t.Fatalf("a replay called %v; want %v", got, want)
 	}
 }
+
+// A confirmed order is three state transitions of the order saga, one per step (issue 10's target: at
+// most 12). Step Functions Standard bills every state entered and every retry ($25 per million); a
+// run without failed attempts has no retry, so the states entered are the bill.
+func TestConfirmedOrderIsThreeStateTransitions(t *testing.T) {
+	localOnly(t)
+	tok := customerToken(t)
+	s := stockItem(t, 10)
+	id := order1(t, tok, s, 1, "tok_visa")
+	expectOutcome(t, settle(t, tok, id), "CONFIRMED", "")
+	r := execution(t, "OrderSagaStateMachineArn", id)
+	r.expect(t, "SUCCEEDED", confirmedPath...)
+	if len(r.failures) != 0 {
+		t.Fatalf("failed attempts %v: retries are billed transitions too", r.failures)
+	}
+	if billed := len(r.entered); billed != 3 {
+		t.Fatalf("%d billed state transitions; want 3 (issue 10: at most 12)", billed)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"reflect"
 	"time"
 
 	"github.com/orion-oss/orion/internal/platform/logging"
@@ -21,6 +22,12 @@ func Lambda(log *slog.Logger, name string, step Step) Step {
 		ctx = logging.With(ctx, in.CorrelationID, in.OrderID)
 		r, err := step(ctx, in)
 		attrs := []any{"step", name, "attempt", in.Attempt, "durationMs", time.Since(start).Milliseconds()}
+		var off offPath
+		if errors.As(err, &off) {
+			// An answer, not a failure: the state machine routes the order by the error's name.
+			log.InfoContext(ctx, "saga step left the happy path", append(attrs, "route", reflect.TypeOf(off).Elem().Name(), "error", err)...)
+			return r, err
+		}
 		if err != nil {
 			level := slog.LevelError
 			var unavailable *PaymentUnavailable

@@ -6,8 +6,9 @@
 // retries tasks and EventBridge delivers twice, so each step first reads the order and does nothing
 // when the order is already past it: the aggregate's own transitions are no-ops when repeated, the
 // stock moves are conditional on the versions read, and the payment provider is keyed by the order id.
-// Decisions about where to go next stay in the state machine (Choice states on Result); the steps only
-// say where the order is.
+// A forward step that finds the order off the happy path (out of stock, declined, a cancellation
+// pending, already ended) says so with a named error (route.go), and the Task's Catch routes the
+// execution by that name into compensation or to its end; there is no Choice state between the steps.
 package saga
 
 import (
@@ -31,8 +32,11 @@ type Input struct {
 	CausationID string `json:"causationId,omitempty"`
 	// Attempt is $$.State.RetryCount: how often Step Functions retried this task.
 	Attempt int `json:"attempt,omitempty"`
-	// Outcome is how FinishOrder ends the order.
+	// Outcome is how FinishOrder ends the order (the cancellation run, recovery).
 	Outcome *Outcome `json:"outcome,omitempty"`
+	// Error is the error the order saga's Catch caught, from which FinishOrder knows the outcome when
+	// no Outcome is given.
+	Error *CaughtError `json:"error,omitempty"`
 }
 
 // Outcome is the end a compensation leads to.
@@ -42,22 +46,21 @@ type Outcome struct {
 	DeclineCode string       `json:"declineCode,omitempty"`
 }
 
-// Payment states as the state machine sees them.
+// Payment states as a Result shows them.
 const (
 	PaymentNone       = "NONE"
 	PaymentAuthorized = "AUTHORIZED"
-	PaymentDeclined   = "DECLINED"
 	PaymentRefunded   = "REFUNDED"
 )
 
-// Result is where the order is after a step: what the state machine's Choice states decide on.
+// Result is where the order is after a step: the step's output in the execution (the order saga's and
+// the cancellation run's output is the last one), in the step's log line and in the errors of route.go.
 type Result struct {
 	OrderID               string `json:"orderId"`
 	Status                string `json:"status"`
 	Reason                string `json:"reason,omitempty"`
 	CancellationRequested bool   `json:"cancellationRequested"`
 	Payment               string `json:"payment"`
-	DeclineCode           string `json:"declineCode,omitempty"`
 	Version               int64  `json:"version"`
 }
 
@@ -133,14 +136,22 @@ func (in Input) parse() (order.ID, event.Cause, error) {
 	return id, cause, nil
 }
 
-// classify names an error for the state machine: an order that does not exist is an input problem,
-// everything else is worth retrying.
+// classify names an error for the state machine: the named errors as they are (unwrapped, so that
+// the function error's type is theirs), an order that does not exist as an input problem, everything
+// else as worth retrying.
 func classify(err error) error {
 	var invalid *InvalidInput
 	var unavailable *PaymentUnavailable
+	var off offPath
 	switch {
-	case err == nil || errors.As(err, &invalid) || errors.As(err, &unavailable):
-		return err
+	case err == nil:
+		return nil
+	case errors.As(err, &invalid):
+		return invalid
+	case errors.As(err, &unavailable):
+		return unavailable
+	case errors.As(err, &off):
+		return off
 	case errors.Is(err, order.ErrNotFound):
 		return &InvalidInput{Err: err}
 	}

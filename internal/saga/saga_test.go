@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -140,6 +141,30 @@ func (w *world) events(in saga.Input) []string {
 	return types
 }
 
+// event returns the order's one event of a type from the outbox.
+func (w *world) event(in saga.Input, typ string) event.Envelope {
+	w.t.Helper()
+	out, err := w.db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(w.tables.Outbox), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var found []event.Envelope
+	for _, it := range out.Items {
+		env, err := event.Decode([]byte(it["envelope"].(*ddbtypes.AttributeValueMemberS).Value))
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		var d struct{ OrderID string }
+		if json.Unmarshal(env.Data, &d) == nil && d.OrderID == in.OrderID && env.Type == typ {
+			found = append(found, env)
+		}
+	}
+	if len(found) != 1 {
+		w.t.Fatalf("%d %s events of order %s; want 1", len(found), typ, in.OrderID)
+	}
+	return found[0]
+}
+
 func sorted(types ...string) []string {
 	slices.Sort(types)
 	return types
@@ -161,6 +186,43 @@ func (w *world) do(name string, step saga.Step, in saga.Input) saga.Result {
 		w.t.Fatalf("%s repeated wrote events: %v -> %v", name, before, after)
 	}
 	return r
+}
+
+// offPath runs a step twice and checks it leaves the happy path both times with the error named want
+// (the name Step Functions matches: the Go type's), and that the repeat changed nothing.
+func (w *world) offPath(name string, step saga.Step, in saga.Input, want string) error {
+	w.t.Helper()
+	_, err := step(context.Background(), in)
+	if got := errorName(err); got != want {
+		w.t.Fatalf("%s: %v (%s); want %s", name, err, got, want)
+	}
+	before := w.events(in)
+	_, again := step(context.Background(), in)
+	if errorName(again) != want || again.Error() != err.Error() {
+		w.t.Fatalf("%s repeated: %v; first %v", name, again, err)
+	}
+	if after := w.events(in); !slices.Equal(after, before) {
+		w.t.Fatalf("%s repeated wrote events: %v -> %v", name, before, after)
+	}
+	return err
+}
+
+// errorName is the error's name as aws-lambda-go reports it: its type's name.
+func errorName(err error) string {
+	if err == nil {
+		return ""
+	}
+	t := reflect.TypeOf(err)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.Name()
+}
+
+// lambdaCause is the cause Step Functions gives a Catch for a Go function's error: Lambda's error JSON.
+func lambdaCause(err error) string {
+	b, _ := json.Marshal(map[string]string{"errorType": errorName(err), "errorMessage": err.Error()})
+	return string(b)
 }
 
 func (w *world) cancel(in saga.Input) {
@@ -207,6 +269,45 @@ func TestStepsConfirmAnOrderOnceEach(t *testing.T) {
 	}
 }
 
+// A forward step that finds the order off the happy path says where by the error's name, every time it
+// runs; a CONFIRMED order goes on from every step, a cancellation of it included (the cancellation
+// run's business, not the order saga's).
+func TestStepsLeaveTheHappyPathByName(t *testing.T) {
+	w := newWorld(t)
+	w.item("P-1", 10)
+	short := w.place("P-1", 11, "tok_visa")
+	w.offPath("reserve", w.steps.Reserve, short, "OutOfStock")
+	w.offPath("authorize", w.steps.Authorize, short, "OutOfStock")
+	w.offPath("confirm", w.steps.Confirm, short, "OutOfStock")
+	if got, want := w.events(short), sorted("OrderPlaced", "InventoryReservationFailed", "OrderRejected"); !slices.Equal(got, want) {
+		t.Fatalf("events %v; want %v", got, want)
+	}
+
+	cancelled := w.place("P-1", 1, "tok_visa")
+	w.cancel(cancelled) // a PENDING order is cancelled at once
+	for name, step := range map[string]saga.Step{"reserve": w.steps.Reserve, "authorize": w.steps.Authorize, "confirm": w.steps.Confirm} {
+		w.offPath(name, step, cancelled, "OrderEnded")
+	}
+
+	unpaid := w.place("P-1", 1, "tok_visa")
+	w.do("reserve", w.steps.Reserve, unpaid)
+	w.offPath("confirm before authorization", w.steps.Confirm, unpaid, "UnexpectedStatus")
+
+	confirmed := w.place("P-1", 2, "tok_visa")
+	for name, step := range map[string]saga.Step{"reserve": w.steps.Reserve, "authorize": w.steps.Authorize, "confirm": w.steps.Confirm} {
+		w.do(name, step, confirmed)
+	}
+	w.cancel(confirmed)
+	for name, step := range map[string]saga.Step{"reserve": w.steps.Reserve, "authorize": w.steps.Authorize, "confirm": w.steps.Confirm} {
+		if r := w.do(name, step, confirmed); r.Status != "CONFIRMED" || !r.CancellationRequested {
+			t.Fatalf("%s on a confirmed order with a cancellation: %+v", name, r)
+		}
+	}
+	if a, r, s := w.stock("P-1", 10); a != 7 || r != 1 || s != 2 {
+		t.Fatalf("stock: available %d reserved %d sold %d; want 7, 1, 2", a, r, s)
+	}
+}
+
 func TestStepsCompensate(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -220,12 +321,9 @@ func TestStepsCompensate(t *testing.T) {
 		{name: "declined", token: "tok_declined", status: order.Rejected, reason: order.PaymentDeclined, payment: saga.PaymentNone,
 			run: func(w *world, in saga.Input) saga.Input {
 				w.do("reserve", w.steps.Reserve, in)
-				r := w.do("authorize", w.steps.Authorize, in)
-				if r.Payment != saga.PaymentDeclined || r.DeclineCode != "card_declined" {
-					w.t.Fatalf("authorize: %+v", r)
-				}
+				declined := w.offPath("authorize", w.steps.Authorize, in, "PaymentDeclined")
 				w.do("release", w.steps.Release, in)
-				in.Outcome = &saga.Outcome{Status: order.Rejected, Reason: order.PaymentDeclined, DeclineCode: r.DeclineCode}
+				in.Error = &saga.CaughtError{Error: "PaymentDeclined", Cause: lambdaCause(declined)}
 				return in
 			},
 			events: sorted("OrderPlaced", "InventoryReserved", "InventoryReleased", "PaymentDeclined", "OrderRejected")},
@@ -234,12 +332,10 @@ func TestStepsCompensate(t *testing.T) {
 				w.do("reserve", w.steps.Reserve, in)
 				w.do("authorize", w.steps.Authorize, in)
 				w.cancel(in)
-				if r := w.do("confirm", w.steps.Confirm, in); r.Status != "PAYMENT_AUTHORIZED" || !r.CancellationRequested {
-					w.t.Fatalf("confirm with a cancellation pending: %+v", r)
-				}
+				err := w.offPath("confirm", w.steps.Confirm, in, "CancellationRequested")
 				w.do("refund", w.steps.Refund, in)
 				w.do("release", w.steps.Release, in)
-				in.Outcome = &saga.Outcome{Status: order.Cancelled}
+				in.Error = &saga.CaughtError{Error: "CancellationRequested", Cause: lambdaCause(err)}
 				return in
 			},
 			events: sorted("OrderPlaced", "InventoryReserved", "PaymentAuthorized", "OrderCancellationRequested", "PaymentRefunded", "InventoryReleased", "OrderCancelled")},
@@ -247,12 +343,10 @@ func TestStepsCompensate(t *testing.T) {
 			run: func(w *world, in saga.Input) saga.Input {
 				w.do("reserve", w.steps.Reserve, in)
 				w.cancel(in)
-				if r := w.do("authorize", w.steps.Authorize, in); r.Payment != saga.PaymentNone || !r.CancellationRequested {
-					w.t.Fatalf("authorize with a cancellation pending: %+v", r)
-				}
+				err := w.offPath("authorize", w.steps.Authorize, in, "CancellationRequested")
 				w.do("refund", w.steps.Refund, in)
 				w.do("release", w.steps.Release, in)
-				in.Outcome = &saga.Outcome{Status: order.Cancelled}
+				in.Error = &saga.CaughtError{Error: "CancellationRequested", Cause: lambdaCause(err)}
 				return in
 			},
 			events: sorted("OrderPlaced", "InventoryReserved", "OrderCancellationRequested", "InventoryReleased", "OrderCancelled")},
@@ -266,7 +360,7 @@ func TestStepsCompensate(t *testing.T) {
 				if _, err := w.steps.Confirm(context.Background(), in); err == nil {
 					w.t.Fatal("confirm after compensation succeeded")
 				}
-				in.Outcome = &saga.Outcome{Status: order.Failed, Reason: order.StepFailed}
+				in.Error = &saga.CaughtError{Error: "Lambda.ServiceException", Cause: "Rate Exceeded."}
 				return in
 			},
 			events: sorted("OrderPlaced", "InventoryReserved", "PaymentAuthorized", "PaymentRefunded", "InventoryReleased", "OrderFailed")},

@@ -12,22 +12,25 @@ import (
 	"github.com/orion-oss/orion/internal/platform/metrics"
 )
 
-// Reserve holds stock for every line of a PENDING order at once, or rejects it OUT_OF_STOCK.
+// Reserve holds stock for every line of a PENDING order at once, or rejects it OUT_OF_STOCK
+// (*OutOfStock). An order it finds elsewhere goes on if it is on its way (RESERVED, PAYMENT_AUTHORIZED,
+// CONFIRMED) and otherwise leaves the happy path by a named error (route.go).
 func (s *Steps) Reserve(ctx context.Context, in Input) (Result, error) {
 	return s.step(ctx, in, func(ctx context.Context, id order.ID, cause event.Cause) (Result, error) {
-		return orderResult(s.store.ReserveStock(ctx, id, cause))
+		o, err := s.store.ReserveStock(ctx, id, cause)
+		return forward(o, err, order.Reserved, order.PaymentAuthorized)
 	})
 }
 
 // Authorize asks the provider to hold the order total. It authorizes only a RESERVED order that
-// holds its stock and has no pending cancellation; otherwise it reports where the order is and the
-// state machine compensates or moves on. A decline is a result (payment DECLINED), not an error; an
-// unavailable provider is *PaymentUnavailable, which the state machine retries.
+// holds its stock and has no pending cancellation; an order elsewhere goes on or leaves the happy path
+// as next says. A decline is *PaymentDeclined (compensation, REJECTED); an unavailable provider is
+// *PaymentUnavailable, which the state machine retries.
 func (s *Steps) Authorize(ctx context.Context, in Input) (Result, error) {
 	return s.step(ctx, in, func(ctx context.Context, id order.ID, cause event.Cause) (Result, error) {
 		o, err := s.store.Get(ctx, id)
 		if err != nil || o.Status() != order.Reserved || o.Cancellation() != nil || o.StockReleased() {
-			return orderResult(o, err)
+			return forward(o, err, order.PaymentAuthorized)
 		}
 		start := time.Now()
 		authID, err := s.payments.Authorize(ctx, payment.AuthorizeRequest{Key: string(id), Token: o.PaymentToken(), Amount: o.Total(), Attempt: in.Attempt})
@@ -35,9 +38,7 @@ func (s *Steps) Authorize(ctx context.Context, in Input) (Result, error) {
 		var declined *payment.DeclinedError
 		switch {
 		case errors.As(err, &declined):
-			r := resultOf(o)
-			r.Payment, r.DeclineCode = PaymentDeclined, declined.Code
-			return r, nil
+			return Result{}, &PaymentDeclined{Code: declined.Code}
 		case errors.Is(err, payment.ErrUnavailable):
 			return Result{}, &PaymentUnavailable{Err: err}
 		case err != nil:
@@ -45,22 +46,35 @@ func (s *Steps) Authorize(ctx context.Context, in Input) (Result, error) {
 		}
 		// A cancellation may have arrived while the provider answered: the authorization is recorded
 		// all the same (RESERVED -> PAYMENT_AUTHORIZED), so that compensation refunds it.
-		return orderResult(s.store.UpdateFrom(ctx, o, cause, func(o *order.Order) ([]event.Payload, error) {
+		o, err = s.store.UpdateFrom(ctx, o, cause, func(o *order.Order) ([]event.Payload, error) {
 			return o.AuthorizePayment(authID, s.now())
-		}))
+		})
+		return forward(o, err, order.PaymentAuthorized)
 	})
 }
 
-// Confirm turns held stock into sold stock and confirms the order. A pending cancellation is a
-// result (cancellationRequested), which the state machine compensates.
+// Confirm turns held stock into sold stock and confirms the order. A pending cancellation is
+// *CancellationRequested, which the state machine compensates.
 func (s *Steps) Confirm(ctx context.Context, in Input) (Result, error) {
 	return s.step(ctx, in, func(ctx context.Context, id order.ID, cause event.Cause) (Result, error) {
 		o, err := s.store.Confirm(ctx, id, cause)
 		if errors.Is(err, order.ErrCancellationRequested) {
-			return orderResult(s.store.Get(ctx, id))
+			o, err = s.store.Get(ctx, id)
 		}
-		return orderResult(o, err)
+		return forward(o, err)
 	})
+}
+
+// forward ends a forward step: the order's Result when the saga goes on from where it is, or the
+// named error that routes it off the happy path (next).
+func forward(o *order.Order, err error, goOn ...order.Status) (Result, error) {
+	if err != nil {
+		return Result{}, err
+	}
+	if err := next(o, goOn...); err != nil {
+		return Result{}, err
+	}
+	return resultOf(o), nil
 }
 
 // refundable reports whether compensation should give an authorized payment back: before confirmation
@@ -108,15 +122,21 @@ func (s *Steps) Return(ctx context.Context, in Input) (Result, error) {
 	})
 }
 
-// Finish ends a compensated order with the outcome the state machine chose: REJECTED
-// (PAYMENT_DECLINED), CANCELLED, or FAILED with a reason. A cancellation that was requested wins over
-// a technical failure: the customer asked for it and nothing is held any more. An order that already
-// ended, or a confirmed order nobody asked to cancel, is left as it is: it has its one outcome.
+// Finish ends a compensated order with its outcome: the one given (the cancellation run, recovery) or
+// the one the caught error names (the order saga: CaughtError.outcome): REJECTED (PAYMENT_DECLINED),
+// CANCELLED, or FAILED with a reason. A cancellation that was requested wins over a technical failure:
+// the customer asked for it and nothing is held any more. An order that already ended, or a confirmed
+// order nobody asked to cancel, is left as it is: it has its one outcome.
 func (s *Steps) Finish(ctx context.Context, in Input) (Result, error) {
-	if in.Outcome == nil {
-		return Result{}, &InvalidInput{Err: errors.New("outcome is required")}
+	var out Outcome
+	switch {
+	case in.Outcome != nil:
+		out = *in.Outcome
+	case in.Error != nil:
+		out = in.Error.outcome()
+	default:
+		return Result{}, &InvalidInput{Err: errors.New("outcome or error is required")}
 	}
-	out := *in.Outcome
 	switch {
 	case out.Status == order.Rejected && out.Reason == order.PaymentDeclined:
 	case out.Status == order.Cancelled:
