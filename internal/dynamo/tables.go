@@ -6,9 +6,9 @@ package dynamo
 
 import (
 	"errors"
-	"fmt"
-	"os"
 	"time"
+
+	"github.com/orion-oss/orion/internal/dynamo/tables"
 )
 
 // Errors callers check with errors.Is.
@@ -18,24 +18,9 @@ var (
 	ErrConflict = errors.New("dynamo: concurrent modification")
 )
 
-// Tables are the physical table names, from the functions' environment (template.yaml Globals).
-type Tables struct {
-	Orders, Inventory, Reservations, Outbox, Projections, ProcessedEvents, Connections string
-}
-
-// TablesFromEnv reads the table names; a missing one is a deployment error reported at init.
-func TablesFromEnv() (Tables, error) {
-	t := Tables{Orders: os.Getenv("ORDERS_TABLE"), Inventory: os.Getenv("INVENTORY_TABLE"), Reservations: os.Getenv("RESERVATIONS_TABLE"),
-		Outbox: os.Getenv("OUTBOX_TABLE"), Projections: os.Getenv("PROJECTIONS_TABLE"), ProcessedEvents: os.Getenv("PROCESSED_EVENTS_TABLE"),
-		Connections: os.Getenv("CONNECTIONS_TABLE")}
-	for name, v := range map[string]string{"ORDERS_TABLE": t.Orders, "INVENTORY_TABLE": t.Inventory, "RESERVATIONS_TABLE": t.Reservations,
-		"OUTBOX_TABLE": t.Outbox} {
-		if v == "" {
-			return t, fmt.Errorf("dynamo: %s is not set", name)
-		}
-	}
-	return t, nil
-}
+// Tables are the physical table names (package tables reads them from the environment, without
+// linking this package).
+type Tables = tables.Names
 
 // OutboxRetention is how long outbox items live; the Pipe reads them within seconds.
 const OutboxRetention = 7 * 24 * time.Hour

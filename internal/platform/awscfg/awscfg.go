@@ -1,5 +1,8 @@
-// Package awscfg builds the one aws.Config every Orion client is made from, so that endpoints, retries
-// and tracing are decided in one place.
+// Package awscfg builds the aws.Config of Orion's tools and tests, which run outside Lambda: the SDK's
+// full configuration chain (profiles, SSO, shared files, IMDS) with Orion's retries and tracing. The
+// functions themselves build theirs with envcfg, from the Lambda environment alone and without linking
+// that chain (internal/platform/boot); both apply envcfg's Retryer and Instrument, so that retries and
+// tracing are decided in one place.
 //
 // Endpoints follow the SDK's standard configuration: AWS_ENDPOINT_URL points every service at one
 // endpoint (http://127.0.0.1:4566 locally: LocalStack or moto) and AWS_ENDPOINT_URL_<SERVICE> overrides
@@ -18,29 +21,23 @@ import (
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 
-	"github.com/orion-oss/orion/internal/platform/logging"
-	"github.com/orion-oss/orion/internal/platform/tracing"
+	"github.com/orion-oss/orion/internal/platform/awscfg/envcfg"
 )
 
 // DefaultRegion is used when neither AWS_REGION nor AWS_DEFAULT_REGION is set, which only happens
 // outside Lambda (Lambda always sets AWS_REGION).
-const DefaultRegion = "us-east-1"
+const DefaultRegion = envcfg.DefaultRegion
 
 // MaxAttempts bounds the SDK's own retries of throttling and 5xx answers. Lambda, EventBridge and
 // Step Functions retry whole invocations on top of this, so a few quick attempts are enough.
-const MaxAttempts = 4
+const MaxAttempts = envcfg.MaxAttempts
 
-// Load returns the shared configuration. It does no network I/O (credentials resolve lazily on the first
-// call), so it is safe to call at Lambda init.
+// Load returns the configuration of a tool or test: the SDK's loader with Orion's retries and tracing.
+// It does no network I/O (credentials resolve lazily on the first call). Functions use envcfg.Load.
 func Load(ctx context.Context, opts ...func(*config.LoadOptions) error) (aws.Config, error) {
-	base := []func(*config.LoadOptions) error{
-		config.WithRetryer(func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = MaxAttempts })
-		}),
-	}
+	base := []func(*config.LoadOptions) error{config.WithRetryer(envcfg.Retryer)}
 	if os.Getenv("AWS_REGION") == "" && os.Getenv("AWS_DEFAULT_REGION") == "" {
 		base = append(base, config.WithRegion(DefaultRegion))
 	}
@@ -48,24 +45,6 @@ func Load(ctx context.Context, opts ...func(*config.LoadOptions) error) (aws.Con
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("awscfg: load: %w", err)
 	}
-	tracing.Instrument(&cfg.APIOptions, tracing.Options{Daemon: tracing.DaemonFromEnv(), Annotations: annotations})
+	envcfg.Instrument(&cfg)
 	return cfg, nil
-}
-
-// annotations are the X-Ray annotations of an SDK call: the ids of the story it belongs to. The Pipe
-// and the bus start new traces (docs/operations.md, "Tracing"), and these ids join them again:
-// `annotation.correlationId = "<id>"` finds every trace of an order.
-func annotations(ctx context.Context) map[string]string {
-	corr, order := logging.IDs(ctx)
-	if corr == "" && order == "" {
-		return nil
-	}
-	a := make(map[string]string, 2)
-	if corr != "" {
-		a[logging.KeyCorrelationID] = corr
-	}
-	if order != "" {
-		a[logging.KeyOrderID] = order
-	}
-	return a
 }

@@ -2,10 +2,14 @@
 // level, the shared AWS configuration, the table names. A missing setting is a deployment error, so it
 // is logged as one structured line and the process exits (Lambda reports Runtime.ExitError) instead of
 // serving requests it cannot handle.
+//
+// Every function links this package, so it links nothing a function may not need: the AWS
+// configuration comes from the environment (envcfg, not the SDK's config loader) and the table names
+// from package tables (not the DynamoDB adapters). Each package linked is initialized at every cold
+// start; boot_test.go checks what the functions link.
 package boot
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"os"
@@ -13,9 +17,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/orion-oss/orion/internal/dynamo"
+	"github.com/orion-oss/orion/internal/dynamo/tables"
 	"github.com/orion-oss/orion/internal/payment"
-	"github.com/orion-oss/orion/internal/platform/awscfg"
+	"github.com/orion-oss/orion/internal/platform/awscfg/envcfg"
 	"github.com/orion-oss/orion/internal/platform/logging"
 )
 
@@ -29,18 +33,18 @@ func Logger() *slog.Logger {
 	return logging.New(os.Stdout, level, os.Getenv("AWS_LAMBDA_FUNCTION_NAME"))
 }
 
-// AWS returns the shared SDK configuration (no network I/O).
+// AWS returns the SDK configuration the Lambda environment describes (no file or network I/O).
 func AWS(log *slog.Logger) aws.Config {
-	cfg, err := awscfg.Load(context.Background())
+	cfg, err := envcfg.Load()
 	if err != nil {
 		Fail(log, "aws configuration", err)
 	}
 	return cfg
 }
 
-// Tables returns the table names from the environment.
-func Tables(log *slog.Logger) dynamo.Tables {
-	t, err := dynamo.TablesFromEnv()
+// Tables returns the table names from the environment (a tables.Names is a dynamo.Tables).
+func Tables(log *slog.Logger) tables.Names {
+	t, err := tables.FromEnv()
 	if err != nil {
 		Fail(log, "table names", err)
 	}
