@@ -22,7 +22,7 @@ import (
 
 	"github.com/orion-oss/orion/infra/localaws/awstest"
 	"github.com/orion-oss/orion/internal/customer"
-	"github.com/orion-oss/orion/internal/dynamo"
+	"github.com/orion-oss/orion/internal/dynamo/connections"
 	"github.com/orion-oss/orion/internal/platform/awscfg"
 	"github.com/orion-oss/orion/internal/ws"
 )
@@ -192,13 +192,13 @@ func subject(t *testing.T, token string) string {
 	return c.Sub
 }
 
-func connectionsStore(t *testing.T) *dynamo.Connections {
+func connectionsStore(t *testing.T) *connections.Store {
 	t.Helper()
 	cfg, err := awscfg.Load(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return dynamo.NewConnections(dynamodb.NewFromConfig(cfg), fmt.Sprint(sys.stack.Outputs["ConnectionsTableName"]))
+	return connections.NewStore(dynamodb.NewFromConfig(cfg), fmt.Sprint(sys.stack.Outputs["ConnectionsTableName"]))
 }
 
 // A customer sees PENDING ... CONFIRMED of the order it places, once each, in order, even when the

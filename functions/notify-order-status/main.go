@@ -8,7 +8,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/orion-oss/orion/internal/dynamo"
+	"github.com/orion-oss/orion/internal/dynamo/connections"
 	"github.com/orion-oss/orion/internal/platform/boot"
 	"github.com/orion-oss/orion/internal/platform/metrics"
 	"github.com/orion-oss/orion/internal/ws"
@@ -18,7 +18,7 @@ func main() {
 	log := boot.Logger()
 	cfg := boot.AWS(log)
 	n := &ws.Notifier{
-		Store:   dynamo.NewConnections(dynamodb.NewFromConfig(cfg), boot.Require(log, "CONNECTIONS_TABLE")),
+		Store:   connections.NewStore(dynamodb.NewFromConfig(cfg), boot.Require(log, "CONNECTIONS_TABLE")),
 		Poster:  ws.ManagementAPI{Client: ws.NewManagementClient(cfg, boot.Require(log, "WEBSOCKET_MANAGEMENT_ENDPOINT"))},
 		Logger:  log,
 		Metrics: metrics.New(os.Stdout),

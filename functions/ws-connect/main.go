@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/orion-oss/orion/internal/auth"
-	"github.com/orion-oss/orion/internal/dynamo"
+	"github.com/orion-oss/orion/internal/dynamo/connections"
 	"github.com/orion-oss/orion/internal/platform/boot"
 	"github.com/orion-oss/orion/internal/ws"
 )
@@ -22,6 +22,6 @@ func main() {
 		log.Error("init failed", "what", "token verifier", "error", err)
 		os.Exit(1)
 	}
-	store := dynamo.NewConnections(dynamodb.NewFromConfig(boot.AWS(log)), boot.Require(log, "CONNECTIONS_TABLE"))
+	store := connections.NewStore(dynamodb.NewFromConfig(boot.AWS(log)), boot.Require(log, "CONNECTIONS_TABLE"))
 	lambda.Start(ws.Connector{Tokens: tokens, Store: store, Logger: log}.Connect)
 }

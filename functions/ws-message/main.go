@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/orion-oss/orion/internal/dynamo"
+	"github.com/orion-oss/orion/internal/dynamo/connections"
 	"github.com/orion-oss/orion/internal/platform/boot"
 	"github.com/orion-oss/orion/internal/ws"
 )
@@ -14,6 +15,6 @@ import (
 func main() {
 	log := boot.Logger()
 	db, tables := dynamodb.NewFromConfig(boot.AWS(log)), boot.Tables(log)
-	store := dynamo.NewConnections(db, boot.Require(log, "CONNECTIONS_TABLE"))
+	store := connections.NewStore(db, boot.Require(log, "CONNECTIONS_TABLE"))
 	lambda.Start(ws.Messages{Store: store, Orders: dynamo.NewOrderRepository(db, tables), Logger: log}.Handle)
 }

@@ -1,9 +1,10 @@
-package dynamo_test
+package connections_test
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -16,15 +17,17 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/orion-oss/orion/infra/localaws/awstest"
-	"github.com/orion-oss/orion/internal/dynamo"
+	"github.com/orion-oss/orion/internal/dynamo/connections"
 	"github.com/orion-oss/orion/internal/dynamo/dynamotest"
 	"github.com/orion-oss/orion/internal/ws"
 )
 
-func newConnections(t *testing.T) (*dynamo.Connections, *dynamodb.Client, string) {
+func TestMain(m *testing.M) { os.Exit(awstest.Main(m)) }
+
+func newConnections(t *testing.T) (*connections.Store, *dynamodb.Client, string) {
 	t.Helper()
 	db, table := dynamodb.NewFromConfig(awstest.Config(t)), dynamotest.Table(t, "ConnectionsTable")
-	return dynamo.NewConnections(db, table), db, table
+	return connections.NewStore(db, table), db, table
 }
 
 func count(t *testing.T, db *dynamodb.Client, table string) int {

@@ -1,4 +1,8 @@
-package dynamo
+// Package connections is the DynamoDB adapter of the WebSocket connections (internal/ws's
+// ConnectionStore and NotifyStore). It is apart from package dynamo because it needs package ws, and
+// with it the API Gateway Management API client and the token verifier: only the WebSocket functions
+// link those, not every function that uses DynamoDB.
+package connections
 
 import (
 	"context"
@@ -16,7 +20,7 @@ import (
 	"github.com/orion-oss/orion/internal/ws"
 )
 
-// Connections is the WebSocket connections table (template.yaml ConnectionsTable). Its key is
+// Store is the WebSocket connections table (template.yaml ConnectionsTable). Its key is
 // connectionId; three kinds of rows share it, told apart by the key's shape:
 //
 //   - <connectionId>: the connection, with userId (index ByUser), admin, connectedAt, the orders it
@@ -31,23 +35,23 @@ import (
 //
 // Every row expires with the connection (expiresAt, TTL), so rows that a lost $disconnect left behind
 // disappear within API Gateway's 2-hour connection limit (plus TTL's own delay).
-type Connections struct {
+type Store struct {
 	db    *dynamodb.Client
 	table string
 }
 
-// NewConnections builds the store.
-func NewConnections(db *dynamodb.Client, table string) *Connections {
-	return &Connections{db: db, table: table}
+// NewStore builds the store.
+func NewStore(db *dynamodb.Client, table string) *Store {
+	return &Store{db: db, table: table}
 }
 
 var _ interface {
 	ws.ConnectionStore
 	ws.NotifyStore
-} = (*Connections)(nil)
+} = (*Store)(nil)
 
 // errConnectionID means an id that cannot be part of a row key.
-var errConnectionID = errors.New("dynamo: invalid connection id")
+var errConnectionID = errors.New("connections: invalid connection id")
 
 // API Gateway connection ids are 16 characters of URL-safe base64; '#' separates key parts here.
 func checkID(parts ...string) error {
@@ -72,7 +76,7 @@ func connN(n int64) types.AttributeValue {
 func connSS(v ...string) types.AttributeValue { return &types.AttributeValueMemberSS{Value: v} }
 
 // Put records a new connection.
-func (c *Connections) Put(ctx context.Context, conn ws.Connection) error {
+func (c *Store) Put(ctx context.Context, conn ws.Connection) error {
 	if err := checkID(conn.ID); err != nil {
 		return err
 	}
@@ -81,19 +85,19 @@ func (c *Connections) Put(ctx context.Context, conn ws.Connection) error {
 		"connectedAt": connS(conn.ConnectedAt.UTC().Format(time.RFC3339Nano)), "expiresAt": connN(conn.ExpiresAt.Unix()),
 	}})
 	if err != nil {
-		return fmt.Errorf("dynamo: put connection %s: %w", conn.ID, err)
+		return fmt.Errorf("connections: put connection %s: %w", conn.ID, err)
 	}
 	return nil
 }
 
 // Get reads a connection (strongly consistent); ws.ErrNoConnection if it has no row.
-func (c *Connections) Get(ctx context.Context, id string) (ws.Connection, error) {
+func (c *Store) Get(ctx context.Context, id string) (ws.Connection, error) {
 	if err := checkID(id); err != nil {
 		return ws.Connection{}, err
 	}
 	out, err := c.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(c.table), Key: connKey(id), ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return ws.Connection{}, fmt.Errorf("dynamo: get connection %s: %w", id, err)
+		return ws.Connection{}, fmt.Errorf("connections: get connection %s: %w", id, err)
 	}
 	if out.Item == nil {
 		return ws.Connection{}, fmt.Errorf("%w: %s", ws.ErrNoConnection, id)
@@ -106,14 +110,14 @@ func connection(item map[string]types.AttributeValue) (ws.Connection, error) {
 	conn.ID = attrS(item, "connectionId")
 	user, err := customer.ParseID(attrS(item, "userId"))
 	if err != nil {
-		return conn, fmt.Errorf("dynamo: connection %s: %w", conn.ID, err)
+		return conn, fmt.Errorf("connections: connection %s: %w", conn.ID, err)
 	}
 	conn.UserID = user
 	if b, ok := item["admin"].(*types.AttributeValueMemberBOOL); ok {
 		conn.Admin = b.Value
 	}
 	conn.ConnectedAt, _ = time.Parse(time.RFC3339Nano, attrS(item, "connectedAt"))
-	conn.ExpiresAt = time.Unix(inboxInt(item, "expiresAt"), 0).UTC()
+	conn.ExpiresAt = time.Unix(intAttr(item, "expiresAt"), 0).UTC()
 	if m, ok := item["muted"].(*types.AttributeValueMemberSS); ok {
 		conn.Muted = m.Value
 	}
@@ -127,15 +131,24 @@ func attrS(item map[string]types.AttributeValue, name string) string {
 	return ""
 }
 
+func intAttr(item map[string]types.AttributeValue, name string) int64 {
+	v, ok := item[name].(*types.AttributeValueMemberN)
+	if !ok {
+		return 0
+	}
+	n, _ := strconv.ParseInt(v.Value, 10, 64)
+	return n
+}
+
 // Delete removes a connection and its watch rows: those it recorded and the topics given (a watch row
 // found through the index may outlive its connection row). Deleting what is not there is no error.
-func (c *Connections) Delete(ctx context.Context, id string, topics ...string) error {
+func (c *Store) Delete(ctx context.Context, id string, topics ...string) error {
 	if err := checkID(id); err != nil {
 		return err
 	}
 	out, err := c.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(c.table), Key: connKey(id), ReturnValues: types.ReturnValueAllOld})
 	if err != nil {
-		return fmt.Errorf("dynamo: delete connection %s: %w", id, err)
+		return fmt.Errorf("connections: delete connection %s: %w", id, err)
 	}
 	if w, ok := out.Attributes["watches"].(*types.AttributeValueMemberSS); ok {
 		topics = append(topics, w.Value...)
@@ -147,23 +160,23 @@ func (c *Connections) Delete(ctx context.Context, id string, topics ...string) e
 		}
 		seen[t] = true
 		if _, err := c.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(c.table), Key: connKey(watchKey(t, id))}); err != nil {
-			return fmt.Errorf("dynamo: delete watch %s of %s: %w", t, id, err)
+			return fmt.Errorf("connections: delete watch %s of %s: %w", t, id, err)
 		}
 	}
 	return nil
 }
 
 // Mute stops pushes of an order's changes to the connection; Unmute resumes them.
-func (c *Connections) Mute(ctx context.Context, id, orderID string) error {
+func (c *Store) Mute(ctx context.Context, id, orderID string) error {
 	return c.updateSet(ctx, id, "ADD muted :o", orderID)
 }
 
 // Unmute resumes pushes of an order's changes to the connection.
-func (c *Connections) Unmute(ctx context.Context, id, orderID string) error {
+func (c *Store) Unmute(ctx context.Context, id, orderID string) error {
 	return c.updateSet(ctx, id, "DELETE muted :o", orderID)
 }
 
-func (c *Connections) updateSet(ctx context.Context, id, expr, value string) error {
+func (c *Store) updateSet(ctx context.Context, id, expr, value string) error {
 	if err := checkID(id); err != nil {
 		return err
 	}
@@ -175,7 +188,7 @@ func (c *Connections) updateSet(ctx context.Context, id, expr, value string) err
 	case errors.As(err, &missing):
 		return fmt.Errorf("%w: %s", ws.ErrNoConnection, id)
 	case err != nil:
-		return fmt.Errorf("dynamo: update connection %s: %w", id, err)
+		return fmt.Errorf("connections: update connection %s: %w", id, err)
 	}
 	return nil
 }
@@ -183,7 +196,7 @@ func (c *Connections) updateSet(ctx context.Context, id, expr, value string) err
 // Watch subscribes the connection to a topic until the connection expires: the watch row and its
 // mention on the connection row (which Delete reads) are written in one transaction, and only while
 // the connection exists.
-func (c *Connections) Watch(ctx context.Context, id, topic string, until time.Time) error {
+func (c *Store) Watch(ctx context.Context, id, topic string, until time.Time) error {
 	if err := checkID(id, topic); err != nil {
 		return err
 	}
@@ -199,13 +212,13 @@ func (c *Connections) Watch(ctx context.Context, id, topic string, until time.Ti
 	case errors.As(err, &cancelled) && len(cancelled.CancellationReasons) > 0 && aws.ToString(cancelled.CancellationReasons[0].Code) == "ConditionalCheckFailed":
 		return fmt.Errorf("%w: %s", ws.ErrNoConnection, id)
 	case err != nil:
-		return fmt.Errorf("dynamo: watch %s by %s: %w", topic, id, err)
+		return fmt.Errorf("connections: watch %s by %s: %w", topic, id, err)
 	}
 	return nil
 }
 
 // Unwatch ends a subscription to a topic; ending one that does not exist is no error.
-func (c *Connections) Unwatch(ctx context.Context, id, topic string) error {
+func (c *Store) Unwatch(ctx context.Context, id, topic string) error {
 	if err := checkID(id, topic); err != nil {
 		return err
 	}
@@ -219,13 +232,13 @@ func (c *Connections) Unwatch(ctx context.Context, id, topic string) error {
 	case errors.As(err, &cancelled) && len(cancelled.CancellationReasons) > 0 && aws.ToString(cancelled.CancellationReasons[0].Code) == "ConditionalCheckFailed":
 		return fmt.Errorf("%w: %s", ws.ErrNoConnection, id)
 	case err != nil:
-		return fmt.Errorf("dynamo: unwatch %s by %s: %w", topic, id, err)
+		return fmt.Errorf("connections: unwatch %s by %s: %w", topic, id, err)
 	}
 	return nil
 }
 
 // OfUser lists a user's connections through the ByUser index.
-func (c *Connections) OfUser(ctx context.Context, userID string) ([]ws.Connection, error) {
+func (c *Store) OfUser(ctx context.Context, userID string) ([]ws.Connection, error) {
 	var out []ws.Connection
 	err := c.query(ctx, "ByUser", "userId", userID, "", nil, func(item map[string]types.AttributeValue) error {
 		conn, err := connection(item)
@@ -242,7 +255,7 @@ func (c *Connections) OfUser(ctx context.Context, userID string) ([]ws.Connectio
 const watchPartition = "watch"
 
 // Watchers lists the connections watching any of the topics, in one query of the ByWatch index.
-func (c *Connections) Watchers(ctx context.Context, topics ...string) ([]ws.Watcher, error) {
+func (c *Store) Watchers(ctx context.Context, topics ...string) ([]ws.Watcher, error) {
 	if len(topics) == 0 {
 		return nil, nil
 	}
@@ -263,7 +276,7 @@ func (c *Connections) Watchers(ctx context.Context, topics ...string) ([]ws.Watc
 	return out, err
 }
 
-func (c *Connections) query(ctx context.Context, index, attr, value, filter string, filterValues map[string]types.AttributeValue,
+func (c *Store) query(ctx context.Context, index, attr, value, filter string, filterValues map[string]types.AttributeValue,
 	each func(map[string]types.AttributeValue) error) error {
 	values := map[string]types.AttributeValue{":v": connS(value)}
 	for k, v := range filterValues {
@@ -279,7 +292,7 @@ func (c *Connections) query(ctx context.Context, index, attr, value, filter stri
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return fmt.Errorf("dynamo: query %s %s: %w", index, value, err)
+			return fmt.Errorf("connections: query %s %s: %w", index, value, err)
 		}
 		for _, item := range page.Items {
 			if err := each(item); err != nil {
@@ -303,7 +316,7 @@ const pushLease = 5 * time.Second
 // that two pushes of one order to one connection never overtake each other on the wire (record 3,
 // record 4, post 4, post 3 would show the client an older status after a newer one). prev is the version
 // replaced (0 if none), for Unclaim.
-func (c *Connections) Claim(ctx context.Context, id, orderID string, version int64) (prev int64, ok bool, err error) {
+func (c *Store) Claim(ctx context.Context, id, orderID string, version int64) (prev int64, ok bool, err error) {
 	if err := checkID(id, orderID); err != nil {
 		return 0, false, err
 	}
@@ -319,20 +332,20 @@ func (c *Connections) Claim(ctx context.Context, id, orderID string, version int
 			ReturnValues: types.ReturnValueUpdatedOld})
 		var taken *types.ConditionalCheckFailedException
 		if err == nil {
-			return inboxInt(out.Attributes, "lastVersion"), true, nil
+			return intAttr(out.Attributes, "lastVersion"), true, nil
 		}
 		if !errors.As(err, &taken) {
-			return 0, false, fmt.Errorf("dynamo: claim push of %s v%d to %s: %w", orderID, version, id, err)
+			return 0, false, fmt.Errorf("connections: claim push of %s v%d to %s: %w", orderID, version, id, err)
 		}
 		cur, err := c.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(c.table), Key: key, ConsistentRead: aws.Bool(true)})
 		if err != nil {
-			return 0, false, fmt.Errorf("dynamo: read push of %s to %s: %w", orderID, id, err)
+			return 0, false, fmt.Errorf("connections: read push of %s to %s: %w", orderID, id, err)
 		}
-		if inboxInt(cur.Item, "lastVersion") >= version {
+		if intAttr(cur.Item, "lastVersion") >= version {
 			return 0, false, nil // this or a newer version went already
 		}
 		if time.Now().After(deadline) {
-			return 0, false, fmt.Errorf("dynamo: push of %s to %s stayed busy past its lease", orderID, id)
+			return 0, false, fmt.Errorf("connections: push of %s to %s stayed busy past its lease", orderID, id)
 		}
 		select { // an older version is on its way: let it arrive first
 		case <-ctx.Done():
@@ -343,7 +356,7 @@ func (c *Connections) Claim(ctx context.Context, id, orderID string, version int
 }
 
 // Settle ends the hold of a pushed version (the post is done).
-func (c *Connections) Settle(ctx context.Context, id, orderID string, version int64) error {
+func (c *Store) Settle(ctx context.Context, id, orderID string, version int64) error {
 	if err := checkID(id, orderID); err != nil {
 		return err
 	}
@@ -352,13 +365,13 @@ func (c *Connections) Settle(ctx context.Context, id, orderID string, version in
 		ExpressionAttributeValues: map[string]types.AttributeValue{":v": connN(version)}})
 	var moved *types.ConditionalCheckFailedException
 	if err != nil && !errors.As(err, &moved) {
-		return fmt.Errorf("dynamo: settle push of %s v%d to %s: %w", orderID, version, id, err)
+		return fmt.Errorf("connections: settle push of %s v%d to %s: %w", orderID, version, id, err)
 	}
 	return nil
 }
 
 // Unclaim restores the version a failed push's Claim replaced, unless another claim moved it on since.
-func (c *Connections) Unclaim(ctx context.Context, id, orderID string, version, prev int64) error {
+func (c *Store) Unclaim(ctx context.Context, id, orderID string, version, prev int64) error {
 	if err := checkID(id, orderID); err != nil {
 		return err
 	}
@@ -374,7 +387,7 @@ func (c *Connections) Unclaim(ctx context.Context, id, orderID string, version, 
 	}
 	var moved *types.ConditionalCheckFailedException
 	if err != nil && !errors.As(err, &moved) {
-		return fmt.Errorf("dynamo: unclaim push of %s v%d to %s: %w", orderID, version, id, err)
+		return fmt.Errorf("connections: unclaim push of %s v%d to %s: %w", orderID, version, id, err)
 	}
 	return nil
 }
