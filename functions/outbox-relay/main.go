@@ -10,16 +10,16 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/orion-oss/orion/internal/dynamo"
+	"github.com/orion-oss/orion/internal/dynamo/relay"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/platform/logging"
 )
 
 func main() {
-	// Not boot.Logger: the relay has no AWS client, and boot would link the SDK's configuration loading.
+	// Not boot.Logger: the relay has no AWS client, so it links no AWS configuration at all.
 	log := logging.New(os.Stdout, slog.LevelInfo, os.Getenv("AWS_LAMBDA_FUNCTION_NAME"))
 	lambda.Start(func(ctx context.Context, records []events.DynamoDBEventRecord) ([]event.Envelope, error) {
-		envs, err := dynamo.RelayRecords(records)
+		envs, err := relay.Records(records)
 		if err != nil {
 			log.ErrorContext(ctx, "outbox batch not relayed", "records", len(records), "error", err)
 			return nil, err

@@ -1,4 +1,4 @@
-package dynamo_test
+package relay_test
 
 import (
 	"encoding/json"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/orion-oss/orion/internal/dynamo"
+	"github.com/orion-oss/orion/internal/dynamo/relay"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/money"
 )
@@ -29,7 +29,7 @@ func record(t *testing.T, name, envelope string) events.DynamoDBEventRecord {
 	return r
 }
 
-func TestRelayRecords(t *testing.T) {
+func TestRecords(t *testing.T) {
 	price, _ := money.New(100, "USD")
 	env, err := event.Wrap(event.InventoryUpdated{SKU: "A", Name: "a", Price: price, Available: 1, ItemVersion: 1},
 		event.Meta{ID: "e1", OccurredAt: time.Now(), CorrelationID: "c1"})
@@ -37,7 +37,7 @@ func TestRelayRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := json.Marshal(env)
-	out, err := dynamo.RelayRecords([]events.DynamoDBEventRecord{record(t, "INSERT", string(b)), record(t, "REMOVE", "")})
+	out, err := relay.Records([]events.DynamoDBEventRecord{record(t, "INSERT", string(b)), record(t, "REMOVE", "")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestRelayRecords(t *testing.T) {
 		t.Fatalf("relayed %+v", out)
 	}
 	for _, bad := range []events.DynamoDBEventRecord{record(t, "INSERT", "{not json"), record(t, "INSERT", "")} {
-		if _, err := dynamo.RelayRecords([]events.DynamoDBEventRecord{bad}); err == nil || (!errors.Is(err, event.ErrMalformed) && !strings.Contains(err.Error(), "no envelope")) {
+		if _, err := relay.Records([]events.DynamoDBEventRecord{bad}); err == nil || (!errors.Is(err, event.ErrMalformed) && !strings.Contains(err.Error(), "no envelope")) {
 			t.Fatalf("a broken outbox record was not refused: %v", err)
 		}
 	}

@@ -1,0 +1,46 @@
+package relay_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/orion-oss/orion/internal/dynamo/relay"
+)
+
+// The outbox relay reads a batch of stream records as the pipe sends them (JSON): any batch either
+// becomes envelopes of valid events or fails as a whole (the pipe retries, then dead-letters it), never
+// a partial or invented event.
+func FuzzRecords(f *testing.F) {
+	f.Add([]byte(`[{"eventID":"1","eventName":"INSERT","dynamodb":{"NewImage":{"envelope":{"S":"{}"}}}}]`))
+	f.Add([]byte(`[{"eventID":"2","eventName":"REMOVE","dynamodb":{}}]`))
+	f.Add([]byte(`[{"eventName":"INSERT","dynamodb":{"NewImage":{"envelope":{"N":"1"}}}}]`))
+	f.Fuzz(func(t *testing.T, batch []byte) {
+		var records []events.DynamoDBEventRecord
+		if json.Unmarshal(batch, &records) != nil {
+			return
+		}
+		envs, err := relay.Records(records)
+		if err != nil {
+			if envs != nil {
+				t.Fatalf("a failed batch returned %d envelopes", len(envs))
+			}
+			return
+		}
+		inserts := 0
+		for _, r := range records {
+			if r.EventName == "INSERT" {
+				inserts++
+			}
+		}
+		if len(envs) != inserts {
+			t.Fatalf("%d envelopes from %d inserts", len(envs), inserts)
+		}
+		for _, e := range envs {
+			if _, err := e.Payload(); err != nil {
+				t.Fatalf("relayed an envelope whose payload does not decode: %v", err)
+			}
+		}
+	})
+}
