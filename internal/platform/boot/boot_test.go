@@ -1,0 +1,51 @@
+package boot_test
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// Every package a function links is initialized at each of its cold starts, before main runs: a
+// package's init (the SDK's endpoint tables and schemas, a compiled regexp) costs its time whether the
+// function calls into it or not, and its code makes the binary larger. These are the links that cost
+// the functions the most, and that nothing but an import keeps in (docs/benchmarks.md, cold start).
+func TestFunctionsLinkOnlyWhatTheyUse(t *testing.T) {
+	out, err := exec.Command("go", "list", "-tags", "lambda.norpc", "-f", `{{.ImportPath}} {{join .Deps " "}}`,
+		"github.com/orion-oss/orion/functions/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	const (
+		sdkLoader   = "github.com/aws/aws-sdk-go-v2/config"
+		dynamoDB    = "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+		webSocket   = "github.com/orion-oss/orion/internal/ws"
+		managingAPI = "github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
+	)
+	webSocketFunctions := []string{"notify-order-status", "ws-connect", "ws-disconnect", "ws-message"}
+	noDynamoDB := []string{"outbox-relay", "start-order-saga"}
+	functions := 0
+	for line := range strings.Lines(strings.TrimSpace(string(out))) {
+		fields := strings.Fields(line)
+		name := fields[0][strings.LastIndex(fields[0], "/")+1:]
+		deps := fields[1:]
+		functions++
+		if slices.Contains(deps, sdkLoader) {
+			t.Errorf("%s links %s (the whole credential chain): build its aws.Config with envcfg (boot.AWS)", name, sdkLoader)
+		}
+		if !slices.Contains(webSocketFunctions, name) {
+			for _, p := range []string{webSocket, managingAPI} {
+				if slices.Contains(deps, p) {
+					t.Errorf("%s links %s, which only the WebSocket functions use", name, p)
+				}
+			}
+		}
+		if slices.Contains(noDynamoDB, name) && slices.Contains(deps, dynamoDB) {
+			t.Errorf("%s links %s without calling DynamoDB", name, dynamoDB)
+		}
+	}
+	if functions < 20 {
+		t.Fatalf("listed %d functions:\n%s", functions, out)
+	}
+}
