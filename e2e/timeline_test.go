@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -23,7 +24,7 @@ func TestTimelineTellsAnOrdersStory(t *testing.T) {
 	addr, tok := customerWithAddress(t)
 	s := stockItem(t, 10)
 	id := order1(t, tok, s, 1, "tok_visa")
-	settle(t, tok, id, "CONFIRMED")
+	settleWithin(t, 30*time.Second, tok, id, "CONFIRMED")
 	expectMail(t, addr, 1)
 	cfg, err := awscfg.Load(context.Background())
 	if err != nil {
