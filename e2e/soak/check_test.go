@@ -537,7 +537,11 @@ func (r *run) summary(d *data) {
 		}
 		outcomes[k]++
 	}
-	fmt.Fprintf(&b, "\nsoak: %d orders, %d customers, %d workers, seed %d\n", len(r.orders), r.cfg.customers, r.cfg.workers, r.cfg.seed)
+	rate := "unpaced"
+	if r.cfg.rate > 0 {
+		rate = fmt.Sprintf("%.1f orders/s", r.cfg.rate)
+	}
+	fmt.Fprintf(&b, "\nsoak: %d orders (%s), %d customers, %d workers, seed %d\n", len(r.orders), rate, r.cfg.customers, r.cfg.workers, r.cfg.seed)
 	fmt.Fprintf(&b, "  %-50s %9s\n", "orders by outcome", "count")
 	for _, k := range slices.Sorted(maps.Keys(outcomes)) {
 		fmt.Fprintf(&b, "  %-50s %9d\n", k, outcomes[k])

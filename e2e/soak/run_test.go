@@ -28,6 +28,7 @@ import (
 
 type soakConfig struct {
 	orders, customers, workers, seed int
+	rate                             float64 // orders placed per second; 0: as fast as the workers go
 	deadline                         time.Duration
 }
 
@@ -262,7 +263,22 @@ func (r *run) place(ctx context.Context) {
 			}
 		})
 	}
+	// A soak is sustained load: orders arrive at a steady rate the local system can keep up with. A burst
+	// of thousands would only measure the emulator drowning (its calls slower than the functions'
+	// timeouts, retries on top), not Orion.
+	var tick <-chan time.Time
+	if r.cfg.rate > 0 {
+		t := time.NewTicker(time.Duration(float64(time.Second) / r.cfg.rate))
+		defer t.Stop()
+		tick = t.C
+	}
 	for i := range r.orders {
+		if tick != nil && i > 0 {
+			select {
+			case <-tick:
+			case <-ctx.Done():
+			}
+		}
 		select {
 		case work <- i:
 		case <-ctx.Done():

@@ -58,8 +58,12 @@ func TestSoak(t *testing.T) {
 		customers: 20,
 		workers:   envInt("ORION_SOAK_WORKERS", 8),
 		seed:      envInt("ORION_SOAK_SEED", 1),
+		rate:      1, // about what the local system sustains on 2 cores under these faults (moto's CPU is the limit)
 	}
-	cfg.deadline = time.Duration(envInt("ORION_SOAK_MINUTES", 6+cfg.orders/50)) * time.Minute
+	if v, err := strconv.ParseFloat(os.Getenv("ORION_SOAK_RATE"), 64); err == nil && v >= 0 {
+		cfg.rate = v
+	}
+	cfg.deadline = time.Duration(envInt("ORION_SOAK_MINUTES", 8+cfg.orders/40)) * time.Minute
 	spec := os.Getenv(faults.EnvVar)
 	if spec == "" {
 		spec = faultSpec(cfg.seed)
