@@ -1,4 +1,4 @@
-// Command login serves the public auth endpoint api.Auth.Login.
+// Command login serves the public auth endpoint account.Handlers.Login.
 package main
 
 import (
@@ -7,7 +7,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
-	"github.com/orion-oss/orion/internal/api"
+	"github.com/orion-oss/orion/internal/api/account"
 	"github.com/orion-oss/orion/internal/auth"
 	"github.com/orion-oss/orion/internal/platform/boot"
 	"github.com/orion-oss/orion/internal/web"
@@ -17,5 +17,5 @@ func main() {
 	log := boot.Logger()
 	svc := auth.NewService(cip.NewFromConfig(boot.AWS(log)), os.Getenv("USER_POOL_ID"), os.Getenv("USER_POOL_CLIENT_ID"),
 		os.Getenv("AUTO_CONFIRM_USERS") == "true")
-	lambda.Start(web.Lambda(log, api.Auth{Service: svc}.Login))
+	lambda.Start(web.Lambda(log, account.Handlers{Service: svc}.Login))
 }

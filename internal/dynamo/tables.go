@@ -5,7 +5,6 @@
 package dynamo
 
 import (
-	"errors"
 	"time"
 
 	"github.com/orion-oss/orion/internal/dynamo/tables"
@@ -14,9 +13,17 @@ import (
 // Errors callers check with errors.Is.
 var (
 	// ErrConflict means other writers kept changing the aggregate between our reads and writes, beyond
-	// the repository's own retries (optimistic locking under heavy contention).
-	ErrConflict = errors.New("dynamo: concurrent modification")
+	// the repository's own retries (optimistic locking under heavy contention). It reports Busy, so the
+	// HTTP layer can answer "retry" without importing this package.
+	ErrConflict error = conflictError{}
 )
+
+type conflictError struct{}
+
+func (conflictError) Error() string { return "dynamo: concurrent modification" }
+
+// Busy marks a failure that a retry of the same request may not meet (web.Error answers 409 busy).
+func (conflictError) Busy() bool { return true }
 
 // Tables are the physical table names (package tables reads them from the environment, without
 // linking this package).

@@ -19,7 +19,6 @@ import (
 
 	"github.com/orion-oss/orion/internal/auth"
 	"github.com/orion-oss/orion/internal/customer"
-	"github.com/orion-oss/orion/internal/dynamo"
 	"github.com/orion-oss/orion/internal/inventory"
 	"github.com/orion-oss/orion/internal/order"
 	"github.com/orion-oss/orion/internal/validation"
@@ -106,7 +105,7 @@ func Error(ctx context.Context, log *slog.Logger, err error) Response {
 		return problem(Problem{Type: problemBase + "not-found", Title: "Not found", Status: http.StatusNotFound})
 	case errors.Is(err, order.ErrTerminal), errors.Is(err, inventory.ErrExists):
 		return problem(Problem{Type: problemBase + "conflict", Title: "Conflict", Status: http.StatusConflict, Detail: conflictDetail(err)})
-	case errors.Is(err, dynamo.ErrConflict):
+	case isBusy(err):
 		return problem(Problem{Type: problemBase + "busy", Title: "Concurrent update", Status: http.StatusConflict,
 			Detail: "The resource is being changed by other requests; retry the request."})
 	case errors.As(err, &short):
@@ -116,6 +115,16 @@ func Error(ctx context.Context, log *slog.Logger, err error) Response {
 	log.ErrorContext(ctx, "request failed", "error", err)
 	return problem(Problem{Type: problemBase + "internal", Title: "Internal error", Status: http.StatusInternalServerError,
 		Detail: "The request could not be completed; it is safe to retry."})
+}
+
+// busy is implemented by storage errors that mean "changed by concurrent requests; retry" (the
+// DynamoDB repositories' ErrConflict). An interface rather than the sentinel keeps the storage packages
+// out of every function that links web, such as the account endpoints.
+type busy interface{ Busy() bool }
+
+func isBusy(err error) bool {
+	var b busy
+	return errors.As(err, &b) && b.Busy()
 }
 
 func conflictDetail(err error) string {

@@ -76,6 +76,8 @@ func TestErrorMapping(t *testing.T) {
 		{fmt.Errorf("x: %w", order.ErrTerminal), 409},
 		{inventory.ErrExists, 409},
 		{fmt.Errorf("x: %w", dynamo.ErrConflict), 409},
+		{fmt.Errorf("store: %w", busyErr(true)), 409},
+		{busyErr(false), 500},
 		{&inventory.InsufficientStockError{SKU: "A", Requested: 2, Available: 1}, 409},
 		{errors.New("dynamodb: connection reset by peer at 10.0.0.1"), 500},
 	}
@@ -154,3 +156,9 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// busyErr is a storage error of no particular package: web answers any that reports Busy with 409.
+type busyErr bool
+
+func (b busyErr) Error() string { return fmt.Sprintf("busy=%t", bool(b)) }
+func (b busyErr) Busy() bool    { return bool(b) }

@@ -1,4 +1,7 @@
-package api
+// Package account serves the public account endpoints (register, confirm, log in, refresh) over
+// internal/auth. It is its own package so that those four functions link neither the DynamoDB
+// repositories nor the order and catalog handlers of package api.
+package account
 
 import (
 	"context"
@@ -10,8 +13,8 @@ import (
 	"github.com/orion-oss/orion/internal/web"
 )
 
-// Auth serves the public auth endpoints.
-type Auth struct{ Service *auth.Service }
+// Handlers serve the public account endpoints.
+type Handlers struct{ Service *auth.Service }
 
 type registerRequest struct {
 	Email    string `json:"email"`
@@ -20,7 +23,7 @@ type registerRequest struct {
 }
 
 // Register is POST /auth/register: 201 {userId, email}.
-func (h Auth) Register(ctx context.Context, req web.Request) (web.Response, error) {
+func (h Handlers) Register(ctx context.Context, req web.Request) (web.Response, error) {
 	var in registerRequest
 	if err := web.Decode(req, &in); err != nil {
 		return web.Response{}, err
@@ -45,7 +48,7 @@ type confirmRequest struct {
 }
 
 // Confirm is POST /auth/confirm: 204 once the account is confirmed.
-func (h Auth) Confirm(ctx context.Context, req web.Request) (web.Response, error) {
+func (h Handlers) Confirm(ctx context.Context, req web.Request) (web.Response, error) {
 	var in confirmRequest
 	if err := web.Decode(req, &in); err != nil {
 		return web.Response{}, err
@@ -66,7 +69,7 @@ type loginRequest struct {
 }
 
 // Login is POST /auth/login: 200 with tokens, or 401 with one message whether or not the user exists.
-func (h Auth) Login(ctx context.Context, req web.Request) (web.Response, error) {
+func (h Handlers) Login(ctx context.Context, req web.Request) (web.Response, error) {
 	var in loginRequest
 	if err := web.Decode(req, &in); err != nil {
 		return web.Response{}, err
@@ -87,7 +90,7 @@ type refreshRequest struct {
 }
 
 // Refresh is POST /auth/refresh: 200 with new access and id tokens.
-func (h Auth) Refresh(ctx context.Context, req web.Request) (web.Response, error) {
+func (h Handlers) Refresh(ctx context.Context, req web.Request) (web.Response, error) {
 	var in refreshRequest
 	if err := web.Decode(req, &in); err != nil {
 		return web.Response{}, err
