@@ -474,7 +474,7 @@ func (r *run) checkDeadLetters(ctx context.Context, d *data) {
 	fn := lambda.NewFromConfig(cfg, func(o *lambda.Options) { o.BaseEndpoint = aws.String(r.st.EdgeURL) })
 	var sendEmail string
 	for _, name := range r.st.Functions() {
-		if strings.HasSuffix(name, "send-email") || strings.HasSuffix(name, "SendEmailFunction") {
+		if isEmailFunction(name) {
 			sendEmail = name
 		}
 	}

@@ -69,10 +69,16 @@ func (s *stats) invoked(r lambdahost.Record) {
 	}
 	if r.Injected {
 		s.injected++
-		if strings.HasSuffix(r.Function, "SendEmailFunction") || strings.HasSuffix(r.Function, "send-email") {
+		if isEmailFunction(r.Function) {
 			s.emailKills++
 		}
 	}
+}
+
+// isEmailFunction tells the email function by its local name (orion-<stage>-SendEmailFunction) or its
+// directory's (send-email).
+func isEmailFunction(name string) bool {
+	return strings.HasSuffix(name, "SendEmailFunction") || strings.HasSuffix(name, "send-email")
 }
 
 func (s *stats) delivered(d eventbus.Delivery) {
