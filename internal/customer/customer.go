@@ -1,8 +1,10 @@
-// Package customer holds the value objects that identify a customer: the ID (the Cognito user's sub) and
-// a validated Email.
+// Package customer holds the value objects that identify a customer, the ID (the Cognito user's sub) and
+// a validated Email, and the rules of a customer's account: the password policy and the answers
+// registration and sign-in give (mapped to HTTP statuses by package web).
 package customer
 
 import (
+	"errors"
 	"net/mail"
 	"strings"
 	"unicode"
@@ -73,4 +75,36 @@ func (e Email) Masked() string {
 	}
 	r, _ := utf8.DecodeRuneInString(e.addr)
 	return string(r) + "***" + e.addr[at:]
+}
+
+// Errors of registration and sign-in, whatever the identity provider.
+var (
+	// ErrEmailTaken: an account exists for the address (409).
+	ErrEmailTaken = errors.New("customer: an account with this email already exists")
+	// ErrBadCredentials is one answer for every failed sign-in, whether or not the user exists (401).
+	ErrBadCredentials = errors.New("customer: incorrect email or password")
+	// ErrBadCode: the confirmation code is wrong or expired (400).
+	ErrBadCode = errors.New("customer: invalid or expired confirmation code")
+)
+
+// ValidatePassword applies the pool's policy before Cognito does, so the client gets a field-level
+// answer: 12-256 characters with a lower-case and an upper-case letter, a digit and a symbol.
+func ValidatePassword(p string) error {
+	var lower, upper, digit, symbol bool
+	for _, r := range p {
+		switch {
+		case unicode.IsLower(r):
+			lower = true
+		case unicode.IsUpper(r):
+			upper = true
+		case unicode.IsDigit(r):
+			digit = true
+		case unicode.IsPunct(r) || unicode.IsSymbol(r):
+			symbol = true
+		}
+	}
+	if n := utf8.RuneCountInString(p); n < 12 || n > 256 || !lower || !upper || !digit || !symbol {
+		return validation.New("password", "must be 12-256 characters with a lower-case and an upper-case letter, a digit and a symbol")
+	}
+	return nil
 }

@@ -69,3 +69,32 @@ func FuzzParseEmail(f *testing.F) {
 		}
 	})
 }
+
+func TestValidatePassword(t *testing.T) {
+	tests := []struct {
+		name, password string
+		ok             bool
+	}{
+		{"every class, 12 characters", "Abcdefgh1!xy", true},
+		{"256 characters", "Aa1!" + strings.Repeat("x", 252), true},
+		{"11 characters", "Abcdefg1!xy", false},
+		{"257 characters", "Aa1!" + strings.Repeat("x", 253), false},
+		{"no upper case", "abcdefgh1!xy", false},
+		{"no lower case", "ABCDEFGH1!XY", false},
+		{"no digit", "Abcdefghi!xy", false},
+		{"no symbol", "Abcdefgh12xy", false},
+		{"letters beyond ASCII count once each", "Ééééééé1!xyz", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := customer.ValidatePassword(tt.password)
+			if tt.ok != (err == nil) {
+				t.Fatalf("ValidatePassword(%q) = %v; want ok %v", tt.password, err, tt.ok)
+			}
+			var ve validation.Errors
+			if err != nil && (!errors.As(err, &ve) || ve[0].Field != "password") {
+				t.Fatalf("error %v does not name the password field", err)
+			}
+		})
+	}
+}

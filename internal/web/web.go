@@ -17,7 +17,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/orion-oss/orion/internal/auth"
 	"github.com/orion-oss/orion/internal/customer"
 	"github.com/orion-oss/orion/internal/inventory"
 	"github.com/orion-oss/orion/internal/order"
@@ -77,11 +76,11 @@ func Error(ctx context.Context, log *slog.Logger, err error) Response {
 	var short *inventory.InsufficientStockError
 	var unknown *order.UnknownItemsError
 	switch {
-	case errors.Is(err, auth.ErrBadCredentials):
+	case errors.Is(err, customer.ErrBadCredentials):
 		return problem(Problem{Type: problemBase + "bad-credentials", Title: "Unauthorized", Status: http.StatusUnauthorized, Detail: "Incorrect email or password."})
-	case errors.Is(err, auth.ErrEmailTaken):
+	case errors.Is(err, customer.ErrEmailTaken):
 		return problem(Problem{Type: problemBase + "email-taken", Title: "Conflict", Status: http.StatusConflict, Detail: "An account with this email already exists."})
-	case errors.Is(err, auth.ErrBadCode):
+	case errors.Is(err, customer.ErrBadCode):
 		return problem(Problem{Type: problemBase + "bad-code", Title: "Invalid code", Status: http.StatusBadRequest, Detail: "The confirmation code is wrong or has expired."})
 	case errors.As(err, &unknown):
 		return problem(Problem{Type: problemBase + "unknown-items", Title: "Unknown items", Status: http.StatusUnprocessableEntity,

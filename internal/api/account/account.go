@@ -1,5 +1,5 @@
 // Package account serves the public account endpoints (register, confirm, log in, refresh) over
-// internal/auth. It is its own package so that those four functions link neither the DynamoDB
+// internal/userpool. It is its own package so that those four functions link neither the DynamoDB
 // repositories nor the order and catalog handlers of package api.
 package account
 
@@ -7,14 +7,14 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/orion-oss/orion/internal/auth"
 	"github.com/orion-oss/orion/internal/customer"
+	"github.com/orion-oss/orion/internal/userpool"
 	"github.com/orion-oss/orion/internal/validation"
 	"github.com/orion-oss/orion/internal/web"
 )
 
 // Handlers serve the public account endpoints.
-type Handlers struct{ Service *auth.Service }
+type Handlers struct{ Service *userpool.Service }
 
 type registerRequest struct {
 	Email    string `json:"email"`
@@ -31,7 +31,7 @@ func (h Handlers) Register(ctx context.Context, req web.Request) (web.Response, 
 	var c validation.Collector
 	email, err := customer.ParseEmail(in.Email)
 	c.Merge("", err)
-	c.Merge("", auth.ValidatePassword(in.Password))
+	c.Merge("", customer.ValidatePassword(in.Password))
 	if err := c.Err(); err != nil {
 		return web.Response{}, err
 	}
