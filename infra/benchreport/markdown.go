@@ -59,13 +59,17 @@ func (r *Report) Markdown(w io.Writer) {
 		p("## Cold start\n\n")
 		p("From exec of the function's binary (built as above, for this host's architecture) to its first response under the\n")
 		p("Lambda Runtime API of infra/lambdahost: a fresh Host and process per run, `Record.Init` (exec to the runtime's first\n")
-		p("`/next`) plus the first invocation's `Duration`; %d runs per function, round robin, median. The first event is `%s`:\n", r.Opts.ColdRuns, coldPayload)
-		p("HTTP handlers answer it 401 (no authorizer context), event consumers and saga steps with a validation error or an\n")
+		p("`/next`) plus the first invocation's `Duration`; %d runs per function, round robin, median. The first event is\n", r.Opts.ColdRuns)
+		p("`%s`, which every function answers without calling AWS: HTTP handlers 401 (no authorizer\n", coldPayload)
+		p("context) or, for the public catalog, 400 (limit out of range), event consumers and saga steps a validation error or an\n")
 		p("empty batch, so it measures init plus one quick invocation. Each function gets the environment the template gives it\n")
-		p("(dummy values) and an AWS endpoint that answers every request with a 400 and counts it: \"AWS calls at init\" must be 0.\n")
-		p("Target: within %.1f× of hello-world.\n\n", maxColdRatio)
+		p("(dummy values) and an AWS endpoint that answers every request with a 400 and counts it: \"AWS calls at init\" must be 0,\n")
+		p("and so must the first invocation's. Target: within %.1f× of hello-world.\n\n", maxColdRatio)
 		p("| function | median ms | init ms | × hello-world | first answer | AWS calls at init | AWS calls in first invoke |\n|---|---:|---:|---:|---|---:|---:|\n")
 		for _, c := range r.ColdStarts {
+			if c.Case != "" {
+				continue
+			}
 			ratio := fmt.Sprintf("%.2f", c.Ratio)
 			if c.Ratio > maxColdRatio {
 				ratio = "**" + ratio + "**"
@@ -73,6 +77,16 @@ func (r *Report) Markdown(w io.Writer) {
 			p("| %s | %s | %s | %s | %s | %d | %d |\n", c.Name, ms(c.Median), ms(c.Init), ratio, c.Outcome, c.InitIO, c.InvokeIO)
 		}
 		p("\n")
+		p("A first answer that needs AWS, measured the same way in the same runs (not held to the target: it adds the process's\n")
+		p("first SDK call, i.e. a TCP dial, SigV4 signing and one request through the client, against the local endpoint above):\n\n")
+		p("| function | first event | median ms | init ms | × hello-world | AWS calls in first invoke |\n|---|---|---:|---:|---:|---:|\n")
+		for _, c := range r.ColdStarts {
+			if c.Case != "" {
+				p("| %s | %s | %s | %s | %.2f | %d |\n", c.Name, c.Case, ms(c.Median), ms(c.Init), c.Ratio, c.InvokeIO)
+			}
+		}
+		p("\n")
+		p("%s\n\n", coldStartNotes)
 	}
 	if r.BenchCommand != "" || len(r.GoBenches) > 0 {
 		p("## Warm handler cost (go test -bench)\n\n")
@@ -158,18 +172,25 @@ func (r *Report) targets(p func(string, ...any)) {
 	}
 	if len(r.ColdStarts) > 0 {
 		worst := ColdStart{}
+		io, slow := 0, []string{}
 		for _, c := range r.ColdStarts {
+			io += c.InitIO
+			if c.Case != "" {
+				continue
+			}
 			if c.Ratio > worst.Ratio && c.Name != "hello-world" {
 				worst = c
 			}
-		}
-		io := 0
-		for _, c := range r.ColdStarts {
-			io += c.InitIO
+			if c.InvokeIO > 0 {
+				slow = append(slow, c.Name)
+			}
 		}
 		res := fmt.Sprintf("met: worst %s at %.2f×", worst.Name, worst.Ratio)
-		if worst.Ratio > maxColdRatio {
+		switch {
+		case worst.Ratio > maxColdRatio:
 			res = fmt.Sprintf("**not met**: %s at %.2f×", worst.Name, worst.Ratio)
+		case len(slow) > 0:
+			res = "**not measured**: the first event made " + strings.Join(slow, ", ") + " call AWS"
 		}
 		p("| cold start ≤ 1.5× hello-world | %s |\n", res)
 		p("| no network I/O at init | %s |\n", map[bool]string{true: "met: no AWS call before the first event", false: fmt.Sprintf("**not met**: %d calls", io)}[io == 0])
@@ -331,3 +352,25 @@ func prefixSum(m map[string]float64, prefix string) float64 {
 	}
 	return t
 }
+
+// coldStartNotes is what the cold-start table cannot show: where the time above hello-world went, and
+// what keeps it there (found with GODEBUG=inittrace=1, perf and single-purpose binaries in this harness).
+const coldStartNotes = `Where the time above hello-world goes: every package a function links is initialized before main runs,
+whether it is called or not (` + "`GODEBUG=inittrace=1 ./bootstrap`" + ` lists each with its time and allocations). What is left
+is each SDK client's endpoint tables (` + "`service/*/internal/endpoints`" + `, ~0.1 ms each), the larger binary, and the first
+invocation (the first JSON log line, encoding/json's type cache for the event). What was removed, and is guarded by
+` + "`go test ./internal/platform/boot`" + `: the SDK's config loader and credential chain (envcfg builds aws.Config from the
+environment), DynamoDB where a function does not call it, the Cognito client everywhere but the account functions
+and send-email (~0.15 ms), the compiled Idempotency-Key regexp (~0.15 ms), and the SDK's schemas.
+
+### Held SDK versions
+
+DynamoDB, DynamoDB Streams and SES v2 are held at their last releases before schema-based (de)serialization
+(dynamodb v1.68.0, dynamodbstreams v1.41.0, sesv2 v1.74.0; attributevalue v1.21.4, the release that requires them).
+From dynamodb v1.69.0 the client imports a ` + "`schemas`" + ` package whose init builds a schema for every shape of the
+API, ~0.6 ms and ~3,150 allocations at each cold start, per service. The same code measured 1.49–1.69× hello-world
+(send-email 1.78×) with the newer releases and 1.20–1.43× with these, before the Cognito and regexp work above. What the newer releases bring was read in
+their changelogs: the schema serializers and fixes to them, operations Orion does not call (bulk loads, export
+filters, replica disassociation), and retry defaults that do not apply here (every client takes envcfg's retryer,
+from the core module, which stays current). The core module, smithy-go and every other service stay current.
+Move up when the SDK builds its schemas lazily (the boot test fails while a function links one), and measure here.`
