@@ -1,6 +1,9 @@
 package benchreport
 
-import "testing"
+import (
+	"encoding/json"
+	"testing"
+)
 
 func TestParseGoBenchTakesMedians(t *testing.T) {
 	out := `goos: linux
@@ -41,6 +44,32 @@ func TestItemSizeAndUnits(t *testing.T) {
 	}{{0, 1024, 1}, {1024, 1024, 1}, {1025, 1024, 2}, {4097, 4096, 2}} {
 		if got := units(c.size, c.unit); got != c.want {
 			t.Fatalf("units(%d, %d) = %v; want %v", c.size, c.unit, got, c.want)
+		}
+	}
+}
+
+// A read is named by its tables and index; continuation pages and writes are not reads of their own.
+func TestReadTarget(t *testing.T) {
+	tests := []struct {
+		op, req string
+		want    string
+		ok      bool
+	}{
+		{"GetItem", `{"TableName":"orion-local-orders","Key":{}}`, "orders", true},
+		{"Query", `{"TableName":"orion-local-connections","IndexName":"ByUser"}`, "connections/ByUser", true},
+		{"Query", `{"TableName":"orion-local-connections","IndexName":"ByUser","ExclusiveStartKey":{"pk":{"S":"x"}}}`, "", false},
+		{"BatchGetItem", `{"RequestItems":{"orion-local-orders":{},"orion-local-inventory":{}}}`, "inventory+orders", true},
+		{"TransactGetItems", `{"TransactItems":[{"Get":{"TableName":"orion-local-orders"}},{"Get":{"TableName":"orion-local-orders"}}]}`, "orders", true},
+		{"PutItem", `{"TableName":"orion-local-orders"}`, "", false},
+	}
+	for _, tt := range tests {
+		var req map[string]any
+		if err := json.Unmarshal([]byte(tt.req), &req); err != nil {
+			t.Fatal(err)
+		}
+		got, ok := readTarget(tt.op, req)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("readTarget(%s, %s) = %q, %v; want %q, %v", tt.op, tt.req, got, ok, tt.want, tt.ok)
 		}
 	}
 }

@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -54,6 +57,9 @@ type usage struct {
 	ItemsWritten   int
 	MaxItemBytes   int
 	MaxItemByTable map[string]int
+	// Reads counts read requests by what they read ("Query orders/ByCustomer"; readTarget), first pages
+	// only: a read of the same table and index twice in one invocation is a redundant one.
+	Reads map[string]int
 }
 
 func newMeter(upstream string) (*meter, error) {
@@ -339,7 +345,7 @@ func (m *meter) usageOf(caller string) *usage {
 	}
 	u := m.usage[caller]
 	if u == nil {
-		u = &usage{MaxItemByTable: map[string]int{}}
+		u = &usage{MaxItemByTable: map[string]int{}, Reads: map[string]int{}}
 		m.usage[caller] = u
 	}
 	return u
@@ -361,6 +367,9 @@ func (m *meter) account(caller, op string, reqBody, respBody []byte, status int,
 	if failed {
 		code, _ := resp["__type"].(string)
 		m.errs[op+" "+code[strings.LastIndexByte(code, '#')+1:]]++
+	}
+	if t, ok := readTarget(op, req); ok {
+		u.Reads[op+" "+t]++
 	}
 	consistent, _ := req["ConsistentRead"].(bool)
 	readFactor := 0.5
@@ -475,6 +484,41 @@ func (m *meter) account(caller, op string, reqBody, respBody []byte, status int,
 	}
 }
 
+// readTarget names what a read request reads: its tables (short names) and index, "orders" or
+// "projections/Catalog"; ok is false for writes and for the continuation pages of a Query or Scan.
+func readTarget(op string, req map[string]any) (string, bool) {
+	var tables []string
+	switch op {
+	case "GetItem", "Query", "Scan":
+		if _, more := req["ExclusiveStartKey"]; more {
+			return "", false
+		}
+		t, _ := req["TableName"].(string)
+		t = shortTable(t)
+		if ix, _ := req["IndexName"].(string); ix != "" {
+			t += "/" + ix
+		}
+		return t, true
+	case "BatchGetItem":
+		ri, _ := req["RequestItems"].(map[string]any)
+		for t := range ri {
+			tables = append(tables, shortTable(t))
+		}
+	case "TransactGetItems":
+		items, _ := req["TransactItems"].([]any)
+		for _, it := range items {
+			get, _ := it.(map[string]any)["Get"].(map[string]any)
+			if t, _ := get["TableName"].(string); t != "" && !slices.Contains(tables, shortTable(t)) {
+				tables = append(tables, shortTable(t))
+			}
+		}
+	default:
+		return "", false
+	}
+	sort.Strings(tables)
+	return strings.Join(tables, "+"), true
+}
+
 // units is DynamoDB's rounding: whole units of unit bytes, at least one.
 func units(size, unit int) float64 {
 	return math.Max(1, math.Ceil(float64(size)/float64(unit)))
@@ -559,10 +603,8 @@ func (m *meter) snapshot() (map[string]usage, map[string]int) {
 	u := make(map[string]usage, len(m.usage))
 	for k, v := range m.usage {
 		c := *v
-		c.MaxItemByTable = map[string]int{}
-		for t, n := range v.MaxItemByTable {
-			c.MaxItemByTable[t] = n
-		}
+		c.MaxItemByTable = maps.Clone(v.MaxItemByTable)
+		c.Reads = maps.Clone(v.Reads)
 		u[k] = c
 	}
 	e := make(map[string]int, len(m.errs))

@@ -30,7 +30,10 @@ type PathWork struct {
 	RRUByFn, WRUByFn      map[string]float64
 	StreamReads           float64
 	MaxItemBytes          map[string]int // largest item seen per table
-	Latency               time.Duration  // median, POST /orders to the path's last outcome event
+	// ReadsPerInvocation: by function, its DynamoDB reads of each table and index ("Query
+	// connections/ByUser") per invocation. More than one means the function read the same thing twice.
+	ReadsPerInvocation map[string]map[string]float64
+	Latency            time.Duration // median, POST /orders to the path's last outcome event
 }
 
 // opName turns the edge's REST "METHOD /path" into the API's operation name.
@@ -166,7 +169,7 @@ func measureWork(ctx context.Context, s *system, n int, logf func(string, ...any
 		}
 		w := PathWork{Path: p.name, Orders: n, HTTPRequests: float64(p.http), Latency: medianDur(lats), Calls: map[string]map[string]float64{},
 			Invocations: map[string]float64{}, BilledMs: map[string]float64{}, Events: map[string]float64{},
-			RRUByFn: map[string]float64{}, WRUByFn: map[string]float64{}, MaxItemBytes: map[string]int{}}
+			RRUByFn: map[string]float64{}, WRUByFn: map[string]float64{}, MaxItemBytes: map[string]int{}, ReadsPerInvocation: map[string]map[string]float64{}}
 		per := 1 / float64(n)
 		for fn, ops := range s.st.Calls() {
 			for op, c := range ops {
@@ -206,6 +209,15 @@ func measureWork(ctx context.Context, s *system, n int, logf func(string, ...any
 			b := usageBefore[caller]
 			rru, wru := u.RRU-b.RRU, u.WRU-b.WRU
 			w.StreamReads += float64(u.StreamReads-b.StreamReads) * per
+			for target, c := range u.Reads {
+				inv := w.Invocations[shortName(caller)] // per order, as the reads below
+				if d := c - b.Reads[target]; d > 0 && inv > 0 {
+					if w.ReadsPerInvocation[shortName(caller)] == nil {
+						w.ReadsPerInvocation[shortName(caller)] = map[string]float64{}
+					}
+					w.ReadsPerInvocation[shortName(caller)][target] = float64(d) * per / inv
+				}
+			}
 			if rru == 0 && wru == 0 {
 				continue
 			}
