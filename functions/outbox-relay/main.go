@@ -4,8 +4,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
-	"os"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -17,7 +15,7 @@ import (
 
 func main() {
 	// Not boot.Logger: the relay has no AWS client, so it links no AWS configuration at all.
-	log := logging.New(os.Stdout, slog.LevelInfo, os.Getenv("AWS_LAMBDA_FUNCTION_NAME"))
+	log := logging.FromEnv()
 	lambda.Start(func(ctx context.Context, records []events.DynamoDBEventRecord) ([]event.Envelope, error) {
 		envs, err := relay.Records(records)
 		if err != nil {

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"log/slog"
 	"os"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -26,11 +25,7 @@ import (
 // Logger is the function's JSON logger (internal/platform/logging: every line carries the function, the
 // request, correlation and order ids of its context); LOG_LEVEL sets the level (INFO by default).
 func Logger() *slog.Logger {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(strings.ToUpper(os.Getenv("LOG_LEVEL")))); err != nil {
-		level = slog.LevelInfo
-	}
-	return logging.New(os.Stdout, level, os.Getenv("AWS_LAMBDA_FUNCTION_NAME"))
+	return logging.FromEnv()
 }
 
 // AWS returns the SDK configuration the Lambda environment describes (no file or network I/O).

@@ -9,7 +9,9 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
@@ -37,6 +39,22 @@ func With(ctx context.Context, correlationID, orderID string) context.Context {
 func IDs(ctx context.Context) (correlationID, orderID string) {
 	v, _ := ctx.Value(ctxKey{}).(ids)
 	return v.correlationID, v.orderID
+}
+
+// FromEnv is a Lambda function's logger: JSON on stdout, named by AWS_LAMBDA_FUNCTION_NAME, at the
+// level LOG_LEVEL names (ParseLevel).
+func FromEnv() *slog.Logger {
+	return New(os.Stdout, ParseLevel(os.Getenv("LOG_LEVEL")), os.Getenv("AWS_LAMBDA_FUNCTION_NAME"))
+}
+
+// ParseLevel reads a level name in any case (DEBUG, info, WARN, ERROR, or an offset such as WARN+2);
+// anything else, an unset variable included, is INFO: a wrong setting must not silence a function.
+func ParseLevel(s string) slog.Level {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(strings.ToUpper(strings.TrimSpace(s)))); err != nil {
+		return slog.LevelInfo
+	}
+	return level
 }
 
 // New returns a JSON logger for the function, writing to w at level.

@@ -74,3 +74,22 @@ func TestLevelIsHonoured(t *testing.T) {
 		t.Fatalf("output %q", buf.String())
 	}
 }
+
+func TestParseLevel(t *testing.T) {
+	tests := []struct {
+		in   string
+		want slog.Level
+	}{
+		{"", slog.LevelInfo},
+		{"debug", slog.LevelDebug},
+		{"WARN", slog.LevelWarn},
+		{" error ", slog.LevelError},
+		{"warn+2", slog.LevelWarn + 2},
+		{"verbose", slog.LevelInfo},
+	}
+	for _, tt := range tests {
+		if got := logging.ParseLevel(tt.in); got != tt.want {
+			t.Errorf("ParseLevel(%q) = %v; want %v", tt.in, got, tt.want)
+		}
+	}
+}
