@@ -101,22 +101,39 @@ func events(ctx context.Context, src Sources, id order.ID) ([]Entry, error) {
 			return nil, fmt.Errorf("timeline: outbox: %w", err)
 		}
 		for _, it := range page.Items {
-			s, ok := it["envelope"].(*ddbtypes.AttributeValueMemberS)
-			if !ok {
-				continue
+			for _, raw := range envelopes(it) {
+				var env event.Envelope
+				if json.Unmarshal([]byte(raw), &env) != nil || env.OrderID() != string(id) {
+					continue
+				}
+				what := env.Type + " " + env.ID
+				if h, ok := tracing.ParseHeader(env.TraceHeader); ok {
+					what += " trace " + h.Root // the X-Ray trace of the invocation that committed it
+				}
+				out = append(out, Entry{At: env.OccurredAt, Source: "event", What: what})
 			}
-			var env event.Envelope
-			if json.Unmarshal([]byte(s.Value), &env) != nil || env.OrderID() != string(id) {
-				continue
-			}
-			what := env.Type + " " + env.ID
-			if h, ok := tracing.ParseHeader(env.TraceHeader); ok {
-				what += " trace " + h.Root // the X-Ray trace of the invocation that committed it
-			}
-			out = append(out, Entry{At: env.OccurredAt, Source: "event", What: what})
 		}
 	}
 	return out, nil
+}
+
+// envelopes are the events of an outbox item: its envelope, or those of a batch item (a transaction
+// whose events did not fit DynamoDB's 100 items one per item, internal/dynamo's outboxPuts).
+func envelopes(item map[string]ddbtypes.AttributeValue) []string {
+	if s, ok := item["envelope"].(*ddbtypes.AttributeValueMemberS); ok {
+		return []string{s.Value}
+	}
+	l, _ := item["envelopes"].(*ddbtypes.AttributeValueMemberL)
+	if l == nil {
+		return nil
+	}
+	var out []string
+	for _, v := range l.Value {
+		if s, ok := v.(*ddbtypes.AttributeValueMemberS); ok {
+			out = append(out, s.Value)
+		}
+	}
+	return out
 }
 
 // execution reads the states of the order's run of one state machine (none is fine: not every order

@@ -3,9 +3,11 @@ package dynamo_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"testing"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -13,6 +15,7 @@ import (
 	"github.com/orion-oss/orion/infra/localaws/awstest"
 	"github.com/orion-oss/orion/internal/dynamo"
 	"github.com/orion-oss/orion/internal/dynamo/dynamotest"
+	"github.com/orion-oss/orion/internal/dynamo/relay"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/event/eventschema"
 	"github.com/orion-oss/orion/internal/inventory"
@@ -27,25 +30,67 @@ func newTables(t *testing.T) (*dynamodb.Client, dynamo.Tables) {
 	return dynamotest.Tables(t)
 }
 
+// outbox reads the outbox's events as the Pipe's relay reads them (single and batch items alike).
 func outbox(t *testing.T, db *dynamodb.Client, table string) []event.Envelope {
 	t.Helper()
-	out, err := db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var envs []event.Envelope
-	for _, it := range out.Items {
-		raw := it["envelope"].(*ddbtypes.AttributeValueMemberS).Value
-		env, err := event.Decode([]byte(raw))
+	return relayed(t, outboxItems(t, db, table)...)
+}
+
+func outboxItems(t *testing.T, db *dynamodb.Client, table string) []map[string]ddbtypes.AttributeValue {
+	t.Helper()
+	var items []map[string]ddbtypes.AttributeValue
+	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
+		items = append(items, page.Items...)
+	}
+	return items
+}
+
+// relayed passes outbox items through the relay as the stream's INSERT records of them, and checks
+// every event against its schema.
+func relayed(t *testing.T, items ...map[string]ddbtypes.AttributeValue) []event.Envelope {
+	t.Helper()
+	records := make([]events.DynamoDBEventRecord, len(items))
+	for i, it := range items {
+		img := map[string]events.DynamoDBAttributeValue{}
+		for k, v := range it {
+			img[k] = streamValue(t, v)
+		}
+		records[i] = events.DynamoDBEventRecord{EventID: fmt.Sprint(i), EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: img}}
+	}
+	envs, err := relay.Records(records)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, env := range envs {
 		if err := eventschema.Validate(env); err != nil {
 			t.Fatalf("outbox event does not match its schema: %v", err)
 		}
-		envs = append(envs, env)
 	}
 	return envs
+}
+
+// streamValue is an attribute as a stream record holds it (the outbox's types only).
+func streamValue(t *testing.T, v ddbtypes.AttributeValue) events.DynamoDBAttributeValue {
+	t.Helper()
+	switch v := v.(type) {
+	case *ddbtypes.AttributeValueMemberS:
+		return events.NewStringAttribute(v.Value)
+	case *ddbtypes.AttributeValueMemberN:
+		return events.NewNumberAttribute(v.Value)
+	case *ddbtypes.AttributeValueMemberL:
+		list := make([]events.DynamoDBAttributeValue, len(v.Value))
+		for i, e := range v.Value {
+			list[i] = streamValue(t, e)
+		}
+		return events.NewListAttribute(list)
+	}
+	t.Fatalf("an outbox attribute of type %T", v)
+	return events.DynamoDBAttributeValue{}
 }
 
 func widget(t *testing.T, sku string, available inventory.Quantity) (*inventory.Item, []event.Payload) {

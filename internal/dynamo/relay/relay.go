@@ -5,6 +5,7 @@
 package relay
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -13,24 +14,60 @@ import (
 )
 
 // Records turns outbox stream records into the envelopes the outbox Pipe puts on the bus, in stream
-// order. Records that are not outbox INSERTs (TTL deletions) are skipped; the pipe's filter drops them
-// already. A record whose envelope cannot be decoded fails the whole batch: the pipe retries and then
-// dead-letters it, because skipping it would lose an event.
+// order. An outbox item is one event (`envelope`) or, where a transaction had more events than
+// DynamoDB's 100 items left room for, a batch of them (`envelopes`, in the order they were committed;
+// internal/dynamo's outboxPuts): each of its envelopes becomes an event of its own, in its place.
+// Records that are not outbox INSERTs (TTL deletions) are skipped; the pipe's filter drops them
+// already. A record whose envelopes cannot all be decoded fails the whole batch: the pipe retries and
+// then dead-letters it, because skipping it would lose an event.
 func Records(records []events.DynamoDBEventRecord) ([]event.Envelope, error) {
 	out := make([]event.Envelope, 0, len(records))
 	for i, r := range records {
 		if r.EventName != "INSERT" {
 			continue
 		}
-		av, ok := r.Change.NewImage["envelope"]
-		if !ok || av.DataType() != events.DataTypeString {
-			return nil, fmt.Errorf("relay: outbox record %d (%s) has no envelope", i, r.EventID)
-		}
-		env, err := event.Decode([]byte(av.String()))
+		envs, err := decode(r.Change.NewImage)
 		if err != nil {
 			return nil, fmt.Errorf("relay: outbox record %d (%s): %w", i, r.EventID, err)
 		}
-		out = append(out, env)
+		out = append(out, envs...)
 	}
 	return out, nil
+}
+
+var errNoEnvelope = errors.New("has no envelope")
+
+// decode reads the envelopes of one outbox item's image.
+func decode(img map[string]events.DynamoDBAttributeValue) ([]event.Envelope, error) {
+	one, single := img["envelope"]
+	batch, batched := img["envelopes"]
+	switch {
+	case single && batched:
+		return nil, errors.New("has both an envelope and a batch of envelopes")
+	case single:
+		env, err := decodeOne(one)
+		if err != nil {
+			return nil, err
+		}
+		return []event.Envelope{env}, nil
+	case !batched || batch.DataType() != events.DataTypeList || len(batch.List()) == 0:
+		return nil, errNoEnvelope
+	}
+	list := batch.List()
+	envs := make([]event.Envelope, len(list))
+	for j, av := range list {
+		env, err := decodeOne(av)
+		if err != nil {
+			return nil, fmt.Errorf("envelope %d of %d: %w", j, len(list), err)
+		}
+		envs[j] = env
+	}
+	return envs, nil
+}
+
+func decodeOne(av events.DynamoDBAttributeValue) (event.Envelope, error) {
+	if av.DataType() != events.DataTypeString {
+		return event.Envelope{}, errNoEnvelope
+	}
+	return event.Decode([]byte(av.String()))
 }

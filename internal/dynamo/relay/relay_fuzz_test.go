@@ -16,6 +16,7 @@ func FuzzRecords(f *testing.F) {
 	f.Add([]byte(`[{"eventID":"1","eventName":"INSERT","dynamodb":{"NewImage":{"envelope":{"S":"{}"}}}}]`))
 	f.Add([]byte(`[{"eventID":"2","eventName":"REMOVE","dynamodb":{}}]`))
 	f.Add([]byte(`[{"eventName":"INSERT","dynamodb":{"NewImage":{"envelope":{"N":"1"}}}}]`))
+	f.Add([]byte(`[{"eventID":"3","eventName":"INSERT","dynamodb":{"NewImage":{"envelopes":{"L":[{"S":"{}"},{"S":"{}"}]}}}}]`))
 	f.Fuzz(func(t *testing.T, batch []byte) {
 		var records []events.DynamoDBEventRecord
 		if json.Unmarshal(batch, &records) != nil {
@@ -28,14 +29,20 @@ func FuzzRecords(f *testing.F) {
 			}
 			return
 		}
-		inserts := 0
+		// One envelope per INSERT of an event, and one per element of a batch (a list of envelopes).
+		want := 0
 		for _, r := range records {
-			if r.EventName == "INSERT" {
-				inserts++
+			if r.EventName != "INSERT" {
+				continue
+			}
+			if b, ok := r.Change.NewImage["envelopes"]; ok && b.DataType() == events.DataTypeList {
+				want += len(b.List())
+			} else {
+				want++
 			}
 		}
-		if len(envs) != inserts {
-			t.Fatalf("%d envelopes from %d inserts", len(envs), inserts)
+		if len(envs) != want {
+			t.Fatalf("%d envelopes from inserts holding %d", len(envs), want)
 		}
 		for _, e := range envs {
 			if _, err := e.Payload(); err != nil {

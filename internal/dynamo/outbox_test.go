@@ -1,0 +1,157 @@
+package dynamo_test
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"testing"
+
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/orion-oss/orion/internal/event"
+	"github.com/orion-oss/orion/internal/inventory"
+	"github.com/orion-oss/orion/internal/order"
+)
+
+// A reservation writes each line's item, the order's reservations record, the order and its events
+// (InventoryReserved and an InventoryLow per line that crosses its threshold) in one transaction of at
+// most 100 items. Within that, each event is an outbox item of its own, exactly as ever; past it, one
+// batch item holds them all in order, and the relay still makes each one an event of its own.
+func TestAReservationWithMoreEventsThanATransactionHoldsBatchesThem(t *testing.T) {
+	for _, tc := range []struct {
+		name            string
+		lines, crossing int
+		batched         bool
+	}{
+		{"a one-line order", 1, 1, false},
+		{"50 lines, 47 crossing: exactly 100 items", order.MaxLines, 47, false},
+		{"50 lines, 48 crossing: 101 items one per event", order.MaxLines, 48, true},
+		{"50 lines, all crossing", order.MaxLines, order.MaxLines, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stock := map[string]inventory.Quantity{}
+			var lines []order.Line
+			var low []string // the SKUs that cross their threshold, in line order
+			for i := range tc.lines {
+				sku := fmt.Sprintf("LOW-%02d", i)
+				// widget's threshold is 3: one unit of 3 leaves 2, below it; one of 100 leaves 99.
+				stock[sku] = 100
+				if i < tc.crossing {
+					stock[sku] = 3
+					low = append(low, sku)
+				}
+				lines = append(lines, line(t, sku, 1))
+			}
+			f := newSagaFixture(t, stock)
+			id := placeOrder(t, f.orders, lines...)
+			before := map[string]bool{}
+			for _, it := range outboxItems(t, f.db, f.tables.Outbox) {
+				before[it["eventId"].(*ddbtypes.AttributeValueMemberS).Value] = true
+			}
+
+			if o := f.step("reserve", f.saga.ReserveStock, id); o.Status() != order.Reserved {
+				t.Fatalf("reserve: %s %s", o.Status(), o.Reason())
+			}
+			for sku, n := range stock {
+				if av, rs, _ := f.counters(sku); av != n.Int64()-1 || rs != 1 {
+					t.Fatalf("%s: %d available, %d reserved", sku, av, rs)
+				}
+			}
+
+			var written []map[string]ddbtypes.AttributeValue
+			for _, it := range outboxItems(t, f.db, f.tables.Outbox) {
+				if !before[it["eventId"].(*ddbtypes.AttributeValueMemberS).Value] {
+					written = append(written, it)
+				}
+			}
+			envs := relayed(t, written...)
+			if tc.batched {
+				if len(written) != 1 {
+					t.Fatalf("%d outbox items; want one batch", len(written))
+				}
+				checkBatch(t, written[0], envs)
+			} else {
+				if len(written) != 1+len(low) {
+					t.Fatalf("%d outbox items; want one per event, %d", len(written), 1+len(low))
+				}
+				for _, it := range written {
+					checkSingle(t, it)
+				}
+				// Scanned, single items come in no particular order: sort them as they were committed.
+				slices.SortFunc(envs, func(a, b event.Envelope) int { return eventRank(a, low) - eventRank(b, low) })
+			}
+
+			// InventoryReserved of the order, then an InventoryLow per crossing line, in line order.
+			var got []string
+			ids := map[string]bool{}
+			for _, env := range envs {
+				p, err := env.Payload()
+				if err != nil {
+					t.Fatal(err)
+				}
+				switch e := p.(type) {
+				case *event.InventoryReserved:
+					if e.OrderID != string(id) || len(e.Lines) != tc.lines {
+						t.Fatalf("InventoryReserved of %s with %d lines", e.OrderID, len(e.Lines))
+					}
+					got = append(got, env.Type)
+				case *event.InventoryLow:
+					got = append(got, env.Type+" "+e.SKU)
+				default:
+					t.Fatalf("unexpected %s", env.Type)
+				}
+				if env.CorrelationID != "c" || ids[env.ID] {
+					t.Fatalf("envelope %s: correlation %q, id seen before %v", env.ID, env.CorrelationID, ids[env.ID])
+				}
+				ids[env.ID] = true
+			}
+			want := []string{event.TypeInventoryReserved}
+			for _, sku := range low {
+				want = append(want, event.TypeInventoryLow+" "+sku)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("relayed %d events %v; want %d %v", len(got), got, len(want), want)
+			}
+		})
+	}
+}
+
+// checkSingle checks an outbox item of one event: the item it has always been.
+func checkSingle(t *testing.T, it map[string]ddbtypes.AttributeValue) {
+	t.Helper()
+	if names := slices.Sorted(maps.Keys(it)); !slices.Equal(names, []string{"envelope", "eventId", "expiresAt", "source", "type"}) {
+		t.Fatalf("a single outbox item has %v", names)
+	}
+	env := relayed(t, it)[0]
+	if it["eventId"].(*ddbtypes.AttributeValueMemberS).Value != env.ID || it["type"].(*ddbtypes.AttributeValueMemberS).Value != env.Type ||
+		it["source"].(*ddbtypes.AttributeValueMemberS).Value != env.Source {
+		t.Fatalf("item %v does not match its envelope %+v", it, env)
+	}
+}
+
+// checkBatch checks an outbox batch item: a key of its own, the TTL and its envelopes.
+func checkBatch(t *testing.T, it map[string]ddbtypes.AttributeValue, envs []event.Envelope) {
+	t.Helper()
+	if names := slices.Sorted(maps.Keys(it)); !slices.Equal(names, []string{"envelopes", "eventId", "expiresAt"}) {
+		t.Fatalf("a batch outbox item has %v", names)
+	}
+	key := it["eventId"].(*ddbtypes.AttributeValueMemberS).Value
+	for _, env := range envs {
+		if env.ID == key {
+			t.Fatalf("the batch item's key %s is the id of an event in it", key)
+		}
+	}
+	if _, ok := it["expiresAt"].(*ddbtypes.AttributeValueMemberN); !ok {
+		t.Fatalf("expiresAt %v", it["expiresAt"])
+	}
+}
+
+// eventRank is the place of an event in its transaction: InventoryReserved, then the crossings in
+// line order.
+func eventRank(env event.Envelope, low []string) int {
+	p, _ := env.Payload()
+	if e, ok := p.(*event.InventoryLow); ok {
+		return 1 + slices.Index(low, e.SKU)
+	}
+	return 0
+}
