@@ -2,6 +2,7 @@ package benchreport
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -71,5 +72,22 @@ func TestReadTarget(t *testing.T) {
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("readTarget(%s, %s) = %q, %v; want %q, %v", tt.op, tt.req, got, ok, tt.want, tt.ok)
 		}
+	}
+}
+
+// A failed run names its failing packages and lines, wherever they are in the output.
+func TestFailuresNamesWhatFailed(t *testing.T) {
+	out := "goos: linux\npkg: x/a\n--- FAIL: BenchmarkA\n    a_test.go:12: store: timeout\nFAIL\tx/a\t3.1s\npkg: x/b\nBenchmarkB-2 10 5 ns/op\nok\tx/b\t1s\nFAIL\n"
+	got := failures(out)
+	for _, want := range []string{"--- FAIL: BenchmarkA", "a_test.go:12: store: timeout", "FAIL\tx/a\t3.1s"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("failures() = %q; want it to contain %q", got, want)
+		}
+	}
+	if strings.Contains(got, "x/b") {
+		t.Errorf("failures() = %q names the package that passed", got)
+	}
+	if got := failures("ok\tx/b\t1s\n"); got != "no failing package named in the output" {
+		t.Errorf("failures(passing output) = %q", got)
 	}
 }

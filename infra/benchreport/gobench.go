@@ -78,7 +78,7 @@ func runGoBench(ctx context.Context, root string, pkgs []string, count int, benc
 	err := cmd.Run()
 	res := parseGoBench(out.String())
 	if err != nil {
-		return res, cmdline, fmt.Errorf("benchreport: %s: %v\n%s", cmdline, err, tailOf(out.String(), 4000))
+		return res, cmdline, fmt.Errorf("benchreport: %s: %v: %s\n%s", cmdline, err, failures(out.String()), tailOf(out.String(), 4000))
 	}
 	return res, cmdline, nil
 }
@@ -159,6 +159,22 @@ func quoteArgs(args []string) []string {
 		out[i] = a
 	}
 	return out
+}
+
+// failures picks out of go test's output what says which package or benchmark failed and why (the
+// tail alone shows only the last package's output).
+func failures(out string) string {
+	var lines []string
+	for l := range strings.Lines(out) {
+		if strings.HasPrefix(l, "--- FAIL") || strings.HasPrefix(l, "FAIL\t") || strings.HasPrefix(l, "panic:") ||
+			strings.Contains(l, "_test.go:") || strings.HasPrefix(l, "# ") {
+			lines = append(lines, strings.TrimRight(l, "\n"))
+		}
+	}
+	if len(lines) == 0 {
+		return "no failing package named in the output"
+	}
+	return strings.Join(lines, "; ")
 }
 
 func tailOf(s string, n int) string {
