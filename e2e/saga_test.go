@@ -27,8 +27,8 @@ import (
 	"github.com/orion-oss/orion/internal/platform/awscfg"
 )
 
-// bus records every event the local runtime routes, by order id, so that tests can assert which events
-// an order's story produced, and how many of each.
+// bus records every event the local runtime routes, by order id (or, for an event of no order, by
+// its SKU), so that tests can assert which events an order's story produced, and how many of each.
 var bus recorder
 
 type recorder struct {
@@ -40,6 +40,7 @@ func (r *recorder) record(busName string, ev eventbus.Event) {
 	var d struct {
 		Data struct {
 			OrderID string `json:"orderId"`
+			SKU     string `json:"sku"` // InventoryLow and the catalog's events
 		} `json:"data"`
 		Name string `json:"name"` // Step Functions status changes: the execution name is the order id
 	}
@@ -47,6 +48,9 @@ func (r *recorder) record(busName string, ev eventbus.Event) {
 	id := d.Data.OrderID
 	if id == "" {
 		id = d.Name
+	}
+	if id == "" {
+		id = d.Data.SKU
 	}
 	if id == "" {
 		return

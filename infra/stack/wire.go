@@ -354,7 +354,8 @@ func (s *Stack) streamSource(ctx context.Context, f *function, props map[string]
 		sam.IntOr(props, "MaximumBatchingWindowInSeconds", 0), src.Handle)
 }
 
-// pipe runs an AWS::Pipes::Pipe from a DynamoDB stream to an EventBridge bus.
+// pipe runs an AWS::Pipes::Pipe from a DynamoDB stream to an EventBridge bus, with its filters, batch
+// size and the bus's limit of 10 events per invocation as AWS applies them.
 func (s *Stack) pipe(ctx context.Context, id string, r sam.Resource) error {
 	props, err := s.resolve(r.Properties, "Resources."+id+".Properties")
 	if err != nil {
@@ -388,7 +389,13 @@ func (s *Stack) pipe(ctx context.Context, id string, r sam.Resource) error {
 			return fmt.Errorf("stack: pipe %s: %w", id, err)
 		}
 	}
-	return s.poll(ctx, source, sam.String(ddb, "StartingPosition"), sam.IntOr(ddb, "BatchSize", 1), sam.IntOr(ddb, "MaximumBatchingWindowInSeconds", 0), p.Handle)
+	// AWS refuses a pipe whose source batch is larger than its target takes; an enrichment's longer
+	// answer fails at run time (streams.ErrTargetBatchSize).
+	batch := sam.IntOr(ddb, "BatchSize", 1)
+	if n := p.Target.BatchSize(); n > 0 && batch > n {
+		return fmt.Errorf("stack: pipe %s: BatchSize %d is more than its target takes (%d)", id, batch, n)
+	}
+	return s.poll(ctx, source, sam.String(ddb, "StartingPosition"), batch, sam.IntOr(ddb, "MaximumBatchingWindowInSeconds", 0), p.Handle)
 }
 
 func (s *Stack) poll(ctx context.Context, stream, start string, batch, windowSeconds int, h streams.Handler) error {

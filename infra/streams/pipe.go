@@ -3,6 +3,7 @@ package streams
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -14,10 +15,22 @@ import (
 	"github.com/orion-oss/orion/infra/eventpattern"
 )
 
-// PipeTarget receives the pipe's output, one JSON document per source record.
+// PipeTarget receives the pipe's output, one JSON document per source record (or per item of the
+// enrichment's answer).
 type PipeTarget interface {
 	Send(ctx context.Context, items []json.RawMessage) error
+	// BatchSize is the most items the target takes per invocation; 0 for no limit.
+	BatchSize() int
 }
+
+// EventBusBatchSize is the most events a Pipe puts on an EventBridge event bus target per invocation
+// (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-batching-concurrency.html).
+const EventBusBatchSize = 10
+
+// ErrTargetBatchSize is the failure of a batch whose enrichment answered more items than the target
+// takes: on AWS, "if the array is larger than the batch size the target supports, the pipe won't
+// invoke the target" (the page above), and the batch fails as any other.
+var ErrTargetBatchSize = errors.New("the enrichment answered more items than the target takes per invocation")
 
 // Pipe is an EventBridge Pipe with a DynamoDB stream source: filter, optional enrichment function,
 // target input template, target.
@@ -53,6 +66,9 @@ func (p *Pipe) Handle(ctx context.Context, b Batch) error {
 			items, err := p.enrich(ctx, recs)
 			if err != nil {
 				return -1, err
+			}
+			if n := p.Target.BatchSize(); n > 0 && len(items) > n {
+				return -1, fmt.Errorf("pipe %s: %w: %d items for %d records, the target takes %d", p.Name, ErrTargetBatchSize, len(items), len(recs), n)
 			}
 			if p.TargetTemplate != "" {
 				for i, it := range items {
@@ -118,35 +134,38 @@ type BusTarget struct {
 	Resources  []string
 }
 
-// Send writes the items in PutEvents calls of at most 10 entries; a partly failed call fails the send
-// so that the whole batch is retried (consumers deduplicate on the event id).
+// BatchSize is EventBusBatchSize: PutEvents takes at most 10 entries, and so does a Pipe's bus target.
+func (t *BusTarget) BatchSize() int { return EventBusBatchSize }
+
+// Send writes the items in one PutEvents call (the Pipe never sends more than BatchSize); a partly
+// failed call fails the send so that the whole batch is retried (consumers deduplicate on the event id).
 func (t *BusTarget) Send(ctx context.Context, items []json.RawMessage) error {
-	for start := 0; start < len(items); start += 10 {
-		chunk := items[start:min(start+10, len(items))]
-		entries := make([]ebtypes.PutEventsRequestEntry, len(chunk))
-		for i, it := range chunk {
-			dt, err := dynamic(t.DetailType, it)
-			if err != nil {
-				return fmt.Errorf("detail-type: %w", err)
-			}
-			src, err := dynamic(t.Source, it)
-			if err != nil {
-				return fmt.Errorf("source: %w", err)
-			}
-			entries[i] = ebtypes.PutEventsRequestEntry{
-				EventBusName: aws.String(t.BusArn), DetailType: aws.String(dt), Source: aws.String(src),
-				Detail: aws.String(string(it)), Resources: t.Resources,
-			}
-		}
-		out, err := t.Client.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: entries})
+	if len(items) > EventBusBatchSize {
+		return fmt.Errorf("put events: %d entries; at most %d", len(items), EventBusBatchSize)
+	}
+	entries := make([]ebtypes.PutEventsRequestEntry, len(items))
+	for i, it := range items {
+		dt, err := dynamic(t.DetailType, it)
 		if err != nil {
-			return fmt.Errorf("put events: %w", err)
+			return fmt.Errorf("detail-type: %w", err)
 		}
-		if out.FailedEntryCount > 0 {
-			for _, e := range out.Entries {
-				if e.ErrorCode != nil {
-					return fmt.Errorf("put events: %d entries failed, first: %s %s", out.FailedEntryCount, aws.ToString(e.ErrorCode), aws.ToString(e.ErrorMessage))
-				}
+		src, err := dynamic(t.Source, it)
+		if err != nil {
+			return fmt.Errorf("source: %w", err)
+		}
+		entries[i] = ebtypes.PutEventsRequestEntry{
+			EventBusName: aws.String(t.BusArn), DetailType: aws.String(dt), Source: aws.String(src),
+			Detail: aws.String(string(it)), Resources: t.Resources,
+		}
+	}
+	out, err := t.Client.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: entries})
+	if err != nil {
+		return fmt.Errorf("put events: %w", err)
+	}
+	if out.FailedEntryCount > 0 {
+		for _, e := range out.Entries {
+			if e.ErrorCode != nil {
+				return fmt.Errorf("put events: %d entries failed, first: %s %s", out.FailedEntryCount, aws.ToString(e.ErrorCode), aws.ToString(e.ErrorMessage))
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -294,5 +295,110 @@ func TestFilterCriteriaDropNonMatchingRecords(t *testing.T) {
 	}
 	if len(inv.calls) != 0 {
 		t.Fatalf("calls = %v; want none", inv.calls)
+	}
+}
+
+// enrichment answers, for each record of the batch (a JSON array, as a Pipe sends it), as many events
+// as its id is given: a batch item of the outbox becomes up to 10 events.
+type enrichment struct {
+	mu      sync.Mutex
+	events  map[string]int
+	batches [][]string
+}
+
+func (e *enrichment) Invoke(_ context.Context, _ string, payload []byte) ([]byte, error) {
+	var recs []struct {
+		Dynamodb struct {
+			Keys map[string]map[string]string
+		} `json:"dynamodb"`
+	}
+	if err := json.Unmarshal(payload, &recs); err != nil {
+		return nil, err
+	}
+	var ids []string
+	var out []map[string]any
+	for _, r := range recs {
+		id := r.Dynamodb.Keys["id"]["S"]
+		ids = append(ids, id)
+		for i := range e.events[id] {
+			out = append(out, map[string]any{"type": "T", "source": "s", "id": fmt.Sprintf("%s-%d", id, i)})
+		}
+	}
+	e.mu.Lock()
+	e.batches = append(e.batches, ids)
+	e.mu.Unlock()
+	return json.Marshal(out)
+}
+
+// busTarget records what the Pipe sends instead of calling PutEvents; its batch size is the bus's.
+type busTarget struct {
+	streams.BusTarget
+	sent [][]string // event ids per invocation
+}
+
+func (b *busTarget) Send(_ context.Context, items []json.RawMessage) error {
+	var ids []string
+	for _, it := range items {
+		var ev struct{ ID string }
+		if err := json.Unmarshal(it, &ev); err != nil {
+			return err
+		}
+		ids = append(ids, ev.ID)
+	}
+	b.sent = append(b.sent, ids)
+	return nil
+}
+
+// As on AWS, a Pipe does not invoke an event bus target with more than 10 events: an enrichment that
+// answers more fails the batch, which is retried (bisected where the Pipe says so) and then sent to
+// the dead-letter queue.
+func TestPipeRefusesMoreEventsThanTheBusTakes(t *testing.T) {
+	ids := func(id string, n int) []string {
+		var out []string
+		for i := range n {
+			out = append(out, fmt.Sprintf("%s-%d", id, i))
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name        string
+		events      map[string]int
+		records     []string
+		bisect      bool
+		wantBatches [][]string // the records of each enrichment call
+		wantSent    [][]string
+		wantDLQ     int
+	}{
+		{name: "10 events are put", events: map[string]int{"a": 10}, records: []string{"a"},
+			wantBatches: [][]string{{"a"}}, wantSent: [][]string{ids("a", 10)}},
+		{name: "11 events are not, and the batch ends in the DLQ", events: map[string]int{"a": 11}, records: []string{"a"},
+			wantBatches: [][]string{{"a"}, {"a"}, {"a"}}, wantDLQ: 1},
+		{name: "bisected, each half fits", events: map[string]int{"a": 6, "b": 5}, records: []string{"a", "b"}, bisect: true,
+			wantBatches: [][]string{{"a", "b"}, {"a"}, {"b"}}, wantSent: [][]string{ids("a", 6), ids("b", 5)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			enr, target, s := &enrichment{events: tc.events}, &busTarget{}, &sink{}
+			p := &streams.Pipe{Name: "outbox", Arn: "arn:aws:pipes:us-east-1:123456789012:pipe/outbox", Enrichment: "relay", Invoker: enr,
+				Target: target, Sink: s, DeadLetterArn: "arn:aws:sqs:us-east-1:123456789012:dlq",
+				Retry: streams.RetryPolicy{MaximumRetryAttempts: 2, MaximumRecordAgeInSeconds: -1, BisectOnError: tc.bisect}}
+			if err := p.Handle(context.Background(), batchOf(tc.records...)); err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(enr.batches) != fmt.Sprint(tc.wantBatches) {
+				t.Errorf("enrichment calls %v; want %v", enr.batches, tc.wantBatches)
+			}
+			if fmt.Sprint(target.sent) != fmt.Sprint(tc.wantSent) {
+				t.Errorf("target invoked with %v; want %v", target.sent, tc.wantSent)
+			}
+			if len(s.sent) != tc.wantDLQ {
+				t.Fatalf("%d failure records; want %d", len(s.sent), tc.wantDLQ)
+			}
+			for _, m := range s.sent {
+				msg, _ := m["responseContext"].(map[string]any)["errorMessage"].(string)
+				if !strings.Contains(msg, streams.ErrTargetBatchSize.Error()) || !strings.Contains(msg, "11 items") {
+					t.Errorf("failure record says %q", msg)
+				}
+			}
+		})
 	}
 }

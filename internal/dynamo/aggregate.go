@@ -22,7 +22,7 @@ const conflictAttempts = 5
 var errCondition = errors.New("dynamo: condition failed")
 
 // writeWithEvents runs one transaction: the given items (the aggregate first) and an outbox item per
-// event (one batch item for them all where that would exceed DynamoDB's 100 items, see outboxPuts), so
+// event (batch items of up to 10 where that would exceed DynamoDB's 100 items, see outboxPuts), so
 // the state change and its events are stored together or not at all.
 func writeWithEvents(ctx context.Context, db *dynamodb.Client, outbox string, items []types.TransactWriteItem, evs []event.Payload, cause event.Cause, now time.Time) error {
 	writes, _, err := outboxPuts(outbox, len(items), evs, cause, now.UTC())

@@ -13,6 +13,9 @@ import (
 // ErrCondition is errCondition for the package's external tests.
 var ErrCondition = errCondition
 
+// OutboxPuts is outboxPuts for the package's external tests.
+var OutboxPuts = outboxPuts
+
 // MoveStock is the stock half of a saga step, for tests of its conditions alone: it reads an order's
 // items and reservations of skus as a step does, applies move to each, lets between run (another
 // writer), then writes the moves (without the order) conditional on what it read.

@@ -22,11 +22,22 @@ const maxTransactItems = 100
 // (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-items).
 const maxItemBytes = 400 << 10
 
+// busBatchLimit is the most events an EventBridge Pipe puts on an event bus target per invocation: an
+// enrichment answer longer than that is not delivered at all, the Pipe does not invoke the target
+// (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-batching-concurrency.html). The
+// outbox batch Pipe reads one batch item at a time, so a batch item holds at most this many envelopes.
+const busBatchLimit = 10
+
+// batchKind is the value of a batch item's `kind`, the scalar the two outbox Pipes filter on: one
+// reads the items without it (one event each), the other the batch items.
+const batchKind = "batch"
+
 // outboxPuts wraps payloads in envelopes and returns the outbox writes for a transaction that writes
 // `others` items besides them. Each event is an outbox item of its own, unless that would take the
 // transaction past DynamoDB's limit (a 50-line reservation whose lines all cross their low-stock
-// threshold): then one batch item holds every envelope in order, and the relay (internal/dynamo/relay)
-// turns it back into one event each. Event ids are ULIDs, so they sort by time within the outbox.
+// threshold): then batch items of at most busBatchLimit envelopes hold them in order, and the relay
+// (internal/dynamo/relay) turns each back into one event per envelope. Event ids are ULIDs, so they
+// sort by time within the outbox.
 func outboxPuts(table string, others int, payloads []event.Payload, m event.Cause, now time.Time) ([]types.TransactWriteItem, []event.Envelope, error) {
 	envs, bodies, err := envelopes(payloads, m, now)
 	if err != nil {
@@ -46,11 +57,26 @@ func outboxPuts(table string, others int, payloads []event.Payload, m event.Caus
 		}
 		return writes, envs, nil
 	}
-	batch, err := outboxBatch(bodies, expires, now)
-	if err != nil {
-		return nil, nil, err
+	n := (len(bodies) + busBatchLimit - 1) / busBatchLimit
+	if others+n > maxTransactItems {
+		return nil, nil, fmt.Errorf("dynamo: %d items and %d events need %d outbox batch items; a transaction holds at most %d items",
+			others, len(bodies), n, maxTransactItems)
 	}
-	return []types.TransactWriteItem{outboxPut(table, batch)}, envs, nil
+	// Monotonic within the transaction, so that the batch items' keys sort in the order of their events.
+	ids := ulid.Monotonic(rand.Reader, 0)
+	writes := make([]types.TransactWriteItem, 0, n)
+	for start := 0; start < len(bodies); start += busBatchLimit {
+		id, err := ulid.New(ulid.Timestamp(now), ids)
+		if err != nil {
+			return nil, nil, err
+		}
+		batch, err := outboxBatch(id.String(), bodies[start:min(start+busBatchLimit, len(bodies))], expires)
+		if err != nil {
+			return nil, nil, err
+		}
+		writes = append(writes, outboxPut(table, batch))
+	}
+	return writes, envs, nil
 }
 
 // envelopes wraps each payload in an envelope with a new id and encodes it.
@@ -75,22 +101,17 @@ func envelopes(payloads []event.Payload, m event.Cause, now time.Time) ([]event.
 	return envs, bodies, nil
 }
 
-// outboxBatch is the outbox item of a batch: keyed by an id of its own, not by one of its events (each
-// keeps its id in its envelope, and no event id may key two items), with the envelopes as single items
-// hold them. It has no type or source, which its events need not share; the Pipe's filter looks at the
-// stream record's eventName only, so the batch reaches the relay as single items do.
+// outboxBatch is an outbox batch item: keyed by an id of its own, not by one of its events (each keeps
+// its id in its envelope, and no event id may key two items), with the envelopes as single items hold
+// them and `kind` for the Pipes' filters. It has no type or source, which its events need not share.
 //
-// A batch holds one transaction's events: at most 51 (a 50-line reservation), each of a few KB at most
-// (InventoryReserved lists the order's lines), so it stays far below DynamoDB's 400 KB per item. The
-// check makes an unforeseen growth fail the step with a clear error rather than DynamoDB's.
-func outboxBatch(bodies []string, expires string, now time.Time) (map[string]types.AttributeValue, error) {
-	id, err := ulid.New(ulid.Timestamp(now), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
+// A batch holds at most busBatchLimit events, each of a few KB at most (InventoryReserved lists the
+// order's lines), so it stays far below DynamoDB's 400 KB per item. The check makes an unforeseen
+// growth fail the step with a clear error rather than DynamoDB's.
+func outboxBatch(id string, bodies []string, expires string) (map[string]types.AttributeValue, error) {
 	list := make([]types.AttributeValue, len(bodies))
 	// Attribute names and values count; a list adds 3 bytes and 1 per element, a number at most its digits.
-	size := len("eventId") + len(id.String()) + len("expiresAt") + len(expires) + len("envelopes") + 3
+	size := len("eventId") + len(id) + len("kind") + len(batchKind) + len("expiresAt") + len(expires) + len("envelopes") + 3
 	for i, b := range bodies {
 		list[i] = &types.AttributeValueMemberS{Value: b}
 		size += len(b) + 1
@@ -99,7 +120,8 @@ func outboxBatch(bodies []string, expires string, now time.Time) (map[string]typ
 		return nil, fmt.Errorf("dynamo: an outbox batch of %d events is %d bytes; an item holds at most %d", len(bodies), size, maxItemBytes)
 	}
 	return map[string]types.AttributeValue{
-		"eventId":   &types.AttributeValueMemberS{Value: id.String()},
+		"eventId":   &types.AttributeValueMemberS{Value: id},
+		"kind":      &types.AttributeValueMemberS{Value: batchKind},
 		"envelopes": &types.AttributeValueMemberL{Value: list},
 		"expiresAt": &types.AttributeValueMemberN{Value: expires},
 	}, nil

@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/orion-oss/orion/internal/dynamo"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/inventory"
 	"github.com/orion-oss/orion/internal/order"
@@ -15,18 +18,19 @@ import (
 
 // A reservation writes each line's item, the order's reservations record, the order and its events
 // (InventoryReserved and an InventoryLow per line that crosses its threshold) in one transaction of at
-// most 100 items. Within that, each event is an outbox item of its own, exactly as ever; past it, one
-// batch item holds them all in order, and the relay still makes each one an event of its own.
+// most 100 items. Within that, each event is an outbox item of its own, exactly as ever; past it, batch
+// items of at most 10 envelopes (what a Pipe puts on a bus at once) hold them in order, and the relay
+// still makes each one an event of its own.
 func TestAReservationWithMoreEventsThanATransactionHoldsBatchesThem(t *testing.T) {
 	for _, tc := range []struct {
 		name            string
 		lines, crossing int
-		batched         bool
+		batches         int // 0: one item per event
 	}{
-		{"a one-line order", 1, 1, false},
-		{"50 lines, 47 crossing: exactly 100 items", order.MaxLines, 47, false},
-		{"50 lines, 48 crossing: 101 items one per event", order.MaxLines, 48, true},
-		{"50 lines, all crossing", order.MaxLines, order.MaxLines, true},
+		{"a one-line order", 1, 1, 0},
+		{"50 lines, 47 crossing: exactly 100 items", order.MaxLines, 47, 0},
+		{"50 lines, 48 crossing: 101 items one per event, 49 events in 5 batches", order.MaxLines, 48, 5},
+		{"50 lines, all crossing: 51 events in 6 batches", order.MaxLines, order.MaxLines, 6},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			stock := map[string]inventory.Quantity{}
@@ -64,13 +68,26 @@ func TestAReservationWithMoreEventsThanATransactionHoldsBatchesThem(t *testing.T
 					written = append(written, it)
 				}
 			}
-			envs := relayed(t, written...)
-			if tc.batched {
-				if len(written) != 1 {
-					t.Fatalf("%d outbox items; want one batch", len(written))
+			var envs []event.Envelope
+			if tc.batches > 0 {
+				if len(written) != tc.batches {
+					t.Fatalf("%d outbox items; want %d batches", len(written), tc.batches)
 				}
-				checkBatch(t, written[0], envs)
+				// The batch items' keys sort in the order of their events.
+				slices.SortFunc(written, func(a, b map[string]ddbtypes.AttributeValue) int {
+					return strings.Compare(a["eventId"].(*ddbtypes.AttributeValueMemberS).Value, b["eventId"].(*ddbtypes.AttributeValueMemberS).Value)
+				})
+				for i, it := range written {
+					batch := relayed(t, it)
+					// Full batches but the last, so that no more items than needed count against the transaction.
+					if want := min(10, 1+len(low)-10*i); len(batch) != want {
+						t.Fatalf("batch %d holds %d envelopes; want %d", i, len(batch), want)
+					}
+					checkBatch(t, it, batch)
+					envs = append(envs, batch...)
+				}
 			} else {
+				envs = relayed(t, written...)
 				if len(written) != 1+len(low) {
 					t.Fatalf("%d outbox items; want one per event, %d", len(written), 1+len(low))
 				}
@@ -129,11 +146,15 @@ func checkSingle(t *testing.T, it map[string]ddbtypes.AttributeValue) {
 	}
 }
 
-// checkBatch checks an outbox batch item: a key of its own, the TTL and its envelopes.
+// checkBatch checks an outbox batch item: a key of its own, the marker, the TTL and its envelopes.
 func checkBatch(t *testing.T, it map[string]ddbtypes.AttributeValue, envs []event.Envelope) {
 	t.Helper()
-	if names := slices.Sorted(maps.Keys(it)); !slices.Equal(names, []string{"envelopes", "eventId", "expiresAt"}) {
+	if names := slices.Sorted(maps.Keys(it)); !slices.Equal(names, []string{"envelopes", "eventId", "expiresAt", "kind"}) {
 		t.Fatalf("a batch outbox item has %v", names)
+	}
+	// The outbox Pipes filter on it: a scalar, which event patterns match without array semantics.
+	if k, ok := it["kind"].(*ddbtypes.AttributeValueMemberS); !ok || k.Value != "batch" {
+		t.Fatalf("a batch outbox item's kind is %v", it["kind"])
 	}
 	key := it["eventId"].(*ddbtypes.AttributeValueMemberS).Value
 	for _, env := range envs {
@@ -154,4 +175,67 @@ func eventRank(env event.Envelope, low []string) int {
 		return 1 + slices.Index(low, e.SKU)
 	}
 	return 0
+}
+
+// The transaction budget counts the batch items: one item per event while the transaction holds them,
+// then ceil(events/10), and an error rather than DynamoDB's refusal when even those do not fit.
+func TestOutboxBudgetCountsTheBatchItems(t *testing.T) {
+	for _, tc := range []struct {
+		others, events int
+		want           int // outbox items; -1 for an error
+		batched        bool
+	}{
+		{3, 1, 1, false},
+		{52, 48, 48, false},
+		{52, 49, 5, true},
+		{53, 51, 6, true},
+		{90, 11, 2, true},
+		{94, 51, 6, true},
+		{95, 51, -1, true},
+		{99, 2, 1, true},
+		{100, 1, -1, true},
+	} {
+		t.Run(fmt.Sprintf("%d items and %d events", tc.others, tc.events), func(t *testing.T) {
+			payloads := make([]event.Payload, tc.events)
+			for i := range payloads {
+				payloads[i] = event.InventoryLow{SKU: fmt.Sprintf("S-%02d", i), Name: "s", Available: 1, Threshold: 3, ItemVersion: 2}
+			}
+			writes, envs, err := dynamo.OutboxPuts("outbox", tc.others, payloads, event.Cause{CorrelationID: "c"}, time.Now())
+			if tc.want < 0 {
+				if err == nil || !strings.Contains(err.Error(), "at most 100 items") {
+					t.Fatalf("%d writes, error %v; want the transaction refused", len(writes), err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(writes) != tc.want || len(envs) != tc.events || tc.others+len(writes) > 100 {
+				t.Fatalf("%d writes for %d envelopes; want %d", len(writes), len(envs), tc.want)
+			}
+			var got []string
+			for _, w := range writes {
+				item := w.Put.Item
+				if _, ok := item["kind"]; ok != tc.batched {
+					t.Fatalf("item %v: batched %v; want %v", item, ok, tc.batched)
+				}
+				if l, ok := item["envelopes"].(*ddbtypes.AttributeValueMemberL); ok {
+					if len(l.Value) > 10 {
+						t.Fatalf("a batch of %d envelopes; a Pipe puts at most 10 on a bus", len(l.Value))
+					}
+					for _, e := range l.Value {
+						got = append(got, e.(*ddbtypes.AttributeValueMemberS).Value)
+					}
+				} else {
+					got = append(got, item["envelope"].(*ddbtypes.AttributeValueMemberS).Value)
+				}
+			}
+			// Every envelope once, in the order of the payloads.
+			for i, env := range envs {
+				if !strings.Contains(got[i], `"id":"`+env.ID+`"`) {
+					t.Fatalf("envelope %d is %s; want %s", i, got[i], env.ID)
+				}
+			}
+		})
+	}
 }

@@ -1,5 +1,5 @@
-// Package relay turns the outbox table's stream records into the events the outbox Pipe puts on the
-// bus (the outbox-relay function, the Pipe's enrichment). It is apart from package dynamo because it
+// Package relay turns the outbox table's stream records into the events the outbox Pipes put on the
+// bus (the outbox-relay function, the Pipes' enrichment). It is apart from package dynamo because it
 // needs no DynamoDB client: the function that runs it should not link and initialize one at each cold
 // start.
 package relay
@@ -13,10 +13,12 @@ import (
 	"github.com/orion-oss/orion/internal/event"
 )
 
-// Records turns outbox stream records into the envelopes the outbox Pipe puts on the bus, in stream
+// Records turns outbox stream records into the envelopes the outbox Pipes put on the bus, in stream
 // order. An outbox item is one event (`envelope`) or, where a transaction had more events than
-// DynamoDB's 100 items left room for, a batch of them (`envelopes`, in the order they were committed;
-// internal/dynamo's outboxPuts): each of its envelopes becomes an event of its own, in its place.
+// DynamoDB's 100 items left room for, a batch of up to 10 of them (`envelopes`, in the order they were
+// committed; internal/dynamo's outboxPuts): each of its envelopes becomes an event of its own, in its
+// place. The Pipe of single items reads 10 records at a time and the batch Pipe one, so an answer never
+// holds more than the 10 events a Pipe puts on a bus per invocation.
 // Records that are not outbox INSERTs (TTL deletions) are skipped; the pipe's filter drops them
 // already. A record whose envelopes cannot all be decoded fails the whole batch: the pipe retries and
 // then dead-letters it, because skipping it would lose an event.

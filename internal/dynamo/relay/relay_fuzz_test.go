@@ -16,7 +16,7 @@ func FuzzRecords(f *testing.F) {
 	f.Add([]byte(`[{"eventID":"1","eventName":"INSERT","dynamodb":{"NewImage":{"envelope":{"S":"{}"}}}}]`))
 	f.Add([]byte(`[{"eventID":"2","eventName":"REMOVE","dynamodb":{}}]`))
 	f.Add([]byte(`[{"eventName":"INSERT","dynamodb":{"NewImage":{"envelope":{"N":"1"}}}}]`))
-	f.Add([]byte(`[{"eventID":"3","eventName":"INSERT","dynamodb":{"NewImage":{"envelopes":{"L":[{"S":"{}"},{"S":"{}"}]}}}}]`))
+	f.Add([]byte(`[{"eventID":"3","eventName":"INSERT","dynamodb":{"NewImage":{"kind":{"S":"batch"},"envelopes":{"L":[{"S":"{}"},{"S":"{}"}]}}}}]`))
 	f.Fuzz(func(t *testing.T, batch []byte) {
 		var records []events.DynamoDBEventRecord
 		if json.Unmarshal(batch, &records) != nil {

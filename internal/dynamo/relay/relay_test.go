@@ -89,7 +89,8 @@ func batch(t *testing.T, eventID, name string, bodies ...string) events.DynamoDB
 	for i, b := range bodies {
 		list[i] = map[string]string{"S": b}
 	}
-	return image(t, eventID, name, map[string]any{"eventId": map[string]string{"S": eventID}, "envelopes": map[string]any{"L": list}})
+	return image(t, eventID, name, map[string]any{"eventId": map[string]string{"S": eventID}, "kind": map[string]string{"S": "batch"},
+		"envelopes": map[string]any{"L": list}})
 }
 
 func TestBatchRecordsBecomeOneEventEachInOrder(t *testing.T) {
