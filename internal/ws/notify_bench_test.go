@@ -38,14 +38,13 @@ func BenchmarkNotifierFanOut(b *testing.B) {
 }
 
 func benchNotifier(b *testing.B, n int) {
-	var mu sync.Mutex
-	var ids []string
+	// The gateway records a CONNECT once the 101 is written, so a client's Dial can return before it:
+	// the ids are taken from the records, waiting for all n.
+	connects := make(chan string, n)
 	gw, err := wsapi.New(wsapi.Config{Stage: "dev", Routes: []wsapi.Route{{Key: "$connect", Function: "connect"}},
 		OnRecord: func(r wsapi.Record) {
 			if r.Kind == "CONNECT" {
-				mu.Lock()
-				ids = append(ids, r.ConnectionID)
-				mu.Unlock()
+				connects <- r.ConnectionID
 			}
 		}}, acceptAll{})
 	if err != nil {
@@ -56,7 +55,7 @@ func benchNotifier(b *testing.B, n int) {
 	mgmt := httptest.NewServer(gw.Management())
 	defer mgmt.Close()
 
-	var received sync.WaitGroup
+	received := make(chan struct{}, n)
 	var readers sync.WaitGroup
 	for range n {
 		c, _, err := websocket.Dial(context.Background(), "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
@@ -71,7 +70,7 @@ func benchNotifier(b *testing.B, n int) {
 				if _, _, err := c.Read(context.Background()); err != nil {
 					return
 				}
-				received.Done()
+				received <- struct{}{}
 			}
 		}()
 	}
@@ -79,8 +78,13 @@ func benchNotifier(b *testing.B, n int) {
 	defer gw.Close() // ends the readers before readers.Wait
 
 	s := newStore()
-	for _, id := range ids {
-		s.conns[id] = ws.Connection{ID: id, UserID: "cust-1"}
+	for i := range n {
+		select {
+		case id := <-connects:
+			s.conns[id] = ws.Connection{ID: id, UserID: "cust-1"}
+		case <-time.After(10 * time.Second):
+			b.Fatalf("%d of %d connections recorded", i, n)
+		}
 	}
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")}
 	notifier := &ws.Notifier{Store: s, Poster: ws.ManagementAPI{Client: ws.NewManagementClient(cfg, mgmt.URL+"/dev")}}
@@ -92,13 +96,20 @@ func benchNotifier(b *testing.B, n int) {
 	for b.Loop() {
 		version++ // a new status each round, as the guard lets only newer versions through
 		data, _ := json.Marshal(event.OrderRef{OrderID: ownOrder, CustomerID: "cust-1", Status: "CONFIRMED", OrderVersion: version})
-		received.Add(n)
 		env := event.Envelope{ID: fmt.Sprintf("ev-%d", version), Type: event.TypeOrderConfirmed, Version: 1, Source: "orion.orders",
 			OccurredAt: time.Now(), CorrelationID: "bench", Data: data}
 		if err := notifier.Handle(context.Background(), env); err != nil {
 			b.Fatal(err)
 		}
-		received.Wait()
+		// go test's -timeout does not cover benchmarks: a lost message must fail the run, not hang it.
+		deadline := time.After(10 * time.Second)
+		for i := range n {
+			select {
+			case <-received:
+			case <-deadline:
+				b.Fatalf("%d of %d clients read the status within 10 s", i, n)
+			}
+		}
 	}
 	b.ReportMetric(float64(time.Since(start).Nanoseconds())/float64(b.N*n), "ns/delivery")
 }
