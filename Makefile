@@ -61,9 +61,10 @@ dev: build-host ## run the whole system locally (no Docker): HTTP API on :3000, 
 bench: build-host ## measure sizes, cold starts, handlers, work and cost per order, throughput; writes docs/benchmarks.md
 	$(GO) run ./infra/cmd/benchreport
 
-redrive: ## give a dead-letter queue's messages back to their functions: make redrive QUEUE=<url> [DRY_RUN=1]
-	@test -n "$(QUEUE)" || { echo "make redrive QUEUE=<dead-letter queue URL> (the stack's *DeadLetterQueueUrl outputs)"; exit 2; }
-	$(GO) run ./infra/cmd/redrive -queue "$(QUEUE)" $(if $(DRY_RUN),-dry-run)
+# The outbox Pipes' DLQ needs OUTBOX_TABLE and BUS (the stack outputs OutboxTableName and EventBusName).
+redrive: ## give a dead-letter queue's messages back: make redrive QUEUE=<url> [OUTBOX_TABLE=<name> BUS=<name>] [DRY_RUN=1]
+	@test -n "$(QUEUE)" || { echo "make redrive QUEUE=<dead-letter queue URL> (the stack's *DeadLetterQueueUrl outputs) [OUTBOX_TABLE=<OutboxTableName> BUS=<EventBusName>]"; exit 2; }
+	$(GO) run ./infra/cmd/redrive -queue "$(QUEUE)" $(if $(OUTBOX_TABLE),-outbox-table "$(OUTBOX_TABLE)") $(if $(BUS),-bus "$(BUS)") $(if $(DRY_RUN),-dry-run)
 
 timeline: ## print one order's story from the local system (make dev running): make timeline ORDER=<id>
 	@test -n "$(ORDER)" || { echo "make timeline ORDER=<order id>"; exit 2; }

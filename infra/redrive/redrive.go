@@ -3,14 +3,20 @@
 // executions), so a redrive repeated by mistake does nothing twice; a message is deleted only after its
 // function succeeded with it, so nothing is lost if a redrive fails halfway.
 //
-// It understands the two kinds of message the DLQs hold:
+// It understands the three kinds of message the DLQs hold:
 //   - Lambda asynchronous failure records (EventInvokeConfig OnFailure): requestContext.functionArn and
 //     requestPayload, the event the function failed on;
 //   - EventBridge rule DLQ messages: the event as the target would have received it, with the target in
-//     the TARGET_ARN message attribute.
-//
-// The Pipe's DLQ holds only the position of a failed stream batch, not its records: those are listed
-// as not redrivable (docs/operations.md says how to replay them from the event archive).
+//     the TARGET_ARN message attribute;
+//   - the outbox Pipes' failure records (DDBStreamBatchInfo): only the position of a failed stream
+//     batch, not its records. Its events never reached the bus, so the event archive does not have
+//     them; the outbox table still does, for 7 days (its TTL). The redrive reads the outbox items keyed
+//     (ULIDs, time-ordered) within the batch's arrival window widened by DefaultMargin, decodes them
+//     with the relay, and puts their events on the bus as the Pipes would, in key order. The window
+//     takes in neighbouring events that had been published already; consumers deduplicate by event id,
+//     so publishing them again is harmless. The message is deleted once every event of the window is on
+//     the bus. A batch older than the outbox's retention is refused (ErrExpired): its items may be gone,
+//     and nothing of it can be recovered from the outbox.
 package redrive
 
 import (
@@ -24,6 +30,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/orion-oss/orion/internal/event"
 )
 
 // Queue is the part of SQS redrive uses.
@@ -43,13 +51,19 @@ type Options struct {
 	DryRun bool
 	// Max bounds how many messages one run takes (0: until the queue answers empty).
 	Max int
+	// Outbox is where the outbox Pipes' batches are redriven from and to; without it their messages are
+	// not redriven (ErrNoOutbox) and stay in the queue.
+	Outbox *Outbox
 }
 
 // Outcome is what happened to one message.
 type Outcome struct {
+	// Function is the function a message went back to, or for a Pipe batch the bus its events went to.
 	MessageID, Function string
-	Redriven            bool
-	Err                 error
+	// Events are a Pipe batch's events, in the order they were (or, in a dry run, would be) put.
+	Events   []event.Envelope
+	Redriven bool
+	Err      error
 }
 
 // Run redrives the queue's messages and reports each.
@@ -70,7 +84,7 @@ func Run(ctx context.Context, q Queue, fn Invoker, queueURL string, opts Options
 			}
 			seen[id] = true
 			fresh++
-			o := redriveOne(ctx, q, fn, queueURL, m, opts.DryRun)
+			o := redriveOne(ctx, q, fn, queueURL, m, opts)
 			out = append(out, o)
 			if opts.Max > 0 && len(out) >= opts.Max {
 				break
@@ -83,15 +97,20 @@ func Run(ctx context.Context, q Queue, fn Invoker, queueURL string, opts Options
 	return out, nil
 }
 
-func redriveOne(ctx context.Context, q Queue, fn Invoker, queueURL string, m sqstypes.Message, dryRun bool) Outcome {
+func redriveOne(ctx context.Context, q Queue, fn Invoker, queueURL string, m sqstypes.Message, opts Options) Outcome {
 	o := Outcome{MessageID: aws.ToString(m.MessageId)}
 	target, payload, err := decode(m)
+	if errors.Is(err, ErrNotRedrivable) {
+		if b, ok, berr := decodeBatch(m); ok {
+			return redriveBatch(ctx, q, queueURL, m, b, berr, opts)
+		}
+	}
 	if err != nil {
 		o.Err = err
 		return o
 	}
 	o.Function = target
-	if dryRun {
+	if opts.DryRun {
 		return o
 	}
 	res, err := fn.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(target), Payload: payload})
@@ -106,6 +125,27 @@ func redriveOne(ctx context.Context, q Queue, fn Invoker, queueURL string, m sqs
 	}
 	if _, err := q.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(queueURL), ReceiptHandle: m.ReceiptHandle}); err != nil {
 		// Redriven but still queued: a second redrive repeats it, which the consumer shrugs off.
+		o.Err = fmt.Errorf("redriven, but not deleted: %w", err)
+	}
+	o.Redriven = true
+	return o
+}
+
+// redriveBatch puts a failed Pipe batch's events on the bus and then deletes its message.
+func redriveBatch(ctx context.Context, q Queue, queueURL string, m sqstypes.Message, b pipeBatch, err error, opts Options) Outcome {
+	o := Outcome{MessageID: aws.ToString(m.MessageId)}
+	if opts.Outbox != nil {
+		o.Function = opts.Outbox.Bus
+	}
+	if err != nil {
+		o.Err = err
+		return o
+	}
+	if o.Events, o.Err = opts.Outbox.replay(ctx, b, opts.DryRun); o.Err != nil || opts.DryRun {
+		return o
+	}
+	if _, err := q.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(queueURL), ReceiptHandle: m.ReceiptHandle}); err != nil {
+		// Published but still queued: a second redrive publishes the window again, which consumers shrug off.
 		o.Err = fmt.Errorf("redriven, but not deleted: %w", err)
 	}
 	o.Redriven = true
