@@ -93,11 +93,20 @@ type pipeBatch struct {
 // record without the arrival times or the stream cannot be replayed: it is refused, wrapped in
 // ErrNotRedrivable.
 func decodeBatch(m sqstypes.Message) (pipeBatch, bool, error) {
+	// Lambda's stream on-failure records name the object DDBStreamBatchInfo; a Pipe's dead letters are
+	// documented less precisely and have been seen as dynamoDbStreamBatchInfo, so both are read.
 	var record struct {
-		Info json.RawMessage `json:"DDBStreamBatchInfo"`
+		Info     json.RawMessage `json:"DDBStreamBatchInfo"`
+		PipeInfo json.RawMessage `json:"dynamoDbStreamBatchInfo"`
 	}
 	body := aws.ToString(m.Body)
-	if json.Unmarshal([]byte(body), &record) != nil || len(record.Info) == 0 || bytes.Equal(record.Info, []byte("null")) {
+	if json.Unmarshal([]byte(body), &record) != nil {
+		return pipeBatch{}, false, nil
+	}
+	if len(record.Info) == 0 || bytes.Equal(record.Info, []byte("null")) {
+		record.Info = record.PipeInfo
+	}
+	if len(record.Info) == 0 || bytes.Equal(record.Info, []byte("null")) {
 		return pipeBatch{}, false, nil
 	}
 	var info batchInfo
@@ -116,7 +125,8 @@ func decodeBatch(m sqstypes.Message) (pipeBatch, bool, error) {
 		return pipeBatch{}, true, fmt.Errorf("%w: malformed DDBStreamBatchInfo: last record arrived (%s) before the first (%s)",
 			ErrNotRedrivable, info.ApproximateArrivalOfLastRecord, info.ApproximateArrivalOfFirstRecord)
 	}
-	if b.table = streamTable(info.StreamArn); b.table == "" {
+	// Without a stream ARN the record cannot say whose stream it was: the outbox given is assumed.
+	if b.table = streamTable(info.StreamArn); b.table == "" && info.StreamArn != "" {
 		return pipeBatch{}, true, fmt.Errorf("%w: malformed DDBStreamBatchInfo: streamArn %q names no table", ErrNotRedrivable, info.StreamArn)
 	}
 	b.size = info.BatchSize
@@ -179,7 +189,7 @@ func (o *Outbox) replay(ctx context.Context, b pipeBatch, dryRun bool) ([]event.
 	if o == nil || o.Table == "" || o.Bus == "" || o.DB == nil || o.Events == nil {
 		return nil, ErrNoOutbox
 	}
-	if table := tableName(o.Table); b.table != table {
+	if table := tableName(o.Table); b.table != "" && b.table != table {
 		// A Lambda stream consumer's failure record has the same shape; its events are not the outbox's.
 		return nil, fmt.Errorf("%w: a batch of the stream of table %s, not of the outbox %s", ErrNotRedrivable, b.table, table)
 	}

@@ -50,7 +50,10 @@ func TestDecodeBatch(t *testing.T) {
 		{name: "no first arrival", isBatch: true, msg: failureRecord(info("", "2026-01-02T03:04:07Z", streamArn)), malformed: "no approximateArrivalOfFirstRecord"},
 		{name: "arrival not RFC 3339", isBatch: true, msg: failureRecord(info("2026-01-02T03:04:05Z", "1767323047", streamArn)), malformed: "approximateArrivalOfLastRecord"},
 		{name: "last before first", isBatch: true, msg: failureRecord(info("2026-01-02T03:04:07Z", "2026-01-02T03:04:05Z", streamArn)), malformed: "before the first"},
-		{name: "no stream", isBatch: true, msg: failureRecord(info("2026-01-02T03:04:05Z", "2026-01-02T03:04:07Z", "")), malformed: "names no table"},
+		{name: "no stream: the outbox given is assumed", isBatch: true, msg: failureRecord(info("2026-01-02T03:04:05Z", "2026-01-02T03:04:07Z", "")),
+			want: pipeBatch{first: first, last: last, size: 10}},
+		{name: "the Pipes spelling", isBatch: true, msg: sqstypes.Message{Body: aws.String(`{"context":{"partnerResourceArn":"arn:aws:pipes:us-east-1:1:pipe/p"},"dynamoDbStreamBatchInfo":` +
+			info("2026-01-02T03:04:05Z", "2026-01-02T03:04:07Z", streamArn) + `}`)}, want: pipeBatch{first: first, last: last, table: "orion-dev-outbox", size: 10}},
 		{name: "a queue, not a stream", isBatch: true, msg: failureRecord(info("2026-01-02T03:04:05Z", "2026-01-02T03:04:07Z", "arn:aws:sqs:us-east-1:123456789012:q")), malformed: "names no table"},
 		{name: "batch info not an object", isBatch: true, msg: failureRecord(`"shardId-1"`), malformed: "malformed DDBStreamBatchInfo"},
 		{name: "batch size not a number", isBatch: true, msg: failureRecord(`{"batchSize":"ten"}`), malformed: "malformed DDBStreamBatchInfo"},
