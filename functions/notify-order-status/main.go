@@ -12,6 +12,7 @@ import (
 	"github.com/orion-oss/orion/internal/platform/boot"
 	"github.com/orion-oss/orion/internal/platform/metrics"
 	"github.com/orion-oss/orion/internal/ws"
+	"github.com/orion-oss/orion/internal/ws/management"
 )
 
 func main() {
@@ -19,7 +20,7 @@ func main() {
 	cfg := boot.AWS(log)
 	n := &ws.Notifier{
 		Store:   connections.NewStore(dynamodb.NewFromConfig(cfg), boot.Require(log, "CONNECTIONS_TABLE")),
-		Poster:  ws.ManagementAPI{Client: ws.NewManagementClient(cfg, boot.Require(log, "WEBSOCKET_MANAGEMENT_ENDPOINT"))},
+		Poster:  management.API{Client: management.NewClient(cfg, boot.Require(log, "WEBSOCKET_MANAGEMENT_ENDPOINT"))},
 		Logger:  log,
 		Metrics: metrics.New(os.Stdout),
 	}
