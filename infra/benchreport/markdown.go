@@ -363,7 +363,7 @@ is each SDK client's endpoint tables (` + "`service/*/internal/endpoints`" + `, 
 invocation (the first JSON log line, encoding/json's type cache for the event). What was removed, and is guarded by
 ` + "`go test ./internal/platform/boot`" + `: the SDK's config loader and credential chain (envcfg builds aws.Config from the
 environment), DynamoDB where a function does not call it, the Cognito client everywhere but the account functions
-and send-email (~0.15 ms), the compiled Idempotency-Key regexp (~0.15 ms), and the SDK's schemas.
+and send-email (~0.15 ms), the Management API client everywhere but the notifier (~0.1 ms), the compiled Idempotency-Key regexp (~0.15 ms), and the SDK's schemas.
 
 ### Held SDK versions
 
