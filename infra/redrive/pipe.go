@@ -203,7 +203,7 @@ func (o *Outbox) replay(ctx context.Context, b pipeBatch, dryRun bool) ([]event.
 	}
 	from, to := b.window(margin)
 	if now().Sub(from) >= dynamo.OutboxRetention {
-		// TTL deletes an item after its expiresAt (written + 7 days); replaying what is left would
+		// TTL deletes an item after its expiresAt (written + dynamo.OutboxRetention); replaying what is left would
 		// silently publish part of the batch.
 		return nil, fmt.Errorf("%w: its window starts %s, more than %s ago", ErrExpired, from.Format(time.RFC3339), dynamo.OutboxRetention)
 	}
@@ -227,7 +227,7 @@ func (o *Outbox) replay(ctx context.Context, b pipeBatch, dryRun bool) ([]event.
 func (o *Outbox) read(ctx context.Context, from, to time.Time) ([]event.Envelope, error) {
 	lo, hi := keyRange(from, to)
 	// A Scan, not a Query: eventId is the table's only key (a hash key), so no index orders it and a
-	// Query can only fetch one id. The outbox holds 7 days of events at most (TTL), so reading it
+	// Query can only fetch one id. The outbox holds 15 days of events at most (TTL), so reading it
 	// whole, on the rare occasion a Pipe batch failed, costs little; the filter keeps the answer to the
 	// window.
 	in := &dynamodb.ScanInput{

@@ -22,6 +22,7 @@ import (
 
 	"github.com/orion-oss/orion/infra/localaws/awstest"
 	"github.com/orion-oss/orion/infra/redrive"
+	"github.com/orion-oss/orion/internal/dynamo"
 	"github.com/orion-oss/orion/internal/dynamo/dynamotest"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/money"
@@ -347,7 +348,7 @@ func TestPipeBatchNotRedrivenIsKept(t *testing.T) {
 		{name: "no bus", o: o, outbox: &redrive.Outbox{Table: o.table, DB: o.db, Events: eb}, is: redrive.ErrNoOutbox, says: "OutboxTableName and EventBusName"},
 		{name: "no outbox at all", o: o, is: redrive.ErrNoOutbox, says: "-outbox-table"},
 		{name: "expired", o: o, outbox: &redrive.Outbox{Table: o.table, Bus: o.bus, DB: o.db, Events: eb,
-			Now: func() time.Time { return o.first.Add(7 * 24 * time.Hour) }}, is: redrive.ErrExpired, says: "more than 168h0m0s ago"},
+			Now: func() time.Time { return o.first.Add(dynamo.OutboxRetention) }}, is: redrive.ErrExpired, says: "more than " + dynamo.OutboxRetention.String() + " ago"},
 		{name: "a broken item", o: broken, outbox: &redrive.Outbox{Table: broken.table, Bus: broken.bus, DB: broken.db, Events: eb}, says: "has no envelope"},
 		{name: "another table's stream", o: o, outbox: &redrive.Outbox{Table: broken.table, Bus: o.bus, DB: o.db, Events: eb},
 			is: redrive.ErrNotRedrivable, says: "not of the outbox " + broken.table},

@@ -10,7 +10,7 @@
 //     the TARGET_ARN message attribute;
 //   - the outbox Pipes' failure records (DDBStreamBatchInfo): only the position of a failed stream
 //     batch, not its records. Its events never reached the bus, so the event archive does not have
-//     them; the outbox table still does, for 7 days (its TTL). The redrive reads the outbox items keyed
+//     them; the outbox table still does, for 15 days (its TTL, a day longer than the DLQ keeps a message). The redrive reads the outbox items keyed
 //     (ULIDs, time-ordered) within the batch's arrival window widened by DefaultMargin, decodes them
 //     with the relay, and puts their events on the bus as the Pipes would, in key order. The window
 //     takes in neighbouring events that had been published already; consumers deduplicate by event id,
