@@ -46,6 +46,15 @@ func toItemRecord(it *inventory.Item) itemRecord {
 		Version: s.Version}
 }
 
+// decodeItem is the Inventory aggregate an inventory table item holds.
+func decodeItem(av map[string]types.AttributeValue) (*inventory.Item, error) {
+	var rec itemRecord
+	if err := attributevalue.UnmarshalMap(av, &rec); err != nil {
+		return nil, err
+	}
+	return rec.item()
+}
+
 func (r itemRecord) item() (*inventory.Item, error) {
 	price, err := money.New(r.Price.Amount, r.Price.Currency)
 	if err != nil {
@@ -79,11 +88,11 @@ func (r *InventoryRepository) Get(ctx context.Context, sku inventory.SKU) (*inve
 	if out.Item == nil {
 		return nil, fmt.Errorf("%w: %s", inventory.ErrNotFound, sku)
 	}
-	var rec itemRecord
-	if err := attributevalue.UnmarshalMap(out.Item, &rec); err != nil {
+	it, err := decodeItem(out.Item)
+	if err != nil {
 		return nil, fmt.Errorf("dynamo: item %s: %w", sku, err)
 	}
-	return rec.item()
+	return it, nil
 }
 
 // Create stores a new item and its events in one transaction; an existing SKU is ErrExists.

@@ -234,37 +234,25 @@ func (r *OrderRepository) UpdateFrom(ctx context.Context, loaded *order.Order, i
 // Catalog reads the items of an order's lines in one BatchGetItem (the only catalog read of placing an
 // order). Missing SKUs are absent from the result.
 func (r *InventoryRepository) Catalog(ctx context.Context, skus []inventory.SKU) (map[inventory.SKU]*inventory.Item, error) {
-	out := map[inventory.SKU]*inventory.Item{}
-	keys := make([]map[string]types.AttributeValue, 0, len(skus))
+	keys := make([]tableKey, 0, len(skus))
 	seen := map[inventory.SKU]bool{}
 	for _, s := range skus {
 		if !seen[s] {
 			seen[s] = true
-			keys = append(keys, map[string]types.AttributeValue{"sku": &types.AttributeValueMemberS{Value: string(s)}})
+			keys = append(keys, tableKey{r.tables.Inventory, map[string]types.AttributeValue{"sku": &types.AttributeValueMemberS{Value: string(s)}}})
 		}
 	}
-	for len(keys) > 0 {
-		n := min(len(keys), 100)
-		req := map[string]types.KeysAndAttributes{r.tables.Inventory: {Keys: keys[:n], ConsistentRead: aws.Bool(true)}}
-		keys = keys[n:]
-		for len(req) > 0 {
-			res, err := r.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-			if err != nil {
-				return nil, fmt.Errorf("dynamo: catalog read: %w", err)
-			}
-			for _, av := range res.Responses[r.tables.Inventory] {
-				var rec itemRecord
-				if err := attributevalue.UnmarshalMap(av, &rec); err != nil {
-					return nil, err
-				}
-				it, err := rec.item()
-				if err != nil {
-					return nil, err
-				}
-				out[it.SKU()] = it
-			}
-			req = res.UnprocessedKeys // throttled keys come back; ask again
+	got, err := batchGet(ctx, r.db, keys)
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: catalog read: %w", err)
+	}
+	out := make(map[inventory.SKU]*inventory.Item, len(keys))
+	for _, av := range got[r.tables.Inventory] {
+		it, err := decodeItem(av)
+		if err != nil {
+			return nil, err
 		}
+		out[it.SKU()] = it
 	}
 	return out, nil
 }

@@ -66,11 +66,7 @@ func (r *InventoryRepository) orderStock(ctx context.Context, orderID string, sk
 		return nil, fmt.Errorf("dynamo: stock of order %s: %w", orderID, err)
 	}
 	for _, av := range got[r.tables.Inventory] {
-		var rec itemRecord
-		if err := attributevalue.UnmarshalMap(av, &rec); err != nil {
-			return nil, err
-		}
-		it, err := rec.item()
+		it, err := decodeItem(av)
 		if err != nil {
 			return nil, err
 		}
