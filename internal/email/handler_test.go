@@ -206,14 +206,14 @@ func TestHandleDuplicateDeliverySendsOnce(t *testing.T) {
 
 func TestHandlePermanentFailureIsSkipped(t *testing.T) {
 	ctx := context.Background()
-	rejected := email.Classify(&smithy.GenericAPIError{Code: "MessageRejected", Message: "Email address is not verified: ann.lee@example.org"}, "ann.lee@example.org")
+	malformed := email.Classify(&smithy.GenericAPIError{Code: "BadRequestException", Message: "Invalid recipient: ann.lee@example.org"}, "ann.lee@example.org")
 	tests := []struct {
 		name       string
 		recipients fakeRecipients
 		sendErr    error
 		outcome    string
 	}{
-		{"SES rejects the message", ann, rejected, "DONE SKIPPED:send:MessageRejected"},
+		{"SES refuses the recipient", ann, malformed, "DONE SKIPPED:send:BadRequestException"},
 		{"the customer is gone", fakeRecipients{}, nil, "DONE SKIPPED:recipient"},
 		{"the stored address is unusable", fakeRecipients{customerID: "not an address"}, nil, "DONE SKIPPED:recipient"},
 	}
@@ -242,12 +242,16 @@ func TestHandlePermanentFailureIsSkipped(t *testing.T) {
 func TestHandleRetryableFailureIsReleased(t *testing.T) {
 	ctx := context.Background()
 	throttled := email.Classify(&smithy.GenericAPIError{Code: "TooManyRequestsException", Message: "slow down sending to ann.lee@example.org"}, "ann.lee@example.org")
+	unverified := email.Classify(&smithy.GenericAPIError{Code: "MessageRejected", Message: "Email address is not verified: ann.lee@example.org"}, "ann.lee@example.org")
 	tests := []struct {
 		name       string
 		recipients fakeRecipients
 		sendErr    error
 	}{
 		{"SES throttles", ann, throttled},
+		// The sender (or, in the SES sandbox, the recipient) is not verified yet: fixed by an operator,
+		// so the email must wait in the retries and the DLQ, not be dropped.
+		{"SES rejects an unverified identity", ann, unverified},
 		{"Cognito is unreachable", fakeRecipients{customerID: "unreachable"}, nil},
 	}
 	for _, tt := range tests {

@@ -56,22 +56,27 @@ func (s *SES) Send(ctx context.Context, m Message) (string, error) {
 }
 
 // permanentCodes are the SES v2 SendEmail errors that the same request will meet again, whenever it is
-// retried: the message or its recipient is refused. (SES v2's error list: AccountSuspendedException,
-// BadRequestException, LimitExceededException, MailFromDomainNotVerifiedException, MessageRejected,
-// NotFoundException, SendingPausedException, TooManyRequestsException.)
+// retried, because of this message's recipient: no fix to Orion or the account makes it go through.
+// (SES v2's error list: AccountSuspendedException, BadRequestException, LimitExceededException,
+// MailFromDomainNotVerifiedException, MessageRejected, NotFoundException, SendingPausedException,
+// TooManyRequestsException.)
 //
-//   - MessageRejected: SES refuses the content, or (in the sandbox, and for an unverified From) an
-//     identity is not verified.
 //   - BadRequestException: invalid input, such as a malformed recipient address.
 //   - InvalidParameterValue: what moto answers for a malformed address (SES v1's code for it).
 //
-// Not permanent, though no retry soon helps: AccountSuspendedException, SendingPausedException,
-// MailFromDomainNotVerifiedException and NotFoundException (a missing configuration set) stop every
-// email, not this one; skipping would lose all of them, while retrying and then the DLQ keep them for a
-// redrive once an operator has fixed the account. A suppressed recipient is not an error at all:
-// SES v2 accepts the call and reports the suppression as a bounce event of the configuration set.
+// Not permanent, though no retry soon helps, because they are about Orion's configuration or account
+// and stop every email, not this one; skipping would lose all of them, while retrying and then the DLQ
+// keep them for a redrive once an operator has fixed the cause:
+//   - MessageRejected: SES answers it for an unverified From identity, and in the SES sandbox for every
+//     unverified recipient (https://docs.aws.amazon.com/ses/latest/dg/request-production-access.html);
+//     it also covers content SES refuses, and the content is Orion's own templates. A first deploy
+//     before the sender is verified or production access is granted must not drop its customers' mail.
+//   - AccountSuspendedException, SendingPausedException, MailFromDomainNotVerifiedException and
+//     NotFoundException (a missing configuration set).
+//
+// A suppressed recipient is not an error at all: SES v2 accepts the call and reports the suppression as
+// a bounce event of the configuration set.
 var permanentCodes = map[string]bool{
-	"MessageRejected":       true,
 	"BadRequestException":   true,
 	"InvalidParameterValue": true,
 }

@@ -104,8 +104,9 @@ func TestSendSESClassifiesFailures(t *testing.T) {
 		code      string
 	}{
 		// moto answers an unverified From with 400 MessageRejected "Email address not verified <from>",
-		// as SES does (and does in the sandbox for an unverified recipient).
-		{"unverified sender", email.NewSES(client, unverified), msg, true, "MessageRejected"},
+		// as SES does (and does in the sandbox for an unverified recipient): Orion's configuration, not
+		// this message, so it is retried and kept in the DLQ rather than dropped.
+		{"unverified sender", email.NewSES(client, unverified), msg, false, "MessageRejected"},
 		// moto answers a malformed recipient with 400 InvalidParameterValue "Missing domain"; SES v2
 		// says BadRequestException.
 		{"malformed recipient", email.NewSES(client, cfg), email.Message{To: "ann.lee", Subject: "s", Text: "t", HTML: "t"}, true, "InvalidParameterValue"},
@@ -142,7 +143,7 @@ func TestSendClassification(t *testing.T) {
 		code      string
 		permanent bool
 	}{
-		{"MessageRejected", true},
+		{"MessageRejected", false},
 		{"BadRequestException", true},
 		{"AccountSuspendedException", false},
 		{"SendingPausedException", false},
