@@ -30,6 +30,8 @@ type Template struct {
 	Globals     map[string]any
 	Resources   map[string]Resource
 	Outputs     map[string]any
+	// Rules are the template's parameter rules (CheckRules), in their long form.
+	Rules map[string]any
 }
 
 // Parameter is a template parameter.
@@ -100,6 +102,7 @@ func Parse(b []byte) (*Template, error) {
 	t.Mappings, _ = top["Mappings"].(map[string]any)
 	t.Globals, _ = top["Globals"].(map[string]any)
 	t.Outputs, _ = top["Outputs"].(map[string]any)
+	t.Rules, _ = top["Rules"].(map[string]any)
 	params, _ := top["Parameters"].(map[string]any)
 	for name, v := range params {
 		p, err := parseParameter(name, v)
