@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"sort"
 	"strconv"
@@ -568,7 +569,14 @@ func (t *Template) Order() ([]string, error) {
 	deps := map[string][]string{}
 	for id, r := range t.Resources {
 		set := map[string]bool{}
-		refs(r.Properties, set)
+		props := r.Properties
+		if r.Type == "AWS::Serverless::Function" && props["DeploymentPreference"] != nil {
+			// SAM moves a function's DeploymentPreference to the CodeDeploy deployment group it generates:
+			// its alarms and hooks may name the function itself without a cycle.
+			props = maps.Clone(props)
+			delete(props, "DeploymentPreference")
+		}
+		refs(props, set)
 		for _, d := range r.DependsOn {
 			set[d] = true
 		}

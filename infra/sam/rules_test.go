@@ -126,3 +126,33 @@ func TestPublishedVersionAndAliasReferences(t *testing.T) {
 		}
 	}
 }
+
+// An API function's canary alarm watches the function's own alias and is listed in its
+// DeploymentPreference, which SAM moves to the CodeDeploy deployment group: that is no cycle.
+func TestDeploymentPreferenceAlarmOfTheFunctionItselfIsNoCycle(t *testing.T) {
+	tpl, err := sam.Parse([]byte(`
+Resources:
+  Api:
+    Type: AWS::Serverless::Function
+    Properties:
+      AutoPublishAlias: live
+      DeploymentPreference: { Type: AllAtOnce, Alarms: [!Ref ApiAlarm] }
+  ApiAlarm:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      Dimensions: [{ Name: Resource, Value: !Sub "${Api}:live" }]
+  Loop:
+    Type: AWS::SNS::Topic
+    Properties: { DisplayName: !Ref Loop2 }
+  Loop2:
+    Type: AWS::SNS::Topic
+    Properties: { DisplayName: !Ref Loop }
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tpl.Order()
+	if err == nil || strings.Contains(err.Error(), "ApiAlarm") || !strings.Contains(err.Error(), "Loop") {
+		t.Fatalf("Order = %v; want only the Loop topics' cycle", err)
+	}
+}

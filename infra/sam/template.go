@@ -57,6 +57,8 @@ type Resource struct {
 	Condition      string
 	Metadata       map[string]any
 	DeletionPolicy string
+	// UpdateReplacePolicy is what CloudFormation does with the old resource when an update replaces it.
+	UpdateReplacePolicy string
 }
 
 // MaxTemplateSize is CloudFormation's limit for a template uploaded through S3.
@@ -131,6 +133,7 @@ func Parse(b []byte) (*Template, error) {
 		r.Condition, _ = m["Condition"].(string)
 		r.Metadata, _ = m["Metadata"].(map[string]any)
 		r.DeletionPolicy, _ = m["DeletionPolicy"].(string)
+		r.UpdateReplacePolicy, _ = m["UpdateReplacePolicy"].(string)
 		switch d := m["DependsOn"].(type) {
 		case string:
 			r.DependsOn = []string{d}
