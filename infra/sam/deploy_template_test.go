@@ -421,7 +421,7 @@ func TestRouteSettingsThrottleExplicitly(t *testing.T) {
 
 // Each API function's gradual deployment watches its own live alias's AWS/Lambda Errors, with exactly
 // the dimensions Lambda publishes alias metrics under (FunctionName and Resource = <name>:<alias>,
-// docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html): an init crash, a timeout or an
+// docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics.html, "By Resource"): an init crash, a timeout or an
 // out-of-memory kill of the new version answers no 5xx the handler counts.
 func TestDeploymentsWatchTheirOwnLiveAlias(t *testing.T) {
 	tpl := projectTemplate(t)
