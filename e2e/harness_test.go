@@ -73,7 +73,7 @@ func (w wrap) Run() int {
 	}
 	defer xray.close()
 	st, err := stack.Start(context.Background(), stack.Config{Template: "../template.yaml", Endpoint: os.Getenv("AWS_ENDPOINT_URL"),
-		BinDir: bin, Parameters: map[string]string{"AutoConfirmUsers": "true"}, Output: out, RetryBase: 50 * time.Millisecond,
+		BinDir: bin, Parameters: map[string]string{"Stage": "local", "AutoConfirmUsers": "true", "CreateEmailIdentity": "true"}, Output: out, RetryBase: 50 * time.Millisecond,
 		OnEvent: bus.record, OnInvoke: xray.invoked, XRayDaemon: daemon})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: start the local runtime:", err)

@@ -107,7 +107,7 @@ func TestSoak(t *testing.T) {
 		out = logFile
 	}
 	scfg := stack.Config{Template: "../../template.yaml", Endpoint: ep.URL, BinDir: bin,
-		Parameters: map[string]string{"AutoConfirmUsers": "true"}, RetryBase: 50 * time.Millisecond,
+		Parameters: map[string]string{"Stage": "local", "AutoConfirmUsers": "true", "CreateEmailIdentity": "true"}, RetryBase: 50 * time.Millisecond,
 		AsyncRetryBase: asyncRetryBase,
 		Faults:         inj, OnInvoke: r.stats.invoked, OnDelivery: r.stats.delivered}
 	if logFile != nil {

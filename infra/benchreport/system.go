@@ -46,7 +46,7 @@ func startSystem(ctx context.Context, templatePath, binDir, endpoint string) (*s
 		out = os.Stderr // the runtime's own log: one line per invocation, delivery and transition
 	}
 	st, err := stack.Start(ctx, stack.Config{Output: out, StackName: "orion-bench", Template: templatePath, Endpoint: m.URL, BinDir: binDir,
-		Parameters: map[string]string{"AutoConfirmUsers": "true", "LogLevel": "WARN"}, RetryBase: 50 * time.Millisecond,
+		Parameters: map[string]string{"Stage": "local", "AutoConfirmUsers": "true", "CreateEmailIdentity": "true", "LogLevel": "WARN"}, RetryBase: 50 * time.Millisecond,
 		OnEvent: obs.event, OnInvoke: obs.invoked, OnTransition: obs.transition})
 	if err != nil {
 		m.Close()

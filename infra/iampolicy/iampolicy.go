@@ -42,6 +42,9 @@ type Template struct {
 	// StateMachines maps each state machine's logical id to its definition's key (a path relative to
 	// the template) and its DefinitionSubstitutions rendered as text.
 	StateMachines map[string]StateMachine
+	// Versions maps each Lambda version's logical id (SAM's AutoPublishAlias generates them) to its
+	// function's.
+	Versions map[string]string
 }
 
 // StateMachine is what the tests need of a state machine.
@@ -87,7 +90,7 @@ func Load(file string) (*Template, error) {
 	if err := json.Unmarshal(b, &doc); err != nil {
 		return nil, fmt.Errorf("iampolicy: %s: %w", file, err)
 	}
-	t := &Template{Roles: map[string]*Role{}, FunctionRoles: map[string]string{}, StateMachines: map[string]StateMachine{}}
+	t := &Template{Roles: map[string]*Role{}, FunctionRoles: map[string]string{}, StateMachines: map[string]StateMachine{}, Versions: map[string]string{}}
 	for id, r := range doc.Resources {
 		switch r.Type {
 		case "AWS::IAM::Role":
@@ -100,6 +103,8 @@ func Load(file string) (*Template, error) {
 			return nil, fmt.Errorf("iampolicy: %s: standalone %s is not read; attach policies to roles", id, r.Type)
 		case "AWS::Lambda::Function":
 			t.FunctionRoles[id] = getAttTarget(r.Properties["Role"])
+		case "AWS::Lambda::Version":
+			t.Versions[id] = strings.TrimPrefix(render(r.Properties["FunctionName"]), "Ref:")
 		case "AWS::StepFunctions::StateMachine":
 			sm := StateMachine{Role: getAttTarget(r.Properties["RoleArn"]), Substitutions: map[string]string{}}
 			if loc, ok := r.Properties["DefinitionS3Location"].(map[string]any); ok {

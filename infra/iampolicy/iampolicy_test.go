@@ -64,7 +64,9 @@ func TestNoBroadPermissions(t *testing.T) {
 }
 
 // Each state machine's role may invoke exactly the functions its definition names: none missing (the
-// execution would fail on AWS with AccessDenied while passing locally) and none more.
+// execution would fail on AWS with AccessDenied while passing locally) and none more. A step named by
+// its version ARN (Ref X.Version: arn:...:function:X:7) needs the policy's resource to cover the
+// qualifier: SAM's LambdaInvokePolicy grants function:X*.
 func TestStateMachinesInvokeExactlyTheirSteps(t *testing.T) {
 	tpl := transformed(t)
 	if len(tpl.StateMachines) == 0 {
@@ -78,6 +80,7 @@ func TestStateMachinesInvokeExactlyTheirSteps(t *testing.T) {
 			t.Fatalf("%s: %v", id, err)
 		}
 		var want []string
+		qualified := map[string]bool{}
 		for _, m := range subst.FindAllStringSubmatch(string(def), -1) {
 			target, ok := sm.Substitutions[m[1]]
 			if !ok {
@@ -86,6 +89,10 @@ func TestStateMachinesInvokeExactlyTheirSteps(t *testing.T) {
 			}
 			if fn, ok := strings.CutPrefix(target, "GetAtt:"); ok && strings.HasSuffix(fn, ".Arn") {
 				want = append(want, strings.TrimSuffix(fn, ".Arn"))
+			}
+			if fn, ok := tpl.Versions[strings.TrimPrefix(target, "Ref:")]; ok {
+				want = append(want, fn)
+				qualified[fn] = true
 			}
 		}
 		var got []string
@@ -100,6 +107,9 @@ func TestStateMachinesInvokeExactlyTheirSteps(t *testing.T) {
 					continue
 				}
 				got = append(got, m[1])
+				if qualified[m[1]] && !strings.HasSuffix(r, "*") {
+					t.Errorf("%s: lambda:InvokeFunction on %s does not cover the version ARN it invokes", id, r)
+				}
 			}
 		}
 		sort.Strings(want)

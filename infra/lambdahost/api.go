@@ -32,6 +32,10 @@ func apiError(w http.ResponseWriter, status int, typ, msg string) {
 
 func (h *Host) serveInvoke(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
+	if q := r.URL.Query().Get("Qualifier"); q != "" {
+		// The SDKs send a version or alias as ?Qualifier= rather than in the name.
+		name += ":" + q
+	}
 	typ := r.Header.Get("X-Amz-Invocation-Type")
 	if typ == "" {
 		typ = "RequestResponse"

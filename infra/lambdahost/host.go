@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -44,6 +45,10 @@ type Function struct {
 	// MaxConcurrency is the reserved concurrency; 0 means Options.DefaultConcurrency.
 	MaxConcurrency int
 	Handler        string
+	// Qualifiers are the published versions and aliases an invocation may name besides $LATEST
+	// (AutoPublishAlias: "1" and "live"). Locally they all run the one binary: a local stack is never
+	// updated in place, so each version and alias points at the code it started with.
+	Qualifiers []string
 }
 
 // Record describes one finished invocation.
@@ -157,23 +162,38 @@ func (h *Host) Functions() []Function {
 	return out
 }
 
-// lookup accepts a name, a full ARN or a partial ARN (with or without qualifier).
+// lookup accepts a name, a full ARN or a partial ARN, each with or without a qualifier (version or
+// alias: "name:1", "arn:aws:lambda:us-east-1:123456789012:function:name:live"), as Invoke's
+// FunctionName does (docs.aws.amazon.com/lambda/latest/api/API_Invoke.html). A qualifier the function
+// does not have is not found, as on Lambda.
 func (h *Host) lookup(name string) (*pool, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
 		return nil, ErrClosed
 	}
-	if strings.HasPrefix(name, "arn:") {
-		parts := strings.Split(name, ":")
-		if len(parts) >= 7 {
-			name = parts[6]
-		}
+	fn, qualifier := splitQualifier(name)
+	p, ok := h.fns[fn]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrFunctionNotFound, name)
 	}
-	if p, ok := h.fns[name]; ok {
-		return p, nil
+	if qualifier != "" && qualifier != "$LATEST" && !slices.Contains(p.fn.Qualifiers, qualifier) {
+		return nil, fmt.Errorf("%w: %s (no version or alias %q)", ErrFunctionNotFound, name, qualifier)
 	}
-	return nil, fmt.Errorf("%w: %s", ErrFunctionNotFound, name)
+	return p, nil
+}
+
+// splitQualifier returns the function name and qualifier of a name, partial ARN
+// (123456789012:function:name[:q]) or full ARN (arn:aws:lambda:region:account:function:name[:q]).
+func splitQualifier(name string) (fn, qualifier string) {
+	parts := strings.Split(name, ":")
+	if i := slices.Index(parts, "function"); i >= 0 && i+1 < len(parts) {
+		parts = parts[i+1:]
+	}
+	if len(parts) >= 2 {
+		return parts[0], parts[1]
+	}
+	return parts[0], ""
 }
 
 // InvokeOptions carry the invocation's context.

@@ -247,11 +247,17 @@ func TestAsyncRetriesThenOnFailure(t *testing.T) {
 }
 
 func TestInvokeAPI(t *testing.T) {
-	h := newHost(t, lambdahost.Options{}, fn("echo", "echo"))
+	echo := fn("echo", "echo")
+	echo.Qualifiers = []string{"1", "live"}
+	h := newHost(t, lambdahost.Options{}, echo)
 	srv := httptest.NewServer(h.InvokeAPI())
 	defer srv.Close()
 	post := func(name, typ, body string, hdr map[string]string) *http.Response {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/2015-03-31/functions/"+name+"/invocations", strings.NewReader(body))
+		name, query, _ := strings.Cut(name, "?")
+		if query != "" {
+			query = "?" + query
+		}
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/2015-03-31/functions/"+name+"/invocations"+query, strings.NewReader(body))
 		if typ != "" {
 			req.Header.Set("X-Amz-Invocation-Type", typ)
 		}
@@ -272,6 +278,14 @@ func TestInvokeAPI(t *testing.T) {
 	}{
 		{"sync", "echo", "", `{}`, 200, "X-Amz-Executed-Version", "$LATEST"},
 		{"by arn", "arn:aws:lambda:us-east-1:123456789012:function:echo", "", `{}`, 200, "", ""},
+		// Published versions and aliases, as a state machine's version ARN or an alias names them.
+		{"version arn", "arn:aws:lambda:us-east-1:123456789012:function:echo:1", "", `{}`, 200, "", ""},
+		{"alias arn", "arn:aws:lambda:us-east-1:123456789012:function:echo:live", "", `{}`, 200, "", ""},
+		{"qualified name", "echo:live", "", `{}`, 200, "", ""},
+		{"qualifier parameter", "echo?Qualifier=1", "", `{}`, 200, "", ""},
+		{"latest", "echo:$LATEST", "", `{}`, 200, "", ""},
+		{"unknown version", "arn:aws:lambda:us-east-1:123456789012:function:echo:2", "", `{}`, 404, "X-Amzn-Errortype", "ResourceNotFoundException"},
+		{"unknown alias", "echo?Qualifier=beta", "", `{}`, 404, "X-Amzn-Errortype", "ResourceNotFoundException"},
 		{"function error", "echo", "RequestResponse", `{"mode":"error"}`, 200, "X-Amz-Function-Error", "Unhandled"},
 		{"event", "echo", "Event", `{}`, 202, "", ""},
 		{"dry run", "echo", "DryRun", `{}`, 204, "", ""},

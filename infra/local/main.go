@@ -33,6 +33,9 @@ func main() {
 	}
 }
 
+// localParameters are the template parameters of `make dev` unless ORION_PARAMETERS replaces them.
+const localParameters = "Stage=local AutoConfirmUsers=true CreateEmailIdentity=true"
+
 func env(name, def string) string {
 	if v := os.Getenv(name); v != "" {
 		return v
@@ -43,7 +46,9 @@ func env(name, def string) string {
 func run() error {
 	template := flag.String("template", "template.yaml", "the SAM template to run")
 	bin := flag.String("bin", "build/host", "where the host builds of the functions are (<bin>/<function>/bootstrap)")
-	params := flag.String("parameters", env("ORION_PARAMETERS", "AutoConfirmUsers=true"), "parameter overrides, Key=Value separated by spaces")
+	// The local stage may keep the template's sandbox defaults (its Rules refuse them on dev and prod);
+	// the emulator sends mail only from an identity it has verified, so the stack creates one.
+	params := flag.String("parameters", env("ORION_PARAMETERS", localParameters), "parameter overrides, Key=Value separated by spaces")
 	flag.Parse()
 
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))

@@ -42,6 +42,16 @@ func (p *Provisioner) userPool(ctx context.Context, name string, props map[strin
 		if m := sam.String(props, "MfaConfiguration"); m != "" {
 			in.MfaConfiguration = types.UserPoolMfaType(m)
 		}
+		if ec := sam.Map(props, "EmailConfiguration"); ec != nil {
+			// The emulator keeps it (and checks its shape); nothing mails from it locally.
+			in.EmailConfiguration = &types.EmailConfigurationType{
+				EmailSendingAccount: types.EmailSendingAccountType(sam.String(ec, "EmailSendingAccount")),
+				From:                optional(sam.String(ec, "From")),
+				SourceArn:           optional(sam.String(ec, "SourceArn")),
+				ReplyToEmailAddress: optional(sam.String(ec, "ReplyToEmailAddress")),
+				ConfigurationSet:    optional(sam.String(ec, "ConfigurationSet")),
+			}
+		}
 		if d := sam.String(props, "DeletionProtection"); d != "" {
 			in.DeletionProtection = types.DeletionProtectionType(d)
 		}
@@ -154,4 +164,11 @@ func enumList[T ~string](v []any) []T {
 		out = append(out, T(s))
 	}
 	return out
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return aws.String(s)
 }

@@ -18,6 +18,10 @@ func TestDecodeDeadLetters(t *testing.T) {
 	}{
 		{name: "Lambda failure record", function: fn, pay: `{"id":"e1"}`,
 			msg: sqstypes.Message{Body: aws.String(`{"requestContext":{"functionArn":"` + fn + `:$LATEST","condition":"RetriesExhausted"},"requestPayload":{"id":"e1"}}`)}},
+		{name: "failure record of a version", function: fn, pay: `{"id":"e2"}`,
+			msg: sqstypes.Message{Body: aws.String(`{"requestContext":{"functionArn":"` + fn + `:7","condition":"RetriesExhausted"},"requestPayload":{"id":"e2"}}`)}},
+		{name: "failure record of an alias", function: fn, pay: `{"id":"e3"}`,
+			msg: sqstypes.Message{Body: aws.String(`{"requestContext":{"functionArn":"` + fn + `:live","condition":"RetriesExhausted"},"requestPayload":{"id":"e3"}}`)}},
 		{name: "EventBridge rule DLQ", function: fn, pay: `{"detail-type":"OrderConfirmed"}`,
 			msg: sqstypes.Message{Body: aws.String(`{"detail-type":"OrderConfirmed"}`),
 				MessageAttributes: map[string]sqstypes.MessageAttributeValue{"TARGET_ARN": {DataType: aws.String("String"), StringValue: aws.String(fn)}}}},

@@ -168,10 +168,12 @@ func decode(m sqstypes.Message) (string, []byte, error) {
 		RequestPayload json.RawMessage `json:"requestPayload"`
 	}
 	if json.Unmarshal([]byte(body), &record) == nil && record.RequestContext.FunctionArn != "" && len(record.RequestPayload) > 0 {
-		// The ARN names a version ("...:$LATEST"); the unqualified function is what runs now.
+		// The ARN names what the failed attempt ran: "...:$LATEST", or a version or alias of a function
+		// that publishes them (arn:aws:lambda:<region>:<account>:function:<name>:<qualifier>). The
+		// unqualified function, its code of now, is what a redrive after the fix must run.
 		arn := record.RequestContext.FunctionArn
-		if i := strings.LastIndex(arn, ":$LATEST"); i > 0 {
-			arn = arn[:i]
+		if parts := strings.Split(arn, ":"); len(parts) == 8 && parts[5] == "function" {
+			arn = strings.Join(parts[:7], ":")
 		}
 		return arn, record.RequestPayload, nil
 	}

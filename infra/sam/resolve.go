@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"sort"
 	"strconv"
@@ -382,7 +383,11 @@ func (t *Template) ref(name string, env Env, path string) (any, error) {
 	if _, ok := t.Parameters[name]; ok {
 		return nil, fmt.Errorf("%w: %s: parameter %s has no value", ErrTemplate, path, name)
 	}
-	if _, ok := t.Resources[name]; !ok && !implicit(name) {
+	if fn, ok := t.publishedRef(name); ok {
+		if err := t.checkPublished(fn, name); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	} else if _, ok := t.Resources[name]; !ok && !implicit(name) {
 		return nil, fmt.Errorf("%w: %s: Ref to unknown %s", ErrTemplate, path, name)
 	}
 	if env.Resources == nil {
@@ -393,6 +398,36 @@ func (t *Template) ref(name string, env Env, path string) (any, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return v, nil
+}
+
+// publishedRef reports whether name is SAM's reference to the version or alias AutoPublishAlias
+// generates for a function ("MyFunction.Version", "MyFunction.Alias"), and returns the function's id.
+// Ref of the version is its ARN, qualified with the version number; Ref of the alias is the alias ARN
+// (docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-resource-function.html,
+// "Referenceable properties").
+func (t *Template) publishedRef(name string) (string, bool) {
+	for _, suffix := range []string{".Version", ".Alias"} {
+		if fn, ok := strings.CutSuffix(name, suffix); ok && fn != "" {
+			return fn, true
+		}
+	}
+	return "", false
+}
+
+// checkPublished refuses a version or alias reference to anything but a function that publishes one:
+// SAM generates them only for an AWS::Serverless::Function with AutoPublishAlias (its own or Globals').
+func (t *Template) checkPublished(fn, name string) error {
+	r, ok := t.Resources[fn]
+	if !ok || r.Type != "AWS::Serverless::Function" {
+		return fmt.Errorf("%w: Ref to %s: %s is not a serverless function", ErrTemplate, name, fn)
+	}
+	if _, own := r.Properties["AutoPublishAlias"]; !own {
+		g, _ := t.Globals["Function"].(map[string]any)
+		if _, global := g["AutoPublishAlias"]; !global {
+			return fmt.Errorf("%w: Ref to %s: %s has no AutoPublishAlias, so SAM publishes no version or alias", ErrTemplate, name, fn)
+		}
+	}
+	return nil
 }
 
 // implicit names are resources SAM generates that templates may reference.
@@ -534,7 +569,14 @@ func (t *Template) Order() ([]string, error) {
 	deps := map[string][]string{}
 	for id, r := range t.Resources {
 		set := map[string]bool{}
-		refs(r.Properties, set)
+		props := r.Properties
+		if r.Type == "AWS::Serverless::Function" && props["DeploymentPreference"] != nil {
+			// SAM moves a function's DeploymentPreference to the CodeDeploy deployment group it generates:
+			// its alarms and hooks may name the function itself without a cycle.
+			props = maps.Clone(props)
+			delete(props, "DeploymentPreference")
+		}
+		refs(props, set)
 		for _, d := range r.DependsOn {
 			set[d] = true
 		}
@@ -581,6 +623,10 @@ func refs(v any, out map[string]bool) {
 			switch k {
 			case "Ref":
 				if s, ok := c.(string); ok {
+					// A function's published version or alias depends on the function.
+					for _, suffix := range []string{".Version", ".Alias"} {
+						s = strings.TrimSuffix(s, suffix)
+					}
 					out[s] = true
 				}
 			case "Fn::GetAtt":

@@ -30,6 +30,8 @@ type Template struct {
 	Globals     map[string]any
 	Resources   map[string]Resource
 	Outputs     map[string]any
+	// Rules are the template's parameter rules (CheckRules), in their long form.
+	Rules map[string]any
 }
 
 // Parameter is a template parameter.
@@ -55,6 +57,8 @@ type Resource struct {
 	Condition      string
 	Metadata       map[string]any
 	DeletionPolicy string
+	// UpdateReplacePolicy is what CloudFormation does with the old resource when an update replaces it.
+	UpdateReplacePolicy string
 }
 
 // MaxTemplateSize is CloudFormation's limit for a template uploaded through S3.
@@ -100,6 +104,7 @@ func Parse(b []byte) (*Template, error) {
 	t.Mappings, _ = top["Mappings"].(map[string]any)
 	t.Globals, _ = top["Globals"].(map[string]any)
 	t.Outputs, _ = top["Outputs"].(map[string]any)
+	t.Rules, _ = top["Rules"].(map[string]any)
 	params, _ := top["Parameters"].(map[string]any)
 	for name, v := range params {
 		p, err := parseParameter(name, v)
@@ -128,6 +133,7 @@ func Parse(b []byte) (*Template, error) {
 		r.Condition, _ = m["Condition"].(string)
 		r.Metadata, _ = m["Metadata"].(map[string]any)
 		r.DeletionPolicy, _ = m["DeletionPolicy"].(string)
+		r.UpdateReplacePolicy, _ = m["UpdateReplacePolicy"].(string)
 		switch d := m["DependsOn"].(type) {
 		case string:
 			r.DependsOn = []string{d}

@@ -67,7 +67,7 @@ func uuid() string {
 func (s *Stack) Dispatch(ctx context.Context, arn string, input []byte) error {
 	switch service(arn) {
 	case "lambda":
-		f := s.byName[nameFromArn(arn)]
+		f := s.byName[lambdaName(arn)]
 		if f == nil {
 			return fmt.Errorf("stack: target function %s does not exist", arn)
 		}
@@ -143,7 +143,7 @@ type invoker struct {
 }
 
 func (i invoker) Invoke(ctx context.Context, function string, payload []byte) ([]byte, error) {
-	res, err := i.s.host.Invoke(ctx, nameFromArn(function), payload, lambdahost.InvokeOptions{Trigger: i.trigger, TraceID: tracing.Carried(ctx)})
+	res, err := i.s.host.Invoke(ctx, lambdaName(function), payload, lambdahost.InvokeOptions{Trigger: i.trigger, TraceID: tracing.Carried(ctx)})
 	if err != nil {
 		return nil, err
 	}

@@ -115,6 +115,7 @@ type Stack struct {
 
 type function struct {
 	logicalID, name, arn string
+	qualifiers           []string // published versions and aliases (AutoPublishAlias)
 	props                map[string]any
 	events               []sam.Event
 	async                lambdahost.AsyncOptions
@@ -174,6 +175,12 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	env := sam.Env{Region: cfg.Region, AccountID: cfg.AccountID, StackName: cfg.StackName, Partition: "aws",
+		URLSuffix: "amazonaws.com", Parameters: params}
+	// As CloudFormation, refuse parameters the template's Rules refuse before creating anything.
+	if err := tpl.CheckRules(env); err != nil {
+		return nil, fmt.Errorf("stack: %w", err)
+	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	s := &Stack{cfg: cfg, tpl: tpl, res: newResources(), functions: map[string]*function{}, byName: map[string]*function{}, cancel: cancel}
 	defer func() {
@@ -181,8 +188,8 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 			s.Close(context.Background())
 		}
 	}()
-	s.env = sam.Env{Region: cfg.Region, AccountID: cfg.AccountID, StackName: cfg.StackName, Partition: "aws",
-		URLSuffix: "amazonaws.com", Parameters: params, Resources: s.res}
+	env.Resources = s.res
+	s.env = env
 
 	// Listen first, so a port in use fails fast and the functions' endpoint URL is known.
 	httpLn, err := listen(cfg.HTTPAddr, "HTTP API")
@@ -328,8 +335,22 @@ func (s *Stack) create(ctx context.Context) error {
 			arn := fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", s.cfg.Region, s.cfg.AccountID, name)
 			s.res.set(id, name, map[string]any{"Arn": arn})
 			s.res.set(id+"Role", id+"Role", map[string]any{"Arn": fmt.Sprintf("arn:aws:iam::%s:role/%s", s.cfg.AccountID, id+"Role")})
-			s.functions[id] = &function{logicalID: id, name: name, arn: arn}
-			s.byName[name] = s.functions[id]
+			f := &function{logicalID: id, name: name, arn: arn}
+			// AutoPublishAlias: SAM publishes a version of each deployment and points the alias at it;
+			// Ref X.Version is the version's ARN, Ref X.Alias the alias's. A local stack is one
+			// deployment, so version 1.
+			if a, ok := s.tpl.WithGlobals("Function", r.Properties)["AutoPublishAlias"]; ok {
+				out, err := s.tpl.Resolve(a, s.env, path+".AutoPublishAlias")
+				alias, _ := out.(string)
+				if err != nil || alias == "" {
+					return fmt.Errorf("stack: %s.AutoPublishAlias must resolve to a name (%v)", path, err)
+				}
+				s.res.set(id+".Version", arn+":1", map[string]any{"Version": "1"})
+				s.res.set(id+".Alias", arn+":"+alias, map[string]any{"Name": alias})
+				f.qualifiers = []string{"1", alias}
+			}
+			s.functions[id] = f
+			s.byName[name] = f
 		case r.Type == "AWS::Serverless::StateMachine":
 			name, err := s.nameOf(r, "Name", path)
 			if err != nil {
@@ -349,11 +370,16 @@ func (s *Stack) create(ctx context.Context) error {
 				return err
 			}
 			s.res.set(id, name, map[string]any{"Arn": fmt.Sprintf("arn:aws:pipes:%s:%s:pipe/%s", s.cfg.Region, s.cfg.AccountID, name)})
+		case r.Type == "AWS::Logs::LogGroup":
+			// Inert locally, but its name and ARN are what a pipe's or an API's log configuration names:
+			// CloudFormation's Arn attribute of a log group ends in ":*".
+			name, err := s.nameOf(r, "LogGroupName", path)
+			if err != nil {
+				return err
+			}
+			s.res.set(id, name, map[string]any{"Arn": fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s:*", s.cfg.Region, s.cfg.AccountID, name)})
 		case inertTypes[r.Type]:
 			name := s.cfg.StackName + "-" + id
-			if n, ok := r.Properties["LogGroupName"].(string); ok {
-				name = n
-			}
 			s.res.set(id, name, map[string]any{"Arn": fmt.Sprintf("arn:aws:local:%s:%s:%s", s.cfg.Region, s.cfg.AccountID, name)})
 		default:
 			props, err := s.resolve(r.Properties, path)
@@ -545,6 +571,16 @@ func (s *Stack) binary(props map[string]any) (string, error) {
 		return "", fmt.Errorf("binary %s is missing: run `make build-host`", bin)
 	}
 	return bin, nil
+}
+
+// lambdaName is the function name of a Lambda ARN, unqualified or qualified with a version or alias
+// (arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]); anything else as nameFromArn.
+func lambdaName(arn string) string {
+	if _, rest, ok := strings.Cut(arn, ":function:"); ok {
+		name, _, _ := strings.Cut(rest, ":")
+		return name
+	}
+	return nameFromArn(arn)
 }
 
 func nameFromArn(arn string) string {

@@ -289,16 +289,43 @@ func TestInvokeAPIOnTheEdge(t *testing.T) {
 	}
 }
 
-// The project's own template starts as it is.
+// localParameters are what the local runtime runs the project's template with (infra/local): the
+// local stage, which may keep the sandbox defaults, and an SES identity the emulator can send from.
+var localParameters = map[string]string{"Stage": "local", "AutoConfirmUsers": "true", "CreateEmailIdentity": "true"}
+
+// The project's own template starts as it is, and names its resources after the stack.
 func TestProjectTemplateStarts(t *testing.T) {
+	name := awstest.Name(t, "proj")
 	st, _ := start(t, func(c *stack.Config) {
 		c.Template = "../../template.yaml"
 		c.BinDir = filepath.Join("..", "..", "build", "host")
-		c.Parameters = map[string]string{"Stage": "dev"}
+		c.Parameters = localParameters
+		c.StackName = name
 	})
-	for _, k := range []string{"UserPoolId", "EventBusName", "OrdersTableName"} {
-		if st.Outputs[k] == nil || st.Outputs[k] == "" {
-			t.Errorf("output %s is empty", k)
+	for k, want := range map[string]string{"EventBusName": name, "OrdersTableName": name + "-orders",
+		"OrderSagaStateMachineArn": ":stateMachine:" + name + "-order-saga"} {
+		if got := fmt.Sprint(st.Outputs[k]); !strings.HasSuffix(got, want) {
+			t.Errorf("output %s = %q; want it to end in %q", k, got, want)
+		}
+	}
+	if st.Outputs["UserPoolId"] == nil || st.Outputs["UserPoolId"] == "" {
+		t.Error("output UserPoolId is empty")
+	}
+}
+
+// As CloudFormation would, the local runtime refuses an AWS stage with the template's sandbox defaults
+// (its Rules), before it creates anything.
+func TestProjectTemplateRefusesSandboxDefaultsOnAWSStages(t *testing.T) {
+	for _, stage := range []string{"dev", "prod"} {
+		_, err := stack.Start(context.Background(), stack.Config{Template: "../../template.yaml", Endpoint: os.Getenv("AWS_ENDPOINT_URL"),
+			BinDir: filepath.Join("..", "..", "build", "host"), StackName: awstest.Name(t, stage), Parameters: map[string]string{"Stage": stage}})
+		if !errors.Is(err, sam.ErrRule) {
+			t.Fatalf("Stage=%s with the defaults: Start = %v; want sam.ErrRule", stage, err)
+		}
+		for _, want := range []string{"EmailFrom is a sandbox address", "AdminEmail is a sandbox address", "LinkBaseUrl points at a developer's machine"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("Stage=%s: %v; want it to say %q", stage, err, want)
+			}
 		}
 	}
 }
@@ -308,13 +335,16 @@ func TestProjectTemplateStarts(t *testing.T) {
 func TestProjectOutboxReachesTheBus(t *testing.T) {
 	var mu sync.Mutex
 	var seen []eventbus.Event
+	name := awstest.Name(t, "outbox")
 	st, _ := start(t, func(c *stack.Config) {
 		c.Template = "../../template.yaml"
 		c.BinDir = filepath.Join("..", "..", "build", "host")
+		c.Parameters = localParameters
+		c.StackName = name
 		c.OnEvent = func(bus string, ev eventbus.Event) {
 			mu.Lock()
 			defer mu.Unlock()
-			if bus == "orion-dev" {
+			if bus == name { // the bus is named after the stack
 				seen = append(seen, ev)
 			}
 		}
@@ -393,6 +423,10 @@ func TestStateMachineRunsTasksAndRules(t *testing.T) {
 	if d.Status != sfntypes.ExecutionStatusSucceeded || !strings.Contains(aws.ToString(d.Output), `"StatusCode":200`) {
 		t.Fatalf("execution %s: %s %s %s", d.Status, aws.ToString(d.Output), aws.ToString(d.Error), aws.ToString(d.Cause))
 	}
+	// The lambda:invoke task named the consumer's version ARN: its envelope says which version ran.
+	if !strings.Contains(aws.ToString(d.Output), `"ExecutedVersion":"1"`) {
+		t.Fatalf("the version ARN's invocation did not run version 1: %s", aws.ToString(d.Output))
+	}
 	if !strings.Contains(aws.ToString(d.Output), `"MessageId"`) || !strings.Contains(aws.ToString(d.Output), `"MD5OfMessageBody"`) {
 		t.Fatalf("the SQS and SNS tasks' results are missing: %s", aws.ToString(d.Output))
 	}
@@ -427,6 +461,7 @@ func TestProjectWebSocketAPI(t *testing.T) {
 	st, out := start(t, func(c *stack.Config) {
 		c.Template = "../../template.yaml"
 		c.BinDir = filepath.Join("..", "..", "build", "host")
+		c.Parameters = localParameters
 		c.StackName = name
 	})
 	if !strings.HasPrefix(st.WSURL, "ws://127.0.0.1:") {
@@ -465,7 +500,7 @@ func TestProjectWebSocketAPI(t *testing.T) {
 		t.Fatalf("upgrade without a token: %d", resp.StatusCode)
 	}
 	// The Management API answers on the edge, with and without the stage.
-	for _, path := range []string{"/@connections/bm9uZQ==", "/dev/@connections/bm9uZQ=="} {
+	for _, path := range []string{"/@connections/bm9uZQ==", "/local/@connections/bm9uZQ=="} {
 		resp, err := http.Post(st.EdgeURL+path, "application/json", strings.NewReader(`{}`))
 		if err != nil {
 			t.Fatal(err)

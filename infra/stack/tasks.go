@@ -18,14 +18,16 @@ type tasks struct{ s *Stack }
 func (t tasks) Run(ctx context.Context, resource string, input any) (any, error) {
 	switch {
 	case strings.HasPrefix(resource, "arn:aws:lambda:"):
-		return t.invoke(ctx, nameFromArn(resource), input, false)
+		// The ARN may name a version or alias (a saga's steps are version ARNs, so a running execution
+		// keeps the code it started with): the host invokes that qualifier or answers not found.
+		return t.invoke(ctx, resource, input, false)
 	case resource == "arn:aws:states:::lambda:invoke":
 		m, _ := input.(map[string]any)
 		fn, _ := m["FunctionName"].(string)
 		if fn == "" {
 			return nil, &states.Failure{Name: "States.Runtime", Cause: "lambda:invoke needs Parameters.FunctionName"}
 		}
-		return t.invoke(ctx, nameFromArn(strings.TrimSuffix(fn, ":$LATEST")), m["Payload"], true)
+		return t.invoke(ctx, fn, m["Payload"], true)
 	}
 	// arn:aws:states:::dynamodb:putItem, or the SDK form arn:aws:states:::aws-sdk:dynamodb:putItem.
 	op := strings.TrimPrefix(strings.TrimPrefix(resource, "arn:aws:states:::aws-sdk:"), "arn:aws:states:::")
@@ -59,7 +61,11 @@ func (t tasks) invoke(ctx context.Context, fn string, payload any, envelope bool
 		}
 	}
 	if envelope {
-		return map[string]any{"ExecutedVersion": "$LATEST", "Payload": out, "StatusCode": 200.0}, nil
+		version := "$LATEST"
+		if _, rest, ok := strings.Cut(fn, ":function:"); ok && strings.Contains(rest, ":") {
+			version = "1" // a local function's one published version, which its alias points at too
+		}
+		return map[string]any{"ExecutedVersion": version, "Payload": out, "StatusCode": 200.0}, nil
 	}
 	return out, nil
 }

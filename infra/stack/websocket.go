@@ -156,7 +156,7 @@ func (s *Stack) integrationFunction(uri string) (string, error) {
 	if !ok || !ok2 {
 		return "", fmt.Errorf("IntegrationUri %q is not a Lambda function's", uri)
 	}
-	f := s.byName[nameFromArn(arn)]
+	f := s.byName[lambdaName(arn)]
 	if f == nil {
 		return "", fmt.Errorf("function %s is not in the template", arn)
 	}

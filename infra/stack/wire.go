@@ -134,7 +134,8 @@ func (s *Stack) register(f *function) error {
 		}
 	}
 	return s.host.Register(lambdahost.Function{Name: f.name, ARN: f.arn, Binary: bin, Env: env, Timeout: timeout,
-		MemoryMB: sam.IntOr(f.props, "MemorySize", 128), MaxConcurrency: sam.IntOr(f.props, "ReservedConcurrentExecutions", 0), Handler: sam.String(f.props, "Handler")})
+		MemoryMB: sam.IntOr(f.props, "MemorySize", 128), MaxConcurrency: sam.IntOr(f.props, "ReservedConcurrentExecutions", 0), Handler: sam.String(f.props, "Handler"),
+		Qualifiers: f.qualifiers})
 }
 
 // route turns an HttpApi event into a gateway route.
@@ -368,6 +369,9 @@ func (s *Stack) pipe(ctx context.Context, id string, r sam.Resource) error {
 	if !strings.Contains(targetArn, ":events:") || !strings.Contains(targetArn, ":event-bus/") {
 		return fmt.Errorf("stack: pipe %s: only EventBridge bus targets run locally, not %s", id, targetArn)
 	}
+	if err := pipeLogConfiguration(sam.Map(props, "LogConfiguration")); err != nil {
+		return fmt.Errorf("stack: pipe %s: %w", id, err)
+	}
 	sp := sam.Map(props, "SourceParameters")
 	ddb := sam.Map(sp, "DynamoDBStreamParameters")
 	tp := sam.Map(props, "TargetParameters")
@@ -381,7 +385,7 @@ func (s *Stack) pipe(ctx context.Context, id string, r sam.Resource) error {
 			DetailType: sam.String(busParams, "DetailType"), Source: sam.String(busParams, "Source"), Resources: sam.Strings(busParams["Resources"])}}
 	p.Retry.BisectOnError = sam.String(ddb, "OnPartialBatchItemFailure") == "AUTOMATIC_BISECT"
 	if e := sam.String(props, "Enrichment"); e != "" {
-		p.Enrichment = nameFromArn(e)
+		p.Enrichment = lambdaName(e)
 		p.EnrichmentTemplate = sam.String(sam.Map(props, "EnrichmentParameters"), "InputTemplate")
 	}
 	if fc := sam.Map(sp, "FilterCriteria"); fc != nil {
@@ -473,4 +477,25 @@ func sortedKeys(m map[string]any) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// pipeLogConfiguration checks a pipe's LogConfiguration as the Pipes API would (a level it knows, a
+// CloudWatch Logs destination that is a log group ARN) and otherwise leaves it inert: a local pipe's
+// failures are printed with the stack's output instead
+// (docs.aws.amazon.com/eventbridge/latest/pipes-reference/API_PipeLogConfiguration.html).
+func pipeLogConfiguration(lc map[string]any) error {
+	if lc == nil {
+		return nil
+	}
+	switch level := sam.String(lc, "Level"); level {
+	case "OFF", "ERROR", "INFO", "TRACE":
+	default:
+		return fmt.Errorf("LogConfiguration.Level %q is not OFF, ERROR, INFO or TRACE", level)
+	}
+	if cw := sam.Map(lc, "CloudwatchLogsLogDestination"); cw != nil {
+		if arn := sam.String(cw, "LogGroupArn"); !strings.HasPrefix(arn, "arn:aws:logs:") || !strings.Contains(arn, ":log-group:") {
+			return fmt.Errorf("LogConfiguration.CloudwatchLogsLogDestination.LogGroupArn %q is not a log group ARN", arn)
+		}
+	}
+	return nil
 }

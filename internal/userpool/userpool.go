@@ -23,6 +23,7 @@ import (
 type Cognito interface {
 	SignUp(context.Context, *cip.SignUpInput, ...func(*cip.Options)) (*cip.SignUpOutput, error)
 	AdminConfirmSignUp(context.Context, *cip.AdminConfirmSignUpInput, ...func(*cip.Options)) (*cip.AdminConfirmSignUpOutput, error)
+	AdminUpdateUserAttributes(context.Context, *cip.AdminUpdateUserAttributesInput, ...func(*cip.Options)) (*cip.AdminUpdateUserAttributesOutput, error)
 	ConfirmSignUp(context.Context, *cip.ConfirmSignUpInput, ...func(*cip.Options)) (*cip.ConfirmSignUpOutput, error)
 	InitiateAuth(context.Context, *cip.InitiateAuthInput, ...func(*cip.Options)) (*cip.InitiateAuthOutput, error)
 }
@@ -77,6 +78,13 @@ func (s *Service) Register(ctx context.Context, email customer.Email, password, 
 	if s.autoConfirm {
 		if _, err := s.idp.AdminConfirmSignUp(ctx, &cip.AdminConfirmSignUpInput{UserPoolId: aws.String(s.poolID), Username: aws.String(email.String())}); err != nil {
 			return "", fmt.Errorf("userpool: confirm: %w", err)
+		}
+		// Without auto-verified attributes (template.yaml: none when users are auto-confirmed, so that
+		// SignUp mails no code) the address would stay unverified, and a forgotten password could not be
+		// recovered through it (AccountRecoverySetting verified_email).
+		if _, err := s.idp.AdminUpdateUserAttributes(ctx, &cip.AdminUpdateUserAttributesInput{UserPoolId: aws.String(s.poolID), Username: aws.String(email.String()),
+			UserAttributes: []types.AttributeType{{Name: aws.String("email_verified"), Value: aws.String("true")}}}); err != nil {
+			return "", fmt.Errorf("userpool: mark email verified: %w", err)
 		}
 	}
 	return aws.ToString(out.UserSub), nil

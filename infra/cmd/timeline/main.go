@@ -1,6 +1,6 @@
 // Command timeline prints one order's story from the local system (`make dev` running): its statuses,
 // its events, its saga runs' states and its emails, in time order. `go run ./infra/cmd/timeline
-// [-stage dev] [-endpoint http://127.0.0.1:4567] <orderId>`, or `make timeline ORDER=<orderId>`.
+// [-stack orion-local] [-endpoint http://127.0.0.1:4567] <orderId>`, or `make timeline ORDER=<orderId>`.
 package main
 
 import (
@@ -22,7 +22,8 @@ import (
 )
 
 func main() {
-	stage := flag.String("stage", "dev", "the Stage parameter the local stack runs with")
+	// The template names its tables and state machines after the stack (make dev runs "orion-local").
+	stackName := flag.String("stack", "orion-local", "the stack name the local runtime runs with")
 	endpoint := flag.String("endpoint", "http://127.0.0.1:4567", "the local runtime's AWS endpoint (ORION_EDGE_PORT)")
 	emulator := flag.String("emulator", "http://"+localaws.DefaultAddr, "the AWS emulator, for the emails it accepted")
 	flag.Parse()
@@ -38,7 +39,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	prefix := "orion-" + *stage
+	prefix := *stackName
 	machine := func(name string) string {
 		return fmt.Sprintf("arn:aws:states:%s:123456789012:stateMachine:%s-%s", cfg.Region, prefix, name)
 	}
