@@ -44,6 +44,9 @@ type Function struct {
 	// MaxConcurrency is the reserved concurrency; 0 means Options.DefaultConcurrency.
 	MaxConcurrency int
 	Handler        string
+	// Logging is the function's LoggingConfig: which of its output lines reach Options.Output and the
+	// log tail, as Lambda filters them on their way to CloudWatch Logs.
+	Logging Logging
 }
 
 // Record describes one finished invocation.
