@@ -425,6 +425,13 @@ func (s *Stack) resolveOutputs() (map[string]any, error) {
 	return out, nil
 }
 
+// Resolve resolves a template value (a resource's property, a dashboard body's !Sub) as this running
+// stack does: its parameters, names and ARNs. Tests check alarms and dashboards with it.
+func (s *Stack) Resolve(v any, path string) (any, error) { return s.tpl.Resolve(v, s.env, path) }
+
+// Template is the template the stack runs.
+func (s *Stack) Template() *sam.Template { return s.tpl }
+
 // Close stops everything: servers, pollers, deliveries, function instances.
 func (s *Stack) Close(ctx context.Context) error {
 	if s.ws != nil {
