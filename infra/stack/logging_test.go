@@ -2,6 +2,7 @@ package stack
 
 import (
 	"maps"
+	"strings"
 	"testing"
 
 	"github.com/orion-oss/orion/infra/lambdahost"
@@ -122,5 +123,38 @@ func TestTemplateLoggingKeepsMetrics(t *testing.T) {
 				t.Errorf("LogLevel=%s: %s has LOG_LEVEL %q: the parameter no longer sets the functions' own level", level, id, levels[id])
 			}
 		}
+	}
+}
+
+// The runtime's line per invocation stands for Lambda's platform report, a system log: INFO for a
+// successful invocation, WARN for a failed one, printed only at or above the function's SystemLogLevel
+// (with LogFormat JSON), as Lambda sends it to CloudWatch Logs.
+func TestInvocationLineFollowsSystemLogLevel(t *testing.T) {
+	tests := []struct {
+		name    string
+		logging lambdahost.Logging
+		outcome string
+		printed bool
+	}{
+		{"INFO keeps a success", lambdahost.Logging{Format: "JSON", SystemLevel: "INFO"}, "ok", true},
+		{"WARN drops a success", lambdahost.Logging{Format: "JSON", SystemLevel: "WARN"}, "ok", false},
+		{"WARN keeps a failure", lambdahost.Logging{Format: "JSON", SystemLevel: "WARN"}, "error", true},
+		{"WARN keeps a timeout", lambdahost.Logging{Format: "JSON", SystemLevel: "WARN"}, "timeout", true},
+		{"Text keeps everything", lambdahost.Logging{SystemLevel: "WARN"}, "ok", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out strings.Builder
+			s := &Stack{cfg: Config{Output: &out}, byName: map[string]*function{"fn": {name: "fn", logging: tt.logging}}}
+			observed := false
+			s.cfg.OnInvoke = func(lambdahost.Record) { observed = true }
+			s.logInvocation(lambdahost.Record{Function: "fn", Trigger: "test", Outcome: tt.outcome})
+			if printed := strings.Contains(out.String(), " fn "); printed != tt.printed {
+				t.Errorf("printed %v; want %v: %q", printed, tt.printed, out.String())
+			}
+			if !observed {
+				t.Error("OnInvoke not called: observers see every invocation whatever is logged")
+			}
+		})
 	}
 }
