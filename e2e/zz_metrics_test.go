@@ -179,8 +179,9 @@ var mayNotEmit = map[string]string{}
 
 // Dimension values an alarm or the dashboard fixes that a whole run may not produce, each with why.
 var valueMayNotBeEmitted = map[string]string{
-	// A step failing past every retry: the saga tests provoke it only by invoking the finish step
-	// directly, whose outcome the projector counts like any other.
+	// No test makes a saga step fail past every retry (a whole run emits OrdersFailed with other
+	// reasons, PAYMENT_UNAVAILABLE among them); the reason is order.StepFailed, the value the saga
+	// writes, so a rename breaks this line.
 	"OrdersFailed Reason=" + string(order.StepFailed): "a saga step failing past its retries",
 }
 
