@@ -49,6 +49,9 @@ type Function struct {
 	// (AutoPublishAlias: "1" and "live"). Locally they all run the one binary: a local stack is never
 	// updated in place, so each version and alias points at the code it started with.
 	Qualifiers []string
+	// Logging is the function's LoggingConfig: which of its output lines reach Options.Output and the
+	// log tail, as Lambda filters them on their way to CloudWatch Logs.
+	Logging Logging
 }
 
 // Record describes one finished invocation.

@@ -177,7 +177,7 @@ func (p *pool) start(ctx context.Context) (*instance, error) {
 
 	cmd := exec.Command(p.fn.Binary)
 	cmd.Env = p.env(ln.Addr().String())
-	out := &lineWriter{prefix: "[" + p.fn.Name + "] ", dst: p.h.opts.Output, tee: &inst.logs}
+	out := &lineWriter{prefix: "[" + p.fn.Name + "] ", dst: p.h.opts.Output, tee: &inst.logs, keep: p.fn.Logging.KeepsApplicationLine}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	started := time.Now()
@@ -493,40 +493,50 @@ func newID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// lineWriter prefixes each line of a function's output and keeps a tail of it.
+// lineWriter prefixes each line of a function's output and keeps a tail of it. Lines that the
+// function's log-level filtering drops (keep) reach neither: Lambda drops them before CloudWatch Logs.
 type lineWriter struct {
 	mu     sync.Mutex
 	prefix string
 	dst    io.Writer
 	tee    *tail
+	keep   func(line []byte) bool // nil keeps every line
 	buf    []byte
 }
 
 func (l *lineWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.tee.write(p)
 	l.buf = append(l.buf, p...)
 	for {
 		i := bytes.IndexByte(l.buf, '\n')
 		if i < 0 {
 			break
 		}
-		l.dst.Write(append([]byte(l.prefix), l.buf[:i+1]...))
+		l.emit(l.buf[:i])
 		l.buf = l.buf[i+1:]
 	}
 	if len(l.buf) > 64<<10 { // a runaway line without newline
-		l.dst.Write(append(append([]byte(l.prefix), l.buf...), '\n'))
+		l.emit(l.buf)
 		l.buf = l.buf[:0]
 	}
 	return len(p), nil
+}
+
+// emit writes one line (without its newline) if the filter keeps it; callers hold l.mu.
+func (l *lineWriter) emit(line []byte) {
+	if l.keep != nil && !l.keep(line) {
+		return
+	}
+	l.tee.write(append(append([]byte(nil), line...), '\n'))
+	l.dst.Write(append(append([]byte(l.prefix), line...), '\n'))
 }
 
 func (l *lineWriter) flush() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.buf) > 0 {
-		l.dst.Write(append(append([]byte(l.prefix), l.buf...), '\n'))
+		l.emit(l.buf)
 		l.buf = nil
 	}
 }

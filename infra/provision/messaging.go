@@ -60,7 +60,12 @@ func (p *Provisioner) topic(ctx context.Context, name string, props map[string]a
 	if n := sam.String(props, "TopicName"); n != "" {
 		name = n
 	}
-	out, err := p.sns.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(name)})
+	// Encryption as declared: KmsMasterKeyId is the topic attribute of the same name.
+	attrs := map[string]string{}
+	if k := sam.String(props, "KmsMasterKeyId"); k != "" {
+		attrs["KmsMasterKeyId"] = k
+	}
+	out, err := p.sns.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(name), Attributes: attrs})
 	if err != nil {
 		return Result{}, err
 	}

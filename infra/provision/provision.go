@@ -1,6 +1,7 @@
 // Package provision creates, in the local AWS endpoint (moto or LocalStack), the data resources that
-// template.yaml declares: DynamoDB tables, EventBridge buses, archives and rules, SQS queues, SNS topics,
-// the Cognito user pool with its clients and groups, and the SES identity and configuration set.
+// template.yaml declares: DynamoDB tables, EventBridge buses, archives and rules, SQS queues, SNS topics
+// and the KMS keys that encrypt them, the Cognito user pool with its clients and groups, and the SES
+// identity and configuration set.
 //
 // It takes properties already resolved by infra/sam and returns what CloudFormation would: the value of
 // Ref and the Fn::GetAtt attributes, so later resources and function environments resolve to local
@@ -19,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -45,6 +47,7 @@ type Provisioner struct {
 	cognito *cognitoidentityprovider.Client
 	sesv2   *sesv2.Client
 	ses     *ses.Client
+	kms     *kms.Client
 }
 
 // New builds a Provisioner; region and account are those of the ARNs the endpoint issues.
@@ -59,6 +62,7 @@ func New(cfg aws.Config, account string) *Provisioner {
 		cognito: cognitoidentityprovider.NewFromConfig(cfg),
 		sesv2:   sesv2.NewFromConfig(cfg),
 		ses:     ses.NewFromConfig(cfg),
+		kms:     kms.NewFromConfig(cfg),
 	}
 }
 
@@ -77,6 +81,7 @@ var creators = map[string]createFunc{
 	"AWS::SES::EmailIdentity":      (*Provisioner).emailIdentity,
 	"AWS::SES::ConfigurationSet":   (*Provisioner).configurationSet,
 	"AWS::Serverless::SimpleTable": (*Provisioner).simpleTable,
+	"AWS::KMS::Key":                (*Provisioner).kmsKey,
 }
 
 // Handles reports whether Create knows the type.

@@ -129,17 +129,6 @@ var scopedNames = map[string]string{
 	"AWS::SES::EmailIdentity EmailIdentity":  "the sender address itself, created only on request (CreateEmailIdentity)",
 }
 
-// awaitingRename are resources whose names another change of issue 17 (the operations section:
-// alarms, dashboard, alarm topic, function and access log groups) moves to the stack name. Remove
-// each entry as that lands: the test fails when an entry is no longer needed.
-var awaitingRename = map[string]bool{
-	"FunctionLogs": true, "HttpApiAccessLogs": true, "AlarmTopic": true, "Dashboard": true,
-	"OutboxPipeDeadLettersAlarm": true, "ProjectorDeadLettersAlarm": true, "SagaDeadLettersAlarm": true,
-	"NotifierDeadLettersAlarm": true, "EmailDeadLettersAlarm": true, "SagaFailedAlarm": true, "Api5xxAlarm": true,
-	"ApiFunctionErrorsAlarm": true, "LambdaErrorsAlarm": true, "StepFailedOrdersAlarm": true,
-	"LambdaThrottlesAlarm": true, "PlaceOrderLatencyAlarm": true, "SesBounceRateAlarm": true,
-}
-
 // Every physical name of every resource contains the stack name, whatever the stage: two stacks in one
 // account and region (a retry under a new name, dev beside a branch stack) never collide, and the
 // local stage does not change names.
@@ -166,12 +155,6 @@ func TestPhysicalNamesCarryTheStackName(t *testing.T) {
 						t.Fatal(err)
 					}
 					carries := strings.Contains(fmt.Sprint(name), stack)
-					if awaitingRename[id] {
-						if carries {
-							t.Errorf("%s.%s is %q now: remove %s from awaitingRename", id, prop, name, id)
-						}
-						continue
-					}
 					named++
 					if !carries {
 						t.Errorf("Stage=%s, stack %s: %s.%s = %q does not contain the stack name", params["Stage"], stack, id, prop, name)

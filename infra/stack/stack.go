@@ -119,6 +119,7 @@ type function struct {
 	props                map[string]any
 	events               []sam.Event
 	async                lambdahost.AsyncOptions
+	logging              lambdahost.Logging
 }
 
 // runtimeTypes are run by the stack itself; inertTypes have no local behaviour (IAM, logs, alarms) and
@@ -450,6 +451,13 @@ func (s *Stack) resolveOutputs() (map[string]any, error) {
 	return out, nil
 }
 
+// Resolve resolves a template value (a resource's property, a dashboard body's !Sub) as this running
+// stack does: its parameters, names and ARNs. Tests check alarms and dashboards with it.
+func (s *Stack) Resolve(v any, path string) (any, error) { return s.tpl.Resolve(v, s.env, path) }
+
+// Template is the template the stack runs.
+func (s *Stack) Template() *sam.Template { return s.tpl }
+
 // Close stops everything: servers, pollers, deliveries, function instances.
 func (s *Stack) Close(ctx context.Context) error {
 	if s.ws != nil {
@@ -499,6 +507,16 @@ func (s *Stack) Routes() []string {
 func (s *Stack) logInvocation(r lambdahost.Record) {
 	if s.cfg.OnInvoke != nil {
 		s.cfg.OnInvoke(r)
+	}
+	// This line stands for the invocation's platform report, a system log: Lambda logs a successful
+	// report at INFO and a failed one at WARN, and sends it only at or above the function's
+	// SystemLogLevel (lambdahost.Logging.KeepsSystemLog).
+	level := lambdahost.LevelInfo
+	if r.Outcome != "ok" {
+		level = lambdahost.LevelWarn
+	}
+	if f := s.byName[r.Function]; f != nil && !f.logging.KeepsSystemLog(level) {
+		return
 	}
 	line := fmt.Sprintf("%s λ %-28s %-12s %6.1fms  %s", time.Now().Format("15:04:05.000"), r.Function, r.Trigger,
 		float64(r.Duration.Microseconds())/1000, r.Outcome)

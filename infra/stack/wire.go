@@ -133,9 +133,19 @@ func (s *Stack) register(f *function) error {
 			}
 		}
 	}
+	f.logging = loggingConfig(f.props)
 	return s.host.Register(lambdahost.Function{Name: f.name, ARN: f.arn, Binary: bin, Env: env, Timeout: timeout,
 		MemoryMB: sam.IntOr(f.props, "MemorySize", 128), MaxConcurrency: sam.IntOr(f.props, "ReservedConcurrentExecutions", 0), Handler: sam.String(f.props, "Handler"),
-		Qualifiers: f.qualifiers})
+		Qualifiers: f.qualifiers, Logging: f.logging})
+}
+
+// loggingConfig is a function's resolved LoggingConfig (Globals merged with its own, as SAM does), which
+// the host applies to the function's output as Lambda does on its way to CloudWatch Logs: a metric line
+// that AWS would drop is dropped here too.
+func loggingConfig(props map[string]any) lambdahost.Logging {
+	lc := sam.Map(props, "LoggingConfig")
+	return lambdahost.Logging{Format: sam.String(lc, "LogFormat"), ApplicationLevel: sam.String(lc, "ApplicationLogLevel"),
+		SystemLevel: sam.String(lc, "SystemLogLevel")}
 }
 
 // route turns an HttpApi event into a gateway route.

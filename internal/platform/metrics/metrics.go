@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"io"
 	"maps"
+	"os"
 	"slices"
 	"sync"
 	"time"
@@ -29,21 +30,44 @@ type Metric struct {
 	Value float64
 }
 
+// DimStage is the dimension every Orion metric carries: the stage (template parameter Stage, the
+// functions' STAGE variable) whose functions emitted it. Two stacks in one account and region write the
+// same namespace; without it an alarm of one stage would count the other's data points. "CloudWatch
+// treats each unique combination of dimensions as a separate metric", so every alarm and dashboard
+// series on Orion must name Stage along with the call site's own dimensions (e2e/zz_metrics_test.go
+// checks them): https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricStatistics.html
+const DimStage = "Stage"
+
 // Emitter writes EMF lines to w (the function's stdout). Safe for concurrent use; a nil *Emitter emits
 // nothing, so code paths stay free of checks where metrics are not wired (tests, tools).
 type Emitter struct {
-	mu  sync.Mutex
-	w   io.Writer
-	now func() time.Time
+	mu    sync.Mutex
+	w     io.Writer
+	now   func() time.Time
+	stage string
 }
 
-// New returns an emitter writing to w.
-func New(w io.Writer) *Emitter { return &Emitter{w: w, now: time.Now} }
+// New returns an emitter writing to w whose metrics carry the Stage dimension from the STAGE variable
+// (the template sets it on every function); without one (unit tests, tools) they carry none.
+func New(w io.Writer) *Emitter { return NewForStage(w, os.Getenv("STAGE")) }
 
-// Emit writes one line with the metrics under one dimension set (the keys of dims; none is fine).
+// NewForStage returns an emitter writing to w whose metrics carry the Stage dimension stage ("" for none).
+func NewForStage(w io.Writer, stage string) *Emitter {
+	return &Emitter{w: w, now: time.Now, stage: stage}
+}
+
+// Emit writes one line with the metrics under one dimension set: the keys of dims (none is fine) and
+// Stage. A call site cannot override Stage: an alarm of one stage must never see another's points.
 func (e *Emitter) Emit(dims map[string]string, ms ...Metric) {
 	if e == nil || len(ms) == 0 {
 		return
+	}
+	if e.stage != "" {
+		dims = maps.Clone(dims)
+		if dims == nil {
+			dims = map[string]string{}
+		}
+		dims[DimStage] = e.stage
 	}
 	defs := make([]map[string]string, len(ms))
 	line := map[string]any{}

@@ -91,3 +91,53 @@ func TestOrderFunnel(t *testing.T) {
 	var none *metrics.Emitter
 	none.Emit(nil, metrics.Metric{Name: "X", Unit: metrics.Count, Value: 1}) // a nil emitter is a no-op
 }
+
+// Every line carries the Stage dimension of its emitter, in the declared dimension set as well as the
+// values, whatever the call site passes; without a stage, none.
+func TestStageDimension(t *testing.T) {
+	tests := []struct {
+		name, stage string
+		dims        map[string]string
+		want        []string // the declared dimension set
+	}{
+		{"no dimensions", "prod", nil, []string{"Stage"}},
+		{"call site dimensions", "dev", map[string]string{"Reason": "OUT_OF_STOCK"}, []string{"Reason", "Stage"}},
+		{"call site cannot override", "prod", map[string]string{"Stage": "dev"}, []string{"Stage"}},
+		{"no stage", "", map[string]string{"Kind": "x"}, []string{"Kind"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			in := map[string]string{}
+			for k, v := range tt.dims {
+				in[k] = v
+			}
+			metrics.NewForStage(&buf, tt.stage).Emit(tt.dims, metrics.Metric{Name: "X", Unit: metrics.Count, Value: 1})
+			got := lines(t, buf.String())[0]
+			var doc emf
+			if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+				t.Fatal(err)
+			}
+			if set := doc.AWS.CloudWatchMetrics[0].Dimensions[0]; strings.Join(set, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("dimension set %v; want %v", set, tt.want)
+			}
+			if tt.stage != "" && got["Stage"] != tt.stage {
+				t.Errorf("Stage = %v; want %q", got["Stage"], tt.stage)
+			}
+			if tt.stage == "" && got["Stage"] != nil {
+				t.Errorf("Stage = %v without a stage", got["Stage"])
+			}
+			for k, v := range in {
+				if tt.dims[k] != v {
+					t.Errorf("the caller's dimensions changed: %v", tt.dims)
+				}
+			}
+		})
+	}
+	t.Setenv("STAGE", "local")
+	var buf bytes.Buffer
+	metrics.New(&buf).Emit(nil, metrics.Metric{Name: "X", Unit: metrics.Count, Value: 1})
+	if got := lines(t, buf.String())[0]["Stage"]; got != "local" {
+		t.Errorf("New: Stage = %v; want the STAGE variable's local", got)
+	}
+}
