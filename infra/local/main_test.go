@@ -122,6 +122,18 @@ func TestDevRunsTheTemplateAndStopsCleanly(t *testing.T) {
 			t.Fatal("no InventoryUpdated event reached the bus within 15s")
 		}
 	}
+	// ... and the projector writes the catalog from them: calls for -record-calls to write.
+	for seen := false; !seen; {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatal("output ended")
+			}
+			seen = strings.Contains(l, "λ orion-local-ProjectOrdersFunction")
+		case <-deadline:
+			t.Fatal("the projector did not run within 15s")
+		}
+	}
 
 	cmd.Process.Signal(syscall.SIGINT)
 	done := make(chan error, 1)
@@ -134,13 +146,13 @@ func TestDevRunsTheTemplateAndStopsCleanly(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("did not stop within 20s of Ctrl-C")
 	}
-	// Its URLs answer no more: the outputs file is gone. The calls file has the relay's calls of the
-	// seeded catalog's events.
+	// Its URLs answer no more: the outputs file is gone. The calls file has the projector's calls for
+	// the seeded catalog.
 	if _, err := os.Stat(outputs); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("outputs file after Ctrl-C: %v", err)
 	}
 	var recorded map[string]map[string]int
-	if b, err := os.ReadFile(calls); err != nil || json.Unmarshal(b, &recorded) != nil || len(recorded["OutboxRelayFunction"]) == 0 {
+	if b, err := os.ReadFile(calls); err != nil || json.Unmarshal(b, &recorded) != nil || len(recorded["ProjectOrdersFunction"]) == 0 {
 		t.Errorf("recorded calls: %v %v", err, recorded)
 	}
 	for _, addr := range []string{awsAddr, httpAddr, edgeAddr, wsAddr} {
