@@ -72,7 +72,7 @@ vet:
 fmt: ## format the Go code
 	gofmt -w $$(git ls-files '*.go')
 
-dev: build-host ## run the whole system locally (no Docker): HTTP API on :3000, AWS endpoint on :4567
+dev: build-host ## run the whole system locally (no Docker): HTTP API on :3000, AWS endpoint on :4567, outputs in build/dev/outputs.json
 	$(GO) run ./infra/local
 
 bench: build-host ## measure sizes, cold starts, handlers, work and cost per order, throughput; writes docs/benchmarks.md
