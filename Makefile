@@ -16,7 +16,7 @@ ENV          ?= default
 .PHONY: help build build-lambda build-host test test-unit e2e-aws lint fmt vet dev bench soak redrive timeline fuzz fuzz-short deploy clean
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 build: build-lambda build-host ## build every function for Lambda (linux/arm64) and for this host
 
