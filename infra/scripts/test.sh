@@ -20,9 +20,10 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 # 1. The dev system, as `make dev` runs it, but on free ports (a developer's `make dev` may hold 3000,
 # 3001 and 4567); its output is the run's log (checked in step 2). It gets a moto of its own, started and
-# stopped by infra/local, rather than make test's endpoint: moto serialises DynamoDB requests
-# (motoserver.py), and with the dev system's traffic on the shared one a package's request was cut off
-# mid-answer and retried into "item already exists" (internal/dynamo, one run in three).
+# stopped by infra/local, rather than make test's endpoint: that endpoint may be a developer's running
+# `make dev` emulator (awsendpoint reuses whatever answers on 4566), whose tables have the same
+# template-fixed names, and moto serialises DynamoDB requests (motoserver.py), so the dev system's
+# traffic would queue behind the other packages' tests.
 $GO build -o "$dir/orion-local" ./infra/local
 ORION_AWS_ADDR=127.0.0.1:$(free_port) ORION_HTTP_PORT=$(free_port) ORION_WS_PORT=$(free_port) ORION_EDGE_PORT=$(free_port) \
   AWS_ENDPOINT_URL= "$dir/orion-local" -outputs "$dir/outputs.json" -record-calls "$dir/calls.json" >"$dir/dev.log" 2>&1 &
