@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -137,6 +138,11 @@ func madeSKU(s string) {
 
 // external runs the package against the stack whose outputs are in the file ORION_STACK_OUTPUTS names.
 func external(m *testing.M, path string) int {
+	if !filepath.IsAbs(path) {
+		// go test runs the package in e2e/; a relative path is the repository's, where
+		// `ORION_STACK_OUTPUTS=build/dev/outputs.json go test ./e2e` is typed.
+		path = filepath.Join("..", path)
+	}
 	out, err := readOutputs(path)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
