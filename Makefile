@@ -13,10 +13,10 @@ LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 ENDPOINT     := $(GO) run ./infra/cmd/awsendpoint
 ENV          ?= default
 
-.PHONY: help build build-lambda build-host test test-unit lint fmt vet dev bench soak redrive timeline fuzz fuzz-short deploy clean
+.PHONY: help build build-lambda build-host test test-unit e2e-aws lint fmt vet dev bench soak redrive timeline fuzz fuzz-short deploy clean
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 build: build-lambda build-host ## build every function for Lambda (linux/arm64) and for this host
 
@@ -32,14 +32,31 @@ build-host:
 	  CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -o build/host/$$f/bootstrap ./functions/$$f; \
 	done
 
+# The e2e package runs against a `make dev` system in external mode beside the other packages, then
+# in-process for what needs the in-process runtime only (infra/scripts/test.sh).
 test: build-host ## run every test (unit, integration, end to end, the short soak) against a local AWS endpoint
-	$(ENDPOINT) run -- $(GO) test -race -count=1 ./...
+	$(ENDPOINT) run -- env GO=$(GO) infra/scripts/test.sh
 	@# The short soak last, alone: it brings its own emulator and stack, and it is a load test, so it
 	@# gets the machine to itself rather than racing the packages above for two cores.
 	ORION_SOAK=1 ORION_SOAK_ORDERS=200 $(GO) test -count=1 -v -timeout 20m -run '^TestSoak$$' ./e2e/soak
 
 soak: ## 2,000 orders under ~10% injected faults of every kind, checked from the data (docs/faults.md)
 	ORION_SOAK=1 ORION_SOAK_ORDERS=$${ORION_SOAK_ORDERS:-2000} $(GO) test -count=1 -v -timeout 120m -run '^TestSoak$$' ./e2e/soak
+
+# The stack's outputs as DescribeStacks gives them (plus StackName, to find its functions), then the e2e
+# suite in external mode with the runner's AWS credentials; the suite deletes the users, items and bus tap
+# it made, and this target the outputs file.
+e2e-aws: ## run the e2e suite against a deployed stack: make e2e-aws STACK=<name> [REGION=<region>]
+	@test -n "$(STACK)" || { echo "make e2e-aws STACK=<CloudFormation stack name> [REGION=<region>]: runs the e2e suite against that deployed stack"; exit 2; }
+	@mkdir -p build/e2e-aws
+	aws cloudformation describe-stacks --stack-name "$(STACK)" $(if $(REGION),--region "$(REGION)") --query 'Stacks[0].Outputs' --output json \
+	  | python3 -c 'import json,sys; o={x["OutputKey"]: x["OutputValue"] for x in json.load(sys.stdin) or []}; o["StackName"]=sys.argv[1]; json.dump(o, sys.stdout, indent=2)' "$(STACK)" \
+	  > build/e2e-aws/$(STACK).json
+	@status=0; env -u AWS_ENDPOINT_URL $(if $(REGION),AWS_REGION="$(REGION)") ORION_STACK_OUTPUTS=build/e2e-aws/$(STACK).json \
+	  $(GO) test -count=1 -v -timeout 30m ./e2e > build/e2e-aws/$(STACK).log 2>&1 || status=$$?; \
+	  grep -E '^(--- FAIL|FAIL|panic|e2e:)' build/e2e-aws/$(STACK).log || true; \
+	  infra/scripts/e2e-summary.sh < build/e2e-aws/$(STACK).log; \
+	  rm -f build/e2e-aws/$(STACK).json; echo "the whole log: build/e2e-aws/$(STACK).log"; exit $$status
 
 test-unit: ## tests that need no AWS endpoint
 	$(GO) test -count=1 ./internal/money/... ./internal/order/... ./internal/inventory/... ./internal/customer/... ./internal/event/...
@@ -55,7 +72,7 @@ vet:
 fmt: ## format the Go code
 	gofmt -w $$(git ls-files '*.go')
 
-dev: build-host ## run the whole system locally (no Docker): HTTP API on :3000, AWS endpoint on :4567
+dev: build-host ## run the whole system locally (no Docker): HTTP API on :3000, AWS endpoint on :4567, outputs in build/dev/outputs.json
 	$(GO) run ./infra/local
 
 bench: build-host ## measure sizes, cold starts, handlers, work and cost per order, throughput; writes docs/benchmarks.md

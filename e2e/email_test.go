@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -30,6 +28,12 @@ import (
 func inbox(t *testing.T, to string) []localaws.SentEmail {
 	t.Helper()
 	all, err := localaws.SentEmails(context.Background(), os.Getenv("AWS_ENDPOINT_URL"))
+	// moto's state dump fails now and then while the system writes (a 500): try again before deciding
+	// that the endpoint has no mailbox, or a test would skip by chance.
+	for retry := 0; errors.Is(err, localaws.ErrNoMailbox) && retry < 10; retry++ {
+		time.Sleep(200 * time.Millisecond)
+		all, err = localaws.SentEmails(context.Background(), os.Getenv("AWS_ENDPOINT_URL"))
+	}
 	if errors.Is(err, localaws.ErrNoMailbox) {
 		t.Skip("the AWS endpoint cannot show the messages it sent")
 	}
@@ -50,7 +54,7 @@ func inbox(t *testing.T, to string) []localaws.SentEmail {
 // expectMail waits until the address has n messages, then checks that no more arrive.
 func expectMail(t *testing.T, to string, n int) []localaws.SentEmail {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(slack(10 * time.Second))
 	for len(inbox(t, to)) < n {
 		if time.Now().After(deadline) {
 			t.Fatalf("%s has %d messages after 10 s; want %d", to, len(inbox(t, to)), n)
@@ -82,7 +86,7 @@ func customerWithAddress(t *testing.T) (string, string) {
 
 // Each outcome mails the customer exactly once, with a subject that says what happened.
 func TestEmailPerOutcome(t *testing.T) {
-	localOnly(t)
+	emulatorOnly(t, "reads the mail from the emulator's SES; SES on AWS keeps no mailbox to read")
 	tests := []struct {
 		name, token, status, subject, body string
 		qty                                int
@@ -120,8 +124,8 @@ func TestEmailPerOutcome(t *testing.T) {
 			if last.Subject != want || !strings.Contains(last.Body, id) || !strings.Contains(strings.ToLower(last.Body), tt.body) {
 				t.Fatalf("mail %q\n%s\nwant subject %q, the order id and %q", last.Subject, last.Body, want, tt.body)
 			}
-			if last.Source != fmt.Sprint(sys.stack.Outputs["EmailSenderAddress"]) {
-				t.Fatalf("sent from %q; want the EmailFrom identity %v", last.Source, sys.stack.Outputs["EmailSenderAddress"])
+			if last.Source != output("EmailSenderAddress") {
+				t.Fatalf("sent from %q; want the EmailFrom identity %v", last.Source, output("EmailSenderAddress"))
 			}
 		})
 	}
@@ -129,7 +133,7 @@ func TestEmailPerOutcome(t *testing.T) {
 
 // The same event delivered three times sends one email.
 func TestEmailOncePerEvent(t *testing.T) {
-	localOnly(t)
+	emulatorOnly(t, "reads the mail from the emulator's SES; SES on AWS keeps no mailbox to read")
 	addr, tok := customerWithAddress(t)
 	s := stockItem(t, 10)
 	id := order1(t, tok, s, 1, "tok_visa")
@@ -139,17 +143,8 @@ func TestEmailOncePerEvent(t *testing.T) {
 	if !ok {
 		t.Fatal("no OrderConfirmed on the bus")
 	}
-	cfg, err := awscfg.Load(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	eb := eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = aws.String(sys.stack.EdgeURL) })
 	for range 2 {
-		if _, err := eb.PutEvents(context.Background(), &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
-			EventBusName: aws.String(fmt.Sprint(sys.stack.Outputs["EventBusName"])), Source: aws.String(confirmed.Source),
-			DetailType: aws.String(confirmed.DetailType), Detail: aws.String(string(confirmed.Detail))}}}); err != nil {
-			t.Fatal(err)
-		}
+		putAgain(t, confirmed)
 	}
 	eventually(t, "the duplicates on the bus", func() bool {
 		n := 0
@@ -165,7 +160,7 @@ func TestEmailOncePerEvent(t *testing.T) {
 
 // Stock falling below its item's threshold alerts the admins, once.
 func TestEmailLowStockAlert(t *testing.T) {
-	localOnly(t)
+	emulatorOnly(t, "reads the mail from the emulator's SES; SES on AWS keeps no mailbox to read")
 	tok := customerToken(t)
 	s := sku(t)
 	body := `{"name":"Scarce","price":{"amount":500,"currency":"USD"},"available":10,"lowStockThreshold":8}`
@@ -175,9 +170,9 @@ func TestEmailLowStockAlert(t *testing.T) {
 	for _, qty := range []int{3, 1} { // 10 -> 7 crosses 8; 7 -> 6 is already low
 		settle(t, tok, order1(t, tok, s, qty, "tok_visa"), "CONFIRMED")
 	}
-	admin := fmt.Sprint(sys.stack.Outputs["AdminEmailAddress"])
+	admin := output("AdminEmailAddress")
 	want := fmt.Sprintf("Low stock: %s (7 left)", s)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(slack(10 * time.Second))
 	for {
 		n := 0
 		for _, m := range inbox(t, admin) {
@@ -204,7 +199,7 @@ func TestEmailLowStockAlert(t *testing.T) {
 // A send that keeps failing (SES sending paused) is retried, then kept in the function's DLQ with its
 // event: nothing is lost, and redriving the event once SES is back mails the customer exactly once.
 func TestEmailFailureLandsInTheDLQ(t *testing.T) {
-	localOnly(t)
+	inProcessOnly(t, "injects an SES fault into the runtime's AWS endpoint (Stack.InjectFault)")
 	addr, tok := customerWithAddress(t)
 	remove := sys.stack.InjectFault(edge.Fault{Service: "ses", Status: 400, Code: "SendingPausedException",
 		Message: "sending is paused for this account", Match: func(_ *http.Request, body []byte) bool { return bytes.Contains(body, []byte(addr)) }})
@@ -218,7 +213,7 @@ func TestEmailFailureLandsInTheDLQ(t *testing.T) {
 		t.Fatal(err)
 	}
 	q := sqs.NewFromConfig(cfg)
-	queue := fmt.Sprint(sys.stack.Outputs["EmailDeadLetterQueueUrl"])
+	queue := output("EmailDeadLetterQueueUrl")
 	var record struct {
 		RequestContext struct {
 			Condition              string `json:"condition"`

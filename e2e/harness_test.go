@@ -1,8 +1,7 @@
-// Package e2e drives Orion over HTTP as a client would: through the local runtime started from
-// template.yaml (the default), with the real function binaries, Cognito tokens and DynamoDB in the
-// emulator; or, when ORION_API_URL is set, against a deployed stack, whose users it registers through
-// the API (the stack must auto-confirm users) and whose admin signs in with ORION_ADMIN_EMAIL and
-// ORION_ADMIN_PASSWORD.
+// Package e2e drives Orion over HTTP and WebSocket as a client would: through the local runtime started
+// from template.yaml (the default), with the real function binaries, Cognito tokens and DynamoDB in the
+// emulator; or, when ORION_STACK_OUTPUTS names a stack's outputs file, against that stack as it runs
+// elsewhere (a `make dev` system or a stack deployed to AWS; external_test.go).
 package e2e
 
 import (
@@ -30,28 +29,28 @@ import (
 // sys is the running system the tests talk to.
 var sys struct {
 	api      string
+	ws       string // the WebSocket API's URL
 	pool     string
 	client   string
-	stack    *stack.Stack
+	stack    *stack.Stack // nil in external mode
 	adminTok string
+	out      map[string]string // the stack's outputs
+	edge     string            // in-process: the runtime's AWS endpoint (Lambda Invoke, Step Functions, PutEvents)
+	external bool              // the stack runs elsewhere (ORION_STACK_OUTPUTS)
+	emulated bool              // its AWS is an emulator (in-process or make dev), not AWS
 }
 
-func TestMain(m *testing.M) { os.Exit(awstest.MainIsolated(wrap{m})) }
+func TestMain(m *testing.M) {
+	if path := os.Getenv("ORION_STACK_OUTPUTS"); path != "" {
+		os.Exit(external(m, path)) // no emulator of the package's own: the stack has its AWS
+	}
+	os.Exit(awstest.MainIsolated(wrap{m}))
+}
 
 // wrap starts the system once for the package, after awstest has chosen the AWS endpoint.
 type wrap struct{ m *testing.M }
 
 func (w wrap) Run() int {
-	if api := os.Getenv("ORION_API_URL"); api != "" {
-		sys.api = strings.TrimRight(api, "/")
-		tok, err := login(os.Getenv("ORION_ADMIN_EMAIL"), os.Getenv("ORION_ADMIN_PASSWORD"))
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "e2e: admin sign-in on", api, "(set ORION_ADMIN_EMAIL and ORION_ADMIN_PASSWORD):", err)
-			return 1
-		}
-		sys.adminTok = tok
-		return w.m.Run()
-	}
 	bin, err := os.MkdirTemp("", "orion-e2e")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -80,8 +79,12 @@ func (w wrap) Run() int {
 		return 1
 	}
 	defer st.Close(context.Background())
-	sys.stack, sys.api = st, st.HTTPURL
-	sys.pool, sys.client = fmt.Sprint(st.Outputs["UserPoolId"]), fmt.Sprint(st.Outputs["UserPoolClientId"])
+	sys.stack, sys.api, sys.ws, sys.edge, sys.emulated = st, st.HTTPURL, st.WSURL, st.EdgeURL, true
+	sys.out = map[string]string{}
+	for k, v := range st.Outputs {
+		sys.out[k] = fmt.Sprint(v)
+	}
+	sys.pool, sys.client = sys.out["UserPoolId"], sys.out["UserPoolClientId"]
 	tok, err := user(context.Background(), "admin-"+fmt.Sprint(time.Now().UnixNano())+"@example.com", true)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: admin user:", err)
@@ -109,42 +112,21 @@ func buildFunctions(dir string) error {
 	return nil
 }
 
-// login signs in through the API.
-func login(email, password string) (string, error) {
-	body, _ := json.Marshal(map[string]string{"email": email, "password": password})
-	resp, err := http.Post(sys.api+"/auth/login", "application/json", strings.NewReader(string(body)))
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	var t struct{ AccessToken string }
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&t) != nil || t.AccessToken == "" {
-		return "", fmt.Errorf("login answered %d", resp.StatusCode)
-	}
-	return t.AccessToken, nil
-}
+// testPassword is every user's password made through the admin APIs.
+const testPassword = "Str0ng!Passw0rd-e2e"
 
-// user creates a confirmed user (optionally an admin) and returns an access token.
+// user creates a confirmed user (optionally an admin) with Cognito's admin APIs, as the stack's
+// deployer may, and returns an access token. In external mode the run deletes it at the end.
 func user(ctx context.Context, email string, admin bool) (string, error) {
-	if sys.stack == nil { // a deployed stack: register through the API
-		pass := "Str0ng!Passw0rd-e2e"
-		body, _ := json.Marshal(map[string]string{"email": email, "password": pass, "name": "E2E"})
-		resp, err := http.Post(sys.api+"/auth/register", "application/json", strings.NewReader(string(body)))
-		if err != nil {
-			return "", err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusCreated || admin {
-			return "", fmt.Errorf("register answered %d (admins cannot be made through the API)", resp.StatusCode)
-		}
-		return login(email, pass)
-	}
 	cfg, err := awscfg.Load(ctx)
 	if err != nil {
 		return "", err
 	}
 	c := cip.NewFromConfig(cfg)
-	pass := "Str0ng!Passw0rd-e2e"
+	pass := testPassword
+	if sys.external {
+		madeUser(email) // registered before the call: a half-made user is deleted too
+	}
 	if _, err := c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: &sys.pool, Username: &email, MessageAction: ciptypes.MessageActionTypeSuppress}); err != nil {
 		return "", err
 	}
@@ -196,6 +178,12 @@ func do(t *testing.T, method, path, token, body string) reply {
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if sys.external && method == "POST" && path == "/auth/register" {
+		var u struct{ Email string }
+		if json.Unmarshal([]byte(body), &u) == nil && u.Email != "" {
+			madeUser(u.Email) // a user the run registers through the API is deleted at the end as well
+		}
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")

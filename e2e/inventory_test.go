@@ -8,7 +8,14 @@ import (
 	"github.com/orion-oss/orion/infra/localaws/awstest"
 )
 
-func sku(t *testing.T) string { return strings.ToUpper(awstest.Name(t, "SKU")) }
+// sku names a test item; in external mode the run deletes it at the end.
+func sku(t *testing.T) string {
+	s := strings.ToUpper(awstest.Name(t, "SKU"))
+	if sys.external {
+		madeSKU(s)
+	}
+	return s
+}
 
 const widget = `{"name":"Widget","description":"A widget","price":{"amount":1999,"currency":"USD"},"available":10}`
 

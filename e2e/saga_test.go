@@ -14,8 +14,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
@@ -87,13 +85,6 @@ func (r *recorder) first(orderID, detailType string) (eventbus.Event, bool) {
 	return eventbus.Event{}, false
 }
 
-func localOnly(t *testing.T) {
-	t.Helper()
-	if sys.stack == nil {
-		t.Skip("needs the local runtime: it reads events, executions and stock counters behind the API")
-	}
-}
-
 // stockItem creates an item with the given stock and returns its SKU.
 func stockItem(t *testing.T, available int) string {
 	t.Helper()
@@ -113,7 +104,7 @@ func counters(t *testing.T, s string) (available, reserved, sold int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	repo := dynamo.NewInventoryRepository(dynamodb.NewFromConfig(cfg), dynamo.Tables{Inventory: fmt.Sprint(sys.stack.Outputs["InventoryTableName"])})
+	repo := dynamo.NewInventoryRepository(dynamodb.NewFromConfig(cfg), dynamo.Tables{Inventory: output("InventoryTableName")})
 	it, err := repo.Get(context.Background(), inventory.SKU(s))
 	if err != nil {
 		t.Fatal(err)
@@ -146,7 +137,7 @@ var terminal = []string{"CONFIRMED", "REJECTED", "CANCELLED", "FAILED"}
 // saga must get there within 10 s locally.
 func settle(t *testing.T, tok, id string, want ...string) map[string]any {
 	t.Helper()
-	return settleWithin(t, 10*time.Second, tok, id, want...)
+	return settleWithin(t, slack(10*time.Second), tok, id, want...)
 }
 
 // settleWithin is settle for tests whose subject is not the saga's speed: they wait as long as a loaded
@@ -190,14 +181,14 @@ func expectOutcome(t *testing.T, o map[string]any, status, reason string) {
 // that nothing more arrives.
 func expectEvents(t *testing.T, id string, want ...string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(slack(5 * time.Second))
 	for !slices.Equal(bus.types(id), want) {
 		if time.Now().After(deadline) {
 			t.Fatalf("events of %s:\n got %v\nwant %v", id, bus.types(id), want)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(slack(300 * time.Millisecond))
 	if got := bus.types(id); !slices.Equal(got, want) {
 		t.Fatalf("events of %s kept coming:\n got %v\nwant %v", id, got, want)
 	}
@@ -205,23 +196,7 @@ func expectEvents(t *testing.T, id string, want ...string) {
 
 func sfnClient(t *testing.T) *sfn.Client {
 	t.Helper()
-	cfg, err := awscfg.Load(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sfn.NewFromConfig(cfg, func(o *sfn.Options) { o.BaseEndpoint = aws.String(sys.stack.EdgeURL) })
-}
-
-// functionName finds a function's local name (<stack>-<logical id>) by its logical id.
-func functionName(t *testing.T, logicalID string) string {
-	t.Helper()
-	for _, f := range sys.stack.Functions() {
-		if strings.HasSuffix(f, "-"+logicalID) {
-			return f
-		}
-	}
-	t.Fatalf("no function %s in %v", logicalID, sys.stack.Functions())
-	return ""
+	return sfn.NewFromConfig(awsConfig(t), func(o *sfn.Options) { atEdge(&o.BaseEndpoint) })
 }
 
 // catalogAvailable pages through the public catalog (the projection) for one SKU's available stock.
@@ -246,7 +221,7 @@ func catalogAvailable(t *testing.T, s string) (float64, bool) {
 }
 
 func executionArn(machineOutput, orderID string) string {
-	return strings.Replace(fmt.Sprint(sys.stack.Outputs[machineOutput]), ":stateMachine:", ":execution:", 1) + ":" + orderID
+	return strings.Replace(output(machineOutput), ":stateMachine:", ":execution:", 1) + ":" + orderID
 }
 
 // run is one execution as its history tells it: the states entered, the task failures by state, and
@@ -261,7 +236,7 @@ func execution(t *testing.T, machineOutput, orderID string) run {
 	t.Helper()
 	c, arn := sfnClient(t), executionArn(machineOutput, orderID)
 	var d *sfn.DescribeExecutionOutput
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(slack(10 * time.Second))
 	for {
 		var err error
 		d, err = c.DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{ExecutionArn: &arn})
@@ -301,7 +276,6 @@ func (r run) expect(t *testing.T, status string, states ...string) {
 var confirmedPath = []string{"ReserveStock", "AuthorizePayment", "ConfirmOrder"}
 
 func TestSagaPaths(t *testing.T) {
-	localOnly(t)
 	tok := customerToken(t)
 	unavailable := []string{"PaymentUnavailable", "PaymentUnavailable", "PaymentUnavailable", "PaymentUnavailable"}
 	tests := []struct {
@@ -358,7 +332,6 @@ func TestSagaPaths(t *testing.T) {
 // A cancellation while the saga waits for the payment provider (tok_flaky's retries leave the order
 // RESERVED for about two seconds): the saga notices it, compensates, and the order ends CANCELLED.
 func TestSagaCancelBeforeConfirmation(t *testing.T) {
-	localOnly(t)
 	tok := customerToken(t)
 	s := stockItem(t, 10)
 	id := order1(t, tok, s, 4, "tok_flaky")
@@ -384,7 +357,6 @@ func TestSagaCancelBeforeConfirmation(t *testing.T) {
 
 // After confirmation a cancellation runs its own compensation: refund, sold stock back, CANCELLED.
 func TestSagaCancelAfterConfirmation(t *testing.T) {
-	localOnly(t)
 	tok := customerToken(t)
 	s := stockItem(t, 10)
 	id := order1(t, tok, s, 3, "tok_visa")
@@ -408,7 +380,6 @@ func TestSagaCancelAfterConfirmation(t *testing.T) {
 // Duplicated OrderPlaced events (EventBridge delivers at least once), while the saga runs and after it
 // ended, start nothing more: one execution, one event per change.
 func TestSagaDuplicateOrderPlaced(t *testing.T) {
-	localOnly(t)
 	tok := customerToken(t)
 	s := stockItem(t, 10)
 	id := order1(t, tok, s, 1, "tok_flaky") // slow enough to duplicate while it runs
@@ -418,25 +389,13 @@ func TestSagaDuplicateOrderPlaced(t *testing.T) {
 		placed, ok = bus.first(id, "OrderPlaced")
 		return ok
 	})
-	cfg, err := awscfg.Load(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	eb := eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = aws.String(sys.stack.EdgeURL) })
-	again := func() {
-		_, err := eb.PutEvents(context.Background(), &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
-			EventBusName: aws.String(fmt.Sprint(sys.stack.Outputs["EventBusName"])), Source: aws.String(placed.Source),
-			DetailType: aws.String(placed.DetailType), Detail: aws.String(string(placed.Detail))}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	again := func() { putAgain(t, placed) }
 	again()
 	expectOutcome(t, settle(t, tok, id), "CONFIRMED", "")
 	again()
 	// The three OrderPlaced deliveries are seen on the bus; every change after them happened once.
 	eventually(t, "the third OrderPlaced", func() bool { return len(bus.types(id)) == 7 })
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(slack(300 * time.Millisecond))
 	counts := map[string]int{}
 	for _, typ := range bus.types(id) {
 		counts[typ]++
@@ -446,7 +405,7 @@ func TestSagaDuplicateOrderPlaced(t *testing.T) {
 		t.Fatalf("events %v; want %v", counts, want)
 	}
 	list, err := sfnClient(t).ListExecutions(context.Background(), &sfn.ListExecutionsInput{
-		StateMachineArn: aws.String(fmt.Sprint(sys.stack.Outputs["OrderSagaStateMachineArn"]))})
+		StateMachineArn: aws.String(output("OrderSagaStateMachineArn"))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -466,18 +425,13 @@ func TestSagaDuplicateOrderPlaced(t *testing.T) {
 
 // Every step invoked again after the saga ended (a redelivered task) changes nothing.
 func TestSagaStepsInvokedTwice(t *testing.T) {
-	localOnly(t)
 	tok := customerToken(t)
 	s := stockItem(t, 10)
 	id := order1(t, tok, s, 2, "tok_visa")
 	expectOutcome(t, settle(t, tok, id), "CONFIRMED", "")
 	want := []string{"OrderPlaced", "InventoryReserved", "PaymentAuthorized", "InventoryCommitted", "OrderConfirmed"}
 	expectEvents(t, id, want...)
-	cfg, err := awscfg.Load(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	fn := lambda.NewFromConfig(cfg, func(o *lambda.Options) { o.BaseEndpoint = aws.String(sys.stack.EdgeURL) })
+	fn := lambdaClient(t)
 	input := fmt.Sprintf(`{"orderId":%q,"correlationId":"again","outcome":{"status":"FAILED","reason":"STEP_FAILED"}}`, id)
 	for _, step := range []string{"ReserveStock", "AuthorizePayment", "ConfirmOrder", "RefundPayment", "ReleaseStock", "FinishOrder"} {
 		name := functionName(t, step+"Function")
@@ -501,7 +455,6 @@ func TestSagaStepsInvokedTwice(t *testing.T) {
 // A saga run that ends badly (here: stopped while it waits for the provider) is recovered from Step
 // Functions' status change event: stock released, the order FAILED SAGA_FAILED, never stuck.
 func TestSagaRunAbortedIsRecovered(t *testing.T) {
-	localOnly(t)
 	tok := customerToken(t)
 	s := stockItem(t, 10)
 	id := order1(t, tok, s, 5, "tok_unavailable")
@@ -522,7 +475,6 @@ func TestSagaRunAbortedIsRecovered(t *testing.T) {
 
 // No oversell: 50 concurrent one-unit orders against a stock of 10.
 func TestSagaNoOversellUnderConcurrency(t *testing.T) {
-	localOnly(t)
 	tok := customerToken(t)
 	s := stockItem(t, 10)
 	ids := make([]string, 50)

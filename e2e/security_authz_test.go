@@ -14,10 +14,7 @@ import (
 func TestOtherCustomersOrdersAndAdminRoutes(t *testing.T) {
 	s := stockItem(t, 10)
 	ann, bob := customerToken(t), customerToken(t)
-	var bobWS *client
-	if sys.stack != nil {
-		bobWS = connect(t, bob) // before A orders: B's connection is open through A's whole saga
-	}
+	bobWS := connect(t, bob) // before A orders: B's connection is open through A's whole saga
 	annOrder := order1(t, ann, s, 1, "tok_visa")
 	newSKU := sku(t)
 	missing := "01JDQ7Z3M6X9V0YB2C4D5E6F7G" // a well-formed id of no order
@@ -64,15 +61,13 @@ func TestOtherCustomersOrdersAndAdminRoutes(t *testing.T) {
 	}
 
 	// Over WebSocket, B can subscribe neither to A's order nor to everyone's, and receives nothing of it.
-	if bobWS != nil {
-		bobWS.send(t, fmt.Sprintf(`{"action":"subscribe","orderId":%q}`, annOrder))
-		if m := bobWS.next(t, 5*time.Second); m["type"] != "error" || m["code"] != "order_not_found" || m["status"] != nil {
-			t.Fatalf("subscribe to another's order: %v", m)
-		}
-		bobWS.send(t, `{"action":"subscribe","all":true}`)
-		if m := bobWS.next(t, 5*time.Second); m["type"] != "error" || m["code"] != "forbidden" {
-			t.Fatalf("a customer subscribes to all: %v", m)
-		}
+	bobWS.send(t, fmt.Sprintf(`{"action":"subscribe","orderId":%q}`, annOrder))
+	if m := bobWS.next(t, 5*time.Second); m["type"] != "error" || m["code"] != "order_not_found" || m["status"] != nil {
+		t.Fatalf("subscribe to another's order: %v", m)
+	}
+	bobWS.send(t, `{"action":"subscribe","all":true}`)
+	if m := bobWS.next(t, 5*time.Second); m["type"] != "error" || m["code"] != "forbidden" {
+		t.Fatalf("a customer subscribes to all: %v", m)
 	}
 
 	// Nothing B attempted took effect: A's order was not cancelled (the saga confirmed it), the item
@@ -87,7 +82,5 @@ func TestOtherCustomersOrdersAndAdminRoutes(t *testing.T) {
 		return r.status == 200 && r.json(t)["available"] == float64(9)
 	})
 	problemOf(t, do(t, "GET", "/inventory/"+newSKU, "", ""), 404)
-	if bobWS != nil {
-		bobWS.quiet(t, 300*time.Millisecond) // the whole saga of A's order passed, none of it reached B
-	}
+	bobWS.quiet(t, 300*time.Millisecond) // the whole saga of A's order passed, none of it reached B
 }

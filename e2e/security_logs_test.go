@@ -148,7 +148,7 @@ func TestLogScannerCatchesSecrets(t *testing.T) {
 // WebSocket API (whose token travels in the query string) and every function behind them, leaves no
 // token, password, payment token or full email address in any log line.
 func TestLogsOfAFullOrderHoldNoSecrets(t *testing.T) {
-	localOnly(t)
+	inProcessOnly(t, "scans the runtime's log as it is written (runLog)")
 	mark := runLog.mark()
 	email := strings.ToLower(awstest.Name(t, "private")) + "@example.com"
 	pass := "Secret-" + awstest.Name(t, "pw") + "-9"

@@ -2,13 +2,11 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
@@ -20,7 +18,7 @@ import (
 
 // One order's story from the local system's data, in time order (what `make timeline` prints).
 func TestTimelineTellsAnOrdersStory(t *testing.T) {
-	localOnly(t)
+	emulatorOnly(t, "the story ends with the email, read from the emulator's SES")
 	addr, tok := customerWithAddress(t)
 	s := stockItem(t, 10)
 	id := order1(t, tok, s, 1, "tok_visa")
@@ -30,11 +28,11 @@ func TestTimelineTellsAnOrdersStory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := func(k string) string { return fmt.Sprint(sys.stack.Outputs[k]) }
+	out := output
 	entries, err := timeline.Of(context.Background(), timeline.Sources{
 		DB:       dynamodb.NewFromConfig(cfg),
 		Tables:   dynamo.Tables{Orders: out("OrdersTableName"), Outbox: out("OutboxTableName")},
-		SFN:      sfn.NewFromConfig(cfg, func(o *sfn.Options) { o.BaseEndpoint = aws.String(sys.stack.EdgeURL) }),
+		SFN:      sfn.NewFromConfig(cfg, func(o *sfn.Options) { atEdge(&o.BaseEndpoint) }),
 		Machines: map[string]string{"saga": out("OrderSagaStateMachineArn"), "cancellation": out("OrderCancellationStateMachineArn")},
 		Endpoint: os.Getenv("AWS_ENDPOINT_URL"),
 	}, order.ID(id))

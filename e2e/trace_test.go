@@ -153,7 +153,7 @@ func (l *traceLog) functionSegment(id string) map[string]any {
 // trace. The bus's consumers (and the starter itself) run in traces of their own, as the Pipe's PutEvents
 // carries no trace header; their subsegments carry the order's correlation id, which joins them.
 func TestAnOrdersTraceReachesEveryFunction(t *testing.T) {
-	localOnly(t)
+	inProcessOnly(t, "reads the X-Ray documents the runtime's daemon listener receives")
 	a, _ := catalog(t)
 	tok := customerToken(t)
 	corr := awstest.Name(t, "trace")
@@ -257,7 +257,6 @@ func TestAnOrdersTraceReachesEveryFunction(t *testing.T) {
 
 // Each event of the order names, in `make timeline`, the trace of the invocation that committed it.
 func TestTimelineNamesEachEventsTrace(t *testing.T) {
-	localOnly(t)
 	tok := customerToken(t)
 	id := order1(t, tok, stockItem(t, 10), 1, "tok_visa")
 	settle(t, tok, id, "CONFIRMED")
@@ -265,7 +264,7 @@ func TestTimelineNamesEachEventsTrace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := func(k string) string { return fmt.Sprint(sys.stack.Outputs[k]) }
+	out := output
 	entries, err := timeline.Of(context.Background(), timeline.Sources{DB: dynamodb.NewFromConfig(cfg),
 		Tables: dynamo.Tables{Orders: out("OrdersTableName"), Outbox: out("OutboxTableName")}}, order.ID(id))
 	if err != nil {

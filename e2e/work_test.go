@@ -23,7 +23,7 @@ func delta(before, after map[string]int) map[string]int {
 // Placing an order is one catalog read and one transaction (issue 10's target); a repeat of the same
 // request under its key adds the one read that finds the remembered answer.
 func TestPlacingAnOrderIsOneReadAndOneTransaction(t *testing.T) {
-	localOnly(t)
+	inProcessOnly(t, "meters the function's AWS calls (Stack.Calls)")
 	tok := customerToken(t)
 	s := stockItem(t, 10)
 	before := callsOf("PlaceOrderFunction")
@@ -49,7 +49,6 @@ func TestPlacingAnOrderIsOneReadAndOneTransaction(t *testing.T) {
 // most 12). Step Functions Standard bills every state entered and every retry ($25 per million); a
 // run without failed attempts has no retry, so the states entered are the bill.
 func TestConfirmedOrderIsThreeStateTransitions(t *testing.T) {
-	localOnly(t)
 	tok := customerToken(t)
 	s := stockItem(t, 10)
 	id := order1(t, tok, s, 1, "tok_visa")

@@ -14,10 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/coder/websocket"
 
 	"github.com/orion-oss/orion/infra/localaws/awstest"
@@ -38,7 +35,7 @@ func dial(t *testing.T, token string) (*client, int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	u := sys.stack.WSURL
+	u := sys.ws
 	if token != "" {
 		u += "/?token=" + url.QueryEscape(token)
 	}
@@ -107,7 +104,7 @@ func (c *client) statuses(t *testing.T, orderID string) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	for {
-		m := c.next(t, 15*time.Second)
+		m := c.next(t, slack(15*time.Second))
 		if m["type"] != "order.status" || m["orderId"] != orderID {
 			t.Fatalf("unexpected message %v while waiting for order %s", m, orderID)
 		}
@@ -198,13 +195,12 @@ func connectionsStore(t *testing.T) *connections.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return connections.NewStore(dynamodb.NewFromConfig(cfg), fmt.Sprint(sys.stack.Outputs["ConnectionsTableName"]))
+	return connections.NewStore(dynamodb.NewFromConfig(cfg), output("ConnectionsTableName"))
 }
 
 // A customer sees PENDING ... CONFIRMED of the order it places, once each, in order, even when the
 // bus delivers an event again; another customer sees none of it.
 func TestWebSocketOrderStatus(t *testing.T) {
-	localOnly(t)
 	ann, bob := customerToken(t), customerToken(t)
 	annWS, bobWS := connect(t, ann), connect(t, bob)
 	id := order1(t, ann, stockItem(t, 10), 1, "tok_visa")
@@ -215,13 +211,7 @@ func TestWebSocketOrderStatus(t *testing.T) {
 	if !ok {
 		t.Fatal("no OrderConfirmed on the bus")
 	}
-	cfg, _ := awscfg.Load(context.Background())
-	eb := eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = aws.String(sys.stack.EdgeURL) })
-	if _, err := eb.PutEvents(context.Background(), &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
-		EventBusName: aws.String(fmt.Sprint(sys.stack.Outputs["EventBusName"])), Source: aws.String(confirmed.Source),
-		DetailType: aws.String(confirmed.DetailType), Detail: aws.String(string(confirmed.Detail))}}}); err != nil {
-		t.Fatal(err)
-	}
+	putAgain(t, confirmed)
 	eventually(t, "the second OrderConfirmed on the bus", func() bool {
 		n := 0
 		for _, typ := range bus.types(id) {
@@ -236,7 +226,6 @@ func TestWebSocketOrderStatus(t *testing.T) {
 }
 
 func TestWebSocketRefusesBadTokens(t *testing.T) {
-	localOnly(t)
 	email := strings.ToLower(awstest.Name(t, "tok")) + "@example.com"
 	good, err := user(context.Background(), email, false)
 	if err != nil {
@@ -278,7 +267,6 @@ func TestWebSocketRefusesBadTokens(t *testing.T) {
 }
 
 func TestWebSocketMessages(t *testing.T) {
-	localOnly(t)
 	ann, bob := customerToken(t), customerToken(t)
 	c := connect(t, ann)
 	s := stockItem(t, 10)
@@ -329,7 +317,6 @@ func TestWebSocketMessages(t *testing.T) {
 
 // Admins subscribe to everyone's orders.
 func TestWebSocketAdminSubscribesToAll(t *testing.T) {
-	localOnly(t)
 	admin := connect(t, sys.adminTok)
 	admin.send(t, `{"action":"subscribe","all":true}`)
 	if m := admin.next(t, 5*time.Second); m["type"] != "subscribed" || m["all"] != true {
@@ -339,7 +326,7 @@ func TestWebSocketAdminSubscribesToAll(t *testing.T) {
 	// Other tests' orders may interleave: keep this order's messages.
 	var mine []map[string]any
 	for len(mine) == 0 || mine[len(mine)-1]["status"] != "CONFIRMED" {
-		if m := admin.next(t, 15*time.Second); m["orderId"] == id {
+		if m := admin.next(t, slack(15*time.Second)); m["orderId"] == id {
 			mine = append(mine, m)
 		}
 	}
@@ -350,7 +337,6 @@ func TestWebSocketAdminSubscribesToAll(t *testing.T) {
 // A connection whose client vanished without $disconnect (API Gateway lost it) is removed by the next
 // push, which the gateway answers 410; a client that closes is removed by $disconnect.
 func TestWebSocketGoneConnectionsAreRemoved(t *testing.T) {
-	localOnly(t)
 	tok := customerToken(t)
 	store := connectionsStore(t)
 	ctx := context.Background()
@@ -379,7 +365,6 @@ func TestWebSocketGoneConnectionsAreRemoved(t *testing.T) {
 // 200 connections of 4 customers at once: each receives its own customer's order story, whole, and
 // nothing of the others'.
 func TestWebSocketManyConnections(t *testing.T) {
-	localOnly(t)
 	const customers, perCustomer = 4, 50
 	toks := make([]string, customers)
 	for i := range toks {
@@ -432,7 +417,7 @@ func TestWebSocketManyConnections(t *testing.T) {
 // expectStoryOf is expectStory for use from other goroutines (t.Error, not t.Fatal).
 func expectStoryOf(t *testing.T, c *client, orderID string) {
 	var got, events []string
-	deadline := time.After(30 * time.Second)
+	deadline := time.After(slack(30 * time.Second))
 	for !slices.Contains(got, "CONFIRMED") {
 		select {
 		case m, ok := <-c.msgs:

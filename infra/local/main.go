@@ -106,7 +106,13 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("seed catalog: %w", err)
 	}
+	unpublish, err := publish(st) // before the banner: once "Ctrl-C stops everything." shows, the file is there
+	if err != nil {
+		return err
+	}
+	defer unpublish()
 	banner(st, ep, admin, items, time.Since(startAt))
+	defer recordCalls(st) // before the stack closes (defers run last first), with every call of the run
 	<-ctx.Done()
 	return nil
 }
@@ -121,6 +127,9 @@ func banner(st *stack.Stack, ep *localaws.Endpoint, admin adminUser, items int, 
 	fmt.Printf("  admin user     %s / %s\n", admin.email, admin.password)
 	fmt.Printf("  demo catalog   %d items (infra/local/catalog.json)\n", items)
 	fmt.Printf("  functions      %d: %s\n", len(st.Functions()), strings.Join(st.Functions(), ", "))
+	if *outputsFile != "" {
+		fmt.Printf("  outputs file   %s   (ORION_STACK_OUTPUTS=%[1]s go test ./e2e: the e2e suite against this system)\n", *outputsFile)
+	}
 	if inj := st.Faults(); inj != nil {
 		fmt.Printf("  FAULTS         %d rule(s) from %s, seed %d (docs/faults.md)\n", len(inj.Spec().Rules), faults.EnvVar, inj.Spec().Seed)
 	}

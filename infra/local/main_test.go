@@ -3,6 +3,7 @@ package main_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
@@ -42,7 +43,8 @@ func TestDevRunsTheTemplateAndStopsCleanly(t *testing.T) {
 	_, httpPort, _ := net.SplitHostPort(httpAddr)
 	_, edgePort, _ := net.SplitHostPort(edgeAddr)
 	_, wsPort, _ := net.SplitHostPort(wsAddr)
-	cmd := exec.Command(bin, "-template", "../../template.yaml", "-bin", "../../build/host")
+	outputs, calls := filepath.Join(t.TempDir(), "dev", "outputs.json"), filepath.Join(t.TempDir(), "calls.json")
+	cmd := exec.Command(bin, "-template", "../../template.yaml", "-bin", "../../build/host", "-outputs", outputs, "-record-calls", calls)
 	cmd.Env = append(os.Environ(), "ORION_AWS_ADDR="+awsAddr, "ORION_HTTP_PORT="+httpPort, "ORION_EDGE_PORT="+edgePort, "ORION_WS_PORT="+wsPort, "AWS_ENDPOINT_URL=")
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
@@ -81,6 +83,19 @@ func TestDevRunsTheTemplateAndStopsCleanly(t *testing.T) {
 			t.Errorf("banner lacks %q:\n%s", want, banner)
 		}
 	}
+	// The outputs file has the template's outputs with the local URLs, in DescribeStacks' shape.
+	var out map[string]string
+	if b, err := os.ReadFile(outputs); err != nil || json.Unmarshal(b, &out) != nil {
+		t.Fatalf("outputs file: %v %s", err, b)
+	}
+	for k, want := range map[string]string{"ApiUrl": "http://" + httpAddr, "WebSocketUrl": "ws://" + wsAddr, "AwsEndpointUrl": "http://" + edgeAddr, "StackName": "orion-local"} {
+		if out[k] != want {
+			t.Errorf("outputs %s = %q; want %q", k, out[k], want)
+		}
+	}
+	if out["UserPoolId"] == "" || out["OrderSagaStateMachineArn"] == "" || out["EventBusName"] == "" {
+		t.Errorf("outputs lack the template's own: %v", out)
+	}
 	if kind, err := localaws.Probe(context.Background(), awsAddr); err != nil || kind != localaws.KindMoto {
 		t.Fatalf("emulator at %s: %q %v", awsAddr, kind, err)
 	}
@@ -107,6 +122,18 @@ func TestDevRunsTheTemplateAndStopsCleanly(t *testing.T) {
 			t.Fatal("no InventoryUpdated event reached the bus within 15s")
 		}
 	}
+	// ... and the projector writes the catalog from them: calls for -record-calls to write.
+	for seen := false; !seen; {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatal("output ended")
+			}
+			seen = strings.Contains(l, "λ orion-local-ProjectOrdersFunction")
+		case <-deadline:
+			t.Fatal("the projector did not run within 15s")
+		}
+	}
 
 	cmd.Process.Signal(syscall.SIGINT)
 	done := make(chan error, 1)
@@ -118,6 +145,15 @@ func TestDevRunsTheTemplateAndStopsCleanly(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("did not stop within 20s of Ctrl-C")
+	}
+	// Its URLs answer no more: the outputs file is gone. The calls file has the projector's calls for
+	// the seeded catalog.
+	if _, err := os.Stat(outputs); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("outputs file after Ctrl-C: %v", err)
+	}
+	var recorded map[string]map[string]int
+	if b, err := os.ReadFile(calls); err != nil || json.Unmarshal(b, &recorded) != nil || len(recorded["ProjectOrdersFunction"]) == 0 {
+		t.Errorf("recorded calls: %v %v", err, recorded)
 	}
 	for _, addr := range []string{awsAddr, httpAddr, edgeAddr, wsAddr} {
 		if _, err := localaws.Probe(context.Background(), addr); !errors.Is(err, localaws.ErrNothingListening) {

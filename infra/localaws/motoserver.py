@@ -1,4 +1,4 @@
-"""Runs moto's server like `moto_server`, with DynamoDB requests serialised and two hot spots removed.
+"""Runs moto's server like `moto_server`, with DynamoDB requests serialised and three hot spots removed.
 
 moto's server handles requests on threads, and its DynamoDB backend checks a condition and writes in
 separate steps without a lock, so two concurrent conditional writes (or transactions) can both pass:
@@ -118,6 +118,14 @@ def main():
     from moto import backends
     modules = tuple(backends.list_of_moto_modules())
     backends.list_of_moto_modules = lambda: modules
+    # moto delivers an event to each target of a matching rule (the bus's archive, an SQS queue) through
+    # EventTemplateParser, which parses eight JSONPath expressions per event with jsonpath_ng, whose
+    # parser builds its LALR tables on every call: about 25 ms an expression, some 200 ms an event and
+    # target (cProfile), which capped the local bus at a few events a second. The expressions are few
+    # and a parsed one is immutable, so each is parsed once.
+    import functools
+    import jsonpath_ng.ext
+    jsonpath_ng.ext.parse = functools.lru_cache(maxsize=1024)(jsonpath_ng.ext.parse)
     app = DomainDispatcherApplication(create_backend_app)
     app.debug = True
     run_simple(args.host, args.port, SerialiseDynamoDB(app), threaded=True)

@@ -486,6 +486,9 @@ func (s *Stack) Close(ctx context.Context) error {
 	return nil
 }
 
+// Name is the stack's name, the prefix of its resources' physical names.
+func (s *Stack) Name() string { return s.cfg.StackName }
+
 // Functions lists the running functions by name.
 func (s *Stack) Functions() []string {
 	var out []string

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# make test's tests of every package, run under the local AWS endpoint (awsendpoint run has set
+# AWS_ENDPOINT_URL). The e2e package runs twice over, without running any test twice:
+#
+#  1. against a `make dev` system (infra/local with a moto and ports of its own), in external mode
+#     (ORION_STACK_OUTPUTS: e2e/external_test.go), beside every other package's tests: every test a
+#     client and the stack's deployer can run, so that the external mode cannot rot;
+#  2. in-process, once the dev system has stopped: only the tests that need the in-process runtime
+#     (those the first run skipped as "in-process only"), whose whole-run checks, the functions' IAM
+#     policies against their calls and the secrets in the logs, also take the dev system's calls
+#     (-record-calls) and log, so that they cover the whole suite as before.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+: "${AWS_ENDPOINT_URL:?run under infra/cmd/awsendpoint (make test)}"
+GO=${GO:-go}
+dir=$PWD/build/test
+rm -rf "$dir" && mkdir -p "$dir"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# 1. The dev system, as `make dev` runs it, but on free ports (a developer's `make dev` may hold 3000,
+# 3001 and 4567); its output is the run's log (checked in step 2). It gets a moto of its own, started and
+# stopped by infra/local, rather than make test's endpoint: that endpoint may be a developer's running
+# `make dev` emulator (awsendpoint reuses whatever answers on 4566), whose tables have the same
+# template-fixed names, and moto serialises DynamoDB requests (motoserver.py), so the dev system's
+# traffic would queue behind the other packages' tests.
+$GO build -o "$dir/orion-local" ./infra/local
+ORION_AWS_ADDR=127.0.0.1:$(free_port) ORION_HTTP_PORT=$(free_port) ORION_WS_PORT=$(free_port) ORION_EDGE_PORT=$(free_port) \
+  AWS_ENDPOINT_URL= "$dir/orion-local" -outputs "$dir/outputs.json" -record-calls "$dir/calls.json" >"$dir/dev.log" 2>&1 &
+dev=$!
+stop_dev() {
+  if kill -0 "$dev" 2>/dev/null; then
+    kill -INT "$dev"
+    wait "$dev" || { echo "test: the dev system did not stop cleanly; its log: $dir/dev.log" >&2; tail -20 "$dir/dev.log" >&2; return 1; }
+  fi
+}
+trap 'kill -INT $dev 2>/dev/null || true' EXIT
+
+# Every package but e2e, and e2e in external mode, side by side (as `go test ./...` ran them). The e2e
+# run waits for the dev system's outputs file, which it writes once it is ready.
+started=$(date +%s)
+$GO test -race -count=1 $($GO list ./... | grep -v '/e2e$') &
+packages=$!
+ORION_STACK_OUTPUTS="$dir/outputs.json" ORION_STACK_OUTPUTS_WAIT=3m \
+  $GO test -race -count=1 -v -timeout 20m ./e2e >"$dir/e2e-external.log" 2>&1 &
+external=$!
+status=0
+wait "$external" || status=$?
+external_took=$(( $(date +%s) - started ))
+if [ "$status" -ne 0 ]; then
+  grep -E '^(--- FAIL|FAIL|panic|e2e:)|_test.go:[0-9]+:' "$dir/e2e-external.log" | grep -v '^ *--- SKIP' | head -80 >&2 || true
+  echo "test: e2e against the dev system failed; the whole log: $dir/e2e-external.log, the system's: $dir/dev.log" >&2
+fi
+infra/scripts/e2e-summary.sh <"$dir/e2e-external.log" | sed 's/^e2e:/e2e (external, against make dev):/'
+echo "test: e2e external run took ${external_took}s"
+stop_dev || status=1
+trap - EXIT
+wait "$packages" || status=1
+[ "$status" -eq 0 ] || exit "$status"
+
+# 2. What needs the in-process runtime, and the whole-run checks with the dev system's calls and log.
+inproc=$(infra/scripts/e2e-summary.sh -in-process-only <"$dir/e2e-external.log")
+started=$(date +%s)
+ORION_E2E_DEV_CALLS="$dir/calls.json" ORION_E2E_DEV_LOG="$dir/dev.log" \
+  $GO test -race -count=1 -v -run "${inproc%)\$}|TestZZ.*)\$" ./e2e >"$dir/e2e-inprocess.log" 2>&1 || {
+  grep -E '^(--- FAIL|FAIL|panic|e2e:)|_test.go:[0-9]+:' "$dir/e2e-inprocess.log" | head -80 >&2 || true
+  echo "test: e2e in-process failed; the whole log: $dir/e2e-inprocess.log" >&2
+  exit 1
+}
+infra/scripts/e2e-summary.sh <"$dir/e2e-inprocess.log" | sed 's/^e2e:/e2e (in-process):/'
+echo "test: e2e in-process run took $(( $(date +%s) - started ))s"
