@@ -16,7 +16,6 @@ import (
 // address verified itself, which account recovery by verified email needs. The pool mails through
 // the stack's SES sender (DEVELOPER), as template.yaml declares it.
 func TestAutoConfirmedRegistrationIsVerifiedWithoutACode(t *testing.T) {
-	localOnly(t)
 	ctx := context.Background()
 	c := cip.NewFromConfig(awstest.Config(t))
 	pool, err := c.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: aws.String(sys.pool)})
