@@ -122,7 +122,16 @@ func newSagaFixture(t *testing.T, stock map[string]inventory.Quantity) *sagaFixt
 		saga: dynamo.NewSaga(db, tables)}
 	for _, sku := range slices.Sorted(maps.Keys(stock)) {
 		it, evs := widget(t, sku, stock[sku])
-		if err := f.items.Create(context.Background(), it, evs, cause); err != nil {
+		err := f.items.Create(context.Background(), it, evs, cause)
+		if errors.Is(err, inventory.ErrExists) {
+			// The fixture's tables are new, so the item exists only if this very write went through and
+			// the SDK retried it after a lost or garbled answer (seen under make test's load on moto):
+			// the retried conditional transaction then meets its own first attempt.
+			if got, gerr := f.items.Get(context.Background(), it.SKU()); gerr == nil && got.Available() == it.Available() {
+				continue
+			}
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
 	}
