@@ -118,15 +118,11 @@ func (t *Template) ruleFunc(op string, arg any, env Env, path string) (any, erro
 		if !ok || (n > 0 && len(a) != n) {
 			return nil, fmt.Errorf("%w: %s takes %d arguments", ErrTemplate, path, n)
 		}
-		out := make([]any, len(a))
-		for i, c := range a {
-			r, err := t.ruleEval(c, env, fmt.Sprintf("%s[%d]", path, i))
-			if err != nil {
-				return nil, err
-			}
-			out[i] = r
+		out, err := t.ruleEval(a, env, path) // a list evaluates element by element
+		if err != nil {
+			return nil, err
 		}
-		return out, nil
+		return out.([]any), nil
 	}
 	strs := func(v any, what string) ([]string, error) {
 		l, ok := v.([]any)
