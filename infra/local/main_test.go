@@ -111,29 +111,9 @@ func TestDevRunsTheTemplateAndStopsCleanly(t *testing.T) {
 	// The seeded catalog's events travel outbox -> stream -> pipe -> bus (with no AWS_ENDPOINT_URL in
 	// the runtime's own environment, as under `make dev`).
 	deadline := time.After(15 * time.Second)
-	for seen := false; !seen; {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatal("output ended")
-			}
-			seen = strings.Contains(l, "✉ InventoryUpdated")
-		case <-deadline:
-			t.Fatal("no InventoryUpdated event reached the bus within 15s")
-		}
-	}
+	waitForLine(t, lines, deadline, "✉ InventoryUpdated", "no InventoryUpdated event reached the bus within 15s")
 	// ... and the projector writes the catalog from them: calls for -record-calls to write.
-	for seen := false; !seen; {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatal("output ended")
-			}
-			seen = strings.Contains(l, "λ orion-local-ProjectOrdersFunction")
-		case <-deadline:
-			t.Fatal("the projector did not run within 15s")
-		}
-	}
+	waitForLine(t, lines, deadline, "λ orion-local-ProjectOrdersFunction", "the projector did not run within 15s")
 
 	cmd.Process.Signal(syscall.SIGINT)
 	done := make(chan error, 1)
@@ -158,6 +138,24 @@ func TestDevRunsTheTemplateAndStopsCleanly(t *testing.T) {
 	for _, addr := range []string{awsAddr, httpAddr, edgeAddr, wsAddr} {
 		if _, err := localaws.Probe(context.Background(), addr); !errors.Is(err, localaws.ErrNothingListening) {
 			t.Errorf("%s still answers after Ctrl-C: %v", addr, err)
+		}
+	}
+}
+
+// waitForLine reads output lines until one contains want, failing with timeout once deadline fires.
+func waitForLine(t *testing.T, lines <-chan string, deadline <-chan time.Time, want, timeout string) {
+	t.Helper()
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatal("output ended")
+			}
+			if strings.Contains(l, want) {
+				return
+			}
+		case <-deadline:
+			t.Fatal(timeout)
 		}
 	}
 }
