@@ -7,7 +7,6 @@ package metrics
 import (
 	"encoding/json"
 	"io"
-	"maps"
 	"os"
 	"slices"
 	"sync"
@@ -62,26 +61,28 @@ func (e *Emitter) Emit(dims map[string]string, ms ...Metric) {
 	if e == nil || len(ms) == 0 {
 		return
 	}
-	if e.stage != "" {
-		dims = maps.Clone(dims)
-		if dims == nil {
-			dims = map[string]string{}
-		}
-		dims[DimStage] = e.stage
-	}
 	defs := make([]map[string]string, len(ms))
 	line := map[string]any{}
 	for k, v := range dims {
 		line[k] = v
 	}
+	if e.stage != "" {
+		line[DimStage] = e.stage // after the call site's: it cannot override Stage
+	}
 	for i, m := range ms {
 		defs[i] = map[string]string{"Name": m.Name, "Unit": m.Unit}
 		line[m.Name] = m.Value
 	}
-	keys := slices.Sorted(maps.Keys(dims))
-	if keys == nil {
-		keys = []string{}
+	keys := []string{}
+	for k := range dims {
+		if k != DimStage || e.stage == "" {
+			keys = append(keys, k)
+		}
 	}
+	if e.stage != "" {
+		keys = append(keys, DimStage)
+	}
+	slices.Sort(keys)
 	line["_aws"] = map[string]any{
 		"Timestamp":         e.now().UnixMilli(),
 		"CloudWatchMetrics": []any{map[string]any{"Namespace": Namespace, "Dimensions": [][]string{keys}, "Metrics": defs}},
