@@ -20,7 +20,7 @@ import (
 
 	"github.com/orion-oss/orion/infra/eventbus"
 	"github.com/orion-oss/orion/infra/localaws/awstest"
-	"github.com/orion-oss/orion/internal/dynamo"
+	"github.com/orion-oss/orion/internal/adapter/dynamo"
 	"github.com/orion-oss/orion/internal/inventory"
 	"github.com/orion-oss/orion/internal/platform/awscfg"
 )

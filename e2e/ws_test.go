@@ -18,8 +18,8 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/orion-oss/orion/infra/localaws/awstest"
+	"github.com/orion-oss/orion/internal/adapter/dynamo/connections"
 	"github.com/orion-oss/orion/internal/customer"
-	"github.com/orion-oss/orion/internal/dynamo/connections"
 	"github.com/orion-oss/orion/internal/platform/awscfg"
 	"github.com/orion-oss/orion/internal/ws"
 )

@@ -29,7 +29,7 @@ var notCalledByCode = map[string]string{
 	"ProjectOrdersFunction sqs:SendMessage":     "OnFailure destination, sent by Lambda with this role",
 	// The inbox reads a claim back only when a refused conditional write did not return the item
 	// (ReturnValuesOnConditionCheckFailure), which DynamoDB and moto do; LocalStack versions that do
-	// not need the read (internal/dynamo/inbox.go).
+	// not need the read (internal/adapter/dynamo/inbox.go).
 	"SendEmailFunction dynamodb:GetItem": "read-back of a taken claim where the endpoint does not return it",
 }
 
@@ -37,7 +37,7 @@ var notCalledByCode = map[string]string{
 // deliveries interleave; neither check applies to them.
 var calledInRaces = map[string]string{
 	// The notifier reads a push row only when two pushes of one order to one connection race (an older
-	// one still in flight, or a newer one already sent) (internal/dynamo/connections.go Claim).
+	// one still in flight, or a newer one already sent) (internal/adapter/dynamo/connections.go Claim).
 	"NotifyOrderStatusFunction dynamodb:GetItem": "read of a push row when two pushes of one order race",
 }
 

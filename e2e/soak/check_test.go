@@ -55,7 +55,7 @@ type viewRecord struct {
 }
 
 // viewOf reads an order view: its history is one attribute per order version, h<version, 10 digits>
-// (internal/dynamo/projections.go), so a status change projected twice would still be one entry.
+// (internal/adapter/dynamo/projections.go), so a status change projected twice would still be one entry.
 func viewOf(item map[string]any) viewRecord {
 	v := viewRecord{}
 	v.Status, _ = item["status"].(string)

@@ -7,15 +7,15 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
+	"github.com/orion-oss/orion/internal/adapter/cognito"
 	"github.com/orion-oss/orion/internal/api/account"
 	"github.com/orion-oss/orion/internal/platform/boot"
-	"github.com/orion-oss/orion/internal/userpool"
 	"github.com/orion-oss/orion/internal/web"
 )
 
 func main() {
 	log := boot.Logger()
-	svc := userpool.NewService(cip.NewFromConfig(boot.AWS(log)), os.Getenv("USER_POOL_ID"), os.Getenv("USER_POOL_CLIENT_ID"),
+	svc := cognito.NewService(cip.NewFromConfig(boot.AWS(log)), os.Getenv("USER_POOL_ID"), os.Getenv("USER_POOL_CLIENT_ID"),
 		os.Getenv("AUTO_CONFIRM_USERS") == "true")
 	lambda.Start(web.Lambda(log, account.Handlers{Service: svc}.Confirm))
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/orion-oss/orion/internal/dynamo/relay"
+	"github.com/orion-oss/orion/internal/adapter/dynamo/relay"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/platform/logging"
 )

@@ -20,8 +20,8 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/orion-oss/orion/infra/streams"
-	"github.com/orion-oss/orion/internal/dynamo"
-	"github.com/orion-oss/orion/internal/dynamo/relay"
+	"github.com/orion-oss/orion/internal/adapter/dynamo"
+	"github.com/orion-oss/orion/internal/adapter/dynamo/relay"
 	"github.com/orion-oss/orion/internal/event"
 )
 

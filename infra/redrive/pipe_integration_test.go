@@ -22,8 +22,8 @@ import (
 
 	"github.com/orion-oss/orion/infra/localaws/awstest"
 	"github.com/orion-oss/orion/infra/redrive"
-	"github.com/orion-oss/orion/internal/dynamo"
-	"github.com/orion-oss/orion/internal/dynamo/dynamotest"
+	"github.com/orion-oss/orion/internal/adapter/dynamo"
+	"github.com/orion-oss/orion/internal/adapter/dynamo/dynamotest"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/money"
 )
@@ -117,7 +117,7 @@ func (o *outbox) put(t *testing.T, item map[string]ddbtypes.AttributeValue) {
 	}
 }
 
-// single writes a single item (internal/dynamo's shape) of an event at `at` and returns its id.
+// single writes a single item (internal/adapter/dynamo's shape) of an event at `at` and returns its id.
 func (o *outbox) single(t *testing.T, at time.Time, sku string) string {
 	t.Helper()
 	id, body := envelope(t, at, sku)

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/orion-oss/orion/infra/sam"
-	"github.com/orion-oss/orion/internal/dynamo"
+	"github.com/orion-oss/orion/internal/adapter/dynamo"
 )
 
 // A failed outbox batch can be redriven only while its items are in the outbox, so they must outlive

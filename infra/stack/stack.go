@@ -60,7 +60,7 @@ type Config struct {
 	RetryBase time.Duration
 	// AsyncRetryBase, when set, is Lambda's delay before the first asynchronous retry instead of
 	// RetryBase. Lambda waits about a minute, and functions may rely on it: the email function's inbox
-	// lease (45 s) must run out before the retry of a crashed attempt comes (internal/dynamo/inbox.go).
+	// lease (45 s) must run out before the retry of a crashed attempt comes (internal/adapter/dynamo/inbox.go).
 	AsyncRetryBase time.Duration
 	// OnEvent observes every event accepted on a bus, before it is routed.
 	OnEvent func(bus string, ev eventbus.Event)

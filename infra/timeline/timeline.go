@@ -20,7 +20,7 @@ import (
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/orion-oss/orion/infra/localaws"
-	"github.com/orion-oss/orion/internal/dynamo"
+	"github.com/orion-oss/orion/internal/adapter/dynamo"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/order"
 	"github.com/orion-oss/orion/internal/platform/tracing"
@@ -118,7 +118,7 @@ func events(ctx context.Context, src Sources, id order.ID) ([]Entry, error) {
 }
 
 // envelopes are the events of an outbox item: its envelope, or those of a batch item (a transaction
-// whose events did not fit DynamoDB's 100 items one per item, internal/dynamo's outboxPuts).
+// whose events did not fit DynamoDB's 100 items one per item, internal/adapter/dynamo's outboxPuts).
 func envelopes(item map[string]ddbtypes.AttributeValue) []string {
 	if s, ok := item["envelope"].(*ddbtypes.AttributeValueMemberS); ok {
 		return []string{s.Value}

@@ -11,7 +11,7 @@ import (
 
 // The order endpoints' own work, without I/O: the web adapter (authorizer claims, headers), strict
 // decoding, validation, the domain, the request hash and the JSON encoding, over the package's fakes of
-// the repository ports. The storage behind them is measured by internal/saga's and internal/dynamo's
+// the repository ports. The storage behind them is measured by internal/saga's and internal/adapter/dynamo's
 // benchmarks and by benchreport's work per order.
 func BenchmarkPlace(b *testing.B) {
 	h := web.Lambda(slog.New(slog.DiscardHandler), newOrders(b).Place)

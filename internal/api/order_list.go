@@ -5,8 +5,8 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/orion-oss/orion/internal/adapter/dynamo"
 	"github.com/orion-oss/orion/internal/customer"
-	"github.com/orion-oss/orion/internal/dynamo"
 	"github.com/orion-oss/orion/internal/order"
 	"github.com/orion-oss/orion/internal/validation"
 	"github.com/orion-oss/orion/internal/web"

@@ -1,6 +1,6 @@
 // Package auth verifies Cognito access tokens where a function must check one itself (the WebSocket
 // $connect); the HTTP API's JWT authorizer checks them for every HTTP route. Registration and sign-in
-// are package userpool's.
+// are package cognito's.
 package auth
 
 import (

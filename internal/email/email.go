@@ -13,8 +13,8 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/orion-oss/orion/internal/adapter/dynamo"
 	"github.com/orion-oss/orion/internal/customer"
-	"github.com/orion-oss/orion/internal/dynamo"
 )
 
 // ErrPermanent marks a failure that repeating cannot fix for this message: a malformed or rejected

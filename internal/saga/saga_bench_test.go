@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/orion-oss/orion/internal/dynamo"
-	"github.com/orion-oss/orion/internal/dynamo/dynamotest"
+	"github.com/orion-oss/orion/internal/adapter/dynamo"
+	"github.com/orion-oss/orion/internal/adapter/dynamo/dynamotest"
 	"github.com/orion-oss/orion/internal/inventory"
 	"github.com/orion-oss/orion/internal/money"
 	"github.com/orion-oss/orion/internal/order"

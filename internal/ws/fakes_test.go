@@ -18,7 +18,7 @@ import (
 )
 
 // Fakes of the package's own ports; the DynamoDB adapter is tested against the emulator in
-// internal/dynamo, the Management API client in the benchmark and end to end.
+// internal/adapter/dynamo, the Management API client in the benchmark and end to end.
 
 type fakeTokens struct {
 	id  auth.Identity

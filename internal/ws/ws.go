@@ -4,7 +4,7 @@
 // subscribed) through the API Gateway Management API. docs/websocket.md is the client's view.
 //
 // The functions' handlers live here over small ports (the connections store, the token verifier, the
-// order reader, the poster); internal/dynamo and the apigatewaymanagementapi client implement them.
+// order reader, the poster); internal/adapter/dynamo and the apigatewaymanagementapi client implement them.
 package ws
 
 import (

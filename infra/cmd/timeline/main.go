@@ -16,7 +16,7 @@ import (
 
 	"github.com/orion-oss/orion/infra/localaws"
 	"github.com/orion-oss/orion/infra/timeline"
-	"github.com/orion-oss/orion/internal/dynamo"
+	"github.com/orion-oss/orion/internal/adapter/dynamo"
 	"github.com/orion-oss/orion/internal/order"
 	"github.com/orion-oss/orion/internal/platform/awscfg"
 )

@@ -1,5 +1,5 @@
 // Package account serves the public account endpoints (register, confirm, log in, refresh) over
-// internal/userpool. It is its own package so that those four functions link neither the DynamoDB
+// internal/adapter/cognito. It is its own package so that those four functions link neither the DynamoDB
 // repositories nor the order and catalog handlers of package api.
 package account
 
@@ -7,14 +7,14 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/orion-oss/orion/internal/adapter/cognito"
 	"github.com/orion-oss/orion/internal/customer"
-	"github.com/orion-oss/orion/internal/userpool"
 	"github.com/orion-oss/orion/internal/validation"
 	"github.com/orion-oss/orion/internal/web"
 )
 
 // Handlers serve the public account endpoints.
-type Handlers struct{ Service *userpool.Service }
+type Handlers struct{ Service *cognito.Service }
 
 type registerRequest struct {
 	Email    string `json:"email"`

@@ -16,7 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/orion-oss/orion/internal/dynamo/tables"
+	"github.com/orion-oss/orion/internal/adapter/dynamo/tables"
 	"github.com/orion-oss/orion/internal/payment"
 	"github.com/orion-oss/orion/internal/platform/awscfg/envcfg"
 	"github.com/orion-oss/orion/internal/platform/logging"

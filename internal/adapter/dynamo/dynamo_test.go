@@ -13,9 +13,9 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/orion-oss/orion/infra/localaws/awstest"
-	"github.com/orion-oss/orion/internal/dynamo"
-	"github.com/orion-oss/orion/internal/dynamo/dynamotest"
-	"github.com/orion-oss/orion/internal/dynamo/relay"
+	"github.com/orion-oss/orion/internal/adapter/dynamo"
+	"github.com/orion-oss/orion/internal/adapter/dynamo/dynamotest"
+	"github.com/orion-oss/orion/internal/adapter/dynamo/relay"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/event/eventschema"
 	"github.com/orion-oss/orion/internal/inventory"

@@ -36,7 +36,7 @@ const batchKind = "batch"
 // `others` items besides them. Each event is an outbox item of its own, unless that would take the
 // transaction past DynamoDB's limit (a 50-line reservation whose lines all cross their low-stock
 // threshold): then batch items of at most busBatchLimit envelopes hold them in order, and the relay
-// (internal/dynamo/relay) turns each back into one event per envelope. Event ids are ULIDs, so they
+// (internal/adapter/dynamo/relay) turns each back into one event per envelope. Event ids are ULIDs, so they
 // sort by time within the outbox.
 func outboxPuts(table string, others int, payloads []event.Payload, m event.Cause, now time.Time) ([]types.TransactWriteItem, []event.Envelope, error) {
 	envs, bodies, err := envelopes(payloads, m, now)

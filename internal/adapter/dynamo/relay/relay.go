@@ -16,7 +16,7 @@ import (
 // Records turns outbox stream records into the envelopes the outbox Pipes put on the bus, in stream
 // order. An outbox item is one event (`envelope`) or, where a transaction had more events than
 // DynamoDB's 100 items left room for, a batch of up to 10 of them (`envelopes`, in the order they were
-// committed; internal/dynamo's outboxPuts): each of its envelopes becomes an event of its own, in its
+// committed; internal/adapter/dynamo's outboxPuts): each of its envelopes becomes an event of its own, in its
 // place. The Pipe of single items reads 10 records at a time and the batch Pipe one, so an answer never
 // holds more than the 10 events a Pipe puts on a bus per invocation.
 // Records that are not outbox INSERTs (TTL deletions) are skipped; the pipe's filter drops them

@@ -6,7 +6,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/orion-oss/orion/internal/dynamo/relay"
+	"github.com/orion-oss/orion/internal/adapter/dynamo/relay"
 )
 
 // The outbox relay reads a batch of stream records as the pipe sends them (JSON): any batch either

@@ -17,8 +17,8 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/orion-oss/orion/infra/localaws/awstest"
-	"github.com/orion-oss/orion/internal/dynamo/connections"
-	"github.com/orion-oss/orion/internal/dynamo/dynamotest"
+	"github.com/orion-oss/orion/internal/adapter/dynamo/connections"
+	"github.com/orion-oss/orion/internal/adapter/dynamo/dynamotest"
 	"github.com/orion-oss/orion/internal/ws"
 )
 

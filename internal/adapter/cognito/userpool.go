@@ -1,8 +1,8 @@
-// Package userpool is registration and sign-in against the Cognito user pool: the seed system's
+// Package cognito is registration and sign-in against the Cognito user pool: the seed system's
 // AuthController, done serverless. Tokens are Cognito's; the HTTP API's JWT authorizer verifies them
 // (internal/auth where a function verifies one itself). Only the four account functions link it: the
 // Cognito client's endpoint tables cost every function that links them time at each cold start.
-package userpool
+package cognito
 
 import (
 	"context"
@@ -73,18 +73,18 @@ func (s *Service) Register(ctx context.Context, email customer.Email, password, 
 	case errors.As(err, &invalid):
 		return "", validation.New("email", "was refused by the identity provider")
 	case err != nil:
-		return "", fmt.Errorf("userpool: sign up: %w", err)
+		return "", fmt.Errorf("cognito: sign up: %w", err)
 	}
 	if s.autoConfirm {
 		if _, err := s.idp.AdminConfirmSignUp(ctx, &cip.AdminConfirmSignUpInput{UserPoolId: aws.String(s.poolID), Username: aws.String(email.String())}); err != nil {
-			return "", fmt.Errorf("userpool: confirm: %w", err)
+			return "", fmt.Errorf("cognito: confirm: %w", err)
 		}
 		// Without auto-verified attributes (template.yaml: none when users are auto-confirmed, so that
 		// SignUp mails no code) the address would stay unverified, and a forgotten password could not be
 		// recovered through it (AccountRecoverySetting verified_email).
 		if _, err := s.idp.AdminUpdateUserAttributes(ctx, &cip.AdminUpdateUserAttributesInput{UserPoolId: aws.String(s.poolID), Username: aws.String(email.String()),
 			UserAttributes: []types.AttributeType{{Name: aws.String("email_verified"), Value: aws.String("true")}}}); err != nil {
-			return "", fmt.Errorf("userpool: mark email verified: %w", err)
+			return "", fmt.Errorf("cognito: mark email verified: %w", err)
 		}
 	}
 	return aws.ToString(out.UserSub), nil
@@ -103,7 +103,7 @@ func (s *Service) Confirm(ctx context.Context, email customer.Email, code string
 	case errors.As(err, &mismatch), errors.As(err, &expired), errors.As(err, &missing):
 		return customer.ErrBadCode
 	case err != nil:
-		return fmt.Errorf("userpool: confirm: %w", err)
+		return fmt.Errorf("cognito: confirm: %w", err)
 	}
 	return nil
 }
@@ -134,9 +134,9 @@ func (s *Service) initiate(ctx context.Context, flow types.AuthFlowType, params 
 		// One answer whether or not the account exists, so sign-in cannot enumerate users.
 		return Tokens{}, customer.ErrBadCredentials
 	case err != nil:
-		return Tokens{}, fmt.Errorf("userpool: initiate auth: %w", err)
+		return Tokens{}, fmt.Errorf("cognito: initiate auth: %w", err)
 	case out.AuthenticationResult == nil:
-		return Tokens{}, fmt.Errorf("userpool: challenge %s is not supported", out.ChallengeName)
+		return Tokens{}, fmt.Errorf("cognito: challenge %s is not supported", out.ChallengeName)
 	}
 	r := out.AuthenticationResult
 	return Tokens{AccessToken: aws.ToString(r.AccessToken), IDToken: aws.ToString(r.IdToken), RefreshToken: aws.ToString(r.RefreshToken),

@@ -14,8 +14,8 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/orion-oss/orion/infra/localaws/awstest"
-	"github.com/orion-oss/orion/internal/dynamo"
-	"github.com/orion-oss/orion/internal/dynamo/dynamotest"
+	"github.com/orion-oss/orion/internal/adapter/dynamo"
+	"github.com/orion-oss/orion/internal/adapter/dynamo/dynamotest"
 )
 
 // newInboxTable creates the template's ProcessedEventsTable under a name unique to the test: the

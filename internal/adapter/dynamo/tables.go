@@ -7,7 +7,7 @@ package dynamo
 import (
 	"time"
 
-	"github.com/orion-oss/orion/internal/dynamo/tables"
+	"github.com/orion-oss/orion/internal/adapter/dynamo/tables"
 )
 
 // Errors callers check with errors.Is.

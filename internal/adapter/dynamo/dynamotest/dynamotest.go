@@ -15,7 +15,7 @@ import (
 	"github.com/orion-oss/orion/infra/localaws/awstest"
 	"github.com/orion-oss/orion/infra/provision"
 	"github.com/orion-oss/orion/infra/sam"
-	"github.com/orion-oss/orion/internal/dynamo"
+	"github.com/orion-oss/orion/internal/adapter/dynamo"
 )
 
 // Table creates the table of one template resource (e.g. "OrdersTable") and returns its name.
