@@ -75,7 +75,7 @@ func (s *logScanner) Write(p []byte) (int, error) {
 
 func (s *logScanner) scan(line string) {
 	s.lines++
-	emitted.observe(line) // the run's metrics (zz_metrics_test.go)
+	emitted.observe(line) // the run's metrics (metrics_test.go)
 	var what []string
 	if jwtLike.MatchString(line) {
 		what = append(what, "a JWT")

@@ -12,8 +12,8 @@ import (
 	"github.com/orion-oss/orion/infra/iampolicy"
 )
 
-// This file is named to sort last: go test runs a package's tests in source order, so by now every other
-// test of the package has driven the system, and Stack.Calls holds every AWS call each function made
+// functionPoliciesMatchTheirCalls is a whole-run check (wholerun_test.go): it runs after every other
+// test of the package has driven the system, when Stack.Calls holds every AWS call each function made
 // with its own credentials (its role, on AWS).
 
 // notCalledByCode are permissions a function's policy grants that no call of its code makes in the run,
@@ -45,7 +45,7 @@ var calledInRaces = map[string]string{
 // and every action a function's role allows was called (or is listed in notCalledByCode with a reason).
 // Resource scoping is the template's own business: TestNoBroadPermissions (infra/iampolicy) keeps every
 // statement on named resources.
-func TestZZFunctionPoliciesMatchTheirCalls(t *testing.T) {
+func functionPoliciesMatchTheirCalls(t *testing.T) {
 	inProcessOnly(t, "checks the AWS calls the runtime metered (Stack.Calls)")
 	tpl := iampolicy.Transformed(t, "..")
 	calls := sys.stack.Calls()

@@ -141,9 +141,9 @@ func TestMetricLogReadsEMF(t *testing.T) {
 }
 
 // A 5xx answered by an API function is what stops a gradual deployment (ApiFunctionErrorsAlarm); no
-// other test provokes one, so this one does (a DynamoDB failure behind GET /orders/{id}) for the check
-// below to see the metric the alarm reads.
-func TestZZMetricsHttp5xxIsEmitted(t *testing.T) {
+// other test provokes one, so this one does (a DynamoDB failure behind GET /orders/{id}) for the
+// whole-run check below to see the metric the alarm reads.
+func TestMetricsHttp5xxIsEmitted(t *testing.T) {
 	inProcessOnly(t, "injects a DynamoDB fault into the in-process runtime")
 	tok := customerToken(t)
 	id := "01JDQ7Z3M6X9V0YB2C4D5E6F7" + fmt.Sprint(time.Now().UnixNano()%10)
@@ -186,11 +186,11 @@ var valueMayNotBeEmitted = map[string]string{
 	"OrdersFailed Reason=" + string(order.StepFailed): "a saga step failing past its retries",
 }
 
-// After every other test of the package (this file sorts last): every Orion metric an alarm or the
-// dashboard reads was emitted during the run with exactly its dimension set (CloudWatch treats each
-// dimension set as a separate metric) and with the values the template fixes (this stack's Stage above
-// all). In a run of selected tests (-run) only the metrics the selection emitted are checked.
-func TestZZMetricsOfAlarmsAndDashboardAreEmitted(t *testing.T) {
+// After every other test of the package (a whole-run check: wholerun_test.go): every Orion metric an
+// alarm or the dashboard reads was emitted during the run with exactly its dimension set (CloudWatch
+// treats each dimension set as a separate metric) and with the values the template fixes (this stack's
+// Stage above all). In a run of selected tests (-run) only the metrics the selection emitted are checked.
+func metricsOfAlarmsAndDashboardAreEmitted(t *testing.T) {
 	inProcessOnly(t, "reads the run's log (runLog) and the in-process stack's template")
 	whole := flag.Lookup("test.run").Value.String() == ""
 	// make test ran the externally observable tests against a dev system (infra/scripts/test.sh) and

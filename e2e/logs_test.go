@@ -6,10 +6,10 @@ import (
 	"testing"
 )
 
-// After every other test of the package (this file sorts last), the logs of the whole run hold no
-// token, password, payment token or full email address: no test's traffic, hostile or not, made any
-// function or the runtime log one.
-func TestZZNoSecretsInTheWholeRunsLogs(t *testing.T) {
+// After every other test of the package (a whole-run check: wholerun_test.go), the logs of the whole
+// run hold no token, password, payment token or full email address: no test's traffic, hostile or not,
+// made any function or the runtime log one.
+func noSecretsInTheWholeRunsLogs(t *testing.T) {
 	inProcessOnly(t, "scans the runtime's log (runLog)")
 	// make test ran the externally observable tests against a dev system (infra/scripts/test.sh): its
 	// output is the rest of the whole run's log. The exact secrets that run registered died with it; the
