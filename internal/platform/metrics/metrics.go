@@ -33,7 +33,7 @@ type Metric struct {
 // functions' STAGE variable) whose functions emitted it. Two stacks in one account and region write the
 // same namespace; without it an alarm of one stage would count the other's data points. "CloudWatch
 // treats each unique combination of dimensions as a separate metric", so every alarm and dashboard
-// series on Orion must name Stage along with the call site's own dimensions (e2e/zz_metrics_test.go
+// series on Orion must name Stage along with the call site's own dimensions (e2e/metrics_test.go
 // checks them): https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricStatistics.html
 const DimStage = "Stage"
 
