@@ -6,9 +6,9 @@
 // It exists for cold starts. The SDK's config.LoadDefaultConfig links, and initializes at every start,
 // the whole credential chain (SSO, SSO OIDC, sign-in, STS, IMDS, the container and process providers,
 // the shared config file parser) and looks for ~/.aws/config and ~/.aws/credentials, none of which a
-// function uses: about 2 MiB of each binary and 0.7 ms of each cold start. Nothing a function links
-// imports the config package (a test checks it); tools and tests outside Lambda keep the full chain
-// through awscfg.Load, which applies the same retries and tracing (Retryer, Instrument).
+// function uses, at a cost in binary size and cold start that docs/adr/0009-package-splits-for-cold-start.md
+// records. Nothing a function links imports the config package (a test checks it); tools and tests
+// outside Lambda keep the full chain through awscfg.Load, which applies the same retries and tracing (Retryer, Instrument).
 //
 // What it honours, as the SDK does:
 //   - credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_ACCOUNT_ID;
