@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/orion-oss/orion/internal/event"
+	"github.com/orion-oss/orion/internal/inventory"
 	"github.com/orion-oss/orion/internal/order"
 	"github.com/orion-oss/orion/internal/payment"
 	"github.com/orion-oss/orion/internal/platform/metrics"
@@ -76,17 +77,18 @@ func resultOf(o *order.Order) Result {
 	return r
 }
 
-// Store is the order and stock storage the steps need (dynamo.Saga). The stock moves are one
-// transaction each of the order, its items and their events.
+// Store is the order and stock storage the steps need (dynamo.Saga). Each change is one conditional
+// transaction of the order (and, for UpdateOrderStock, the stock of its lines) with its events, retried
+// on fresh reads when another writer got there first.
 type Store interface {
 	Get(ctx context.Context, id order.ID) (*order.Order, error)
 	Update(ctx context.Context, id order.ID, cause event.Cause, fn func(*order.Order) ([]event.Payload, error)) (*order.Order, error)
 	// UpdateFrom is Update starting from an order just read, saving the read when nothing changed since.
 	UpdateFrom(ctx context.Context, loaded *order.Order, cause event.Cause, fn func(*order.Order) ([]event.Payload, error)) (*order.Order, error)
-	ReserveStock(ctx context.Context, id order.ID, cause event.Cause) (*order.Order, error)
-	ReleaseStock(ctx context.Context, id order.ID, cause event.Cause) (*order.Order, error)
-	Confirm(ctx context.Context, id order.ID, cause event.Cause) (*order.Order, error)
-	ReturnStock(ctx context.Context, id order.ID, cause event.Cause) (*order.Order, error)
+	// UpdateOrderStock changes an order together with the items of its lines and its reservations of
+	// them. An order applies refuses is returned as it is, and nothing else is read.
+	UpdateOrderStock(ctx context.Context, id order.ID, cause event.Cause, applies func(*order.Order) bool,
+		fn func(*order.Order, *inventory.OrderStock) ([]event.Payload, error)) (*order.Order, error)
 }
 
 // Steps are the saga's steps over a store and a payment provider.

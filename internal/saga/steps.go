@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/orion-oss/orion/internal/event"
+	"github.com/orion-oss/orion/internal/inventory"
 	"github.com/orion-oss/orion/internal/order"
 	"github.com/orion-oss/orion/internal/payment"
 	"github.com/orion-oss/orion/internal/platform/metrics"
@@ -17,8 +18,16 @@ import (
 // CONFIRMED) and otherwise leaves the happy path by a named error (route.go).
 func (s *Steps) Reserve(ctx context.Context, in Input) (Result, error) {
 	return s.step(ctx, in, func(ctx context.Context, id order.ID, cause event.Cause) (Result, error) {
-		o, err := s.store.ReserveStock(ctx, id, cause)
+		o, err := s.moveStock(ctx, id, cause, order.ReserveStock)
 		return forward(o, err, order.Reserved, order.PaymentAuthorized)
+	})
+}
+
+// moveStock runs one of the domain's stock steps on the order and the stock of its lines, in one
+// conditional write; where the step does not apply, the order is returned as it is.
+func (s *Steps) moveStock(ctx context.Context, id order.ID, cause event.Cause, step order.StockStep) (*order.Order, error) {
+	return s.store.UpdateOrderStock(ctx, id, cause, step.Applies, func(o *order.Order, stock *inventory.OrderStock) ([]event.Payload, error) {
+		return step.Apply(o, stock, s.now())
 	})
 }
 
@@ -57,7 +66,7 @@ func (s *Steps) Authorize(ctx context.Context, in Input) (Result, error) {
 // *CancellationRequested, which the state machine compensates.
 func (s *Steps) Confirm(ctx context.Context, in Input) (Result, error) {
 	return s.step(ctx, in, func(ctx context.Context, id order.ID, cause event.Cause) (Result, error) {
-		o, err := s.store.Confirm(ctx, id, cause)
+		o, err := s.moveStock(ctx, id, cause, order.ConfirmStock)
 		if errors.Is(err, order.ErrCancellationRequested) {
 			o, err = s.store.Get(ctx, id)
 		}
@@ -111,14 +120,14 @@ func (s *Steps) Refund(ctx context.Context, in Input) (Result, error) {
 // Release gives reserved stock back (compensation before confirmation); a no-op otherwise.
 func (s *Steps) Release(ctx context.Context, in Input) (Result, error) {
 	return s.step(ctx, in, func(ctx context.Context, id order.ID, cause event.Cause) (Result, error) {
-		return orderResult(s.store.ReleaseStock(ctx, id, cause))
+		return orderResult(s.moveStock(ctx, id, cause, order.ReleaseStock))
 	})
 }
 
 // Return gives a cancelled confirmed order's sold stock back (compensation after confirmation).
 func (s *Steps) Return(ctx context.Context, in Input) (Result, error) {
 	return s.step(ctx, in, func(ctx context.Context, id order.ID, cause event.Cause) (Result, error) {
-		return orderResult(s.store.ReturnStock(ctx, id, cause))
+		return orderResult(s.moveStock(ctx, id, cause, order.ReturnStock))
 	})
 }
 
