@@ -184,3 +184,15 @@ func (o Outcome) String() string {
 	}
 	return fmt.Sprintf("%s/%s", o.Status, o.Reason)
 }
+
+// forward ends a forward step: the order's Result when the saga goes on from where it is, or the
+// named error that routes it off the happy path (next).
+func forward(o *order.Order, err error, goOn ...order.Status) (Result, error) {
+	if err != nil {
+		return Result{}, err
+	}
+	if err := next(o, goOn...); err != nil {
+		return Result{}, err
+	}
+	return resultOf(o), nil
+}

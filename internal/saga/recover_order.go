@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/orion-oss/orion/internal/order"
 	"github.com/orion-oss/orion/internal/platform/logging"
 )
 
@@ -18,6 +19,28 @@ type ExecutionStatusChange struct {
 	Input           string `json:"input"`
 	Error           string `json:"error"`
 	Cause           string `json:"cause"`
+}
+
+// Recover compensates an order whose saga run itself ended badly (failed, timed out, aborted: Step
+// Functions reports it on EventBridge): it refunds, gives back held or, for a cancellation, sold stock,
+// and ends the order CANCELLED if a cancellation was requested, FAILED (SAGA_FAILED) otherwise. A
+// confirmed order without a cancellation, or an order that already ended, is left alone.
+func (s *Steps) Recover(ctx context.Context, in Input) (Result, error) {
+	r, err := s.Refund(ctx, in)
+	if err != nil {
+		return r, err
+	}
+	switch {
+	case r.Status == string(order.Confirmed) && r.CancellationRequested:
+		r, err = s.Return(ctx, in)
+	case r.Status == string(order.Reserved) || r.Status == string(order.PaymentAuthorized):
+		r, err = s.Release(ctx, in)
+	}
+	if err != nil {
+		return r, err
+	}
+	in.Outcome = &Outcome{Status: order.Failed, Reason: order.SagaFailed}
+	return s.Finish(ctx, in)
 }
 
 // RecoverExecution compensates the order of a saga run that FAILED, TIMED_OUT or was ABORTED. The
