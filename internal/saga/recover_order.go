@@ -4,10 +4,33 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+
+	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/orion-oss/orion/internal/order"
 	"github.com/orion-oss/orion/internal/platform/logging"
 )
+
+// RecoverOrder is the recover-order function's handler: it compensates the order of a saga run that
+// failed, timed out or was aborted, from Step Functions' execution status change event (an EventBridge
+// rule on the default bus).
+type RecoverOrder struct {
+	Steps *Steps
+	Log   *slog.Logger
+}
+
+// Handle is the rule's target. An order it could not recover is an error, which Lambda's asynchronous
+// invocation retries and then keeps in the function's dead-letter queue.
+func (h RecoverOrder) Handle(ctx context.Context, ev events.EventBridgeEvent) error {
+	r, err := h.Steps.RecoverExecution(ctx, ev.Detail)
+	if err != nil {
+		h.Log.ErrorContext(ctx, "order not recovered", "eventId", ev.ID, "error", err)
+		return err
+	}
+	h.Log.WarnContext(ctx, "order recovered after a failed saga run", "orderId", r.OrderID, "status", r.Status, "reason", r.Reason)
+	return nil
+}
 
 // ExecutionStatusChange is the detail of Step Functions' "Step Functions Execution Status Change"
 // event on the default bus.
