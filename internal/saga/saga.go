@@ -100,7 +100,8 @@ type Steps struct {
 	Metrics *metrics.Emitter
 }
 
-// NewSteps builds the steps.
+// NewSteps builds the steps. p may be nil in a function that runs no payment step (Authorize, Refund,
+// Recover).
 func NewSteps(s Store, p payment.Provider) *Steps {
 	return &Steps{store: s, payments: p, now: time.Now}
 }
