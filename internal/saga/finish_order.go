@@ -11,9 +11,9 @@ import (
 
 // Finish ends a compensated order with its outcome: the one given (the cancellation run, recovery) or
 // the one the caught error names (the order saga: CaughtError.outcome): REJECTED (PAYMENT_DECLINED),
-// CANCELLED, or FAILED with a reason. A cancellation that was requested wins over a technical failure:
-// the customer asked for it and nothing is held any more. An order that already ended, or a confirmed
-// order nobody asked to cancel, is left as it is: it has its one outcome.
+// CANCELLED, or FAILED with a reason. Which transition that is, given where the order is, is the
+// order's (order.Order.Finish): a requested cancellation wins over a technical failure, and an order
+// that already ended, or a confirmed order nobody asked to cancel, is left as it is.
 func (s *Steps) Finish(ctx context.Context, in Input) (Result, error) {
 	var out Outcome
 	switch {
@@ -33,18 +33,7 @@ func (s *Steps) Finish(ctx context.Context, in Input) (Result, error) {
 	}
 	return s.step(ctx, in, func(ctx context.Context, id order.ID, cause event.Cause) (Result, error) {
 		return orderResult(s.store.Update(ctx, id, cause, func(o *order.Order) ([]event.Payload, error) {
-			now := s.now()
-			switch {
-			case o.Status().IsTerminal(), o.Status() == order.Confirmed && o.Cancellation() == nil:
-				return nil, nil
-			case o.Cancellation() != nil && out.Status != order.Rejected:
-				return o.CompleteCancellation(now)
-			case out.Status == order.Rejected:
-				return o.DeclinePayment(out.DeclineCode, now)
-			case out.Status == order.Failed:
-				return o.Fail(out.Reason, now)
-			}
-			return nil, fmt.Errorf("%w: no cancellation to complete", order.ErrInvalidTransition)
+			return o.Finish(out.Status, out.Reason, out.DeclineCode, s.now())
 		}))
 	})
 }
