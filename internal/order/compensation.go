@@ -7,6 +7,14 @@ import (
 	"github.com/orion-oss/orion/internal/event"
 )
 
+// PaymentDue reports whether the saga should ask the provider to authorize the order's total: only a
+// RESERVED order that still holds its stock and has no pending cancellation. (An authorization that
+// comes back after a cancellation arrived is still recorded, so that compensation refunds it: see
+// AuthorizePayment.)
+func (o *Order) PaymentDue() bool {
+	return o.status == Reserved && o.cancellation == nil && !o.stockReleased
+}
+
 // RefundDue reports whether compensation should give the authorized payment back: before
 // confirmation always, after confirmation only for a cancellation (a confirmed order is otherwise a
 // success). Once refunded, nothing is due.

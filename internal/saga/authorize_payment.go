@@ -12,14 +12,14 @@ import (
 	"github.com/orion-oss/orion/internal/platform/metrics"
 )
 
-// Authorize asks the provider to hold the order total. It authorizes only a RESERVED order that
-// holds its stock and has no pending cancellation; an order elsewhere goes on or leaves the happy path
+// Authorize asks the provider to hold the order total. It authorizes only an order whose payment is
+// due (order.Order.PaymentDue: RESERVED, holding its stock, no pending cancellation); an order elsewhere goes on or leaves the happy path
 // as next says. A decline is *PaymentDeclined (compensation, REJECTED); an unavailable provider is
 // *PaymentUnavailable, which the state machine retries.
 func (s *Steps) Authorize(ctx context.Context, in Input) (Result, error) {
 	return s.step(ctx, in, func(ctx context.Context, id order.ID, cause event.Cause) (Result, error) {
 		o, err := s.store.Get(ctx, id)
-		if err != nil || o.Status() != order.Reserved || o.Cancellation() != nil || o.StockReleased() {
+		if err != nil || !o.PaymentDue() {
 			return forward(o, err, order.PaymentAuthorized)
 		}
 		start := time.Now()
