@@ -2,8 +2,21 @@
 package main
 
 import (
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/orion-oss/orion/internal/adapter/dynamo"
+	"github.com/orion-oss/orion/internal/platform/boot"
+	"github.com/orion-oss/orion/internal/platform/metrics"
 	"github.com/orion-oss/orion/internal/saga"
-	"github.com/orion-oss/orion/internal/saga/sagalambda"
 )
 
-func main() { sagalambda.Start("authorize-payment", (*saga.Steps).Authorize) }
+func main() {
+	log := boot.Logger()
+	store := dynamo.NewSaga(dynamodb.NewFromConfig(boot.AWS(log)), boot.Tables(log))
+	steps := saga.NewSteps(store, boot.Payments(log))
+	steps.Metrics = metrics.New(os.Stdout)
+	lambda.Start(saga.Lambda(log, "authorize-payment", steps.Authorize))
+}

@@ -3,25 +3,17 @@
 package main
 
 import (
-	"context"
-
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/orion-oss/orion/internal/adapter/dynamo"
 	"github.com/orion-oss/orion/internal/platform/boot"
-	"github.com/orion-oss/orion/internal/saga/sagalambda"
+	"github.com/orion-oss/orion/internal/saga"
 )
 
 func main() {
 	log := boot.Logger()
-	steps := sagalambda.Steps(log)
-	lambda.Start(func(ctx context.Context, ev events.EventBridgeEvent) error {
-		r, err := steps.RecoverExecution(ctx, ev.Detail)
-		if err != nil {
-			log.ErrorContext(ctx, "order not recovered", "eventId", ev.ID, "error", err)
-			return err // retried by Lambda's async policy, then kept in the DLQ
-		}
-		log.WarnContext(ctx, "order recovered after a failed saga run", "orderId", r.OrderID, "status", r.Status, "reason", r.Reason)
-		return nil
-	})
+	store := dynamo.NewSaga(dynamodb.NewFromConfig(boot.AWS(log)), boot.Tables(log))
+	h := saga.RecoverOrder{Steps: saga.NewSteps(store, boot.Payments(log)), Log: log}
+	lambda.Start(h.Handle)
 }

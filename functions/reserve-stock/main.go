@@ -2,8 +2,17 @@
 package main
 
 import (
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/orion-oss/orion/internal/adapter/dynamo"
+	"github.com/orion-oss/orion/internal/platform/boot"
 	"github.com/orion-oss/orion/internal/saga"
-	"github.com/orion-oss/orion/internal/saga/sagalambda"
 )
 
-func main() { sagalambda.Start("reserve-stock", (*saga.Steps).Reserve) }
+func main() {
+	log := boot.Logger()
+	store := dynamo.NewSaga(dynamodb.NewFromConfig(boot.AWS(log)), boot.Tables(log))
+	steps := saga.NewSteps(store, nil) // no payment step runs here
+	lambda.Start(saga.Lambda(log, "reserve-stock", steps.Reserve))
+}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/orion-oss/orion/internal/event"
+	"github.com/orion-oss/orion/internal/inventory"
 	"github.com/orion-oss/orion/internal/order"
 	"github.com/orion-oss/orion/internal/payment"
 	"github.com/orion-oss/orion/internal/platform/metrics"
@@ -76,17 +77,18 @@ func resultOf(o *order.Order) Result {
 	return r
 }
 
-// Store is the order and stock storage the steps need (dynamo.Saga). The stock moves are one
-// transaction each of the order, its items and their events.
+// Store is the order and stock storage the steps need (dynamo.Saga). Each change is one conditional
+// transaction of the order (and, for UpdateOrderStock, the stock of its lines) with its events, retried
+// on fresh reads when another writer got there first.
 type Store interface {
 	Get(ctx context.Context, id order.ID) (*order.Order, error)
 	Update(ctx context.Context, id order.ID, cause event.Cause, fn func(*order.Order) ([]event.Payload, error)) (*order.Order, error)
 	// UpdateFrom is Update starting from an order just read, saving the read when nothing changed since.
 	UpdateFrom(ctx context.Context, loaded *order.Order, cause event.Cause, fn func(*order.Order) ([]event.Payload, error)) (*order.Order, error)
-	ReserveStock(ctx context.Context, id order.ID, cause event.Cause) (*order.Order, error)
-	ReleaseStock(ctx context.Context, id order.ID, cause event.Cause) (*order.Order, error)
-	Confirm(ctx context.Context, id order.ID, cause event.Cause) (*order.Order, error)
-	ReturnStock(ctx context.Context, id order.ID, cause event.Cause) (*order.Order, error)
+	// UpdateOrderStock changes an order together with the items of its lines and its reservations of
+	// them. An order applies refuses is returned as it is, and nothing else is read.
+	UpdateOrderStock(ctx context.Context, id order.ID, cause event.Cause, applies func(*order.Order) bool,
+		fn func(*order.Order, *inventory.OrderStock) ([]event.Payload, error)) (*order.Order, error)
 }
 
 // Steps are the saga's steps over a store and a payment provider.
@@ -98,7 +100,8 @@ type Steps struct {
 	Metrics *metrics.Emitter
 }
 
-// NewSteps builds the steps.
+// NewSteps builds the steps. p may be nil in a function that runs no payment step (Authorize, Refund,
+// Recover).
 func NewSteps(s Store, p payment.Provider) *Steps {
 	return &Steps{store: s, payments: p, now: time.Now}
 }
@@ -181,4 +184,16 @@ func (o Outcome) String() string {
 		return string(o.Status)
 	}
 	return fmt.Sprintf("%s/%s", o.Status, o.Reason)
+}
+
+// forward ends a forward step: the order's Result when the saga goes on from where it is, or the
+// named error that routes it off the happy path (next).
+func forward(o *order.Order, err error, goOn ...order.Status) (Result, error) {
+	if err != nil {
+		return Result{}, err
+	}
+	if err := next(o, goOn...); err != nil {
+		return Result{}, err
+	}
+	return resultOf(o), nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"os"
 	"reflect"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -498,6 +500,40 @@ func TestRecoverExecution(t *testing.T) {
 	w := newWorld(t)
 	if _, err := w.steps.RecoverExecution(context.Background(), []byte(`{"name":"x","status":"SUCCEEDED"}`)); err == nil {
 		t.Fatal("a succeeded execution was recovered")
+	}
+}
+
+// recover-order's handler recovers the order of a run's status change event and logs the outcome as a
+// warning; an event it cannot recover from is logged and returned, so that Lambda retries it and then
+// dead-letters it.
+func TestRecoverOrderHandlesStatusChangeEvents(t *testing.T) {
+	w := newWorld(t)
+	w.item("H-1", 10)
+	in := w.place("H-1", 2, "tok_visa")
+	w.do("reserve", w.steps.Reserve, in)
+	var logs bytes.Buffer
+	h := saga.RecoverOrder{Steps: w.steps, Log: slog.New(slog.NewJSONHandler(&logs, nil))}
+	input, _ := json.Marshal(in)
+	detail, _ := json.Marshal(saga.ExecutionStatusChange{Name: in.OrderID, Status: "TIMED_OUT", Input: string(input)})
+	if err := h.Handle(context.Background(), events.EventBridgeEvent{ID: "eb-1", Detail: detail}); err != nil {
+		t.Fatal(err)
+	}
+	if o := w.order(in); o.Status() != order.Failed || o.Reason() != order.SagaFailed {
+		t.Fatalf("recovered %s/%s", o.Status(), o.Reason())
+	}
+	if a, _, _ := w.stock("H-1", 10); a != 10 {
+		t.Fatalf("available %d after recovery", a)
+	}
+	var line struct{ Level, Msg, OrderID, Status string }
+	if err := json.Unmarshal(logs.Bytes(), &line); err != nil || line.Level != "WARN" || line.OrderID != in.OrderID || line.Status != "FAILED" {
+		t.Fatalf("log %s", logs.String())
+	}
+	logs.Reset()
+	if err := h.Handle(context.Background(), events.EventBridgeEvent{ID: "eb-2", Detail: []byte(`{"name":"x","status":"SUCCEEDED"}`)}); err == nil {
+		t.Fatal("a succeeded execution was recovered")
+	}
+	if !strings.Contains(logs.String(), `"level":"ERROR"`) || !strings.Contains(logs.String(), `"eventId":"eb-2"`) {
+		t.Fatalf("log %s", logs.String())
 	}
 }
 

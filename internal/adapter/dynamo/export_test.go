@@ -16,19 +16,17 @@ var ErrCondition = errCondition
 // OutboxPuts is outboxPuts for the package's external tests.
 var OutboxPuts = outboxPuts
 
-// MoveStock is the stock half of a saga step, for tests of its conditions alone: it reads an order's
-// items and reservations of skus as a step does, applies move to each, lets between run (another
-// writer), then writes the moves (without the order) conditional on what it read.
-func MoveStock(ctx context.Context, db *dynamodb.Client, t Tables, orderID string, skus []inventory.SKU,
-	move func(*inventory.Item, inventory.Reservation) (inventory.Reservation, []event.Payload, error), between func()) error {
-	s, err := NewInventoryRepository(db, t).orderStock(ctx, orderID, skus)
+// MoveStock is the stock half of a saga step, for tests of its conditions alone: it reads the items of
+// an order's lines and its reservations of them as a step does, applies move, lets between run
+// (another writer), then writes the moves (without the order) conditional on what it read.
+func MoveStock(ctx context.Context, db *dynamodb.Client, t Tables, orderID string, lines []inventory.Line,
+	move func(*inventory.OrderStock) error, between func()) error {
+	s, err := NewInventoryRepository(db, t).orderStock(ctx, orderID, lines)
 	if err != nil {
 		return err
 	}
-	for _, sku := range skus {
-		if _, err := s.move(sku, move); err != nil {
-			return err
-		}
+	if err := move(s.OrderStock); err != nil {
+		return err
 	}
 	between()
 	writes, err := s.writes(t, time.Now())

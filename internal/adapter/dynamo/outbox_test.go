@@ -53,7 +53,7 @@ func TestAReservationWithMoreEventsThanATransactionHoldsBatchesThem(t *testing.T
 				before[it["eventId"].(*ddbtypes.AttributeValueMemberS).Value] = true
 			}
 
-			if o := f.step("reserve", f.saga.ReserveStock, id); o.Status() != order.Reserved {
+			if o := f.step("reserve", stockStep(f.saga, order.ReserveStock), id); o.Status() != order.Reserved {
 				t.Fatalf("reserve: %s %s", o.Status(), o.Reason())
 			}
 			for sku, n := range stock {

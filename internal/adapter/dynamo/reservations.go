@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/inventory"
 )
 
@@ -31,46 +30,46 @@ type reservationRecord struct {
 	State    string `dynamodbav:"state"`
 }
 
-// orderStock is what one stock move of an order reads and writes: the items of its lines and the
-// order's reservations of them. They are read together in one BatchGetItem and written in the order's
-// transaction, each conditional on what was read: an item on its version (no oversell), the
-// reservations on theirs (no move applied twice, even apart from the order's own version).
+// orderStock is what one stock move of an order reads and writes: the domain's OrderStock (the items
+// of its lines and the order's reservations of them) and what was read of it. They are read together
+// in one BatchGetItem and written in the order's transaction, each conditional on what was read: an
+// item on its version (no oversell), the reservations on theirs (no move applied twice, even apart
+// from the order's own version).
 type orderStock struct {
-	orderID  string
+	*inventory.OrderStock
 	skus     []inventory.SKU // in the order's line order, once each
-	items    map[inventory.SKU]*inventory.Item
 	itemRead map[inventory.SKU]int64
-	held     map[inventory.SKU]inventory.Reservation
-	heldRead int64                        // the reservations record's version; 0: none is stored
+	heldRead map[inventory.SKU]inventory.Reservation
+	version  int64                        // the reservations record's version; 0: none is stored
 	stored   map[string]reservationRecord // the record's entries as read, kept for SKUs not asked for
-	moved    bool
 }
 
-// orderStock reads the items of skus and the order's reservations of them, strongly consistent, in one
-// BatchGetItem over both tables. Missing items are absent from items; an item the order holds nothing
-// on gets NoReservation.
-func (r *InventoryRepository) orderStock(ctx context.Context, orderID string, skus []inventory.SKU) (*orderStock, error) {
-	s := &orderStock{orderID: orderID, items: map[inventory.SKU]*inventory.Item{}, itemRead: map[inventory.SKU]int64{},
-		held: map[inventory.SKU]inventory.Reservation{}}
+// orderStock reads the items of the lines and the order's reservations of them, strongly consistent, in
+// one BatchGetItem over both tables. Missing items are absent from the stock; an item the order holds
+// nothing on gets NoReservation.
+func (r *InventoryRepository) orderStock(ctx context.Context, orderID string, lines []inventory.Line) (*orderStock, error) {
+	s := &orderStock{itemRead: map[inventory.SKU]int64{}, heldRead: map[inventory.SKU]inventory.Reservation{}}
 	keys := []tableKey{{r.tables.Reservations, map[string]types.AttributeValue{"orderId": &types.AttributeValueMemberS{Value: orderID}}}}
 	seen := map[inventory.SKU]bool{}
-	for _, sku := range skus {
-		if !seen[sku] {
-			seen[sku] = true
-			s.skus = append(s.skus, sku)
-			keys = append(keys, tableKey{r.tables.Inventory, map[string]types.AttributeValue{"sku": &types.AttributeValueMemberS{Value: string(sku)}}})
+	for _, l := range lines {
+		if !seen[l.SKU] {
+			seen[l.SKU] = true
+			s.skus = append(s.skus, l.SKU)
+			keys = append(keys, tableKey{r.tables.Inventory, map[string]types.AttributeValue{"sku": &types.AttributeValueMemberS{Value: string(l.SKU)}}})
 		}
 	}
 	got, err := batchGet(ctx, r.db, keys)
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: stock of order %s: %w", orderID, err)
 	}
+	var items []*inventory.Item
 	for _, av := range got[r.tables.Inventory] {
 		it, err := decodeItem(av)
 		if err != nil {
 			return nil, err
 		}
-		s.items[it.SKU()], s.itemRead[it.SKU()] = it, it.Version()
+		items = append(items, it)
+		s.itemRead[it.SKU()] = it.Version()
 	}
 	var rec reservationsRecord
 	if avs := got[r.tables.Reservations]; len(avs) == 1 {
@@ -80,34 +79,20 @@ func (r *InventoryRepository) orderStock(ctx context.Context, orderID string, sk
 		if rec.Version < 1 {
 			return nil, fmt.Errorf("dynamo: reservations of order %s: corrupt version %d", orderID, rec.Version)
 		}
-		s.heldRead, s.stored = rec.Version, rec.SKUs
+		s.version, s.stored = rec.Version, rec.SKUs
 	}
+	var held []inventory.Reservation
 	for _, sku := range s.skus {
-		res := inventory.NoReservation(sku, orderID)
 		if h, ok := rec.SKUs[string(sku)]; ok {
-			res.Quantity, res.State = inventory.Quantity(h.Quantity), inventory.ReservationState(h.State)
+			held = append(held, inventory.Reservation{SKU: sku, OrderID: orderID, Quantity: inventory.Quantity(h.Quantity),
+				State: inventory.ReservationState(h.State)})
 		}
-		s.held[sku] = res
+	}
+	s.OrderStock = inventory.NewOrderStock(orderID, lines, items, held)
+	for _, sku := range s.skus {
+		s.heldRead[sku] = s.Reservation(sku)
 	}
 	return s, nil
-}
-
-// move applies m to the item of sku and the order's reservation of it, and keeps the reservation m
-// returns. It reports m's events.
-func (s *orderStock) move(sku inventory.SKU, m func(*inventory.Item, inventory.Reservation) (inventory.Reservation, []event.Payload, error)) ([]event.Payload, error) {
-	it, ok := s.items[sku]
-	if !ok {
-		return nil, fmt.Errorf("dynamo: stock of order %s: item %s is gone", s.orderID, sku)
-	}
-	before := s.held[sku]
-	after, evs, err := m(it, before)
-	if err != nil {
-		return nil, err
-	}
-	if after != before {
-		s.held[sku], s.moved = after, true
-	}
-	return evs, nil
 }
 
 // writes are the transaction items of the moves: every item whose version moved, conditional on the
@@ -115,8 +100,10 @@ func (s *orderStock) move(sku inventory.SKU, m func(*inventory.Item, inventory.R
 // version (or on there being none yet).
 func (s *orderStock) writes(t Tables, now time.Time) ([]types.TransactWriteItem, error) {
 	var out []types.TransactWriteItem
+	moved := false
 	for _, sku := range s.skus {
-		it, ok := s.items[sku]
+		moved = moved || s.Reservation(sku) != s.heldRead[sku]
+		it, ok := s.Item(sku)
 		if !ok || it.Version() == s.itemRead[sku] {
 			continue // this item did not move (a repeat for this order)
 		}
@@ -126,16 +113,16 @@ func (s *orderStock) writes(t Tables, now time.Time) ([]types.TransactWriteItem,
 		}
 		out = append(out, versionedPut(t.Inventory, av, s.itemRead[sku]))
 	}
-	if !s.moved {
+	if !moved {
 		return out, nil
 	}
-	rec := reservationsRecord{OrderID: s.orderID, Version: s.heldRead + 1, UpdatedAt: now.UTC().Format(time.RFC3339Nano),
+	rec := reservationsRecord{OrderID: s.OrderID(), Version: s.version + 1, UpdatedAt: now.UTC().Format(time.RFC3339Nano),
 		SKUs: maps.Clone(s.stored)}
 	if rec.SKUs == nil {
 		rec.SKUs = map[string]reservationRecord{}
 	}
 	for _, sku := range s.skus {
-		if r := s.held[sku]; r.Exists() {
+		if r := s.Reservation(sku); r.Exists() {
 			rec.SKUs[string(sku)] = reservationRecord{Quantity: r.Quantity.Int64(), State: string(r.State)}
 		}
 	}
@@ -143,10 +130,10 @@ func (s *orderStock) writes(t Tables, now time.Time) ([]types.TransactWriteItem,
 	if err != nil {
 		return nil, err
 	}
-	if s.heldRead == 0 {
+	if s.version == 0 {
 		return append(out, newPut(t.Reservations, av, "orderId")), nil
 	}
-	return append(out, versionedPut(t.Reservations, av, s.heldRead)), nil
+	return append(out, versionedPut(t.Reservations, av, s.version)), nil
 }
 
 // tableKey is the key of one item to read and its table.

@@ -192,19 +192,19 @@ func TestItemSizeDoesNotGrowWithOrders(t *testing.T) {
 	for i := range ids {
 		id := placeOrder(t, f.orders, line(t, "SIZE-1", 1+int64(i%3)))
 		ids[i] = id
-		f.step("reserve", f.saga.ReserveStock, id)
+		f.step("reserve", stockStep(f.saga, order.ReserveStock), id)
 		switch i % 10 {
 		case 0: // payment declined
-			f.step("release", f.saga.ReleaseStock, id)
+			f.step("release", stockStep(f.saga, order.ReleaseStock), id)
 		case 1: // confirmed, then cancelled
 			f.authorize(id)
-			f.step("confirm", f.saga.Confirm, id)
+			f.step("confirm", stockStep(f.saga, order.ConfirmStock), id)
 			f.cancelAndRefund(id)
-			f.step("return", f.saga.ReturnStock, id)
+			f.step("return", stockStep(f.saga, order.ReturnStock), id)
 		case 2: // still held
 		default:
 			f.authorize(id)
-			f.step("confirm", f.saga.Confirm, id)
+			f.step("confirm", stockStep(f.saga, order.ConfirmStock), id)
 		}
 		av, size := rawItem(t, f.db, f.tables, "SIZE-1")
 		if got := slices.Sorted(maps.Keys(av)); !slices.Equal(got, want) {
@@ -247,13 +247,21 @@ func TestItemSizeDoesNotGrowWithOrders(t *testing.T) {
 // where the order's own version would not: a move can never apply twice or over another.
 func TestReservationWritesAreConditional(t *testing.T) {
 	ctx := context.Background()
-	reserve := func(it *inventory.Item, r inventory.Reservation) (inventory.Reservation, []event.Payload, error) {
-		return it.Reserve(r, 2)
+	reserve := func(s *inventory.OrderStock) error {
+		short, _, err := s.Reserve()
+		if len(short) > 0 {
+			return fmt.Errorf("short: %+v", short)
+		}
+		return err
 	}
+	moves := func(m func(*inventory.OrderStock) ([]event.Payload, error)) func(*inventory.OrderStock) error {
+		return func(s *inventory.OrderStock) error { _, err := m(s); return err }
+	}
+	commit, release := moves((*inventory.OrderStock).Commit), moves((*inventory.OrderStock).Release)
 	tests := []struct {
 		name    string
 		setup   []string // saga steps before: reserve, authorize
-		move    func(*inventory.Item, inventory.Reservation) (inventory.Reservation, []event.Payload, error)
+		move    func(*inventory.OrderStock) error
 		between func(f *sagaFixture, id order.ID) // another writer of the order's reservations only
 		want    error
 		state   string // the order's reservation afterwards
@@ -263,11 +271,11 @@ func TestReservationWritesAreConditional(t *testing.T) {
 		{"reserve over a reservation written since", nil, reserve, func(f *sagaFixture, id order.ID) {
 			putRaw(t, f, id, 1, "RESERVED")
 		}, dynamo.ErrCondition, "RESERVED", 10},
-		{"commit, nobody else", []string{"reserve"}, (*inventory.Item).Commit, nil, nil, "COMMITTED", 8},
-		{"commit over a release written since", []string{"reserve"}, (*inventory.Item).Commit, func(f *sagaFixture, id order.ID) {
+		{"commit, nobody else", []string{"reserve"}, commit, nil, nil, "COMMITTED", 8},
+		{"commit over a release written since", []string{"reserve"}, commit, func(f *sagaFixture, id order.ID) {
 			putRaw(t, f, id, 2, "RELEASED")
 		}, dynamo.ErrCondition, "RELEASED", 8},
-		{"release over a commit written since", []string{"reserve"}, (*inventory.Item).Release, func(f *sagaFixture, id order.ID) {
+		{"release over a commit written since", []string{"reserve"}, release, func(f *sagaFixture, id order.ID) {
 			putRaw(t, f, id, 2, "COMMITTED")
 		}, dynamo.ErrCondition, "COMMITTED", 8},
 	}
@@ -277,10 +285,10 @@ func TestReservationWritesAreConditional(t *testing.T) {
 			id := placeOrder(t, f.orders, line(t, "COND-1", 2))
 			for _, s := range tt.setup {
 				if s == "reserve" {
-					f.step(s, f.saga.ReserveStock, id)
+					f.step(s, stockStep(f.saga, order.ReserveStock), id)
 				}
 			}
-			err := dynamo.MoveStock(ctx, f.db, f.tables, string(id), []inventory.SKU{"COND-1"}, tt.move, func() {
+			err := dynamo.MoveStock(ctx, f.db, f.tables, string(id), []inventory.Line{{SKU: "COND-1", Quantity: 2}}, tt.move, func() {
 				if tt.between != nil {
 					tt.between(f, id)
 				}
@@ -330,11 +338,11 @@ func TestAFiftyLineOrderMovesInOneTransactionPerStep(t *testing.T) {
 	}
 	f := newSagaFixture(t, stock)
 	id := placeOrder(t, f.orders, lines...)
-	if o := f.step("reserve", f.saga.ReserveStock, id); o.Status() != order.Reserved {
+	if o := f.step("reserve", stockStep(f.saga, order.ReserveStock), id); o.Status() != order.Reserved {
 		t.Fatalf("reserve: %s %s", o.Status(), o.Reason())
 	}
 	f.authorize(id)
-	if o := f.step("confirm", f.saga.Confirm, id); o.Status() != order.Confirmed {
+	if o := f.step("confirm", stockStep(f.saga, order.ConfirmStock), id); o.Status() != order.Confirmed {
 		t.Fatalf("confirm: %s", o.Status())
 	}
 	h, _ := heldBy(t, f.db, f.tables, id)
@@ -342,7 +350,7 @@ func TestAFiftyLineOrderMovesInOneTransactionPerStep(t *testing.T) {
 		t.Fatalf("reservations record: %d SKUs, v%d; want %d, v2", len(h.SKUs), h.Version, order.MaxLines)
 	}
 	f.cancelAndRefund(id)
-	f.step("return", f.saga.ReturnStock, id)
+	f.step("return", stockStep(f.saga, order.ReturnStock), id)
 	for sku := range stock {
 		if av, rs, so := f.counters(sku); av != 20 || rs != 0 || so != 0 {
 			t.Fatalf("%s after the return: %d/%d/%d", sku, av, rs, so)
@@ -383,7 +391,7 @@ func TestAnItemWithTheOldReservationsMapStillWorks(t *testing.T) {
 		t.Fatalf("legacy item read as %d/%d/%d", av, rs, so)
 	}
 	id := placeOrder(t, f.orders, line(t, "OLD-1", 1))
-	if o := f.step("reserve", f.saga.ReserveStock, id); o.Status() != order.Reserved {
+	if o := f.step("reserve", stockStep(f.saga, order.ReserveStock), id); o.Status() != order.Reserved {
 		t.Fatalf("reserve on a legacy item: %s", o.Status())
 	}
 	item, _ := rawItem(t, f.db, f.tables, "OLD-1")
@@ -463,9 +471,9 @@ func TestStockStepsAreThreeCallsAndTheItemCostsTheSame(t *testing.T) {
 	for i := range 30 {
 		declined := i%3 == 0
 		id := placeOrder(t, f.orders, line(t, "COST-1", 1))
-		steps := []step{{"reserve", f.saga.ReserveStock}, {"confirm", f.saga.Confirm}}
+		steps := []step{{"reserve", stockStep(f.saga, order.ReserveStock)}, {"confirm", stockStep(f.saga, order.ConfirmStock)}}
 		if declined {
-			steps[1] = step{"release", f.saga.ReleaseStock}
+			steps[1] = step{"release", stockStep(f.saga, order.ReleaseStock)}
 		}
 		for j, s := range steps {
 			if j == 1 && !declined {

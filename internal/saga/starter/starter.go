@@ -10,9 +10,6 @@ import (
 	"log/slog"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
-	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/order"
@@ -20,9 +17,21 @@ import (
 	"github.com/orion-oss/orion/internal/saga"
 )
 
-// ExecutionStarter is the part of the Step Functions API the starter calls.
-type ExecutionStarter interface {
-	StartExecution(ctx context.Context, in *sfn.StartExecutionInput, opts ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error)
+// Execution is one run of a state machine to start.
+type Execution struct {
+	StateMachineArn string
+	Name            string // unique per state machine: the order id
+	Input           string // JSON
+	TraceHeader     string // the X-Ray trace to join ("" none)
+}
+
+// ErrExecutionExists means an execution of that name exists already, closed or with another input.
+var ErrExecutionExists = errors.New("starter: execution already exists")
+
+// Executions starts executions of the saga's state machines (adapter/stepfunctions).
+type Executions interface {
+	// Start starts x and returns its ARN; ErrExecutionExists when the name is taken.
+	Start(ctx context.Context, x Execution) (arn string, err error)
 }
 
 // Starter starts a saga run per order event: the order saga for OrderPlaced, the cancellation run for
@@ -31,7 +40,7 @@ type ExecutionStarter interface {
 // and starts nothing: a Standard workflow answers ExecutionAlreadyExists once an execution of that
 // name exists with another input or has closed, and returns the running one for the same input.
 type Starter struct {
-	SFN                      ExecutionStarter
+	Executions               Executions
 	SagaArn, CancellationArn string
 	Log                      *slog.Logger
 }
@@ -72,23 +81,17 @@ func (s Starter) Handle(ctx context.Context, ev events.EventBridgeEvent) error {
 		return nil
 	}
 	input, _ := json.Marshal(saga.Input{OrderID: ref.OrderID, CorrelationID: env.CorrelationID, CausationID: env.ID})
-	start := &sfn.StartExecutionInput{StateMachineArn: aws.String(machine), Name: aws.String(ref.OrderID), Input: aws.String(string(input))}
-	if env.TraceHeader != "" {
-		// The run joins the trace of the request that placed (or cancelled) the order: the outbox stream
-		// and the Pipe lost it on the way here, the envelope kept it. Without one, Step Functions
-		// continues this invocation's trace from the request's X-Amzn-Trace-Id header.
-		start.TraceHeader = aws.String(env.TraceHeader)
-	}
-	out, err := s.SFN.StartExecution(ctx, start)
-	var exists *types.ExecutionAlreadyExists
+	// The run joins the trace of the request that placed (or cancelled) the order: the outbox stream
+	// and the Pipe lost it on the way here, the envelope kept it. Without one, Step Functions
+	// continues this invocation's trace from the request's X-Amzn-Trace-Id header.
+	arn, err := s.Executions.Start(ctx, Execution{StateMachineArn: machine, Name: ref.OrderID, Input: string(input), TraceHeader: env.TraceHeader})
 	switch {
-	case errors.As(err, &exists):
+	case errors.Is(err, ErrExecutionExists):
 		s.Log.InfoContext(ctx, "saga start: duplicate event, execution exists", "eventId", env.ID)
 		return nil
 	case err != nil:
 		return fmt.Errorf("saga: start %s for order %s: %w", machine, ref.OrderID, err)
 	}
-	s.Log.InfoContext(ctx, "saga started", "eventId", env.ID,
-		"executionArn", aws.ToString(out.ExecutionArn))
+	s.Log.InfoContext(ctx, "saga started", "eventId", env.ID, "executionArn", arn)
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/orion-oss/orion/infra/localaws/awstest"
 	"github.com/orion-oss/orion/infra/states"
+	"github.com/orion-oss/orion/internal/adapter/stepfunctions"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/money"
 	"github.com/orion-oss/orion/internal/saga"
@@ -38,7 +39,7 @@ func TestStarterStartsOneExecutionPerOrder(t *testing.T) {
 	srv := httptest.NewServer(svc)
 	t.Cleanup(srv.Close)
 	client := sfn.NewFromConfig(awstest.Config(t), func(o *sfn.Options) { o.BaseEndpoint = aws.String(srv.URL) })
-	s := starter.Starter{SFN: client, SagaArn: sagaArn, CancellationArn: cancelArn, Log: slog.New(slog.DiscardHandler)}
+	s := starter.Starter{Executions: stepfunctions.Executions{API: client}, SagaArn: sagaArn, CancellationArn: cancelArn, Log: slog.New(slog.DiscardHandler)}
 
 	ref := event.OrderRef{OrderID: "01JDQ7Z3M6X9V0YB2C4D5E6F7G", CustomerID: "cust-1", Status: "PENDING", OrderVersion: 1}
 	deliver := func(id string, p event.Payload) error {
@@ -115,7 +116,7 @@ func TestStarterStartsOneExecutionPerOrder(t *testing.T) {
 	}
 
 	// A refused start is returned, so EventBridge and Lambda retry it and then dead-letter it.
-	broken := starter.Starter{SFN: client, SagaArn: "arn:aws:states:us-east-1:123456789012:stateMachine:missing", Log: s.Log}
+	broken := starter.Starter{Executions: stepfunctions.Executions{API: client}, SagaArn: "arn:aws:states:us-east-1:123456789012:stateMachine:missing", Log: s.Log}
 	env, _ := event.Wrap(placed, event.Meta{ID: "evt-5", OccurredAt: time.Now(), CorrelationID: "c"})
 	detail, _ := json.Marshal(env)
 	if err := broken.Handle(context.Background(), events.EventBridgeEvent{Detail: detail}); err == nil {
@@ -134,7 +135,7 @@ func TestStarterContinuesTheEventsTrace(t *testing.T) {
 	srv := httptest.NewServer(svc)
 	t.Cleanup(srv.Close)
 	client := sfn.NewFromConfig(awstest.Config(t), func(o *sfn.Options) { o.BaseEndpoint = aws.String(srv.URL) })
-	s := starter.Starter{SFN: client, SagaArn: sagaArn, CancellationArn: sagaArn, Log: slog.New(slog.DiscardHandler)}
+	s := starter.Starter{Executions: stepfunctions.Executions{API: client}, SagaArn: sagaArn, CancellationArn: sagaArn, Log: slog.New(slog.DiscardHandler)}
 
 	const header = "Root=1-6745c1a0-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1"
 	price, _ := money.New(1250, "USD")

@@ -1,0 +1,146 @@
+package inventory
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/orion-oss/orion/internal/event"
+)
+
+// Line is one line of an order as stock sees it: a SKU and how many units of it.
+type Line struct {
+	SKU      SKU
+	Quantity Quantity
+}
+
+// OrderStock is the stock of one order: the item of each of its lines and the order's reservation of
+// it. The saga moves all of them together or none: an order is reserved, released, sold or returned
+// as a whole, never line by line. Each move works on copies and keeps them only when every line
+// moved, so a refused move leaves the OrderStock as it was; storage writes what changed (the items
+// whose version moved, the reservations that differ from what it read) in one transaction.
+type OrderStock struct {
+	orderID string
+	lines   []Line
+	items   map[SKU]*Item
+	held    map[SKU]Reservation
+}
+
+// NewOrderStock gathers the stock of an order's lines: items are those found (an unknown SKU has none),
+// held the order's stored reservations of them (a line without one holds nothing: NoReservation).
+// Reservations of SKUs that are not on a line are ignored.
+func NewOrderStock(orderID string, lines []Line, items []*Item, held []Reservation) *OrderStock {
+	s := &OrderStock{orderID: orderID, lines: append([]Line(nil), lines...), items: map[SKU]*Item{}, held: map[SKU]Reservation{}}
+	for _, it := range items {
+		s.items[it.SKU()] = it
+	}
+	for _, l := range lines {
+		s.held[l.SKU] = NoReservation(l.SKU, orderID)
+	}
+	for _, r := range held {
+		if _, ok := s.held[r.SKU]; ok {
+			s.held[r.SKU] = r
+		}
+	}
+	return s
+}
+
+// OrderID is the order whose stock this is.
+func (s *OrderStock) OrderID() string { return s.orderID }
+
+// Lines are the order's lines, in the order's order.
+func (s *OrderStock) Lines() []Line { return append([]Line(nil), s.lines...) }
+
+// Item returns the item of sku, if it exists.
+func (s *OrderStock) Item(sku SKU) (*Item, bool) {
+	it, ok := s.items[sku]
+	return it, ok
+}
+
+// Reservation returns the order's reservation of sku (NoReservation when it holds nothing there).
+func (s *OrderStock) Reservation(sku SKU) Reservation {
+	if r, ok := s.held[sku]; ok {
+		return r
+	}
+	return NoReservation(sku, s.orderID)
+}
+
+// Reserve holds every line's quantity for the order, or nothing: when any line is short (its item has
+// fewer units available, or there is no such item) it returns every shortage and reserves no line, so
+// the order can be rejected with the whole list. Otherwise it returns the events of the moves (an
+// InventoryLow for each item that fell below its threshold). Lines the order already reserved are
+// repeats and change nothing (see Item.Reserve). Any other refusal is an error, and nothing moves.
+func (s *OrderStock) Reserve() ([]event.Shortage, []event.Payload, error) {
+	var shortages []event.Shortage
+	evs, err := s.moveAll(func(l Line, it *Item, r Reservation) (Reservation, []event.Payload, error) {
+		if it == nil {
+			shortages = append(shortages, event.Shortage{SKU: string(l.SKU), Requested: l.Quantity.Int64()})
+			return r, nil, nil
+		}
+		after, evs, err := it.Reserve(r, l.Quantity)
+		var short *InsufficientStockError
+		if errors.As(err, &short) {
+			shortages = append(shortages, event.Shortage{SKU: string(l.SKU), Requested: l.Quantity.Int64(), Available: short.Available.Int64()})
+			return r, nil, nil
+		}
+		return after, evs, err
+	}, func() bool { return len(shortages) == 0 })
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(shortages) > 0 {
+		return shortages, nil, nil
+	}
+	return nil, evs, nil
+}
+
+// Release gives back the units every line holds (compensation before confirmation): see Item.Release.
+func (s *OrderStock) Release() ([]event.Payload, error) { return s.each((*Item).Release) }
+
+// Commit turns the units every line holds into sold units (the order is confirmed): see Item.Commit.
+func (s *OrderStock) Commit() ([]event.Payload, error) { return s.each((*Item).Commit) }
+
+// Return gives every line's sold units back (a confirmed order was cancelled): see Item.Return.
+func (s *OrderStock) Return() ([]event.Payload, error) { return s.each((*Item).Return) }
+
+// each applies move to every line's item and reservation; a line whose item no longer exists is an
+// error, because the order holds (or held) units of it.
+func (s *OrderStock) each(move func(*Item, Reservation) (Reservation, []event.Payload, error)) ([]event.Payload, error) {
+	return s.moveAll(func(l Line, it *Item, r Reservation) (Reservation, []event.Payload, error) {
+		if it == nil {
+			return r, nil, fmt.Errorf("inventory: stock of order %s: item %s is gone", s.orderID, l.SKU)
+		}
+		return move(it, r)
+	}, func() bool { return true })
+}
+
+// moveAll runs move over every line on copies of the items and reservations (it == nil: no such item)
+// and keeps the copies only when no move failed and keep says so, so that a step moves every line or
+// none. It returns the moves' events in line order.
+func (s *OrderStock) moveAll(move func(l Line, it *Item, r Reservation) (Reservation, []event.Payload, error), keep func() bool) ([]event.Payload, error) {
+	items := make(map[SKU]*Item, len(s.items))
+	for sku, it := range s.items {
+		cp := *it
+		items[sku] = &cp
+	}
+	held := make(map[SKU]Reservation, len(s.held))
+	for sku, r := range s.held {
+		held[sku] = r
+	}
+	var evs []event.Payload
+	for _, l := range s.lines {
+		r, more, err := move(l, items[l.SKU], held[l.SKU])
+		if err != nil {
+			return nil, err
+		}
+		held[l.SKU] = r
+		evs = append(evs, more...)
+	}
+	if !keep() {
+		return nil, nil
+	}
+	for sku, it := range items {
+		*s.items[sku] = *it
+	}
+	s.held = held
+	return evs, nil
+}
