@@ -13,68 +13,70 @@ import (
 
 	"github.com/aws/smithy-go"
 
-	"github.com/orion-oss/orion/internal/adapter/dynamo"
 	"github.com/orion-oss/orion/internal/email"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/platform/metrics"
 )
 
-// fakeInbox is an in-memory Inbox with dynamo.Inbox's rules (a live lease or DONE refuses a claim;
-// complete and release need the claim's token). dynamo.Inbox itself is tested against the emulator.
+// fakeInbox is an in-memory Inbox with the DynamoDB inbox's rules (a live lease or DONE refuses a
+// claim; complete and release need the claim's token). That adapter is tested against the emulator in
+// internal/adapter/dynamo/inbox.
 type fakeInbox struct {
 	mu      sync.Mutex
-	records map[string]*dynamo.Claim
+	records map[string]*email.Claim
 	n       int
 	lease   time.Duration
 }
 
 func newFakeInbox() *fakeInbox {
-	return &fakeInbox{records: map[string]*dynamo.Claim{}, lease: time.Minute}
+	return &fakeInbox{records: map[string]*email.Claim{}, lease: time.Minute}
 }
 
-func (f *fakeInbox) Claim(_ context.Context, consumer, eventID string) (dynamo.Claim, error) {
+func (f *fakeInbox) Claim(_ context.Context, consumer, eventID string) (email.Claim, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	key := consumer + "#" + eventID
 	attempts := int64(1)
 	if r, ok := f.records[key]; ok {
-		if r.Status == dynamo.ClaimDone || r.LeaseUntil.After(time.Now()) {
+		if r.Status == email.ClaimDone || r.LeaseUntil.After(time.Now()) {
 			c := *r
 			c.Token = ""
-			if r.Status != dynamo.ClaimDone {
-				c.Status = dynamo.ClaimBusy
+			if r.Status != email.ClaimDone {
+				c.Status = email.ClaimBusy
 			}
 			return c, nil
 		}
 		attempts = r.Attempts + 1 // an expired lease: its attempt crashed
 	}
 	f.n++
-	c := dynamo.Claim{Consumer: consumer, EventID: eventID, Status: dynamo.ClaimAcquired, Token: fmt.Sprint(f.n),
+	c := email.Claim{Consumer: consumer, EventID: eventID, Status: email.ClaimAcquired, Token: fmt.Sprint(f.n),
 		LeaseUntil: time.Now().Add(f.lease), Attempts: attempts}
 	f.records[key] = &c
 	return c, nil
 }
 
-func (f *fakeInbox) owned(c dynamo.Claim) (*dynamo.Claim, error) {
+var errLeaseLost = errors.New("fake inbox: lease lost")
+
+func (f *fakeInbox) owned(c email.Claim) (*email.Claim, error) {
 	r, ok := f.records[c.Consumer+"#"+c.EventID]
-	if !ok || r.Token != c.Token || r.Status != dynamo.ClaimAcquired {
-		return nil, dynamo.ErrLeaseLost
+	if !ok || r.Token != c.Token || r.Status != email.ClaimAcquired {
+		return nil, errLeaseLost
 	}
 	return r, nil
 }
 
-func (f *fakeInbox) Complete(_ context.Context, c dynamo.Claim, outcome string) error {
+func (f *fakeInbox) Complete(_ context.Context, c email.Claim, outcome string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	r, err := f.owned(c)
 	if err != nil {
 		return err
 	}
-	r.Status, r.Outcome = dynamo.ClaimDone, outcome
+	r.Status, r.Outcome = email.ClaimDone, outcome
 	return nil
 }
 
-func (f *fakeInbox) Release(_ context.Context, c dynamo.Claim) error {
+func (f *fakeInbox) Release(_ context.Context, c email.Claim) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, err := f.owned(c); err != nil {
@@ -338,17 +340,17 @@ func TestHandleWaitsForTheHolder(t *testing.T) {
 	env := outcomes(t)["order-confirmed"]
 	tests := []struct {
 		name   string
-		holder func(r rig, c dynamo.Claim) // what the holding attempt does while the delivery waits
+		holder func(r rig, c email.Claim) // what the holding attempt does while the delivery waits
 		lease  time.Duration
 		sent   int    // emails the waiting delivery sends
 		record string // the inbox afterwards
 	}{
-		{"holder sends: nothing to do", func(r rig, c dynamo.Claim) {
+		{"holder sends: nothing to do", func(r rig, c email.Claim) {
 			if err := r.inbox.Complete(context.Background(), c, "SENT:holder"); err != nil {
 				panic(err)
 			}
 		}, time.Minute, 0, "DONE SENT:holder"},
-		{"holder fails and releases: the delivery sends", func(r rig, c dynamo.Claim) {
+		{"holder fails and releases: the delivery sends", func(r rig, c email.Claim) {
 			if err := r.inbox.Release(context.Background(), c); err != nil {
 				panic(err)
 			}
