@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/orion-oss/orion/internal/adapter/dynamo/inbox"
+	"github.com/orion-oss/orion/internal/adapter/ses"
 	"github.com/orion-oss/orion/internal/email"
 	"github.com/orion-oss/orion/internal/platform/boot"
 	"github.com/orion-oss/orion/internal/platform/metrics"
@@ -25,7 +26,7 @@ func main() {
 	if err != nil {
 		boot.Fail(log, "email configuration", err)
 	}
-	h := email.Handler{Renderer: renderer, Logger: log, Metrics: metrics.New(os.Stdout), Sender: email.NewSES(sesv2.NewFromConfig(aws), conf),
+	h := email.Handler{Renderer: renderer, Logger: log, Metrics: metrics.New(os.Stdout), Sender: ses.NewSender(sesv2.NewFromConfig(aws), conf),
 		Inbox:      inbox.NewStore(dynamodb.NewFromConfig(aws), boot.Require(log, "PROCESSED_EVENTS_TABLE"), inbox.DefaultLease),
 		Recipients: email.NewDirectory(cip.NewFromConfig(aws), boot.Require(log, "USER_POOL_ID"))}
 	lambda.Start(h.HandleEventBridge)

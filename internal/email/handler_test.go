@@ -156,6 +156,12 @@ func newRig(t *testing.T, recipients fakeRecipients, sendErrs ...error) rig {
 	return rig{h: h, inbox: inbox, sender: sender, logs: logs}
 }
 
+// sendError is what the SES sender returns for SES's answer code with msg to ann (internal/adapter/ses
+// decides which codes are permanent, and tests it).
+func sendError(code, msg string, permanent bool) error {
+	return email.NewSendError("ses send", &smithy.GenericAPIError{Code: code, Message: msg}, "ann.lee@example.org", code, permanent)
+}
+
 var ann = fakeRecipients{customerID: "ann.lee@example.org"}
 
 func TestHandleDuplicateDeliverySendsOnce(t *testing.T) {
@@ -208,7 +214,7 @@ func TestHandleDuplicateDeliverySendsOnce(t *testing.T) {
 
 func TestHandlePermanentFailureIsSkipped(t *testing.T) {
 	ctx := context.Background()
-	malformed := email.Classify(&smithy.GenericAPIError{Code: "BadRequestException", Message: "Invalid recipient: ann.lee@example.org"}, "ann.lee@example.org")
+	malformed := sendError("BadRequestException", "Invalid recipient: ann.lee@example.org", true)
 	tests := []struct {
 		name       string
 		recipients fakeRecipients
@@ -243,8 +249,8 @@ func TestHandlePermanentFailureIsSkipped(t *testing.T) {
 
 func TestHandleRetryableFailureIsReleased(t *testing.T) {
 	ctx := context.Background()
-	throttled := email.Classify(&smithy.GenericAPIError{Code: "TooManyRequestsException", Message: "slow down sending to ann.lee@example.org"}, "ann.lee@example.org")
-	unverified := email.Classify(&smithy.GenericAPIError{Code: "MessageRejected", Message: "Email address is not verified: ann.lee@example.org"}, "ann.lee@example.org")
+	throttled := sendError("TooManyRequestsException", "slow down sending to ann.lee@example.org", false)
+	unverified := sendError("MessageRejected", "Email address is not verified: ann.lee@example.org", false)
 	tests := []struct {
 		name       string
 		recipients fakeRecipients
