@@ -15,9 +15,9 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/orion-oss/orion/infra/wsapi"
+	"github.com/orion-oss/orion/internal/adapter/apigateway"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/ws"
-	"github.com/orion-oss/orion/internal/ws/management"
 )
 
 // acceptAll is the gateway's $connect: every connection is accepted.
@@ -88,7 +88,7 @@ func benchNotifier(b *testing.B, n int) {
 		}
 	}
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")}
-	notifier := &ws.Notifier{Store: s, Poster: management.API{Client: management.NewClient(cfg, mgmt.URL+"/dev")}}
+	notifier := &ws.Notifier{Store: s, Poster: apigateway.Poster{Client: apigateway.NewManagementClient(cfg, mgmt.URL+"/dev")}}
 
 	version := int64(0)
 	b.ReportAllocs()
