@@ -18,7 +18,7 @@ import (
 
 func main() {
 	log := boot.Logger()
-	views := dynamo.NewProjections(dynamodb.NewFromConfig(boot.AWS(log)), os.Getenv("PROJECTIONS_TABLE"))
+	views := dynamo.NewProjections(dynamodb.NewFromConfig(boot.AWS(log)), boot.Require(log, "PROJECTIONS_TABLE"))
 	h := projection.Handler{Projector: projector(views), Logger: log, Metrics: metrics.New(os.Stdout)}
 	lambda.Start(h.HandleEventBridge)
 }

@@ -1,5 +1,6 @@
 // Command send-email mails customers the outcome of their orders and admins the low-stock alerts
-// (EventBridge rule), each event once: email.Handler over the inbox, Cognito and SES v2.
+// (EventBridge rule), each event once: email.Handler over the DynamoDB inbox, the Cognito directory and
+// SES v2.
 package main
 
 import (
@@ -22,13 +23,14 @@ func main() {
 	log := boot.Logger()
 	aws := boot.AWS(log)
 	conf := email.Config{From: boot.Require(log, "EMAIL_FROM"), AdminTo: boot.Require(log, "ADMIN_EMAIL"),
-		LinkBase: boot.Require(log, "LINK_BASE_URL"), ConfigurationSet: os.Getenv("EMAIL_CONFIGURATION_SET")}
+		LinkBase: boot.Require(log, "LINK_BASE_URL"), ConfigurationSet: boot.Optional("EMAIL_CONFIGURATION_SET", "")}
 	renderer, err := email.NewRenderer(conf)
 	if err != nil {
 		boot.Fail(log, "email configuration", err)
 	}
-	h := email.Handler{Renderer: renderer, Logger: log, Metrics: metrics.New(os.Stdout), Sender: ses.NewSender(sesv2.NewFromConfig(aws), conf),
+	h := email.Handler{Renderer: renderer, Logger: log, Metrics: metrics.New(os.Stdout),
 		Inbox:      inbox.NewStore(dynamodb.NewFromConfig(aws), boot.Require(log, "PROCESSED_EVENTS_TABLE"), inbox.DefaultLease),
-		Recipients: cognito.NewDirectory(cip.NewFromConfig(aws), boot.Require(log, "USER_POOL_ID"))}
+		Recipients: cognito.NewDirectory(cip.NewFromConfig(aws), boot.Require(log, "USER_POOL_ID")),
+		Sender:     ses.NewSender(sesv2.NewFromConfig(aws), conf)}
 	lambda.Start(h.HandleEventBridge)
 }
