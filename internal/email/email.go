@@ -72,13 +72,14 @@ type Message struct {
 // Tag is one message tag.
 type Tag struct{ Name, Value string }
 
-// Sender delivers a message and returns the provider's message id. An error wrapping ErrPermanent means
-// this message can never be delivered; any other error is worth retrying.
+// Sender delivers a message and returns the provider's message id (internal/adapter/ses). An error
+// wrapping ErrPermanent means this message can never be delivered; any other error is worth retrying.
+// A *SendError in the chain gives the provider's error code to the outcome of a skipped email.
 type Sender interface {
 	Send(ctx context.Context, m Message) (messageID string, err error)
 }
 
-// Recipients finds a customer's email address (the caller implements it with Cognito). It returns an
+// Recipients finds a customer's email address (internal/adapter/cognito's Directory). It returns an
 // error wrapping ErrPermanent when the customer has no address to write to (a deleted user, no email
 // attribute); any other error is retried.
 type Recipients interface {
