@@ -24,9 +24,7 @@ func main() {
 }
 
 // projector is the DynamoDB projections as the handler's port: dynamo.Projected and projection.Result
-// have the same fields, so a conversion is the whole adapter. A function, not a type over
-// dynamo.Projections: a struct holding the DynamoDB client in an interface would make the linker keep
-// every method of the client (3 MB).
+// have the same fields, so a conversion is the whole adapter.
 func projector(p *dynamo.Projections) projection.Projector {
 	return projection.ProjectorFunc(func(ctx context.Context, env event.Envelope) (projection.Result, error) {
 		r, err := p.Apply(ctx, env)
