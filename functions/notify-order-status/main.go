@@ -8,11 +8,11 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/orion-oss/orion/internal/adapter/apigateway"
 	"github.com/orion-oss/orion/internal/adapter/dynamo/connections"
 	"github.com/orion-oss/orion/internal/platform/boot"
 	"github.com/orion-oss/orion/internal/platform/metrics"
 	"github.com/orion-oss/orion/internal/ws"
-	"github.com/orion-oss/orion/internal/ws/management"
 )
 
 func main() {
@@ -20,7 +20,7 @@ func main() {
 	cfg := boot.AWS(log)
 	n := &ws.Notifier{
 		Store:   connections.NewStore(dynamodb.NewFromConfig(cfg), boot.Require(log, "CONNECTIONS_TABLE")),
-		Poster:  management.API{Client: management.NewClient(cfg, boot.Require(log, "WEBSOCKET_MANAGEMENT_ENDPOINT"))},
+		Poster:  apigateway.Poster{Client: apigateway.NewManagementClient(cfg, boot.Require(log, "WEBSOCKET_MANAGEMENT_ENDPOINT"))},
 		Logger:  log,
 		Metrics: metrics.New(os.Stdout),
 	}

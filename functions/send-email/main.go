@@ -1,5 +1,6 @@
 // Command send-email mails customers the outcome of their orders and admins the low-stock alerts
-// (EventBridge rule), each event once: email.Handler over the inbox, Cognito and SES v2.
+// (EventBridge rule), each event once: email.Handler over the DynamoDB inbox, the Cognito directory and
+// SES v2.
 package main
 
 import (
@@ -10,7 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
-	"github.com/orion-oss/orion/internal/adapter/dynamo"
+	"github.com/orion-oss/orion/internal/adapter/cognito"
+	"github.com/orion-oss/orion/internal/adapter/dynamo/inbox"
+	"github.com/orion-oss/orion/internal/adapter/ses"
 	"github.com/orion-oss/orion/internal/email"
 	"github.com/orion-oss/orion/internal/platform/boot"
 	"github.com/orion-oss/orion/internal/platform/metrics"
@@ -20,13 +23,14 @@ func main() {
 	log := boot.Logger()
 	aws := boot.AWS(log)
 	conf := email.Config{From: boot.Require(log, "EMAIL_FROM"), AdminTo: boot.Require(log, "ADMIN_EMAIL"),
-		LinkBase: boot.Require(log, "LINK_BASE_URL"), ConfigurationSet: os.Getenv("EMAIL_CONFIGURATION_SET")}
+		LinkBase: boot.Require(log, "LINK_BASE_URL"), ConfigurationSet: boot.Optional("EMAIL_CONFIGURATION_SET", "")}
 	renderer, err := email.NewRenderer(conf)
 	if err != nil {
 		boot.Fail(log, "email configuration", err)
 	}
-	h := email.Handler{Renderer: renderer, Logger: log, Metrics: metrics.New(os.Stdout), Sender: email.NewSES(sesv2.NewFromConfig(aws), conf),
-		Inbox:      dynamo.NewInbox(dynamodb.NewFromConfig(aws), boot.Require(log, "PROCESSED_EVENTS_TABLE"), dynamo.DefaultLease),
-		Recipients: email.NewDirectory(cip.NewFromConfig(aws), boot.Require(log, "USER_POOL_ID"))}
+	h := email.Handler{Renderer: renderer, Logger: log, Metrics: metrics.New(os.Stdout),
+		Inbox:      inbox.NewStore(dynamodb.NewFromConfig(aws), boot.Require(log, "PROCESSED_EVENTS_TABLE"), inbox.DefaultLease),
+		Recipients: cognito.NewDirectory(cip.NewFromConfig(aws), boot.Require(log, "USER_POOL_ID")),
+		Sender:     ses.NewSender(sesv2.NewFromConfig(aws), conf)}
 	lambda.Start(h.HandleEventBridge)
 }

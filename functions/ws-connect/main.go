@@ -3,8 +3,6 @@
 package main
 
 import (
-	"os"
-
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -19,8 +17,7 @@ func main() {
 	issuer := boot.Require(log, "COGNITO_ISSUER")
 	tokens, err := auth.NewVerifier(issuer, boot.Require(log, "USER_POOL_CLIENT_ID"), auth.JWKSURL(issuer))
 	if err != nil {
-		log.Error("init failed", "what", "token verifier", "error", err)
-		os.Exit(1)
+		boot.Fail(log, "token verifier", err)
 	}
 	store := connections.NewStore(dynamodb.NewFromConfig(boot.AWS(log)), boot.Require(log, "CONNECTIONS_TABLE"))
 	lambda.Start(ws.Connector{Tokens: tokens, Store: store, Logger: log}.Connect)

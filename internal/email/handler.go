@@ -9,7 +9,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/orion-oss/orion/internal/adapter/dynamo"
 	"github.com/orion-oss/orion/internal/customer"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/platform/logging"
@@ -41,7 +40,7 @@ const (
 	busyPollMax = time.Second
 )
 
-// Handler mails one event exactly once (within dynamo.Inbox's guarantee): it ignores events that send
+// Handler mails one event exactly once (within the Inbox's guarantee): it ignores events that send
 // no email, claims the event, finds the recipient, renders, sends and records the outcome.
 //
 // Errors: a permanent failure (ErrPermanent from Recipients or Sender, an unusable address) is recorded
@@ -74,8 +73,8 @@ func (h Handler) Handle(ctx context.Context, env event.Envelope) error {
 		return fmt.Errorf("email: claim %s: %w", env.ID, err)
 	}
 	switch claim.Status {
-	case dynamo.ClaimAcquired:
-	case dynamo.ClaimDone:
+	case ClaimAcquired:
+	case ClaimDone:
 		log.InfoContext(ctx, "email: duplicate delivery ignored", "outcome", claim.Outcome)
 		return nil
 	default:
@@ -136,14 +135,14 @@ func (h Handler) HandleEventBridge(ctx context.Context, ev events.EventBridgeEve
 // crash (this attempt takes over). Duplicate deliveries usually arrive together, and the holder then
 // finishes in milliseconds; answering ErrInProgress at once would cost the duplicate a retry a minute
 // later and, when the retries keep meeting each other, a needless trip to the dead-letter queue.
-func (h Handler) claim(ctx context.Context, eventID string) (dynamo.Claim, error) {
+func (h Handler) claim(ctx context.Context, eventID string) (Claim, error) {
 	stop := time.Now().Add(busyWaitWithoutDeadline)
 	if d, ok := ctx.Deadline(); ok {
 		stop = d.Add(-workReserve)
 	}
 	for poll := 50 * time.Millisecond; ; poll = min(2*poll, busyPollMax) {
 		c, err := h.Inbox.Claim(ctx, Consumer, eventID)
-		if err != nil || c.Status != dynamo.ClaimBusy {
+		if err != nil || c.Status != ClaimBusy {
 			return c, err
 		}
 		wake := time.Now().Add(poll)
@@ -182,7 +181,7 @@ func (h Handler) recipient(ctx context.Context, n Notice) (customer.Email, error
 
 // fail settles a claim after a failed step: skipped for good when permanent, released for the retry
 // otherwise. to is redacted from anything logged or returned.
-func (h Handler) fail(ctx context.Context, log *slog.Logger, claim dynamo.Claim, step, to string, err error) error {
+func (h Handler) fail(ctx context.Context, log *slog.Logger, claim Claim, step, to string, err error) error {
 	text := redact(err.Error(), to)
 	ctx, cancel := settleContext(ctx)
 	defer cancel()

@@ -13,68 +13,70 @@ import (
 
 	"github.com/aws/smithy-go"
 
-	"github.com/orion-oss/orion/internal/adapter/dynamo"
 	"github.com/orion-oss/orion/internal/email"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/platform/metrics"
 )
 
-// fakeInbox is an in-memory Inbox with dynamo.Inbox's rules (a live lease or DONE refuses a claim;
-// complete and release need the claim's token). dynamo.Inbox itself is tested against the emulator.
+// fakeInbox is an in-memory Inbox with the DynamoDB inbox's rules (a live lease or DONE refuses a
+// claim; complete and release need the claim's token). That adapter is tested against the emulator in
+// internal/adapter/dynamo/inbox.
 type fakeInbox struct {
 	mu      sync.Mutex
-	records map[string]*dynamo.Claim
+	records map[string]*email.Claim
 	n       int
 	lease   time.Duration
 }
 
 func newFakeInbox() *fakeInbox {
-	return &fakeInbox{records: map[string]*dynamo.Claim{}, lease: time.Minute}
+	return &fakeInbox{records: map[string]*email.Claim{}, lease: time.Minute}
 }
 
-func (f *fakeInbox) Claim(_ context.Context, consumer, eventID string) (dynamo.Claim, error) {
+func (f *fakeInbox) Claim(_ context.Context, consumer, eventID string) (email.Claim, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	key := consumer + "#" + eventID
 	attempts := int64(1)
 	if r, ok := f.records[key]; ok {
-		if r.Status == dynamo.ClaimDone || r.LeaseUntil.After(time.Now()) {
+		if r.Status == email.ClaimDone || r.LeaseUntil.After(time.Now()) {
 			c := *r
 			c.Token = ""
-			if r.Status != dynamo.ClaimDone {
-				c.Status = dynamo.ClaimBusy
+			if r.Status != email.ClaimDone {
+				c.Status = email.ClaimBusy
 			}
 			return c, nil
 		}
 		attempts = r.Attempts + 1 // an expired lease: its attempt crashed
 	}
 	f.n++
-	c := dynamo.Claim{Consumer: consumer, EventID: eventID, Status: dynamo.ClaimAcquired, Token: fmt.Sprint(f.n),
+	c := email.Claim{Consumer: consumer, EventID: eventID, Status: email.ClaimAcquired, Token: fmt.Sprint(f.n),
 		LeaseUntil: time.Now().Add(f.lease), Attempts: attempts}
 	f.records[key] = &c
 	return c, nil
 }
 
-func (f *fakeInbox) owned(c dynamo.Claim) (*dynamo.Claim, error) {
+var errLeaseLost = errors.New("fake inbox: lease lost")
+
+func (f *fakeInbox) owned(c email.Claim) (*email.Claim, error) {
 	r, ok := f.records[c.Consumer+"#"+c.EventID]
-	if !ok || r.Token != c.Token || r.Status != dynamo.ClaimAcquired {
-		return nil, dynamo.ErrLeaseLost
+	if !ok || r.Token != c.Token || r.Status != email.ClaimAcquired {
+		return nil, errLeaseLost
 	}
 	return r, nil
 }
 
-func (f *fakeInbox) Complete(_ context.Context, c dynamo.Claim, outcome string) error {
+func (f *fakeInbox) Complete(_ context.Context, c email.Claim, outcome string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	r, err := f.owned(c)
 	if err != nil {
 		return err
 	}
-	r.Status, r.Outcome = dynamo.ClaimDone, outcome
+	r.Status, r.Outcome = email.ClaimDone, outcome
 	return nil
 }
 
-func (f *fakeInbox) Release(_ context.Context, c dynamo.Claim) error {
+func (f *fakeInbox) Release(_ context.Context, c email.Claim) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, err := f.owned(c); err != nil {
@@ -154,6 +156,12 @@ func newRig(t *testing.T, recipients fakeRecipients, sendErrs ...error) rig {
 	return rig{h: h, inbox: inbox, sender: sender, logs: logs}
 }
 
+// sendError is what the SES sender returns for SES's answer code with msg to ann (internal/adapter/ses
+// decides which codes are permanent, and tests it).
+func sendError(code, msg string, permanent bool) error {
+	return email.NewSendError("ses send", &smithy.GenericAPIError{Code: code, Message: msg}, "ann.lee@example.org", code, permanent)
+}
+
 var ann = fakeRecipients{customerID: "ann.lee@example.org"}
 
 func TestHandleDuplicateDeliverySendsOnce(t *testing.T) {
@@ -206,7 +214,7 @@ func TestHandleDuplicateDeliverySendsOnce(t *testing.T) {
 
 func TestHandlePermanentFailureIsSkipped(t *testing.T) {
 	ctx := context.Background()
-	malformed := email.Classify(&smithy.GenericAPIError{Code: "BadRequestException", Message: "Invalid recipient: ann.lee@example.org"}, "ann.lee@example.org")
+	malformed := sendError("BadRequestException", "Invalid recipient: ann.lee@example.org", true)
 	tests := []struct {
 		name       string
 		recipients fakeRecipients
@@ -241,8 +249,8 @@ func TestHandlePermanentFailureIsSkipped(t *testing.T) {
 
 func TestHandleRetryableFailureIsReleased(t *testing.T) {
 	ctx := context.Background()
-	throttled := email.Classify(&smithy.GenericAPIError{Code: "TooManyRequestsException", Message: "slow down sending to ann.lee@example.org"}, "ann.lee@example.org")
-	unverified := email.Classify(&smithy.GenericAPIError{Code: "MessageRejected", Message: "Email address is not verified: ann.lee@example.org"}, "ann.lee@example.org")
+	throttled := sendError("TooManyRequestsException", "slow down sending to ann.lee@example.org", false)
+	unverified := sendError("MessageRejected", "Email address is not verified: ann.lee@example.org", false)
 	tests := []struct {
 		name       string
 		recipients fakeRecipients
@@ -338,17 +346,17 @@ func TestHandleWaitsForTheHolder(t *testing.T) {
 	env := outcomes(t)["order-confirmed"]
 	tests := []struct {
 		name   string
-		holder func(r rig, c dynamo.Claim) // what the holding attempt does while the delivery waits
+		holder func(r rig, c email.Claim) // what the holding attempt does while the delivery waits
 		lease  time.Duration
 		sent   int    // emails the waiting delivery sends
 		record string // the inbox afterwards
 	}{
-		{"holder sends: nothing to do", func(r rig, c dynamo.Claim) {
+		{"holder sends: nothing to do", func(r rig, c email.Claim) {
 			if err := r.inbox.Complete(context.Background(), c, "SENT:holder"); err != nil {
 				panic(err)
 			}
 		}, time.Minute, 0, "DONE SENT:holder"},
-		{"holder fails and releases: the delivery sends", func(r rig, c dynamo.Claim) {
+		{"holder fails and releases: the delivery sends", func(r rig, c email.Claim) {
 			if err := r.inbox.Release(context.Background(), c); err != nil {
 				panic(err)
 			}

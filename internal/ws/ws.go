@@ -4,7 +4,8 @@
 // subscribed) through the API Gateway Management API. docs/websocket.md is the client's view.
 //
 // The functions' handlers live here over small ports (the connections store, the token verifier, the
-// order reader, the poster); internal/adapter/dynamo and the apigatewaymanagementapi client implement them.
+// order reader, the poster), in this package's own types; internal/adapter/dynamo (its connections
+// subpackage, the order repository), internal/adapter/apigateway and auth.Verifier implement them.
 package ws
 
 import (

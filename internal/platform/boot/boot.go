@@ -1,7 +1,9 @@
 // Package boot is what every function's main does before lambda.Start: a JSON logger at the configured
-// level, the shared AWS configuration, the table names. A missing setting is a deployment error, so it
-// is logged as one structured line and the process exits (Lambda reports Runtime.ExitError) instead of
-// serving requests it cannot handle.
+// level, the shared AWS configuration, the table names, and the function's own settings. A main reads
+// its environment through this package only: Require for a setting it cannot run without, Optional
+// for one with a default, Fail for a value that is set but unusable. A missing or invalid setting is a
+// deployment error, so it is logged as one structured line naming it and the process exits (Lambda
+// reports Runtime.ExitError) instead of serving requests it cannot handle.
 //
 // Every function links this package, so it links nothing a function may not need: the AWS
 // configuration comes from the environment (envcfg, not the SDK's config loader) and the table names
@@ -61,11 +63,22 @@ func Payments(log *slog.Logger) payment.Provider {
 	return p
 }
 
-// Require returns a setting the function cannot run without.
+// Require returns the environment variable name, a setting the function cannot run without. When it is
+// unset or empty, the function stops here with one line: {"level":"ERROR","msg":"init failed",
+// "what":"<name>","error":"is not set"}.
 func Require(log *slog.Logger, name string) string {
 	v := os.Getenv(name)
 	if v == "" {
 		Fail(log, name, errors.New("is not set"))
 	}
 	return v
+}
+
+// Optional returns the environment variable name, or def when it is unset or empty: a setting the
+// function runs without (an SES configuration set, a feature's switch).
+func Optional(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
 }

@@ -23,6 +23,7 @@ func TestFunctionsLinkOnlyWhatTheyUse(t *testing.T) {
 		webSocket   = "github.com/orion-oss/orion/internal/ws"
 		managingAPI = "github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 		cognito     = "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+		sesV2       = "github.com/aws/aws-sdk-go-v2/service/sesv2"
 	)
 	// The services held at their last release before schema-based serialization (go.mod says why).
 	heldServices := []string{dynamoDB, dynamoDB + "streams", "github.com/aws/aws-sdk-go-v2/service/sesv2"}
@@ -46,6 +47,10 @@ func TestFunctionsLinkOnlyWhatTheyUse(t *testing.T) {
 		// Only the notifier posts to connections.
 		if name != "notify-order-status" && slices.Contains(deps, managingAPI) {
 			t.Errorf("%s links %s, which only notify-order-status calls", name, managingAPI)
+		}
+		// Only the email function sends (internal/adapter/ses).
+		if name != "send-email" && slices.Contains(deps, sesV2) {
+			t.Errorf("%s links %s, which only send-email calls", name, sesV2)
 		}
 		if slices.Contains(noDynamoDB, name) && slices.Contains(deps, dynamoDB) {
 			t.Errorf("%s links %s without calling DynamoDB", name, dynamoDB)

@@ -1,8 +1,8 @@
-// Package management is the notifier's port to the API Gateway Management API: a post to one
-// connection. It is apart from package ws so that only the notifier links the Management API client;
-// the $connect, $disconnect and message functions never post, and each client linked costs every cold
-// start its endpoint tables.
-package management
+// Package apigateway is the notifier's adapter to the API Gateway Management API: ws.Poster, a post to
+// one connection. It is apart from package ws so that only the notifier links the Management API
+// client; the $connect, $disconnect and message functions never post, and each client linked costs
+// every cold start its endpoint tables.
+package apigateway
 
 import (
 	"context"
@@ -16,12 +16,12 @@ import (
 	"github.com/orion-oss/orion/internal/ws"
 )
 
-// NewClient builds the Management API client. The API has no regional endpoint: it is
+// NewManagementClient builds the Management API client. The API has no regional endpoint: it is
 // served per API and stage (https://{api-id}.execute-api.{region}.amazonaws.com/{stage}), which the
 // template passes to the function. An endpoint the SDK configuration already names wins
 // (AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI, see internal/platform/awscfg): that
 // is how the local runtime points the same code at its own gateway.
-func NewClient(cfg aws.Config, endpoint string) *apigatewaymanagementapi.Client {
+func NewManagementClient(cfg aws.Config, endpoint string) *apigatewaymanagementapi.Client {
 	return apigatewaymanagementapi.NewFromConfig(cfg, func(o *apigatewaymanagementapi.Options) {
 		if o.BaseEndpoint == nil {
 			o.BaseEndpoint = aws.String(endpoint)
@@ -29,13 +29,15 @@ func NewClient(cfg aws.Config, endpoint string) *apigatewaymanagementapi.Client 
 	})
 }
 
-// API is the ws.Poster over the Management API.
-type API struct {
+// Poster is the ws.Poster over the Management API.
+type Poster struct {
 	Client *apigatewaymanagementapi.Client
 }
 
+var _ ws.Poster = Poster{}
+
 // Post sends data as one text message to the connection.
-func (m API) Post(ctx context.Context, connID string, data []byte) error {
+func (m Poster) Post(ctx context.Context, connID string, data []byte) error {
 	_, err := m.Client.PostToConnection(ctx, &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: aws.String(connID), Data: data})
 	var gone *types.GoneException
 	switch {
@@ -44,5 +46,5 @@ func (m API) Post(ctx context.Context, connID string, data []byte) error {
 	case errors.As(err, &gone):
 		return fmt.Errorf("%w: %s", ws.ErrGone, connID)
 	}
-	return fmt.Errorf("management: post to %s: %w", connID, err)
+	return fmt.Errorf("apigateway: post to %s: %w", connID, err)
 }

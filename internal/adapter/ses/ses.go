@@ -1,35 +1,38 @@
-package email
+// Package ses is the email function's Sender (internal/email) over SES v2 SendEmail: the message as
+// simple content, its tags as message tags, and SES's errors classified as permanent for this message
+// or worth a retry.
+package ses
 
 import (
 	"context"
 	"errors"
-	"fmt"
-	"regexp"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/orion-oss/orion/internal/customer"
+	"github.com/orion-oss/orion/internal/email"
 )
 
-// SES sends messages with SES v2 SendEmail (simple content: subject, text and HTML bodies, UTF-8).
-type SES struct {
+// Sender sends messages with SES v2 SendEmail (simple content: subject, text and HTML bodies, UTF-8).
+type Sender struct {
 	client *sesv2.Client
 	from   string
 	set    string
 }
 
-// NewSES builds the sender; From and ConfigurationSet come from cfg.
-func NewSES(client *sesv2.Client, cfg Config) *SES {
-	return &SES{client: client, from: cfg.From, set: cfg.ConfigurationSet}
+// NewSender builds the sender; From and ConfigurationSet come from cfg.
+func NewSender(client *sesv2.Client, cfg email.Config) *Sender {
+	return &Sender{client: client, from: cfg.From, set: cfg.ConfigurationSet}
 }
 
-// Send delivers m and returns SES's message id. Errors wrap ErrPermanent when SES refuses this message
-// for good (see permanentCodes); their text never holds the recipient's full address.
-func (s *SES) Send(ctx context.Context, m Message) (string, error) {
+var _ email.Sender = (*Sender)(nil)
+
+// Send delivers m and returns SES's message id. Errors are *email.SendError, wrapping
+// email.ErrPermanent when SES refuses this message for good (see permanentCodes); their text never
+// holds the recipient's full address.
+func (s *Sender) Send(ctx context.Context, m email.Message) (string, error) {
 	utf8 := aws.String("UTF-8")
 	in := &sesv2.SendEmailInput{
 		FromEmailAddress: aws.String(s.from),
@@ -81,57 +84,15 @@ var permanentCodes = map[string]bool{
 	"InvalidParameterValue": true,
 }
 
-// SendError is a failed SendEmail. Its text has the recipient masked (SES quotes addresses in its
-// messages, and Lambda logs the error a handler returns); Unwrap still reaches the SDK's error, for
-// errors.As with smithy.APIError or the sesv2 types, and ErrPermanent when it is one.
-type SendError struct {
-	Code      string
-	Permanent bool
-	msg       string
-	err       error
-}
-
-func (e *SendError) Error() string {
-	kind := "retryable"
-	if e.Permanent {
-		kind = "permanent"
-	}
-	return fmt.Sprintf("email: ses send (%s): %s", kind, e.msg)
-}
-
-func (e *SendError) Unwrap() []error {
-	if e.Permanent {
-		return []error{ErrPermanent, e.err}
-	}
-	return []error{e.err}
-}
-
-// Classify turns a SendEmail error into a SendError: permanent or not by its code, with the recipient
-// to masked in its text.
+// Classify turns a SendEmail error into an *email.SendError: permanent or not by its code, with the
+// recipient to masked in its text.
 func Classify(err error, to string) error {
-	se := &SendError{err: err, msg: redact(err.Error(), to)}
+	var code string
 	var api smithy.APIError
 	if errors.As(err, &api) {
-		se.Code = api.ErrorCode()
-		se.Permanent = permanentCodes[se.Code]
+		code = api.ErrorCode()
 	}
-	return se
-}
-
-// redact replaces every spelling of the address in s by its masked form.
-func redact(s, addr string) string {
-	if addr == "" {
-		return s
-	}
-	masked := "***"
-	if e, err := customer.ParseEmail(addr); err == nil {
-		masked = e.Masked()
-	}
-	re, err := regexp.Compile("(?i)" + regexp.QuoteMeta(strings.TrimSpace(addr)))
-	if err != nil {
-		return s
-	}
-	return re.ReplaceAllLiteralString(s, masked)
+	return email.NewSendError("ses send", err, to, code, permanentCodes[code])
 }
 
 // tagPart makes a tag name or value acceptable to SES, which allows only ASCII letters, digits, '_'

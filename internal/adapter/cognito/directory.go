@@ -1,4 +1,4 @@
-package email
+package cognito
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+
+	"github.com/orion-oss/orion/internal/email"
 )
 
 // UserLister is the part of the Cognito user pool API the directory calls.
@@ -14,8 +16,8 @@ type UserLister interface {
 	ListUsers(ctx context.Context, in *cip.ListUsersInput, opts ...func(*cip.Options)) (*cip.ListUsersOutput, error)
 }
 
-// Directory finds customers' email addresses in the Cognito user pool: Recipients for the email
-// function. A customer id is the user's sub; with email as the username attribute the username is not
+// Directory finds customers' email addresses in the Cognito user pool: email.Recipients for the email
+// function (the one function besides the account ones that links this package). A customer id is the user's sub; with email as the username attribute the username is not
 // the address, so the user is found by a ListUsers filter on sub (one call, no scan).
 type Directory struct {
 	idp    UserLister
@@ -27,11 +29,13 @@ func NewDirectory(idp UserLister, poolID string) *Directory {
 	return &Directory{idp: idp, poolID: poolID}
 }
 
-// Email implements Recipients. A customer who no longer exists, or has no email attribute, is
-// ErrPermanent: no retry will find an address.
+var _ email.Recipients = (*Directory)(nil)
+
+// Email implements email.Recipients. A customer who no longer exists, or has no email attribute, is
+// email.ErrPermanent: no retry will find an address.
 func (d *Directory) Email(ctx context.Context, customerID string) (string, error) {
 	if customerID == "" || strings.ContainsAny(customerID, `"\`) {
-		return "", fmt.Errorf("%w: customer id %q cannot be looked up", ErrPermanent, customerID)
+		return "", fmt.Errorf("%w: customer id %q cannot be looked up", email.ErrPermanent, customerID)
 	}
 	out, err := d.idp.ListUsers(ctx, &cip.ListUsersInput{UserPoolId: aws.String(d.poolID),
 		Filter: aws.String(fmt.Sprintf("sub = %q", customerID)), Limit: aws.Int32(1), AttributesToGet: []string{"email"}})
@@ -45,5 +49,5 @@ func (d *Directory) Email(ctx context.Context, customerID string) (string, error
 			}
 		}
 	}
-	return "", fmt.Errorf("%w: customer %s has no email address", ErrPermanent, customerID)
+	return "", fmt.Errorf("%w: customer %s has no email address", email.ErrPermanent, customerID)
 }

@@ -1,4 +1,4 @@
-package ws_test
+package apigateway_test
 
 import (
 	"context"
@@ -15,23 +15,31 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/orion-oss/orion/infra/wsapi"
+	"github.com/orion-oss/orion/internal/adapter/apigateway"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/ws"
-	"github.com/orion-oss/orion/internal/ws/management"
 )
 
-// acceptAll is the gateway's $connect: every connection is accepted.
-type acceptAll struct{}
+const ownOrder = "01JDQ7Z3M6X9V0YB2C4D5E6F7G"
 
-func (acceptAll) Invoke(context.Context, string, []byte) ([]byte, error) {
-	return []byte(`{"statusCode":200}`), nil
+// ownerConns is a NotifyStore of one user's connections that lets every push through: the benchmark
+// leaves the connections table out.
+type ownerConns struct{ conns []ws.Connection }
+
+func (s *ownerConns) OfUser(context.Context, string) ([]ws.Connection, error)   { return s.conns, nil }
+func (s *ownerConns) Watchers(context.Context, ...string) ([]ws.Watcher, error) { return nil, nil }
+func (s *ownerConns) Claim(context.Context, string, string, int64) (int64, bool, error) {
+	return 0, true, nil
 }
+func (s *ownerConns) Unclaim(context.Context, string, string, int64, int64) error { return nil }
+func (s *ownerConns) Settle(context.Context, string, string, int64) error         { return nil }
+func (s *ownerConns) Delete(context.Context, string, ...string) error             { return nil }
 
 // BenchmarkNotifierFanOut measures the notifier's fan-out of one status change to n connections of the
 // order's owner: its worker pool and per-post timeout, the real apigatewaymanagementapi client (SigV4,
 // retries, HTTP) and the local gateway's @connections API, until every client has read the message.
-// The connections store is the package's in-memory fake, so the number leaves DynamoDB out: add one
-// conditional write per connection for the table's share.
+// The connections store is an in-memory fake, so the number leaves DynamoDB out: add one conditional
+// write per connection for the table's share.
 func BenchmarkNotifierFanOut(b *testing.B) {
 	for _, n := range []int{1, 100, 1000} {
 		b.Run(fmt.Sprintf("conns=%d", n), func(b *testing.B) { benchNotifier(b, n) })
@@ -78,17 +86,17 @@ func benchNotifier(b *testing.B, n int) {
 	defer readers.Wait()
 	defer gw.Close() // ends the readers before readers.Wait
 
-	s := newStore()
+	s := &ownerConns{}
 	for i := range n {
 		select {
 		case id := <-connects:
-			s.conns[id] = ws.Connection{ID: id, UserID: "cust-1"}
+			s.conns = append(s.conns, ws.Connection{ID: id, UserID: "cust-1"})
 		case <-time.After(10 * time.Second):
 			b.Fatalf("%d of %d connections recorded", i, n)
 		}
 	}
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")}
-	notifier := &ws.Notifier{Store: s, Poster: management.API{Client: management.NewClient(cfg, mgmt.URL+"/dev")}}
+	notifier := &ws.Notifier{Store: s, Poster: apigateway.Poster{Client: apigateway.NewManagementClient(cfg, mgmt.URL+"/dev")}}
 
 	version := int64(0)
 	b.ReportAllocs()

@@ -1,4 +1,8 @@
-package dynamo
+// Package inbox is the DynamoDB adapter of the email function's idempotent inbox (internal/email's Inbox
+// port) over the processed-events table. It is apart from package dynamo because it speaks the port's
+// types, and so imports package email: the functions that link package dynamo for the command side need
+// none of it.
+package inbox
 
 import (
 	"context"
@@ -13,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/orion-oss/orion/internal/email"
 )
 
 // ProcessedRetention is how long an inbox record lives (the table's TTL, expiresAt): longer than
@@ -35,23 +41,9 @@ const DeadlineMargin = 2 * time.Second
 var (
 	// ErrLeaseLost means the claim is no longer this attempt's: its lease expired and another attempt
 	// claimed the event, or the record changed under it. Complete and Release change nothing then.
-	ErrLeaseLost = errors.New("dynamo: inbox lease lost")
+	ErrLeaseLost = errors.New("inbox: lease lost")
 	// errInboxKey means a consumer or event id that cannot form an unambiguous key.
-	errInboxKey = errors.New("dynamo: invalid inbox key")
-)
-
-// ClaimStatus is what Claim found.
-type ClaimStatus string
-
-const (
-	// ClaimAcquired: this attempt holds the event until the lease ends; do the side effect, then
-	// Complete (or Release on a retryable failure).
-	ClaimAcquired ClaimStatus = "ACQUIRED"
-	// ClaimDone: the event was handled before (Outcome says how); do nothing.
-	ClaimDone ClaimStatus = "DONE"
-	// ClaimBusy: another attempt holds a live lease; do nothing now. A caller that may be the retry of
-	// a crashed attempt should fail and be retried after the lease rather than drop the event.
-	ClaimBusy ClaimStatus = "BUSY"
+	errInboxKey = errors.New("inbox: invalid key")
 )
 
 // Record states stored in the status attribute.
@@ -60,23 +52,7 @@ const (
 	inboxDone       = "DONE"
 )
 
-// Claim is the result of Inbox.Claim. Pass it back to Complete or Release: its Token proves which
-// attempt holds the lease, so a slow attempt whose lease was taken over cannot overwrite the new one.
-type Claim struct {
-	Consumer, EventID string
-	Status            ClaimStatus
-	Token             string
-	LeaseUntil        time.Time
-	// Outcome is the recorded result when Status is ClaimDone.
-	Outcome string
-	// Attempts counts the claims of this event so far, including this one when acquired.
-	Attempts int64
-}
-
-// Acquired reports whether this attempt may perform the side effect.
-func (c Claim) Acquired() bool { return c.Status == ClaimAcquired }
-
-// Inbox is the processed-events table used as an idempotent inbox by an at-least-once consumer with a
+// Store is the processed-events table used as an idempotent inbox by an at-least-once consumer with a
 // side effect that cannot be rolled back or deduplicated downstream (an email). One record per
 // <consumer>#<eventId> moves IN_PROGRESS (with a lease) → DONE (with an outcome); a release ends the
 // lease early, and the record counts every claim.
@@ -97,20 +73,22 @@ func (c Claim) Acquired() bool { return c.Status == ClaimAcquired }
 // storage can close that window for SES, which takes no idempotency key; it is as small as one
 // request. Leases compare wall clocks of different Lambdas, which NTP keeps within milliseconds of each
 // other — far below the lease's margin over the function timeout.
-type Inbox struct {
+type Store struct {
 	db    *dynamodb.Client
 	table string
 	lease time.Duration
 	now   func() time.Time
 }
 
-// NewInbox builds the inbox on the processed-events table; lease <= 0 means DefaultLease.
-func NewInbox(db *dynamodb.Client, table string, lease time.Duration) *Inbox {
+// NewStore builds the inbox on the processed-events table; lease <= 0 means DefaultLease.
+func NewStore(db *dynamodb.Client, table string, lease time.Duration) *Store {
 	if lease <= 0 {
 		lease = DefaultLease
 	}
-	return &Inbox{db: db, table: table, lease: lease, now: time.Now}
+	return &Store{db: db, table: table, lease: lease, now: time.Now}
 }
+
+var _ email.Inbox = (*Store)(nil)
 
 // inboxKey is the record's key. The consumer must not contain '#', so that the split is unambiguous
 // whatever the event id holds.
@@ -124,7 +102,7 @@ func inboxKey(consumer, eventID string) (map[string]types.AttributeValue, error)
 func newToken() (string, error) {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("dynamo: inbox token: %w", err)
+		return "", fmt.Errorf("inbox: token: %w", err)
 	}
 	return hex.EncodeToString(b[:]), nil
 }
@@ -133,14 +111,14 @@ func newToken() (string, error) {
 // an IN_PROGRESS whose lease has expired (its attempt crashed); otherwise it reports DONE or BUSY. The
 // lease ends DeadlineMargin after ctx's deadline, or after the inbox's lease when that comes first or
 // ctx has none.
-func (i *Inbox) Claim(ctx context.Context, consumer, eventID string) (Claim, error) {
+func (i *Store) Claim(ctx context.Context, consumer, eventID string) (email.Claim, error) {
 	key, err := inboxKey(consumer, eventID)
 	if err != nil {
-		return Claim{}, err
+		return email.Claim{}, err
 	}
 	token, err := newToken()
 	if err != nil {
-		return Claim{}, err
+		return email.Claim{}, err
 	}
 	now := i.now()
 	until := now.Add(i.lease)
@@ -150,7 +128,7 @@ func (i *Inbox) Claim(ctx context.Context, consumer, eventID string) (Claim, err
 		// email handler waits) can take it over within its own invocation.
 		until = d.Add(DeadlineMargin)
 	}
-	c := Claim{Consumer: consumer, EventID: eventID, Token: token, LeaseUntil: until}
+	c := email.Claim{Consumer: consumer, EventID: eventID, Token: token, LeaseUntil: until}
 	// One conditional update: it creates the record or takes over an expired lease, and never touches a
 	// live or finished one. The retention restarts with every claim.
 	out, err := i.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
@@ -176,7 +154,7 @@ func (i *Inbox) Claim(ctx context.Context, consumer, eventID string) (Claim, err
 	var taken *types.ConditionalCheckFailedException
 	switch {
 	case err == nil:
-		c.Status = ClaimAcquired
+		c.Status = email.ClaimAcquired
 		c.Attempts = inboxInt(out.Attributes, "attempts")
 		return c, nil
 	case errors.As(err, &taken):
@@ -184,23 +162,23 @@ func (i *Inbox) Claim(ctx context.Context, consumer, eventID string) (Claim, err
 		if old == nil { // an emulator that does not return the item: read it
 			got, gerr := i.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(i.table), Key: key, ConsistentRead: aws.Bool(true)})
 			if gerr != nil {
-				return Claim{}, fmt.Errorf("dynamo: inbox read %s#%s: %w", consumer, eventID, gerr)
+				return email.Claim{}, fmt.Errorf("inbox: read %s#%s: %w", consumer, eventID, gerr)
 			}
 			old = got.Item
 		}
 		return existingClaim(c, old), nil
 	default:
-		return Claim{}, fmt.Errorf("dynamo: inbox claim %s#%s: %w", consumer, eventID, err)
+		return email.Claim{}, fmt.Errorf("inbox: claim %s#%s: %w", consumer, eventID, err)
 	}
 }
 
 // existingClaim describes the record that refused a claim.
-func existingClaim(c Claim, old map[string]types.AttributeValue) Claim {
+func existingClaim(c email.Claim, old map[string]types.AttributeValue) email.Claim {
 	c.Token = ""
 	c.Attempts = inboxInt(old, "attempts")
 	c.LeaseUntil = time.UnixMilli(inboxInt(old, "leaseUntil"))
 	if s, ok := old["status"].(*types.AttributeValueMemberS); ok && s.Value == inboxDone {
-		c.Status = ClaimDone
+		c.Status = email.ClaimDone
 		if o, ok := old["outcome"].(*types.AttributeValueMemberS); ok {
 			c.Outcome = o.Value
 		}
@@ -208,13 +186,13 @@ func existingClaim(c Claim, old map[string]types.AttributeValue) Claim {
 	}
 	// IN_PROGRESS with a live lease, or a record that vanished or expired between the write and the
 	// read: either way another attempt is (or was just) at work, and a later delivery will see.
-	c.Status = ClaimBusy
+	c.Status = email.ClaimBusy
 	return c
 }
 
 // Complete records the outcome of the side effect (e.g. "SENT:<messageId>", "SKIPPED:<reason>") and
 // makes the event DONE. It fails with ErrLeaseLost when another attempt has taken the event over.
-func (i *Inbox) Complete(ctx context.Context, c Claim, outcome string) error {
+func (i *Store) Complete(ctx context.Context, c email.Claim, outcome string) error {
 	key, err := inboxKey(c.Consumer, c.EventID)
 	if err != nil {
 		return err
@@ -240,7 +218,7 @@ func (i *Inbox) Complete(ctx context.Context, c Claim, outcome string) error {
 // can claim at once instead of waiting for the lease: the lease ends now. The record stays, with its
 // count of claims, so that the story of an event (how many attempts held it) survives a release. It
 // fails with ErrLeaseLost when the claim is no longer this attempt's (and then changes nothing).
-func (i *Inbox) Release(ctx context.Context, c Claim) error {
+func (i *Store) Release(ctx context.Context, c email.Claim) error {
 	key, err := inboxKey(c.Consumer, c.EventID)
 	if err != nil {
 		return err
@@ -262,7 +240,7 @@ func (i *Inbox) Release(ctx context.Context, c Claim) error {
 	return leaseErr(err, "release", c)
 }
 
-func leaseErr(err error, op string, c Claim) error {
+func leaseErr(err error, op string, c email.Claim) error {
 	var lost *types.ConditionalCheckFailedException
 	switch {
 	case err == nil:
@@ -270,7 +248,7 @@ func leaseErr(err error, op string, c Claim) error {
 	case errors.As(err, &lost):
 		return fmt.Errorf("%w: %s %s#%s", ErrLeaseLost, op, c.Consumer, c.EventID)
 	default:
-		return fmt.Errorf("dynamo: inbox %s %s#%s: %w", op, c.Consumer, c.EventID, err)
+		return fmt.Errorf("inbox: %s %s#%s: %w", op, c.Consumer, c.EventID, err)
 	}
 }
 

@@ -1,9 +1,10 @@
-package dynamo_test
+package inbox_test
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"sync"
 	"testing"
@@ -14,9 +15,12 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/orion-oss/orion/infra/localaws/awstest"
-	"github.com/orion-oss/orion/internal/adapter/dynamo"
 	"github.com/orion-oss/orion/internal/adapter/dynamo/dynamotest"
+	"github.com/orion-oss/orion/internal/adapter/dynamo/inbox"
+	"github.com/orion-oss/orion/internal/email"
 )
+
+func TestMain(m *testing.M) { os.Exit(awstest.Main(m)) }
 
 // newInboxTable creates the template's ProcessedEventsTable under a name unique to the test: the
 // template is the truth about keys and TTL.
@@ -48,10 +52,10 @@ func inboxAttr(item map[string]ddbtypes.AttributeValue, name string) string {
 func TestInboxConcurrentDuplicateClaims(t *testing.T) {
 	ctx := context.Background()
 	db, table := newInboxTable(t)
-	inbox := dynamo.NewInbox(db, table, time.Minute)
+	box := inbox.NewStore(db, table, time.Minute)
 
 	const n = 20
-	claims := make([]dynamo.Claim, n)
+	claims := make([]email.Claim, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	start := make(chan struct{})
@@ -60,7 +64,7 @@ func TestInboxConcurrentDuplicateClaims(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			claims[i], errs[i] = inbox.Claim(ctx, "email", "evt-1")
+			claims[i], errs[i] = box.Claim(ctx, "email", "evt-1")
 		}()
 	}
 	close(start)
@@ -72,9 +76,9 @@ func TestInboxConcurrentDuplicateClaims(t *testing.T) {
 			t.Fatalf("claim %d: %v", i, errs[i])
 		}
 		switch c.Status {
-		case dynamo.ClaimAcquired:
+		case email.ClaimAcquired:
 			won++
-		case dynamo.ClaimBusy:
+		case email.ClaimBusy:
 			if c.Token != "" {
 				t.Errorf("a refused claim carries a token: %+v", c)
 			}
@@ -95,8 +99,8 @@ func TestInboxConcurrentDuplicateClaims(t *testing.T) {
 	if err != nil {
 		t.Fatalf("expiresAt %q: %v", inboxAttr(rec, "expiresAt"), err)
 	}
-	if d := time.Until(time.Unix(exp, 0)); d < dynamo.ProcessedRetention-time.Minute || d > dynamo.ProcessedRetention {
-		t.Fatalf("expiresAt is %v ahead; want %v", d, dynamo.ProcessedRetention)
+	if d := time.Until(time.Unix(exp, 0)); d < inbox.ProcessedRetention-time.Minute || d > inbox.ProcessedRetention {
+		t.Fatalf("expiresAt is %v ahead; want %v", d, inbox.ProcessedRetention)
 	}
 }
 
@@ -106,73 +110,73 @@ func TestInboxLifecycle(t *testing.T) {
 
 	tests := []struct {
 		name string
-		run  func(t *testing.T, inbox *dynamo.Inbox)
+		run  func(t *testing.T, box *inbox.Store)
 	}{
-		{"claim after complete is refused with the outcome", func(t *testing.T, inbox *dynamo.Inbox) {
-			c := mustAcquire(t, inbox, "email", "evt-done")
-			if err := inbox.Complete(ctx, c, "SENT:msg-1"); err != nil {
+		{"claim after complete is refused with the outcome", func(t *testing.T, box *inbox.Store) {
+			c := mustAcquire(t, box, "email", "evt-done")
+			if err := box.Complete(ctx, c, "SENT:msg-1"); err != nil {
 				t.Fatal(err)
 			}
-			again, err := inbox.Claim(ctx, "email", "evt-done")
+			again, err := box.Claim(ctx, "email", "evt-done")
 			if err != nil {
 				t.Fatal(err)
 			}
-			if again.Status != dynamo.ClaimDone || again.Outcome != "SENT:msg-1" || again.Acquired() {
+			if again.Status != email.ClaimDone || again.Outcome != "SENT:msg-1" || again.Acquired() {
 				t.Fatalf("claim after complete = %+v; want DONE with the outcome", again)
 			}
 			// Completing twice is a lost lease, not a silent overwrite of the outcome.
-			if err := inbox.Complete(ctx, c, "SENT:other"); !errors.Is(err, dynamo.ErrLeaseLost) {
+			if err := box.Complete(ctx, c, "SENT:other"); !errors.Is(err, inbox.ErrLeaseLost) {
 				t.Fatalf("second complete: %v; want ErrLeaseLost", err)
 			}
 			if rec := inboxRecord(t, db, table, "email#evt-done"); inboxAttr(rec, "outcome") != "SENT:msg-1" || inboxAttr(rec, "leaseUntil") != "" {
 				t.Fatalf("record = %v", rec)
 			}
 		}},
-		{"a live lease refuses a second claim", func(t *testing.T, inbox *dynamo.Inbox) {
-			mustAcquire(t, inbox, "email", "evt-busy")
-			again, err := inbox.Claim(ctx, "email", "evt-busy")
+		{"a live lease refuses a second claim", func(t *testing.T, box *inbox.Store) {
+			mustAcquire(t, box, "email", "evt-busy")
+			again, err := box.Claim(ctx, "email", "evt-busy")
 			if err != nil {
 				t.Fatal(err)
 			}
-			if again.Status != dynamo.ClaimBusy || again.LeaseUntil.Before(time.Now()) {
+			if again.Status != email.ClaimBusy || again.LeaseUntil.Before(time.Now()) {
 				t.Fatalf("second claim = %+v; want BUSY with the live lease", again)
 			}
 		}},
-		{"release then reclaim", func(t *testing.T, inbox *dynamo.Inbox) {
-			c := mustAcquire(t, inbox, "email", "evt-release")
-			if err := inbox.Release(ctx, c); err != nil {
+		{"release then reclaim", func(t *testing.T, box *inbox.Store) {
+			c := mustAcquire(t, box, "email", "evt-release")
+			if err := box.Release(ctx, c); err != nil {
 				t.Fatal(err)
 			}
 			// The record stays (its lease over, no token): it keeps the count of claims.
 			if rec := inboxRecord(t, db, table, "email#evt-release"); rec == nil || inboxAttr(rec, "token") != "" || inboxAttr(rec, "leaseUntil") != "0" || inboxAttr(rec, "releases") != "1" {
 				t.Fatalf("released record = %v; want it kept with its lease ended", rec)
 			}
-			again := mustAcquire(t, inbox, "email", "evt-release")
+			again := mustAcquire(t, box, "email", "evt-release")
 			if again.Token == c.Token || again.Attempts != 2 {
 				t.Fatalf("reclaim = %+v; want a new token and attempt 2", again)
 			}
 			// The released attempt cannot release (or complete) the new claim.
-			if err := inbox.Release(ctx, c); !errors.Is(err, dynamo.ErrLeaseLost) {
+			if err := box.Release(ctx, c); !errors.Is(err, inbox.ErrLeaseLost) {
 				t.Fatalf("stale release: %v; want ErrLeaseLost", err)
 			}
-			if err := inbox.Complete(ctx, again, "SENT:m"); err != nil {
+			if err := box.Complete(ctx, again, "SENT:m"); err != nil {
 				t.Fatal(err)
 			}
 		}},
-		{"consumers are independent", func(t *testing.T, inbox *dynamo.Inbox) {
-			mustAcquire(t, inbox, "email", "evt-shared")
-			mustAcquire(t, inbox, "notifier", "evt-shared")
+		{"consumers are independent", func(t *testing.T, box *inbox.Store) {
+			mustAcquire(t, box, "email", "evt-shared")
+			mustAcquire(t, box, "notifier", "evt-shared")
 		}},
-		{"invalid keys are refused before any write", func(t *testing.T, inbox *dynamo.Inbox) {
+		{"invalid keys are refused before any write", func(t *testing.T, box *inbox.Store) {
 			for _, k := range [][2]string{{"", "e"}, {"email", ""}, {"em#ail", "e"}} {
-				if _, err := inbox.Claim(ctx, k[0], k[1]); err == nil {
+				if _, err := box.Claim(ctx, k[0], k[1]); err == nil {
 					t.Errorf("Claim(%q, %q) succeeded", k[0], k[1])
 				}
 			}
 		}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { tt.run(t, dynamo.NewInbox(db, table, time.Minute)) })
+		t.Run(tt.name, func(t *testing.T) { tt.run(t, inbox.NewStore(db, table, time.Minute)) })
 	}
 }
 
@@ -180,38 +184,38 @@ func TestInboxExpiredLeaseReclaim(t *testing.T) {
 	ctx := context.Background()
 	db, table := newInboxTable(t)
 	const lease = 300 * time.Millisecond
-	inbox := dynamo.NewInbox(db, table, lease)
+	box := inbox.NewStore(db, table, lease)
 
-	crashed := mustAcquire(t, inbox, "email", "evt-crash")
-	if busy, err := inbox.Claim(ctx, "email", "evt-crash"); err != nil || busy.Status != dynamo.ClaimBusy {
+	crashed := mustAcquire(t, box, "email", "evt-crash")
+	if busy, err := box.Claim(ctx, "email", "evt-crash"); err != nil || busy.Status != email.ClaimBusy {
 		t.Fatalf("claim within the lease = %+v, %v; want BUSY", busy, err)
 	}
 	time.Sleep(lease + 200*time.Millisecond) // the first attempt "crashed": its lease runs out
 
-	retry := mustAcquire(t, inbox, "email", "evt-crash")
+	retry := mustAcquire(t, box, "email", "evt-crash")
 	if retry.Attempts != 2 {
 		t.Fatalf("attempts = %d; want 2", retry.Attempts)
 	}
 	// The crashed attempt comes back to life: it must not record over, or delete, the retry's claim.
-	if err := inbox.Complete(ctx, crashed, "SENT:late"); !errors.Is(err, dynamo.ErrLeaseLost) {
+	if err := box.Complete(ctx, crashed, "SENT:late"); !errors.Is(err, inbox.ErrLeaseLost) {
 		t.Fatalf("stale complete: %v; want ErrLeaseLost", err)
 	}
-	if err := inbox.Release(ctx, crashed); !errors.Is(err, dynamo.ErrLeaseLost) {
+	if err := box.Release(ctx, crashed); !errors.Is(err, inbox.ErrLeaseLost) {
 		t.Fatalf("stale release: %v; want ErrLeaseLost", err)
 	}
-	if err := inbox.Complete(ctx, retry, "SENT:retry"); err != nil {
+	if err := box.Complete(ctx, retry, "SENT:retry"); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(lease + 200*time.Millisecond)
 	// A finished event stays finished: lease expiry concerns only IN_PROGRESS records.
-	if done, err := inbox.Claim(ctx, "email", "evt-crash"); err != nil || done.Status != dynamo.ClaimDone || done.Outcome != "SENT:retry" {
+	if done, err := box.Claim(ctx, "email", "evt-crash"); err != nil || done.Status != email.ClaimDone || done.Outcome != "SENT:retry" {
 		t.Fatalf("claim after completion = %+v, %v", done, err)
 	}
 }
 
-func mustAcquire(t *testing.T, inbox *dynamo.Inbox, consumer, eventID string) dynamo.Claim {
+func mustAcquire(t *testing.T, box *inbox.Store, consumer, eventID string) email.Claim {
 	t.Helper()
-	c, err := inbox.Claim(context.Background(), consumer, eventID)
+	c, err := box.Claim(context.Background(), consumer, eventID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,14 +230,14 @@ func mustAcquire(t *testing.T, inbox *dynamo.Inbox, consumer, eventID string) dy
 // seconds later.
 func TestInboxLeaseEndsAfterTheDeadline(t *testing.T) {
 	db, table := newInboxTable(t)
-	inbox := dynamo.NewInbox(db, table, time.Hour)
+	box := inbox.NewStore(db, table, time.Hour)
 	tests := []struct {
 		name     string
 		deadline time.Duration // 0: none
 		want     time.Duration // lease from now
 	}{
 		{"no deadline: the inbox's lease", 0, time.Hour},
-		{"deadline: deadline plus margin", 10 * time.Second, 10*time.Second + dynamo.DeadlineMargin},
+		{"deadline: deadline plus margin", 10 * time.Second, 10*time.Second + inbox.DeadlineMargin},
 		{"deadline past the lease: the lease", 2 * time.Hour, time.Hour},
 	}
 	for i, tt := range tests {
@@ -245,7 +249,7 @@ func TestInboxLeaseEndsAfterTheDeadline(t *testing.T) {
 				defer cancel()
 			}
 			start := time.Now()
-			c, err := inbox.Claim(ctx, "email", fmt.Sprintf("evt-deadline-%d", i))
+			c, err := box.Claim(ctx, "email", fmt.Sprintf("evt-deadline-%d", i))
 			if err != nil || !c.Acquired() {
 				t.Fatalf("claim = %+v, %v", c, err)
 			}
@@ -253,8 +257,8 @@ func TestInboxLeaseEndsAfterTheDeadline(t *testing.T) {
 				t.Fatalf("lease %v from now; want %v", got, tt.want)
 			}
 			// The stored lease is the one reported: a second claim sees it.
-			busy, err := inbox.Claim(context.Background(), "email", fmt.Sprintf("evt-deadline-%d", i))
-			if err != nil || busy.Status != dynamo.ClaimBusy || !busy.LeaseUntil.Equal(c.LeaseUntil.Truncate(time.Millisecond)) {
+			busy, err := box.Claim(context.Background(), "email", fmt.Sprintf("evt-deadline-%d", i))
+			if err != nil || busy.Status != email.ClaimBusy || !busy.LeaseUntil.Equal(c.LeaseUntil.Truncate(time.Millisecond)) {
 				t.Fatalf("second claim = %+v, %v; want BUSY until %v", busy, err, c.LeaseUntil)
 			}
 		})

@@ -1,4 +1,4 @@
-package email_test
+package ses_test
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
@@ -13,8 +14,50 @@ import (
 
 	"github.com/orion-oss/orion/infra/localaws"
 	"github.com/orion-oss/orion/infra/localaws/awstest"
+	"github.com/orion-oss/orion/internal/adapter/ses"
 	"github.com/orion-oss/orion/internal/email"
+	"github.com/orion-oss/orion/internal/event"
+	"github.com/orion-oss/orion/internal/money"
 )
+
+// The sender's tests run against the real local emulator.
+func TestMain(m *testing.M) { os.Exit(awstest.Main(m)) }
+
+var testConfig = email.Config{
+	From: "orders@example.com", AdminTo: "admin@example.com",
+	LinkBase: "https://shop.example.com/", ConfigurationSet: "orion-test",
+}
+
+// confirmed renders the email of a confirmed order of $1,259.50 to the address to, as the email
+// function would: the sender must deliver what the renderer makes (UTF-8 subject, HTML body).
+func confirmed(t *testing.T, cfg email.Config, to string) email.Message {
+	t.Helper()
+	unit, err := money.New(125950, "USD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := event.Wrap(&event.OrderConfirmed{
+		OrderRef: event.OrderRef{OrderID: "01JDQ7Z3M6X9V0YB2C4D5E6F7G", CustomerID: "5e1f-cust", Status: "CONFIRMED", OrderVersion: 4},
+		Lines:    []event.Line{{SKU: "ORN-ESP-01", Name: "Espresso machine", Quantity: 1, UnitPrice: unit, LineTotal: unit}},
+		Total:    unit,
+	}, event.Meta{ID: "evt-confirmed", OccurredAt: time.Date(2026, 11, 24, 10, 0, 1, 0, time.UTC), CorrelationID: "corr-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := email.NewRenderer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := email.Parse(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := r.Render(n, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
 
 // sentMessages reads what the emulator accepted, or skips when the endpoint cannot show it.
 func sentMessages(t *testing.T) []localaws.SentEmail {
@@ -46,22 +89,11 @@ func newSender(t *testing.T) (*sesv2.Client, email.Config) {
 func TestSendSESDelivers(t *testing.T) {
 	ctx := context.Background()
 	client, cfg := newSender(t)
-	r, err := email.NewRenderer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := email.Parse(outcomes(t)["order-confirmed"])
-	if err != nil {
-		t.Fatal(err)
-	}
 	to := strings.ToLower(awstest.Name(t, "ann")) + "@example.org"
-	m, err := r.Render(n, to)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := confirmed(t, cfg, to)
 	m.Tags = append(m.Tags, email.Tag{Name: "odd name!", Value: "a b/c…"}) // SES would refuse these unsanitised
 
-	id, err := email.NewSES(client, cfg).Send(ctx, m)
+	id, err := ses.NewSender(client, cfg).Send(ctx, m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +130,7 @@ func TestSendSESClassifiesFailures(t *testing.T) {
 	})
 	tests := []struct {
 		name      string
-		sender    *email.SES
+		sender    *ses.Sender
 		msg       email.Message
 		permanent bool
 		code      string
@@ -106,11 +138,11 @@ func TestSendSESClassifiesFailures(t *testing.T) {
 		// moto answers an unverified From with 400 MessageRejected "Email address not verified <from>",
 		// as SES does (and does in the sandbox for an unverified recipient): Orion's configuration, not
 		// this message, so it is retried and kept in the DLQ rather than dropped.
-		{"unverified sender", email.NewSES(client, unverified), msg, false, "MessageRejected"},
+		{"unverified sender", ses.NewSender(client, unverified), msg, false, "MessageRejected"},
 		// moto answers a malformed recipient with 400 InvalidParameterValue "Missing domain"; SES v2
 		// says BadRequestException.
-		{"malformed recipient", email.NewSES(client, cfg), email.Message{To: "ann.lee", Subject: "s", Text: "t", HTML: "t"}, true, "InvalidParameterValue"},
-		{"endpoint unreachable", email.NewSES(unreachable, cfg), msg, false, ""},
+		{"malformed recipient", ses.NewSender(client, cfg), email.Message{To: "ann.lee", Subject: "s", Text: "t", HTML: "t"}, true, "InvalidParameterValue"},
+		{"endpoint unreachable", ses.NewSender(unreachable, cfg), msg, false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -155,7 +187,7 @@ func TestSendClassification(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.code, func(t *testing.T) {
-			err := email.Classify(&smithy.GenericAPIError{Code: tt.code, Message: "to ann@example.org"}, "ann@example.org")
+			err := ses.Classify(&smithy.GenericAPIError{Code: tt.code, Message: "to ann@example.org"}, "ann@example.org")
 			if errors.Is(err, email.ErrPermanent) != tt.permanent {
 				t.Fatalf("permanent = %v; want %v", !tt.permanent, tt.permanent)
 			}

@@ -1,4 +1,4 @@
-package email_test
+package cognito_test
 
 import (
 	"os"
@@ -7,5 +7,5 @@ import (
 	"github.com/orion-oss/orion/infra/localaws/awstest"
 )
 
-// The SES tests run against the real local emulator; the others need none but share the binary.
+// The adapter's tests run against the real local emulator's user pools.
 func TestMain(m *testing.M) { os.Exit(awstest.Main(m)) }
