@@ -29,7 +29,7 @@ var notCalledByCode = map[string]string{
 	"ProjectOrdersFunction sqs:SendMessage":     "OnFailure destination, sent by Lambda with this role",
 	// The inbox reads a claim back only when a refused conditional write did not return the item
 	// (ReturnValuesOnConditionCheckFailure), which DynamoDB and moto do; LocalStack versions that do
-	// not need the read (internal/adapter/dynamo/inbox.go).
+	// not need the read (internal/adapter/dynamo/inbox).
 	"SendEmailFunction dynamodb:GetItem": "read-back of a taken claim where the endpoint does not return it",
 }
 

@@ -199,7 +199,7 @@ func TestLoadHonoursPerServiceEndpoints(t *testing.T) {
 		t.Fatalf("DynamoDB through AWS_ENDPOINT_URL_DYNAMODB: %v", err)
 	}
 	mgmt := apigatewaymanagementapi.NewFromConfig(cfg, func(o *apigatewaymanagementapi.Options) {
-		if o.BaseEndpoint == nil { // what management.NewClient does with the stage's URL
+		if o.BaseEndpoint == nil { // what apigateway.NewManagementClient does with the stage's URL
 			o.BaseEndpoint = aws.String(dead)
 		}
 	})
