@@ -336,8 +336,8 @@ func (r *run) check(ctx context.Context, d *data) {
 			t.Errorf("order %s: view %s %v; order %s %v", o.id, v.Status, v.History, rec.Status, rec.History)
 		}
 		// One email per mailing outcome (bounced addresses are checked after the redrive). The one
-		// exception is inbox.Store (internal/adapter/dynamo/inbox)'s documented window: an attempt killed after SES accepted the email
-		// and before the inbox recorded it; the retry that takes the claim over sends it again. The
+		// exception is the documented window of the inbox (internal/adapter/dynamo/inbox): an attempt
+		// killed after SES accepted the email and before the inbox recorded it; the retry that takes the claim over sends it again. The
 		// inbox record shows it (more than one claim), and only an injected kill can cause it.
 		if !r.customers[o.customer].bounce {
 			n, m, taken := len(mails[o.id]), 0, 0
