@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/orion-oss/orion/infra/iampolicy"
+	"github.com/orion-oss/orion/infra/engine/iampolicy"
 )
 
 // This file is named to sort last: go test runs a package's tests in source order, so by now every other
