@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/orion-oss/orion/internal/platform/tracing"
+	"github.com/orion-oss/orion/infra/engine/xray"
 )
 
 // maxBody bounds what the edge buffers of a request it inspects (EventBridge's PutEvents limit is 1 MiB).
@@ -214,7 +214,7 @@ func accepted(reqBody, respBody []byte, requestTrace string) ([]PutEventsEntry, 
 		if trace == "" {
 			trace = requestTrace
 		}
-		if _, ok := tracing.ParseHeader(trace); !ok {
+		if _, ok := xray.ParseHeader(trace); !ok {
 			trace = ""
 		}
 		res = append(res, PutEventsEntry{EventID: out.Entries[i].EventId, Bus: bus, Source: e.Source,

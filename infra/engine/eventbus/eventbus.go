@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/orion-oss/orion/infra/engine/eventpattern"
-	"github.com/orion-oss/orion/internal/platform/tracing"
+	"github.com/orion-oss/orion/infra/engine/xray"
 )
 
 // Event is one EventBridge event, in the shape targets receive it.
@@ -232,7 +232,7 @@ func (b *Bus) deliver(r Rule, t Target, ev Event, raw, input []byte, p perturbat
 	}
 	ctx := b.ctx
 	if ev.TraceHeader != "" {
-		ctx = tracing.WithHeader(ctx, ev.TraceHeader) // Dispatch reads it with tracing.Carried
+		ctx = xray.WithHeader(ctx, ev.TraceHeader) // Dispatch reads it with xray.Carried
 	}
 	var err error
 	attempt := 0

@@ -12,7 +12,7 @@ import (
 
 	"github.com/orion-oss/orion/infra/engine/eventbus"
 	"github.com/orion-oss/orion/infra/engine/eventpattern"
-	"github.com/orion-oss/orion/internal/platform/tracing"
+	"github.com/orion-oss/orion/infra/engine/xray"
 )
 
 // recorder is a fake of our own Dispatcher and DeadLetters ports.
@@ -244,7 +244,7 @@ type traces struct {
 func (d *traces) Dispatch(ctx context.Context, _ string, input []byte) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.seen = append(d.seen, tracing.Carried(ctx))
+	d.seen = append(d.seen, xray.Carried(ctx))
 	if len(d.seen) == 1 {
 		return errors.New("throttled")
 	}

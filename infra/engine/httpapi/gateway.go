@@ -23,7 +23,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/orion-oss/orion/internal/platform/tracing"
+	"github.com/orion-oss/orion/infra/engine/xray"
 )
 
 // Invoker runs a function synchronously. A function error (handler error, crash, timeout) is an error.
@@ -328,7 +328,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusInternalServerError, "Internal Server Error")
 		return
 	}
-	ctx, cancel := context.WithTimeout(tracing.WithHeader(r.Context(), trace), g.cfg.IntegrationTimeout)
+	ctx, cancel := context.WithTimeout(xray.WithHeader(r.Context(), trace), g.cfg.IntegrationTimeout)
 	defer cancel()
 	out, err := g.inv.Invoke(ctx, route.Function, payload)
 	switch {
@@ -350,10 +350,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // requestTrace is the request's trace header: the client's trace id when it sent a valid one, else a
 // new one, sampled (locally every trace is).
 func requestTrace(client string, at time.Time) string {
-	if h, ok := tracing.ParseHeader(client); ok {
-		return tracing.Header{Root: h.Root, Sampled: "1"}.String()
+	if h, ok := xray.ParseHeader(client); ok {
+		return xray.Header{Root: h.Root, Sampled: "1"}.String()
 	}
-	return tracing.Header{Root: tracing.NewRoot(at), Sampled: "1"}.String()
+	return xray.Header{Root: xray.NewRoot(at), Sampled: "1"}.String()
 }
 
 // event builds the payload format 2.0 request.

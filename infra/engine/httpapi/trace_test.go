@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/orion-oss/orion/internal/platform/tracing"
+	"github.com/orion-oss/orion/infra/engine/xray"
 )
 
 // traceRecorder remembers the trace header each invocation was called with.
@@ -16,7 +16,7 @@ type traceRecorder struct {
 
 func (r *traceRecorder) Invoke(ctx context.Context, fn string, payload []byte) ([]byte, error) {
 	r.mu.Lock()
-	r.traces = append(r.traces, tracing.Carried(ctx))
+	r.traces = append(r.traces, xray.Carried(ctx))
 	r.mu.Unlock()
 	return r.recorder.Invoke(ctx, fn, payload)
 }
@@ -35,7 +35,7 @@ func TestEachRequestIsInvokedInATraceOfItsOwn(t *testing.T) {
 	defer rec.mu.Unlock()
 	var roots []string
 	for i, tr := range rec.traces {
-		h, ok := tracing.ParseHeader(tr)
+		h, ok := xray.ParseHeader(tr)
 		if !ok || !h.IsSampled() {
 			t.Fatalf("invocation %d in trace %q; want a valid sampled header", i, tr)
 		}

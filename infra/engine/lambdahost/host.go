@@ -18,7 +18,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/orion-oss/orion/internal/platform/tracing"
+	"github.com/orion-oss/orion/infra/engine/xray"
 )
 
 // Platform errors; function errors are reported in Result.Err instead.
@@ -89,7 +89,7 @@ type Options struct {
 	Fault func(function string, payload []byte) Fault
 	// TraceDaemon, when set, receives each sampled invocation's function segment, as Lambda sends it to
 	// X-Ray, so that the functions' subsegments have their parent in a local trace.
-	TraceDaemon *tracing.Daemon
+	TraceDaemon *xray.Daemon
 }
 
 // Host runs functions.

@@ -3,7 +3,7 @@ package lambdahost
 import (
 	"time"
 
-	"github.com/orion-oss/orion/internal/platform/tracing"
+	"github.com/orion-oss/orion/infra/engine/xray"
 )
 
 // invocationTrace is the Lambda-Runtime-Trace-Id of an invocation called with the caller's header: the
@@ -12,14 +12,14 @@ import (
 // Lambda does for a request that carries none; locally every trace is sampled (on AWS the sampling
 // rules decide). https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html
 func invocationTrace(caller string) string {
-	h, ok := tracing.ParseHeader(caller)
+	h, ok := xray.ParseHeader(caller)
 	if !ok {
-		h = tracing.Header{Root: tracing.NewRoot(time.Now()), Sampled: "1"}
+		h = xray.Header{Root: xray.NewRoot(time.Now()), Sampled: "1"}
 	}
 	if h.Sampled == "" {
 		h.Sampled = "1"
 	}
-	return tracing.Header{Root: h.Root, Parent: tracing.NewID(), Sampled: h.Sampled}.String()
+	return xray.Header{Root: h.Root, Parent: xray.NewID(), Sampled: h.Sampled}.String()
 }
 
 // functionSegment is the segment Lambda records for the function's invocation (AWS::Lambda::Function),
@@ -42,11 +42,11 @@ type functionSegment struct {
 // sendSegment records the invocation's function segment when a daemon listens and the trace is sampled.
 func (p *pool) sendSegment(inv *invocation, start, end time.Time, outcome string) {
 	d := p.h.opts.TraceDaemon
-	h, ok := tracing.ParseHeader(inv.trace)
+	h, ok := xray.ParseHeader(inv.trace)
 	if d == nil || !ok || !h.IsSampled() {
 		return
 	}
-	caller, _ := tracing.ParseHeader(inv.opts.TraceID)
+	caller, _ := xray.ParseHeader(inv.opts.TraceID)
 	s := functionSegment{Name: p.fn.Name, ID: h.Parent, TraceID: h.Root, ParentID: caller.Parent, Origin: "AWS::Lambda::Function",
 		StartTime: float64(start.UnixMicro()) / 1e6, EndTime: float64(end.UnixMicro()) / 1e6,
 		Error: outcome == "error", Fault: outcome != "ok" && outcome != "error"}

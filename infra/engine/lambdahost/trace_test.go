@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/orion-oss/orion/infra/engine/lambdahost"
-	"github.com/orion-oss/orion/internal/platform/tracing"
+	"github.com/orion-oss/orion/infra/engine/xray"
 )
 
 const callerRoot = "1-6745c1a0-0123456789abcdef01234567"
@@ -30,19 +30,19 @@ func TestInvocationsContinueTheCallersTrace(t *testing.T) {
 	defer udp.Close()
 	var mu sync.Mutex
 	var records []lambdahost.Record
-	h := newHost(t, lambdahost.Options{TraceDaemon: tracing.NewDaemon(udp.LocalAddr().String()), OnInvoke: func(r lambdahost.Record) {
+	h := newHost(t, lambdahost.Options{TraceDaemon: xray.NewDaemon(udp.LocalAddr().String()), OnInvoke: func(r lambdahost.Record) {
 		mu.Lock()
 		records = append(records, r)
 		mu.Unlock()
 	}}, fn("echo", "echo"))
 
-	seen := func(res lambdahost.Result) tracing.Header {
+	seen := func(res lambdahost.Result) xray.Header {
 		t.Helper()
 		var o output
 		if err := json.Unmarshal(res.Payload, &o); err != nil {
 			t.Fatal(err)
 		}
-		hd, ok := tracing.ParseHeader(o.Env["_X_AMZN_TRACE_ID"])
+		hd, ok := xray.ParseHeader(o.Env["_X_AMZN_TRACE_ID"])
 		if !ok || len(hd.Parent) != 16 || hd.Lineage != "" {
 			t.Fatalf("the function saw %q", o.Env["_X_AMZN_TRACE_ID"])
 		}
@@ -112,7 +112,7 @@ func TestInvocationsContinueTheCallersTrace(t *testing.T) {
 	}
 	select {
 	case hd := <-done:
-		if got, _ := tracing.ParseHeader(hd); got.Root != callerRoot {
+		if got, _ := xray.ParseHeader(hd); got.Root != callerRoot {
 			t.Errorf("async: %q; want the caller's root", hd)
 		}
 	case <-time.After(5 * time.Second):

@@ -19,7 +19,7 @@ import (
 	"github.com/orion-oss/orion/infra/engine/eventbus"
 	"github.com/orion-oss/orion/infra/engine/lambdahost"
 	"github.com/orion-oss/orion/infra/engine/states"
-	"github.com/orion-oss/orion/internal/platform/tracing"
+	"github.com/orion-oss/orion/infra/engine/xray"
 )
 
 // publish delivers the entries the emulator accepted on a bus to the matching rules.
@@ -74,11 +74,11 @@ func (s *Stack) Dispatch(ctx context.Context, arn string, input []byte) error {
 		// EventBridge invokes Lambda asynchronously: once accepted, Lambda's own retries apply.
 		opts := f.async
 		opts.Trigger = "eventbridge"
-		opts.TraceID = tracing.Carried(ctx) // the event's trace header, when its PutEvents had one
+		opts.TraceID = xray.Carried(ctx) // the event's trace header, when its PutEvents had one
 		return s.host.InvokeAsync(f.name, input, opts)
 	case "states":
 		// EventBridge starts executions with a generated name.
-		_, err := s.sfn.StartTraced(arn, "", string(input), tracing.Carried(ctx))
+		_, err := s.sfn.StartTraced(arn, "", string(input), xray.Carried(ctx))
 		return err
 	case "sqs":
 		return s.sendMessage(ctx, arn, string(input), nil)
@@ -143,7 +143,7 @@ type invoker struct {
 }
 
 func (i invoker) Invoke(ctx context.Context, function string, payload []byte) ([]byte, error) {
-	res, err := i.s.host.Invoke(ctx, lambdaName(function), payload, lambdahost.InvokeOptions{Trigger: i.trigger, TraceID: tracing.Carried(ctx)})
+	res, err := i.s.host.Invoke(ctx, lambdaName(function), payload, lambdahost.InvokeOptions{Trigger: i.trigger, TraceID: xray.Carried(ctx)})
 	if err != nil {
 		return nil, err
 	}

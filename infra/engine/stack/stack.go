@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
+	"github.com/orion-oss/orion/infra/engine/awsconfig"
 	"github.com/orion-oss/orion/infra/engine/edge"
 	"github.com/orion-oss/orion/infra/engine/eventbus"
 	"github.com/orion-oss/orion/infra/engine/faults"
@@ -34,8 +35,7 @@ import (
 	"github.com/orion-oss/orion/infra/engine/sam"
 	"github.com/orion-oss/orion/infra/engine/states"
 	"github.com/orion-oss/orion/infra/engine/wsapi"
-	"github.com/orion-oss/orion/internal/platform/awscfg"
-	"github.com/orion-oss/orion/internal/platform/tracing"
+	"github.com/orion-oss/orion/infra/engine/xray"
 )
 
 // Config configures a local stack.
@@ -213,7 +213,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		s.WSURL = "ws://" + wsLn.Addr().String()
 	}
 
-	s.aws, err = awscfg.Load(ctx, config.WithRegion(cfg.Region), config.WithBaseEndpoint(cfg.Endpoint), dummyCredentials())
+	s.aws, err = awsconfig.Load(ctx, config.WithRegion(cfg.Region), config.WithBaseEndpoint(cfg.Endpoint), dummyCredentials())
 	if err != nil {
 		return nil, err
 	}
@@ -225,10 +225,10 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		asyncBase = cfg.RetryBase
 	}
 	baseEnv := []string{"AWS_ENDPOINT_URL=" + s.EdgeURL, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test"}
-	var daemon *tracing.Daemon
+	var daemon *xray.Daemon
 	if cfg.XRayDaemon != "" {
-		baseEnv = append(baseEnv, tracing.EnvDaemonAddress+"="+cfg.XRayDaemon)
-		daemon = tracing.NewDaemon(cfg.XRayDaemon)
+		baseEnv = append(baseEnv, xray.EnvDaemonAddress+"="+cfg.XRayDaemon)
+		daemon = xray.NewDaemon(cfg.XRayDaemon)
 	}
 	s.host = lambdahost.New(lambdahost.Options{Logger: cfg.Logger, Output: cfg.Output, Region: cfg.Region, AsyncRetryBase: asyncBase,
 		DefaultConcurrency: 50, ThrottleWait: 10 * time.Second, BaseEnv: baseEnv, TraceDaemon: daemon,
@@ -532,7 +532,7 @@ func (s *Stack) logInvocation(r lambdahost.Record) {
 	if r.Injected {
 		line += " (injected fault)"
 	}
-	if h, ok := tracing.ParseHeader(r.TraceID); ok {
+	if h, ok := xray.ParseHeader(r.TraceID); ok {
 		line += "  trace " + h.Root
 	}
 	s.println(line)

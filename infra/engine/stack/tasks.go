@@ -8,7 +8,7 @@ import (
 
 	"github.com/orion-oss/orion/infra/engine/lambdahost"
 	"github.com/orion-oss/orion/infra/engine/states"
-	"github.com/orion-oss/orion/internal/platform/tracing"
+	"github.com/orion-oss/orion/infra/engine/xray"
 )
 
 // tasks runs Step Functions Task states: Lambda functions (by ARN, or through the lambda:invoke
@@ -46,7 +46,7 @@ func (t tasks) invoke(ctx context.Context, fn string, payload any, envelope bool
 		return nil, err
 	}
 	// The execution's trace (StartExecution's traceHeader) reaches each function it invokes.
-	res, err := t.s.host.Invoke(ctx, fn, b, lambdahost.InvokeOptions{Trigger: "stepfunctions", TraceID: tracing.Carried(ctx)})
+	res, err := t.s.host.Invoke(ctx, fn, b, lambdahost.InvokeOptions{Trigger: "stepfunctions", TraceID: xray.Carried(ctx)})
 	if err != nil {
 		return nil, &states.Failure{Name: "Lambda.ServiceException", Cause: err.Error()}
 	}

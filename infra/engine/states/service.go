@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/orion-oss/orion/internal/platform/tracing"
+	"github.com/orion-oss/orion/infra/engine/xray"
 )
 
 // Service runs the executions of registered state machines and serves the Step Functions API subset a
@@ -91,7 +91,7 @@ func (s *Service) Start(machineArn, name, input string) (string, error) {
 }
 
 // StartTraced is Start with the caller's X-Ray trace header (StartExecution's traceHeader): every Task of
-// the execution runs in that trace (Resources.Run's context carries it; tracing.Carried reads it).
+// the execution runs in that trace (Resources.Run's context carries it; xray.Carried reads it).
 func (s *Service) StartTraced(machineArn, name, input, traceHeader string) (string, error) {
 	s.mu.Lock()
 	m := s.machines[machineArn]
@@ -129,7 +129,7 @@ func (s *Service) StartTraced(machineArn, name, input, traceHeader string) (stri
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
 	if traceHeader != "" {
-		ctx = tracing.WithHeader(ctx, traceHeader)
+		ctx = xray.WithHeader(ctx, traceHeader)
 	}
 	ex := &execution{arn: arn, name: name, machineArn: machineArn, input: input, traceHeader: traceHeader, status: "RUNNING", start: time.Now().UTC(),
 		cancel: cancel, done: make(chan struct{})}

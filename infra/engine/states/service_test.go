@@ -17,7 +17,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/orion-oss/orion/infra/engine/states"
-	"github.com/orion-oss/orion/internal/platform/tracing"
+	"github.com/orion-oss/orion/infra/engine/xray"
 )
 
 // The Step Functions API through the real SDK.
@@ -164,7 +164,7 @@ type traceFunc struct {
 func (r *traceFunc) Run(ctx context.Context, resource string, input any) (any, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.traces = append(r.traces, tracing.Carried(ctx))
+	r.traces = append(r.traces, xray.Carried(ctx))
 	return input, nil
 }
 

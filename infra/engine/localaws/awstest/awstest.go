@@ -20,8 +20,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/orion-oss/orion/infra/engine/awsconfig"
 	"github.com/orion-oss/orion/infra/engine/localaws"
-	"github.com/orion-oss/orion/internal/platform/awscfg"
 )
 
 // Runner is *testing.M, or a wrapper that starts more around the tests once the endpoint is known.
@@ -82,7 +82,7 @@ func resolve(ctx context.Context) (*localaws.Endpoint, error) {
 // Config is the SDK configuration for the endpoint Main chose.
 func Config(t testing.TB) aws.Config {
 	t.Helper()
-	cfg, err := awscfg.Load(context.Background())
+	cfg, err := awsconfig.Load(context.Background())
 	if err != nil {
 		t.Fatalf("awstest: %v", err)
 	}

@@ -14,11 +14,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/orion-oss/orion/internal/platform/awscfg"
+	"github.com/orion-oss/orion/infra/engine/awsconfig"
 )
 
 func main() {
-	cfg, err := awscfg.Load(context.Background())
+	cfg, err := awsconfig.Load(context.Background())
 	if err != nil {
 		panic(err)
 	}
