@@ -5,73 +5,28 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/orion-oss/orion/infra/engine/jsonpath"
 )
 
 // ErrPath means a JSON path is not one EventBridge accepts.
 var ErrPath = errors.New("eventpattern: invalid JSON path")
 
 // lookup evaluates the JSONPath subset EventBridge uses for InputPath, InputPathsMap and Pipes: $,
-// dotted keys, ['quoted keys'] and [index]. ok is false when the path does not exist in the event.
+// dotted keys, ['quoted keys'] and [index] (jsonpath's reference paths, without Step Functions' $$).
+// ok is false when the path does not exist in the event.
 func lookup(doc any, path string) (v any, ok bool, err error) {
-	if path == "" || path[0] != '$' {
-		return nil, false, fmt.Errorf("%w: %q must start with $", ErrPath, path)
+	p, err := jsonpath.Parse(path)
+	if err != nil {
+		return nil, false, fmt.Errorf("%w: %w", ErrPath, err)
 	}
-	cur := doc
-	rest := path[1:]
-	for rest != "" {
-		switch {
-		case rest[0] == '.':
-			rest = rest[1:]
-			end := strings.IndexAny(rest, ".[")
-			if end < 0 {
-				end = len(rest)
-			}
-			key := rest[:end]
-			if key == "" {
-				return nil, false, fmt.Errorf("%w: %q has an empty key", ErrPath, path)
-			}
-			rest = rest[end:]
-			m, isObj := cur.(map[string]any)
-			if !isObj {
-				return nil, false, nil
-			}
-			if cur, ok = m[key]; !ok {
-				return nil, false, nil
-			}
-		case rest[0] == '[':
-			end := strings.IndexByte(rest, ']')
-			if end < 0 {
-				return nil, false, fmt.Errorf("%w: %q has an unclosed [", ErrPath, path)
-			}
-			inner := rest[1:end]
-			rest = rest[end+1:]
-			if len(inner) >= 2 && (inner[0] == '\'' || inner[0] == '"') && inner[len(inner)-1] == inner[0] {
-				m, isObj := cur.(map[string]any)
-				if !isObj {
-					return nil, false, nil
-				}
-				if cur, ok = m[inner[1:len(inner)-1]]; !ok {
-					return nil, false, nil
-				}
-				continue
-			}
-			i, err := strconv.Atoi(inner)
-			if err != nil || i < 0 {
-				return nil, false, fmt.Errorf("%w: %q: [%s] is not an index", ErrPath, path, inner)
-			}
-			arr, isArr := cur.([]any)
-			if !isArr || i >= len(arr) {
-				return nil, false, nil
-			}
-			cur = arr[i]
-		default:
-			return nil, false, fmt.Errorf("%w: %q", ErrPath, path)
-		}
+	if p.Context {
+		return nil, false, fmt.Errorf("%w: %q", ErrPath, path)
 	}
-	return cur, true, nil
+	v, ok = p.Lookup(doc)
+	return v, ok, nil
 }
 
 func decode(b []byte) (any, error) {

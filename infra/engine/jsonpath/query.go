@@ -1,6 +1,7 @@
-package states
+package jsonpath
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -9,13 +10,14 @@ import (
 	"strings"
 )
 
-// query evaluates the fuller JSONPath that Parameters, ResultSelector and ItemSelector values may use:
-// wildcards ([*], .*), slices ([a:b]), index lists ([0,2]) and filters ([?(@.x > 1)], [?(@.x)]). A
-// path with any of these selects a list; reference paths (InputPath, ResultPath, ...) stay restricted
-// to plain keys and indexes, as in AWS.
-func query(doc any, p string) (any, bool, error) {
+// Query evaluates the fuller JSONPath that Step Functions allows in Parameters, ResultSelector and
+// ItemSelector values: wildcards ([*], .*), slices ([a:b]), index lists ([0,2]) and filters
+// ([?(@.x > 1)], [?(@.x)]). A path with any of these selects a list (found is then always true);
+// otherwise found is false when the path does not exist. $$ is not read here: the caller strips one $
+// and passes the context object as doc.
+func Query(doc any, p string) (any, bool, error) {
 	if !strings.HasPrefix(p, "$") {
-		return nil, false, fmt.Errorf("%w: %q must start with $", ErrPath, p)
+		return nil, false, errorf("%q must start with $", p)
 	}
 	nodes := []any{doc}
 	multi := false
@@ -52,17 +54,17 @@ func query(doc any, p string) (any, bool, error) {
 		case rest[0] == '[':
 			end := matching(rest)
 			if end < 0 {
-				return nil, false, fmt.Errorf("%w: %q has an unclosed [", ErrPath, p)
+				return nil, false, errorf("%q has an unclosed [", p)
 			}
 			inner := rest[1:end]
 			rest = rest[end+1:]
 			sel, isMulti, err := selector(nodes, inner)
 			if err != nil {
-				return nil, false, fmt.Errorf("%w: %q: %v", ErrPath, p, err)
+				return nil, false, errorf("%q: %v", p, err)
 			}
 			nodes, multi = sel, multi || isMulti
 		default:
-			return nil, false, fmt.Errorf("%w: %q", ErrPath, p)
+			return nil, false, errorf("%q", p)
 		}
 	}
 	if multi {
@@ -188,7 +190,7 @@ func bound(s string, def, n int) int {
 func filter(item any, expr string) (bool, error) {
 	for _, op := range []string{"==", "!=", "<=", ">=", "<", ">"} {
 		if l, r, ok := strings.Cut(expr, op); ok {
-			left, found, err := query(item, "$"+strings.TrimPrefix(strings.TrimSpace(l), "@"))
+			left, found, err := Query(item, "$"+strings.TrimPrefix(strings.TrimSpace(l), "@"))
 			if err != nil || !found {
 				return false, err
 			}
@@ -209,17 +211,17 @@ func filter(item any, expr string) (bool, error) {
 				return !reflect.DeepEqual(left, right), nil
 			}
 			if lok && rok {
-				return compare(map[string]string{"<": "LessThan", "<=": "LessThanEquals", ">": "GreaterThan", ">=": "GreaterThanEquals"}[op], cmpFloat(lf, rf)), nil
+				return compare(op, cmp.Compare(lf, rf)), nil
 			}
 			ls, lok := left.(string)
 			rs, rok := right.(string)
 			if lok && rok {
-				return compare(map[string]string{"<": "LessThan", "<=": "LessThanEquals", ">": "GreaterThan", ">=": "GreaterThanEquals"}[op], strings.Compare(ls, rs)), nil
+				return compare(op, strings.Compare(ls, rs)), nil
 			}
 			return false, nil
 		}
 	}
-	_, found, err := query(item, "$"+strings.TrimPrefix(strings.TrimSpace(expr), "@"))
+	_, found, err := Query(item, "$"+strings.TrimPrefix(strings.TrimSpace(expr), "@"))
 	return found, err
 }
 
@@ -230,4 +232,17 @@ func sortedKeys(m map[string]any) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// compare applies one of <, <=, >, >= to the result of a three-way comparison.
+func compare(op string, c int) bool {
+	switch op {
+	case "<":
+		return c < 0
+	case "<=":
+		return c <= 0
+	case ">":
+		return c > 0
+	}
+	return c >= 0
 }
