@@ -164,29 +164,6 @@ func TestErrorsNamePaths(t *testing.T) {
 	}
 }
 
-// The project's own template must parse and resolve completely.
-func TestProjectTemplateResolves(t *testing.T) {
-	if _, err := os.Stat("../../../template.yaml"); err != nil {
-		t.Skip("no template.yaml")
-	}
-	tpl, err := sam.Load("../../../template.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := env(t, tpl, nil)
-	for _, id := range tpl.ResourceIDs() {
-		if _, err := tpl.Resolve(tpl.Resources[id].Properties, e, "Resources."+id+".Properties"); err != nil {
-			t.Errorf("%s: %v", id, err)
-		}
-	}
-	if _, err := tpl.Resolve(tpl.Outputs, e, "Outputs"); err != nil {
-		t.Error(err)
-	}
-	if _, err := tpl.Order(); err != nil {
-		t.Error(err)
-	}
-}
-
 func FuzzParse(f *testing.F) {
 	b, _ := os.ReadFile("testdata/app.yaml")
 	f.Add(string(b))

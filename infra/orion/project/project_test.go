@@ -1,7 +1,9 @@
-// Package project_test runs Orion's own template.yaml on the engine (infra/engine/stack), with the
-// functions' real binaries (make build-host), and checks what the template declares: its names, its
-// rules, its outbox reaching the bus and its WebSocket API. The engine's own tests use a template of
-// their own (infra/engine/stack/testdata), so that the engine is tested without Orion's code.
+// Package project_test holds Orion's checks of its own template.yaml and samconfig.toml, made with the
+// engine's packages: the template runs on the engine (infra/engine/stack) with the functions' real
+// binaries (make build-host) and its names, rules, outbox and WebSocket API are checked; the first
+// deploy's needs (deploy_test.go), KMS key policies (kms_test.go), least-privilege IAM (iam_test.go),
+// the metrics its alarms and dashboard watch (metrics_test.go). The engine's own tests use templates of
+// their own, so that the engine is tested without Orion's code.
 package project_test
 
 import (

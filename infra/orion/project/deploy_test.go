@@ -1,4 +1,4 @@
-package sam_test
+package project_test
 
 // What the first `sam deploy` of template.yaml needs, read from template.yaml and samconfig.toml
 // themselves: a failed creation leaves nothing that blocks the retry, two stacks never collide on a

@@ -1,4 +1,4 @@
-package sam_test
+package project_test
 
 // A topic or queue encrypted with KMS takes a message only from a publisher that may use its key: an
 // AWS service (CloudWatch for alarm actions, EventBridge for rule targets and dead letters) publishes
