@@ -10,7 +10,7 @@ FUNCTIONS := $(patsubst functions/%/,%,$(sort $(dir $(wildcard functions/*/main.
 # Lambda builds: the flags AWS recommends for provided.al2023 on Graviton, reproducible and small.
 LAMBDA_ENV   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
-ENDPOINT     := $(GO) run ./infra/cmd/awsendpoint
+ENDPOINT     := $(GO) run ./infra/engine/cmd/awsendpoint
 ENV          ?= default
 
 .PHONY: help build build-lambda build-host test test-unit e2e-aws lint fmt vet dev bench soak redrive timeline fuzz fuzz-short deploy clean
@@ -73,19 +73,19 @@ fmt: ## format the Go code
 	gofmt -w $$(git ls-files '*.go')
 
 dev: build-host ## run the whole system locally (no Docker): HTTP API on :3000, AWS endpoint on :4567, outputs in build/dev/outputs.json
-	$(GO) run ./infra/local
+	$(GO) run ./infra/orion/cmd/dev
 
 bench: build-host ## measure sizes, cold starts, handlers, work and cost per order, throughput; writes docs/benchmarks.md
-	$(GO) run ./infra/cmd/benchreport
+	$(GO) run ./infra/orion/cmd/benchreport
 
 # The outbox Pipes' DLQ needs OUTBOX_TABLE and BUS (the stack outputs OutboxTableName and EventBusName).
 redrive: ## give a dead-letter queue's messages back: make redrive QUEUE=<url> [OUTBOX_TABLE=<name> BUS=<name>] [DRY_RUN=1]
 	@test -n "$(QUEUE)" || { echo "make redrive QUEUE=<dead-letter queue URL> (the stack's *DeadLetterQueueUrl outputs) [OUTBOX_TABLE=<OutboxTableName> BUS=<EventBusName>]"; exit 2; }
-	$(GO) run ./infra/cmd/redrive -queue "$(QUEUE)" $(if $(OUTBOX_TABLE),-outbox-table "$(OUTBOX_TABLE)") $(if $(BUS),-bus "$(BUS)") $(if $(DRY_RUN),-dry-run)
+	$(GO) run ./infra/orion/cmd/redrive -queue "$(QUEUE)" $(if $(OUTBOX_TABLE),-outbox-table "$(OUTBOX_TABLE)") $(if $(BUS),-bus "$(BUS)") $(if $(DRY_RUN),-dry-run)
 
 timeline: ## print one order's story from the local system (make dev running): make timeline ORDER=<id>
 	@test -n "$(ORDER)" || { echo "make timeline ORDER=<order id>"; exit 2; }
-	$(GO) run ./infra/cmd/timeline "$(ORDER)"
+	$(GO) run ./infra/orion/cmd/timeline "$(ORDER)"
 
 fuzz: ## run every fuzz target for FUZZTIME each (default 30s)
 	@for pkg in $$($(GO) list ./...); do \

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/orion-oss/orion/infra/localaws/awstest"
+	"github.com/orion-oss/orion/infra/engine/localaws/awstest"
 )
 
 func TestRegisterLoginRefreshAndUse(t *testing.T) {

@@ -16,10 +16,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/orion-oss/orion/infra/edge"
-	"github.com/orion-oss/orion/infra/localaws"
-	"github.com/orion-oss/orion/infra/localaws/awstest"
-	"github.com/orion-oss/orion/infra/redrive"
+	"github.com/orion-oss/orion/infra/engine/edge"
+	"github.com/orion-oss/orion/infra/engine/localaws"
+	"github.com/orion-oss/orion/infra/engine/localaws/awstest"
+	"github.com/orion-oss/orion/infra/orion/redrive"
 	"github.com/orion-oss/orion/internal/email"
 	"github.com/orion-oss/orion/internal/platform/awscfg"
 )

@@ -39,7 +39,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/orion-oss/orion/infra/eventbus"
+	"github.com/orion-oss/orion/infra/engine/eventbus"
 	"github.com/orion-oss/orion/internal/platform/awscfg"
 )
 

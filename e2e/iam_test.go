@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/orion-oss/orion/infra/iampolicy"
+	"github.com/orion-oss/orion/infra/engine/iampolicy"
 )
 
 // functionPoliciesMatchTheirCalls is a whole-run check (wholerun_test.go): it runs after every other

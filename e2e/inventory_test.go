@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/orion-oss/orion/infra/localaws/awstest"
+	"github.com/orion-oss/orion/infra/engine/localaws/awstest"
 )
 
 // sku names a test item; in external mode the run deletes it at the end.

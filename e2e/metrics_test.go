@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/orion-oss/orion/infra/edge"
-	"github.com/orion-oss/orion/infra/monitoring"
+	"github.com/orion-oss/orion/infra/engine/edge"
+	"github.com/orion-oss/orion/infra/engine/monitoring"
 	"github.com/orion-oss/orion/internal/order"
 )
 

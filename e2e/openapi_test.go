@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // The contract is docs/openapi.yaml (OpenAPI 3.1, whose schemas are JSON Schema 2020-12): every response

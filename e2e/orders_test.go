@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/orion-oss/orion/infra/localaws/awstest"
+	"github.com/orion-oss/orion/infra/engine/localaws/awstest"
 )
 
 // catalog creates two items and returns their SKUs.

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/orion-oss/orion/infra/localaws/awstest"
+	"github.com/orion-oss/orion/infra/engine/localaws/awstest"
 )
 
 // A 50-line reservation whose lines all cross their low-stock threshold commits 51 events, more than

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/orion-oss/orion/infra/localaws/awstest"
+	"github.com/orion-oss/orion/infra/engine/localaws/awstest"
 	"github.com/orion-oss/orion/internal/web"
 )
 

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/orion-oss/orion/infra/localaws/awstest"
+	"github.com/orion-oss/orion/infra/engine/localaws/awstest"
 )
 
 // runLog receives everything the local runtime writes while the package runs: every function's stdout

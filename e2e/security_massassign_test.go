@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/orion-oss/orion/infra/localaws/awstest"
+	"github.com/orion-oss/orion/infra/engine/localaws/awstest"
 )
 
 // Mass assignment (OWASP API3): a client may not set what the server owns. Request bodies are decoded

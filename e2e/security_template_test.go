@@ -5,7 +5,7 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/orion-oss/orion/infra/sam"
+	"github.com/orion-oss/orion/infra/engine/sam"
 )
 
 // templateIn resolves the template's parameters for a stage (no resources: the properties read here

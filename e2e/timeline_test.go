@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"github.com/orion-oss/orion/infra/timeline"
+	"github.com/orion-oss/orion/infra/orion/timeline"
 	"github.com/orion-oss/orion/internal/adapter/dynamo"
 	"github.com/orion-oss/orion/internal/order"
 	"github.com/orion-oss/orion/internal/platform/awscfg"

@@ -15,9 +15,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/orion-oss/orion/infra/lambdahost"
-	"github.com/orion-oss/orion/infra/localaws/awstest"
-	"github.com/orion-oss/orion/infra/timeline"
+	"github.com/orion-oss/orion/infra/engine/lambdahost"
+	"github.com/orion-oss/orion/infra/engine/localaws/awstest"
+	"github.com/orion-oss/orion/infra/orion/timeline"
 	"github.com/orion-oss/orion/internal/adapter/dynamo"
 	"github.com/orion-oss/orion/internal/order"
 	"github.com/orion-oss/orion/internal/platform/awscfg"

@@ -17,8 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/orion-oss/orion/infra/faults"
-	"github.com/orion-oss/orion/infra/localaws"
+	"github.com/orion-oss/orion/infra/engine/faults"
+	"github.com/orion-oss/orion/infra/engine/localaws"
 	"github.com/orion-oss/orion/internal/platform/awscfg"
 )
 

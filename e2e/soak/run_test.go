@@ -19,10 +19,10 @@ import (
 	ciptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/coder/websocket"
 
-	"github.com/orion-oss/orion/infra/eventbus"
-	"github.com/orion-oss/orion/infra/faults"
-	"github.com/orion-oss/orion/infra/lambdahost"
-	"github.com/orion-oss/orion/infra/stack"
+	"github.com/orion-oss/orion/infra/engine/eventbus"
+	"github.com/orion-oss/orion/infra/engine/faults"
+	"github.com/orion-oss/orion/infra/engine/lambdahost"
+	"github.com/orion-oss/orion/infra/engine/stack"
 	"github.com/orion-oss/orion/internal/platform/awscfg"
 )
 

@@ -18,9 +18,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/orion-oss/orion/infra/faults"
-	"github.com/orion-oss/orion/infra/localaws"
-	"github.com/orion-oss/orion/infra/stack"
+	"github.com/orion-oss/orion/infra/engine/faults"
+	"github.com/orion-oss/orion/infra/engine/localaws"
+	"github.com/orion-oss/orion/infra/engine/stack"
 )
 
 func envInt(name string, def int) int {

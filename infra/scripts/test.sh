@@ -2,7 +2,7 @@
 # make test's tests of every package, run under the local AWS endpoint (awsendpoint run has set
 # AWS_ENDPOINT_URL). The e2e package runs twice over, without running any test twice:
 #
-#  1. against a `make dev` system (infra/local with a moto and ports of its own), in external mode
+#  1. against a `make dev` system (infra/orion/cmd/dev with a moto and ports of its own), in external mode
 #     (ORION_STACK_OUTPUTS: e2e/external_test.go), beside every other package's tests: every test a
 #     client and the stack's deployer can run, so that the external mode cannot rot;
 #  2. in-process, once the dev system has stopped: only the tests that need the in-process runtime
@@ -11,7 +11,7 @@
 #     (-record-calls) and log, so that they cover the whole suite as before.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-: "${AWS_ENDPOINT_URL:?run under infra/cmd/awsendpoint (make test)}"
+: "${AWS_ENDPOINT_URL:?run under infra/engine/cmd/awsendpoint (make test)}"
 GO=${GO:-go}
 dir=$PWD/build/test
 rm -rf "$dir" && mkdir -p "$dir"
@@ -20,11 +20,11 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 # 1. The dev system, as `make dev` runs it, but on free ports (a developer's `make dev` may hold 3000,
 # 3001 and 4567); its output is the run's log (checked in step 2). It gets a moto of its own, started and
-# stopped by infra/local, rather than make test's endpoint: that endpoint may be a developer's running
+# stopped by infra/orion/cmd/dev, rather than make test's endpoint: that endpoint may be a developer's running
 # `make dev` emulator (awsendpoint reuses whatever answers on 4566), whose tables have the same
 # template-fixed names, and moto serialises DynamoDB requests (motoserver.py), so the dev system's
 # traffic would queue behind the other packages' tests.
-$GO build -o "$dir/orion-local" ./infra/local
+$GO build -o "$dir/orion-local" ./infra/orion/cmd/dev
 ORION_AWS_ADDR=127.0.0.1:$(free_port) ORION_HTTP_PORT=$(free_port) ORION_WS_PORT=$(free_port) ORION_EDGE_PORT=$(free_port) \
   AWS_ENDPOINT_URL= "$dir/orion-local" -outputs "$dir/outputs.json" -record-calls "$dir/calls.json" >"$dir/dev.log" 2>&1 &
 dev=$!

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/orion-oss/orion/infra/states"
+	"github.com/orion-oss/orion/infra/engine/states"
 	"github.com/orion-oss/orion/internal/order"
 	"github.com/orion-oss/orion/internal/saga"
 )

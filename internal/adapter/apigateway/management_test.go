@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/coder/websocket"
 
-	"github.com/orion-oss/orion/infra/wsapi"
+	"github.com/orion-oss/orion/infra/engine/wsapi"
 	"github.com/orion-oss/orion/internal/adapter/apigateway"
 	"github.com/orion-oss/orion/internal/ws"
 )

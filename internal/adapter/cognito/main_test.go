@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/orion-oss/orion/infra/localaws/awstest"
+	"github.com/orion-oss/orion/infra/engine/localaws/awstest"
 )
 
 // The adapter's tests run against the real local emulator's user pools.

@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/smithy-go"
 
-	"github.com/orion-oss/orion/infra/localaws"
-	"github.com/orion-oss/orion/infra/localaws/awstest"
+	"github.com/orion-oss/orion/infra/engine/localaws"
+	"github.com/orion-oss/orion/infra/engine/localaws/awstest"
 	"github.com/orion-oss/orion/internal/adapter/ses"
 	"github.com/orion-oss/orion/internal/email"
 	"github.com/orion-oss/orion/internal/event"

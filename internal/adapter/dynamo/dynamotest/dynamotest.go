@@ -12,9 +12,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/orion-oss/orion/infra/localaws/awstest"
-	"github.com/orion-oss/orion/infra/provision"
-	"github.com/orion-oss/orion/infra/sam"
+	"github.com/orion-oss/orion/infra/engine/localaws/awstest"
+	"github.com/orion-oss/orion/infra/engine/provision"
+	"github.com/orion-oss/orion/infra/engine/sam"
 	"github.com/orion-oss/orion/internal/adapter/dynamo"
 )
 

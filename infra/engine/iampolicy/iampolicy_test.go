@@ -1,0 +1,74 @@
+package iampolicy_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/orion-oss/orion/infra/engine/iampolicy"
+)
+
+func TestMatch(t *testing.T) {
+	tests := []struct {
+		pattern, action string
+		want            bool
+	}{
+		{"dynamodb:GetItem", "dynamodb:GetItem", true},
+		{"dynamodb:getitem", "dynamodb:GetItem", true},
+		{"dynamodb:Get*", "dynamodb:GetItem", true},
+		{"dynamodb:*", "dynamodb:PutItem", true},
+		{"*", "ses:SendEmail", true},
+		{"dynamodb:Get?tem", "dynamodb:GetItem", true},
+		{"dynamodb:GetItem", "dynamodb:GetItems", false},
+		{"dynamodb:Get*", "dynamodb:PutItem", false},
+		{"s3:*", "dynamodb:GetItem", false},
+	}
+	for _, tt := range tests {
+		if got := iampolicy.Match(tt.pattern, tt.action); got != tt.want {
+			t.Errorf("Match(%q, %q) = %v", tt.pattern, tt.action, got)
+		}
+	}
+}
+
+func TestCallActions(t *testing.T) {
+	tests := []struct {
+		call string
+		want []string
+	}{
+		{"dynamodb:GetItem", []string{"dynamodb:GetItem"}},
+		{"dynamodb:TransactWriteItems", []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"}},
+		{"ses:POST /v2/email/outbound-emails", []string{"ses:SendEmail"}},
+		{"execute-api:POST /@connections/abc=", []string{"execute-api:ManageConnections"}},
+		{"execute-api:DELETE /@connections/abc=", []string{"execute-api:ManageConnections"}},
+		{"states:StartExecution", []string{"states:StartExecution"}},
+		{"cognito-idp:ListUsers", []string{"cognito-idp:ListUsers"}},
+		{"s3:PUT /bucket/key", nil},
+	}
+	for _, tt := range tests {
+		if got := iampolicy.CallActions(tt.call); !slices.Equal(got, tt.want) {
+			t.Errorf("CallActions(%q) = %v; want %v", tt.call, got, tt.want)
+		}
+	}
+}
+
+// Load refuses what it does not evaluate rather than misreading it.
+func TestLoadRefusesUnevaluatedStatements(t *testing.T) {
+	tests := map[string]string{
+		"deny":       `{"Effect":"Deny","Action":"s3:*","Resource":"*"}`,
+		"not action": `{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}`,
+		"condition":  `{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{}}`,
+	}
+	for name, stmt := range tests {
+		t.Run(name, func(t *testing.T) {
+			f := filepath.Join(t.TempDir(), "t.json")
+			doc := `{"Resources":{"R":{"Type":"AWS::IAM::Role","Properties":{"Policies":[{"PolicyName":"p","PolicyDocument":{"Statement":[` + stmt + `]}}]}}}}`
+			if err := os.WriteFile(f, []byte(doc), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := iampolicy.Load(f); err == nil {
+				t.Fatal("loaded")
+			}
+		})
+	}
+}
