@@ -43,7 +43,7 @@ var calledInRaces = map[string]string{
 
 // Every AWS call a function made during the e2e run is allowed by its role in the transformed template,
 // and every action a function's role allows was called (or is listed in notCalledByCode with a reason).
-// Resource scoping is the template's own business: TestNoBroadPermissions (infra/iampolicy) keeps every
+// Resource scoping is the template's own business: TestNoBroadPermissions (infra/orion/project) keeps every
 // statement on named resources.
 func functionPoliciesMatchTheirCalls(t *testing.T) {
 	inProcessOnly(t, "checks the AWS calls the runtime metered (Stack.Calls)")
@@ -109,7 +109,7 @@ func functionPoliciesMatchTheirCalls(t *testing.T) {
 }
 
 // addDevCalls adds the calls of the dev system that make test ran the externally observable tests
-// against (ORION_E2E_DEV_CALLS: what infra/local -record-calls wrote when it stopped), so that the check
+// against (ORION_E2E_DEV_CALLS: what infra/orion/cmd/dev -record-calls wrote when it stopped), so that the check
 // covers the whole suite although this process ran only the tests that need the in-process runtime.
 func addDevCalls(t *testing.T, calls map[string]map[string]int) {
 	t.Helper()

@@ -218,7 +218,7 @@ func metricsOfAlarmsAndDashboardAreEmitted(t *testing.T) {
 	checked := 0
 	for _, r := range refs {
 		if r.Namespace != "Orion" {
-			continue // AWS's own metrics: infra/monitoring holds them against AWS's documented sets
+			continue // AWS's own metrics: infra/orion/project holds them against AWS's documented sets
 		}
 		sets := emitted.lookup(r.Namespace, r.Name)
 		if len(sets) == 0 {

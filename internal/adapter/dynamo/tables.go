@@ -31,6 +31,6 @@ type Tables = tables.Names
 
 // OutboxRetention is how long outbox items live. The Pipes read them within seconds, but a batch they
 // fail waits in their dead-letter queue, which keeps messages 14 days (template.yaml, the SQS maximum),
-// and can only be redriven from the outbox (infra/redrive): the items outlive every message that may
+// and can only be redriven from the outbox (infra/orion/redrive): the items outlive every message that may
 // need them, by a day.
 const OutboxRetention = 15 * 24 * time.Hour

@@ -16,7 +16,7 @@ import (
 	"github.com/orion-oss/orion/internal/saga/starter"
 )
 
-// The adapter talks to Orion's local Step Functions (infra/states) through the real SDK.
+// The adapter talks to Orion's local Step Functions (infra/engine/states) through the real SDK.
 func TestMain(m *testing.M) { os.Exit(awstest.Main(m)) }
 
 // A name taken by an execution with another input is ErrExecutionExists; the same input while it runs

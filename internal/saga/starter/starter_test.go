@@ -22,7 +22,7 @@ import (
 	"github.com/orion-oss/orion/internal/saga/starter"
 )
 
-// The starter talks to Orion's local Step Functions (infra/states) through the real SDK.
+// The starter talks to Orion's local Step Functions (infra/engine/states) through the real SDK.
 func TestMain(m *testing.M) { os.Exit(awstest.Main(m)) }
 
 func TestStarterStartsOneExecutionPerOrder(t *testing.T) {

@@ -1,7 +1,7 @@
 // Package dynamotest creates template.yaml's DynamoDB tables in the local AWS emulator for tests, under
 // names unique to the test, so that keys, indexes, streams and TTL are exactly what the template
 // declares (the template is the truth) and tests sharing one emulator never collide. Use it with
-// infra/localaws/awstest in TestMain.
+// infra/engine/localaws/awstest in TestMain.
 package dynamotest
 
 import (
