@@ -9,10 +9,10 @@ require (
 	github.com/aws/aws-sdk-go-v2/config v1.33.18
 	github.com/aws/aws-sdk-go-v2/credentials v1.21.0
 	// Held at the last releases before schema-based (de)serialization (dynamodb v1.69.0, dynamodbstreams
-	// v1.42.0, sesv2 v1.75.0): their schemas packages build every API shape's schema at init, ~0.6 ms of
-	// each cold start per service, and Orion's functions are then ~1.6x hello-world instead of ~1.3x.
-	// Nothing released since is used here (docs/benchmarks.md, "Held SDK versions"); the boot test fails
-	// if a function links a schemas package again. attributevalue v1.21.4 is the release that requires them.
+	// v1.42.0, sesv2 v1.75.0): their schemas packages build every API shape's schema at init, a cost paid
+	// at each cold start (docs/adr/0006-held-sdk-versions.md has the measurement and when to revisit).
+	// architecture_test.go fails if a function links a schemas package again. attributevalue v1.21.4 is
+	// the release that requires them.
 	github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue v1.21.4
 	github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi v1.38.0
 	github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider v1.61.0

@@ -14,7 +14,7 @@ import (
 // for the HTML part) and compiled into Go code in render_templates.go, which this file calls. The function
 // links neither template package: executing a template looks fields up by name through reflection, and
 // that alone makes the linker keep every exported method of every type the binary can reach, the SDK
-// clients' included (send-email was 19.4 MiB, twice any other function).
+// clients' included (docs/adr/0007-email-templates-compiled-to-go.md has the sizes).
 //
 // The compiled code writes what html/template would: each value goes through the escapers html/template
 // chose for the spot the value lands in (HTML text, the <title>, a URL attribute), taken from
