@@ -8,7 +8,7 @@ concurrency (SQS long polls must not block everything).
 
 moto's TransactWriteItems deep-copies every table it touches before writing, to roll back on failure.
 That costs time in proportion to everything the tables hold (an outbox grows with every event), so a
-local run slowed down as it went: under a burst of orders a transaction took most of a second. Since
+local run slowed down as it went (docs/adr/0011-tests-against-an-emulator.md has the figures). Since
 DynamoDB requests are serialised here, the same all-or-nothing result is had by checking every
 condition first and writing only when all pass (the items of one transaction are distinct, so each
 condition sees exactly the state it would have seen).
@@ -114,15 +114,15 @@ def main():
     from moto.dynamodb.models import DynamoDBBackend
     DynamoDBBackend.transact_write_items = transact_write_items
     # moto finds the backend of every request by listing its own package directory (os.listdir and a
-    # stat per entry): half of its time under load, measured with cProfile. The list never changes.
+    # stat per entry), half of its time under load (cProfile; ADR 0011). The list never changes.
     from moto import backends
     modules = tuple(backends.list_of_moto_modules())
     backends.list_of_moto_modules = lambda: modules
     # moto delivers an event to each target of a matching rule (the bus's archive, an SQS queue) through
     # EventTemplateParser, which parses eight JSONPath expressions per event with jsonpath_ng, whose
-    # parser builds its LALR tables on every call: about 25 ms an expression, some 200 ms an event and
-    # target (cProfile), which capped the local bus at a few events a second. The expressions are few
-    # and a parsed one is immutable, so each is parsed once.
+    # parser builds its LALR tables on every call, which capped the local bus at a few events a second
+    # (cProfile; docs/adr/0011-tests-against-an-emulator.md). The expressions are few and a parsed one
+    # is immutable, so each is parsed once.
     import functools
     import jsonpath_ng.ext
     jsonpath_ng.ext.parse = functools.lru_cache(maxsize=1024)(jsonpath_ng.ext.parse)
