@@ -1,0 +1,28 @@
+package account
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/orion-oss/orion/internal/account"
+	"github.com/orion-oss/orion/internal/web"
+)
+
+type confirmRequest struct {
+	Email string `json:"email"`
+	Code  string `json:"code"`
+}
+
+// ConfirmRegistration is POST /auth/confirm: 204 once the account is confirmed.
+func ConfirmRegistration(h account.ConfirmRegistrationHandler) web.HandlerFunc {
+	return func(ctx context.Context, req web.Request) (web.Response, error) {
+		var in confirmRequest
+		if err := web.Decode(req, &in); err != nil {
+			return web.Response{}, err
+		}
+		if err := h.Handle(ctx, account.ConfirmRegistration{Email: in.Email, Code: in.Code}); err != nil {
+			return web.Response{}, err
+		}
+		return web.Response{StatusCode: http.StatusNoContent}, nil
+	}
+}
