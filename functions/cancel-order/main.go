@@ -16,5 +16,5 @@ import (
 func main() {
 	log := boot.Logger()
 	orders := dynamo.NewOrderRepository(dynamodb.NewFromConfig(boot.AWS(log)), boot.Tables(log))
-	lambda.Start(web.Lambda(log, api.CancelOrder(command.NewCancelOrderHandler(orders))))
+	lambda.Start(web.Lambda(log, api.CancelOrder{Handler: command.NewCancelOrderHandler(orders)}.Serve))
 }

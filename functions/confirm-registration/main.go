@@ -1,5 +1,5 @@
-// Command confirm-registration serves POST /auth/confirm (public): account.ConfirmRegistration over
-// account.ConfirmRegistrationHandler and the Cognito user pool.
+// Command confirm-registration serves POST /auth/confirm (public): the endpoint
+// api/account.ConfirmRegistration over account.ConfirmRegistrationHandler and the Cognito user pool.
 package main
 
 import (
@@ -16,5 +16,5 @@ import (
 func main() {
 	log := boot.Logger()
 	pool := cognito.NewUserPool(cip.NewFromConfig(boot.AWS(log)), "", boot.Require(log, "USER_POOL_CLIENT_ID"))
-	lambda.Start(web.Lambda(log, accountapi.ConfirmRegistration(account.NewConfirmRegistrationHandler(pool))))
+	lambda.Start(web.Lambda(log, accountapi.ConfirmRegistration{Handler: account.NewConfirmRegistrationHandler(pool)}.Serve))
 }

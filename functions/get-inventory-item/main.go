@@ -16,5 +16,5 @@ import (
 func main() {
 	log := boot.Logger()
 	items := dynamo.NewInventoryRepository(dynamodb.NewFromConfig(boot.AWS(log)), boot.Tables(log))
-	lambda.Start(web.Lambda(log, api.GetInventoryItem(query.NewGetInventoryItemHandler(items))))
+	lambda.Start(web.Lambda(log, api.GetInventoryItem{Handler: query.NewGetInventoryItemHandler(items)}.Serve))
 }

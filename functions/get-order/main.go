@@ -15,5 +15,5 @@ import (
 func main() {
 	log := boot.Logger()
 	orders := dynamo.NewOrderRepository(dynamodb.NewFromConfig(boot.AWS(log)), boot.Tables(log))
-	lambda.Start(web.Lambda(log, api.GetOrder(query.NewGetOrderHandler(orders))))
+	lambda.Start(web.Lambda(log, api.GetOrder{Handler: query.NewGetOrderHandler(orders)}.Serve))
 }

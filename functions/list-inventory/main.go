@@ -16,5 +16,5 @@ import (
 func main() {
 	log := boot.Logger()
 	views := dynamo.NewProjections(dynamodb.NewFromConfig(boot.AWS(log)), boot.Require(log, "PROJECTIONS_TABLE"))
-	lambda.Start(web.Lambda(log, api.ListInventory(query.NewListInventoryHandler(views))))
+	lambda.Start(web.Lambda(log, api.ListInventory{Handler: query.NewListInventoryHandler(views)}.Serve))
 }

@@ -1,5 +1,5 @@
-// Command login serves POST /auth/login (public): account.Login over account.LoginHandler and the
-// Cognito user pool.
+// Command login serves POST /auth/login (public): the endpoint api/account.Login over
+// account.LoginHandler and the Cognito user pool.
 package main
 
 import (
@@ -16,5 +16,5 @@ import (
 func main() {
 	log := boot.Logger()
 	pool := cognito.NewUserPool(cip.NewFromConfig(boot.AWS(log)), "", boot.Require(log, "USER_POOL_CLIENT_ID"))
-	lambda.Start(web.Lambda(log, accountapi.Login(account.NewLoginHandler(pool))))
+	lambda.Start(web.Lambda(log, accountapi.Login{Handler: account.NewLoginHandler(pool)}.Serve))
 }

@@ -16,5 +16,5 @@ func main() {
 	log := boot.Logger()
 	db, tables := dynamodb.NewFromConfig(boot.AWS(log)), boot.Tables(log)
 	h := command.NewPlaceOrderHandler(dynamo.NewOrderRepository(db, tables), dynamo.NewInventoryRepository(db, tables))
-	lambda.Start(web.Lambda(log, api.PlaceOrder(h)))
+	lambda.Start(web.Lambda(log, api.PlaceOrder{Handler: h}.Serve))
 }

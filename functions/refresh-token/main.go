@@ -1,5 +1,5 @@
-// Command refresh-token serves POST /auth/refresh (public): account.RefreshToken over
-// account.RefreshTokenHandler and the Cognito user pool.
+// Command refresh-token serves POST /auth/refresh (public): the endpoint api/account.RefreshToken
+// over account.RefreshTokenHandler and the Cognito user pool.
 package main
 
 import (
@@ -16,5 +16,5 @@ import (
 func main() {
 	log := boot.Logger()
 	pool := cognito.NewUserPool(cip.NewFromConfig(boot.AWS(log)), "", boot.Require(log, "USER_POOL_CLIENT_ID"))
-	lambda.Start(web.Lambda(log, accountapi.RefreshToken(account.NewRefreshTokenHandler(pool))))
+	lambda.Start(web.Lambda(log, accountapi.RefreshToken{Handler: account.NewRefreshTokenHandler(pool)}.Serve))
 }

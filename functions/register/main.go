@@ -1,4 +1,4 @@
-// Command register serves POST /auth/register (public): account.Register over
+// Command register serves POST /auth/register (public): the endpoint api/account.Register over
 // account.RegisterHandler and the Cognito user pool.
 package main
 
@@ -19,5 +19,5 @@ func main() {
 	log := boot.Logger()
 	pool := cognito.NewUserPool(cip.NewFromConfig(boot.AWS(log)), boot.Require(log, "USER_POOL_ID"), boot.Require(log, "USER_POOL_CLIENT_ID"))
 	h := account.NewRegisterHandler(pool, os.Getenv("AUTO_CONFIRM_USERS") == "true")
-	lambda.Start(web.Lambda(log, accountapi.Register(h)))
+	lambda.Start(web.Lambda(log, accountapi.Register{Handler: h}.Serve))
 }

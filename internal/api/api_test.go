@@ -94,9 +94,9 @@ func newOrders(t testing.TB) orderEndpoints {
 	}
 	repo := &orders{byID: map[order.ID]order.Snapshot{}, keys: map[string]order.Remembered{}}
 	return orderEndpoints{
-		Place:  api.PlaceOrder(command.NewPlaceOrderHandler(repo, catalog{"SKU-1": it})),
-		Get:    api.GetOrder(query.NewGetOrderHandler(repo)),
-		Cancel: api.CancelOrder(command.NewCancelOrderHandler(repo)),
+		Place:  api.PlaceOrder{Handler: command.NewPlaceOrderHandler(repo, catalog{"SKU-1": it})}.Serve,
+		Get:    api.GetOrder{Handler: query.NewGetOrderHandler(repo)}.Serve,
+		Cancel: api.CancelOrder{Handler: command.NewCancelOrderHandler(repo)}.Serve,
 	}
 }
 
@@ -182,7 +182,7 @@ func TestOrderAccess(t *testing.T) {
 func TestInventoryAdminOnly(t *testing.T) {
 	price, _ := money.New(100, "USD")
 	it, _, _ := inventory.NewItem("SKU-1", inventory.Details{Name: "W", Price: price}, 1, 0)
-	put := api.PutInventoryItem(command.NewPutInventoryItemHandler(&items{m: map[inventory.SKU]*inventory.Item{"SKU-1": it}}))
+	put := api.PutInventoryItem{Handler: command.NewPutInventoryItemHandler(&items{m: map[inventory.SKU]*inventory.Item{"SKU-1": it}})}.Serve
 	body := `{"name":"W","price":{"amount":1,"currency":"USD"},"available":1}`
 	for _, tt := range []struct {
 		sub, groups string

@@ -9,16 +9,19 @@ import (
 )
 
 // GetInventoryItem is GET /inventory/{sku} (public).
-func GetInventoryItem(h query.GetInventoryItemHandler) web.HandlerFunc {
-	return func(ctx context.Context, req web.Request) (web.Response, error) {
-		sku, err := pathSKU(req)
-		if err != nil {
-			return web.Response{}, err
-		}
-		it, err := h.Handle(ctx, query.GetInventoryItem{SKU: sku})
-		if err != nil {
-			return web.Response{}, err
-		}
-		return web.JSON(http.StatusOK, itemView(it), nil), nil
+type GetInventoryItem struct {
+	Handler query.GetInventoryItemHandler
+}
+
+// Serve answers one request.
+func (e GetInventoryItem) Serve(ctx context.Context, req web.Request) (web.Response, error) {
+	sku, err := pathSKU(req)
+	if err != nil {
+		return web.Response{}, err
 	}
+	it, err := e.Handler.Handle(ctx, query.GetInventoryItem{SKU: sku})
+	if err != nil {
+		return web.Response{}, err
+	}
+	return web.JSON(http.StatusOK, itemView(it), nil), nil
 }

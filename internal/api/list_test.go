@@ -56,7 +56,7 @@ func TestListOrders(t *testing.T) {
 			v := &views{}
 			r := request(tt.sub, tt.groups, "", "")
 			r.QueryStringParameters = tt.params
-			code, body := status(t, api.ListOrders(query.NewListOrdersHandler(v)), r)
+			code, body := status(t, api.ListOrders{Handler: query.NewListOrdersHandler(v)}.Serve, r)
 			if code != tt.status {
 				t.Fatalf("status %d (%s); want %d", code, body, tt.status)
 			}
@@ -82,7 +82,7 @@ func TestListOrders(t *testing.T) {
 }
 
 func TestListInventory(t *testing.T) {
-	h := api.ListInventory(query.NewListInventoryHandler(&views{}))
+	h := api.ListInventory{Handler: query.NewListInventoryHandler(&views{})}.Serve
 	code, body := status(t, h, request("", "", "", ""))
 	if code != 200 || !strings.Contains(body, `"nextCursor":"more"`) || !strings.Contains(body, `"sku":"SKU-1"`) {
 		t.Fatalf("%d %s", code, body)

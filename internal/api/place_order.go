@@ -40,55 +40,58 @@ func validIdempotencyKey(k string) bool {
 
 // PlaceOrder is POST /orders: 202 with the PENDING order and its Location; the same Idempotency-Key and
 // body return the first response again.
-func PlaceOrder(h command.PlaceOrderHandler) web.HandlerFunc {
-	return func(ctx context.Context, req web.Request) (web.Response, error) {
-		caller, err := web.CallerOf(req)
-		if err != nil {
-			return web.Response{}, err
-		}
-		key := req.Headers["idempotency-key"]
-		if !validIdempotencyKey(key) {
-			return web.Response{}, validation.New("Idempotency-Key", "header is required: 1-64 characters of A-Z, a-z, 0-9, '_' and '-'")
-		}
-		var in placeRequest
-		if err := web.Decode(req, &in); err != nil {
-			return web.Response{}, err
-		}
-		var c validation.Collector
-		if len(in.Items) == 0 || len(in.Items) > order.MaxLines {
-			c.Add("items", "must have between 1 and %d lines", order.MaxLines)
-		}
-		items := make([]command.OrderLine, len(in.Items))
-		for i, it := range in.Items {
-			path := validation.Index("items", i)
-			sku, err := inventory.ParseSKU(it.SKU)
-			c.Merge(path, err)
-			if it.Quantity == nil || *it.Quantity < 1 || *it.Quantity > order.MaxLineQuantity {
-				c.Add(path+".quantity", "must be between 1 and %d", order.MaxLineQuantity)
-				continue
-			}
-			items[i] = command.OrderLine{SKU: sku, Quantity: *it.Quantity}
-		}
-		if err := c.Err(); err != nil {
-			return web.Response{}, err
-		}
-		// The hash covers the decoded request, so a retry that re-serialises the same body still matches.
-		canonical, _ := json.Marshal(in)
-		sum := sha256.Sum256(canonical)
-		body, replayed, err := h.Handle(ctx, command.PlaceOrder{Customer: caller.ID, Key: key, RequestHash: hex.EncodeToString(sum[:]),
-			Items: items, PaymentToken: in.PaymentToken, Shipping: in.ShippingAddress, Cause: cause(req),
-			Render: func(o *order.Order) ([]byte, error) { return json.Marshal(orderView(o)) }})
-		if err != nil {
-			return web.Response{}, err
-		}
-		var view OrderView
-		if err := json.Unmarshal(body, &view); err != nil {
-			return web.Response{}, err
-		}
-		headers := map[string]string{"Location": "/orders/" + view.OrderID, "Content-Type": "application/json"}
-		if replayed {
-			headers["Idempotent-Replayed"] = "true"
-		}
-		return web.Response{StatusCode: http.StatusAccepted, Body: string(body), Headers: headers}, nil
+type PlaceOrder struct {
+	Handler command.PlaceOrderHandler
+}
+
+// Serve answers one request.
+func (e PlaceOrder) Serve(ctx context.Context, req web.Request) (web.Response, error) {
+	caller, err := web.CallerOf(req)
+	if err != nil {
+		return web.Response{}, err
 	}
+	key := req.Headers["idempotency-key"]
+	if !validIdempotencyKey(key) {
+		return web.Response{}, validation.New("Idempotency-Key", "header is required: 1-64 characters of A-Z, a-z, 0-9, '_' and '-'")
+	}
+	var in placeRequest
+	if err := web.Decode(req, &in); err != nil {
+		return web.Response{}, err
+	}
+	var c validation.Collector
+	if len(in.Items) == 0 || len(in.Items) > order.MaxLines {
+		c.Add("items", "must have between 1 and %d lines", order.MaxLines)
+	}
+	items := make([]command.OrderLine, len(in.Items))
+	for i, it := range in.Items {
+		path := validation.Index("items", i)
+		sku, err := inventory.ParseSKU(it.SKU)
+		c.Merge(path, err)
+		if it.Quantity == nil || *it.Quantity < 1 || *it.Quantity > order.MaxLineQuantity {
+			c.Add(path+".quantity", "must be between 1 and %d", order.MaxLineQuantity)
+			continue
+		}
+		items[i] = command.OrderLine{SKU: sku, Quantity: *it.Quantity}
+	}
+	if err := c.Err(); err != nil {
+		return web.Response{}, err
+	}
+	// The hash covers the decoded request, so a retry that re-serialises the same body still matches.
+	canonical, _ := json.Marshal(in)
+	sum := sha256.Sum256(canonical)
+	body, replayed, err := e.Handler.Handle(ctx, command.PlaceOrder{Customer: caller.ID, Key: key, RequestHash: hex.EncodeToString(sum[:]),
+		Items: items, PaymentToken: in.PaymentToken, Shipping: in.ShippingAddress, Cause: cause(req),
+		Render: func(o *order.Order) ([]byte, error) { return json.Marshal(orderView(o)) }})
+	if err != nil {
+		return web.Response{}, err
+	}
+	var view OrderView
+	if err := json.Unmarshal(body, &view); err != nil {
+		return web.Response{}, err
+	}
+	headers := map[string]string{"Location": "/orders/" + view.OrderID, "Content-Type": "application/json"}
+	if replayed {
+		headers["Idempotent-Replayed"] = "true"
+	}
+	return web.Response{StatusCode: http.StatusAccepted, Body: string(body), Headers: headers}, nil
 }

@@ -22,49 +22,52 @@ type putItemRequest struct {
 
 // PutInventoryItem is PUT /inventory/{sku} (admin): 201 when it creates the item, 200 when it revises
 // it.
-func PutInventoryItem(h command.PutInventoryItemHandler) web.HandlerFunc {
-	return func(ctx context.Context, req web.Request) (web.Response, error) {
-		if _, err := web.RequireAdmin(req); err != nil {
-			return web.Response{}, err
-		}
-		sku, err := pathSKU(req)
-		if err != nil {
-			return web.Response{}, err
-		}
-		var in putItemRequest
-		if err := web.Decode(req, &in); err != nil {
-			return web.Response{}, err
-		}
-		var c validation.Collector
-		if in.Price == nil {
-			c.Add("price", "is required")
-		}
-		if in.Available == nil {
-			c.Add("available", "is required")
-		} else if *in.Available < 0 || *in.Available > int64(inventory.MaxQuantity) {
-			c.Add("available", "must be between 0 and %d", inventory.MaxQuantity)
-		}
-		var threshold *inventory.Quantity
-		if in.LowStockThreshold != nil {
-			if *in.LowStockThreshold < 0 || *in.LowStockThreshold > int64(inventory.MaxQuantity) {
-				c.Add("lowStockThreshold", "must be between 0 and %d", inventory.MaxQuantity)
-			}
-			q := inventory.Quantity(*in.LowStockThreshold)
-			threshold = &q
-		}
-		if err := c.Err(); err != nil {
-			return web.Response{}, err
-		}
-		it, created, err := h.Handle(ctx, command.PutInventoryItem{SKU: sku,
-			Details:   inventory.Details{Name: in.Name, Description: in.Description, Price: *in.Price},
-			Available: inventory.Quantity(*in.Available), LowStockThreshold: threshold, Cause: cause(req)})
-		if err != nil {
-			return web.Response{}, err
-		}
-		status := http.StatusOK
-		if created {
-			status = http.StatusCreated
-		}
-		return web.JSON(status, itemView(it), map[string]string{"Location": "/inventory/" + string(sku)}), nil
+type PutInventoryItem struct {
+	Handler command.PutInventoryItemHandler
+}
+
+// Serve answers one request.
+func (e PutInventoryItem) Serve(ctx context.Context, req web.Request) (web.Response, error) {
+	if _, err := web.RequireAdmin(req); err != nil {
+		return web.Response{}, err
 	}
+	sku, err := pathSKU(req)
+	if err != nil {
+		return web.Response{}, err
+	}
+	var in putItemRequest
+	if err := web.Decode(req, &in); err != nil {
+		return web.Response{}, err
+	}
+	var c validation.Collector
+	if in.Price == nil {
+		c.Add("price", "is required")
+	}
+	if in.Available == nil {
+		c.Add("available", "is required")
+	} else if *in.Available < 0 || *in.Available > int64(inventory.MaxQuantity) {
+		c.Add("available", "must be between 0 and %d", inventory.MaxQuantity)
+	}
+	var threshold *inventory.Quantity
+	if in.LowStockThreshold != nil {
+		if *in.LowStockThreshold < 0 || *in.LowStockThreshold > int64(inventory.MaxQuantity) {
+			c.Add("lowStockThreshold", "must be between 0 and %d", inventory.MaxQuantity)
+		}
+		q := inventory.Quantity(*in.LowStockThreshold)
+		threshold = &q
+	}
+	if err := c.Err(); err != nil {
+		return web.Response{}, err
+	}
+	it, created, err := e.Handler.Handle(ctx, command.PutInventoryItem{SKU: sku,
+		Details:   inventory.Details{Name: in.Name, Description: in.Description, Price: *in.Price},
+		Available: inventory.Quantity(*in.Available), LowStockThreshold: threshold, Cause: cause(req)})
+	if err != nil {
+		return web.Response{}, err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	return web.JSON(status, itemView(it), map[string]string{"Location": "/inventory/" + string(sku)}), nil
 }

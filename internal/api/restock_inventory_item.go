@@ -15,26 +15,29 @@ type restockRequest struct {
 }
 
 // RestockInventoryItem is POST /inventory/{sku}/restock (admin).
-func RestockInventoryItem(h command.RestockInventoryItemHandler) web.HandlerFunc {
-	return func(ctx context.Context, req web.Request) (web.Response, error) {
-		if _, err := web.RequireAdmin(req); err != nil {
-			return web.Response{}, err
-		}
-		sku, err := pathSKU(req)
-		if err != nil {
-			return web.Response{}, err
-		}
-		var in restockRequest
-		if err := web.Decode(req, &in); err != nil {
-			return web.Response{}, err
-		}
-		if in.Quantity == nil || *in.Quantity <= 0 || *in.Quantity > int64(inventory.MaxQuantity) {
-			return web.Response{}, validation.New("quantity", "must be between 1 and %d", inventory.MaxQuantity)
-		}
-		it, err := h.Handle(ctx, command.RestockInventoryItem{SKU: sku, Quantity: inventory.Quantity(*in.Quantity), Cause: cause(req)})
-		if err != nil {
-			return web.Response{}, err
-		}
-		return web.JSON(http.StatusOK, itemView(it), nil), nil
+type RestockInventoryItem struct {
+	Handler command.RestockInventoryItemHandler
+}
+
+// Serve answers one request.
+func (e RestockInventoryItem) Serve(ctx context.Context, req web.Request) (web.Response, error) {
+	if _, err := web.RequireAdmin(req); err != nil {
+		return web.Response{}, err
 	}
+	sku, err := pathSKU(req)
+	if err != nil {
+		return web.Response{}, err
+	}
+	var in restockRequest
+	if err := web.Decode(req, &in); err != nil {
+		return web.Response{}, err
+	}
+	if in.Quantity == nil || *in.Quantity <= 0 || *in.Quantity > int64(inventory.MaxQuantity) {
+		return web.Response{}, validation.New("quantity", "must be between 1 and %d", inventory.MaxQuantity)
+	}
+	it, err := e.Handler.Handle(ctx, command.RestockInventoryItem{SKU: sku, Quantity: inventory.Quantity(*in.Quantity), Cause: cause(req)})
+	if err != nil {
+		return web.Response{}, err
+	}
+	return web.JSON(http.StatusOK, itemView(it), nil), nil
 }

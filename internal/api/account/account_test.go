@@ -45,10 +45,10 @@ func (pool) Refresh(_ context.Context, token string) (account.Tokens, error) {
 }
 
 func TestAccountEndpoints(t *testing.T) {
-	register := accountapi.Register(account.NewRegisterHandler(pool{}, true))
-	confirm := accountapi.ConfirmRegistration(account.NewConfirmRegistrationHandler(pool{}))
-	login := accountapi.Login(account.NewLoginHandler(pool{}))
-	refresh := accountapi.RefreshToken(account.NewRefreshTokenHandler(pool{}))
+	register := accountapi.Register{Handler: account.NewRegisterHandler(pool{}, true)}.Serve
+	confirm := accountapi.ConfirmRegistration{Handler: account.NewConfirmRegistrationHandler(pool{})}.Serve
+	login := accountapi.Login{Handler: account.NewLoginHandler(pool{})}.Serve
+	refresh := accountapi.RefreshToken{Handler: account.NewRefreshTokenHandler(pool{})}.Serve
 	tests := []struct {
 		name    string
 		h       web.HandlerFunc

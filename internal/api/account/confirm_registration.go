@@ -14,15 +14,18 @@ type confirmRequest struct {
 }
 
 // ConfirmRegistration is POST /auth/confirm: 204 once the account is confirmed.
-func ConfirmRegistration(h account.ConfirmRegistrationHandler) web.HandlerFunc {
-	return func(ctx context.Context, req web.Request) (web.Response, error) {
-		var in confirmRequest
-		if err := web.Decode(req, &in); err != nil {
-			return web.Response{}, err
-		}
-		if err := h.Handle(ctx, account.ConfirmRegistration{Email: in.Email, Code: in.Code}); err != nil {
-			return web.Response{}, err
-		}
-		return web.Response{StatusCode: http.StatusNoContent}, nil
+type ConfirmRegistration struct {
+	Handler account.ConfirmRegistrationHandler
+}
+
+// Serve answers one request.
+func (e ConfirmRegistration) Serve(ctx context.Context, req web.Request) (web.Response, error) {
+	var in confirmRequest
+	if err := web.Decode(req, &in); err != nil {
+		return web.Response{}, err
 	}
+	if err := e.Handler.Handle(ctx, account.ConfirmRegistration{Email: in.Email, Code: in.Code}); err != nil {
+		return web.Response{}, err
+	}
+	return web.Response{StatusCode: http.StatusNoContent}, nil
 }

@@ -12,16 +12,19 @@ type refreshRequest struct {
 }
 
 // RefreshToken is POST /auth/refresh: 200 with new access and id tokens.
-func RefreshToken(h account.RefreshTokenHandler) web.HandlerFunc {
-	return func(ctx context.Context, req web.Request) (web.Response, error) {
-		var in refreshRequest
-		if err := web.Decode(req, &in); err != nil {
-			return web.Response{}, err
-		}
-		t, err := h.Handle(ctx, account.RefreshToken{RefreshToken: in.RefreshToken})
-		if err != nil {
-			return web.Response{}, err
-		}
-		return tokens(t), nil
+type RefreshToken struct {
+	Handler account.RefreshTokenHandler
+}
+
+// Serve answers one request.
+func (e RefreshToken) Serve(ctx context.Context, req web.Request) (web.Response, error) {
+	var in refreshRequest
+	if err := web.Decode(req, &in); err != nil {
+		return web.Response{}, err
 	}
+	t, err := e.Handler.Handle(ctx, account.RefreshToken{RefreshToken: in.RefreshToken})
+	if err != nil {
+		return web.Response{}, err
+	}
+	return tokens(t), nil
 }
