@@ -1,4 +1,5 @@
-// Command cancel-order serves the order endpoint api.Orders.Cancel.
+// Command cancel-order serves POST /orders/{orderId}/cancel: api.CancelOrder over
+// command.CancelOrderHandler.
 package main
 
 import (
@@ -7,14 +8,13 @@ import (
 
 	"github.com/orion-oss/orion/internal/adapter/dynamo"
 	"github.com/orion-oss/orion/internal/api"
-	"github.com/orion-oss/orion/internal/order"
+	"github.com/orion-oss/orion/internal/command"
 	"github.com/orion-oss/orion/internal/platform/boot"
 	"github.com/orion-oss/orion/internal/web"
 )
 
 func main() {
 	log := boot.Logger()
-	db, tables := dynamodb.NewFromConfig(boot.AWS(log)), boot.Tables(log)
-	svc := order.NewService(dynamo.NewOrderRepository(db, tables), dynamo.NewInventoryRepository(db, tables))
-	lambda.Start(web.Lambda(log, api.Orders{Service: svc}.Cancel))
+	orders := dynamo.NewOrderRepository(dynamodb.NewFromConfig(boot.AWS(log)), boot.Tables(log))
+	lambda.Start(web.Lambda(log, api.CancelOrder{Handler: command.NewCancelOrderHandler(orders)}.Serve))
 }

@@ -1,21 +1,20 @@
-// Command confirm-registration serves the public auth endpoint account.Handlers.Confirm.
+// Command confirm-registration serves POST /auth/confirm (public): the endpoint
+// api/account.ConfirmRegistration over account.ConfirmRegistrationHandler and the Cognito user pool.
 package main
 
 import (
-	"os"
-
 	"github.com/aws/aws-lambda-go/lambda"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
+	"github.com/orion-oss/orion/internal/account"
 	"github.com/orion-oss/orion/internal/adapter/cognito"
-	"github.com/orion-oss/orion/internal/api/account"
+	accountapi "github.com/orion-oss/orion/internal/api/account"
 	"github.com/orion-oss/orion/internal/platform/boot"
 	"github.com/orion-oss/orion/internal/web"
 )
 
 func main() {
 	log := boot.Logger()
-	svc := cognito.NewService(cip.NewFromConfig(boot.AWS(log)), os.Getenv("USER_POOL_ID"), os.Getenv("USER_POOL_CLIENT_ID"),
-		os.Getenv("AUTO_CONFIRM_USERS") == "true")
-	lambda.Start(web.Lambda(log, account.Handlers{Service: svc}.Confirm))
+	pool := cognito.NewUserPool(cip.NewFromConfig(boot.AWS(log)), "", boot.Require(log, "USER_POOL_CLIENT_ID"))
+	lambda.Start(web.Lambda(log, accountapi.ConfirmRegistration{Handler: account.NewConfirmRegistrationHandler(pool)}.Serve))
 }

@@ -1,4 +1,5 @@
-// Command get-inventory-item serves the inventory endpoint api.Inventory.GetItem.
+// Command get-inventory-item serves GET /inventory/{sku}: api.GetInventoryItem over
+// query.GetInventoryItemHandler.
 package main
 
 import (
@@ -7,14 +8,13 @@ import (
 
 	"github.com/orion-oss/orion/internal/adapter/dynamo"
 	"github.com/orion-oss/orion/internal/api"
-	"github.com/orion-oss/orion/internal/inventory"
 	"github.com/orion-oss/orion/internal/platform/boot"
+	"github.com/orion-oss/orion/internal/query"
 	"github.com/orion-oss/orion/internal/web"
 )
 
 func main() {
 	log := boot.Logger()
-	repo := dynamo.NewInventoryRepository(dynamodb.NewFromConfig(boot.AWS(log)), boot.Tables(log))
-	h := api.Inventory{Service: inventory.NewService(repo)}
-	lambda.Start(web.Lambda(log, h.GetItem))
+	items := dynamo.NewInventoryRepository(dynamodb.NewFromConfig(boot.AWS(log)), boot.Tables(log))
+	lambda.Start(web.Lambda(log, api.GetInventoryItem{Handler: query.NewGetInventoryItemHandler(items)}.Serve))
 }

@@ -1,4 +1,4 @@
-// Command get-order serves the order endpoint api.Orders.Get.
+// Command get-order serves GET /orders/{orderId}: api.GetOrder over query.GetOrderHandler.
 package main
 
 import (
@@ -7,14 +7,13 @@ import (
 
 	"github.com/orion-oss/orion/internal/adapter/dynamo"
 	"github.com/orion-oss/orion/internal/api"
-	"github.com/orion-oss/orion/internal/order"
 	"github.com/orion-oss/orion/internal/platform/boot"
+	"github.com/orion-oss/orion/internal/query"
 	"github.com/orion-oss/orion/internal/web"
 )
 
 func main() {
 	log := boot.Logger()
-	db, tables := dynamodb.NewFromConfig(boot.AWS(log)), boot.Tables(log)
-	svc := order.NewService(dynamo.NewOrderRepository(db, tables), dynamo.NewInventoryRepository(db, tables))
-	lambda.Start(web.Lambda(log, api.Orders{Service: svc}.Get))
+	orders := dynamo.NewOrderRepository(dynamodb.NewFromConfig(boot.AWS(log)), boot.Tables(log))
+	lambda.Start(web.Lambda(log, api.GetOrder{Handler: query.NewGetOrderHandler(orders)}.Serve))
 }

@@ -1,20 +1,20 @@
-// Command list-inventory serves GET /inventory (public) from the catalog view.
+// Command list-inventory serves GET /inventory (public) from the catalog view: api.ListInventory over
+// query.ListInventoryHandler.
 package main
 
 import (
-	"os"
-
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/orion-oss/orion/internal/adapter/dynamo"
 	"github.com/orion-oss/orion/internal/api"
 	"github.com/orion-oss/orion/internal/platform/boot"
+	"github.com/orion-oss/orion/internal/query"
 	"github.com/orion-oss/orion/internal/web"
 )
 
 func main() {
 	log := boot.Logger()
-	views := dynamo.NewProjections(dynamodb.NewFromConfig(boot.AWS(log)), os.Getenv("PROJECTIONS_TABLE"))
-	lambda.Start(web.Lambda(log, api.Inventory{Lister: views}.List))
+	views := dynamo.NewProjections(dynamodb.NewFromConfig(boot.AWS(log)), boot.Require(log, "PROJECTIONS_TABLE"))
+	lambda.Start(web.Lambda(log, api.ListInventory{Handler: query.NewListInventoryHandler(views)}.Serve))
 }

@@ -1,4 +1,4 @@
-// Command place-order serves the order endpoint api.Orders.Place.
+// Command place-order serves POST /orders: api.PlaceOrder over command.PlaceOrderHandler.
 package main
 
 import (
@@ -7,7 +7,7 @@ import (
 
 	"github.com/orion-oss/orion/internal/adapter/dynamo"
 	"github.com/orion-oss/orion/internal/api"
-	"github.com/orion-oss/orion/internal/order"
+	"github.com/orion-oss/orion/internal/command"
 	"github.com/orion-oss/orion/internal/platform/boot"
 	"github.com/orion-oss/orion/internal/web"
 )
@@ -15,6 +15,6 @@ import (
 func main() {
 	log := boot.Logger()
 	db, tables := dynamodb.NewFromConfig(boot.AWS(log)), boot.Tables(log)
-	svc := order.NewService(dynamo.NewOrderRepository(db, tables), dynamo.NewInventoryRepository(db, tables))
-	lambda.Start(web.Lambda(log, api.Orders{Service: svc}.Place))
+	h := command.NewPlaceOrderHandler(dynamo.NewOrderRepository(db, tables), dynamo.NewInventoryRepository(db, tables))
+	lambda.Start(web.Lambda(log, api.PlaceOrder{Handler: h}.Serve))
 }

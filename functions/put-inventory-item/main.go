@@ -1,4 +1,5 @@
-// Command put-inventory-item serves the inventory endpoint api.Inventory.PutItem.
+// Command put-inventory-item serves PUT /inventory/{sku} (admin): api.PutInventoryItem over
+// command.PutInventoryItemHandler.
 package main
 
 import (
@@ -7,14 +8,13 @@ import (
 
 	"github.com/orion-oss/orion/internal/adapter/dynamo"
 	"github.com/orion-oss/orion/internal/api"
-	"github.com/orion-oss/orion/internal/inventory"
+	"github.com/orion-oss/orion/internal/command"
 	"github.com/orion-oss/orion/internal/platform/boot"
 	"github.com/orion-oss/orion/internal/web"
 )
 
 func main() {
 	log := boot.Logger()
-	repo := dynamo.NewInventoryRepository(dynamodb.NewFromConfig(boot.AWS(log)), boot.Tables(log))
-	h := api.Inventory{Service: inventory.NewService(repo)}
-	lambda.Start(web.Lambda(log, h.PutItem))
+	items := dynamo.NewInventoryRepository(dynamodb.NewFromConfig(boot.AWS(log)), boot.Tables(log))
+	lambda.Start(web.Lambda(log, api.PutInventoryItem{Handler: command.NewPutInventoryItemHandler(items)}.Serve))
 }

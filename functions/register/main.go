@@ -1,4 +1,5 @@
-// Command register serves the public auth endpoint account.Handlers.Register.
+// Command register serves POST /auth/register (public): the endpoint api/account.Register over
+// account.RegisterHandler and the Cognito user pool.
 package main
 
 import (
@@ -7,15 +8,16 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
+	"github.com/orion-oss/orion/internal/account"
 	"github.com/orion-oss/orion/internal/adapter/cognito"
-	"github.com/orion-oss/orion/internal/api/account"
+	accountapi "github.com/orion-oss/orion/internal/api/account"
 	"github.com/orion-oss/orion/internal/platform/boot"
 	"github.com/orion-oss/orion/internal/web"
 )
 
 func main() {
 	log := boot.Logger()
-	svc := cognito.NewService(cip.NewFromConfig(boot.AWS(log)), os.Getenv("USER_POOL_ID"), os.Getenv("USER_POOL_CLIENT_ID"),
-		os.Getenv("AUTO_CONFIRM_USERS") == "true")
-	lambda.Start(web.Lambda(log, account.Handlers{Service: svc}.Register))
+	pool := cognito.NewUserPool(cip.NewFromConfig(boot.AWS(log)), boot.Require(log, "USER_POOL_ID"), boot.Require(log, "USER_POOL_CLIENT_ID"))
+	h := account.NewRegisterHandler(pool, os.Getenv("AUTO_CONFIRM_USERS") == "true")
+	lambda.Start(web.Lambda(log, accountapi.Register{Handler: h}.Serve))
 }

@@ -10,11 +10,13 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/orion-oss/orion/internal/api"
+	"github.com/orion-oss/orion/internal/command"
 	"github.com/orion-oss/orion/internal/customer"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/inventory"
 	"github.com/orion-oss/orion/internal/money"
 	"github.com/orion-oss/orion/internal/order"
+	"github.com/orion-oss/orion/internal/query"
 	"github.com/orion-oss/orion/internal/web"
 )
 
@@ -81,14 +83,21 @@ func (c catalog) Catalog(_ context.Context, skus []inventory.SKU) (map[inventory
 	return out, nil
 }
 
-func newOrders(t testing.TB) api.Orders {
+// orderEndpoints are the order endpoints over one store.
+type orderEndpoints struct{ Place, Get, Cancel web.HandlerFunc }
+
+func newOrders(t testing.TB) orderEndpoints {
 	price, _ := money.New(1250, "USD")
 	it, _, err := inventory.NewItem("SKU-1", inventory.Details{Name: "Widget", Price: price}, 10, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	repo := &orders{byID: map[order.ID]order.Snapshot{}, keys: map[string]order.Remembered{}}
-	return api.Orders{Service: order.NewService(repo, catalog{"SKU-1": it})}
+	return orderEndpoints{
+		Place:  api.PlaceOrder{Handler: command.NewPlaceOrderHandler(repo, catalog{"SKU-1": it})}.Serve,
+		Get:    api.GetOrder{Handler: query.NewGetOrderHandler(repo)}.Serve,
+		Cancel: api.CancelOrder{Handler: command.NewCancelOrderHandler(repo)}.Serve,
+	}
 }
 
 func request(sub string, groups, key, body string) web.Request {
@@ -173,7 +182,7 @@ func TestOrderAccess(t *testing.T) {
 func TestInventoryAdminOnly(t *testing.T) {
 	price, _ := money.New(100, "USD")
 	it, _, _ := inventory.NewItem("SKU-1", inventory.Details{Name: "W", Price: price}, 1, 0)
-	h := api.Inventory{Service: inventory.NewService(&items{m: map[inventory.SKU]*inventory.Item{"SKU-1": it}})}
+	put := api.PutInventoryItem{Handler: command.NewPutInventoryItemHandler(&items{m: map[inventory.SKU]*inventory.Item{"SKU-1": it}})}.Serve
 	body := `{"name":"W","price":{"amount":1,"currency":"USD"},"available":1}`
 	for _, tt := range []struct {
 		sub, groups string
@@ -181,7 +190,7 @@ func TestInventoryAdminOnly(t *testing.T) {
 	}{{"", "", 401}, {"ann", "", 403}, {"ann", "[administrators]", 403}, {"root", "[admin]", 200}} {
 		r := request(tt.sub, tt.groups, "", body)
 		r.PathParameters = map[string]string{"sku": "SKU-1"}
-		if c, b := status(t, h.PutItem, r); c != tt.want {
+		if c, b := status(t, put, r); c != tt.want {
 			t.Errorf("%s %s: %d %s; want %d", tt.sub, tt.groups, c, b, tt.want)
 		}
 	}

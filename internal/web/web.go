@@ -17,6 +17,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/orion-oss/orion/internal/command"
 	"github.com/orion-oss/orion/internal/customer"
 	"github.com/orion-oss/orion/internal/inventory"
 	"github.com/orion-oss/orion/internal/order"
@@ -74,7 +75,7 @@ func problem(p Problem) Response {
 func Error(ctx context.Context, log *slog.Logger, err error) Response {
 	var ve validation.Errors
 	var short *inventory.InsufficientStockError
-	var unknown *order.UnknownItemsError
+	var unknown *command.UnknownItemsError
 	switch {
 	case errors.Is(err, customer.ErrBadCredentials):
 		return problem(Problem{Type: problemBase + "bad-credentials", Title: "Unauthorized", Status: http.StatusUnauthorized, Detail: "Incorrect email or password."})
@@ -85,7 +86,7 @@ func Error(ctx context.Context, log *slog.Logger, err error) Response {
 	case errors.As(err, &unknown):
 		return problem(Problem{Type: problemBase + "unknown-items", Title: "Unknown items", Status: http.StatusUnprocessableEntity,
 			Detail: "Some lines name SKUs that are not in the catalog.", Errors: unknown.Problems})
-	case errors.Is(err, order.ErrKeyMismatch):
+	case errors.Is(err, command.ErrKeyMismatch):
 		return problem(Problem{Type: problemBase + "idempotency-key-reused", Title: "Idempotency key reused", Status: http.StatusUnprocessableEntity,
 			Detail: "This Idempotency-Key was already used with a different request body."})
 	case errors.Is(err, ErrTooLarge):

@@ -5,9 +5,11 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/orion-oss/orion/internal/query"
 )
 
-// A cursor comes from the client: any string is either refused (ErrBadCursor, a 400) or names the
+// A cursor comes from the client: any string is either refused (query.ErrBadCursor, a 400) or names the
 // index and partition it was asked for with a key of exactly that index's partition, so it can only
 // continue the caller's own listing.
 func FuzzDecodeCursor(f *testing.F) {
@@ -21,8 +23,8 @@ func FuzzDecodeCursor(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s, index string) {
 		c, err := decodeCursor(s, index)
 		if err != nil {
-			if err != ErrBadCursor {
-				t.Fatalf("err = %v; want ErrBadCursor", err)
+			if err != query.ErrBadCursor {
+				t.Fatalf("err = %v; want query.ErrBadCursor", err)
 			}
 			return
 		}

@@ -20,9 +20,11 @@ import (
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/inventory"
 	"github.com/orion-oss/orion/internal/money"
+	"github.com/orion-oss/orion/internal/query"
 )
 
-// Projections maintains and reads the query side: order views built from order events. Every write is
+// Projections maintains and reads the query side: order views built from order events, and the catalog
+// view. It implements the read models of package query (query.OrderViews, query.CatalogViews). Every write is
 // idempotent and indifferent to delivery order: the facts that never change (lines, total, creation)
 // are set as they are, each status change is a history attribute named by the order version that
 // produced it, and the current status moves only forward in version.
@@ -95,7 +97,7 @@ func (p *Projections) Apply(ctx context.Context, env event.Envelope) (Projected,
 		names["#lines"], names["#total"] = "lines", "total"
 	}
 	if statusChanges[env.Type] {
-		entry, _ := attributevalue.Marshal(HistoryEntry{Status: ref.Status, Reason: ref.Reason, At: env.OccurredAt.UTC().Format(time.RFC3339Nano)})
+		entry, _ := attributevalue.Marshal(viewHistoryRecord{Status: ref.Status, Reason: ref.Reason, At: env.OccurredAt.UTC().Format(time.RFC3339Nano)})
 		names["#h"] = fmt.Sprintf("h%010d", ref.OrderVersion)
 		values[":entry"] = entry
 		facts = append(facts, "#h = :entry")
@@ -179,21 +181,8 @@ func orderRef(p event.Payload) (event.OrderRef, bool) {
 	return event.OrderRef{}, false
 }
 
-// OrderSummary is an order view as lists show it.
-type OrderSummary struct {
-	OrderID      string
-	CustomerID   string
-	Status       string
-	StatusReason string
-	Total        money.Money
-	Lines        []event.Line
-	CreatedAt    string
-	UpdatedAt    string
-	History      []HistoryEntry
-}
-
-// HistoryEntry is one status change of a view.
-type HistoryEntry struct {
+// viewHistoryRecord is one status change of a view, an attribute named by the order version.
+type viewHistoryRecord struct {
 	Status string `dynamodbav:"status"`
 	Reason string `dynamodbav:"reason"`
 	At     string `dynamodbav:"at"`
@@ -210,17 +199,6 @@ type viewRecord struct {
 	Lines        []lineRecord `dynamodbav:"lines"`
 }
 
-// ListQuery selects a page of orders, newest first: a customer's, or (CustomerID "") everyone's.
-type ListQuery struct {
-	CustomerID string
-	Status     string // optional
-	Limit      int32
-	Cursor     string // opaque, from a previous page
-}
-
-// ErrBadCursor means the cursor was not issued for this query (forged, or another caller's).
-var ErrBadCursor = errors.New("dynamo: invalid cursor")
-
 // The all-orders listing walks the ByDay index back one day at a time, at most daysPerPage days per
 // request (a page may be short; its cursor continues from the next older day) and never before
 // listingHorizon, so no request fans out unboundedly.
@@ -233,21 +211,22 @@ const (
 var indexKeys = map[string]string{"ByCustomer": "customerId", "ByCustomerStatus": "customerStatus", "ByStatus": "status", "ByDay": "createdDay"}
 
 // ListOrders returns a page of orders and the cursor of the next page ("" at the end).
-func (p *Projections) ListOrders(ctx context.Context, q ListQuery) ([]OrderSummary, string, error) {
-	index, partition := "ByCustomer", q.CustomerID
+func (p *Projections) ListOrders(ctx context.Context, q query.OrderSelection) ([]query.OrderSummary, string, error) {
+	who, status := string(q.CustomerID), string(q.Status)
+	index, partition := "ByCustomer", who
 	switch {
-	case q.CustomerID != "" && q.Status != "":
-		index, partition = "ByCustomerStatus", q.CustomerID+"#"+q.Status
-	case q.CustomerID == "" && q.Status != "":
-		index, partition = "ByStatus", q.Status
-	case q.CustomerID == "":
+	case who != "" && status != "":
+		index, partition = "ByCustomerStatus", who+"#"+status
+	case who == "" && status != "":
+		index, partition = "ByStatus", status
+	case who == "":
 		return p.listByDay(ctx, q)
 	}
 	var lek map[string]types.AttributeValue
 	if q.Cursor != "" {
 		c, err := decodeCursor(q.Cursor, index)
 		if err != nil || c.Partition != partition || c.Key == nil {
-			return nil, "", ErrBadCursor
+			return nil, "", query.ErrBadCursor
 		}
 		lek = c.lek()
 	}
@@ -258,7 +237,7 @@ func (p *Projections) ListOrders(ctx context.Context, q ListQuery) ([]OrderSumma
 	return items, encodeCursor(index, partition, next), nil
 }
 
-func (p *Projections) listByDay(ctx context.Context, q ListQuery) ([]OrderSummary, string, error) {
+func (p *Projections) listByDay(ctx context.Context, q query.OrderSelection) ([]query.OrderSummary, string, error) {
 	now := time.Now().UTC()
 	day, floor := now.Format("2006-01-02"), now.Add(-listingHorizon).Format("2006-01-02")
 	var lek map[string]types.AttributeValue
@@ -268,11 +247,11 @@ func (p *Projections) listByDay(ctx context.Context, q ListQuery) ([]OrderSummar
 			return nil, "", err
 		}
 		if _, err := time.Parse("2006-01-02", c.Partition); err != nil || c.Partition > day || c.Partition < floor {
-			return nil, "", ErrBadCursor
+			return nil, "", query.ErrBadCursor
 		}
 		day, lek = c.Partition, c.lek()
 	}
-	var items []OrderSummary
+	var items []query.OrderSummary
 	for range daysPerPage {
 		got, next, err := p.page(ctx, "ByDay", day, q.Limit-int32(len(items)), lek)
 		if err != nil {
@@ -296,7 +275,7 @@ func (p *Projections) listByDay(ctx context.Context, q ListQuery) ([]OrderSummar
 }
 
 // page queries one partition of an index, newest first.
-func (p *Projections) page(ctx context.Context, index, partition string, limit int32, lek map[string]types.AttributeValue) ([]OrderSummary, map[string]types.AttributeValue, error) {
+func (p *Projections) page(ctx context.Context, index, partition string, limit int32, lek map[string]types.AttributeValue) ([]query.OrderSummary, map[string]types.AttributeValue, error) {
 	out, err := p.db.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(p.table), IndexName: aws.String(index), ScanIndexForward: aws.Bool(false),
 		Limit: aws.Int32(limit), KeyConditionExpression: aws.String("#p = :p"), ExclusiveStartKey: lek,
 		ExpressionAttributeNames:  map[string]string{"#p": indexKeys[index]},
@@ -304,17 +283,17 @@ func (p *Projections) page(ctx context.Context, index, partition string, limit i
 	if err != nil {
 		return nil, nil, fmt.Errorf("dynamo: list orders: %w", err)
 	}
-	items := make([]OrderSummary, 0, len(out.Items))
+	items := make([]query.OrderSummary, 0, len(out.Items))
 	for _, it := range out.Items {
 		items = append(items, summary(it))
 	}
 	return items, out.LastEvaluatedKey, nil
 }
 
-func summary(it map[string]types.AttributeValue) OrderSummary {
+func summary(it map[string]types.AttributeValue) query.OrderSummary {
 	var v viewRecord
 	_ = attributevalue.UnmarshalMap(it, &v) // a view is written only by Apply; partial views read as partial
-	s := OrderSummary{OrderID: strings.TrimPrefix(v.PK, "ORDER#"), CustomerID: v.CustomerID, Status: v.Status, StatusReason: v.StatusReason,
+	s := query.OrderSummary{OrderID: strings.TrimPrefix(v.PK, "ORDER#"), CustomerID: v.CustomerID, Status: v.Status, StatusReason: v.StatusReason,
 		CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt}
 	if v.Total != nil {
 		s.Total, _ = money.New(v.Total.Amount, v.Total.Currency)
@@ -322,7 +301,7 @@ func summary(it map[string]types.AttributeValue) OrderSummary {
 	for _, l := range v.Lines {
 		up, _ := money.New(l.UnitPrice.Amount, l.UnitPrice.Currency)
 		lt, _ := money.New(l.LineTotal.Amount, l.LineTotal.Currency)
-		s.Lines = append(s.Lines, event.Line{SKU: l.SKU, Name: l.Name, Quantity: l.Quantity, UnitPrice: up, LineTotal: lt})
+		s.Lines = append(s.Lines, query.OrderLine{SKU: l.SKU, Name: l.Name, Quantity: l.Quantity, UnitPrice: up, LineTotal: lt})
 	}
 	var keys []string
 	for k := range it {
@@ -332,9 +311,9 @@ func summary(it map[string]types.AttributeValue) OrderSummary {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		var h HistoryEntry
+		var h viewHistoryRecord
 		if attributevalue.Unmarshal(it[k], &h) == nil {
-			s.History = append(s.History, h)
+			s.History = append(s.History, query.HistoryEntry{Status: h.Status, Reason: h.Reason, At: h.At})
 		}
 	}
 	return s
@@ -383,15 +362,15 @@ func encodeCursor(index, partition string, lek map[string]types.AttributeValue) 
 func decodeCursor(s, index string) (cursor, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil || len(b) > 2048 {
-		return cursor{}, ErrBadCursor
+		return cursor{}, query.ErrBadCursor
 	}
 	var c cursor
 	if err := json.Unmarshal(b, &c); err != nil || c.Index != index || c.Partition == "" {
-		return cursor{}, ErrBadCursor
+		return cursor{}, query.ErrBadCursor
 	}
 	if c.Key != nil && (c.Key[indexKeys[index]] != c.Partition || c.Key["createdKey"] == "" || !strings.HasPrefix(c.Key["pk"], "ORDER#") ||
 		c.Key["sk"] != "VIEW" || len(c.Key) != 4) {
-		return cursor{}, ErrBadCursor
+		return cursor{}, query.ErrBadCursor
 	}
 	return c, nil
 }
@@ -474,26 +453,19 @@ func ignoreStale(err error) error {
 	return err
 }
 
-// CatalogItem is an item as the public catalog lists it.
-type CatalogItem struct {
-	SKU, Name, Description string
-	Price                  money.Money
-	Available              int64
-}
-
 // ListCatalog returns a page of the catalog in SKU order and the cursor of the next page.
-func (p *Projections) ListCatalog(ctx context.Context, limit int32, cursor string) ([]CatalogItem, string, error) {
+func (p *Projections) ListCatalog(ctx context.Context, limit int32, cursor string) ([]query.CatalogItem, string, error) {
 	in := &dynamodb.QueryInput{TableName: aws.String(p.table), IndexName: aws.String("Catalog"), Limit: aws.Int32(limit),
 		KeyConditionExpression:    aws.String("catalogPartition = :cp"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":cp": &types.AttributeValueMemberS{Value: "CATALOG"}}}
 	if cursor != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(cursor)
 		if err != nil {
-			return nil, "", ErrBadCursor
+			return nil, "", query.ErrBadCursor
 		}
 		sku, err := inventory.ParseSKU(string(raw))
 		if err != nil {
-			return nil, "", ErrBadCursor
+			return nil, "", query.ErrBadCursor
 		}
 		in.ExclusiveStartKey = catalogKey(string(sku))
 		in.ExclusiveStartKey["catalogPartition"] = &types.AttributeValueMemberS{Value: "CATALOG"}
@@ -503,7 +475,7 @@ func (p *Projections) ListCatalog(ctx context.Context, limit int32, cursor strin
 	if err != nil {
 		return nil, "", fmt.Errorf("dynamo: list catalog: %w", err)
 	}
-	items := make([]CatalogItem, 0, len(out.Items))
+	items := make([]query.CatalogItem, 0, len(out.Items))
 	for _, av := range out.Items {
 		var rec struct {
 			SKU         string      `dynamodbav:"sku"`
@@ -516,7 +488,7 @@ func (p *Projections) ListCatalog(ctx context.Context, limit int32, cursor strin
 			return nil, "", err
 		}
 		price, _ := money.New(rec.Price.Amount, rec.Price.Currency)
-		items = append(items, CatalogItem{SKU: rec.SKU, Name: rec.Name, Description: rec.Description, Price: price, Available: rec.Available})
+		items = append(items, query.CatalogItem{SKU: rec.SKU, Name: rec.Name, Description: rec.Description, Price: price, Available: rec.Available})
 	}
 	next := ""
 	if k, ok := out.LastEvaluatedKey["sku"].(*types.AttributeValueMemberS); ok {

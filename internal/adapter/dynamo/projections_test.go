@@ -11,6 +11,7 @@ import (
 	"github.com/orion-oss/orion/internal/adapter/dynamo/dynamotest"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/money"
+	"github.com/orion-oss/orion/internal/query"
 )
 
 func projections(t *testing.T) *dynamo.Projections {
@@ -65,7 +66,7 @@ func TestProjectionIsIdempotentAndOrderIndependent(t *testing.T) {
 		if len(firsts) != 4 || firsts["PENDING"] != 1 || firsts["RESERVED"] != 1 || firsts["PAYMENT_AUTHORIZED"] != 1 || firsts["CONFIRMED"] != 1 {
 			t.Fatalf("delivery %v: first deliveries %v", order, firsts)
 		}
-		items, _, err := p.ListOrders(ctx, dynamo.ListQuery{CustomerID: "cust-1", Limit: 10})
+		items, _, err := p.ListOrders(ctx, query.OrderSelection{CustomerID: "cust-1", Limit: 10})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,25 @@
+// Package account holds the customer account's use cases, one file each: register, confirm a
+// registration, log in, refresh the tokens. They check what the customer sends (address, password
+// policy, name) and leave users, passwords and tokens to the identity provider behind the UserPool port,
+// which internal/adapter/cognito implements. Tokens are the provider's; the HTTP API's JWT authorizer
+// verifies them.
+package account
+
+// UserPool is the identity provider's directory of users, as the use cases need it. Each handler
+// takes only its part (Registrar, Confirmer, Authenticator, Refresher, declared beside it): a function
+// then links only the provider calls of its own use case.
+type UserPool interface {
+	Registrar
+	Confirmer
+	Authenticator
+	Refresher
+}
+
+// Tokens are what a sign-in returns.
+type Tokens struct {
+	AccessToken  string
+	IDToken      string
+	RefreshToken string // empty when refreshing
+	ExpiresIn    int32  // seconds
+	TokenType    string
+}

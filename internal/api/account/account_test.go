@@ -1,0 +1,91 @@
+package account_test
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/orion-oss/orion/internal/account"
+	accountapi "github.com/orion-oss/orion/internal/api/account"
+	"github.com/orion-oss/orion/internal/customer"
+	"github.com/orion-oss/orion/internal/web"
+)
+
+// pool is a small fake of the account.UserPool port: "taken@example.com" is taken, "pw" the only
+// password, "r" the only refresh token, "123456" the only code.
+type pool struct{}
+
+func (pool) SignUp(_ context.Context, email customer.Email, _, _ string) (string, error) {
+	if email.String() == "taken@example.com" {
+		return "", customer.ErrEmailTaken
+	}
+	return "sub-1", nil
+}
+func (pool) ConfirmUser(context.Context, customer.Email) error { return nil }
+func (pool) ConfirmSignUp(_ context.Context, _ customer.Email, code string) error {
+	if code != "123456" {
+		return customer.ErrBadCode
+	}
+	return nil
+}
+func (pool) SignIn(_ context.Context, _, password string) (account.Tokens, error) {
+	if password != "pw" {
+		return account.Tokens{}, customer.ErrBadCredentials
+	}
+	return account.Tokens{AccessToken: "a", IDToken: "i", RefreshToken: "r", ExpiresIn: 3600, TokenType: "Bearer"}, nil
+}
+func (pool) Refresh(_ context.Context, token string) (account.Tokens, error) {
+	if token != "r" {
+		return account.Tokens{}, customer.ErrBadCredentials
+	}
+	return account.Tokens{AccessToken: "a2", IDToken: "i2", ExpiresIn: 3600, TokenType: "Bearer"}, nil
+}
+
+func TestAccountEndpoints(t *testing.T) {
+	register := accountapi.Register{Handler: account.NewRegisterHandler(pool{}, true)}.Serve
+	confirm := accountapi.ConfirmRegistration{Handler: account.NewConfirmRegistrationHandler(pool{})}.Serve
+	login := accountapi.Login{Handler: account.NewLoginHandler(pool{})}.Serve
+	refresh := accountapi.RefreshToken{Handler: account.NewRefreshTokenHandler(pool{})}.Serve
+	tests := []struct {
+		name    string
+		h       web.HandlerFunc
+		body    string
+		status  int
+		want    []string // substrings of the body
+		noStore bool
+	}{
+		{"register", register, `{"email":"Ann@Example.com","password":"Correct-Horse-9","name":"Ann"}`, 201, []string{`"userId":"sub-1"`, `"email":"Ann@example.com"`}, false},
+		{"register a taken address", register, `{"email":"taken@example.com","password":"Correct-Horse-9","name":"Ann"}`, 409, []string{"email-taken"}, false},
+		{"register with a weak password", register, `{"email":"ann@example.com","password":"short","name":"Ann"}`, 400, []string{`"field":"password"`}, false},
+		{"register setting a group", register, `{"email":"ann@example.com","password":"Correct-Horse-9","name":"Ann","groups":["admin"]}`, 400, []string{"groups"}, false},
+		{"confirm", confirm, `{"email":"ann@example.com","code":"123456"}`, 204, nil, false},
+		{"confirm with a wrong code", confirm, `{"email":"ann@example.com","code":"654321"}`, 400, []string{"bad-code"}, false},
+		{"login", login, `{"email":"ann@example.com","password":"pw"}`, 200,
+			[]string{`"accessToken":"a"`, `"idToken":"i"`, `"refreshToken":"r"`, `"expiresIn":3600`, `"tokenType":"Bearer"`}, true},
+		{"login with a wrong password", login, `{"email":"ann@example.com","password":"no"}`, 401, []string{"bad-credentials"}, false},
+		{"refresh", refresh, `{"refreshToken":"r"}`, 200, []string{`"accessToken":"a2"`}, true},
+		{"refresh with a forged token", refresh, `{"refreshToken":"x"}`, 401, []string{"bad-credentials"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, _ := web.Lambda(slog.New(slog.DiscardHandler), tt.h)(context.Background(), events.APIGatewayV2HTTPRequest{Body: tt.body})
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d (%s); want %d", resp.StatusCode, resp.Body, tt.status)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(resp.Body, w) {
+					t.Fatalf("body %s lacks %s", resp.Body, w)
+				}
+			}
+			if tt.noStore != (resp.Headers["Cache-Control"] == "no-store") {
+				t.Fatalf("Cache-Control %q", resp.Headers["Cache-Control"])
+			}
+			if strings.Contains(resp.Body, `"refreshToken":""`) {
+				t.Fatalf("an empty refresh token is shown: %s", resp.Body)
+			}
+		})
+	}
+}

@@ -1,0 +1,30 @@
+package account
+
+import (
+	"context"
+
+	"github.com/orion-oss/orion/internal/account"
+	"github.com/orion-oss/orion/internal/web"
+)
+
+type refreshRequest struct {
+	RefreshToken string `json:"refreshToken"`
+}
+
+// RefreshToken is POST /auth/refresh: 200 with new access and id tokens.
+type RefreshToken struct {
+	Handler account.RefreshTokenHandler
+}
+
+// Serve answers one request.
+func (e RefreshToken) Serve(ctx context.Context, req web.Request) (web.Response, error) {
+	var in refreshRequest
+	if err := web.Decode(req, &in); err != nil {
+		return web.Response{}, err
+	}
+	t, err := e.Handler.Handle(ctx, account.RefreshToken{RefreshToken: in.RefreshToken})
+	if err != nil {
+		return web.Response{}, err
+	}
+	return tokens(t), nil
+}

@@ -1,0 +1,88 @@
+package api
+
+import (
+	"time"
+
+	"github.com/orion-oss/orion/internal/inventory"
+	"github.com/orion-oss/orion/internal/money"
+	"github.com/orion-oss/orion/internal/order"
+	"github.com/orion-oss/orion/internal/query"
+)
+
+// OrderView is an order as the API shows it (docs/openapi.yaml Order). The payment token is never
+// part of it.
+type OrderView struct {
+	OrderID               string         `json:"orderId"`
+	CustomerID            string         `json:"customerId"`
+	Status                string         `json:"status"`
+	StatusReason          string         `json:"statusReason,omitempty"`
+	Items                 []LineView     `json:"items"`
+	Total                 money.Money    `json:"total"`
+	ShippingAddress       *order.Address `json:"shippingAddress,omitempty"`
+	CancellationRequested bool           `json:"cancellationRequested"`
+	CreatedAt             string         `json:"createdAt"`
+	UpdatedAt             string         `json:"updatedAt"`
+	History               []HistoryView  `json:"history"`
+}
+
+// LineView is one line of an order.
+type LineView struct {
+	SKU       string      `json:"sku"`
+	Name      string      `json:"name"`
+	Quantity  int64       `json:"quantity"`
+	UnitPrice money.Money `json:"unitPrice"`
+	LineTotal money.Money `json:"lineTotal"`
+}
+
+// HistoryView is one status change.
+type HistoryView struct {
+	Status string `json:"status"`
+	Reason string `json:"reason,omitempty"`
+	At     string `json:"at"`
+}
+
+func ts(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// orderView is an order as the command side and GET /orders/{orderId} answer it.
+func orderView(o *order.Order) OrderView {
+	v := OrderView{OrderID: string(o.ID()), CustomerID: string(o.CustomerID()), Status: string(o.Status()), StatusReason: string(o.Reason()),
+		Total: o.Total(), ShippingAddress: o.Shipping(), CancellationRequested: o.Cancellation() != nil,
+		CreatedAt: ts(o.CreatedAt()), UpdatedAt: ts(o.UpdatedAt())}
+	for _, l := range o.Lines() {
+		v.Items = append(v.Items, LineView{SKU: string(l.SKU), Name: l.Name, Quantity: l.Quantity.Int64(), UnitPrice: l.UnitPrice, LineTotal: l.LineTotal})
+	}
+	for _, h := range o.History() {
+		v.History = append(v.History, HistoryView{Status: string(h.Status), Reason: string(h.Reason), At: ts(h.At)})
+	}
+	return v
+}
+
+// summaryView is an order as GET /orders lists it, from its view.
+func summaryView(s query.OrderSummary) OrderView {
+	v := OrderView{OrderID: s.OrderID, CustomerID: s.CustomerID, Status: s.Status, StatusReason: s.StatusReason, Total: s.Total,
+		CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt, Items: []LineView{}}
+	for _, l := range s.Lines {
+		v.Items = append(v.Items, LineView{SKU: l.SKU, Name: l.Name, Quantity: l.Quantity, UnitPrice: l.UnitPrice, LineTotal: l.LineTotal})
+	}
+	for _, h := range s.History {
+		v.History = append(v.History, HistoryView{Status: h.Status, Reason: h.Reason, At: h.At})
+	}
+	return v
+}
+
+// ItemView is an item as the API shows it: what a shopper needs, not the internal counters.
+type ItemView struct {
+	SKU         string      `json:"sku"`
+	Name        string      `json:"name"`
+	Description string      `json:"description"`
+	Price       money.Money `json:"price"`
+	Available   int64       `json:"available"`
+}
+
+func itemView(it *inventory.Item) ItemView {
+	return ItemView{SKU: string(it.SKU()), Name: it.Name(), Description: it.Description(), Price: it.Price(), Available: int64(it.Available())}
+}
+
+func catalogView(it query.CatalogItem) ItemView {
+	return ItemView{SKU: it.SKU, Name: it.Name, Description: it.Description, Price: it.Price, Available: it.Available}
+}

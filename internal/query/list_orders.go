@@ -1,0 +1,95 @@
+package query
+
+import (
+	"context"
+
+	"github.com/orion-oss/orion/internal/customer"
+	"github.com/orion-oss/orion/internal/money"
+	"github.com/orion-oss/orion/internal/order"
+)
+
+// OrderSummary is an order as lists show it, from its view.
+type OrderSummary struct {
+	OrderID      string
+	CustomerID   string
+	Status       string
+	StatusReason string
+	Total        money.Money
+	Lines        []OrderLine
+	CreatedAt    string // RFC 3339
+	UpdatedAt    string // RFC 3339
+	History      []HistoryEntry
+}
+
+// OrderLine is one line of an order summary.
+type OrderLine struct {
+	SKU       string
+	Name      string
+	Quantity  int64
+	UnitPrice money.Money
+	LineTotal money.Money
+}
+
+// HistoryEntry is one status change of an order summary, oldest first.
+type HistoryEntry struct {
+	Status, Reason string
+	At             string // RFC 3339
+}
+
+// OrderSelection is a page of orders as the read model lists them, newest first: a customer's, or
+// (CustomerID "") everyone's, optionally of one status.
+type OrderSelection struct {
+	CustomerID customer.ID
+	Status     order.Status
+	Limit      int32
+	Cursor     string // opaque, from a previous page
+}
+
+// OrderViews lists order summaries: a page and the cursor of the next one ("" at the end);
+// ErrBadCursor for a cursor it did not issue for this selection.
+type OrderViews interface {
+	ListOrders(ctx context.Context, s OrderSelection) ([]OrderSummary, string, error)
+}
+
+// ListOrders asks for a page of orders, newest first, on behalf of its caller.
+type ListOrders struct {
+	Caller customer.ID
+	Admin  bool
+	// Customer names whose orders (optional): a customer may name only themselves, an admin anyone.
+	Customer customer.ID
+	Status   order.Status // optional
+	Limit    int32
+	Cursor   string
+}
+
+// Forbidden reports whether the caller may not list the orders q names.
+func (q ListOrders) Forbidden() bool {
+	return q.Customer != "" && q.Customer != q.Caller && !q.Admin
+}
+
+// selection is whose orders q lists: a customer their own, an admin everyone's unless q names one.
+func (q ListOrders) selection() OrderSelection {
+	who := q.Caller
+	if q.Admin {
+		who = ""
+	}
+	if q.Customer != "" {
+		who = q.Customer
+	}
+	return OrderSelection{CustomerID: who, Status: q.Status, Limit: q.Limit, Cursor: q.Cursor}
+}
+
+// ListOrdersHandler answers ListOrders.
+type ListOrdersHandler struct{ views OrderViews }
+
+// NewListOrdersHandler builds the handler.
+func NewListOrdersHandler(views OrderViews) ListOrdersHandler { return ListOrdersHandler{views: views} }
+
+// Handle returns a page of the orders the caller may see and the cursor of the next page ("" at the
+// end); ErrForbidden when q names another customer and the caller is not an admin.
+func (h ListOrdersHandler) Handle(ctx context.Context, q ListOrders) ([]OrderSummary, string, error) {
+	if q.Forbidden() {
+		return nil, "", ErrForbidden
+	}
+	return h.views.ListOrders(ctx, q.selection())
+}
