@@ -24,7 +24,7 @@ import (
 type orders struct {
 	mu   sync.Mutex
 	byID map[order.ID]order.Snapshot
-	keys map[string]order.Remembered
+	keys map[string]command.Remembered
 }
 
 func (f *orders) Get(_ context.Context, id order.ID) (*order.Order, error) {
@@ -37,7 +37,7 @@ func (f *orders) Get(_ context.Context, id order.ID) (*order.Order, error) {
 	return order.FromSnapshot(s)
 }
 
-func (f *orders) Remembered(_ context.Context, c customer.ID, key string) (*order.Remembered, error) {
+func (f *orders) Remembered(_ context.Context, c customer.ID, key string) (*command.Remembered, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if r, ok := f.keys[string(c)+"#"+key]; ok {
@@ -46,11 +46,11 @@ func (f *orders) Remembered(_ context.Context, c customer.ID, key string) (*orde
 	return nil, nil
 }
 
-func (f *orders) Place(_ context.Context, o *order.Order, rem order.Remembered, key string, _ []event.Payload, _ event.Cause) error {
+func (f *orders) Place(_ context.Context, o *order.Order, rem command.Remembered, key string, _ []event.Payload, _ event.Cause) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, taken := f.keys[string(o.CustomerID())+"#"+key]; taken {
-		return order.ErrKeyTaken // the repository's contract: the key's condition fails the whole write
+		return command.ErrKeyTaken // the repository's contract: the key's condition fails the whole write
 	}
 	f.byID[o.ID()] = o.Snapshot()
 	f.keys[string(o.CustomerID())+"#"+key] = rem
@@ -92,7 +92,7 @@ func newOrders(t testing.TB) orderEndpoints {
 	if err != nil {
 		t.Fatal(err)
 	}
-	repo := &orders{byID: map[order.ID]order.Snapshot{}, keys: map[string]order.Remembered{}}
+	repo := &orders{byID: map[order.ID]order.Snapshot{}, keys: map[string]command.Remembered{}}
 	return orderEndpoints{
 		Place:  api.PlaceOrder{Handler: command.NewPlaceOrderHandler(repo, catalog{"SKU-1": it})}.Serve,
 		Get:    api.GetOrder{Handler: query.NewGetOrderHandler(repo)}.Serve,

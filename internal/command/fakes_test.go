@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orion-oss/orion/internal/command"
 	"github.com/orion-oss/orion/internal/customer"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/inventory"
@@ -20,19 +21,19 @@ import (
 type orders struct {
 	mu          sync.Mutex
 	byID        map[order.ID]order.Snapshot
-	keys        map[string]order.Remembered
+	keys        map[string]command.Remembered
 	events      []event.Payload
 	rememberedN int
 	// race, when set, is stored under the key of the next Place instead of its request, as if another
 	// request with the same key had won the transaction.
-	race *order.Remembered
+	race *command.Remembered
 }
 
 func newOrders() *orders {
-	return &orders{byID: map[order.ID]order.Snapshot{}, keys: map[string]order.Remembered{}}
+	return &orders{byID: map[order.ID]order.Snapshot{}, keys: map[string]command.Remembered{}}
 }
 
-func (f *orders) Remembered(_ context.Context, c customer.ID, key string) (*order.Remembered, error) {
+func (f *orders) Remembered(_ context.Context, c customer.ID, key string) (*command.Remembered, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.rememberedN++
@@ -42,7 +43,7 @@ func (f *orders) Remembered(_ context.Context, c customer.ID, key string) (*orde
 	return nil, nil
 }
 
-func (f *orders) Place(_ context.Context, o *order.Order, rem order.Remembered, key string, evs []event.Payload, _ event.Cause) error {
+func (f *orders) Place(_ context.Context, o *order.Order, rem command.Remembered, key string, evs []event.Payload, _ event.Cause) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	k := string(o.CustomerID()) + "#" + key
@@ -50,7 +51,7 @@ func (f *orders) Place(_ context.Context, o *order.Order, rem order.Remembered, 
 		f.keys[k], f.race = *f.race, nil
 	}
 	if _, taken := f.keys[k]; taken {
-		return order.ErrKeyTaken // the repository's contract: the key's condition fails the whole write
+		return command.ErrKeyTaken // the repository's contract: the key's condition fails the whole write
 	}
 	f.byID[o.ID()], f.keys[k] = o.Snapshot(), rem
 	f.events = append(f.events, evs...)

@@ -29,11 +29,11 @@ type Catalog interface {
 
 // NewOrders stores new orders with their events, and the requests that created them.
 type NewOrders interface {
-	// Place stores the order, the remembered request and the events atomically; order.ErrKeyTaken if
+	// Place stores the order, the remembered request and the events atomically; ErrKeyTaken if
 	// the key was stored meanwhile.
-	Place(ctx context.Context, o *order.Order, rem order.Remembered, key string, evs []event.Payload, cause event.Cause) error
+	Place(ctx context.Context, o *order.Order, rem Remembered, key string, evs []event.Payload, cause event.Cause) error
 	// Remembered returns the request stored under a customer's key, nil if there is none.
-	Remembered(ctx context.Context, c customer.ID, key string) (*order.Remembered, error)
+	Remembered(ctx context.Context, c customer.ID, key string) (*Remembered, error)
 }
 
 // OrderLine is one line as the client asks for it: a SKU and a quantity, never a price.
@@ -72,7 +72,7 @@ func NewPlaceOrderHandler(orders NewOrders, catalog Catalog) PlaceOrderHandler {
 // another request it is ErrKeyMismatch.
 //
 // A first request, the common case, costs one catalog read and one transaction: the key is not looked
-// up first, the transaction's condition on it finds a repeat (order.ErrKeyTaken), and only then is the
+// up first, the transaction's condition on it finds a repeat (ErrKeyTaken), and only then is the
 // remembered request read.
 func (h PlaceOrderHandler) Handle(ctx context.Context, cmd PlaceOrder) (response []byte, replayed bool, err error) {
 	o, evs, err := h.newOrder(ctx, cmd)
@@ -87,8 +87,8 @@ func (h PlaceOrderHandler) Handle(ctx context.Context, cmd PlaceOrder) (response
 	if err != nil {
 		return nil, false, err
 	}
-	err = h.orders.Place(ctx, o, order.Remembered{RequestHash: cmd.RequestHash, OrderID: o.ID(), Response: body}, cmd.Key, evs, cmd.Cause)
-	if errors.Is(err, order.ErrKeyTaken) {
+	err = h.orders.Place(ctx, o, Remembered{RequestHash: cmd.RequestHash, OrderID: o.ID(), Response: body}, cmd.Key, evs, cmd.Cause)
+	if errors.Is(err, ErrKeyTaken) {
 		rem, err := h.orders.Remembered(ctx, cmd.Customer, cmd.Key)
 		if err == nil && rem == nil {
 			err = fmt.Errorf("command: idempotency key %q vanished", cmd.Key)
@@ -140,7 +140,7 @@ func (h PlaceOrderHandler) newOrder(ctx context.Context, cmd PlaceOrder) (*order
 	return order.New(id, cmd.Customer, lines, cmd.PaymentToken, cmd.Shipping, now)
 }
 
-func replay(rem *order.Remembered, cmd PlaceOrder, err error) ([]byte, bool, error) {
+func replay(rem *Remembered, cmd PlaceOrder, err error) ([]byte, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}

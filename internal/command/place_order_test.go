@@ -79,7 +79,7 @@ func TestPlaceOrderRefusals(t *testing.T) {
 	tests := []struct {
 		name     string
 		cmd      command.PlaceOrder
-		race     *order.Remembered
+		race     *command.Remembered
 		replayed bool
 		check    func(error) bool
 	}{
@@ -93,9 +93,9 @@ func TestPlaceOrderRefusals(t *testing.T) {
 				var ve validation.Errors
 				return errors.As(err, &ve) && ve[0].Field == "items[0].quantity"
 			}},
-		{name: "the same request won the race", cmd: place("h", mugLine), race: &order.Remembered{RequestHash: "h", Response: []byte("first")},
+		{name: "the same request won the race", cmd: place("h", mugLine), race: &command.Remembered{RequestHash: "h", Response: []byte("first")},
 			replayed: true, check: func(err error) bool { return err == nil }},
-		{name: "another request won the race", cmd: place("h", mugLine), race: &order.Remembered{RequestHash: "other"},
+		{name: "another request won the race", cmd: place("h", mugLine), race: &command.Remembered{RequestHash: "other"},
 			check: func(err error) bool { return errors.Is(err, command.ErrKeyMismatch) }},
 	}
 	for _, tt := range tests {

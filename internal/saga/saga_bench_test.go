@@ -8,6 +8,7 @@ import (
 
 	"github.com/orion-oss/orion/internal/adapter/dynamo"
 	"github.com/orion-oss/orion/internal/adapter/dynamo/dynamotest"
+	"github.com/orion-oss/orion/internal/command"
 	"github.com/orion-oss/orion/internal/inventory"
 	"github.com/orion-oss/orion/internal/money"
 	"github.com/orion-oss/orion/internal/order"
@@ -44,7 +45,7 @@ func BenchmarkSteps(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := orders.Place(ctx, o, order.Remembered{RequestHash: "h", OrderID: id}, string(id), evs, cause); err != nil {
+		if err := orders.Place(ctx, o, command.Remembered{RequestHash: "h", OrderID: id}, string(id), evs, cause); err != nil {
 			b.Fatal(err)
 		}
 		return saga.Input{OrderID: string(id), CorrelationID: "corr-bench", CausationID: "evt-placed"}

@@ -21,6 +21,7 @@ import (
 	"github.com/orion-oss/orion/infra/engine/localaws/awstest"
 	"github.com/orion-oss/orion/internal/adapter/dynamo"
 	"github.com/orion-oss/orion/internal/adapter/dynamo/dynamotest"
+	"github.com/orion-oss/orion/internal/command"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/inventory"
 	"github.com/orion-oss/orion/internal/money"
@@ -85,8 +86,8 @@ func (w *world) place(sku string, qty int64, token string) saga.Input {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	err = w.orders.Place(context.Background(), o, order.Remembered{RequestHash: "h", OrderID: id}, string(id), evs, cause)
-	if errors.Is(err, order.ErrKeyTaken) {
+	err = w.orders.Place(context.Background(), o, command.Remembered{RequestHash: "h", OrderID: id}, string(id), evs, cause)
+	if errors.Is(err, command.ErrKeyTaken) {
 		// An SDK retry of a transaction whose answer was lost under load (the emulator ignores the
 		// ClientRequestToken that makes it a no-op on DynamoDB): the order is there all the same.
 		_, err = w.orders.Get(context.Background(), id)

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/orion-oss/orion/internal/command"
 	"github.com/orion-oss/orion/internal/customer"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/inventory"
@@ -147,7 +148,7 @@ func idempotencyKey(c customer.ID, key string) map[string]types.AttributeValue {
 }
 
 // Remembered returns the request recorded under a customer's Idempotency-Key, if any.
-func (r *OrderRepository) Remembered(ctx context.Context, c customer.ID, key string) (*order.Remembered, error) {
+func (r *OrderRepository) Remembered(ctx context.Context, c customer.ID, key string) (*command.Remembered, error) {
 	out, err := r.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(r.tables.Orders), Key: idempotencyKey(c, key), ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: idempotency lookup: %w", err)
@@ -167,12 +168,12 @@ func (r *OrderRepository) Remembered(ctx context.Context, c customer.ID, key str
 	if rec.ExpiresAt < r.now().Unix() { // TTL deletes lazily; an expired key is forgotten now
 		return nil, nil
 	}
-	return &order.Remembered{RequestHash: rec.RequestHash, OrderID: order.ID(rec.OrderID), Response: rec.Response}, nil
+	return &command.Remembered{RequestHash: rec.RequestHash, OrderID: order.ID(rec.OrderID), Response: rec.Response}, nil
 }
 
 // Place stores a new order, the idempotency record of the request and the order's events in one
 // transaction: either the order exists with its key and its OrderPlaced event, or nothing does.
-func (r *OrderRepository) Place(ctx context.Context, o *order.Order, rem order.Remembered, key string, evs []event.Payload, cause event.Cause) error {
+func (r *OrderRepository) Place(ctx context.Context, o *order.Order, rem command.Remembered, key string, evs []event.Payload, cause event.Cause) error {
 	av, err := attributevalue.MarshalMap(toOrderRecord(o))
 	if err != nil {
 		return err
@@ -193,7 +194,7 @@ func (r *OrderRepository) Place(ctx context.Context, o *order.Order, rem order.R
 	}, evs, cause, now)
 	switch {
 	case errors.Is(err, errCondition):
-		return order.ErrKeyTaken
+		return command.ErrKeyTaken
 	case err != nil:
 		return fmt.Errorf("dynamo: place order %s: %w", o.ID(), err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/orion-oss/orion/internal/adapter/dynamo"
+	"github.com/orion-oss/orion/internal/command"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/inventory"
 	"github.com/orion-oss/orion/internal/money"
@@ -21,8 +22,8 @@ func placeOrder(t *testing.T, repo *dynamo.OrderRepository, lines ...order.Line)
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = repo.Place(context.Background(), o, order.Remembered{RequestHash: "h", OrderID: id}, string(id), evs, event.Cause{CorrelationID: "c"})
-	if errors.Is(err, order.ErrKeyTaken) {
+	err = repo.Place(context.Background(), o, command.Remembered{RequestHash: "h", OrderID: id}, string(id), evs, event.Cause{CorrelationID: "c"})
+	if errors.Is(err, command.ErrKeyTaken) {
 		// The SDK retried a transaction whose answer was lost under load: the emulator ignores the
 		// ClientRequestToken that makes this retry a no-op on DynamoDB. The order is there all the same.
 		_, err = repo.Get(context.Background(), id)
