@@ -3,8 +3,6 @@
 package main
 
 import (
-	"os"
-
 	"github.com/aws/aws-lambda-go/lambda"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
@@ -18,6 +16,6 @@ import (
 func main() {
 	log := boot.Logger()
 	pool := cognito.NewUserPool(cip.NewFromConfig(boot.AWS(log)), boot.Require(log, "USER_POOL_ID"), boot.Require(log, "USER_POOL_CLIENT_ID"))
-	h := account.NewRegisterHandler(pool, os.Getenv("AUTO_CONFIRM_USERS") == "true")
+	h := account.NewRegisterHandler(pool, boot.Bool(log, "AUTO_CONFIRM_USERS", false))
 	lambda.Start(web.Lambda(log, accountapi.Register{Handler: h}.Serve))
 }

@@ -8,11 +8,12 @@
 // Every function links this package, so it links nothing a function may not need: the AWS
 // configuration comes from the environment (envcfg, not the SDK's config loader) and the table names
 // from package tables (not the DynamoDB adapters). Each package linked is initialized at every cold
-// start; boot_test.go checks what the functions link.
+// start; architecture_test.go at the top of the tree checks what the functions link.
 package boot
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 
@@ -81,4 +82,21 @@ func Optional(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// Bool returns the environment variable name as a switch: "true" or "false", def when it is unset or
+// empty. Any other value stops the function at start with one line, as Require does: a switch that
+// reads a typo as false would turn a feature off without a word.
+func Bool(log *slog.Logger, name string, def bool) bool {
+	switch v := os.Getenv(name); v {
+	case "":
+		return def
+	case "true":
+		return true
+	case "false":
+		return false
+	default:
+		Fail(log, name, fmt.Errorf("is %q, not true or false", v))
+		return false
+	}
 }

@@ -56,3 +56,34 @@ func TestRequireAndOptional(t *testing.T) {
 		}
 	}
 }
+
+func TestBool(t *testing.T) {
+	for _, c := range []struct {
+		value string
+		def   bool
+		want  bool
+	}{{"true", false, true}, {"false", true, false}, {"", true, true}, {"", false, false}} {
+		t.Setenv("ORION_BOOT_TEST_FLAG", c.value)
+		if got := boot.Bool(boot.Logger(), "ORION_BOOT_TEST_FLAG", c.def); got != c.want {
+			t.Errorf("Bool(%q, default %v) = %v; want %v", c.value, c.def, got, c.want)
+		}
+	}
+}
+
+// A switch set to anything but true or false stops the function like a missing setting.
+func TestBoolOtherValueStopsWithOneLine(t *testing.T) {
+	if os.Getenv(childEnv) == "1" {
+		boot.Bool(boot.Logger(), "ORION_BOOT_TEST_FLAG", false)
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestBoolOtherValueStopsWithOneLine$")
+	cmd.Env = append(os.Environ(), childEnv+"=1", "ORION_BOOT_TEST_FLAG=yes")
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("child: %v; want exit status 1\n%s", err, out)
+	}
+	if lines := strings.Split(strings.TrimSpace(string(out)), "\n"); len(lines) != 1 || !strings.Contains(lines[0], `"what":"ORION_BOOT_TEST_FLAG"`) {
+		t.Fatalf("want one line naming ORION_BOOT_TEST_FLAG:\n%s", out)
+	}
+}
