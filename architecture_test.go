@@ -1,0 +1,318 @@
+// Package orion_test holds the tests of the tree as a whole: which package may import which
+// (docs/architecture.md, "Dependency rules"), what each Lambda function links, and the README's map of
+// the packages. They read `go list`, so they fail on a wrong import before any code runs.
+package orion_test
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/orion-oss/orion"
+
+// pkg is what `go list -json` says of one package: its imports outside its tests, its deps (what a
+// main links), and whether it only serves tests.
+type pkg struct {
+	ImportPath string
+	Name       string
+	Dir        string
+	Imports    []string
+	Deps       []string
+	GoFiles    []string
+}
+
+// rel is the package's path inside the module ("" for one outside it).
+func (p pkg) rel() string { return relPath(p.ImportPath) }
+
+func relPath(importPath string) string {
+	if importPath == module {
+		return "."
+	}
+	r, ok := strings.CutPrefix(importPath, module+"/")
+	if !ok {
+		return ""
+	}
+	return r
+}
+
+// listPackages lists every package of the module with `go list -json`, built as the functions are
+// built (tag lambda.norpc).
+func listPackages(t *testing.T) []pkg {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-tags", "lambda.norpc", "-json=ImportPath,Name,Dir,Imports,Deps,GoFiles", "./...")
+	out, err := cmd.Output()
+	if err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			t.Fatalf("go list: %v\n%s", err, exit.Stderr)
+		}
+		t.Fatalf("go list: %v", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	var pkgs []pkg
+	for {
+		var p pkg
+		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatalf("go list output: %v", err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	if len(pkgs) < 40 {
+		t.Fatalf("go list found only %d packages", len(pkgs))
+	}
+	return pkgs
+}
+
+// under reports whether the module-relative path rel is dir or inside it.
+func under(rel string, dirs ...string) bool {
+	for _, d := range dirs {
+		if rel == d || strings.HasPrefix(rel, d+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// testSupport reports whether a package exists only to serve tests (dynamotest, awstest): such a
+// package may reach into the local runtime, and only tests may import it.
+func testSupport(p pkg) bool { return strings.HasSuffix(p.Name, "test") && len(p.GoFiles) > 0 }
+
+// The kinds of package of docs/architecture.md, by where they live.
+var (
+	// The domain: aggregates, value objects and events. Pure Go: no AWS, no I/O, no use case.
+	domain = []string{"internal/order", "internal/inventory", "internal/customer", "internal/money",
+		"internal/validation", "internal/event"}
+	// The application: use cases and the handlers of requests and events. They talk to the outside
+	// world through ports they declare, never through an adapter.
+	application = []string{"internal/command", "internal/query", "internal/account", "internal/saga",
+		"internal/email", "internal/ws", "internal/projection", "internal/api", "internal/web", "internal/auth",
+		"internal/payment"}
+	// The driven adapters, one package per technology: the only product code that calls AWS.
+	adapters = []string{"internal/adapter"}
+	// Cross-cutting start-up, configuration and telemetry.
+	platform = []string{"internal/platform"}
+)
+
+// importRule is one dependency rule: packages under from must not import what matches.
+type importRule struct {
+	name     string
+	from     []string
+	except   []string // packages under from that the rule leaves alone, with the reason where the rule is declared
+	forbid   func(imp string) bool
+	whyNotOK string
+}
+
+func isAWSService(imp string) bool {
+	return strings.HasPrefix(imp, "github.com/aws/aws-sdk-go-v2/service/") ||
+		strings.HasPrefix(imp, "github.com/aws/aws-sdk-go-v2/feature/")
+}
+
+func isAWS(imp string) bool {
+	return strings.HasPrefix(imp, "github.com/aws/")
+}
+
+func inModule(dirs ...string) func(string) bool {
+	return func(imp string) bool { r := relPath(imp); return r != "" && under(r, dirs...) }
+}
+
+func either(fs ...func(string) bool) func(string) bool {
+	return func(imp string) bool {
+		for _, f := range fs {
+			if f(imp) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+var importRules = []importRule{
+	{
+		name: "domain is pure", from: domain,
+		forbid: either(isAWS, inModule(append(append(append(append([]string{}, application...), adapters...), "infra", "functions"),
+			"internal/platform/awscfg", "internal/platform/boot", "internal/platform/metrics", "internal/platform/logging")...)),
+		whyNotOK: "the domain decides; it reads and writes nothing (no AWS, no adapter, no use case, no runtime)",
+	},
+	{
+		name: "application uses ports", from: application,
+		forbid:   either(isAWSService, inModule(append(append([]string{}, adapters...), "infra", "functions", "internal/platform/boot", "internal/platform/awscfg")...)),
+		whyNotOK: "use cases and handlers call the ports they declare; an adapter implements them and a function's main wires it",
+	},
+	{
+		// An adapter may import the application package whose port it implements (the port's types live
+		// there); it is never the one that receives a request.
+		name: "adapters are driven", from: adapters,
+		forbid:   inModule("internal/api", "internal/web", "infra", "functions"),
+		whyNotOK: "an adapter implements a port for the application; the HTTP side and the mains sit above it",
+	},
+	{
+		// boot is the functions' start-up: it builds the clients and stores a main wires, so it alone may
+		// reach up to the adapters.
+		name: "platform is below everything", from: platform, except: []string{"internal/platform/boot"},
+		forbid:   inModule(append(append(append([]string{}, domain...), application...), "infra", "functions")...),
+		whyNotOK: "start-up and telemetry serve every package, so they import none of the product",
+	},
+}
+
+// TestImportDirection fails on an import that crosses the layers of docs/architecture.md the wrong
+// way. Tests may import anything (an adapter's test builds the emulator's tables from the template).
+func TestImportDirection(t *testing.T) {
+	pkgs := listPackages(t)
+	for _, r := range importRules {
+		checked := 0
+		for _, p := range pkgs {
+			if !under(p.rel(), r.from...) || under(p.rel(), r.except...) || testSupport(p) {
+				continue
+			}
+			checked++
+			for _, imp := range p.Imports {
+				if r.forbid(imp) {
+					t.Errorf("%s: %s imports %s: %s", r.name, p.rel(), imp, r.whyNotOK)
+				}
+			}
+		}
+		if checked == 0 {
+			t.Errorf("%s: no package under %v: the rule checks nothing; update it with the layout", r.name, r.from)
+		}
+	}
+}
+
+// TestAdaptersStayInTheirTechnology: internal/adapter/<technology> imports no other technology's
+// adapter, so a function links only the clients of the services it calls.
+func TestAdaptersStayInTheirTechnology(t *testing.T) {
+	technology := func(rel string) string {
+		rest, _ := strings.CutPrefix(rel, "internal/adapter/")
+		tech, _, _ := strings.Cut(rest, "/")
+		return tech
+	}
+	for _, p := range listPackages(t) {
+		if !under(p.rel(), "internal/adapter") || testSupport(p) {
+			continue
+		}
+		for _, imp := range p.Imports {
+			if r := relPath(imp); under(r, "internal/adapter") && technology(r) != technology(p.rel()) {
+				t.Errorf("%s imports %s: one technology's adapter does not use another's", p.rel(), r)
+			}
+		}
+	}
+}
+
+// TestOnlyAdaptersCallAWS: a package that imports an AWS service client is an adapter and lives under
+// internal/adapter (or is a function's main, the platform's configuration, the local runtime or a test).
+func TestOnlyAdaptersCallAWS(t *testing.T) {
+	for _, p := range listPackages(t) {
+		if under(p.rel(), "internal/adapter", "internal/platform", "functions", "infra", "e2e") || testSupport(p) {
+			continue
+		}
+		for _, imp := range p.Imports {
+			if isAWSService(imp) {
+				t.Errorf("%s imports %s: AWS clients are called from internal/adapter/<technology> only", p.rel(), imp)
+			}
+		}
+	}
+}
+
+// TestNothingShipsTheLocalRuntime: infra/ runs the template locally; no function links it, and the
+// packages that help tests use it (dynamotest) are imported by tests only.
+func TestNothingShipsTheLocalRuntime(t *testing.T) {
+	pkgs := listPackages(t)
+	support := map[string]bool{}
+	for _, p := range pkgs {
+		if testSupport(p) {
+			support[p.ImportPath] = true
+		}
+	}
+	for _, p := range pkgs {
+		if under(p.rel(), "infra", "e2e") || support[p.ImportPath] {
+			continue
+		}
+		for _, imp := range p.Imports {
+			if r := relPath(imp); r != "" && under(r, "infra") {
+				t.Errorf("%s imports %s: nothing outside tests imports the local runtime", p.rel(), imp)
+			}
+			if support[imp] {
+				t.Errorf("%s imports %s, which exists for tests only", p.rel(), imp)
+			}
+		}
+		if under(p.rel(), "functions") {
+			for _, d := range p.Deps {
+				if r := relPath(d); r != "" && under(r, "infra") {
+					t.Errorf("%s links %s", p.rel(), d)
+				}
+			}
+		}
+	}
+}
+
+// The functions' mains: each is one package main under functions/.
+func functionsOf(t *testing.T, pkgs []pkg) map[string][]string {
+	t.Helper()
+	fns := map[string][]string{}
+	for _, p := range pkgs {
+		if under(p.rel(), "functions") && p.Name == "main" {
+			fns[p.rel()[len("functions/"):]] = p.Deps
+		}
+	}
+	if len(fns) < 20 {
+		t.Fatalf("found %d functions", len(fns))
+	}
+	return fns
+}
+
+// Every package a function links is initialized at each of its cold starts, before main runs: a
+// package's init (the SDK's endpoint tables and schemas, a compiled regexp) costs its time whether the
+// function calls into it or not, and its code makes the binary larger. These are the links that cost
+// the functions the most, and that nothing but an import keeps in (docs/benchmarks.md, cold start;
+// docs/adr/README.md lists the records on the package splits and the held SDK modules).
+func TestFunctionsLinkOnlyWhatTheyUse(t *testing.T) {
+	const (
+		sdkLoader   = "github.com/aws/aws-sdk-go-v2/config"
+		dynamoDB    = "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+		webSocket   = module + "/internal/ws"
+		managingAPI = "github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
+		cognito     = "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+		sesV2       = "github.com/aws/aws-sdk-go-v2/service/sesv2"
+	)
+	// The services held at their last release before schema-based serialization (go.mod says why).
+	heldServices := []string{dynamoDB, dynamoDB + "streams", sesV2}
+	webSocketFunctions := []string{"notify-order-status", "ws-connect", "ws-disconnect", "ws-message"}
+	// The account endpoints talk to Cognito only; the relay and the saga starter get their data in the event.
+	noDynamoDB := []string{"outbox-relay", "start-order-saga", "login", "register", "refresh-token", "confirm-registration"}
+	// Registration and sign-in call the user pool; send-email looks up the customer's address there.
+	cognitoFunctions := []string{"confirm-registration", "login", "refresh-token", "register", "send-email"}
+	for name, deps := range functionsOf(t, listPackages(t)) {
+		if slices.Contains(deps, sdkLoader) {
+			t.Errorf("%s links %s (the whole credential chain): build its aws.Config with envcfg (boot.AWS)", name, sdkLoader)
+		}
+		if !slices.Contains(webSocketFunctions, name) && slices.Contains(deps, webSocket) {
+			t.Errorf("%s links %s, which only the WebSocket functions use", name, webSocket)
+		}
+		// Only the notifier posts to connections.
+		if name != "notify-order-status" && slices.Contains(deps, managingAPI) {
+			t.Errorf("%s links %s, which only notify-order-status calls", name, managingAPI)
+		}
+		// Only the email function sends (internal/adapter/ses).
+		if name != "send-email" && slices.Contains(deps, sesV2) {
+			t.Errorf("%s links %s, which only send-email calls", name, sesV2)
+		}
+		if slices.Contains(noDynamoDB, name) && slices.Contains(deps, dynamoDB) {
+			t.Errorf("%s links %s without calling DynamoDB", name, dynamoDB)
+		}
+		if !slices.Contains(cognitoFunctions, name) && slices.Contains(deps, cognito) {
+			t.Errorf("%s links %s without calling Cognito (web and ws need only package customer and auth's token check)", name, cognito)
+		}
+		for _, p := range deps {
+			if strings.HasSuffix(p, "/schemas") && slices.Contains(heldServices, strings.TrimSuffix(p, "/schemas")) {
+				t.Errorf("%s links %s, whose init builds every shape's schema: "+
+					"keep the SDK module at the release go.mod's comment names", name, p)
+			}
+		}
+	}
+}
