@@ -3,14 +3,12 @@
 package main
 
 import (
-	"context"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/orion-oss/orion/internal/adapter/dynamo"
-	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/platform/boot"
 	"github.com/orion-oss/orion/internal/platform/metrics"
 	"github.com/orion-oss/orion/internal/projection"
@@ -19,15 +17,6 @@ import (
 func main() {
 	log := boot.Logger()
 	views := dynamo.NewProjections(dynamodb.NewFromConfig(boot.AWS(log)), boot.Require(log, "PROJECTIONS_TABLE"))
-	h := projection.Handler{Projector: projector(views), Logger: log, Metrics: metrics.New(os.Stdout)}
+	h := projection.Handler{Projector: views, Logger: log, Metrics: metrics.New(os.Stdout)}
 	lambda.Start(h.HandleEventBridge)
-}
-
-// projector is the DynamoDB projections as the handler's port: dynamo.Projected and projection.Result
-// have the same fields, so a conversion is the whole adapter.
-func projector(p *dynamo.Projections) projection.Projector {
-	return projection.ProjectorFunc(func(ctx context.Context, env event.Envelope) (projection.Result, error) {
-		r, err := p.Apply(ctx, env)
-		return projection.Result(r), err
-	})
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/inventory"
 	"github.com/orion-oss/orion/internal/money"
+	"github.com/orion-oss/orion/internal/projection"
 	"github.com/orion-oss/orion/internal/query"
 )
 
@@ -48,31 +49,21 @@ func viewKey(orderID string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "ORDER#" + orderID}, "sk": &types.AttributeValueMemberS{Value: "VIEW"}}
 }
 
-// Projected is what Apply did with an order event. First is true for the first delivery of a status
-// change (its history entry was not in the view yet), in whatever order events arrive, so counting First
-// events counts each status change once, whatever EventBridge delivers.
-type Projected struct {
-	First          bool
-	Status, Reason string
-	// SincePlaced is the time from placing the order to this event, when the view knows the former.
-	SincePlaced time.Duration
-}
-
 // Apply projects one event. Events that are not about orders or stock are ignored.
-func (p *Projections) Apply(ctx context.Context, env event.Envelope) (Projected, error) {
+func (p *Projections) Apply(ctx context.Context, env event.Envelope) (projection.Result, error) {
 	payload, err := env.Payload()
 	if err != nil {
-		return Projected{}, err
+		return projection.Result{}, err
 	}
 	if item, ok := payload.(*event.InventoryUpdated); ok {
-		return Projected{}, p.applyCatalog(ctx, item)
+		return projection.Result{}, p.applyCatalog(ctx, item)
 	}
 	ref, ok := orderRef(payload)
 	if !ok {
-		return Projected{}, nil
+		return projection.Result{}, nil
 	}
 	if err := p.applyStockLines(ctx, stockLines(payload)); err != nil {
-		return Projected{}, err
+		return projection.Result{}, err
 	}
 	// Facts that never change (customer, lines, total, creation) and this version's history entry.
 	names := map[string]string{}
@@ -85,7 +76,7 @@ func (p *Projections) Apply(ctx context.Context, env event.Envelope) (Projected,
 		}
 		lines, err := attributevalue.Marshal(recs)
 		if err != nil {
-			return Projected{}, err
+			return projection.Result{}, err
 		}
 		total, _ := attributevalue.Marshal(mrec(placed.Total))
 		created := placed.CreatedAt.UTC()
@@ -127,9 +118,9 @@ func (p *Projections) Apply(ctx context.Context, env event.Envelope) (Projected,
 			ReturnValues: types.ReturnValueAllOld})
 	}
 	if err != nil {
-		return Projected{}, fmt.Errorf("dynamo: project %s: %w", env.Type, err)
+		return projection.Result{}, fmt.Errorf("dynamo: project %s: %w", env.Type, err)
 	}
-	res := Projected{Status: ref.Status, Reason: ref.Reason}
+	res := projection.Result{Status: ref.Status, Reason: ref.Reason}
 	if statusChanges[env.Type] {
 		_, seen := out.Attributes[names["#h"]]
 		res.First = !seen
