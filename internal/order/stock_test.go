@@ -93,7 +93,7 @@ func (w stockOutcome) applies() bool { return w.to != "" || w.err != nil }
 // stockMatrix is the saga's stock steps in every state: which compensation applies where. The
 // states left out of a step's row are those it does not apply in (a no-op: nothing loaded, nothing
 // written).
-var stockMatrix = map[string]map[order.StockStep]stockOutcome{
+var stockMatrix = map[string]map[*order.StockStep]stockOutcome{
 	"PENDING": {order.ReserveStock: {to: order.Reserved, events: []string{"InventoryReserved"}, held: inventory.Reserved}},
 	"RESERVED": {
 		order.ReleaseStock: {to: order.Reserved, events: []string{"InventoryReleased"}, held: inventory.Released},
@@ -134,7 +134,7 @@ func TestStockStepMatrix(t *testing.T) {
 		if !ok {
 			t.Fatalf("matrix lacks %s", st.name)
 		}
-		for _, step := range order.StockSteps {
+		for _, step := range order.StockSteps() {
 			want := row[step]
 			t.Run(fmt.Sprintf("%s/%s", st.name, step), func(t *testing.T) {
 				o := st.build(t)

@@ -21,7 +21,7 @@ func (s *Steps) Reserve(ctx context.Context, in Input) (Result, error) {
 
 // moveStock runs one of the domain's stock steps on the order and the stock of its lines, in one
 // conditional write; where the step does not apply, the order is returned as it is.
-func (s *Steps) moveStock(ctx context.Context, id order.ID, cause event.Cause, step order.StockStep) (*order.Order, error) {
+func (s *Steps) moveStock(ctx context.Context, id order.ID, cause event.Cause, step *order.StockStep) (*order.Order, error) {
 	return s.store.UpdateOrderStock(ctx, id, cause, step.Applies, func(o *order.Order, stock *inventory.OrderStock) ([]event.Payload, error) {
 		return step.Apply(o, stock, s.now())
 	})

@@ -35,7 +35,7 @@ func placeOrder(t *testing.T, repo *dynamo.OrderRepository, lines ...order.Line)
 }
 
 // stockStep is one of the domain's stock steps through the store, as the saga's steps run it.
-func stockStep(s *dynamo.Saga, step order.StockStep) func(context.Context, order.ID, event.Cause) (*order.Order, error) {
+func stockStep(s *dynamo.Saga, step *order.StockStep) func(context.Context, order.ID, event.Cause) (*order.Order, error) {
 	return func(ctx context.Context, id order.ID, cause event.Cause) (*order.Order, error) {
 		return s.UpdateOrderStock(ctx, id, cause, step.Applies, func(o *order.Order, st *inventory.OrderStock) ([]event.Payload, error) {
 			return step.Apply(o, st, time.Now())
