@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseGoBenchTakesMedians(t *testing.T) {
@@ -89,5 +90,31 @@ func TestFailuresNamesWhatFailed(t *testing.T) {
 	}
 	if got := failures("ok\tx/b\t1s\n"); got != "no failing package named in the output" {
 		t.Errorf("failures(passing output) = %q", got)
+	}
+}
+
+// A saturated emulator never goes idle, so its busy period is still open when a load level measures
+// it: the stats count it up to now, and a level taken inside one long period reads as fully busy.
+func TestMeterCountsAnOpenBusyPeriod(t *testing.T) {
+	m := &meter{}
+	m.begin(true)
+	m.begin(false)
+	before := m.stats()
+	time.Sleep(20 * time.Millisecond)
+	m.end(false, time.Millisecond) // requests overlap: the emulator stays busy
+	m.begin(false)
+	after := m.stats()
+	if busy := after.Busy - before.Busy; busy < 20*time.Millisecond {
+		t.Errorf("busy %v over 20ms with requests always in flight; want all of it", busy)
+	}
+	if busy := after.DDBBusy - before.DDBBusy; busy < 20*time.Millisecond {
+		t.Errorf("DynamoDB busy %v over 20ms with a DynamoDB request in flight; want all of it", busy)
+	}
+	m.end(false, time.Millisecond)
+	m.end(true, time.Millisecond)
+	idle := m.stats()
+	time.Sleep(5 * time.Millisecond)
+	if later := m.stats(); later.Busy != idle.Busy || later.DDBBusy != idle.DDBBusy {
+		t.Errorf("an idle emulator grew busy: %v -> %v", idle, later)
 	}
 }

@@ -175,10 +175,20 @@ type busyStats struct {
 	Requests               int
 }
 
+// stats counts a busy period still open as busy up to now: under steady load requests overlap without
+// a gap, so the period that began before a measurement would otherwise be credited only after it ends
+// (a saturated emulator read as 1% busy).
 func (m *meter) stats() busyStats {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return busyStats{Busy: m.busy, DDBBusy: m.ddbBusy, ReqTime: m.reqTime, Requests: m.requests}
+	st := busyStats{Busy: m.busy, DDBBusy: m.ddbBusy, ReqTime: m.reqTime, Requests: m.requests}
+	if m.inflight > 0 {
+		st.Busy += time.Since(m.busyFrom)
+	}
+	if m.ddbIn > 0 {
+		st.DDBBusy += time.Since(m.ddbFrom)
+	}
+	return st
 }
 
 func (m *meter) forward(r *http.Request, body []byte) (int, http.Header, []byte, error) {
