@@ -21,7 +21,7 @@ import (
 	"github.com/orion-oss/orion/internal/adapter/dynamo"
 	"github.com/orion-oss/orion/internal/order"
 	"github.com/orion-oss/orion/internal/platform/awscfg"
-	"github.com/orion-oss/orion/internal/platform/tracing"
+	"github.com/orion-oss/orion/internal/platform/traceheader"
 )
 
 // xray stands in for the X-Ray daemon of the local run (stack.Config.XRayDaemon): it keeps every
@@ -78,7 +78,7 @@ func (l *traceLog) invoked(r lambdahost.Record) {
 // traced is one invocation seen through its trace: its record, its header, and its SDK subsegments.
 type traced struct {
 	rec         lambdahost.Record
-	header      tracing.Header
+	header      traceheader.Header
 	subsegments []map[string]any
 }
 
@@ -89,7 +89,7 @@ func (l *traceLog) story(correlationID string) (map[string][]traced, map[string]
 	defer l.mu.Unlock()
 	byParent := map[string]lambdahost.Record{}
 	for _, r := range l.invocations {
-		if h, ok := tracing.ParseHeader(r.TraceID); ok {
+		if h, ok := traceheader.ParseHeader(r.TraceID); ok {
 			byParent[h.Parent] = r
 		}
 	}
@@ -105,7 +105,7 @@ func (l *traceLog) story(correlationID string) (map[string][]traced, map[string]
 			continue
 		}
 		if found[parent] == nil {
-			h, _ := tracing.ParseHeader(r.TraceID)
+			h, _ := traceheader.ParseHeader(r.TraceID)
 			found[parent] = &traced{rec: r, header: h}
 		}
 		found[parent].subsegments = append(found[parent].subsegments, d)
@@ -249,7 +249,7 @@ func TestAnOrdersTraceReachesEveryFunction(t *testing.T) {
 	}
 	// The relay (the Pipe's enrichment) is invoked from the stream: never in the order's trace.
 	for _, r := range byParent {
-		if h, _ := tracing.ParseHeader(r.TraceID); folder(r.Function) == "outbox-relay" && h.Root == root {
+		if h, _ := traceheader.ParseHeader(r.TraceID); folder(r.Function) == "outbox-relay" && h.Root == root {
 			t.Errorf("outbox-relay ran in the order's trace %s; stream records carry none", root)
 		}
 	}

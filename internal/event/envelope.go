@@ -7,10 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
-	"github.com/orion-oss/orion/internal/platform/tracing"
+	"github.com/orion-oss/orion/internal/platform/traceheader"
 )
 
 // EventBridge sources, one per bounded context.
@@ -56,7 +55,7 @@ type Meta struct {
 	OccurredAt    time.Time
 	CorrelationID string
 	CausationID   string
-	// TraceHeader defaults to the current Lambda invocation's (_X_AMZN_TRACE_ID).
+	// TraceHeader is the committing invocation's (the outbox writer passes traceheader.Invocation()).
 	TraceHeader string
 }
 
@@ -89,14 +88,10 @@ func Wrap(p Payload, m Meta) (Envelope, error) {
 	}, nil
 }
 
-// traceHeader is the header an event carries: the given one, else the invocation's (Lambda sets
-// _X_AMZN_TRACE_ID for each invocation, one at a time per process), without Lambda's Lineage; "" when
-// there is no valid one.
+// traceHeader is the header an event carries: the given one without Lambda's Lineage; "" when there
+// is no valid one.
 func traceHeader(given string) string {
-	if given == "" {
-		given = os.Getenv(tracing.EnvHeader)
-	}
-	h, ok := tracing.ParseHeader(given)
+	h, ok := traceheader.ParseHeader(given)
 	if !ok {
 		return ""
 	}

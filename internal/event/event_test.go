@@ -217,17 +217,19 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-// The envelope carries the trace header of the invocation that committed it (Lambda's _X_AMZN_TRACE_ID
-// unless Meta names one), without Lineage; the schema accepts it; envelopes without one still decode.
+// The envelope carries the trace header Meta names (the outbox writer passes the committing
+// invocation's), without Lineage; the schema accepts it; envelopes without one still decode. The
+// process environment is not the domain's to read: Lambda's _X_AMZN_TRACE_ID is ignored here.
 func TestTheEnvelopeCarriesTheTraceHeader(t *testing.T) {
 	const root = "1-6745c1a0-0123456789abcdef01234567"
 	meta := event.Meta{ID: "evt-1", OccurredAt: time.Date(2026, 11, 24, 10, 0, 1, 0, time.UTC), CorrelationID: "corr-1"}
 	p := samples[0]
 	for name, tt := range map[string]struct{ env, given, want string }{
-		"from the invocation":       {"Root=" + root + ";Parent=53995c3f42cd8ad8;Sampled=1;Lineage=a87bd80c:1", "", "Root=" + root + ";Parent=53995c3f42cd8ad8;Sampled=1"},
+		"given, without Lineage":    {"", "Root=" + root + ";Parent=53995c3f42cd8ad8;Sampled=1;Lineage=a87bd80c:1", "Root=" + root + ";Parent=53995c3f42cd8ad8;Sampled=1"},
+		"not from the environment":  {"Root=" + root + ";Parent=1111111111111111;Sampled=1", "", ""},
 		"given":                     {"Root=" + root + ";Parent=1111111111111111;Sampled=1", "Root=" + root + ";Parent=2222222222222222;Sampled=0", "Root=" + root + ";Parent=2222222222222222;Sampled=0"},
 		"none outside Lambda":       {"", "", ""},
-		"an invalid one is dropped": {"Root=nonsense", "", ""},
+		"an invalid one is dropped": {"", "Root=nonsense", ""},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Setenv("_X_AMZN_TRACE_ID", tt.env)

@@ -23,7 +23,7 @@ import (
 	"github.com/orion-oss/orion/internal/adapter/dynamo"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/order"
-	"github.com/orion-oss/orion/internal/platform/tracing"
+	"github.com/orion-oss/orion/internal/platform/traceheader"
 )
 
 // Entry is one moment of the story.
@@ -107,7 +107,7 @@ func events(ctx context.Context, src Sources, id order.ID) ([]Entry, error) {
 					continue
 				}
 				what := env.Type + " " + env.ID
-				if h, ok := tracing.ParseHeader(env.TraceHeader); ok {
+				if h, ok := traceheader.ParseHeader(env.TraceHeader); ok {
 					what += " trace " + h.Root // the X-Ray trace of the invocation that committed it
 				}
 				out = append(out, Entry{At: env.OccurredAt, Source: "event", What: what})

@@ -12,6 +12,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/orion-oss/orion/internal/event"
+	"github.com/orion-oss/orion/internal/platform/traceheader"
 )
 
 // maxTransactItems is DynamoDB's limit on the items of one TransactWriteItems call
@@ -88,7 +89,10 @@ func envelopes(payloads []event.Payload, m event.Cause, now time.Time) ([]event.
 		if err != nil {
 			return nil, nil, err
 		}
-		env, err := event.Wrap(p, event.Meta{ID: id.String(), OccurredAt: now, CorrelationID: m.CorrelationID, CausationID: m.CausationID})
+		// The event carries the trace of the invocation that commits it (Lambda sets _X_AMZN_TRACE_ID
+		// for each invocation, one at a time per process).
+		env, err := event.Wrap(p, event.Meta{ID: id.String(), OccurredAt: now, CorrelationID: m.CorrelationID, CausationID: m.CausationID,
+			TraceHeader: traceheader.Invocation()})
 		if err != nil {
 			return nil, nil, err
 		}

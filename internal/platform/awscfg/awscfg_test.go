@@ -17,6 +17,7 @@ import (
 	"github.com/orion-oss/orion/infra/engine/localaws/awstest"
 	"github.com/orion-oss/orion/internal/platform/awscfg"
 	"github.com/orion-oss/orion/internal/platform/logging"
+	"github.com/orion-oss/orion/internal/platform/traceheader"
 	"github.com/orion-oss/orion/internal/platform/tracing"
 )
 
@@ -115,7 +116,7 @@ func TestLoadTracesEveryCallWhenTheDaemonIsThere(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := tracing.WithHeader(context.Background(), "Root=1-6745c1a0-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1")
+	ctx := traceheader.WithHeader(context.Background(), "Root=1-6745c1a0-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1")
 	ctx = logging.With(ctx, "corr-7", "order-7")
 	if _, err := dynamodb.NewFromConfig(cfg).ListTables(ctx, &dynamodb.ListTablesInput{}); err != nil {
 		t.Fatal(err)

@@ -15,7 +15,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"github.com/orion-oss/orion/internal/platform/tracing"
+	"github.com/orion-oss/orion/internal/platform/traceheader"
 )
 
 type ctxKey struct{}
@@ -103,7 +103,7 @@ func (h *handler) Handle(ctx context.Context, r slog.Record) error {
 	}
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		add(KeyRequestID, lc.AwsRequestID)
-		add(KeyTraceID, tracing.RootFrom(ctx))
+		add(KeyTraceID, traceheader.RootFrom(ctx))
 	}
 	if v, ok := ctx.Value(ctxKey{}).(ids); ok {
 		add(KeyCorrelationID, v.correlationID)

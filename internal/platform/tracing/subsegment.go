@@ -1,6 +1,8 @@
 package tracing
 
 import (
+	"github.com/orion-oss/orion/internal/platform/traceheader"
+
 	"context"
 	"errors"
 	"reflect"
@@ -99,7 +101,7 @@ func (subsegments) ID() string { return "OrionXRaySubsegment" }
 func (m subsegments) HandleInitialize(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (
 	middleware.InitializeOutput, middleware.Metadata, error,
 ) {
-	h, ok := ParseHeader(HeaderFrom(ctx))
+	h, ok := traceheader.ParseHeader(traceheader.HeaderFrom(ctx))
 	if !ok || h.Parent == "" || !h.IsSampled() {
 		// No trace to record into (outside Lambda, tracing off, or not sampled): nothing to do.
 		return next.HandleInitialize(ctx, in)
@@ -109,7 +111,7 @@ func (m subsegments) HandleInitialize(ctx context.Context, in middleware.Initial
 	end := m.o.Now()
 
 	s := Subsegment{
-		Name: awsmiddleware.GetServiceID(ctx), ID: NewID(), TraceID: h.Root, ParentID: h.Parent,
+		Name: awsmiddleware.GetServiceID(ctx), ID: traceheader.NewID(), TraceID: h.Root, ParentID: h.Parent,
 		Type: "subsegment", Namespace: "aws", StartTime: seconds(start), EndTime: seconds(end),
 		AWS: AWSCall{Operation: awsmiddleware.GetOperationName(ctx), Region: awsmiddleware.GetRegion(ctx), TableName: tableName(in.Parameters)},
 	}
@@ -188,7 +190,7 @@ func cause(err error) *Cause {
 	if len(msg) > 1024 {
 		msg = msg[:1024]
 	}
-	return &Cause{Exceptions: []Exception{{ID: NewID(), Type: typ, Message: msg, Remote: api != nil}}}
+	return &Cause{Exceptions: []Exception{{ID: traceheader.NewID(), Type: typ, Message: msg, Remote: api != nil}}}
 }
 
 // tableName is the input's TableName, for DynamoDB's operations on one table: X-Ray draws the table as

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/orion-oss/orion/internal/platform/traceheader"
 	"github.com/orion-oss/orion/internal/platform/tracing"
 )
 
@@ -111,7 +112,7 @@ func client(url string, d *tracing.Daemon, attempts int, annotations func(contex
 }
 
 func traced() context.Context {
-	return tracing.WithHeader(context.Background(), "Root="+root+";Parent="+parent+";Sampled=1;Lineage=a87bd80c:1")
+	return traceheader.WithHeader(context.Background(), "Root="+root+";Parent="+parent+";Sampled=1;Lineage=a87bd80c:1")
 }
 
 func getItem(ctx context.Context, c *dynamodb.Client) error {
@@ -229,12 +230,12 @@ func TestAnUnreachableServiceIsAFault(t *testing.T) {
 func TestNothingIsSentWithoutASampledTrace(t *testing.T) {
 	for name, ctx := range map[string]context.Context{
 		"no trace header": context.Background(),
-		"not sampled":     tracing.WithHeader(context.Background(), "Root="+root+";Parent="+parent+";Sampled=0"),
-		"no parent":       tracing.WithHeader(context.Background(), "Root="+root+";Sampled=1"),
-		"malformed root":  tracing.WithHeader(context.Background(), "Root=1-xyz;Parent="+parent+";Sampled=1"),
+		"not sampled":     traceheader.WithHeader(context.Background(), "Root="+root+";Parent="+parent+";Sampled=0"),
+		"no parent":       traceheader.WithHeader(context.Background(), "Root="+root+";Sampled=1"),
+		"malformed root":  traceheader.WithHeader(context.Background(), "Root=1-xyz;Parent="+parent+";Sampled=1"),
 	} {
 		t.Run(name, func(t *testing.T) {
-			t.Setenv(tracing.EnvHeader, "")
+			t.Setenv(traceheader.EnvHeader, "")
 			d := listen(t)
 			url, _ := endpoint(t, answer{200, `{}`})
 			if err := getItem(ctx, client(url, tracing.NewDaemon(d.addr()), 1, nil)); err != nil {
@@ -260,7 +261,7 @@ func TestTheLambdaInvocationsHeaderIsUsed(t *testing.T) {
 		t.Errorf("parent_id = %v; want the handler context's Parent", s["parent_id"])
 	}
 
-	t.Setenv(tracing.EnvHeader, "Root="+root+";Parent=2222222222222222;Sampled=1")
+	t.Setenv(traceheader.EnvHeader, "Root="+root+";Parent=2222222222222222;Sampled=1")
 	if err := getItem(context.Background(), c); err != nil {
 		t.Fatal(err)
 	}
@@ -294,7 +295,7 @@ func TestDaemonAddressForms(t *testing.T) {
 }
 
 func TestHeaders(t *testing.T) {
-	h, ok := tracing.ParseHeader("Root=" + root + ";Parent=" + parent + ";Sampled=1;Lineage=a87bd80c:1")
+	h, ok := traceheader.ParseHeader("Root=" + root + ";Parent=" + parent + ";Sampled=1;Lineage=a87bd80c:1")
 	if !ok || h.Root != root || h.Parent != parent || !h.IsSampled() || h.Lineage != "a87bd80c:1" {
 		t.Fatalf("ParseHeader = %+v, %v", h, ok)
 	}
@@ -302,19 +303,19 @@ func TestHeaders(t *testing.T) {
 		t.Errorf("Propagated = %q; want %q (no Lineage)", got, want)
 	}
 	for _, bad := range []string{"", "Parent=" + parent, "Root=1-6745c1a0-0123", "Root=2-6745c1a0-0123456789abcdef01234567", "Root=1-6745C1A0-0123456789abcdef01234567"} {
-		if _, ok := tracing.ParseHeader(bad); ok {
+		if _, ok := traceheader.ParseHeader(bad); ok {
 			t.Errorf("ParseHeader(%q) accepted", bad)
 		}
 	}
 	now := time.Unix(0x6745c1a0, 0)
-	r := tracing.NewRoot(now)
+	r := traceheader.NewRoot(now)
 	if !strings.HasPrefix(r, "1-6745c1a0-") {
 		t.Errorf("NewRoot = %q; want the time in hex", r)
 	}
-	if _, ok := tracing.ParseHeader("Root=" + r); !ok || r == tracing.NewRoot(now) {
+	if _, ok := traceheader.ParseHeader("Root=" + r); !ok || r == traceheader.NewRoot(now) {
 		t.Errorf("NewRoot = %q: invalid or not random", r)
 	}
-	if tracing.RootFrom(tracing.WithHeader(context.Background(), h.String())) != root {
+	if traceheader.RootFrom(traceheader.WithHeader(context.Background(), h.String())) != root {
 		t.Error("RootFrom does not read the context's header")
 	}
 }

@@ -1,14 +1,9 @@
-// Package tracing is Orion's AWS X-Ray tracing: the trace header (its parsing, new trace ids, and the
-// context that carries it), and the instrumentation of AWS SDK calls, which sends one X-Ray subsegment per
-// call to the X-Ray daemon's UDP endpoint that Lambda provides when active tracing is on.
-//
-// It is a small adapter of our own rather than the X-Ray SDK for Go (in maintenance mode since February
-// 2026, and built on the AWS SDK v1) or OpenTelemetry (its AWS SDK v2 instrumentation is deprecated, and
-// an OTLP exporter plus the collector layer it needs would double the binaries and add an extension to
-// every cold start); docs/operations.md ("Tracing") has the measurements.
+// Package traceheader is the AWS X-Ray trace header: its parsing, new trace ids, and the context and
+// environment that carry it through a Lambda invocation. It imports only the standard library, so the
+// domain's events can carry a header without linking the SDK instrumentation of package tracing.
 //
 // https://docs.aws.amazon.com/xray/latest/devguide/xray-concepts.html#xray-concepts-tracingheader
-package tracing
+package traceheader
 
 import (
 	"context"
@@ -137,8 +132,11 @@ func HeaderFrom(ctx context.Context) string {
 			return h
 		}
 	}
-	return os.Getenv(EnvHeader)
+	return Invocation()
 }
+
+// Invocation is the current Lambda invocation's header, from _X_AMZN_TRACE_ID ("" outside Lambda).
+func Invocation() string { return os.Getenv(EnvHeader) }
 
 // RootFrom is the trace id of ctx's header ("" without a valid one): what log lines carry.
 func RootFrom(ctx context.Context) string {
