@@ -161,7 +161,8 @@ var importRules = []importRule{
 	},
 	{
 		// An adapter may import the application package whose port it implements (the port's types live
-		// there); it is never the one that receives a request.
+		// there); it does not receive requests (the outbox relay, which decodes DynamoDB's stream records
+		// for the Pipe, is the one adapter a function serves directly).
 		name: "adapters are driven", from: adapters,
 		forbid:   inModule("internal/api", "internal/web", "infra", "functions"),
 		whyNotOK: "an adapter implements a port for the application; the HTTP side and the mains sit above it",

@@ -44,7 +44,7 @@ func faultSpec(seed int) string {
 
 // asyncRetryBase is Lambda's delay before its first asynchronous retry in the soak: a quarter of AWS's
 // minute, so that a run's tail is not three minutes of waiting, and still longer than any claim a
-// crashed attempt leaves in the email inbox (its 10 s timeout plus dynamo.DeadlineMargin), as on AWS.
+// crashed attempt leaves in the email inbox (its 10 s timeout plus inbox.DeadlineMargin), as on AWS.
 const asyncRetryBase = 15 * time.Second
 
 func TestSoak(t *testing.T) {

@@ -1,6 +1,6 @@
 // Package monitoring reads the metrics a template's CloudWatch alarms and dashboards watch, so that
-// tests can hold each one against what really emits it: Orion's own EMF lines (e2e/zz_metrics_test.go)
-// or the dimension sets AWS documents for its services (AWSDimensionSets).
+// tests can hold each one against what really emits it: the application's own EMF lines or the
+// dimension sets AWS documents for its services (AWSDimensionSets).
 //
 // CloudWatch "treats each unique combination of dimensions as a separate metric": an alarm or a graph
 // naming one dimension more or less than the emitter sees no data, and an alarm that treats missing data

@@ -83,7 +83,7 @@ func TestTemplateAWSMetricsAreDocumented(t *testing.T) {
 
 // Every Orion metric an alarm or the dashboard reads names the Stage dimension with this stack's
 // Stage parameter (internal/platform/metrics adds it to every line): another stage's data must not
-// count. Whether each dimension set is really emitted is e2e's check (zz_metrics_test.go).
+// count. Whether each dimension set is really emitted is e2e's check (e2e/metrics_test.go).
 func TestTemplateOrionMetricsNameTheStage(t *testing.T) {
 	for _, stage := range []string{"dev", "prod"} {
 		_, refs, _ := templateRefs(t, map[string]string{"Stage": stage})

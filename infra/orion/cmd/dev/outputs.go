@@ -49,7 +49,7 @@ func writeJSON(path string, v any) error {
 
 var (
 	outputsFile = flag.String("outputs", "build/dev/outputs.json", "where to write the running system's outputs (DescribeStacks' format, plus AwsEndpointUrl and StackName); removed on exit")
-	callsFile   = flag.String("record-calls", "", "on exit, write each function's AWS calls (logical id -> \"service:operation\" -> count) to this file: make test checks them against the functions' IAM policies (e2e/zz_iam_test.go)")
+	callsFile   = flag.String("record-calls", "", "on exit, write each function's AWS calls (logical id -> \"service:operation\" -> count) to this file: make test checks them against the functions' IAM policies (e2e/iam_test.go)")
 )
 
 // publish writes the outputs file (the banner says where); the returned func removes it, since the URLs in it
