@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -71,15 +70,12 @@ func NewVerifier(issuer, clientID, jwksURL string) (*Verifier, error) {
 	return &Verifier{issuer: issuer, clientID: clientID, jwksURL: jwksURL, client: &http.Client{Timeout: 5 * time.Second}, now: time.Now}, nil
 }
 
-// JWKSURL is where a pool's signing keys are. On AWS that is under the issuer. When the SDK is pointed at
-// an emulator (AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER or AWS_ENDPOINT_URL, as the local runtime does),
-// the emulator serves them at <endpoint>/<poolId>/.well-known/jwks.json while its tokens still name the
-// real issuer, so the keys come from there: the function's code is the same, its environment differs.
-func JWKSURL(issuer string) string {
-	endpoint := os.Getenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER")
-	if endpoint == "" {
-		endpoint = os.Getenv("AWS_ENDPOINT_URL")
-	}
+// JWKSURL is where a pool's signing keys are. On AWS (endpoint "") that is under the issuer. When the
+// SDK is pointed at an emulator (AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER or AWS_ENDPOINT_URL, as the
+// local runtime sets them; the main reads them through boot), the emulator serves them at
+// <endpoint>/<poolId>/.well-known/jwks.json while its tokens still name the real issuer, so the keys
+// come from there: the function's code is the same, its environment differs.
+func JWKSURL(issuer, endpoint string) string {
 	if endpoint == "" {
 		return ""
 	}

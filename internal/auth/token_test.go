@@ -173,14 +173,14 @@ func TestVerifierKeysUnavailable(t *testing.T) {
 }
 
 func TestJWKSURL(t *testing.T) {
-	t.Setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", "")
-	t.Setenv("AWS_ENDPOINT_URL", "")
-	if got := auth.JWKSURL(issuer); got != "" {
-		t.Fatalf("on AWS: %q", got)
-	}
-	t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4567/")
-	if got := auth.JWKSURL(issuer); got != "http://127.0.0.1:4567/us-east-1_TEST/.well-known/jwks.json" {
-		t.Fatalf("locally: %q", got)
+	for _, c := range []struct{ endpoint, want string }{
+		{"", ""}, // on AWS: under the issuer
+		{"http://127.0.0.1:4567/", "http://127.0.0.1:4567/us-east-1_TEST/.well-known/jwks.json"},
+		{"http://127.0.0.1:4567", "http://127.0.0.1:4567/us-east-1_TEST/.well-known/jwks.json"},
+	} {
+		if got := auth.JWKSURL(issuer, c.endpoint); got != c.want {
+			t.Errorf("JWKSURL(%q) = %q; want %q", c.endpoint, got, c.want)
+		}
 	}
 }
 

@@ -5,10 +5,11 @@
 // deployment error, so it is logged as one structured line naming it and the process exits (Lambda
 // reports Runtime.ExitError) instead of serving requests it cannot handle.
 //
-// Every function links this package, so it links nothing a function may not need: the AWS
-// configuration comes from the environment (envcfg, not the SDK's config loader) and the table names
-// from package tables (not the DynamoDB adapters). Each package linked is initialized at every cold
-// start; architecture_test.go at the top of the tree checks what the functions link.
+// Every function but outbox-relay links this package (the relay has no setting but LOG_LEVEL, which
+// logging reads, and links no AWS configuration at all), so it links nothing a function may not need:
+// the AWS configuration comes from the environment (envcfg, not the SDK's config loader) and the table
+// names from package tables (not the DynamoDB adapters). Each package linked is initialized at every
+// cold start; architecture_test.go at the top of the tree checks what the functions link.
 package boot
 
 import (

@@ -9,16 +9,17 @@ import (
 	"os"
 )
 
-// Names are the physical table names, from the functions' environment (template.yaml Globals).
+// Names are the physical names of the command side's tables, from the functions' environment
+// (template.yaml Globals). The query side's and the consumers' tables (projections, processed events,
+// connections) are one per function: their mains read them with boot.Require.
 type Names struct {
-	Orders, Inventory, Reservations, Outbox, Projections, ProcessedEvents, Connections string
+	Orders, Inventory, Reservations, Outbox string
 }
 
 // FromEnv reads the table names; a missing one is a deployment error reported at init.
 func FromEnv() (Names, error) {
 	t := Names{Orders: os.Getenv("ORDERS_TABLE"), Inventory: os.Getenv("INVENTORY_TABLE"), Reservations: os.Getenv("RESERVATIONS_TABLE"),
-		Outbox: os.Getenv("OUTBOX_TABLE"), Projections: os.Getenv("PROJECTIONS_TABLE"), ProcessedEvents: os.Getenv("PROCESSED_EVENTS_TABLE"),
-		Connections: os.Getenv("CONNECTIONS_TABLE")}
+		Outbox: os.Getenv("OUTBOX_TABLE")}
 	for name, v := range map[string]string{"ORDERS_TABLE": t.Orders, "INVENTORY_TABLE": t.Inventory, "RESERVATIONS_TABLE": t.Reservations,
 		"OUTBOX_TABLE": t.Outbox} {
 		if v == "" {
