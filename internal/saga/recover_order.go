@@ -53,14 +53,12 @@ func (s *Steps) Recover(ctx context.Context, in Input) (Result, error) {
 	if err != nil {
 		return r, err
 	}
-	switch {
-	case r.Status == string(order.Confirmed) && r.CancellationRequested:
-		r, err = s.Return(ctx, in)
-	case r.Status == string(order.Reserved) || r.Status == string(order.PaymentAuthorized):
-		r, err = s.Release(ctx, in)
-	}
-	if err != nil {
-		return r, err
+	// Which stock goes back is the domain's decision (order.ReturnStock, order.ReleaseStock: each
+	// applies only where it should, and at most one does); each step is a no-op elsewhere.
+	for _, give := range []Step{s.Return, s.Release} {
+		if r, err = give(ctx, in); err != nil {
+			return r, err
+		}
 	}
 	in.Outcome = &Outcome{Status: order.Failed, Reason: order.SagaFailed}
 	return s.Finish(ctx, in)
