@@ -32,14 +32,6 @@ type Projector interface {
 	Apply(ctx context.Context, env event.Envelope) (Result, error)
 }
 
-// ProjectorFunc adapts a function to Projector.
-type ProjectorFunc func(ctx context.Context, env event.Envelope) (Result, error)
-
-// Apply calls f.
-func (f ProjectorFunc) Apply(ctx context.Context, env event.Envelope) (Result, error) {
-	return f(ctx, env)
-}
-
 // Handler projects the events of the function's EventBridge rule.
 type Handler struct {
 	Projector Projector

@@ -49,12 +49,19 @@ type rig struct {
 	emf, log *bytes.Buffer
 }
 
+// projectorFunc is a Projector made of a function: the test's fake of the port.
+type projectorFunc func(ctx context.Context, env event.Envelope) (projection.Result, error)
+
+func (f projectorFunc) Apply(ctx context.Context, env event.Envelope) (projection.Result, error) {
+	return f(ctx, env)
+}
+
 // newRig wires the handler to a projector that answers res and err, and records what it was given and
 // the correlation of the context it got.
 func newRig(t *testing.T, res projection.Result, err error) *rig {
 	r := &rig{emf: &bytes.Buffer{}, log: &bytes.Buffer{}}
 	r.h = projection.Handler{
-		Projector: projection.ProjectorFunc(func(ctx context.Context, env event.Envelope) (projection.Result, error) {
+		Projector: projectorFunc(func(ctx context.Context, env event.Envelope) (projection.Result, error) {
 			if corr, order := logging.IDs(ctx); corr != env.CorrelationID || order != env.OrderID() {
 				t.Errorf("context carries %q, %q; want the event's correlation and order ids", corr, order)
 			}
