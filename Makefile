@@ -59,7 +59,7 @@ e2e-aws: ## run the e2e suite against a deployed stack: make e2e-aws STACK=<name
 	  rm -f build/e2e-aws/$(STACK).json; echo "the whole log: build/e2e-aws/$(STACK).log"; exit $$status
 
 test-unit: ## tests that need no AWS endpoint
-	$(GO) test -count=1 . ./internal/money/... ./internal/order/... ./internal/inventory/... ./internal/customer/... ./internal/event/... ./internal/command/... ./internal/query/... ./internal/projection/...
+	$(GO) test -count=1 . ./internal/money/... ./internal/order/... ./internal/inventory/... ./internal/customer/... ./internal/event/... ./internal/command/... ./internal/query/... ./internal/projection/... ./internal/account/...
 
 lint: vet ## gofmt, go vet, cfn-lint, the offline SAM transform, ASL validation
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
