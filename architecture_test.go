@@ -338,6 +338,11 @@ func TestFunctionsLinkOnlyWhatTheyUse(t *testing.T) {
 		if name != "notify-order-status" && slices.Contains(deps, managingAPI) {
 			t.Errorf("%s links %s, which only notify-order-status calls", name, managingAPI)
 		}
+		// Only the email function renders and sends email (internal/email, internal/adapter/ses); the
+		// account functions reach Cognito through adapter/cognito, which links neither.
+		if name != "send-email" && slices.Contains(deps, module+"/internal/email") {
+			t.Errorf("%s links internal/email, which only send-email uses", name)
+		}
 		// Only the email function sends (internal/adapter/ses).
 		if name != "send-email" && slices.Contains(deps, sesV2) {
 			t.Errorf("%s links %s, which only send-email calls", name, sesV2)

@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
-	"github.com/orion-oss/orion/internal/adapter/cognito"
+	"github.com/orion-oss/orion/internal/adapter/cognito/directory"
 	"github.com/orion-oss/orion/internal/adapter/dynamo/inbox"
 	"github.com/orion-oss/orion/internal/adapter/ses"
 	"github.com/orion-oss/orion/internal/email"
@@ -30,7 +30,7 @@ func main() {
 	}
 	h := email.Handler{Renderer: renderer, Logger: log, Metrics: metrics.New(os.Stdout),
 		Inbox:      inbox.NewStore(dynamodb.NewFromConfig(aws), boot.Require(log, "PROCESSED_EVENTS_TABLE"), inbox.DefaultLease),
-		Recipients: cognito.NewDirectory(cip.NewFromConfig(aws), boot.Require(log, "USER_POOL_ID")),
+		Recipients: directory.New(cip.NewFromConfig(aws), boot.Require(log, "USER_POOL_ID")),
 		Sender:     ses.NewSender(sesv2.NewFromConfig(aws), conf)}
 	lambda.Start(h.HandleEventBridge)
 }

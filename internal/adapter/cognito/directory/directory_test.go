@@ -1,4 +1,4 @@
-package cognito_test
+package directory_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	ciptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/orion-oss/orion/infra/engine/localaws/awstest"
-	"github.com/orion-oss/orion/internal/adapter/cognito"
+	"github.com/orion-oss/orion/internal/adapter/cognito/directory"
 	"github.com/orion-oss/orion/internal/email"
 )
 
@@ -39,7 +39,7 @@ func TestDirectoryFindsCustomersBySub(t *testing.T) {
 		return ""
 	}
 	ann, bob := subOf("ann@example.com"), subOf("bob@example.com")
-	d := cognito.NewDirectory(idp, poolID)
+	d := directory.New(idp, poolID)
 	for sub, want := range map[string]string{ann: "ann@example.com", bob: "bob@example.com"} {
 		if got, err := d.Email(ctx, sub); err != nil || got != want {
 			t.Fatalf("Email(%s) = %q, %v; want %q", sub, got, err, want)
@@ -51,7 +51,7 @@ func TestDirectoryFindsCustomersBySub(t *testing.T) {
 		}
 	}
 	// A pool that cannot be reached is worth retrying, not skipping.
-	if _, err := cognito.NewDirectory(idp, "us-east-1_missing").Email(ctx, ann); err == nil || errors.Is(err, email.ErrPermanent) {
+	if _, err := directory.New(idp, "us-east-1_missing").Email(ctx, ann); err == nil || errors.Is(err, email.ErrPermanent) {
 		t.Fatalf("missing pool: %v; want a retryable error", err)
 	}
 }

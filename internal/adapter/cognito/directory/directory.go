@@ -1,4 +1,7 @@
-package cognito
+// Package directory finds customers' email addresses in the Cognito user pool for the email function.
+// It is apart from package cognito (registration and sign-in) so that the account functions do not
+// link package email, nor send-email package account (docs/adr/0009-package-splits-for-cold-start.md).
+package directory
 
 import (
 	"context"
@@ -17,15 +20,15 @@ type UserLister interface {
 }
 
 // Directory finds customers' email addresses in the Cognito user pool: email.Recipients for the email
-// function (the one function besides the account ones that links this package). A customer id is the user's sub; with email as the username attribute the username is not
+// function. A customer id is the user's sub; with email as the username attribute the username is not
 // the address, so the user is found by a ListUsers filter on sub (one call, no scan).
 type Directory struct {
 	idp    UserLister
 	poolID string
 }
 
-// NewDirectory builds the directory of one user pool.
-func NewDirectory(idp UserLister, poolID string) *Directory {
+// New builds the directory of one user pool.
+func New(idp UserLister, poolID string) *Directory {
 	return &Directory{idp: idp, poolID: poolID}
 }
 
