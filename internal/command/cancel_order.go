@@ -40,7 +40,7 @@ func NewCancelOrderHandler(orders OrderUpdater) CancelOrderHandler {
 // cannot be probed.
 func (h CancelOrderHandler) Handle(ctx context.Context, cmd CancelOrder) (*order.Order, error) {
 	return h.orders.Update(ctx, cmd.OrderID, cmd.Cause, func(o *order.Order) ([]event.Payload, error) {
-		if o.CustomerID() != cmd.Caller && !cmd.Admin {
+		if !o.VisibleTo(cmd.Caller, cmd.Admin) {
 			return nil, fmt.Errorf("%w: %s", order.ErrNotFound, cmd.OrderID)
 		}
 		by := order.ByCustomer

@@ -391,3 +391,9 @@ func (o *Order) stockLines() []event.StockLine {
 	}
 	return out
 }
+
+// VisibleTo reports whether caller may see and act on the order: its owner, or an admin. To anyone
+// else the order does not exist (ErrNotFound), so order ids cannot be probed.
+func (o *Order) VisibleTo(caller customer.ID, admin bool) bool {
+	return admin || o.customerID == caller
+}

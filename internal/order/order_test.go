@@ -479,3 +479,24 @@ func TestIDs(t *testing.T) {
 		}
 	}
 }
+
+func TestVisibleToItsOwnerAndAdminsOnly(t *testing.T) {
+	o, _, err := order.New(newID(t), customer.ID("cust-1"), []order.Line{line(t, "SKU-1", 1, 100)}, "tok_visa", nil, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		caller customer.ID
+		admin  bool
+		want   bool
+	}{
+		{"cust-1", false, true},
+		{"cust-2", false, false},
+		{"cust-2", true, true},
+		{"", false, false},
+	} {
+		if got := o.VisibleTo(c.caller, c.admin); got != c.want {
+			t.Errorf("VisibleTo(%q, admin %v) = %v; want %v", c.caller, c.admin, got, c.want)
+		}
+	}
+}

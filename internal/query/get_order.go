@@ -33,7 +33,7 @@ func (h GetOrderHandler) Handle(ctx context.Context, q GetOrder) (*order.Order, 
 	if err != nil {
 		return nil, err
 	}
-	if o.CustomerID() != q.Caller && !q.Admin {
+	if !o.VisibleTo(q.Caller, q.Admin) {
 		return nil, fmt.Errorf("%w: %s", order.ErrNotFound, q.OrderID)
 	}
 	return o, nil

@@ -109,7 +109,7 @@ func (m Messages) subscribe(ctx context.Context, log *slog.Logger, conn Connecti
 		log.ErrorContext(ctx, "ws: order not read", "error", err)
 		return Response{}, fmt.Errorf("ws: subscribe %s: %w", id, err)
 	}
-	if o == nil || (o.CustomerID() != conn.UserID && !conn.Admin) {
+	if o == nil || !o.VisibleTo(conn.UserID, conn.Admin) {
 		log.InfoContext(ctx, "ws: subscription refused")
 		return reply(errorMessage{Type: "error", Code: codeNotFound, Action: "subscribe", OrderID: id.String(), Message: "no such order"})
 	}
