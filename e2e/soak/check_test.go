@@ -440,7 +440,15 @@ func (r *run) checkDeadLetters(ctx context.Context, d *data) {
 					continue
 				}
 				o := owner[ev.Detail.Data.OrderID]
-				if o == nil || !r.customers[o.customer].bounce {
+				switch {
+				case o != nil && r.customers[o.customer].bounce:
+				case r.mailedPerInbox(ctx, ev.Detail.ID):
+					// The event's last attempt sent the email and recorded it, then a crash fault killed the
+					// instance before it answered (docs/faults.md, crash): Lambda counts the attempt failed
+					// and, with no retry left, keeps the event. The redrive finds it done and mails nothing;
+					// the email checks count it once.
+					t.Logf("email DLQ keeps event %s (%s), mailed and recorded before its last attempt crashed", ev.Detail.ID, ev.Detail.Type)
+				default:
 					t.Errorf("email DLQ holds event %s (%s) of order %s, whose customer's mail no permanent fault refuses; %s",
 						ev.Detail.ID, ev.Detail.Type, ev.Detail.Data.OrderID, r.story(ctx, ev.Detail.ID))
 				}
@@ -452,7 +460,13 @@ func (r *run) checkDeadLetters(ctx context.Context, d *data) {
 				}
 			}
 		}
-		if len(found) >= len(expected) || time.Now().After(deadline) {
+		keptExpected := 0 // only the bounced customers' events count: a crashed last attempt adds others
+		for id := range expected {
+			if found[id] {
+				keptExpected++
+			}
+		}
+		if keptExpected == len(expected) || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(time.Second)
@@ -503,6 +517,21 @@ func (r *run) checkDeadLetters(ctx context.Context, d *data) {
 			}
 		}
 	}
+}
+
+// mailedPerInbox reports whether the email inbox records the event as done with its email sent.
+func (r *run) mailedPerInbox(ctx context.Context, eventID string) bool {
+	db, _ := r.clients(ctx)
+	rec, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(fmt.Sprint(r.st.Outputs["ProcessedEventsTableName"])),
+		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "email#" + eventID}}, ConsistentRead: aws.Bool(true)})
+	if err != nil || rec.Item == nil {
+		return false
+	}
+	var m struct {
+		Status  string `dynamodbav:"status"`
+		Outcome string `dynamodbav:"outcome"`
+	}
+	return attributevalue.UnmarshalMap(rec.Item, &m) == nil && m.Status == "DONE" && strings.HasPrefix(m.Outcome, "SENT")
 }
 
 // story tells what became of an event, for a failed check: its deliveries and its email inbox record.
