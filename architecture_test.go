@@ -6,10 +6,12 @@ package orion_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os/exec"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -42,16 +44,28 @@ func relPath(importPath string) string {
 
 // listPackages lists every package of the module with `go list -json`, built as the functions are
 // built (tag lambda.norpc).
+// It runs once per test binary: every test of the tree reads the same listing.
 func listPackages(t *testing.T) []pkg {
 	t.Helper()
+	pkgs, err := listed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pkgs) < 40 {
+		t.Fatalf("go list found only %d packages", len(pkgs))
+	}
+	return pkgs
+}
+
+var listed = sync.OnceValues(func() ([]pkg, error) {
 	cmd := exec.Command("go", "list", "-tags", "lambda.norpc", "-json=ImportPath,Name,Dir,Imports,Deps,GoFiles", "./...")
 	out, err := cmd.Output()
 	if err != nil {
 		var exit *exec.ExitError
 		if errors.As(err, &exit) {
-			t.Fatalf("go list: %v\n%s", err, exit.Stderr)
+			return nil, fmt.Errorf("go list: %w\n%s", err, exit.Stderr)
 		}
-		t.Fatalf("go list: %v", err)
+		return nil, fmt.Errorf("go list: %w", err)
 	}
 	dec := json.NewDecoder(strings.NewReader(string(out)))
 	var pkgs []pkg
@@ -60,15 +74,12 @@ func listPackages(t *testing.T) []pkg {
 		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
 			break
 		} else if err != nil {
-			t.Fatalf("go list output: %v", err)
+			return nil, fmt.Errorf("go list output: %w", err)
 		}
 		pkgs = append(pkgs, p)
 	}
-	if len(pkgs) < 40 {
-		t.Fatalf("go list found only %d packages", len(pkgs))
-	}
-	return pkgs
-}
+	return pkgs, nil
+})
 
 // under reports whether the module-relative path rel is dir or inside it.
 func under(rel string, dirs ...string) bool {
