@@ -519,19 +519,28 @@ func (r *run) checkDeadLetters(ctx context.Context, d *data) {
 	}
 }
 
-// mailedPerInbox reports whether the email inbox records the event as done with its email sent.
-func (r *run) mailedPerInbox(ctx context.Context, eventID string) bool {
+// inboxRecord reads the email inbox record of an event (nil without one), strongly consistent.
+func (r *run) inboxRecord(ctx context.Context, eventID string) (map[string]types.AttributeValue, error) {
 	db, _ := r.clients(ctx)
 	rec, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(fmt.Sprint(r.st.Outputs["ProcessedEventsTableName"])),
 		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "email#" + eventID}}, ConsistentRead: aws.Bool(true)})
-	if err != nil || rec.Item == nil {
+	if err != nil {
+		return nil, err
+	}
+	return rec.Item, nil
+}
+
+// mailedPerInbox reports whether the email inbox records the event as done with its email sent.
+func (r *run) mailedPerInbox(ctx context.Context, eventID string) bool {
+	item, err := r.inboxRecord(ctx, eventID)
+	if err != nil || item == nil {
 		return false
 	}
 	var m struct {
 		Status  string `dynamodbav:"status"`
 		Outcome string `dynamodbav:"outcome"`
 	}
-	return attributevalue.UnmarshalMap(rec.Item, &m) == nil && m.Status == "DONE" && strings.HasPrefix(m.Outcome, "SENT")
+	return attributevalue.UnmarshalMap(item, &m) == nil && m.Status == "DONE" && strings.HasPrefix(m.Outcome, "SENT")
 }
 
 // story tells what became of an event, for a failed check: its deliveries and its email inbox record.
@@ -539,16 +548,14 @@ func (r *run) story(ctx context.Context, eventID string) string {
 	r.stats.mu.Lock()
 	deliveries := slices.Clone(r.stats.byEvent[eventID])
 	r.stats.mu.Unlock()
-	db, _ := r.clients(ctx)
-	rec, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(fmt.Sprint(r.st.Outputs["ProcessedEventsTableName"])),
-		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "email#" + eventID}}, ConsistentRead: aws.Bool(true)})
+	item, err := r.inboxRecord(ctx, eventID)
 	inbox := "none"
 	switch {
 	case err != nil:
 		inbox = err.Error()
-	case rec.Item != nil:
+	case item != nil:
 		var m map[string]any
-		_ = attributevalue.UnmarshalMap(rec.Item, &m)
+		_ = attributevalue.UnmarshalMap(item, &m)
 		inbox = fmt.Sprint(m)
 	}
 	return fmt.Sprintf("deliveries %q; email inbox record %s", deliveries, inbox)
