@@ -1,22 +1,26 @@
-// Package payment is the port to a payment provider and the sandbox provider Orion ships for local
-// runs and dev stages. Every call is keyed by the order id, so a retried saga step never charges or
-// refunds twice: a real provider receives it as its idempotency key.
+// Package payment is the port to a payment provider, and the sandbox provider Orion ships for local
+// runs and tests (never in production: see Select). The port follows the lifecycle card networks and
+// providers define: authorize (hold the order total), capture (take the held amount when the order is
+// confirmed), void (release a hold never captured), refund (give captured money back). Every call
+// carries an idempotency key derived from the order id and the operation (Key), so a retried saga
+// step never charges, captures, voids or refunds twice.
 package payment
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 
 	"github.com/orion-oss/orion/internal/money"
 )
 
-// Errors a provider returns. ErrUnavailable is worth retrying; a *DeclinedError is final.
+// Errors a provider returns. ErrUnavailable is worth retrying; a *DeclinedError is final;
+// ErrMisconfigured (the provider refused Orion's credentials or request) is neither a decline nor
+// worth a quick retry: it pages someone.
 var (
-	ErrUnavailable = errors.New("payment: provider unavailable")
-	ErrDeclined    = errors.New("payment: declined")
+	ErrUnavailable   = errors.New("payment: provider unavailable")
+	ErrDeclined      = errors.New("payment: declined")
+	ErrMisconfigured = errors.New("payment: provider configuration error")
 )
 
 // DeclinedError carries the provider's decline code; errors.Is(err, ErrDeclined) holds.
@@ -25,75 +29,106 @@ type DeclinedError struct{ Code string }
 func (e *DeclinedError) Error() string { return "payment: declined: " + e.Code }
 func (e *DeclinedError) Unwrap() error { return ErrDeclined }
 
+// Operation names a payment call; with the order id it makes the call's idempotency key.
+type Operation string
+
+const (
+	OpAuthorize Operation = "authorize"
+	OpCapture   Operation = "capture"
+	OpVoid      Operation = "void"
+	OpRefund    Operation = "refund"
+)
+
+// Key is the idempotency key of one operation on one order's payment: the same on every retry of a
+// step and on every Lambda instance, different between operations (a provider refuses a key reused
+// for a different request).
+func Key(orderID string, op Operation) string { return "orion-" + orderID + "-" + string(op) }
+
 // AuthorizeRequest asks to hold an amount on the customer's payment method.
 type AuthorizeRequest struct {
-	Key    string // the order id: the provider's idempotency key
-	Token  string // the payment method token the client obtained from the provider
-	Amount money.Money
+	OrderID        string // goes to the provider as metadata, so its events name the order
+	IdempotencyKey string // Key(OrderID, OpAuthorize)
+	Token          string // the payment method the client obtained from the provider (never card data)
+	Amount         money.Money
 	// Attempt is how many times this step was retried (Step Functions' $$.State.RetryCount). Real
 	// providers ignore it; the sandbox uses it to fail a fixed number of times, the same on every
 	// Lambda instance.
 	Attempt int
 }
 
-// Provider authorizes and refunds.
+// Authorization is the provider's answer to an authorization that was not declined.
+type Authorization struct {
+	// ID is the provider's id of the payment (a Stripe PaymentIntent id): capture, void and refund
+	// name it, and the provider's events carry it.
+	ID string
+	// Action is set when the customer must act (3-D Secure) before the hold exists: the payment is
+	// neither approved nor declined until the provider reports the outcome.
+	Action *Action
+}
+
+// Action is what the customer must do to complete an authorization.
+type Action struct {
+	// Type is the provider's next-action type ("use_stripe_sdk", "redirect_to_url").
+	Type string
+	// RedirectURL is where to send the customer, for a redirect.
+	RedirectURL string
+	// ClientSecret lets the provider's client library complete the action in the customer's browser.
+	// Only the order's owner may see it: it is never logged nor put on the event bus.
+	ClientSecret string
+}
+
+// CaptureRequest takes an authorized amount.
+type CaptureRequest struct {
+	OrderID         string
+	IdempotencyKey  string // Key(OrderID, OpCapture)
+	AuthorizationID string
+	Amount          money.Money
+	Attempt         int
+}
+
+// VoidRequest releases a hold that was never captured.
+type VoidRequest struct {
+	OrderID         string
+	IdempotencyKey  string // Key(OrderID, OpVoid)
+	AuthorizationID string
+	Attempt         int
+}
+
+// RefundRequest gives captured money back.
+type RefundRequest struct {
+	OrderID         string
+	IdempotencyKey  string // Key(OrderID, OpRefund)
+	AuthorizationID string
+	Amount          money.Money
+	Attempt         int
+}
+
+// Provider is a payment provider.
 type Provider interface {
-	Authorize(ctx context.Context, r AuthorizeRequest) (authorizationID string, err error)
-	Refund(ctx context.Context, key, authorizationID string, amount money.Money) (refundID string, err error)
+	Authorize(ctx context.Context, r AuthorizeRequest) (Authorization, error)
+	Capture(ctx context.Context, r CaptureRequest) (captureID string, err error)
+	Void(ctx context.Context, r VoidRequest) error
+	Refund(ctx context.Context, r RefundRequest) (refundID string, err error)
 }
 
-// Sandbox is a deterministic provider: tok_visa approves; tok_declined declines (card_declined);
-// tok_flaky is unavailable on the first two attempts, then approves; tok_unavailable is always
-// unavailable; any other token is declined (invalid_token). Ids derive from the key, so repeating a
-// call returns the same authorization or refund.
-type Sandbox struct{}
+// Provider names (the PAYMENT_PROVIDER setting, the template's PaymentProvider parameter).
+const (
+	NameSandbox = "sandbox"
+	NameStripe  = "stripe"
+)
 
-func id(prefix, key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return prefix + hex.EncodeToString(sum[:12])
-}
+// ErrSandboxInProduction: a prod stage never runs the sandbox, which approves tok_visa for free.
+var ErrSandboxInProduction = errors.New("payment: the sandbox provider is refused on a prod stage")
 
-// Authorize implements Provider.
-func (Sandbox) Authorize(ctx context.Context, r AuthorizeRequest) (string, error) {
-	if r.Key == "" || r.Amount.IsZero() || r.Amount.Amount() < 0 {
-		return "", fmt.Errorf("payment: key and a non-negative amount are required")
+// CheckStage fails closed when a prod stage names the sandbox (or nothing, which means the sandbox):
+// the template's Rules refuse the combination too, and this holds if the template is bypassed.
+func CheckStage(name, stage string) error {
+	if stage == "prod" && (name == "" || name == NameSandbox) {
+		return ErrSandboxInProduction
 	}
-	if err := ctx.Err(); err != nil {
-		return "", err
-	}
-	switch r.Token {
-	case "tok_visa":
-	case "tok_flaky":
-		if r.Attempt < 2 {
-			return "", fmt.Errorf("%w: attempt %d of the flaky sandbox card", ErrUnavailable, r.Attempt) // never the token itself: errors are logged
-		}
-	case "tok_unavailable":
-		return "", ErrUnavailable
-	case "tok_declined":
-		return "", &DeclinedError{Code: "card_declined"}
-	default:
-		return "", &DeclinedError{Code: "invalid_token"}
-	}
-	return id("auth_", r.Key), nil
-}
-
-// Refund implements Provider; refunding is always possible in the sandbox.
-func (Sandbox) Refund(ctx context.Context, key, authorizationID string, amount money.Money) (string, error) {
-	if key == "" || authorizationID == "" {
-		return "", fmt.Errorf("payment: key and authorization are required")
-	}
-	if err := ctx.Err(); err != nil {
-		return "", err
-	}
-	return id("re_", key+"#"+authorizationID), nil
-}
-
-// New returns the provider a deployment names (the PAYMENT_PROVIDER setting). Only the sandbox ships;
-// a real provider is added here behind the same port, keyed by the order id as its idempotency key.
-func New(name string) (Provider, error) {
 	switch name {
-	case "", "sandbox":
-		return Sandbox{}, nil
+	case "", NameSandbox, NameStripe:
+		return nil
 	}
-	return nil, fmt.Errorf("payment: unknown provider %q (known: sandbox)", name)
+	return fmt.Errorf("payment: unknown provider %q (known: %s, %s)", name, NameSandbox, NameStripe)
 }

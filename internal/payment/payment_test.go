@@ -28,7 +28,7 @@ func TestSandboxTokens(t *testing.T) {
 		{"tok_other", 0, payment.ErrDeclined, "invalid_token"},
 	}
 	for _, tt := range tests {
-		id, err := p.Authorize(ctx, payment.AuthorizeRequest{Key: "order-1", Token: tt.token, Amount: amount, Attempt: tt.attempt})
+		auth, err := p.Authorize(ctx, payment.AuthorizeRequest{OrderID: "order-1", IdempotencyKey: payment.Key("order-1", payment.OpAuthorize), Token: tt.token, Amount: amount, Attempt: tt.attempt})
 		if !errors.Is(err, tt.wantErr) {
 			t.Errorf("%s attempt %d: err = %v; want %v", tt.token, tt.attempt, err, tt.wantErr)
 		}
@@ -36,7 +36,7 @@ func TestSandboxTokens(t *testing.T) {
 		if tt.code != "" && (!errors.As(err, &d) || d.Code != tt.code) {
 			t.Errorf("%s: decline code %v", tt.token, err)
 		}
-		if tt.wantErr == nil && id == "" {
+		if tt.wantErr == nil && auth.ID == "" {
 			t.Errorf("%s: no authorization id", tt.token)
 		}
 	}
@@ -47,18 +47,55 @@ func TestSandboxIsIdempotentByKey(t *testing.T) {
 	ctx := context.Background()
 	amount, _ := money.New(100, "USD")
 	p := payment.Sandbox{}
-	a1, _ := p.Authorize(ctx, payment.AuthorizeRequest{Key: "o1", Token: "tok_visa", Amount: amount})
-	a2, _ := p.Authorize(ctx, payment.AuthorizeRequest{Key: "o1", Token: "tok_visa", Amount: amount})
-	b, _ := p.Authorize(ctx, payment.AuthorizeRequest{Key: "o2", Token: "tok_visa", Amount: amount})
+	auth := func(order string) string {
+		a, err := p.Authorize(ctx, payment.AuthorizeRequest{OrderID: order, IdempotencyKey: payment.Key(order, payment.OpAuthorize), Token: "tok_visa", Amount: amount})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.ID
+	}
+	a1, a2, b := auth("o1"), auth("o1"), auth("o2")
 	if a1 != a2 || a1 == b {
 		t.Fatalf("authorizations %s %s %s", a1, a2, b)
 	}
-	r1, _ := p.Refund(ctx, "o1", a1, amount)
-	r2, _ := p.Refund(ctx, "o1", a1, amount)
+	refund := payment.RefundRequest{OrderID: "o1", IdempotencyKey: payment.Key("o1", payment.OpRefund), AuthorizationID: a1, Amount: amount}
+	r1, _ := p.Refund(ctx, refund)
+	r2, _ := p.Refund(ctx, refund)
 	if r1 == "" || r1 != r2 {
 		t.Fatalf("refunds %s %s", r1, r2)
 	}
-	if _, err := p.Authorize(ctx, payment.AuthorizeRequest{Token: "tok_visa", Amount: amount}); err == nil {
-		t.Fatal("an authorization without a key was accepted")
+	if _, err := p.Authorize(ctx, payment.AuthorizeRequest{Token: "tok_visa", Amount: amount}); !errors.Is(err, payment.ErrMisconfigured) {
+		t.Fatalf("an authorization without a key: %v", err)
+	}
+}
+
+func TestKeyDiffersByOperation(t *testing.T) {
+	seen := map[string]payment.Operation{}
+	for _, op := range []payment.Operation{payment.OpAuthorize, payment.OpCapture, payment.OpVoid, payment.OpRefund} {
+		k := payment.Key("01J0000000000000000000000A", op)
+		if prev, dup := seen[k]; dup {
+			t.Fatalf("%s and %s share the key %s", prev, op, k)
+		}
+		seen[k] = op
+	}
+	if payment.Key("a", payment.OpCapture) == payment.Key("b", payment.OpCapture) {
+		t.Fatal("two orders share a key")
+	}
+}
+
+func TestCheckStage(t *testing.T) {
+	for _, c := range []struct {
+		name, stage string
+		want        error
+	}{
+		{"sandbox", "local", nil}, {"", "dev", nil}, {"stripe", "prod", nil}, {"stripe", "local", nil},
+		{"sandbox", "prod", payment.ErrSandboxInProduction}, {"", "prod", payment.ErrSandboxInProduction},
+	} {
+		if err := payment.CheckStage(c.name, c.stage); !errors.Is(err, c.want) {
+			t.Errorf("CheckStage(%q, %q) = %v; want %v", c.name, c.stage, err, c.want)
+		}
+	}
+	if err := payment.CheckStage("paypal", "dev"); err == nil {
+		t.Error("an unknown provider was accepted")
 	}
 }

@@ -23,7 +23,9 @@ func (s *Steps) Authorize(ctx context.Context, in Input) (Result, error) {
 			return forward(o, err, order.PaymentAuthorized)
 		}
 		start := time.Now()
-		authID, err := s.payments.Authorize(ctx, payment.AuthorizeRequest{Key: string(id), Token: o.PaymentToken(), Amount: o.Total(), Attempt: in.Attempt})
+		auth, err := s.payments.Authorize(ctx, payment.AuthorizeRequest{OrderID: string(id), IdempotencyKey: payment.Key(string(id), payment.OpAuthorize),
+			Token: o.PaymentToken(), Amount: o.Total(), Attempt: in.Attempt})
+		authID := auth.ID
 		s.paymentLatency(time.Since(start), err)
 		var declined *payment.DeclinedError
 		switch {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/order"
+	"github.com/orion-oss/orion/internal/payment"
 )
 
 // Refund gives an authorized payment back (compensation); it does nothing when no refund is due
@@ -17,7 +18,8 @@ func (s *Steps) Refund(ctx context.Context, in Input) (Result, error) {
 		if err != nil || !o.RefundDue() {
 			return orderResult(o, err)
 		}
-		refundID, err := s.payments.Refund(ctx, string(id), o.Payment().AuthorizationID, o.Total())
+		refundID, err := s.payments.Refund(ctx, payment.RefundRequest{OrderID: string(id), IdempotencyKey: payment.Key(string(id), payment.OpRefund),
+			AuthorizationID: o.Payment().AuthorizationID, Amount: o.Total(), Attempt: in.Attempt})
 		if err != nil {
 			return Result{}, fmt.Errorf("refund payment of %s: %w", id, err)
 		}
