@@ -66,15 +66,15 @@ type Authorization struct {
 	Action *Action
 }
 
-// Action is what the customer must do to complete an authorization.
+// Action is what the customer must do to complete an authorization. Orion asks the provider for a
+// redirect (Stripe: return_url, no client-side SDK), so no client secret ever leaves the provider: the
+// URL goes to the order's owner over the API and the WebSocket, and the provider reports the outcome
+// by webhook.
 type Action struct {
-	// Type is the provider's next-action type ("use_stripe_sdk", "redirect_to_url").
+	// Type is the provider's next-action type ("redirect_to_url").
 	Type string
-	// RedirectURL is where to send the customer, for a redirect.
+	// RedirectURL is where to send the customer.
 	RedirectURL string
-	// ClientSecret lets the provider's client library complete the action in the customer's browser.
-	// Only the order's owner may see it: it is never logged nor put on the event bus.
-	ClientSecret string
 }
 
 // CaptureRequest takes an authorized amount.
