@@ -49,3 +49,65 @@ func TestStartNamesTakenExecutions(t *testing.T) {
 		t.Fatalf("missing machine: %v", err)
 	}
 }
+
+// A waiting task is resumed once; resuming it again, or a token no task waits for, is not an error:
+// the webhook and the await step may both answer the same task.
+func TestTasksResumeOnceAndToleratesClosedTokens(t *testing.T) {
+	tokens := make(chan string, 2)
+	svc := states.NewService(handoff(tokens))
+	t.Cleanup(svc.Close)
+	srv := httptest.NewServer(svc)
+	t.Cleanup(srv.Close)
+	client := sfn.NewFromConfig(awstest.Config(t), func(o *sfn.Options) { o.BaseEndpoint = aws.String(srv.URL) })
+	arn := "arn:aws:states:us-east-1:123456789012:stateMachine:await"
+	def := `{"StartAt":"Wait","States":{"Wait":{"Type":"Task","Resource":"handoff.waitForTaskToken","TimeoutSeconds":30,"Parameters":{"token.$":"$$.Task.Token"},"End":true}}}`
+	if err := svc.Register(arn, "await", def); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	tasks := stepfunctions.Tasks{API: client}
+	for _, c := range []struct {
+		name    string
+		resume  func(token string) error
+		wantErr string
+	}{
+		{"success", func(tok string) error { return tasks.Succeed(ctx, tok, `{"paid":true}`) }, ""},
+		{"failure", func(tok string) error { return tasks.Fail(ctx, tok, "PaymentDeclined", "card_declined") }, "PaymentDeclined"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			run, err := client.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(arn), Name: aws.String(c.name), Input: aws.String(`{}`)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok := <-tokens
+			if err := c.resume(tok); err != nil {
+				t.Fatalf("first resume: %v", err)
+			}
+			if err := c.resume(tok); err != nil {
+				t.Fatalf("second resume of a closed task: %v", err)
+			}
+			svc.Wait(ctx, aws.ToString(run.ExecutionArn))
+			d, err := client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: run.ExecutionArn})
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case c.wantErr == "" && d.Status != "SUCCEEDED":
+				t.Fatalf("status %s; want SUCCEEDED", d.Status)
+			case c.wantErr != "" && (d.Status != "FAILED" || aws.ToString(d.Error) != c.wantErr):
+				t.Fatalf("status %s error %s; want FAILED %s", d.Status, aws.ToString(d.Error), c.wantErr)
+			}
+		})
+	}
+	if err := tasks.Succeed(ctx, "never-issued", `{}`); err != nil {
+		t.Fatalf("unknown token: %v", err)
+	}
+}
+
+// handoff is a task resource that hands its token to the test.
+type handoff chan string
+
+func (h handoff) Run(_ context.Context, _ string, in any) (any, error) {
+	h <- in.(map[string]any)["token"].(string)
+	return map[string]any{}, nil
+}
