@@ -369,7 +369,7 @@ func TestSagaCancelAfterConfirmation(t *testing.T) {
 	}
 	expectOutcome(t, settle(t, tok, id, "CANCELLED"), "CANCELLED", "CUSTOMER_REQUEST")
 	expectEvents(t, id, "OrderPlaced", "InventoryReserved", "PaymentAuthorized", "InventoryCommitted", "OrderConfirmed",
-		"OrderCancellationRequested", "PaymentRefunded", "InventoryReturned", "OrderCancelled")
+		"OrderCancellationRequested", "PaymentVoided", "InventoryReturned", "OrderCancelled")
 	execution(t, "OrderCancellationStateMachineArn", id).expect(t, "SUCCEEDED", "RefundPayment", "ReturnStock", "FinishOrder")
 	if a, _, sold := conserved(t, s, 10); a != 10 || sold != 0 {
 		t.Fatalf("after the cancellation: available %d sold %d; want 10 and 0", a, sold)

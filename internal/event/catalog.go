@@ -14,6 +14,11 @@ const (
 	TypePaymentAuthorized          = "PaymentAuthorized"
 	TypePaymentDeclined            = "PaymentDeclined"
 	TypePaymentRefunded            = "PaymentRefunded"
+	TypePaymentActionRequired      = "PaymentActionRequired"
+	TypePaymentCaptured            = "PaymentCaptured"
+	TypePaymentVoided              = "PaymentVoided"
+	TypePaymentRefundedOutside     = "PaymentRefundedOutside"
+	TypePaymentDisputed            = "PaymentDisputed"
 	TypeInventoryReleased          = "InventoryReleased"
 	TypeInventoryCommitted         = "InventoryCommitted"
 	TypeInventoryReturned          = "InventoryReturned"
@@ -99,11 +104,55 @@ type PaymentDeclined struct {
 	Amount money.Money `json:"amount"`
 }
 
-// PaymentRefunded: an authorized payment was refunded or voided during compensation.
+// PaymentRefunded: captured money was given back during compensation or a cancellation.
 type PaymentRefunded struct {
 	OrderRef
 	AuthorizationID string      `json:"authorizationId"`
 	RefundID        string      `json:"refundId"`
+	Amount          money.Money `json:"amount"`
+}
+
+// PaymentActionRequired: the provider holds the payment until the customer acts (3-D Secure); the
+// order stays RESERVED and its owner is sent to RedirectURL. The provider reports the outcome.
+type PaymentActionRequired struct {
+	OrderRef
+	AuthorizationID string `json:"authorizationId"`
+	ActionType      string `json:"actionType"`
+	RedirectURL     string `json:"redirectUrl"`
+}
+
+// PaymentCaptured: the authorized total was taken, before the order is confirmed.
+type PaymentCaptured struct {
+	OrderRef
+	AuthorizationID string      `json:"authorizationId"`
+	CaptureID       string      `json:"captureId"`
+	Amount          money.Money `json:"amount"`
+}
+
+// PaymentVoided: a hold that was never captured was released during compensation.
+type PaymentVoided struct {
+	OrderRef
+	AuthorizationID string      `json:"authorizationId"`
+	Amount          money.Money `json:"amount"`
+}
+
+// PaymentRefundedOutside: the provider reported a refund Orion did not make (its dashboard). The
+// order's status does not change; someone should look.
+type PaymentRefundedOutside struct {
+	OrderRef
+	AuthorizationID string      `json:"authorizationId"`
+	RefundID        string      `json:"refundId"`
+	Amount          money.Money `json:"amount"`
+}
+
+// PaymentDisputed: the customer's bank opened a dispute (chargeback) on the payment. The order's
+// status does not change; someone should answer the dispute. The bank's reason is DisputeReason
+// ("disputeReason"): "reason" is the order's status reason every order event carries.
+type PaymentDisputed struct {
+	OrderRef
+	AuthorizationID string      `json:"authorizationId"`
+	DisputeID       string      `json:"disputeId"`
+	DisputeReason   string      `json:"disputeReason"`
 	Amount          money.Money `json:"amount"`
 }
 
@@ -189,6 +238,11 @@ func (InventoryReservationFailed) EventType() string { return TypeInventoryReser
 func (PaymentAuthorized) EventType() string          { return TypePaymentAuthorized }
 func (PaymentDeclined) EventType() string            { return TypePaymentDeclined }
 func (PaymentRefunded) EventType() string            { return TypePaymentRefunded }
+func (PaymentActionRequired) EventType() string      { return TypePaymentActionRequired }
+func (PaymentCaptured) EventType() string            { return TypePaymentCaptured }
+func (PaymentVoided) EventType() string              { return TypePaymentVoided }
+func (PaymentRefundedOutside) EventType() string     { return TypePaymentRefundedOutside }
+func (PaymentDisputed) EventType() string            { return TypePaymentDisputed }
 func (InventoryReleased) EventType() string          { return TypeInventoryReleased }
 func (InventoryCommitted) EventType() string         { return TypeInventoryCommitted }
 func (InventoryReturned) EventType() string          { return TypeInventoryReturned }
@@ -206,6 +260,11 @@ func (InventoryReservationFailed) Source() string { return SourceInventory }
 func (PaymentAuthorized) Source() string          { return SourcePayments }
 func (PaymentDeclined) Source() string            { return SourcePayments }
 func (PaymentRefunded) Source() string            { return SourcePayments }
+func (PaymentActionRequired) Source() string      { return SourcePayments }
+func (PaymentCaptured) Source() string            { return SourcePayments }
+func (PaymentVoided) Source() string              { return SourcePayments }
+func (PaymentRefundedOutside) Source() string     { return SourcePayments }
+func (PaymentDisputed) Source() string            { return SourcePayments }
 func (InventoryReleased) Source() string          { return SourceInventory }
 func (InventoryCommitted) Source() string         { return SourceInventory }
 func (InventoryReturned) Source() string          { return SourceInventory }
@@ -224,6 +283,11 @@ func (InventoryReservationFailed) SchemaVersion() int { return 1 }
 func (PaymentAuthorized) SchemaVersion() int          { return 1 }
 func (PaymentDeclined) SchemaVersion() int            { return 1 }
 func (PaymentRefunded) SchemaVersion() int            { return 1 }
+func (PaymentActionRequired) SchemaVersion() int      { return 1 }
+func (PaymentCaptured) SchemaVersion() int            { return 1 }
+func (PaymentVoided) SchemaVersion() int              { return 1 }
+func (PaymentRefundedOutside) SchemaVersion() int     { return 1 }
+func (PaymentDisputed) SchemaVersion() int            { return 1 }
 func (InventoryReleased) SchemaVersion() int          { return 1 }
 func (InventoryCommitted) SchemaVersion() int         { return 1 }
 func (InventoryReturned) SchemaVersion() int          { return 1 }

@@ -24,6 +24,7 @@ func init() {
 		OrderPlaced{}, InventoryReserved{}, InventoryReservationFailed{}, PaymentAuthorized{}, PaymentDeclined{},
 		PaymentRefunded{}, InventoryReleased{}, InventoryCommitted{}, InventoryReturned{}, OrderConfirmed{},
 		OrderRejected{}, OrderCancellationRequested{}, OrderCancelled{}, OrderFailed{}, InventoryUpdated{}, InventoryLow{},
+		PaymentActionRequired{}, PaymentCaptured{}, PaymentVoided{}, PaymentRefundedOutside{}, PaymentDisputed{},
 	} {
 		catalog[p.EventType()] = reflect.TypeOf(p)
 	}

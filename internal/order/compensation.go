@@ -8,21 +8,28 @@ import (
 )
 
 // PaymentDue reports whether the saga should ask the provider to authorize the order's total: only a
-// RESERVED order that still holds its stock and has no pending cancellation. (An authorization that
-// comes back after a cancellation arrived is still recorded, so that compensation refunds it: see
-// AuthorizePayment.)
+// RESERVED order that still holds its stock, has no pending cancellation and holds no payment yet (an
+// order awaiting the customer's action holds one). An authorization that comes back after a
+// cancellation arrived is still recorded, so that compensation voids it: see AuthorizePayment.
 func (o *Order) PaymentDue() bool {
-	return o.status == Reserved && o.cancellation == nil && !o.stockReleased
+	return o.status == Reserved && o.cancellation == nil && !o.stockReleased && o.payment.AuthorizationID == ""
 }
 
-// RefundDue reports whether compensation should give the authorized payment back: before
-// confirmation always, after confirmation only for a cancellation (a confirmed order is otherwise a
-// success). Once refunded, nothing is due.
-func (o *Order) RefundDue() bool {
-	if o.payment.AuthorizationID == "" || o.payment.RefundID != "" {
-		return false
+// PaymentReturn is how compensation gives the payment back, which is the domain's decision: nothing
+// when nothing is held or it was given back already; before confirmation, a void of a hold never
+// captured and a refund of captured money; after confirmation only for a cancellation (a confirmed
+// order is otherwise a success), by refund (or a void for an order confirmed before Orion captured).
+func (o *Order) PaymentReturn() Return {
+	p := o.payment
+	switch {
+	case p.AuthorizationID == "" || p.Voided || p.RefundID != "":
+		return ReturnNone
+	case o.status == Confirmed && o.cancellation == nil, o.status != Reserved && o.status != PaymentAuthorized && o.status != Confirmed:
+		return ReturnNone
+	case p.CaptureID != "":
+		return ReturnRefund
 	}
-	return o.status == PaymentAuthorized || (o.status == Confirmed && o.cancellation != nil)
+	return ReturnVoid
 }
 
 // Finish ends a compensated order with the outcome the saga reached: REJECTED (PAYMENT_DECLINED, with

@@ -8,35 +8,51 @@ import (
 	"github.com/orion-oss/orion/internal/order"
 )
 
-// Whether a payment is due, which compensation is due, and how a compensated order ends, in every place of its life: whether a
-// refund is due, and what finishing it FAILED (STEP_FAILED), CANCELLED or REJECTED (PAYMENT_DECLINED)
+const (
+	none   = order.ReturnNone
+	void   = order.ReturnVoid
+	refund = order.ReturnRefund
+)
+
+// Whether a payment is due, how compensation gives the payment back (none, void, refund), and how a
+// compensated order ends, in every place of its life: what finishing it FAILED (STEP_FAILED), CANCELLED or REJECTED (PAYMENT_DECLINED)
 // does. "-" is a no-op; a status is where the order ends; "pending" is ErrCompensationPending (stock or
 // payment still held); "invalid" is ErrInvalidTransition.
 func TestCompensationMatrix(t *testing.T) {
 	tests := []struct {
 		name                       string
 		build                      func(t *testing.T) *order.Order
-		paymentDue, refundDue      bool
+		paymentDue                 bool
+		ret                        order.Return
 		failed, cancelled, decline string
 	}{
-		{"PENDING", at(order.Pending), false, false, "FAILED", "invalid", "invalid"},
-		{"RESERVED", at(order.Reserved), true, false, "pending", "invalid", "pending"},
-		{"RESERVED, cancellation pending", at(order.Reserved, cancel), false, false, "pending", "pending", "pending"},
-		{"RESERVED, stock released", at(order.Reserved, released), false, false, "FAILED", "invalid", "REJECTED"},
-		{"RESERVED, cancelled, stock released", at(order.Reserved, cancel, released), false, false, "CANCELLED", "CANCELLED", "REJECTED"},
-		{"PAYMENT_AUTHORIZED", at(order.PaymentAuthorized), false, true, "pending", "invalid", "invalid"},
-		{"PAYMENT_AUTHORIZED, cancellation pending", at(order.PaymentAuthorized, cancel), false, true, "pending", "pending", "invalid"},
-		{"PAYMENT_AUTHORIZED, stock released", at(order.PaymentAuthorized, released), false, true, "pending", "invalid", "invalid"},
-		{"PAYMENT_AUTHORIZED, refunded", at(order.PaymentAuthorized, refunded), false, false, "pending", "invalid", "invalid"},
-		{"PAYMENT_AUTHORIZED, refunded, stock released", at(order.PaymentAuthorized, refunded, released), false, false, "FAILED", "invalid", "invalid"},
-		{"PAYMENT_AUTHORIZED, cancelled, refunded, stock released", at(order.PaymentAuthorized, cancel, refunded, released), false, false, "CANCELLED", "CANCELLED", "invalid"},
-		{"CONFIRMED", at(order.Confirmed), false, false, "-", "-", "-"},
-		{"CONFIRMED, cancellation pending", at(order.Confirmed, cancel), false, true, "pending", "pending", "invalid"},
-		{"CONFIRMED, cancelled, refunded", at(order.Confirmed, cancel, refunded), false, false, "pending", "pending", "invalid"},
-		{"CONFIRMED, cancelled, refunded, stock returned", at(order.Confirmed, cancel, refunded, returned), false, false, "CANCELLED", "CANCELLED", "invalid"},
-		{"REJECTED", at(order.Rejected), false, false, "-", "-", "-"},
-		{"CANCELLED", at(order.Cancelled), false, false, "-", "-", "-"},
-		{"FAILED", at(order.Failed), false, false, "-", "-", "-"},
+		{"PENDING", at(order.Pending), false, none, "FAILED", "invalid", "invalid"},
+		{"RESERVED", at(order.Reserved), true, none, "pending", "invalid", "pending"},
+		{"RESERVED, cancellation pending", at(order.Reserved, cancel), false, none, "pending", "pending", "pending"},
+		{"RESERVED, stock released", at(order.Reserved, released), false, none, "FAILED", "invalid", "REJECTED"},
+		{"RESERVED, cancelled, stock released", at(order.Reserved, cancel, released), false, none, "CANCELLED", "CANCELLED", "REJECTED"},
+		{"RESERVED, action pending", at(order.Reserved, actionAsked), false, void, "pending", "invalid", "pending"},
+		{"RESERVED, action pending, stock released", at(order.Reserved, actionAsked, released), false, void, "pending", "invalid", "pending"},
+		{"RESERVED, action pending, cancelled, voided, stock released", at(order.Reserved, actionAsked, cancel, voided, released), false, none, "CANCELLED", "CANCELLED", "REJECTED"},
+		{"RESERVED, action failed", at(order.Reserved, actionAsked, actionFailed), false, void, "pending", "invalid", "pending"},
+		{"RESERVED, action failed, voided, stock released", at(order.Reserved, actionAsked, actionFailed, voided, released), false, none, "FAILED", "invalid", "REJECTED"},
+		{"PAYMENT_AUTHORIZED", at(order.PaymentAuthorized), false, void, "pending", "invalid", "invalid"},
+		{"PAYMENT_AUTHORIZED, cancellation pending", at(order.PaymentAuthorized, cancel), false, void, "pending", "pending", "invalid"},
+		{"PAYMENT_AUTHORIZED, stock released", at(order.PaymentAuthorized, released), false, void, "pending", "invalid", "invalid"},
+		{"PAYMENT_AUTHORIZED, voided", at(order.PaymentAuthorized, voided), false, none, "pending", "invalid", "invalid"},
+		{"PAYMENT_AUTHORIZED, voided, stock released", at(order.PaymentAuthorized, voided, released), false, none, "FAILED", "invalid", "invalid"},
+		{"PAYMENT_AUTHORIZED, cancelled, voided, stock released", at(order.PaymentAuthorized, cancel, voided, released), false, none, "CANCELLED", "CANCELLED", "invalid"},
+		{"PAYMENT_AUTHORIZED, captured", at(order.PaymentAuthorized, captured), false, refund, "pending", "invalid", "invalid"},
+		{"PAYMENT_AUTHORIZED, captured, refunded, stock released", at(order.PaymentAuthorized, captured, refunded, released), false, none, "FAILED", "invalid", "invalid"},
+		{"PAYMENT_AUTHORIZED, capture declined", at(order.PaymentAuthorized, captureDeclined), false, void, "pending", "invalid", "pending"},
+		{"PAYMENT_AUTHORIZED, capture declined, voided, stock released", at(order.PaymentAuthorized, captureDeclined, voided, released), false, none, "FAILED", "invalid", "REJECTED"},
+		{"CONFIRMED", at(order.Confirmed), false, none, "-", "-", "-"},
+		{"CONFIRMED, cancellation pending", at(order.Confirmed, cancel), false, refund, "pending", "pending", "invalid"},
+		{"CONFIRMED, cancelled, refunded", at(order.Confirmed, cancel, refunded), false, none, "pending", "pending", "invalid"},
+		{"CONFIRMED, cancelled, refunded, stock returned", at(order.Confirmed, cancel, refunded, returned), false, none, "CANCELLED", "CANCELLED", "invalid"},
+		{"REJECTED", at(order.Rejected), false, none, "-", "-", "-"},
+		{"CANCELLED", at(order.Cancelled), false, none, "-", "-", "-"},
+		{"FAILED", at(order.Failed), false, none, "-", "-", "-"},
 	}
 	outcomes := []struct {
 		to          order.Status
@@ -48,8 +64,8 @@ func TestCompensationMatrix(t *testing.T) {
 			if got := tt.build(t).PaymentDue(); got != tt.paymentDue {
 				t.Errorf("PaymentDue = %v; want %v", got, tt.paymentDue)
 			}
-			if got := tt.build(t).RefundDue(); got != tt.refundDue {
-				t.Errorf("RefundDue = %v; want %v", got, tt.refundDue)
+			if got := tt.build(t).PaymentReturn(); got != tt.ret {
+				t.Errorf("PaymentReturn = %v; want %v", got, tt.ret)
 			}
 			for i, want := range []string{tt.failed, tt.cancelled, tt.decline} {
 				out := outcomes[i]

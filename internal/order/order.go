@@ -39,12 +39,6 @@ func (e *TransitionError) Error() string {
 
 func (e *TransitionError) Unwrap() error { return ErrInvalidTransition }
 
-// Payment is the order's payment as the saga recorded it.
-type Payment struct {
-	AuthorizationID string
-	RefundID        string
-}
-
 // Cancellation is a pending or completed request to cancel.
 type Cancellation struct {
 	By Requester
@@ -186,17 +180,29 @@ func (o *Order) AuthorizePayment(authorizationID string, now time.Time) ([]event
 	return []event.Payload{event.PaymentAuthorized{OrderRef: o.ref(), AuthorizationID: authorizationID, Amount: o.total}}, nil
 }
 
-// DeclinePayment ends an order the provider declined: RESERVED -> REJECTED/PAYMENT_DECLINED. The saga
-// releases the stock first (MarkStockReleased); the order cannot end while it holds stock.
+// DeclinePayment ends an order the provider declined: RESERVED (declined at authorization or after
+// the customer's action) or PAYMENT_AUTHORIZED with a declined capture (DeclineCapture) ->
+// REJECTED/PAYMENT_DECLINED. code is the decline the saga caught; empty means the one recorded. The
+// saga gives the stock and any hold back first (MarkStockReleased, VoidPayment): the order cannot end
+// while it holds either.
 func (o *Order) DeclinePayment(code string, now time.Time) ([]event.Payload, error) {
 	if o.status == Rejected && o.reason == PaymentDeclined {
 		return nil, nil
 	}
-	if err := o.require("decline payment for", Reserved); err != nil {
+	if err := o.require("decline payment for", Reserved, PaymentAuthorized); err != nil {
 		return nil, err
+	}
+	if o.status == PaymentAuthorized && o.payment.DeclineCode == "" {
+		return nil, &TransitionError{From: o.status, Action: "decline an authorized payment without a declined capture for"}
 	}
 	if !o.stockReleased {
 		return nil, fmt.Errorf("%w: release the reserved stock before rejecting", ErrCompensationPending)
+	}
+	if r := o.PaymentReturn(); r != ReturnNone {
+		return nil, fmt.Errorf("%w: payment return %s due before rejecting", ErrCompensationPending, r)
+	}
+	if code == "" {
+		code = o.payment.DeclineCode
 	}
 	o.move(Rejected, PaymentDeclined, now)
 	return []event.Payload{
@@ -218,7 +224,7 @@ func (o *Order) Confirm(now time.Time) ([]event.Payload, error) {
 	}
 	// Compensation already began (a step failed and the saga gave stock or money back): confirming now
 	// would sell stock that is no longer held.
-	if o.stockReleased || o.payment.RefundID != "" {
+	if p := o.payment; o.stockReleased || p.RefundID != "" || p.Voided || p.DeclineCode != "" {
 		return nil, fmt.Errorf("%w: compensation has begun", ErrInvalidTransition)
 	}
 	o.move(Confirmed, "", now)
@@ -281,7 +287,8 @@ func (o *Order) MarkStockReturned(now time.Time) ([]event.Payload, error) {
 	return []event.Payload{event.InventoryReturned{OrderRef: o.ref(), Lines: o.stockLines()}}, nil
 }
 
-// RefundPayment records the provider's refund of the authorized payment. Once only.
+// RefundPayment records the provider's refund of the captured payment (PaymentReturn is
+// ReturnRefund) and returns PaymentRefunded. Once only.
 func (o *Order) RefundPayment(refundID string, now time.Time) ([]event.Payload, error) {
 	if o.payment.RefundID != "" {
 		return nil, nil
@@ -289,11 +296,11 @@ func (o *Order) RefundPayment(refundID string, now time.Time) ([]event.Payload, 
 	if refundID == "" {
 		return nil, validation.New("refundId", "is required")
 	}
-	if o.payment.AuthorizationID == "" {
-		return nil, fmt.Errorf("%w: no payment was authorized", ErrInvalidTransition)
-	}
-	if err := o.require("refund", PaymentAuthorized, Confirmed); err != nil {
-		return nil, err
+	if r := o.PaymentReturn(); r != ReturnRefund {
+		if err := o.require("refund", PaymentAuthorized, Confirmed); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: order %s's payment return is %s, not a refund", ErrInvalidTransition, o.id, r)
 	}
 	o.payment.RefundID = refundID
 	o.touch(now)
@@ -336,15 +343,15 @@ func (o *Order) Fail(reason Reason, now time.Time) ([]event.Payload, error) {
 	return []event.Payload{event.OrderFailed{OrderRef: o.ref(), Lines: o.eventLines(), Total: o.total}}, nil
 }
 
-// compensated checks that nothing is still held: stock reserved or sold, payment authorized.
+// compensated checks that nothing is still held: stock reserved or sold, payment held or captured.
 func (o *Order) compensated() error {
 	switch {
 	case (o.status == Reserved || o.status == PaymentAuthorized) && !o.stockReleased:
 		return fmt.Errorf("%w: reserved stock not released", ErrCompensationPending)
 	case o.status == Confirmed && !o.stockReturned:
 		return fmt.Errorf("%w: sold stock not returned", ErrCompensationPending)
-	case o.payment.AuthorizationID != "" && o.payment.RefundID == "":
-		return fmt.Errorf("%w: payment not refunded", ErrCompensationPending)
+	case o.PaymentReturn() != ReturnNone:
+		return fmt.Errorf("%w: payment not given back (%s due)", ErrCompensationPending, o.PaymentReturn())
 	}
 	return nil
 }

@@ -77,6 +77,7 @@ func inState(t testing.TB, s order.Status) *order.Order {
 	case order.Confirmed:
 		must(t)(o.MarkReserved(at))
 		must(t)(o.AuthorizePayment("auth-1", at))
+		must(t)(o.CapturePayment("cap-1", at))
 		must(t)(o.Confirm(at))
 	case order.Rejected:
 		must(t)(o.RejectOutOfStock([]event.Shortage{{SKU: "SKU-1", Requested: 2, Available: 1}}, at))
@@ -112,6 +113,24 @@ var actions = []action{
 	{"RefundPayment", func(o *order.Order, at time.Time) ([]event.Payload, error) { return o.RefundPayment("refund-1", at) }},
 	{"CompleteCancellation", (*order.Order).CompleteCancellation},
 	{"Fail", func(o *order.Order, at time.Time) ([]event.Payload, error) { return o.Fail(order.StepFailed, at) }},
+	{"RequirePaymentAction", func(o *order.Order, at time.Time) ([]event.Payload, error) {
+		return o.RequirePaymentAction("pi-9", order.PaymentAction{Type: "redirect_to_url", RedirectURL: "https://bank.example/3ds"}, at)
+	}},
+	{"CompletePaymentAction", func(o *order.Order, at time.Time) ([]event.Payload, error) {
+		return o.CompletePaymentAction("pi-9", at)
+	}},
+	{"FailPaymentAction", func(o *order.Order, at time.Time) ([]event.Payload, error) { return o.FailPaymentAction("", at) }},
+	{"CapturePayment", func(o *order.Order, at time.Time) ([]event.Payload, error) { return o.CapturePayment("cap-9", at) }},
+	{"DeclineCapture", func(o *order.Order, at time.Time) ([]event.Payload, error) {
+		return o.DeclineCapture("capture_declined", at)
+	}},
+	{"VoidPayment", (*order.Order).VoidPayment},
+	{"RecordOutsideRefund", func(o *order.Order, at time.Time) ([]event.Payload, error) {
+		return o.RecordOutsideRefund("re-outside", o.Total(), at)
+	}},
+	{"RecordDispute", func(o *order.Order, at time.Time) ([]event.Payload, error) {
+		return o.RecordDispute("dp-1", "fraudulent", o.Total(), at)
+	}},
 }
 
 // outcome of one action on an order in one status.
@@ -131,56 +150,88 @@ var (
 // matrix is the whole status machine: every action in every status.
 var matrix = map[order.Status]map[string]outcome{
 	order.Pending: {
-		"MarkReserved":         {to: order.Reserved, events: []string{"InventoryReserved"}},
-		"RejectOutOfStock":     {to: order.Rejected, events: []string{"InventoryReservationFailed", "OrderRejected"}},
-		"AuthorizePayment":     {err: transition},
-		"DeclinePayment":       {err: transition},
-		"Confirm":              {err: transition},
-		"RequestCancellation":  {to: order.Cancelled, events: []string{"OrderCancelled"}},
-		"MarkStockReleased":    {err: transition},
-		"MarkStockReturned":    {err: transition},
-		"RefundPayment":        {err: transition},
-		"CompleteCancellation": {err: transition},
-		"Fail":                 {to: order.Failed, events: []string{"OrderFailed"}},
+		"MarkReserved":          {to: order.Reserved, events: []string{"InventoryReserved"}},
+		"RejectOutOfStock":      {to: order.Rejected, events: []string{"InventoryReservationFailed", "OrderRejected"}},
+		"AuthorizePayment":      {err: transition},
+		"DeclinePayment":        {err: transition},
+		"Confirm":               {err: transition},
+		"RequestCancellation":   {to: order.Cancelled, events: []string{"OrderCancelled"}},
+		"MarkStockReleased":     {err: transition},
+		"MarkStockReturned":     {err: transition},
+		"RefundPayment":         {err: transition},
+		"CompleteCancellation":  {err: transition},
+		"Fail":                  {to: order.Failed, events: []string{"OrderFailed"}},
+		"RequirePaymentAction":  {err: transition},
+		"CompletePaymentAction": {err: transition},
+		"FailPaymentAction":     {err: transition},
+		"CapturePayment":        {err: transition},
+		"DeclineCapture":        {err: transition},
+		"VoidPayment":           {err: transition},
+		"RecordOutsideRefund":   {err: transition},
+		"RecordDispute":         {err: transition},
 	},
 	order.Reserved: {
-		"MarkReserved":         {noop: true},
-		"RejectOutOfStock":     {err: transition},
-		"AuthorizePayment":     {to: order.PaymentAuthorized, events: []string{"PaymentAuthorized"}},
-		"DeclinePayment":       {err: pending},
-		"Confirm":              {err: transition},
-		"RequestCancellation":  {to: order.Reserved, events: []string{"OrderCancellationRequested"}},
-		"MarkStockReleased":    {to: order.Reserved, events: []string{"InventoryReleased"}},
-		"MarkStockReturned":    {err: transition},
-		"RefundPayment":        {err: transition},
-		"CompleteCancellation": {err: transition},
-		"Fail":                 {err: pending},
+		"MarkReserved":          {noop: true},
+		"RejectOutOfStock":      {err: transition},
+		"AuthorizePayment":      {to: order.PaymentAuthorized, events: []string{"PaymentAuthorized"}},
+		"DeclinePayment":        {err: pending},
+		"Confirm":               {err: transition},
+		"RequestCancellation":   {to: order.Reserved, events: []string{"OrderCancellationRequested"}},
+		"MarkStockReleased":     {to: order.Reserved, events: []string{"InventoryReleased"}},
+		"MarkStockReturned":     {err: transition},
+		"RefundPayment":         {err: transition},
+		"CompleteCancellation":  {err: transition},
+		"Fail":                  {err: pending},
+		"RequirePaymentAction":  {to: order.Reserved, events: []string{"PaymentActionRequired"}},
+		"CompletePaymentAction": {err: transition}, // no action was asked
+		"FailPaymentAction":     {err: transition},
+		"CapturePayment":        {err: transition},
+		"DeclineCapture":        {err: transition},
+		"VoidPayment":           {err: transition},
+		"RecordOutsideRefund":   {err: transition},
+		"RecordDispute":         {err: transition},
 	},
 	order.PaymentAuthorized: {
-		"MarkReserved":         {err: transition},
-		"RejectOutOfStock":     {err: transition},
-		"AuthorizePayment":     {err: transition}, // a different authorization than the one recorded
-		"DeclinePayment":       {err: transition},
-		"Confirm":              {to: order.Confirmed, events: []string{"InventoryCommitted", "OrderConfirmed"}},
-		"RequestCancellation":  {to: order.PaymentAuthorized, events: []string{"OrderCancellationRequested"}},
-		"MarkStockReleased":    {to: order.PaymentAuthorized, events: []string{"InventoryReleased"}},
-		"MarkStockReturned":    {err: transition},
-		"RefundPayment":        {to: order.PaymentAuthorized, events: []string{"PaymentRefunded"}},
-		"CompleteCancellation": {err: transition},
-		"Fail":                 {err: pending},
+		"MarkReserved":          {err: transition},
+		"RejectOutOfStock":      {err: transition},
+		"AuthorizePayment":      {err: transition}, // a different authorization than the one recorded
+		"DeclinePayment":        {err: transition},
+		"Confirm":               {to: order.Confirmed, events: []string{"InventoryCommitted", "OrderConfirmed"}},
+		"RequestCancellation":   {to: order.PaymentAuthorized, events: []string{"OrderCancellationRequested"}},
+		"MarkStockReleased":     {to: order.PaymentAuthorized, events: []string{"InventoryReleased"}},
+		"MarkStockReturned":     {err: transition},
+		"RefundPayment":         {err: transition}, // held, not captured: a void
+		"CompleteCancellation":  {err: transition},
+		"Fail":                  {err: pending},
+		"RequirePaymentAction":  {err: transition},
+		"CompletePaymentAction": {err: transition}, // another payment than the one held
+		"FailPaymentAction":     {err: transition},
+		"CapturePayment":        {to: order.PaymentAuthorized, events: []string{"PaymentCaptured"}},
+		"DeclineCapture":        {to: order.PaymentAuthorized},
+		"VoidPayment":           {to: order.PaymentAuthorized, events: []string{"PaymentVoided"}},
+		"RecordOutsideRefund":   {to: order.PaymentAuthorized, events: []string{"PaymentRefundedOutside"}},
+		"RecordDispute":         {to: order.PaymentAuthorized, events: []string{"PaymentDisputed"}},
 	},
 	order.Confirmed: {
-		"MarkReserved":         {err: transition},
-		"RejectOutOfStock":     {err: transition},
-		"AuthorizePayment":     {err: transition},
-		"DeclinePayment":       {err: transition},
-		"Confirm":              {noop: true},
-		"RequestCancellation":  {to: order.Confirmed, events: []string{"OrderCancellationRequested"}},
-		"MarkStockReleased":    {err: transition},
-		"MarkStockReturned":    {err: transition},
-		"RefundPayment":        {to: order.Confirmed, events: []string{"PaymentRefunded"}},
-		"CompleteCancellation": {err: transition},
-		"Fail":                 {err: transition},
+		"MarkReserved":          {err: transition},
+		"RejectOutOfStock":      {err: transition},
+		"AuthorizePayment":      {err: transition},
+		"DeclinePayment":        {err: transition},
+		"Confirm":               {noop: true},
+		"RequestCancellation":   {to: order.Confirmed, events: []string{"OrderCancellationRequested"}},
+		"MarkStockReleased":     {err: transition},
+		"MarkStockReturned":     {err: transition},
+		"RefundPayment":         {err: transition}, // a success nobody cancelled keeps its money
+		"CompleteCancellation":  {err: transition},
+		"Fail":                  {err: transition},
+		"RequirePaymentAction":  {err: transition},
+		"CompletePaymentAction": {err: transition},
+		"FailPaymentAction":     {err: transition},
+		"CapturePayment":        {err: transition}, // captured already, by another capture
+		"DeclineCapture":        {err: transition},
+		"VoidPayment":           {err: transition},
+		"RecordOutsideRefund":   {to: order.Confirmed, events: []string{"PaymentRefundedOutside"}},
+		"RecordDispute":         {to: order.Confirmed, events: []string{"PaymentDisputed"}},
 	},
 }
 
@@ -191,7 +242,10 @@ func init() {
 		for _, a := range actions {
 			m[a.name] = outcome{err: terminal}
 		}
-		m["RefundPayment"] = outcome{err: transition} // nothing was ever authorized on these paths
+		// Nothing was ever authorized on these paths.
+		for _, a := range []string{"RefundPayment", "VoidPayment", "RecordOutsideRefund", "RecordDispute"} {
+			m[a] = outcome{err: transition}
+		}
 		matrix[s] = m
 	}
 	matrix[order.Cancelled]["CompleteCancellation"] = outcome{noop: true}
@@ -272,6 +326,16 @@ func refOf(t *testing.T, p event.Payload) event.OrderRef {
 		return e.OrderRef
 	case event.PaymentRefunded:
 		return e.OrderRef
+	case event.PaymentActionRequired:
+		return e.OrderRef
+	case event.PaymentCaptured:
+		return e.OrderRef
+	case event.PaymentVoided:
+		return e.OrderRef
+	case event.PaymentRefundedOutside:
+		return e.OrderRef
+	case event.PaymentDisputed:
+		return e.OrderRef
 	case event.InventoryReleased:
 		return e.OrderRef
 	case event.InventoryCommitted:
@@ -318,7 +382,7 @@ func TestCompensationPaths(t *testing.T) {
 		}, order.Cancelled, order.AdminRequest},
 		{"cancel after authorization", order.PaymentAuthorized, []func(*order.Order) ([]event.Payload, error){
 			func(o *order.Order) ([]event.Payload, error) { return o.RequestCancellation(order.ByCustomer, at) },
-			func(o *order.Order) ([]event.Payload, error) { return o.RefundPayment("r-1", at) },
+			func(o *order.Order) ([]event.Payload, error) { return o.VoidPayment(at) },
 			func(o *order.Order) ([]event.Payload, error) { return o.MarkStockReleased(at) },
 			func(o *order.Order) ([]event.Payload, error) { return o.CompleteCancellation(at) },
 		}, order.Cancelled, order.CustomerRequest},
@@ -329,10 +393,24 @@ func TestCompensationPaths(t *testing.T) {
 			func(o *order.Order) ([]event.Payload, error) { return o.CompleteCancellation(at) },
 		}, order.Cancelled, order.CustomerRequest},
 		{"confirm step keeps failing", order.PaymentAuthorized, []func(*order.Order) ([]event.Payload, error){
+			func(o *order.Order) ([]event.Payload, error) { return o.CapturePayment("ch-1", at) },
 			func(o *order.Order) ([]event.Payload, error) { return o.RefundPayment("r-1", at) },
 			func(o *order.Order) ([]event.Payload, error) { return o.MarkStockReleased(at) },
 			func(o *order.Order) ([]event.Payload, error) { return o.Fail(order.StepFailed, at) },
 		}, order.Failed, order.StepFailed},
+		{"capture unavailable", order.PaymentAuthorized, []func(*order.Order) ([]event.Payload, error){
+			func(o *order.Order) ([]event.Payload, error) { return o.VoidPayment(at) },
+			func(o *order.Order) ([]event.Payload, error) { return o.MarkStockReleased(at) },
+			func(o *order.Order) ([]event.Payload, error) { return o.Fail(order.PaymentUnavailable, at) },
+		}, order.Failed, order.PaymentUnavailable},
+		{"action expired", order.Reserved, []func(*order.Order) ([]event.Payload, error){
+			func(o *order.Order) ([]event.Payload, error) {
+				return o.RequirePaymentAction("pi-1", order.PaymentAction{Type: "redirect_to_url", RedirectURL: "https://bank.example/3ds"}, at)
+			},
+			func(o *order.Order) ([]event.Payload, error) { return o.VoidPayment(at) },
+			func(o *order.Order) ([]event.Payload, error) { return o.MarkStockReleased(at) },
+			func(o *order.Order) ([]event.Payload, error) { return o.DeclinePayment("payment_action_expired", at) },
+		}, order.Rejected, order.PaymentDeclined},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -378,7 +456,8 @@ func TestConfirmRefusedOnceCompensationBegan(t *testing.T) {
 		step func(*order.Order) ([]event.Payload, error)
 	}{
 		{"stock released", func(o *order.Order) ([]event.Payload, error) { return o.MarkStockReleased(t0) }},
-		{"payment refunded", func(o *order.Order) ([]event.Payload, error) { return o.RefundPayment("re_1", t0) }},
+		{"payment voided", func(o *order.Order) ([]event.Payload, error) { return o.VoidPayment(t0) }},
+		{"capture declined", func(o *order.Order) ([]event.Payload, error) { return o.DeclineCapture("capture_declined", t0) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

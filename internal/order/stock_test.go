@@ -30,10 +30,17 @@ func at(s order.Status, more ...func(*order.Order) ([]event.Payload, error)) fun
 }
 
 var (
-	cancel   = func(o *order.Order) ([]event.Payload, error) { return o.RequestCancellation(order.ByCustomer, t0) }
-	released = func(o *order.Order) ([]event.Payload, error) { return o.MarkStockReleased(t0) }
-	refunded = func(o *order.Order) ([]event.Payload, error) { return o.RefundPayment("re-1", t0) }
-	returned = func(o *order.Order) ([]event.Payload, error) { return o.MarkStockReturned(t0) }
+	cancel      = func(o *order.Order) ([]event.Payload, error) { return o.RequestCancellation(order.ByCustomer, t0) }
+	released    = func(o *order.Order) ([]event.Payload, error) { return o.MarkStockReleased(t0) }
+	refunded    = func(o *order.Order) ([]event.Payload, error) { return o.RefundPayment("re-1", t0) }
+	voided      = func(o *order.Order) ([]event.Payload, error) { return o.VoidPayment(t0) }
+	captured    = func(o *order.Order) ([]event.Payload, error) { return o.CapturePayment("ch-1", t0) }
+	actionAsked = func(o *order.Order) ([]event.Payload, error) {
+		return o.RequirePaymentAction("pi-3ds", order.PaymentAction{Type: "redirect_to_url", RedirectURL: "https://bank.example/3ds"}, t0)
+	}
+	actionFailed    = func(o *order.Order) ([]event.Payload, error) { return o.FailPaymentAction("authentication_failed", t0) }
+	captureDeclined = func(o *order.Order) ([]event.Payload, error) { return o.DeclineCapture("capture_declined", t0) }
+	returned        = func(o *order.Order) ([]event.Payload, error) { return o.MarkStockReturned(t0) }
 )
 
 // stockStates are every status, and the flags the stock steps look at in the statuses that have them.
@@ -45,7 +52,9 @@ var stockStates = []stockState{
 	{"PAYMENT_AUTHORIZED", at(order.PaymentAuthorized), inventory.Reserved},
 	{"PAYMENT_AUTHORIZED, cancellation pending", at(order.PaymentAuthorized, cancel), inventory.Reserved},
 	{"PAYMENT_AUTHORIZED, stock released", at(order.PaymentAuthorized, released), inventory.Released},
-	{"PAYMENT_AUTHORIZED, refunded", at(order.PaymentAuthorized, refunded), inventory.Reserved},
+	{"PAYMENT_AUTHORIZED, voided", at(order.PaymentAuthorized, voided), inventory.Reserved},
+	{"PAYMENT_AUTHORIZED, captured", at(order.PaymentAuthorized, captured), inventory.Reserved},
+	{"RESERVED, action pending", at(order.Reserved, actionAsked), inventory.Reserved},
 	{"CONFIRMED", at(order.Confirmed), inventory.Committed},
 	{"CONFIRMED, cancellation pending", at(order.Confirmed, cancel, refunded), inventory.Committed},
 	{"CONFIRMED, cancelled, stock returned", at(order.Confirmed, cancel, refunded, returned), inventory.Returned},
@@ -106,6 +115,13 @@ var stockMatrix = map[string]map[*order.StockStep]stockOutcome{
 		order.ReleaseStock: {to: order.PaymentAuthorized, events: []string{"InventoryReleased"}, held: inventory.Released},
 		order.ConfirmStock: {to: order.Confirmed, events: []string{"InventoryCommitted", "OrderConfirmed"}, held: inventory.Committed},
 	},
+	"PAYMENT_AUTHORIZED, captured": {
+		order.ReleaseStock: {to: order.PaymentAuthorized, events: []string{"InventoryReleased"}, held: inventory.Released},
+		order.ConfirmStock: {to: order.Confirmed, events: []string{"InventoryCommitted", "OrderConfirmed"}, held: inventory.Committed},
+	},
+	"RESERVED, action pending": {
+		order.ReleaseStock: {to: order.Reserved, events: []string{"InventoryReleased"}, held: inventory.Released},
+	},
 	"PAYMENT_AUTHORIZED, cancellation pending": {
 		order.ReleaseStock: {to: order.PaymentAuthorized, events: []string{"InventoryReleased"}, held: inventory.Released},
 		order.ConfirmStock: {err: order.ErrCancellationRequested},
@@ -114,7 +130,7 @@ var stockMatrix = map[string]map[*order.StockStep]stockOutcome{
 		// The stock moves first: what was given back cannot be sold.
 		order.ConfirmStock: {err: inventory.ErrReservationState},
 	},
-	"PAYMENT_AUTHORIZED, refunded": {
+	"PAYMENT_AUTHORIZED, voided": {
 		order.ReleaseStock: {to: order.PaymentAuthorized, events: []string{"InventoryReleased"}, held: inventory.Released},
 		order.ConfirmStock: {err: order.ErrInvalidTransition},
 	},

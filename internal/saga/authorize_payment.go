@@ -58,3 +58,13 @@ func (s *Steps) paymentLatency(d time.Duration, err error) {
 	}
 	s.Metrics.Emit(map[string]string{"Outcome": outcome}, metrics.Metric{Name: "PaymentLatency", Unit: metrics.Milliseconds, Value: float64(d.Microseconds()) / 1000})
 }
+
+// paymentError counts a provider configuration error (PaymentConfigurationErrors, which the template
+// alarms on: the provider refused Orion's credentials or request, and no retry fixes that) and returns
+// the error as it is: the state machine retries it as any step error, then compensates.
+func (s *Steps) paymentError(err error) error {
+	if errors.Is(err, payment.ErrMisconfigured) {
+		s.Metrics.Emit(nil, metrics.Metric{Name: "PaymentConfigurationErrors", Unit: metrics.Count, Value: 1})
+	}
+	return err
+}

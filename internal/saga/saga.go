@@ -47,11 +47,16 @@ type Outcome struct {
 	DeclineCode string       `json:"declineCode,omitempty"`
 }
 
-// Payment states as a Result shows them.
+// Payment states as a Result shows them. The order saga's Choice after AuthorizePayment routes
+// ACTION_REQUIRED to the wait for the customer's action.
 const (
-	PaymentNone       = "NONE"
-	PaymentAuthorized = "AUTHORIZED"
-	PaymentRefunded   = "REFUNDED"
+	PaymentNone           = "NONE"
+	PaymentActionRequired = "ACTION_REQUIRED"
+	PaymentAuthorized     = "AUTHORIZED"
+	PaymentDeclinedLate   = "DECLINED" // after an authorization id existed: the action failed, the capture was declined
+	PaymentCaptured       = "CAPTURED"
+	PaymentVoided         = "VOIDED"
+	PaymentRefunded       = "REFUNDED"
 )
 
 // Result is where the order is after a step: the step's output in the execution (the order saga's and
@@ -71,6 +76,14 @@ func resultOf(o *order.Order) Result {
 	switch p := o.Payment(); {
 	case p.RefundID != "":
 		r.Payment = PaymentRefunded
+	case p.Voided:
+		r.Payment = PaymentVoided
+	case p.CaptureID != "":
+		r.Payment = PaymentCaptured
+	case p.DeclineCode != "":
+		r.Payment = PaymentDeclinedLate
+	case p.Action.Pending():
+		r.Payment = PaymentActionRequired
 	case p.AuthorizationID != "":
 		r.Payment = PaymentAuthorized
 	}

@@ -335,7 +335,7 @@ func TestStepsCompensate(t *testing.T) {
 				return in
 			},
 			events: sorted("OrderPlaced", "InventoryReserved", "InventoryReleased", "PaymentDeclined", "OrderRejected")},
-		{name: "cancelled after authorization", token: "tok_visa", status: order.Cancelled, reason: order.CustomerRequest, payment: saga.PaymentRefunded,
+		{name: "cancelled after authorization", token: "tok_visa", status: order.Cancelled, reason: order.CustomerRequest, payment: saga.PaymentVoided,
 			run: func(w *world, in saga.Input) saga.Input {
 				w.do("reserve", w.steps.Reserve, in)
 				w.do("authorize", w.steps.Authorize, in)
@@ -346,7 +346,7 @@ func TestStepsCompensate(t *testing.T) {
 				in.Error = &saga.CaughtError{Error: "CancellationRequested", Cause: lambdaCause(err)}
 				return in
 			},
-			events: sorted("OrderPlaced", "InventoryReserved", "PaymentAuthorized", "OrderCancellationRequested", "PaymentRefunded", "InventoryReleased", "OrderCancelled")},
+			events: sorted("OrderPlaced", "InventoryReserved", "PaymentAuthorized", "OrderCancellationRequested", "PaymentVoided", "InventoryReleased", "OrderCancelled")},
 		{name: "cancelled while reserved: nothing authorized", token: "tok_visa", status: order.Cancelled, reason: order.CustomerRequest, payment: saga.PaymentNone,
 			run: func(w *world, in saga.Input) saga.Input {
 				w.do("reserve", w.steps.Reserve, in)
@@ -358,7 +358,7 @@ func TestStepsCompensate(t *testing.T) {
 				return in
 			},
 			events: sorted("OrderPlaced", "InventoryReserved", "OrderCancellationRequested", "InventoryReleased", "OrderCancelled")},
-		{name: "a technical failure after authorization", token: "tok_visa", status: order.Failed, reason: order.StepFailed, payment: saga.PaymentRefunded,
+		{name: "a technical failure after authorization", token: "tok_visa", status: order.Failed, reason: order.StepFailed, payment: saga.PaymentVoided,
 			run: func(w *world, in saga.Input) saga.Input {
 				w.do("reserve", w.steps.Reserve, in)
 				w.do("authorize", w.steps.Authorize, in)
@@ -371,7 +371,7 @@ func TestStepsCompensate(t *testing.T) {
 				in.Error = &saga.CaughtError{Error: "Lambda.ServiceException", Cause: "Rate Exceeded."}
 				return in
 			},
-			events: sorted("OrderPlaced", "InventoryReserved", "PaymentAuthorized", "PaymentRefunded", "InventoryReleased", "OrderFailed")},
+			events: sorted("OrderPlaced", "InventoryReserved", "PaymentAuthorized", "PaymentVoided", "InventoryReleased", "OrderFailed")},
 		{name: "a failure with a cancellation pending ends cancelled", token: "tok_visa", status: order.Cancelled, reason: order.CustomerRequest, payment: saga.PaymentNone,
 			run: func(w *world, in saga.Input) saga.Input {
 				w.do("reserve", w.steps.Reserve, in)
@@ -381,7 +381,7 @@ func TestStepsCompensate(t *testing.T) {
 				return in
 			},
 			events: sorted("OrderPlaced", "InventoryReserved", "OrderCancellationRequested", "InventoryReleased", "OrderCancelled")},
-		{name: "cancelled after confirmation", token: "tok_visa", status: order.Cancelled, reason: order.CustomerRequest, payment: saga.PaymentRefunded,
+		{name: "cancelled after confirmation", token: "tok_visa", status: order.Cancelled, reason: order.CustomerRequest, payment: saga.PaymentVoided,
 			run: func(w *world, in saga.Input) saga.Input {
 				w.do("reserve", w.steps.Reserve, in)
 				w.do("authorize", w.steps.Authorize, in)
@@ -393,7 +393,7 @@ func TestStepsCompensate(t *testing.T) {
 				return in
 			},
 			events: sorted("OrderPlaced", "InventoryReserved", "PaymentAuthorized", "InventoryCommitted", "OrderConfirmed",
-				"OrderCancellationRequested", "PaymentRefunded", "InventoryReturned", "OrderCancelled")},
+				"OrderCancellationRequested", "PaymentVoided", "InventoryReturned", "OrderCancelled")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -493,7 +493,7 @@ func TestRecoverExecution(t *testing.T) {
 			if a, _, _ := w.stock("R-1", 10); a != 10 {
 				t.Fatalf("available %d after recovery; want 10", a)
 			}
-			if o := w.order(in); o.Payment().AuthorizationID != "" && o.Payment().RefundID == "" {
+			if o := w.order(in); o.PaymentReturn() != order.ReturnNone {
 				t.Fatalf("recovered order still holds payment %+v", o.Payment())
 			}
 		})

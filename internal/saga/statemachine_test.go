@@ -187,11 +187,11 @@ func TestOrderSagaUnderFaults(t *testing.T) {
 		{name: "cancelled before confirmation: refund, release, CANCELLED", token: "tok_visa",
 			hooks:   map[string]func(*world, saga.Input){"ConfirmOrder": (*world).cancel},
 			entered: compensated, transitions: 6, status: order.Cancelled, reason: order.CustomerRequest,
-			events: sorted("OrderPlaced", "InventoryReserved", "PaymentAuthorized", "OrderCancellationRequested", "PaymentRefunded", "InventoryReleased", "OrderCancelled")},
+			events: sorted("OrderPlaced", "InventoryReserved", "PaymentAuthorized", "OrderCancellationRequested", "PaymentVoided", "InventoryReleased", "OrderCancelled")},
 		{name: "confirmation keeps failing: refund, release, FAILED STEP_FAILED", token: "tok_visa",
 			faults:  map[string]func(int) (bool, bool){"ConfirmOrder": always(true, false)},
 			entered: compensated, transitions: 9, status: order.Failed, reason: order.StepFailed,
-			events: sorted("OrderPlaced", "InventoryReserved", "PaymentAuthorized", "PaymentRefunded", "InventoryReleased", "OrderFailed")},
+			events: sorted("OrderPlaced", "InventoryReserved", "PaymentAuthorized", "PaymentVoided", "InventoryReleased", "OrderFailed")},
 		{name: "reservation keeps failing: nothing held, FAILED STEP_FAILED", token: "tok_visa",
 			faults:  map[string]func(int) (bool, bool){"ReserveStock": always(true, false)},
 			entered: []string{"ReserveStock", "RefundPayment", "ReleaseStock", "FinishOrder"}, transitions: 7,
@@ -201,7 +201,7 @@ func TestOrderSagaUnderFaults(t *testing.T) {
 			faults:      map[string]func(int) (bool, bool){"ConfirmOrder": always(true, false), "ReleaseStock": always(true, false)},
 			entered:     []string{"ReserveStock", "AuthorizePayment", "ConfirmOrder", "RefundPayment", "ReleaseStock", "CompensationFailed"},
 			transitions: 15, failed: "Saga.CompensationFailed", status: order.PaymentAuthorized,
-			events: sorted("OrderPlaced", "InventoryReserved", "PaymentAuthorized", "PaymentRefunded")},
+			events: sorted("OrderPlaced", "InventoryReserved", "PaymentAuthorized", "PaymentVoided")},
 		{name: "stock given back behind the saga's back: the execution fails for recovery", token: "tok_visa",
 			hooks: map[string]func(*world, saga.Input){"AuthorizePayment": func(w *world, in saga.Input) {
 				w.do("release", w.steps.Release, in)
@@ -283,14 +283,14 @@ func TestCancellationRunAfterConfirmation(t *testing.T) {
 	if got := l.billed(entered); got != 3+1 { // ReturnStock's retry is billed
 		t.Fatalf("%d billed transitions for the cancellation run; want 4", got)
 	}
-	if o := w.order(in); o.Status() != order.Cancelled || o.Payment().RefundID == "" || !o.StockReturned() {
+	if o := w.order(in); o.Status() != order.Cancelled || !o.Payment().Voided || !o.StockReturned() {
 		t.Fatalf("order after the cancellation run: %v %+v", o, o.Payment())
 	}
 	if a, r, s := w.stock("X-1", 10); a != 10 || r != 0 || s != 0 {
 		t.Fatalf("stock: available %d reserved %d sold %d", a, r, s)
 	}
 	want := sorted("OrderPlaced", "InventoryReserved", "PaymentAuthorized", "InventoryCommitted", "OrderConfirmed",
-		"OrderCancellationRequested", "PaymentRefunded", "InventoryReturned", "OrderCancelled")
+		"OrderCancellationRequested", "PaymentVoided", "InventoryReturned", "OrderCancelled")
 	if got := w.events(in); !slices.Equal(got, want) {
 		t.Fatalf("events %v\nwant   %v", got, want)
 	}

@@ -54,6 +54,12 @@ type orderRecord struct {
 	History       []historyRecord `dynamodbav:"history"`
 	AuthID        string          `dynamodbav:"authorizationId,omitempty"`
 	RefundID      string          `dynamodbav:"refundId,omitempty"`
+	ActionType    string          `dynamodbav:"paymentActionType,omitempty"`
+	ActionURL     string          `dynamodbav:"paymentActionUrl,omitempty"`
+	TaskToken     string          `dynamodbav:"paymentTaskToken,omitempty"`
+	DeclineCode   string          `dynamodbav:"declineCode,omitempty"`
+	CaptureID     string          `dynamodbav:"captureId,omitempty"`
+	Voided        bool            `dynamodbav:"paymentVoided,omitempty"`
 	CancelBy      string          `dynamodbav:"cancelRequestedBy,omitempty"`
 	CancelAt      string          `dynamodbav:"cancelRequestedAt,omitempty"`
 	StockReleased bool            `dynamodbav:"stockReleased"`
@@ -73,7 +79,9 @@ func toOrderRecord(o *order.Order) orderRecord {
 	r := orderRecord{PK: "ORDER#" + string(s.ID), SK: "ORDER", OrderID: string(s.ID), CustomerID: string(s.CustomerID), Total: mrec(s.Total),
 		PaymentToken: s.PaymentToken, Shipping: s.Shipping, Status: string(s.Status), Reason: string(s.Reason), Version: s.Version,
 		CreatedAt: s.CreatedAt.UTC().Format(time.RFC3339Nano), UpdatedAt: s.UpdatedAt.UTC().Format(time.RFC3339Nano),
-		AuthID: s.Payment.AuthorizationID, RefundID: s.Payment.RefundID, StockReleased: s.StockReleased, StockReturned: s.StockReturned}
+		AuthID: s.Payment.AuthorizationID, RefundID: s.Payment.RefundID, ActionType: s.Payment.Action.Type, ActionURL: s.Payment.Action.RedirectURL,
+		TaskToken: s.Payment.TaskToken, DeclineCode: s.Payment.DeclineCode, CaptureID: s.Payment.CaptureID, Voided: s.Payment.Voided,
+		StockReleased: s.StockReleased, StockReturned: s.StockReturned}
 	for _, l := range s.Lines {
 		r.Lines = append(r.Lines, lineRecord{SKU: string(l.SKU), Name: l.Name, Quantity: l.Quantity.Int64(), UnitPrice: mrec(l.UnitPrice), LineTotal: mrec(l.LineTotal)})
 	}
@@ -95,7 +103,9 @@ func (r orderRecord) order() (*order.Order, error) {
 	}
 	s := order.Snapshot{ID: order.ID(r.OrderID), CustomerID: customer.ID(r.CustomerID), Total: total, PaymentToken: r.PaymentToken,
 		Shipping: r.Shipping, Status: order.Status(r.Status), Reason: order.Reason(r.Reason), Version: r.Version,
-		CreatedAt: parse(r.CreatedAt), UpdatedAt: parse(r.UpdatedAt), Payment: order.Payment{AuthorizationID: r.AuthID, RefundID: r.RefundID},
+		CreatedAt: parse(r.CreatedAt), UpdatedAt: parse(r.UpdatedAt),
+		Payment: order.Payment{AuthorizationID: r.AuthID, Action: order.PaymentAction{Type: r.ActionType, RedirectURL: r.ActionURL},
+			TaskToken: r.TaskToken, DeclineCode: r.DeclineCode, CaptureID: r.CaptureID, Voided: r.Voided, RefundID: r.RefundID},
 		StockReleased: r.StockReleased, StockReturned: r.StockReturned}
 	for _, l := range r.Lines {
 		up, err1 := toMoney(l.UnitPrice)

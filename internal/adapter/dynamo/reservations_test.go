@@ -149,10 +149,16 @@ func (f *sagaFixture) step(name string, step func(context.Context, order.ID, eve
 	return o
 }
 
+// authorize authorizes and captures the order's payment, as the saga does before confirming.
 func (f *sagaFixture) authorize(id order.ID) {
 	f.t.Helper()
 	if _, err := f.orders.Update(context.Background(), id, cause, func(o *order.Order) ([]event.Payload, error) {
-		return o.AuthorizePayment("auth-"+string(id), time.Now())
+		evs, err := o.AuthorizePayment("auth-"+string(id), time.Now())
+		if err != nil {
+			return nil, err
+		}
+		more, err := o.CapturePayment("cap-"+string(id), time.Now())
+		return append(evs, more...), err
 	}); err != nil {
 		f.t.Fatal(err)
 	}

@@ -185,7 +185,14 @@ func TestStockMovesThroughTheSaga(t *testing.T) {
 		return o
 	}
 	authorize := func(id order.ID) {
-		if _, err := orders.Update(ctx, id, cause, func(o *order.Order) ([]event.Payload, error) { return o.AuthorizePayment("auth-1", time.Now()) }); err != nil {
+		if _, err := orders.Update(ctx, id, cause, func(o *order.Order) ([]event.Payload, error) {
+			evs, err := o.AuthorizePayment("auth-1", time.Now())
+			if err != nil {
+				return nil, err
+			}
+			more, err := o.CapturePayment("cap-1", time.Now()) // the saga captures before it confirms
+			return append(evs, more...), err
+		}); err != nil {
 			t.Fatal(err)
 		}
 	}
