@@ -71,7 +71,7 @@ func TestTasksResumeOnceAndToleratesClosedTokens(t *testing.T) {
 		resume  func(token string) error
 		wantErr string
 	}{
-		{"success", func(tok string) error { return tasks.Succeed(ctx, tok, `{"paid":true}`) }, ""},
+		{"success", func(tok string) error { return tasks.Succeed(ctx, tok, []byte(`{"paid":true}`)) }, ""},
 		{"failure", func(tok string) error { return tasks.Fail(ctx, tok, "PaymentDeclined", "card_declined") }, "PaymentDeclined"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -99,7 +99,7 @@ func TestTasksResumeOnceAndToleratesClosedTokens(t *testing.T) {
 			}
 		})
 	}
-	if err := tasks.Succeed(ctx, "never-issued", `{}`); err != nil {
+	if err := tasks.Succeed(ctx, "never-issued", []byte(`{}`)); err != nil {
 		t.Fatalf("unknown token: %v", err)
 	}
 }

@@ -26,8 +26,8 @@ type TaskAPI interface {
 type Tasks struct{ API TaskAPI }
 
 // Succeed completes the task with output (JSON). A closed task is success.
-func (t Tasks) Succeed(ctx context.Context, token, output string) error {
-	_, err := t.API.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(token), Output: aws.String(output)})
+func (t Tasks) Succeed(ctx context.Context, token string, output []byte) error {
+	_, err := t.API.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(token), Output: aws.String(string(output))})
 	return closedIsDone("send task success", err)
 }
 
