@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -84,7 +85,10 @@ func (c catalog) Catalog(_ context.Context, skus []inventory.SKU) (map[inventory
 }
 
 // orderEndpoints are the order endpoints over one store.
-type orderEndpoints struct{ Place, Get, Cancel web.HandlerFunc }
+type orderEndpoints struct {
+	repo               *orders
+	Place, Get, Cancel web.HandlerFunc
+}
 
 func newOrders(t testing.TB) orderEndpoints {
 	price, _ := money.New(1250, "USD")
@@ -94,6 +98,7 @@ func newOrders(t testing.TB) orderEndpoints {
 	}
 	repo := &orders{byID: map[order.ID]order.Snapshot{}, keys: map[string]command.Remembered{}}
 	return orderEndpoints{
+		repo:   repo,
 		Place:  api.PlaceOrder{Handler: command.NewPlaceOrderHandler(repo, catalog{"SKU-1": it})}.Serve,
 		Get:    api.GetOrder{Handler: query.NewGetOrderHandler(repo)}.Serve,
 		Cancel: api.CancelOrder{Handler: command.NewCancelOrderHandler(repo)}.Serve,
@@ -176,6 +181,45 @@ func TestOrderAccess(t *testing.T) {
 	r.PathParameters = map[string]string{"orderId": id}
 	if c, _ := status(t, h.Cancel, r); c != 404 {
 		t.Fatalf("another customer's cancel: %d", c)
+	}
+}
+
+// While the payment waits for the customer (3-D Secure), the owner's GET shows where to complete it;
+// once the provider reports the outcome, it is gone.
+func TestGetOrderShowsAPendingPaymentAction(t *testing.T) {
+	h := newOrders(t)
+	code, body := status(t, h.Place, request("ann", "", "k1", `{"items":[{"sku":"SKU-1","quantity":1}],"paymentToken":"tok_3ds"}`))
+	if code != 202 {
+		t.Fatalf("place: %d %s", code, body)
+	}
+	id := order.ID(body[strings.Index(body, `"orderId":"`)+11:][:26])
+	get := func() string {
+		r := request("ann", "", "", "")
+		r.PathParameters = map[string]string{"orderId": string(id)}
+		c, b := status(t, h.Get, r)
+		if c != 200 {
+			t.Fatalf("get: %d %s", c, b)
+		}
+		return b
+	}
+	if b := get(); strings.Contains(b, "paymentAction") {
+		t.Fatalf("a PENDING order shows a payment action: %s", b)
+	}
+	change := func(fn func(o *order.Order) ([]event.Payload, error)) {
+		if _, err := h.repo.Update(context.Background(), id, event.Cause{}, fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	change(func(o *order.Order) ([]event.Payload, error) { return o.MarkReserved(time.Now()) })
+	change(func(o *order.Order) ([]event.Payload, error) {
+		return o.RequirePaymentAction("pi_1", order.PaymentAction{Type: "redirect_to_url", RedirectURL: "https://hooks.stripe.com/3ds/1"}, time.Now())
+	})
+	if b := get(); !strings.Contains(b, `"paymentAction":{"type":"redirect_to_url","redirectUrl":"https://hooks.stripe.com/3ds/1"}`) || strings.Contains(b, "pi_1") {
+		t.Fatalf("the waiting order's GET: %s", b)
+	}
+	change(func(o *order.Order) ([]event.Payload, error) { return o.CompletePaymentAction("pi_1", time.Now()) })
+	if b := get(); strings.Contains(b, "paymentAction") {
+		t.Fatalf("an authorized order still shows the action: %s", b)
 	}
 }
 

@@ -23,6 +23,16 @@ type OrderView struct {
 	CreatedAt             string         `json:"createdAt"`
 	UpdatedAt             string         `json:"updatedAt"`
 	History               []HistoryView  `json:"history"`
+	// PaymentAction is set while the payment waits for the customer (3-D Secure): open RedirectURL to
+	// complete it; the saga goes on when the provider reports the outcome. Only GET /orders/{orderId}
+	// and the command answers show it, from the aggregate.
+	PaymentAction *PaymentActionView `json:"paymentAction,omitempty"`
+}
+
+// PaymentActionView is what the customer must do for the payment to go on.
+type PaymentActionView struct {
+	Type        string `json:"type"`
+	RedirectURL string `json:"redirectUrl"`
 }
 
 // LineView is one line of an order.
@@ -53,6 +63,10 @@ func orderView(o *order.Order) OrderView {
 	}
 	for _, h := range o.History() {
 		v.History = append(v.History, HistoryView{Status: string(h.Status), Reason: string(h.Reason), At: ts(h.At)})
+	}
+	if out, ok := o.ActionOutcome(); ok && out == order.ActionPending {
+		a := o.Payment().Action
+		v.PaymentAction = &PaymentActionView{Type: a.Type, RedirectURL: a.RedirectURL}
 	}
 	return v
 }

@@ -18,7 +18,9 @@ import (
 
 // StatusEvents are the events whose OrderRef.status is a status the order just entered; the notifier's
 // EventBridge rule (template.yaml) lists the same.
-var StatusEvents = []string{event.TypeOrderPlaced, event.TypeInventoryReserved, event.TypePaymentAuthorized,
+// PaymentActionRequired keeps the status (RESERVED) but tells the owner what to do next: complete the
+// payment at the provider (3-D Secure), where the saga waits for it.
+var StatusEvents = []string{event.TypeOrderPlaced, event.TypeInventoryReserved, event.TypePaymentActionRequired, event.TypePaymentAuthorized,
 	event.TypeOrderConfirmed, event.TypeOrderRejected, event.TypeOrderCancelled, event.TypeOrderFailed}
 
 // Status is the message pushed for every status change.
@@ -30,6 +32,15 @@ type Status struct {
 	OccurredAt   time.Time `json:"occurredAt"`
 	EventID      string    `json:"eventId"`
 	OrderVersion int64     `json:"orderVersion"`
+	// PaymentAction is set while the payment waits for the customer (PaymentActionRequired): open
+	// RedirectURL to complete it. GET /orders/{orderId} shows the same.
+	PaymentAction *PaymentAction `json:"paymentAction,omitempty"`
+}
+
+// PaymentAction is what the customer must do for the payment to go on.
+type PaymentAction struct {
+	Type        string `json:"type"`
+	RedirectURL string `json:"redirectUrl"`
 }
 
 // Watcher is a connection subscribed to a topic.
@@ -274,6 +285,14 @@ func statusMessage(env event.Envelope) (Status, event.OrderRef, error) {
 	if ref.OrderID == "" || ref.CustomerID == "" || ref.Status == "" || ref.OrderVersion <= 0 {
 		return Status{}, ref, fmt.Errorf("%w: %s lacks orderId, customerId, status or orderVersion", ErrNotStatusEvent, env.Type)
 	}
-	return Status{Type: "order.status", OrderID: ref.OrderID, Status: ref.Status, Reason: ref.Reason,
-		OccurredAt: env.OccurredAt.UTC(), EventID: env.ID, OrderVersion: ref.OrderVersion}, ref, nil
+	msg := Status{Type: "order.status", OrderID: ref.OrderID, Status: ref.Status, Reason: ref.Reason,
+		OccurredAt: env.OccurredAt.UTC(), EventID: env.ID, OrderVersion: ref.OrderVersion}
+	if env.Type == event.TypePaymentActionRequired {
+		var a event.PaymentActionRequired
+		if err := json.Unmarshal(env.Data, &a); err != nil || a.RedirectURL == "" {
+			return Status{}, ref, fmt.Errorf("%w: %s without its action", ErrNotStatusEvent, env.Type)
+		}
+		msg.PaymentAction = &PaymentAction{Type: a.ActionType, RedirectURL: a.RedirectURL}
+	}
+	return msg, ref, nil
 }

@@ -321,6 +321,32 @@ func TestNotifierFailures(t *testing.T) {
 	})
 }
 
+// A payment waiting for the customer (3-D Secure) keeps its status; the push tells the owner where to
+// complete it.
+func TestNotifierPushesThePaymentAction(t *testing.T) {
+	s, p := notifyFixture(), &poster{}
+	data, _ := json.Marshal(event.PaymentActionRequired{OrderRef: ref("RESERVED", 3), AuthorizationID: "pi_1",
+		ActionType: "redirect_to_url", RedirectURL: "https://hooks.stripe.com/3d_secure/x"})
+	env := event.Envelope{ID: "ev-3", Type: event.TypePaymentActionRequired, Version: 1, Source: "orion.payments", OccurredAt: at, Data: data}
+	if err := (&ws.Notifier{Store: s, Poster: p}).Handle(context.Background(), env); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.to("c1")) != 1 {
+		t.Fatalf("c1 got %d pushes; want 1", len(p.to("c1")))
+	}
+	var msg ws.Status
+	if err := json.Unmarshal([]byte(p.to("c1")[0]), &msg); err != nil {
+		t.Fatal(err)
+	}
+	if msg.Status != "RESERVED" || msg.PaymentAction == nil || msg.PaymentAction.Type != "redirect_to_url" ||
+		msg.PaymentAction.RedirectURL != "https://hooks.stripe.com/3d_secure/x" {
+		t.Fatalf("message %+v; want RESERVED with the redirect", msg)
+	}
+	if strings.Contains(p.to("c1")[0], "pi_1") {
+		t.Fatalf("the push carries the provider's payment id: %s", p.to("c1")[0])
+	}
+}
+
 func TestNotifierRefusesBadEvents(t *testing.T) {
 	tests := []struct {
 		name string
@@ -330,6 +356,7 @@ func TestNotifierRefusesBadEvents(t *testing.T) {
 		{"no order id", envelope(t, "ev-1", event.TypeOrderPlaced, event.OrderRef{CustomerID: "c", Status: "PENDING", OrderVersion: 1})},
 		{"no version", envelope(t, "ev-1", event.TypeOrderPlaced, event.OrderRef{OrderID: ownOrder, CustomerID: "c", Status: "PENDING"})},
 		{"data not an object", event.Envelope{ID: "ev-1", Type: event.TypeOrderPlaced, Data: json.RawMessage(`[1]`)}},
+		{"an action without its redirect", envelope(t, "ev-1", event.TypePaymentActionRequired, ref("RESERVED", 3))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
