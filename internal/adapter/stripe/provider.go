@@ -1,0 +1,255 @@
+package stripe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/orion-oss/orion/internal/payment"
+)
+
+var _ payment.Provider = (*Provider)(nil)
+
+// Authorize creates and confirms a PaymentIntent with manual capture: the customer's payment method
+// (the token the client got from Stripe.js) is authorized for the amount and nothing is taken until
+// Capture (https://docs.stripe.com/payments/place-a-hold-on-a-payment-method).
+//
+// Stripe answers a declined confirmation with a 402 card_error: a *payment.DeclinedError with the
+// issuer's decline_code. amount_too_small and amount_too_large are declines here too (Stripe's
+// minimum and maximum charge: https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts):
+// they are this order's total, not Orion's setup.
+func (p *Provider) Authorize(ctx context.Context, r payment.AuthorizeRequest) (payment.Authorization, error) {
+	if r.OrderID == "" || r.IdempotencyKey == "" || r.Token == "" {
+		return payment.Authorization{}, fmt.Errorf("%w: stripe: authorize needs an order, an idempotency key and a token", payment.ErrMisconfigured)
+	}
+	if p.cfg.ReturnURL == nil {
+		return payment.Authorization{}, fmt.Errorf("%w: stripe: no return URL for redirects", payment.ErrMisconfigured)
+	}
+	amount, currency, err := toStripe(r.Amount)
+	if err != nil {
+		return payment.Authorization{}, err
+	}
+	form := url.Values{
+		"amount":                        {strconv.FormatInt(amount, 10)},
+		"currency":                      {currency},
+		"capture_method":                {"manual"},
+		"confirm":                       {"true"},
+		"payment_method":                {r.Token},
+		"return_url":                    {p.cfg.ReturnURL(r.OrderID)},
+		"metadata[" + metaOrderID + "]": {r.OrderID},
+	}
+	data, err := p.call(ctx, http.MethodPost, "/v1/payment_intents", form, r.IdempotencyKey, r.Token)
+	if err != nil {
+		return payment.Authorization{}, authorizeFailed(err)
+	}
+	var pi paymentIntent
+	if err := decode(data, &pi); err != nil {
+		return payment.Authorization{}, err
+	}
+	return authorization(pi)
+}
+
+func authorizeFailed(err error) error {
+	var se *Error
+	if errors.As(err, &se) && (se.Code == codeAmountTooSmall || se.Code == CodeAmountTooLarge) {
+		return se.decline()
+	}
+	return err
+}
+
+// authorization reads a confirmed PaymentIntent (https://docs.stripe.com/payments/paymentintents/lifecycle):
+//
+//   - requires_capture: the hold exists.
+//   - requires_action: the customer must authenticate (3-D Secure). Orion confirms server-side with a
+//     return_url and without use_stripe_sdk, so the action is a redirect_to_url; any other kind (a
+//     voucher, a QR code: a payment method Orion's flow does not present) is ErrMisconfigured, since it
+//     means the account offers payment methods Orion cannot complete.
+//   - requires_payment_method, canceled: declined, with last_payment_error's reason.
+//   - processing: Stripe has not decided yet. Only asynchronous payment methods (bank debits) stay
+//     there; a card answers at once. ErrUnavailable, with the intent's id in the text: the saga's
+//     retries get the same saved answer and the order fails as unavailable, without an authorization
+//     to void, so an operator cancels the intent from the log line. Accepting such methods would need
+//     the processing state in the order and the webhooks that end it.
+//   - succeeded: captured at authorization, so capture_method=manual was not honoured:
+//     ErrMisconfigured, as is any other status.
+func authorization(pi paymentIntent) (payment.Authorization, error) {
+	if pi.ID == "" {
+		return payment.Authorization{}, fmt.Errorf("%w: stripe: the response is not a PaymentIntent", payment.ErrUnavailable)
+	}
+	switch pi.Status {
+	case "requires_capture":
+		return payment.Authorization{ID: pi.ID}, nil
+	case "requires_action":
+		na := pi.NextAction
+		if na == nil || na.Type != "redirect_to_url" || na.RedirectToURL == nil || na.RedirectToURL.URL == "" {
+			kind := "none"
+			if na != nil {
+				kind = na.Type
+			}
+			return payment.Authorization{}, fmt.Errorf("%w: stripe: %s requires an action Orion cannot present (%s)", payment.ErrMisconfigured, pi.ID, kind)
+		}
+		return payment.Authorization{ID: pi.ID, Action: &payment.Action{Type: na.Type, RedirectURL: na.RedirectToURL.URL}}, nil
+	case "requires_payment_method", "canceled":
+		code := pi.LastPaymentError.declineCode()
+		if code == "" {
+			code = pi.Status
+		}
+		return payment.Authorization{}, &payment.DeclinedError{Code: code}
+	case "processing":
+		return payment.Authorization{}, fmt.Errorf("%w: stripe: %s is still processing", payment.ErrUnavailable, pi.ID)
+	}
+	return payment.Authorization{}, fmt.Errorf("%w: stripe: %s is %s after a manual-capture confirmation", payment.ErrMisconfigured, pi.ID, pi.Status)
+}
+
+// Capture takes amount of the authorized PaymentIntent and returns the id of the charge that took
+// it (the intent's latest_charge: what Stripe's dashboard and balance transactions name).
+//
+// A capture Stripe refuses because of the payment's state is a decline, not configuration: the
+// authorization expired (charge_expired_for_capture; cards hold for about 7 days) or the intent was
+// canceled meanwhile (payment_intent_unexpected_state). Compensation then voids (a no-op on a canceled
+// intent) and rejects the order. https://docs.stripe.com/api/payment_intents/capture
+func (p *Provider) Capture(ctx context.Context, r payment.CaptureRequest) (string, error) {
+	if r.IdempotencyKey == "" {
+		return "", fmt.Errorf("%w: stripe: capture needs an idempotency key", payment.ErrMisconfigured)
+	}
+	path, err := intentPath(r.AuthorizationID, "capture")
+	if err != nil {
+		return "", err
+	}
+	amount, _, err := toStripe(r.Amount)
+	if err != nil {
+		return "", err
+	}
+	data, err := p.call(ctx, http.MethodPost, path, url.Values{"amount_to_capture": {strconv.FormatInt(amount, 10)}}, r.IdempotencyKey)
+	if err != nil {
+		return "", captureFailed(err)
+	}
+	var pi paymentIntent
+	if err := decode(data, &pi); err != nil {
+		return "", err
+	}
+	if pi.LatestCharge != "" {
+		return string(pi.LatestCharge), nil
+	}
+	// Stripe answered 2xx, so the money is taken; an intent without a charge id (stripe-mock's
+	// fixture) is named by its own id rather than failing a capture that happened.
+	return pi.ID, nil
+}
+
+func captureFailed(err error) error {
+	var se *Error
+	if errors.As(err, &se) && (se.Code == codeChargeExpired || se.Code == codeUnexpectedState) {
+		return se.decline()
+	}
+	return err
+}
+
+// Void cancels the PaymentIntent, releasing the hold (https://docs.stripe.com/api/payment_intents/cancel).
+// An intent that is already canceled is success, so a void repeated after its idempotency key
+// expired (24 hours), or after Stripe canceled an expired authorization itself, does not fail the
+// compensation. Stripe refuses to cancel a captured intent (payment_intent_unexpected_state with the
+// intent succeeded): that stays an error, since its money needs a refund, not a void.
+func (p *Provider) Void(ctx context.Context, r payment.VoidRequest) error {
+	if r.IdempotencyKey == "" {
+		return fmt.Errorf("%w: stripe: void needs an idempotency key", payment.ErrMisconfigured)
+	}
+	path, err := intentPath(r.AuthorizationID, "cancel")
+	if err != nil {
+		return err
+	}
+	_, err = p.call(ctx, http.MethodPost, path, url.Values{}, r.IdempotencyKey)
+	return voidFailed(err)
+}
+
+func voidFailed(err error) error {
+	var se *Error
+	if errors.As(err, &se) && se.Code == codeUnexpectedState && se.PaymentIntentStatus == "canceled" {
+		return nil
+	}
+	return err
+}
+
+// refund is the part of a Refund Orion reads: https://docs.stripe.com/api/refunds/object.
+type refund struct {
+	ID            string            `json:"id"`
+	Object        string            `json:"object"`
+	Amount        int64             `json:"amount"`
+	Currency      string            `json:"currency"`
+	Status        string            `json:"status"`
+	FailureReason string            `json:"failure_reason"`
+	PaymentIntent expandable        `json:"payment_intent"`
+	Metadata      map[string]string `json:"metadata"`
+}
+
+// Refund gives amount of a captured PaymentIntent back and returns the refund's id. The refund carries
+// metadata[source]=orion, so that its refund.created event is not mistaken for one made in Stripe's
+// dashboard (webhook.go).
+//
+// A refund Stripe refuses because the charge is already fully refunded (charge_already_refunded: a
+// dashboard refund came first) or reports as failed (failure_reason) is a decline: final for this
+// payment, and nothing an operator must fix in Orion.
+func (p *Provider) Refund(ctx context.Context, r payment.RefundRequest) (string, error) {
+	if r.IdempotencyKey == "" || r.AuthorizationID == "" {
+		return "", fmt.Errorf("%w: stripe: refund needs an idempotency key and a PaymentIntent", payment.ErrMisconfigured)
+	}
+	amount, _, err := toStripe(r.Amount)
+	if err != nil {
+		return "", err
+	}
+	form := url.Values{
+		"payment_intent":                {r.AuthorizationID},
+		"amount":                        {strconv.FormatInt(amount, 10)},
+		"metadata[" + metaSource + "]":  {sourceOrion},
+		"metadata[" + metaOrderID + "]": {r.OrderID},
+	}
+	data, err := p.call(ctx, http.MethodPost, "/v1/refunds", form, r.IdempotencyKey)
+	if err != nil {
+		return "", refundFailed(err)
+	}
+	var re refund
+	if err := decode(data, &re); err != nil {
+		return "", err
+	}
+	if re.ID == "" {
+		return "", fmt.Errorf("%w: stripe: the response is not a Refund", payment.ErrUnavailable)
+	}
+	switch re.Status {
+	case "failed", "canceled":
+		code := re.FailureReason
+		if code == "" {
+			code = "refund_" + re.Status
+		}
+		return "", &payment.DeclinedError{Code: code}
+	}
+	return re.ID, nil
+}
+
+func refundFailed(err error) error {
+	var se *Error
+	if errors.As(err, &se) && se.Code == codeChargeAlreadyRefunded {
+		return se.decline()
+	}
+	return err
+}
+
+// OrderOf returns the order id Orion set on the PaymentIntent's metadata, or "" for a PaymentIntent
+// Orion did not create. Webhook uses it for the events whose object does not carry the intent's
+// metadata (a refund made in the dashboard, a dispute).
+func (p *Provider) OrderOf(ctx context.Context, authorizationID string) (string, error) {
+	path, err := intentPath(authorizationID, "")
+	if err != nil {
+		return "", err
+	}
+	data, err := p.call(ctx, http.MethodGet, path, nil, "")
+	if err != nil {
+		return "", err
+	}
+	var pi paymentIntent
+	if err := decode(data, &pi); err != nil {
+		return "", err
+	}
+	return pi.Metadata[metaOrderID], nil
+}

@@ -1,0 +1,252 @@
+package stripe_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/orion-oss/orion/internal/adapter/stripe"
+	"github.com/orion-oss/orion/internal/adapter/stripe/stripetest"
+	"github.com/orion-oss/orion/internal/money"
+	"github.com/orion-oss/orion/internal/payment"
+)
+
+// These tests send the adapter's real requests to stripe-mock, which checks each path and parameter
+// against Stripe's OpenAPI spec (and, when stripetest starts it, the pinned Stripe-Version): a request
+// Stripe would refuse comes back 400, which the adapter reads as ErrMisconfigured and the test fails.
+
+const orderID = "01JDQ7Z3M6X9V0YB2C4D5E6F7G"
+
+// exchange is one request the adapter sent and what came back.
+type exchange struct {
+	method, path   string
+	idempotencyKey string // sent
+	version        string // sent Stripe-Version
+	echoedKey      string // the Idempotency-Key stripe-mock echoes, as Stripe does
+	status         int
+}
+
+// recorder is the real transport, keeping what went through it.
+type recorder struct {
+	mu  sync.Mutex
+	log []exchange
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err == nil {
+		r.mu.Lock()
+		r.log = append(r.log, exchange{method: req.Method, path: req.URL.Path, idempotencyKey: req.Header.Get("Idempotency-Key"),
+			version: req.Header.Get("Stripe-Version"), echoedKey: resp.Header.Get("Idempotency-Key"), status: resp.StatusCode})
+		r.mu.Unlock()
+	}
+	return resp, err
+}
+
+func provider(url string, rec *recorder, key string) *stripe.Provider {
+	return stripe.New(stripe.Config{
+		BaseURL:    url,
+		APIKey:     func(context.Context) (string, error) { return key, nil },
+		ReturnURL:  func(id string) string { return "https://shop.example.com/orders/" + id },
+		HTTPClient: &http.Client{Transport: rec, Timeout: 5 * time.Second},
+	})
+}
+
+func amount(t *testing.T, minor int64, currency string) money.Money {
+	t.Helper()
+	m, err := money.New(minor, currency)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// The whole lifecycle against stripe-mock with Orion's fixtures (an intent held for capture): every
+// request passes Stripe's spec, carries the pinned version and the operation's idempotency key.
+func TestLifecycleAgainstStripeMock(t *testing.T) {
+	url := stripetest.Start(t, stripetest.Fixtures(t))
+	rec := &recorder{}
+	p := provider(url, rec, "sk_test_4eC39HqLyjWDarjtT1zdp7dc")
+	ctx := context.Background()
+
+	for _, total := range []money.Money{amount(t, 125950, "USD"), amount(t, 1500, "JPY"), amount(t, 5, "ISK"), amount(t, 5120, "KWD")} {
+		auth, err := p.Authorize(ctx, payment.AuthorizeRequest{OrderID: orderID, IdempotencyKey: payment.Key(orderID, payment.OpAuthorize),
+			Token: "pm_card_visa", Amount: total})
+		// stripe-mock gives a created object an id of its own.
+		if err != nil || !strings.HasPrefix(auth.ID, "pi_") || auth.Action != nil {
+			t.Fatalf("authorize %v: %+v, %v", total, auth, err)
+		}
+	}
+	total := amount(t, 125950, "USD")
+	captureID, err := p.Capture(ctx, payment.CaptureRequest{OrderID: orderID, IdempotencyKey: payment.Key(orderID, payment.OpCapture),
+		AuthorizationID: stripetest.PaymentIntentID, Amount: total})
+	if err != nil || captureID != stripetest.ChargeID {
+		t.Fatalf("capture: %q, %v; want the intent's latest charge", captureID, err)
+	}
+	if err := p.Void(ctx, payment.VoidRequest{OrderID: orderID, IdempotencyKey: payment.Key(orderID, payment.OpVoid),
+		AuthorizationID: stripetest.PaymentIntentID}); err != nil {
+		t.Fatalf("void: %v", err)
+	}
+	refundID, err := p.Refund(ctx, payment.RefundRequest{OrderID: orderID, IdempotencyKey: payment.Key(orderID, payment.OpRefund),
+		AuthorizationID: stripetest.PaymentIntentID, Amount: total})
+	if err != nil || !strings.HasPrefix(refundID, "re_") {
+		t.Fatalf("refund: %q, %v", refundID, err)
+	}
+	if _, err := p.OrderOf(ctx, stripetest.PaymentIntentID); err != nil {
+		t.Fatalf("order of: %v", err)
+	}
+
+	want := []struct{ method, path, key string }{
+		{"POST", "/v1/payment_intents", payment.Key(orderID, payment.OpAuthorize)},
+		{"POST", "/v1/payment_intents", payment.Key(orderID, payment.OpAuthorize)},
+		{"POST", "/v1/payment_intents", payment.Key(orderID, payment.OpAuthorize)},
+		{"POST", "/v1/payment_intents", payment.Key(orderID, payment.OpAuthorize)},
+		{"POST", "/v1/payment_intents/" + stripetest.PaymentIntentID + "/capture", payment.Key(orderID, payment.OpCapture)},
+		{"POST", "/v1/payment_intents/" + stripetest.PaymentIntentID + "/cancel", payment.Key(orderID, payment.OpVoid)},
+		{"POST", "/v1/refunds", payment.Key(orderID, payment.OpRefund)},
+		{"GET", "/v1/payment_intents/" + stripetest.PaymentIntentID, ""},
+	}
+	if len(rec.log) != len(want) {
+		t.Fatalf("%d requests: %+v", len(rec.log), rec.log)
+	}
+	for i, w := range want {
+		x := rec.log[i]
+		if x.method != w.method || x.path != w.path || x.idempotencyKey != w.key || x.echoedKey != w.key ||
+			x.version != stripe.APIVersion || x.status != 200 {
+			t.Errorf("request %d: %+v; want %s %s with key %q", i, x, w.method, w.path, w.key)
+		}
+	}
+}
+
+// Whatever fixtures the stripe-mock has (CI may share one through STRIPE_MOCK_URL), the adapter's
+// requests are valid: each answer is an authorization or a decline read from the intent, never the
+// misconfiguration a 400 would be. With the bundled fixtures the intent is requires_payment_method.
+func TestRequestsPassStripesSpec(t *testing.T) {
+	p := provider(stripetest.URL(t), &recorder{}, "sk_test_4eC39HqLyjWDarjtT1zdp7dc")
+	ctx := context.Background()
+	_, err := p.Authorize(ctx, payment.AuthorizeRequest{OrderID: orderID, IdempotencyKey: payment.Key(orderID, payment.OpAuthorize),
+		Token: "pm_card_visa", Amount: amount(t, 2000, "EUR")})
+	var declined *payment.DeclinedError
+	if err != nil && !errors.As(err, &declined) {
+		t.Fatalf("authorize: %v", err)
+	}
+	if _, err := p.Capture(ctx, payment.CaptureRequest{OrderID: orderID, IdempotencyKey: "k-capture", AuthorizationID: "pi_123",
+		Amount: amount(t, 2000, "EUR")}); err != nil {
+		t.Fatalf("capture: %v", err)
+	}
+	if err := p.Void(ctx, payment.VoidRequest{OrderID: orderID, IdempotencyKey: "k-void", AuthorizationID: "pi_123"}); err != nil {
+		t.Fatalf("void: %v", err)
+	}
+	if _, err := p.Refund(ctx, payment.RefundRequest{OrderID: orderID, IdempotencyKey: "k-refund", AuthorizationID: "pi_123",
+		Amount: amount(t, 2000, "EUR")}); err != nil && !errors.As(err, &declined) {
+		t.Fatalf("refund: %v", err)
+	}
+}
+
+// A key stripe-mock refuses (not a test key) is ErrMisconfigured, and neither the key nor the token
+// reaches the error, though stripe-mock's message quotes the Authorization header.
+func TestRefusedKeyIsMisconfigured(t *testing.T) {
+	const key, token = "sk_live_51HxYzNotForTests", "pm_1NSecretCardToken"
+	p := provider(stripetest.Start(t, ""), &recorder{}, key)
+	_, err := p.Authorize(context.Background(), payment.AuthorizeRequest{OrderID: orderID, IdempotencyKey: "k", Token: token,
+		Amount: amount(t, 2000, "USD")})
+	if !errors.Is(err, payment.ErrMisconfigured) {
+		t.Fatalf("%v; want ErrMisconfigured", err)
+	}
+	if text := err.Error(); strings.Contains(text, key) || strings.Contains(text, "NotForTests") || strings.Contains(text, token) {
+		t.Fatalf("%q holds a secret", text)
+	}
+}
+
+// A pinned version stripe-mock's spec does not have is refused (-strict-version-check): this is what
+// keeps APIVersion equal to the spec the adapter is tested against.
+func TestVersionIsTheMocksSpec(t *testing.T) {
+	url := stripetest.Start(t, "")
+	req, _ := http.NewRequest(http.MethodGet, url+"/v1/payment_intents/pi_123", nil)
+	req.Header.Set("Authorization", "Bearer sk_test_123")
+	req.Header.Set("Stripe-Version", "2020-08-27")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 400 {
+		t.Fatalf("an old version answered %d; want 400 from -strict-version-check", resp.StatusCode)
+	}
+	p := provider(url, &recorder{}, "sk_test_123")
+	if _, err := p.OrderOf(context.Background(), "pi_123"); err != nil {
+		t.Fatalf("APIVersion %s: %v", stripe.APIVersion, err)
+	}
+}
+
+// Nothing answers, or something answers too slowly: ErrUnavailable, so the saga retries with the same
+// idempotency key.
+func TestNetworkFailuresAreUnavailable(t *testing.T) {
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedURL := "http://" + closed.Addr().String()
+	closed.Close()
+
+	silent, err := net.Listen("tcp", "127.0.0.1:0") // accepts connections and never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { silent.Close() })
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+
+	for name, p := range map[string]*stripe.Provider{
+		"connection refused": provider(closedURL, &recorder{}, "sk_test_123"),
+		"timeout": stripe.New(stripe.Config{BaseURL: "http://" + silent.Addr().String(),
+			APIKey:     func(context.Context) (string, error) { return "sk_test_123", nil },
+			HTTPClient: &http.Client{Timeout: 100 * time.Millisecond}}),
+	} {
+		if err := p.Void(context.Background(), payment.VoidRequest{OrderID: orderID, IdempotencyKey: "k", AuthorizationID: "pi_123"}); !errors.Is(err, payment.ErrUnavailable) {
+			t.Errorf("%s: %v; want ErrUnavailable", name, err)
+		}
+	}
+}
+
+// The key is read at the first call, not by New; a source that fails is configuration, one that ran
+// out of time is an outage.
+func TestAPIKeyIsReadLazily(t *testing.T) {
+	var reads atomic.Int32
+	var fail error
+	p := stripe.New(stripe.Config{BaseURL: stripetest.Start(t, ""), APIKey: func(context.Context) (string, error) {
+		reads.Add(1)
+		return "sk_test_123", fail
+	}})
+	if reads.Load() != 0 {
+		t.Fatal("New read the key")
+	}
+	if _, err := p.OrderOf(context.Background(), "pi_123"); err != nil || reads.Load() != 1 {
+		t.Fatalf("%v, %d reads", err, reads.Load())
+	}
+	for _, c := range []struct {
+		err  error
+		want error
+	}{
+		{errors.New("ssm: reading /orion/stripe/secret-key: ParameterNotFound"), payment.ErrMisconfigured},
+		{context.DeadlineExceeded, payment.ErrUnavailable},
+	} {
+		fail = c.err
+		if _, err := p.OrderOf(context.Background(), "pi_123"); !errors.Is(err, c.want) {
+			t.Errorf("key source %v: %v; want %v", c.err, err, c.want)
+		}
+	}
+}
