@@ -27,7 +27,7 @@ func secret(Parameters, string) Secret {
 
 func stripeProvider(Stripe, Secret) (payment.Provider, error) { return nil, errAdapterPending }
 
-func stripeWebhook(Secret, time.Duration) Verifier { return pendingWebhook{} }
+func stripeWebhook(Secret, time.Duration, payment.Provider) Verifier { return pendingWebhook{} }
 
 type pendingWebhook struct{}
 

@@ -147,12 +147,19 @@ func checkAPIBase(base, stage string) error {
 
 // Webhook returns the check of Stripe's webhook requests, with the signing secret read from the
 // SecureString parameter STRIPE_WEBHOOK_SECRET_PARAMETER names on the first signed request. Stripe
-// signs the timestamp with the body; an event older than five minutes is refused, Stripe's own
-// libraries' default (docs.stripe.com/webhooks#replay-attacks).
+// signs the timestamp with the body; an event signed more than five minutes from now is refused,
+// Stripe's own libraries' default (docs.stripe.com/webhooks#replay-attacks). A refund made in Stripe's
+// dashboard and a dispute name the PaymentIntent only, so with PAYMENT_PROVIDER=stripe the check asks
+// Stripe for the intent's order (the secret key's settings apply, and a prod stage refuses the sandbox
+// here as in the payment functions).
 func Webhook(log *slog.Logger, params Parameters) Verifier {
 	name := os.Getenv(EnvWebhookSecretParameter)
 	if name == "" {
 		boot.Fail(log, EnvWebhookSecretParameter, errors.New("is not set"))
 	}
-	return stripeWebhook(secret(params, name), webhookTolerance)
+	p, err := provider(os.Getenv, params)
+	if err != nil {
+		fail(log, err)
+	}
+	return stripeWebhook(secret(params, name), webhookTolerance, p)
 }
