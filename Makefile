@@ -72,8 +72,10 @@ vet:
 fmt: ## format the Go code
 	gofmt -w $$(git ls-files '*.go')
 
-dev: build-host ## run the whole system locally (no Docker): HTTP API on :3000, AWS endpoint on :4567, outputs in build/dev/outputs.json
-	$(GO) run ./infra/orion/cmd/dev
+# PAYMENTS picks the payment provider: sandbox (the default), stripe-mock (Stripe's API mock on this
+# machine), or stripe-test (Stripe in test mode, with STRIPE_SECRET_KEY=sk_test_... from your shell).
+dev: build-host ## run the whole system locally (no Docker): HTTP API on :3000, AWS endpoint on :4567; make dev PAYMENTS=stripe-mock|stripe-test for Stripe
+	$(GO) run ./infra/orion/cmd/dev $(if $(PAYMENTS),-payments "$(PAYMENTS)")
 
 bench: build-host ## measure sizes, cold starts, handlers, work and cost per order, throughput; writes docs/benchmarks.md
 	$(GO) run ./infra/orion/cmd/benchreport

@@ -93,8 +93,7 @@ func under(rel string, dirs ...string) bool {
 
 // testSupportPackages exist only to serve tests: they may reach into the local runtime, and only tests
 // may import them. A new one is added here, by name, so no package slips out of the rules by its name.
-var testSupportPackages = []string{"internal/adapter/dynamo/dynamotest", "infra/engine/localaws/awstest",
-	"internal/adapter/stripe/stripetest"}
+var testSupportPackages = []string{"internal/adapter/dynamo/dynamotest", "infra/engine/localaws/awstest", "internal/adapter/stripe/stripetest"}
 
 func testSupport(p pkg) bool { return slices.Contains(testSupportPackages, p.rel()) }
 
@@ -332,9 +331,15 @@ func TestFunctionsLinkOnlyWhatTheyUse(t *testing.T) {
 		cognito     = "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 		sesV2       = "github.com/aws/aws-sdk-go-v2/service/sesv2"
 		ssm         = "github.com/aws/aws-sdk-go-v2/service/ssm"
+		stripe      = module + "/internal/adapter/stripe"
+		payments    = module + "/internal/platform/boot/payments"
 	)
 	// The services held at their last release before schema-based serialization (go.mod says why).
 	heldServices := []string{dynamoDB, dynamoDB + "streams", sesV2, ssm}
+	// The functions that call the payment provider, and the one that checks its webhooks' signatures:
+	// they alone link the Stripe adapter and the SSM client its secrets are read with, and each builds
+	// its provider or check through boot/payments, which refuses the sandbox on a prod stage.
+	paymentFunctions := []string{"authorize-payment", "capture-payment", "refund-payment", "recover-order", "stripe-webhook"}
 	webSocketFunctions := []string{"notify-order-status", "ws-connect", "ws-disconnect", "ws-message"}
 	// The account endpoints talk to Cognito only; the relay and the saga starter get their data in the event.
 	noDynamoDB := []string{"outbox-relay", "start-order-saga", "login", "register", "refresh-token", "confirm-registration"}
@@ -366,7 +371,19 @@ func TestFunctionsLinkOnlyWhatTheyUse(t *testing.T) {
 		if !slices.Contains(cognitoFunctions, name) && slices.Contains(deps, cognito) {
 			t.Errorf("%s links %s without calling Cognito (web and ws need only package customer and auth's token check)", name, cognito)
 		}
+		for _, dep := range []string{stripe, ssm, payments} {
+			if !slices.Contains(paymentFunctions, name) && slices.Contains(deps, dep) {
+				t.Errorf("%s links %s, which only the payment functions and stripe-webhook use", name, dep)
+			}
+		}
+		if slices.Contains(paymentFunctions, name) && !slices.Contains(deps, payments) {
+			t.Errorf("%s builds its payment provider without internal/platform/boot/payments, which fails closed on a prod stage with the sandbox", name)
+		}
 		for _, p := range deps {
+			// A small client over net/http, not Stripe's SDK (docs/adr/0012-stripe-without-stripe-go.md).
+			if strings.HasPrefix(p, "github.com/stripe/stripe-go") {
+				t.Errorf("%s links %s: Orion calls Stripe through internal/adapter/stripe", name, p)
+			}
 			if strings.HasSuffix(p, "/schemas") && slices.Contains(heldServices, strings.TrimSuffix(p, "/schemas")) {
 				t.Errorf("%s links %s, whose init builds every shape's schema: "+
 					"keep the SDK module at the release go.mod's comment names", name, p)

@@ -31,6 +31,11 @@ var notCalledByCode = map[string]string{
 	// (ReturnValuesOnConditionCheckFailure), which DynamoDB and moto do; LocalStack versions that do
 	// not need the read (internal/adapter/dynamo/inbox).
 	"SendEmailFunction dynamodb:GetItem": "read-back of a taken claim where the endpoint does not return it",
+	// The payment steps read the Stripe secret key only with PaymentProvider=stripe; the run uses the
+	// sandbox (stripe-webhook reads its signing secret in every run: e2e/stripe_webhook_test.go).
+	"AuthorizePaymentFunction ssm:GetParameter": "the Stripe secret key, read with PaymentProvider=stripe only",
+	"RefundPaymentFunction ssm:GetParameter":    "the Stripe secret key, read with PaymentProvider=stripe only",
+	"RecoverOrderFunction ssm:GetParameter":     "the Stripe secret key, read with PaymentProvider=stripe only",
 }
 
 // calledInRaces are allowed actions that a run may or may not call, depending on how concurrent
@@ -39,6 +44,10 @@ var calledInRaces = map[string]string{
 	// The notifier reads a push row only when two pushes of one order to one connection race (an older
 	// one still in flight, or a newer one already sent) (internal/adapter/dynamo/connections.go Claim).
 	"NotifyOrderStatusFunction dynamodb:GetItem": "read of a push row when two pushes of one order race",
+	// A payment action's outcome resumes the saga from whichever of the webhook and await-payment comes
+	// second (docs/saga.md): the webhook calls SendTask* only when the task token was stored first.
+	"StripeWebhookFunction states:SendTaskSuccess": "resumes the saga when the token was stored before the webhook came",
+	"StripeWebhookFunction states:SendTaskFailure": "resumes the saga when the token was stored before the webhook came",
 }
 
 // Every AWS call a function made during the e2e run is allowed by its role in the transformed template,

@@ -18,6 +18,31 @@ rm -rf "$dir" && mkdir -p "$dir"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
+# 0. One stripe-mock (Stripe's official API mock, which .ci/run installs) for every package's Stripe
+# tests, as one moto serves their AWS calls: internal/adapter/stripe/stripetest uses STRIPE_MOCK_URL
+# when it is set, with the bundled fixtures; a test that needs Orion's fixtures starts a private one.
+# Without stripe-mock those tests start their own or skip, as stripetest decides.
+mock=
+if [ -z "${STRIPE_MOCK_URL:-}" ]; then
+  stripe_mock=$(command -v stripe-mock || echo "$($GO env GOPATH)/bin/stripe-mock")
+  if [ -x "$stripe_mock" ]; then
+    port=$(free_port)
+    # -https-addr too: stripe-mock listens for HTTPS on :12112 unless told otherwise.
+    "$stripe_mock" -http-addr "127.0.0.1:$port" -https-addr "127.0.0.1:$(free_port)" -strict-version-check >"$dir/stripe-mock.log" 2>&1 &
+    mock=$!
+    for _ in $(seq 100); do
+      grep -q "Listening for HTTP" "$dir/stripe-mock.log" 2>/dev/null && break
+      kill -0 "$mock" 2>/dev/null || { echo "test: stripe-mock exited:" >&2; cat "$dir/stripe-mock.log" >&2; exit 1; }
+      sleep 0.1
+    done
+    export STRIPE_MOCK_URL="http://127.0.0.1:$port"
+    echo "test: stripe-mock at $STRIPE_MOCK_URL"
+  else
+    echo "test: no stripe-mock (go install github.com/stripe/stripe-mock@v0.203.0): the Stripe tests bring their own or skip"
+  fi
+fi
+stop_mock() { [ -z "$mock" ] || kill "$mock" 2>/dev/null || true; }
+
 # 1. The dev system, as `make dev` runs it, but on free ports (a developer's `make dev` may hold 3000,
 # 3001 and 4567); its output is the run's log (checked in step 2). It gets a moto of its own, started and
 # stopped by infra/orion/cmd/dev, rather than make test's endpoint: that endpoint may be a developer's running
@@ -34,7 +59,7 @@ stop_dev() {
     wait "$dev" || { echo "test: the dev system did not stop cleanly; its log: $dir/dev.log" >&2; tail -20 "$dir/dev.log" >&2; return 1; }
   fi
 }
-trap 'kill -INT $dev 2>/dev/null || true' EXIT
+trap 'kill -INT $dev 2>/dev/null || true; stop_mock' EXIT
 
 # Every package but e2e, and e2e in external mode, side by side (as `go test ./...` ran them). The e2e
 # run waits for the dev system's outputs file, which it writes once it is ready.
@@ -54,8 +79,10 @@ fi
 infra/scripts/e2e-summary.sh <"$dir/e2e-external.log" | sed 's/^e2e:/e2e (external, against make dev):/'
 echo "test: e2e external run took ${external_took}s"
 stop_dev || status=1
-trap - EXIT
+trap stop_mock EXIT
 wait "$packages" || status=1
+stop_mock
+trap - EXIT
 [ "$status" -eq 0 ] || exit "$status"
 
 # 2. What needs the in-process runtime, and the whole-run checks with the dev system's calls and log.

@@ -21,6 +21,7 @@ import (
 	"github.com/orion-oss/orion/internal/customer"
 	"github.com/orion-oss/orion/internal/inventory"
 	"github.com/orion-oss/orion/internal/order"
+	"github.com/orion-oss/orion/internal/payment"
 	"github.com/orion-oss/orion/internal/validation"
 )
 
@@ -95,6 +96,10 @@ func Error(ctx context.Context, log *slog.Logger, err error) Response {
 	case errors.As(err, &ve):
 		return problem(Problem{Type: problemBase + "validation", Title: "Invalid request", Status: http.StatusBadRequest,
 			Detail: "One or more fields are invalid.", Errors: ve})
+	case errors.Is(err, payment.ErrInvalidEvent):
+		// One answer for every way a webhook can fail its check: which one failed helps a forger only.
+		return problem(Problem{Type: problemBase + "invalid-event", Title: "Invalid event", Status: http.StatusBadRequest,
+			Detail: "The request is not an event signed by the payment provider."})
 	case errors.Is(err, ErrMalformed):
 		return problem(Problem{Type: problemBase + "malformed", Title: "Malformed request", Status: http.StatusBadRequest, Detail: err.Error()})
 	case errors.Is(err, ErrUnauthorized):

@@ -15,6 +15,7 @@ import (
 	"github.com/orion-oss/orion/internal/inventory"
 	"github.com/orion-oss/orion/internal/money"
 	"github.com/orion-oss/orion/internal/order"
+	"github.com/orion-oss/orion/internal/payment"
 	"github.com/orion-oss/orion/internal/validation"
 	"github.com/orion-oss/orion/internal/web"
 )
@@ -80,13 +81,14 @@ func TestErrorMapping(t *testing.T) {
 		{busyErr(false), 500},
 		{&inventory.InsufficientStockError{SKU: "A", Requested: 2, Available: 1}, 409},
 		{errors.New("dynamodb: connection reset by peer at 10.0.0.1"), 500},
+		{fmt.Errorf("%w: stripe: signature: no v1 at 10.0.0.1", payment.ErrInvalidEvent), 400},
 	}
 	for _, tt := range tests {
 		r := web.Error(context.Background(), log, tt.err)
 		if r.StatusCode != tt.status || r.Headers["Content-Type"] != "application/problem+json" {
 			t.Errorf("%v -> %d %v; want %d", tt.err, r.StatusCode, r.Headers, tt.status)
 		}
-		if tt.status == 500 && strings.Contains(r.Body, "10.0.0.1") {
+		if (tt.status == 500 || errors.Is(tt.err, payment.ErrInvalidEvent)) && strings.Contains(r.Body, "10.0.0.1") {
 			t.Errorf("internal detail leaked: %s", r.Body)
 		}
 	}

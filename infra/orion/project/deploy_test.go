@@ -362,6 +362,56 @@ func TestSamconfigEnvironmentsCarryNoSandboxDefaults(t *testing.T) {
 	}
 }
 
+// A prod stack never runs the sandbox provider, which approves tok_visa without taking money, nor sends
+// its payments anywhere but Stripe's API: the template's Rules refuse both before CloudFormation creates
+// anything (the functions refuse the sandbox again at start, internal/platform/boot/payments). dev and
+// local may keep the sandbox.
+func TestProdRefusesTheSandboxProvider(t *testing.T) {
+	tpl := projectTemplate(t)
+	with := func(extra map[string]string) map[string]string {
+		params := map[string]string{"EmailFrom": "orders@shop.example.org", "AdminEmail": "ops@shop.example.org", "LinkBaseUrl": "https://shop.example.org"}
+		for k, v := range extra {
+			params[k] = v
+		}
+		return params
+	}
+	for _, tc := range []struct {
+		name   string
+		params map[string]string
+		refuse []string // the parameters a refusal names; none: the rules pass
+	}{
+		{"prod with the default provider", with(map[string]string{"Stage": "prod"}), []string{"PaymentProvider"}},
+		{"prod with the sandbox", with(map[string]string{"Stage": "prod", "PaymentProvider": "sandbox"}), []string{"PaymentProvider"}},
+		{"prod with Stripe", with(map[string]string{"Stage": "prod", "PaymentProvider": "stripe"}), nil},
+		{"prod with Stripe at stripe-mock", with(map[string]string{"Stage": "prod", "PaymentProvider": "stripe", "StripeApiBase": "http://127.0.0.1:12111"}),
+			[]string{"StripeApiBase"}},
+		{"dev with the sandbox", with(map[string]string{"Stage": "dev", "PaymentProvider": "sandbox"}), nil},
+		{"dev with Stripe at stripe-mock", with(map[string]string{"Stage": "dev", "PaymentProvider": "stripe", "StripeApiBase": "http://127.0.0.1:12111"}), nil},
+		{"local with the sandbox", map[string]string{"Stage": "local"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tpl.CheckRules(stackEnv(t, tpl, "x", tc.params))
+			if len(tc.refuse) == 0 {
+				if err != nil {
+					t.Fatalf("rules refused: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, sam.ErrRule) {
+				t.Fatalf("rules = %v; want a refusal", err)
+			}
+			for _, p := range tc.refuse {
+				if !strings.Contains(err.Error(), p) {
+					t.Errorf("rules = %v; want it to name %s", err, p)
+				}
+			}
+			if n := strings.Count(err.Error(), "Assertions["); n != len(tc.refuse) {
+				t.Errorf("%d assertions failed; want %d: %v", n, len(tc.refuse), err)
+			}
+		})
+	}
+}
+
 // sam build's cache key for the Go builder is each function's CodeUri folder: with caching on, a
 // change in internal/ or go.mod deploys the previous binary.
 func TestSamconfigBuildsAreNotCached(t *testing.T) {

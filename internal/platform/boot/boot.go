@@ -7,8 +7,9 @@
 //
 // Every function but outbox-relay links this package (the relay has no setting but LOG_LEVEL, which
 // logging reads, and links no AWS configuration at all), so it links nothing a function may not need:
-// the AWS configuration comes from the environment (envcfg, not the SDK's config loader) and the table
-// names from package tables (not the DynamoDB adapters). Each package linked is initialized at every
+// the AWS configuration comes from the environment (envcfg, not the SDK's config loader), the table
+// names from package tables (not the DynamoDB adapters), and the payment provider from the subpackage
+// payments, which only the payment functions import. Each package linked is initialized at every
 // cold start; architecture_test.go at the top of the tree checks what the functions link.
 package boot
 
@@ -21,7 +22,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/orion-oss/orion/internal/adapter/dynamo/tables"
-	"github.com/orion-oss/orion/internal/payment"
 	"github.com/orion-oss/orion/internal/platform/awscfg/envcfg"
 	"github.com/orion-oss/orion/internal/platform/logging"
 )
@@ -54,14 +54,6 @@ func Tables(log *slog.Logger) tables.Names {
 func Fail(log *slog.Logger, what string, err error) {
 	log.Error("init failed", "what", what, "error", err)
 	os.Exit(1)
-}
-
-// Payments returns the payment provider PAYMENT_PROVIDER names (the sandbox by default).
-func Payments(log *slog.Logger) payment.Provider {
-	if err := payment.CheckStage(os.Getenv("PAYMENT_PROVIDER"), os.Getenv("STAGE")); err != nil {
-		Fail(log, "PAYMENT_PROVIDER", err)
-	}
-	return payment.Sandbox{}
 }
 
 // Require returns the environment variable name, a setting the function cannot run without. When it is

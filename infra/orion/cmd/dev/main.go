@@ -49,6 +49,7 @@ func run() error {
 	// The local stage may keep the template's sandbox defaults (its Rules refuse them on dev and prod);
 	// the emulator sends mail only from an identity it has verified, so the stack creates one.
 	params := flag.String("parameters", env("ORION_PARAMETERS", localParameters), "parameter overrides, Key=Value separated by spaces")
+	payments := flag.String("payments", env("ORION_PAYMENTS", paymentsSandbox), "the payment provider: sandbox, stripe-mock or stripe-test (STRIPE_SECRET_KEY=sk_test_...)")
 	flag.Parse()
 
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -73,6 +74,11 @@ func run() error {
 	startAt := time.Now()
 	start, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	pay, err := preparePayments(start, *payments, overrides)
+	if err != nil {
+		return err
+	}
+	defer pay.stop()
 	ep, err := localaws.Ensure(start, env("ORION_AWS_ADDR", localaws.DefaultAddr))
 	if err != nil {
 		return err
@@ -98,6 +104,10 @@ func run() error {
 		fmt.Println("orion-local: stopped")
 	}()
 
+	webhookParameter, err := seedSecrets(start, st, ep.URL, pay)
+	if err != nil {
+		return fmt.Errorf("seed the payment secrets: %w", err)
+	}
 	admin, err := seedAdmin(start, st, ep.URL)
 	if err != nil {
 		return fmt.Errorf("seed admin: %w", err)
@@ -111,13 +121,13 @@ func run() error {
 		return err
 	}
 	defer unpublish()
-	banner(st, ep, admin, items, time.Since(startAt))
+	banner(st, ep, admin, items, pay, webhookParameter, time.Since(startAt))
 	defer recordCalls(st) // before the stack closes (defers run last first), with every call of the run
 	<-ctx.Done()
 	return nil
 }
 
-func banner(st *stack.Stack, ep *localaws.Endpoint, admin adminUser, items int, took time.Duration) {
+func banner(st *stack.Stack, ep *localaws.Endpoint, admin adminUser, items int, pay *localPayments, webhookParameter string, took time.Duration) {
 	fmt.Printf("\nOrion is running locally (ready in %s)\n\n", took.Round(time.Millisecond))
 	fmt.Printf("  HTTP API       %s\n", st.HTTPURL)
 	if st.WSURL != "" {
@@ -126,6 +136,13 @@ func banner(st *stack.Stack, ep *localaws.Endpoint, admin adminUser, items int, 
 	fmt.Printf("  AWS endpoint   %s   (functions use it; %s %s behind it)\n", st.EdgeURL, ep.Kind, ep.URL)
 	fmt.Printf("  admin user     %s / %s\n", admin.email, admin.password)
 	fmt.Printf("  demo catalog   %d items (infra/orion/cmd/dev/catalog.json)\n", items)
+	switch pay.mode {
+	case paymentsSandbox:
+		fmt.Printf("  payments       sandbox (tok_visa approves; make dev PAYMENTS=stripe-mock|stripe-test for Stripe)\n")
+	default:
+		fmt.Printf("  payments       %s, Stripe API %s\n", pay.mode, pay.apiBase)
+	}
+	fmt.Printf("  webhooks       POST %s/webhooks/stripe, signing secret in SSM %s\n", st.HTTPURL, webhookParameter)
 	fmt.Printf("  functions      %d: %s\n", len(st.Functions()), strings.Join(st.Functions(), ", "))
 	if *outputsFile != "" {
 		fmt.Printf("  outputs file   %s   (ORION_STACK_OUTPUTS=%[1]s go test ./e2e: the e2e suite against this system)\n", *outputsFile)

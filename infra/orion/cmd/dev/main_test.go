@@ -78,7 +78,8 @@ func TestDevRunsTheTemplateAndStopsCleanly(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("not ready within 60s")
 	}
-	for _, want := range []string{"http://" + httpAddr, "http://" + edgeAddr, "ws://" + wsAddr, "subscribe -> ", "admin@orion.local", "demo catalog   6 items", "UserPoolId", regexp.QuoteMeta("ready in")} {
+	for _, want := range []string{"http://" + httpAddr, "http://" + edgeAddr, "ws://" + wsAddr, "subscribe -> ", "admin@orion.local", "demo catalog   6 items", "UserPoolId", regexp.QuoteMeta("ready in"),
+		"payments       sandbox", "webhooks       POST http://" + regexp.QuoteMeta(httpAddr) + "/webhooks/stripe, signing secret in SSM /orion-local/stripe/webhook-secret"} {
 		if !regexp.MustCompile(want).MatchString(banner) {
 			t.Errorf("banner lacks %q:\n%s", want, banner)
 		}
