@@ -47,7 +47,7 @@ var ErrUnknownOrder = errors.New("saga: the provider event names no known order"
 func (h *ProviderEvents) Handle(ctx context.Context, ev payment.ProviderEvent) error {
 	id, err := order.ParseID(ev.OrderID)
 	if err != nil {
-		return fmt.Errorf("%w: %q", ErrUnknownOrder, ev.OrderID)
+		return fmt.Errorf("%w: %w: %q", ErrUnknownOrder, order.ErrNotFound, ev.OrderID)
 	}
 	ctx = logging.With(ctx, string(id), string(id))
 	var change func(*order.Order) ([]event.Payload, error)

@@ -1,17 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -20,6 +15,7 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/orion-oss/orion/infra/engine/stack"
+	"github.com/orion-oss/orion/internal/adapter/stripe/stripetest"
 	"github.com/orion-oss/orion/internal/platform/awscfg"
 )
 
@@ -64,7 +60,7 @@ func preparePayments(ctx context.Context, mode string, overrides map[string]stri
 		if url := os.Getenv("STRIPE_MOCK_URL"); url != "" {
 			p.apiBase = url
 		} else {
-			url, stop, err := startStripeMock(ctx, os.Getenv("ORION_STRIPE_MOCK_FIXTURES"))
+			url, stop, err := startStripeMock(ctx)
 			if err != nil {
 				return nil, fmt.Errorf("PAYMENTS=stripe-mock: %w", err)
 			}
@@ -120,62 +116,21 @@ func seedSecrets(ctx context.Context, st *stack.Stack, endpoint string, p *local
 	return name, nil
 }
 
-// startStripeMock runs stripe-mock on a free port of 127.0.0.1 until the system stops, with the fixtures
-// file given (stripe-mock's -fixtures) or its bundled fixtures, whose PaymentIntent is
-// requires_payment_method: the adapter reads it as a decline.
-//
-// MERGE (issue 19): replace the body with internal/adapter/stripe/stripetest's WriteFixtures (Orion's
-// fixtures, into build/dev) and Run, which also builds stripe-mock when it is not installed, and drop
-// ORION_STRIPE_MOCK_FIXTURES.
-func startStripeMock(ctx context.Context, fixtures string) (url string, stop func(), err error) {
-	bin, err := exec.LookPath("stripe-mock")
-	if err != nil {
-		gopath, _ := exec.Command("go", "env", "GOPATH").Output()
-		bin = filepath.Join(strings.TrimSpace(string(gopath)), "bin", "stripe-mock")
-		if _, statErr := os.Stat(bin); statErr != nil {
-			return "", nil, errors.New("no stripe-mock: go install github.com/stripe/stripe-mock@v0.203.0 (or set STRIPE_MOCK_URL)")
-		}
+// startStripeMock runs stripe-mock on a free port of 127.0.0.1 until the system stops, with Orion's
+// fixtures (stripetest.WriteFixtures, into build/dev): its bundled PaymentIntent is
+// requires_payment_method, which the adapter reads as a decline, so with those no order would confirm.
+// stripetest finds stripe-mock on PATH or builds the pinned version once.
+func startStripeMock(ctx context.Context) (url string, stop func(), err error) {
+	fixtures := filepath.Join("build", "dev", "stripe-mock-fixtures.json")
+	if err := os.MkdirAll(filepath.Dir(fixtures), 0o755); err != nil {
+		return "", nil, err
 	}
-	// -https-addr as well: stripe-mock starts HTTPS on :12112 unless told otherwise.
-	args := []string{"-http-addr", "127.0.0.1:0", "-https-addr", "127.0.0.1:0", "-strict-version-check"}
-	if fixtures != "" {
-		args = append(args, "-fixtures", fixtures)
-	} else {
-		fmt.Fprintln(os.Stderr, "orion-local: stripe-mock with its bundled fixtures: authorizations decline (set ORION_STRIPE_MOCK_FIXTURES to Orion's fixtures file)")
+	if err := stripetest.WriteFixtures(ctx, fixtures); err != nil {
+		return "", nil, fmt.Errorf("stripe-mock fixtures: %w", err)
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM} // never outlives make dev
-	out, err := cmd.StdoutPipe()
+	srv, err := stripetest.Run(ctx, stripetest.Options{Fixtures: fixtures})
 	if err != nil {
 		return "", nil, err
 	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		return "", nil, err
-	}
-	stop = func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }
-	listening, exited := make(chan string, 1), make(chan struct{})
-	go func() {
-		defer close(exited)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if addr, ok := strings.CutPrefix(sc.Text(), "Listening for HTTP at address: "); ok {
-				listening <- addr
-				break
-			}
-		}
-		io.Copy(io.Discard, out) // for as long as it runs: a full pipe would block it
-	}()
-	select {
-	case addr := <-listening:
-		return "http://" + addr, stop, nil
-	case <-exited:
-		err = errors.New("stripe-mock exited before it listened")
-	case <-time.After(30 * time.Second):
-		err = errors.New("stripe-mock did not listen within 30s")
-	case <-ctx.Done():
-		err = ctx.Err()
-	}
-	stop()
-	return "", nil, err
+	return srv.URL, func() { srv.Close() }, nil
 }

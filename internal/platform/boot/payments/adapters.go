@@ -1,8 +1,3 @@
-//go:build stripeadapter
-
-// MERGE (issue 19): remove the //go:build line above and delete adapters_pending.go once
-// internal/adapter/stripe and internal/adapter/ssm are in the tree.
-
 package payments
 
 import (

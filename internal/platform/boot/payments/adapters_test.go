@@ -1,7 +1,3 @@
-//go:build stripeadapter
-
-// MERGE (issue 19): remove the //go:build line above with adapters.go's.
-
 package payments
 
 import (
