@@ -34,6 +34,7 @@ var ErrEmpty = errors.New("ssm: parameter is empty")
 // Errors name the parameter, never its value. A rotated secret reaches a container when it starts
 // again (Lambda recycles containers within hours); rotating the Stripe key therefore keeps the old key
 // valid for a while, which Stripe's key rolling does (https://docs.stripe.com/keys#rolling-keys).
+// Why lazily and not the Parameters and Secrets extension: docs/adr/0014-secrets-read-lazily-once-per-container.md.
 func Secret(client GetParameterAPI, name string) func(context.Context) (string, error) {
 	s := &secret{client: client, name: name, lock: make(chan struct{}, 1)}
 	return s.get
