@@ -29,6 +29,7 @@ func TestSandboxTokens(t *testing.T) {
 		{"tok_capture_declined", 0, nil, ""},
 		{"tok_capture_unavailable", 0, nil, ""},
 		{"tok_3ds", 0, nil, ""},
+		{"tok_misconfigured", 0, payment.ErrMisconfigured, ""},
 	}
 	for _, tt := range tests {
 		auth, err := p.Authorize(ctx, payment.AuthorizeRequest{OrderID: "order-1", IdempotencyKey: payment.Key("order-1", payment.OpAuthorize), Token: tt.token, Amount: amount, Attempt: tt.attempt})

@@ -12,8 +12,9 @@ import (
 // declines (card_declined); tok_flaky is unavailable on the first two attempts, then approves;
 // tok_unavailable is always unavailable; tok_capture_declined approves and declines the capture
 // (capture_declined); tok_capture_unavailable approves and is unavailable at every capture; tok_3ds
-// asks for a redirect (3-D Secure), whose outcome only a provider event reports; any other token is
-// declined (invalid_token). Ids derive from the idempotency key, so repeating a call returns the same
+// asks for a redirect (3-D Secure), whose outcome only a provider event reports; tok_misconfigured
+// answers as a provider refusing Orion's credentials would (ErrMisconfigured, what pages someone); any
+// other token is declined (invalid_token). Ids derive from the idempotency key, so repeating a call returns the same
 // authorization, capture or refund.
 //
 // The sandbox keeps no state (it runs in many Lambda instances), and a capture names the
@@ -61,6 +62,8 @@ func (Sandbox) Authorize(ctx context.Context, r AuthorizeRequest) (Authorization
 		}
 	case "tok_unavailable":
 		return Authorization{}, ErrUnavailable
+	case "tok_misconfigured":
+		return Authorization{}, fmt.Errorf("%w: the sandbox's misconfigured card refuses the request as a wrong API key would", ErrMisconfigured)
 	case "tok_declined":
 		return Authorization{}, &DeclinedError{Code: "card_declined"}
 	default:
