@@ -35,6 +35,7 @@ var notCalledByCode = map[string]string{
 	// sandbox (stripe-webhook reads its signing secret in every run: e2e/stripe_webhook_test.go).
 	"AuthorizePaymentFunction ssm:GetParameter": "the Stripe secret key, read with PaymentProvider=stripe only",
 	"RefundPaymentFunction ssm:GetParameter":    "the Stripe secret key, read with PaymentProvider=stripe only",
+	"CapturePaymentFunction ssm:GetParameter":   "the Stripe secret key, read with PaymentProvider=stripe only",
 	"RecoverOrderFunction ssm:GetParameter":     "the Stripe secret key, read with PaymentProvider=stripe only",
 }
 

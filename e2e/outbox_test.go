@@ -40,7 +40,7 @@ func TestAReservationOfManyLowLinesReachesTheBus(t *testing.T) {
 	// The batch Pipe and the Pipe of single events run side by side, so the order's events may reach
 	// the bus in another order than they were committed (EventBridge promises none): compare them as sets.
 	// Waiting on the bus rather than polling the order leaves the emulator to the saga.
-	want := []string{"InventoryCommitted", "InventoryReserved", "OrderConfirmed", "OrderPlaced", "PaymentAuthorized"}
+	want := []string{"InventoryCommitted", "InventoryReserved", "OrderConfirmed", "OrderPlaced", "PaymentAuthorized", "PaymentCaptured"}
 	lowOf := func(s string) []string {
 		bus.mu.Lock()
 		defer bus.mu.Unlock()

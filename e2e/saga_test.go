@@ -273,7 +273,7 @@ func (r run) expect(t *testing.T, status string, states ...string) {
 	}
 }
 
-var confirmedPath = []string{"ReserveStock", "AuthorizePayment", "ConfirmOrder"}
+var confirmedPath = []string{"ReserveStock", "AuthorizePayment", "CapturePayment", "ConfirmOrder"}
 
 func TestSagaPaths(t *testing.T) {
 	tok := customerToken(t)
@@ -287,7 +287,7 @@ func TestSagaPaths(t *testing.T) {
 		failures        map[string][]string // state -> error names of its failed attempts, retried or caught
 	}{
 		{name: "approved", token: "tok_visa", qty: 2, status: "CONFIRMED", available: 8, sold: 2,
-			events: []string{"OrderPlaced", "InventoryReserved", "PaymentAuthorized", "InventoryCommitted", "OrderConfirmed"},
+			events: []string{"OrderPlaced", "InventoryReserved", "PaymentAuthorized", "PaymentCaptured", "InventoryCommitted", "OrderConfirmed"},
 			states: confirmedPath, failures: map[string][]string{}},
 		{name: "declined", token: "tok_declined", qty: 2, status: "REJECTED", reason: "PAYMENT_DECLINED", available: 10,
 			events:   []string{"OrderPlaced", "InventoryReserved", "InventoryReleased", "PaymentDeclined", "OrderRejected"},
@@ -298,7 +298,7 @@ func TestSagaPaths(t *testing.T) {
 			states:   []string{"ReserveStock", "AuthorizePayment", "ReleaseStock", "FinishOrder"},
 			failures: map[string][]string{"AuthorizePayment": {"PaymentDeclined"}}},
 		{name: "flaky provider absorbed by Retry", token: "tok_flaky", qty: 3, status: "CONFIRMED", available: 7, sold: 3,
-			events:   []string{"OrderPlaced", "InventoryReserved", "PaymentAuthorized", "InventoryCommitted", "OrderConfirmed"},
+			events:   []string{"OrderPlaced", "InventoryReserved", "PaymentAuthorized", "PaymentCaptured", "InventoryCommitted", "OrderConfirmed"},
 			states:   confirmedPath,
 			failures: map[string][]string{"AuthorizePayment": {"PaymentUnavailable", "PaymentUnavailable"}}},
 		{name: "provider unavailable", token: "tok_unavailable", qty: 1, status: "FAILED", reason: "PAYMENT_UNAVAILABLE", available: 10,
@@ -355,7 +355,7 @@ func TestSagaCancelBeforeConfirmation(t *testing.T) {
 	}
 }
 
-// After confirmation a cancellation runs its own compensation: refund, sold stock back, CANCELLED.
+// After confirmation a cancellation runs its own compensation: refund of the capture, sold stock back, CANCELLED.
 func TestSagaCancelAfterConfirmation(t *testing.T) {
 	tok := customerToken(t)
 	s := stockItem(t, 10)
@@ -368,8 +368,8 @@ func TestSagaCancelAfterConfirmation(t *testing.T) {
 		t.Fatalf("cancel: %d %s", c.status, c.body)
 	}
 	expectOutcome(t, settle(t, tok, id, "CANCELLED"), "CANCELLED", "CUSTOMER_REQUEST")
-	expectEvents(t, id, "OrderPlaced", "InventoryReserved", "PaymentAuthorized", "InventoryCommitted", "OrderConfirmed",
-		"OrderCancellationRequested", "PaymentVoided", "InventoryReturned", "OrderCancelled")
+	expectEvents(t, id, "OrderPlaced", "InventoryReserved", "PaymentAuthorized", "PaymentCaptured", "InventoryCommitted", "OrderConfirmed",
+		"OrderCancellationRequested", "PaymentRefunded", "InventoryReturned", "OrderCancelled")
 	execution(t, "OrderCancellationStateMachineArn", id).expect(t, "SUCCEEDED", "RefundPayment", "ReturnStock", "FinishOrder")
 	if a, _, sold := conserved(t, s, 10); a != 10 || sold != 0 {
 		t.Fatalf("after the cancellation: available %d sold %d; want 10 and 0", a, sold)
@@ -394,13 +394,14 @@ func TestSagaDuplicateOrderPlaced(t *testing.T) {
 	expectOutcome(t, settle(t, tok, id), "CONFIRMED", "")
 	again()
 	// The three OrderPlaced deliveries are seen on the bus; every change after them happened once.
-	eventually(t, "the third OrderPlaced", func() bool { return len(bus.types(id)) == 7 })
+	eventually(t, "the third OrderPlaced", func() bool { return len(bus.types(id)) == 8 })
 	time.Sleep(slack(300 * time.Millisecond))
 	counts := map[string]int{}
 	for _, typ := range bus.types(id) {
 		counts[typ]++
 	}
-	want := map[string]int{"OrderPlaced": 3, "InventoryReserved": 1, "PaymentAuthorized": 1, "InventoryCommitted": 1, "OrderConfirmed": 1}
+	want := map[string]int{"OrderPlaced": 3, "InventoryReserved": 1, "PaymentAuthorized": 1, "PaymentCaptured": 1, "InventoryCommitted": 1,
+		"OrderConfirmed": 1}
 	if !maps.Equal(counts, want) {
 		t.Fatalf("events %v; want %v", counts, want)
 	}
@@ -429,11 +430,11 @@ func TestSagaStepsInvokedTwice(t *testing.T) {
 	s := stockItem(t, 10)
 	id := order1(t, tok, s, 2, "tok_visa")
 	expectOutcome(t, settle(t, tok, id), "CONFIRMED", "")
-	want := []string{"OrderPlaced", "InventoryReserved", "PaymentAuthorized", "InventoryCommitted", "OrderConfirmed"}
+	want := []string{"OrderPlaced", "InventoryReserved", "PaymentAuthorized", "PaymentCaptured", "InventoryCommitted", "OrderConfirmed"}
 	expectEvents(t, id, want...)
 	fn := lambdaClient(t)
 	input := fmt.Sprintf(`{"orderId":%q,"correlationId":"again","outcome":{"status":"FAILED","reason":"STEP_FAILED"}}`, id)
-	for _, step := range []string{"ReserveStock", "AuthorizePayment", "ConfirmOrder", "RefundPayment", "ReleaseStock", "FinishOrder"} {
+	for _, step := range []string{"ReserveStock", "AuthorizePayment", "CapturePayment", "ConfirmOrder", "RefundPayment", "ReleaseStock", "FinishOrder"} {
 		name := functionName(t, step+"Function")
 		for range 2 {
 			out, err := fn.Invoke(context.Background(), &lambda.InvokeInput{FunctionName: aws.String(name), Payload: []byte(input)})

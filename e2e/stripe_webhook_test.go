@@ -4,10 +4,8 @@ package e2e
 // endpoint's secret, which the test reads where the functions read it, the stack's SecureString
 // parameter (output StripeWebhookSecretParameterName). Stripe signs HMAC-SHA256(secret, "<t>.<body>")
 // and sends "t=<unix seconds>,v1=<hex>" (docs.stripe.com/webhooks#verify-manually).
-//
-// The tests of the signature check run against any stack. Those that need an event applied to an
-// order (the provider-event handler, and the sandbox's tok_3ds that makes an order wait for a payment
-// action) are marked with needsProviderEvents.
+// The events that resolve a payment action are the ones Stripe sends after 3-D Secure; the sandbox's
+// tok_3ds makes an order wait for one.
 
 import (
 	"bytes"
@@ -33,15 +31,6 @@ import (
 
 	"github.com/orion-oss/orion/infra/engine/localaws/awstest"
 )
-
-// needsProviderEvents marks a test that needs an event applied to its order: saga.ProviderEvents and
-// the sandbox's tok_3ds, which land with the issue 19 merge.
-//
-// MERGE (issue 19): delete this function and its calls once both are in the tree.
-func needsProviderEvents(t *testing.T) {
-	t.Helper()
-	t.Skip("needs the provider-event handler and the sandbox's tok_3ds (issue 19 merge)")
-}
 
 var webhook struct {
 	once   sync.Once
@@ -261,7 +250,6 @@ func awaitingAction(t *testing.T, tok string) (id, intent string, order map[stri
 // Stripe's word that the action succeeded confirms the order waiting for it, once: a forged or replayed
 // copy before it changes nothing, and the same event delivered twice is applied once.
 func TestStripeWebhookCompletesAPaymentActionOnce(t *testing.T) {
-	needsProviderEvents(t)
 	secret := webhookSecret(t)
 	tok := customerToken(t)
 	id, intent, waiting := awaitingAction(t, tok)
@@ -287,7 +275,6 @@ func TestStripeWebhookCompletesAPaymentActionOnce(t *testing.T) {
 
 // Stripe's word that the action failed rejects the order PAYMENT_DECLINED and gives its stock back.
 func TestStripeWebhookDeclinesAFailedPaymentAction(t *testing.T) {
-	needsProviderEvents(t)
 	secret := webhookSecret(t)
 	tok := customerToken(t)
 	id, intent, waiting := awaitingAction(t, tok)
@@ -305,7 +292,6 @@ func TestStripeWebhookDeclinesAFailedPaymentAction(t *testing.T) {
 // An event of a payment whose order Orion does not have (another integration on the same Stripe
 // account, or an order of another stack) is acknowledged: a retry would find no order either.
 func TestStripeWebhookAcknowledgesAnUnknownOrder(t *testing.T) {
-	needsProviderEvents(t)
 	secret := webhookSecret(t)
 	body := capturable(t, "evt_"+awstest.Name(t, "stranger"), "01J0000000000000000000000Z", "pi_e2e_stranger",
 		map[string]any{"amount": 1250, "currency": "USD"})

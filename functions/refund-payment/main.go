@@ -1,4 +1,4 @@
-// Command refund-payment is the order saga's step saga.Steps.Refund: give an authorized payment back (compensation).
+// Command refund-payment is the order saga's step saga.Steps.Refund: give the payment back, voiding a hold or refunding a capture (compensation).
 package main
 
 import (

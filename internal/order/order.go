@@ -211,7 +211,8 @@ func (o *Order) DeclinePayment(code string, now time.Time) ([]event.Payload, err
 	}, nil
 }
 
-// Confirm completes a paid order: PAYMENT_AUTHORIZED -> CONFIRMED, unless a cancellation is pending.
+// Confirm completes a paid order: PAYMENT_AUTHORIZED and captured -> CONFIRMED, unless a
+// cancellation is pending. An order is never confirmed on money that was only held.
 func (o *Order) Confirm(now time.Time) ([]event.Payload, error) {
 	if o.status == Confirmed {
 		return nil, nil
@@ -226,6 +227,9 @@ func (o *Order) Confirm(now time.Time) ([]event.Payload, error) {
 	// would sell stock that is no longer held.
 	if p := o.payment; o.stockReleased || p.RefundID != "" || p.Voided || p.DeclineCode != "" {
 		return nil, fmt.Errorf("%w: compensation has begun", ErrInvalidTransition)
+	}
+	if o.payment.CaptureID == "" {
+		return nil, fmt.Errorf("%w: the payment of order %s is not captured", ErrInvalidTransition, o.id)
 	}
 	o.move(Confirmed, "", now)
 	return []event.Payload{

@@ -196,7 +196,7 @@ var matrix = map[order.Status]map[string]outcome{
 		"RejectOutOfStock":      {err: transition},
 		"AuthorizePayment":      {err: transition}, // a different authorization than the one recorded
 		"DeclinePayment":        {err: transition},
-		"Confirm":               {to: order.Confirmed, events: []string{"InventoryCommitted", "OrderConfirmed"}},
+		"Confirm":               {err: transition}, // not captured
 		"RequestCancellation":   {to: order.PaymentAuthorized, events: []string{"OrderCancellationRequested"}},
 		"MarkStockReleased":     {to: order.PaymentAuthorized, events: []string{"InventoryReleased"}},
 		"MarkStockReturned":     {err: transition},

@@ -113,7 +113,8 @@ var stockMatrix = map[string]map[*order.StockStep]stockOutcome{
 	"RESERVED, stock released": {},
 	"PAYMENT_AUTHORIZED": {
 		order.ReleaseStock: {to: order.PaymentAuthorized, events: []string{"InventoryReleased"}, held: inventory.Released},
-		order.ConfirmStock: {to: order.Confirmed, events: []string{"InventoryCommitted", "OrderConfirmed"}, held: inventory.Committed},
+		// Never confirmed on money only held: the capture comes first.
+		order.ConfirmStock: {err: order.ErrInvalidTransition},
 	},
 	"PAYMENT_AUTHORIZED, captured": {
 		order.ReleaseStock: {to: order.PaymentAuthorized, events: []string{"InventoryReleased"}, held: inventory.Released},

@@ -26,6 +26,10 @@ func TestSandboxTokens(t *testing.T) {
 		{"tok_flaky", 2, nil, ""},
 		{"tok_unavailable", 5, payment.ErrUnavailable, ""},
 		{"tok_other", 0, payment.ErrDeclined, "invalid_token"},
+		{"tok_capture_declined", 0, nil, ""},
+		{"tok_capture_unavailable", 0, nil, ""},
+		{"tok_3ds", 0, nil, ""},
+		{"tok_misconfigured", 0, payment.ErrMisconfigured, ""},
 	}
 	for _, tt := range tests {
 		auth, err := p.Authorize(ctx, payment.AuthorizeRequest{OrderID: "order-1", IdempotencyKey: payment.Key("order-1", payment.OpAuthorize), Token: tt.token, Amount: amount, Attempt: tt.attempt})
@@ -39,6 +43,68 @@ func TestSandboxTokens(t *testing.T) {
 		if tt.wantErr == nil && auth.ID == "" {
 			t.Errorf("%s: no authorization id", tt.token)
 		}
+		if (auth.Action != nil) != (tt.token == "tok_3ds") {
+			t.Errorf("%s: action %+v", tt.token, auth.Action)
+		}
+	}
+}
+
+// What a token does after the authorization: the capture declines, is unavailable (on every attempt)
+// or succeeds; 3-D Secure asks for a redirect to the sandbox's reserved domain; void and refund work
+// for every authorization. Every answer is the same when repeated.
+func TestSandboxAfterTheAuthorization(t *testing.T) {
+	ctx := context.Background()
+	amount, _ := money.New(2500, "USD")
+	p := payment.Sandbox{}
+	tests := []struct {
+		token   string
+		wantErr error
+		code    string
+	}{
+		{"tok_visa", nil, ""},
+		{"tok_flaky", nil, ""},
+		{"tok_3ds", nil, ""},
+		{"tok_capture_declined", payment.ErrDeclined, "capture_declined"},
+		{"tok_capture_unavailable", payment.ErrUnavailable, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.token, func(t *testing.T) {
+			order := "order-" + tt.token
+			auth, err := p.Authorize(ctx, payment.AuthorizeRequest{OrderID: order, IdempotencyKey: payment.Key(order, payment.OpAuthorize), Token: tt.token, Amount: amount, Attempt: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.token == "tok_3ds" && (auth.Action.Type != "redirect_to_url" || auth.Action.RedirectURL != payment.SandboxActionBase+auth.ID) {
+				t.Fatalf("action %+v", auth.Action)
+			}
+			var first string
+			for attempt := range 3 {
+				captureID, err := p.Capture(ctx, payment.CaptureRequest{OrderID: order, IdempotencyKey: payment.Key(order, payment.OpCapture),
+					AuthorizationID: auth.ID, Amount: amount, Attempt: attempt})
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("capture attempt %d: %v; want %v", attempt, err, tt.wantErr)
+				}
+				var d *payment.DeclinedError
+				if tt.code != "" && (!errors.As(err, &d) || d.Code != tt.code) {
+					t.Fatalf("capture decline %v; want code %s", err, tt.code)
+				}
+				if attempt == 0 {
+					first = captureID
+				}
+				if captureID != first || (err == nil && captureID == "") {
+					t.Fatalf("capture ids %q then %q", first, captureID)
+				}
+			}
+			if err := p.Void(ctx, payment.VoidRequest{OrderID: order, IdempotencyKey: payment.Key(order, payment.OpVoid), AuthorizationID: auth.ID}); err != nil {
+				t.Fatalf("void: %v", err)
+			}
+			if _, err := p.Refund(ctx, payment.RefundRequest{OrderID: order, IdempotencyKey: payment.Key(order, payment.OpRefund), AuthorizationID: auth.ID, Amount: amount}); err != nil {
+				t.Fatalf("refund: %v", err)
+			}
+		})
+	}
+	if _, err := p.Capture(ctx, payment.CaptureRequest{IdempotencyKey: "k", AuthorizationID: "pi_1"}); !errors.Is(err, payment.ErrMisconfigured) {
+		t.Fatalf("a capture without an amount: %v", err)
 	}
 }
 

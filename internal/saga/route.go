@@ -53,6 +53,17 @@ const declinedPrefix = "payment declined: "
 func (e *PaymentDeclined) Error() string { return declinedPrefix + e.Code }
 func (*PaymentDeclined) offPath()        {}
 
+// PaymentActionRequired means the provider holds the payment until the customer acts (3-D Secure):
+// the order stays RESERVED with the action recorded, and the state machine waits for the outcome
+// (AwaitPaymentAction) before it captures. A named error rather than a Choice state after the step,
+// for the reason above: the orders the provider authorizes at once pay no state for the route.
+type PaymentActionRequired struct{ Order Result }
+
+func (e *PaymentActionRequired) Error() string {
+	return "order " + e.Order.OrderID + " awaits the customer's payment action"
+}
+func (*PaymentActionRequired) offPath() {}
+
 // UnexpectedStatus means the order is where the saga has no path from (a step found it RESERVED with
 // its stock given back, say: someone else compensates it). The execution fails (Saga.UnexpectedStatus)
 // and recover-order takes over from its status change event.

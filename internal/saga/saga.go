@@ -1,6 +1,7 @@
 // Package saga holds the steps of the order saga, the Step Functions workflows in statemachines/ that
-// take an order from PENDING to exactly one outcome: reserve stock, authorize payment, confirm; or
-// compensate (refund, give stock back) and end the order REJECTED, CANCELLED or FAILED.
+// take an order from PENDING to exactly one outcome: reserve stock, authorize payment (and wait for the
+// customer's action when the provider asks for one), capture, confirm; or compensate (void or refund,
+// give stock back) and end the order REJECTED, CANCELLED or FAILED.
 //
 // Every step is a Lambda function with the same input (Input) and output (Result). Step Functions
 // retries tasks and EventBridge delivers twice, so each step first reads the order and does nothing
@@ -8,7 +9,8 @@
 // stock moves are conditional on the versions read, and the payment provider is keyed by the order id.
 // A forward step that finds the order off the happy path (out of stock, declined, a cancellation
 // pending, already ended) says so with a named error (route.go), and the Task's Catch routes the
-// execution by that name into compensation or to its end; there is no Choice state between the steps.
+// execution by that name into compensation, to the wait for the customer's payment action, or to its
+// end; there is no Choice state between the steps.
 package saga
 
 import (
@@ -38,6 +40,8 @@ type Input struct {
 	// Error is the error the order saga's Catch caught, from which FinishOrder knows the outcome when
 	// no Outcome is given.
 	Error *CaughtError `json:"error,omitempty"`
+	// TaskToken is $$.Task.Token of the wait for the customer's payment action (Await).
+	TaskToken string `json:"taskToken,omitempty"`
 }
 
 // Outcome is the end a compensation leads to.
@@ -47,16 +51,15 @@ type Outcome struct {
 	DeclineCode string       `json:"declineCode,omitempty"`
 }
 
-// Payment states as a Result shows them. The order saga's Choice after AuthorizePayment routes
-// ACTION_REQUIRED to the wait for the customer's action.
+// Payment states as a Result shows them.
 const (
-	PaymentNone           = "NONE"
-	PaymentActionRequired = "ACTION_REQUIRED"
-	PaymentAuthorized     = "AUTHORIZED"
-	PaymentDeclinedLate   = "DECLINED" // after an authorization id existed: the action failed, the capture was declined
-	PaymentCaptured       = "CAPTURED"
-	PaymentVoided         = "VOIDED"
-	PaymentRefunded       = "REFUNDED"
+	PaymentNone          = "NONE"
+	PaymentActionPending = "ACTION_REQUIRED"
+	PaymentAuthorized    = "AUTHORIZED"
+	PaymentDeclinedLate  = "DECLINED" // after an authorization id existed: the action failed, the capture was declined
+	PaymentCaptured      = "CAPTURED"
+	PaymentVoided        = "VOIDED"
+	PaymentRefunded      = "REFUNDED"
 )
 
 // Result is where the order is after a step: the step's output in the execution (the order saga's and
@@ -83,7 +86,7 @@ func resultOf(o *order.Order) Result {
 	case p.DeclineCode != "":
 		r.Payment = PaymentDeclinedLate
 	case p.Action.Pending():
-		r.Payment = PaymentActionRequired
+		r.Payment = PaymentActionPending
 	case p.AuthorizationID != "":
 		r.Payment = PaymentAuthorized
 	}
@@ -109,12 +112,14 @@ type Steps struct {
 	store    Store
 	payments payment.Provider
 	now      func() time.Time
-	// Metrics receives PaymentLatency (nil: none).
+	// Metrics receives PaymentLatency and PaymentConfigurationErrors (nil: none).
 	Metrics *metrics.Emitter
+	// Resumer answers the task token of a run waiting for a payment action (Await only).
+	Resumer TaskResumer
 }
 
-// NewSteps builds the steps. p may be nil in a function that runs no payment step (Authorize, Refund,
-// Recover).
+// NewSteps builds the steps. p may be nil in a function that runs none of the payment steps (Authorize,
+// Capture, Refund, Recover).
 func NewSteps(s Store, p payment.Provider) *Steps {
 	return &Steps{store: s, payments: p, now: time.Now}
 }

@@ -62,9 +62,10 @@ func BenchmarkSteps(b *testing.B) {
 	}{
 		{"Reserve", nil, steps.Reserve},
 		{"Authorize", []saga.Step{steps.Reserve}, steps.Authorize},
-		{"Confirm", []saga.Step{steps.Reserve, steps.Authorize}, steps.Confirm},
+		{"Capture", []saga.Step{steps.Reserve, steps.Authorize}, steps.Capture},
+		{"Confirm", []saga.Step{steps.Reserve, steps.Authorize, steps.Capture}, steps.Confirm},
 		{"Release", []saga.Step{steps.Reserve}, steps.Release},
-		{"Refund", []saga.Step{steps.Reserve, steps.Authorize}, steps.Refund},
+		{"Refund", []saga.Step{steps.Reserve, steps.Authorize, steps.Capture}, steps.Refund},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

@@ -255,15 +255,20 @@ func TestStepsConfirmAnOrderOnceEach(t *testing.T) {
 	if r := w.do("authorize", w.steps.Authorize, in); r.Status != "PAYMENT_AUTHORIZED" || r.Payment != saga.PaymentAuthorized {
 		t.Fatalf("authorize: %+v", r)
 	}
+	if r := w.do("capture", w.steps.Capture, in); r.Status != "PAYMENT_AUTHORIZED" || r.Payment != saga.PaymentCaptured {
+		t.Fatalf("capture: %+v", r)
+	}
 	if r := w.do("confirm", w.steps.Confirm, in); r.Status != "CONFIRMED" {
 		t.Fatalf("confirm: %+v", r)
 	}
 	if a, r, s := w.stock("A-1", 10); a != 7 || r != 0 || s != 3 {
 		t.Fatalf("confirmed: available %d reserved %d sold %d", a, r, s)
 	}
-	// Compensation steps leave a confirmed order nobody asked to cancel alone.
-	for name, step := range map[string]saga.Step{"refund": w.steps.Refund, "release": w.steps.Release, "return": w.steps.Return, "recover": w.steps.Recover} {
-		if r := w.do(name, step, in); r.Status != "CONFIRMED" || r.Payment != saga.PaymentAuthorized {
+	// Forward steps repeated go on and change nothing; compensation steps leave a confirmed order
+	// nobody asked to cancel alone.
+	for name, step := range map[string]saga.Step{"authorize": w.steps.Authorize, "capture": w.steps.Capture, "refund": w.steps.Refund,
+		"release": w.steps.Release, "return": w.steps.Return, "recover": w.steps.Recover} {
+		if r := w.do(name, step, in); r.Status != "CONFIRMED" || r.Payment != saga.PaymentCaptured {
 			t.Fatalf("%s on a confirmed order: %+v", name, r)
 		}
 	}
@@ -271,7 +276,7 @@ func TestStepsConfirmAnOrderOnceEach(t *testing.T) {
 	if r := w.do("finish", w.steps.Finish, in); r.Status != "CONFIRMED" {
 		t.Fatalf("finish on a confirmed order: %+v", r)
 	}
-	want := sorted("OrderPlaced", "InventoryReserved", "PaymentAuthorized", "InventoryCommitted", "OrderConfirmed")
+	want := sorted("OrderPlaced", "InventoryReserved", "PaymentAuthorized", "PaymentCaptured", "InventoryCommitted", "OrderConfirmed")
 	if got := w.events(in); !slices.Equal(got, want) {
 		t.Fatalf("events %v; want %v", got, want)
 	}
@@ -286,6 +291,7 @@ func TestStepsLeaveTheHappyPathByName(t *testing.T) {
 	short := w.place("P-1", 11, "tok_visa")
 	w.offPath("reserve", w.steps.Reserve, short, "OutOfStock")
 	w.offPath("authorize", w.steps.Authorize, short, "OutOfStock")
+	w.offPath("capture", w.steps.Capture, short, "OutOfStock")
 	w.offPath("confirm", w.steps.Confirm, short, "OutOfStock")
 	if got, want := w.events(short), sorted("OrderPlaced", "InventoryReservationFailed", "OrderRejected"); !slices.Equal(got, want) {
 		t.Fatalf("events %v; want %v", got, want)
@@ -293,20 +299,28 @@ func TestStepsLeaveTheHappyPathByName(t *testing.T) {
 
 	cancelled := w.place("P-1", 1, "tok_visa")
 	w.cancel(cancelled) // a PENDING order is cancelled at once
-	for name, step := range map[string]saga.Step{"reserve": w.steps.Reserve, "authorize": w.steps.Authorize, "confirm": w.steps.Confirm} {
+	for name, step := range map[string]saga.Step{"reserve": w.steps.Reserve, "authorize": w.steps.Authorize, "capture": w.steps.Capture,
+		"confirm": w.steps.Confirm} {
 		w.offPath(name, step, cancelled, "OrderEnded")
 	}
 
 	unpaid := w.place("P-1", 1, "tok_visa")
 	w.do("reserve", w.steps.Reserve, unpaid)
+	w.offPath("capture before authorization", w.steps.Capture, unpaid, "UnexpectedStatus")
 	w.offPath("confirm before authorization", w.steps.Confirm, unpaid, "UnexpectedStatus")
+	w.do("authorize", w.steps.Authorize, unpaid)
+	if _, err := w.steps.Confirm(context.Background(), unpaid); err == nil || w.order(unpaid).Status() != order.PaymentAuthorized {
+		t.Fatalf("confirmed before the capture: %v", err) // never on money only held
+	}
 
 	confirmed := w.place("P-1", 2, "tok_visa")
 	w.do("reserve", w.steps.Reserve, confirmed) // in the saga's order: a map's would be random
 	w.do("authorize", w.steps.Authorize, confirmed)
+	w.do("capture", w.steps.Capture, confirmed)
 	w.do("confirm", w.steps.Confirm, confirmed)
 	w.cancel(confirmed)
-	for name, step := range map[string]saga.Step{"reserve": w.steps.Reserve, "authorize": w.steps.Authorize, "confirm": w.steps.Confirm} {
+	for name, step := range map[string]saga.Step{"reserve": w.steps.Reserve, "authorize": w.steps.Authorize, "capture": w.steps.Capture,
+		"confirm": w.steps.Confirm} {
 		if r := w.do(name, step, confirmed); r.Status != "CONFIRMED" || !r.CancellationRequested {
 			t.Fatalf("%s on a confirmed order with a cancellation: %+v", name, r)
 		}
@@ -381,10 +395,11 @@ func TestStepsCompensate(t *testing.T) {
 				return in
 			},
 			events: sorted("OrderPlaced", "InventoryReserved", "OrderCancellationRequested", "InventoryReleased", "OrderCancelled")},
-		{name: "cancelled after confirmation", token: "tok_visa", status: order.Cancelled, reason: order.CustomerRequest, payment: saga.PaymentVoided,
+		{name: "cancelled after confirmation", token: "tok_visa", status: order.Cancelled, reason: order.CustomerRequest, payment: saga.PaymentRefunded,
 			run: func(w *world, in saga.Input) saga.Input {
 				w.do("reserve", w.steps.Reserve, in)
 				w.do("authorize", w.steps.Authorize, in)
+				w.do("capture", w.steps.Capture, in)
 				w.do("confirm", w.steps.Confirm, in)
 				w.cancel(in)
 				w.do("refund", w.steps.Refund, in)
@@ -392,8 +407,8 @@ func TestStepsCompensate(t *testing.T) {
 				in.Outcome = &saga.Outcome{Status: order.Cancelled}
 				return in
 			},
-			events: sorted("OrderPlaced", "InventoryReserved", "PaymentAuthorized", "InventoryCommitted", "OrderConfirmed",
-				"OrderCancellationRequested", "PaymentVoided", "InventoryReturned", "OrderCancelled")},
+			events: sorted("OrderPlaced", "InventoryReserved", "PaymentAuthorized", "PaymentCaptured", "InventoryCommitted", "OrderConfirmed",
+				"OrderCancellationRequested", "PaymentRefunded", "InventoryReturned", "OrderCancelled")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -468,9 +483,19 @@ func TestRecoverExecution(t *testing.T) {
 			w.do("reserve", w.steps.Reserve, in)
 			w.do("authorize", w.steps.Authorize, in)
 		}, order.Failed, order.SagaFailed},
+		{"awaiting the customer's action", func(w *world, in saga.Input) { // paid with tok_3ds
+			w.do("reserve", w.steps.Reserve, in)
+			w.offPath("authorize", w.steps.Authorize, in, "PaymentActionRequired")
+		}, order.Failed, order.SagaFailed},
+		{"captured", func(w *world, in saga.Input) {
+			w.do("reserve", w.steps.Reserve, in)
+			w.do("authorize", w.steps.Authorize, in)
+			w.do("capture", w.steps.Capture, in)
+		}, order.Failed, order.SagaFailed},
 		{"confirmed and cancelled", func(w *world, in saga.Input) {
 			w.do("reserve", w.steps.Reserve, in)
 			w.do("authorize", w.steps.Authorize, in)
+			w.do("capture", w.steps.Capture, in)
 			w.do("confirm", w.steps.Confirm, in)
 			w.cancel(in)
 		}, order.Cancelled, order.CustomerRequest},
@@ -479,7 +504,11 @@ func TestRecoverExecution(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newWorld(t)
 			w.item("R-1", 10)
-			in := w.place("R-1", 2, "tok_visa")
+			token := "tok_visa"
+			if strings.HasPrefix(tt.name, "awaiting") {
+				token = "tok_3ds"
+			}
+			in := w.place("R-1", 2, token)
 			tt.upTo(w, in)
 			input, _ := json.Marshal(in)
 			detail, _ := json.Marshal(saga.ExecutionStatusChange{ExecutionArn: "arn:aws:states:us-east-1:123456789012:execution:saga:" + in.OrderID,

@@ -3,6 +3,7 @@ package dynamo_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -260,4 +261,70 @@ func TestStockMovesThroughTheSaga(t *testing.T) {
 		t.Fatalf("a refused confirm moved stock: %d/%d", av, rs)
 	}
 	holds(c, "RESERVED", 1)
+}
+
+// Every payment field of the order survives storage: the pending action and the task token of a
+// payment awaiting the customer, and the decline, void, capture and refund of compensation. The
+// token is written conditionally like any change (a stale writer rereads and decides again).
+func TestOrderPaymentRoundTrips(t *testing.T) {
+	ctx := context.Background()
+	db, tables := newTables(t)
+	orders := dynamo.NewOrderRepository(db, tables)
+	cause := event.Cause{CorrelationID: "c"}
+	steps := []func(o *order.Order) ([]event.Payload, error){
+		func(o *order.Order) ([]event.Payload, error) { return o.MarkReserved(time.Now()) },
+		func(o *order.Order) ([]event.Payload, error) {
+			return o.RequirePaymentAction("pi_1", order.PaymentAction{Type: "redirect_to_url", RedirectURL: "https://bank.example/3ds"}, time.Now())
+		},
+		func(o *order.Order) ([]event.Payload, error) {
+			_, err := o.AwaitPaymentAction("token-1", time.Now())
+			return nil, err
+		},
+		func(o *order.Order) ([]event.Payload, error) { return o.CompletePaymentAction("pi_1", time.Now()) },
+		func(o *order.Order) ([]event.Payload, error) { return o.CapturePayment("ch_1", time.Now()) },
+		func(o *order.Order) ([]event.Payload, error) { return o.RequestCancellation(order.ByAdmin, time.Now()) },
+		func(o *order.Order) ([]event.Payload, error) { return o.RefundPayment("re_1", time.Now()) },
+	}
+	id := placeOrder(t, orders, line(t, "PAY-1", 1))
+	for i, step := range steps {
+		want, err := orders.Update(ctx, id, cause, step)
+		if err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		got, err := orders.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got.Snapshot(), want.Snapshot()) {
+			t.Fatalf("step %d: stored\n%+v\nwant\n%+v", i, got.Snapshot(), want.Snapshot())
+		}
+	}
+	p := mustGet(t, orders, id).Payment()
+	if p.TaskToken != "token-1" || p.CaptureID != "ch_1" || p.RefundID != "re_1" || p.Action.Pending() {
+		t.Fatalf("payment %+v", p)
+	}
+
+	declined := placeOrder(t, orders, line(t, "PAY-2", 1))
+	for _, step := range []func(o *order.Order) ([]event.Payload, error){
+		func(o *order.Order) ([]event.Payload, error) { return o.MarkReserved(time.Now()) },
+		func(o *order.Order) ([]event.Payload, error) { return o.AuthorizePayment("pi_2", time.Now()) },
+		func(o *order.Order) ([]event.Payload, error) { return o.DeclineCapture("capture_declined", time.Now()) },
+		func(o *order.Order) ([]event.Payload, error) { return o.VoidPayment(time.Now()) },
+	} {
+		if _, err := orders.Update(ctx, declined, cause, step); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p := mustGet(t, orders, declined).Payment(); p.DeclineCode != "capture_declined" || !p.Voided {
+		t.Fatalf("payment %+v", p)
+	}
+}
+
+func mustGet(t *testing.T, orders *dynamo.OrderRepository, id order.ID) *order.Order {
+	t.Helper()
+	o, err := orders.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
 }

@@ -16,7 +16,9 @@ type TaskAPI interface {
 	SendTaskFailure(ctx context.Context, in *sfn.SendTaskFailureInput, opts ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error)
 }
 
-// Tasks resumes executions that wait on a task token (the saga's AwaitPaymentAction state).
+// Tasks resumes executions that wait on a task token (the saga's AwaitPaymentAction state): it is
+// saga.TaskResumer, answering nil where the port allows saga.ErrTaskClosed, so that this package,
+// which start-order-saga links too, does not import the saga.
 //
 // Two parties may resume the same task (the await step, when the outcome was already recorded, and
 // the webhook, when the token was), and deliveries repeat, so a token whose task is closed is not an
@@ -31,9 +33,12 @@ func (t Tasks) Succeed(ctx context.Context, token string, output []byte) error {
 	return closedIsDone("send task success", err)
 }
 
-// Fail fails the task with the error name the state machine's Catch routes on, and its cause.
+// Fail fails the task with the error name the state machine's Catch routes on, and its cause. Step
+// Functions bounds the name to 256 characters and the cause to 32,768 (API_SendTaskFailure): longer
+// ones are cut rather than refused.
 func (t Tasks) Fail(ctx context.Context, token, name, cause string) error {
-	_, err := t.API.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{TaskToken: aws.String(token), Error: aws.String(name), Cause: aws.String(cause)})
+	_, err := t.API.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{TaskToken: aws.String(token),
+		Error: aws.String(cut(name, 256)), Cause: aws.String(cut(cause, 32768))})
 	return closedIsDone("send task failure", err)
 }
 
@@ -45,4 +50,11 @@ func closedIsDone(op string, err error) error {
 		return nil
 	}
 	return fmt.Errorf("stepfunctions: %s: %w", op, err)
+}
+
+func cut(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }

@@ -1,0 +1,59 @@
+package saga
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/orion-oss/orion/internal/event"
+	"github.com/orion-oss/orion/internal/order"
+	"github.com/orion-oss/orion/internal/payment"
+)
+
+// Capture takes the authorized total, the step before ConfirmOrder, so that no order is confirmed on
+// money only held. It captures only when a capture is due (order.Order.CaptureDue); an order elsewhere
+// goes on (captured already: a repeated step) or leaves the happy path as next says. A declined
+// capture is recorded on the order and answered *PaymentDeclined, which compensation turns into a
+// void, the stock's release and REJECTED PAYMENT_DECLINED; an unavailable provider is
+// *PaymentUnavailable, which the state machine retries before it voids and fails the order.
+func (s *Steps) Capture(ctx context.Context, in Input) (Result, error) {
+	return s.step(ctx, in, func(ctx context.Context, id order.ID, cause event.Cause) (Result, error) {
+		o, err := s.store.Get(ctx, id)
+		if err != nil || !o.CaptureDue() {
+			return captured(o, err)
+		}
+		start := time.Now()
+		captureID, err := s.payments.Capture(ctx, payment.CaptureRequest{OrderID: string(id), IdempotencyKey: payment.Key(string(id), payment.OpCapture),
+			AuthorizationID: o.Payment().AuthorizationID, Amount: o.Total(), Attempt: in.Attempt})
+		s.paymentLatency("CAPTURE", time.Since(start), err)
+		var declined *payment.DeclinedError
+		switch {
+		case errors.As(err, &declined):
+			// Recorded, so that a repeated step answers the same and the order may end REJECTED.
+			o, err = s.store.UpdateFrom(ctx, o, cause, func(o *order.Order) ([]event.Payload, error) {
+				return o.DeclineCapture(declined.Code, s.now())
+			})
+			return captured(o, err)
+		case errors.Is(err, payment.ErrUnavailable):
+			return Result{}, &PaymentUnavailable{Err: err}
+		case err != nil:
+			return Result{}, fmt.Errorf("capture payment of %s: %w", id, s.paymentError(err))
+		}
+		// A cancellation may have arrived meanwhile: the capture is recorded all the same, so that
+		// compensation refunds it.
+		o, err = s.store.UpdateFrom(ctx, o, cause, func(o *order.Order) ([]event.Payload, error) {
+			return o.CapturePayment(captureID, s.now())
+		})
+		return captured(o, err)
+	})
+}
+
+// captured ends the capture step from where the order is: a declined capture is *PaymentDeclined,
+// anything else as next says.
+func captured(o *order.Order, err error) (Result, error) {
+	if err == nil && o.Status() == order.PaymentAuthorized && o.Payment().DeclineCode != "" && o.Cancellation() == nil {
+		return Result{}, &PaymentDeclined{Code: o.Payment().DeclineCode}
+	}
+	return forward(o, err, order.PaymentAuthorized)
+}
