@@ -35,9 +35,9 @@ func (r *resumes) Fail(_ context.Context, token, name, cause string) error {
 	return nil
 }
 
-// awaiting returns a RESERVED order whose payment waits for the customer's action, with the saga
+// waitingForAction returns a RESERVED order whose payment waits for the customer's action, with the saga
 // run's task token stored when token is not empty.
-func (w *world) awaiting(token string) saga.Input {
+func (w *world) waitingForAction(token string) saga.Input {
 	w.t.Helper()
 	ctx := context.Background()
 	w.item("SKU-3DS", 10)
@@ -76,7 +76,7 @@ func TestProviderEventsResolveTheCustomerAction(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			w := newWorld(t)
-			in := w.awaiting("task-1")
+			in := w.waitingForAction("task-1")
 			r := &resumes{}
 			h := saga.NewProviderEvents(w.store, r)
 			ev := payment.ProviderEvent{ID: "evt_" + c.name, Kind: c.kind, OrderID: in.OrderID, AuthorizationID: "pi_" + in.OrderID, Code: c.code}
@@ -117,7 +117,7 @@ func TestProviderEventsResolveTheCustomerAction(t *testing.T) {
 func TestProviderEventBeforeTheWait(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t)
-	in := w.awaiting("")
+	in := w.waitingForAction("")
 	r := &resumes{}
 	h := saga.NewProviderEvents(w.store, r)
 	if err := h.Handle(ctx, payment.ProviderEvent{ID: "evt_early", Kind: payment.ActionSucceeded, OrderID: in.OrderID, AuthorizationID: "pi_" + in.OrderID}); err != nil {
@@ -137,7 +137,7 @@ func TestProviderEventBeforeTheWait(t *testing.T) {
 func TestProviderRefundsAndDisputesAreRecordedOnce(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t)
-	in := w.awaiting("task-1")
+	in := w.waitingForAction("task-1")
 	h := saga.NewProviderEvents(w.store, &resumes{})
 	if err := h.Handle(ctx, payment.ProviderEvent{ID: "evt_ok", Kind: payment.ActionSucceeded, OrderID: in.OrderID, AuthorizationID: "pi_" + in.OrderID}); err != nil {
 		t.Fatal(err)
@@ -183,7 +183,7 @@ func TestProviderEventsThatNoLongerApply(t *testing.T) {
 			t.Fatalf("order %q: %v; want ErrUnknownOrder", id, err)
 		}
 	}
-	in := w.awaiting("task-1")
+	in := w.waitingForAction("task-1")
 	before := w.order(in).Version()
 	// Another payment's success, and a refund in another currency, change nothing.
 	eur, _ := money.New(100, "EUR")
