@@ -14,6 +14,7 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 )
 
@@ -24,6 +25,13 @@ type GetParameterAPI interface {
 
 // ErrEmpty: the parameter exists but holds nothing, which no secret Orion reads may be.
 var ErrEmpty = errors.New("ssm: parameter is empty")
+
+// ErrUnavailable wraps a read that failed for a passing reason: throttled (GetParameter's default
+// throughput is shared by the account's region, and a cold-start storm reads once per container:
+// docs/adr/0014-secrets-read-lazily-once-per-container.md), a 5xx, or the network, still failing after
+// the SDK's own retries. A caller retries later; any other failure (the parameter missing, access
+// denied) is configuration.
+var ErrUnavailable = errors.New("ssm: parameter store unavailable")
 
 // Secret returns a function that reads the SecureString parameter name, decrypted, on its first call
 // and returns the same value on every later call. Only a success is kept: a failed read (throttled,
@@ -61,6 +69,9 @@ func (s *secret) get(ctx context.Context) (string, error) {
 	}
 	out, err := s.client.GetParameter(ctx, &awsssm.GetParameterInput{Name: aws.String(s.name), WithDecryption: aws.Bool(true)})
 	if err != nil {
+		if transient(err) {
+			return "", fmt.Errorf("%w: reading %s: %w", ErrUnavailable, s.name, err)
+		}
 		return "", fmt.Errorf("ssm: reading %s: %w", s.name, err)
 	}
 	if out.Parameter == nil || aws.ToString(out.Parameter.Value) == "" {
@@ -68,4 +79,10 @@ func (s *secret) get(ctx context.Context) (string, error) {
 	}
 	s.value = aws.ToString(out.Parameter.Value)
 	return s.value, nil
+}
+
+// transient reports an error the SDK's standard retryer classes as retryable or as a throttle.
+func transient(err error) bool {
+	return retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary ||
+		retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err) == aws.TrueTernary
 }

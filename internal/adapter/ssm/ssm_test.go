@@ -3,6 +3,7 @@ package ssm_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -13,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/orion-oss/orion/infra/engine/localaws/awstest"
 	"github.com/orion-oss/orion/internal/adapter/ssm"
@@ -162,5 +165,35 @@ func (empty) GetParameter(context.Context, *awsssm.GetParameterInput, ...func(*a
 func TestSecretRefusesAnEmptyValue(t *testing.T) {
 	if _, err := ssm.Secret(empty{}, "/x")(context.Background()); !errors.Is(err, ssm.ErrEmpty) {
 		t.Fatalf("got %v; want ErrEmpty", err)
+	}
+}
+
+// failing is a GetParameterAPI (our port) whose every call fails with err, as the SDK returns it
+// after its own retries.
+type failing struct{ err error }
+
+func (f failing) GetParameter(context.Context, *awsssm.GetParameterInput, ...func(*awsssm.Options)) (*awsssm.GetParameterOutput, error) {
+	return nil, f.err
+}
+
+// A read that failed for a passing reason is ErrUnavailable, worth a later retry; a missing or
+// forbidden parameter is not: that is configuration.
+func TestSecretTellsPassingFailuresFromConfiguration(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		err       error
+		transient bool
+	}{
+		{"throttled", &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"}, true},
+		{"5xx", &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 503}}, Err: errors.New("unavailable")}, true},
+		{"missing", &types.ParameterNotFound{Message: aws.String("not found")}, false},
+		{"denied", &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "not authorized"}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ssm.Secret(failing{c.err}, "/orion/stripe/secret-key")(context.Background())
+			if err == nil || errors.Is(err, ssm.ErrUnavailable) != c.transient {
+				t.Fatalf("%v: transient %v; want %v", err, errors.Is(err, ssm.ErrUnavailable), c.transient)
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package stripe_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -243,6 +244,7 @@ func TestAPIKeyIsReadLazily(t *testing.T) {
 	}{
 		{errors.New("ssm: reading /orion/stripe/secret-key: ParameterNotFound"), payment.ErrMisconfigured},
 		{context.DeadlineExceeded, payment.ErrUnavailable},
+		{fmt.Errorf("%w: ssm: throttled", payment.ErrUnavailable), payment.ErrUnavailable},
 	} {
 		fail = c.err
 		if _, err := p.OrderOf(context.Background(), "pi_123"); !errors.Is(err, c.want) {

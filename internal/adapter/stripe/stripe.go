@@ -83,7 +83,8 @@ func (p *Provider) call(ctx context.Context, method, path string, form url.Value
 	}
 	key, err := p.cfg.APIKey(ctx)
 	switch {
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), errors.Is(err, payment.ErrUnavailable):
+		// A source that says it failed for a passing reason (a throttled Parameter Store) is an outage.
 		return nil, fmt.Errorf("%w: stripe: reading the API key: %w", payment.ErrUnavailable, err)
 	case err != nil:
 		// The source failed for good as far as this call can tell (a missing parameter, a denied

@@ -14,8 +14,19 @@ import (
 // Parameters is the SSM client the secrets are read with (a *ssm.Client of the AWS SDK).
 type Parameters = ssm.GetParameterAPI
 
-// secret reads the SecureString parameter name on first use, once per container.
-func secret(params Parameters, name string) Secret { return ssm.Secret(params, name) }
+// secret reads the SecureString parameter name on first use, once per container. A read that failed
+// for a passing reason (throttled, Parameter Store unavailable) is payment.ErrUnavailable, which the
+// saga retries like a provider outage, not a configuration error that pages.
+func secret(params Parameters, name string) Secret {
+	read := ssm.Secret(params, name)
+	return func(ctx context.Context) (string, error) {
+		v, err := read(ctx)
+		if errors.Is(err, ssm.ErrUnavailable) {
+			return "", fmt.Errorf("%w: %w", payment.ErrUnavailable, err)
+		}
+		return v, err
+	}
+}
 
 func stripeProvider(s Stripe, key Secret) (payment.Provider, error) {
 	return stripe.New(stripe.Config{BaseURL: s.APIBase, APIKey: key, ReturnURL: s.ReturnURL}), nil
