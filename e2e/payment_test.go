@@ -171,6 +171,25 @@ func TestPaymentActionResumesTheSaga(t *testing.T) {
 	}
 }
 
+// A customer who cancels while the saga waits for their payment action does not wait for the wait to
+// expire: cancel-order wakes the run with CancellationRequested, which voids the hold, releases the
+// stock and ends the order CANCELLED, well inside the 15-minute wait.
+func TestCancellationWakesAPaymentWait(t *testing.T) {
+	t.Parallel()
+	tok := customerToken(t)
+	s := stockItem(t, 10)
+	id := order1(t, tok, s, 1, "tok_3ds")
+	waitingToken(t, id)
+	if c := do(t, "POST", "/orders/"+id+"/cancel", tok, ""); c.status != 202 {
+		t.Fatalf("cancel: %d %s", c.status, c.body)
+	}
+	expectOutcome(t, settle(t, tok, id), "CANCELLED", "CUSTOMER_REQUEST")
+	expectEvents(t, id, "OrderPlaced", "InventoryReserved", "PaymentActionRequired", "OrderCancellationRequested", "PaymentVoided",
+		"InventoryReleased", "OrderCancelled")
+	execution(t, "OrderSagaStateMachineArn", id).expect(t, "SUCCEEDED", "ReserveStock", "AuthorizePayment", "AwaitPaymentAction",
+		"RefundPayment", "ReleaseStock", "FinishOrder")
+}
+
 // outcomeFirst makes the provider's outcome land between await-payment's read of the order and its
 // write of the task token, the closest race there is: the wait's conditional write then fails, it
 // reads again, finds the outcome and answers its own token. The outcome is recorded (without

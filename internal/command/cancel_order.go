@@ -3,6 +3,7 @@ package command
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/orion-oss/orion/internal/customer"
@@ -24,10 +25,23 @@ type CancelOrder struct {
 	Cause   event.Cause
 }
 
+// PaymentWaits ends a saga run's wait for the customer's payment action (3-D Secure) with an error
+// the state machine routes on (saga.TaskResumer's failure half, Step Functions' SendTaskFailure). A
+// task that no longer waits is no error.
+type PaymentWaits interface {
+	Fail(ctx context.Context, token, errName, cause string) error
+}
+
 // CancelOrderHandler asks to cancel orders.
 type CancelOrderHandler struct {
 	orders OrderUpdater
 	now    func() time.Time
+	// Waits, when set, wakes a saga run waiting for the customer's payment action when its order is
+	// cancelled, so that compensation starts now instead of when the wait expires (docs/saga.md). nil:
+	// the run sees the cancellation when the wait ends.
+	Waits PaymentWaits
+	// Log receives a wake-up that failed (nil: slog's default).
+	Log *slog.Logger
 }
 
 // NewCancelOrderHandler builds the handler.
@@ -38,7 +52,34 @@ func NewCancelOrderHandler(orders OrderUpdater) CancelOrderHandler {
 // Handle records the cancellation request (see order.Order.RequestCancellation): the owner or an admin
 // may ask; anyone else gets order.ErrNotFound, exactly as for an order that does not exist, so ids
 // cannot be probed.
+//
+// A run waiting for the customer's payment action is woken with CancellationRequested (Waits), which
+// voids the hold, releases the stock and ends the order CANCELLED. Waking it is best effort: the
+// cancellation is recorded either way, and a run that is not woken meets it when the wait ends.
 func (h CancelOrderHandler) Handle(ctx context.Context, cmd CancelOrder) (*order.Order, error) {
+	o, err := h.request(ctx, cmd)
+	if err != nil || h.Waits == nil || o.Cancellation() == nil {
+		return o, err
+	}
+	if out, ok := o.ActionOutcome(); ok && out == order.ActionPending && o.Payment().TaskToken != "" {
+		// The cause reads like a Lambda step's error, the shape the state machine's Catch hands on.
+		cause := `{"errorMessage":"cancellation requested","errorType":"CancellationRequested"}`
+		if err := h.Waits.Fail(ctx, o.Payment().TaskToken, "CancellationRequested", cause); err != nil {
+			h.logger().WarnContext(ctx, "saga run waiting for a payment action not woken; it meets the cancellation when the wait ends",
+				"orderId", o.ID(), "error", err)
+		}
+	}
+	return o, nil
+}
+
+func (h CancelOrderHandler) logger() *slog.Logger {
+	if h.Log != nil {
+		return h.Log
+	}
+	return slog.Default()
+}
+
+func (h CancelOrderHandler) request(ctx context.Context, cmd CancelOrder) (*order.Order, error) {
 	return h.orders.Update(ctx, cmd.OrderID, cmd.Cause, func(o *order.Order) ([]event.Payload, error) {
 		if !o.VisibleTo(cmd.Caller, cmd.Admin) {
 			return nil, fmt.Errorf("%w: %s", order.ErrNotFound, cmd.OrderID)

@@ -3,10 +3,13 @@ package command_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/orion-oss/orion/internal/command"
 	"github.com/orion-oss/orion/internal/customer"
+	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/order"
 )
 
@@ -49,5 +52,64 @@ func TestCancelOrder(t *testing.T) {
 	}
 	if _, err := command.NewCancelOrderHandler(newOrders()).Handle(context.Background(), command.CancelOrder{OrderID: "01JDQ7Z3M6X9V0YB2C4D5E6F7G", Caller: "ann"}); !errors.Is(err, order.ErrNotFound) {
 		t.Fatalf("missing order: %v", err)
+	}
+}
+
+// waits records how the handler ended waits: a small fake of the command's own PaymentWaits port.
+type waits struct{ failed []string }
+
+func (w *waits) Fail(_ context.Context, token, name, _ string) error {
+	w.failed = append(w.failed, token+" "+name)
+	return nil
+}
+
+// Cancelling an order whose saga run waits for the customer's payment action wakes the run with
+// CancellationRequested; an order that waits for nothing, or whose run has not stored its token yet,
+// wakes nothing.
+func TestCancelOrderWakesAPaymentWait(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		token string
+		act   bool
+		want  []string
+	}{
+		{"waiting with a token", "task-1", true, []string{"task-1 CancellationRequested"}},
+		{"action asked, no token yet", "", true, nil},
+		{"no action", "", false, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newOrders()
+			id := r.add(t, "ann", order.Pending)
+			now := time.Now()
+			if _, err := r.Update(context.Background(), id, event.Cause{}, func(o *order.Order) ([]event.Payload, error) {
+				evs, err := o.MarkReserved(now)
+				if err != nil || !c.act {
+					return evs, err
+				}
+				if _, err := o.RequirePaymentAction("pi_1", order.PaymentAction{Type: "redirect_to_url", RedirectURL: "https://x.example/3ds"}, now); err != nil {
+					return nil, err
+				}
+				if c.token != "" {
+					_, err = o.AwaitPaymentAction(c.token, now)
+				}
+				return evs, err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			w := &waits{}
+			h := command.NewCancelOrderHandler(r)
+			h.Waits = w
+			for range 2 { // a repeated request wakes again: the first wake-up may have been lost
+				if _, err := h.Handle(context.Background(), command.CancelOrder{OrderID: id, Caller: "ann"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if len(c.want) > 0 {
+				c.want = append(c.want, c.want...)
+			}
+			if !slices.Equal(w.failed, c.want) {
+				t.Fatalf("woke %q; want %q", w.failed, c.want)
+			}
+		})
 	}
 }
