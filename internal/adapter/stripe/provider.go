@@ -207,7 +207,17 @@ func (p *Provider) Refund(ctx context.Context, r payment.RefundRequest) (string,
 	}
 	data, err := p.call(ctx, http.MethodPost, "/v1/refunds", form, r.IdempotencyKey)
 	if err != nil {
-		return "", refundFailed(err)
+		err = refundFailed(err)
+		var d *payment.DeclinedError
+		if errors.As(err, &d) && d.Code == codeChargeAlreadyRefunded {
+			// Refunded in full outside Orion (the dashboard) before compensation came to it: the money
+			// is back with the customer, which is what this call is for. That refund stands for Orion's,
+			// so compensation completes instead of failing until an operator steps in.
+			if id, lerr := p.lastRefund(ctx, r.AuthorizationID); lerr == nil && id != "" {
+				return id, nil
+			}
+		}
+		return "", err
 	}
 	var re refund
 	if err := decode(data, &re); err != nil {
@@ -225,6 +235,28 @@ func (p *Provider) Refund(ctx context.Context, r payment.RefundRequest) (string,
 		return "", &payment.DeclinedError{Code: code}
 	}
 	return re.ID, nil
+}
+
+// lastRefund returns the id of the PaymentIntent's latest refund that did not fail, "" if it has none
+// (https://docs.stripe.com/api/refunds/list).
+func (p *Provider) lastRefund(ctx context.Context, intent string) (string, error) {
+	q := url.Values{"payment_intent": {intent}, "limit": {"10"}}
+	data, err := p.call(ctx, http.MethodGet, "/v1/refunds?"+q.Encode(), nil, "")
+	if err != nil {
+		return "", err
+	}
+	var list struct {
+		Data []refund `json:"data"`
+	}
+	if err := decode(data, &list); err != nil {
+		return "", err
+	}
+	for _, re := range list.Data { // newest first
+		if re.ID != "" && re.Status != "failed" && re.Status != "canceled" {
+			return re.ID, nil
+		}
+	}
+	return "", nil
 }
 
 func refundFailed(err error) error {

@@ -252,3 +252,14 @@ func TestAPIKeyIsReadLazily(t *testing.T) {
 		}
 	}
 }
+
+// A refund Stripe refuses because the charge was refunded in full already (in the dashboard) is
+// completed by that refund: the intent's refunds are listed, and the latest one that did not fail is
+// the answer. The listing is checked against Stripe's spec here; the refusal's mapping in errors_test.
+func TestLastRefundOfAnIntent(t *testing.T) {
+	p := stripe.New(stripe.Config{BaseURL: stripetest.URL(t), APIKey: func(context.Context) (string, error) { return "sk_test_123", nil }})
+	id, err := stripe.LastRefund(p, context.Background(), "pi_123")
+	if err != nil || !strings.HasPrefix(id, "re_") {
+		t.Fatalf("last refund %q, %v; want a refund id", id, err)
+	}
+}
