@@ -39,9 +39,9 @@ func TestCompensationMatrix(t *testing.T) {
 		{"PAYMENT_AUTHORIZED", at(order.PaymentAuthorized), false, void, "pending", "invalid", "invalid"},
 		{"PAYMENT_AUTHORIZED, cancellation pending", at(order.PaymentAuthorized, cancel), false, void, "pending", "pending", "invalid"},
 		{"PAYMENT_AUTHORIZED, stock released", at(order.PaymentAuthorized, released), false, void, "pending", "invalid", "invalid"},
-		{"PAYMENT_AUTHORIZED, voided", at(order.PaymentAuthorized, voided), false, none, "pending", "invalid", "invalid"},
-		{"PAYMENT_AUTHORIZED, voided, stock released", at(order.PaymentAuthorized, voided, released), false, none, "FAILED", "invalid", "invalid"},
-		{"PAYMENT_AUTHORIZED, cancelled, voided, stock released", at(order.PaymentAuthorized, cancel, voided, released), false, none, "CANCELLED", "CANCELLED", "invalid"},
+		{"PAYMENT_AUTHORIZED, voided", at(order.PaymentAuthorized, voided), false, none, "pending", "invalid", "pending"},
+		{"PAYMENT_AUTHORIZED, voided, stock released", at(order.PaymentAuthorized, voided, released), false, none, "FAILED", "invalid", "REJECTED"}, // a late action success after the expiry
+		{"PAYMENT_AUTHORIZED, cancelled, voided, stock released", at(order.PaymentAuthorized, cancel, voided, released), false, none, "CANCELLED", "CANCELLED", "REJECTED"},
 		{"PAYMENT_AUTHORIZED, captured", at(order.PaymentAuthorized, captured), false, refund, "pending", "invalid", "invalid"},
 		{"PAYMENT_AUTHORIZED, captured, refunded, stock released", at(order.PaymentAuthorized, captured, refunded, released), false, none, "FAILED", "invalid", "invalid"},
 		{"PAYMENT_AUTHORIZED, capture declined", at(order.PaymentAuthorized, captureDeclined), false, void, "pending", "invalid", "pending"},

@@ -192,7 +192,9 @@ func (o *Order) DeclinePayment(code string, now time.Time) ([]event.Payload, err
 	if err := o.require("decline payment for", Reserved, PaymentAuthorized); err != nil {
 		return nil, err
 	}
-	if o.status == PaymentAuthorized && o.payment.DeclineCode == "" {
+	// An authorized order is declined after a declined capture, or when the customer's action succeeded
+	// just after the wait for it expired: compensation then voided the hold the late success recorded.
+	if o.status == PaymentAuthorized && o.payment.DeclineCode == "" && !o.payment.Voided {
 		return nil, &TransitionError{From: o.status, Action: "decline an authorized payment without a declined capture for"}
 	}
 	if !o.stockReleased {

@@ -114,7 +114,7 @@ func (o *Order) ActionOutcome() (out ActionOutcome, ok bool) {
 // returns the outcome as far as it is known. A known outcome stores nothing: the caller resumes the
 // run itself (the provider's event came first). The same token again is a no-op; a new token (a
 // retried wait) replaces the old. An order where no outcome matters is ErrInvalidTransition (or
-// ErrTerminal).
+// ErrTerminal); a pending action on an order with a cancellation pending is ErrCancellationRequested.
 func (o *Order) AwaitPaymentAction(token string, now time.Time) (ActionOutcome, error) {
 	if token == "" {
 		return "", validation.New("taskToken", "is required")
@@ -125,6 +125,11 @@ func (o *Order) AwaitPaymentAction(token string, now time.Time) (ActionOutcome, 
 			return "", err
 		}
 		return "", fmt.Errorf("%w: order %s awaits no payment action", ErrInvalidTransition, o.id)
+	}
+	if out == ActionPending && o.cancellation != nil {
+		// Nothing would answer a token stored now: cancel-order wakes only a run whose token it finds,
+		// and it found none. The run goes to compensation instead of waiting out the expiry.
+		return "", ErrCancellationRequested
 	}
 	if out == ActionPending && o.payment.TaskToken != token {
 		o.payment.TaskToken = token

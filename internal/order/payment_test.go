@@ -120,6 +120,9 @@ func TestPaymentActionRefusals(t *testing.T) {
 		{"a wait after the void", at(order.Reserved, actionAsked, voided), func(o *order.Order) error { _, err := o.AwaitPaymentAction("tok", t0); return err }, order.ErrInvalidTransition},
 		{"a wait on an ended order", at(order.Cancelled), func(o *order.Order) error { _, err := o.AwaitPaymentAction("tok", t0); return err }, order.ErrTerminal},
 		{"a wait without a token", awaiting, func(o *order.Order) error { _, err := o.AwaitPaymentAction("", t0); return err }, validation.ErrInvalid},
+		{"a wait on a cancelled order", at(order.Reserved, actionAsked, func(o *order.Order) ([]event.Payload, error) {
+			return o.RequestCancellation(order.ByCustomer, t0)
+		}), func(o *order.Order) error { _, err := o.AwaitPaymentAction("tok", t0); return err }, order.ErrCancellationRequested},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -172,6 +175,22 @@ func TestPaymentActionPaths(t *testing.T) {
 	if err != nil || o.Status() != order.Rejected || o.Reason() != order.PaymentDeclined ||
 		evs[0].(event.PaymentDeclined).Code != order.DefaultActionDeclineCode {
 		t.Fatalf("decline: %+v %v", evs, err)
+	}
+}
+
+// The customer's action succeeds just after the wait expired: compensation voided the hold the late
+// success recorded, released the stock, and the order is rejected as the expiry said.
+func TestLateActionSuccessAfterTheExpiry(t *testing.T) {
+	o := awaiting(t)
+	must(t)(o.CompletePaymentAction("pi-3ds", t0))
+	if _, err := o.DeclinePayment("payment_action_expired", t0); err == nil {
+		t.Fatal("an authorized order still holding its payment was rejected")
+	}
+	must(t)(o.VoidPayment(t0))
+	must(t)(o.MarkStockReleased(t0))
+	evs, err := o.DeclinePayment("payment_action_expired", t0)
+	if err != nil || o.Status() != order.Rejected || evs[0].(event.PaymentDeclined).Code != "payment_action_expired" {
+		t.Fatalf("decline after the late success: %v %v", types(evs), err)
 	}
 }
 

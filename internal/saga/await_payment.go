@@ -36,6 +36,13 @@ func (s *Steps) Await(ctx context.Context, in Input) (Result, error) {
 			out, err = o.AwaitPaymentAction(in.TaskToken, s.now())
 			return nil, err
 		})
+		if errors.Is(err, order.ErrCancellationRequested) {
+			// The cancellation landed between the read above and the token's write: compensation now.
+			if o, err = s.store.Get(ctx, id); err != nil {
+				return Result{}, err
+			}
+			return Result{}, &CancellationRequested{Order: resultOf(o)}
+		}
 		if err != nil {
 			return Result{}, err
 		}
