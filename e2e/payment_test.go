@@ -7,6 +7,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/http"
 	"slices"
@@ -146,13 +147,22 @@ func paymentActions(t *testing.T, tok string, tests []paymentAction) {
 			}
 			eventually(t, "PaymentActionRequired", func() bool { _, ok := bus.first(id, "PaymentActionRequired"); return ok })
 			action := eventData[event.PaymentActionRequired](t, id, "PaymentActionRequired")
-			if action.ActionType != "redirect_to_url" || !strings.HasPrefix(action.RedirectURL, payment.SandboxActionBase+action.AuthorizationID) {
+			if action.ActionType != "redirect_to_url" || action.AuthorizationID == "" {
 				t.Fatalf("action %+v", action)
+			}
+			if ev, _ := bus.first(id, "PaymentActionRequired"); strings.Contains(string(ev.Detail), payment.SandboxActionBase) {
+				t.Fatalf("the redirect URL is on the bus: %s", ev.Detail)
 			}
 			if !tt.eventFirst {
 				token = waitingToken(t, id)
-				if o := settle(t, tok, id, "RESERVED"); o["status"] != "RESERVED" {
+				o := settle(t, tok, id, "RESERVED")
+				if o["status"] != "RESERVED" {
 					t.Fatalf("order %v while the customer acts", o["status"])
+				}
+				// Only the owner's GET shows where to complete the action.
+				if a, _ := o["paymentAction"].(map[string]any); a == nil || a["type"] != "redirect_to_url" ||
+					!strings.HasPrefix(fmt.Sprint(a["redirectUrl"]), payment.SandboxActionBase+action.AuthorizationID) {
+					t.Fatalf("the waiting order's paymentAction: %v", o["paymentAction"])
 				}
 				providerOutcome(t, id, token, tt.succeeded)
 			}

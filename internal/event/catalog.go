@@ -113,12 +113,13 @@ type PaymentRefunded struct {
 }
 
 // PaymentActionRequired: the provider holds the payment until the customer acts (3-D Secure); the
-// order stays RESERVED and its owner is sent to RedirectURL. The provider reports the outcome.
+// order stays RESERVED and its owner completes the action where GET /orders/{orderId} says. The URL is
+// not in the event: it can carry the payment's client secret (Stripe's hosted 3-D Secure page), which
+// the bus, its archive and every partner rule would otherwise see. The provider reports the outcome.
 type PaymentActionRequired struct {
 	OrderRef
 	AuthorizationID string `json:"authorizationId"`
 	ActionType      string `json:"actionType"`
-	RedirectURL     string `json:"redirectUrl"`
 }
 
 // PaymentCaptured: the authorized total was taken, before the order is confirmed.

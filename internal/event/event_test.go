@@ -38,7 +38,7 @@ var samples = []event.Payload{
 	event.PaymentAuthorized{OrderRef: ref("PAYMENT_AUTHORIZED", ""), AuthorizationID: "auth_1", Amount: usd(2500)},
 	event.PaymentDeclined{OrderRef: ref("REJECTED", "PAYMENT_DECLINED"), Code: "card_declined", Amount: usd(2500)},
 	event.PaymentRefunded{OrderRef: ref("CONFIRMED", ""), AuthorizationID: "auth_1", RefundID: "re_1", Amount: usd(2500)},
-	event.PaymentActionRequired{OrderRef: ref("RESERVED", ""), AuthorizationID: "pi_1", ActionType: "redirect_to_url", RedirectURL: "https://sandbox.orion.invalid/3ds/pi_1"},
+	event.PaymentActionRequired{OrderRef: ref("RESERVED", ""), AuthorizationID: "pi_1", ActionType: "redirect_to_url"},
 	event.PaymentCaptured{OrderRef: ref("PAYMENT_AUTHORIZED", ""), AuthorizationID: "pi_1", CaptureID: "ch_1", Amount: usd(2500)},
 	event.PaymentVoided{OrderRef: ref("RESERVED", ""), AuthorizationID: "pi_1", Amount: usd(2500)},
 	event.PaymentRefundedOutside{OrderRef: ref("CONFIRMED", ""), AuthorizationID: "pi_1", RefundID: "re_outside", Amount: usd(1000)},

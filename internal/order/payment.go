@@ -90,7 +90,7 @@ func (o *Order) RequirePaymentAction(authorizationID string, action PaymentActio
 	o.payment.AuthorizationID, o.payment.Action = authorizationID, action
 	o.touch(now)
 	return []event.Payload{event.PaymentActionRequired{OrderRef: o.ref(), AuthorizationID: authorizationID,
-		ActionType: action.Type, RedirectURL: action.RedirectURL}}, nil
+		ActionType: action.Type}}, nil
 }
 
 // ActionOutcome reports what became of the order's customer action. ok is false when the order is

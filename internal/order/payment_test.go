@@ -22,9 +22,9 @@ func awaiting(t *testing.T) *order.Order {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := event.PaymentActionRequired{AuthorizationID: "pi-3ds", ActionType: "redirect_to_url", RedirectURL: redirect.RedirectURL}
+	want := event.PaymentActionRequired{AuthorizationID: "pi-3ds", ActionType: "redirect_to_url"}
 	if got, ok := evs[0].(event.PaymentActionRequired); !ok || len(evs) != 1 || got.AuthorizationID != want.AuthorizationID ||
-		got.ActionType != want.ActionType || got.RedirectURL != want.RedirectURL || got.Status != "RESERVED" {
+		got.ActionType != want.ActionType || got.Status != "RESERVED" {
 		t.Fatalf("events %+v", evs)
 	}
 	if o.Status() != order.Reserved || o.Payment().Action != redirect || o.PaymentDue() {

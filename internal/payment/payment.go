@@ -67,9 +67,9 @@ type Authorization struct {
 }
 
 // Action is what the customer must do to complete an authorization. Orion asks the provider for a
-// redirect (Stripe: return_url, no client-side SDK), so no client secret ever leaves the provider: the
-// URL goes to the order's owner over the API and the WebSocket, and the provider reports the outcome
-// by webhook.
+// redirect (Stripe: return_url, no client-side SDK); the provider reports the outcome by webhook. The
+// URL can carry the payment's client secret (Stripe's hosted 3-D Secure page), so it goes to the
+// order's owner only (GET /orders/{orderId}): never into an event, a push or a log.
 type Action struct {
 	// Type is the provider's next-action type ("redirect_to_url").
 	Type string

@@ -32,15 +32,15 @@ type Status struct {
 	OccurredAt   time.Time `json:"occurredAt"`
 	EventID      string    `json:"eventId"`
 	OrderVersion int64     `json:"orderVersion"`
-	// PaymentAction is set while the payment waits for the customer (PaymentActionRequired): open
-	// RedirectURL to complete it. GET /orders/{orderId} shows the same.
+	// PaymentAction is set while the payment waits for the customer (PaymentActionRequired): its type
+	// only; GET /orders/{orderId} shows the owner where to complete it (the URL never travels on the
+	// bus: it can carry the payment's client secret).
 	PaymentAction *PaymentAction `json:"paymentAction,omitempty"`
 }
 
-// PaymentAction is what the customer must do for the payment to go on.
+// PaymentAction says the payment waits for the customer, and how (the provider's next-action type).
 type PaymentAction struct {
-	Type        string `json:"type"`
-	RedirectURL string `json:"redirectUrl"`
+	Type string `json:"type"`
 }
 
 // Watcher is a connection subscribed to a topic.
@@ -289,10 +289,10 @@ func statusMessage(env event.Envelope) (Status, event.OrderRef, error) {
 		OccurredAt: env.OccurredAt.UTC(), EventID: env.ID, OrderVersion: ref.OrderVersion}
 	if env.Type == event.TypePaymentActionRequired {
 		var a event.PaymentActionRequired
-		if err := json.Unmarshal(env.Data, &a); err != nil || a.RedirectURL == "" {
+		if err := json.Unmarshal(env.Data, &a); err != nil || a.ActionType == "" {
 			return Status{}, ref, fmt.Errorf("%w: %s without its action", ErrNotStatusEvent, env.Type)
 		}
-		msg.PaymentAction = &PaymentAction{Type: a.ActionType, RedirectURL: a.RedirectURL}
+		msg.PaymentAction = &PaymentAction{Type: a.ActionType}
 	}
 	return msg, ref, nil
 }
