@@ -22,8 +22,9 @@ import (
 func main() {
 	log := boot.Logger()
 	cfg := boot.AWS(log)
+	verifier, provider := payments.WebhookWithProvider(log, ssm.NewFromConfig(cfg))
 	events := saga.NewProviderEvents(dynamo.NewSaga(dynamodb.NewFromConfig(cfg), boot.Tables(log)), stepfunctions.Tasks{API: sfn.NewFromConfig(cfg)})
-	events.Log = log
-	endpoint := api.StripeWebhook{Verifier: payments.Webhook(log, ssm.NewFromConfig(cfg)), Events: events, Log: log}
+	events.Log, events.Payments = log, provider
+	endpoint := api.StripeWebhook{Verifier: verifier, Events: events, Log: log}
 	lambda.Start(web.Lambda(log, endpoint.Receive))
 }

@@ -17,6 +17,7 @@ import (
 // ProviderEventStore is the storage the provider's events need (dynamo.Saga): an order change written
 // together with a record of the event that caused it, once per event key (first false for a repeat).
 type ProviderEventStore interface {
+	Get(ctx context.Context, id order.ID) (*order.Order, error)
 	UpdateOnce(ctx context.Context, id order.ID, key string, cause event.Cause, fn func(*order.Order) ([]event.Payload, error)) (o *order.Order, first bool, err error)
 }
 
@@ -30,6 +31,9 @@ type ProviderEvents struct {
 	tasks TaskResumer
 	now   func() time.Time
 	Log   *slog.Logger
+	// Payments voids a hold the provider reports for an order that ended without it (nil: none is
+	// voided; the provider releases an uncaptured hold by itself after about a week).
+	Payments payment.Provider
 }
 
 // NewProviderEvents builds the handler.
@@ -75,6 +79,8 @@ func (h *ProviderEvents) Handle(ctx context.Context, ev payment.ProviderEvent) e
 	switch {
 	case errors.Is(err, order.ErrNotFound):
 		return fmt.Errorf("%w: %w", ErrUnknownOrder, err)
+	case errors.Is(err, order.ErrTerminal) && ev.Kind == payment.ActionSucceeded:
+		return h.voidStray(ctx, id, ev)
 	case errors.Is(err, order.ErrInvalidTransition), errors.Is(err, order.ErrTerminal), isValidation(err):
 		h.Log.WarnContext(ctx, "provider event no longer applies", "providerEventId", ev.ID, "kind", ev.Kind, "error", err)
 		return nil
@@ -100,4 +106,27 @@ func (h *ProviderEvents) Handle(ctx context.Context, ev payment.ProviderEvent) e
 func isValidation(err error) bool {
 	var ve validation.Errors
 	return errors.As(err, &ve)
+}
+
+// voidStray releases a hold the provider reports for an order that has ended without recording it:
+// the authorization's every answer was lost (timeouts) and the saga compensated without its id, so
+// nothing else will ever capture or void it, and the customer's funds would stay held until the
+// provider lets the hold lapse. A hold the order recorded was given back by compensation already.
+// The idempotency key names the hold, so a redelivered event voids it once.
+func (h *ProviderEvents) voidStray(ctx context.Context, id order.ID, ev payment.ProviderEvent) error {
+	o, err := h.store.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if h.Payments == nil || ev.AuthorizationID == "" || ev.AuthorizationID == o.Payment().AuthorizationID {
+		h.Log.InfoContext(ctx, "provider event for an ended order acknowledged", "providerEventId", ev.ID, "kind", ev.Kind, "status", o.Status())
+		return nil
+	}
+	err = h.Payments.Void(ctx, payment.VoidRequest{OrderID: string(id), AuthorizationID: ev.AuthorizationID,
+		IdempotencyKey: payment.Key(string(id), payment.OpVoid) + "-" + ev.AuthorizationID})
+	if err != nil {
+		return fmt.Errorf("void the stray hold %s of ended order %s: %w", ev.AuthorizationID, id, err)
+	}
+	h.Log.WarnContext(ctx, "stray hold of an ended order voided", "providerEventId", ev.ID, "authorizationId", ev.AuthorizationID, "status", o.Status())
+	return nil
 }

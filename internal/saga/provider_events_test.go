@@ -199,3 +199,48 @@ func TestProviderEventsThatNoLongerApply(t *testing.T) {
 		t.Fatalf("version %d -> %d; want no change", before, after)
 	}
 }
+
+// voids records the voids of the sandbox provider: a small wrapper of our own payment port.
+type voids struct {
+	payment.Sandbox
+	mu   sync.Mutex
+	reqs []payment.VoidRequest
+}
+
+func (v *voids) Void(ctx context.Context, r payment.VoidRequest) error {
+	v.mu.Lock()
+	v.reqs = append(v.reqs, r)
+	v.mu.Unlock()
+	return v.Sandbox.Void(ctx, r)
+}
+
+// A hold the provider reports for an order that ended without it (every answer to the authorization
+// was lost) is voided, once per hold under one idempotency key; a hold the order recorded was given
+// back by compensation and is left alone.
+func TestProviderEventVoidsTheStrayHoldOfAnEndedOrder(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	w.item("SKU-STRAY", 5)
+	in := w.place("SKU-STRAY", 1, "tok_visa")
+	if _, err := w.store.Update(ctx, order.ID(in.OrderID), cause, func(o *order.Order) ([]event.Payload, error) {
+		return o.RequestCancellation(order.ByCustomer, time.Now()) // PENDING: cancelled at once
+	}); err != nil {
+		t.Fatal(err)
+	}
+	v := &voids{}
+	h := saga.NewProviderEvents(w.store, &resumes{})
+	h.Payments = v
+	stray := payment.ProviderEvent{ID: "evt_stray", Kind: payment.ActionSucceeded, OrderID: in.OrderID, AuthorizationID: "pi_stray"}
+	for range 2 {
+		if err := h.Handle(ctx, stray); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(v.reqs) != 2 || v.reqs[0].AuthorizationID != "pi_stray" || v.reqs[0].IdempotencyKey != v.reqs[1].IdempotencyKey ||
+		v.reqs[0].IdempotencyKey == payment.Key(in.OrderID, payment.OpVoid) {
+		t.Fatalf("voids %+v; want pi_stray twice under one key of its own", v.reqs)
+	}
+	if s := w.order(in).Status(); s != order.Cancelled {
+		t.Fatalf("status %s; want CANCELLED unchanged", s)
+	}
+}

@@ -153,6 +153,13 @@ func checkAPIBase(base, stage string) error {
 // Stripe for the intent's order (the secret key's settings apply, and a prod stage refuses the sandbox
 // here as in the payment functions).
 func Webhook(log *slog.Logger, params Parameters) Verifier {
+	v, _ := WebhookWithProvider(log, params)
+	return v
+}
+
+// WebhookWithProvider is Webhook and the provider it asks, for a webhook that also calls the provider
+// (saga.ProviderEvents voids a hold whose order ended without it): one provider, one read of the key.
+func WebhookWithProvider(log *slog.Logger, params Parameters) (Verifier, payment.Provider) {
 	name := os.Getenv(EnvWebhookSecretParameter)
 	if name == "" {
 		boot.Fail(log, EnvWebhookSecretParameter, errors.New("is not set"))
@@ -161,5 +168,5 @@ func Webhook(log *slog.Logger, params Parameters) Verifier {
 	if err != nil {
 		fail(log, err)
 	}
-	return stripeWebhook(secret(params, name), webhookTolerance, p)
+	return stripeWebhook(secret(params, name), webhookTolerance, p), p
 }
