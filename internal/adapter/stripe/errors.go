@@ -2,6 +2,7 @@ package stripe
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -151,6 +152,19 @@ func (e *Error) decline() *Error {
 	}
 	e.kind = &payment.DeclinedError{Code: code}
 	return e
+}
+
+// declineAs turns e into a final decline with the given code, for a refusal whose own code says
+// little to the customer.
+func (e *Error) declineAs(code string) *Error {
+	e.kind = &payment.DeclinedError{Code: code}
+	return e
+}
+
+// refusesPaymentMethod: Stripe refused the request's payment method (an invalid_request_error on
+// param payment_method, whatever its code), and nothing else about the request.
+func (e *Error) refusesPaymentMethod() bool {
+	return errors.Is(e.kind, payment.ErrMisconfigured) && e.Type == "invalid_request_error" && e.Param == "payment_method"
 }
 
 // redact removes each secret from s, and masks any Stripe secret or restricted key or webhook secret

@@ -120,8 +120,39 @@ var errorCases = []struct {
 	  "error": {"code": "amount_too_small", "doc_url": "https://stripe.com/docs/error-codes/amount-too-small",
 	    "message": "Amount must be at least $0.50 usd", "param": "amount", "type": "invalid_request_error"}
 	}`},
-	{name: "authorize: an unknown payment method is configuration", op: "authorize", status: 400, want: misconfigured, body: `{
-	  "error": {"code": "resource_missing", "message": "No such PaymentMethod: 'pm_1Secret'", "param": "payment_method", "type": "invalid_request_error"}
+	// Authorize: a payment method Stripe refuses is the customer's input (any customer could send
+	// pm_x), a decline like the sandbox's invalid_token, never a page.
+	{name: "authorize: an unknown payment method", op: "authorize", status: 400, want: declined, code: "invalid_payment_method", body: `{
+	  "error": {"code": "resource_missing", "doc_url": "https://stripe.com/docs/error-codes/resource-missing",
+	    "message": "No such PaymentMethod: 'pm_1Secret'", "param": "payment_method", "type": "invalid_request_error"}
+	}`},
+	{name: "authorize: a payment method used once already", op: "authorize", status: 400, want: declined, code: "invalid_payment_method", body: `{
+	  "error": {"message": "The provided PaymentMethod was previously used with a PaymentIntent without Customer attachment, shared with a connected account without Customer attachment, or was detached from a Customer. It may not be used again. To use a PaymentMethod multiple times, you must attach it to a Customer first.",
+	    "param": "payment_method", "type": "invalid_request_error"}
+	}`},
+	{name: "authorize: a payment method of a type the intent does not take", op: "authorize", status: 400, want: declined, code: "invalid_payment_method", body: `{
+	  "error": {"code": "payment_intent_incompatible_payment_method", "doc_url": "https://stripe.com/docs/error-codes/payment-intent-incompatible-payment-method",
+	    "message": "The PaymentIntent expected a payment method with different properties than what was provided.",
+	    "param": "payment_method", "type": "invalid_request_error"}
+	}`},
+	{name: "authorize: a payment method that cannot be used now", op: "authorize", status: 400, want: declined, code: "invalid_payment_method", body: `{
+	  "error": {"code": "payment_method_unexpected_state", "doc_url": "https://stripe.com/docs/error-codes/payment-method-unexpected-state",
+	    "message": "The PaymentMethod's state was incompatible with the operation you were trying to perform.", "param": "payment_method", "type": "invalid_request_error"}
+	}`},
+	// ... but Orion's own setup still pages: the key, and every other parameter.
+	{name: "authorize: invalid API key stays configuration", op: "authorize", status: 401, want: misconfigured, body: `{
+	  "error": {"message": "Invalid API Key provided: sk_test_********************1234", "type": "invalid_request_error"}
+	}`},
+	{name: "authorize: card not activated on the account stays configuration", op: "authorize", status: 400, want: misconfigured, body: `{
+	  "error": {"message": "The payment method type provided: card is invalid. Please ensure the provided type is activated in your dashboard (https://dashboard.stripe.com/account/payments/settings) and your account is enabled for any preview features that you are trying to use.",
+	    "param": "payment_method_types", "type": "invalid_request_error"}
+	}`},
+	{name: "authorize: a return_url Stripe refuses stays configuration", op: "authorize", status: 400, want: misconfigured, body: `{
+	  "error": {"code": "url_invalid", "message": "Not a valid URL", "param": "return_url", "type": "invalid_request_error"}
+	}`},
+	{name: "authorize: the payment method's lock is an outage", op: "authorize", status: 429, want: unavailable, body: `{
+	  "error": {"code": "lock_timeout", "message": "This object cannot be accessed right now because another API request or Stripe process is currently accessing it.",
+	    "param": "payment_method", "type": "invalid_request_error"}
 	}`},
 	// Capture: the payment's state, not Orion's setup.
 	{name: "capture: authorization expired", op: "capture", status: 400, want: declined, code: "charge_expired_for_capture", body: `{

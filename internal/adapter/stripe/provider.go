@@ -17,10 +17,15 @@ var _ payment.Provider = (*Provider)(nil)
 // (the token the client got from Stripe.js) is authorized for the amount and nothing is taken until
 // Capture (https://docs.stripe.com/payments/place-a-hold-on-a-payment-method).
 //
+// Only cards are offered (payment_method_types[]=card): without it the account's automatic payment
+// methods apply (https://docs.stripe.com/payments/payment-methods/dynamic-payment-methods), and a
+// token of another kind could confirm into a state this flow has no way through (an action Orion
+// cannot present, processing) instead of being refused at once.
+//
 // Stripe answers a declined confirmation with a 402 card_error: a *payment.DeclinedError with the
 // issuer's decline_code. amount_too_small and amount_too_large are declines here too (Stripe's
 // minimum and maximum charge: https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts):
-// they are this order's total, not Orion's setup.
+// they are this order's total, not Orion's setup. So is a token Stripe refuses (invalidPaymentMethod).
 func (p *Provider) Authorize(ctx context.Context, r payment.AuthorizeRequest) (payment.Authorization, error) {
 	if r.OrderID == "" || r.IdempotencyKey == "" || r.Token == "" {
 		return payment.Authorization{}, fmt.Errorf("%w: stripe: authorize needs an order, an idempotency key and a token", payment.ErrMisconfigured)
@@ -38,6 +43,7 @@ func (p *Provider) Authorize(ctx context.Context, r payment.AuthorizeRequest) (p
 		"capture_method":                {"manual"},
 		"confirm":                       {"true"},
 		"payment_method":                {r.Token},
+		"payment_method_types[]":        {"card"},
 		"return_url":                    {p.cfg.ReturnURL(r.OrderID)},
 		"metadata[" + metaOrderID + "]": {r.OrderID},
 	}
@@ -52,10 +58,27 @@ func (p *Provider) Authorize(ctx context.Context, r payment.AuthorizeRequest) (p
 	return authorization(pi)
 }
 
+// invalidPaymentMethod is the decline code of a payment method Stripe refuses at authorization.
+const invalidPaymentMethod = "invalid_payment_method"
+
 func authorizeFailed(err error) error {
 	var se *Error
-	if errors.As(err, &se) && (se.Code == codeAmountTooSmall || se.Code == CodeAmountTooLarge) {
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch {
+	case se.Code == codeAmountTooSmall || se.Code == CodeAmountTooLarge:
 		return se.decline()
+	case se.refusesPaymentMethod():
+		// The token is the customer's input, not Orion's setup: one that does not exist
+		// (resource_missing: "No such PaymentMethod"), was used once already without a Customer, was
+		// detached, or is of a type the intent does not accept is refused on param payment_method.
+		// Read as configuration, any customer could page the operators at will (each counts
+		// PaymentConfigurationErrors, which alarms at the first) and end their order FAILED
+		// STEP_FAILED; it is the sandbox's invalid_token. The error's own code stays in its text.
+		// A key of the wrong mode for the token (test token, live key: "a similar object exists in
+		// test mode") is refused the same way and shows as every order declined, not as a page.
+		return se.declineAs(invalidPaymentMethod)
 	}
 	return err
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,6 +33,8 @@ type exchange struct {
 	version        string // sent Stripe-Version
 	echoedKey      string // the Idempotency-Key stripe-mock echoes, as Stripe does
 	status         int
+	form           url.Values // a POST's parameters
+	query          url.Values
 }
 
 // recorder is the real transport, keeping what went through it.
@@ -40,11 +44,19 @@ type recorder struct {
 }
 
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	var form url.Values
+	if req.GetBody != nil {
+		if body, err := req.GetBody(); err == nil {
+			b, _ := io.ReadAll(body)
+			form, _ = url.ParseQuery(string(b))
+		}
+	}
 	resp, err := http.DefaultTransport.RoundTrip(req)
 	if err == nil {
 		r.mu.Lock()
 		r.log = append(r.log, exchange{method: req.Method, path: req.URL.Path, idempotencyKey: req.Header.Get("Idempotency-Key"),
-			version: req.Header.Get("Stripe-Version"), echoedKey: resp.Header.Get("Idempotency-Key"), status: resp.StatusCode})
+			version: req.Header.Get("Stripe-Version"), echoedKey: resp.Header.Get("Idempotency-Key"), status: resp.StatusCode,
+			form: form, query: req.URL.Query()})
 		r.mu.Unlock()
 	}
 	return resp, err
@@ -121,6 +133,14 @@ func TestLifecycleAgainstStripeMock(t *testing.T) {
 		if x.method != w.method || x.path != w.path || x.idempotencyKey != w.key || x.echoedKey != w.key ||
 			x.version != stripe.APIVersion || x.status != 200 {
 			t.Errorf("request %d: %+v; want %s %s with key %q", i, x, w.method, w.path, w.key)
+		}
+	}
+	// Cards only, with everything else the authorization sends: stripe-mock answered 200 above, so
+	// Stripe's spec takes payment_method_types with manual capture, confirm and return_url.
+	for _, x := range rec.log[:4] {
+		if got := x.form["payment_method_types[]"]; len(got) != 1 || got[0] != "card" ||
+			x.form.Get("capture_method") != "manual" || x.form.Get("confirm") != "true" || x.form.Get("return_url") == "" {
+			t.Errorf("authorize sent %v; want payment_method_types[]=card with manual capture", x.form)
 		}
 	}
 }
