@@ -174,7 +174,9 @@ var errorCases = []struct {
 	    "payment_intent": {"id": "pi_3MtwBwLkdIwHu7ix28a3tqPa", "object": "payment_intent", "status": "canceled"},
 	    "type": "invalid_request_error"}
 	}`},
-	{name: "void: already captured needs a refund, not a void", op: "void", status: 400, want: misconfigured, body: `{
+	// (A captured intent's refusal is no success by itself: Void reads the intent and refunds it,
+	// TestVoidOfACapturedIntent.)
+	{name: "void: the refusal of a captured intent stands until the intent is read", op: "void", status: 400, want: misconfigured, body: `{
 	  "error": {"code": "payment_intent_unexpected_state",
 	    "message": "You cannot cancel this PaymentIntent because it has a status of succeeded.",
 	    "payment_intent": {"id": "pi_3MtwBwLkdIwHu7ix28a3tqPa", "object": "payment_intent", "status": "succeeded"},

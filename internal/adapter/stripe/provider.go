@@ -173,8 +173,13 @@ func captureFailed(err error) error {
 // Void cancels the PaymentIntent, releasing the hold (https://docs.stripe.com/api/payment_intents/cancel).
 // An intent that is already canceled is success, so a void repeated after its idempotency key
 // expired (24 hours), or after Stripe canceled an expired authorization itself, does not fail the
-// compensation. Stripe refuses to cancel a captured intent (payment_intent_unexpected_state with the
-// intent succeeded): that stays an error, since its money needs a refund, not a void.
+// compensation.
+//
+// Stripe refuses to cancel an intent that was captured (payment_intent_unexpected_state): a capture
+// Stripe made but Orion never recorded, because its answer was lost on every attempt or the order's
+// write failed after it. The order then holds an authorization it believes uncaptured, and
+// compensation voids it. Failing there would fail compensation on every retry and leave the customer
+// charged for an order that did not go through; the money is refunded instead (voidRefused).
 func (p *Provider) Void(ctx context.Context, r payment.VoidRequest) error {
 	if r.IdempotencyKey == "" {
 		return fmt.Errorf("%w: stripe: void needs an idempotency key", payment.ErrMisconfigured)
@@ -184,7 +189,12 @@ func (p *Provider) Void(ctx context.Context, r payment.VoidRequest) error {
 		return err
 	}
 	_, err = p.call(ctx, http.MethodPost, path, url.Values{}, r.IdempotencyKey)
-	return voidFailed(err)
+	err = voidFailed(err)
+	var se *Error
+	if errors.As(err, &se) && se.Code == codeUnexpectedState {
+		return p.voidRefused(ctx, r, err)
+	}
+	return err
 }
 
 func voidFailed(err error) error {
@@ -193,6 +203,90 @@ func voidFailed(err error) error {
 		return nil
 	}
 	return err
+}
+
+// voidRefused follows a cancel Stripe refused because of the intent's state (refusal). The intent is
+// read, not the refusal's copy of it nor its message: canceled meanwhile is a void done; succeeded
+// (captured) has its captured money refunded, less what is refunded already (an earlier attempt of
+// this void, the dashboard), and is then a void done too. That is what the port's Void asks: give back
+// what Orion holds, never captured as far as Orion knows. Stripe can only release a hold that still
+// is one; for money it took, a refund of all of it is the same outcome for the customer, and the
+// order is recorded as voided, which is what Orion believed it held.
+//
+// The refund has its own idempotency key, derived from the void's, so a retried void refunds once:
+// a retry whose refund went through reads nothing left and stops there. (Should a dashboard refund
+// come between an attempt Stripe answered with an error and its retry, the retry's other amount under
+// the same key is an idempotency_error: ErrMisconfigured, for an operator.) It carries Orion's
+// metadata like Refund's, so its refund.created event is not taken for a dashboard refund. Any other
+// status is the refusal.
+func (p *Provider) voidRefused(ctx context.Context, r payment.VoidRequest, refusal error) error {
+	pi, err := p.intentWithCharge(ctx, r.AuthorizationID)
+	if err != nil {
+		return err
+	}
+	switch pi.Status {
+	case "canceled":
+		return nil
+	case "succeeded":
+		left, err := pi.unrefunded()
+		if err != nil || left == 0 {
+			return err
+		}
+		_, err = p.refund(ctx, r.AuthorizationID, r.OrderID, left, r.IdempotencyKey+"-refund")
+		var d *payment.DeclinedError
+		if errors.As(err, &d) && d.Code == codeChargeAlreadyRefunded {
+			return nil // refunded in full between the read and the refund: the money is back all the same
+		}
+		return err
+	}
+	return refusal
+}
+
+// charge is the part of a Charge Orion reads: https://docs.stripe.com/api/charges/object.
+type charge struct {
+	ID             string `json:"id"`
+	AmountCaptured int64  `json:"amount_captured"`
+	AmountRefunded int64  `json:"amount_refunded"`
+}
+
+// chargedIntent is a PaymentIntent read with its latest charge expanded (https://docs.stripe.com/expand).
+type chargedIntent struct {
+	ID             string  `json:"id"`
+	Status         string  `json:"status"`
+	AmountReceived int64   `json:"amount_received"`
+	LatestCharge   *charge `json:"latest_charge"`
+}
+
+// intentWithCharge reads a PaymentIntent and its latest charge
+// (https://docs.stripe.com/api/payment_intents/retrieve).
+func (p *Provider) intentWithCharge(ctx context.Context, id string) (chargedIntent, error) {
+	path, err := intentPath(id, "")
+	if err != nil {
+		return chargedIntent{}, err
+	}
+	q := url.Values{"expand[]": {"latest_charge"}}
+	data, err := p.call(ctx, http.MethodGet, path+"?"+q.Encode(), nil, "")
+	if err != nil {
+		return chargedIntent{}, err
+	}
+	var pi chargedIntent
+	if err := decode(data, &pi); err != nil {
+		return chargedIntent{}, err
+	}
+	if pi.ID == "" {
+		return chargedIntent{}, fmt.Errorf("%w: stripe: the response is not a PaymentIntent", payment.ErrUnavailable)
+	}
+	return pi, nil
+}
+
+// unrefunded is the captured money of the intent that is not refunded yet: its charge's
+// amount_captured less amount_refunded (a manual-capture intent has one charge, whose
+// amount_captured is the intent's amount_received).
+func (pi chargedIntent) unrefunded() (int64, error) {
+	if pi.LatestCharge == nil {
+		return 0, fmt.Errorf("%w: stripe: %s is %s without a charge", payment.ErrUnavailable, pi.ID, pi.Status)
+	}
+	return max(pi.LatestCharge.AmountCaptured-pi.LatestCharge.AmountRefunded, 0), nil
 }
 
 // refund is the part of a Refund Orion reads: https://docs.stripe.com/api/refunds/object.
@@ -222,25 +316,32 @@ func (p *Provider) Refund(ctx context.Context, r payment.RefundRequest) (string,
 	if err != nil {
 		return "", err
 	}
+	id, err := p.refund(ctx, r.AuthorizationID, r.OrderID, amount, r.IdempotencyKey)
+	var d *payment.DeclinedError
+	if errors.As(err, &d) && d.Code == codeChargeAlreadyRefunded {
+		// Refunded in full outside Orion (the dashboard) before compensation came to it: the money
+		// is back with the customer, which is what this call is for. That refund stands for Orion's,
+		// so compensation completes instead of failing until an operator steps in.
+		if id, lerr := p.lastRefund(ctx, r.AuthorizationID); lerr == nil && id != "" {
+			return id, nil
+		}
+	}
+	return id, err
+}
+
+// refund creates a refund of amount (Stripe's minor units) of the intent, with Orion's metadata, and
+// returns its id (https://docs.stripe.com/api/refunds/create). Its errors are refundFailed's; one
+// Stripe answers as failed or canceled is a decline with its failure_reason.
+func (p *Provider) refund(ctx context.Context, intent, orderID string, amount int64, idempotencyKey string) (string, error) {
 	form := url.Values{
-		"payment_intent":                {r.AuthorizationID},
+		"payment_intent":                {intent},
 		"amount":                        {strconv.FormatInt(amount, 10)},
 		"metadata[" + metaSource + "]":  {sourceOrion},
-		"metadata[" + metaOrderID + "]": {r.OrderID},
+		"metadata[" + metaOrderID + "]": {orderID},
 	}
-	data, err := p.call(ctx, http.MethodPost, "/v1/refunds", form, r.IdempotencyKey)
+	data, err := p.call(ctx, http.MethodPost, "/v1/refunds", form, idempotencyKey)
 	if err != nil {
-		err = refundFailed(err)
-		var d *payment.DeclinedError
-		if errors.As(err, &d) && d.Code == codeChargeAlreadyRefunded {
-			// Refunded in full outside Orion (the dashboard) before compensation came to it: the money
-			// is back with the customer, which is what this call is for. That refund stands for Orion's,
-			// so compensation completes instead of failing until an operator steps in.
-			if id, lerr := p.lastRefund(ctx, r.AuthorizationID); lerr == nil && id != "" {
-				return id, nil
-			}
-		}
-		return "", err
+		return "", refundFailed(err)
 	}
 	var re refund
 	if err := decode(data, &re); err != nil {

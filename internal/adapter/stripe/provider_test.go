@@ -2,12 +2,15 @@ package stripe_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -281,5 +284,61 @@ func TestLastRefundOfAnIntent(t *testing.T) {
 	id, err := stripe.LastRefund(p, context.Background(), "pi_123")
 	if err != nil || !strings.HasPrefix(id, "re_") {
 		t.Fatalf("last refund %q, %v; want a refund id", id, err)
+	}
+}
+
+// capturedFixtures are Orion's fixtures with the intent captured, as a capture Orion never recorded
+// leaves it: succeeded, its charge of 125950 captured, 950 of it refunded in the dashboard.
+func capturedFixtures(t *testing.T) string {
+	t.Helper()
+	src := stripetest.Fixtures(t)
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	resources := doc["resources"].(map[string]any)
+	pi, ch := resources["payment_intent"].(map[string]any), resources["charge"].(map[string]any)
+	pi["status"], pi["amount"], pi["amount_capturable"], pi["amount_received"] = "succeeded", 125950, 0, 125950
+	ch["id"], ch["payment_intent"], ch["amount"], ch["amount_captured"], ch["amount_refunded"] = stripetest.ChargeID, stripetest.PaymentIntentID, 125950, 125950, 950
+	ch["captured"], ch["refunded"], ch["status"] = true, false, "succeeded"
+	out, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "captured.json")
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// A void Stripe refused because the intent was captured reads the intent with its charge and
+// refunds what is left of the capture, with a key of its own: both requests pass Stripe's spec.
+// (stripe-mock cancels whatever it is asked to, so the refusal itself is compensation_test's.)
+func TestVoidOfACapturedIntentAgainstStripeMock(t *testing.T) {
+	rec := &recorder{}
+	p := provider(stripetest.Start(t, capturedFixtures(t)), rec, "sk_test_123")
+	voidKey := payment.Key(orderID, payment.OpVoid)
+	err := stripe.VoidRefused(p, context.Background(), payment.VoidRequest{OrderID: orderID, IdempotencyKey: voidKey,
+		AuthorizationID: stripetest.PaymentIntentID}, errors.New("refused"))
+	if err != nil {
+		t.Fatalf("void of a captured intent: %v", err)
+	}
+	if len(rec.log) != 2 {
+		t.Fatalf("%d requests: %+v", len(rec.log), rec.log)
+	}
+	read, refund := rec.log[0], rec.log[1]
+	if read.method != "GET" || read.path != "/v1/payment_intents/"+stripetest.PaymentIntentID || read.query.Get("expand[]") != "latest_charge" || read.status != 200 {
+		t.Errorf("read: %+v", read)
+	}
+	want := url.Values{"payment_intent": {stripetest.PaymentIntentID}, "amount": {"125000"},
+		"metadata[source]": {"orion"}, "metadata[order_id]": {orderID}}
+	if refund.method != "POST" || refund.path != "/v1/refunds" || refund.status != 200 || refund.form.Encode() != want.Encode() ||
+		refund.idempotencyKey != voidKey+"-refund" || refund.echoedKey != voidKey+"-refund" {
+		t.Errorf("refund: %+v; want %v with key %q", refund, want, voidKey+"-refund")
 	}
 }
