@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/orion-oss/orion/internal/money"
 	"github.com/orion-oss/orion/internal/payment"
 )
 
@@ -24,6 +25,7 @@ const (
 	chID    = "ch_3MtwBwLkdIwHu7ix2XvsZ6Xj"
 	order   = "01JDQ7Z3M6X9V0YB2C4D5E6F7G"
 	voidKey = "orion-" + order + "-void"
+	refundK = "orion-" + order + "-refund"
 )
 
 type answer struct {
@@ -39,8 +41,8 @@ type sent struct {
 
 func (s sent) String() string { return s.method + " " + s.path }
 
-// stripeScript answers each "METHOD /path" with its answer; a request it has no answer for fails the
-// test.
+// stripeScript answers each "METHOD /path Idempotency-Key", else "METHOD /path", with its answer; a
+// request it has no answer for fails the test.
 type stripeScript struct {
 	t       *testing.T
 	answers map[string]answer
@@ -54,7 +56,10 @@ func (s *stripeScript) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.got = append(s.got, sent{method: r.Method, path: r.URL.Path, key: r.Header.Get("Idempotency-Key"), query: r.URL.Query(), form: form})
 	s.mu.Unlock()
-	a, ok := s.answers[r.Method+" "+r.URL.Path]
+	a, ok := s.answers[r.Method+" "+r.URL.Path+" "+r.Header.Get("Idempotency-Key")] // one POST among others
+	if !ok {
+		a, ok = s.answers[r.Method+" "+r.URL.Path]
+	}
 	if !ok {
 		s.t.Errorf("unexpected request %s %s", r.Method, r.URL.Path)
 		a = answer{404, `{"error": {"type": "invalid_request_error", "message": "Unrecognized request URL"}}`}
@@ -202,4 +207,121 @@ func TestVoidOfACapturedIntent(t *testing.T) {
 			}
 		})
 	}
+}
+
+// https://docs.stripe.com/api/refunds/list: the intent's refunds, newest first.
+func refundListBody(refunds ...string) string {
+	return `{"object": "list", "url": "/v1/refunds", "has_more": false, "data": [` + strings.Join(refunds, ", ") + `]}`
+}
+
+// Stripe's refusal of a refund larger than what the charge has left, as it is recorded without a code
+// and, by some, with amount_too_large.
+func overRefund(code string) answer {
+	c := ""
+	if code != "" {
+		c = `"code": "` + code + `", `
+	}
+	return answer{400, `{"error": {` + c + `"message": "Refund amount ($20.00) is greater than unrefunded amount on charge ($15.00)",
+	  "param": "amount", "type": "invalid_request_error"}}`}
+}
+
+// A refund of the order's total after a partial refund in the dashboard is refused as more than the
+// charge has left: what is left is refunded instead, under a key of its own. A disputed charge is a
+// decline.
+func TestRefundAfterARefundOutsideOrion(t *testing.T) {
+	var (
+		first     = refundsPath + " " + refundK
+		remaining = refundsPath + " " + refundK + "-remaining"
+		list      = "GET /v1/refunds"
+	)
+	for _, c := range []struct {
+		name     string
+		answers  map[string]answer
+		want     meaning
+		code     string
+		id       string
+		requests []string
+		amount   int64 // of the "-remaining" refund, if one is sent
+	}{
+		{name: "nothing refunded before", id: "re_orion", answers: map[string]answer{
+			first: {200, refundBody("re_orion", 2000, "succeeded", "")}}, requests: []string{refundsPath}},
+		{name: "partly refunded: the rest refunded", id: "re_rest", amount: 1500, answers: map[string]answer{
+			first: overRefund(""), readPath: {200, chargedIntentBody("succeeded", 2000, 500)},
+			remaining: {200, refundBody("re_rest", 1500, "succeeded", "")}}, requests: []string{refundsPath, readPath, refundsPath}},
+		{name: "partly refunded, refused with amount_too_large: the rest refunded", id: "re_rest", amount: 1500, answers: map[string]answer{
+			first: overRefund("amount_too_large"), readPath: {200, chargedIntentBody("succeeded", 2000, 500)},
+			remaining: {200, refundBody("re_rest", 1500, "pending", "")}}, requests: []string{refundsPath, readPath, refundsPath}},
+		{name: "refunded in full when read (an earlier attempt refunded the rest): that refund", id: "re_rest", answers: map[string]answer{
+			first: overRefund(""), readPath: {200, chargedIntentBody("succeeded", 2000, 2000)},
+			list: {200, refundListBody(refundBody("re_rest", 1500, "succeeded", ""), refundBody("re_dashboard", 500, "succeeded", ""))}},
+			requests: []string{refundsPath, readPath, list}},
+		{name: "refunded in full between the read and the rest: the latest refund", id: "re_dashboard", amount: 1500, answers: map[string]answer{
+			first: overRefund(""), readPath: {200, chargedIntentBody("succeeded", 2000, 500)}, remaining: alreadyRefund,
+			list: {200, refundListBody(refundBody("re_dashboard", 1500, "succeeded", ""))}},
+			requests: []string{refundsPath, readPath, refundsPath, list}},
+		{name: "the charge has all that was asked: the refusal stands", want: misconfigured, answers: map[string]answer{
+			first: overRefund(""), readPath: {200, chargedIntentBody("succeeded", 2000, 0)}}, requests: []string{refundsPath, readPath}},
+		{name: "the read meets an outage: retried", want: unavailable, answers: map[string]answer{
+			first: overRefund(""), readPath: serverError}, requests: []string{refundsPath, readPath}},
+		{name: "the rest fails at the bank: a decline", want: declined, code: "lost_or_stolen_card", amount: 1500, answers: map[string]answer{
+			first: overRefund(""), readPath: {200, chargedIntentBody("succeeded", 2000, 500)},
+			remaining: {200, refundBody("re_rest", 1500, "failed", "lost_or_stolen_card")}}, requests: []string{refundsPath, readPath, refundsPath}},
+		{name: "refunded in full: the dashboard's refund", id: "re_dashboard", answers: map[string]answer{
+			first: alreadyRefund, list: {200, refundListBody(refundBody("re_dashboard", 2000, "succeeded", ""))}},
+			requests: []string{refundsPath, list}},
+		{name: "an amount Stripe cannot read is Orion's bug", want: misconfigured, answers: map[string]answer{
+			first: {400, `{"error": {"code": "parameter_invalid_integer", "message": "Invalid integer: 20.00", "param": "amount", "type": "invalid_request_error"}}`}},
+			requests: []string{refundsPath}},
+		{name: "disputed: a decline", want: declined, code: "charge_disputed", answers: map[string]answer{
+			first: {400, `{"error": {"code": "charge_disputed", "doc_url": "https://stripe.com/docs/error-codes/charge-disputed",
+			  "message": "Charge ` + chID + ` has been charged back; cannot issue a refund.", "type": "invalid_request_error"}}`}},
+			requests: []string{refundsPath}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p, s := scripted(t, c.answers)
+			id, err := p.Refund(context.Background(), payment.RefundRequest{OrderID: order, IdempotencyKey: refundK, AuthorizationID: piID,
+				Amount: amountOf(t, 2000, "USD")})
+			if c.id != "" {
+				if err != nil || id != c.id {
+					t.Fatalf("refund %q, %v; want %q", id, err, c.id)
+				}
+			} else {
+				c.want.check(t, err, c.code)
+			}
+			var got []string
+			for _, x := range s.got {
+				got = append(got, x.String())
+			}
+			if strings.Join(got, ", ") != strings.Join(c.requests, ", ") {
+				t.Fatalf("requests %v; want %v", got, c.requests)
+			}
+			for i, x := range s.got {
+				if x.String() != refundsPath {
+					continue
+				}
+				amount, key := "2000", refundK
+				if i > 0 {
+					amount, key = fmt.Sprint(c.amount), refundK+"-remaining"
+				}
+				want := url.Values{"payment_intent": {piID}, "amount": {amount}, "metadata[source]": {"orion"}, "metadata[order_id]": {order}}
+				if x.form.Encode() != want.Encode() || x.key != key {
+					t.Errorf("refund %d: %v with key %q; want %v with key %q", i, x.form, x.key, want, key)
+				}
+			}
+			for _, x := range s.got {
+				if x.String() == list && x.query.Get("payment_intent") != piID {
+					t.Errorf("listed refunds of %v", x.query)
+				}
+			}
+		})
+	}
+}
+
+func amountOf(t *testing.T, minor int64, currency string) money.Money {
+	t.Helper()
+	m, err := money.New(minor, currency)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

@@ -187,6 +187,16 @@ var errorCases = []struct {
 	{name: "refund: already refunded", op: "refund", status: 400, want: declined, code: "charge_already_refunded", body: `{
 	  "error": {"code": "charge_already_refunded", "message": "Charge ch_3MmlLrLkdIwHu7ix0snN0B15 has already been refunded.", "type": "invalid_request_error"}
 	}`},
+	// Refund: a charge under dispute is the dispute's to settle.
+	{name: "refund: disputed", op: "refund", status: 400, want: declined, code: "charge_disputed", body: `{
+	  "error": {"code": "charge_disputed", "doc_url": "https://stripe.com/docs/error-codes/charge-disputed",
+	    "message": "Charge ch_3MmlLrLkdIwHu7ix0snN0B15 has been charged back; cannot issue a refund.", "type": "invalid_request_error"}
+	}`},
+	// Refund: more than the charge has left is no decline by itself: Refund reads the charge and
+	// refunds the rest (TestRefundAfterARefundOutsideOrion, and TestRefusedRefundAmount below).
+	{name: "refund: more than the charge has left", op: "refund", status: 400, want: misconfigured, body: `{
+	  "error": {"message": "Refund amount ($20.00) is greater than unrefunded amount on charge ($15.00)", "param": "amount", "type": "invalid_request_error"}
+	}`},
 }
 
 func TestErrorMapping(t *testing.T) {
@@ -223,5 +233,29 @@ func TestErrorTextHoldsNoSecret(t *testing.T) {
 	}
 	if !strings.Contains(text, "No such PaymentMethod") || !strings.Contains(text, "resource_missing") {
 		t.Errorf("%q lost what an operator needs", text)
+	}
+}
+
+// Which refusals of a refund are "more than the charge has left": an invalid_request_error on param
+// amount, recorded without a code and with amount_too_large, and nothing else.
+func TestRefusedRefundAmount(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		status int
+		body   string
+		want   bool
+	}{
+		{"without a code", 400, `{"error": {"message": "Refund amount ($20.00) is greater than unrefunded amount on charge ($15.00)", "param": "amount", "type": "invalid_request_error"}}`, true},
+		{"amount_too_large", 400, `{"error": {"code": "amount_too_large", "message": "Refund amount ($20.00) is greater than unrefunded amount on charge ($15.00)", "param": "amount", "type": "invalid_request_error"}}`, true},
+		{"an amount Stripe cannot read", 400, `{"error": {"code": "parameter_invalid_integer", "message": "Invalid integer: 20.00", "param": "amount", "type": "invalid_request_error"}}`, false},
+		{"refunded in full", 400, `{"error": {"code": "charge_already_refunded", "message": "Charge ch_3MmlLrLkdIwHu7ix0snN0B15 has already been refunded.", "type": "invalid_request_error"}}`, false},
+		{"another parameter", 400, `{"error": {"code": "resource_missing", "message": "No such payment_intent: 'pi_123'", "param": "payment_intent", "type": "invalid_request_error"}}`, false},
+		{"an outage", 500, `{"error": {"message": "An unknown error occurred", "param": "amount", "type": "api_error"}}`, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := classify(c.status, http.Header{}, []byte(c.body)).refusesRefundAmount(); got != c.want {
+				t.Fatalf("refusesRefundAmount = %t; want %t", got, c.want)
+			}
+		})
 	}
 }

@@ -233,8 +233,7 @@ func (p *Provider) voidRefused(ctx context.Context, r payment.VoidRequest, refus
 			return err
 		}
 		_, err = p.refund(ctx, r.AuthorizationID, r.OrderID, left, r.IdempotencyKey+"-refund")
-		var d *payment.DeclinedError
-		if errors.As(err, &d) && d.Code == codeChargeAlreadyRefunded {
+		if refundedInFull(err) {
 			return nil // refunded in full between the read and the refund: the money is back all the same
 		}
 		return err
@@ -305,9 +304,17 @@ type refund struct {
 // metadata[source]=orion, so that its refund.created event is not mistaken for one made in Stripe's
 // dashboard (webhook.go).
 //
-// A refund Stripe refuses because the charge is already fully refunded (charge_already_refunded: a
-// dashboard refund came first) or reports as failed (failure_reason) is a decline: final for this
-// payment, and nothing an operator must fix in Orion.
+// A refund made in Stripe's dashboard before compensation came to the order is taken into account:
+//
+//   - in full: Stripe refuses Orion's (charge_already_refunded). The money is back with the customer,
+//     which is what this call is for, so that refund stands for Orion's (lastRefund) and compensation
+//     completes instead of failing until an operator steps in.
+//   - in part: Stripe refuses the order's total as more than the charge has left (refusesRefundAmount).
+//     What is left is refunded instead (refundRemaining), and that refund is the answer.
+//
+// A refund Stripe reports as failed (failure_reason) is a decline, and so is one Stripe refuses
+// because the charge is disputed (charge_disputed): final for this payment, with nothing to fix in
+// Orion (refundFailed says what an operator does about a dispute).
 func (p *Provider) Refund(ctx context.Context, r payment.RefundRequest) (string, error) {
 	if r.IdempotencyKey == "" || r.AuthorizationID == "" {
 		return "", fmt.Errorf("%w: stripe: refund needs an idempotency key and a PaymentIntent", payment.ErrMisconfigured)
@@ -317,16 +324,56 @@ func (p *Provider) Refund(ctx context.Context, r payment.RefundRequest) (string,
 		return "", err
 	}
 	id, err := p.refund(ctx, r.AuthorizationID, r.OrderID, amount, r.IdempotencyKey)
-	var d *payment.DeclinedError
-	if errors.As(err, &d) && d.Code == codeChargeAlreadyRefunded {
-		// Refunded in full outside Orion (the dashboard) before compensation came to it: the money
-		// is back with the customer, which is what this call is for. That refund stands for Orion's,
-		// so compensation completes instead of failing until an operator steps in.
-		if id, lerr := p.lastRefund(ctx, r.AuthorizationID); lerr == nil && id != "" {
-			return id, nil
-		}
+	var se *Error
+	switch {
+	case refundedInFull(err):
+		return p.lastRefundFor(ctx, r.AuthorizationID, err)
+	case errors.As(err, &se) && se.refusesRefundAmount():
+		return p.refundRemaining(ctx, r, amount, err)
 	}
 	return id, err
+}
+
+// refundRemaining follows a refund of asked that Stripe refused as more than the charge has left
+// (refusal): it reads the intent with its charge and refunds what is left, under a key of its own
+// (the refund's key + "-remaining": the amount differs from the refused request's, and a key names
+// one request). A retried step is refused again, finds nothing left once that refund went through,
+// and answers with it (lastRefundFor). If the charge has what was asked, the refusal was about
+// something else and stands.
+func (p *Provider) refundRemaining(ctx context.Context, r payment.RefundRequest, asked int64, refusal error) (string, error) {
+	pi, err := p.intentWithCharge(ctx, r.AuthorizationID)
+	if err != nil {
+		return "", err
+	}
+	left, err := pi.unrefunded()
+	switch {
+	case err != nil:
+		return "", err
+	case left >= asked:
+		return "", refusal
+	case left == 0:
+		return p.lastRefundFor(ctx, r.AuthorizationID, refusal)
+	}
+	id, err := p.refund(ctx, r.AuthorizationID, r.OrderID, left, r.IdempotencyKey+"-remaining")
+	if refundedInFull(err) {
+		return p.lastRefundFor(ctx, r.AuthorizationID, err) // refunded in full between the read and this refund
+	}
+	return id, err
+}
+
+// refundedInFull: Stripe refused a refund because the charge is refunded in full already.
+func refundedInFull(err error) bool {
+	var d *payment.DeclinedError
+	return errors.As(err, &d) && d.Code == codeChargeAlreadyRefunded
+}
+
+// lastRefundFor answers a refund of an intent that is refunded in full already with the intent's
+// latest refund; without one (or if the list cannot be read), with err.
+func (p *Provider) lastRefundFor(ctx context.Context, intent string, err error) (string, error) {
+	if id, lerr := p.lastRefund(ctx, intent); lerr == nil && id != "" {
+		return id, nil
+	}
+	return "", err
 }
 
 // refund creates a refund of amount (Stripe's minor units) of the intent, with Orion's metadata, and
@@ -383,9 +430,17 @@ func (p *Provider) lastRefund(ctx context.Context, intent string) (string, error
 	return "", nil
 }
 
+// refundFailed narrows a refused refund. charge_already_refunded is a decline (Refund answers it with
+// the refund that came first, Void with success). So is charge_disputed: Stripe does not refund a charge under
+// dispute (https://docs.stripe.com/disputes), and the money's fate is the dispute's, not Orion's.
+// Compensation stops at the payment, and an operator, told by the order's PaymentDisputed
+// (charge.dispute.created), answers the dispute in Stripe's dashboard: the disputed amount left the
+// shop's balance when it opened, so accepting it (or losing it) leaves the money with the customer,
+// which is what the refund was for; a dispute won brings it back to the shop, to refund from the
+// dashboard if the customer is still owed it. Then they finish the order.
 func refundFailed(err error) error {
 	var se *Error
-	if errors.As(err, &se) && se.Code == codeChargeAlreadyRefunded {
+	if errors.As(err, &se) && (se.Code == codeChargeAlreadyRefunded || se.Code == codeChargeDisputed) {
 		return se.decline()
 	}
 	return err

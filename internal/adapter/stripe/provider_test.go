@@ -342,3 +342,30 @@ func TestVoidOfACapturedIntentAgainstStripeMock(t *testing.T) {
 		t.Errorf("refund: %+v; want %v with key %q", refund, want, voidKey+"-refund")
 	}
 }
+
+// A refund Stripe refused as more than the charge has left (a partial refund in the dashboard) reads
+// the intent with its charge and refunds the rest, with a key of its own: both requests pass Stripe's
+// spec. (stripe-mock refunds whatever it is asked to, so the refusal itself is compensation_test's.)
+func TestRefundOfWhatIsLeftAgainstStripeMock(t *testing.T) {
+	rec := &recorder{}
+	p := provider(stripetest.Start(t, capturedFixtures(t)), rec, "sk_test_123")
+	refundKey := payment.Key(orderID, payment.OpRefund)
+	id, err := stripe.RefundRemaining(p, context.Background(), payment.RefundRequest{OrderID: orderID, IdempotencyKey: refundKey,
+		AuthorizationID: stripetest.PaymentIntentID, Amount: amount(t, 125950, "USD")}, 125950, errors.New("refused"))
+	if err != nil || !strings.HasPrefix(id, "re_") {
+		t.Fatalf("refund of what is left: %q, %v", id, err)
+	}
+	if len(rec.log) != 2 {
+		t.Fatalf("%d requests: %+v", len(rec.log), rec.log)
+	}
+	read, refund := rec.log[0], rec.log[1]
+	if read.method != "GET" || read.path != "/v1/payment_intents/"+stripetest.PaymentIntentID || read.query.Get("expand[]") != "latest_charge" || read.status != 200 {
+		t.Errorf("read: %+v", read)
+	}
+	want := url.Values{"payment_intent": {stripetest.PaymentIntentID}, "amount": {"125000"},
+		"metadata[source]": {"orion"}, "metadata[order_id]": {orderID}}
+	if refund.method != "POST" || refund.path != "/v1/refunds" || refund.status != 200 || refund.form.Encode() != want.Encode() ||
+		refund.idempotencyKey != refundKey+"-remaining" || refund.echoedKey != refundKey+"-remaining" {
+		t.Errorf("refund: %+v; want %v with key %q", refund, want, refundKey+"-remaining")
+	}
+}
