@@ -2,6 +2,7 @@ package stripe
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -87,6 +88,7 @@ const (
 	codeUnexpectedState       = "payment_intent_unexpected_state"
 	codeChargeExpired         = "charge_expired_for_capture"
 	codeChargeAlreadyRefunded = "charge_already_refunded"
+	codeChargeDisputed        = "charge_disputed"
 	codeAmountTooSmall        = "amount_too_small"
 )
 
@@ -151,6 +153,30 @@ func (e *Error) decline() *Error {
 	}
 	e.kind = &payment.DeclinedError{Code: code}
 	return e
+}
+
+// declineAs turns e into a final decline with the given code, for a refusal whose own code says
+// little to the customer.
+func (e *Error) declineAs(code string) *Error {
+	e.kind = &payment.DeclinedError{Code: code}
+	return e
+}
+
+// refusesPaymentMethod: Stripe refused the request's payment method (an invalid_request_error on
+// param payment_method, whatever its code), and nothing else about the request.
+func (e *Error) refusesPaymentMethod() bool {
+	return errors.Is(e.kind, payment.ErrMisconfigured) && e.Type == "invalid_request_error" && e.Param == "payment_method"
+}
+
+// refusesRefundAmount: Stripe refused a refund's amount as more than the charge has left, after a
+// partial refund ("Refund amount ($20.00) is greater than unrefunded amount on charge ($15.00)"). Its
+// answer is an invalid_request_error on param amount. Stripe's error-code list names no code of its
+// own for it, and recordings of it show it both without a code and with amount_too_large, so both are
+// taken and any other code (parameter_invalid_integer: Orion's bug) is not. Refund reads the charge
+// before acting on it.
+func (e *Error) refusesRefundAmount() bool {
+	return errors.Is(e.kind, payment.ErrMisconfigured) && e.Type == "invalid_request_error" && e.Param == "amount" &&
+		(e.Code == "" || e.Code == CodeAmountTooLarge)
 }
 
 // redact removes each secret from s, and masks any Stripe secret or restricted key or webhook secret

@@ -120,8 +120,39 @@ var errorCases = []struct {
 	  "error": {"code": "amount_too_small", "doc_url": "https://stripe.com/docs/error-codes/amount-too-small",
 	    "message": "Amount must be at least $0.50 usd", "param": "amount", "type": "invalid_request_error"}
 	}`},
-	{name: "authorize: an unknown payment method is configuration", op: "authorize", status: 400, want: misconfigured, body: `{
-	  "error": {"code": "resource_missing", "message": "No such PaymentMethod: 'pm_1Secret'", "param": "payment_method", "type": "invalid_request_error"}
+	// Authorize: a payment method Stripe refuses is the customer's input (any customer could send
+	// pm_x), a decline like the sandbox's invalid_token, never a page.
+	{name: "authorize: an unknown payment method", op: "authorize", status: 400, want: declined, code: "invalid_payment_method", body: `{
+	  "error": {"code": "resource_missing", "doc_url": "https://stripe.com/docs/error-codes/resource-missing",
+	    "message": "No such PaymentMethod: 'pm_1Secret'", "param": "payment_method", "type": "invalid_request_error"}
+	}`},
+	{name: "authorize: a payment method used once already", op: "authorize", status: 400, want: declined, code: "invalid_payment_method", body: `{
+	  "error": {"message": "The provided PaymentMethod was previously used with a PaymentIntent without Customer attachment, shared with a connected account without Customer attachment, or was detached from a Customer. It may not be used again. To use a PaymentMethod multiple times, you must attach it to a Customer first.",
+	    "param": "payment_method", "type": "invalid_request_error"}
+	}`},
+	{name: "authorize: a payment method of a type the intent does not take", op: "authorize", status: 400, want: declined, code: "invalid_payment_method", body: `{
+	  "error": {"code": "payment_intent_incompatible_payment_method", "doc_url": "https://stripe.com/docs/error-codes/payment-intent-incompatible-payment-method",
+	    "message": "The PaymentIntent expected a payment method with different properties than what was provided.",
+	    "param": "payment_method", "type": "invalid_request_error"}
+	}`},
+	{name: "authorize: a payment method that cannot be used now", op: "authorize", status: 400, want: declined, code: "invalid_payment_method", body: `{
+	  "error": {"code": "payment_method_unexpected_state", "doc_url": "https://stripe.com/docs/error-codes/payment-method-unexpected-state",
+	    "message": "The PaymentMethod's state was incompatible with the operation you were trying to perform.", "param": "payment_method", "type": "invalid_request_error"}
+	}`},
+	// ... but Orion's own setup still pages: the key, and every other parameter.
+	{name: "authorize: invalid API key stays configuration", op: "authorize", status: 401, want: misconfigured, body: `{
+	  "error": {"message": "Invalid API Key provided: sk_test_********************1234", "type": "invalid_request_error"}
+	}`},
+	{name: "authorize: card not activated on the account stays configuration", op: "authorize", status: 400, want: misconfigured, body: `{
+	  "error": {"message": "The payment method type provided: card is invalid. Please ensure the provided type is activated in your dashboard (https://dashboard.stripe.com/account/payments/settings) and your account is enabled for any preview features that you are trying to use.",
+	    "param": "payment_method_types", "type": "invalid_request_error"}
+	}`},
+	{name: "authorize: a return_url Stripe refuses stays configuration", op: "authorize", status: 400, want: misconfigured, body: `{
+	  "error": {"code": "url_invalid", "message": "Not a valid URL", "param": "return_url", "type": "invalid_request_error"}
+	}`},
+	{name: "authorize: the payment method's lock is an outage", op: "authorize", status: 429, want: unavailable, body: `{
+	  "error": {"code": "lock_timeout", "message": "This object cannot be accessed right now because another API request or Stripe process is currently accessing it.",
+	    "param": "payment_method", "type": "invalid_request_error"}
 	}`},
 	// Capture: the payment's state, not Orion's setup.
 	{name: "capture: authorization expired", op: "capture", status: 400, want: declined, code: "charge_expired_for_capture", body: `{
@@ -143,7 +174,9 @@ var errorCases = []struct {
 	    "payment_intent": {"id": "pi_3MtwBwLkdIwHu7ix28a3tqPa", "object": "payment_intent", "status": "canceled"},
 	    "type": "invalid_request_error"}
 	}`},
-	{name: "void: already captured needs a refund, not a void", op: "void", status: 400, want: misconfigured, body: `{
+	// (A captured intent's refusal is no success by itself: Void reads the intent and refunds it,
+	// TestVoidOfACapturedIntent.)
+	{name: "void: the refusal of a captured intent stands until the intent is read", op: "void", status: 400, want: misconfigured, body: `{
 	  "error": {"code": "payment_intent_unexpected_state",
 	    "message": "You cannot cancel this PaymentIntent because it has a status of succeeded.",
 	    "payment_intent": {"id": "pi_3MtwBwLkdIwHu7ix28a3tqPa", "object": "payment_intent", "status": "succeeded"},
@@ -153,6 +186,16 @@ var errorCases = []struct {
 	// Refund: refunded from the dashboard first.
 	{name: "refund: already refunded", op: "refund", status: 400, want: declined, code: "charge_already_refunded", body: `{
 	  "error": {"code": "charge_already_refunded", "message": "Charge ch_3MmlLrLkdIwHu7ix0snN0B15 has already been refunded.", "type": "invalid_request_error"}
+	}`},
+	// Refund: a charge under dispute is the dispute's to settle.
+	{name: "refund: disputed", op: "refund", status: 400, want: declined, code: "charge_disputed", body: `{
+	  "error": {"code": "charge_disputed", "doc_url": "https://stripe.com/docs/error-codes/charge-disputed",
+	    "message": "Charge ch_3MmlLrLkdIwHu7ix0snN0B15 has been charged back; cannot issue a refund.", "type": "invalid_request_error"}
+	}`},
+	// Refund: more than the charge has left is no decline by itself: Refund reads the charge and
+	// refunds the rest (TestRefundAfterARefundOutsideOrion, and TestRefusedRefundAmount below).
+	{name: "refund: more than the charge has left", op: "refund", status: 400, want: misconfigured, body: `{
+	  "error": {"message": "Refund amount ($20.00) is greater than unrefunded amount on charge ($15.00)", "param": "amount", "type": "invalid_request_error"}
 	}`},
 }
 
@@ -190,5 +233,29 @@ func TestErrorTextHoldsNoSecret(t *testing.T) {
 	}
 	if !strings.Contains(text, "No such PaymentMethod") || !strings.Contains(text, "resource_missing") {
 		t.Errorf("%q lost what an operator needs", text)
+	}
+}
+
+// Which refusals of a refund are "more than the charge has left": an invalid_request_error on param
+// amount, recorded without a code and with amount_too_large, and nothing else.
+func TestRefusedRefundAmount(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		status int
+		body   string
+		want   bool
+	}{
+		{"without a code", 400, `{"error": {"message": "Refund amount ($20.00) is greater than unrefunded amount on charge ($15.00)", "param": "amount", "type": "invalid_request_error"}}`, true},
+		{"amount_too_large", 400, `{"error": {"code": "amount_too_large", "message": "Refund amount ($20.00) is greater than unrefunded amount on charge ($15.00)", "param": "amount", "type": "invalid_request_error"}}`, true},
+		{"an amount Stripe cannot read", 400, `{"error": {"code": "parameter_invalid_integer", "message": "Invalid integer: 20.00", "param": "amount", "type": "invalid_request_error"}}`, false},
+		{"refunded in full", 400, `{"error": {"code": "charge_already_refunded", "message": "Charge ch_3MmlLrLkdIwHu7ix0snN0B15 has already been refunded.", "type": "invalid_request_error"}}`, false},
+		{"another parameter", 400, `{"error": {"code": "resource_missing", "message": "No such payment_intent: 'pi_123'", "param": "payment_intent", "type": "invalid_request_error"}}`, false},
+		{"an outage", 500, `{"error": {"message": "An unknown error occurred", "param": "amount", "type": "api_error"}}`, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := classify(c.status, http.Header{}, []byte(c.body)).refusesRefundAmount(); got != c.want {
+				t.Fatalf("refusesRefundAmount = %t; want %t", got, c.want)
+			}
+		})
 	}
 }

@@ -17,10 +17,15 @@ var _ payment.Provider = (*Provider)(nil)
 // (the token the client got from Stripe.js) is authorized for the amount and nothing is taken until
 // Capture (https://docs.stripe.com/payments/place-a-hold-on-a-payment-method).
 //
+// Only cards are offered (payment_method_types[]=card): without it the account's automatic payment
+// methods apply (https://docs.stripe.com/payments/payment-methods/dynamic-payment-methods), and a
+// token of another kind could confirm into a state this flow has no way through (an action Orion
+// cannot present, processing) instead of being refused at once.
+//
 // Stripe answers a declined confirmation with a 402 card_error: a *payment.DeclinedError with the
 // issuer's decline_code. amount_too_small and amount_too_large are declines here too (Stripe's
 // minimum and maximum charge: https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts):
-// they are this order's total, not Orion's setup.
+// they are this order's total, not Orion's setup. So is a token Stripe refuses (invalidPaymentMethod).
 func (p *Provider) Authorize(ctx context.Context, r payment.AuthorizeRequest) (payment.Authorization, error) {
 	if r.OrderID == "" || r.IdempotencyKey == "" || r.Token == "" {
 		return payment.Authorization{}, fmt.Errorf("%w: stripe: authorize needs an order, an idempotency key and a token", payment.ErrMisconfigured)
@@ -38,6 +43,7 @@ func (p *Provider) Authorize(ctx context.Context, r payment.AuthorizeRequest) (p
 		"capture_method":                {"manual"},
 		"confirm":                       {"true"},
 		"payment_method":                {r.Token},
+		"payment_method_types[]":        {"card"},
 		"return_url":                    {p.cfg.ReturnURL(r.OrderID)},
 		"metadata[" + metaOrderID + "]": {r.OrderID},
 	}
@@ -52,10 +58,27 @@ func (p *Provider) Authorize(ctx context.Context, r payment.AuthorizeRequest) (p
 	return authorization(pi)
 }
 
+// invalidPaymentMethod is the decline code of a payment method Stripe refuses at authorization.
+const invalidPaymentMethod = "invalid_payment_method"
+
 func authorizeFailed(err error) error {
 	var se *Error
-	if errors.As(err, &se) && (se.Code == codeAmountTooSmall || se.Code == CodeAmountTooLarge) {
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch {
+	case se.Code == codeAmountTooSmall || se.Code == CodeAmountTooLarge:
 		return se.decline()
+	case se.refusesPaymentMethod():
+		// The token is the customer's input, not Orion's setup: one that does not exist
+		// (resource_missing: "No such PaymentMethod"), was used once already without a Customer, was
+		// detached, or is of a type the intent does not accept is refused on param payment_method.
+		// Read as configuration, any customer could page the operators at will (each counts
+		// PaymentConfigurationErrors, which alarms at the first) and end their order FAILED
+		// STEP_FAILED; it is the sandbox's invalid_token. The error's own code stays in its text.
+		// A key of the wrong mode for the token (test token, live key: "a similar object exists in
+		// test mode") is refused the same way and shows as every order declined, not as a page.
+		return se.declineAs(invalidPaymentMethod)
 	}
 	return err
 }
@@ -150,8 +173,13 @@ func captureFailed(err error) error {
 // Void cancels the PaymentIntent, releasing the hold (https://docs.stripe.com/api/payment_intents/cancel).
 // An intent that is already canceled is success, so a void repeated after its idempotency key
 // expired (24 hours), or after Stripe canceled an expired authorization itself, does not fail the
-// compensation. Stripe refuses to cancel a captured intent (payment_intent_unexpected_state with the
-// intent succeeded): that stays an error, since its money needs a refund, not a void.
+// compensation.
+//
+// Stripe refuses to cancel an intent that was captured (payment_intent_unexpected_state): a capture
+// Stripe made but Orion never recorded, because its answer was lost on every attempt or the order's
+// write failed after it. The order then holds an authorization it believes uncaptured, and
+// compensation voids it. Failing there would fail compensation on every retry and leave the customer
+// charged for an order that did not go through; the money is refunded instead (voidRefused).
 func (p *Provider) Void(ctx context.Context, r payment.VoidRequest) error {
 	if r.IdempotencyKey == "" {
 		return fmt.Errorf("%w: stripe: void needs an idempotency key", payment.ErrMisconfigured)
@@ -161,7 +189,12 @@ func (p *Provider) Void(ctx context.Context, r payment.VoidRequest) error {
 		return err
 	}
 	_, err = p.call(ctx, http.MethodPost, path, url.Values{}, r.IdempotencyKey)
-	return voidFailed(err)
+	err = voidFailed(err)
+	var se *Error
+	if errors.As(err, &se) && se.Code == codeUnexpectedState {
+		return p.voidRefused(ctx, r, err)
+	}
+	return err
 }
 
 func voidFailed(err error) error {
@@ -170,6 +203,89 @@ func voidFailed(err error) error {
 		return nil
 	}
 	return err
+}
+
+// voidRefused follows a cancel Stripe refused because of the intent's state (refusal). The intent is
+// read, not the refusal's copy of it nor its message: canceled meanwhile is a void done; succeeded
+// (captured) has its captured money refunded, less what is refunded already (an earlier attempt of
+// this void, the dashboard), and is then a void done too. That is what the port's Void asks: give back
+// what Orion holds, never captured as far as Orion knows. Stripe can only release a hold that still
+// is one; for money it took, a refund of all of it is the same outcome for the customer, and the
+// order is recorded as voided, which is what Orion believed it held.
+//
+// The refund has its own idempotency key, derived from the void's, so a retried void refunds once:
+// a retry whose refund went through reads nothing left and stops there. (Should a dashboard refund
+// come between an attempt Stripe answered with an error and its retry, the retry's other amount under
+// the same key is an idempotency_error: ErrMisconfigured, for an operator.) It carries Orion's
+// metadata like Refund's, so its refund.created event is not taken for a dashboard refund. Any other
+// status is the refusal.
+func (p *Provider) voidRefused(ctx context.Context, r payment.VoidRequest, refusal error) error {
+	pi, err := p.intentWithCharge(ctx, r.AuthorizationID)
+	if err != nil {
+		return err
+	}
+	switch pi.Status {
+	case "canceled":
+		return nil
+	case "succeeded":
+		left, err := pi.unrefunded()
+		if err != nil || left == 0 {
+			return err
+		}
+		_, err = p.refund(ctx, r.AuthorizationID, r.OrderID, left, r.IdempotencyKey+"-refund")
+		if refundedInFull(err) {
+			return nil // refunded in full between the read and the refund: the money is back all the same
+		}
+		return err
+	}
+	return refusal
+}
+
+// charge is the part of a Charge Orion reads: https://docs.stripe.com/api/charges/object.
+type charge struct {
+	ID             string `json:"id"`
+	AmountCaptured int64  `json:"amount_captured"`
+	AmountRefunded int64  `json:"amount_refunded"`
+}
+
+// chargedIntent is a PaymentIntent read with its latest charge expanded (https://docs.stripe.com/expand).
+type chargedIntent struct {
+	ID             string  `json:"id"`
+	Status         string  `json:"status"`
+	AmountReceived int64   `json:"amount_received"`
+	LatestCharge   *charge `json:"latest_charge"`
+}
+
+// intentWithCharge reads a PaymentIntent and its latest charge
+// (https://docs.stripe.com/api/payment_intents/retrieve).
+func (p *Provider) intentWithCharge(ctx context.Context, id string) (chargedIntent, error) {
+	path, err := intentPath(id, "")
+	if err != nil {
+		return chargedIntent{}, err
+	}
+	q := url.Values{"expand[]": {"latest_charge"}}
+	data, err := p.call(ctx, http.MethodGet, path+"?"+q.Encode(), nil, "")
+	if err != nil {
+		return chargedIntent{}, err
+	}
+	var pi chargedIntent
+	if err := decode(data, &pi); err != nil {
+		return chargedIntent{}, err
+	}
+	if pi.ID == "" {
+		return chargedIntent{}, fmt.Errorf("%w: stripe: the response is not a PaymentIntent", payment.ErrUnavailable)
+	}
+	return pi, nil
+}
+
+// unrefunded is the captured money of the intent that is not refunded yet: its charge's
+// amount_captured less amount_refunded (a manual-capture intent has one charge, whose
+// amount_captured is the intent's amount_received).
+func (pi chargedIntent) unrefunded() (int64, error) {
+	if pi.LatestCharge == nil {
+		return 0, fmt.Errorf("%w: stripe: %s is %s without a charge", payment.ErrUnavailable, pi.ID, pi.Status)
+	}
+	return max(pi.LatestCharge.AmountCaptured-pi.LatestCharge.AmountRefunded, 0), nil
 }
 
 // refund is the part of a Refund Orion reads: https://docs.stripe.com/api/refunds/object.
@@ -188,9 +304,17 @@ type refund struct {
 // metadata[source]=orion, so that its refund.created event is not mistaken for one made in Stripe's
 // dashboard (webhook.go).
 //
-// A refund Stripe refuses because the charge is already fully refunded (charge_already_refunded: a
-// dashboard refund came first) or reports as failed (failure_reason) is a decline: final for this
-// payment, and nothing an operator must fix in Orion.
+// A refund made in Stripe's dashboard before compensation came to the order is taken into account:
+//
+//   - in full: Stripe refuses Orion's (charge_already_refunded). The money is back with the customer,
+//     which is what this call is for, so that refund stands for Orion's (lastRefund) and compensation
+//     completes instead of failing until an operator steps in.
+//   - in part: Stripe refuses the order's total as more than the charge has left (refusesRefundAmount).
+//     What is left is refunded instead (refundRemaining), and that refund is the answer.
+//
+// A refund Stripe reports as failed (failure_reason) is a decline, and so is one Stripe refuses
+// because the charge is disputed (charge_disputed): final for this payment, with nothing to fix in
+// Orion (refundFailed says what an operator does about a dispute).
 func (p *Provider) Refund(ctx context.Context, r payment.RefundRequest) (string, error) {
 	if r.IdempotencyKey == "" || r.AuthorizationID == "" {
 		return "", fmt.Errorf("%w: stripe: refund needs an idempotency key and a PaymentIntent", payment.ErrMisconfigured)
@@ -199,25 +323,72 @@ func (p *Provider) Refund(ctx context.Context, r payment.RefundRequest) (string,
 	if err != nil {
 		return "", err
 	}
+	id, err := p.refund(ctx, r.AuthorizationID, r.OrderID, amount, r.IdempotencyKey)
+	var se *Error
+	switch {
+	case refundedInFull(err):
+		return p.lastRefundFor(ctx, r.AuthorizationID, err)
+	case errors.As(err, &se) && se.refusesRefundAmount():
+		return p.refundRemaining(ctx, r, amount, err)
+	}
+	return id, err
+}
+
+// refundRemaining follows a refund of asked that Stripe refused as more than the charge has left
+// (refusal): it reads the intent with its charge and refunds what is left, under a key of its own
+// (the refund's key + "-remaining": the amount differs from the refused request's, and a key names
+// one request). A retried step is refused again, finds nothing left once that refund went through,
+// and answers with it (lastRefundFor). If the charge has what was asked, the refusal was about
+// something else and stands.
+func (p *Provider) refundRemaining(ctx context.Context, r payment.RefundRequest, asked int64, refusal error) (string, error) {
+	pi, err := p.intentWithCharge(ctx, r.AuthorizationID)
+	if err != nil {
+		return "", err
+	}
+	left, err := pi.unrefunded()
+	switch {
+	case err != nil:
+		return "", err
+	case left >= asked:
+		return "", refusal
+	case left == 0:
+		return p.lastRefundFor(ctx, r.AuthorizationID, refusal)
+	}
+	id, err := p.refund(ctx, r.AuthorizationID, r.OrderID, left, r.IdempotencyKey+"-remaining")
+	if refundedInFull(err) {
+		return p.lastRefundFor(ctx, r.AuthorizationID, err) // refunded in full between the read and this refund
+	}
+	return id, err
+}
+
+// refundedInFull: Stripe refused a refund because the charge is refunded in full already.
+func refundedInFull(err error) bool {
+	var d *payment.DeclinedError
+	return errors.As(err, &d) && d.Code == codeChargeAlreadyRefunded
+}
+
+// lastRefundFor answers a refund of an intent that is refunded in full already with the intent's
+// latest refund; without one (or if the list cannot be read), with err.
+func (p *Provider) lastRefundFor(ctx context.Context, intent string, err error) (string, error) {
+	if id, lerr := p.lastRefund(ctx, intent); lerr == nil && id != "" {
+		return id, nil
+	}
+	return "", err
+}
+
+// refund creates a refund of amount (Stripe's minor units) of the intent, with Orion's metadata, and
+// returns its id (https://docs.stripe.com/api/refunds/create). Its errors are refundFailed's; one
+// Stripe answers as failed or canceled is a decline with its failure_reason.
+func (p *Provider) refund(ctx context.Context, intent, orderID string, amount int64, idempotencyKey string) (string, error) {
 	form := url.Values{
-		"payment_intent":                {r.AuthorizationID},
+		"payment_intent":                {intent},
 		"amount":                        {strconv.FormatInt(amount, 10)},
 		"metadata[" + metaSource + "]":  {sourceOrion},
-		"metadata[" + metaOrderID + "]": {r.OrderID},
+		"metadata[" + metaOrderID + "]": {orderID},
 	}
-	data, err := p.call(ctx, http.MethodPost, "/v1/refunds", form, r.IdempotencyKey)
+	data, err := p.call(ctx, http.MethodPost, "/v1/refunds", form, idempotencyKey)
 	if err != nil {
-		err = refundFailed(err)
-		var d *payment.DeclinedError
-		if errors.As(err, &d) && d.Code == codeChargeAlreadyRefunded {
-			// Refunded in full outside Orion (the dashboard) before compensation came to it: the money
-			// is back with the customer, which is what this call is for. That refund stands for Orion's,
-			// so compensation completes instead of failing until an operator steps in.
-			if id, lerr := p.lastRefund(ctx, r.AuthorizationID); lerr == nil && id != "" {
-				return id, nil
-			}
-		}
-		return "", err
+		return "", refundFailed(err)
 	}
 	var re refund
 	if err := decode(data, &re); err != nil {
@@ -259,9 +430,17 @@ func (p *Provider) lastRefund(ctx context.Context, intent string) (string, error
 	return "", nil
 }
 
+// refundFailed narrows a refused refund. charge_already_refunded is a decline (Refund answers it with
+// the refund that came first, Void with success). So is charge_disputed: Stripe does not refund a charge under
+// dispute (https://docs.stripe.com/disputes), and the money's fate is the dispute's, not Orion's.
+// Compensation stops at the payment, and an operator, told by the order's PaymentDisputed
+// (charge.dispute.created), answers the dispute in Stripe's dashboard: the disputed amount left the
+// shop's balance when it opened, so accepting it (or losing it) leaves the money with the customer,
+// which is what the refund was for; a dispute won brings it back to the shop, to refund from the
+// dashboard if the customer is still owed it. Then they finish the order.
 func refundFailed(err error) error {
 	var se *Error
-	if errors.As(err, &se) && se.Code == codeChargeAlreadyRefunded {
+	if errors.As(err, &se) && (se.Code == codeChargeAlreadyRefunded || se.Code == codeChargeDisputed) {
 		return se.decline()
 	}
 	return err

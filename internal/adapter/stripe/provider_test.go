@@ -2,10 +2,15 @@ package stripe_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,6 +36,8 @@ type exchange struct {
 	version        string // sent Stripe-Version
 	echoedKey      string // the Idempotency-Key stripe-mock echoes, as Stripe does
 	status         int
+	form           url.Values // a POST's parameters
+	query          url.Values
 }
 
 // recorder is the real transport, keeping what went through it.
@@ -40,11 +47,19 @@ type recorder struct {
 }
 
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	var form url.Values
+	if req.GetBody != nil {
+		if body, err := req.GetBody(); err == nil {
+			b, _ := io.ReadAll(body)
+			form, _ = url.ParseQuery(string(b))
+		}
+	}
 	resp, err := http.DefaultTransport.RoundTrip(req)
 	if err == nil {
 		r.mu.Lock()
 		r.log = append(r.log, exchange{method: req.Method, path: req.URL.Path, idempotencyKey: req.Header.Get("Idempotency-Key"),
-			version: req.Header.Get("Stripe-Version"), echoedKey: resp.Header.Get("Idempotency-Key"), status: resp.StatusCode})
+			version: req.Header.Get("Stripe-Version"), echoedKey: resp.Header.Get("Idempotency-Key"), status: resp.StatusCode,
+			form: form, query: req.URL.Query()})
 		r.mu.Unlock()
 	}
 	return resp, err
@@ -121,6 +136,14 @@ func TestLifecycleAgainstStripeMock(t *testing.T) {
 		if x.method != w.method || x.path != w.path || x.idempotencyKey != w.key || x.echoedKey != w.key ||
 			x.version != stripe.APIVersion || x.status != 200 {
 			t.Errorf("request %d: %+v; want %s %s with key %q", i, x, w.method, w.path, w.key)
+		}
+	}
+	// Cards only, with everything else the authorization sends: stripe-mock answered 200 above, so
+	// Stripe's spec takes payment_method_types with manual capture, confirm and return_url.
+	for _, x := range rec.log[:4] {
+		if got := x.form["payment_method_types[]"]; len(got) != 1 || got[0] != "card" ||
+			x.form.Get("capture_method") != "manual" || x.form.Get("confirm") != "true" || x.form.Get("return_url") == "" {
+			t.Errorf("authorize sent %v; want payment_method_types[]=card with manual capture", x.form)
 		}
 	}
 }
@@ -261,5 +284,88 @@ func TestLastRefundOfAnIntent(t *testing.T) {
 	id, err := stripe.LastRefund(p, context.Background(), "pi_123")
 	if err != nil || !strings.HasPrefix(id, "re_") {
 		t.Fatalf("last refund %q, %v; want a refund id", id, err)
+	}
+}
+
+// capturedFixtures are Orion's fixtures with the intent captured, as a capture Orion never recorded
+// leaves it: succeeded, its charge of 125950 captured, 950 of it refunded in the dashboard.
+func capturedFixtures(t *testing.T) string {
+	t.Helper()
+	src := stripetest.Fixtures(t)
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	resources := doc["resources"].(map[string]any)
+	pi, ch := resources["payment_intent"].(map[string]any), resources["charge"].(map[string]any)
+	pi["status"], pi["amount"], pi["amount_capturable"], pi["amount_received"] = "succeeded", 125950, 0, 125950
+	ch["id"], ch["payment_intent"], ch["amount"], ch["amount_captured"], ch["amount_refunded"] = stripetest.ChargeID, stripetest.PaymentIntentID, 125950, 125950, 950
+	ch["captured"], ch["refunded"], ch["status"] = true, false, "succeeded"
+	out, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "captured.json")
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// A void Stripe refused because the intent was captured reads the intent with its charge and
+// refunds what is left of the capture, with a key of its own: both requests pass Stripe's spec.
+// (stripe-mock cancels whatever it is asked to, so the refusal itself is compensation_test's.)
+func TestVoidOfACapturedIntentAgainstStripeMock(t *testing.T) {
+	rec := &recorder{}
+	p := provider(stripetest.Start(t, capturedFixtures(t)), rec, "sk_test_123")
+	voidKey := payment.Key(orderID, payment.OpVoid)
+	err := stripe.VoidRefused(p, context.Background(), payment.VoidRequest{OrderID: orderID, IdempotencyKey: voidKey,
+		AuthorizationID: stripetest.PaymentIntentID}, errors.New("refused"))
+	if err != nil {
+		t.Fatalf("void of a captured intent: %v", err)
+	}
+	if len(rec.log) != 2 {
+		t.Fatalf("%d requests: %+v", len(rec.log), rec.log)
+	}
+	read, refund := rec.log[0], rec.log[1]
+	if read.method != "GET" || read.path != "/v1/payment_intents/"+stripetest.PaymentIntentID || read.query.Get("expand[]") != "latest_charge" || read.status != 200 {
+		t.Errorf("read: %+v", read)
+	}
+	want := url.Values{"payment_intent": {stripetest.PaymentIntentID}, "amount": {"125000"},
+		"metadata[source]": {"orion"}, "metadata[order_id]": {orderID}}
+	if refund.method != "POST" || refund.path != "/v1/refunds" || refund.status != 200 || refund.form.Encode() != want.Encode() ||
+		refund.idempotencyKey != voidKey+"-refund" || refund.echoedKey != voidKey+"-refund" {
+		t.Errorf("refund: %+v; want %v with key %q", refund, want, voidKey+"-refund")
+	}
+}
+
+// A refund Stripe refused as more than the charge has left (a partial refund in the dashboard) reads
+// the intent with its charge and refunds the rest, with a key of its own: both requests pass Stripe's
+// spec. (stripe-mock refunds whatever it is asked to, so the refusal itself is compensation_test's.)
+func TestRefundOfWhatIsLeftAgainstStripeMock(t *testing.T) {
+	rec := &recorder{}
+	p := provider(stripetest.Start(t, capturedFixtures(t)), rec, "sk_test_123")
+	refundKey := payment.Key(orderID, payment.OpRefund)
+	id, err := stripe.RefundRemaining(p, context.Background(), payment.RefundRequest{OrderID: orderID, IdempotencyKey: refundKey,
+		AuthorizationID: stripetest.PaymentIntentID, Amount: amount(t, 125950, "USD")}, 125950, errors.New("refused"))
+	if err != nil || !strings.HasPrefix(id, "re_") {
+		t.Fatalf("refund of what is left: %q, %v", id, err)
+	}
+	if len(rec.log) != 2 {
+		t.Fatalf("%d requests: %+v", len(rec.log), rec.log)
+	}
+	read, refund := rec.log[0], rec.log[1]
+	if read.method != "GET" || read.path != "/v1/payment_intents/"+stripetest.PaymentIntentID || read.query.Get("expand[]") != "latest_charge" || read.status != 200 {
+		t.Errorf("read: %+v", read)
+	}
+	want := url.Values{"payment_intent": {stripetest.PaymentIntentID}, "amount": {"125000"},
+		"metadata[source]": {"orion"}, "metadata[order_id]": {orderID}}
+	if refund.method != "POST" || refund.path != "/v1/refunds" || refund.status != 200 || refund.form.Encode() != want.Encode() ||
+		refund.idempotencyKey != refundKey+"-remaining" || refund.echoedKey != refundKey+"-remaining" {
+		t.Errorf("refund: %+v; want %v with key %q", refund, want, refundKey+"-remaining")
 	}
 }
