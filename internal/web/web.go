@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -140,16 +141,18 @@ func conflictDetail(err error) string {
 }
 
 // Decode reads a JSON object body strictly: at most MaxBody bytes, no unknown fields (so a client can
-// never set what the server owns, such as a price or a status), no trailing data.
+// never set what the server owns, such as a price or a status), no trailing data, no key twice in one
+// object and no key that matches a field only case-insensitively (checkKeys).
 func Decode(req Request, into any) error {
-	body := []byte(req.Body)
+	text := req.Body
 	if req.IsBase64Encoded {
 		b, err := base64.StdEncoding.DecodeString(req.Body)
 		if err != nil {
 			return fmt.Errorf("%w: body is not valid base64", ErrMalformed)
 		}
-		body = b
+		text = string(b)
 	}
+	body := []byte(text)
 	if len(body) > MaxBody {
 		return ErrTooLarge
 	}
@@ -164,7 +167,7 @@ func Decode(req Request, into any) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return fmt.Errorf("%w: unexpected data after the JSON object", ErrMalformed)
 	}
-	return nil
+	return checkKeys(text, reflect.TypeOf(into))
 }
 
 // decodeError turns encoding/json's errors into field-level problems where it can.

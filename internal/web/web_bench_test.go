@@ -29,12 +29,12 @@ func BenchmarkPlumbing(b *testing.B) {
 				b.Fatal(err)
 			}
 			var v struct {
-				Name  string
+				Name  string `json:"name"`
 				Price struct {
-					Amount   int64
-					Currency string
-				}
-				Available int64
+					Amount   int64  `json:"amount"`
+					Currency string `json:"currency"`
+				} `json:"price"`
+				Available int64 `json:"available"`
 			}
 			if err := web.Decode(req, &v); err != nil {
 				b.Fatal(err)

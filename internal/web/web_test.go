@@ -25,6 +25,13 @@ type item struct {
 	Price    *money.Money `json:"price"`
 	Quantity *int64       `json:"quantity"`
 	Tags     []string     `json:"tags"`
+	Ship     *struct {
+		City string `json:"city"`
+	} `json:"ship"`
+	Lines []struct {
+		SKU string `json:"sku"`
+	} `json:"lines"`
+	Meta map[string]any `json:"meta"`
 }
 
 func TestDecode(t *testing.T) {
@@ -45,6 +52,19 @@ func TestDecode(t *testing.T) {
 		{"nested wrong type", `{"tags":[1]}`, false, validation.ErrInvalid, "tags"},
 		{"too large", `{"name":"` + strings.Repeat("x", web.MaxBody) + `"}`, false, web.ErrTooLarge, ""},
 		{"not an object", `[1,2]`, false, web.ErrMalformed, ""},
+		{"nested ok", `{"ship":{"city":"x"},"lines":[{"sku":"a"},{"sku":"b"}],"meta":{"a":{"a":1},"b":[{"a":1}]}}`, false, nil, ""},
+		// encoding/json keeps the last of two equal keys and matches keys case-insensitively; both are refused.
+		{"duplicate key", `{"name":"a","name":"b"}`, false, validation.ErrInvalid, "name"},
+		{"duplicate key escaped", `{"name":"a","na\u006de":"b"}`, false, validation.ErrInvalid, "name"},
+		{"duplicate in a nested object", `{"ship":{"city":"a","city":"b"}}`, false, validation.ErrInvalid, "ship.city"},
+		{"duplicate in an array element", `{"lines":[{"sku":"a"},{"sku":"b","sku":"c"}]}`, false, validation.ErrInvalid, "lines[1].sku"},
+		{"duplicate in a self-decoding type", `{"price":{"amount":1,"currency":"USD","amount":2}}`, false, validation.ErrInvalid, "price.amount"},
+		{"duplicate in a map", `{"meta":{"x":{"a":1,"a":2}}}`, false, validation.ErrInvalid, "meta.x.a"},
+		{"case-folded key", `{"Name":"a"}`, false, validation.ErrInvalid, "Name"},
+		{"case-folded key escaped", `{"\u004eame":"a"}`, false, validation.ErrInvalid, "Name"},
+		{"case-folded nested key", `{"ship":{"CITY":"x"}}`, false, validation.ErrInvalid, "ship.CITY"},
+		{"case-folded key in an array", `{"lines":[{"sku":"a"},{"Sku":"b"}]}`, false, validation.ErrInvalid, "lines[1].Sku"},
+		{"case-folded key, Kelvin sign", "{\"lines\":[{\"s\u212au\":\"a\"}]}", false, validation.ErrInvalid, "lines[0].s\u212au"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -56,6 +76,9 @@ func TestDecode(t *testing.T) {
 			var ve validation.Errors
 			if tt.field != "" && (!errors.As(err, &ve) || !strings.HasPrefix(ve[0].Field, tt.field)) {
 				t.Fatalf("problems = %v; want field %s", ve, tt.field)
+			}
+			if r := web.Error(context.Background(), slog.New(slog.DiscardHandler), err); err != nil && (r.StatusCode != 400 && r.StatusCode != 413 || r.Headers["Content-Type"] != "application/problem+json") {
+				t.Fatalf("answered %d %v %s; want a 4xx problem", r.StatusCode, r.Headers, r.Body)
 			}
 		})
 	}
