@@ -222,14 +222,25 @@ func CallerOf(req Request) (Caller, error) {
 	return Caller{ID: id, Admin: inGroup(claims["cognito:groups"], "admin")}, nil
 }
 
-// inGroup reads cognito:groups as API Gateway passes it: "[admin other]".
+// inGroup reads cognito:groups exactly as API Gateway's JWT authorizer passes an array claim: "[admin other]",
+// one bracket pair around names separated by single spaces (Cognito group names hold no space, but may hold
+// brackets and commas). Anything else, such as "admin", "[[admin]]", "[ admin ]" or "[admin,x]", is no
+// group at all: a loose reading would let a group named "[admin" or "admin]" make an admin.
 func inGroup(groups, want string) bool {
-	for _, g := range strings.Fields(strings.Trim(groups, "[]")) {
-		if g == want {
-			return true
-		}
+	if len(groups) < 2 || groups[0] != '[' || groups[len(groups)-1] != ']' {
+		return false
 	}
-	return false
+	inner := groups[1 : len(groups)-1]
+	found := false
+	for inner != "" {
+		g, rest, more := strings.Cut(inner, " ")
+		if g == "" || more && rest == "" {
+			return false // "[ admin]", "[admin  x]", "[admin ]": not what API Gateway writes
+		}
+		found = found || g == want
+		inner = rest
+	}
+	return found
 }
 
 // RequireAdmin returns the caller if it is an admin.

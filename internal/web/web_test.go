@@ -187,3 +187,49 @@ type busyErr bool
 
 func (b busyErr) Error() string { return fmt.Sprintf("busy=%t", bool(b)) }
 func (b busyErr) Busy() bool    { return bool(b) }
+
+// TestAdminGroupIsExact: only a group named exactly admin, in the claim exactly as API Gateway writes an
+// array ("[a b]"), makes an admin. Cognito group names may hold brackets and commas, so a loose reading
+// lets a group named "[admin" or "admin]" through.
+func TestAdminGroupIsExact(t *testing.T) {
+	tests := []struct {
+		groups string
+		admin  bool
+	}{
+		{"[admin]", true},
+		{"[other admin]", true},
+		{"[admin other]", true},
+		{"[ops admin x]", true},
+		{"[administrators]", false},
+		{"[Admin]", false},
+		{"[ADMIN]", false},
+		{"[admin2]", false},
+		{"[xadmin]", false},
+		{"admin2", false},
+		{"admin", false},
+		{"admin,x", false},
+		{"[admin,x]", false},
+		{"[ admin ]", false},
+		{"[ admin]", false},
+		{"[admin ]", false},
+		{"[other  admin]", false},
+		{"[[admin]]", false},
+		{"[[admin]", false},
+		{"[admin]]", false},
+		{"[[admin] x]", false},
+		{`["admin"]`, false},
+		{"[admin\tx]", false},
+		{" [admin]", false},
+		{"[admin] ", false},
+		{"[]", false},
+		{"[", false},
+		{"]", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		c, err := web.CallerOf(req(map[string]string{"sub": "u1", "token_use": "access", "cognito:groups": tt.groups}))
+		if err != nil || c.Admin != tt.admin {
+			t.Errorf("cognito:groups %q: admin = %t, %v; want %t", tt.groups, c.Admin, err, tt.admin)
+		}
+	}
+}
