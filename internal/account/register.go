@@ -55,6 +55,9 @@ func (h RegisterHandler) Handle(ctx context.Context, cmd Register) (Registered, 
 	if n := utf8.RuneCountInString(name); n == 0 || n > 200 {
 		return Registered{}, validation.New("name", "is required (at most 200 characters)")
 	}
+	if problem := validation.PlainText(name); problem != "" {
+		return Registered{}, validation.New("name", "%s", problem)
+	}
 	id, err := h.pool.SignUp(ctx, email, cmd.Password, name)
 	if err != nil {
 		return Registered{}, err

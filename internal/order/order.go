@@ -89,6 +89,8 @@ func New(id ID, customerID customer.ID, lines []Line, paymentToken string, shipp
 		c.Add("paymentToken", "is required (at most %d characters)", PaymentTokenMaxLength)
 	}
 	if shipping != nil {
+		trimmed := shipping.Trimmed()
+		shipping = &trimmed
 		c.Merge("shippingAddress", shipping.Validate())
 	}
 	var total money.Money

@@ -487,6 +487,20 @@ func TestNewValidatesWithFieldPaths(t *testing.T) {
 		{"quantity out of range", []order.Line{{SKU: "E", Name: "e", Quantity: 1001, UnitPrice: usd(t, 1), LineTotal: usd(t, 1001)}}, "tok", nil, []string{"items[0].quantity"}},
 		{"missing token", []order.Line{l1}, " ", nil, []string{"paymentToken"}},
 		{"bad address", []order.Line{l1}, "tok", &order.Address{Name: "A", Line1: "1 St", City: "X", PostalCode: "1", Country: "usa"}, []string{"shippingAddress.country"}},
+		// Control and bidirectional formatting characters, field by field (issue 20).
+		{"newline in name", []order.Line{l1}, "tok", &order.Address{Name: "Ann\nBob", Line1: "1 St", City: "X", PostalCode: "1", Country: "US"}, []string{"shippingAddress.name"}},
+		{"tab in line1", []order.Line{l1}, "tok", &order.Address{Name: "A", Line1: "1\tSt", City: "X", PostalCode: "1", Country: "US"}, []string{"shippingAddress.line1"}},
+		{"NUL in line2", []order.Line{l1}, "tok", &order.Address{Name: "A", Line1: "1 St", Line2: "x\x00", City: "X", PostalCode: "1", Country: "US"}, []string{"shippingAddress.line2"}},
+		{"ESC in city", []order.Line{l1}, "tok", &order.Address{Name: "A", Line1: "1 St", City: "X\x1b[2J", PostalCode: "1", Country: "US"}, []string{"shippingAddress.city"}},
+		{"C1 in region", []order.Line{l1}, "tok", &order.Address{Name: "A", Line1: "1 St", City: "X", Region: "R\u0085R", PostalCode: "1", Country: "US"}, []string{"shippingAddress.region"}},
+		{"DEL in postal code", []order.Line{l1}, "tok", &order.Address{Name: "A", Line1: "1 St", City: "X", PostalCode: "1\x7f", Country: "US"}, []string{"shippingAddress.postalCode"}},
+		{"RLO in name", []order.Line{l1}, "tok", &order.Address{Name: "A\u202egnp.exe", Line1: "1 St", City: "X", PostalCode: "1", Country: "US"}, []string{"shippingAddress.name"}},
+		{"LRE in line1", []order.Line{l1}, "tok", &order.Address{Name: "A", Line1: "\u202a1 St", City: "X", PostalCode: "1", Country: "US"}, []string{"shippingAddress.line1"}},
+		{"PDF in city", []order.Line{l1}, "tok", &order.Address{Name: "A", Line1: "1 St", City: "X\u202c", PostalCode: "1", Country: "US"}, []string{"shippingAddress.city"}},
+		{"isolates in line2", []order.Line{l1}, "tok", &order.Address{Name: "A", Line1: "1 St", Line2: "\u2066x\u2069", City: "X", PostalCode: "1", Country: "US"}, []string{"shippingAddress.line2"}},
+		{"FSI in region", []order.Line{l1}, "tok", &order.Address{Name: "A", Line1: "1 St", City: "X", Region: "\u2068R", PostalCode: "1", Country: "US"}, []string{"shippingAddress.region"}},
+		{"RLM in postal code", []order.Line{l1}, "tok", &order.Address{Name: "A", Line1: "1 St", City: "X", PostalCode: "1\u200f", Country: "US"}, []string{"shippingAddress.postalCode"}},
+		{"LRM in name", []order.Line{l1}, "tok", &order.Address{Name: "\u200eA", Line1: "1 St", City: "X", PostalCode: "1", Country: "US"}, []string{"shippingAddress.name"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -510,6 +524,23 @@ func TestNewValidatesWithFieldPaths(t *testing.T) {
 	}
 	if _, _, err := order.New(newID(t), "cust-1", many, "tok", nil, t0); !errors.Is(err, validation.ErrInvalid) {
 		t.Fatalf("51 lines: err = %v", err)
+	}
+}
+
+// TestAddressIsStoredTrimmed: the order keeps the address without the white space around its fields;
+// letters of any script and inner spaces stay.
+func TestAddressIsStoredTrimmed(t *testing.T) {
+	in := &order.Address{Name: "  Zoë Ågren ", Line1: " 1 Main St\u00a0", Line2: " ", City: "\u3000東京 ", Region: " ", PostalCode: " 100-0001", Country: " JP "}
+	want := order.Address{Name: "Zoë Ågren", Line1: "1 Main St", City: "東京", PostalCode: "100-0001", Country: "JP"}
+	o, _, err := order.New(newID(t), "cust-1", []order.Line{line(t, "A", 1, 100)}, "tok", in, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := o.Shipping(); got == nil || *got != want {
+		t.Fatalf("stored %+v; want %+v", got, want)
+	}
+	if in.Name != "  Zoë Ågren " {
+		t.Fatal("the caller's address was changed")
 	}
 }
 

@@ -154,7 +154,16 @@ type Address struct {
 	Country    string `json:"country"`
 }
 
-// Validate checks the address; Country is an ISO 3166-1 alpha-2 code.
+// Trimmed is the address with leading and trailing white space removed from every field, as it is stored.
+func (a Address) Trimmed() Address {
+	for _, f := range []*string{&a.Name, &a.Line1, &a.Line2, &a.City, &a.Region, &a.PostalCode, &a.Country} {
+		*f = strings.TrimSpace(*f)
+	}
+	return a
+}
+
+// Validate checks the address; Country is an ISO 3166-1 alpha-2 code. No field may hold a control or a
+// bidirectional formatting character (validation.UnsafeRune).
 func (a Address) Validate() error {
 	var c validation.Collector
 	for _, f := range []struct {
@@ -171,6 +180,8 @@ func (a Address) Validate() error {
 			c.Add(f.field, "is required")
 		case n > f.max || !utf8.ValidString(f.value):
 			c.Add(f.field, "must be at most %d characters", f.max)
+		case validation.PlainText(f.value) != "":
+			c.Add(f.field, "%s", validation.PlainText(f.value))
 		}
 	}
 	if len(a.Country) != 2 || strings.ToUpper(a.Country) != a.Country || strings.IndexFunc(a.Country, func(r rune) bool { return r < 'A' || r > 'Z' }) >= 0 {

@@ -87,3 +87,29 @@ func Join(prefix, field string) string {
 
 // Index builds "name[i]".
 func Index(name string, i int) string { return fmt.Sprintf("%s[%d]", name, i) }
+
+// UnsafeRune returns the first rune of s that a name or an address must not hold, and whether there is
+// one: a control character (C0, DEL, C1: a line break in a label, an escape in a terminal or a log) or a
+// bidirectional mark, embedding, override or isolate (U+200E, U+200F, U+061C, U+202A-U+202E,
+// U+2066-U+2069), which make text display in another order than it is stored (a shipping label, the
+// admin's view and the mail would show another address than the one kept).
+func UnsafeRune(s string) (rune, bool) {
+	for _, r := range s {
+		switch {
+		case r < 0x20, r >= 0x7f && r < 0xa0,
+			r == 0x200e, r == 0x200f, r == 0x061c,
+			r >= 0x202a && r <= 0x202e,
+			r >= 0x2066 && r <= 0x2069:
+			return r, true
+		}
+	}
+	return 0, false
+}
+
+// PlainText is the problem of a name or address field with an UnsafeRune, or "" when it has none.
+func PlainText(s string) string {
+	if r, bad := UnsafeRune(s); bad {
+		return fmt.Sprintf("must not contain control or bidirectional formatting characters (found U+%04X)", r)
+	}
+	return ""
+}

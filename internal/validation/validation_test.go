@@ -29,3 +29,43 @@ func TestCollectorPaths(t *testing.T) {
 		t.Fatal("an empty collector is an error")
 	}
 }
+
+func TestUnsafeRune(t *testing.T) {
+	tests := []struct {
+		s    string
+		bad  bool
+		rune rune
+	}{
+		{"Zoë Ågren", false, 0},
+		{"東京 100-0001", false, 0},
+		{"O'Brien-Smith, Jr.", false, 0},
+		{"שלום", false, 0},     // right-to-left letters are text, not formatting
+		{"a\u200db", false, 0}, // zero-width joiner: needed by some scripts
+		{"a\nb", true, '\n'},
+		{"a\tb", true, '\t'},
+		{"\x00", true, 0},
+		{"\x7f", true, 0x7f},
+		{"\u0085", true, 0x85},
+		{"\u200e", true, 0x200e},
+		{"\u200f", true, 0x200f},
+		{"\u061c", true, 0x061c},
+		{"\u202a", true, 0x202a},
+		{"\u202b", true, 0x202b},
+		{"\u202c", true, 0x202c},
+		{"\u202d", true, 0x202d},
+		{"x\u202ey", true, 0x202e},
+		{"\u2066", true, 0x2066},
+		{"\u2067", true, 0x2067},
+		{"\u2068", true, 0x2068},
+		{"\u2069", true, 0x2069},
+	}
+	for _, tt := range tests {
+		r, bad := validation.UnsafeRune(tt.s)
+		if bad != tt.bad || r != tt.rune {
+			t.Errorf("UnsafeRune(%q) = %U, %t; want %U, %t", tt.s, r, bad, tt.rune, tt.bad)
+		}
+		if (validation.PlainText(tt.s) != "") != tt.bad {
+			t.Errorf("PlainText(%q) = %q", tt.s, validation.PlainText(tt.s))
+		}
+	}
+}
