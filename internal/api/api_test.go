@@ -223,6 +223,42 @@ func TestGetOrderShowsAPendingPaymentAction(t *testing.T) {
 	}
 }
 
+// TestOrderResponsesAreNotStored: orders are personal data; no answer about one may be kept by a browser,
+// proxy or CDN, refusals included.
+func TestOrderResponsesAreNotStored(t *testing.T) {
+	h := newOrders(t)
+	resp, _ := web.Lambda(slog.New(slog.DiscardHandler), h.Place)(context.Background(),
+		request("ann", "", "k1", `{"items":[{"sku":"SKU-1","quantity":1}],"paymentToken":"tok"}`))
+	id := resp.Body[strings.Index(resp.Body, `"orderId":"`)+11:][:26]
+	withID := func(sub string) web.Request {
+		r := request(sub, "", "", "")
+		r.PathParameters = map[string]string{"orderId": id}
+		return r
+	}
+	list := api.ListOrders{Handler: query.NewListOrdersHandler(&views{})}.Serve
+	tests := []struct {
+		name   string
+		h      web.HandlerFunc
+		req    web.Request
+		status int
+	}{
+		{"place", h.Place, request("ann", "", "k2", `{"items":[{"sku":"SKU-1","quantity":1}],"paymentToken":"tok"}`), 202},
+		{"place again (replay)", h.Place, request("ann", "", "k2", `{"items":[{"sku":"SKU-1","quantity":1}],"paymentToken":"tok"}`), 202},
+		{"place refused", h.Place, request("ann", "", "k3", `{}`), 400},
+		{"get", h.Get, withID("ann"), 200},
+		{"get another's", h.Get, withID("bob"), 404},
+		{"cancel", h.Cancel, withID("ann"), 202},
+		{"list", list, request("ann", "", "", ""), 200},
+		{"list unauthenticated", list, request("", "", "", ""), 401},
+	}
+	for _, tt := range tests {
+		resp, _ := web.Lambda(slog.New(slog.DiscardHandler), tt.h)(context.Background(), tt.req)
+		if resp.StatusCode != tt.status || resp.Headers["Cache-Control"] != "no-store" {
+			t.Errorf("%s: %d, Cache-Control %q; want %d, no-store", tt.name, resp.StatusCode, resp.Headers["Cache-Control"], tt.status)
+		}
+	}
+}
+
 func TestInventoryAdminOnly(t *testing.T) {
 	price, _ := money.New(100, "USD")
 	it, _, _ := inventory.NewItem("SKU-1", inventory.Details{Name: "W", Price: price}, 1, 0)

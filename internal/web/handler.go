@@ -21,7 +21,10 @@ type HandlerFunc func(ctx context.Context, req Request) (Response, error)
 
 // Lambda adapts an endpoint for lambda.Start: it never returns a Lambda error for a request (API
 // Gateway would answer a bare 500), recovers panics into a 500 problem without a stack trace to the
-// client, and logs one line per request with its outcome and duration.
+// client, and logs one line per request with its outcome and duration. Every response, problems
+// included, carries Cache-Control: no-store unless the endpoint set its own: orders, accounts and
+// tokens are personal data that no browser, proxy or CDN may keep; a public endpoint that wants to be
+// cached says so itself.
 func Lambda(log *slog.Logger, h HandlerFunc) func(context.Context, Request) (Response, error) {
 	return func(ctx context.Context, req Request) (resp Response, _ error) {
 		start := time.Now()
@@ -36,6 +39,9 @@ func Lambda(log *slog.Logger, h HandlerFunc) func(context.Context, Request) (Res
 				resp.Headers = map[string]string{}
 			}
 			resp.Headers["X-Correlation-Id"] = CorrelationID(req)
+			if _, set := resp.Headers["Cache-Control"]; !set {
+				resp.Headers["Cache-Control"] = "no-store"
+			}
 			if resp.StatusCode >= 500 {
 				Metrics.Emit(nil, metrics.Metric{Name: "Http5xxResponses", Unit: metrics.Count, Value: 1})
 			}

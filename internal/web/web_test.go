@@ -166,6 +166,36 @@ func TestLambdaRecoversPanics(t *testing.T) {
 	}
 }
 
+// TestLambdaForbidsStoring: personal data must not stay in a browser, proxy or CDN cache, so every
+// response says no-store unless its endpoint chose another policy.
+func TestLambdaForbidsStoring(t *testing.T) {
+	tests := []struct {
+		name string
+		h    web.HandlerFunc
+		want string
+	}{
+		{"JSON", func(context.Context, web.Request) (web.Response, error) {
+			return web.JSON(200, map[string]int{"a": 1}, nil), nil
+		}, "no-store"},
+		{"JSON with headers", func(context.Context, web.Request) (web.Response, error) {
+			return web.JSON(201, nil, map[string]string{"Location": "/x"}), nil
+		}, "no-store"},
+		{"no headers", func(context.Context, web.Request) (web.Response, error) { return web.Response{StatusCode: 204}, nil }, "no-store"},
+		{"problem", func(context.Context, web.Request) (web.Response, error) { return web.Response{}, web.ErrForbidden }, "no-store"},
+		{"internal error", func(context.Context, web.Request) (web.Response, error) { return web.Response{}, errors.New("boom") }, "no-store"},
+		{"panic", func(context.Context, web.Request) (web.Response, error) { panic("x") }, "no-store"},
+		{"the endpoint's own policy", func(context.Context, web.Request) (web.Response, error) {
+			return web.JSON(200, nil, map[string]string{"Cache-Control": "public, max-age=60"}), nil
+		}, "public, max-age=60"},
+	}
+	for _, tt := range tests {
+		r, _ := web.Lambda(slog.New(slog.DiscardHandler), tt.h)(context.Background(), web.Request{})
+		if got := r.Headers["Cache-Control"]; got != tt.want {
+			t.Errorf("%s: Cache-Control %q; want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
 func FuzzDecode(f *testing.F) {
 	f.Add(`{"name":"a","price":{"amount":1,"currency":"USD"},"quantity":2,"tags":["x"]}`, false)
 	f.Add(`{"price":{"amount":1e400}}`, false)
