@@ -78,9 +78,13 @@ func TestOtherCustomersOrdersAndAdminRoutes(t *testing.T) {
 		t.Fatalf("A's order: %v", o)
 	}
 	eventually(t, "the catalog to show A's unit sold", func() bool {
-		r := do(t, "GET", "/inventory/"+s, "", "")
+		r := do(t, "GET", "/inventory/"+s, sys.adminTok, "")
 		return r.status == 200 && r.json(t)["available"] == float64(9)
 	})
+	// A customer's token does not buy the count: only an admin sees it.
+	if r := do(t, "GET", "/inventory/"+s, ann, ""); r.status != 200 || r.json(t)["available"] != nil || r.json(t)["availability"] != "IN_STOCK" {
+		t.Fatalf("a customer's read of the item: %d %s", r.status, r.body)
+	}
 	problemOf(t, do(t, "GET", "/inventory/"+newSKU, "", ""), 404)
 	bobWS.quiet(t, 300*time.Millisecond) // the whole saga of A's order passed, none of it reached B
 }

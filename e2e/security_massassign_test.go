@@ -118,7 +118,7 @@ func TestServerOwnedInventoryFieldsAreRefused(t *testing.T) {
 	if a, r, so := counters(t, s); a != 10 || r != 0 || so != 0 {
 		t.Fatalf("stored counters: available %d reserved %d sold %d", a, r, so)
 	}
-	if r := do(t, "GET", "/inventory/"+s, "", ""); r.status != 200 || r.json(t)["available"] != float64(10) {
+	if r := do(t, "GET", "/inventory/"+s, sys.adminTok, ""); r.status != 200 || r.json(t)["available"] != float64(10) {
 		t.Fatalf("item = %s", r.body)
 	}
 	problemOf(t, do(t, "GET", "/inventory/OTHER-SKU", "", ""), 404)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/orion-oss/orion/internal/adapter/dynamo"
 	"github.com/orion-oss/orion/internal/api"
+	"github.com/orion-oss/orion/internal/auth"
 	"github.com/orion-oss/orion/internal/platform/boot"
 	"github.com/orion-oss/orion/internal/query"
 	"github.com/orion-oss/orion/internal/web"
@@ -16,5 +17,12 @@ import (
 func main() {
 	log := boot.Logger()
 	views := dynamo.NewProjections(dynamodb.NewFromConfig(boot.AWS(log)), boot.Require(log, "PROJECTIONS_TABLE"))
-	lambda.Start(web.Lambda(log, api.ListInventory{Handler: query.NewListInventoryHandler(views)}.Serve))
+	// The route has no authorizer (the catalog is public): an admin's token is checked here, and an
+	// admin sees exact stock counts where everyone else sees availability.
+	issuer := boot.Require(log, "COGNITO_ISSUER")
+	tokens, err := auth.NewVerifier(issuer, boot.Require(log, "USER_POOL_CLIENT_ID"), auth.JWKSURL(issuer, boot.Optional("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", boot.Optional("AWS_ENDPOINT_URL", ""))))
+	if err != nil {
+		boot.Fail(log, "token verifier", err)
+	}
+	lambda.Start(web.Lambda(log, api.ListInventory{Handler: query.NewListInventoryHandler(views), Viewers: api.Viewers{Tokens: tokens, Logger: log}}.Serve))
 }

@@ -8,9 +8,10 @@ import (
 	"github.com/orion-oss/orion/internal/web"
 )
 
-// GetInventoryItem is GET /inventory/{sku} (public).
+// GetInventoryItem is GET /inventory/{sku} (public): availability for everyone, the count for admins.
 type GetInventoryItem struct {
 	Handler query.GetInventoryItemHandler
+	Viewers Viewers
 }
 
 // Serve answers one request.
@@ -23,5 +24,5 @@ func (e GetInventoryItem) Serve(ctx context.Context, req web.Request) (web.Respo
 	if err != nil {
 		return web.Response{}, err
 	}
-	return web.JSON(http.StatusOK, itemView(it), nil), nil
+	return web.JSON(http.StatusOK, itemView(it, e.Viewers.admin(ctx, req)), nil), nil
 }

@@ -8,9 +8,11 @@ import (
 	"github.com/orion-oss/orion/internal/web"
 )
 
-// ListInventory is GET /inventory?limit=&cursor= (public), from the catalog view.
+// ListInventory is GET /inventory?limit=&cursor= (public), from the catalog view: availability for
+// everyone, the counts for admins.
 type ListInventory struct {
 	Handler query.ListInventoryHandler
+	Viewers Viewers
 }
 
 // Serve answers one request.
@@ -23,9 +25,10 @@ func (e ListInventory) Serve(ctx context.Context, req web.Request) (web.Response
 	if err != nil {
 		return web.Response{}, listError(err)
 	}
+	admin := e.Viewers.admin(ctx, req)
 	page := Page[ItemView]{Items: make([]ItemView, 0, len(items))}
 	for _, it := range items {
-		page.Items = append(page.Items, catalogView(it))
+		page.Items = append(page.Items, catalogView(it, admin))
 	}
 	if next != "" {
 		page.NextCursor = &next

@@ -69,5 +69,5 @@ func (e PutInventoryItem) Serve(ctx context.Context, req web.Request) (web.Respo
 	if created {
 		status = http.StatusCreated
 	}
-	return web.JSON(status, itemView(it), map[string]string{"Location": "/inventory/" + string(sku)}), nil
+	return web.JSON(status, itemView(it, true), map[string]string{"Location": "/inventory/" + string(sku)}), nil
 }

@@ -39,5 +39,5 @@ func (e RestockInventoryItem) Serve(ctx context.Context, req web.Request) (web.R
 	if err != nil {
 		return web.Response{}, err
 	}
-	return web.JSON(http.StatusOK, itemView(it), nil), nil
+	return web.JSON(http.StatusOK, itemView(it, true), nil), nil
 }

@@ -84,19 +84,33 @@ func summaryView(s query.OrderSummary) OrderView {
 	return v
 }
 
-// ItemView is an item as the API shows it: what a shopper needs, not the internal counters.
+// ItemView is an item as the API shows it: what a shopper needs, not the internal counters. The public
+// sees only Availability; an admin also sees the exact Available count (issue 20: exact counts let a
+// competitor or a hoarder watch stock).
 type ItemView struct {
-	SKU         string      `json:"sku"`
-	Name        string      `json:"name"`
-	Description string      `json:"description"`
-	Price       money.Money `json:"price"`
-	Available   int64       `json:"available"`
+	SKU          string      `json:"sku"`
+	Name         string      `json:"name"`
+	Description  string      `json:"description"`
+	Price        money.Money `json:"price"`
+	Availability string      `json:"availability"`
+	Available    *int64      `json:"available,omitempty"`
 }
 
-func itemView(it *inventory.Item) ItemView {
-	return ItemView{SKU: string(it.SKU()), Name: it.Name(), Description: it.Description(), Price: it.Price(), Available: int64(it.Available())}
+// itemView shows an item as the write side stored it; admin says whether the caller sees the count.
+func itemView(it *inventory.Item, admin bool) ItemView {
+	return stockView(ItemView{SKU: string(it.SKU()), Name: it.Name(), Description: it.Description(), Price: it.Price()},
+		int64(it.Available()), admin)
 }
 
-func catalogView(it query.CatalogItem) ItemView {
-	return ItemView{SKU: it.SKU, Name: it.Name, Description: it.Description, Price: it.Price, Available: it.Available}
+// catalogView shows an item of the catalog view; admin says whether the caller sees the count.
+func catalogView(it query.CatalogItem, admin bool) ItemView {
+	return stockView(ItemView{SKU: it.SKU, Name: it.Name, Description: it.Description, Price: it.Price}, it.Available, admin)
+}
+
+func stockView(v ItemView, available int64, admin bool) ItemView {
+	v.Availability = string(inventory.AvailabilityOf(available))
+	if admin {
+		v.Available = &available
+	}
+	return v
 }
