@@ -71,7 +71,8 @@ func startDev(t *testing.T, env ...string) *devRun {
 	d.cmd = exec.Command(bin, "-template", filepath.Join(root, "template.yaml"), "-bin", filepath.Join(root, "build", "host"),
 		"-outputs", d.outputs, "-record-calls", d.calls)
 	d.cmd.Dir = t.TempDir()
-	d.cmd.Env = append(os.Environ(), "ORION_AWS_ADDR="+d.awsAddr, "ORION_HTTP_PORT="+httpPort, "ORION_EDGE_PORT="+edgePort, "ORION_WS_PORT="+wsPort, "AWS_ENDPOINT_URL=")
+	d.cmd.Env = append(os.Environ(), "ORION_AWS_ADDR="+d.awsAddr, "ORION_HTTP_PORT="+httpPort, "ORION_EDGE_PORT="+edgePort, "ORION_WS_PORT="+wsPort, "AWS_ENDPOINT_URL=",
+		"ORION_ADMIN_PASSWORD=")
 	d.cmd.Env = append(d.cmd.Env, env...)
 	stdout, _ := d.cmd.StdoutPipe()
 	d.cmd.Stderr = os.Stderr
@@ -137,6 +138,10 @@ func TestDevRunsTheTemplateAndStopsCleanly(t *testing.T) {
 		if !regexp.MustCompile(want).MatchString(banner) {
 			t.Errorf("banner lacks %q:\n%s", want, banner)
 		}
+	}
+	// The admin password is made for this run and printed.
+	if m := regexp.MustCompile(`admin@orion\.local / (\S+)   \(new each run`).FindStringSubmatch(banner); m == nil || len(m[1]) != 20 || m[1] == "Orion-Admin-2026!" {
+		t.Errorf("banner lacks a generated admin password:\n%s", banner)
 	}
 	// The outputs file has the template's outputs with the local URLs, in DescribeStacks' shape.
 	var out map[string]string
