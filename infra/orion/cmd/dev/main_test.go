@@ -143,6 +143,24 @@ func TestDevRunsTheTemplateAndStopsCleanly(t *testing.T) {
 	if m := regexp.MustCompile(`admin@orion\.local / (\S+)   \(new each run`).FindStringSubmatch(banner); m == nil || len(m[1]) != 20 || m[1] == "Orion-Admin-2026!" {
 		t.Errorf("banner lacks a generated admin password:\n%s", banner)
 	}
+	// The AWS endpoint is for local processes: a web page's request is refused, the SDK's is not.
+	for origin, want := range map[string]int{"https://evil.example": http.StatusForbidden, "": http.StatusOK} {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+edgeAddr+"/", strings.NewReader("{}"))
+		req.Header.Set("X-Amz-Target", "DynamoDB_20120810.ListTables")
+		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x")
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want || resp.Header.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("edge, Origin %q: %d %v; want %d, no CORS", origin, resp.StatusCode, resp.Header, want)
+		}
+	}
 	// The outputs file has the template's outputs with the local URLs, in DescribeStacks' shape.
 	var out map[string]string
 	if b, err := os.ReadFile(d.outputs); err != nil || json.Unmarshal(b, &out) != nil {
