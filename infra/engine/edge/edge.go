@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orion-oss/orion/infra/engine/loopback"
 	"github.com/orion-oss/orion/infra/engine/xray"
 )
 
@@ -72,6 +73,10 @@ func New(upstream string, logger *slog.Logger) (*Edge, error) {
 		logger.Error("edge: emulator unreachable", "url", upstream, "error", err)
 		writeAWSError(w, http.StatusBadGateway, "ServiceUnavailable", "the local AWS emulator did not answer: "+err.Error())
 	}
+	p.ModifyResponse = func(resp *http.Response) error {
+		dropCORS(resp.Header)
+		return nil
+	}
 	return &Edge{upstream: u, proxy: p, client: &http.Client{Timeout: 60 * time.Second}, logger: logger}, nil
 }
 
@@ -98,7 +103,14 @@ func ConnectionsPath(r *http.Request) bool {
 	return strings.HasPrefix(p, "@connections/")
 }
 
+// ServeHTTP refuses, first of all, what a web page could send (loopback.Guard): a cross-site form post
+// or a DNS-rebound name must not reach the emulator or invoke a function.
 func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if reason := loopback.Refusal(r); reason != "" {
+		e.logger.Warn("edge: request refused", "reason", reason, "method", r.Method, "path", r.URL.Path)
+		loopback.Refuse(w, reason)
+		return
+	}
 	if e.OnCall != nil {
 		if c, ok := callOf(r); ok {
 			e.OnCall(c)
@@ -148,6 +160,7 @@ func (e *Edge) putEvents(w http.ResponseWriter, r *http.Request) {
 	for k, v := range resp.Header {
 		w.Header()[k] = v
 	}
+	dropCORS(w.Header())
 	w.WriteHeader(resp.StatusCode)
 	w.Write(respBody)
 	if resp.StatusCode != http.StatusOK {
@@ -221,6 +234,16 @@ func accepted(reqBody, respBody []byte, requestTrace string) ([]PutEventsEntry, 
 			DetailType: e.DetailType, Detail: detail, Resources: e.Resources, Time: at, TraceHeader: trace})
 	}
 	return res, nil
+}
+
+// dropCORS removes the CORS headers the emulator adds (moto echoes any Origin): no web page may read
+// what the local AWS endpoint answers.
+func dropCORS(h http.Header) {
+	for k := range h {
+		if strings.HasPrefix(k, "Access-Control-") {
+			delete(h, k)
+		}
+	}
 }
 
 // writeAWSError answers in the JSON error shape of AWS's JSON protocols, which every SDK decodes.

@@ -3,6 +3,7 @@ package edge_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -218,5 +219,77 @@ func TestPutEventsKeepsTheTraceHeader(t *testing.T) {
 		if seen[i].TraceHeader != want {
 			t.Errorf("entry %d trace %q; want %q", i, seen[i].TraceHeader, want)
 		}
+	}
+}
+
+// A web page must not reach the local AWS endpoint: a cross-site form post or fetch carries an Origin,
+// a DNS-rebound name arrives as a foreign Host. The SDK sends neither and passes.
+func TestBrowserAndForeignHostRequestsAreRefused(t *testing.T) {
+	// An emulator that echoes CORS headers, as moto does.
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		w.Header().Set("Access-Control-Allow-Methods", "POST")
+		w.Write([]byte(`{"TableNames":[]}`))
+	}))
+	defer upstream.Close()
+	e, err := edge.New(upstream.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	invoked := 0
+	e.Handle(edge.Route{Name: "lambda", Match: edge.PathPrefix("/2015-03-31/functions/"), Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		invoked++
+	})})
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+	port := srv.URL[strings.LastIndex(srv.URL, ":")+1:]
+
+	send := func(path, host string, header map[string]string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+path, strings.NewReader("{}"))
+		req.Host = host
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	for _, tc := range []struct {
+		name, host string
+		header     map[string]string
+		want       int
+	}{
+		{"cross-site form post", "127.0.0.1:" + port, map[string]string{"Origin": "https://evil.example", "Content-Type": "text/plain"}, http.StatusForbidden},
+		{"preflight", "127.0.0.1:" + port, map[string]string{"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}, http.StatusForbidden},
+		{"DNS rebinding", "rebind.evil.example:" + port, nil, http.StatusMisdirectedRequest},
+		{"foreign port", "localhost:1", nil, http.StatusMisdirectedRequest},
+	} {
+		resp, body := send("/2015-03-31/functions/f/invocations", tc.host, tc.header)
+		if resp.StatusCode != tc.want || !strings.HasPrefix(body, "orion-local: refused") || resp.Header.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("%s: %d %q %v; want %d, refused, no CORS", tc.name, resp.StatusCode, body, resp.Header, tc.want)
+		}
+	}
+	if invoked != 0 {
+		t.Fatalf("a refused request invoked a function %d times", invoked)
+	}
+	for _, host := range []string{"127.0.0.1:" + port, "localhost:" + port, "[::1]:" + port} {
+		if resp, body := send("/2015-03-31/functions/f/invocations", host, nil); resp.StatusCode != http.StatusOK {
+			t.Errorf("SDK-style invoke with Host %s: %d %q", host, resp.StatusCode, body)
+		}
+		resp, body := send("/", host, map[string]string{"X-Amz-Target": "DynamoDB_20120810.ListTables"})
+		if resp.StatusCode != http.StatusOK || body != `{"TableNames":[]}` {
+			t.Errorf("SDK-style emulator call with Host %s: %d %q", host, resp.StatusCode, body)
+		}
+		if v := resp.Header.Get("Access-Control-Allow-Origin") + resp.Header.Get("Access-Control-Allow-Methods"); v != "" {
+			t.Errorf("the emulator's CORS headers were relayed: %q", v)
+		}
+	}
+	if invoked != 3 {
+		t.Fatalf("invoked %d times; want 3", invoked)
 	}
 }

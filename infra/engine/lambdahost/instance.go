@@ -16,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/orion-oss/orion/infra/engine/loopback"
 )
 
 // initTimeout is Lambda's limit on the init phase.
@@ -172,7 +174,8 @@ func (p *pool) start(ctx context.Context) (*instance, error) {
 	}
 	inst := &instance{p: p, work: make(chan *invocation), ready: make(chan struct{}), initErr: make(chan *FunctionError, 1),
 		exited: make(chan struct{}), logs: tail{max: 4 << 10}}
-	inst.srv = &http.Server{Handler: inst.routes(), ReadHeaderTimeout: 10 * time.Second}
+	// The Runtime API is for the instance's process only, never for a web page (loopback.Guard).
+	inst.srv = &http.Server{Handler: loopback.Guard(inst.routes()), ReadHeaderTimeout: 10 * time.Second}
 	go inst.srv.Serve(ln)
 
 	cmd := exec.Command(p.fn.Binary)

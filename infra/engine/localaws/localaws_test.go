@@ -126,3 +126,43 @@ func closedAddr(t *testing.T) string {
 	l.Close()
 	return addr
 }
+
+// The launcher keeps moto for local processes: a web page's request (Origin) or a DNS-rebound name
+// (foreign Host) is refused; what the SDK sends, directly or through the edge (its own port), passes.
+func TestMotoRefusesBrowsersAndForeignHosts(t *testing.T) {
+	if cmd, err := motoCommand("127.0.0.1", "0"); err != nil || !strings.HasSuffix(cmd.Args[1], ".py") {
+		t.Skip("moto runs without Orion's launcher (plain moto_server)")
+	}
+	ep, err := StartMoto(context.Background(), "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ep.Close()
+	for _, tc := range []struct {
+		host, origin string
+		want         int
+	}{
+		{strings.TrimPrefix(ep.URL, "http://"), "", 200},
+		{"localhost:4567", "", 200},
+		{"[::1]:4567", "", 200},
+		{"rebind.evil.example:4567", "", 421},
+		{strings.TrimPrefix(ep.URL, "http://"), "https://evil.example", 403},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, ep.URL+"/", strings.NewReader("{}"))
+		req.Host = tc.host
+		req.Header.Set("X-Amz-Target", "DynamoDB_20120810.ListTables")
+		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x")
+		if tc.origin != "" {
+			req.Header.Set("Origin", tc.origin)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want || resp.Header.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("Host %s Origin %q: %d %v; want %d and no CORS", tc.host, tc.origin, resp.StatusCode, resp.Header, tc.want)
+		}
+	}
+}

@@ -14,6 +14,7 @@ condition first and writing only when all pass (the items of one transaction are
 condition sees exactly the state it would have seen).
 """
 import argparse
+import ipaddress
 import signal
 import sys
 import threading
@@ -35,6 +36,46 @@ class SerialiseDynamoDB:
         with self.lock:
             # Consume the whole response under the lock: the write happens while it is produced.
             return list(self.app(environ, start_response))
+
+
+class RefuseBrowsers:
+    """Keeps moto for the processes of this machine, as Go's loopback.Guard keeps the edge: a web page
+    can make the browser post here (it adds an Origin) or reach 127.0.0.1 by DNS rebinding (its own name
+    arrives as Host). The SDK sends neither. Any port is taken: the edge forwards its own Host. moto's
+    CORS headers are dropped."""
+
+    def __init__(self, app):
+        self.app = app
+
+    @staticmethod
+    def loopback(host):
+        if host.startswith("["):
+            host = host[1:].split("]", 1)[0]
+        elif host.count(":") == 1:
+            host = host.split(":", 1)[0]
+        host = host.lower().rstrip(".")
+        if host == "localhost" or host.endswith(".localhost"):
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
+
+    def __call__(self, environ, start_response):
+        site = environ.get("HTTP_SEC_FETCH_SITE", "none")
+        if environ.get("HTTP_ORIGIN") or site != "none":
+            status, reason = "403 Forbidden", "cross-origin request: this endpoint is for local processes, not web pages"
+        elif not self.loopback(environ.get("HTTP_HOST", "")):
+            status, reason = "421 Misdirected Request", "Host is not localhost, 127.0.0.1 or [::1]"
+        else:
+            # moto answers every request with Access-Control-Allow-Origin: *; no web page may read it.
+            def without_cors(status, headers, exc_info=None):
+                headers = [(k, v) for k, v in headers if not k.lower().startswith("access-control-")]
+                return start_response(status, headers, exc_info)
+            return self.app(environ, without_cors)
+        body = ("orion-local: refused: " + reason + "\n").encode()
+        start_response(status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))])
+        return [body]
 
 
 def transact_write_items(self, transact_items):
@@ -128,7 +169,7 @@ def main():
     jsonpath_ng.ext.parse = functools.lru_cache(maxsize=1024)(jsonpath_ng.ext.parse)
     app = DomainDispatcherApplication(create_backend_app)
     app.debug = True
-    run_simple(args.host, args.port, SerialiseDynamoDB(app), threaded=True)
+    run_simple(args.host, args.port, RefuseBrowsers(SerialiseDynamoDB(app)), threaded=True)
 
 
 if __name__ == "__main__":

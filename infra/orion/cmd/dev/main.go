@@ -134,7 +134,11 @@ func banner(st *stack.Stack, ep *localaws.Endpoint, admin adminUser, items int, 
 		fmt.Printf("  WebSocket API  %s/?token=<access token>\n", st.WSURL)
 	}
 	fmt.Printf("  AWS endpoint   %s   (functions use it; %s %s behind it)\n", st.EdgeURL, ep.Kind, ep.URL)
-	fmt.Printf("  admin user     %s / %s\n", admin.email, admin.password)
+	if admin.generated {
+		fmt.Printf("  admin user     %s / %s   (new each run; ORION_ADMIN_PASSWORD sets one)\n", admin.email, admin.password)
+	} else {
+		fmt.Printf("  admin user     %s / %s\n", admin.email, admin.password)
+	}
 	fmt.Printf("  demo catalog   %d items (infra/orion/cmd/dev/catalog.json)\n", items)
 	switch pay.mode {
 	case paymentsSandbox:

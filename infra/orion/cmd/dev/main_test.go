@@ -71,7 +71,8 @@ func startDev(t *testing.T, env ...string) *devRun {
 	d.cmd = exec.Command(bin, "-template", filepath.Join(root, "template.yaml"), "-bin", filepath.Join(root, "build", "host"),
 		"-outputs", d.outputs, "-record-calls", d.calls)
 	d.cmd.Dir = t.TempDir()
-	d.cmd.Env = append(os.Environ(), "ORION_AWS_ADDR="+d.awsAddr, "ORION_HTTP_PORT="+httpPort, "ORION_EDGE_PORT="+edgePort, "ORION_WS_PORT="+wsPort, "AWS_ENDPOINT_URL=")
+	d.cmd.Env = append(os.Environ(), "ORION_AWS_ADDR="+d.awsAddr, "ORION_HTTP_PORT="+httpPort, "ORION_EDGE_PORT="+edgePort, "ORION_WS_PORT="+wsPort, "AWS_ENDPOINT_URL=",
+		"ORION_ADMIN_PASSWORD=")
 	d.cmd.Env = append(d.cmd.Env, env...)
 	stdout, _ := d.cmd.StdoutPipe()
 	d.cmd.Stderr = os.Stderr
@@ -136,6 +137,28 @@ func TestDevRunsTheTemplateAndStopsCleanly(t *testing.T) {
 		"payments       sandbox", "webhooks       POST http://" + regexp.QuoteMeta(httpAddr) + "/webhooks/stripe, signing secret in SSM /orion-local/stripe/webhook-secret"} {
 		if !regexp.MustCompile(want).MatchString(banner) {
 			t.Errorf("banner lacks %q:\n%s", want, banner)
+		}
+	}
+	// The admin password is made for this run and printed.
+	if m := regexp.MustCompile(`admin@orion\.local / (\S+)   \(new each run`).FindStringSubmatch(banner); m == nil || len(m[1]) != 20 || m[1] == "Orion-Admin-2026!" {
+		t.Errorf("banner lacks a generated admin password:\n%s", banner)
+	}
+	// The AWS endpoint is for local processes: a web page's request is refused, the SDK's is not.
+	for origin, want := range map[string]int{"https://evil.example": http.StatusForbidden, "": http.StatusOK} {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+edgeAddr+"/", strings.NewReader("{}"))
+		req.Header.Set("X-Amz-Target", "DynamoDB_20120810.ListTables")
+		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x")
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want || resp.Header.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("edge, Origin %q: %d %v; want %d, no CORS", origin, resp.StatusCode, resp.Header, want)
 		}
 	}
 	// The outputs file has the template's outputs with the local URLs, in DescribeStacks' shape.

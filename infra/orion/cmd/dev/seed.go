@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
+	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -63,11 +66,23 @@ func seedCatalog(ctx context.Context, st *stack.Stack, endpoint string) (int, er
 	return len(items), nil
 }
 
-type adminUser struct{ email, password string }
+type adminUser struct {
+	email, password string
+	generated       bool // the password was made for this run (ORION_ADMIN_PASSWORD unset)
+}
 
-// seedAdmin makes sure the admin user exists with the known password and is in the admin group.
+// seedAdmin makes sure the admin user exists with the password of this run and is in the admin group.
+// The password is ORION_ADMIN_PASSWORD, else a new random one per run: a fixed, published password
+// would be an admin login for anyone who reaches the local API.
 func seedAdmin(ctx context.Context, st *stack.Stack, endpoint string) (adminUser, error) {
-	u := adminUser{email: env("ORION_ADMIN_EMAIL", "admin@orion.local"), password: env("ORION_ADMIN_PASSWORD", "Orion-Admin-2026!")}
+	u := adminUser{email: env("ORION_ADMIN_EMAIL", "admin@orion.local"), password: os.Getenv("ORION_ADMIN_PASSWORD")}
+	if u.password == "" {
+		p, err := adminPassword()
+		if err != nil {
+			return u, err
+		}
+		u.password, u.generated = p, true
+	}
 	pool, _ := st.Outputs["UserPoolId"].(string)
 	if pool == "" {
 		return u, errNoPool
@@ -92,4 +107,48 @@ func seedAdmin(ctx context.Context, st *stack.Stack, endpoint string) (adminUser
 		return u, fmt.Errorf("add to admin group: %w", err)
 	}
 	return u, nil
+}
+
+// Alphabets of a generated password; the symbols are ones Cognito counts and a shell leaves alone.
+const (
+	lowers  = "abcdefghijkmnopqrstuvwxyz"
+	uppers  = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+	digits  = "23456789"
+	symbols = "-_.%+="
+)
+
+// adminPassword returns 20 random characters (crypto/rand) with at least one of each class the user
+// pool's PasswordPolicy requires (template.yaml: 12 or more, lower, upper, number, symbol).
+func adminPassword() (string, error) {
+	all := lowers + uppers + digits + symbols
+	pick := func(from string) (byte, error) {
+		n, err := rand.Int(rand.Reader, big.NewInt(int64(len(from))))
+		if err != nil {
+			return 0, fmt.Errorf("generate the admin password: %w", err)
+		}
+		return from[n.Int64()], nil
+	}
+	var b []byte
+	for _, from := range []string{lowers, uppers, digits, symbols} {
+		c, err := pick(from)
+		if err != nil {
+			return "", err
+		}
+		b = append(b, c)
+	}
+	for len(b) < 20 {
+		c, err := pick(all)
+		if err != nil {
+			return "", err
+		}
+		b = append(b, c)
+	}
+	for i := len(b) - 1; i > 0; i-- { // Fisher-Yates, so the required classes are not always first
+		j, err := rand.Int(rand.Reader, big.NewInt(int64(i+1)))
+		if err != nil {
+			return "", fmt.Errorf("generate the admin password: %w", err)
+		}
+		b[i], b[j.Int64()] = b[j.Int64()], b[i]
+	}
+	return string(b), nil
 }
