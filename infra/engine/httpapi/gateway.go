@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -55,16 +56,29 @@ type Record struct {
 	AuthError                        string
 }
 
+// Throttle is a route's token bucket (docs.aws.amazon.com/apigateway/latest/developerguide/
+// http-api-throttling.html): Burst requests at once, refilled at Rate per second. Burst 0 throttles
+// every request, as API Gateway does with a stored 0.
+type Throttle struct {
+	Burst int
+	Rate  float64
+}
+
 // Config configures a Gateway.
 type Config struct {
 	APIID, Stage, DomainName, AccountID string
 	Routes                              []Route
-	Authorizers                         map[string]JWTAuthorizer
-	CORS                                *CORS
-	MaxBody                             int64
-	IntegrationTimeout                  time.Duration
-	Logger                              *slog.Logger
-	OnRequest                           func(Record)
+	// DefaultThrottle is the stage's DefaultRouteSettings: every route gets a bucket of its own with
+	// these limits (nil: no throttling). RouteThrottles, by route key ("POST /auth/login"), are the
+	// stage's RouteSettings, which replace the default for their route.
+	DefaultThrottle    *Throttle
+	RouteThrottles     map[string]Throttle
+	Authorizers        map[string]JWTAuthorizer
+	CORS               *CORS
+	MaxBody            int64
+	IntegrationTimeout time.Duration
+	Logger             *slog.Logger
+	OnRequest          func(Record)
 }
 
 // Gateway is an http.Handler.
@@ -75,10 +89,36 @@ type Gateway struct {
 	auth   map[string]*jwtAuth
 }
 
+// bucket is one route's token bucket.
+type bucket struct {
+	mu     sync.Mutex
+	limit  Throttle
+	tokens float64
+	at     time.Time
+}
+
+// take spends a token, refilling first at the bucket's rate up to its burst.
+func (b *bucket) take(now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.at.IsZero() {
+		b.tokens = float64(b.limit.Burst)
+	} else if d := now.Sub(b.at).Seconds(); d > 0 {
+		b.tokens = min(float64(b.limit.Burst), b.tokens+d*b.limit.Rate)
+	}
+	b.at = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
 type compiledRoute struct {
 	Route
 	key      string
 	segments []segment
+	bucket   *bucket // nil: not throttled
 }
 
 type segment struct {
@@ -128,7 +168,21 @@ func New(cfg Config, inv Invoker) (*Gateway, error) {
 		if r.Authorizer != "" && r.Authorizer != "NONE" && g.auth[r.Authorizer] == nil {
 			return nil, fmt.Errorf("httpapi: route %q uses unknown authorizer %q", cr.key, r.Authorizer)
 		}
+		if t, ok := cfg.RouteThrottles[cr.key]; ok {
+			cr.bucket = &bucket{limit: t}
+		} else if cfg.DefaultThrottle != nil {
+			cr.bucket = &bucket{limit: *cfg.DefaultThrottle}
+		}
 		g.routes = append(g.routes, cr)
+	}
+	for key, t := range cfg.RouteThrottles {
+		if !seen[key] {
+			// API Gateway refuses settings for a route the API does not have.
+			return nil, fmt.Errorf("httpapi: route settings for %q, which is no route", key)
+		}
+		if t.Burst < 0 || t.Rate < 0 {
+			return nil, fmt.Errorf("httpapi: route %q: negative throttling limits", key)
+		}
 	}
 	return g, nil
 }
@@ -290,6 +344,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec.RouteKey, rec.Function = route.key, route.Function
+	// Throttling comes before the body, the authorizer and the integration: a throttled request costs
+	// the API nothing but the answer.
+	if route.bucket != nil && !route.bucket.take(time.Now()) {
+		fail(http.StatusTooManyRequests, "Too Many Requests")
+		return
+	}
 
 	body, err := io.ReadAll(io.LimitReader(r.Body, g.cfg.MaxBody+1))
 	if err != nil {

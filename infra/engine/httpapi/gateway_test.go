@@ -258,3 +258,80 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// Every route has a token bucket of its own: the stage's default, or the route's settings instead.
+// A throttled request is answered 429 before its function runs (docs.aws.amazon.com/apigateway/
+// latest/developerguide/http-api-throttling.html).
+func TestThrottlingPerRoute(t *testing.T) {
+	rec := &recorder{}
+	srv := gateway(t, rec, func(c *httpapi.Config) {
+		c.DefaultThrottle = &httpapi.Throttle{Burst: 3, Rate: 0.001}
+		c.RouteThrottles = map[string]httpapi.Throttle{"POST /orders": {Burst: 1, Rate: 0.001}, "GET /orders/special": {Burst: 0, Rate: 0}}
+	})
+	status := func(method, path string) int {
+		resp, body := do(t, method, srv.URL+path, "", nil)
+		if resp.StatusCode == 429 && body != `{"message":"Too Many Requests"}` {
+			t.Errorf("%s %s: 429 body %q", method, path, body)
+		}
+		return resp.StatusCode
+	}
+	if s1, s2 := status("POST", "/orders"), status("POST", "/orders"); s1 != 200 || s2 != 429 {
+		t.Errorf("POST /orders (burst 1): %d, %d; want 200, 429", s1, s2)
+	}
+	for i := range 3 {
+		if s := status("GET", "/orders"); s != 200 {
+			t.Errorf("GET /orders #%d within the default burst 3: %d", i+1, s)
+		}
+	}
+	if s := status("GET", "/orders"); s != 429 {
+		t.Errorf("GET /orders past the default burst: %d; want 429", s)
+	}
+	if s := status("GET", "/orders/1"); s != 200 {
+		t.Errorf("GET /orders/{orderId} has a bucket of its own: %d", s)
+	}
+	if s := status("GET", "/orders/special"); s != 429 {
+		t.Errorf("a route with burst 0: %d; want 429", s)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if n := len(rec.calls["place"]); n != 1 {
+		t.Errorf("place ran %d times; a throttled request must not reach the function", n)
+	}
+	if n := len(rec.calls["special"]); n != 0 {
+		t.Errorf("special ran %d times", n)
+	}
+}
+
+// A bucket refills at its rate, up to its burst.
+func TestThrottlingRefills(t *testing.T) {
+	srv := gateway(t, &recorder{}, func(c *httpapi.Config) {
+		c.RouteThrottles = map[string]httpapi.Throttle{"POST /orders": {Burst: 1, Rate: 2}}
+	})
+	codes := func() (int, int) {
+		r1, _ := do(t, "POST", srv.URL+"/orders", "", nil)
+		r2, _ := do(t, "POST", srv.URL+"/orders", "", nil)
+		return r1.StatusCode, r2.StatusCode
+	}
+	if a, b := codes(); a != 200 || b != 429 {
+		t.Skipf("the machine is too slow to see the burst: %d, %d", a, b)
+	}
+	time.Sleep(600 * time.Millisecond) // 1.2 tokens at 2/s, capped at the burst of 1
+	if a, b := codes(); a != 200 || b != 429 {
+		t.Errorf("after a refill: %d, %d; want 200, 429", a, b)
+	}
+	if resp, _ := do(t, "GET", srv.URL+"/orders", "", nil); resp.StatusCode != 200 {
+		t.Errorf("a route without settings or a default is not throttled: %d", resp.StatusCode)
+	}
+}
+
+func TestThrottlingConfigErrors(t *testing.T) {
+	routes := []httpapi.Route{{Method: "POST", Path: "/auth/login", Function: "login"}}
+	for _, th := range []map[string]httpapi.Throttle{
+		{"POST /auth/logn": {Burst: 1, Rate: 1}},
+		{"POST /auth/login": {Burst: -1, Rate: 1}},
+	} {
+		if _, err := httpapi.New(httpapi.Config{Routes: routes, RouteThrottles: th}, &recorder{}); err == nil {
+			t.Errorf("route settings %v accepted", th)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -192,6 +193,9 @@ func (s *Stack) httpAPI(routes []httpapi.Route) error {
 			cfg.Authorizers[name] = httpapi.JWTAuthorizer{Issuer: issuer, Audience: sam.Strings(jwt["audience"]),
 				IdentitySource: sam.String(am, "IdentitySource"), JWKSURL: s.jwksURL(issuer)}
 		}
+		if err := throttles(&cfg, props); err != nil {
+			return fmt.Errorf("stack: %s: %w", apis[0], err)
+		}
 		if c := sam.Map(props, "CorsConfiguration"); c != nil {
 			cfg.CORS = &httpapi.CORS{AllowOrigins: sam.Strings(c["AllowOrigins"]), AllowMethods: sam.Strings(c["AllowMethods"]), AllowHeaders: sam.Strings(c["AllowHeaders"]),
 				ExposeHeaders: sam.Strings(c["ExposeHeaders"]), MaxAge: sam.IntOr(c, "MaxAge", 0), AllowCredentials: c["AllowCredentials"] == true}
@@ -205,6 +209,56 @@ func (s *Stack) httpAPI(routes []httpapi.Route) error {
 		return err
 	}
 	s.gateway = g
+	return nil
+}
+
+// throttles reads the stage's DefaultRouteSettings and RouteSettings throttling: every route gets a
+// token bucket of its own, with its RouteSettings' limits or else the default's. A route setting
+// without a limit takes the default's value for it.
+func throttles(cfg *httpapi.Config, props map[string]any) error {
+	limit := func(m map[string]any, def *httpapi.Throttle) (httpapi.Throttle, bool, error) {
+		t, burst, rate := httpapi.Throttle{}, false, false
+		if def != nil {
+			t, burst, rate = *def, true, true
+		}
+		if v, ok := m["ThrottlingBurstLimit"]; ok {
+			n, isInt := sam.Int(m, "ThrottlingBurstLimit")
+			if !isInt {
+				return t, false, fmt.Errorf("ThrottlingBurstLimit %v is not an integer", v)
+			}
+			t.Burst, burst = int(n), true
+		}
+		if v, ok := m["ThrottlingRateLimit"]; ok {
+			f, err := strconv.ParseFloat(fmt.Sprint(v), 64)
+			if err != nil {
+				return t, false, fmt.Errorf("ThrottlingRateLimit %v is not a number", v)
+			}
+			t.Rate, rate = f, true
+		}
+		return t, burst && rate, nil
+	}
+	if d := sam.Map(props, "DefaultRouteSettings"); d != nil {
+		t, ok, err := limit(d, nil)
+		if err != nil {
+			return fmt.Errorf("DefaultRouteSettings: %w", err)
+		}
+		if ok {
+			cfg.DefaultThrottle = &t
+		}
+	}
+	for key, v := range sam.Map(props, "RouteSettings") {
+		m, _ := v.(map[string]any)
+		t, ok, err := limit(m, cfg.DefaultThrottle)
+		if err != nil {
+			return fmt.Errorf("RouteSettings %q: %w", key, err)
+		}
+		if ok {
+			if cfg.RouteThrottles == nil {
+				cfg.RouteThrottles = map[string]httpapi.Throttle{}
+			}
+			cfg.RouteThrottles[key] = t
+		}
+	}
 	return nil
 }
 

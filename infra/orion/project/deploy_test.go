@@ -452,6 +452,58 @@ func TestRouteSettingsThrottleExplicitly(t *testing.T) {
 	}
 }
 
+// Anyone can call the public write routes (/auth/*, the Stripe webhook), and each call costs a Lambda
+// invocation and Cognito quota: each has throttling of its own, both limits below the stage's default,
+// so a flood of them is refused before it crowds out the rest of the API; the auth routes far below.
+func TestPublicWriteRoutesThrottleBelowTheStage(t *testing.T) {
+	tpl := projectTemplate(t)
+	api := tpl.WithGlobals("HttpApi", tpl.Resources["HttpApi"].Properties)
+	def := sam.Map(api, "DefaultRouteSettings")
+	settings := sam.Map(api, "RouteSettings")
+	public := 0
+	for _, id := range tpl.ResourceIDs() {
+		if tpl.Resources[id].Type != "AWS::Serverless::Function" {
+			continue
+		}
+		for name, e := range sam.Map(tpl.Resources[id].Properties, "Events") {
+			em, _ := e.(map[string]any)
+			p := sam.Map(em, "Properties")
+			if sam.String(em, "Type") != "HttpApi" {
+				continue
+			}
+			method, path := strings.ToUpper(sam.String(p, "Method")), sam.String(p, "Path")
+			if sam.String(sam.Map(p, "Auth"), "Authorizer") != "NONE" && !strings.HasPrefix(path, "/auth/") {
+				continue
+			}
+			if method == "GET" {
+				continue // public reads (the catalogue) share the stage's limits
+			}
+			public++
+			key := method + " " + path
+			s := sam.Map(settings, key)
+			if s == nil {
+				t.Errorf("%s.%s: route %q has no RouteSettings of its own; want throttling below the stage's", id, name, key)
+				continue
+			}
+			// The auth routes serve people, who register or log in rarely: far below the stage.
+			most, want := func(d int64) int64 { return d - 1 }, "below"
+			if strings.HasPrefix(path, "/auth/") {
+				most, want = func(d int64) int64 { return d / 10 }, "at most a tenth of"
+			}
+			for _, k := range []string{"ThrottlingBurstLimit", "ThrottlingRateLimit"} {
+				n, ok := sam.Int(s, k)
+				d, dok := sam.Int(def, k)
+				if !ok || !dok || n <= 0 || n > most(d) {
+					t.Errorf("RouteSettings %q: %s = %v; want %s the stage's %v", key, k, s[k], want, def[k])
+				}
+			}
+		}
+	}
+	if public < 5 {
+		t.Fatalf("found %d public write routes; want /auth/register, /auth/confirm, /auth/login, /auth/refresh and /webhooks/stripe", public)
+	}
+}
+
 // Each API function's gradual deployment watches its own live alias's AWS/Lambda Errors, with exactly
 // the dimensions Lambda publishes alias metrics under (FunctionName and Resource = <name>:<alias>,
 // docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics.html, "By Resource"): an init crash, a timeout or an
