@@ -99,11 +99,7 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 30s)
 # Every fuzz target (found by name, without compiling every package to list them) for FUZZTIME each,
 # 3s by default: what CI runs after make test. One AWS endpoint serves the packages whose TestMain wants one.
 fuzz-short: ## run every fuzz target briefly (FUZZTIME, default 3s), as CI does
-	@$(ENDPOINT) run -- bash -c 'set -euo pipefail; \
-	  grep -rEo --include="*_test.go" "^func Fuzz[A-Za-z0-9_]+" internal infra | sort -u | while IFS=: read -r file fn; do \
-	    fn=$${fn#func }; pkg=./$$(dirname "$$file"); echo "fuzz $$pkg $$fn"; \
-	    out=$$($(GO) test -run "^$$" -fuzz "^$$fn$$" -fuzztime $(or $(FUZZTIME),3s) "$$pkg" 2>&1) || { echo "$$out"; exit 1; }; \
-	  done'
+	$(ENDPOINT) run -- env GO=$(GO) FUZZTIME=$(or $(FUZZTIME),3s) infra/scripts/fuzz-short.sh
 
 # sam build's Go builder (BuildMethod: go1.x) takes the flags through GOFLAGS, whose values cannot hold
 # spaces; since Go 1.22 -s also drops DWARF, as -w does. CGO_ENABLED=0: provided.al2023 on arm64 runs a
