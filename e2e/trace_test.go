@@ -156,12 +156,12 @@ func TestAnOrdersTraceReachesEveryFunction(t *testing.T) {
 	inProcessOnly(t, "reads the X-Ray documents the runtime's daemon listener receives")
 	a, _ := catalog(t)
 	tok := customerToken(t)
-	corr := awstest.Name(t, "trace")
+	key := awstest.Name(t, "trace")
 	req, _ := http.NewRequest("POST", sys.api+"/orders", strings.NewReader(fmt.Sprintf(`{"items":[{"sku":%q,"quantity":1}],"paymentToken":"tok_visa"}`, a)))
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Idempotency-Key", corr)
-	req.Header.Set("X-Correlation-Id", corr)
+	req.Header.Set("Idempotency-Key", key)
+	req.Header.Set("X-Correlation-Id", key)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -170,6 +170,11 @@ func TestAnOrdersTraceReachesEveryFunction(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 202 {
 		t.Fatalf("place: %d %s", resp.StatusCode, b)
+	}
+	// The story is correlated by the server's id, not the client's (which it echoes apart).
+	corr := resp.Header.Get("X-Correlation-Id")
+	if corr == "" || corr == key || resp.Header.Get("X-Client-Correlation-Id") != key {
+		t.Fatalf("correlation %q, client's %q; want the server's own and the client's echoed apart", corr, resp.Header.Get("X-Client-Correlation-Id"))
 	}
 	var placed struct{ OrderID string }
 	json.Unmarshal(b, &placed)

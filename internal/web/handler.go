@@ -30,6 +30,10 @@ func Lambda(log *slog.Logger, h HandlerFunc) func(context.Context, Request) (Res
 		start := time.Now()
 		ctx = logging.With(ctx, CorrelationID(req), req.PathParameters["orderId"])
 		reqLog := log.With("requestId", req.RequestContext.RequestID, "route", req.RouteKey)
+		client := ClientCorrelationID(req)
+		if client != "" {
+			reqLog = reqLog.With("clientCorrelationId", client)
+		}
 		defer func() {
 			if p := recover(); p != nil {
 				reqLog.ErrorContext(ctx, "handler panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
@@ -39,6 +43,9 @@ func Lambda(log *slog.Logger, h HandlerFunc) func(context.Context, Request) (Res
 				resp.Headers = map[string]string{}
 			}
 			resp.Headers["X-Correlation-Id"] = CorrelationID(req)
+			if client != "" {
+				resp.Headers["X-Client-Correlation-Id"] = client
+			}
 			if _, set := resp.Headers["Cache-Control"]; !set {
 				resp.Headers["Cache-Control"] = "no-store"
 			}

@@ -255,10 +255,26 @@ func RequireAdmin(req Request) (Caller, error) {
 	return c, nil
 }
 
-// CorrelationID is the client's X-Correlation-Id when it is sane, else the API request id.
-func CorrelationID(req Request) string {
-	if c := req.Headers["x-correlation-id"]; c != "" && len(c) <= 128 && !strings.ContainsAny(c, " \t\r\n") {
-		return c
+// CorrelationID is the server's correlation id of the request: the API request id, which API Gateway
+// makes unique. It travels in every event, saga input, log line and trace annotation of what the
+// request starts. A client's X-Correlation-Id never replaces it: a client could otherwise choose
+// another order's correlation id and splice its requests into that order's story (logs, traces,
+// timeline). The client's own id is kept apart (ClientCorrelationID) and logged beside it.
+func CorrelationID(req Request) string { return req.RequestContext.RequestID }
+
+// ClientCorrelationID is the client's X-Correlation-Id when it is sane (at most 128 printable
+// characters without spaces), else "". It is the client's reference, logged as clientCorrelationId
+// on the request's log line and echoed in the answer's X-Client-Correlation-Id; it is never the
+// server's correlation id.
+func ClientCorrelationID(req Request) string {
+	c := req.Headers["x-correlation-id"]
+	if c == "" || len(c) > 128 {
+		return ""
 	}
-	return req.RequestContext.RequestID
+	for _, r := range c {
+		if r <= ' ' || r == 0x7f || r > '~' {
+			return ""
+		}
+	}
+	return c
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/orion-oss/orion/internal/money"
 	"github.com/orion-oss/orion/internal/order"
 	"github.com/orion-oss/orion/internal/payment"
+	"github.com/orion-oss/orion/internal/platform/logging"
 	"github.com/orion-oss/orion/internal/validation"
 	"github.com/orion-oss/orion/internal/web"
 )
@@ -155,6 +156,41 @@ func TestCaller(t *testing.T) {
 	}
 	if _, err := web.RequireAdmin(req(map[string]string{"sub": "u1", "token_use": "access"})); !errors.Is(err, web.ErrForbidden) {
 		t.Fatalf("RequireAdmin for a customer: %v", err)
+	}
+}
+
+// A client's X-Correlation-Id is its own reference, kept apart from the server's correlation id: the
+// server's is the API request id, always, so no client can splice its requests into another order's
+// story; the client's is logged beside it and echoed back under its own name.
+func TestClientCorrelationIDIsKeptApart(t *testing.T) {
+	var seen string
+	h := func(ctx context.Context, _ web.Request) (web.Response, error) {
+		seen, _ = logging.IDs(ctx)
+		return web.JSON(200, nil, nil), nil
+	}
+	for _, c := range []struct{ name, header, client string }{
+		{"another order's correlation id", "01JDQ7Z3M6X9V0YB2C4D5E6F7G", "01JDQ7Z3M6X9V0YB2C4D5E6F7G"},
+		{"none", "", ""},
+		{"with a newline (log forging)", "abc\n{\"level\":\"ERROR\"}", ""},
+		{"non-ASCII", "caf\u00e9", ""},
+		{"too long", strings.Repeat("x", 129), ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var logs strings.Builder
+			log := slog.New(slog.NewJSONHandler(&logs, nil))
+			r := web.Request{Headers: map[string]string{"x-correlation-id": c.header}}
+			r.RequestContext.RequestID = "req-123"
+			resp, _ := web.Lambda(log, h)(context.Background(), r)
+			if seen != "req-123" || resp.Headers["X-Correlation-Id"] != "req-123" {
+				t.Fatalf("server correlation %q, header %q; want the request id", seen, resp.Headers["X-Correlation-Id"])
+			}
+			if resp.Headers["X-Client-Correlation-Id"] != c.client {
+				t.Fatalf("echoed %q; want %q", resp.Headers["X-Client-Correlation-Id"], c.client)
+			}
+			if logged := strings.Contains(logs.String(), `"clientCorrelationId"`); logged != (c.client != "") {
+				t.Fatalf("clientCorrelationId logged %v; want %v: %s", logged, c.client != "", logs.String())
+			}
+		})
 	}
 }
 
