@@ -188,6 +188,12 @@ func do(t *testing.T, method, path, token, body string) reply {
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	return send(t, req, method, path)
+}
+
+// send makes the request and returns its reply, checked against the contract for the route.
+func send(t *testing.T, req *http.Request, method, route string) reply {
+	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -195,7 +201,7 @@ func do(t *testing.T, method, path, token, body string) reply {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	r := reply{status: resp.StatusCode, header: resp.Header, body: b}
-	conform(t, method, path, r)
+	conform(t, method, route, r)
 	return r
 }
 

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -31,15 +30,7 @@ func place(t *testing.T, token, key, body string) reply {
 	if key != "" {
 		req.Header.Set("Idempotency-Key", key)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	r := reply{status: resp.StatusCode, header: resp.Header, body: b}
-	conform(t, "POST", "/orders", r)
-	return r
+	return send(t, req, "POST", "/orders")
 }
 
 func TestPlaceGetAndReplay(t *testing.T) {

@@ -16,7 +16,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"reflect"
 	"slices"
@@ -111,15 +110,7 @@ func postWebhook(t *testing.T, body []byte, signature, contentType string) reply
 	if signature != "" {
 		req.Header.Set("Stripe-Signature", signature)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	r := reply{status: resp.StatusCode, header: resp.Header, body: b}
-	conform(t, "POST", "/webhooks/stripe", r)
-	return r
+	return send(t, req, "POST", "/webhooks/stripe")
 }
 
 const stripeJSON = "application/json; charset=utf-8"
