@@ -328,19 +328,7 @@ func TestVoidOfACapturedIntentAgainstStripeMock(t *testing.T) {
 	if err != nil {
 		t.Fatalf("void of a captured intent: %v", err)
 	}
-	if len(rec.log) != 2 {
-		t.Fatalf("%d requests: %+v", len(rec.log), rec.log)
-	}
-	read, refund := rec.log[0], rec.log[1]
-	if read.method != "GET" || read.path != "/v1/payment_intents/"+stripetest.PaymentIntentID || read.query.Get("expand[]") != "latest_charge" || read.status != 200 {
-		t.Errorf("read: %+v", read)
-	}
-	want := url.Values{"payment_intent": {stripetest.PaymentIntentID}, "amount": {"125000"},
-		"metadata[source]": {"orion"}, "metadata[order_id]": {orderID}}
-	if refund.method != "POST" || refund.path != "/v1/refunds" || refund.status != 200 || refund.form.Encode() != want.Encode() ||
-		refund.idempotencyKey != voidKey+"-refund" || refund.echoedKey != voidKey+"-refund" {
-		t.Errorf("refund: %+v; want %v with key %q", refund, want, voidKey+"-refund")
-	}
+	readThenRefund(t, rec, voidKey+"-refund")
 }
 
 // A refund Stripe refused as more than the charge has left (a partial refund in the dashboard) reads
@@ -355,6 +343,13 @@ func TestRefundOfWhatIsLeftAgainstStripeMock(t *testing.T) {
 	if err != nil || !strings.HasPrefix(id, "re_") {
 		t.Fatalf("refund of what is left: %q, %v", id, err)
 	}
+	readThenRefund(t, rec, refundKey+"-remaining")
+}
+
+// readThenRefund checks the two requests of a compensation that refunds what a capture has left: the
+// intent read with its charge, then the refund of the fixture's unrefunded 125000 under key.
+func readThenRefund(t *testing.T, rec *recorder, key string) {
+	t.Helper()
 	if len(rec.log) != 2 {
 		t.Fatalf("%d requests: %+v", len(rec.log), rec.log)
 	}
@@ -365,7 +360,7 @@ func TestRefundOfWhatIsLeftAgainstStripeMock(t *testing.T) {
 	want := url.Values{"payment_intent": {stripetest.PaymentIntentID}, "amount": {"125000"},
 		"metadata[source]": {"orion"}, "metadata[order_id]": {orderID}}
 	if refund.method != "POST" || refund.path != "/v1/refunds" || refund.status != 200 || refund.form.Encode() != want.Encode() ||
-		refund.idempotencyKey != refundKey+"-remaining" || refund.echoedKey != refundKey+"-remaining" {
-		t.Errorf("refund: %+v; want %v with key %q", refund, want, refundKey+"-remaining")
+		refund.idempotencyKey != key || refund.echoedKey != key {
+		t.Errorf("refund: %+v; want %v with key %q", refund, want, key)
 	}
 }
