@@ -20,7 +20,7 @@ func main() {
 	// The route has no authorizer (the catalog is public): an admin's token is checked here, and an
 	// admin sees exact stock counts where everyone else sees availability.
 	issuer := boot.Require(log, "COGNITO_ISSUER")
-	tokens, err := auth.NewVerifier(issuer, boot.Require(log, "USER_POOL_CLIENT_ID"), auth.JWKSURL(issuer, boot.Optional("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", boot.Optional("AWS_ENDPOINT_URL", ""))))
+	tokens, err := auth.NewVerifier(issuer, boot.Require(log, "USER_POOL_CLIENT_ID"), auth.JWKSURL(issuer, boot.CognitoEndpoint()))
 	if err != nil {
 		boot.Fail(log, "token verifier", err)
 	}

@@ -15,7 +15,7 @@ import (
 func main() {
 	log := boot.Logger()
 	issuer := boot.Require(log, "COGNITO_ISSUER")
-	tokens, err := auth.NewVerifier(issuer, boot.Require(log, "USER_POOL_CLIENT_ID"), auth.JWKSURL(issuer, boot.Optional("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", boot.Optional("AWS_ENDPOINT_URL", ""))))
+	tokens, err := auth.NewVerifier(issuer, boot.Require(log, "USER_POOL_CLIENT_ID"), auth.JWKSURL(issuer, boot.CognitoEndpoint()))
 	if err != nil {
 		boot.Fail(log, "token verifier", err)
 	}

@@ -92,3 +92,10 @@ func Bool(log *slog.Logger, name string, def bool) bool {
 		return false
 	}
 }
+
+// CognitoEndpoint is the endpoint a local run points Cognito at (the SDK's service-specific
+// AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, else AWS_ENDPOINT_URL), "" on AWS: where a function that
+// checks tokens fetches the user pool's signing keys (auth.JWKSURL).
+func CognitoEndpoint() string {
+	return Optional("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", Optional("AWS_ENDPOINT_URL", ""))
+}
