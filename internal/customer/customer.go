@@ -85,6 +85,9 @@ var (
 	ErrBadCredentials = errors.New("customer: incorrect email or password")
 	// ErrBadCode: the confirmation code is wrong or expired (400).
 	ErrBadCode = errors.New("customer: invalid or expired confirmation code")
+	// ErrTooManyAttempts: the identity provider refuses more attempts for now, or cannot answer (429
+	// with Retry-After). Never a 5xx: an anonymous caller must not be able to produce one.
+	ErrTooManyAttempts = errors.New("customer: too many attempts; try again later")
 )
 
 // ValidatePassword applies the pool's policy before Cognito does, so the client gets a field-level

@@ -85,6 +85,11 @@ func Error(ctx context.Context, log *slog.Logger, err error) Response {
 		return problem(Problem{Type: problemBase + "email-taken", Title: "Conflict", Status: http.StatusConflict, Detail: "An account with this email already exists."})
 	case errors.Is(err, customer.ErrBadCode):
 		return problem(Problem{Type: problemBase + "bad-code", Title: "Invalid code", Status: http.StatusBadRequest, Detail: "The confirmation code is wrong or has expired."})
+	case errors.Is(err, customer.ErrTooManyAttempts):
+		r := problem(Problem{Type: problemBase + "too-many-attempts", Title: "Too many attempts", Status: http.StatusTooManyRequests,
+			Detail: "Too many attempts; try again later."})
+		r.Headers["Retry-After"] = "30"
+		return r
 	case errors.As(err, &unknown):
 		return problem(Problem{Type: problemBase + "unknown-items", Title: "Unknown items", Status: http.StatusUnprocessableEntity,
 			Detail: "Some lines name SKUs that are not in the catalog.", Errors: unknown.Problems})

@@ -110,7 +110,7 @@ func (p *UserPool) initiate(ctx context.Context, flow types.AuthFlowType, params
 		// One answer whether or not the account exists, so sign-in cannot enumerate users.
 		return account.Tokens{}, customer.ErrBadCredentials
 	case err != nil:
-		return account.Tokens{}, fmt.Errorf("cognito: initiate auth: %w", err)
+		return account.Tokens{}, refusal("initiate auth", err)
 	case out.AuthenticationResult == nil:
 		return account.Tokens{}, fmt.Errorf("cognito: challenge %s is not supported", out.ChallengeName)
 	}
