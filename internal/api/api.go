@@ -23,6 +23,12 @@ func cause(req web.Request) event.Cause {
 	return event.Cause{CorrelationID: web.CorrelationID(req), CausationID: req.RequestContext.RequestID}
 }
 
+// actor is the admin as the events of their action record them: the token's subject, never the email
+// (event.Actor).
+func actor(admin web.Caller) event.Actor {
+	return event.Actor{Sub: admin.ID.String(), Role: event.RoleAdmin}
+}
+
 func pathSKU(req web.Request) (inventory.SKU, error) {
 	raw, err := url.PathUnescape(req.PathParameters["sku"])
 	if err != nil {

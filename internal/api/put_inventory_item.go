@@ -28,7 +28,8 @@ type PutInventoryItem struct {
 
 // Serve answers one request.
 func (e PutInventoryItem) Serve(ctx context.Context, req web.Request) (web.Response, error) {
-	if _, err := web.RequireAdmin(req); err != nil {
+	admin, err := web.RequireAdmin(req)
+	if err != nil {
 		return web.Response{}, err
 	}
 	sku, err := pathSKU(req)
@@ -61,7 +62,7 @@ func (e PutInventoryItem) Serve(ctx context.Context, req web.Request) (web.Respo
 	}
 	it, created, err := e.Handler.Handle(ctx, command.PutInventoryItem{SKU: sku,
 		Details:   inventory.Details{Name: in.Name, Description: in.Description, Price: *in.Price},
-		Available: inventory.Quantity(*in.Available), LowStockThreshold: threshold, Cause: cause(req)})
+		Available: inventory.Quantity(*in.Available), LowStockThreshold: threshold, Cause: cause(req), Actor: actor(admin)})
 	if err != nil {
 		return web.Response{}, err
 	}

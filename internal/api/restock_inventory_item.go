@@ -21,7 +21,8 @@ type RestockInventoryItem struct {
 
 // Serve answers one request.
 func (e RestockInventoryItem) Serve(ctx context.Context, req web.Request) (web.Response, error) {
-	if _, err := web.RequireAdmin(req); err != nil {
+	admin, err := web.RequireAdmin(req)
+	if err != nil {
 		return web.Response{}, err
 	}
 	sku, err := pathSKU(req)
@@ -35,7 +36,7 @@ func (e RestockInventoryItem) Serve(ctx context.Context, req web.Request) (web.R
 	if in.Quantity == nil || *in.Quantity <= 0 || *in.Quantity > int64(inventory.MaxQuantity) {
 		return web.Response{}, validation.New("quantity", "must be between 1 and %d", inventory.MaxQuantity)
 	}
-	it, err := e.Handler.Handle(ctx, command.RestockInventoryItem{SKU: sku, Quantity: inventory.Quantity(*in.Quantity), Cause: cause(req)})
+	it, err := e.Handler.Handle(ctx, command.RestockInventoryItem{SKU: sku, Quantity: inventory.Quantity(*in.Quantity), Cause: cause(req), Actor: actor(admin)})
 	if err != nil {
 		return web.Response{}, err
 	}

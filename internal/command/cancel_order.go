@@ -84,10 +84,11 @@ func (h CancelOrderHandler) request(ctx context.Context, cmd CancelOrder) (*orde
 		if !o.VisibleTo(cmd.Caller, cmd.Admin) {
 			return nil, fmt.Errorf("%w: %s", order.ErrNotFound, cmd.OrderID)
 		}
-		by := order.ByCustomer
+		by, actor := order.ByCustomer, event.Actor{Sub: cmd.Caller.String(), Role: event.RoleCustomer}
 		if o.CustomerID() != cmd.Caller {
-			by = order.ByAdmin
+			by, actor.Role = order.ByAdmin, event.RoleAdmin
 		}
-		return o.RequestCancellation(by, h.now())
+		evs, err := o.RequestCancellation(by, h.now())
+		return event.Attribute(evs, actor), err
 	})
 }

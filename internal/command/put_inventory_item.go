@@ -28,6 +28,8 @@ type PutInventoryItem struct {
 	// LowStockThreshold nil keeps the item's (inventory.DefaultLowStockThreshold for a new item).
 	LowStockThreshold *inventory.Quantity
 	Cause             event.Cause
+	// Actor is the admin asking; the item's events record them.
+	Actor event.Actor
 }
 
 // PutInventoryItemHandler creates and revises items.
@@ -42,7 +44,8 @@ func NewPutInventoryItemHandler(items Items) PutInventoryItemHandler {
 func (h PutInventoryItemHandler) Handle(ctx context.Context, cmd PutInventoryItem) (*inventory.Item, bool, error) {
 	for range 2 {
 		it, err := h.items.Update(ctx, cmd.SKU, cmd.Cause, func(it *inventory.Item) ([]event.Payload, error) {
-			return it.Revise(cmd.Details, cmd.Available, cmd.LowStockThreshold)
+			evs, err := it.Revise(cmd.Details, cmd.Available, cmd.LowStockThreshold)
+			return event.Attribute(evs, cmd.Actor), err
 		})
 		if !errors.Is(err, inventory.ErrNotFound) {
 			return it, false, err
@@ -55,7 +58,7 @@ func (h PutInventoryItemHandler) Handle(ctx context.Context, cmd PutInventoryIte
 		if err != nil {
 			return nil, false, err
 		}
-		err = h.items.Create(ctx, it, evs, cmd.Cause)
+		err = h.items.Create(ctx, it, event.Attribute(evs, cmd.Actor), cmd.Cause)
 		if !errors.Is(err, inventory.ErrExists) {
 			return it, err == nil, err
 		}

@@ -12,6 +12,8 @@ type RestockInventoryItem struct {
 	SKU      inventory.SKU
 	Quantity inventory.Quantity
 	Cause    event.Cause
+	// Actor is the admin asking; the item's events record them.
+	Actor event.Actor
 }
 
 // RestockInventoryItemHandler restocks items.
@@ -24,5 +26,8 @@ func NewRestockInventoryItemHandler(items ItemUpdater) RestockInventoryItemHandl
 
 // Handle restocks the item (inventory.ErrNotFound if there is none).
 func (h RestockInventoryItemHandler) Handle(ctx context.Context, cmd RestockInventoryItem) (*inventory.Item, error) {
-	return h.items.Update(ctx, cmd.SKU, cmd.Cause, func(it *inventory.Item) ([]event.Payload, error) { return it.Restock(cmd.Quantity) })
+	return h.items.Update(ctx, cmd.SKU, cmd.Cause, func(it *inventory.Item) ([]event.Payload, error) {
+		evs, err := it.Restock(cmd.Quantity)
+		return event.Attribute(evs, cmd.Actor), err
+	})
 }

@@ -190,18 +190,22 @@ type OrderRejected struct {
 }
 
 // OrderCancellationRequested: a customer or admin asked to cancel an order that holds stock or payment;
-// the compensation run answers it. RequestedBy is CUSTOMER or ADMIN.
+// the compensation run answers it. RequestedBy is CUSTOMER or ADMIN; Actor is who asked.
 type OrderCancellationRequested struct {
 	OrderRef
 	RequestedBy string `json:"requestedBy"`
+	Actor       *Actor `json:"actor,omitempty"`
 }
 
-// OrderCancelled: terminal; compensation (if any was needed) is complete.
+// OrderCancelled: terminal; compensation (if any was needed) is complete. Actor is set when the
+// cancellation request itself ended the order (a PENDING order); after compensation the saga ends it,
+// and the actor is on the order's OrderCancellationRequested.
 type OrderCancelled struct {
 	OrderRef
 	RequestedBy string      `json:"requestedBy"`
 	Lines       []Line      `json:"lines"`
 	Total       money.Money `json:"total"`
+	Actor       *Actor      `json:"actor,omitempty"`
 }
 
 // OrderFailed: terminal; a step kept failing for technical reasons and compensation ran. It is alarm-worthy.
@@ -222,6 +226,8 @@ type InventoryUpdated struct {
 	Reserved    int64       `json:"reserved"`
 	Sold        int64       `json:"sold"`
 	ItemVersion int64       `json:"itemVersion"`
+	// Actor is the admin who created, revised or restocked the item.
+	Actor *Actor `json:"actor,omitempty"`
 }
 
 // InventoryLow: available stock of a SKU fell below its threshold; it goes to the admins.

@@ -48,10 +48,11 @@ var samples = []event.Payload{
 	event.InventoryReturned{OrderRef: ref("CONFIRMED", ""), Lines: stock},
 	event.OrderConfirmed{OrderRef: ref("CONFIRMED", ""), Lines: lines, Total: usd(2500)},
 	event.OrderRejected{OrderRef: ref("REJECTED", "OUT_OF_STOCK"), Lines: lines, Total: usd(2500)},
-	event.OrderCancellationRequested{OrderRef: ref("CONFIRMED", ""), RequestedBy: "CUSTOMER"},
+	event.OrderCancellationRequested{OrderRef: ref("CONFIRMED", ""), RequestedBy: "ADMIN", Actor: &event.Actor{Sub: "0b7e-admin", Role: "admin"}},
 	event.OrderCancelled{OrderRef: ref("CANCELLED", "CUSTOMER_REQUEST"), RequestedBy: "CUSTOMER", Lines: lines, Total: usd(2500)},
 	event.OrderFailed{OrderRef: ref("FAILED", "PAYMENT_UNAVAILABLE"), Lines: lines, Total: usd(2500)},
-	event.InventoryUpdated{SKU: "SKU-1", Name: "Widget", Description: "A widget", Price: usd(1250), Available: 8, Reserved: 2, Sold: 0, ItemVersion: 4},
+	event.InventoryUpdated{SKU: "SKU-1", Name: "Widget", Description: "A widget", Price: usd(1250), Available: 8, Reserved: 2, Sold: 0, ItemVersion: 4,
+		Actor: &event.Actor{Sub: "0b7e-admin", Role: "admin"}},
 	event.InventoryLow{SKU: "SKU-1", Name: "Widget", Available: 2, Threshold: 5, ItemVersion: 5},
 }
 
@@ -160,6 +161,66 @@ func TestSchemasRejectBadData(t *testing.T) {
 }
 
 func data(m map[string]any) map[string]any { return m["data"].(map[string]any) }
+
+// The actor field is an Actor or absent: a role outside admin/customer, a missing sub or an extra
+// member (an email beside the sub) is refused by the schema.
+func TestSchemasRejectBadActor(t *testing.T) {
+	updated := wrap(t, event.InventoryUpdated{SKU: "SKU-1", Name: "W", Price: usd(1), ItemVersion: 1, Actor: &event.Actor{Sub: "s", Role: "admin"}})
+	if err := eventschema.ValidateJSON(updated); err != nil {
+		t.Fatalf("a good actor is refused: %v", err)
+	}
+	tests := map[string]func(a map[string]any){
+		"unknown role": func(a map[string]any) { a["role"] = "root" },
+		"no sub":       func(a map[string]any) { delete(a, "sub") },
+		"empty sub":    func(a map[string]any) { a["sub"] = "" },
+		"email beside": func(a map[string]any) { a["email"] = "admin@example.com" },
+	}
+	for name, mutate := range tests {
+		t.Run(name, func(t *testing.T) {
+			var m map[string]any
+			if err := json.Unmarshal(updated, &m); err != nil {
+				t.Fatal(err)
+			}
+			mutate(data(m)["actor"].(map[string]any))
+			b, _ := json.Marshal(m)
+			if err := eventschema.ValidateJSON(b); err == nil {
+				t.Fatalf("accepted %s", b)
+			}
+		})
+	}
+}
+
+// Attribute stamps the actor on the events that record one, and only on those.
+func TestAttributeStampsTheActionsEvents(t *testing.T) {
+	admin := event.Actor{Sub: "0b7e-admin", Role: event.RoleAdmin}
+	evs := event.Attribute([]event.Payload{
+		event.InventoryUpdated{SKU: "SKU-1"},
+		event.InventoryLow{SKU: "SKU-1"},
+		event.OrderCancellationRequested{RequestedBy: "ADMIN"},
+		event.OrderCancelled{RequestedBy: "ADMIN"},
+	}, admin)
+	for i, p := range evs {
+		var got *event.Actor
+		switch e := p.(type) {
+		case event.InventoryUpdated:
+			got = e.Actor
+		case event.OrderCancellationRequested:
+			got = e.Actor
+		case event.OrderCancelled:
+			got = e.Actor
+		case event.InventoryLow:
+			continue
+		default:
+			t.Fatalf("event %d changed type: %T", i, p)
+		}
+		if got == nil || *got != admin {
+			t.Errorf("%s actor = %v; want %v", p.EventType(), got, admin)
+		}
+	}
+	if e := event.Attribute([]event.Payload{event.InventoryUpdated{}}, event.Actor{Role: event.RoleAdmin})[0].(event.InventoryUpdated); e.Actor != nil {
+		t.Errorf("an actor without sub was recorded: %v", e.Actor)
+	}
+}
 
 func TestDecodeRejects(t *testing.T) {
 	good := wrap(t, samples[1])
