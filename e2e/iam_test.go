@@ -145,6 +145,85 @@ func addDevCalls(t *testing.T, calls map[string]map[string]int) {
 	}
 }
 
+// basicExecution is AWSLambdaBasicExecutionRole as AWS publishes it (docs.aws.amazon.com/
+// aws-managed-policy/latest/reference/AWSLambdaBasicExecutionRole.html): these three actions on "*".
+// iampolicy does not read managed policies, so the test spells it out.
+const basicExecutionARN = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+
+var basicExecution = []string{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}
+
+// Each function may write logs only to the log group its LoggingConfig names, and may create no log
+// group: what its role allows on logs (SAM's AWSLambdaBasicExecutionRole on "*" and its own Policies),
+// capped by its permissions boundary, is CreateLogStream and PutLogEvents on that group and nothing
+// else. The boundary must cap nothing but logs: every other action the role grants stays allowed (else
+// AccessDenied on AWS while the local run, which does not enforce IAM, passes).
+func TestFunctionsLogOnlyToTheirLogGroup(t *testing.T) {
+	tpl := iampolicy.Transformed(t, "..")
+	if len(tpl.FunctionRoles) < 20 {
+		t.Fatalf("%d functions: the template did not load", len(tpl.FunctionRoles))
+	}
+	for _, fn := range sortedNames(tpl.FunctionRoles) {
+		role := tpl.Roles[tpl.FunctionRoles[fn]]
+		if role == nil {
+			t.Errorf("%s: no role of the template", fn)
+			continue
+		}
+		group, ok := strings.CutPrefix(tpl.FunctionLogGroups[fn], "Ref:")
+		if !ok {
+			t.Errorf("%s: LoggingConfig.LogGroup = %q; want a log group of the template (Ref)", fn, tpl.FunctionLogGroups[fn])
+			continue
+		}
+		own := "GetAtt:" + group + ".Arn"
+		// granted: each logs action the role's policies allow, with the resources they allow it on.
+		granted := map[string][]string{}
+		if slices.Contains(role.Managed, basicExecutionARN) {
+			for _, a := range basicExecution {
+				granted[a] = append(granted[a], "*")
+			}
+		}
+		for _, st := range role.Statements {
+			for _, a := range st.Actions {
+				if strings.HasPrefix(strings.ToLower(a), "logs:") {
+					granted[a] = append(granted[a], st.Resources...)
+				}
+			}
+		}
+		var boundary *iampolicy.Boundary
+		if role.Boundary != "" {
+			boundary = tpl.Boundaries[role.Boundary]
+		}
+		for _, a := range sortedNames(granted) {
+			effective := granted[a]
+			if boundary != nil {
+				capped := boundary.Resources(a)
+				if !slices.Contains(capped, "*") {
+					effective = capped
+				}
+			}
+			var want []string
+			if a == "logs:CreateLogStream" || a == "logs:PutLogEvents" {
+				want = []string{own}
+			}
+			if !slices.Equal(effective, want) {
+				t.Errorf("%s may call %s on %v; want %v (its log group %s)", fn, a, effective, want, group)
+			}
+		}
+		if boundary == nil {
+			continue
+		}
+		for _, a := range role.Actions() {
+			if !strings.HasPrefix(strings.ToLower(a), "logs:") && !slices.Contains(boundary.Resources(a), "*") {
+				t.Errorf("%s: its boundary %s cuts %s, which its policies grant: AccessDenied on AWS", fn, boundary.LogicalID, a)
+			}
+		}
+		for _, a := range []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords"} { // Tracing: Active
+			if !slices.Contains(boundary.Resources(a), "*") {
+				t.Errorf("%s: its boundary %s cuts %s: traces would be lost", fn, boundary.LogicalID, a)
+			}
+		}
+	}
+}
+
 func sortedNames[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {

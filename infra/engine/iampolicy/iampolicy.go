@@ -5,7 +5,8 @@
 //
 // It evaluates Allow statements only, as written: the template has no Deny, no NotAction and no
 // conditions on function roles, and Load refuses a template that does (so a test can never pass by
-// misreading one).
+// misreading one). A role's permissions boundary (a managed policy of the template, which caps what
+// the role's policies grant) is read apart, NotAction included (Boundary).
 package iampolicy
 
 import (
@@ -15,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -32,6 +34,21 @@ type Role struct {
 	LogicalID  string
 	Managed    []string // managed policy ARNs
 	Statements []Statement
+	// Boundary is the logical id of the role's permissions boundary, "" for none.
+	Boundary string
+}
+
+// Boundary is a permissions boundary: an AWS::IAM::ManagedPolicy of the template that roles name as
+// PermissionsBoundary. It grants nothing; a role may do only what both its policies and the boundary
+// allow (docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html).
+type Boundary struct {
+	LogicalID  string
+	Statements []BoundaryStatement
+}
+
+// BoundaryStatement is one Allow statement of a boundary: Actions, or every action but NotActions.
+type BoundaryStatement struct {
+	Actions, NotActions, Resources []string
 }
 
 // Template is the IAM view of a transformed template.
@@ -45,6 +62,11 @@ type Template struct {
 	// Versions maps each Lambda version's logical id (SAM's AutoPublishAlias generates them) to its
 	// function's.
 	Versions map[string]string
+	// Boundaries are the permissions boundaries, by logical id.
+	Boundaries map[string]*Boundary
+	// FunctionLogGroups maps each function to its LoggingConfig.LogGroup, rendered ("Ref:X"); "" when
+	// it logs to Lambda's default /aws/lambda/<name>.
+	FunctionLogGroups map[string]string
 }
 
 // StateMachine is what the tests need of a state machine.
@@ -90,7 +112,8 @@ func Load(file string) (*Template, error) {
 	if err := json.Unmarshal(b, &doc); err != nil {
 		return nil, fmt.Errorf("iampolicy: %s: %w", file, err)
 	}
-	t := &Template{Roles: map[string]*Role{}, FunctionRoles: map[string]string{}, StateMachines: map[string]StateMachine{}, Versions: map[string]string{}}
+	t := &Template{Roles: map[string]*Role{}, FunctionRoles: map[string]string{}, StateMachines: map[string]StateMachine{}, Versions: map[string]string{},
+		Boundaries: map[string]*Boundary{}, FunctionLogGroups: map[string]string{}}
 	for id, r := range doc.Resources {
 		switch r.Type {
 		case "AWS::IAM::Role":
@@ -99,10 +122,19 @@ func Load(file string) (*Template, error) {
 				return nil, err
 			}
 			t.Roles[id] = role
-		case "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy":
+		case "AWS::IAM::ManagedPolicy":
+			b, err := parseBoundary(id, r.Properties)
+			if err != nil {
+				return nil, err
+			}
+			t.Boundaries[id] = b
+		case "AWS::IAM::Policy", "AWS::IAM::RolePolicy":
 			return nil, fmt.Errorf("iampolicy: %s: standalone %s is not read; attach policies to roles", id, r.Type)
 		case "AWS::Lambda::Function":
 			t.FunctionRoles[id] = getAttTarget(r.Properties["Role"])
+			if lc, ok := r.Properties["LoggingConfig"].(map[string]any); ok && lc["LogGroup"] != nil {
+				t.FunctionLogGroups[id] = render(lc["LogGroup"])
+			}
 		case "AWS::Lambda::Version":
 			t.Versions[id] = strings.TrimPrefix(render(r.Properties["FunctionName"]), "Ref:")
 		case "AWS::StepFunctions::StateMachine":
@@ -118,11 +150,84 @@ func Load(file string) (*Template, error) {
 			t.StateMachines[id] = sm
 		}
 	}
+	// A managed policy is read only as a boundary: one that no role names would grant what Load does
+	// not see once it is attached elsewhere.
+	used := map[string]bool{}
+	for _, r := range t.Roles {
+		if r.Boundary == "" {
+			continue
+		}
+		if t.Boundaries[r.Boundary] == nil {
+			return nil, fmt.Errorf("iampolicy: %s: permissions boundary %s is no managed policy of the template", r.LogicalID, r.Boundary)
+		}
+		used[r.Boundary] = true
+	}
+	for id := range t.Boundaries {
+		if !used[id] {
+			return nil, fmt.Errorf("iampolicy: %s: a managed policy is read only as a role's permissions boundary", id)
+		}
+	}
 	return t, nil
+}
+
+func parseBoundary(id string, props map[string]any) (*Boundary, error) {
+	b := &Boundary{LogicalID: id}
+	doc, _ := props["PolicyDocument"].(map[string]any)
+	for _, s := range list(doc["Statement"]) {
+		sm, _ := s.(map[string]any)
+		for k := range sm {
+			switch k {
+			case "Effect", "Action", "NotAction", "Resource", "Sid":
+			default:
+				return nil, fmt.Errorf("iampolicy: %s: statement key %s is not evaluated", id, k)
+			}
+		}
+		if sm["Effect"] != "Allow" {
+			return nil, fmt.Errorf("iampolicy: %s: only Allow statements are evaluated", id)
+		}
+		var st BoundaryStatement
+		for _, a := range list(sm["Action"]) {
+			st.Actions = append(st.Actions, render(a))
+		}
+		for _, a := range list(sm["NotAction"]) {
+			st.NotActions = append(st.NotActions, render(a))
+		}
+		for _, r := range list(sm["Resource"]) {
+			st.Resources = append(st.Resources, render(r))
+		}
+		b.Statements = append(b.Statements, st)
+	}
+	return b, nil
+}
+
+// Resources lists the resources on which the boundary allows action ("*" among them when it allows
+// it everywhere); none means the boundary denies it.
+func (b *Boundary) Resources(action string) []string {
+	var out []string
+	for _, s := range b.Statements {
+		ok := false
+		if len(s.NotActions) > 0 {
+			ok = !slices.ContainsFunc(s.NotActions, func(p string) bool { return Match(p, action) })
+		} else {
+			ok = slices.ContainsFunc(s.Actions, func(p string) bool { return Match(p, action) })
+		}
+		if ok {
+			out = append(out, s.Resources...)
+		}
+	}
+	return out
 }
 
 func parseRole(id string, props map[string]any) (*Role, error) {
 	role := &Role{LogicalID: id}
+	if pb := props["PermissionsBoundary"]; pb != nil {
+		m, _ := pb.(map[string]any)
+		ref, ok := m["Ref"].(string)
+		if !ok {
+			return nil, fmt.Errorf("iampolicy: %s: PermissionsBoundary %s is not read: name a managed policy of the template (Ref)", id, render(pb))
+		}
+		role.Boundary = ref
+	}
 	for _, m := range list(props["ManagedPolicyArns"]) {
 		role.Managed = append(role.Managed, render(m))
 	}

@@ -72,3 +72,38 @@ func TestLoadRefusesUnevaluatedStatements(t *testing.T) {
 		})
 	}
 }
+
+// A permissions boundary is read with NotAction, and caps by action and resource; a managed policy no
+// role names as its boundary is refused, as a standalone policy is.
+func TestBoundaries(t *testing.T) {
+	load := func(t *testing.T, doc string) (*iampolicy.Template, error) {
+		f := filepath.Join(t.TempDir(), "t.json")
+		if err := os.WriteFile(f, []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return iampolicy.Load(f)
+	}
+	boundary := `"B":{"Type":"AWS::IAM::ManagedPolicy","Properties":{"PolicyDocument":{"Statement":[
+		{"Effect":"Allow","NotAction":"logs:*","Resource":"*"},
+		{"Effect":"Allow","Action":["logs:CreateLogStream","logs:PutLogEvents"],"Resource":{"Fn::GetAtt":["G","Arn"]}}]}}}`
+	tpl, err := load(t, `{"Resources":{"R":{"Type":"AWS::IAM::Role","Properties":{"PermissionsBoundary":{"Ref":"B"}}},`+boundary+`}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := tpl.Boundaries[tpl.Roles["R"].Boundary]
+	for action, want := range map[string][]string{
+		"dynamodb:GetItem":    {"*"},
+		"logs:PutLogEvents":   {"GetAtt:G.Arn"},
+		"logs:CreateLogGroup": nil,
+	} {
+		if got := b.Resources(action); !slices.Equal(got, want) {
+			t.Errorf("Resources(%s) = %v; want %v", action, got, want)
+		}
+	}
+	if _, err := load(t, `{"Resources":{`+boundary+`}}`); err == nil {
+		t.Error("a managed policy no role names was loaded")
+	}
+	if _, err := load(t, `{"Resources":{"R":{"Type":"AWS::IAM::Role","Properties":{"PermissionsBoundary":"arn:aws:iam::1:policy/x"}}}}`); err == nil {
+		t.Error("a boundary outside the template was loaded")
+	}
+}
