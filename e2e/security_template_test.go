@@ -1,10 +1,17 @@
 package e2e
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 	"testing"
 
+	"github.com/orion-oss/orion/infra/engine/iampolicy"
 	"github.com/orion-oss/orion/infra/engine/sam"
 )
 
@@ -105,5 +112,130 @@ func TestAPIsAreThrottled(t *testing.T) {
 	}
 	if tpl.Resources["WebSocketStage"].Properties["ApiId"] == nil {
 		t.Fatal("the WebSocket stage is not attached to an API")
+	}
+}
+
+// transformedResources runs the offline SAM transform (as make lint does) and returns the resources of
+// the plain CloudFormation it writes: what SAM generates (an EventBridgeRule event's AWS::Events::Rule)
+// is there by logical id. Skipped without the transform, except in CI.
+func transformedResources(t *testing.T) map[string]struct {
+	Type       string
+	Properties map[string]any
+} {
+	t.Helper()
+	if err := iampolicy.TransformAvailable(); err != nil {
+		if errors.Is(err, iampolicy.ErrTransformUnavailable) && os.Getenv("CI") == "" {
+			t.Skipf("%v (pip install aws-sam-translator)", err)
+		}
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "template.json")
+	if err := iampolicy.Transform("../infra/scripts/sam-translate.py", "../template.yaml", out); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Resources map[string]struct {
+			Type       string
+			Properties map[string]any
+		}
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc.Resources
+}
+
+// getAtt reads {"Fn::GetAtt": [id, "Arn"]} as id ("" for anything else).
+func getAtt(v any) string {
+	m, _ := v.(map[string]any)
+	ga, _ := m["Fn::GetAtt"].([]any)
+	if len(ga) != 2 || ga[1] != "Arn" {
+		return ""
+	}
+	id, _ := ga[0].(string)
+	return id
+}
+
+// anyList reads a policy value that may be one item or a list.
+func anyList(v any) []any {
+	if l, ok := v.([]any); ok {
+		return l
+	}
+	if v == nil {
+		return nil
+	}
+	return []any{v}
+}
+
+// A dead-letter queue admits EventBridge's messages only from the rules whose DeadLetterConfig names it
+// (aws:SourceArn, as docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html grants it): with
+// aws:SourceAccount alone, any rule of the account could fill Orion's DLQs and set off their alarms. Every
+// statement letting events.amazonaws.com send to a queue names one queue and exactly its rules.
+func TestDeadLetterQueuesAdmitOnlyTheirRules(t *testing.T) {
+	res := transformedResources(t)
+	want := map[string][]string{} // queue -> rules that use it as their DLQ
+	for id, r := range res {
+		if r.Type != "AWS::Events::Rule" {
+			continue
+		}
+		for _, tg := range anyList(r.Properties["Targets"]) {
+			dlc, _ := tg.(map[string]any)["DeadLetterConfig"].(map[string]any)
+			if dlc == nil {
+				continue
+			}
+			q := getAtt(dlc["Arn"])
+			if q == "" {
+				t.Errorf("rule %s: DeadLetterConfig.Arn %v is not a queue of the template", id, dlc["Arn"])
+				continue
+			}
+			want[q] = append(want[q], id)
+		}
+	}
+	if len(want) < 4 {
+		t.Fatalf("%d queues are rules' DLQs: the template did not load", len(want))
+	}
+	got := map[string][]string{} // queue -> rules its policy admits
+	for id, r := range res {
+		if r.Type != "AWS::SQS::QueuePolicy" {
+			continue
+		}
+		doc, _ := r.Properties["PolicyDocument"].(map[string]any)
+		for i, st := range anyList(doc["Statement"]) {
+			sm, _ := st.(map[string]any)
+			principal, _ := sm["Principal"].(map[string]any)
+			if !slices.Contains(anyList(principal["Service"]), any("events.amazonaws.com")) {
+				continue
+			}
+			where := fmt.Sprintf("%s statement %d", id, i)
+			queues := anyList(sm["Resource"])
+			if len(queues) != 1 || getAtt(queues[0]) == "" {
+				t.Errorf("%s: resource %v; want one queue, so that its rules are its own", where, sm["Resource"])
+				continue
+			}
+			cond, _ := sm["Condition"].(map[string]any)
+			arnEquals, _ := cond["ArnEquals"].(map[string]any)
+			sources := anyList(arnEquals["aws:SourceArn"])
+			if len(sources) == 0 {
+				t.Errorf("%s lets any EventBridge rule of the account send to %s: no ArnEquals aws:SourceArn", where, getAtt(queues[0]))
+			}
+			for _, src := range sources {
+				got[getAtt(queues[0])] = append(got[getAtt(queues[0])], getAtt(src))
+			}
+		}
+	}
+	for _, q := range sortedNames(want) {
+		w, g := slices.Sorted(slices.Values(want[q])), slices.Sorted(slices.Values(got[q]))
+		if !slices.Equal(w, g) {
+			t.Errorf("%s admits the rules %v; its rules are %v", q, strings.Join(g, ","), strings.Join(w, ","))
+		}
+	}
+	for _, q := range sortedNames(got) {
+		if _, ok := want[q]; !ok {
+			t.Errorf("%s admits EventBridge rules %v but is no rule's DLQ", q, got[q])
+		}
 	}
 }
