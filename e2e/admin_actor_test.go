@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/orion-oss/orion/infra/engine/localaws/awstest"
@@ -99,5 +100,77 @@ func TestAdminActionsRecordTheirActor(t *testing.T) {
 	// Events the system emits on its own name no one.
 	if as := actorsOn(byAdmin, "OrderPlaced"); len(as) != 1 || as[0] != nil {
 		t.Errorf("OrderPlaced actors %v; want one event without actor", as)
+	}
+}
+
+// accessLogLine is the access log line of a request, by its id (Apigw-Requestid), parsed.
+func accessLogLine(t *testing.T, requestID string) map[string]string {
+	t.Helper()
+	for _, l := range sys.stack.AccessLog() {
+		if !strings.Contains(l, requestID) {
+			continue
+		}
+		var m map[string]string
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("access log line is not JSON: %v\n%s", err, l)
+		}
+		if m["requestId"] == requestID {
+			return m
+		}
+	}
+	t.Fatalf("no access log line for request %s", requestID)
+	return nil
+}
+
+// An admin action is in the HTTP API's access log with the admin's Cognito sub (the template's
+// AccessLogSettings Format, $context.authorizer.claims.sub, filled by the local gateway as API Gateway
+// fills it), and joins the event it caused: the event's causationId is the request id and its
+// actor.sub the line's sub. A public request logs "-".
+func TestAdminActionsAreInTheAccessLogWithTheirSub(t *testing.T) {
+	inProcessOnly(t, "reads the local stage's access log (Stack.AccessLog)")
+	adminSub, _ := claimsOf(t, sys.adminTok)["sub"].(string)
+	s := sku(t)
+	put := do(t, "PUT", "/inventory/"+s, sys.adminTok, widget)
+	if put.status != 201 {
+		t.Fatalf("put: %d %s", put.status, put.body)
+	}
+	reqID := put.header.Get("Apigw-Requestid")
+	line := accessLogLine(t, reqID)
+	for k, want := range map[string]string{"sub": adminSub, "route": "PUT /inventory/{sku}", "status": "201", "method": "PUT"} {
+		if line[k] != want {
+			t.Errorf("access log %s = %q; want %q (line %v)", k, line[k], want, line)
+		}
+	}
+	for _, v := range line {
+		if strings.Contains(v, "@") {
+			t.Errorf("the access log line holds an address: %v", line)
+		}
+	}
+	eventually(t, "the item's InventoryUpdated", func() bool { return len(actorsOn(s, "InventoryUpdated")) == 1 })
+	bus.mu.Lock()
+	var env struct {
+		CausationID string `json:"causationId"`
+		Data        struct {
+			Actor struct {
+				Sub string `json:"sub"`
+			} `json:"actor"`
+		} `json:"data"`
+	}
+	for _, ev := range bus.byOrder[s] {
+		if ev.DetailType == "InventoryUpdated" {
+			_ = json.Unmarshal(ev.Detail, &env)
+		}
+	}
+	bus.mu.Unlock()
+	if env.CausationID != reqID || env.Data.Actor.Sub != line["sub"] {
+		t.Errorf("event causationId %q, actor.sub %q; the access log line has request %q, sub %q", env.CausationID, env.Data.Actor.Sub, reqID, line["sub"])
+	}
+
+	get := do(t, "GET", "/inventory/"+s, "", "")
+	if get.status != 200 {
+		t.Fatalf("get: %d %s", get.status, get.body)
+	}
+	if l := accessLogLine(t, get.header.Get("Apigw-Requestid")); l["sub"] != "-" {
+		t.Errorf("a public request logs sub %q; want -", l["sub"])
 	}
 }

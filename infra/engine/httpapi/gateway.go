@@ -48,12 +48,21 @@ type CORS struct {
 	AllowCredentials                                        bool
 }
 
-// Record describes one request, for logs.
+// Record describes one request, for logs and the access log.
 type Record struct {
 	RouteKey, Function, Method, Path string
 	Status                           int
 	Duration                         time.Duration
 	AuthError                        string
+
+	RequestID, SourceIP, UserAgent, Protocol string
+	AccountID, APIID, Stage                  string
+	Start                                    time.Time
+	ResponseLength                           int
+	// Claims are the JWT authorizer's claims as the function receives them (none when it refused).
+	Claims map[string]string
+	// IntegrationError is why the integration failed; ErrorMessage the gateway's own answer message.
+	IntegrationError, ErrorMessage string
 }
 
 // Throttle is a route's token bucket (docs.aws.amazon.com/apigateway/latest/developerguide/
@@ -79,6 +88,8 @@ type Config struct {
 	IntegrationTimeout time.Duration
 	Logger             *slog.Logger
 	OnRequest          func(Record)
+	// AccessLog, when set, gets one line per request in the stage's access log format.
+	AccessLog *AccessLog
 }
 
 // Gateway is an http.Handler.
@@ -146,6 +157,9 @@ func New(cfg Config, inv Invoker) (*Gateway, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if err := checkAccessLog(cfg.AccessLog); err != nil {
+		return nil, err
 	}
 	g := &Gateway{cfg: cfg, inv: inv, auth: map[string]*jwtAuth{}}
 	for name, a := range cfg.Authorizers {
@@ -320,16 +334,23 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	reqID := requestID()
 	w.Header().Set("Apigw-Requestid", reqID)
-	rec := Record{Method: r.Method, Path: r.URL.Path}
+	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
+	rec := Record{Method: r.Method, Path: r.URL.Path, RequestID: reqID, SourceIP: ip, UserAgent: r.UserAgent(), Protocol: r.Proto}
 	status := http.StatusOK
+	cw := &countingWriter{ResponseWriter: w}
+	w = cw
 	defer func() {
+		rec.Status, rec.Duration, rec.ResponseLength = status, time.Since(start), cw.n
 		if g.cfg.OnRequest != nil {
-			rec.Status, rec.Duration = status, time.Since(start)
 			g.cfg.OnRequest(rec)
+		}
+		if a := g.cfg.AccessLog; a != nil && a.Write != nil {
+			a.Write(accessLine(a.Format, g.accessRecord(rec, start)))
 		}
 	}()
 	fail := func(code int, msg string) {
 		status = code
+		rec.ErrorMessage = msg
 		g.cors(w, r)
 		writeMessage(w, code, msg)
 	}
@@ -376,6 +397,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		authz = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
 			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims, Scopes: scopes},
 		}
+		rec.Claims = claims
 	}
 
 	// HTTP APIs have no X-Ray tracing: the function's invocation starts the trace, as Lambda does for a
@@ -397,6 +419,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case err != nil:
 		g.cfg.Logger.Warn("httpapi: integration failed", "route", route.key, "function", route.Function, "error", err)
+		rec.IntegrationError = err.Error()
 		fail(http.StatusInternalServerError, "Internal Server Error")
 		return
 	}
@@ -596,6 +619,18 @@ func allowed(list []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// countingWriter counts the body bytes written ($context.responseLength).
+type countingWriter struct {
+	http.ResponseWriter
+	n int
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	n, err := c.ResponseWriter.Write(b)
+	c.n += n
+	return n, err
 }
 
 func requestID() string {

@@ -111,6 +111,8 @@ type Stack struct {
 
 	callMu sync.Mutex
 	calls  map[string]map[string]int // function name -> "service:operation" -> count
+
+	accessLog accessLogLines // the HTTP API's access log (AccessLog)
 }
 
 type function struct {

@@ -196,6 +196,10 @@ func (s *Stack) httpAPI(routes []httpapi.Route) error {
 		if err := throttles(&cfg, props); err != nil {
 			return fmt.Errorf("stack: %s: %w", apis[0], err)
 		}
+		// The stage's access log, in the template's format (API Gateway fills the same $context variables).
+		if al := sam.Map(props, "AccessLogSettings"); al != nil && sam.String(al, "Format") != "" {
+			cfg.AccessLog = &httpapi.AccessLog{Format: sam.String(al, "Format"), Write: s.accessLog.add}
+		}
 		if c := sam.Map(props, "CorsConfiguration"); c != nil {
 			cfg.CORS = &httpapi.CORS{AllowOrigins: sam.Strings(c["AllowOrigins"]), AllowMethods: sam.Strings(c["AllowMethods"]), AllowHeaders: sam.Strings(c["AllowHeaders"]),
 				ExposeHeaders: sam.Strings(c["ExposeHeaders"]), MaxAge: sam.IntOr(c, "MaxAge", 0), AllowCredentials: c["AllowCredentials"] == true}
