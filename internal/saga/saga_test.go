@@ -107,6 +107,16 @@ func (w *world) order(in saga.Input) *order.Order {
 	return o
 }
 
+// holds is what the customer's open orders hold against the limits (every order here is cust-1's).
+func (w *world) holds() order.Hold {
+	w.t.Helper()
+	h, err := w.orders.Holds(context.Background(), "cust-1")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return h
+}
+
 // stock returns a SKU's counters and checks they add up to total.
 func (w *world) stock(sku string, total int64) (available, reserved, sold int64) {
 	w.t.Helper()

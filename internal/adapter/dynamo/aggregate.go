@@ -25,16 +25,23 @@ var errCondition = errors.New("dynamo: condition failed")
 // event (batch items of up to 10 where that would exceed DynamoDB's 100 items, see outboxPuts), so
 // the state change and its events are stored together or not at all.
 func writeWithEvents(ctx context.Context, db *dynamodb.Client, outbox string, items []types.TransactWriteItem, evs []event.Payload, cause event.Cause, now time.Time) error {
-	writes, _, err := outboxPuts(outbox, len(items), evs, cause, now.UTC())
-	if err != nil {
-		return err
-	}
-	_, err = db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: append(items, writes...)})
+	err := transactWithEvents(ctx, db, outbox, items, evs, cause, now)
 	for i := range items {
 		if cancelledOn(err, i) {
 			return errCondition
 		}
 	}
+	return err
+}
+
+// transactWithEvents is writeWithEvents answering DynamoDB's error as it is, for callers that tell one
+// refused condition from another (cancelledOn).
+func transactWithEvents(ctx context.Context, db *dynamodb.Client, outbox string, items []types.TransactWriteItem, evs []event.Payload, cause event.Cause, now time.Time) error {
+	writes, _, err := outboxPuts(outbox, len(items), evs, cause, now.UTC())
+	if err != nil {
+		return err
+	}
+	_, err = db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: append(items, writes...)})
 	return err
 }
 
