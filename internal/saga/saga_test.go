@@ -564,6 +564,10 @@ func TestRecoverOrderHandlesStatusChangeEvents(t *testing.T) {
 	if a, _, _ := w.stock("H-1", 10); a != 10 {
 		t.Fatalf("available %d after recovery", a)
 	}
+	// The run that timed out held the order open; recovery ends it, and its hold on the customer's limits.
+	if h := w.holds(); !h.IsZero() {
+		t.Fatalf("holds %+v after recovery", h)
+	}
 	var line struct{ Level, Msg, OrderID, Status string }
 	if err := json.Unmarshal(logs.Bytes(), &line); err != nil || line.Level != "WARN" || line.OrderID != in.OrderID || line.Status != "FAILED" {
 		t.Fatalf("log %s", logs.String())
