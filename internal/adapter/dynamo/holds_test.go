@@ -3,8 +3,11 @@ package dynamo_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/orion-oss/orion/infra/engine/localaws/awstest"
 	"github.com/orion-oss/orion/internal/adapter/dynamo"
 	"github.com/orion-oss/orion/internal/command"
 	"github.com/orion-oss/orion/internal/customer"
@@ -272,5 +276,71 @@ func TestConcurrentPlacementsAtTheLimitOneWins(t *testing.T) {
 	}
 	if h := holdsOf(t, repo, c); won != 1 || h != (order.Hold{Orders: 3, Units: 3}) {
 		t.Fatalf("%d placed, holds %+v; want 1 and {3 3}", won, h)
+	}
+}
+
+// conflicts answers the next n TransactWriteItems calls the way DynamoDB does when another transaction is
+// writing one of their items at that moment (TransactionCanceledException, reason TransactionConflict,
+// docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html), and sends
+// everything else on to the emulator. moto serialises transactions and never answers so; DynamoDB does
+// when two orders of one customer meet on the holds item.
+type conflicts struct {
+	next dynamodb.HTTPClient
+	n    atomic.Int32
+	seen atomic.Int32
+}
+
+func (c *conflicts) Do(r *http.Request) (*http.Response, error) {
+	if !strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".TransactWriteItems") || c.n.Add(-1) < 0 {
+		return c.next.Do(r)
+	}
+	c.seen.Add(1)
+	body := `{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException",` +
+		`"Message":"Transaction cancelled, please refer cancellation reasons for specific reasons [None, None, TransactionConflict]",` +
+		`"CancellationReasons":[{"Code":"None"},{"Code":"None"},{"Code":"TransactionConflict","Message":"Transaction is ongoing for the item"}]}`
+	return &http.Response{StatusCode: 400, Status: "400 Bad Request", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Request: r,
+		Header: http.Header{"Content-Type": {"application/x-amz-json-1.0"}, "X-Amzn-Requestid": {"conflict"}},
+		Body:   io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body))}, nil
+}
+
+// A transaction cancelled for a conflict wrote nothing and is sent again: placing and ending an order
+// go through a few conflicts; a lasting one is ErrConflict (409 "retry") and leaves nothing behind.
+func TestTransactionConflictsAreRetried(t *testing.T) {
+	ctx := context.Background()
+	plain, tables := newTables(t)
+	c := &conflicts{next: http.DefaultClient}
+	db := dynamodb.NewFromConfig(awstest.Config(t), func(o *dynamodb.Options) { o.HTTPClient = c })
+	repo := dynamo.NewOrderRepository(db, tables).WithLimits(order.Limits{MaxOpenOrders: 2, MaxHeldUnits: 10})
+	const cust customer.ID = "busy"
+
+	c.n.Store(2)
+	o, evs := newOrder(t, cust, line(t, "C-1", 3))
+	if err := placeWith(repo, o, "k1", evs); err != nil {
+		t.Fatalf("place through 2 conflicts: %v", err)
+	}
+	if h := holdsOf(t, repo, cust); c.seen.Load() != 2 || h != (order.Hold{Orders: 1, Units: 3}) {
+		t.Fatalf("%d conflicts answered, holds %+v", c.seen.Load(), h)
+	}
+
+	c.n.Store(1)
+	if _, err := dynamo.NewSaga(db, tables).Update(ctx, o.ID(), event.Cause{CorrelationID: "c"}, func(o *order.Order) ([]event.Payload, error) {
+		return o.RequestCancellation(order.ByCustomer, time.Now())
+	}); err != nil {
+		t.Fatalf("cancel through a conflict: %v", err)
+	}
+	if h := holdsOf(t, repo, cust); c.seen.Load() != 3 || !h.IsZero() {
+		t.Fatalf("%d conflicts answered, holds %+v", c.seen.Load(), h)
+	}
+
+	c.n.Store(1000)
+	items := countItems(t, plain, tables.Orders)
+	o, evs = newOrder(t, cust, line(t, "C-1", 1))
+	err := placeWith(repo, o, "k2", evs)
+	var b interface{ Busy() bool }
+	if !errors.Is(err, dynamo.ErrConflict) || !errors.As(err, &b) || !b.Busy() {
+		t.Fatalf("a lasting conflict: %v; want ErrConflict", err)
+	}
+	if n := countItems(t, plain, tables.Orders); n != items {
+		t.Fatalf("orders table %d -> %d items after a lasting conflict", items, n)
 	}
 }

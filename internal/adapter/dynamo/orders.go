@@ -269,7 +269,7 @@ func (r *OrderRepository) UpdateFrom(ctx context.Context, loaded *order.Order, i
 		now := r.now()
 		writes := append([]types.TransactWriteItem{versionedPut(r.tables.Orders, av, read)}, holdsWrites(r.tables.Orders, o, held, now)...)
 		err = writeWithEvents(ctx, r.db, r.tables.Outbox, writes, evs, cause, now)
-		if err != nil && !errors.Is(err, errCondition) {
+		if err != nil && !errors.Is(err, errCondition) && !errors.Is(err, errConflicted) {
 			return fmt.Errorf("dynamo: update order %s: %w", id, err)
 		}
 		return err

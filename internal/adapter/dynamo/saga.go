@@ -57,7 +57,7 @@ func (s *Saga) UpdateOrderStock(ctx context.Context, id order.ID, cause event.Ca
 	fn func(*order.Order, *inventory.OrderStock) ([]event.Payload, error)) (*order.Order, error) {
 	for range conflictAttempts {
 		o, err := s.updateStockOnce(ctx, id, cause, applies, fn)
-		if !errors.Is(err, errCondition) {
+		if !errors.Is(err, errCondition) && !errors.Is(err, errConflicted) {
 			return o, err
 		}
 	}
@@ -96,7 +96,7 @@ func (s *Saga) updateStockOnce(ctx context.Context, id order.ID, cause event.Cau
 	// transaction: the order's version condition makes it happen once.
 	writes = append(writes, holdsWrites(s.tables.Orders, o, held, now)...)
 	err = writeWithEvents(ctx, s.db, s.tables.Outbox, writes, evs, cause, now)
-	if err == nil || errors.Is(err, errCondition) {
+	if err == nil || errors.Is(err, errCondition) || errors.Is(err, errConflicted) {
 		return o, err
 	}
 	return o, fmt.Errorf("dynamo: saga step of order %s: %w", id, err)
