@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -11,14 +12,24 @@ import (
 )
 
 // Stock hoarding (issue 20): one customer's open orders may hold at most MaxOpenOrdersPerCustomer orders
-// and MaxHeldUnitsPerCustomer units at once (the template's defaults, 10 and 100, which the harness keeps;
-// docs/saga.md, "Limits per customer and the bounded hold"). The orders here pay with tok_3ds, so each
-// stays open (RESERVED, waiting for the customer's action) until the test cancels it.
+// and MaxHeldUnitsPerCustomer units at once (docs/saga.md, "Limits per customer and the bounded hold"):
+// the stack's outputs say which (the template's defaults, 10 and 100, unless a deployed stack under
+// make e2e-aws overrides them). The orders here pay with tok_3ds, so each stays open (RESERVED, waiting
+// for the customer's action) until the test cancels it.
 
-const (
-	maxOpenOrders = 10
-	maxHeldUnits  = 100
-)
+// limit is one of the stack's limits; a stack that has none (deployed before them) skips the test, and
+// so does one whose limit is too large to reach in a test.
+func limit(t *testing.T, name string, most int) int {
+	t.Helper()
+	n, err := strconv.Atoi(output(name))
+	if err != nil {
+		t.Skipf("the stack has no output %s (%q)", name, output(name))
+	}
+	if n > most {
+		t.Skipf("%s is %d: more than this test places (%d)", name, n, most)
+	}
+	return n
+}
 
 func orderBody(s string, qty int) string {
 	return fmt.Sprintf(`{"items":[{"sku":%q,"quantity":%d}],"paymentToken":"tok_3ds"}`, s, qty)
@@ -49,6 +60,7 @@ func cancelAll(t *testing.T, tok string, ids ...string) {
 }
 
 func TestHoardingOpenOrdersAreCapped(t *testing.T) {
+	maxOpenOrders := limit(t, "MaxOpenOrdersPerCustomer", 25)
 	tok := customerToken(t)
 	s := stockItem(t, 1000)
 	keys := make([]string, maxOpenOrders)
@@ -88,6 +100,7 @@ func TestHoardingOpenOrdersAreCapped(t *testing.T) {
 }
 
 func TestHoardingHeldUnitsAreCapped(t *testing.T) {
+	maxHeldUnits := limit(t, "MaxHeldUnitsPerCustomer", 999)
 	tok := customerToken(t)
 	s := stockItem(t, 1000)
 	// More units than any customer may hold at once never fits: 422, whatever the customer holds.
@@ -98,7 +111,7 @@ func TestHoardingHeldUnitsAreCapped(t *testing.T) {
 	if got := problemType(t, place(t, tok, awstest.Name(t, "one"), orderBody(s, 1)), 409); got != "https://orion-oss.github.io/problems/order-limit-reached" {
 		t.Fatalf("problem type %q", got)
 	}
-	if a, _, _ := conserved(t, s, 1000); a < 1000-maxHeldUnits {
+	if a, _, _ := conserved(t, s, 1000); a < int64(1000-maxHeldUnits) {
 		t.Fatalf("available %d: the refused order held stock", a)
 	}
 	cancelAll(t, tok, all)
@@ -112,6 +125,7 @@ func TestHoardingHeldUnitsAreCapped(t *testing.T) {
 // Concurrent orders of one customer at the edge of the units limit: exactly one fits, the others are
 // refused 409; none is a 5xx.
 func TestHoardingConcurrentPlacementsAtTheLimit(t *testing.T) {
+	maxHeldUnits := limit(t, "MaxHeldUnitsPerCustomer", 999)
 	tok := customerToken(t)
 	s := stockItem(t, 1000)
 	ids := []string{order1(t, tok, s, maxHeldUnits-2, "tok_3ds")}
