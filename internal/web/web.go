@@ -98,9 +98,9 @@ func Error(ctx context.Context, log *slog.Logger, err error) Response {
 		return problem(Problem{Type: problemBase + "idempotency-key-reused", Title: "Idempotency key reused", Status: http.StatusUnprocessableEntity,
 			Detail: "This Idempotency-Key was already used with a different request body."})
 	case errors.As(err, &limit):
-		// 409, not 429: the limit is on what the customer holds, not on how fast they ask (one order an hour
-		// meets it as well), and the same request succeeds once an open order ends; a 429 invites clients
-		// to retry on a timer. An order that alone exceeds the units limit never fits: 422.
+		// 409, not 429: the limit is on what the customer holds, not on how fast they ask (orders left
+		// waiting for payment meet it however slowly they were placed), and the same request succeeds once
+		// an open order ends; a 429 invites clients to retry on a timer. An order that alone exceeds the units limit never fits: 422.
 		if errors.Is(err, order.ErrOverLimit) {
 			return problem(Problem{Type: problemBase + "order-too-large", Title: "Order too large", Status: http.StatusUnprocessableEntity,
 				Detail: fmt.Sprintf("An order may hold at most %d units.", limit.Limits.MaxHeldUnits)})
