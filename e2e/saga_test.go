@@ -475,19 +475,23 @@ func TestSagaRunAbortedIsRecovered(t *testing.T) {
 	}
 }
 
-// No oversell: 50 concurrent one-unit orders against a stock of 10.
+// No oversell: 50 concurrent one-unit orders against a stock of 10. Five customers place ten each: one
+// customer may have at most 10 open orders at once (MaxOpenOrdersPerCustomer, hoarding_test.go).
 func TestSagaNoOversellUnderConcurrency(t *testing.T) {
-	tok := customerToken(t)
+	toks := make([]string, 5)
+	for i := range toks {
+		toks[i] = customerToken(t)
+	}
 	s := stockItem(t, 10)
 	ids := make([]string, 50)
 	var wg sync.WaitGroup
 	for i := range ids {
-		wg.Go(func() { ids[i] = order1(t, tok, s, 1, "tok_visa") })
+		wg.Go(func() { ids[i] = order1(t, toks[i%len(toks)], s, 1, "tok_visa") })
 	}
 	wg.Wait()
 	counts := map[string]int{}
-	for _, id := range ids {
-		o := settle(t, tok, id)
+	for i, id := range ids {
+		o := settle(t, toks[i%len(toks)], id)
 		key := o["status"].(string)
 		if r, _ := o["statusReason"].(string); r != "" {
 			key += "/" + r

@@ -64,6 +64,7 @@ type Order struct {
 	cancellation  *Cancellation
 	stockReleased bool
 	stockReturned bool
+	counted       bool // counts against its customer's limits (Hold)
 }
 
 // PaymentTokenMaxLength bounds the opaque token a payment provider issued to the client.
@@ -131,7 +132,7 @@ func New(id ID, customerID customer.ID, lines []Line, paymentToken string, shipp
 	now = now.UTC()
 	o := &Order{id: id, customerID: customerID, lines: slices.Clone(lines), total: total, paymentToken: paymentToken,
 		shipping: shipping, status: Pending, version: 1, createdAt: now, updatedAt: now,
-		history: []HistoryEntry{{Status: Pending, At: now}}}
+		history: []HistoryEntry{{Status: Pending, At: now}}, counted: true}
 	return o, []event.Payload{event.OrderPlaced{OrderRef: o.ref(), Lines: o.eventLines(), Total: o.total, CreatedAt: now}}, nil
 }
 

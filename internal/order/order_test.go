@@ -433,6 +433,9 @@ func TestCompensationPaths(t *testing.T) {
 			if o.Status() != tt.wantStatus || o.Reason() != tt.wantReason {
 				t.Fatalf("ended %s/%s; want %s/%s", o.Status(), o.Reason(), tt.wantStatus, tt.wantReason)
 			}
+			if h := o.Hold(); !h.IsZero() {
+				t.Fatalf("ended %s still holds %+v against its customer", o.Status(), h)
+			}
 		})
 	}
 }

@@ -27,6 +27,9 @@ type Snapshot struct {
 	Cancellation  *Cancellation
 	StockReleased bool
 	StockReturned bool
+	// Counted: the order counts against its customer's limits (Order.Counted); false for orders placed
+	// before the limits existed.
+	Counted bool
 }
 
 // FromSnapshot rebuilds an order from storage without the placement rules.
@@ -37,7 +40,7 @@ func FromSnapshot(s Snapshot) (*Order, error) {
 	return &Order{id: s.ID, customerID: s.CustomerID, lines: slices.Clone(s.Lines), total: s.Total, paymentToken: s.PaymentToken,
 		shipping: s.Shipping, status: s.Status, reason: s.Reason, version: s.Version, createdAt: s.CreatedAt, updatedAt: s.UpdatedAt,
 		history: slices.Clone(s.History), payment: s.Payment, cancellation: s.Cancellation, stockReleased: s.StockReleased,
-		stockReturned: s.StockReturned}, nil
+		stockReturned: s.StockReturned, counted: s.Counted}, nil
 }
 
 // Snapshot returns the order's state for storage.
@@ -45,7 +48,7 @@ func (o *Order) Snapshot() Snapshot {
 	return Snapshot{ID: o.id, CustomerID: o.customerID, Lines: slices.Clone(o.lines), Total: o.total, PaymentToken: o.paymentToken,
 		Shipping: o.shipping, Status: o.status, Reason: o.reason, Version: o.version, CreatedAt: o.createdAt, UpdatedAt: o.updatedAt,
 		History: slices.Clone(o.history), Payment: o.payment, Cancellation: o.cancellation, StockReleased: o.stockReleased,
-		StockReturned: o.stockReturned}
+		StockReturned: o.stockReturned, Counted: o.counted}
 }
 
 func (o *Order) ID() ID                      { return o.id }

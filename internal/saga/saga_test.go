@@ -107,6 +107,16 @@ func (w *world) order(in saga.Input) *order.Order {
 	return o
 }
 
+// holds is what the customer's open orders hold against the limits (every order here is cust-1's).
+func (w *world) holds() order.Hold {
+	w.t.Helper()
+	h, err := w.orders.Holds(context.Background(), "cust-1")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return h
+}
+
 // stock returns a SKU's counters and checks they add up to total.
 func (w *world) stock(sku string, total int64) (available, reserved, sold int64) {
 	w.t.Helper()
@@ -553,6 +563,10 @@ func TestRecoverOrderHandlesStatusChangeEvents(t *testing.T) {
 	}
 	if a, _, _ := w.stock("H-1", 10); a != 10 {
 		t.Fatalf("available %d after recovery", a)
+	}
+	// The run that timed out held the order open; recovery ends it, and its hold on the customer's limits.
+	if h := w.holds(); !h.IsZero() {
+		t.Fatalf("holds %+v after recovery", h)
 	}
 	var line struct{ Level, Msg, OrderID, Status string }
 	if err := json.Unmarshal(logs.Bytes(), &line); err != nil || line.Level != "WARN" || line.OrderID != in.OrderID || line.Status != "FAILED" {

@@ -196,7 +196,9 @@ func runMachine(t *testing.T, l *lambdas, file string, in saga.Input, edits ...f
 		t.Fatal(err)
 	}
 	var entered []string
-	e := &states.Execution{Resources: l, Sleep: func(context.Context, time.Duration) error { return nil }, Tokens: l.tokens,
+	// Retry intervals pass at once, but not once the execution has ended (timed out): as on AWS, and as the
+	// engine's own sleep does, an ended run retries nothing.
+	e := &states.Execution{Resources: l, Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }, Tokens: l.tokens,
 		Context: map[string]any{"Execution": map[string]any{"Name": in.OrderID}},
 		Observe: func(tr states.Transition) {
 			if tr.Entered {
@@ -231,6 +233,7 @@ func TestOrderSagaUnderFaults(t *testing.T) {
 		hooks       map[string]func(w *world, in saga.Input)
 		after       map[string]func(w *world, in saga.Input)
 		waitSeconds int // the wait's TimeoutSeconds, if not the definition's
+		runSeconds  int // the execution's TimeoutSeconds, if not the definition's
 		entered     []string
 		transitions int
 		failed      string // the execution's error, if it fails
@@ -314,6 +317,10 @@ func TestOrderSagaUnderFaults(t *testing.T) {
 			entered:     []string{"ReserveStock", "AuthorizePayment", "AwaitPaymentAction", "PaymentActionExpired", "RefundPayment", "ReleaseStock", "FinishOrder"},
 			transitions: 7, status: order.Rejected, reason: order.PaymentDeclined, declineCode: "payment_action_expired",
 			events: sorted("OrderPlaced", "InventoryReserved", "PaymentActionRequired", "PaymentVoided", "InventoryReleased", "PaymentDeclined", "OrderRejected")},
+		{name: "nothing answers within the whole run's window: the run times out, recovery voids, releases, FAILED SAGA_FAILED",
+			token: "tok_3ds", runSeconds: 1,
+			entered: []string{"ReserveStock", "AuthorizePayment", "AwaitPaymentAction"}, transitions: 3, failed: "States.Timeout",
+			status: order.Reserved, events: sorted("OrderPlaced", "InventoryReserved", "PaymentActionRequired")},
 		{name: "cancelled while the action is pending: void, release, CANCELLED", token: "tok_3ds",
 			hooks:   map[string]func(*world, saga.Input){"AwaitPayment": (*world).cancel},
 			entered: actionFailed, transitions: 6, status: order.Cancelled, reason: order.CustomerRequest,
@@ -356,7 +363,15 @@ func TestOrderSagaUnderFaults(t *testing.T) {
 					return strings.Replace(def, `"TimeoutSeconds": 900`, fmt.Sprintf(`"TimeoutSeconds": %d`, tt.waitSeconds), 1)
 				})
 			}
+			if tt.runSeconds > 0 {
+				edits = append(edits, func(def string) string {
+					return strings.Replace(def, `"TimeoutSeconds": 1800`, fmt.Sprintf(`"TimeoutSeconds": %d`, tt.runSeconds), 1)
+				})
+			}
 			entered, err := runMachine(t, l, "order-saga.asl.json", in, edits...)
+			if h := w.holds(); tt.status.IsOpen() != (h == order.Hold{Orders: 1, Units: qty}) || (!tt.status.IsOpen() && !h.IsZero()) {
+				t.Fatalf("the customer's holds are %+v with the order %s", h, tt.status)
+			}
 			var f *states.Failure
 			switch {
 			case tt.failed == "" && err != nil, tt.failed != "" && (!errors.As(err, &f) || f.Name != tt.failed):
@@ -391,6 +406,11 @@ func TestOrderSagaUnderFaults(t *testing.T) {
 				if a, _, _ := w.stock("F-1", 10); a != 10 {
 					t.Fatalf("available %d once the order ended %s; want 10", a, o.Status())
 				}
+			}
+			// Every path ends the hold on the customer's limits, once (steps retried and answers lost
+			// above included), so the customer may place orders up to the limits again.
+			if h := w.holds(); !h.IsZero() {
+				t.Fatalf("the customer's holds are %+v once the order is %s; want none", h, w.order(in).Status())
 			}
 		})
 	}

@@ -78,6 +78,7 @@ func Error(ctx context.Context, log *slog.Logger, err error) Response {
 	var ve validation.Errors
 	var short *inventory.InsufficientStockError
 	var unknown *command.UnknownItemsError
+	var limit *order.LimitError
 	switch {
 	case errors.Is(err, customer.ErrBadCredentials):
 		return problem(Problem{Type: problemBase + "bad-credentials", Title: "Unauthorized", Status: http.StatusUnauthorized, Detail: "Incorrect email or password."})
@@ -96,6 +97,17 @@ func Error(ctx context.Context, log *slog.Logger, err error) Response {
 	case errors.Is(err, command.ErrKeyMismatch):
 		return problem(Problem{Type: problemBase + "idempotency-key-reused", Title: "Idempotency key reused", Status: http.StatusUnprocessableEntity,
 			Detail: "This Idempotency-Key was already used with a different request body."})
+	case errors.As(err, &limit):
+		// 409, not 429: the limit is on what the customer holds, not on how fast they ask (orders left
+		// waiting for payment meet it however slowly they were placed), and the same request succeeds once
+		// an open order ends; a 429 invites clients to retry on a timer. An order that alone exceeds the units limit never fits: 422.
+		if errors.Is(err, order.ErrOverLimit) {
+			return problem(Problem{Type: problemBase + "order-too-large", Title: "Order too large", Status: http.StatusUnprocessableEntity,
+				Detail: fmt.Sprintf("An order may hold at most %d units.", limit.Limits.MaxHeldUnits)})
+		}
+		return problem(Problem{Type: problemBase + "order-limit-reached", Title: "Too many open orders", Status: http.StatusConflict,
+			Detail: fmt.Sprintf("A customer may have at most %d open orders holding at most %d units at once; "+
+				"place this order once one of yours is confirmed or has ended.", limit.Limits.MaxOpenOrders, limit.Limits.MaxHeldUnits)})
 	case errors.Is(err, ErrTooLarge):
 		return problem(Problem{Type: problemBase + "too-large", Title: "Request body too large", Status: http.StatusRequestEntityTooLarge,
 			Detail: fmt.Sprintf("The body must be at most %d bytes.", MaxBody)})

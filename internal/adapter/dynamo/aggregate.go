@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -21,20 +22,36 @@ const conflictAttempts = 5
 // exists already).
 var errCondition = errors.New("dynamo: condition failed")
 
+// errConflicted means DynamoDB cancelled the transaction because another one was writing one of its
+// items at that moment (conflicted): nothing was written, and reading and deciding again is safe. Since
+// an order's write may carry its customer's holds item (holds.go), two orders of one customer can meet
+// there.
+var errConflicted = errors.New("dynamo: transaction conflict")
+
 // writeWithEvents runs one transaction: the given items (the aggregate first) and an outbox item per
 // event (batch items of up to 10 where that would exceed DynamoDB's 100 items, see outboxPuts), so
 // the state change and its events are stored together or not at all.
 func writeWithEvents(ctx context.Context, db *dynamodb.Client, outbox string, items []types.TransactWriteItem, evs []event.Payload, cause event.Cause, now time.Time) error {
-	writes, _, err := outboxPuts(outbox, len(items), evs, cause, now.UTC())
-	if err != nil {
-		return err
-	}
-	_, err = db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: append(items, writes...)})
+	err := transactWithEvents(ctx, db, outbox, items, evs, cause, now)
 	for i := range items {
 		if cancelledOn(err, i) {
 			return errCondition
 		}
 	}
+	if conflicted(err) {
+		return fmt.Errorf("%w: %w", errConflicted, err)
+	}
+	return err
+}
+
+// transactWithEvents is writeWithEvents answering DynamoDB's error as it is, for callers that tell one
+// refused condition from another (cancelledOn).
+func transactWithEvents(ctx context.Context, db *dynamodb.Client, outbox string, items []types.TransactWriteItem, evs []event.Payload, cause event.Cause, now time.Time) error {
+	writes, _, err := outboxPuts(outbox, len(items), evs, cause, now.UTC())
+	if err != nil {
+		return err
+	}
+	_, err = db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: append(items, writes...)})
 	return err
 }
 
@@ -73,7 +90,7 @@ func update[A versioned](ctx context.Context, load func(context.Context) (A, err
 			return a, nil // nothing changed: nothing to write
 		}
 		err = save(ctx, a, read, evs)
-		if errors.Is(err, errCondition) {
+		if errors.Is(err, errCondition) || errors.Is(err, errConflicted) {
 			continue
 		}
 		if err != nil {

@@ -64,6 +64,9 @@ type orderRecord struct {
 	CancelAt      string          `dynamodbav:"cancelRequestedAt,omitempty"`
 	StockReleased bool            `dynamodbav:"stockReleased"`
 	StockReturned bool            `dynamodbav:"stockReturned"`
+	// Counted: the order counts against its customer's holds (order.Order.Counted); absent on orders
+	// stored before the limits existed, which must not subtract from a sum they were never added to.
+	Counted bool `dynamodbav:"countsTowardLimits,omitempty"`
 }
 
 func orderKey(id order.ID) map[string]types.AttributeValue {
@@ -81,7 +84,7 @@ func toOrderRecord(o *order.Order) orderRecord {
 		CreatedAt: s.CreatedAt.UTC().Format(time.RFC3339Nano), UpdatedAt: s.UpdatedAt.UTC().Format(time.RFC3339Nano),
 		AuthID: s.Payment.AuthorizationID, RefundID: s.Payment.RefundID, ActionType: s.Payment.Action.Type, ActionURL: s.Payment.Action.RedirectURL,
 		TaskToken: s.Payment.TaskToken, DeclineCode: s.Payment.DeclineCode, CaptureID: s.Payment.CaptureID, Voided: s.Payment.Voided,
-		StockReleased: s.StockReleased, StockReturned: s.StockReturned}
+		StockReleased: s.StockReleased, StockReturned: s.StockReturned, Counted: s.Counted}
 	for _, l := range s.Lines {
 		r.Lines = append(r.Lines, lineRecord{SKU: string(l.SKU), Name: l.Name, Quantity: l.Quantity.Int64(), UnitPrice: mrec(l.UnitPrice), LineTotal: mrec(l.LineTotal)})
 	}
@@ -106,7 +109,7 @@ func (r orderRecord) order() (*order.Order, error) {
 		CreatedAt: parse(r.CreatedAt), UpdatedAt: parse(r.UpdatedAt),
 		Payment: order.Payment{AuthorizationID: r.AuthID, Action: order.PaymentAction{Type: r.ActionType, RedirectURL: r.ActionURL},
 			TaskToken: r.TaskToken, DeclineCode: r.DeclineCode, CaptureID: r.CaptureID, Voided: r.Voided, RefundID: r.RefundID},
-		StockReleased: r.StockReleased, StockReturned: r.StockReturned}
+		StockReleased: r.StockReleased, StockReturned: r.StockReturned, Counted: r.Counted}
 	for _, l := range r.Lines {
 		up, err1 := toMoney(l.UnitPrice)
 		lt, err2 := toMoney(l.LineTotal)
@@ -124,16 +127,24 @@ func (r orderRecord) order() (*order.Order, error) {
 	return order.FromSnapshot(s)
 }
 
-// OrderRepository stores Order aggregates and the idempotency records of the requests that created them.
+// OrderRepository stores Order aggregates, the idempotency records of the requests that created them
+// and each customer's holds (holds.go).
 type OrderRepository struct {
 	db     *dynamodb.Client
 	tables Tables
+	limits order.Limits
 	now    func() time.Time
 }
 
-// NewOrderRepository builds the repository.
+// NewOrderRepository builds the repository. It places orders without limits until WithLimits sets them.
 func NewOrderRepository(db *dynamodb.Client, t Tables) *OrderRepository {
 	return &OrderRepository{db: db, tables: t, now: time.Now}
+}
+
+// WithLimits sets the limits Place enforces on each customer's open orders and returns the repository.
+func (r *OrderRepository) WithLimits(l order.Limits) *OrderRepository {
+	r.limits = l
+	return r
 }
 
 // Get reads an order (strongly consistent).
@@ -181,34 +192,53 @@ func (r *OrderRepository) Remembered(ctx context.Context, c customer.ID, key str
 	return &command.Remembered{RequestHash: rec.RequestHash, OrderID: order.ID(rec.OrderID), Response: rec.Response}, nil
 }
 
-// Place stores a new order, the idempotency record of the request and the order's events in one
-// transaction: either the order exists with its key and its OrderPlaced event, or nothing does.
+// Place stores a new order, the idempotency record of the request, the order's hold added to its
+// customer's and the order's events in one transaction: either the order exists with its key, its hold
+// counted and its OrderPlaced event, or nothing does. An order that does not fit beside the customer's
+// open orders is refused (order.ErrLimitReached) and changes nothing; so is an order larger than any
+// customer may hold (order.ErrOverLimit), without a write. A repeat of a stored key is ErrKeyTaken
+// whatever the limits say (a replay counts nothing twice: the key's condition cancels the whole write).
 func (r *OrderRepository) Place(ctx context.Context, o *order.Order, rem command.Remembered, key string, evs []event.Payload, cause event.Cause) error {
+	hold := o.Hold()
+	if err := r.limits.Admits(hold); err != nil {
+		return err
+	}
 	av, err := attributevalue.MarshalMap(toOrderRecord(o))
 	if err != nil {
 		return err
 	}
-	now := r.now().UTC()
-	idem := idempotencyKey(o.CustomerID(), key)
-	idem["requestHash"] = &types.AttributeValueMemberS{Value: rem.RequestHash}
-	idem["orderId"] = &types.AttributeValueMemberS{Value: string(rem.OrderID)}
-	if len(rem.Response) > 0 {
-		idem["response"] = &types.AttributeValueMemberB{Value: rem.Response}
-	}
-	idem["expiresAt"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Add(IdempotencyTTL).Unix(), 10)}
-	// The key's put comes first: its condition is the one a concurrent request with the same key trips.
-	err = writeWithEvents(ctx, r.db, r.tables.Outbox, []types.TransactWriteItem{
-		{Put: &types.Put{TableName: aws.String(r.tables.Orders), Item: idem, ConditionExpression: aws.String("attribute_not_exists(pk) OR expiresAt < :now"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":now": &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Unix(), 10)}}}},
-		newPut(r.tables.Orders, av, "pk"),
-	}, evs, cause, now)
-	switch {
-	case errors.Is(err, errCondition):
-		return command.ErrKeyTaken
-	case err != nil:
+	for range conflictAttempts {
+		now := r.now().UTC()
+		idem := idempotencyKey(o.CustomerID(), key)
+		idem["requestHash"] = &types.AttributeValueMemberS{Value: rem.RequestHash}
+		idem["orderId"] = &types.AttributeValueMemberS{Value: string(rem.OrderID)}
+		if len(rem.Response) > 0 {
+			idem["response"] = &types.AttributeValueMemberB{Value: rem.Response}
+		}
+		idem["expiresAt"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Add(IdempotencyTTL).Unix(), 10)}
+		// The key's put comes first: its condition is the one a concurrent request with the same key
+		// trips, and it is checked first below, so a replay is answered as one even at the limit.
+		err = transactWithEvents(ctx, r.db, r.tables.Outbox, []types.TransactWriteItem{
+			{Put: &types.Put{TableName: aws.String(r.tables.Orders), Item: idem, ConditionExpression: aws.String("attribute_not_exists(pk) OR expiresAt < :now"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":now": &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Unix(), 10)}}}},
+			newPut(r.tables.Orders, av, "pk"),
+			holdsAdd(r.tables.Orders, o.CustomerID(), hold, r.limits, now),
+		}, evs, cause, now)
+		switch {
+		case err == nil:
+			return nil
+		case cancelledOn(err, 0), cancelledOn(err, 1):
+			return command.ErrKeyTaken
+		case cancelledOn(err, 2):
+			return r.limits.Refuse(hold)
+		case conflicted(err):
+			// Another order of the same customer (or its saga) was writing the holds item at the same
+			// moment: nothing was written, so the same transaction goes again.
+			continue
+		}
 		return fmt.Errorf("dynamo: place order %s: %w", o.ID(), err)
 	}
-	return nil
+	return fmt.Errorf("%w: place order %s", ErrConflict, o.ID())
 }
 
 // Update loads an order, lets fn change it and writes it with fn's events, conditional on the version
@@ -221,20 +251,25 @@ func (r *OrderRepository) Update(ctx context.Context, id order.ID, cause event.C
 // read when nothing changed in between; a conflict reads it afresh as Update does. The caller must not
 // use loaded afterwards: fn changes it.
 func (r *OrderRepository) UpdateFrom(ctx context.Context, loaded *order.Order, id order.ID, cause event.Cause, fn func(*order.Order) ([]event.Payload, error)) (*order.Order, error) {
-	load := func(ctx context.Context) (*order.Order, error) {
-		if o := loaded; o != nil {
+	var held order.Hold // what the order held when read: the customer's holds change by the difference
+	load := func(ctx context.Context) (o *order.Order, err error) {
+		if o = loaded; o != nil {
 			loaded = nil
-			return o, nil
+		} else if o, err = r.Get(ctx, id); err != nil {
+			return nil, err
 		}
-		return r.Get(ctx, id)
+		held = o.Hold()
+		return o, nil
 	}
 	save := func(ctx context.Context, o *order.Order, read int64, evs []event.Payload) error {
 		av, err := attributevalue.MarshalMap(toOrderRecord(o))
 		if err != nil {
 			return err
 		}
-		err = writeWithEvents(ctx, r.db, r.tables.Outbox, []types.TransactWriteItem{versionedPut(r.tables.Orders, av, read)}, evs, cause, r.now())
-		if err != nil && !errors.Is(err, errCondition) {
+		now := r.now()
+		writes := append([]types.TransactWriteItem{versionedPut(r.tables.Orders, av, read)}, holdsWrites(r.tables.Orders, o, held, now)...)
+		err = writeWithEvents(ctx, r.db, r.tables.Outbox, writes, evs, cause, now)
+		if err != nil && !errors.Is(err, errCondition) && !errors.Is(err, errConflicted) {
 			return fmt.Errorf("dynamo: update order %s: %w", id, err)
 		}
 		return err

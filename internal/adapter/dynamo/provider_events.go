@@ -31,7 +31,15 @@ func (s *Saga) UpdateOnce(ctx context.Context, id order.ID, key string, cause ev
 	if key == "" {
 		return nil, false, errors.New("dynamo: a provider event needs a key")
 	}
-	o, err = update(ctx, func(ctx context.Context) (*order.Order, error) { return s.orders.Get(ctx, id) }, fn,
+	var held order.Hold
+	load := func(ctx context.Context) (*order.Order, error) {
+		o, err := s.orders.Get(ctx, id)
+		if err == nil {
+			held = o.Hold()
+		}
+		return o, err
+	}
+	o, err = update(ctx, load, fn,
 		func(ctx context.Context, o *order.Order, read int64, evs []event.Payload) error {
 			av, err := attributevalue.MarshalMap(toOrderRecord(o))
 			if err != nil {
@@ -46,12 +54,15 @@ func (s *Saga) UpdateOnce(ctx context.Context, id order.ID, key string, cause ev
 					"expiresAt":  &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Add(ProviderEventRetention).Unix(), 10)},
 				},
 				ConditionExpression: aws.String("attribute_not_exists(sk)")}}
-			writes, _, err := outboxPuts(s.tables.Outbox, 2, evs, cause, now)
+			// No provider event ends an order today (they move it within RESERVED and PAYMENT_AUTHORIZED),
+			// so this adds nothing; should one, the customer's holds follow (and the webhook's role needs
+			// dynamodb:UpdateItem).
+			items := append([]types.TransactWriteItem{versionedPut(s.tables.Orders, av, read), record}, holdsWrites(s.tables.Orders, o, held, now)...)
+			writes, _, err := outboxPuts(s.tables.Outbox, len(items), evs, cause, now)
 			if err != nil {
 				return err
 			}
-			_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-				TransactItems: append([]types.TransactWriteItem{versionedPut(s.tables.Orders, av, read), record}, writes...)})
+			_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: append(items, writes...)})
 			switch {
 			case cancelledOn(err, 1):
 				return errEventSeen // whatever else failed: this event was applied before

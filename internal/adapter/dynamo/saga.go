@@ -57,7 +57,7 @@ func (s *Saga) UpdateOrderStock(ctx context.Context, id order.ID, cause event.Ca
 	fn func(*order.Order, *inventory.OrderStock) ([]event.Payload, error)) (*order.Order, error) {
 	for range conflictAttempts {
 		o, err := s.updateStockOnce(ctx, id, cause, applies, fn)
-		if !errors.Is(err, errCondition) {
+		if !errors.Is(err, errCondition) && !errors.Is(err, errConflicted) {
 			return o, err
 		}
 	}
@@ -70,7 +70,7 @@ func (s *Saga) updateStockOnce(ctx context.Context, id order.ID, cause event.Cau
 	if err != nil || !applies(o) {
 		return o, err // nothing to do: a repeated step, or the order is elsewhere (the saga decides)
 	}
-	read := o.Version()
+	read, held := o.Version(), o.Hold()
 	stock, err := s.items.orderStock(ctx, string(id), o.StockLines())
 	if err != nil {
 		return nil, err
@@ -92,8 +92,11 @@ func (s *Saga) updateStockOnce(ctx context.Context, id order.ID, cause event.Cau
 		return nil, err
 	}
 	writes := append([]types.TransactWriteItem{versionedPut(s.tables.Orders, av, read)}, moves...)
+	// Confirming or rejecting out of stock ends the order's hold on its customer's limits, in the same
+	// transaction: the order's version condition makes it happen once.
+	writes = append(writes, holdsWrites(s.tables.Orders, o, held, now)...)
 	err = writeWithEvents(ctx, s.db, s.tables.Outbox, writes, evs, cause, now)
-	if err == nil || errors.Is(err, errCondition) {
+	if err == nil || errors.Is(err, errCondition) || errors.Is(err, errConflicted) {
 		return o, err
 	}
 	return o, fmt.Errorf("dynamo: saga step of order %s: %w", id, err)
