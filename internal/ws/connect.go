@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/orion-oss/orion/internal/auth"
@@ -19,17 +20,38 @@ type Connector struct {
 	Now    func() time.Time
 }
 
-// Connect authenticates the access token of ?token= (browsers cannot set an Authorization header on an
-// upgrade) and records the connection. Every refused token answers 401, a genuine token that is not for
-// this API (an id token, another app client's) too: the HTTP API answers those 401 as well, and a
-// distinct status would tell a forger which tokens carry a valid signature. API Gateway then refuses
-// the upgrade with that status, and nothing is stored. A failure of ours (keys unreachable, table unavailable) is returned as an error,
-// which refuses the upgrade with 500; the client may retry.
+// Subprotocol is what a client offers, with its token as a second value (docs/adr/0016):
+//
+//	new WebSocket(url, ["orion.v1", "orion.token." + accessToken])
+//
+// The token then travels in the Sec-WebSocket-Protocol header of the upgrade, not in the URL, where
+// access logs, proxies and browser history keep it. $connect answers with Subprotocol as the one it
+// chose, as RFC 6455 requires of a server that accepts a client's subprotocol (a browser fails the
+// handshake otherwise); never with the token value.
+const (
+	Subprotocol = "orion.v1"
+	tokenPrefix = "orion.token."
+)
+
+// Connect authenticates the access token and records the connection within its user's cap. Every
+// refused token answers 401, a genuine token that is not for this API (an id token, another app
+// client's) too: the HTTP API answers those 401 as well, and a distinct status would tell a forger which
+// tokens carry a valid signature. A user at MaxConnectionsPerUser gets 429. API Gateway then refuses the
+// upgrade with that status, and nothing is stored. A failure of ours (keys unreachable, table
+// unavailable) is returned as an error, which refuses the upgrade with 500; the client may retry.
+//
+// The connection expires at the token's exp (or after API Gateway's 2 hours, if sooner): the sweeper
+// ends it then, so a token with a second left buys a second, not a 2-hour session.
 func (c Connector) Connect(ctx context.Context, req Request) (Response, error) {
 	connID := req.RequestContext.ConnectionID
 	log := logger(c.Logger).With("connectionId", connID, "requestId", req.RequestContext.RequestID)
-	// The token is never logged: only whether the check passed and why not.
-	id, err := c.Tokens.Verify(ctx, req.QueryStringParameters["token"])
+	raw, viaHeader, offered := token(req)
+	if viaHeader && !offered {
+		log.InfoContext(ctx, "ws: connection refused", "status", http.StatusBadRequest, "reason", "token without the "+Subprotocol+" subprotocol")
+		return Response{StatusCode: http.StatusBadRequest, Body: `{"message":"Offer the ` + Subprotocol + ` subprotocol with the token"}`}, nil
+	}
+	// The token is never logged: only whether the check passed, why not, and where it came from.
+	id, err := c.Tokens.Verify(ctx, raw)
 	switch {
 	case errors.Is(err, auth.ErrNoToken), errors.Is(err, auth.ErrInvalidToken), errors.Is(err, auth.ErrTokenNotAccepted):
 		log.InfoContext(ctx, "ws: connection refused", "status", http.StatusUnauthorized, "reason", err.Error())
@@ -42,17 +64,64 @@ func (c Connector) Connect(ctx context.Context, req Request) (Response, error) {
 		return Response{}, errors.New("ws: $connect without a connection id")
 	}
 	now := now(c.Now)
-	conn := Connection{ID: connID, UserID: id.Customer, Admin: id.Admin, ConnectedAt: now, ExpiresAt: now.Add(ConnectionLifetime)}
-	if err := c.Store.Put(ctx, conn); err != nil {
+	expires := now.Add(ConnectionLifetime)
+	if !id.Expires.IsZero() && id.Expires.Before(expires) {
+		expires = id.Expires.UTC()
+	}
+	conn := Connection{ID: connID, UserID: id.Customer, Admin: id.Admin, ConnectedAt: now, ExpiresAt: expires}
+	err = c.Store.Connect(ctx, conn, MaxConnectionsPerUser)
+	switch {
+	case errors.Is(err, ErrTooManyConnections):
+		log.InfoContext(ctx, "ws: connection refused", "status", http.StatusTooManyRequests, "userId", id.Customer, "reason", "connection cap")
+		return Response{StatusCode: http.StatusTooManyRequests,
+			Body: fmt.Sprintf(`{"message":"Too many connections: a user may hold %d; close one first"}`, MaxConnectionsPerUser)}, nil
+	case err != nil:
 		log.ErrorContext(ctx, "ws: connection not stored", "error", err)
 		return Response{}, fmt.Errorf("ws: connect %s: %w", connID, err)
 	}
-	log.InfoContext(ctx, "ws: connected", "userId", id.Customer, "admin", id.Admin)
-	return Response{StatusCode: http.StatusOK}, nil
+	log.InfoContext(ctx, "ws: connected", "userId", id.Customer, "admin", id.Admin, "expiresAt", expires, "tokenIn", tokenSource(viaHeader))
+	resp := Response{StatusCode: http.StatusOK}
+	if viaHeader {
+		resp.Headers = map[string]string{"Sec-WebSocket-Protocol": Subprotocol}
+	}
+	return resp, nil
 }
 
-// Disconnect forgets the connection. API Gateway ignores its result and calls it at most once, on a
-// best-effort basis, so a failure here only leaves a row that the next push removes (410) or TTL does.
+// token finds the access token: in Sec-WebSocket-Protocol (viaHeader; offered says whether the client
+// also offered Subprotocol), else in the deprecated ?token= query parameter, which stays only for
+// the soak and benchmark tools that still use it (docs/adr/0016).
+func token(req Request) (raw string, viaHeader, offered bool) {
+	for k, v := range req.Headers {
+		if !strings.EqualFold(k, "Sec-WebSocket-Protocol") {
+			continue
+		}
+		for _, p := range strings.Split(v, ",") {
+			p = strings.TrimSpace(p)
+			switch {
+			case p == Subprotocol:
+				offered = true
+			case strings.HasPrefix(p, tokenPrefix):
+				raw, viaHeader = strings.TrimPrefix(p, tokenPrefix), true
+			}
+		}
+	}
+	if viaHeader {
+		return raw, true, offered
+	}
+	return req.QueryStringParameters["token"], false, offered
+}
+
+func tokenSource(viaHeader bool) string {
+	if viaHeader {
+		return "subprotocol"
+	}
+	return "query"
+}
+
+// Disconnect forgets the connection and frees its user's slot. API Gateway ignores its result and
+// calls it at most once, on a best-effort basis ("Working with the $connect and $disconnect routes"),
+// so a failure or a lost $disconnect only leaves a row that the next push (410), the sweeper (at its
+// expiry) or a $connect of its user at the cap (stale slot) removes. Running it again changes nothing.
 func (c Connector) Disconnect(ctx context.Context, req Request) (Response, error) {
 	connID := req.RequestContext.ConnectionID
 	log := logger(c.Logger).With("connectionId", connID, "requestId", req.RequestContext.RequestID)
