@@ -341,8 +341,8 @@ func TestFunctionsLinkOnlyWhatTheyUse(t *testing.T) {
 	// its provider or check through boot/payments, which refuses the sandbox on a prod stage.
 	paymentFunctions := []string{"authorize-payment", "capture-payment", "refund-payment", "recover-order", "stripe-webhook"}
 	webSocketFunctions := []string{"notify-order-status", "ws-connect", "ws-disconnect", "ws-message", "ws-sweep"}
-	// The notifier posts to connections; the sweeper deletes them.
-	managingFunctions := []string{"notify-order-status", "ws-sweep"}
+	// The notifier posts to connections, the sweeper deletes them, $connect asks after them at the cap.
+	managingFunctions := []string{"notify-order-status", "ws-sweep", "ws-connect"}
 	// The account endpoints talk to Cognito only; the relay and the saga starter get their data in the event.
 	noDynamoDB := []string{"outbox-relay", "start-order-saga", "login", "register", "refresh-token", "confirm-registration"}
 	// Registration and sign-in call the user pool; send-email looks up the customer's address there.

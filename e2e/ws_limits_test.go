@@ -19,6 +19,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/orion-oss/orion/infra/engine/localaws/awstest"
+	"github.com/orion-oss/orion/internal/customer"
 	"github.com/orion-oss/orion/internal/ws"
 )
 
@@ -70,6 +71,36 @@ func TestWebSocketCapsConnectionsPerUser(t *testing.T) {
 	}
 	if _, status := dial(t, tok); status != http.StatusTooManyRequests {
 		t.Fatalf("at the cap again: %d", status)
+	}
+}
+
+// A $connect whose function stored the connection and then failed was refused by API Gateway, which
+// runs no $disconnect for it: its slot would stay taken. At the cap $connect asks API Gateway
+// (GetConnection) and frees the slots of connections it does not hold, unless they are young enough to
+// be a $connect still running.
+func TestWebSocketCapFreesSlotsOfVanishedConnections(t *testing.T) {
+	store, ctx := connectionsStore(t), context.Background()
+	orphans := func(tok string, age time.Duration) {
+		now, tag := time.Now().UTC(), awstest.Name(t, "v")[2:8]
+		for i := range ws.MaxConnectionsPerUser {
+			c := ws.Connection{ID: fmt.Sprintf("Vanish%s%02d=", tag, i), UserID: customer.ID(subject(t, tok)),
+				ConnectedAt: now.Add(-age), ExpiresAt: now.Add(time.Hour)}
+			if err := store.Connect(ctx, c, ws.MaxConnectionsPerUser); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	old, young := customerToken(t), customerToken(t)
+	orphans(old, time.Minute)
+	orphans(young, 0)
+	if c, status := dial(t, old); c == nil {
+		t.Fatalf("a user whose slots vanished connections hold: %d", status)
+	}
+	if slots, err := store.Slots(ctx, subject(t, old)); err != nil || len(slots) != 1 {
+		t.Fatalf("slots after the probe: %v %v; want the new connection's", slots, err)
+	}
+	if _, status := dial(t, young); status != http.StatusTooManyRequests {
+		t.Fatalf("slots of connections that may still be connecting: %d; want 429", status)
 	}
 }
 

@@ -16,9 +16,22 @@ import (
 type Connector struct {
 	Tokens TokenVerifier
 	Store  ConnectionStore
+	// Probe, if set, asks API Gateway about the user's connections when the cap is reached, and
+	// frees the slots of those it no longer holds.
+	Probe  Prober
 	Logger *slog.Logger
 	Now    func() time.Time
 }
+
+// Prober asks API Gateway whether it still holds a connection (the Management API's GetConnection).
+type Prober interface {
+	Alive(ctx context.Context, connID string) (bool, error)
+}
+
+// connectGrace is how old a connection must be before a probe that finds it gone counts: API Gateway
+// answers 410 for a connection whose $connect is still running (up to the 29-second integration
+// timeout), and such a connection must keep its slot.
+const connectGrace = 30 * time.Second
 
 // Subprotocol is what a client offers, with its token as a second value (docs/adr/0016):
 //
@@ -70,6 +83,9 @@ func (c Connector) Connect(ctx context.Context, req Request) (Response, error) {
 	}
 	conn := Connection{ID: connID, UserID: id.Customer, Admin: id.Admin, ConnectedAt: now, ExpiresAt: expires}
 	err = c.Store.Connect(ctx, conn, MaxConnectionsPerUser)
+	if errors.Is(err, ErrTooManyConnections) && c.Probe != nil {
+		err = c.connectAfterProbe(ctx, log, conn)
+	}
 	switch {
 	case errors.Is(err, ErrTooManyConnections):
 		log.InfoContext(ctx, "ws: connection refused", "status", http.StatusTooManyRequests, "userId", id.Customer, "reason", "connection cap")
@@ -85,6 +101,39 @@ func (c Connector) Connect(ctx context.Context, req Request) (Response, error) {
 		resp.Headers = map[string]string{"Sec-WebSocket-Protocol": Subprotocol}
 	}
 	return resp, nil
+}
+
+// connectAfterProbe frees the slots of the user's connections that API Gateway no longer holds and
+// tries once more. A $connect whose function stored the connection and then failed (a timeout, a crash
+// after the write) was refused by API Gateway, which then runs no $disconnect: without the probe its
+// slot would stay taken until the token expires.
+func (c Connector) connectAfterProbe(ctx context.Context, log *slog.Logger, conn Connection) error {
+	theirs, err := c.Store.OfUser(ctx, conn.UserID.String())
+	if err != nil {
+		return fmt.Errorf("ws: connections of %s: %w", conn.UserID, err)
+	}
+	freed := 0
+	for _, x := range theirs {
+		if x.ID == conn.ID || conn.ConnectedAt.Sub(x.ConnectedAt) < connectGrace {
+			continue
+		}
+		alive, err := c.Probe.Alive(ctx, x.ID)
+		if err != nil {
+			return err
+		}
+		if alive {
+			continue
+		}
+		if err := c.Store.Delete(ctx, x.ID); err != nil {
+			return err
+		}
+		log.InfoContext(ctx, "ws: freed the slot of a vanished connection", "vanished", x.ID)
+		freed++
+	}
+	if freed == 0 {
+		return fmt.Errorf("%w: user %s", ErrTooManyConnections, conn.UserID)
+	}
+	return c.Store.Connect(ctx, conn, MaxConnectionsPerUser)
 }
 
 // token finds the access token: in Sec-WebSocket-Protocol (viaHeader; offered says whether the client

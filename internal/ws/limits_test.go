@@ -210,3 +210,70 @@ func TestNotifierSkipsExpiredConnections(t *testing.T) {
 		t.Fatalf("pushes: live %v, expired %v", p.to("live"), p.to("expired"))
 	}
 }
+
+// prober is API Gateway's view of which connections it holds.
+type prober struct {
+	gone  map[string]bool
+	err   error
+	asked []string
+}
+
+func (p *prober) Alive(ctx context.Context, id string) (bool, error) {
+	p.asked = append(p.asked, id)
+	return !p.gone[id], p.err
+}
+
+// At the cap, $connect asks API Gateway about the user's connections and frees the slots of those it
+// no longer holds (a $connect that failed after its write gets no $disconnect), but not of one whose
+// $connect may still be running (API Gateway answers 410 for those too).
+func TestConnectFreesSlotsOfVanishedConnections(t *testing.T) {
+	fill := func() *store {
+		s := newStore()
+		for i := range ws.MaxConnectionsPerUser {
+			age := time.Minute
+			if i < 2 {
+				age = 5 * time.Second // still within its $connect
+			}
+			id := fmt.Sprint("held-", i)
+			s.conns[id] = ws.Connection{ID: id, UserID: "cust-1", ConnectedAt: at.Add(-age), ExpiresAt: at.Add(time.Hour)}
+		}
+		return s
+	}
+	tests := []struct {
+		name    string
+		gone    []string
+		err     error
+		status  int
+		wantErr bool
+		freed   []string
+	}{
+		{"vanished ones are freed", []string{"held-0", "held-5", "held-7"}, nil, 200, false, []string{"held-5", "held-7"}},
+		{"young ones keep their slot", []string{"held-0", "held-1"}, nil, 429, false, nil},
+		{"all alive", nil, nil, 429, false, nil},
+		{"API Gateway unreachable", nil, errBoom, 0, true, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := fill()
+			p := &prober{gone: map[string]bool{}, err: tt.err}
+			for _, id := range tt.gone {
+				p.gone[id] = true
+			}
+			c := ws.Connector{Tokens: fakeTokens{id: auth.Identity{Customer: "cust-1"}}, Store: s, Probe: p, Now: func() time.Time { return at }}
+			resp, err := c.Connect(context.Background(), connectReq("new", "", "tok"))
+			if (err != nil) != tt.wantErr || resp.StatusCode != tt.status {
+				t.Fatalf("status %d, err %v; want %d", resp.StatusCode, err, tt.status)
+			}
+			if slices.Contains(p.asked, "held-0") || slices.Contains(p.asked, "held-1") {
+				t.Fatalf("asked about connections still within their $connect: %v", p.asked)
+			}
+			for i := range ws.MaxConnectionsPerUser {
+				id := fmt.Sprint("held-", i)
+				_, err := s.Get(context.Background(), id)
+				if gone := errors.Is(err, ws.ErrNoConnection); gone != slices.Contains(tt.freed, id) {
+					t.Fatalf("%s deleted: %v; freed should be %v", id, gone, tt.freed)
+				}
+			}
+		})
+	}
+}

@@ -99,6 +99,8 @@ type ConnectionStore interface {
 	// Connect records a connection and takes one of its user's max slots, atomically;
 	// ErrTooManyConnections (nothing stored) when they are all taken by live connections.
 	Connect(ctx context.Context, c Connection, max int) error
+	// OfUser lists a user's connections (eventually consistent).
+	OfUser(ctx context.Context, userID string) ([]Connection, error)
 	Get(ctx context.Context, id string) (Connection, error)
 	// Delete removes a connection, and its watches of the given topics and of those it recorded.
 	// Delete removes a connection, frees its user's slot, and removes its watches of the given

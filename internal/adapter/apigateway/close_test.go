@@ -19,7 +19,7 @@ import (
 
 // The closer ends a live connection through the local gateway's DeleteConnection (the client sees a
 // normal closure), and tells a connection the gateway no longer knows, including the one it just
-// closed, as ws.ErrGone.
+// closed, as ws.ErrGone; the prober (GetConnection) sees it alive, then gone.
 func TestCloserEndsAndReportsGone(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -51,7 +51,11 @@ func TestCloserEndsAndReportsGone(t *testing.T) {
 		t.Fatal("the gateway recorded no connection")
 	}
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")}
-	cl := apigateway.Closer{Client: apigateway.NewManagementClient(cfg, mgmt.URL+"/dev")}
+	client := apigateway.NewManagementClient(cfg, mgmt.URL+"/dev")
+	cl, probe := apigateway.Closer{Client: client}, apigateway.Prober{Client: client}
+	if alive, err := probe.Alive(ctx, id); err != nil || !alive {
+		t.Fatalf("probe of a live connection: %v %v", alive, err)
+	}
 	if err := cl.Close(ctx, id); err != nil {
 		t.Fatalf("close a live connection: %v", err)
 	}
@@ -60,5 +64,8 @@ func TestCloserEndsAndReportsGone(t *testing.T) {
 	}
 	if err := cl.Close(ctx, id); !errors.Is(err, ws.ErrGone) {
 		t.Fatalf("close again = %v; want ws.ErrGone", err)
+	}
+	if alive, err := probe.Alive(ctx, id); err != nil || alive {
+		t.Fatalf("probe of a closed connection: %v %v", alive, err)
 	}
 }
