@@ -39,8 +39,9 @@ const connectGrace = 30 * time.Second
 //
 // The token then travels in the Sec-WebSocket-Protocol header of the upgrade, not in the URL, where
 // access logs, proxies and browser history keep it. $connect answers with Subprotocol as the one it
-// chose, as RFC 6455 requires of a server that accepts a client's subprotocol (a browser fails the
-// handshake otherwise); never with the token value.
+// chose (browsers fail a handshake that offered subprotocols and got none back; API Gateway passes the
+// function's Sec-WebSocket-Protocol on: docs.aws.amazon.com/apigateway/latest/developerguide/
+// websocket-connect-route-subprotocol.html), never with the token value.
 const (
 	Subprotocol = "orion.v1"
 	tokenPrefix = "orion.token."
