@@ -43,6 +43,8 @@ type store struct {
 	pushed   map[string]int64           // conn#order -> version
 	failWith error
 	calls    []string
+	// staleAdmins, when set, is what Admins answers.
+	staleAdmins []ws.Connection
 }
 
 func newStore() *store {
@@ -104,6 +106,9 @@ func (s *store) Expired(ctx context.Context, now time.Time) ([]ws.Connection, er
 func (s *store) Admins(ctx context.Context) ([]ws.Connection, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.staleAdmins != nil { // the index as it was before the last writes (GSIs are eventually consistent)
+		return s.staleAdmins, nil
+	}
 	var out []ws.Connection
 	for _, c := range s.conns {
 		if c.Admin {

@@ -150,17 +150,19 @@ func TestSweeperEndsExpiredAndDemotedConnections(t *testing.T) {
 	put("admin", "adm-1", true, at.Add(time.Hour))
 	put("demoted-1", "adm-2", true, at.Add(time.Hour))
 	put("demoted-2", "adm-2", true, at.Add(time.Hour))
+	put("demoted-expired", "adm-2", true, at) // ended once, as expired, though the index still lists it
+	s.staleAdmins, _ = s.Admins(context.Background())
 	s.watches["all"] = map[string]bool{"demoted-1": true, "admin": true}
 	cl := &closer{gone: map[string]bool{"expired-gone": true}}
 	g := &groups{admins: map[customer.ID]bool{"adm-1": true}}
 	sw := ws.Sweeper{Store: s, Closer: cl, Groups: g, Now: func() time.Time { return at }}
 
 	res, err := sw.Sweep(context.Background())
-	if err != nil || res.Expired != 2 || res.Demoted != 2 {
+	if err != nil || res.Expired != 3 || res.Demoted != 2 {
 		t.Fatalf("sweep: %+v %v", res, err)
 	}
 	slices.Sort(cl.closed)
-	if want := []string{"demoted-1", "demoted-2", "expired"}; !slices.Equal(cl.closed, want) {
+	if want := []string{"demoted-1", "demoted-2", "demoted-expired", "expired"}; !slices.Equal(cl.closed, want) {
 		t.Fatalf("closed %v; want %v", cl.closed, want)
 	}
 	for _, id := range []string{"expired", "expired-gone", "demoted-1", "demoted-2"} {
@@ -174,7 +176,7 @@ func TestSweeperEndsExpiredAndDemotedConnections(t *testing.T) {
 	if n := len(slices.Compact(slices.Sorted(slices.Values(g.asked)))); n != len(g.asked) {
 		t.Fatalf("asked the pool %v: once per user", g.asked)
 	}
-	cl.closed = nil
+	cl.closed, s.staleAdmins = nil, nil
 	if res, err := sw.Sweep(context.Background()); err != nil || res != (ws.SweepResult{}) || len(cl.closed) != 0 {
 		t.Fatalf("second sweep: %+v %v %v", res, err, cl.closed)
 	}

@@ -62,11 +62,13 @@ func (s Sweeper) Sweep(ctx context.Context) (SweepResult, error) {
 	if err != nil {
 		return res, fmt.Errorf("ws: sweep: %w", err)
 	}
+	ended := map[string]bool{}
 	for _, c := range expired {
 		if err := s.end(ctx, c, "token expired"); err != nil {
 			errs = append(errs, err)
 			continue
 		}
+		ended[c.ID] = true
 		res.Expired++
 	}
 	admins, err := s.Store.Admins(ctx)
@@ -75,6 +77,9 @@ func (s Sweeper) Sweep(ctx context.Context) (SweepResult, error) {
 	}
 	checked := map[customer.ID]bool{} // one lookup per user, however many connections it has
 	for _, c := range admins {
+		if ended[c.ID] {
+			continue // an expired admin connection, ended above (the index may still list it)
+		}
 		still, ok := checked[c.UserID]
 		if !ok {
 			if still, err = s.Groups.IsAdmin(ctx, c.UserID); err != nil {
