@@ -340,11 +340,14 @@ func TestFunctionsLinkOnlyWhatTheyUse(t *testing.T) {
 	// they alone link the Stripe adapter and the SSM client its secrets are read with, and each builds
 	// its provider or check through boot/payments, which refuses the sandbox on a prod stage.
 	paymentFunctions := []string{"authorize-payment", "capture-payment", "refund-payment", "recover-order", "stripe-webhook"}
-	webSocketFunctions := []string{"notify-order-status", "ws-connect", "ws-disconnect", "ws-message"}
+	webSocketFunctions := []string{"notify-order-status", "ws-connect", "ws-disconnect", "ws-message", "ws-sweep"}
+	// The notifier posts to connections, the sweeper deletes them, $connect asks after them at the cap.
+	managingFunctions := []string{"notify-order-status", "ws-sweep", "ws-connect"}
 	// The account endpoints talk to Cognito only; the relay and the saga starter get their data in the event.
 	noDynamoDB := []string{"outbox-relay", "start-order-saga", "login", "register", "refresh-token", "confirm-registration"}
 	// Registration and sign-in call the user pool; send-email looks up the customer's address there.
-	cognitoFunctions := []string{"confirm-registration", "login", "refresh-token", "register", "send-email"}
+	// ws-sweep checks that an admin connection's user is still in the admin group.
+	cognitoFunctions := []string{"confirm-registration", "login", "refresh-token", "register", "send-email", "ws-sweep"}
 	for name, deps := range functionsOf(t, listPackages(t)) {
 		if slices.Contains(deps, sdkLoader) {
 			t.Errorf("%s links %s (the whole credential chain): build its aws.Config with envcfg (boot.AWS)", name, sdkLoader)
@@ -352,9 +355,9 @@ func TestFunctionsLinkOnlyWhatTheyUse(t *testing.T) {
 		if !slices.Contains(webSocketFunctions, name) && slices.Contains(deps, webSocket) {
 			t.Errorf("%s links %s, which only the WebSocket functions use", name, webSocket)
 		}
-		// Only the notifier posts to connections.
-		if name != "notify-order-status" && slices.Contains(deps, managingAPI) {
-			t.Errorf("%s links %s, which only notify-order-status calls", name, managingAPI)
+		// Only the notifier and the sweeper call the Management API.
+		if !slices.Contains(managingFunctions, name) && slices.Contains(deps, managingAPI) {
+			t.Errorf("%s links %s, which only %v call", name, managingAPI, managingFunctions)
 		}
 		// Only the email function renders and sends email (internal/email, internal/adapter/ses); the
 		// account functions reach Cognito through adapter/cognito, which links neither.

@@ -28,23 +28,41 @@ import (
 type client struct {
 	conn *websocket.Conn
 	msgs chan map[string]any
+	// end is why the connection ended (the read error, with the close status), set before msgs closes.
+	end error
 }
 
-// dial connects with an access token; it returns the HTTP status when the upgrade is refused.
+// dial connects with an access token offered as a browser does (docs/websocket.md): the subprotocols
+// orion.v1 and orion.token.<token>. It returns the HTTP status when the upgrade is refused.
 func dial(t *testing.T, token string) (*client, int) {
+	t.Helper()
+	var protocols []string
+	if token != "" {
+		protocols = []string{ws.Subprotocol, "orion.token." + token}
+	}
+	return dialWith(t, sys.ws, protocols)
+}
+
+// dialQuery connects with the deprecated ?token= query parameter.
+func dialQuery(t *testing.T, token string) (*client, int) {
+	t.Helper()
+	return dialWith(t, sys.ws+"/?token="+url.QueryEscape(token), nil)
+}
+
+func dialWith(t *testing.T, u string, protocols []string) (*client, int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	u := sys.ws
-	if token != "" {
-		u += "/?token=" + url.QueryEscape(token)
-	}
-	conn, resp, err := websocket.Dial(ctx, u, nil)
+	conn, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{Subprotocols: protocols})
 	if err != nil {
 		if resp != nil {
 			return nil, resp.StatusCode
 		}
 		t.Fatalf("dial: %v", err)
+	}
+	if len(protocols) > 0 && conn.Subprotocol() != ws.Subprotocol {
+		// A browser fails the handshake when the server picks none of the offered subprotocols.
+		t.Fatalf("subprotocol %q; want %q", conn.Subprotocol(), ws.Subprotocol)
 	}
 	c := &client{conn: conn, msgs: make(chan map[string]any, 64)}
 	go func() {
@@ -52,6 +70,7 @@ func dial(t *testing.T, token string) (*client, int) {
 		for {
 			_, data, err := conn.Read(context.Background())
 			if err != nil {
+				c.end = err
 				return
 			}
 			var m map[string]any
@@ -362,10 +381,10 @@ func TestWebSocketGoneConnectionsAreRemoved(t *testing.T) {
 	})
 }
 
-// 200 connections of 4 customers at once: each receives its own customer's order story, whole, and
-// nothing of the others'.
+// 200 connections of 20 customers (each at the cap) at once: each receives its own customer's order
+// story, whole, and nothing of the others'.
 func TestWebSocketManyConnections(t *testing.T) {
-	const customers, perCustomer = 4, 50
+	const customers, perCustomer = 20, ws.MaxConnectionsPerUser
 	toks := make([]string, customers)
 	for i := range toks {
 		toks[i] = customerToken(t)
@@ -396,7 +415,7 @@ func TestWebSocketManyConnections(t *testing.T) {
 	if t.Failed() {
 		t.FailNow()
 	}
-	s := stockItem(t, 10)
+	s := stockItem(t, customers)
 	ids := make([]string, customers)
 	for i := range customers {
 		ids[i] = order1(t, toks[i], s, 1, "tok_visa")

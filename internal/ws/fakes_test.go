@@ -43,6 +43,8 @@ type store struct {
 	pushed   map[string]int64           // conn#order -> version
 	failWith error
 	calls    []string
+	// staleAdmins, when set, is what Admins answers.
+	staleAdmins []ws.Connection
 }
 
 func newStore() *store {
@@ -62,6 +64,59 @@ func (s *store) Put(ctx context.Context, c ws.Connection) error {
 	}
 	s.conns[c.ID] = c
 	return nil
+}
+
+// Connect has the adapter's semantics: a user's live connections are its slots, and a retried
+// connect of a recorded id succeeds.
+func (s *store) Connect(ctx context.Context, c ws.Connection, max int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.call("connect %s", c.ID); err != nil {
+		return err
+	}
+	if _, ok := s.conns[c.ID]; ok {
+		return nil
+	}
+	n := 0
+	for _, x := range s.conns {
+		if x.UserID == c.UserID {
+			n++
+		}
+	}
+	if n >= max {
+		return ws.ErrTooManyConnections
+	}
+	s.conns[c.ID] = c
+	return nil
+}
+
+func (s *store) Expired(ctx context.Context, now time.Time) ([]ws.Connection, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []ws.Connection
+	for _, c := range s.conns {
+		if !c.ExpiresAt.After(now) {
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+func (s *store) Admins(ctx context.Context) ([]ws.Connection, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.staleAdmins != nil { // the index as it was before the last writes (GSIs are eventually consistent)
+		return s.staleAdmins, nil
+	}
+	var out []ws.Connection
+	for _, c := range s.conns {
+		if c.Admin {
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
 }
 
 func (s *store) Get(ctx context.Context, id string) (ws.Connection, error) {
@@ -94,6 +149,9 @@ func (s *store) Mute(ctx context.Context, id, orderID string) error {
 		return err
 	}
 	c := s.conns[id]
+	if len(c.Muted) >= ws.MaxMuted && !slices.Contains(c.Muted, orderID) {
+		return ws.ErrSubscriptionLimit
+	}
 	c.Muted = append(c.Muted, orderID)
 	s.conns[id] = c
 	return nil
@@ -116,6 +174,15 @@ func (s *store) Watch(ctx context.Context, id, topic string, until time.Time) er
 	defer s.mu.Unlock()
 	if err := s.call("watch %s %s", id, topic); err != nil {
 		return err
+	}
+	n := 0
+	for t, w := range s.watches {
+		if w[id] && t != topic {
+			n++
+		}
+	}
+	if n >= ws.MaxWatches {
+		return ws.ErrSubscriptionLimit
 	}
 	if s.watches[topic] == nil {
 		s.watches[topic] = map[string]bool{}
@@ -234,4 +301,37 @@ func anOrder(t *testing.T, id string, owner customer.ID, status order.Status, ve
 		t.Fatal(err)
 	}
 	return o
+}
+
+// closer records DeleteConnection calls; gone lists the connections API Gateway no longer knows.
+type closer struct {
+	mu     sync.Mutex
+	closed []string
+	gone   map[string]bool
+	err    error
+}
+
+func (c *closer) Close(ctx context.Context, id string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return c.err
+	}
+	if c.gone[id] {
+		return ws.ErrGone
+	}
+	c.closed = append(c.closed, id)
+	return nil
+}
+
+// groups is the user pool's admin group.
+type groups struct {
+	admins map[customer.ID]bool
+	err    error
+	asked  []customer.ID
+}
+
+func (g *groups) IsAdmin(ctx context.Context, user customer.ID) (bool, error) {
+	g.asked = append(g.asked, user)
+	return g.admins[user], g.err
 }

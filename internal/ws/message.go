@@ -83,6 +83,11 @@ func (m Messages) Handle(ctx context.Context, req Request) (Response, error) {
 		return Response{}, fmt.Errorf("ws: %s: %w", msg.Action, err)
 	}
 	log = log.With("userId", conn.UserID)
+	if conn.Expired(now(m.Now)) {
+		// The sweeper ends it within a minute; until then it gets nothing new.
+		log.InfoContext(ctx, "ws: message on an expired connection")
+		return reply(errorMessage{Type: "error", Code: codeExpired, Action: msg.Action, Message: "this connection's token expired; reconnect with a fresh token"})
+	}
 
 	if msg.All {
 		return m.all(ctx, log, conn, msg.Action)
@@ -163,6 +168,14 @@ func (m Messages) all(ctx context.Context, log *slog.Logger, conn Connection, ac
 func (m Messages) storeFailed(ctx context.Context, log *slog.Logger, action string, err error) (Response, error) {
 	if errors.Is(err, ErrNoConnection) {
 		return reply(errorMessage{Type: "error", Code: codeNotConnected, Action: action, Message: "this connection is not registered; reconnect"})
+	}
+	if errors.Is(err, ErrSubscriptionLimit) {
+		log.InfoContext(ctx, "ws: subscription limit", "action", action)
+		msg := fmt.Sprintf("a connection may unsubscribe from at most %d orders; subscribe to one again first", MaxMuted)
+		if action == "subscribe" {
+			msg = fmt.Sprintf("a connection may watch at most %d topics (single orders or all); unsubscribe from one first", MaxWatches)
+		}
+		return reply(errorMessage{Type: "error", Code: codeLimit, Action: action, Message: msg})
 	}
 	log.ErrorContext(ctx, "ws: "+action+" not stored", "error", err)
 	return Response{}, fmt.Errorf("ws: %s: %w", action, err)

@@ -97,6 +97,7 @@ type Notifier struct {
 	Metrics     *metrics.Emitter
 	Workers     int           // default 32
 	PostTimeout time.Duration // default 3 s
+	Now         func() time.Time
 }
 
 // Errors of Handle.
@@ -254,8 +255,10 @@ func (n *Notifier) recipients(ctx context.Context, ref event.OrderRef) ([]Recipi
 			out[i].Topics = append(out[i].Topics, topic)
 		}
 	}
+	now := now(n.Now)
 	for _, c := range owners {
-		if !c.Mutes(ref.OrderID) {
+		// A connection past its token's expiry gets nothing more; the sweeper is about to end it.
+		if !c.Expired(now) && !c.Mutes(ref.OrderID) {
 			add(c.ID, "")
 		}
 	}

@@ -1,11 +1,14 @@
 // Package ws is real-time order status over an API Gateway WebSocket API: $connect authenticates the
-// access token given as ?token= and records the connection, messages subscribe and unsubscribe, and
-// the notifier pushes every status change of an order to its owner's connections (and to admins who
-// subscribed) through the API Gateway Management API. docs/websocket.md is the client's view.
+// access token (offered as a Sec-WebSocket-Protocol value, docs/adr/0016) and records the connection
+// within its user's cap, messages subscribe and unsubscribe within a connection's bounds, the notifier
+// pushes every status change of an order to its owner's connections (and to admins who subscribed)
+// through the API Gateway Management API, and the sweeper ends connections whose token expired or
+// whose user left the admin group. docs/websocket.md is the client's view.
 //
 // The functions' handlers live here over small ports (the connections store, the token verifier, the
-// order reader, the poster), in this package's own types; internal/adapter/dynamo (its connections
-// subpackage, the order repository), internal/adapter/apigateway and auth.Verifier implement them.
+// order reader, the poster, the closer, the group check), in this package's own types;
+// internal/adapter/dynamo (its connections subpackage, the order repository), internal/adapter/apigateway,
+// internal/adapter/cognito/groups and auth.Verifier implement them.
 package ws
 
 import (
@@ -34,15 +37,35 @@ type (
 // (TTL), so a connection whose $disconnect never ran still disappears.
 const ConnectionLifetime = 2 * time.Hour
 
+// Bounds a hostile client cannot get around (docs/websocket.md, "Limits").
+const (
+	// MaxConnectionsPerUser is how many connections one user may hold open at once: enough for a few
+	// devices and tabs, and far below what lets one account make the notifier's fan-out expensive.
+	MaxConnectionsPerUser = 10
+	// MaxMuted is how many orders one connection may unsubscribe from (the set is on its row).
+	MaxMuted = 50
+	// MaxWatches is how many topics one admin connection may watch ("all" or single orders); every
+	// watch is read by every push, so the bound keeps a push's cost bounded too.
+	MaxWatches = 50
+)
+
 // Connection is one open WebSocket connection as stored at $connect.
 type Connection struct {
 	ID          string
 	UserID      customer.ID
 	Admin       bool
 	ConnectedAt time.Time
-	ExpiresAt   time.Time
+	// ExpiresAt is when the connection must end: its token's exp, or API Gateway's 2-hour limit if
+	// that comes first. The sweeper ends it then; the row expires with it (TTL).
+	ExpiresAt time.Time
 	// Muted lists the orders this connection unsubscribed from.
 	Muted []string
+}
+
+// Expired reports whether the connection's token has expired by now (a connection read without an
+// expiry, as in tests of other parts, never has).
+func (c Connection) Expired(now time.Time) bool {
+	return !c.ExpiresAt.IsZero() && !c.ExpiresAt.After(now)
 }
 
 // Mutes reports whether the connection unsubscribed from an order.
@@ -60,6 +83,12 @@ var ErrNoConnection = errors.New("ws: no such connection")
 // ErrGone means API Gateway no longer knows the connection (410 GoneException): the client is gone.
 var ErrGone = errors.New("ws: connection gone")
 
+// ErrTooManyConnections means the user holds MaxConnectionsPerUser connections already.
+var ErrTooManyConnections = errors.New("ws: too many connections")
+
+// ErrSubscriptionLimit means the connection reached MaxMuted or MaxWatches; nothing changed.
+var ErrSubscriptionLimit = errors.New("ws: subscription limit reached")
+
 // TokenVerifier checks an access token (auth.Verifier).
 type TokenVerifier interface {
 	Verify(ctx context.Context, raw string) (auth.Identity, error)
@@ -67,10 +96,17 @@ type TokenVerifier interface {
 
 // ConnectionStore is the connections table as the connect, disconnect and message functions use it.
 type ConnectionStore interface {
-	Put(ctx context.Context, c Connection) error
+	// Connect records a connection and takes one of its user's max slots, atomically;
+	// ErrTooManyConnections (nothing stored) when they are all taken by live connections.
+	Connect(ctx context.Context, c Connection, max int) error
+	// OfUser lists a user's connections (eventually consistent).
+	OfUser(ctx context.Context, userID string) ([]Connection, error)
 	Get(ctx context.Context, id string) (Connection, error)
 	// Delete removes a connection, and its watches of the given topics and of those it recorded.
+	// Delete removes a connection, frees its user's slot, and removes its watches of the given
+	// topics and of those it recorded; idempotent.
 	Delete(ctx context.Context, id string, topics ...string) error
+	// Mute and Watch answer ErrSubscriptionLimit, changing nothing, past MaxMuted and MaxWatches.
 	Mute(ctx context.Context, id, orderID string) error
 	Unmute(ctx context.Context, id, orderID string) error
 	Watch(ctx context.Context, id, topic string, until time.Time) error
@@ -99,6 +135,8 @@ const (
 	codeNotFound      = "order_not_found"
 	codeForbidden     = "forbidden"
 	codeNotConnected  = "not_connected"
+	codeLimit         = "subscription_limit"
+	codeExpired       = "token_expired"
 )
 
 // reply is a two-way route's answer: a JSON body the gateway sends to the client.

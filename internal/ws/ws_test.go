@@ -121,13 +121,39 @@ func TestMessages(t *testing.T) {
 		{"admin unsubscribes", "admin", `{"action":"unsubscribe","orderId":"` + otherOrder + `"}`,
 			map[string]any{"type": "unsubscribed", "orderId": otherOrder}, []string{"mute admin " + otherOrder, "unwatch admin order:" + otherOrder}},
 		{"unknown connection", "ghost", `{"action":"subscribe","orderId":"` + ownOrder + `"}`, map[string]any{"type": "error", "code": "not_connected"}, nil},
+		// Past its token's exp a connection changes nothing; the sweeper is about to end it.
+		{"expired connection subscribes", "expired", `{"action":"subscribe","orderId":"` + ownOrder + `"}`,
+			map[string]any{"type": "error", "code": "token_expired", "action": "subscribe"}, nil},
+		{"expired connection unsubscribes", "expired", `{"action":"unsubscribe","orderId":"` + ownOrder + `"}`,
+			map[string]any{"type": "error", "code": "token_expired", "action": "unsubscribe"}, nil},
+		{"expired connection pings", "expired", `{"action":"ping"}`, map[string]any{"type": "pong"}, nil},
+		// The bounds: an error over the socket, and the store refused the change (its call left no mark).
+		{"unsubscribe past the bound", "full", `{"action":"unsubscribe","orderId":"` + noOrder + `"}`,
+			map[string]any{"type": "error", "code": "subscription_limit", "action": "unsubscribe"}, []string{"mute full " + noOrder}},
+		{"unsubscribe again at the bound", "full", `{"action":"unsubscribe","orderId":"` + fullMuted(0) + `"}`,
+			map[string]any{"type": "unsubscribed"}, []string{"mute full " + fullMuted(0)}},
+		{"admin watches past the bound", "full-admin", `{"action":"subscribe","orderId":"` + otherOrder + `"}`,
+			map[string]any{"type": "error", "code": "subscription_limit", "action": "subscribe"}, []string{"watch full-admin order:" + otherOrder}},
+		{"admin watches all past the bound", "full-admin", `{"action":"subscribe","all":true}`,
+			map[string]any{"type": "error", "code": "subscription_limit", "action": "subscribe"}, []string{"watch full-admin all"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStore()
 			s.conns["cust"] = ws.Connection{ID: "cust", UserID: "cust-1"}
 			s.conns["admin"] = ws.Connection{ID: "admin", UserID: "adm-1", Admin: true}
-			m := ws.Messages{Store: s, Orders: orders{
+			s.conns["expired"] = ws.Connection{ID: "expired", UserID: "cust-1", ExpiresAt: at}
+			full := ws.Connection{ID: "full", UserID: "cust-1", ExpiresAt: at.Add(time.Second)}
+			for i := range ws.MaxMuted {
+				full.Muted = append(full.Muted, fullMuted(i))
+			}
+			s.conns["full"] = full
+			s.conns["full-admin"] = ws.Connection{ID: "full-admin", UserID: "adm-1", Admin: true}
+			for i := range ws.MaxWatches {
+				s.watches["order:"+fullMuted(i)] = map[string]bool{"full-admin": true}
+			}
+			before := fmt.Sprint(s.conns, s.watches)
+			m := ws.Messages{Store: s, Now: func() time.Time { return at }, Orders: orders{
 				ownOrder:   anOrder(t, ownOrder, "cust-1", order.Reserved, 2),
 				otherOrder: anOrder(t, otherOrder, "cust-2", order.Confirmed, 4),
 			}}
@@ -150,9 +176,15 @@ func TestMessages(t *testing.T) {
 			if !slices.Equal(s.calls, tt.wantCalls) {
 				t.Fatalf("store calls %v; want %v", s.calls, tt.wantCalls)
 			}
+			if got["type"] == "error" && fmt.Sprint(s.conns, s.watches) != before {
+				t.Fatalf("an error changed the store")
+			}
 		})
 	}
 }
+
+// fullMuted is the i-th order id a full connection muted.
+func fullMuted(i int) string { return fmt.Sprintf("01JDQ7Z3M6X9V0YB2C4D5E%04d", i) }
 
 func TestMessagesStoreFailure(t *testing.T) {
 	s := newStore()

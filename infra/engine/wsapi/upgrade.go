@@ -57,6 +57,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p := res.headers.Get("Sec-WebSocket-Protocol"); p != "" {
 		opts.Subprotocols = []string{strings.TrimSpace(strings.Split(p, ",")[0])}
 		res.headers.Del("Sec-WebSocket-Protocol")
+	} else if r.Header.Get("Sec-WebSocket-Protocol") != "" {
+		// API Gateway completes this upgrade too, but browsers fail a handshake that offered
+		// subprotocols and got none back; say so here, where a developer sees it first.
+		s.cfg.Logger.Warn("wsapi: the client offered subprotocols and $connect chose none; browsers refuse such an upgrade",
+			"connection", c.id, "function", res.function)
 	}
 	// Registered before the handshake completes, so a client that has its 101 can be posted to
 	// at once; frames posted meanwhile wait in the queue for the writer.

@@ -355,6 +355,29 @@ func TestSubprotocolChosenByConnect(t *testing.T) {
 	}
 }
 
+// The subprotocols a client offers reach $connect as API Gateway passes them: the one
+// Sec-WebSocket-Protocol header, in the browser's spelling, which is how a client can send a token
+// without putting it in the URL (docs/adr/0016); the function's choice goes back, and only it.
+func TestSubprotocolOfferReachesConnect(t *testing.T) {
+	h := newHarness(t, func(fn string, ev events.APIGatewayWebsocketProxyRequest) ([]byte, error) {
+		if fn == "connect" {
+			return []byte(`{"statusCode":200,"headers":{"Sec-WebSocket-Protocol":"orion.v1"}}`), nil
+		}
+		return []byte(`{"statusCode":200}`), nil
+	}, nil)
+	c, resp, err := websocket.Dial(context.Background(), h.wsURL, &websocket.DialOptions{Subprotocols: []string{"orion.v1", "orion.token.aaa.bbb.ccc"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	if offered := h.lambda.events("connect")[0].Headers["Sec-WebSocket-Protocol"]; offered != "orion.v1,orion.token.aaa.bbb.ccc" {
+		t.Fatalf("$connect saw Sec-WebSocket-Protocol %q", offered)
+	}
+	if got := resp.Header.Values("Sec-WebSocket-Protocol"); len(got) != 1 || got[0] != "orion.v1" {
+		t.Fatalf("the upgrade answered Sec-WebSocket-Protocol %q", got)
+	}
+}
+
 func TestNotAnUpgrade(t *testing.T) {
 	h := newHarness(t, nil, nil)
 	resp, err := http.Get(strings.Replace(h.wsURL, "ws://", "http://", 1))

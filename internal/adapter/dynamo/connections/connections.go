@@ -75,20 +75,37 @@ func connN(n int64) types.AttributeValue {
 }
 func connSS(v ...string) types.AttributeValue { return &types.AttributeValueMemberSS{Value: v} }
 
-// Put records a new connection.
+// Put records a connection without taking a slot of its user (Connect does both).
 func (c *Store) Put(ctx context.Context, conn ws.Connection) error {
 	if err := checkID(conn.ID); err != nil {
 		return err
 	}
-	_, err := c.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(c.table), Item: map[string]types.AttributeValue{
-		"connectionId": connS(conn.ID), "userId": connS(conn.UserID.String()), "admin": &types.AttributeValueMemberBOOL{Value: conn.Admin},
-		"connectedAt": connS(conn.ConnectedAt.UTC().Format(time.RFC3339Nano)), "expiresAt": connN(conn.ExpiresAt.Unix()),
-	}})
+	_, err := c.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(c.table), Item: connItem(conn)})
 	if err != nil {
 		return fmt.Errorf("connections: put connection %s: %w", conn.ID, err)
 	}
 	return nil
 }
+
+// connItem is a connection's row. sweep puts it in the ByExpiry index, in the partition of its kind, so
+// the sweeper finds the expired connections and the admin ones without scanning the table.
+func connItem(conn ws.Connection) map[string]types.AttributeValue {
+	kind := sweepUser
+	if conn.Admin {
+		kind = sweepAdmin
+	}
+	return map[string]types.AttributeValue{
+		"connectionId": connS(conn.ID), "userId": connS(conn.UserID.String()), "admin": &types.AttributeValueMemberBOOL{Value: conn.Admin},
+		"connectedAt": connS(conn.ConnectedAt.UTC().Format(time.RFC3339Nano)), "expiresAt": connN(conn.ExpiresAt.Unix()),
+		"sweep": connS(kind),
+	}
+}
+
+// The partitions of the ByExpiry index.
+const (
+	sweepUser  = "user"
+	sweepAdmin = "admin"
+)
 
 // Get reads a connection (strongly consistent); ws.ErrNoConnection if it has no row.
 func (c *Store) Get(ctx context.Context, id string) (ws.Connection, error) {
@@ -140,11 +157,23 @@ func intAttr(item map[string]types.AttributeValue, name string) int64 {
 	return n
 }
 
-// Delete removes a connection and its watch rows: those it recorded and the topics given (a watch row
-// found through the index may outlive its connection row). Deleting what is not there is no error.
+// Delete removes a connection, frees its user's slot, and removes its watch rows: those it recorded
+// and the topics given (a watch row found through the index may outlive its connection row). Deleting
+// what is not there is no error. The slot goes before the row, which names the user: a run that stops
+// in between leaves the row, and the next run ($disconnect, the sweeper, a 410 push) frees the slot
+// again, which changes nothing the second time.
 func (c *Store) Delete(ctx context.Context, id string, topics ...string) error {
 	if err := checkID(id); err != nil {
 		return err
+	}
+	cur, err := c.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(c.table), Key: connKey(id), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return fmt.Errorf("connections: read connection %s: %w", id, err)
+	}
+	if user := attrS(cur.Item, "userId"); user != "" {
+		if err := c.releaseSlots(ctx, user, id); err != nil {
+			return err
+		}
 	}
 	out, err := c.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(c.table), Key: connKey(id), ReturnValues: types.ReturnValueAllOld})
 	if err != nil {
@@ -166,43 +195,65 @@ func (c *Store) Delete(ctx context.Context, id string, topics ...string) error {
 	return nil
 }
 
-// Mute stops pushes of an order's changes to the connection; Unmute resumes them.
+// Mute stops pushes of an order's changes to the connection, up to ws.MaxMuted orders per connection
+// (ws.ErrSubscriptionLimit past it, and nothing changes): the set lives on the connection row, which
+// DynamoDB caps at 400 KB, and a client may mute any id, its own or not.
 func (c *Store) Mute(ctx context.Context, id, orderID string) error {
-	return c.updateSet(ctx, id, "ADD muted :o", orderID)
+	return c.updateSet(ctx, id, "ADD muted :o", orderID,
+		"attribute_exists(connectionId) AND (attribute_not_exists(muted) OR size(muted) < :max OR contains(muted, :v))", ws.MaxMuted)
 }
 
 // Unmute resumes pushes of an order's changes to the connection.
 func (c *Store) Unmute(ctx context.Context, id, orderID string) error {
-	return c.updateSet(ctx, id, "DELETE muted :o", orderID)
+	return c.updateSet(ctx, id, "DELETE muted :o", orderID, "attribute_exists(connectionId)", 0)
 }
 
-func (c *Store) updateSet(ctx context.Context, id, expr, value string) error {
+// updateSet runs expr on the connection row under cond. When cond bounds a set (max > 0), a failed
+// condition is told apart by reading the row: no row is ws.ErrNoConnection, a row is the bound.
+func (c *Store) updateSet(ctx context.Context, id, expr, value, cond string, max int) error {
 	if err := checkID(id); err != nil {
 		return err
 	}
+	values := map[string]types.AttributeValue{":o": connSS(value)}
+	if max > 0 {
+		values[":max"], values[":v"] = connN(int64(max)), connS(value)
+	}
 	_, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(c.table), Key: connKey(id),
-		UpdateExpression: aws.String(expr), ConditionExpression: aws.String("attribute_exists(connectionId)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":o": connSS(value)}})
+		UpdateExpression: aws.String(expr), ConditionExpression: aws.String(cond), ExpressionAttributeValues: values})
 	var missing *types.ConditionalCheckFailedException
 	switch {
 	case errors.As(err, &missing):
-		return fmt.Errorf("%w: %s", ws.ErrNoConnection, id)
+		return c.whyRefused(ctx, id, max)
 	case err != nil:
 		return fmt.Errorf("connections: update connection %s: %w", id, err)
 	}
 	return nil
 }
 
+// whyRefused tells a missing connection from a full set after a failed condition.
+func (c *Store) whyRefused(ctx context.Context, id string, max int) error {
+	if max > 0 {
+		if _, err := c.Get(ctx, id); err == nil {
+			return fmt.Errorf("%w: %d on connection %s", ws.ErrSubscriptionLimit, max, id)
+		} else if !errors.Is(err, ws.ErrNoConnection) {
+			return err
+		}
+	}
+	return fmt.Errorf("%w: %s", ws.ErrNoConnection, id)
+}
+
 // Watch subscribes the connection to a topic until the connection expires: the watch row and its
 // mention on the connection row (which Delete reads) are written in one transaction, and only while
-// the connection exists.
+// the connection exists and watches fewer than ws.MaxWatches topics (ws.ErrSubscriptionLimit past it,
+// and nothing changes): every watch row sits in the one ByWatch partition the notifier reads per event.
 func (c *Store) Watch(ctx context.Context, id, topic string, until time.Time) error {
 	if err := checkID(id, topic); err != nil {
 		return err
 	}
 	_, err := c.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Update: &types.Update{TableName: aws.String(c.table), Key: connKey(id), UpdateExpression: aws.String("ADD watches :t"),
-			ConditionExpression: aws.String("attribute_exists(connectionId)"), ExpressionAttributeValues: map[string]types.AttributeValue{":t": connSS(topic)}}},
+			ConditionExpression:       aws.String("attribute_exists(connectionId) AND (attribute_not_exists(watches) OR size(watches) < :max OR contains(watches, :v))"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":t": connSS(topic), ":v": connS(topic), ":max": connN(ws.MaxWatches)}}},
 		{Put: &types.Put{TableName: aws.String(c.table), Item: map[string]types.AttributeValue{
 			"connectionId": connS(watchKey(topic, id)), "watch": connS(watchPartition), "topic": connS(topic), "target": connS(id),
 			"expiresAt": connN(until.Unix())}}},
@@ -210,7 +261,7 @@ func (c *Store) Watch(ctx context.Context, id, topic string, until time.Time) er
 	var cancelled *types.TransactionCanceledException
 	switch {
 	case errors.As(err, &cancelled) && len(cancelled.CancellationReasons) > 0 && aws.ToString(cancelled.CancellationReasons[0].Code) == "ConditionalCheckFailed":
-		return fmt.Errorf("%w: %s", ws.ErrNoConnection, id)
+		return c.whyRefused(ctx, id, ws.MaxWatches)
 	case err != nil:
 		return fmt.Errorf("connections: watch %s by %s: %w", topic, id, err)
 	}
