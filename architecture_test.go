@@ -342,9 +342,13 @@ func TestFunctionsLinkOnlyWhatTheyUse(t *testing.T) {
 	paymentFunctions := []string{"authorize-payment", "capture-payment", "refund-payment", "recover-order", "stripe-webhook"}
 	webSocketFunctions := []string{"notify-order-status", "ws-connect", "ws-disconnect", "ws-message"}
 	// The account endpoints talk to Cognito only; the relay and the saga starter get their data in the event.
-	noDynamoDB := []string{"outbox-relay", "start-order-saga", "login", "register", "refresh-token", "confirm-registration"}
+	noDynamoDB := []string{"outbox-relay", "start-order-saga", "login", "register", "refresh-token", "confirm-registration",
+		"resend-confirmation", "forgot-password", "reset-password"}
 	// Registration and sign-in call the user pool; send-email looks up the customer's address there.
-	cognitoFunctions := []string{"confirm-registration", "login", "refresh-token", "register", "send-email"}
+	cognitoFunctions := []string{"confirm-registration", "login", "refresh-token", "register", "send-email",
+		"resend-confirmation", "forgot-password", "reset-password"}
+	// The email function mails order outcomes; register mails the owner of an address registered again.
+	mailers := []string{"send-email", "register"}
 	for name, deps := range functionsOf(t, listPackages(t)) {
 		if slices.Contains(deps, sdkLoader) {
 			t.Errorf("%s links %s (the whole credential chain): build its aws.Config with envcfg (boot.AWS)", name, sdkLoader)
@@ -356,14 +360,13 @@ func TestFunctionsLinkOnlyWhatTheyUse(t *testing.T) {
 		if name != "notify-order-status" && slices.Contains(deps, managingAPI) {
 			t.Errorf("%s links %s, which only notify-order-status calls", name, managingAPI)
 		}
-		// Only the email function renders and sends email (internal/email, internal/adapter/ses); the
+		// Only the mailers render and send email (internal/email, internal/adapter/ses); the other
 		// account functions reach Cognito through adapter/cognito, which links neither.
-		if name != "send-email" && slices.Contains(deps, module+"/internal/email") {
-			t.Errorf("%s links internal/email, which only send-email uses", name)
+		if !slices.Contains(mailers, name) && slices.Contains(deps, module+"/internal/email") {
+			t.Errorf("%s links internal/email, which only %v use", name, mailers)
 		}
-		// Only the email function sends (internal/adapter/ses).
-		if name != "send-email" && slices.Contains(deps, sesV2) {
-			t.Errorf("%s links %s, which only send-email calls", name, sesV2)
+		if !slices.Contains(mailers, name) && slices.Contains(deps, sesV2) {
+			t.Errorf("%s links %s, which only %v call", name, sesV2, mailers)
 		}
 		if slices.Contains(noDynamoDB, name) && slices.Contains(deps, dynamoDB) {
 			t.Errorf("%s links %s without calling DynamoDB", name, dynamoDB)
