@@ -23,6 +23,7 @@ import (
 
 	"github.com/orion-oss/orion/infra/engine/localaws/awstest"
 	"github.com/orion-oss/orion/infra/engine/stack"
+	accountapi "github.com/orion-oss/orion/internal/api/account"
 	"github.com/orion-oss/orion/internal/platform/awscfg"
 )
 
@@ -39,6 +40,9 @@ var sys struct {
 	external bool              // the stack runs elsewhere (ORION_STACK_OUTPUTS)
 	emulated bool              // its AWS is an emulator (in-process or make dev), not AWS
 }
+
+// runParameters are the parameters the in-process stack runs with (and its IAM is checked with).
+var runParameters = map[string]string{"Stage": "local", "AutoConfirmUsers": "true", "CreateEmailIdentity": "true"}
 
 func TestMain(m *testing.M) {
 	if path := os.Getenv("ORION_STACK_OUTPUTS"); path != "" {
@@ -72,7 +76,7 @@ func (w wrap) Run() int {
 	}
 	defer xray.close()
 	st, err := stack.Start(context.Background(), stack.Config{Template: "../template.yaml", Endpoint: os.Getenv("AWS_ENDPOINT_URL"),
-		BinDir: bin, Parameters: map[string]string{"Stage": "local", "AutoConfirmUsers": "true", "CreateEmailIdentity": "true"}, Output: out, RetryBase: 50 * time.Millisecond,
+		BinDir: bin, Parameters: runParameters, Output: out, RetryBase: 50 * time.Millisecond,
 		OnEvent: bus.record, OnInvoke: xray.invoked, XRayDaemon: daemon})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: start the local runtime:", err)
@@ -189,6 +193,18 @@ func do(t *testing.T, method, path, token, body string) reply {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	return send(t, req, method, path)
+}
+
+// register registers an account through the API as a client does, and checks the one answer every
+// registration gets, whatever holds the address: 202 "check your mail". The stack of the run confirms
+// users at once (AutoConfirmUsers), so a new address can sign in right after.
+func register(t *testing.T, email, password, name string) reply {
+	t.Helper()
+	r := do(t, "POST", "/auth/register", "", fmt.Sprintf(`{"email":%q,"password":%q,"name":%q}`, email, password, name))
+	if r.status != 202 || r.json(t)["message"] != accountapi.CheckYourMail {
+		t.Fatalf("register: %d %s; want 202 and the one message", r.status, r.body)
+	}
+	return r
 }
 
 // send makes the request and returns its reply, checked against the contract for the route.

@@ -31,9 +31,7 @@ func TestAutoConfirmedRegistrationIsVerifiedWithoutACode(t *testing.T) {
 	}
 
 	email := strings.ToLower(awstest.Name(t, "vera")) + "@example.com"
-	if r := do(t, "POST", "/auth/register", "", `{"email":"`+email+`","password":"Correct-Horse-9-Battery","name":"Vera"}`); r.status != 201 {
-		t.Fatalf("register: %d %s", r.status, r.body)
-	}
+	register(t, email, "Correct-Horse-9-Battery", "Vera")
 	u, err := c.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: aws.String(sys.pool), Username: aws.String(email)})
 	if err != nil {
 		t.Fatal(err)

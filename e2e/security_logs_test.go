@@ -154,9 +154,7 @@ func TestLogsOfAFullOrderHoldNoSecrets(t *testing.T) {
 	pass := "Secret-" + awstest.Name(t, "pw") + "-9"
 	runLog.forbid(pass, "the password")
 	runLog.forbid(email, "the customer's email address")
-	if r := do(t, "POST", "/auth/register", "", fmt.Sprintf(`{"email":%q,"password":%q,"name":"Private Person"}`, email, pass)); r.status != 201 {
-		t.Fatalf("register: %d %s", r.status, r.body)
-	}
+	register(t, email, pass, "Private Person")
 	problemOf(t, do(t, "POST", "/auth/login", "", fmt.Sprintf(`{"email":%q,"password":"Wrong-%s"}`, email, pass)), 401)
 	login := do(t, "POST", "/auth/login", "", fmt.Sprintf(`{"email":%q,"password":%q}`, email, pass)).json(t)
 	tok, _ := login["accessToken"].(string)

@@ -136,9 +136,7 @@ func TestRegistrationCannotSetPrivileges(t *testing.T) {
 		}
 	}
 	// Nothing was registered: the address is still free, and the account it makes is a customer's.
-	if r := do(t, "POST", "/auth/register", "", fmt.Sprintf(`{"email":%q,"password":%q,"name":"Eve"}`, email, pass)); r.status != 201 {
-		t.Fatalf("register: %d %s", r.status, r.body)
-	}
+	register(t, email, pass, "Eve")
 	tok := do(t, "POST", "/auth/login", "", fmt.Sprintf(`{"email":%q,"password":%q}`, email, pass)).json(t)["accessToken"].(string)
 	problemOf(t, do(t, "PUT", "/inventory/"+sku(t), tok, widget), 403)
 }

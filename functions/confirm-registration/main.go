@@ -1,5 +1,6 @@
 // Command confirm-registration serves POST /auth/confirm (public): the endpoint
-// api/account.ConfirmRegistration over account.ConfirmRegistrationHandler and the Cognito user pool.
+// api/account.ConfirmRegistration over account.ConfirmRegistrationHandler and the Cognito user pool's
+// registration client.
 package main
 
 import (
@@ -15,6 +16,6 @@ import (
 
 func main() {
 	log := boot.Logger()
-	pool := cognito.NewUserPool(cip.NewFromConfig(boot.AWS(log)), "", boot.Require(log, "USER_POOL_CLIENT_ID"))
+	pool := cognito.NewRegistration(cip.NewFromConfig(boot.AWS(log)), boot.Require(log, "USER_POOL_ID"), boot.Require(log, "REGISTRATION_CLIENT_ID"))
 	lambda.Start(web.Lambda(log, accountapi.ConfirmRegistration{Handler: account.NewConfirmRegistrationHandler(pool)}.Serve))
 }

@@ -6,30 +6,83 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/orion-oss/orion/internal/account"
 	"github.com/orion-oss/orion/internal/customer"
 	"github.com/orion-oss/orion/internal/validation"
 )
 
-// pool fakes UserPool: it records its calls; err, when set, is what every call returns.
+// pool fakes the account ports: it records its calls. holders are the users that hold addresses
+// (SignUp answers customer.ErrEmailTaken for them); err, when set, is what every call returns; errs
+// sets one call's error by its name.
 type pool struct {
-	calls []string
-	err   error
+	calls   []string
+	holders map[string]account.Holder
+	err     error
+	errs    map[string]error
+	clock   *clock // when set, each call takes callTime on it
 }
 
-func (p *pool) record(call string) error { p.calls = append(p.calls, call); return p.err }
+// callTime is how long each call of the fake takes on its clock.
+const callTime = 100 * time.Millisecond
 
-func (p *pool) SignUp(_ context.Context, email customer.Email, _, name string) (string, error) {
-	return "sub-1", p.record("SignUp " + email.String() + " " + name)
+func (p *pool) record(call string) error {
+	p.calls = append(p.calls, call)
+	if p.clock != nil {
+		p.clock.t = p.clock.t.Add(callTime)
+	}
+	if err, ok := p.errs[strings.Fields(call)[0]]; ok {
+		return err
+	}
+	return p.err
+}
+
+func (p *pool) SignUp(_ context.Context, email customer.Email, _, name string) error {
+	if err := p.record("SignUp " + email.String() + " " + name); err != nil {
+		return err
+	}
+	if p.holders[email.String()].Exists {
+		return customer.ErrEmailTaken
+	}
+	if p.holders == nil {
+		p.holders = map[string]account.Holder{}
+	}
+	p.holders[email.String()] = account.Holder{Exists: true}
+	return nil
+}
+
+func (p *pool) Holder(_ context.Context, email customer.Email) (account.Holder, error) {
+	return p.holders[email.String()], p.record("Holder " + email.String())
+}
+
+func (p *pool) DeleteUser(_ context.Context, email customer.Email) error {
+	delete(p.holders, email.String())
+	return p.record("DeleteUser " + email.String())
+}
+
+func (p *pool) ResendCode(_ context.Context, email customer.Email) error {
+	return p.record("ResendCode " + email.String())
 }
 
 func (p *pool) ConfirmUser(_ context.Context, email customer.Email) error {
 	return p.record("ConfirmUser " + email.String())
 }
 
+func (p *pool) AccountExists(_ context.Context, email customer.Email) error {
+	return p.record("AccountExists " + email.String())
+}
+
 func (p *pool) ConfirmSignUp(_ context.Context, email customer.Email, code string) error {
 	return p.record("ConfirmSignUp " + email.String() + " " + code)
+}
+
+func (p *pool) ForgotPassword(_ context.Context, email customer.Email) error {
+	return p.record("ForgotPassword " + email.String())
+}
+
+func (p *pool) ResetPassword(_ context.Context, email customer.Email, code, _ string) error {
+	return p.record("ResetPassword " + email.String() + " " + code)
 }
 
 func (p *pool) SignIn(_ context.Context, email, _ string) (account.Tokens, error) {
@@ -38,6 +91,15 @@ func (p *pool) SignIn(_ context.Context, email, _ string) (account.Tokens, error
 
 func (p *pool) Refresh(_ context.Context, token string) (account.Tokens, error) {
 	return account.Tokens{AccessToken: "a"}, p.record("Refresh " + token)
+}
+
+// clock is a fake clock; sleeping on it moves it on at once.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time                           { return c.t }
+func (c *clock) sleep(_ context.Context, d time.Duration) { c.t = c.t.Add(d) }
+func (c *clock) pace(floor time.Duration) account.Pace {
+	return account.Pace{Floor: floor, Now: c.now, Sleep: c.sleep}
 }
 
 // fields are the fields a validation error names, in order.
@@ -51,84 +113,6 @@ func fields(err error) []string {
 		out = append(out, p.Field)
 	}
 	return out
-}
-
-const goodPassword = "Correct-Horse-9"
-
-func TestRegister(t *testing.T) {
-	tests := []struct {
-		name        string
-		cmd         account.Register
-		autoConfirm bool
-		poolErr     error
-		fields      []string // the validation problems, in order
-		err         error
-		calls       []string
-	}{
-		{name: "registered", cmd: account.Register{Email: " Ann@Example.COM ", Password: goodPassword, Name: " Ann "},
-			calls: []string{"SignUp Ann@example.com Ann"}},
-		{name: "registered and confirmed", cmd: account.Register{Email: "ann@example.com", Password: goodPassword, Name: "Ann"}, autoConfirm: true,
-			calls: []string{"SignUp ann@example.com Ann", "ConfirmUser ann@example.com"}},
-		{name: "address and password first", cmd: account.Register{Email: "nope", Password: "short", Name: ""},
-			fields: []string{"email", "password"}},
-		{name: "then the name", cmd: account.Register{Email: "ann@example.com", Password: goodPassword, Name: "  "}, fields: []string{"name"}},
-		{name: "name too long", cmd: account.Register{Email: "ann@example.com", Password: goodPassword, Name: strings.Repeat("é", 201)}, fields: []string{"name"}},
-		{name: "name with a newline", cmd: account.Register{Email: "ann@example.com", Password: goodPassword, Name: "Ann\nBob"}, fields: []string{"name"}},
-		{name: "name with an escape", cmd: account.Register{Email: "ann@example.com", Password: goodPassword, Name: "Ann\x1b[31m"}, fields: []string{"name"}},
-		{name: "name with a C1 control", cmd: account.Register{Email: "ann@example.com", Password: goodPassword, Name: "Ann\u009b"}, fields: []string{"name"}},
-		{name: "name with an override", cmd: account.Register{Email: "ann@example.com", Password: goodPassword, Name: "Ann\u202enimda"}, fields: []string{"name"}},
-		{name: "name with an isolate", cmd: account.Register{Email: "ann@example.com", Password: goodPassword, Name: "\u2067Ann"}, fields: []string{"name"}},
-		{name: "name with a mark", cmd: account.Register{Email: "ann@example.com", Password: goodPassword, Name: "Ann\u200f"}, fields: []string{"name"}},
-		{name: "name stored trimmed, any script", cmd: account.Register{Email: "ann@example.com", Password: goodPassword, Name: "\u3000 Zoë 東京 "},
-			calls: []string{"SignUp ann@example.com Zoë 東京"}},
-		{name: "address taken", cmd: account.Register{Email: "ann@example.com", Password: goodPassword, Name: "Ann"}, autoConfirm: true,
-			poolErr: customer.ErrEmailTaken, err: customer.ErrEmailTaken, calls: []string{"SignUp ann@example.com Ann"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p := &pool{err: tt.poolErr}
-			got, err := account.NewRegisterHandler(p, tt.autoConfirm).Handle(context.Background(), tt.cmd)
-			switch {
-			case tt.fields != nil:
-				if f := fields(err); !slices.Equal(f, tt.fields) {
-					t.Fatalf("problems %v (%v); want %v", f, err, tt.fields)
-				}
-			case !errors.Is(err, tt.err):
-				t.Fatalf("err %v; want %v", err, tt.err)
-			case err == nil && (got.UserID != "sub-1" || got.Email.String() == ""):
-				t.Fatalf("registered %+v", got)
-			}
-			if !slices.Equal(p.calls, tt.calls) {
-				t.Fatalf("calls %q; want %q", p.calls, tt.calls)
-			}
-		})
-	}
-}
-
-func TestConfirmRegistration(t *testing.T) {
-	tests := []struct {
-		name   string
-		cmd    account.ConfirmRegistration
-		fields []string
-		calls  []string
-	}{
-		{name: "confirmed", cmd: account.ConfirmRegistration{Email: "Ann@Example.com", Code: "123456"}, calls: []string{"ConfirmSignUp Ann@example.com 123456"}},
-		{name: "bad address", cmd: account.ConfirmRegistration{Email: "nope", Code: "123456"}, fields: []string{"email"}},
-		{name: "no code", cmd: account.ConfirmRegistration{Email: "ann@example.com"}, fields: []string{"code"}},
-		{name: "code too long", cmd: account.ConfirmRegistration{Email: "ann@example.com", Code: strings.Repeat("1", 17)}, fields: []string{"code"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p := &pool{}
-			err := account.NewConfirmRegistrationHandler(p).Handle(context.Background(), tt.cmd)
-			if f := fields(err); !slices.Equal(f, tt.fields) || (tt.fields == nil && err != nil) {
-				t.Fatalf("err %v; want problems %v", err, tt.fields)
-			}
-			if !slices.Equal(p.calls, tt.calls) {
-				t.Fatalf("calls %q; want %q", p.calls, tt.calls)
-			}
-		})
-	}
 }
 
 func TestLoginAndRefresh(t *testing.T) {

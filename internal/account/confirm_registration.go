@@ -15,19 +15,26 @@ type ConfirmRegistration struct {
 // Confirmer confirms users.
 type Confirmer interface {
 	// ConfirmSignUp confirms a user with the emailed code: customer.ErrBadCode for a wrong or expired
-	// code, or an unknown user.
+	// code, an unknown user or a confirmed one.
 	ConfirmSignUp(ctx context.Context, email customer.Email, code string) error
 }
 
 // ConfirmRegistrationHandler confirms registrations.
-type ConfirmRegistrationHandler struct{ pool Confirmer }
+type ConfirmRegistrationHandler struct {
+	pool Confirmer
+	pace Pace
+}
 
 // NewConfirmRegistrationHandler builds the handler.
 func NewConfirmRegistrationHandler(pool Confirmer) ConfirmRegistrationHandler {
-	return ConfirmRegistrationHandler{pool: pool}
+	return ConfirmRegistrationHandler{pool: pool, pace: NewPace(CodeFloor)}
 }
 
-// Handle confirms the account: customer.ErrBadCode for a wrong or expired code.
+// WithPace sets the pace of the answers (tests).
+func (h ConfirmRegistrationHandler) WithPace(p Pace) ConfirmRegistrationHandler { h.pace = p; return h }
+
+// Handle confirms the account: customer.ErrBadCode for a wrong or expired code, an unknown address and
+// a confirmed one alike, no sooner than the floor.
 func (h ConfirmRegistrationHandler) Handle(ctx context.Context, cmd ConfirmRegistration) error {
 	email, err := customer.ParseEmail(cmd.Email)
 	if err != nil {
@@ -36,5 +43,6 @@ func (h ConfirmRegistrationHandler) Handle(ctx context.Context, cmd ConfirmRegis
 	if cmd.Code == "" || len(cmd.Code) > 16 {
 		return validation.New("code", "is required")
 	}
+	defer h.pace.Start(ctx)()
 	return h.pool.ConfirmSignUp(ctx, email, cmd.Code)
 }

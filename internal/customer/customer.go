@@ -88,6 +88,10 @@ var (
 	// ErrTooManyAttempts: the identity provider refuses more attempts for now, or cannot answer (429
 	// with Retry-After). Never a 5xx: an anonymous caller must not be able to produce one.
 	ErrTooManyAttempts = errors.New("customer: too many attempts; try again later")
+	// ErrUnavailable: the identity provider refuses the call because of Orion's own configuration or
+	// the pool's (a missing app client, a refused role, a trigger). The client sees what it sees for
+	// ErrTooManyAttempts (429, Retry-After), never a 5xx; the log says it is an operator's matter.
+	ErrUnavailable = errors.New("customer: the identity provider cannot take this request now")
 )
 
 // ValidatePassword applies the pool's policy before Cognito does, so the client gets a field-level

@@ -36,8 +36,9 @@ import (
 
 // views names the view each template renders, by the template's name without its extensions.
 var views = map[string]string{
-	"order":         "orderView",
-	"inventory-low": "stockView",
+	"order":          "orderView",
+	"inventory-low":  "stockView",
+	"account-exists": "accountView",
 }
 
 // escapers are the Go functions (render_escape.go) that stand for html/template's escapers. The three

@@ -5,6 +5,60 @@ package email
 
 import "strings"
 
+// accountExistsHTML renders templates/account-exists.html.tmpl.
+func accountExistsHTML(v *accountView) string {
+	var b strings.Builder
+	b.Grow(593)
+	b.WriteString(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>`)
+	b.WriteString(escapeHTML(v.Subject))
+	b.WriteString(`</title>
+</head>
+<body style="margin:0;padding:24px;font-family:Helvetica,Arial,sans-serif;color:#1f2328;">
+<h1 style="font-size:20px;margin:0 0 16px;">You already have an account</h1>
+<p>Someone, perhaps you, tried to open an account at `)
+	b.WriteString(escapeHTML(v.Shop))
+	b.WriteString(` with this address. It already has one, so no new account was made.</p>
+<p>If it was you: <a href="`)
+	b.WriteString(escapeHTML(normalizeURL(filterURL(v.SignIn))))
+	b.WriteString(`">sign in</a>. Forgot your password? <a href="`)
+	b.WriteString(escapeHTML(normalizeURL(filterURL(v.Reset))))
+	b.WriteString(`">Reset it</a>.</p>
+<p>If it was not you, ignore this message: nothing has changed.</p>
+<p style="color:#59636e;">Orion</p>
+</body>
+</html>
+`)
+	return b.String()
+}
+
+// accountExistsText renders templates/account-exists.txt.tmpl.
+func accountExistsText(v *accountView) string {
+	var b strings.Builder
+	b.Grow(279)
+	b.WriteString(`You already have an account
+
+Someone, perhaps you, tried to open an account at `)
+	b.WriteString(v.Shop)
+	b.WriteString(` with this address. It already has one, so no new account was made.
+
+If it was you: sign in at `)
+	b.WriteString(v.SignIn)
+	b.WriteString(`
+Forgot your password? Reset it at `)
+	b.WriteString(v.Reset)
+	b.WriteString(`
+
+If it was not you, ignore this message: nothing has changed.
+
+Orion
+`)
+	return b.String()
+}
+
 // inventoryLowHTML renders templates/inventory-low.html.tmpl.
 func inventoryLowHTML(v *stockView) string {
 	var b strings.Builder

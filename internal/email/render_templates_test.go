@@ -31,6 +31,8 @@ var compiled = map[string]struct {
 		func(v any) string { return orderText(v.(*orderView)) }, func(v any) string { return orderHTML(v.(*orderView)) }},
 	"inventory-low": {func() any { return new(stockView) },
 		func(v any) string { return inventoryLowText(v.(*stockView)) }, func(v any) string { return inventoryLowHTML(v.(*stockView)) }},
+	"account-exists": {func() any { return new(accountView) },
+		func(v any) string { return accountExistsText(v.(*accountView)) }, func(v any) string { return accountExistsHTML(v.(*accountView)) }},
 }
 
 // hostile are values meant to break out of where they land: markup, attribute quotes, script URLs,

@@ -86,7 +86,12 @@ func Error(ctx context.Context, log *slog.Logger, err error) Response {
 		return problem(Problem{Type: problemBase + "email-taken", Title: "Conflict", Status: http.StatusConflict, Detail: "An account with this email already exists."})
 	case errors.Is(err, customer.ErrBadCode):
 		return problem(Problem{Type: problemBase + "bad-code", Title: "Invalid code", Status: http.StatusBadRequest, Detail: "The confirmation code is wrong or has expired."})
-	case errors.Is(err, customer.ErrTooManyAttempts):
+	case errors.Is(err, customer.ErrTooManyAttempts), errors.Is(err, customer.ErrUnavailable):
+		if errors.Is(err, customer.ErrUnavailable) {
+			// The same answer as a throttle (a 5xx from an anonymous request would be an oracle and roll
+			// back a canary), but an operator must hear of it: configuration does not heal by waiting.
+			log.ErrorContext(ctx, "identity provider refused the call", "error", err)
+		}
 		r := problem(Problem{Type: problemBase + "too-many-attempts", Title: "Too many attempts", Status: http.StatusTooManyRequests,
 			Detail: "Too many attempts; try again later."})
 		r.Headers["Retry-After"] = "30"

@@ -4,9 +4,11 @@
 // action, and which of its statements are broader than a resource or an action.
 //
 // It evaluates Allow statements only, as written: the template has no Deny, no NotAction and no
-// conditions on function roles, and Load refuses a template that does (so a test can never pass by
-// misreading one). A role's permissions boundary (a managed policy of the template, which caps what
-// the role's policies grant) is read apart, NotAction included (Boundary).
+// IAM conditions on function roles, and Load refuses a template that does (so a test can never pass by
+// misreading one). A statement may be chosen by a template condition (Fn::If, as RegisterFunction's
+// AdminConfirmSignUp exists only where users are auto-confirmed): LoadWith evaluates it with the stack's
+// parameters, Load with the template's defaults. A role's permissions boundary (a managed policy of the
+// template, which caps what the role's policies grant) is read apart, NotAction included (Boundary).
 package iampolicy
 
 import (
@@ -97,14 +99,20 @@ func TransformAvailable() error {
 	return nil
 }
 
-// Load reads a transformed template.
-func Load(file string) (*Template, error) {
+// Load reads a transformed template, its conditions evaluated with the parameters' defaults.
+func Load(file string) (*Template, error) { return LoadWith(file, nil) }
+
+// LoadWith reads a transformed template, its conditions evaluated with params over the parameters'
+// defaults.
+func LoadWith(file string, params map[string]string) (*Template, error) {
 	b, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
 	}
 	var doc struct {
-		Resources map[string]struct {
+		Parameters map[string]struct{ Default any }
+		Conditions map[string]any
+		Resources  map[string]struct {
 			Type       string
 			Properties map[string]any
 		}
@@ -112,12 +120,22 @@ func Load(file string) (*Template, error) {
 	if err := json.Unmarshal(b, &doc); err != nil {
 		return nil, fmt.Errorf("iampolicy: %s: %w", file, err)
 	}
+	values := map[string]string{}
+	for name, p := range doc.Parameters {
+		if p.Default != nil {
+			values[name] = fmt.Sprint(p.Default)
+		}
+	}
+	for k, v := range params {
+		values[k] = v
+	}
+	cond := conditions{exprs: doc.Conditions, params: values}
 	t := &Template{Roles: map[string]*Role{}, FunctionRoles: map[string]string{}, StateMachines: map[string]StateMachine{}, Versions: map[string]string{},
 		Boundaries: map[string]*Boundary{}, FunctionLogGroups: map[string]string{}}
 	for id, r := range doc.Resources {
 		switch r.Type {
 		case "AWS::IAM::Role":
-			role, err := parseRole(id, r.Properties)
+			role, err := parseRole(id, r.Properties, cond)
 			if err != nil {
 				return nil, err
 			}
@@ -218,7 +236,7 @@ func (b *Boundary) Resources(action string) []string {
 	return out
 }
 
-func parseRole(id string, props map[string]any) (*Role, error) {
+func parseRole(id string, props map[string]any, cond conditions) (*Role, error) {
 	role := &Role{LogicalID: id}
 	if pb := props["PermissionsBoundary"]; pb != nil {
 		m, _ := pb.(map[string]any)
@@ -237,6 +255,14 @@ func parseRole(id string, props map[string]any) (*Role, error) {
 		doc, _ := pm["PolicyDocument"].(map[string]any)
 		for _, s := range list(doc["Statement"]) {
 			sm, _ := s.(map[string]any)
+			if chosen, ok, err := cond.choose(sm); err != nil {
+				return nil, fmt.Errorf("iampolicy: %s/%s: %w", id, name, err)
+			} else if ok {
+				if chosen == nil {
+					continue // AWS::NoValue: no statement under these parameters
+				}
+				sm = chosen
+			}
 			for k := range sm {
 				switch k {
 				case "Effect", "Action", "Resource", "Sid":
@@ -258,6 +284,101 @@ func parseRole(id string, props map[string]any) (*Role, error) {
 		}
 	}
 	return role, nil
+}
+
+// conditions evaluates the template's conditions with the stack's parameters.
+type conditions struct {
+	exprs  map[string]any
+	params map[string]string
+}
+
+// choose resolves a statement written as {"Fn::If": [condition, then, else]}: ok reports whether it
+// was one, and the statement is nil where the branch is AWS::NoValue.
+func (c conditions) choose(sm map[string]any) (map[string]any, bool, error) {
+	args, isIf := sm["Fn::If"].([]any)
+	if !isIf {
+		return nil, false, nil
+	}
+	if len(sm) != 1 || len(args) != 3 {
+		return nil, true, fmt.Errorf("malformed Fn::If %v", sm)
+	}
+	name, _ := args[0].(string)
+	yes, err := c.eval(map[string]any{"Condition": name}, 0)
+	if err != nil {
+		return nil, true, err
+	}
+	branch := args[2]
+	if yes {
+		branch = args[1]
+	}
+	if m, _ := branch.(map[string]any); m["Ref"] == "AWS::NoValue" {
+		return nil, true, nil
+	}
+	m, ok := branch.(map[string]any)
+	if !ok {
+		return nil, true, fmt.Errorf("Fn::If %s: a branch is not a statement", name)
+	}
+	return m, true, nil
+}
+
+// eval evaluates a condition expression: Condition, Fn::Equals over Ref parameters and literals,
+// Fn::Not, Fn::And, Fn::Or. Anything else is an error, never a guess.
+func (c conditions) eval(e any, depth int) (bool, error) {
+	if depth > 20 {
+		return false, errors.New("conditions nest too deep")
+	}
+	m, _ := e.(map[string]any)
+	if name, ok := m["Condition"].(string); ok && len(m) == 1 {
+		x, ok := c.exprs[name]
+		if !ok {
+			return false, fmt.Errorf("no condition %s", name)
+		}
+		return c.eval(x, depth+1)
+	}
+	if args, ok := m["Fn::Equals"].([]any); ok && len(args) == 2 {
+		a, err := c.value(args[0])
+		if err != nil {
+			return false, err
+		}
+		b, err := c.value(args[1])
+		return err == nil && a == b, err
+	}
+	if args, ok := m["Fn::Not"].([]any); ok && len(args) == 1 {
+		v, err := c.eval(args[0], depth+1)
+		return !v, err
+	}
+	for _, op := range []string{"Fn::And", "Fn::Or"} {
+		args, ok := m[op].([]any)
+		if !ok {
+			continue
+		}
+		for _, a := range args {
+			v, err := c.eval(a, depth+1)
+			if err != nil {
+				return false, err
+			}
+			if v == (op == "Fn::Or") {
+				return v, nil
+			}
+		}
+		return op == "Fn::And", nil
+	}
+	return false, fmt.Errorf("condition %v is not evaluated", e)
+}
+
+func (c conditions) value(v any) (string, error) {
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case map[string]any:
+		if ref, ok := x["Ref"].(string); ok && len(x) == 1 {
+			if p, ok := c.params[ref]; ok {
+				return p, nil
+			}
+			return "", fmt.Errorf("parameter %s has no value", ref)
+		}
+	}
+	return "", fmt.Errorf("value %v is not evaluated", v)
 }
 
 // list reads a value that IAM allows as one item or a list.

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/orion-oss/orion/infra/engine/iampolicy"
@@ -105,5 +106,49 @@ func TestBoundaries(t *testing.T) {
 	}
 	if _, err := load(t, `{"Resources":{"R":{"Type":"AWS::IAM::Role","Properties":{"PermissionsBoundary":"arn:aws:iam::1:policy/x"}}}}`); err == nil {
 		t.Error("a boundary outside the template was loaded")
+	}
+}
+
+// A statement chosen by a template condition is there only under the parameters that choose it; a
+// condition it cannot evaluate is refused.
+func TestLoadEvaluatesConditionalStatements(t *testing.T) {
+	doc := `{"Parameters":{"Auto":{"Type":"String","Default":"false"},"Stage":{"Type":"String"}},
+	  "Conditions":{"Autos":{"Fn::Equals":[{"Ref":"Auto"},"true"]},"AutoInProd":{"Fn::And":[{"Condition":"Autos"},{"Fn::Equals":[{"Ref":"Stage"},"prod"]}]},
+	    "Odd":{"Fn::Contains":[["a"],"a"]}},
+	  "Resources":{"R":{"Type":"AWS::IAM::Role","Properties":{"Policies":[{"PolicyName":"p","PolicyDocument":{"Statement":[
+	    {"Effect":"Allow","Action":"cognito-idp:AdminGetUser","Resource":"*"},
+	    {"Fn::If":["Autos",{"Effect":"Allow","Action":"cognito-idp:AdminConfirmSignUp","Resource":"*"},{"Ref":"AWS::NoValue"}]},
+	    {"Fn::If":["AutoInProd",{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"},{"Effect":"Allow","Action":"s3:PutObject","Resource":"*"}]}
+	  ]}}]}}}}`
+	f := filepath.Join(t.TempDir(), "t.json")
+	if err := os.WriteFile(f, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		params map[string]string
+		want   []string
+	}{
+		{map[string]string{"Stage": "dev"}, []string{"cognito-idp:AdminGetUser", "s3:PutObject"}},
+		{map[string]string{"Stage": "dev", "Auto": "true"}, []string{"cognito-idp:AdminConfirmSignUp", "cognito-idp:AdminGetUser", "s3:PutObject"}},
+		{map[string]string{"Stage": "prod", "Auto": "true"}, []string{"cognito-idp:AdminConfirmSignUp", "cognito-idp:AdminGetUser", "s3:GetObject"}},
+	}
+	for _, tt := range tests {
+		tpl, err := iampolicy.LoadWith(f, tt.params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tpl.Roles["R"].Actions(); !slices.Equal(got, tt.want) {
+			t.Errorf("%v: actions %v; want %v", tt.params, got, tt.want)
+		}
+	}
+	if tpl, err := iampolicy.Load(f); err != nil || !slices.Contains(tpl.Roles["R"].Actions(), "s3:PutObject") {
+		t.Errorf("with the defaults: %v", err) // Auto's default, false, decides And before Stage is needed
+	}
+	odd := strings.Replace(doc, `["Autos",{"Effect"`, `["Odd",{"Effect"`, 1)
+	if err := os.WriteFile(f, []byte(odd), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := iampolicy.LoadWith(f, map[string]string{"Stage": "dev"}); err == nil {
+		t.Error("loaded a condition it does not evaluate")
 	}
 }

@@ -12,6 +12,13 @@ import (
 // the test is skipped, except in CI (CI=true), which must have it.
 func Transformed(tb testing.TB, root string) *Template {
 	tb.Helper()
+	return TransformedWith(tb, root, nil)
+}
+
+// TransformedWith is Transformed with the conditions evaluated with params (the stack's parameters)
+// over the template's defaults.
+func TransformedWith(tb testing.TB, root string, params map[string]string) *Template {
+	tb.Helper()
 	if err := TransformAvailable(); err != nil {
 		if errors.Is(err, ErrTransformUnavailable) && os.Getenv("CI") == "" {
 			tb.Skipf("%v (pip install aws-sam-translator)", err)
@@ -22,7 +29,7 @@ func Transformed(tb testing.TB, root string) *Template {
 	if err := Transform(filepath.Join(root, "infra/scripts/sam-translate.py"), filepath.Join(root, "template.yaml"), out); err != nil {
 		tb.Fatal(err)
 	}
-	tpl, err := Load(out)
+	tpl, err := LoadWith(out, params)
 	if err != nil {
 		tb.Fatal(err)
 	}

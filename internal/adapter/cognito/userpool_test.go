@@ -15,11 +15,23 @@ import (
 	"github.com/orion-oss/orion/internal/customer"
 )
 
-var _ account.UserPool = (*cognito.UserPool)(nil)
+var (
+	_ account.Authenticator = (*cognito.UserPool)(nil)
+	_ account.Refresher     = (*cognito.UserPool)(nil)
+)
 
-// newPool creates a user pool and an app client shaped as template.yaml's (sign-in by email, the
-// password and refresh flows) in the emulator.
-func newPool(t *testing.T) (*cip.Client, *cognito.UserPool, string) {
+// testPool is a user pool shaped as template.yaml's (sign-in by email) with its two app clients: the
+// sign-in client (password and refresh flows) and the registration client, which has a secret.
+type testPool struct {
+	idp          *cip.Client
+	id           string
+	signIn       *cognito.UserPool
+	registration *cognito.Registration
+	regClient    string // the registration client's id
+	regSecret    string
+}
+
+func newPool(t *testing.T) testPool {
 	t.Helper()
 	ctx := context.Background()
 	idp := cip.NewFromConfig(awstest.Config(t))
@@ -28,30 +40,39 @@ func newPool(t *testing.T) (*cip.Client, *cognito.UserPool, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	poolID := aws.ToString(pool.UserPool.Id)
-	client, err := idp.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{UserPoolId: &poolID, ClientName: aws.String("api"),
+	id := aws.ToString(pool.UserPool.Id)
+	client, err := idp.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{UserPoolId: &id, ClientName: aws.String("api"),
 		ExplicitAuthFlows: []ciptypes.ExplicitAuthFlowsType{ciptypes.ExplicitAuthFlowsTypeAllowUserPasswordAuth, ciptypes.ExplicitAuthFlowsTypeAllowRefreshTokenAuth}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return idp, cognito.NewUserPool(idp, poolID, aws.ToString(client.UserPoolClient.ClientId)), poolID
-}
-
-// A registration through the adapter, confirmed without a code, signs in and refreshes; Cognito's
-// refusals come back as the errors the account port promises.
-func TestUserPoolRegistersAndSignsIn(t *testing.T) {
-	ctx := context.Background()
-	idp, pool, poolID := newPool(t)
-	ann, _ := customer.ParseEmail("ann@example.com")
-	const password = "Correct-Horse-9"
-	sub, err := pool.SignUp(ctx, ann, password, "Ann")
-	if err != nil || sub == "" {
-		t.Fatalf("sign up: %q %v", sub, err)
-	}
-	if err := pool.ConfirmUser(ctx, ann); err != nil {
+	// The SRP flow only so that the tests can have the emulator check a SECRET_HASH: it checks it in
+	// InitiateAuth alone (TestSecretHashIsCognitos). template.yaml's registration client signs nobody in.
+	reg, err := idp.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{UserPoolId: &id, ClientName: aws.String("registration"), GenerateSecret: true,
+		PreventUserExistenceErrors: ciptypes.PreventUserExistenceErrorTypesEnabled,
+		ExplicitAuthFlows:          []ciptypes.ExplicitAuthFlowsType{ciptypes.ExplicitAuthFlowsTypeAllowUserSrpAuth, ciptypes.ExplicitAuthFlowsTypeAllowRefreshTokenAuth}})
+	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := idp.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: &poolID, Username: aws.String(ann.String())})
+	regID := aws.ToString(reg.UserPoolClient.ClientId)
+	return testPool{idp: idp, id: id, signIn: cognito.NewUserPool(idp, id, aws.ToString(client.UserPoolClient.ClientId)),
+		registration: cognito.NewRegistration(idp, id, regID), regClient: regID, regSecret: aws.ToString(reg.UserPoolClient.ClientSecret)}
+}
+
+// A registration through the adapters, confirmed without a code, signs in and refreshes; Cognito's
+// refusals come back as the errors the account ports promise.
+func TestUserPoolRegistersAndSignsIn(t *testing.T) {
+	ctx := context.Background()
+	p := newPool(t)
+	ann, _ := customer.ParseEmail("ann@example.com")
+	const password = "Correct-Horse-9"
+	if err := p.registration.SignUp(ctx, ann, password, "Ann"); err != nil {
+		t.Fatalf("sign up: %v", err)
+	}
+	if err := p.registration.ConfirmUser(ctx, ann); err != nil {
+		t.Fatal(err)
+	}
+	u, err := p.idp.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: &p.id, Username: aws.String(ann.String())})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,11 +83,14 @@ func TestUserPoolRegistersAndSignsIn(t *testing.T) {
 	if u.UserStatus != ciptypes.UserStatusTypeConfirmed || attrs["email_verified"] != "true" || attrs["name"] != "Ann" {
 		t.Fatalf("user %s %v; want CONFIRMED with a verified address", u.UserStatus, attrs)
 	}
-	tok, err := pool.SignIn(ctx, ann.String(), password)
+	if h, err := p.registration.Holder(ctx, ann); err != nil || !h.Exists || !h.Confirmed {
+		t.Fatalf("holder %+v %v; want a confirmed one", h, err)
+	}
+	tok, err := p.signIn.SignIn(ctx, ann.String(), password)
 	if err != nil || tok.AccessToken == "" || tok.RefreshToken == "" || tok.TokenType != "Bearer" || tok.ExpiresIn <= 0 {
 		t.Fatalf("sign in: %+v %v", tok, err)
 	}
-	refreshed, err := pool.Refresh(ctx, tok.RefreshToken)
+	refreshed, err := p.signIn.Refresh(ctx, tok.RefreshToken)
 	if err != nil || refreshed.AccessToken == "" {
 		t.Fatalf("refresh: %+v %v", refreshed, err)
 	}
@@ -77,11 +101,11 @@ func TestUserPoolRegistersAndSignsIn(t *testing.T) {
 		call func() error
 		want error
 	}{
-		{"the address again", func() error { _, err := pool.SignUp(ctx, ann, password, "Ann"); return err }, customer.ErrEmailTaken},
-		{"a wrong password", func() error { _, err := pool.SignIn(ctx, ann.String(), password+"x"); return err }, customer.ErrBadCredentials},
-		{"no such user", func() error { _, err := pool.SignIn(ctx, bob.String(), password); return err }, customer.ErrBadCredentials},
-		{"a forged refresh token", func() error { _, err := pool.Refresh(ctx, "forged"); return err }, customer.ErrBadCredentials},
-		{"a code for no such user", func() error { return pool.ConfirmSignUp(ctx, bob, "123456") }, customer.ErrBadCode},
+		{"the address again", func() error { return p.registration.SignUp(ctx, ann, password, "Ann") }, customer.ErrEmailTaken},
+		{"a wrong password", func() error { _, err := p.signIn.SignIn(ctx, ann.String(), password+"x"); return err }, customer.ErrBadCredentials},
+		{"no such user", func() error { _, err := p.signIn.SignIn(ctx, bob.String(), password); return err }, customer.ErrBadCredentials},
+		{"a forged refresh token", func() error { _, err := p.signIn.Refresh(ctx, "forged"); return err }, customer.ErrBadCredentials},
+		{"a code for no such user", func() error { return p.registration.ConfirmSignUp(ctx, bob, "123456") }, customer.ErrBadCode},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

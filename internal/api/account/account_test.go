@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -14,19 +15,32 @@ import (
 	"github.com/orion-oss/orion/internal/web"
 )
 
-// pool is a small fake of the account.UserPool port: "taken@example.com" is taken, "pw" the only
-// password, "r" the only refresh token, "123456" the only code.
+// pool is a small fake of the account ports: "taken@example.com" has a confirmed account, "pw" is the
+// only password, "r" the only refresh token, "123456" the only code.
 type pool struct{}
 
-func (pool) SignUp(_ context.Context, email customer.Email, _, _ string) (string, error) {
+func (pool) SignUp(_ context.Context, email customer.Email, _, _ string) error {
 	if email.String() == "taken@example.com" {
-		return "", customer.ErrEmailTaken
+		return customer.ErrEmailTaken
 	}
-	return "sub-1", nil
+	return nil
 }
-func (pool) ConfirmUser(context.Context, customer.Email) error { return nil }
+func (pool) Holder(_ context.Context, email customer.Email) (account.Holder, error) {
+	return account.Holder{Exists: email.String() == "taken@example.com", Confirmed: true}, nil
+}
+func (pool) DeleteUser(context.Context, customer.Email) error     { return nil }
+func (pool) ResendCode(context.Context, customer.Email) error     { return nil }
+func (pool) ConfirmUser(context.Context, customer.Email) error    { return nil }
+func (pool) AccountExists(context.Context, customer.Email) error  { return nil }
+func (pool) ForgotPassword(context.Context, customer.Email) error { return nil }
 func (pool) ConfirmSignUp(_ context.Context, _ customer.Email, code string) error {
 	if code != "123456" {
+		return customer.ErrBadCode
+	}
+	return nil
+}
+func (pool) ResetPassword(_ context.Context, email customer.Email, code, _ string) error {
+	if code != "123456" || email.String() != "taken@example.com" {
 		return customer.ErrBadCode
 	}
 	return nil
@@ -45,8 +59,13 @@ func (pool) Refresh(_ context.Context, token string) (account.Tokens, error) {
 }
 
 func TestAccountEndpoints(t *testing.T) {
-	register := accountapi.Register{Handler: account.NewRegisterHandler(pool{}, true)}.Serve
-	confirm := accountapi.ConfirmRegistration{Handler: account.NewConfirmRegistrationHandler(pool{})}.Serve
+	quiet := slog.New(slog.DiscardHandler)
+	register := accountapi.Register{Handler: account.NewRegisterHandler(pool{}, pool{}, true, quiet).WithClock(time.Now, account.Pace{})}.Serve
+	confirm := accountapi.ConfirmRegistration{Handler: account.NewConfirmRegistrationHandler(pool{}).WithPace(account.Pace{})}.Serve
+	resend := accountapi.ResendConfirmation{Handler: account.NewResendConfirmationHandler(pool{}, false).WithPace(account.Pace{})}.Serve
+	forgot := accountapi.ForgotPassword{Handler: account.NewForgotPasswordHandler(pool{}).WithPace(account.Pace{})}.Serve
+	reset := accountapi.ResetPassword{Handler: account.NewResetPasswordHandler(pool{}).WithPace(account.Pace{})}.Serve
+	mail := `{"message":"` + accountapi.CheckYourMail + `"}`
 	login := accountapi.Login{Handler: account.NewLoginHandler(pool{})}.Serve
 	refresh := accountapi.RefreshToken{Handler: account.NewRefreshTokenHandler(pool{})}.Serve
 	tests := []struct {
@@ -56,12 +75,22 @@ func TestAccountEndpoints(t *testing.T) {
 		status int
 		want   []string // substrings of the body
 	}{
-		{"register", register, `{"email":"Ann@Example.com","password":"Correct-Horse-9","name":"Ann"}`, 201, []string{`"userId":"sub-1"`, `"email":"Ann@example.com"`}},
-		{"register a taken address", register, `{"email":"taken@example.com","password":"Correct-Horse-9","name":"Ann"}`, 409, []string{"email-taken"}},
+		// One answer, byte for byte, for a new address and a taken one.
+		{"register", register, `{"email":"Ann@Example.com","password":"Correct-Horse-9","name":"Ann"}`, 202, []string{mail}},
+		{"register a taken address", register, `{"email":"taken@example.com","password":"Correct-Horse-9","name":"Ann"}`, 202, []string{mail}},
 		{"register with a weak password", register, `{"email":"ann@example.com","password":"short","name":"Ann"}`, 400, []string{`"field":"password"`}},
 		{"register setting a group", register, `{"email":"ann@example.com","password":"Correct-Horse-9","name":"Ann","groups":["admin"]}`, 400, []string{"groups"}},
 		{"confirm", confirm, `{"email":"ann@example.com","code":"123456"}`, 204, nil},
 		{"confirm with a wrong code", confirm, `{"email":"ann@example.com","code":"654321"}`, 400, []string{"bad-code"}},
+		{"resend", resend, `{"email":"ann@example.com"}`, 202, []string{mail}},
+		{"resend with a bad address", resend, `{"email":"ann"}`, 400, []string{`"field":"email"`}},
+		{"forgot", forgot, `{"email":"taken@example.com"}`, 202, []string{mail}},
+		{"forgot for nobody", forgot, `{"email":"nobody@example.com"}`, 202, []string{mail}},
+		{"forgot with another field", forgot, `{"email":"ann@example.com","password":"x"}`, 400, []string{"password"}},
+		{"reset", reset, `{"email":"taken@example.com","code":"123456","password":"Correct-Horse-9"}`, 204, nil},
+		{"reset with a wrong code", reset, `{"email":"taken@example.com","code":"654321","password":"Correct-Horse-9"}`, 400, []string{"bad-code"}},
+		{"reset for nobody", reset, `{"email":"nobody@example.com","code":"123456","password":"Correct-Horse-9"}`, 400, []string{"bad-code"}},
+		{"reset to a weak password", reset, `{"email":"taken@example.com","code":"123456","password":"weak"}`, 400, []string{`"field":"password"`}},
 		{"login", login, `{"email":"ann@example.com","password":"pw"}`, 200,
 			[]string{`"accessToken":"a"`, `"idToken":"i"`, `"refreshToken":"r"`, `"expiresIn":3600`, `"tokenType":"Bearer"`}},
 		{"login with a wrong password", login, `{"email":"ann@example.com","password":"no"}`, 401, []string{"bad-credentials"}},
@@ -75,6 +104,9 @@ func TestAccountEndpoints(t *testing.T) {
 				t.Fatalf("status %d (%s); want %d", resp.StatusCode, resp.Body, tt.status)
 			}
 			for _, w := range tt.want {
+				if w == mail && resp.Body != mail {
+					t.Fatalf("body %s; want exactly %s", resp.Body, mail)
+				}
 				if !strings.Contains(resp.Body, w) {
 					t.Fatalf("body %s lacks %s", resp.Body, w)
 				}

@@ -14,7 +14,17 @@ type registerRequest struct {
 	Name     string `json:"name"`
 }
 
-// Register is POST /auth/register: 201 {userId, email}.
+// CheckYourMail is the one answer of register, resend and forgot-password (docs/openapi.yaml
+// CheckYourMail): the same for every address, whether it has an account, one waiting for its code or
+// none, so that no answer tells which.
+const CheckYourMail = "Check your mail: if the address can receive it, a message with what to do next is on its way."
+
+// checkYourMail answers 202 with CheckYourMail.
+func checkYourMail() web.Response {
+	return web.JSON(http.StatusAccepted, map[string]string{"message": CheckYourMail}, map[string]string{"Cache-Control": "no-store"})
+}
+
+// Register is POST /auth/register: 202 "check your mail" for every well-formed request.
 type Register struct {
 	Handler account.RegisterHandler
 }
@@ -25,9 +35,8 @@ func (e Register) Serve(ctx context.Context, req web.Request) (web.Response, err
 	if err := web.Decode(req, &in); err != nil {
 		return web.Response{}, err
 	}
-	r, err := e.Handler.Handle(ctx, account.Register{Email: in.Email, Password: in.Password, Name: in.Name})
-	if err != nil {
+	if err := e.Handler.Handle(ctx, account.Register{Email: in.Email, Password: in.Password, Name: in.Name}); err != nil {
 		return web.Response{}, err
 	}
-	return web.JSON(http.StatusCreated, map[string]string{"userId": r.UserID, "email": r.Email.String()}, nil), nil
+	return checkYourMail(), nil
 }

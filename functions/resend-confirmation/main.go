@@ -1,0 +1,22 @@
+// Command resend-confirmation serves POST /auth/confirm/resend (public): the endpoint
+// api/account.ResendConfirmation over account.ResendConfirmationHandler and the Cognito user pool's
+// registration client.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+
+	"github.com/orion-oss/orion/internal/account"
+	"github.com/orion-oss/orion/internal/adapter/cognito"
+	accountapi "github.com/orion-oss/orion/internal/api/account"
+	"github.com/orion-oss/orion/internal/platform/boot"
+	"github.com/orion-oss/orion/internal/web"
+)
+
+func main() {
+	log := boot.Logger()
+	pool := cognito.NewRegistration(cip.NewFromConfig(boot.AWS(log)), boot.Require(log, "USER_POOL_ID"), boot.Require(log, "REGISTRATION_CLIENT_ID"))
+	h := account.NewResendConfirmationHandler(pool, boot.Bool(log, "AUTO_CONFIRM_USERS", false))
+	lambda.Start(web.Lambda(log, accountapi.ResendConfirmation{Handler: h}.Serve))
+}
