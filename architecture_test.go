@@ -342,9 +342,12 @@ func TestFunctionsLinkOnlyWhatTheyUse(t *testing.T) {
 	paymentFunctions := []string{"authorize-payment", "capture-payment", "refund-payment", "recover-order", "stripe-webhook"}
 	webSocketFunctions := []string{"notify-order-status", "ws-connect", "ws-disconnect", "ws-message"}
 	// The account endpoints talk to Cognito only; the relay and the saga starter get their data in the event.
-	noDynamoDB := []string{"outbox-relay", "start-order-saga", "login", "register", "refresh-token", "confirm-registration"}
-	// Registration and sign-in call the user pool; send-email looks up the customer's address there.
-	cognitoFunctions := []string{"confirm-registration", "login", "refresh-token", "register", "send-email"}
+	accountFunctions := []string{"login", "register", "refresh-token", "confirm-registration",
+		"login-mfa", "set-up-mfa", "verify-mfa", "logout", "change-password", "change-email", "verify-email"}
+	noDynamoDB := append([]string{"outbox-relay", "start-order-saga"}, accountFunctions...)
+	// Registration, sign-in and the signed-in account call the user pool; send-email looks up the
+	// customer's address there.
+	cognitoFunctions := append([]string{"send-email"}, accountFunctions...)
 	for name, deps := range functionsOf(t, listPackages(t)) {
 		if slices.Contains(deps, sdkLoader) {
 			t.Errorf("%s links %s (the whole credential chain): build its aws.Config with envcfg (boot.AWS)", name, sdkLoader)

@@ -26,6 +26,14 @@ type Cognito interface {
 	AdminUpdateUserAttributes(context.Context, *cip.AdminUpdateUserAttributesInput, ...func(*cip.Options)) (*cip.AdminUpdateUserAttributesOutput, error)
 	ConfirmSignUp(context.Context, *cip.ConfirmSignUpInput, ...func(*cip.Options)) (*cip.ConfirmSignUpOutput, error)
 	InitiateAuth(context.Context, *cip.InitiateAuthInput, ...func(*cip.Options)) (*cip.InitiateAuthOutput, error)
+	// The signed-in account's calls (session.go, mfa.go, email.go).
+	RespondToAuthChallenge(context.Context, *cip.RespondToAuthChallengeInput, ...func(*cip.Options)) (*cip.RespondToAuthChallengeOutput, error)
+	RevokeToken(context.Context, *cip.RevokeTokenInput, ...func(*cip.Options)) (*cip.RevokeTokenOutput, error)
+	ChangePassword(context.Context, *cip.ChangePasswordInput, ...func(*cip.Options)) (*cip.ChangePasswordOutput, error)
+	AssociateSoftwareToken(context.Context, *cip.AssociateSoftwareTokenInput, ...func(*cip.Options)) (*cip.AssociateSoftwareTokenOutput, error)
+	VerifySoftwareToken(context.Context, *cip.VerifySoftwareTokenInput, ...func(*cip.Options)) (*cip.VerifySoftwareTokenOutput, error)
+	SetUserMFAPreference(context.Context, *cip.SetUserMFAPreferenceInput, ...func(*cip.Options)) (*cip.SetUserMFAPreferenceOutput, error)
+	VerifyUserAttribute(context.Context, *cip.VerifyUserAttributeInput, ...func(*cip.Options)) (*cip.VerifyUserAttributeOutput, error)
 }
 
 // UserPool is the user pool of the account functions (account.UserPool).
@@ -90,17 +98,21 @@ func (p *UserPool) ConfirmSignUp(ctx context.Context, email customer.Email, code
 	return nil
 }
 
-// SignIn signs in with email and password.
-func (p *UserPool) SignIn(ctx context.Context, email, password string) (account.Tokens, error) {
+// SignIn signs in with email and password: tokens, or the TOTP challenge of a user with MFA.
+func (p *UserPool) SignIn(ctx context.Context, email, password string) (account.SignIn, error) {
 	return p.initiate(ctx, types.AuthFlowTypeUserPasswordAuth, map[string]string{"USERNAME": email, "PASSWORD": password})
 }
 
 // Refresh trades a refresh token for new access and id tokens.
 func (p *UserPool) Refresh(ctx context.Context, refreshToken string) (account.Tokens, error) {
-	return p.initiate(ctx, types.AuthFlowTypeRefreshTokenAuth, map[string]string{"REFRESH_TOKEN": refreshToken})
+	s, err := p.initiate(ctx, types.AuthFlowTypeRefreshTokenAuth, map[string]string{"REFRESH_TOKEN": refreshToken})
+	if err == nil && s.MFA != nil { // Cognito asks no challenge on refresh; should it, no tokens pass
+		return account.Tokens{}, fmt.Errorf("cognito: refresh: %w (challenge)", customer.ErrBadCredentials)
+	}
+	return s.Tokens, err
 }
 
-func (p *UserPool) initiate(ctx context.Context, flow types.AuthFlowType, params map[string]string) (account.Tokens, error) {
+func (p *UserPool) initiate(ctx context.Context, flow types.AuthFlowType, params map[string]string) (account.SignIn, error) {
 	out, err := p.idp.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: aws.String(p.clientID), AuthFlow: flow, AuthParameters: params})
 	var notAuth *types.NotAuthorizedException
 	var notFound *types.UserNotFoundException
@@ -108,13 +120,9 @@ func (p *UserPool) initiate(ctx context.Context, flow types.AuthFlowType, params
 	switch {
 	case errors.As(err, &notAuth), errors.As(err, &notFound), errors.As(err, &notConfirmed):
 		// One answer whether or not the account exists, so sign-in cannot enumerate users.
-		return account.Tokens{}, customer.ErrBadCredentials
+		return account.SignIn{}, customer.ErrBadCredentials
 	case err != nil:
-		return account.Tokens{}, refusal("initiate auth", err)
-	case out.AuthenticationResult == nil:
-		return account.Tokens{}, fmt.Errorf("cognito: challenge %s is not supported", out.ChallengeName)
+		return account.SignIn{}, refusal("initiate auth", err)
 	}
-	r := out.AuthenticationResult
-	return account.Tokens{AccessToken: aws.ToString(r.AccessToken), IDToken: aws.ToString(r.IdToken), RefreshToken: aws.ToString(r.RefreshToken),
-		ExpiresIn: r.ExpiresIn, TokenType: "Bearer"}, nil
+	return signedIn(out.AuthenticationResult, out.ChallengeName, out.Session)
 }

@@ -62,7 +62,8 @@ func TestUserPoolRegistersAndSignsIn(t *testing.T) {
 	if u.UserStatus != ciptypes.UserStatusTypeConfirmed || attrs["email_verified"] != "true" || attrs["name"] != "Ann" {
 		t.Fatalf("user %s %v; want CONFIRMED with a verified address", u.UserStatus, attrs)
 	}
-	tok, err := pool.SignIn(ctx, ann.String(), password)
+	signIn, err := pool.SignIn(ctx, ann.String(), password)
+	tok := signIn.Tokens
 	if err != nil || tok.AccessToken == "" || tok.RefreshToken == "" || tok.TokenType != "Bearer" || tok.ExpiresIn <= 0 {
 		t.Fatalf("sign in: %+v %v", tok, err)
 	}
