@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"errors"
 
 	"github.com/orion-oss/orion/internal/customer"
 )
@@ -27,7 +28,9 @@ func NewChangeEmailHandler(pool EmailChanger) ChangeEmailHandler {
 	return ChangeEmailHandler{pool: pool}
 }
 
-// Handle checks the address as registration does and asks for the change.
+// Handle checks the address as registration does and asks for the change. An address another account
+// has gets the same answer and changes nothing: no code reaches it, so the change never completes, and
+// a signed-in caller cannot test addresses for accounts (issue 20: no endpoint reveals existence).
 func (h ChangeEmailHandler) Handle(ctx context.Context, cmd ChangeEmail) (customer.Email, error) {
 	email, err := customer.ParseEmail(cmd.Email)
 	if err != nil {
@@ -36,5 +39,8 @@ func (h ChangeEmailHandler) Handle(ctx context.Context, cmd ChangeEmail) (custom
 	if cmd.Username == "" {
 		return customer.Email{}, customer.ErrBadCredentials
 	}
-	return email, h.pool.ChangeEmail(ctx, cmd.Username, email)
+	if err := h.pool.ChangeEmail(ctx, cmd.Username, email); err != nil && !errors.Is(err, customer.ErrEmailTaken) {
+		return customer.Email{}, err
+	}
+	return email, nil
 }

@@ -239,10 +239,14 @@ func TestSignedInAccount(t *testing.T) {
 			_, err := account.NewChangeEmailHandler(p).Handle(ctx, account.ChangeEmail{Username: "u-1", Email: "bob"})
 			return err
 		}, fields: []string{"email"}},
-		{name: "change to a taken address", errs: map[string]error{"ChangeEmail": customer.ErrEmailTaken}, do: func(p *idp) error {
+		{name: "change to a taken address: the same answer, nothing changes", errs: map[string]error{"ChangeEmail": customer.ErrEmailTaken}, do: func(p *idp) error {
 			_, err := account.NewChangeEmailHandler(p).Handle(ctx, account.ChangeEmail{Username: "u-1", Email: "bob@example.com"})
 			return err
-		}, err: customer.ErrEmailTaken, calls: []string{"ChangeEmail u-1 bob@example.com"}},
+		}, calls: []string{"ChangeEmail u-1 bob@example.com"}},
+		{name: "change while the provider throttles", errs: map[string]error{"ChangeEmail": customer.ErrTooManyAttempts}, do: func(p *idp) error {
+			_, err := account.NewChangeEmailHandler(p).Handle(ctx, account.ChangeEmail{Username: "u-1", Email: "bob@example.com"})
+			return err
+		}, err: customer.ErrTooManyAttempts, calls: []string{"ChangeEmail u-1 bob@example.com"}},
 		{name: "verify email", do: func(p *idp) error {
 			return account.NewVerifyEmailHandler(p).Handle(ctx, account.VerifyEmail{AccessToken: "a", Code: "123456"})
 		}, calls: []string{"VerifyEmail a 123456"}},
