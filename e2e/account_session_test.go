@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -213,6 +214,30 @@ func TestSignInClientWritesNoAttributes(t *testing.T) {
 	for _, a := range write {
 		if a != "zoneinfo" {
 			t.Errorf("the sign-in client can write %s", a)
+		}
+	}
+}
+
+// A customer's access token writes neither the address nor the name at Cognito directly: the app
+// client's WriteAttributes does not list them (the local emulator refuses as Cognito does).
+func TestCustomerCannotWriteAttributesAtCognito(t *testing.T) {
+	addr, tok := customerWithAddress(t)
+	c := idp(t)
+	for _, attr := range []string{"email", "name", "email_verified"} {
+		_, err := c.UpdateUserAttributes(context.Background(), &cip.UpdateUserAttributesInput{AccessToken: &tok,
+			UserAttributes: []ciptypes.AttributeType{{Name: aws.String(attr), Value: aws.String("x" + addr)}}})
+		var refused *ciptypes.NotAuthorizedException
+		if !errors.As(err, &refused) {
+			t.Errorf("UpdateUserAttributes %s with the customer's token: %v; want NotAuthorizedException", attr, err)
+		}
+	}
+	u, err := c.AdminGetUser(context.Background(), &cip.AdminGetUserInput{UserPoolId: &sys.pool, Username: &addr})
+	if err != nil {
+		t.Fatalf("the customer's address changed: %v", err)
+	}
+	for _, a := range u.UserAttributes {
+		if v := aws.ToString(a.Value); strings.HasPrefix(v, "x") && strings.HasSuffix(v, addr) {
+			t.Errorf("%s was written: %s", aws.ToString(a.Name), v)
 		}
 	}
 }

@@ -159,6 +159,9 @@ def patch_cognito():
     - RespondToAuthChallenge with a session that does not exist (expired, used, forged) is
       NotAuthorizedException ("Invalid session for the user"), as on AWS; moto answers
       ResourceNotFoundException, which on AWS means a missing client or pool.
+    - UpdateUserAttributes (the user's own access token) may write only the attributes of its app
+      client's WriteAttributes, NotAuthorizedException otherwise ("A client attempted to write
+      unauthorized attribute"), as on AWS; moto writes any.
     - VerifyUserAttribute (lacking): no verification code is ever sent locally (AutoConfirmUsers stacks
       send none), so every code is a mismatch, CodeMismatchException as on AWS for a wrong code.
     """
@@ -222,6 +225,19 @@ def patch_cognito():
         return respond(self, session, client_id, challenge_name, challenge_responses)
 
     models.CognitoIdpBackend.respond_to_auth_challenge = respond_to_auth_challenge
+
+    update_user_attributes = models.CognitoIdpBackend.update_user_attributes
+
+    def update_own_attributes(self, access_token, attributes):
+        for pool in self.user_pools.values():
+            if access_token in pool.access_tokens:
+                client = pool.clients.get(pool.access_tokens[access_token][0])
+                writable = client.extended_config.get("WriteAttributes") if client else None
+                if writable and any(a["Name"] not in writable for a in attributes):
+                    raise NotAuthorizedError("A client attempted to write unauthorized attribute")
+        return update_user_attributes(self, access_token, attributes)
+
+    models.CognitoIdpBackend.update_user_attributes = update_own_attributes
 
 
 def main():
