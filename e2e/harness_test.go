@@ -140,10 +140,11 @@ func user(ctx context.Context, email string, admin bool) (string, error) {
 	}
 	out, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: &sys.client, AuthFlow: ciptypes.AuthFlowTypeUserPasswordAuth,
 		AuthParameters: map[string]string{"USERNAME": email, "PASSWORD": pass}})
+	tok, err := accessTokenOf(out, err)
 	if err != nil || !admin {
-		return accessTokenOf(out, err)
+		return tok, err
 	}
-	if _, err := enrolTOTP(ctx, c, email, aws.ToString(out.AuthenticationResult.AccessToken)); err != nil {
+	if _, err := enrolTOTP(ctx, c, email, tok); err != nil {
 		return "", err
 	}
 	if _, err := c.AdminAddUserToGroup(ctx, &cip.AdminAddUserToGroupInput{UserPoolId: &sys.pool, Username: &email, GroupName: aws.String("admin")}); err != nil {
