@@ -70,7 +70,8 @@ func (h LoginHandler) Handle(ctx context.Context, cmd Login) (SignIn, error) {
 // requireAdminMFA refuses the tokens of a sign-in that passed without an MFA challenge when they carry
 // the admin group: Cognito challenges every user who enrolled TOTP (MfaConfiguration OPTIONAL), so
 // tokens without a challenge mean the admin has none. What Cognito issued is revoked; should that
-// fail, the tokens are still never shown to anyone.
+// fail, the tokens are still never shown to anyone. Why here and not in the pool or a trigger:
+// docs/adr/0017-admin-mfa-at-orions-login.md.
 func requireAdminMFA(ctx context.Context, pool Authenticator, s SignIn) error {
 	if s.MFA != nil || !slices.Contains(s.Groups, AdminGroup) {
 		return nil
