@@ -344,12 +344,13 @@ func TestFunctionsLinkOnlyWhatTheyUse(t *testing.T) {
 	// The notifier posts to connections, the sweeper deletes them, $connect asks after them at the cap.
 	managingFunctions := []string{"notify-order-status", "ws-sweep", "ws-connect"}
 	// The account endpoints talk to Cognito only; the relay and the saga starter get their data in the event.
-	noDynamoDB := []string{"outbox-relay", "start-order-saga", "login", "register", "refresh-token", "confirm-registration",
-		"resend-confirmation", "forgot-password", "reset-password"}
-	// Registration and sign-in call the user pool; send-email looks up the customer's address there.
-	// ws-sweep checks that an admin connection's user is still in the admin group.
-	cognitoFunctions := []string{"confirm-registration", "login", "refresh-token", "register", "send-email", "ws-sweep",
-		"resend-confirmation", "forgot-password", "reset-password"}
+	accountFunctions := []string{"login", "register", "refresh-token", "confirm-registration",
+		"resend-confirmation", "forgot-password", "reset-password",
+		"login-mfa", "set-up-mfa", "verify-mfa", "logout", "change-password", "change-email", "verify-email"}
+	noDynamoDB := append([]string{"outbox-relay", "start-order-saga"}, accountFunctions...)
+	// Registration, sign-in and the signed-in account call the user pool; send-email looks up the
+	// customer's address there; ws-sweep checks that an admin connection's user is still in the admin group.
+	cognitoFunctions := append([]string{"send-email", "ws-sweep"}, accountFunctions...)
 	// The email function mails order outcomes; register mails the owner of an address registered again.
 	mailers := []string{"send-email", "register"}
 	for name, deps := range functionsOf(t, listPackages(t)) {

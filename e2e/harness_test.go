@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 
 	"github.com/orion-oss/orion/infra/engine/localaws/awstest"
 	"github.com/orion-oss/orion/infra/engine/stack"
+	"github.com/orion-oss/orion/infra/orion/totp"
 	accountapi "github.com/orion-oss/orion/internal/api/account"
 	"github.com/orion-oss/orion/internal/platform/awscfg"
 )
@@ -119,8 +121,10 @@ func buildFunctions(dir string) error {
 // testPassword is every user's password made through the admin APIs.
 const testPassword = "Str0ng!Passw0rd-e2e"
 
-// user creates a confirmed user (optionally an admin) with Cognito's admin APIs, as the stack's
-// deployer may, and returns an access token. In external mode the run deletes it at the end.
+// user creates a confirmed user with a verified address (optionally an admin) with Cognito's admin
+// APIs, as the stack's deployer may, and returns an access token. An admin enrols a TOTP authenticator
+// before joining the group, as every admin must (docs/openapi.yaml /auth/login), and signs in through
+// the MFA challenge. In external mode the run deletes the user at the end.
 func user(ctx context.Context, email string, admin bool) (string, error) {
 	cfg, err := awscfg.Load(ctx)
 	if err != nil {
@@ -131,23 +135,134 @@ func user(ctx context.Context, email string, admin bool) (string, error) {
 	if sys.external {
 		madeUser(email) // registered before the call: a half-made user is deleted too
 	}
-	if _, err := c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: &sys.pool, Username: &email, MessageAction: ciptypes.MessageActionTypeSuppress}); err != nil {
+	if _, err := c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: &sys.pool, Username: &email, MessageAction: ciptypes.MessageActionTypeSuppress,
+		UserAttributes: []ciptypes.AttributeType{{Name: aws.String("email"), Value: &email}, {Name: aws.String("email_verified"), Value: aws.String("true")}}}); err != nil {
 		return "", err
 	}
 	if _, err := c.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{UserPoolId: &sys.pool, Username: &email, Password: &pass, Permanent: true}); err != nil {
 		return "", err
 	}
-	if admin {
-		if _, err := c.AdminAddUserToGroup(ctx, &cip.AdminAddUserToGroupInput{UserPoolId: &sys.pool, Username: &email, GroupName: aws.String("admin")}); err != nil {
-			return "", err
-		}
+	out, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: &sys.client, AuthFlow: ciptypes.AuthFlowTypeUserPasswordAuth,
+		AuthParameters: map[string]string{"USERNAME": email, "PASSWORD": pass}})
+	tok, err := accessTokenOf(out, err)
+	if err != nil || !admin {
+		return tok, err
 	}
+	if _, err := enrolTOTP(ctx, c, email, tok); err != nil {
+		return "", err
+	}
+	if _, err := c.AdminAddUserToGroup(ctx, &cip.AdminAddUserToGroupInput{UserPoolId: &sys.pool, Username: &email, GroupName: aws.String("admin")}); err != nil {
+		return "", err
+	}
+	return adminSignIn(ctx, c, email, pass)
+}
+
+func accessTokenOf(out *cip.InitiateAuthOutput, err error) (string, error) {
+	if err != nil {
+		return "", err
+	}
+	if out.AuthenticationResult == nil {
+		return "", fmt.Errorf("sign-in: challenge %s", out.ChallengeName)
+	}
+	return aws.ToString(out.AuthenticationResult.AccessToken), nil
+}
+
+// totpSecrets are the authenticator secrets of the run's admins, by address.
+var totpSecrets sync.Map
+
+// enrolTOTP enrols an authenticator for the user of accessToken and returns its secret.
+func enrolTOTP(ctx context.Context, c *cip.Client, email, accessToken string) (string, error) {
+	assoc, err := c.AssociateSoftwareToken(ctx, &cip.AssociateSoftwareTokenInput{AccessToken: &accessToken})
+	if err != nil {
+		return "", fmt.Errorf("associate a TOTP authenticator: %w", err)
+	}
+	secret := aws.ToString(assoc.SecretCode)
+	code, err := totpCode(secret)
+	if err != nil {
+		return "", err
+	}
+	if _, err := c.VerifySoftwareToken(ctx, &cip.VerifySoftwareTokenInput{AccessToken: &accessToken, UserCode: &code}); err != nil {
+		return "", fmt.Errorf("verify the TOTP authenticator: %w", err)
+	}
+	if _, err := c.SetUserMFAPreference(ctx, &cip.SetUserMFAPreferenceInput{AccessToken: &accessToken,
+		SoftwareTokenMfaSettings: &ciptypes.SoftwareTokenMfaSettingsType{Enabled: true, PreferredMfa: true}}); err != nil {
+		return "", fmt.Errorf("prefer TOTP: %w", err)
+	}
+	totpSecrets.Store(email, secret)
+	return secret, nil
+}
+
+// adminSignIn signs an enrolled admin in at Cognito: the password, then the TOTP code.
+func adminSignIn(ctx context.Context, c *cip.Client, email, pass string) (string, error) {
 	out, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: &sys.client, AuthFlow: ciptypes.AuthFlowTypeUserPasswordAuth,
 		AuthParameters: map[string]string{"USERNAME": email, "PASSWORD": pass}})
 	if err != nil {
 		return "", err
 	}
-	return aws.ToString(out.AuthenticationResult.AccessToken), nil
+	if out.ChallengeName != ciptypes.ChallengeNameTypeSoftwareTokenMfa {
+		return "", fmt.Errorf("admin sign-in: challenge %q; want SOFTWARE_TOKEN_MFA", out.ChallengeName)
+	}
+	code, err := adminCode(email)
+	if err != nil {
+		return "", err
+	}
+	done, err := c.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{ClientId: &sys.client, ChallengeName: out.ChallengeName, Session: out.Session,
+		ChallengeResponses: map[string]string{"USERNAME": email, "SOFTWARE_TOKEN_MFA_CODE": code}})
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(done.AuthenticationResult.AccessToken), nil
+}
+
+// adminCode is the current TOTP code of an admin the run enrolled.
+func adminCode(email string) (string, error) {
+	secret, ok := totpSecrets.Load(email)
+	if !ok {
+		return "", fmt.Errorf("no TOTP secret for %s", email)
+	}
+	return totpCode(secret.(string))
+}
+
+// lastCodes remembers the codes used per secret: Cognito refuses a TOTP code used before, so against
+// AWS a second use within its 30-second step waits for the next one (the emulator does not check).
+var lastCodes sync.Map
+
+func totpCode(secret string) (string, error) {
+	for {
+		now := time.Now()
+		code, err := totp.Code(secret, now)
+		if err != nil {
+			return "", err
+		}
+		if used, ok := lastCodes.Load(secret); !sys.external || !ok || used != code {
+			lastCodes.Store(secret, code)
+			return code, nil
+		}
+		time.Sleep(now.Truncate(totp.Step).Add(totp.Step).Sub(now) + 100*time.Millisecond)
+	}
+}
+
+// login signs in through POST /auth/login, answering the MFA challenge of an admin the run enrolled
+// with POST /auth/login/mfa, and returns the tokens' JSON.
+func login(t *testing.T, email, pass string) map[string]any {
+	t.Helper()
+	r := do(t, "POST", "/auth/login", "", fmt.Sprintf(`{"email":%q,"password":%q}`, email, pass))
+	if r.status != 200 {
+		t.Fatalf("login %s: %d %s", email, r.status, r.body)
+	}
+	m := r.json(t)
+	if m["challenge"] == nil {
+		return m
+	}
+	code, err := adminCode(email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = do(t, "POST", "/auth/login/mfa", "", fmt.Sprintf(`{"email":%q,"session":%q,"code":%q}`, email, m["session"], code))
+	if r.status != 200 {
+		t.Fatalf("login mfa %s: %d %s", email, r.status, r.body)
+	}
+	return r.json(t)
 }
 
 func customerToken(t *testing.T) string {

@@ -161,7 +161,9 @@ func (r *run) users(ctx context.Context) {
 	pool, client := fmt.Sprint(r.st.Outputs["UserPoolId"]), fmt.Sprint(r.st.Outputs["UserPoolClientId"])
 	mk := func(email string, admin bool) string {
 		pass := "Str0ng!Passw0rd-soak"
-		if _, err := c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: &pool, Username: &email, MessageAction: ciptypes.MessageActionTypeSuppress}); err != nil {
+		// A verified address: order mail goes to verified addresses only (internal/adapter/cognito/directory).
+		if _, err := c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: &pool, Username: &email, MessageAction: ciptypes.MessageActionTypeSuppress,
+			UserAttributes: []ciptypes.AttributeType{{Name: aws.String("email"), Value: &email}, {Name: aws.String("email_verified"), Value: aws.String("true")}}}); err != nil {
 			r.t.Fatal(err)
 		}
 		if _, err := c.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{UserPoolId: &pool, Username: &email, Password: &pass, Permanent: true}); err != nil {

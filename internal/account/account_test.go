@@ -85,9 +85,11 @@ func (p *pool) ResetPassword(_ context.Context, email customer.Email, code, _ st
 	return p.record("ResetPassword " + email.String() + " " + code)
 }
 
-func (p *pool) SignIn(_ context.Context, email, _ string) (account.Tokens, error) {
-	return account.Tokens{AccessToken: "a"}, p.record("SignIn " + email)
+func (p *pool) SignIn(_ context.Context, email, _ string) (account.SignIn, error) {
+	return account.SignIn{Tokens: account.Tokens{AccessToken: "a"}}, p.record("SignIn " + email)
 }
+
+func (p *pool) Revoke(_ context.Context, token string) error { return p.record("Revoke " + token) }
 
 func (p *pool) Refresh(_ context.Context, token string) (account.Tokens, error) {
 	return account.Tokens{AccessToken: "a"}, p.record("Refresh " + token)
@@ -123,16 +125,20 @@ func TestLoginAndRefresh(t *testing.T) {
 		calls []string
 	}{
 		{name: "login", do: func(p account.UserPool) (account.Tokens, error) {
-			return account.NewLoginHandler(p).Handle(context.Background(), account.Login{Email: " Ann@EXAMPLE.com", Password: "pw"})
+			s, err := account.NewLoginHandler(p).Handle(context.Background(), account.Login{Email: " Ann@EXAMPLE.com", Password: "pw"})
+			return s.Tokens, err
 		}, calls: []string{"SignIn Ann@example.com"}},
 		{name: "login with an address that does not parse: the provider refuses it", do: func(p account.UserPool) (account.Tokens, error) {
-			return account.NewLoginHandler(p).Handle(context.Background(), account.Login{Email: "not an address", Password: "pw"})
+			s, err := account.NewLoginHandler(p).Handle(context.Background(), account.Login{Email: "not an address", Password: "pw"})
+			return s.Tokens, err
 		}, calls: []string{"SignIn not an address"}},
 		{name: "login without a password", do: func(p account.UserPool) (account.Tokens, error) {
-			return account.NewLoginHandler(p).Handle(context.Background(), account.Login{Email: "ann@example.com"})
+			s, err := account.NewLoginHandler(p).Handle(context.Background(), account.Login{Email: "ann@example.com"})
+			return s.Tokens, err
 		}, err: customer.ErrBadCredentials},
 		{name: "login without an address", do: func(p account.UserPool) (account.Tokens, error) {
-			return account.NewLoginHandler(p).Handle(context.Background(), account.Login{Password: "pw"})
+			s, err := account.NewLoginHandler(p).Handle(context.Background(), account.Login{Password: "pw"})
+			return s.Tokens, err
 		}, err: customer.ErrBadCredentials},
 		{name: "refresh", do: func(p account.UserPool) (account.Tokens, error) {
 			return account.NewRefreshTokenHandler(p).Handle(context.Background(), account.RefreshToken{RefreshToken: "r"})

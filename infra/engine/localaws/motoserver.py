@@ -143,6 +143,103 @@ def transact_write_items(self, transact_items):
                              expression_attribute_names=names, expression_attribute_values=values)
 
 
+def patch_cognito():
+    """Brings moto's Cognito closer to AWS where Orion's account endpoints depend on it.
+
+    - TOTP codes are checked (moto skips the check unless told): a wrong code is CodeMismatchException,
+      as on AWS. moto's AssociateSoftwareToken returns one fixed secret; codes computed from the secret
+      it returns are right, so a client behaves as against AWS.
+    - RevokeToken (moto 5.2.1 lacks it) revokes the refresh token and the access tokens issued from it
+      for Cognito's own APIs (docs.aws.amazon.com/cognito/latest/developerguide/token-revocation.html);
+      a token that is not valid answers success, as RFC 7009 revocation does.
+    - Changing a user's email without setting email_verified marks the address unverified, as Cognito
+      does in a pool without AttributesRequireVerificationBeforeUpdate (the local stacks auto-confirm
+      users, so theirs has none): moto keeps the old flag, which would let order mail reach an address
+      nobody verified.
+    - RespondToAuthChallenge with a session that does not exist (expired, used, forged) is
+      NotAuthorizedException ("Invalid session for the user"), as on AWS; moto answers
+      ResourceNotFoundException, which on AWS means a missing client or pool.
+    - UpdateUserAttributes (the user's own access token) may write only the attributes of its app
+      client's WriteAttributes, NotAuthorizedException otherwise ("A client attempted to write
+      unauthorized attribute"), as on AWS; moto writes any.
+    - VerifyUserAttribute (lacking): no verification code is ever sent locally (AutoConfirmUsers stacks
+      send none), so every code is a mismatch, CodeMismatchException as on AWS for a wrong code.
+    """
+    import base64
+    import json
+    import os
+    os.environ.setdefault("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
+    from moto.core.responses import EmptyResult
+    from moto.cognitoidp import models, responses
+    from moto.cognitoidp.exceptions import CodeMismatchException, NotAuthorizedError
+
+    def pools():
+        for account in models.cognitoidp_backends.values():
+            for region, backend in account.items():
+                if region != "global":
+                    yield from backend.user_pools.values()
+
+    def claims(token):
+        try:
+            part = token.split(".")[1]
+            return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+        except Exception:
+            return {}
+
+    def revoke_token(self):
+        token, client_id = self._get_param("Token"), self._get_param("ClientId")
+        for pool in pools():
+            entry = pool.refresh_tokens.get(token)
+            if client_id in pool.clients and entry and entry[0] == client_id:
+                pool.refresh_tokens[token] = None  # what moto's own sign-out leaves: "has been revoked"
+                for access in [a for a in pool.access_tokens if claims(a).get("origin_jti") == entry[2]]:
+                    del pool.access_tokens[access]
+        return EmptyResult()
+
+    def verify_user_attribute(self):
+        token = self._get_param("AccessToken")
+        if not any(token in pool.access_tokens for pool in pools()):
+            raise NotAuthorizedError("Invalid Access Token")
+        raise CodeMismatchException("Invalid verification code provided, please try again.")
+
+    responses.CognitoIdpResponse.revoke_token = revoke_token
+    responses.CognitoIdpResponse.verify_user_attribute = verify_user_attribute
+
+    def unverify_changed_email(update):
+        def wrapped(self, new_attributes):
+            names = {a["Name"] for a in new_attributes}
+            changed = "email" in names and any(
+                a["Name"] == "email" and a["Value"] != self.attribute_lookup.get("email") for a in new_attributes)
+            update(self, new_attributes)
+            if changed and "email_verified" not in names:
+                update(self, [{"Name": "email_verified", "Value": "false"}])
+        return wrapped
+
+    models.CognitoIdpUser.update_attributes = unverify_changed_email(models.CognitoIdpUser.update_attributes)
+
+    respond = models.CognitoIdpBackend.respond_to_auth_challenge
+
+    def respond_to_auth_challenge(self, session, client_id, challenge_name, challenge_responses):
+        if challenge_name != "PASSWORD_VERIFIER" and session not in self.sessions:
+            raise NotAuthorizedError("Invalid session for the user, session is expired.")
+        return respond(self, session, client_id, challenge_name, challenge_responses)
+
+    models.CognitoIdpBackend.respond_to_auth_challenge = respond_to_auth_challenge
+
+    update_user_attributes = models.CognitoIdpBackend.update_user_attributes
+
+    def update_own_attributes(self, access_token, attributes):
+        for pool in self.user_pools.values():
+            if access_token in pool.access_tokens:
+                client = pool.clients.get(pool.access_tokens[access_token][0])
+                writable = client.extended_config.get("WriteAttributes") if client else None
+                if writable and any(a["Name"] not in writable for a in attributes):
+                    raise NotAuthorizedError("A client attempted to write unauthorized attribute")
+        return update_user_attributes(self, access_token, attributes)
+
+    models.CognitoIdpBackend.update_user_attributes = update_own_attributes
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("-H", "--host", default="127.0.0.1")
@@ -154,6 +251,7 @@ def main():
     os.environ.setdefault("MOTO_PORT", str(args.port))
     from moto.dynamodb.models import DynamoDBBackend
     DynamoDBBackend.transact_write_items = transact_write_items
+    patch_cognito()
     # moto finds the backend of every request by listing its own package directory (os.listdir and a
     # stat per entry), half of its time under load (cProfile; ADR 0011). The list never changes.
     from moto import backends

@@ -112,6 +112,8 @@ func (p *Provisioner) userPoolClient(ctx context.Context, name string, props map
 		ExplicitAuthFlows:          enumList[types.ExplicitAuthFlowsType](sam.List(props, "ExplicitAuthFlows")),
 		EnableTokenRevocation:      aws.Bool(sam.Bool(props, "EnableTokenRevocation")),
 		PreventUserExistenceErrors: types.PreventUserExistenceErrorTypes(sam.String(props, "PreventUserExistenceErrors")),
+		// The emulator refuses a token's write of an attribute outside this list, as Cognito does.
+		WriteAttributes: sam.Strings(props["WriteAttributes"]),
 	}
 	if n, ok := sam.Int(props, "AccessTokenValidity"); ok {
 		in.AccessTokenValidity = aws.Int32(int32(n))

@@ -87,7 +87,8 @@ func (s *system) user(ctx context.Context, prefix string, admin bool) (string, e
 	c := cip.NewFromConfig(s.aws)
 	email, pass := prefix+"-"+randomID()+"@example.com", "Str0ng!Passw0rd-bench"
 	if _, err := c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: &pool, Username: &email, MessageAction: ciptypes.MessageActionTypeSuppress,
-		UserAttributes: []ciptypes.AttributeType{{Name: aws.String("email"), Value: &email}}}); err != nil {
+		// A verified address: order mail goes to verified addresses only (internal/adapter/cognito/directory).
+		UserAttributes: []ciptypes.AttributeType{{Name: aws.String("email"), Value: &email}, {Name: aws.String("email_verified"), Value: aws.String("true")}}}); err != nil {
 		return "", err
 	}
 	if _, err := c.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{UserPoolId: &pool, Username: &email, Password: &pass, Permanent: true}); err != nil {

@@ -86,7 +86,8 @@ func TestUserPoolRegistersAndSignsIn(t *testing.T) {
 	if h, err := p.registration.Holder(ctx, ann); err != nil || !h.Exists || !h.Confirmed {
 		t.Fatalf("holder %+v %v; want a confirmed one", h, err)
 	}
-	tok, err := p.signIn.SignIn(ctx, ann.String(), password)
+	signIn, err := p.signIn.SignIn(ctx, ann.String(), password)
+	tok := signIn.Tokens
 	if err != nil || tok.AccessToken == "" || tok.RefreshToken == "" || tok.TokenType != "Bearer" || tok.ExpiresIn <= 0 {
 		t.Fatalf("sign in: %+v %v", tok, err)
 	}

@@ -45,12 +45,13 @@ func (pool) ResetPassword(_ context.Context, email customer.Email, code, _ strin
 	}
 	return nil
 }
-func (pool) SignIn(_ context.Context, _, password string) (account.Tokens, error) {
+func (pool) SignIn(_ context.Context, _, password string) (account.SignIn, error) {
 	if password != "pw" {
-		return account.Tokens{}, customer.ErrBadCredentials
+		return account.SignIn{}, customer.ErrBadCredentials
 	}
-	return account.Tokens{AccessToken: "a", IDToken: "i", RefreshToken: "r", ExpiresIn: 3600, TokenType: "Bearer"}, nil
+	return account.SignIn{Tokens: account.Tokens{AccessToken: "a", IDToken: "i", RefreshToken: "r", ExpiresIn: 3600, TokenType: "Bearer"}}, nil
 }
+func (pool) Revoke(context.Context, string) error { return nil }
 func (pool) Refresh(_ context.Context, token string) (account.Tokens, error) {
 	if token != "r" {
 		return account.Tokens{}, customer.ErrBadCredentials

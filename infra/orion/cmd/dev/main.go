@@ -24,6 +24,7 @@ import (
 	"github.com/orion-oss/orion/infra/engine/faults"
 	"github.com/orion-oss/orion/infra/engine/localaws"
 	"github.com/orion-oss/orion/infra/engine/stack"
+	"github.com/orion-oss/orion/internal/account"
 )
 
 func main() {
@@ -139,6 +140,8 @@ func banner(st *stack.Stack, ep *localaws.Endpoint, admin adminUser, items int, 
 	} else {
 		fmt.Printf("  admin user     %s / %s\n", admin.email, admin.password)
 	}
+	fmt.Printf("  admin TOTP     secret %s, new each run (add it to an authenticator app: %s)\n", admin.totpSecret,
+		account.OTPAuthURI(admin.email, admin.totpSecret))
 	fmt.Printf("  demo catalog   %d items (infra/orion/cmd/dev/catalog.json)\n", items)
 	switch pay.mode {
 	case paymentsSandbox:

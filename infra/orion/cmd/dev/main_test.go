@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/orion-oss/orion/infra/engine/iampolicy"
 	"github.com/orion-oss/orion/infra/engine/localaws"
+	"github.com/orion-oss/orion/infra/orion/totp"
 	"github.com/orion-oss/orion/internal/adapter/dynamo"
 	"github.com/orion-oss/orion/internal/adapter/stripe/stripetest"
 	"github.com/orion-oss/orion/internal/order"
@@ -142,6 +144,14 @@ func TestDevRunsTheTemplateAndStopsCleanly(t *testing.T) {
 	// The admin password is made for this run and printed.
 	if m := regexp.MustCompile(`admin@orion\.local / (\S+)   \(new each run`).FindStringSubmatch(banner); m == nil || len(m[1]) != 20 || m[1] == "Orion-Admin-2026!" {
 		t.Errorf("banner lacks a generated admin password:\n%s", banner)
+	}
+	// The admin is enrolled in TOTP with a secret printed for this run: the local admin signs in as
+	// every admin must, password then code.
+	if m, s := regexp.MustCompile(`admin@orion\.local / (\S+)   \(new each run`).FindStringSubmatch(banner),
+		regexp.MustCompile(`admin TOTP     secret (\S+), new each run`).FindStringSubmatch(banner); m == nil || s == nil {
+		t.Errorf("banner lacks the admin's TOTP secret:\n%s", banner)
+	} else {
+		adminSignsInWithTOTP(t, "http://"+httpAddr, m[1], s[1])
 	}
 	// The AWS endpoint is for local processes: a web page's request is refused, the SDK's is not.
 	for origin, want := range map[string]int{"https://evil.example": http.StatusForbidden, "": http.StatusOK} {
@@ -374,4 +384,34 @@ func call(t *testing.T, method, url, token, key, body string) (int, []byte) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, b
+}
+
+// adminSignsInWithTOTP logs the seeded admin in through the HTTP API: the login answers the MFA
+// challenge, and the code computed from the printed secret gets the tokens.
+func adminSignsInWithTOTP(t *testing.T, api, password, secret string) {
+	t.Helper()
+	post := func(path string, body any) map[string]any {
+		b, _ := json.Marshal(body)
+		resp, err := http.Post(api+path, "application/json", bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&m); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %v %v", path, resp.StatusCode, m, err)
+		}
+		return m
+	}
+	c := post("/auth/login", map[string]string{"email": "admin@orion.local", "password": password})
+	if c["challenge"] != "SOFTWARE_TOKEN_MFA" {
+		t.Fatalf("admin login: %v; want the TOTP challenge", c)
+	}
+	code, err := totp.Code(secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok := post("/auth/login/mfa", map[string]any{"email": "admin@orion.local", "session": c["session"], "code": code}); tok["accessToken"] == nil {
+		t.Fatalf("admin login with the code: %v", tok)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/big"
 	"os"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -18,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/orion-oss/orion/infra/engine/stack"
+	"github.com/orion-oss/orion/infra/orion/totp"
 	"github.com/orion-oss/orion/internal/adapter/dynamo"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/inventory"
@@ -68,7 +70,8 @@ func seedCatalog(ctx context.Context, st *stack.Stack, endpoint string) (int, er
 
 type adminUser struct {
 	email, password string
-	generated       bool // the password was made for this run (ORION_ADMIN_PASSWORD unset)
+	generated       bool   // the password was made for this run (ORION_ADMIN_PASSWORD unset)
+	totpSecret      string // the admin's TOTP authenticator, new each run
 }
 
 // seedAdmin makes sure the admin user exists with the password of this run and is in the admin group.
@@ -102,11 +105,53 @@ func seedAdmin(ctx context.Context, st *stack.Stack, endpoint string) (adminUser
 		Password: aws.String(u.password), Permanent: true}); err != nil {
 		return u, fmt.Errorf("set password: %w", err)
 	}
+	// Admins sign in with TOTP (template.yaml MfaConfiguration; /auth/login gives an admin without it no
+	// tokens): the admin enrols before joining the group, with a new secret each run, as the password.
+	client, _ := st.Outputs["UserPoolClientId"].(string)
+	if u.totpSecret, err = enrolTOTP(ctx, c, pool, client, u); err != nil {
+		return u, fmt.Errorf("enrol the admin's TOTP authenticator: %w", err)
+	}
 	if _, err := c.AdminAddUserToGroup(ctx, &cip.AdminAddUserToGroupInput{UserPoolId: aws.String(pool), Username: aws.String(u.email),
 		GroupName: aws.String("admin")}); err != nil {
 		return u, fmt.Errorf("add to admin group: %w", err)
 	}
 	return u, nil
+}
+
+// enrolTOTP gives the admin a new TOTP authenticator and returns its secret. An authenticator of an
+// earlier run (a persistent emulator) is switched off first, so that the password signs in and a new
+// secret can be associated, the way an operator resets a lost phone.
+func enrolTOTP(ctx context.Context, c *cip.Client, pool, client string, u adminUser) (string, error) {
+	if _, err := c.AdminSetUserMFAPreference(ctx, &cip.AdminSetUserMFAPreferenceInput{UserPoolId: aws.String(pool), Username: aws.String(u.email),
+		SoftwareTokenMfaSettings: &types.SoftwareTokenMfaSettingsType{Enabled: false, PreferredMfa: false}}); err != nil {
+		return "", fmt.Errorf("reset: %w", err)
+	}
+	out, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: aws.String(client), AuthFlow: types.AuthFlowTypeUserPasswordAuth,
+		AuthParameters: map[string]string{"USERNAME": u.email, "PASSWORD": u.password}})
+	if err != nil {
+		return "", fmt.Errorf("sign in: %w", err)
+	}
+	if out.AuthenticationResult == nil {
+		return "", fmt.Errorf("sign in: challenge %s", out.ChallengeName)
+	}
+	token := out.AuthenticationResult.AccessToken
+	assoc, err := c.AssociateSoftwareToken(ctx, &cip.AssociateSoftwareTokenInput{AccessToken: token})
+	if err != nil {
+		return "", fmt.Errorf("associate: %w", err)
+	}
+	secret := aws.ToString(assoc.SecretCode)
+	code, err := totp.Code(secret, time.Now())
+	if err != nil {
+		return "", err
+	}
+	if _, err := c.VerifySoftwareToken(ctx, &cip.VerifySoftwareTokenInput{AccessToken: token, UserCode: aws.String(code)}); err != nil {
+		return "", fmt.Errorf("verify: %w", err)
+	}
+	if _, err := c.SetUserMFAPreference(ctx, &cip.SetUserMFAPreferenceInput{AccessToken: token,
+		SoftwareTokenMfaSettings: &types.SoftwareTokenMfaSettingsType{Enabled: true, PreferredMfa: true}}); err != nil {
+		return "", fmt.Errorf("prefer TOTP: %w", err)
+	}
+	return secret, nil
 }
 
 // Alphabets of a generated password; the symbols are ones Cognito counts and a shell leaves alone.

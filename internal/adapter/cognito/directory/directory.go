@@ -34,22 +34,36 @@ func New(idp UserLister, poolID string) *Directory {
 
 var _ email.Recipients = (*Directory)(nil)
 
-// Email implements email.Recipients. A customer who no longer exists, or has no email attribute, is
-// email.ErrPermanent: no retry will find an address.
+// Email implements email.Recipients. A customer who no longer exists, has no email attribute, or whose
+// address is not verified is email.ErrPermanent: no retry will find an address to write to, and the
+// email function records the event as skipped (so a redelivery sends nothing either) and logs it.
+//
+// Only a verified address gets order mail. Cognito keeps email_verified true only for an address whose
+// owner answered a code; an address changed without one (AdminUpdateUserAttributes where the pool does
+// not require verification before update, AutoConfirmUsers stacks) is unverified, and mail to it would
+// let anyone who can set an account's address read that account's orders. Where the pool requires
+// verification (template.yaml UserAttributeUpdateSettings) the old, verified address stays until the new
+// one is confirmed.
 func (d *Directory) Email(ctx context.Context, customerID string) (string, error) {
 	if customerID == "" || strings.ContainsAny(customerID, `"\`) {
 		return "", fmt.Errorf("%w: customer id %q cannot be looked up", email.ErrPermanent, customerID)
 	}
 	out, err := d.idp.ListUsers(ctx, &cip.ListUsersInput{UserPoolId: aws.String(d.poolID),
-		Filter: aws.String(fmt.Sprintf("sub = %q", customerID)), Limit: aws.Int32(1), AttributesToGet: []string{"email"}})
+		Filter: aws.String(fmt.Sprintf("sub = %q", customerID)), Limit: aws.Int32(1), AttributesToGet: []string{"email", "email_verified"}})
 	if err != nil {
 		return "", fmt.Errorf("email: find customer %s: %w", customerID, err)
 	}
 	for _, u := range out.Users {
+		attrs := map[string]string{}
 		for _, a := range u.Attributes {
-			if aws.ToString(a.Name) == "email" && aws.ToString(a.Value) != "" {
-				return aws.ToString(a.Value), nil
-			}
+			attrs[aws.ToString(a.Name)] = aws.ToString(a.Value)
+		}
+		switch {
+		case attrs["email"] == "":
+		case attrs["email_verified"] != "true":
+			return "", fmt.Errorf("%w: customer %s has no verified email address", email.ErrPermanent, customerID)
+		default:
+			return attrs["email"], nil
 		}
 	}
 	return "", fmt.Errorf("%w: customer %s has no email address", email.ErrPermanent, customerID)

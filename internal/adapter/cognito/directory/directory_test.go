@@ -3,6 +3,7 @@ package directory_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -24,9 +25,10 @@ func TestDirectoryFindsCustomersBySub(t *testing.T) {
 		t.Fatal(err)
 	}
 	poolID := aws.ToString(pool.UserPool.Id)
-	subOf := func(addr string) string {
+	subOf := func(addr string, verified bool) string {
 		u, err := idp.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: &poolID, Username: aws.String(addr),
-			MessageAction: ciptypes.MessageActionTypeSuppress, UserAttributes: []ciptypes.AttributeType{{Name: aws.String("email"), Value: aws.String(addr)}}})
+			MessageAction: ciptypes.MessageActionTypeSuppress, UserAttributes: []ciptypes.AttributeType{{Name: aws.String("email"), Value: aws.String(addr)},
+				{Name: aws.String("email_verified"), Value: aws.String(fmt.Sprint(verified))}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -38,14 +40,16 @@ func TestDirectoryFindsCustomersBySub(t *testing.T) {
 		t.Fatal("no sub")
 		return ""
 	}
-	ann, bob := subOf("ann@example.com"), subOf("bob@example.com")
+	ann, bob := subOf("ann@example.com", true), subOf("bob@example.com", true)
+	// An address nobody verified (changed without a code) gets no order mail.
+	carol := subOf("carol@example.com", false)
 	d := directory.New(idp, poolID)
 	for sub, want := range map[string]string{ann: "ann@example.com", bob: "bob@example.com"} {
 		if got, err := d.Email(ctx, sub); err != nil || got != want {
 			t.Fatalf("Email(%s) = %q, %v; want %q", sub, got, err, want)
 		}
 	}
-	for _, id := range []string{"00000000-0000-0000-0000-000000000000", "", `x" or sub = "y`} {
+	for _, id := range []string{carol, "00000000-0000-0000-0000-000000000000", "", `x" or sub = "y`} {
 		if _, err := d.Email(ctx, id); !errors.Is(err, email.ErrPermanent) {
 			t.Fatalf("Email(%q) = %v; want ErrPermanent", id, err)
 		}

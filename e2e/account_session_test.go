@@ -1,0 +1,243 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	ciptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"github.com/orion-oss/orion/infra/engine/localaws/awstest"
+	"github.com/orion-oss/orion/infra/engine/sam"
+	"github.com/orion-oss/orion/infra/orion/totp"
+	"github.com/orion-oss/orion/internal/platform/awscfg"
+)
+
+func idp(t *testing.T) *cip.Client {
+	t.Helper()
+	cfg, err := awscfg.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cip.NewFromConfig(cfg)
+}
+
+// wrongCode is a six-digit code other than the current one of secret.
+func wrongCode(t *testing.T, secret string) string {
+	t.Helper()
+	code, err := totp.Code(secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code == "000000" {
+		return "111111"
+	}
+	return "000000"
+}
+
+// An admin gets no tokens from /auth/login until they enrol TOTP; after enrolment both Orion's login
+// and Cognito itself ask for the code, a wrong code gets no tokens, the right one an admin's tokens;
+// the enrolment cannot be repeated with the password alone.
+func TestAdminSignsInWithTOTP(t *testing.T) {
+	ctx := context.Background()
+	c := idp(t)
+	email := strings.ToLower(awstest.Name(t, "root")) + "@example.com"
+	if _, err := user(ctx, email, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AdminAddUserToGroup(ctx, &cip.AdminAddUserToGroupInput{UserPoolId: &sys.pool, Username: &email, GroupName: aws.String("admin")}); err != nil {
+		t.Fatal(err)
+	}
+	creds := fmt.Sprintf(`{"email":%q,"password":%q}`, email, testPassword)
+
+	r := do(t, "POST", "/auth/login", "", creds)
+	if problemOf(t, r, 403); !strings.Contains(string(r.body), "mfa-setup-required") || strings.Contains(string(r.body), "eyJ") {
+		t.Fatalf("an admin without TOTP: %s", r.body)
+	}
+	problemOf(t, do(t, "POST", "/auth/mfa/setup", "", fmt.Sprintf(`{"email":%q,"password":"Wrong-Password-1"}`, email)), 401)
+
+	setup := do(t, "POST", "/auth/mfa/setup", "", creds)
+	if setup.status != 200 {
+		t.Fatalf("setup: %d %s", setup.status, setup.body)
+	}
+	secret, _ := setup.json(t)["secret"].(string)
+	if uri, _ := setup.json(t)["uri"].(string); !strings.Contains(uri, "secret="+secret) {
+		t.Fatalf("setup: %s", setup.body)
+	}
+	problemOf(t, do(t, "POST", "/auth/mfa/verify", "", fmt.Sprintf(`{"email":%q,"password":%q,"code":%q}`, email, testPassword, wrongCode(t, secret))), 400)
+	code, _ := totp.Code(secret, time.Now())
+	if r := do(t, "POST", "/auth/mfa/verify", "", fmt.Sprintf(`{"email":%q,"password":%q,"code":%q}`, email, testPassword, code)); r.status != 204 {
+		t.Fatalf("verify: %d %s", r.status, r.body)
+	}
+	totpSecrets.Store(email, secret)
+	problemOf(t, do(t, "POST", "/auth/mfa/setup", "", creds), 409) // the password alone cannot move the second factor
+
+	// Cognito itself now asks for the code: calling it directly with the public client id gets no tokens.
+	direct, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: &sys.client, AuthFlow: ciptypes.AuthFlowTypeUserPasswordAuth,
+		AuthParameters: map[string]string{"USERNAME": email, "PASSWORD": testPassword}})
+	if err != nil || direct.AuthenticationResult != nil || direct.ChallengeName != ciptypes.ChallengeNameTypeSoftwareTokenMfa {
+		t.Fatalf("direct sign-in: %+v %v; want the challenge and no tokens", direct, err)
+	}
+
+	challenge := do(t, "POST", "/auth/login", "", creds).json(t)
+	if challenge["challenge"] != "SOFTWARE_TOKEN_MFA" || challenge["accessToken"] != nil {
+		t.Fatalf("login: %v; want the challenge", challenge)
+	}
+	problemOf(t, do(t, "POST", "/auth/login/mfa", "", fmt.Sprintf(`{"email":%q,"session":%q,"code":%q}`, email, challenge["session"], wrongCode(t, secret))), 400)
+	problemOf(t, do(t, "POST", "/auth/login/mfa", "", fmt.Sprintf(`{"email":%q,"session":"forged","code":"123456"}`, email)), 401)
+	tok := login(t, email, testPassword)["accessToken"].(string)
+	if groups, _ := claimsOf(t, tok)["cognito:groups"].([]any); !slices.Contains(groups, any("admin")) {
+		t.Fatalf("the admin's token has groups %v", groups)
+	}
+	if r := do(t, "PUT", "/inventory/"+sku(t), tok, `{"name":"MFA","price":{"amount":100,"currency":"USD"},"available":1}`); r.status != 201 {
+		t.Fatalf("an admin route with the MFA admin's token: %d %s", r.status, r.body)
+	}
+}
+
+// Logout revokes the refresh token: it refreshes no more, a repeated logout succeeds, and the access
+// token keeps passing the JWT authorizer until it expires (docs/openapi.yaml /auth/logout says so).
+func TestLogoutRevokesTheRefreshToken(t *testing.T) {
+	email := strings.ToLower(awstest.Name(t, "out")) + "@example.com"
+	if _, err := user(context.Background(), email, false); err != nil {
+		t.Fatal(err)
+	}
+	tok := login(t, email, testPassword)
+	refresh := tok["refreshToken"].(string)
+	runLog.forbid(refresh, "refresh token")
+	body := fmt.Sprintf(`{"refreshToken":%q}`, refresh)
+	if r := do(t, "POST", "/auth/refresh", "", body); r.status != 200 {
+		t.Fatalf("refresh before logout: %d", r.status)
+	}
+	for i := range 2 {
+		if r := do(t, "POST", "/auth/logout", "", body); r.status != 204 {
+			t.Fatalf("logout %d: %d %s", i+1, r.status, r.body)
+		}
+	}
+	problemOf(t, do(t, "POST", "/auth/refresh", "", body), 401)
+	problemOf(t, do(t, "POST", "/auth/logout", "", `{}`), 400)
+	if r := do(t, "GET", "/orders", tok["accessToken"].(string), ""); r.status != 200 {
+		t.Fatalf("the access token after logout: %d; the contract says it passes until it expires", r.status)
+	}
+}
+
+// A password change needs the signed-in user's token and current password; the old password stops
+// signing in.
+func TestChangePassword(t *testing.T) {
+	email := strings.ToLower(awstest.Name(t, "pw")) + "@example.com"
+	tok, err := user(context.Background(), email, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const next = "N3w!Passw0rd-e2e"
+	runLog.forbid(next, "password")
+	if r := do(t, "POST", "/auth/password/change", "", `{"currentPassword":"x","newPassword":"`+next+`"}`); r.status != 401 {
+		t.Fatalf("without a token: %d", r.status)
+	}
+	problemOf(t, do(t, "POST", "/auth/password/change", tok, `{"currentPassword":"Wrong-Passw0rd!","newPassword":"`+next+`"}`), 401)
+	if f := problemOf(t, do(t, "POST", "/auth/password/change", tok, `{"currentPassword":"`+testPassword+`","newPassword":"short"}`), 400); !slices.Equal(f, []string{"newPassword"}) {
+		t.Fatalf("weak password: fields %v", f)
+	}
+	if r := do(t, "POST", "/auth/password/change", tok, `{"currentPassword":"`+testPassword+`","newPassword":"`+next+`"}`); r.status != 204 {
+		t.Fatalf("change: %d %s", r.status, r.body)
+	}
+	problemOf(t, do(t, "POST", "/auth/login", "", fmt.Sprintf(`{"email":%q,"password":%q}`, email, testPassword)), 401)
+	login(t, email, next)
+}
+
+// An address change goes through Orion: a taken address changes nothing, and on this auto-confirming stack
+// the new address is unverified (no code is sent; one nobody sent does not verify it), so order mail
+// stops until it is verified, while a verified customer's order mail keeps arriving.
+func TestChangeEmailAndOrderMail(t *testing.T) {
+	emulatorOnly(t, "reads the mail from the emulator's SES")
+	ctx := context.Background()
+	c := idp(t)
+	addr, tok := customerWithAddress(t)
+	control, controlTok := customerWithAddress(t)
+	// Another account's address: the same answer as any (no oracle), and nothing changes.
+	if r := do(t, "POST", "/auth/email", tok, fmt.Sprintf(`{"email":%q}`, control)); r.status != 202 {
+		t.Fatalf("a taken address: %d %s; want the same 202 as any", r.status, r.body)
+	}
+	if _, err := c.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: &sys.pool, Username: &addr}); err != nil {
+		t.Fatalf("the customer's address changed to a taken one: %v", err)
+	}
+	problemOf(t, do(t, "POST", "/auth/email", tok, `{"email":"not an address"}`), 400)
+	next := "new-" + addr
+	r := do(t, "POST", "/auth/email", tok, fmt.Sprintf(`{"email":%q}`, next))
+	if r.status != 202 || r.json(t)["pendingEmail"] != next {
+		t.Fatalf("change: %d %s", r.status, r.body)
+	}
+	u, err := c.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: &sys.pool, Username: &next})
+	if err != nil {
+		t.Fatal(err)
+	}
+	attrs := map[string]string{}
+	for _, a := range u.UserAttributes {
+		attrs[aws.ToString(a.Name)] = aws.ToString(a.Value)
+	}
+	if attrs["email"] != next || attrs["email_verified"] != "false" {
+		t.Fatalf("after the change: %v; want the new address, unverified", attrs)
+	}
+	problemOf(t, do(t, "POST", "/auth/email/verify", tok, `{"code":"123456"}`), 400)
+
+	s := stockItem(t, 10)
+	ids := []string{order1(t, tok, s, 1, "tok_visa"), order1(t, controlTok, s, 1, "tok_visa")}
+	settle(t, tok, ids[0], "CONFIRMED")
+	settle(t, controlTok, ids[1], "CONFIRMED")
+	expectMail(t, control, 1) // the mail went out for the verified customer...
+	time.Sleep(time.Second)
+	if n := len(inbox(t, next)) + len(inbox(t, addr)); n != 0 {
+		t.Fatalf("%d messages for the customer whose address is unverified; want none", n)
+	}
+}
+
+// The sign-in app client lets access tokens write no attribute that matters: Cognito reads an absent or
+// empty WriteAttributes as "all standard attributes", so the template names one Orion never reads.
+func TestSignInClientWritesNoAttributes(t *testing.T) {
+	tpl, err := sam.Load("../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, ok := tpl.Resources["UserPoolClient"]
+	if !ok {
+		t.Fatal("no UserPoolClient")
+	}
+	write := sam.Strings(client.Properties["WriteAttributes"])
+	if len(write) == 0 {
+		t.Fatal("WriteAttributes is absent or empty: every standard attribute would be writable")
+	}
+	for _, a := range write {
+		if a != "zoneinfo" {
+			t.Errorf("the sign-in client can write %s", a)
+		}
+	}
+}
+
+// A customer's access token writes neither the address nor the name at Cognito directly: the app
+// client's WriteAttributes does not list them (the local emulator refuses as Cognito does).
+func TestCustomerCannotWriteAttributesAtCognito(t *testing.T) {
+	addr, tok := customerWithAddress(t)
+	c := idp(t)
+	for _, attr := range []string{"email", "name", "email_verified"} {
+		_, err := c.UpdateUserAttributes(context.Background(), &cip.UpdateUserAttributesInput{AccessToken: &tok,
+			UserAttributes: []ciptypes.AttributeType{{Name: aws.String(attr), Value: aws.String("x" + addr)}}})
+		var refused *ciptypes.NotAuthorizedException
+		if !errors.As(err, &refused) {
+			t.Errorf("UpdateUserAttributes %s with the customer's token: %v; want NotAuthorizedException", attr, err)
+		}
+	}
+	u, err := c.AdminGetUser(context.Background(), &cip.AdminGetUserInput{UserPoolId: &sys.pool, Username: &addr})
+	if err != nil {
+		t.Fatalf("the customer's address changed: %v", err)
+	}
+	for _, a := range u.UserAttributes {
+		if v := aws.ToString(a.Value); strings.HasPrefix(v, "x") && strings.HasSuffix(v, addr) {
+			t.Errorf("%s was written: %s", aws.ToString(a.Name), v)
+		}
+	}
+}

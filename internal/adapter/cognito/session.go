@@ -1,0 +1,83 @@
+package cognito
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"github.com/orion-oss/orion/internal/account"
+	"github.com/orion-oss/orion/internal/customer"
+)
+
+// signedIn reads what InitiateAuth or RespondToAuthChallenge answered: the tokens, or the TOTP
+// challenge (docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_InitiateAuth.html,
+// ChallengeName). Other challenges are not switched on in template.yaml (no SMS, MfaConfiguration
+// OPTIONAL so never MFA_SETUP, users are never created with a temporary password by the API); one that
+// shows up anyway is a refused sign-in, not a 5xx.
+func signedIn(r *types.AuthenticationResultType, challenge types.ChallengeNameType, session *string) (account.SignIn, error) {
+	switch {
+	case r != nil:
+		groups, err := groupsOf(aws.ToString(r.AccessToken))
+		if err != nil {
+			return account.SignIn{}, err
+		}
+		return account.SignIn{Groups: groups, Tokens: account.Tokens{AccessToken: aws.ToString(r.AccessToken), IDToken: aws.ToString(r.IdToken),
+			RefreshToken: aws.ToString(r.RefreshToken), ExpiresIn: r.ExpiresIn, TokenType: "Bearer"}}, nil
+	case challenge == types.ChallengeNameTypeSoftwareTokenMfa && aws.ToString(session) != "":
+		return account.SignIn{MFA: &account.MFAChallenge{Session: aws.ToString(session)}}, nil
+	}
+	return account.SignIn{}, fmt.Errorf("cognito: challenge %q is not supported: %w", challenge, customer.ErrBadCredentials)
+}
+
+// groupsOf reads cognito:groups from an access token Cognito has just issued to this function over
+// TLS: its signature needs no check here, the login only decides whether to hand it out. A token that
+// does not decode fails the sign-in (closed): an admin's could otherwise pass without MFA.
+func groupsOf(accessToken string) ([]string, error) {
+	parts := strings.Split(accessToken, ".")
+	if len(parts) != 3 {
+		return nil, errors.New("cognito: the access token is not a JWT")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return nil, fmt.Errorf("cognito: access token payload: %w", err)
+	}
+	var claims struct {
+		Groups []string `json:"cognito:groups"`
+	}
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return nil, fmt.Errorf("cognito: access token claims: %w", err)
+	}
+	return claims.Groups, nil
+}
+
+// Revoke revokes a refresh token and the access and id tokens issued from it for Cognito's own APIs
+// (docs.aws.amazon.com/cognito/latest/developerguide/token-revocation.html). API Gateway's JWT
+// authorizer checks only signature and expiry: those access tokens still pass it until they expire.
+func (p *UserPool) Revoke(ctx context.Context, refreshToken string) error {
+	_, err := p.idp.RevokeToken(ctx, &cip.RevokeTokenInput{ClientId: aws.String(p.clientID), Token: aws.String(refreshToken)})
+	if err != nil {
+		return refusal("revoke token", err)
+	}
+	return nil
+}
+
+// ChangePassword changes the signed-in user's password; accessToken is the caller's, which the HTTP
+// API's JWT authorizer verified and Cognito checks again (not revoked, not signed out).
+func (p *UserPool) ChangePassword(ctx context.Context, accessToken, current, proposed string) error {
+	_, err := p.idp.ChangePassword(ctx, &cip.ChangePasswordInput{AccessToken: aws.String(accessToken),
+		PreviousPassword: aws.String(current), ProposedPassword: aws.String(proposed)})
+	if errors.As(err, new(*types.InvalidPasswordException)) {
+		return errWeakPassword("newPassword")
+	}
+	if err != nil {
+		return refusal("change password", err)
+	}
+	return nil
+}
