@@ -34,7 +34,7 @@ var broadAllowed = map[string]string{
 // attaches itself, for the functions' own telemetry (on * because log groups and trace segments are
 // created at run time) and for CodeDeploy's role in gradual deployments.
 var managedAllowed = map[string]string{
-	"arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole": "logs:CreateLogGroup/CreateLogStream/PutLogEvents: every function's own CloudWatch Logs",
+	"arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole": "logs:CreateLogGroup/CreateLogStream/PutLogEvents on every group, capped by FunctionPermissionsBoundary to the stack's function log group",
 	"arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess":                   "xray:PutTraceSegments/PutTelemetryRecords/GetSampling*: Tracing: Active (X-Ray has no resource-level permissions)",
 	"arn:aws:iam::aws:policy/service-role/AWSCodeDeployRoleForLambda":  "CodeDeploy's own role for the API functions' gradual deployment (DeploymentPreference): shifting alias traffic, reading the alarms that stop it",
 }
