@@ -112,6 +112,9 @@ var ops = map[string]map[string]rule{
 		"InvalidParameterException": {answer: invalid, field: "email"},
 		// Self-service sign-up off for the client, or a wrong SECRET_HASH: Orion's own configuration.
 		"NotAuthorizedException": {answer: unavailable},
+		// The user exists but the code's mail bounced at the address: a 429 here would tell a new
+		// address (SignUp ran) from a taken one (202); the user can ask for the code again.
+		"CodeDeliveryFailureException": {answer: done},
 	},
 	"ConfirmSignUp":          codeChecks,
 	"ConfirmForgotPassword":  codeChecks,
