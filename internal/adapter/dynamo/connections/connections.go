@@ -353,7 +353,11 @@ func (c *Store) Watchers(ctx context.Context, topics ...string) ([]ws.Watcher, e
 	filter := "topic IN (" + strings.Join(in, ", ") + ")"
 	err := c.query(ctx, "ByWatch", "watch", watchPartition, filter, values, func(item map[string]types.AttributeValue) error {
 		if t := attrS(item, "target"); t != "" {
-			out = append(out, ws.Watcher{ConnectionID: t, Topic: attrS(item, "topic")})
+			w := ws.Watcher{ConnectionID: t, Topic: attrS(item, "topic")}
+			if exp := intAttr(item, "expiresAt"); exp > 0 {
+				w.ExpiresAt = time.Unix(exp, 0).UTC()
+			}
+			out = append(out, w)
 		}
 		return nil
 	})
