@@ -47,11 +47,15 @@ const (
 	tokenPrefix = "orion.token."
 )
 
+// Offer is what a Go client (the e2e tests, the soak run, the benchmark) offers to connect with an
+// access token: Subprotocol and orion.token.<token>, as a browser does.
+func Offer(accessToken string) []string { return []string{Subprotocol, tokenPrefix + accessToken} }
+
 // Connect authenticates the access token and records the connection within its user's cap. A token in
 // the query string (?token=, removed: docs/adr/0016) and a token offered without Subprotocol answer
-// 400, before the token is checked. Every refused token answers 401, a genuine token that is not for this API (an id token, another app
-// client's) too: the HTTP API answers those 401 as well, and a distinct status would tell a forger which
-// tokens carry a valid signature. A user at MaxConnectionsPerUser gets 429. API Gateway then refuses the
+// 400, before the token is checked. Every refused token answers 401, a genuine token that is not for
+// this API (an id token, another app client's) too: the HTTP API answers those 401 as well, and a
+// distinct status would tell a forger which tokens carry a valid signature. A user at MaxConnectionsPerUser gets 429. API Gateway then refuses the
 // upgrade with that status, and nothing is stored. A failure of ours (keys unreachable, table
 // unavailable) is returned as an error, which refuses the upgrade with 500; the client may retry.
 //
@@ -107,10 +111,9 @@ func (c Connector) Connect(ctx context.Context, req Request) (Response, error) {
 	return answer(in, http.StatusOK, ""), nil
 }
 
-// answer is $connect's answer, whatever its status: it echoes
-// Subprotocol to every client that offered it, whatever the status, so that the handshake never fails
-// for want of it where the upgrade goes ahead (RFC 6455 section 4.1: a client fails a connection whose
-// server did not choose one of the subprotocols it offered).
+// answer is $connect's answer. It echoes Subprotocol to every client that offered it, whatever the
+// status, so that no handshake fails for want of it (RFC 6455 section 4.1: a client fails a connection
+// whose server chose none of the subprotocols it offered).
 func answer(o offer, status int, body string) Response {
 	resp := Response{StatusCode: status, Body: body}
 	if o.v1 {
