@@ -145,8 +145,8 @@ func TestLogScannerCatchesSecrets(t *testing.T) {
 }
 
 // One customer's whole story, from registration to the confirmation email, through the HTTP API, the
-// WebSocket API (whose token travels in the query string) and every function behind them, leaves no
-// token, password, payment token or full email address in any log line.
+// WebSocket API (whose token travels in the Sec-WebSocket-Protocol header) and every function behind
+// them, leaves no token, password, payment token or full email address in any log line.
 func TestLogsOfAFullOrderHoldNoSecrets(t *testing.T) {
 	inProcessOnly(t, "scans the runtime's log as it is written (runLog)")
 	mark := runLog.mark()

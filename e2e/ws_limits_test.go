@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -132,8 +133,8 @@ func TestWebSocketBoundsSubscriptions(t *testing.T) {
 }
 
 // The token rides in Sec-WebSocket-Protocol, and the connection expires with it, not 2 hours later; a
-// token offered without orion.v1 is refused (a browser would fail the handshake anyway); the deprecated
-// query token still connects.
+// token offered without orion.v1 is refused (a browser would fail the handshake anyway), and so is a
+// token in the URL (?token=, removed: docs/adr/0016), even a valid one next to a valid subprotocol.
 func TestWebSocketTokenInTheSubprotocol(t *testing.T) {
 	tok := customerToken(t)
 	c := connect(t, tok) // dial checks that orion.v1 was chosen
@@ -154,8 +155,14 @@ func TestWebSocketTokenInTheSubprotocol(t *testing.T) {
 	if _, status := dialWith(t, sys.ws, []string{ws.Subprotocol, "orion.token.forged"}); status != http.StatusUnauthorized {
 		t.Fatalf("a forged token: %d", status)
 	}
-	if q, status := dialQuery(t, tok); q == nil {
-		t.Fatalf("query token: %d", status)
+	inURL := sys.ws + "/?token=" + url.QueryEscape(tok)
+	for _, protocols := range [][]string{nil, {ws.Subprotocol, "orion.token." + tok}} {
+		if q, status := dialWith(t, inURL, protocols); q != nil || status != http.StatusBadRequest {
+			t.Fatalf("token in the URL, subprotocols %d: %d", len(protocols), status)
+		}
+	}
+	if conns, err := connectionsStore(t).OfUser(context.Background(), subject(t, tok)); err != nil || len(conns) != 1 {
+		t.Fatalf("a refused connection was stored: %+v %v", conns, err)
 	}
 }
 

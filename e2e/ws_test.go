@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -38,15 +37,9 @@ func dial(t *testing.T, token string) (*client, int) {
 	t.Helper()
 	var protocols []string
 	if token != "" {
-		protocols = []string{ws.Subprotocol, "orion.token." + token}
+		protocols = ws.Offer(token)
 	}
 	return dialWith(t, sys.ws, protocols)
-}
-
-// dialQuery connects with the deprecated ?token= query parameter.
-func dialQuery(t *testing.T, token string) (*client, int) {
-	t.Helper()
-	return dialWith(t, sys.ws+"/?token="+url.QueryEscape(token), nil)
 }
 
 func dialWith(t *testing.T, u string, protocols []string) (*client, int) {

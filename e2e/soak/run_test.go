@@ -7,7 +7,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,6 +23,7 @@ import (
 	"github.com/orion-oss/orion/infra/engine/lambdahost"
 	"github.com/orion-oss/orion/infra/engine/stack"
 	"github.com/orion-oss/orion/internal/platform/awscfg"
+	"github.com/orion-oss/orion/internal/ws"
 )
 
 type soakConfig struct {
@@ -355,7 +355,8 @@ func (r *run) connectSockets(ctx context.Context) {
 
 func (s *socket) loop(ctx context.Context) {
 	defer close(s.ended)
-	u := s.r.st.WSURL + "/?token=" + url.QueryEscape(s.r.customers[s.customer].token)
+	// The token travels as a subprotocol (docs/adr/0016); a URL with ?token= is refused.
+	offer := &websocket.DialOptions{Subprotocols: ws.Offer(s.r.customers[s.customer].token)}
 	for {
 		select {
 		case <-s.done:
@@ -363,7 +364,7 @@ func (s *socket) loop(ctx context.Context) {
 		default:
 		}
 		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		conn, _, err := websocket.Dial(dctx, u, nil)
+		conn, _, err := websocket.Dial(dctx, s.r.st.WSURL, offer)
 		cancel()
 		if err != nil {
 			// $connect's function crashed or timed out (an injected fault): try again.

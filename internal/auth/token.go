@@ -41,7 +41,8 @@ type Identity struct {
 }
 
 // Verifier checks Cognito access tokens where API Gateway cannot: a WebSocket $connect, whose token
-// arrives as ?token= because browsers cannot set headers on an upgrade request. It checks what the HTTP
+// arrives as a Sec-WebSocket-Protocol value (orion.token.<token>, docs/adr/0016) because browsers cannot
+// set an Authorization header on an upgrade request. It checks what the HTTP
 // API's JWT authorizer checks: the RS256 signature against the pool's JWKS, the issuer, the expiry,
 // client_id (Cognito access tokens carry no aud) and token_use.
 type Verifier struct {

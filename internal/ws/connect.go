@@ -47,10 +47,15 @@ const (
 	tokenPrefix = "orion.token."
 )
 
-// Connect authenticates the access token and records the connection within its user's cap. Every
-// refused token answers 401, a genuine token that is not for this API (an id token, another app
-// client's) too: the HTTP API answers those 401 as well, and a distinct status would tell a forger which
-// tokens carry a valid signature. A user at MaxConnectionsPerUser gets 429. API Gateway then refuses the
+// Offer is what a Go client (the e2e tests, the soak run, the benchmark) offers to connect with an
+// access token: Subprotocol and orion.token.<token>, as a browser does.
+func Offer(accessToken string) []string { return []string{Subprotocol, tokenPrefix + accessToken} }
+
+// Connect authenticates the access token and records the connection within its user's cap. A token in
+// the query string (?token=, removed: docs/adr/0016) and a token offered without Subprotocol answer
+// 400, before the token is checked. Every refused token answers 401, a genuine token that is not for
+// this API (an id token, another app client's) too: the HTTP API answers those 401 as well, and a
+// distinct status would tell a forger which tokens carry a valid signature. A user at MaxConnectionsPerUser gets 429. API Gateway then refuses the
 // upgrade with that status, and nothing is stored. A failure of ours (keys unreachable, table
 // unavailable) is returned as an error, which refuses the upgrade with 500; the client may retry.
 //
@@ -59,17 +64,23 @@ const (
 func (c Connector) Connect(ctx context.Context, req Request) (Response, error) {
 	connID := req.RequestContext.ConnectionID
 	log := logger(c.Logger).With("connectionId", connID, "requestId", req.RequestContext.RequestID)
-	raw, viaHeader, offered := token(req)
-	if viaHeader && !offered {
-		log.InfoContext(ctx, "ws: connection refused", "status", http.StatusBadRequest, "reason", "token without the "+Subprotocol+" subprotocol")
-		return Response{StatusCode: http.StatusBadRequest, Body: `{"message":"Offer the ` + Subprotocol + ` subprotocol with the token"}`}, nil
+	in := offered(req)
+	if in.inQuery {
+		// Refused before the token is even read: a URL is where access logs, proxies and browser
+		// history keep a bearer token (docs/adr/0016), and accepting it would keep clients sending it.
+		log.InfoContext(ctx, "ws: connection refused", "status", http.StatusBadRequest, "reason", "token in the query string")
+		return answer(in, http.StatusBadRequest, `{"message":"A token in the URL is not accepted: offer it as the subprotocol orion.token.<access token> next to `+Subprotocol+` (docs/websocket.md)"}`), nil
 	}
-	// The token is never logged: only whether the check passed, why not, and where it came from.
-	id, err := c.Tokens.Verify(ctx, raw)
+	if in.token != "" && !in.v1 {
+		log.InfoContext(ctx, "ws: connection refused", "status", http.StatusBadRequest, "reason", "token without the "+Subprotocol+" subprotocol")
+		return answer(in, http.StatusBadRequest, `{"message":"Offer the `+Subprotocol+` subprotocol with the token"}`), nil
+	}
+	// The token is never logged: only whether the check passed, and why not.
+	id, err := c.Tokens.Verify(ctx, in.token)
 	switch {
 	case errors.Is(err, auth.ErrNoToken), errors.Is(err, auth.ErrInvalidToken), errors.Is(err, auth.ErrTokenNotAccepted):
 		log.InfoContext(ctx, "ws: connection refused", "status", http.StatusUnauthorized, "reason", err.Error())
-		return Response{StatusCode: http.StatusUnauthorized, Body: `{"message":"Unauthorized"}`}, nil
+		return answer(in, http.StatusUnauthorized, `{"message":"Unauthorized"}`), nil
 	case err != nil:
 		log.ErrorContext(ctx, "ws: connect failed", "error", err)
 		return Response{}, fmt.Errorf("ws: connect %s: %w", connID, err)
@@ -90,18 +101,25 @@ func (c Connector) Connect(ctx context.Context, req Request) (Response, error) {
 	switch {
 	case errors.Is(err, ErrTooManyConnections):
 		log.InfoContext(ctx, "ws: connection refused", "status", http.StatusTooManyRequests, "userId", id.Customer, "reason", "connection cap")
-		return Response{StatusCode: http.StatusTooManyRequests,
-			Body: fmt.Sprintf(`{"message":"Too many connections: a user may hold %d; close one first"}`, MaxConnectionsPerUser)}, nil
+		return answer(in, http.StatusTooManyRequests,
+			fmt.Sprintf(`{"message":"Too many connections: a user may hold %d; close one first"}`, MaxConnectionsPerUser)), nil
 	case err != nil:
 		log.ErrorContext(ctx, "ws: connection not stored", "error", err)
 		return Response{}, fmt.Errorf("ws: connect %s: %w", connID, err)
 	}
-	log.InfoContext(ctx, "ws: connected", "userId", id.Customer, "admin", id.Admin, "expiresAt", expires, "tokenIn", tokenSource(viaHeader))
-	resp := Response{StatusCode: http.StatusOK}
-	if viaHeader {
+	log.InfoContext(ctx, "ws: connected", "userId", id.Customer, "admin", id.Admin, "expiresAt", expires)
+	return answer(in, http.StatusOK, ""), nil
+}
+
+// answer is $connect's answer. It echoes Subprotocol to every client that offered it, whatever the
+// status, so that no handshake fails for want of it (RFC 6455 section 4.1: a client fails a connection
+// whose server chose none of the subprotocols it offered).
+func answer(o offer, status int, body string) Response {
+	resp := Response{StatusCode: status, Body: body}
+	if o.v1 {
 		resp.Headers = map[string]string{"Sec-WebSocket-Protocol": Subprotocol}
 	}
-	return resp, nil
+	return resp
 }
 
 // connectAfterProbe frees the slots of the user's connections that API Gateway no longer holds and
@@ -137,35 +155,50 @@ func (c Connector) connectAfterProbe(ctx context.Context, log *slog.Logger, conn
 	return c.Store.Connect(ctx, conn, MaxConnectionsPerUser)
 }
 
-// token finds the access token: in Sec-WebSocket-Protocol (viaHeader; offered says whether the client
-// also offered Subprotocol), else in the deprecated ?token= query parameter, which stays only for
-// the soak and benchmark tools that still use it (docs/adr/0016).
-func token(req Request) (raw string, viaHeader, offered bool) {
+// offer is what a $connect carries: whether the client offered Subprotocol, the token it offered as
+// orion.token.<token>, and whether the query string has a token (refused: docs/adr/0016).
+type offer struct {
+	v1      bool
+	token   string
+	inQuery bool
+}
+
+// offered reads the Sec-WebSocket-Protocol values from both of the event's header maps: a client may
+// send the header once with a list or once per value (RFC 6455 section 11.3.4), and API Gateway's
+// proxy event keeps only the last line of a repeated header in headers, all of them in
+// multiValueHeaders (docs.aws.amazon.com/apigateway/latest/developerguide/
+// set-up-lambda-proxy-integrations.html, "multiValueHeaders").
+func offered(req Request) offer {
+	var o offer
+	var values []string
 	for k, v := range req.Headers {
-		if !strings.EqualFold(k, "Sec-WebSocket-Protocol") {
-			continue
+		if strings.EqualFold(k, "Sec-WebSocket-Protocol") {
+			values = append(values, v)
 		}
+	}
+	for k, vs := range req.MultiValueHeaders {
+		if strings.EqualFold(k, "Sec-WebSocket-Protocol") {
+			values = append(values, vs...)
+		}
+	}
+	for _, v := range values {
 		for _, p := range strings.Split(v, ",") {
 			p = strings.TrimSpace(p)
 			switch {
 			case p == Subprotocol:
-				offered = true
+				o.v1 = true
 			case strings.HasPrefix(p, tokenPrefix):
-				raw, viaHeader = strings.TrimPrefix(p, tokenPrefix), true
+				o.token = strings.TrimPrefix(p, tokenPrefix)
 			}
 		}
 	}
-	if viaHeader {
-		return raw, true, offered
+	for k := range req.QueryStringParameters {
+		o.inQuery = o.inQuery || strings.EqualFold(k, "token")
 	}
-	return req.QueryStringParameters["token"], false, offered
-}
-
-func tokenSource(viaHeader bool) string {
-	if viaHeader {
-		return "subprotocol"
+	for k := range req.MultiValueQueryStringParameters {
+		o.inQuery = o.inQuery || strings.EqualFold(k, "token")
 	}
-	return "query"
+	return o
 }
 
 // Disconnect forgets the connection and frees its user's slot. API Gateway ignores its result and

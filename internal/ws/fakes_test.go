@@ -220,7 +220,8 @@ func (s *store) Watchers(ctx context.Context, topics ...string) ([]ws.Watcher, e
 	var out []ws.Watcher
 	for _, topic := range topics {
 		for id := range s.watches[topic] {
-			out = append(out, ws.Watcher{ConnectionID: id, Topic: topic})
+			// As the adapter: the watch row holds the connection's expiry from the time of Watch.
+			out = append(out, ws.Watcher{ConnectionID: id, Topic: topic, ExpiresAt: s.conns[id].ExpiresAt})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ConnectionID+out[i].Topic < out[j].ConnectionID+out[j].Topic })

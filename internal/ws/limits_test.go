@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +14,9 @@ import (
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/ws"
 )
+
+// offerTok is what a client offers: orion.v1 and its token ("tok", which fakeTokens accepts).
+const offerTok = "orion.v1, orion.token.tok"
 
 // connectReq is a $connect with the given Sec-WebSocket-Protocol header and query token.
 func connectReq(connID, protocols, query string) ws.Request {
@@ -42,8 +46,9 @@ func (f tokenOf) Verify(ctx context.Context, raw string) (auth.Identity, error) 
 	return f.id, nil
 }
 
-// The token travels in Sec-WebSocket-Protocol next to orion.v1, which $connect echoes (never the
-// token); the deprecated query token still works and gets no subprotocol.
+// The token travels in Sec-WebSocket-Protocol next to orion.v1, which $connect echoes to every client
+// that offered it, whatever the answer (never the token). A token in the URL is refused (400) before it
+// is checked, even a valid one, even with a valid one in the subprotocol (docs/adr/0016).
 func TestConnectTakesTheTokenFromTheSubprotocol(t *testing.T) {
 	const jwt = "eyJh.eyJz.sig"
 	tests := []struct {
@@ -53,11 +58,13 @@ func TestConnectTakesTheTokenFromTheSubprotocol(t *testing.T) {
 	}{
 		{"subprotocol", "orion.v1, orion.token." + jwt, "", 200, "orion.v1"},
 		{"subprotocol, token first", "orion.token." + jwt + ",orion.v1", "", 200, "orion.v1"},
-		{"subprotocol wins over the query", "orion.v1, orion.token." + jwt, "other", 200, "orion.v1"},
+		{"another subprotocol offered too", "chat, orion.v1, orion.token." + jwt, "", 200, "orion.v1"},
 		{"token without orion.v1", "orion.token." + jwt, "", 400, ""},
-		{"orion.v1 without a token", "orion.v1", "", 401, ""},
-		{"a wrong token", "orion.v1, orion.token.forged", "", 401, ""},
-		{"deprecated query token", "", jwt, 200, ""},
+		{"orion.v1 without a token", "orion.v1", "", 401, "orion.v1"},
+		{"a wrong token", "orion.v1, orion.token.forged", "", 401, "orion.v1"},
+		{"query token", "", jwt, 400, ""},
+		{"query token next to orion.v1", "orion.v1", jwt, 400, "orion.v1"},
+		{"query token next to a valid subprotocol token", "orion.v1, orion.token." + jwt, jwt, 400, "orion.v1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -69,6 +76,56 @@ func TestConnectTakesTheTokenFromTheSubprotocol(t *testing.T) {
 			}
 			if got := resp.Headers["Sec-WebSocket-Protocol"]; got != tt.echo {
 				t.Fatalf("subprotocol %q; want %q", got, tt.echo)
+			}
+			if _, err := s.Get(context.Background(), "conn-1"); (err == nil) != (tt.status == 200) {
+				t.Fatalf("stored: %v", err)
+			}
+		})
+	}
+}
+
+// A token in the URL is refused however it is spelled, and a client that sends Sec-WebSocket-Protocol
+// once per value (API Gateway then has the values in multiValueHeaders) connects and gets orion.v1.
+func TestConnectReadsTheOfferNotTheURL(t *testing.T) {
+	const jwt = "eyJh.eyJz.sig"
+	tests := []struct {
+		name   string
+		req    func(r *ws.Request)
+		status int
+	}{
+		{"?token= empty", func(r *ws.Request) {
+			r.Headers = map[string]string{"Sec-WebSocket-Protocol": "orion.v1, orion.token." + jwt}
+			r.QueryStringParameters = map[string]string{"token": ""}
+		}, 400},
+		{"?Token=", func(r *ws.Request) {
+			r.Headers = map[string]string{"sec-websocket-protocol": "orion.v1"}
+			r.QueryStringParameters = map[string]string{"Token": jwt}
+		}, 400},
+		{"?token= twice", func(r *ws.Request) {
+			r.Headers = map[string]string{"Sec-WebSocket-Protocol": "orion.v1"}
+			r.MultiValueQueryStringParameters = map[string][]string{"token": {jwt, jwt}}
+		}, 400},
+		{"one header line per value", func(r *ws.Request) {
+			r.Headers = map[string]string{"Sec-WebSocket-Protocol": "orion.token." + jwt}
+			r.MultiValueHeaders = map[string][]string{"Sec-WebSocket-Protocol": {"orion.v1", "orion.token." + jwt}}
+		}, 200},
+		{"another query parameter", func(r *ws.Request) {
+			r.Headers = map[string]string{"Sec-WebSocket-Protocol": "orion.v1, orion.token." + jwt}
+			r.QueryStringParameters = map[string]string{"client": "web"}
+		}, 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStore()
+			c := ws.Connector{Tokens: tokenOf{raw: jwt, id: auth.Identity{Customer: "cust-1", Expires: at.Add(time.Hour)}}, Store: s, Now: func() time.Time { return at }}
+			r := connectReq("conn-1", "", "")
+			tt.req(&r)
+			resp, err := c.Connect(context.Background(), r)
+			if err != nil || resp.StatusCode != tt.status || resp.Headers["Sec-WebSocket-Protocol"] != ws.Subprotocol {
+				t.Fatalf("status %d, subprotocol %q, err %v; want %d and %q", resp.StatusCode, resp.Headers["Sec-WebSocket-Protocol"], err, tt.status, ws.Subprotocol)
+			}
+			if tt.status == 400 && !strings.Contains(resp.Body, "orion.token.") {
+				t.Fatalf("the refusal does not say where the token goes: %s", resp.Body)
 			}
 			if _, err := s.Get(context.Background(), "conn-1"); (err == nil) != (tt.status == 200) {
 				t.Fatalf("stored: %v", err)
@@ -92,7 +149,7 @@ func TestConnectExpiresWithTheToken(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStore()
 			c := ws.Connector{Tokens: fakeTokens{id: auth.Identity{Customer: "cust-1", Expires: tt.exp}}, Store: s, Now: func() time.Time { return at }}
-			if resp, err := c.Connect(context.Background(), connectReq("conn-1", "", "tok")); err != nil || resp.StatusCode != 200 {
+			if resp, err := c.Connect(context.Background(), connectReq("conn-1", offerTok, "")); err != nil || resp.StatusCode != 200 {
 				t.Fatalf("%d %v", resp.StatusCode, err)
 			}
 			if conn, _ := s.Get(context.Background(), "conn-1"); !conn.ExpiresAt.Equal(tt.wantExp) {
@@ -109,29 +166,29 @@ func TestConnectCapsConnectionsPerUser(t *testing.T) {
 	c := ws.Connector{Tokens: fakeTokens{id: auth.Identity{Customer: "cust-1"}}, Store: s, Now: func() time.Time { return at }}
 	ctx := context.Background()
 	for i := range ws.MaxConnectionsPerUser {
-		if resp, err := c.Connect(ctx, connectReq(fmt.Sprint("conn-", i), "", "tok")); err != nil || resp.StatusCode != 200 {
+		if resp, err := c.Connect(ctx, connectReq(fmt.Sprint("conn-", i), offerTok, "")); err != nil || resp.StatusCode != 200 {
 			t.Fatalf("connection %d: %d %v", i, resp.StatusCode, err)
 		}
 	}
-	resp, err := c.Connect(ctx, connectReq("one-too-many", "", "tok"))
+	resp, err := c.Connect(ctx, connectReq("one-too-many", offerTok, ""))
 	if err != nil || resp.StatusCode != 429 || resp.Body == "" {
 		t.Fatalf("over the cap: %d %q %v", resp.StatusCode, resp.Body, err)
 	}
 	if _, err := s.Get(ctx, "one-too-many"); !errors.Is(err, ws.ErrNoConnection) {
 		t.Fatalf("the refused connection was stored: %v", err)
 	}
-	if resp, err := c.Connect(ctx, connectReq("conn-0", "", "tok")); err != nil || resp.StatusCode != 200 {
+	if resp, err := c.Connect(ctx, connectReq("conn-0", offerTok, "")); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("a repeated $connect: %d %v", resp.StatusCode, err)
 	}
 	// Another user is not affected.
 	other := ws.Connector{Tokens: fakeTokens{id: auth.Identity{Customer: "cust-2"}}, Store: s}
-	if resp, _ := other.Connect(ctx, connectReq("theirs", "", "tok")); resp.StatusCode != 200 {
+	if resp, _ := other.Connect(ctx, connectReq("theirs", offerTok, "")); resp.StatusCode != 200 {
 		t.Fatalf("another user: %d", resp.StatusCode)
 	}
 	if _, err := c.Disconnect(ctx, wsReq("conn-3", "$disconnect", "", nil)); err != nil {
 		t.Fatal(err)
 	}
-	if resp, _ := c.Connect(ctx, connectReq("after-one-left", "", "tok")); resp.StatusCode != 200 {
+	if resp, _ := c.Connect(ctx, connectReq("after-one-left", offerTok, "")); resp.StatusCode != 200 {
 		t.Fatalf("after a disconnect: %d", resp.StatusCode)
 	}
 }
@@ -199,17 +256,23 @@ func TestSweeperFailures(t *testing.T) {
 	}
 }
 
-// A connection past its token's expiry receives no pushes, even before the sweeper ends it.
+// A connection past its token's expiry receives no pushes, even before the sweeper ends it: neither an
+// owner's nor an admin's watching all orders.
 func TestNotifierSkipsExpiredConnections(t *testing.T) {
 	s, p := newStore(), &poster{}
 	s.conns["live"] = ws.Connection{ID: "live", UserID: "cust-1", ExpiresAt: at.Add(time.Second)}
 	s.conns["expired"] = ws.Connection{ID: "expired", UserID: "cust-1", ExpiresAt: at}
+	s.conns["admin-live"] = ws.Connection{ID: "admin-live", UserID: "adm-1", Admin: true, ExpiresAt: at.Add(time.Second)}
+	s.conns["admin-expired"] = ws.Connection{ID: "admin-expired", UserID: "adm-1", Admin: true, ExpiresAt: at}
+	s.watches["all"] = map[string]bool{"admin-live": true, "admin-expired": true}
 	n := &ws.Notifier{Store: s, Poster: p, Now: func() time.Time { return at }}
 	if err := n.Handle(context.Background(), envelope(t, "ev-1", event.TypeOrderPlaced, ref("PENDING", 1))); err != nil {
 		t.Fatal(err)
 	}
-	if len(p.to("live")) != 1 || len(p.to("expired")) != 0 {
-		t.Fatalf("pushes: live %v, expired %v", p.to("live"), p.to("expired"))
+	for id, want := range map[string]int{"live": 1, "expired": 0, "admin-live": 1, "admin-expired": 0} {
+		if got := len(p.to(id)); got != want {
+			t.Fatalf("%d pushes to %s; want %d", got, id, want)
+		}
 	}
 }
 
@@ -262,7 +325,7 @@ func TestConnectFreesSlotsOfVanishedConnections(t *testing.T) {
 				p.gone[id] = true
 			}
 			c := ws.Connector{Tokens: fakeTokens{id: auth.Identity{Customer: "cust-1"}}, Store: s, Probe: p, Now: func() time.Time { return at }}
-			resp, err := c.Connect(context.Background(), connectReq("new", "", "tok"))
+			resp, err := c.Connect(context.Background(), connectReq("new", offerTok, ""))
 			if (err != nil) != tt.wantErr || resp.StatusCode != tt.status {
 				t.Fatalf("status %d, err %v; want %d", resp.StatusCode, err, tt.status)
 			}

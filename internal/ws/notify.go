@@ -46,6 +46,8 @@ type PaymentAction struct {
 // Watcher is a connection subscribed to a topic.
 type Watcher struct {
 	ConnectionID, Topic string
+	// ExpiresAt is the watching connection's ExpiresAt (zero: unknown, never expired).
+	ExpiresAt time.Time
 }
 
 // Recipient is a connection to push to, with the topics it was found through.
@@ -267,7 +269,11 @@ func (n *Notifier) recipients(ctx context.Context, ref event.OrderRef) ([]Recipi
 		return nil, err
 	}
 	for _, w := range watchers {
-		add(w.ConnectionID, w.Topic)
+		// Likewise an admin's expired connection, whatever it watches: its watch rows stay until the
+		// sweeper deletes them with the connection (TTL only collects them hours later).
+		if w.ExpiresAt.IsZero() || w.ExpiresAt.After(now) {
+			add(w.ConnectionID, w.Topic)
+		}
 	}
 	return out, nil
 }

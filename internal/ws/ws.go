@@ -33,8 +33,8 @@ type (
 	Response = events.APIGatewayProxyResponse
 )
 
-// ConnectionLifetime is API Gateway's maximum connection duration; the connection's row expires with it
-// (TTL), so a connection whose $disconnect never ran still disappears.
+// ConnectionLifetime is API Gateway's maximum connection duration. No connection lives longer, so the
+// store's TTL, which collects the rows of connections whose $disconnect never ran, counts past it.
 const ConnectionLifetime = 2 * time.Hour
 
 // Bounds a hostile client cannot get around (docs/websocket.md, "Limits").
@@ -56,7 +56,8 @@ type Connection struct {
 	Admin       bool
 	ConnectedAt time.Time
 	// ExpiresAt is when the connection must end: its token's exp, or API Gateway's 2-hour limit if
-	// that comes first. The sweeper ends it then; the row expires with it (TTL).
+	// that comes first. The sweeper ends it then. It is not the row's TTL: TTL may delete a row any
+	// time after it, and a row gone before the sweeper saw it would leave the connection open.
 	ExpiresAt time.Time
 	// Muted lists the orders this connection unsubscribed from.
 	Muted []string

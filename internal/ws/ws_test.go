@@ -51,7 +51,9 @@ func TestConnect(t *testing.T) {
 				s.failWith = errBoom
 			}
 			c := ws.Connector{Tokens: tt.tokens, Store: s, Now: func() time.Time { return at }}
-			resp, err := c.Connect(context.Background(), wsReq("conn-1", "$connect", "", map[string]string{"token": tt.token}))
+			req := wsReq("conn-1", "$connect", "", nil)
+			req.Headers = map[string]string{"Sec-WebSocket-Protocol": "orion.v1, orion.token." + tt.token}
+			resp, err := c.Connect(context.Background(), req)
 			if (err != nil) != tt.wantErr || resp.StatusCode != tt.status {
 				t.Fatalf("status %d, err %v; want %d (error %v)", resp.StatusCode, err, tt.status, tt.wantErr)
 			}

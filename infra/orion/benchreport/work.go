@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/orion-oss/orion/internal/ws"
 )
 
 // PathWork is the work one order causes on one path, averaged over N orders run one after another,
@@ -131,7 +133,8 @@ func measureWork(ctx context.Context, s *system, n int, logf func(string, ...any
 	var received atomic.Int64
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
-	conn, _, err := websocket.Dial(wctx, s.st.WSURL+"/?token="+tok, nil)
+	// The token travels as a subprotocol (docs/adr/0016); a URL with ?token= is refused.
+	conn, _, err := websocket.Dial(wctx, s.st.WSURL, &websocket.DialOptions{Subprotocols: ws.Offer(tok)})
 	if err != nil {
 		return nil, fmt.Errorf("benchreport: WebSocket: %w", err)
 	}

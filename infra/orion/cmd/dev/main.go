@@ -132,7 +132,7 @@ func banner(st *stack.Stack, ep *localaws.Endpoint, admin adminUser, items int, 
 	fmt.Printf("\nOrion is running locally (ready in %s)\n\n", took.Round(time.Millisecond))
 	fmt.Printf("  HTTP API       %s\n", st.HTTPURL)
 	if st.WSURL != "" {
-		fmt.Printf("  WebSocket API  %s/?token=<access token>\n", st.WSURL)
+		fmt.Printf("  WebSocket API  %s   (subprotocols orion.v1, orion.token.<access token>)\n", st.WSURL)
 	}
 	fmt.Printf("  AWS endpoint   %s   (functions use it; %s %s behind it)\n", st.EdgeURL, ep.Kind, ep.URL)
 	if admin.generated {

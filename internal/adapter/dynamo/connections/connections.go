@@ -33,8 +33,13 @@ import (
 //     keeps pushes free of duplicates and in order. One small row per (connection, order) rather than
 //     a map on the connection row, which an admin watching all orders would grow past 400 KB.
 //
-// Every row expires with the connection (expiresAt, TTL), so rows that a lost $disconnect left behind
-// disappear within API Gateway's 2-hour connection limit (plus TTL's own delay).
+// Two times, two attributes. expiresAt is when the connection must end (its token's exp, at most API
+// Gateway's 2 hours): the ByExpiry sort key the sweeper reads. ttl is the table's TTL attribute, set on
+// every row past the longest a connection can live (rowLifetime). They must differ: DynamoDB may delete
+// an item any time after its TTL ("typically within a few days", docs.aws.amazon.com/amazondynamodb/
+// latest/developerguide/howitworks-ttl.html), and a deleted row leaves the index with it, so with TTL on
+// expiresAt a connection whose row went first would never be swept and would live to API Gateway's
+// 2 hours on an expired token. TTL only collects what a lost $disconnect left behind.
 type Store struct {
 	db    *dynamodb.Client
 	table string
@@ -63,6 +68,28 @@ func checkID(parts ...string) error {
 	return nil
 }
 
+// ttlAttr is the table's TTL attribute (template.yaml ConnectionsTable TimeToLiveSpecification). TTL is
+// a reserved word in expressions: they name it #ttl (ttlName).
+const ttlAttr = "ttl"
+
+var ttlName = map[string]string{"#ttl": ttlAttr}
+
+// ttlMargin keeps a row past the last moment it can matter: API Gateway counts its 2 hours from the
+// upgrade, which follows the row's write by up to the 29-second $connect timeout, on a clock that is
+// not the function's. The rows are small; a late delete costs nothing.
+const ttlMargin = 15 * time.Minute
+
+// ttlOf is the TTL of a row written at t for a connection that must end by until (zero: none known):
+// after the connection's 2 hours and after until, plus ttlMargin, so TTL never takes a row the sweeper
+// or the notifier still needs.
+func ttlOf(t, until time.Time) types.AttributeValue {
+	end := t.Add(ws.ConnectionLifetime)
+	if until.After(end) {
+		end = until
+	}
+	return connN(end.Add(ttlMargin).Unix())
+}
+
 func connKey(pk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{"connectionId": &types.AttributeValueMemberS{Value: pk}}
 }
@@ -88,16 +115,21 @@ func (c *Store) Put(ctx context.Context, conn ws.Connection) error {
 }
 
 // connItem is a connection's row. sweep puts it in the ByExpiry index, in the partition of its kind, so
-// the sweeper finds the expired connections and the admin ones without scanning the table.
+// the sweeper finds the expired connections and the admin ones without scanning the table; ttl is
+// counted from the connection's start, so TTL leaves the row to the sweeper (see Store).
 func connItem(conn ws.Connection) map[string]types.AttributeValue {
 	kind := sweepUser
 	if conn.Admin {
 		kind = sweepAdmin
 	}
+	start := conn.ConnectedAt
+	if start.IsZero() {
+		start = time.Now()
+	}
 	return map[string]types.AttributeValue{
 		"connectionId": connS(conn.ID), "userId": connS(conn.UserID.String()), "admin": &types.AttributeValueMemberBOOL{Value: conn.Admin},
 		"connectedAt": connS(conn.ConnectedAt.UTC().Format(time.RFC3339Nano)), "expiresAt": connN(conn.ExpiresAt.Unix()),
-		"sweep": connS(kind),
+		"sweep": connS(kind), ttlAttr: ttlOf(start, conn.ExpiresAt),
 	}
 }
 
@@ -242,7 +274,8 @@ func (c *Store) whyRefused(ctx context.Context, id string, max int) error {
 	return fmt.Errorf("%w: %s", ws.ErrNoConnection, id)
 }
 
-// Watch subscribes the connection to a topic until the connection expires: the watch row and its
+// Watch subscribes the connection to a topic until the connection expires (until, which the notifier
+// reads: an expired connection gets no pushes, whatever it watches): the watch row and its
 // mention on the connection row (which Delete reads) are written in one transaction, and only while
 // the connection exists and watches fewer than ws.MaxWatches topics (ws.ErrSubscriptionLimit past it,
 // and nothing changes): every watch row sits in the one ByWatch partition the notifier reads per event.
@@ -256,7 +289,7 @@ func (c *Store) Watch(ctx context.Context, id, topic string, until time.Time) er
 			ExpressionAttributeValues: map[string]types.AttributeValue{":t": connSS(topic), ":v": connS(topic), ":max": connN(ws.MaxWatches)}}},
 		{Put: &types.Put{TableName: aws.String(c.table), Item: map[string]types.AttributeValue{
 			"connectionId": connS(watchKey(topic, id)), "watch": connS(watchPartition), "topic": connS(topic), "target": connS(id),
-			"expiresAt": connN(until.Unix())}}},
+			"expiresAt": connN(until.Unix()), ttlAttr: ttlOf(time.Now(), until)}}},
 	}})
 	var cancelled *types.TransactionCanceledException
 	switch {
@@ -320,7 +353,11 @@ func (c *Store) Watchers(ctx context.Context, topics ...string) ([]ws.Watcher, e
 	filter := "topic IN (" + strings.Join(in, ", ") + ")"
 	err := c.query(ctx, "ByWatch", "watch", watchPartition, filter, values, func(item map[string]types.AttributeValue) error {
 		if t := attrS(item, "target"); t != "" {
-			out = append(out, ws.Watcher{ConnectionID: t, Topic: attrS(item, "topic")})
+			w := ws.Watcher{ConnectionID: t, Topic: attrS(item, "topic")}
+			if exp := intAttr(item, "expiresAt"); exp > 0 {
+				w.ExpiresAt = time.Unix(exp, 0).UTC()
+			}
+			out = append(out, w)
 		}
 		return nil
 	})
@@ -354,14 +391,12 @@ func (c *Store) query(ctx context.Context, index, attr, value, filter string, fi
 	return nil
 }
 
-// pushGuardLifetime keeps a push row as long as a connection can live.
-const pushGuardLifetime = ws.ConnectionLifetime
-
 // pushLease bounds how long one push holds a (connection, order): longer than the notifier's post
 // timeout, so a crashed notifier's claim frees itself.
 const pushLease = 5 * time.Second
 
-// Claim records version as the last one of the order pushed to the connection, and holds the pair
+// Claim records version as the last one of the order pushed to the connection (the row lives as long as
+// a connection can: ttlOf), and holds the pair
 // until Settle (or pushLease): one conditional write that fails when an equal or newer version was
 // recorded (ok false, nothing changes). While an older version's push is in flight it waits for it, so
 // that two pushes of one order to one connection never overtake each other on the wire (record 3,
@@ -376,10 +411,10 @@ func (c *Store) Claim(ctx context.Context, id, orderID string, version int64) (p
 	for {
 		now := time.Now()
 		out, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(c.table), Key: key,
-			UpdateExpression:    aws.String("SET lastVersion = :v, busyUntil = :busy, expiresAt = :exp"),
+			UpdateExpression: aws.String("SET lastVersion = :v, busyUntil = :busy, #ttl = :exp"), ExpressionAttributeNames: ttlName,
 			ConditionExpression: aws.String("(attribute_not_exists(lastVersion) OR lastVersion < :v) AND (attribute_not_exists(busyUntil) OR busyUntil < :now)"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":v": connN(version), ":now": connN(now.UnixMilli()),
-				":busy": connN(now.Add(pushLease).UnixMilli()), ":exp": connN(now.Add(pushGuardLifetime).Unix())},
+				":busy": connN(now.Add(pushLease).UnixMilli()), ":exp": ttlOf(now, time.Time{})},
 			ReturnValues: types.ReturnValueUpdatedOld})
 		var taken *types.ConditionalCheckFailedException
 		if err == nil {

@@ -47,11 +47,11 @@ func (c *Store) connect(ctx context.Context, conn ws.Connection, max int) error 
 	_, err := c.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Update: &types.Update{TableName: aws.String(c.table), Key: connKey(userKey(conn.UserID.String())),
 			// The row outlives each of its connections' rows (each expires by then), and goes with the last.
-			UpdateExpression: aws.String("ADD slots :c SET expiresAt = :exp"),
+			UpdateExpression: aws.String("ADD slots :c SET #ttl = :exp"), ExpressionAttributeNames: ttlName,
 			// contains: a $connect run again for the same id finds its own slot taken, and passes.
 			ConditionExpression: aws.String("attribute_not_exists(slots) OR size(slots) < :max OR contains(slots, :id)"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":c": connSS(conn.ID), ":id": connS(conn.ID),
-				":max": connN(int64(max)), ":exp": connN(time.Now().Add(ws.ConnectionLifetime).Unix())}}},
+				":max": connN(int64(max)), ":exp": ttlOf(time.Now(), conn.ExpiresAt)}}},
 		{Put: &types.Put{TableName: aws.String(c.table), Item: connItem(conn), ConditionExpression: aws.String("attribute_not_exists(connectionId)")}},
 	}})
 	var cancelled *types.TransactionCanceledException
@@ -70,7 +70,8 @@ func (c *Store) connect(ctx context.Context, conn ws.Connection, max int) error 
 	return nil
 }
 
-// pruneSlots frees the user's slots whose connection row is gone or expired, and says how many.
+// pruneSlots frees the user's slots whose connection row is gone or expired (expiresAt: the token's
+// end, not TTL's; the sweeper ends such a connection within a minute), and says how many.
 func (c *Store) pruneSlots(ctx context.Context, userID string, now time.Time) (int, error) {
 	out, err := c.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(c.table), Key: connKey(userKey(userID)), ConsistentRead: aws.Bool(true)})
 	if err != nil {
