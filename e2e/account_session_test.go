@@ -78,9 +78,8 @@ func TestAdminSignsInWithTOTP(t *testing.T) {
 	totpSecrets.Store(email, secret)
 	problemOf(t, do(t, "POST", "/auth/mfa/setup", "", creds), 409) // the password alone cannot move the second factor
 
-	// Cognito itself now asks for the code: calling it directly with the public client id gets no tokens.
-	direct, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: &sys.client, AuthFlow: ciptypes.AuthFlowTypeUserPasswordAuth,
-		AuthParameters: map[string]string{"USERNAME": email, "PASSWORD": testPassword}})
+	// Cognito itself now asks for the code, even of a caller that holds the client's secret.
+	direct, err := passwordSignIn(ctx, c, email, testPassword)
 	if err != nil || direct.AuthenticationResult != nil || direct.ChallengeName != ciptypes.ChallengeNameTypeSoftwareTokenMfa {
 		t.Fatalf("direct sign-in: %+v %v; want the challenge and no tokens", direct, err)
 	}
@@ -110,12 +109,12 @@ func TestLogoutRevokesTheRefreshToken(t *testing.T) {
 	tok := login(t, email, testPassword)
 	refresh := tok["refreshToken"].(string)
 	runLog.forbid(refresh, "refresh token")
-	body := fmt.Sprintf(`{"refreshToken":%q}`, refresh)
+	body := refreshBody(t, tok)
 	if r := do(t, "POST", "/auth/refresh", "", body); r.status != 200 {
 		t.Fatalf("refresh before logout: %d", r.status)
 	}
 	for i := range 2 {
-		if r := do(t, "POST", "/auth/logout", "", body); r.status != 204 {
+		if r := do(t, "POST", "/auth/logout", "", fmt.Sprintf(`{"refreshToken":%q}`, refresh)); r.status != 204 {
 			t.Fatalf("logout %d: %d %s", i+1, r.status, r.body)
 		}
 	}
@@ -124,6 +123,17 @@ func TestLogoutRevokesTheRefreshToken(t *testing.T) {
 	if r := do(t, "GET", "/orders", tok["accessToken"].(string), ""); r.status != 200 {
 		t.Fatalf("the access token after logout: %d; the contract says it passes until it expires", r.status)
 	}
+}
+
+// refreshBody is the body of POST /auth/refresh for the tokens of a sign-in: the refresh token and
+// the username the sign-in answered, which the refresh's SECRET_HASH needs.
+func refreshBody(t *testing.T, tokens map[string]any) string {
+	t.Helper()
+	name, _ := tokens["username"].(string)
+	if name == "" || strings.Contains(name, "@") {
+		t.Fatalf("the sign-in answered username %q; want the user's name in the pool, not the address", name)
+	}
+	return fmt.Sprintf(`{"username":%q,"refreshToken":%q}`, name, tokens["refreshToken"])
 }
 
 // A password change needs the signed-in user's token and current password; the old password stops
@@ -148,6 +158,37 @@ func TestChangePassword(t *testing.T) {
 	}
 	problemOf(t, do(t, "POST", "/auth/login", "", fmt.Sprintf(`{"email":%q,"password":%q}`, email, testPassword)), 401)
 	login(t, email, next)
+}
+
+// The sign-in client has a secret, so nobody signs in at Cognito around POST /auth/login (which
+// refuses an admin without TOTP): a direct InitiateAuth with the right password but without
+// SECRET_HASH, or with a hash of a guessed secret, is refused, for an admin who never enrolled TOTP as
+// for anyone; Orion's login still refuses that admin tokens.
+func TestDirectSignInAtCognitoIsRefused(t *testing.T) {
+	ctx := context.Background()
+	c := idp(t)
+	email := strings.ToLower(awstest.Name(t, "around")) + "@example.com"
+	if _, err := user(ctx, email, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AdminAddUserToGroup(ctx, &cip.AdminAddUserToGroupInput{UserPoolId: &sys.pool, Username: &email, GroupName: aws.String("admin")}); err != nil {
+		t.Fatal(err)
+	}
+	other, err := signInHash("someone@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, params := range map[string]map[string]string{
+		"without SECRET_HASH": {"USERNAME": email, "PASSWORD": testPassword},
+		"with a guessed hash": {"USERNAME": email, "PASSWORD": testPassword, "SECRET_HASH": aws.ToString(secretHash("guess", email, sys.client))},
+		"with another's hash": {"USERNAME": email, "PASSWORD": testPassword, "SECRET_HASH": other},
+	} {
+		out, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: &sys.client, AuthFlow: ciptypes.AuthFlowTypeUserPasswordAuth, AuthParameters: params})
+		if refused := new(ciptypes.NotAuthorizedException); !errors.As(err, &refused) || out != nil {
+			t.Errorf("direct sign-in %s: %+v %v; want NotAuthorizedException and no tokens", name, out, err)
+		}
+	}
+	problemOf(t, do(t, "POST", "/auth/login", "", fmt.Sprintf(`{"email":%q,"password":%q}`, email, testPassword)), 403)
 }
 
 // An address change goes through Orion: a taken address changes nothing, and on this auto-confirming stack

@@ -6,15 +6,17 @@ import (
 	"github.com/orion-oss/orion/internal/customer"
 )
 
-// RefreshToken trades a refresh token for new access and id tokens.
+// RefreshToken trades a refresh token for new access and id tokens. Username is the username the
+// sign-in answered (Tokens.Username): the provider's client secret makes a refresh name its user.
 type RefreshToken struct {
-	RefreshToken string
+	Username, RefreshToken string
 }
 
 // Refresher refreshes tokens.
 type Refresher interface {
-	// Refresh trades a refresh token for new tokens: customer.ErrBadCredentials if it is not valid.
-	Refresh(ctx context.Context, refreshToken string) (Tokens, error)
+	// Refresh trades a refresh token for new tokens and the groups they carry:
+	// customer.ErrBadCredentials if it is not valid or not the user's.
+	Refresh(ctx context.Context, username, refreshToken string) (SignIn, error)
 }
 
 // RefreshTokenHandler refreshes tokens.
@@ -27,8 +29,9 @@ func NewRefreshTokenHandler(pool Refresher) RefreshTokenHandler {
 
 // Handle returns the new tokens, or customer.ErrBadCredentials.
 func (h RefreshTokenHandler) Handle(ctx context.Context, cmd RefreshToken) (Tokens, error) {
-	if cmd.RefreshToken == "" {
+	if cmd.RefreshToken == "" || cmd.Username == "" || len(cmd.Username) > 128 {
 		return Tokens{}, customer.ErrBadCredentials
 	}
-	return h.pool.Refresh(ctx, cmd.RefreshToken)
+	s, err := h.pool.Refresh(ctx, cmd.Username, cmd.RefreshToken)
+	return s.Tokens, err
 }

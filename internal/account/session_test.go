@@ -58,6 +58,7 @@ func (p *idp) ChangePassword(_ context.Context, token, current, _ string) error 
 func (p *idp) ChangeEmail(_ context.Context, username string, email customer.Email) error {
 	return p.record("ChangeEmail", username+" "+email.String())
 }
+
 func (p *idp) VerifyEmail(_ context.Context, token, code string) error {
 	return p.record("VerifyEmail", token+" "+code)
 }

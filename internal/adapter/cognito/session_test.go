@@ -135,10 +135,14 @@ func TestUserPoolSession(t *testing.T) {
 	if _, err := pool.SignIn(ctx, "ann@example.com", password); !errors.Is(err, customer.ErrBadCredentials) {
 		t.Fatalf("the old password still signs in: %v", err)
 	}
+	s, err = pool.SignIn(ctx, "ann@example.com", "Another-Horse-10")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := pool.Revoke(ctx, s.Tokens.RefreshToken); err != nil {
 		t.Fatalf("revoke: %v", err)
 	}
-	if _, err := pool.Refresh(ctx, s.Tokens.RefreshToken); !errors.Is(err, customer.ErrBadCredentials) {
+	if _, err := pool.Refresh(ctx, s.Tokens.Username, s.Tokens.RefreshToken); !errors.Is(err, customer.ErrBadCredentials) {
 		t.Fatalf("a revoked token refreshed: %v", err)
 	}
 	if err := pool.ChangePassword(ctx, s.Tokens.AccessToken, "Another-Horse-10", "Third-Horse-11x"); !errors.Is(err, customer.ErrBadCredentials) {
