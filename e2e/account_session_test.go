@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	ciptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/orion-oss/orion/infra/engine/localaws/awstest"
 	"github.com/orion-oss/orion/infra/engine/sam"
@@ -189,6 +191,60 @@ func TestDirectSignInAtCognitoIsRefused(t *testing.T) {
 		}
 	}
 	problemOf(t, do(t, "POST", "/auth/login", "", fmt.Sprintf(`{"email":%q,"password":%q}`, email, testPassword)), 403)
+}
+
+// An admin who switches TOTP off at Cognito (SetUserMFAPreference with their own token, which no
+// Orion endpoint needs) gets no more tokens from POST /auth/refresh: a 401 as for a bad token, where
+// the refresh token would otherwise keep admin tokens coming for its 30 days.
+func TestRefreshRefusesAnAdminWithoutTOTP(t *testing.T) {
+	ctx := context.Background()
+	email := strings.ToLower(awstest.Name(t, "mfaoff")) + "@example.com"
+	if _, err := user(ctx, email, true); err != nil {
+		t.Fatal(err)
+	}
+	tokens := login(t, email, testPassword)
+	body := refreshBody(t, tokens)
+	if r := do(t, "POST", "/auth/refresh", "", body); r.status != 200 {
+		t.Fatalf("an admin with TOTP refreshes: %d %s", r.status, r.body)
+	}
+	switchTOTPOff(t, idp(t), tokens["accessToken"].(string))
+	problemOf(t, do(t, "POST", "/auth/refresh", "", body), 401)
+	// A customer's refresh is unaffected by the check (no TOTP, no admin group).
+	cust := strings.ToLower(awstest.Name(t, "cust")) + "@example.com"
+	if _, err := user(ctx, cust, false); err != nil {
+		t.Fatal(err)
+	}
+	if r := do(t, "POST", "/auth/refresh", "", refreshBody(t, login(t, cust, testPassword))); r.status != 200 {
+		t.Fatalf("a customer's refresh: %d %s", r.status, r.body)
+	}
+}
+
+// switchTOTPOff is SetUserMFAPreference with TOTP disabled and not preferred, sent with the user's own
+// token straight to Cognito. The Go SDK leaves false booleans out of the request (the settings would
+// arrive empty, changing nothing), so the body is the one the AWS CLI sends for
+// --software-token-mfa-settings Enabled=false,PreferredMfa=false.
+func switchTOTPOff(t *testing.T, c *cip.Client, accessToken string) {
+	t.Helper()
+	body := fmt.Sprintf(`{"AccessToken":%q,"SoftwareTokenMfaSettings":{"Enabled":false,"PreferredMfa":false}}`, accessToken)
+	_, err := c.SetUserMFAPreference(context.Background(), &cip.SetUserMFAPreferenceInput{AccessToken: aws.String(accessToken)}, func(o *cip.Options) {
+		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+			return s.Serialize.Add(middleware.SerializeMiddlewareFunc("totp-off", func(ctx context.Context, in middleware.SerializeInput, next middleware.SerializeHandler) (middleware.SerializeOutput, middleware.Metadata, error) {
+				r, err := in.Request.(*smithyhttp.Request).SetStream(strings.NewReader(body))
+				if err != nil {
+					return middleware.SerializeOutput{}, middleware.Metadata{}, err
+				}
+				in.Request = r
+				return next.HandleSerialize(ctx, in)
+			}), middleware.After)
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := c.GetUser(context.Background(), &cip.GetUserInput{AccessToken: aws.String(accessToken)})
+	if err != nil || slices.Contains(u.UserMFASettingList, "SOFTWARE_TOKEN_MFA") {
+		t.Fatalf("TOTP is still on: %+v %v", u, err)
+	}
 }
 
 // An address change goes through Orion: a taken address changes nothing, and on this auto-confirming stack

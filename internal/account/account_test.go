@@ -95,6 +95,10 @@ func (p *pool) Refresh(_ context.Context, username, token string) (account.SignI
 	return account.SignIn{Tokens: account.Tokens{AccessToken: "a"}}, p.record("Refresh " + username + " " + token)
 }
 
+func (p *pool) HasTOTP(_ context.Context, token string) (bool, error) {
+	return false, p.record("HasTOTP " + token)
+}
+
 // clock is a fake clock; sleeping on it moves it on at once.
 type clock struct{ t time.Time }
 

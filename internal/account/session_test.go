@@ -14,7 +14,8 @@ import (
 // idp fakes the signed-in account's ports: SignIn answers signIn; "123456" is the only right code;
 // errs, by method, is what a call returns instead.
 type idp struct {
-	signIn account.SignIn
+	signIn account.SignIn // also what Refresh answers
+	totp   bool           // what HasTOTP answers
 	errs   map[string]error
 	calls  []string
 }
@@ -58,7 +59,18 @@ func (p *idp) ChangePassword(_ context.Context, token, current, _ string) error 
 func (p *idp) ChangeEmail(_ context.Context, username string, email customer.Email) error {
 	return p.record("ChangeEmail", username+" "+email.String())
 }
-
+func (p *idp) Refresh(_ context.Context, username, token string) (account.SignIn, error) {
+	if err := p.record("Refresh", username+" "+token); err != nil {
+		return account.SignIn{}, err
+	}
+	return p.signIn, nil
+}
+func (p *idp) HasTOTP(_ context.Context, token string) (bool, error) {
+	if err := p.record("HasTOTP", token); err != nil {
+		return false, err
+	}
+	return p.totp, nil
+}
 func (p *idp) VerifyEmail(_ context.Context, token, code string) error {
 	return p.record("VerifyEmail", token+" "+code)
 }
@@ -265,6 +277,43 @@ func TestSignedInAccount(t *testing.T) {
 				}
 			} else if !errors.Is(err, tt.err) {
 				t.Fatalf("err %v; want %v", err, tt.err)
+			}
+			if !slices.Equal(p.calls, tt.calls) {
+				t.Fatalf("calls %q; want %q", p.calls, tt.calls)
+			}
+		})
+	}
+}
+
+func TestRefreshRefusesAnAdminWithoutTOTP(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name   string
+		signIn account.SignIn
+		totp   bool
+		errs   map[string]error
+		err    error
+		calls  []string
+	}{
+		{name: "a customer: no MFA check", signIn: customerSignIn, calls: []string{"Refresh u-1 r"}},
+		{name: "an admin with TOTP", signIn: adminSignIn, totp: true, calls: []string{"Refresh u-1 r", "HasTOTP a"}},
+		{name: "an admin who switched TOTP off: no tokens", signIn: adminSignIn, err: customer.ErrBadCredentials,
+			calls: []string{"Refresh u-1 r", "HasTOTP a"}},
+		{name: "a group only named like admin: no MFA check", signIn: account.SignIn{Tokens: customerSignIn.Tokens, Groups: []string{"Admin", "admins"}},
+			calls: []string{"Refresh u-1 r"}},
+		{name: "the MFA check is refused: no tokens", signIn: adminSignIn, totp: true, errs: map[string]error{"HasTOTP": customer.ErrBadCredentials},
+			err: customer.ErrBadCredentials, calls: []string{"Refresh u-1 r", "HasTOTP a"}},
+		{name: "the MFA check fails: no tokens, the failure answered", signIn: adminSignIn, totp: true, errs: map[string]error{"HasTOTP": customer.ErrTooManyAttempts},
+			err: customer.ErrTooManyAttempts, calls: []string{"Refresh u-1 r", "HasTOTP a"}},
+		{name: "a refused refresh", signIn: adminSignIn, errs: map[string]error{"Refresh": customer.ErrBadCredentials},
+			err: customer.ErrBadCredentials, calls: []string{"Refresh u-1 r"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := &idp{signIn: tt.signIn, totp: tt.totp, errs: tt.errs}
+			tok, err := account.NewRefreshTokenHandler(p).Handle(ctx, account.RefreshToken{Username: "u-1", RefreshToken: "r"})
+			if !errors.Is(err, tt.err) || (err == nil) != (tok.AccessToken != "") {
+				t.Fatalf("got %+v %v; want err %v", tok, err, tt.err)
 			}
 			if !slices.Equal(p.calls, tt.calls) {
 				t.Fatalf("calls %q; want %q", p.calls, tt.calls)

@@ -3,13 +3,17 @@ package cognito_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	ciptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/orion-oss/orion/infra/orion/totp"
 	"github.com/orion-oss/orion/internal/account"
@@ -90,8 +94,14 @@ func TestUserPoolTOTP(t *testing.T) {
 	if err := pool.VerifyTOTP(ctx, s.Tokens.AccessToken, wrong); !errors.Is(err, customer.ErrBadCode) {
 		t.Fatalf("verify with a wrong code: %v; want ErrBadCode", err)
 	}
+	if ok, err := pool.HasTOTP(ctx, s.Tokens.AccessToken); err != nil || ok {
+		t.Fatalf("has TOTP before enrolment: %v %v; want false", ok, err)
+	}
 	if err := pool.VerifyTOTP(ctx, s.Tokens.AccessToken, code); err != nil {
 		t.Fatalf("verify: %v", err)
+	}
+	if ok, err := pool.HasTOTP(ctx, s.Tokens.AccessToken); err != nil || !ok {
+		t.Fatalf("has TOTP after enrolment: %v %v; want true", ok, err)
 	}
 
 	s, err = pool.SignIn(ctx, "root@example.com", password)
@@ -111,6 +121,11 @@ func TestUserPoolTOTP(t *testing.T) {
 	}
 	if _, err := pool.RespondMFA(ctx, "root@example.com", "no-such-session", code); !errors.Is(err, customer.ErrBadCredentials) {
 		t.Fatalf("a forged session: %v; want ErrBadCredentials", err)
+	}
+	// Switched off with the user's own token (as anyone holding it can, straight at Cognito).
+	switchTOTPOff(t, idp, done.Tokens.AccessToken)
+	if ok, err := pool.HasTOTP(ctx, done.Tokens.AccessToken); err != nil || ok {
+		t.Fatalf("has TOTP after switching it off: %v %v; want false", ok, err)
 	}
 }
 
@@ -183,5 +198,29 @@ func TestUserPoolChangeEmail(t *testing.T) {
 	}
 	if err := pool.VerifyEmail(ctx, s.Tokens.AccessToken, "123456"); !errors.Is(err, customer.ErrBadCode) {
 		t.Fatalf("verify with a code nobody sent: %v; want ErrBadCode", err)
+	}
+}
+
+// switchTOTPOff is SetUserMFAPreference with TOTP disabled and not preferred, as the user (or a thief
+// of their token) can send it straight to Cognito. The Go SDK leaves false booleans out of the
+// request, so the settings would arrive empty (no change): the body is the one the AWS CLI sends for
+// --software-token-mfa-settings Enabled=false,PreferredMfa=false.
+func switchTOTPOff(t *testing.T, idp *cip.Client, accessToken string) {
+	t.Helper()
+	body := fmt.Sprintf(`{"AccessToken":%q,"SoftwareTokenMfaSettings":{"Enabled":false,"PreferredMfa":false}}`, accessToken)
+	_, err := idp.SetUserMFAPreference(context.Background(), &cip.SetUserMFAPreferenceInput{AccessToken: aws.String(accessToken)}, func(o *cip.Options) {
+		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+			return s.Serialize.Add(middleware.SerializeMiddlewareFunc("totp-off", func(ctx context.Context, in middleware.SerializeInput, next middleware.SerializeHandler) (middleware.SerializeOutput, middleware.Metadata, error) {
+				r, err := in.Request.(*smithyhttp.Request).SetStream(strings.NewReader(body))
+				if err != nil {
+					return middleware.SerializeOutput{}, middleware.Metadata{}, err
+				}
+				in.Request = r
+				return next.HandleSerialize(ctx, in)
+			}), middleware.After)
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -9,6 +9,7 @@ package cognito
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
@@ -21,6 +22,7 @@ import (
 // Cognito is the part of the Cognito API this package uses.
 type Cognito interface {
 	DescribeClientAPI // the sign-in client's secret
+	GetUser(context.Context, *cip.GetUserInput, ...func(*cip.Options)) (*cip.GetUserOutput, error)
 	SignUp(context.Context, *cip.SignUpInput, ...func(*cip.Options)) (*cip.SignUpOutput, error)
 	AdminConfirmSignUp(context.Context, *cip.AdminConfirmSignUpInput, ...func(*cip.Options)) (*cip.AdminConfirmSignUpOutput, error)
 	AdminUpdateUserAttributes(context.Context, *cip.AdminUpdateUserAttributesInput, ...func(*cip.Options)) (*cip.AdminUpdateUserAttributesOutput, error)
@@ -72,6 +74,19 @@ func (p *UserPool) Refresh(ctx context.Context, username, refreshToken string) (
 		return account.SignIn{}, fmt.Errorf("cognito: refresh: %w (challenge)", customer.ErrBadCredentials)
 	}
 	return s, err
+}
+
+// HasTOTP tells whether the user of accessToken has TOTP as their MFA: enabled and preferred, which is
+// what makes Cognito challenge every password sign-in (VerifyTOTP sets both; SetUserMFAPreference
+// with the user's own token can switch it off). GetUser answers UserMFASettingList and
+// PreferredMfaSetting (docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_GetUser.html).
+func (p *UserPool) HasTOTP(ctx context.Context, accessToken string) (bool, error) {
+	out, err := p.idp.GetUser(ctx, &cip.GetUserInput{AccessToken: aws.String(accessToken)})
+	if err != nil {
+		return false, refusal("GetUser", err)
+	}
+	const totp = "SOFTWARE_TOKEN_MFA"
+	return aws.ToString(out.PreferredMfaSetting) == totp && slices.Contains(out.UserMFASettingList, totp), nil
 }
 
 func (p *UserPool) initiate(ctx context.Context, flow types.AuthFlowType, username string, params map[string]string) (account.SignIn, error) {

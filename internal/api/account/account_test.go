@@ -58,6 +58,7 @@ func (pool) Refresh(_ context.Context, username, token string) (account.SignIn, 
 	}
 	return account.SignIn{Tokens: account.Tokens{Username: "u-1", AccessToken: "a2", IDToken: "i2", ExpiresIn: 3600, TokenType: "Bearer"}}, nil
 }
+func (pool) HasTOTP(context.Context, string) (bool, error) { return false, nil }
 
 func TestAccountEndpoints(t *testing.T) {
 	quiet := slog.New(slog.DiscardHandler)
