@@ -139,12 +139,17 @@ func refreshBody(t *testing.T, tokens map[string]any) string {
 }
 
 // A password change needs the signed-in user's token and current password; the old password stops
-// signing in.
+// signing in, and every other session ends: a thief who signed in with the old password keeps no
+// refresh token (Cognito keeps them valid across a password change unless signed out).
 func TestChangePassword(t *testing.T) {
 	email := strings.ToLower(awstest.Name(t, "pw")) + "@example.com"
 	tok, err := user(context.Background(), email, false)
 	if err != nil {
 		t.Fatal(err)
+	}
+	thief := refreshBody(t, login(t, email, testPassword))
+	if r := do(t, "POST", "/auth/refresh", "", thief); r.status != 200 {
+		t.Fatalf("the other session's refresh before the change: %d %s", r.status, r.body)
 	}
 	const next = "N3w!Passw0rd-e2e"
 	runLog.forbid(next, "password")
@@ -159,7 +164,11 @@ func TestChangePassword(t *testing.T) {
 		t.Fatalf("change: %d %s", r.status, r.body)
 	}
 	problemOf(t, do(t, "POST", "/auth/login", "", fmt.Sprintf(`{"email":%q,"password":%q}`, email, testPassword)), 401)
-	login(t, email, next)
+	problemOf(t, do(t, "POST", "/auth/refresh", "", thief), 401)
+	fresh := login(t, email, next)
+	if r := do(t, "POST", "/auth/refresh", "", refreshBody(t, fresh)); r.status != 200 {
+		t.Fatalf("a session begun after the change: %d %s", r.status, r.body)
+	}
 }
 
 // The sign-in client has a secret, so nobody signs in at Cognito around POST /auth/login (which

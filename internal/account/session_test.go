@@ -56,6 +56,9 @@ func (p *idp) VerifyTOTP(_ context.Context, token, code string) error {
 func (p *idp) ChangePassword(_ context.Context, token, current, _ string) error {
 	return p.record("ChangePassword", token+" "+current)
 }
+func (p *idp) SignOutEverywhere(_ context.Context, token string) error {
+	return p.record("SignOutEverywhere", token)
+}
 func (p *idp) ChangeEmail(_ context.Context, username string, email customer.Email) error {
 	return p.record("ChangeEmail", username+" "+email.String())
 }
@@ -227,7 +230,10 @@ func TestSignedInAccount(t *testing.T) {
 	}{
 		{name: "change password", do: func(p *idp) error {
 			return account.NewChangePasswordHandler(p).Handle(ctx, account.ChangePassword{AccessToken: "a", CurrentPassword: "old", NewPassword: goodPassword})
-		}, calls: []string{"ChangePassword a old"}},
+		}, calls: []string{"ChangePassword a old", "SignOutEverywhere a"}},
+		{name: "change password, then the sign-out fails: the error is answered", errs: map[string]error{"SignOutEverywhere": customer.ErrTooManyAttempts}, do: func(p *idp) error {
+			return account.NewChangePasswordHandler(p).Handle(ctx, account.ChangePassword{AccessToken: "a", CurrentPassword: "old", NewPassword: goodPassword})
+		}, err: customer.ErrTooManyAttempts, calls: []string{"ChangePassword a old", "SignOutEverywhere a"}},
 		{name: "change to a weak password", do: func(p *idp) error {
 			return account.NewChangePasswordHandler(p).Handle(ctx, account.ChangePassword{AccessToken: "a", CurrentPassword: "", NewPassword: "short"})
 		}, fields: []string{"currentPassword", "newPassword"}},

@@ -91,3 +91,14 @@ func (p *UserPool) ChangePassword(ctx context.Context, accessToken, current, pro
 	}
 	return nil
 }
+
+// SignOutEverywhere invalidates every refresh token of the user of accessToken, and the access and id
+// tokens issued from them for Cognito's own APIs (docs.aws.amazon.com/cognito-user-identity-pools/
+// latest/APIReference/API_GlobalSignOut.html). Access tokens already handed out still pass the HTTP
+// API's JWT authorizer until they expire (an hour at most).
+func (p *UserPool) SignOutEverywhere(ctx context.Context, accessToken string) error {
+	if _, err := p.idp.GlobalSignOut(ctx, &cip.GlobalSignOutInput{AccessToken: aws.String(accessToken)}); err != nil {
+		return refusal("GlobalSignOut", err)
+	}
+	return nil
+}

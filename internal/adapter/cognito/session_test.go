@@ -170,6 +170,35 @@ func TestUserPoolSession(t *testing.T) {
 	}
 }
 
+// Signing out everywhere ends every session of the user: the refresh tokens of other sign-ins (a
+// thief's) refresh no more, and the access token is no longer taken by Cognito.
+func TestUserPoolSignOutEverywhere(t *testing.T) {
+	ctx := context.Background()
+	tp := newPool(t)
+	pool := tp.signIn
+	const password = "Correct-Horse-9"
+	confirmedUser(t, tp.idp, tp.id, "ann@example.com", password, "")
+	mine, err := pool.SignIn(ctx, "ann@example.com", password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := pool.SignIn(ctx, "ann@example.com", password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.SignOutEverywhere(ctx, mine.Tokens.AccessToken); err != nil {
+		t.Fatalf("sign out: %v", err)
+	}
+	for _, s := range []account.SignIn{mine, theirs} {
+		if _, err := pool.Refresh(ctx, s.Tokens.Username, s.Tokens.RefreshToken); !errors.Is(err, customer.ErrBadCredentials) {
+			t.Fatalf("a refresh token refreshed after the sign-out: %v", err)
+		}
+	}
+	if err := pool.SignOutEverywhere(ctx, mine.Tokens.AccessToken); !errors.Is(err, customer.ErrBadCredentials) {
+		t.Fatalf("the signed-out access token again: %v; want ErrBadCredentials", err)
+	}
+}
+
 // An address change through the function's admin call leaves the new address unverified (the pool
 // here, like the auto-confirming local stacks, does not require verification before update), and a
 // code nobody sent does not verify it.

@@ -52,6 +52,7 @@ func (session) ChangePassword(_ context.Context, token, current, _ string) error
 	}
 	return nil
 }
+func (session) SignOutEverywhere(context.Context, string) error { return nil }
 func (session) ChangeEmail(_ context.Context, username string, email customer.Email) error {
 	if email.String() == "taken@example.com" {
 		return customer.ErrEmailTaken
