@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/orion-oss/orion/internal/account"
 	"github.com/orion-oss/orion/internal/customer"
@@ -59,8 +60,12 @@ func (p *idp) ChangePassword(_ context.Context, token, current, _ string) error 
 func (p *idp) SignOutEverywhere(_ context.Context, token string) error {
 	return p.record("SignOutEverywhere", token)
 }
-func (p *idp) ChangeEmail(_ context.Context, username string, email customer.Email) error {
-	return p.record("ChangeEmail", username+" "+email.String())
+func (p *idp) ChangeEmail(_ context.Context, username string, email customer.Email, verified bool) error {
+	args := username + " " + email.String()
+	if verified {
+		args += " verified"
+	}
+	return p.record("ChangeEmail", args)
 }
 func (p *idp) Refresh(_ context.Context, username, token string) (account.SignIn, error) {
 	if err := p.record("Refresh", username+" "+token); err != nil {
@@ -251,21 +256,25 @@ func TestSignedInAccount(t *testing.T) {
 		{name: "logout without a token", do: func(p *idp) error { return account.NewLogoutHandler(p).Handle(ctx, account.Logout{}) },
 			fields: []string{"refreshToken"}},
 		{name: "change email", do: func(p *idp) error {
-			_, err := account.NewChangeEmailHandler(p).Handle(ctx, account.ChangeEmail{Username: "u-1", Email: " Bob@Example.COM "})
+			_, err := account.NewChangeEmailHandler(p, false).WithPace(account.Pace{}).Handle(ctx, account.ChangeEmail{Username: "u-1", Email: " Bob@Example.COM "})
 			return err
 		}, calls: []string{"ChangeEmail u-1 Bob@example.com"}},
 		{name: "change to a bad address", do: func(p *idp) error {
-			_, err := account.NewChangeEmailHandler(p).Handle(ctx, account.ChangeEmail{Username: "u-1", Email: "bob"})
+			_, err := account.NewChangeEmailHandler(p, false).WithPace(account.Pace{}).Handle(ctx, account.ChangeEmail{Username: "u-1", Email: "bob"})
 			return err
 		}, fields: []string{"email"}},
 		{name: "change to a taken address: the same answer, nothing changes", errs: map[string]error{"ChangeEmail": customer.ErrEmailTaken}, do: func(p *idp) error {
-			_, err := account.NewChangeEmailHandler(p).Handle(ctx, account.ChangeEmail{Username: "u-1", Email: "bob@example.com"})
+			_, err := account.NewChangeEmailHandler(p, false).WithPace(account.Pace{}).Handle(ctx, account.ChangeEmail{Username: "u-1", Email: "bob@example.com"})
 			return err
 		}, calls: []string{"ChangeEmail u-1 bob@example.com"}},
 		{name: "change while the provider throttles", errs: map[string]error{"ChangeEmail": customer.ErrTooManyAttempts}, do: func(p *idp) error {
-			_, err := account.NewChangeEmailHandler(p).Handle(ctx, account.ChangeEmail{Username: "u-1", Email: "bob@example.com"})
+			_, err := account.NewChangeEmailHandler(p, false).WithPace(account.Pace{}).Handle(ctx, account.ChangeEmail{Username: "u-1", Email: "bob@example.com"})
 			return err
 		}, err: customer.ErrTooManyAttempts, calls: []string{"ChangeEmail u-1 bob@example.com"}},
+		{name: "change email on a stack that auto-confirms users: the new address is verified", do: func(p *idp) error {
+			_, err := account.NewChangeEmailHandler(p, true).WithPace(account.Pace{}).Handle(ctx, account.ChangeEmail{Username: "u-1", Email: "bob@example.com"})
+			return err
+		}, calls: []string{"ChangeEmail u-1 bob@example.com verified"}},
 		{name: "verify email", do: func(p *idp) error {
 			return account.NewVerifyEmailHandler(p).Handle(ctx, account.VerifyEmail{AccessToken: "a", Code: "123456"})
 		}, calls: []string{"VerifyEmail a 123456"}},
@@ -325,5 +334,25 @@ func TestRefreshRefusesAnAdminWithoutTOTP(t *testing.T) {
 				t.Fatalf("calls %q; want %q", p.calls, tt.calls)
 			}
 		})
+	}
+}
+
+// A taken address is refused by the provider at once; a free one is written and mailed a code. The
+// answer's time must not tell them apart: both wait for the floor.
+func TestChangeEmailAnswersNoSoonerThanTheFloor(t *testing.T) {
+	for _, taken := range []bool{false, true} {
+		c := &clock{t: time.Unix(1_700_000_000, 0)}
+		p := &idp{}
+		if taken {
+			p.errs = map[string]error{"ChangeEmail": customer.ErrEmailTaken}
+		}
+		began := c.t
+		if _, err := account.NewChangeEmailHandler(p, false).WithPace(c.pace(account.CodeFloor)).Handle(context.Background(),
+			account.ChangeEmail{Username: "u-1", Email: "bob@example.com"}); err != nil {
+			t.Fatal(err)
+		}
+		if took := c.t.Sub(began); took != account.CodeFloor {
+			t.Fatalf("taken=%v: answered after %v; want the floor %v", taken, took, account.CodeFloor)
+		}
 	}
 }

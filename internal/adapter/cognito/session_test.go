@@ -215,11 +215,11 @@ func TestUserPoolChangeEmail(t *testing.T) {
 	}
 	username := attributes(t, idp, poolID, "ann@example.com")["sub"]
 	bob, _ := customer.ParseEmail("bob@example.com")
-	if err := pool.ChangeEmail(ctx, username, bob); !errors.Is(err, customer.ErrEmailTaken) {
+	if err := pool.ChangeEmail(ctx, username, bob, false); !errors.Is(err, customer.ErrEmailTaken) {
 		t.Fatalf("change to a taken address: %v; want ErrEmailTaken", err)
 	}
 	ann2, _ := customer.ParseEmail("ann2@example.com")
-	if err := pool.ChangeEmail(ctx, username, ann2); err != nil { // the access token's username claim
+	if err := pool.ChangeEmail(ctx, username, ann2, false); err != nil { // the access token's username claim
 		t.Fatalf("change: %v", err)
 	}
 	if a := attributes(t, idp, poolID, "ann2@example.com"); a["email"] != "ann2@example.com" || a["email_verified"] != "false" {
@@ -227,6 +227,14 @@ func TestUserPoolChangeEmail(t *testing.T) {
 	}
 	if err := pool.VerifyEmail(ctx, s.Tokens.AccessToken, "123456"); !errors.Is(err, customer.ErrBadCode) {
 		t.Fatalf("verify with a code nobody sent: %v; want ErrBadCode", err)
+	}
+	// An auto-confirming stack mails no code: the new address is taken as verified there.
+	ann3, _ := customer.ParseEmail("ann3@example.com")
+	if err := pool.ChangeEmail(ctx, username, ann3, true); err != nil {
+		t.Fatalf("change, verified: %v", err)
+	}
+	if a := attributes(t, idp, poolID, "ann3@example.com"); a["email"] != "ann3@example.com" || a["email_verified"] != "true" {
+		t.Fatalf("after the verified change: %v; want the new address, verified", a)
 	}
 }
 
