@@ -12,10 +12,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	ciptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/orion-oss/orion/infra/engine/localaws/awstest"
 	"github.com/orion-oss/orion/infra/engine/sam"
 	"github.com/orion-oss/orion/infra/orion/totp"
+	"github.com/orion-oss/orion/internal/account"
 	"github.com/orion-oss/orion/internal/platform/awscfg"
 )
 
@@ -78,9 +81,8 @@ func TestAdminSignsInWithTOTP(t *testing.T) {
 	totpSecrets.Store(email, secret)
 	problemOf(t, do(t, "POST", "/auth/mfa/setup", "", creds), 409) // the password alone cannot move the second factor
 
-	// Cognito itself now asks for the code: calling it directly with the public client id gets no tokens.
-	direct, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: &sys.client, AuthFlow: ciptypes.AuthFlowTypeUserPasswordAuth,
-		AuthParameters: map[string]string{"USERNAME": email, "PASSWORD": testPassword}})
+	// Cognito itself now asks for the code, even of a caller that holds the client's secret.
+	direct, err := passwordSignIn(ctx, c, email, testPassword)
 	if err != nil || direct.AuthenticationResult != nil || direct.ChallengeName != ciptypes.ChallengeNameTypeSoftwareTokenMfa {
 		t.Fatalf("direct sign-in: %+v %v; want the challenge and no tokens", direct, err)
 	}
@@ -110,12 +112,12 @@ func TestLogoutRevokesTheRefreshToken(t *testing.T) {
 	tok := login(t, email, testPassword)
 	refresh := tok["refreshToken"].(string)
 	runLog.forbid(refresh, "refresh token")
-	body := fmt.Sprintf(`{"refreshToken":%q}`, refresh)
+	body := refreshBody(t, tok)
 	if r := do(t, "POST", "/auth/refresh", "", body); r.status != 200 {
 		t.Fatalf("refresh before logout: %d", r.status)
 	}
 	for i := range 2 {
-		if r := do(t, "POST", "/auth/logout", "", body); r.status != 204 {
+		if r := do(t, "POST", "/auth/logout", "", fmt.Sprintf(`{"refreshToken":%q}`, refresh)); r.status != 204 {
 			t.Fatalf("logout %d: %d %s", i+1, r.status, r.body)
 		}
 	}
@@ -126,13 +128,29 @@ func TestLogoutRevokesTheRefreshToken(t *testing.T) {
 	}
 }
 
+// refreshBody is the body of POST /auth/refresh for the tokens of a sign-in: the refresh token and
+// the username the sign-in answered, which the refresh's SECRET_HASH needs.
+func refreshBody(t *testing.T, tokens map[string]any) string {
+	t.Helper()
+	name, _ := tokens["username"].(string)
+	if name == "" || strings.Contains(name, "@") {
+		t.Fatalf("the sign-in answered username %q; want the user's name in the pool, not the address", name)
+	}
+	return fmt.Sprintf(`{"username":%q,"refreshToken":%q}`, name, tokens["refreshToken"])
+}
+
 // A password change needs the signed-in user's token and current password; the old password stops
-// signing in.
+// signing in, and every other session ends: a thief who signed in with the old password keeps no
+// refresh token (Cognito keeps them valid across a password change unless signed out).
 func TestChangePassword(t *testing.T) {
 	email := strings.ToLower(awstest.Name(t, "pw")) + "@example.com"
 	tok, err := user(context.Background(), email, false)
 	if err != nil {
 		t.Fatal(err)
+	}
+	thief := refreshBody(t, login(t, email, testPassword))
+	if r := do(t, "POST", "/auth/refresh", "", thief); r.status != 200 {
+		t.Fatalf("the other session's refresh before the change: %d %s", r.status, r.body)
 	}
 	const next = "N3w!Passw0rd-e2e"
 	runLog.forbid(next, "password")
@@ -147,12 +165,102 @@ func TestChangePassword(t *testing.T) {
 		t.Fatalf("change: %d %s", r.status, r.body)
 	}
 	problemOf(t, do(t, "POST", "/auth/login", "", fmt.Sprintf(`{"email":%q,"password":%q}`, email, testPassword)), 401)
-	login(t, email, next)
+	problemOf(t, do(t, "POST", "/auth/refresh", "", thief), 401)
+	fresh := login(t, email, next)
+	if r := do(t, "POST", "/auth/refresh", "", refreshBody(t, fresh)); r.status != 200 {
+		t.Fatalf("a session begun after the change: %d %s", r.status, r.body)
+	}
 }
 
-// An address change goes through Orion: a taken address changes nothing, and on this auto-confirming stack
-// the new address is unverified (no code is sent; one nobody sent does not verify it), so order mail
-// stops until it is verified, while a verified customer's order mail keeps arriving.
+// The sign-in client has a secret, so nobody signs in at Cognito around POST /auth/login (which
+// refuses an admin without TOTP): a direct InitiateAuth with the right password but without
+// SECRET_HASH, or with a hash of a guessed secret, is refused, for an admin who never enrolled TOTP as
+// for anyone; Orion's login still refuses that admin tokens.
+func TestDirectSignInAtCognitoIsRefused(t *testing.T) {
+	ctx := context.Background()
+	c := idp(t)
+	email := strings.ToLower(awstest.Name(t, "around")) + "@example.com"
+	if _, err := user(ctx, email, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AdminAddUserToGroup(ctx, &cip.AdminAddUserToGroupInput{UserPoolId: &sys.pool, Username: &email, GroupName: aws.String("admin")}); err != nil {
+		t.Fatal(err)
+	}
+	other, err := signInHash("someone@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, params := range map[string]map[string]string{
+		"without SECRET_HASH": {"USERNAME": email, "PASSWORD": testPassword},
+		"with a guessed hash": {"USERNAME": email, "PASSWORD": testPassword, "SECRET_HASH": aws.ToString(secretHash("guess", email, sys.client))},
+		"with another's hash": {"USERNAME": email, "PASSWORD": testPassword, "SECRET_HASH": other},
+	} {
+		out, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: &sys.client, AuthFlow: ciptypes.AuthFlowTypeUserPasswordAuth, AuthParameters: params})
+		if refused := new(ciptypes.NotAuthorizedException); !errors.As(err, &refused) || out != nil {
+			t.Errorf("direct sign-in %s: %+v %v; want NotAuthorizedException and no tokens", name, out, err)
+		}
+	}
+	problemOf(t, do(t, "POST", "/auth/login", "", fmt.Sprintf(`{"email":%q,"password":%q}`, email, testPassword)), 403)
+}
+
+// An admin who switches TOTP off at Cognito (SetUserMFAPreference with their own token, which no
+// Orion endpoint needs) gets no more tokens from POST /auth/refresh: a 401 as for a bad token, where
+// the refresh token would otherwise keep admin tokens coming for its 30 days.
+func TestRefreshRefusesAnAdminWithoutTOTP(t *testing.T) {
+	ctx := context.Background()
+	email := strings.ToLower(awstest.Name(t, "mfaoff")) + "@example.com"
+	if _, err := user(ctx, email, true); err != nil {
+		t.Fatal(err)
+	}
+	tokens := login(t, email, testPassword)
+	body := refreshBody(t, tokens)
+	if r := do(t, "POST", "/auth/refresh", "", body); r.status != 200 {
+		t.Fatalf("an admin with TOTP refreshes: %d %s", r.status, r.body)
+	}
+	switchTOTPOff(t, idp(t), tokens["accessToken"].(string))
+	problemOf(t, do(t, "POST", "/auth/refresh", "", body), 401)
+	// A customer's refresh is unaffected by the check (no TOTP, no admin group).
+	cust := strings.ToLower(awstest.Name(t, "cust")) + "@example.com"
+	if _, err := user(ctx, cust, false); err != nil {
+		t.Fatal(err)
+	}
+	if r := do(t, "POST", "/auth/refresh", "", refreshBody(t, login(t, cust, testPassword))); r.status != 200 {
+		t.Fatalf("a customer's refresh: %d %s", r.status, r.body)
+	}
+}
+
+// switchTOTPOff is SetUserMFAPreference with TOTP disabled and not preferred, sent with the user's own
+// token straight to Cognito. The Go SDK leaves false booleans out of the request (the settings would
+// arrive empty, changing nothing), so the body is the one the AWS CLI sends for
+// --software-token-mfa-settings Enabled=false,PreferredMfa=false.
+func switchTOTPOff(t *testing.T, c *cip.Client, accessToken string) {
+	t.Helper()
+	body := fmt.Sprintf(`{"AccessToken":%q,"SoftwareTokenMfaSettings":{"Enabled":false,"PreferredMfa":false}}`, accessToken)
+	_, err := c.SetUserMFAPreference(context.Background(), &cip.SetUserMFAPreferenceInput{AccessToken: aws.String(accessToken)}, func(o *cip.Options) {
+		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+			return s.Serialize.Add(middleware.SerializeMiddlewareFunc("totp-off", func(ctx context.Context, in middleware.SerializeInput, next middleware.SerializeHandler) (middleware.SerializeOutput, middleware.Metadata, error) {
+				r, err := in.Request.(*smithyhttp.Request).SetStream(strings.NewReader(body))
+				if err != nil {
+					return middleware.SerializeOutput{}, middleware.Metadata{}, err
+				}
+				in.Request = r
+				return next.HandleSerialize(ctx, in)
+			}), middleware.After)
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := c.GetUser(context.Background(), &cip.GetUserInput{AccessToken: aws.String(accessToken)})
+	if err != nil || slices.Contains(u.UserMFASettingList, "SOFTWARE_TOKEN_MFA") {
+		t.Fatalf("TOTP is still on: %+v %v", u, err)
+	}
+}
+
+// An address change goes through Orion: a taken address changes nothing, and answers no sooner than a
+// free one (both wait for the code endpoints' floor, so timing tells nothing). On this auto-confirming
+// stack no code is ever mailed, so the new address is taken as verified, as registration takes the
+// first one, and order mail goes on, to the new address (a code nobody sent verifies nothing).
 func TestChangeEmailAndOrderMail(t *testing.T) {
 	emulatorOnly(t, "reads the mail from the emulator's SES")
 	ctx := context.Background()
@@ -160,17 +268,25 @@ func TestChangeEmailAndOrderMail(t *testing.T) {
 	addr, tok := customerWithAddress(t)
 	control, controlTok := customerWithAddress(t)
 	// Another account's address: the same answer as any (no oracle), and nothing changes.
+	began := time.Now()
 	if r := do(t, "POST", "/auth/email", tok, fmt.Sprintf(`{"email":%q}`, control)); r.status != 202 {
 		t.Fatalf("a taken address: %d %s; want the same 202 as any", r.status, r.body)
+	}
+	if took := time.Since(began); took < account.CodeFloor {
+		t.Fatalf("a taken address answered in %v; want no sooner than %v", took, account.CodeFloor)
 	}
 	if _, err := c.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: &sys.pool, Username: &addr}); err != nil {
 		t.Fatalf("the customer's address changed to a taken one: %v", err)
 	}
 	problemOf(t, do(t, "POST", "/auth/email", tok, `{"email":"not an address"}`), 400)
 	next := "new-" + addr
+	began = time.Now()
 	r := do(t, "POST", "/auth/email", tok, fmt.Sprintf(`{"email":%q}`, next))
 	if r.status != 202 || r.json(t)["pendingEmail"] != next {
 		t.Fatalf("change: %d %s", r.status, r.body)
+	}
+	if took := time.Since(began); took < account.CodeFloor {
+		t.Fatalf("a free address answered in %v; want no sooner than %v", took, account.CodeFloor)
 	}
 	u, err := c.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: &sys.pool, Username: &next})
 	if err != nil {
@@ -180,8 +296,8 @@ func TestChangeEmailAndOrderMail(t *testing.T) {
 	for _, a := range u.UserAttributes {
 		attrs[aws.ToString(a.Name)] = aws.ToString(a.Value)
 	}
-	if attrs["email"] != next || attrs["email_verified"] != "false" {
-		t.Fatalf("after the change: %v; want the new address, unverified", attrs)
+	if attrs["email"] != next || attrs["email_verified"] != "true" {
+		t.Fatalf("after the change: %v; want the new address, verified (this stack auto-confirms)", attrs)
 	}
 	problemOf(t, do(t, "POST", "/auth/email/verify", tok, `{"code":"123456"}`), 400)
 
@@ -189,10 +305,10 @@ func TestChangeEmailAndOrderMail(t *testing.T) {
 	ids := []string{order1(t, tok, s, 1, "tok_visa"), order1(t, controlTok, s, 1, "tok_visa")}
 	settle(t, tok, ids[0], "CONFIRMED")
 	settle(t, controlTok, ids[1], "CONFIRMED")
-	expectMail(t, control, 1) // the mail went out for the verified customer...
-	time.Sleep(time.Second)
-	if n := len(inbox(t, next)) + len(inbox(t, addr)); n != 0 {
-		t.Fatalf("%d messages for the customer whose address is unverified; want none", n)
+	expectMail(t, control, 1)
+	expectMail(t, next, 1) // the changed customer's order mail goes on, to the new address...
+	if n := len(inbox(t, addr)); n != 0 {
+		t.Fatalf("%d messages to the old address; want none", n) // ...and not to the old one
 	}
 }
 

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -32,7 +33,7 @@ func TestRegisterLoginRefreshAndUse(t *testing.T) {
 	if g := do(t, "GET", "/orders/01JDQ7Z3M6X9V0YB2C4D5E6F7G", tok["idToken"].(string), ""); g.status != 401 {
 		t.Fatalf("id token accepted as an access token: %d %s", g.status, g.body)
 	}
-	ref := do(t, "POST", "/auth/refresh", "", `{"refreshToken":"`+tok["refreshToken"].(string)+`"}`)
+	ref := do(t, "POST", "/auth/refresh", "", refreshBody(t, tok))
 	if ref.status != 200 || ref.json(t)["accessToken"] == "" {
 		t.Fatalf("refresh: %d %s", ref.status, ref.body)
 	}
@@ -45,7 +46,7 @@ func TestRegisterLoginRefreshAndUse(t *testing.T) {
 	if string(wrong.body) != string(nobody.body) {
 		t.Fatalf("login failures differ: %s vs %s", wrong.body, nobody.body)
 	}
-	problemOf(t, do(t, "POST", "/auth/refresh", "", `{"refreshToken":"forged"}`), 401)
+	problemOf(t, do(t, "POST", "/auth/refresh", "", fmt.Sprintf(`{"username":%q,"refreshToken":"forged"}`, tok["username"])), 401)
 }
 
 func TestRegisterRefusals(t *testing.T) {

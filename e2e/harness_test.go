@@ -142,8 +142,7 @@ func user(ctx context.Context, email string, admin bool) (string, error) {
 	if _, err := c.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{UserPoolId: &sys.pool, Username: &email, Password: &pass, Permanent: true}); err != nil {
 		return "", err
 	}
-	out, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: &sys.client, AuthFlow: ciptypes.AuthFlowTypeUserPasswordAuth,
-		AuthParameters: map[string]string{"USERNAME": email, "PASSWORD": pass}})
+	out, err := passwordSignIn(ctx, c, email, pass)
 	tok, err := accessTokenOf(out, err)
 	if err != nil || !admin {
 		return tok, err
@@ -155,6 +154,45 @@ func user(ctx context.Context, email string, admin bool) (string, error) {
 		return "", err
 	}
 	return adminSignIn(ctx, c, email, pass)
+}
+
+// signInSecret is the sign-in client's secret, read once with DescribeUserPoolClient as the stack's
+// deployer may: the client has one (template.yaml UserPoolClient), so that nobody signs in at Cognito
+// around Orion's login, and every direct InitiateAuth or RespondToAuthChallenge of the run must carry
+// its SECRET_HASH.
+var signInSecret = sync.OnceValues(func() (string, error) {
+	ctx := context.Background()
+	cfg, err := awscfg.Load(ctx)
+	if err != nil {
+		return "", err
+	}
+	out, err := cip.NewFromConfig(cfg).DescribeUserPoolClient(ctx, &cip.DescribeUserPoolClientInput{UserPoolId: &sys.pool, ClientId: &sys.client})
+	if err != nil {
+		return "", fmt.Errorf("the sign-in client's secret: %w", err)
+	}
+	if aws.ToString(out.UserPoolClient.ClientSecret) == "" {
+		return "", fmt.Errorf("the sign-in client %s has no secret", sys.client)
+	}
+	return aws.ToString(out.UserPoolClient.ClientSecret), nil
+})
+
+// signInHash is the SECRET_HASH of a call of the sign-in client about username.
+func signInHash(username string) (string, error) {
+	secret, err := signInSecret()
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(secretHash(secret, username, sys.client)), nil
+}
+
+// passwordSignIn signs in at Cognito with the sign-in client, as Orion's login does.
+func passwordSignIn(ctx context.Context, c *cip.Client, email, pass string) (*cip.InitiateAuthOutput, error) {
+	h, err := signInHash(email)
+	if err != nil {
+		return nil, err
+	}
+	return c.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: &sys.client, AuthFlow: ciptypes.AuthFlowTypeUserPasswordAuth,
+		AuthParameters: map[string]string{"USERNAME": email, "PASSWORD": pass, "SECRET_HASH": h}})
 }
 
 func accessTokenOf(out *cip.InitiateAuthOutput, err error) (string, error) {
@@ -194,8 +232,7 @@ func enrolTOTP(ctx context.Context, c *cip.Client, email, accessToken string) (s
 
 // adminSignIn signs an enrolled admin in at Cognito: the password, then the TOTP code.
 func adminSignIn(ctx context.Context, c *cip.Client, email, pass string) (string, error) {
-	out, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: &sys.client, AuthFlow: ciptypes.AuthFlowTypeUserPasswordAuth,
-		AuthParameters: map[string]string{"USERNAME": email, "PASSWORD": pass}})
+	out, err := passwordSignIn(ctx, c, email, pass)
 	if err != nil {
 		return "", err
 	}
@@ -206,8 +243,12 @@ func adminSignIn(ctx context.Context, c *cip.Client, email, pass string) (string
 	if err != nil {
 		return "", err
 	}
+	h, err := signInHash(email)
+	if err != nil {
+		return "", err
+	}
 	done, err := c.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{ClientId: &sys.client, ChallengeName: out.ChallengeName, Session: out.Session,
-		ChallengeResponses: map[string]string{"USERNAME": email, "SOFTWARE_TOKEN_MFA_CODE": code}})
+		ChallengeResponses: map[string]string{"USERNAME": email, "SOFTWARE_TOKEN_MFA_CODE": code, "SECRET_HASH": h}})
 	if err != nil {
 		return "", err
 	}

@@ -162,7 +162,7 @@ func TestLogsOfAFullOrderHoldNoSecrets(t *testing.T) {
 		v, _ := login[k].(string)
 		runLog.forbid(v, "the "+k)
 	}
-	refreshed := do(t, "POST", "/auth/refresh", "", fmt.Sprintf(`{"refreshToken":%q}`, login["refreshToken"])).json(t)
+	refreshed := do(t, "POST", "/auth/refresh", "", refreshBody(t, login)).json(t)
 	runLog.forbid(fmt.Sprint(refreshed["accessToken"]), "the refreshed access token")
 
 	ws := connect(t, tok)

@@ -22,6 +22,7 @@ import (
 	"github.com/orion-oss/orion/infra/engine/faults"
 	"github.com/orion-oss/orion/infra/engine/lambdahost"
 	"github.com/orion-oss/orion/infra/engine/stack"
+	"github.com/orion-oss/orion/internal/adapter/cognito"
 	"github.com/orion-oss/orion/internal/platform/awscfg"
 	"github.com/orion-oss/orion/internal/ws"
 )
@@ -159,6 +160,11 @@ func (r *run) users(ctx context.Context) {
 	}
 	c := cip.NewFromConfig(cfg)
 	pool, client := fmt.Sprint(r.st.Outputs["UserPoolId"]), fmt.Sprint(r.st.Outputs["UserPoolClientId"])
+	// The sign-in client has a secret (template.yaml UserPoolClient): read as the deployer may.
+	secret, err := cognito.ClientSecret(ctx, c, pool, client)
+	if err != nil {
+		r.t.Fatal(err)
+	}
 	mk := func(email string, admin bool) string {
 		pass := "Str0ng!Passw0rd-soak"
 		// A verified address: order mail goes to verified addresses only (internal/adapter/cognito/directory).
@@ -175,7 +181,7 @@ func (r *run) users(ctx context.Context) {
 			}
 		}
 		out, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: &client, AuthFlow: ciptypes.AuthFlowTypeUserPasswordAuth,
-			AuthParameters: map[string]string{"USERNAME": email, "PASSWORD": pass}})
+			AuthParameters: map[string]string{"USERNAME": email, "PASSWORD": pass, "SECRET_HASH": cognito.SecretHash(secret, email, client)}})
 		if err != nil {
 			r.t.Fatal(err)
 		}

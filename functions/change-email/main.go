@@ -15,5 +15,5 @@ import (
 func main() {
 	log := boot.Logger()
 	pool := cognito.NewUserPool(cip.NewFromConfig(boot.AWS(log)), boot.Require(log, "USER_POOL_ID"), boot.Require(log, "USER_POOL_CLIENT_ID"))
-	lambda.Start(web.Lambda(log, accountapi.ChangeEmail{Handler: account.NewChangeEmailHandler(pool)}.Serve))
+	lambda.Start(web.Lambda(log, accountapi.ChangeEmail{Handler: account.NewChangeEmailHandler(pool, boot.Bool(log, "AUTO_CONFIRM_USERS", false))}.Serve))
 }

@@ -15,6 +15,6 @@ import (
 
 func main() {
 	log := boot.Logger()
-	pool := cognito.NewUserPool(cip.NewFromConfig(boot.AWS(log)), "", boot.Require(log, "USER_POOL_CLIENT_ID"))
+	pool := cognito.NewUserPool(cip.NewFromConfig(boot.AWS(log)), boot.Require(log, "USER_POOL_ID"), boot.Require(log, "USER_POOL_CLIENT_ID"))
 	lambda.Start(web.Lambda(log, accountapi.Login{Handler: account.NewLoginHandler(pool)}.Serve))
 }

@@ -17,6 +17,7 @@ type UserPool interface {
 
 // Tokens are what a sign-in returns.
 type Tokens struct {
+	Username     string // the user's name at the provider (not the address): a refresh sends it back
 	AccessToken  string
 	IDToken      string
 	RefreshToken string // empty when refreshing

@@ -91,8 +91,12 @@ func (p *pool) SignIn(_ context.Context, email, _ string) (account.SignIn, error
 
 func (p *pool) Revoke(_ context.Context, token string) error { return p.record("Revoke " + token) }
 
-func (p *pool) Refresh(_ context.Context, token string) (account.Tokens, error) {
-	return account.Tokens{AccessToken: "a"}, p.record("Refresh " + token)
+func (p *pool) Refresh(_ context.Context, username, token string) (account.SignIn, error) {
+	return account.SignIn{Tokens: account.Tokens{AccessToken: "a"}}, p.record("Refresh " + username + " " + token)
+}
+
+func (p *pool) HasTOTP(_ context.Context, token string) (bool, error) {
+	return false, p.record("HasTOTP " + token)
 }
 
 // clock is a fake clock; sleeping on it moves it on at once.
@@ -141,8 +145,11 @@ func TestLoginAndRefresh(t *testing.T) {
 			return s.Tokens, err
 		}, err: customer.ErrBadCredentials},
 		{name: "refresh", do: func(p account.UserPool) (account.Tokens, error) {
+			return account.NewRefreshTokenHandler(p).Handle(context.Background(), account.RefreshToken{Username: "u-1", RefreshToken: "r"})
+		}, calls: []string{"Refresh u-1 r"}},
+		{name: "refresh without the username", do: func(p account.UserPool) (account.Tokens, error) {
 			return account.NewRefreshTokenHandler(p).Handle(context.Background(), account.RefreshToken{RefreshToken: "r"})
-		}, calls: []string{"Refresh r"}},
+		}, err: customer.ErrBadCredentials},
 		{name: "refresh without a token", do: func(p account.UserPool) (account.Tokens, error) {
 			return account.NewRefreshTokenHandler(p).Handle(context.Background(), account.RefreshToken{})
 		}, err: customer.ErrBadCredentials},

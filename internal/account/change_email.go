@@ -16,21 +16,33 @@ type ChangeEmail struct {
 // EmailChanger changes addresses.
 type EmailChanger interface {
 	// ChangeEmail records the new address as pending and mails it a code; the old one stays until
-	// the code is confirmed. customer.ErrEmailTaken when another account has it.
-	ChangeEmail(ctx context.Context, username string, email customer.Email) error
+	// the code is confirmed. verified marks the new address verified at once (auto-confirming
+	// stacks, which mail no codes). customer.ErrEmailTaken when another account has it.
+	ChangeEmail(ctx context.Context, username string, email customer.Email, verified bool) error
 }
 
 // ChangeEmailHandler changes addresses.
-type ChangeEmailHandler struct{ pool EmailChanger }
-
-// NewChangeEmailHandler builds the handler.
-func NewChangeEmailHandler(pool EmailChanger) ChangeEmailHandler {
-	return ChangeEmailHandler{pool: pool}
+type ChangeEmailHandler struct {
+	pool        EmailChanger
+	autoConfirm bool
+	pace        Pace
 }
+
+// NewChangeEmailHandler builds the handler; autoConfirm is the stack's AutoConfirmUsers, where no
+// verification code is ever mailed, so the new address is taken as verified, as registration takes
+// the first one (RegisterHandler).
+func NewChangeEmailHandler(pool EmailChanger, autoConfirm bool) ChangeEmailHandler {
+	return ChangeEmailHandler{pool: pool, autoConfirm: autoConfirm, pace: NewPace(CodeFloor)}
+}
+
+// WithPace sets the pace of the answers (tests).
+func (h ChangeEmailHandler) WithPace(p Pace) ChangeEmailHandler { h.pace = p; return h }
 
 // Handle checks the address as registration does and asks for the change. An address another account
 // has gets the same answer and changes nothing: no code reaches it, so the change never completes, and
 // a signed-in caller cannot test addresses for accounts (issue 20: no endpoint reveals existence).
+// Nor by timing: a taken address is refused at once, a free one is written and mailed a code, so the
+// answer comes no sooner than the code endpoints' floor (CodeFloor), as theirs do.
 func (h ChangeEmailHandler) Handle(ctx context.Context, cmd ChangeEmail) (customer.Email, error) {
 	email, err := customer.ParseEmail(cmd.Email)
 	if err != nil {
@@ -39,7 +51,8 @@ func (h ChangeEmailHandler) Handle(ctx context.Context, cmd ChangeEmail) (custom
 	if cmd.Username == "" {
 		return customer.Email{}, customer.ErrBadCredentials
 	}
-	if err := h.pool.ChangeEmail(ctx, cmd.Username, email); err != nil && !errors.Is(err, customer.ErrEmailTaken) {
+	defer h.pace.Start(ctx)()
+	if err := h.pool.ChangeEmail(ctx, cmd.Username, email, h.autoConfirm); err != nil && !errors.Is(err, customer.ErrEmailTaken) {
 		return customer.Email{}, err
 	}
 	return email, nil

@@ -17,6 +17,9 @@ type ChangePassword struct {
 type PasswordChanger interface {
 	// ChangePassword: customer.ErrBadCredentials when current is wrong or the token is revoked.
 	ChangePassword(ctx context.Context, accessToken, current, proposed string) error
+	// SignOutEverywhere ends every session of the user of accessToken: no refresh token of theirs
+	// refreshes any more.
+	SignOutEverywhere(ctx context.Context, accessToken string) error
 }
 
 // ChangePasswordHandler changes passwords.
@@ -28,7 +31,11 @@ func NewChangePasswordHandler(pool PasswordChanger) ChangePasswordHandler {
 }
 
 // Handle checks the new password against the policy first (a field-level answer), then lets the
-// provider check the current one.
+// provider check the current one, then signs the user out everywhere: Cognito keeps the refresh
+// tokens issued before a password change valid (they last 30 days), so a thief who signed in with the
+// old password would otherwise keep their session. The caller signs in again with the new password.
+// Should the sign-out fail after the change, the error is answered (5xx, retried by the client) and a
+// retry with the new password as current signs out then.
 func (h ChangePasswordHandler) Handle(ctx context.Context, cmd ChangePassword) error {
 	var c validation.Collector
 	if cmd.CurrentPassword == "" {
@@ -43,5 +50,8 @@ func (h ChangePasswordHandler) Handle(ctx context.Context, cmd ChangePassword) e
 	if cmd.AccessToken == "" {
 		return customer.ErrBadCredentials
 	}
-	return h.pool.ChangePassword(ctx, cmd.AccessToken, cmd.CurrentPassword, cmd.NewPassword)
+	if err := h.pool.ChangePassword(ctx, cmd.AccessToken, cmd.CurrentPassword, cmd.NewPassword); err != nil {
+		return err
+	}
+	return h.pool.SignOutEverywhere(ctx, cmd.AccessToken)
 }

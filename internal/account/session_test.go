@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/orion-oss/orion/internal/account"
 	"github.com/orion-oss/orion/internal/customer"
@@ -14,7 +15,8 @@ import (
 // idp fakes the signed-in account's ports: SignIn answers signIn; "123456" is the only right code;
 // errs, by method, is what a call returns instead.
 type idp struct {
-	signIn account.SignIn
+	signIn account.SignIn // also what Refresh answers
+	totp   bool           // what HasTOTP answers
 	errs   map[string]error
 	calls  []string
 }
@@ -55,8 +57,27 @@ func (p *idp) VerifyTOTP(_ context.Context, token, code string) error {
 func (p *idp) ChangePassword(_ context.Context, token, current, _ string) error {
 	return p.record("ChangePassword", token+" "+current)
 }
-func (p *idp) ChangeEmail(_ context.Context, username string, email customer.Email) error {
-	return p.record("ChangeEmail", username+" "+email.String())
+func (p *idp) SignOutEverywhere(_ context.Context, token string) error {
+	return p.record("SignOutEverywhere", token)
+}
+func (p *idp) ChangeEmail(_ context.Context, username string, email customer.Email, verified bool) error {
+	args := username + " " + email.String()
+	if verified {
+		args += " verified"
+	}
+	return p.record("ChangeEmail", args)
+}
+func (p *idp) Refresh(_ context.Context, username, token string) (account.SignIn, error) {
+	if err := p.record("Refresh", username+" "+token); err != nil {
+		return account.SignIn{}, err
+	}
+	return p.signIn, nil
+}
+func (p *idp) HasTOTP(_ context.Context, token string) (bool, error) {
+	if err := p.record("HasTOTP", token); err != nil {
+		return false, err
+	}
+	return p.totp, nil
 }
 func (p *idp) VerifyEmail(_ context.Context, token, code string) error {
 	return p.record("VerifyEmail", token+" "+code)
@@ -214,7 +235,10 @@ func TestSignedInAccount(t *testing.T) {
 	}{
 		{name: "change password", do: func(p *idp) error {
 			return account.NewChangePasswordHandler(p).Handle(ctx, account.ChangePassword{AccessToken: "a", CurrentPassword: "old", NewPassword: goodPassword})
-		}, calls: []string{"ChangePassword a old"}},
+		}, calls: []string{"ChangePassword a old", "SignOutEverywhere a"}},
+		{name: "change password, then the sign-out fails: the error is answered", errs: map[string]error{"SignOutEverywhere": customer.ErrTooManyAttempts}, do: func(p *idp) error {
+			return account.NewChangePasswordHandler(p).Handle(ctx, account.ChangePassword{AccessToken: "a", CurrentPassword: "old", NewPassword: goodPassword})
+		}, err: customer.ErrTooManyAttempts, calls: []string{"ChangePassword a old", "SignOutEverywhere a"}},
 		{name: "change to a weak password", do: func(p *idp) error {
 			return account.NewChangePasswordHandler(p).Handle(ctx, account.ChangePassword{AccessToken: "a", CurrentPassword: "", NewPassword: "short"})
 		}, fields: []string{"currentPassword", "newPassword"}},
@@ -232,21 +256,25 @@ func TestSignedInAccount(t *testing.T) {
 		{name: "logout without a token", do: func(p *idp) error { return account.NewLogoutHandler(p).Handle(ctx, account.Logout{}) },
 			fields: []string{"refreshToken"}},
 		{name: "change email", do: func(p *idp) error {
-			_, err := account.NewChangeEmailHandler(p).Handle(ctx, account.ChangeEmail{Username: "u-1", Email: " Bob@Example.COM "})
+			_, err := account.NewChangeEmailHandler(p, false).WithPace(account.Pace{}).Handle(ctx, account.ChangeEmail{Username: "u-1", Email: " Bob@Example.COM "})
 			return err
 		}, calls: []string{"ChangeEmail u-1 Bob@example.com"}},
 		{name: "change to a bad address", do: func(p *idp) error {
-			_, err := account.NewChangeEmailHandler(p).Handle(ctx, account.ChangeEmail{Username: "u-1", Email: "bob"})
+			_, err := account.NewChangeEmailHandler(p, false).WithPace(account.Pace{}).Handle(ctx, account.ChangeEmail{Username: "u-1", Email: "bob"})
 			return err
 		}, fields: []string{"email"}},
 		{name: "change to a taken address: the same answer, nothing changes", errs: map[string]error{"ChangeEmail": customer.ErrEmailTaken}, do: func(p *idp) error {
-			_, err := account.NewChangeEmailHandler(p).Handle(ctx, account.ChangeEmail{Username: "u-1", Email: "bob@example.com"})
+			_, err := account.NewChangeEmailHandler(p, false).WithPace(account.Pace{}).Handle(ctx, account.ChangeEmail{Username: "u-1", Email: "bob@example.com"})
 			return err
 		}, calls: []string{"ChangeEmail u-1 bob@example.com"}},
 		{name: "change while the provider throttles", errs: map[string]error{"ChangeEmail": customer.ErrTooManyAttempts}, do: func(p *idp) error {
-			_, err := account.NewChangeEmailHandler(p).Handle(ctx, account.ChangeEmail{Username: "u-1", Email: "bob@example.com"})
+			_, err := account.NewChangeEmailHandler(p, false).WithPace(account.Pace{}).Handle(ctx, account.ChangeEmail{Username: "u-1", Email: "bob@example.com"})
 			return err
 		}, err: customer.ErrTooManyAttempts, calls: []string{"ChangeEmail u-1 bob@example.com"}},
+		{name: "change email on a stack that auto-confirms users: the new address is verified", do: func(p *idp) error {
+			_, err := account.NewChangeEmailHandler(p, true).WithPace(account.Pace{}).Handle(ctx, account.ChangeEmail{Username: "u-1", Email: "bob@example.com"})
+			return err
+		}, calls: []string{"ChangeEmail u-1 bob@example.com verified"}},
 		{name: "verify email", do: func(p *idp) error {
 			return account.NewVerifyEmailHandler(p).Handle(ctx, account.VerifyEmail{AccessToken: "a", Code: "123456"})
 		}, calls: []string{"VerifyEmail a 123456"}},
@@ -269,5 +297,62 @@ func TestSignedInAccount(t *testing.T) {
 				t.Fatalf("calls %q; want %q", p.calls, tt.calls)
 			}
 		})
+	}
+}
+
+func TestRefreshRefusesAnAdminWithoutTOTP(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name   string
+		signIn account.SignIn
+		totp   bool
+		errs   map[string]error
+		err    error
+		calls  []string
+	}{
+		{name: "a customer: no MFA check", signIn: customerSignIn, calls: []string{"Refresh u-1 r"}},
+		{name: "an admin with TOTP", signIn: adminSignIn, totp: true, calls: []string{"Refresh u-1 r", "HasTOTP a"}},
+		{name: "an admin who switched TOTP off: no tokens", signIn: adminSignIn, err: customer.ErrBadCredentials,
+			calls: []string{"Refresh u-1 r", "HasTOTP a"}},
+		{name: "a group only named like admin: no MFA check", signIn: account.SignIn{Tokens: customerSignIn.Tokens, Groups: []string{"Admin", "admins"}},
+			calls: []string{"Refresh u-1 r"}},
+		{name: "the MFA check is refused: no tokens", signIn: adminSignIn, totp: true, errs: map[string]error{"HasTOTP": customer.ErrBadCredentials},
+			err: customer.ErrBadCredentials, calls: []string{"Refresh u-1 r", "HasTOTP a"}},
+		{name: "the MFA check fails: no tokens, the failure answered", signIn: adminSignIn, totp: true, errs: map[string]error{"HasTOTP": customer.ErrTooManyAttempts},
+			err: customer.ErrTooManyAttempts, calls: []string{"Refresh u-1 r", "HasTOTP a"}},
+		{name: "a refused refresh", signIn: adminSignIn, errs: map[string]error{"Refresh": customer.ErrBadCredentials},
+			err: customer.ErrBadCredentials, calls: []string{"Refresh u-1 r"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := &idp{signIn: tt.signIn, totp: tt.totp, errs: tt.errs}
+			tok, err := account.NewRefreshTokenHandler(p).Handle(ctx, account.RefreshToken{Username: "u-1", RefreshToken: "r"})
+			if !errors.Is(err, tt.err) || (err == nil) != (tok.AccessToken != "") {
+				t.Fatalf("got %+v %v; want err %v", tok, err, tt.err)
+			}
+			if !slices.Equal(p.calls, tt.calls) {
+				t.Fatalf("calls %q; want %q", p.calls, tt.calls)
+			}
+		})
+	}
+}
+
+// A taken address is refused by the provider at once; a free one is written and mailed a code. The
+// answer's time must not tell them apart: both wait for the floor.
+func TestChangeEmailAnswersNoSoonerThanTheFloor(t *testing.T) {
+	for _, taken := range []bool{false, true} {
+		c := &clock{t: time.Unix(1_700_000_000, 0)}
+		p := &idp{}
+		if taken {
+			p.errs = map[string]error{"ChangeEmail": customer.ErrEmailTaken}
+		}
+		began := c.t
+		if _, err := account.NewChangeEmailHandler(p, false).WithPace(c.pace(account.CodeFloor)).Handle(context.Background(),
+			account.ChangeEmail{Username: "u-1", Email: "bob@example.com"}); err != nil {
+			t.Fatal(err)
+		}
+		if took := c.t.Sub(began); took != account.CodeFloor {
+			t.Fatalf("taken=%v: answered after %v; want the floor %v", taken, took, account.CodeFloor)
+		}
 	}
 }

@@ -164,8 +164,18 @@ def patch_cognito():
       unauthorized attribute"), as on AWS; moto writes any.
     - VerifyUserAttribute (lacking): no verification code is ever sent locally (AutoConfirmUsers stacks
       send none), so every code is a mismatch, CodeMismatchException as on AWS for a wrong code.
+    - A client with a secret needs SECRET_HASH in every InitiateAuth and RespondToAuthChallenge, and its
+      secret in RevokeToken, as on AWS (docs.aws.amazon.com/cognito/latest/developerguide/
+      signing-up-users-in-your-app.html#cognito-user-pools-computing-secret-hash; API_RevokeToken.html,
+      ClientSecret): moto 5.2.1 checks it for USER_SRP_AUTH, refresh and the MFA challenges but not for
+      USER_PASSWORD_AUTH, so a caller that forgot it (Orion's sign-in client has a secret so that nobody
+      signs in around its login, docs/adr/0017) would pass here and fail on AWS. A refresh's SECRET_HASH
+      names the user by their username in the pool (the sub where email is the username attribute,
+      the tokens' username claim), not by the address they signed in with, which moto checks instead.
     """
     import base64
+    import hashlib
+    import hmac
     import json
     import os
     os.environ.setdefault("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
@@ -202,7 +212,15 @@ def patch_cognito():
             raise NotAuthorizedError("Invalid Access Token")
         raise CodeMismatchException("Invalid verification code provided, please try again.")
 
-    responses.CognitoIdpResponse.revoke_token = revoke_token
+    def revoke_with_secret(self):
+        client_id, secret = self._get_param("ClientId"), self._get_param("ClientSecret")
+        for pool in pools():
+            client = pool.clients.get(client_id)
+            if client is not None and client.generate_secret and secret != client.secret:
+                raise NotAuthorizedError("Client secret is wrong or missing for client " + client_id)
+        return revoke_token(self)
+
+    responses.CognitoIdpResponse.revoke_token = revoke_with_secret
     responses.CognitoIdpResponse.verify_user_attribute = verify_user_attribute
 
     def unverify_changed_email(update):
@@ -225,6 +243,31 @@ def patch_cognito():
         return respond(self, session, client_id, challenge_name, challenge_responses)
 
     models.CognitoIdpBackend.respond_to_auth_challenge = respond_to_auth_challenge
+
+    from moto.cognitoidp.utils import check_secret_hash
+    initiate = models.CognitoIdpBackend.initiate_auth
+
+    def initiate_auth(self, client_id, auth_flow, auth_parameters):
+        params = dict(auth_parameters or {})
+        for pool in self.user_pools.values():
+            client = pool.clients.get(client_id)
+            if client is None or not client.generate_secret:
+                continue
+            if auth_flow == "USER_PASSWORD_AUTH":
+                if not check_secret_hash(client.secret, client.id, params.get("USERNAME", ""), params.get("SECRET_HASH")):
+                    raise NotAuthorizedError("Unable to verify secret hash for client " + client_id)
+            elif auth_flow in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"):
+                entry = pool.refresh_tokens.get(params.get("REFRESH_TOKEN"))
+                if entry:
+                    signed_in_as = entry[1]
+                    user = pool._get_user(signed_in_as)
+                    if user is None or not check_secret_hash(client.secret, client.id, user.username, params.get("SECRET_HASH")):
+                        raise NotAuthorizedError("Unable to verify secret hash for client " + client_id)
+                    # moto checks the name the user signed in with: give it the hash it expects.
+                    params["SECRET_HASH"] = base64.b64encode(hmac.new(client.secret.encode(), (signed_in_as + client.id).encode(), hashlib.sha256).digest()).decode()
+        return initiate(self, client_id, auth_flow, params)
+
+    models.CognitoIdpBackend.initiate_auth = initiate_auth
 
     update_user_attributes = models.CognitoIdpBackend.update_user_attributes
 

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/orion-oss/orion/infra/engine/stack"
+	"github.com/orion-oss/orion/internal/adapter/cognito"
 	"github.com/orion-oss/orion/internal/adapter/dynamo"
 	"github.com/orion-oss/orion/internal/inventory"
 	"github.com/orion-oss/orion/internal/platform/awscfg"
@@ -99,10 +100,18 @@ func (s *system) user(ctx context.Context, prefix string, admin bool) (string, e
 			return "", err
 		}
 	}
-	out, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: &client, AuthFlow: ciptypes.AuthFlowTypeUserPasswordAuth,
-		AuthParameters: map[string]string{"USERNAME": email, "PASSWORD": pass}})
+	// The sign-in client has a secret (template.yaml UserPoolClient): read as the deployer may.
+	secret, err := cognito.ClientSecret(ctx, c, pool, client)
 	if err != nil {
 		return "", err
+	}
+	out, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: &client, AuthFlow: ciptypes.AuthFlowTypeUserPasswordAuth,
+		AuthParameters: map[string]string{"USERNAME": email, "PASSWORD": pass, "SECRET_HASH": cognito.SecretHash(secret, email, client)}})
+	if err != nil {
+		return "", err
+	}
+	if out.AuthenticationResult == nil {
+		return "", fmt.Errorf("sign in %s: challenge %s", email, out.ChallengeName)
 	}
 	return aws.ToString(out.AuthenticationResult.AccessToken), nil
 }

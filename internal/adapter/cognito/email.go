@@ -19,9 +19,19 @@ import (
 // (docs.aws.amazon.com/cognito/latest/developerguide/user-pool-settings-email-phone-verification.html,
 // "Verifying updates to email addresses and phone numbers"). email_verified is deliberately not sent:
 // with it true Cognito would take the address unverified. username is the token's username claim.
-func (p *UserPool) ChangeEmail(ctx context.Context, username string, email customer.Email) error {
+//
+// verified is for the stacks that auto-confirm users (template.yaml AutoConfirmUsers): their pool has
+// no auto-verified attribute and no AttributesRequireVerificationBeforeUpdate, so the change is
+// immediate, no code is mailed, and an address left unverified would stop order mail for good (the
+// email function mails verified addresses only). There the new address is marked verified in the same
+// call, as registration's ConfirmUser does at sign-up.
+func (p *UserPool) ChangeEmail(ctx context.Context, username string, email customer.Email, verified bool) error {
+	attrs := []types.AttributeType{{Name: aws.String("email"), Value: aws.String(email.String())}}
+	if verified {
+		attrs = append(attrs, types.AttributeType{Name: aws.String("email_verified"), Value: aws.String("true")})
+	}
 	_, err := p.idp.AdminUpdateUserAttributes(ctx, &cip.AdminUpdateUserAttributesInput{UserPoolId: aws.String(p.poolID), Username: aws.String(username),
-		UserAttributes: []types.AttributeType{{Name: aws.String("email"), Value: aws.String(email.String())}}})
+		UserAttributes: attrs})
 	if errors.As(err, new(*types.AliasExistsException)) {
 		return customer.ErrEmailTaken
 	}

@@ -18,9 +18,13 @@ import (
 // customer.ErrBadCode for a wrong code, customer.ErrBadCredentials for a session that expired (three
 // minutes) or was used.
 func (p *UserPool) RespondMFA(ctx context.Context, email, session, code string) (account.SignIn, error) {
+	h, err := p.secret.hash(ctx, email) // the USERNAME the challenge response sends, as in InitiateAuth
+	if err != nil {
+		return account.SignIn{}, err
+	}
 	out, err := p.idp.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{ClientId: aws.String(p.clientID),
 		ChallengeName: types.ChallengeNameTypeSoftwareTokenMfa, Session: aws.String(session),
-		ChallengeResponses: map[string]string{"USERNAME": email, "SOFTWARE_TOKEN_MFA_CODE": code}})
+		ChallengeResponses: map[string]string{"USERNAME": email, "SOFTWARE_TOKEN_MFA_CODE": code, "SECRET_HASH": aws.ToString(h)}})
 	if err != nil {
 		return account.SignIn{}, refusal("respond to auth challenge", err)
 	}

@@ -22,6 +22,10 @@ type answers struct {
 	err      error
 }
 
+func (a answers) DescribeUserPoolClient(context.Context, *cip.DescribeUserPoolClientInput, ...func(*cip.Options)) (*cip.DescribeUserPoolClientOutput, error) {
+	return &cip.DescribeUserPoolClientOutput{UserPoolClient: &ciptypes.UserPoolClientType{ClientSecret: aws.String("secret")}}, nil
+}
+
 func (a answers) InitiateAuth(context.Context, *cip.InitiateAuthInput, ...func(*cip.Options)) (*cip.InitiateAuthOutput, error) {
 	return a.initiate, a.err
 }
@@ -50,7 +54,7 @@ func TestUserPoolRefusesWhatItCannotHandle(t *testing.T) {
 		{"an MFA challenge without a session", answers{initiate: &cip.InitiateAuthOutput{ChallengeName: ciptypes.ChallengeNameTypeSoftwareTokenMfa}},
 			func(p *cognito.UserPool) error { _, err := p.SignIn(ctx, "ann@example.com", "pw"); return err }, customer.ErrBadCredentials},
 		{"a challenge on refresh", answers{initiate: &cip.InitiateAuthOutput{ChallengeName: ciptypes.ChallengeNameTypeSoftwareTokenMfa, Session: aws.String("s")}},
-			func(p *cognito.UserPool) error { _, err := p.Refresh(ctx, "r"); return err }, customer.ErrBadCredentials},
+			func(p *cognito.UserPool) error { _, err := p.Refresh(ctx, "u-1", "r"); return err }, customer.ErrBadCredentials},
 		{"a code the enrolment refuses", answers{err: &ciptypes.EnableSoftwareTokenMFAException{Message: aws.String("Code mismatch")}},
 			func(p *cognito.UserPool) error { return p.VerifyTOTP(ctx, "a", "123456") }, customer.ErrBadCode},
 		{"a code whose status is ERROR", answers{verify: &cip.VerifySoftwareTokenOutput{Status: ciptypes.VerifySoftwareTokenResponseTypeError}},

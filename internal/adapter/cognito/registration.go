@@ -52,18 +52,9 @@ func NewRegistration(idp RegistrationAPI, poolID, clientID string) *Registration
 	return &Registration{idp: idp, poolID: poolID, clientID: clientID, secret: newClientSecret(idp, poolID, clientID)}
 }
 
-// hash is the SECRET_HASH of a call about username.
-func (r *Registration) hash(ctx context.Context, username string) (*string, error) {
-	s, err := r.secret.get(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return aws.String(secretHash(s, username, r.clientID)), nil
-}
-
 // SignUp creates an unconfirmed user: customer.ErrEmailTaken when the address has one.
 func (r *Registration) SignUp(ctx context.Context, email customer.Email, password, name string) error {
-	h, err := r.hash(ctx, email.String())
+	h, err := r.secret.hash(ctx, email.String())
 	if err != nil {
 		return err
 	}
@@ -119,7 +110,7 @@ func (r *Registration) DeleteUser(ctx context.Context, email customer.Email) err
 // ResendCode mails an unconfirmed user a new confirmation code. Whatever holds the address (nobody, a
 // confirmed user, one refused further codes for now) it answers nil: see refusal's table.
 func (r *Registration) ResendCode(ctx context.Context, email customer.Email) error {
-	h, err := r.hash(ctx, email.String())
+	h, err := r.secret.hash(ctx, email.String())
 	if err != nil {
 		return err
 	}
@@ -130,7 +121,7 @@ func (r *Registration) ResendCode(ctx context.Context, email customer.Email) err
 // ConfirmSignUp completes a registration with the mailed code: customer.ErrBadCode for a wrong or
 // expired code, an unknown user and one already confirmed alike.
 func (r *Registration) ConfirmSignUp(ctx context.Context, email customer.Email, code string) error {
-	h, err := r.hash(ctx, email.String())
+	h, err := r.secret.hash(ctx, email.String())
 	if err != nil {
 		return err
 	}
@@ -141,7 +132,7 @@ func (r *Registration) ConfirmSignUp(ctx context.Context, email customer.Email, 
 // ForgotPassword mails a password-reset code to the user of an address, if it has one that can take
 // it; nil whatever holds the address.
 func (r *Registration) ForgotPassword(ctx context.Context, email customer.Email) error {
-	h, err := r.hash(ctx, email.String())
+	h, err := r.secret.hash(ctx, email.String())
 	if err != nil {
 		return err
 	}
@@ -152,7 +143,7 @@ func (r *Registration) ForgotPassword(ctx context.Context, email customer.Email)
 // ResetPassword sets a new password with the mailed reset code: customer.ErrBadCode for a wrong or
 // expired code and an unknown user alike.
 func (r *Registration) ResetPassword(ctx context.Context, email customer.Email, code, password string) error {
-	h, err := r.hash(ctx, email.String())
+	h, err := r.secret.hash(ctx, email.String())
 	if err != nil {
 		return err
 	}

@@ -24,11 +24,11 @@ import (
 func signedIn(r *types.AuthenticationResultType, challenge types.ChallengeNameType, session *string) (account.SignIn, error) {
 	switch {
 	case r != nil:
-		groups, err := groupsOf(aws.ToString(r.AccessToken))
+		c, err := claimsOf(aws.ToString(r.AccessToken))
 		if err != nil {
 			return account.SignIn{}, err
 		}
-		return account.SignIn{Groups: groups, Tokens: account.Tokens{AccessToken: aws.ToString(r.AccessToken), IDToken: aws.ToString(r.IdToken),
+		return account.SignIn{Groups: c.Groups, Tokens: account.Tokens{Username: c.Username, AccessToken: aws.ToString(r.AccessToken), IDToken: aws.ToString(r.IdToken),
 			RefreshToken: aws.ToString(r.RefreshToken), ExpiresIn: r.ExpiresIn, TokenType: "Bearer"}}, nil
 	case challenge == types.ChallengeNameTypeSoftwareTokenMfa && aws.ToString(session) != "":
 		return account.SignIn{MFA: &account.MFAChallenge{Session: aws.ToString(session)}}, nil
@@ -36,32 +36,42 @@ func signedIn(r *types.AuthenticationResultType, challenge types.ChallengeNameTy
 	return account.SignIn{}, fmt.Errorf("cognito: challenge %q is not supported: %w", challenge, customer.ErrBadCredentials)
 }
 
-// groupsOf reads cognito:groups from an access token Cognito has just issued to this function over
-// TLS: its signature needs no check here, the login only decides whether to hand it out. A token that
-// does not decode fails the sign-in (closed): an admin's could otherwise pass without MFA.
-func groupsOf(accessToken string) ([]string, error) {
+// accessClaims are the claims of an access token the sign-in reads: its groups, and the user's
+// username in the pool, which a refresh's SECRET_HASH needs (UserPool.Refresh).
+type accessClaims struct {
+	Groups   []string `json:"cognito:groups"`
+	Username string   `json:"username"`
+}
+
+// claimsOf reads an access token Cognito has just issued to this function over TLS: its signature
+// needs no check here, the login only decides whether to hand it out. A token that does not decode
+// fails the sign-in (closed): an admin's could otherwise pass without MFA.
+func claimsOf(accessToken string) (accessClaims, error) {
 	parts := strings.Split(accessToken, ".")
 	if len(parts) != 3 {
-		return nil, errors.New("cognito: the access token is not a JWT")
+		return accessClaims{}, errors.New("cognito: the access token is not a JWT")
 	}
 	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
 	if err != nil {
-		return nil, fmt.Errorf("cognito: access token payload: %w", err)
+		return accessClaims{}, fmt.Errorf("cognito: access token payload: %w", err)
 	}
-	var claims struct {
-		Groups []string `json:"cognito:groups"`
+	var c accessClaims
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return accessClaims{}, fmt.Errorf("cognito: access token claims: %w", err)
 	}
-	if err := json.Unmarshal(payload, &claims); err != nil {
-		return nil, fmt.Errorf("cognito: access token claims: %w", err)
-	}
-	return claims.Groups, nil
+	return c, nil
 }
 
 // Revoke revokes a refresh token and the access and id tokens issued from it for Cognito's own APIs
 // (docs.aws.amazon.com/cognito/latest/developerguide/token-revocation.html). API Gateway's JWT
 // authorizer checks only signature and expiry: those access tokens still pass it until they expire.
+// A client with a secret must send it (ClientSecret, API_RevokeToken.html).
 func (p *UserPool) Revoke(ctx context.Context, refreshToken string) error {
-	_, err := p.idp.RevokeToken(ctx, &cip.RevokeTokenInput{ClientId: aws.String(p.clientID), Token: aws.String(refreshToken)})
+	secret, err := p.secret.get(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = p.idp.RevokeToken(ctx, &cip.RevokeTokenInput{ClientId: aws.String(p.clientID), ClientSecret: aws.String(secret), Token: aws.String(refreshToken)})
 	if err != nil {
 		return refusal("revoke token", err)
 	}
@@ -78,6 +88,17 @@ func (p *UserPool) ChangePassword(ctx context.Context, accessToken, current, pro
 	}
 	if err != nil {
 		return refusal("change password", err)
+	}
+	return nil
+}
+
+// SignOutEverywhere invalidates every refresh token of the user of accessToken, and the access and id
+// tokens issued from them for Cognito's own APIs (docs.aws.amazon.com/cognito-user-identity-pools/
+// latest/APIReference/API_GlobalSignOut.html). Access tokens already handed out still pass the HTTP
+// API's JWT authorizer until they expire (an hour at most).
+func (p *UserPool) SignOutEverywhere(ctx context.Context, accessToken string) error {
+	if _, err := p.idp.GlobalSignOut(ctx, &cip.GlobalSignOutInput{AccessToken: aws.String(accessToken)}); err != nil {
+		return refusal("GlobalSignOut", err)
 	}
 	return nil
 }

@@ -3,13 +3,17 @@ package cognito_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	ciptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/orion-oss/orion/infra/orion/totp"
 	"github.com/orion-oss/orion/internal/account"
@@ -90,8 +94,14 @@ func TestUserPoolTOTP(t *testing.T) {
 	if err := pool.VerifyTOTP(ctx, s.Tokens.AccessToken, wrong); !errors.Is(err, customer.ErrBadCode) {
 		t.Fatalf("verify with a wrong code: %v; want ErrBadCode", err)
 	}
+	if ok, err := pool.HasTOTP(ctx, s.Tokens.AccessToken); err != nil || ok {
+		t.Fatalf("has TOTP before enrolment: %v %v; want false", ok, err)
+	}
 	if err := pool.VerifyTOTP(ctx, s.Tokens.AccessToken, code); err != nil {
 		t.Fatalf("verify: %v", err)
+	}
+	if ok, err := pool.HasTOTP(ctx, s.Tokens.AccessToken); err != nil || !ok {
+		t.Fatalf("has TOTP after enrolment: %v %v; want true", ok, err)
 	}
 
 	s, err = pool.SignIn(ctx, "root@example.com", password)
@@ -111,6 +121,11 @@ func TestUserPoolTOTP(t *testing.T) {
 	}
 	if _, err := pool.RespondMFA(ctx, "root@example.com", "no-such-session", code); !errors.Is(err, customer.ErrBadCredentials) {
 		t.Fatalf("a forged session: %v; want ErrBadCredentials", err)
+	}
+	// Switched off with the user's own token (as anyone holding it can, straight at Cognito).
+	switchTOTPOff(t, idp, done.Tokens.AccessToken)
+	if ok, err := pool.HasTOTP(ctx, done.Tokens.AccessToken); err != nil || ok {
+		t.Fatalf("has TOTP after switching it off: %v %v; want false", ok, err)
 	}
 }
 
@@ -135,10 +150,14 @@ func TestUserPoolSession(t *testing.T) {
 	if _, err := pool.SignIn(ctx, "ann@example.com", password); !errors.Is(err, customer.ErrBadCredentials) {
 		t.Fatalf("the old password still signs in: %v", err)
 	}
+	s, err = pool.SignIn(ctx, "ann@example.com", "Another-Horse-10")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := pool.Revoke(ctx, s.Tokens.RefreshToken); err != nil {
 		t.Fatalf("revoke: %v", err)
 	}
-	if _, err := pool.Refresh(ctx, s.Tokens.RefreshToken); !errors.Is(err, customer.ErrBadCredentials) {
+	if _, err := pool.Refresh(ctx, s.Tokens.Username, s.Tokens.RefreshToken); !errors.Is(err, customer.ErrBadCredentials) {
 		t.Fatalf("a revoked token refreshed: %v", err)
 	}
 	if err := pool.ChangePassword(ctx, s.Tokens.AccessToken, "Another-Horse-10", "Third-Horse-11x"); !errors.Is(err, customer.ErrBadCredentials) {
@@ -148,6 +167,35 @@ func TestUserPoolSession(t *testing.T) {
 		if err := pool.Revoke(ctx, tok); err != nil && !errors.Is(err, customer.ErrBadCredentials) {
 			t.Fatalf("revoke %q again: %v", tok, err)
 		}
+	}
+}
+
+// Signing out everywhere ends every session of the user: the refresh tokens of other sign-ins (a
+// thief's) refresh no more, and the access token is no longer taken by Cognito.
+func TestUserPoolSignOutEverywhere(t *testing.T) {
+	ctx := context.Background()
+	tp := newPool(t)
+	pool := tp.signIn
+	const password = "Correct-Horse-9"
+	confirmedUser(t, tp.idp, tp.id, "ann@example.com", password, "")
+	mine, err := pool.SignIn(ctx, "ann@example.com", password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := pool.SignIn(ctx, "ann@example.com", password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.SignOutEverywhere(ctx, mine.Tokens.AccessToken); err != nil {
+		t.Fatalf("sign out: %v", err)
+	}
+	for _, s := range []account.SignIn{mine, theirs} {
+		if _, err := pool.Refresh(ctx, s.Tokens.Username, s.Tokens.RefreshToken); !errors.Is(err, customer.ErrBadCredentials) {
+			t.Fatalf("a refresh token refreshed after the sign-out: %v", err)
+		}
+	}
+	if err := pool.SignOutEverywhere(ctx, mine.Tokens.AccessToken); !errors.Is(err, customer.ErrBadCredentials) {
+		t.Fatalf("the signed-out access token again: %v; want ErrBadCredentials", err)
 	}
 }
 
@@ -167,11 +215,11 @@ func TestUserPoolChangeEmail(t *testing.T) {
 	}
 	username := attributes(t, idp, poolID, "ann@example.com")["sub"]
 	bob, _ := customer.ParseEmail("bob@example.com")
-	if err := pool.ChangeEmail(ctx, username, bob); !errors.Is(err, customer.ErrEmailTaken) {
+	if err := pool.ChangeEmail(ctx, username, bob, false); !errors.Is(err, customer.ErrEmailTaken) {
 		t.Fatalf("change to a taken address: %v; want ErrEmailTaken", err)
 	}
 	ann2, _ := customer.ParseEmail("ann2@example.com")
-	if err := pool.ChangeEmail(ctx, username, ann2); err != nil { // the access token's username claim
+	if err := pool.ChangeEmail(ctx, username, ann2, false); err != nil { // the access token's username claim
 		t.Fatalf("change: %v", err)
 	}
 	if a := attributes(t, idp, poolID, "ann2@example.com"); a["email"] != "ann2@example.com" || a["email_verified"] != "false" {
@@ -179,5 +227,37 @@ func TestUserPoolChangeEmail(t *testing.T) {
 	}
 	if err := pool.VerifyEmail(ctx, s.Tokens.AccessToken, "123456"); !errors.Is(err, customer.ErrBadCode) {
 		t.Fatalf("verify with a code nobody sent: %v; want ErrBadCode", err)
+	}
+	// An auto-confirming stack mails no code: the new address is taken as verified there.
+	ann3, _ := customer.ParseEmail("ann3@example.com")
+	if err := pool.ChangeEmail(ctx, username, ann3, true); err != nil {
+		t.Fatalf("change, verified: %v", err)
+	}
+	if a := attributes(t, idp, poolID, "ann3@example.com"); a["email"] != "ann3@example.com" || a["email_verified"] != "true" {
+		t.Fatalf("after the verified change: %v; want the new address, verified", a)
+	}
+}
+
+// switchTOTPOff is SetUserMFAPreference with TOTP disabled and not preferred, as the user (or a thief
+// of their token) can send it straight to Cognito. The Go SDK leaves false booleans out of the
+// request, so the settings would arrive empty (no change): the body is the one the AWS CLI sends for
+// --software-token-mfa-settings Enabled=false,PreferredMfa=false.
+func switchTOTPOff(t *testing.T, idp *cip.Client, accessToken string) {
+	t.Helper()
+	body := fmt.Sprintf(`{"AccessToken":%q,"SoftwareTokenMfaSettings":{"Enabled":false,"PreferredMfa":false}}`, accessToken)
+	_, err := idp.SetUserMFAPreference(context.Background(), &cip.SetUserMFAPreferenceInput{AccessToken: aws.String(accessToken)}, func(o *cip.Options) {
+		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+			return s.Serialize.Add(middleware.SerializeMiddlewareFunc("totp-off", func(ctx context.Context, in middleware.SerializeInput, next middleware.SerializeHandler) (middleware.SerializeOutput, middleware.Metadata, error) {
+				r, err := in.Request.(*smithyhttp.Request).SetStream(strings.NewReader(body))
+				if err != nil {
+					return middleware.SerializeOutput{}, middleware.Metadata{}, err
+				}
+				in.Request = r
+				return next.HandleSerialize(ctx, in)
+			}), middleware.After)
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

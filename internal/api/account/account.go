@@ -12,6 +12,7 @@ import (
 
 // TokensView is a sign-in's answer (docs/openapi.yaml Tokens).
 type TokensView struct {
+	Username     string `json:"username,omitempty"` // sent back with the refresh token (RefreshToken)
 	AccessToken  string `json:"accessToken"`
 	IDToken      string `json:"idToken"`
 	RefreshToken string `json:"refreshToken,omitempty"`
@@ -21,6 +22,6 @@ type TokensView struct {
 
 // tokens answers with t; tokens are never cached.
 func tokens(t account.Tokens) web.Response {
-	return web.JSON(http.StatusOK, TokensView{AccessToken: t.AccessToken, IDToken: t.IDToken, RefreshToken: t.RefreshToken,
+	return web.JSON(http.StatusOK, TokensView{Username: t.Username, AccessToken: t.AccessToken, IDToken: t.IDToken, RefreshToken: t.RefreshToken,
 		ExpiresIn: t.ExpiresIn, TokenType: t.TokenType}, map[string]string{"Cache-Control": "no-store"})
 }

@@ -49,15 +49,16 @@ func (pool) SignIn(_ context.Context, _, password string) (account.SignIn, error
 	if password != "pw" {
 		return account.SignIn{}, customer.ErrBadCredentials
 	}
-	return account.SignIn{Tokens: account.Tokens{AccessToken: "a", IDToken: "i", RefreshToken: "r", ExpiresIn: 3600, TokenType: "Bearer"}}, nil
+	return account.SignIn{Tokens: account.Tokens{Username: "u-1", AccessToken: "a", IDToken: "i", RefreshToken: "r", ExpiresIn: 3600, TokenType: "Bearer"}}, nil
 }
 func (pool) Revoke(context.Context, string) error { return nil }
-func (pool) Refresh(_ context.Context, token string) (account.Tokens, error) {
-	if token != "r" {
-		return account.Tokens{}, customer.ErrBadCredentials
+func (pool) Refresh(_ context.Context, username, token string) (account.SignIn, error) {
+	if token != "r" || username != "u-1" {
+		return account.SignIn{}, customer.ErrBadCredentials
 	}
-	return account.Tokens{AccessToken: "a2", IDToken: "i2", ExpiresIn: 3600, TokenType: "Bearer"}, nil
+	return account.SignIn{Tokens: account.Tokens{Username: "u-1", AccessToken: "a2", IDToken: "i2", ExpiresIn: 3600, TokenType: "Bearer"}}, nil
 }
+func (pool) HasTOTP(context.Context, string) (bool, error) { return false, nil }
 
 func TestAccountEndpoints(t *testing.T) {
 	quiet := slog.New(slog.DiscardHandler)
@@ -93,10 +94,12 @@ func TestAccountEndpoints(t *testing.T) {
 		{"reset for nobody", reset, `{"email":"nobody@example.com","code":"123456","password":"Correct-Horse-9"}`, 400, []string{"bad-code"}},
 		{"reset to a weak password", reset, `{"email":"taken@example.com","code":"123456","password":"weak"}`, 400, []string{`"field":"password"`}},
 		{"login", login, `{"email":"ann@example.com","password":"pw"}`, 200,
-			[]string{`"accessToken":"a"`, `"idToken":"i"`, `"refreshToken":"r"`, `"expiresIn":3600`, `"tokenType":"Bearer"`}},
+			[]string{`"username":"u-1"`, `"accessToken":"a"`, `"idToken":"i"`, `"refreshToken":"r"`, `"expiresIn":3600`, `"tokenType":"Bearer"`}},
 		{"login with a wrong password", login, `{"email":"ann@example.com","password":"no"}`, 401, []string{"bad-credentials"}},
-		{"refresh", refresh, `{"refreshToken":"r"}`, 200, []string{`"accessToken":"a2"`}},
-		{"refresh with a forged token", refresh, `{"refreshToken":"x"}`, 401, []string{"bad-credentials"}},
+		{"refresh", refresh, `{"username":"u-1","refreshToken":"r"}`, 200, []string{`"accessToken":"a2"`}},
+		{"refresh with a forged token", refresh, `{"username":"u-1","refreshToken":"x"}`, 401, []string{"bad-credentials"}},
+		{"refresh as another user", refresh, `{"username":"u-2","refreshToken":"r"}`, 401, []string{"bad-credentials"}},
+		{"refresh without the username", refresh, `{"refreshToken":"r"}`, 401, []string{"bad-credentials"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 )
 
 type refreshRequest struct {
+	Username     string `json:"username"` // the sign-in's answer's username
 	RefreshToken string `json:"refreshToken"`
 }
 
@@ -22,7 +23,7 @@ func (e RefreshToken) Serve(ctx context.Context, req web.Request) (web.Response,
 	if err := web.Decode(req, &in); err != nil {
 		return web.Response{}, err
 	}
-	t, err := e.Handler.Handle(ctx, account.RefreshToken{RefreshToken: in.RefreshToken})
+	t, err := e.Handler.Handle(ctx, account.RefreshToken{Username: in.Username, RefreshToken: in.RefreshToken})
 	if err != nil {
 		return web.Response{}, err
 	}

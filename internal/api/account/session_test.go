@@ -52,7 +52,8 @@ func (session) ChangePassword(_ context.Context, token, current, _ string) error
 	}
 	return nil
 }
-func (session) ChangeEmail(_ context.Context, username string, email customer.Email) error {
+func (session) SignOutEverywhere(context.Context, string) error { return nil }
+func (session) ChangeEmail(_ context.Context, username string, email customer.Email, _ bool) error {
 	if email.String() == "taken@example.com" {
 		return customer.ErrEmailTaken
 	}
@@ -84,7 +85,7 @@ func TestSignedInAccountEndpoints(t *testing.T) {
 	verify := accountapi.VerifyMFA{Handler: account.NewVerifyMFAHandler(p)}.Serve
 	change := accountapi.ChangePassword{Handler: account.NewChangePasswordHandler(p)}.Serve
 	logout := accountapi.Logout{Handler: account.NewLogoutHandler(p)}.Serve
-	email := accountapi.ChangeEmail{Handler: account.NewChangeEmailHandler(p)}.Serve
+	email := accountapi.ChangeEmail{Handler: account.NewChangeEmailHandler(p, false).WithPace(account.Pace{})}.Serve
 	verifyEmail := accountapi.VerifyEmail{Handler: account.NewVerifyEmailHandler(p)}.Serve
 	anonymous := func(body string) events.APIGatewayV2HTTPRequest { return events.APIGatewayV2HTTPRequest{Body: body} }
 	tests := []struct {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/orion-oss/orion/infra/engine/stack"
 	"github.com/orion-oss/orion/infra/orion/totp"
+	"github.com/orion-oss/orion/internal/adapter/cognito"
 	"github.com/orion-oss/orion/internal/adapter/dynamo"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/inventory"
@@ -126,8 +127,14 @@ func enrolTOTP(ctx context.Context, c *cip.Client, pool, client string, u adminU
 		SoftwareTokenMfaSettings: &types.SoftwareTokenMfaSettingsType{Enabled: false, PreferredMfa: false}}); err != nil {
 		return "", fmt.Errorf("reset: %w", err)
 	}
+	// The sign-in client has a secret (template.yaml UserPoolClient): the deployer reads it, as the
+	// functions do, to compute the sign-in's SECRET_HASH.
+	clientSecret, err := cognito.ClientSecret(ctx, c, pool, client)
+	if err != nil {
+		return "", fmt.Errorf("the sign-in client's secret: %w", err)
+	}
 	out, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: aws.String(client), AuthFlow: types.AuthFlowTypeUserPasswordAuth,
-		AuthParameters: map[string]string{"USERNAME": u.email, "PASSWORD": u.password}})
+		AuthParameters: map[string]string{"USERNAME": u.email, "PASSWORD": u.password, "SECRET_HASH": cognito.SecretHash(clientSecret, u.email, client)}})
 	if err != nil {
 		return "", fmt.Errorf("sign in: %w", err)
 	}
