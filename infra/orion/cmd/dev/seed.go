@@ -96,6 +96,14 @@ func seedAdmin(ctx context.Context, st *stack.Stack, endpoint string) (adminUser
 		return u, err
 	}
 	c := cip.NewFromConfig(cfg)
+	// An admin of an earlier run (a persistent emulator) has a TOTP authenticator whose secret that run
+	// printed and this one does not know, so its password alone no longer signs in: it is made anew, as an
+	// operator replaces a lost phone. (Switching its TOTP off would need Enabled false, which the Go SDK
+	// leaves out of the request as a zero value, so Cognito would change nothing.)
+	if _, err := c.AdminDeleteUser(ctx, &cip.AdminDeleteUserInput{UserPoolId: aws.String(pool), Username: aws.String(u.email)}); err != nil &&
+		!errors.As(err, new(*types.UserNotFoundException)) {
+		return u, fmt.Errorf("replace %s: %w", u.email, err)
+	}
 	_, err = c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: aws.String(pool), Username: aws.String(u.email),
 		MessageAction: types.MessageActionTypeSuppress, UserAttributes: []types.AttributeType{
 			{Name: aws.String("email"), Value: aws.String(u.email)}, {Name: aws.String("email_verified"), Value: aws.String("true")}}})
@@ -119,14 +127,8 @@ func seedAdmin(ctx context.Context, st *stack.Stack, endpoint string) (adminUser
 	return u, nil
 }
 
-// enrolTOTP gives the admin a new TOTP authenticator and returns its secret. An authenticator of an
-// earlier run (a persistent emulator) is switched off first, so that the password signs in and a new
-// secret can be associated, the way an operator resets a lost phone.
+// enrolTOTP gives the admin, made by this run, a new TOTP authenticator and returns its secret.
 func enrolTOTP(ctx context.Context, c *cip.Client, pool, client string, u adminUser) (string, error) {
-	if _, err := c.AdminSetUserMFAPreference(ctx, &cip.AdminSetUserMFAPreferenceInput{UserPoolId: aws.String(pool), Username: aws.String(u.email),
-		SoftwareTokenMfaSettings: &types.SoftwareTokenMfaSettingsType{Enabled: false, PreferredMfa: false}}); err != nil {
-		return "", fmt.Errorf("reset: %w", err)
-	}
 	// The sign-in client has a secret (template.yaml UserPoolClient): the deployer reads it, as the
 	// functions do, to compute the sign-in's SECRET_HASH.
 	clientSecret, err := cognito.ClientSecret(ctx, c, pool, client)
