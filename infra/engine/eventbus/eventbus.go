@@ -1,9 +1,11 @@
 // Package eventbus delivers events put on a local EventBridge bus to the targets of every matching rule,
 // as EventBridge does: pattern matching, Input / InputPath / InputTransformer, the target's retry policy
-// (exponential backoff bounded by attempts and event age) and its dead-letter queue.
+// (exponential backoff bounded by attempts and event age) and its dead-letter queue. Scheduled rules
+// (rate and cron expressions) send their targets the Scheduled Event the same way (schedule.go).
 //
 // The bus itself lives in the AWS emulator (so archives and `aws events` calls see it); this package only
-// adds what the emulator cannot do, which is calling Lambda functions and state machines.
+// adds what the emulator cannot do, which is calling Lambda functions and state machines, and firing
+// schedules.
 package eventbus
 
 import (
