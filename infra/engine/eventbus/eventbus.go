@@ -151,10 +151,12 @@ func (b *Bus) AddRule(r Rule) error {
 		if err := b.ctx.Err(); err != nil {
 			return fmt.Errorf("eventbus: rule %s: the bus is closed", r.Name)
 		}
+		// The first firing is computed now: a rate counts from the rule's creation.
+		first := r.Schedule.Next(b.clock().Now())
 		b.timers.Add(1)
 		go func() {
 			defer b.timers.Done()
-			b.runSchedule(r)
+			b.runSchedule(r, first)
 		}()
 	}
 	if r.Pattern == nil {

@@ -221,12 +221,8 @@ func (c *cron) day(t time.Time) bool {
 // Event"; also in eb-run-lambda-schedule.html) to every target, through the same Input / InputPath /
 // InputTransformer, retry policy and dead-letter queue as a pattern rule's events. A firing missed
 // while the process slept is skipped rather than made up in a burst.
-func (b *Bus) runSchedule(r Rule) {
-	clock := b.opts.Clock
-	if clock == nil {
-		clock = wallClock{}
-	}
-	next := r.Schedule.Next(clock.Now())
+func (b *Bus) runSchedule(r Rule, next time.Time) {
+	clock := b.clock()
 	for !next.IsZero() {
 		fire, stop := clock.At(next)
 		select {
@@ -243,6 +239,13 @@ func (b *Bus) runSchedule(r Rule) {
 		for next = r.Schedule.Next(next); !next.IsZero() && next.Before(now); next = r.Schedule.Next(next) {
 		}
 	}
+}
+
+func (b *Bus) clock() Clock {
+	if b.opts.Clock == nil {
+		return wallClock{}
+	}
+	return b.opts.Clock
 }
 
 // fire delivers one Scheduled Event of rule r, for the time it was scheduled.
