@@ -1,9 +1,11 @@
 // Package eventbus delivers events put on a local EventBridge bus to the targets of every matching rule,
 // as EventBridge does: pattern matching, Input / InputPath / InputTransformer, the target's retry policy
-// (exponential backoff bounded by attempts and event age) and its dead-letter queue.
+// (exponential backoff bounded by attempts and event age) and its dead-letter queue. Scheduled rules
+// (rate and cron expressions) send their targets the Scheduled Event the same way (schedule.go).
 //
 // The bus itself lives in the AWS emulator (so archives and `aws events` calls see it); this package only
-// adds what the emulator cannot do, which is calling Lambda functions and state machines.
+// adds what the emulator cannot do, which is calling Lambda functions and state machines, and firing
+// schedules.
 package eventbus
 
 import (
@@ -56,10 +58,13 @@ type Target struct {
 	DeadLetterArn    string
 }
 
-// Rule routes the events of one bus that match its pattern.
+// Rule routes the events of one bus that match its pattern, and, with a Schedule, sends its targets
+// EventBridge's "Scheduled Event" each time the schedule fires (schedule.go). A rule has a pattern, a
+// schedule or both.
 type Rule struct {
 	Name, Arn, Bus string
 	Pattern        *eventpattern.Pattern
+	Schedule       *Schedule
 	Targets        []Target
 }
 
@@ -83,6 +88,8 @@ type Options struct {
 	RetryBase time.Duration
 	// OnDelivery observes each finished delivery (for `make dev` logs and metrics).
 	OnDelivery func(Delivery)
+	// Clock drives scheduled rules; nil is the wall clock. Tests fire schedules without waiting.
+	Clock Clock
 	// Perturb, when set, is asked for each event and matching target whether to deliver it twice and
 	// how long to hold the delivery back (injected faults, docs/faults.md): EventBridge delivers at
 	// least once and in no particular order, and consumers must cope. Nil costs nothing.
@@ -109,7 +116,8 @@ type Bus struct {
 
 	mu     sync.RWMutex
 	rules  map[string][]Rule // by bus name
-	wg     sync.WaitGroup
+	wg     sync.WaitGroup    // deliveries
+	timers sync.WaitGroup    // scheduled rules
 	ctx    context.Context
 	cancel context.CancelFunc
 }
@@ -126,13 +134,33 @@ func New(d Dispatcher, dlq DeadLetters, opts Options) *Bus {
 	return &Bus{dispatch: d, dlq: dlq, opts: opts, rules: map[string][]Rule{}, ctx: ctx, cancel: cancel}
 }
 
-// AddRule registers a rule; its pattern must be compiled.
+// AddRule registers a rule; its pattern must be compiled. A scheduled rule starts running now, until
+// Close.
 func (b *Bus) AddRule(r Rule) error {
-	if r.Pattern == nil {
-		return fmt.Errorf("eventbus: rule %s has no event pattern (scheduled rules are not delivered locally)", r.Name)
+	if r.Pattern == nil && r.Schedule == nil {
+		return fmt.Errorf("eventbus: rule %s has neither an event pattern nor a schedule", r.Name)
 	}
 	if r.Bus == "" {
 		r.Bus = "default"
+	}
+	if r.Schedule != nil {
+		// "Scheduled rules are supported only on the default event bus" (PutRule, ScheduleExpression).
+		if r.Bus != "default" {
+			return fmt.Errorf("eventbus: rule %s: a schedule runs only on the default bus, not %s", r.Name, r.Bus)
+		}
+		if err := b.ctx.Err(); err != nil {
+			return fmt.Errorf("eventbus: rule %s: the bus is closed", r.Name)
+		}
+		// The first firing is computed now: a rate counts from the rule's creation.
+		first := r.Schedule.Next(b.clock().Now())
+		b.timers.Add(1)
+		go func() {
+			defer b.timers.Done()
+			b.runSchedule(r, first)
+		}()
+	}
+	if r.Pattern == nil {
+		return nil
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -162,36 +190,43 @@ func (b *Bus) Publish(bus string, ev Event) (int, error) {
 	}
 	matched := 0
 	for _, r := range b.Rules(bus) {
-		if !r.Pattern.MatchValue(doc) {
-			continue
-		}
-		for _, t := range r.Targets {
-			input, err := transform(raw, r, t)
-			if err != nil {
-				// EventBridge sends an event whose transformation fails to the DLQ without retrying.
-				b.deadLetter(r, t, ev, raw, 1, err)
-				continue
-			}
-			matched++
-			var p perturbation
-			if b.opts.Perturb != nil {
-				p.twice, p.hold = b.opts.Perturb(r.Name, t.ID, ev)
-			}
-			b.wg.Add(1)
-			go func() {
-				defer b.wg.Done()
-				b.deliver(r, t, ev, raw, input, p)
-			}()
-			if p.twice {
-				b.wg.Add(1)
-				go func() {
-					defer b.wg.Done()
-					b.deliver(r, t, ev, raw, input, perturbation{copy: true})
-				}()
-			}
+		if r.Pattern.MatchValue(doc) {
+			matched += b.route(r, ev, raw)
 		}
 	}
 	return matched, nil
+}
+
+// route starts the delivery of one event to every target of a rule it matched, and returns how many
+// targets it went to.
+func (b *Bus) route(r Rule, ev Event, raw []byte) int {
+	matched := 0
+	for _, t := range r.Targets {
+		input, err := transform(raw, r, t)
+		if err != nil {
+			// EventBridge sends an event whose transformation fails to the DLQ without retrying.
+			b.deadLetter(r, t, ev, raw, 1, err)
+			continue
+		}
+		matched++
+		var p perturbation
+		if b.opts.Perturb != nil {
+			p.twice, p.hold = b.opts.Perturb(r.Name, t.ID, ev)
+		}
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			b.deliver(r, t, ev, raw, input, p)
+		}()
+		if p.twice {
+			b.wg.Add(1)
+			go func() {
+				defer b.wg.Done()
+				b.deliver(r, t, ev, raw, input, perturbation{copy: true})
+			}()
+		}
+	}
+	return matched
 }
 
 func transform(raw []byte, r Rule, t Target) ([]byte, error) {
@@ -309,6 +344,7 @@ func errorCode(err error) string {
 // Close stops retrying and waits for deliveries in flight.
 func (b *Bus) Close() {
 	b.cancel()
+	b.timers.Wait() // no firing starts a delivery after this
 	b.wg.Wait()
 }
 

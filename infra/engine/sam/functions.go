@@ -23,7 +23,9 @@ type Event struct {
 }
 
 // Supported function event types of the local runtime.
-var FunctionEventTypes = map[string]bool{"HttpApi": true, "EventBridgeRule": true, "CloudWatchEvent": true, "DynamoDB": true, "SQS": true}
+// ScheduleV2 (an EventBridge Scheduler schedule) is not: its generated id resolves, but it is refused
+// at start.
+var FunctionEventTypes = map[string]bool{"HttpApi": true, "EventBridgeRule": true, "CloudWatchEvent": true, "Schedule": true, "DynamoDB": true, "SQS": true}
 
 // Functions returns every function, sorted by logical id.
 func (t *Template) Functions() ([]Function, error) {

@@ -236,7 +236,7 @@ func (t *Template) intrinsic(name string, arg any, env Env, path string) (any, e
 		if res == "" || attr == "" {
 			return fail("takes [Resource, Attribute]")
 		}
-		if _, ok := t.Resources[res]; !ok {
+		if !t.declaresOrGenerates(res) {
 			return fail("no resource %s", res)
 		}
 		if env.Resources == nil {
@@ -387,7 +387,7 @@ func (t *Template) ref(name string, env Env, path string) (any, error) {
 		if err := t.checkPublished(fn, name); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-	} else if _, ok := t.Resources[name]; !ok && !implicit(name) {
+	} else if !t.declaresOrGenerates(name) && !implicit(name) {
 		return nil, fmt.Errorf("%w: %s: Ref to unknown %s", ErrTemplate, path, name)
 	}
 	if env.Resources == nil {
@@ -428,6 +428,16 @@ func (t *Template) checkPublished(fn, name string) error {
 		}
 	}
 	return nil
+}
+
+// declaresOrGenerates reports whether id is a resource of the template or one SAM generates for a
+// function's event (GeneratedResource).
+func (t *Template) declaresOrGenerates(id string) bool {
+	if _, ok := t.Resources[id]; ok {
+		return true
+	}
+	_, ok := t.GeneratedResource(id)
+	return ok
 }
 
 // implicit names are resources SAM generates that templates may reference.
@@ -581,6 +591,9 @@ func (t *Template) Order() ([]string, error) {
 			set[d] = true
 		}
 		for d := range set {
+			if g, ok := t.GeneratedResource(d); ok {
+				d = g.Function // a generated rule exists once its function does
+			}
 			if _, ok := t.Resources[d]; ok && d != id {
 				deps[id] = append(deps[id], d)
 			}

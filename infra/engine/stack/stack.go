@@ -70,6 +70,9 @@ type Config struct {
 	OnTransition func(execution string, t states.Transition)
 	// OnDelivery observes every finished event delivery to a rule target.
 	OnDelivery func(eventbus.Delivery)
+	// ScheduleClock drives scheduled rules instead of the wall clock (tests: eventbus.ManualClock fires
+	// a schedule without waiting for it).
+	ScheduleClock eventbus.Clock
 	// Faults, when set, injects the faults it describes (ORION_FAULTS, docs/faults.md).
 	Faults *faults.Injector
 	// XRayDaemon, when set (host:port of a UDP listener), is every function's AWS_XRAY_DAEMON_ADDRESS,
@@ -120,6 +123,7 @@ type function struct {
 	qualifiers           []string // published versions and aliases (AutoPublishAlias)
 	props                map[string]any
 	events               []sam.Event
+	rules                map[string]generatedRule // by event name
 	async                lambdahost.AsyncOptions
 	logging              lambdahost.Logging
 }
@@ -236,7 +240,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		DefaultConcurrency: 50, ThrottleWait: 10 * time.Second, BaseEnv: baseEnv, TraceDaemon: daemon,
 		OnInvoke: s.logInvocation, Fault: s.functionFault(cfg.Faults)})
 	s.bus = eventbus.New(s, s, eventbus.Options{Logger: cfg.Logger, RetryBase: cfg.RetryBase, OnDelivery: s.logDelivery,
-		Perturb: deliveryFault(cfg.Faults)})
+		Perturb: deliveryFault(cfg.Faults), Clock: cfg.ScheduleClock})
 	if s.edge, err = edge.New(cfg.Endpoint, cfg.Logger); err != nil {
 		return nil, err
 	}
@@ -351,6 +355,9 @@ func (s *Stack) create(ctx context.Context) error {
 				s.res.set(id+".Version", arn+":1", map[string]any{"Version": "1"})
 				s.res.set(id+".Alias", arn+":"+alias, map[string]any{"Name": alias})
 				f.qualifiers = []string{"1", alias}
+			}
+			if err := s.generatedRules(id, f); err != nil {
+				return err
 			}
 			s.functions[id] = f
 			s.byName[name] = f

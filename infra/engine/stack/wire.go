@@ -57,6 +57,10 @@ func (s *Stack) wire(ctx context.Context) error {
 				if err := s.functionRule(f, ev, props); err != nil {
 					return fmt.Errorf("stack: %s event %s: %w", sf.LogicalID, ev.Name, err)
 				}
+			case "Schedule":
+				if err := s.functionSchedule(f, ev, props); err != nil {
+					return fmt.Errorf("stack: %s event %s: %w", sf.LogicalID, ev.Name, err)
+				}
 			case "DynamoDB":
 				if err := s.streamSource(ctx, f, props); err != nil {
 					return fmt.Errorf("stack: %s event %s: %w", sf.LogicalID, ev.Name, err)
@@ -296,47 +300,85 @@ func (s *Stack) logRequest(r httpapi.Record) {
 	s.println(line)
 }
 
-// functionRule is SAM's EventBridgeRule event: a rule on the bus targeting the function.
+// functionRule is SAM's EventBridgeRule (or CloudWatchEvent) event: a rule on the bus targeting the
+// function, named and addressed as create recorded it for the template's references.
 func (s *Stack) functionRule(f *function, ev sam.Event, props map[string]any) error {
 	pattern, err := json.Marshal(props["Pattern"])
 	if err != nil {
 		return err
 	}
-	name := sam.String(props, "RuleName")
-	if name == "" {
-		name = f.name + "-" + ev.Name
+	p, err := eventpattern.Compile(pattern)
+	if err != nil {
+		return fmt.Errorf("rule %s: %w", f.rules[ev.Name].name, err)
 	}
+	return s.bus.AddRule(eventbus.Rule{Name: f.rules[ev.Name].name, Arn: f.rules[ev.Name].arn, Bus: f.rules[ev.Name].bus, Pattern: p,
+		Targets: []eventbus.Target{functionTarget(f, props)}})
+}
+
+// functionSchedule is SAM's Schedule event: a scheduled rule of the default bus targeting the function,
+// with the event's Input, RetryPolicy and DeadLetterConfig
+// (docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-property-function-schedule.html).
+// Enabled: false or State: DISABLED creates the rule disabled, and a disabled rule does not fire.
+func (s *Stack) functionSchedule(f *function, ev sam.Event, props map[string]any) error {
+	rule := f.rules[ev.Name]
+	if props["Enabled"] == false || sam.String(props, "State") == "DISABLED" {
+		return nil
+	}
+	sched, err := eventbus.ParseSchedule(sam.String(props, "Schedule"))
+	if err != nil {
+		return err
+	}
+	return s.bus.AddRule(eventbus.Rule{Name: rule.name, Arn: rule.arn, Bus: rule.bus, Schedule: sched,
+		Targets: []eventbus.Target{functionTarget(f, props)}})
+}
+
+func functionTarget(f *function, props map[string]any) eventbus.Target {
 	t := target(props)
 	t.ID, t.Arn = sam.String(sam.Map(props, "Target"), "Id"), f.arn
 	if t.ID == "" {
 		t.ID = f.name
 	}
-	return s.addRule(name, busName(sam.String(props, "EventBusName")), pattern, []eventbus.Target{t})
+	return t
 }
 
-// resourceRule is an AWS::Events::Rule with its Targets.
+// resourceRule is an AWS::Events::Rule with its Targets: an event pattern, a ScheduleExpression, or
+// both. A DISABLED rule neither matches nor fires.
 func (s *Stack) resourceRule(id string, r sam.Resource) error {
 	props, err := s.resolve(r.Properties, "Resources."+id+".Properties")
 	if err != nil {
 		return err
 	}
-	if props["EventPattern"] == nil {
-		s.cfg.Logger.Warn("stack: scheduled rules are not run locally", "rule", id)
+	if st := sam.String(props, "State"); st == "DISABLED" {
 		return nil
 	}
-	pattern := []byte(sam.String(props, "EventPattern"))
-	if _, isObj := props["EventPattern"].(map[string]any); isObj {
-		pattern, _ = json.Marshal(props["EventPattern"])
+	rule := eventbus.Rule{Bus: busName(sam.String(props, "EventBusName"))}
+	name, _ := s.res.Ref(id)
+	arn, _ := s.res.GetAtt(id, "Arn")
+	rule.Name, rule.Arn = fmt.Sprint(name), fmt.Sprint(arn)
+	if props["EventPattern"] != nil {
+		pattern := []byte(sam.String(props, "EventPattern"))
+		if _, isObj := props["EventPattern"].(map[string]any); isObj {
+			pattern, _ = json.Marshal(props["EventPattern"])
+		}
+		if rule.Pattern, err = eventpattern.Compile(pattern); err != nil {
+			return fmt.Errorf("stack: %s: %w", id, err)
+		}
 	}
-	var targets []eventbus.Target
+	if expr, ok := props["ScheduleExpression"]; ok {
+		if rule.Schedule, err = eventbus.ParseSchedule(fmt.Sprint(expr)); err != nil {
+			return fmt.Errorf("stack: %s: %w", id, err)
+		}
+	}
 	for _, x := range sam.List(props, "Targets") {
 		tm, _ := x.(map[string]any)
 		t := target(tm)
 		t.ID, t.Arn = sam.String(tm, "Id"), sam.String(tm, "Arn")
-		targets = append(targets, t)
+		rule.Targets = append(rule.Targets, t)
 	}
-	name, _ := s.res.Ref(id)
-	return s.addRule(fmt.Sprint(name), busName(sam.String(props, "EventBusName")), pattern, targets)
+	if err := s.bus.AddRule(rule); err != nil {
+		return fmt.Errorf("stack: %s: %w", id, err)
+	}
+	return nil
 }
 
 func target(m map[string]any) eventbus.Target {
@@ -383,8 +425,16 @@ func (s *Stack) addRule(name, bus string, pattern []byte, targets []eventbus.Tar
 	if err != nil {
 		return fmt.Errorf("rule %s: %w", name, err)
 	}
-	arn := fmt.Sprintf("arn:aws:events:%s:%s:rule/%s/%s", s.cfg.Region, s.cfg.AccountID, bus, name)
-	return s.bus.AddRule(eventbus.Rule{Name: name, Arn: arn, Bus: bus, Pattern: p, Targets: targets})
+	return s.bus.AddRule(eventbus.Rule{Name: name, Arn: s.ruleArn(bus, name), Bus: bus, Pattern: p, Targets: targets})
+}
+
+// ruleArn is a rule's ARN as EventBridge forms it: the bus appears only when it is not the default
+// (arn:aws:events:<region>:<account>:rule[/<bus>]/<name>).
+func (s *Stack) ruleArn(bus, name string) string {
+	if bus != "default" {
+		name = bus + "/" + name
+	}
+	return fmt.Sprintf("arn:aws:events:%s:%s:rule/%s", s.cfg.Region, s.cfg.AccountID, name)
 }
 
 func filters(fc map[string]any) ([]*eventpattern.Pattern, error) {

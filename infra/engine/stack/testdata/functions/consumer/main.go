@@ -1,5 +1,5 @@
 // Command consumer is a fixture event consumer: it records each EventBridge event and each stream record
-// it receives, so the test can see both paths work. A note whose id starts with "poison" fails.
+// it receives, so the test can see both paths work, and each scheduled event whole. A note whose id starts with "poison" fails.
 package main
 
 import (
@@ -31,6 +31,7 @@ func main() {
 	}
 	lambda.Start(func(ctx context.Context, raw json.RawMessage) error {
 		var in struct {
+			ID      string `json:"id"`
 			Source  string `json:"source"`
 			Detail  struct{ ID, Owner string }
 			Records []struct {
@@ -40,6 +41,12 @@ func main() {
 			}
 		}
 		if err := json.Unmarshal(raw, &in); err != nil {
+			return err
+		}
+		if in.Source == "aws.events" {
+			// A scheduled rule's event: kept whole, so the test sees exactly what arrived.
+			_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]types.AttributeValue{
+				"id": &types.AttributeValueMemberS{Value: "scheduled#" + in.ID}, "event": &types.AttributeValueMemberS{Value: string(raw)}}})
 			return err
 		}
 		if in.Source == "fixture" {
