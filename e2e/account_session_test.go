@@ -48,6 +48,9 @@ func wrongCode(t *testing.T, secret string) string {
 // and Cognito itself ask for the code, a wrong code gets no tokens, the right one an admin's tokens;
 // the enrolment cannot be repeated with the password alone.
 func TestAdminSignsInWithTOTP(t *testing.T) {
+	// Parallel: making its admin waits for a new TOTP step (Cognito takes a code once), which the
+	// other parallel tests can use.
+	t.Parallel()
 	ctx := context.Background()
 	c := idp(t)
 	email := strings.ToLower(awstest.Name(t, "root")) + "@example.com"

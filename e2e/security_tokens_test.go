@@ -129,6 +129,9 @@ func foreignPoolToken(t *testing.T) string {
 // genuine token re-signed by the test, proves that the re-signing itself yields an accepted token, so
 // each other row fails on its one defect.
 func TestTokensAreRefused(t *testing.T) {
+	// Parallel: making its admin waits for a new TOTP step (Cognito takes a code once), which the
+	// other parallel tests can use.
+	t.Parallel()
 	key, kid := emulatorKey(t)
 	email := strings.ToLower(awstest.Name(t, "victim")) + "@example.com"
 	good, err := user(context.Background(), email, true) // an admin: a forgery must not pass the admin route either

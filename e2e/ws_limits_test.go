@@ -204,6 +204,9 @@ func TestWebSocketEndsWhenTheTokenExpires(t *testing.T) {
 
 // An admin's connection ends when the user leaves the admin group; another admin's stays.
 func TestWebSocketEndsWhenTheUserLeavesAdmin(t *testing.T) {
+	// Parallel: making its admin waits for a new TOTP step (Cognito takes a code once), which the
+	// other parallel tests can use.
+	t.Parallel()
 	email := strings.ToLower(awstest.Name(t, "demoted")) + "@example.com"
 	tok, err := user(context.Background(), email, true)
 	if err != nil {
@@ -250,7 +253,8 @@ func TestWebSocketEndsWhenTheUserLeavesAdmin(t *testing.T) {
 	}
 }
 
-// sweep runs the sweeper as its schedule does (the local runtime runs no schedules).
+// sweep runs the sweeper as its schedule does, without waiting for the schedule's minute (the stack runs
+// it too; a sweep of its own between a test's steps ends nothing the test has not already made to end).
 func sweep(t *testing.T) {
 	t.Helper()
 	out, err := lambdaClient(t).Invoke(context.Background(), &lambda.InvokeInput{FunctionName: aws.String(functionName(t, "WsSweepFunction")),
