@@ -60,6 +60,7 @@ func cancelAll(t *testing.T, tok string, ids ...string) {
 }
 
 func TestHoardingOpenOrdersAreCapped(t *testing.T) {
+	t.Parallel() // its own customer and SKU
 	maxOpenOrders := limit(t, "MaxOpenOrdersPerCustomer", 25)
 	tok := customerToken(t)
 	s := stockItem(t, 1000)
@@ -100,6 +101,7 @@ func TestHoardingOpenOrdersAreCapped(t *testing.T) {
 }
 
 func TestHoardingHeldUnitsAreCapped(t *testing.T) {
+	t.Parallel() // its own customer and SKU
 	maxHeldUnits := limit(t, "MaxHeldUnitsPerCustomer", 999)
 	tok := customerToken(t)
 	s := stockItem(t, 1000)
@@ -125,6 +127,7 @@ func TestHoardingHeldUnitsAreCapped(t *testing.T) {
 // Concurrent orders of one customer at the edge of the units limit: exactly one fits, the others are
 // refused 409; none is a 5xx.
 func TestHoardingConcurrentPlacementsAtTheLimit(t *testing.T) {
+	t.Parallel() // its own customer and SKU
 	maxHeldUnits := limit(t, "MaxHeldUnitsPerCustomer", 999)
 	tok := customerToken(t)
 	s := stockItem(t, 1000)

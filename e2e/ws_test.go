@@ -377,10 +377,20 @@ func TestWebSocketGoneConnectionsAreRemoved(t *testing.T) {
 // 200 connections of 20 customers (each at the cap) at once: each receives its own customer's order
 // story, whole, and nothing of the others'.
 func TestWebSocketManyConnections(t *testing.T) {
+	// Parallel, and its customers made side by side: 20 sign-ups one after the other and 200 dials kept
+	// the rest of the suite waiting; nothing here depends on another test's connections.
+	t.Parallel()
 	const customers, perCustomer = 20, ws.MaxConnectionsPerUser
 	toks := make([]string, customers)
+	errs := make([]error, customers)
+	var made sync.WaitGroup
 	for i := range toks {
-		toks[i] = customerToken(t)
+		email := strings.ToLower(awstest.Name(t, fmt.Sprintf("many%d", i))) + "@example.com"
+		made.Go(func() { toks[i], errs[i] = user(context.Background(), email, false) })
+	}
+	made.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
 	}
 	clients := make([][]*client, customers)
 	var mu sync.Mutex
