@@ -88,7 +88,7 @@ trap - EXIT
 # 2. What needs the in-process runtime, and the whole-run checks with the dev system's calls and log.
 inproc=$(infra/scripts/e2e-summary.sh -in-process-only <"$dir/e2e-external.log")
 started=$(date +%s)
-ORION_E2E_DEV_CALLS="$dir/calls.json" ORION_E2E_DEV_LOG="$dir/dev.log" \
+ORION_E2E_DEV_CALLS="$dir/calls.json" ORION_E2E_DEV_LOG="$dir/dev.log" ORION_E2E_FUNCTIONS="$PWD/build/host" \
   $GO test -race -count=1 -v -run "$inproc" ./e2e >"$dir/e2e-inprocess.log" 2>&1 || {
   grep -E '^(--- FAIL|FAIL|panic|e2e:)|_test.go:[0-9]+:' "$dir/e2e-inprocess.log" | head -80 >&2 || true
   echo "test: e2e in-process failed; the whole log: $dir/e2e-inprocess.log" >&2
