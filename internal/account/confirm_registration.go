@@ -10,6 +10,7 @@ import (
 // ConfirmRegistration completes a registration with the code the provider emailed.
 type ConfirmRegistration struct {
 	Email, Code string
+	ClientIP    string // the caller's IP, for the provider's risk checks only (client_ip.go)
 }
 
 // Confirmer confirms users.
@@ -36,6 +37,7 @@ func (h ConfirmRegistrationHandler) WithPace(p Pace) ConfirmRegistrationHandler 
 // Handle confirms the account: customer.ErrBadCode for a wrong or expired code, an unknown address and
 // a confirmed one alike, no sooner than the floor.
 func (h ConfirmRegistrationHandler) Handle(ctx context.Context, cmd ConfirmRegistration) error {
+	ctx = WithClientIP(ctx, cmd.ClientIP)
 	email, err := customer.ParseEmail(cmd.Email)
 	if err != nil {
 		return err

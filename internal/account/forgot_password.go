@@ -8,7 +8,8 @@ import (
 
 // ForgotPassword asks for a password-reset code.
 type ForgotPassword struct {
-	Email string
+	Email    string
+	ClientIP string // the caller's IP, for the provider's risk checks only (client_ip.go)
 }
 
 // PasswordForgetter sends password-reset codes.
@@ -35,6 +36,7 @@ func (h ForgotPasswordHandler) WithPace(p Pace) ForgotPasswordHandler { h.pace =
 // Handle mails a reset code if the address has an account: nil whatever holds the address, no sooner
 // than the floor.
 func (h ForgotPasswordHandler) Handle(ctx context.Context, cmd ForgotPassword) error {
+	ctx = WithClientIP(ctx, cmd.ClientIP)
 	email, err := customer.ParseEmail(cmd.Email)
 	if err != nil {
 		return err

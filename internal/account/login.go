@@ -11,6 +11,7 @@ import (
 // Login signs in with email and password.
 type Login struct {
 	Email, Password string
+	ClientIP        string // the caller's IP, for the provider's risk checks only (client_ip.go)
 }
 
 // SignIn is what a password sign-in gives: the tokens, or the MFA challenge to answer first
@@ -53,6 +54,7 @@ func NewLoginHandler(pool Authenticator) LoginHandler { return LoginHandler{pool
 // be refused there alike. Tokens of an admin without MFA are revoked, never handed out:
 // ErrMFASetupRequired.
 func (h LoginHandler) Handle(ctx context.Context, cmd Login) (SignIn, error) {
+	ctx = WithClientIP(ctx, cmd.ClientIP)
 	email := signInName(cmd.Email)
 	if email == "" || cmd.Password == "" {
 		return SignIn{}, customer.ErrBadCredentials

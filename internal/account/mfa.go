@@ -19,6 +19,7 @@ var ErrMFAEnabled = errors.New("account: MFA is already set up for this account"
 // LoginMFA answers a login's MFA challenge.
 type LoginMFA struct {
 	Email, Session, Code string
+	ClientIP             string // the caller's IP, for the provider's risk checks only (client_ip.go)
 }
 
 // MFAResponder answers MFA challenges.
@@ -36,6 +37,7 @@ func NewLoginMFAHandler(pool MFAResponder) LoginMFAHandler { return LoginMFAHand
 
 // Handle returns the tokens of the completed sign-in.
 func (h LoginMFAHandler) Handle(ctx context.Context, cmd LoginMFA) (Tokens, error) {
+	ctx = WithClientIP(ctx, cmd.ClientIP)
 	email := signInName(cmd.Email)
 	if email == "" || cmd.Session == "" || len(cmd.Session) > 4096 {
 		return Tokens{}, customer.ErrBadCredentials
@@ -78,6 +80,7 @@ type MFAEnroller interface {
 // SetUpMFA starts a TOTP enrolment; the password proves the account (the admin has no tokens).
 type SetUpMFA struct {
 	Email, Password string
+	ClientIP        string // the caller's IP, for the provider's risk checks only (client_ip.go)
 }
 
 // MFASecret is what an authenticator app needs: the secret, also as an otpauth:// URI for a QR code.
@@ -97,6 +100,7 @@ func NewSetUpMFAHandler(pool MFAEnroller) SetUpMFAHandler { return SetUpMFAHandl
 // Handle signs in with the password, asks the provider for a new secret and revokes the sign-in's
 // tokens: the enrolment hands out none. ErrMFAEnabled when the account has TOTP already.
 func (h SetUpMFAHandler) Handle(ctx context.Context, cmd SetUpMFA) (MFASecret, error) {
+	ctx = WithClientIP(ctx, cmd.ClientIP)
 	email, s, err := enrolSignIn(ctx, h.pool, cmd.Email, cmd.Password)
 	if err != nil {
 		return MFASecret{}, err
@@ -118,6 +122,7 @@ func OTPAuthURI(account, secret string) string {
 // VerifyMFA completes an enrolment with the first code of the app.
 type VerifyMFA struct {
 	Email, Password, Code string
+	ClientIP              string // the caller's IP, for the provider's risk checks only (client_ip.go)
 }
 
 // VerifyMFAHandler completes enrolments.
@@ -129,6 +134,7 @@ func NewVerifyMFAHandler(pool MFAEnroller) VerifyMFAHandler { return VerifyMFAHa
 // Handle checks the code against the secret of SetUpMFA and switches TOTP on; the sign-in's tokens are
 // revoked, so the next login meets the challenge. customer.ErrBadCode for a wrong code.
 func (h VerifyMFAHandler) Handle(ctx context.Context, cmd VerifyMFA) error {
+	ctx = WithClientIP(ctx, cmd.ClientIP)
 	if err := checkTOTP(cmd.Code); err != nil {
 		return err
 	}

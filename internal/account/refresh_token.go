@@ -12,6 +12,7 @@ import (
 // sign-in answered (Tokens.Username): the provider's client secret makes a refresh name its user.
 type RefreshToken struct {
 	Username, RefreshToken string
+	ClientIP               string // the caller's IP, for the provider's risk checks only (client_ip.go)
 }
 
 // Refresher refreshes tokens.
@@ -37,6 +38,7 @@ func NewRefreshTokenHandler(pool Refresher) RefreshTokenHandler {
 // switching TOTP off would keep admin tokens coming for a month (docs/adr/0017). The refreshed tokens
 // are not handed out; the refresh token is left alone, so that an admin who enrols again can go on.
 func (h RefreshTokenHandler) Handle(ctx context.Context, cmd RefreshToken) (Tokens, error) {
+	ctx = WithClientIP(ctx, cmd.ClientIP)
 	if cmd.RefreshToken == "" || cmd.Username == "" || len(cmd.Username) > 128 {
 		return Tokens{}, customer.ErrBadCredentials
 	}

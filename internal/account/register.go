@@ -15,6 +15,7 @@ import (
 // Register opens an account.
 type Register struct {
 	Email, Password, Name string
+	ClientIP              string // the caller's IP, for the provider's risk checks only (client_ip.go)
 }
 
 // CodeValidity is how long a sign-up confirmation code lasts: "The code or link is valid for 24
@@ -80,6 +81,7 @@ func (h RegisterHandler) WithClock(now func() time.Time, pace Pace) RegisterHand
 // refusal of the request itself (a field, or the provider refusing or throttling SignUp before it
 // could know the address) is an error.
 func (h RegisterHandler) Handle(ctx context.Context, cmd Register) error {
+	ctx = WithClientIP(ctx, cmd.ClientIP)
 	var c validation.Collector
 	email, err := customer.ParseEmail(cmd.Email)
 	c.Merge("", err)

@@ -8,7 +8,8 @@ import (
 
 // ResendConfirmation mails a new confirmation code for a registration.
 type ResendConfirmation struct {
-	Email string
+	Email    string
+	ClientIP string // the caller's IP, for the provider's risk checks only (client_ip.go)
 }
 
 // CodeResender resends confirmation codes.
@@ -39,6 +40,7 @@ func (h ResendConfirmationHandler) WithPace(p Pace) ResendConfirmationHandler { 
 // address, no sooner than the floor; an error only for an address that does not parse or a provider
 // that refuses every caller for now.
 func (h ResendConfirmationHandler) Handle(ctx context.Context, cmd ResendConfirmation) error {
+	ctx = WithClientIP(ctx, cmd.ClientIP)
 	email, err := customer.ParseEmail(cmd.Email)
 	if err != nil {
 		return err

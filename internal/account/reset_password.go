@@ -12,6 +12,7 @@ import (
 // ResetPassword sets a new password with the mailed reset code.
 type ResetPassword struct {
 	Email, Code, Password string
+	ClientIP              string // the caller's IP, for the provider's risk checks only (client_ip.go)
 }
 
 // PasswordResetter resets passwords.
@@ -39,6 +40,7 @@ func (h ResetPasswordHandler) WithPace(p Pace) ResetPasswordHandler { h.pace = p
 // customer.ErrBadCode, one answer for a wrong code and an address without an account, no sooner than
 // the floor.
 func (h ResetPasswordHandler) Handle(ctx context.Context, cmd ResetPassword) error {
+	ctx = WithClientIP(ctx, cmd.ClientIP)
 	var c validation.Collector
 	email, err := customer.ParseEmail(cmd.Email)
 	c.Merge("", err)

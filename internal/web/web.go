@@ -300,3 +300,10 @@ func ClientCorrelationID(req Request) string {
 	}
 	return c
 }
+
+// ClientIP is the address the request came from: requestContext.http.sourceIp, which API Gateway sets
+// from the TCP connection it accepted, so a client cannot choose it. X-Forwarded-For is never read: a
+// client writes it as it likes, and API Gateway passes on what it was sent. Behind a CloudFront front
+// sourceIp is a CloudFront address, and the viewer's is in X-Forwarded-For only once the API accepts
+// nothing but CloudFront (docs/security.md, A CloudFront and WAF front).
+func ClientIP(req Request) string { return req.RequestContext.HTTP.SourceIP }

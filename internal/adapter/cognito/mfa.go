@@ -23,7 +23,7 @@ func (p *UserPool) RespondMFA(ctx context.Context, email, session, code string) 
 		return account.SignIn{}, err
 	}
 	out, err := p.idp.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{ClientId: aws.String(p.clientID),
-		ChallengeName: types.ChallengeNameTypeSoftwareTokenMfa, Session: aws.String(session),
+		ChallengeName: types.ChallengeNameTypeSoftwareTokenMfa, Session: aws.String(session), UserContextData: userContext(ctx),
 		ChallengeResponses: map[string]string{"USERNAME": email, "SOFTWARE_TOKEN_MFA_CODE": code, "SECRET_HASH": aws.ToString(h)}})
 	if err != nil {
 		return account.SignIn{}, refusal("respond to auth challenge", err)

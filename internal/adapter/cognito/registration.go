@@ -58,7 +58,7 @@ func (r *Registration) SignUp(ctx context.Context, email customer.Email, passwor
 	if err != nil {
 		return err
 	}
-	_, err = r.idp.SignUp(ctx, &cip.SignUpInput{ClientId: aws.String(r.clientID), SecretHash: h, Username: aws.String(email.String()), Password: aws.String(password),
+	_, err = r.idp.SignUp(ctx, &cip.SignUpInput{ClientId: aws.String(r.clientID), SecretHash: h, UserContextData: userContext(ctx), Username: aws.String(email.String()), Password: aws.String(password),
 		UserAttributes: []types.AttributeType{{Name: aws.String("email"), Value: aws.String(email.String())}, {Name: aws.String("name"), Value: aws.String(name)}}})
 	return refusal("SignUp", err)
 }
@@ -114,7 +114,7 @@ func (r *Registration) ResendCode(ctx context.Context, email customer.Email) err
 	if err != nil {
 		return err
 	}
-	_, err = r.idp.ResendConfirmationCode(ctx, &cip.ResendConfirmationCodeInput{ClientId: aws.String(r.clientID), SecretHash: h, Username: aws.String(email.String())})
+	_, err = r.idp.ResendConfirmationCode(ctx, &cip.ResendConfirmationCodeInput{ClientId: aws.String(r.clientID), SecretHash: h, UserContextData: userContext(ctx), Username: aws.String(email.String())})
 	return refusal("ResendConfirmationCode", err)
 }
 
@@ -125,7 +125,7 @@ func (r *Registration) ConfirmSignUp(ctx context.Context, email customer.Email, 
 	if err != nil {
 		return err
 	}
-	_, err = r.idp.ConfirmSignUp(ctx, &cip.ConfirmSignUpInput{ClientId: aws.String(r.clientID), SecretHash: h, Username: aws.String(email.String()), ConfirmationCode: aws.String(code)})
+	_, err = r.idp.ConfirmSignUp(ctx, &cip.ConfirmSignUpInput{ClientId: aws.String(r.clientID), SecretHash: h, UserContextData: userContext(ctx), Username: aws.String(email.String()), ConfirmationCode: aws.String(code)})
 	return refusal("ConfirmSignUp", err)
 }
 
@@ -136,7 +136,7 @@ func (r *Registration) ForgotPassword(ctx context.Context, email customer.Email)
 	if err != nil {
 		return err
 	}
-	_, err = r.idp.ForgotPassword(ctx, &cip.ForgotPasswordInput{ClientId: aws.String(r.clientID), SecretHash: h, Username: aws.String(email.String())})
+	_, err = r.idp.ForgotPassword(ctx, &cip.ForgotPasswordInput{ClientId: aws.String(r.clientID), SecretHash: h, UserContextData: userContext(ctx), Username: aws.String(email.String())})
 	return refusal("ForgotPassword", err)
 }
 
@@ -147,7 +147,7 @@ func (r *Registration) ResetPassword(ctx context.Context, email customer.Email, 
 	if err != nil {
 		return err
 	}
-	_, err = r.idp.ConfirmForgotPassword(ctx, &cip.ConfirmForgotPasswordInput{ClientId: aws.String(r.clientID), SecretHash: h, Username: aws.String(email.String()),
+	_, err = r.idp.ConfirmForgotPassword(ctx, &cip.ConfirmForgotPasswordInput{ClientId: aws.String(r.clientID), SecretHash: h, UserContextData: userContext(ctx), Username: aws.String(email.String()),
 		ConfirmationCode: aws.String(code), Password: aws.String(password)})
 	return refusal("ConfirmForgotPassword", err)
 }

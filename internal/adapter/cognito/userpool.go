@@ -96,7 +96,8 @@ func (p *UserPool) initiate(ctx context.Context, flow types.AuthFlowType, userna
 		return account.SignIn{}, err
 	}
 	params["SECRET_HASH"] = aws.ToString(h)
-	out, err := p.idp.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: aws.String(p.clientID), AuthFlow: flow, AuthParameters: params})
+	out, err := p.idp.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: aws.String(p.clientID), AuthFlow: flow, AuthParameters: params,
+		UserContextData: userContext(ctx)})
 	switch {
 	case err != nil:
 		// One answer whether or not the account exists, so sign-in cannot enumerate users (refusal's

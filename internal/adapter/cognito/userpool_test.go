@@ -22,7 +22,8 @@ var (
 )
 
 // testPool is a user pool shaped as template.yaml's (sign-in by email) with its two app clients: the
-// sign-in client (password and refresh flows) and the registration client, which has a secret.
+// sign-in client (password and refresh flows) and the registration client, both with a secret and
+// EnablePropagateAdditionalUserContextData.
 type testPool struct {
 	idp          *cip.Client
 	id           string
@@ -45,16 +46,16 @@ func newPool(t *testing.T) testPool {
 	}
 	id := aws.ToString(pool.UserPool.Id)
 	client, err := idp.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{UserPoolId: &id, ClientName: aws.String("api"), GenerateSecret: true,
-		EnableTokenRevocation: aws.Bool(true),
-		ExplicitAuthFlows:     []ciptypes.ExplicitAuthFlowsType{ciptypes.ExplicitAuthFlowsTypeAllowUserPasswordAuth, ciptypes.ExplicitAuthFlowsTypeAllowRefreshTokenAuth}})
+		EnableTokenRevocation: aws.Bool(true), EnablePropagateAdditionalUserContextData: aws.Bool(true),
+		ExplicitAuthFlows: []ciptypes.ExplicitAuthFlowsType{ciptypes.ExplicitAuthFlowsTypeAllowUserPasswordAuth, ciptypes.ExplicitAuthFlowsTypeAllowRefreshTokenAuth}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The SRP flow only so that the tests can have the emulator check a SECRET_HASH: it checks it in
 	// InitiateAuth alone (TestSecretHashIsCognitos). template.yaml's registration client signs nobody in.
 	reg, err := idp.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{UserPoolId: &id, ClientName: aws.String("registration"), GenerateSecret: true,
-		PreventUserExistenceErrors: ciptypes.PreventUserExistenceErrorTypesEnabled,
-		ExplicitAuthFlows:          []ciptypes.ExplicitAuthFlowsType{ciptypes.ExplicitAuthFlowsTypeAllowUserSrpAuth, ciptypes.ExplicitAuthFlowsTypeAllowRefreshTokenAuth}})
+		PreventUserExistenceErrors: ciptypes.PreventUserExistenceErrorTypesEnabled, EnablePropagateAdditionalUserContextData: aws.Bool(true),
+		ExplicitAuthFlows: []ciptypes.ExplicitAuthFlowsType{ciptypes.ExplicitAuthFlowsTypeAllowUserSrpAuth, ciptypes.ExplicitAuthFlowsTypeAllowRefreshTokenAuth}})
 	if err != nil {
 		t.Fatal(err)
 	}

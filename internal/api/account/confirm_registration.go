@@ -24,7 +24,7 @@ func (e ConfirmRegistration) Serve(ctx context.Context, req web.Request) (web.Re
 	if err := web.Decode(req, &in); err != nil {
 		return web.Response{}, err
 	}
-	if err := e.Handler.Handle(ctx, account.ConfirmRegistration{Email: in.Email, Code: in.Code}); err != nil {
+	if err := e.Handler.Handle(ctx, account.ConfirmRegistration{Email: in.Email, Code: in.Code, ClientIP: web.ClientIP(req)}); err != nil {
 		return web.Response{}, err
 	}
 	return web.Response{StatusCode: http.StatusNoContent}, nil

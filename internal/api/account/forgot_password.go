@@ -18,7 +18,7 @@ func (e ForgotPassword) Serve(ctx context.Context, req web.Request) (web.Respons
 	if err := web.Decode(req, &in); err != nil {
 		return web.Response{}, err
 	}
-	if err := e.Handler.Handle(ctx, account.ForgotPassword{Email: in.Email}); err != nil {
+	if err := e.Handler.Handle(ctx, account.ForgotPassword{Email: in.Email, ClientIP: web.ClientIP(req)}); err != nil {
 		return web.Response{}, err
 	}
 	return checkYourMail(), nil

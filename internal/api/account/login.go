@@ -33,7 +33,7 @@ func (e Login) Serve(ctx context.Context, req web.Request) (web.Response, error)
 	if err := web.Decode(req, &in); err != nil {
 		return web.Response{}, err
 	}
-	s, err := e.Handler.Handle(ctx, account.Login{Email: in.Email, Password: in.Password})
+	s, err := e.Handler.Handle(ctx, account.Login{Email: in.Email, Password: in.Password, ClientIP: web.ClientIP(req)})
 	switch {
 	case errors.Is(err, account.ErrMFASetupRequired):
 		return problem(http.StatusForbidden, "mfa-setup-required", "MFA setup required",

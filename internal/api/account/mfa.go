@@ -40,7 +40,7 @@ func (e LoginMFA) Serve(ctx context.Context, req web.Request) (web.Response, err
 	if err := web.Decode(req, &in); err != nil {
 		return web.Response{}, err
 	}
-	t, err := e.Handler.Handle(ctx, account.LoginMFA{Email: in.Email, Session: in.Session, Code: in.Code})
+	t, err := e.Handler.Handle(ctx, account.LoginMFA{Email: in.Email, Session: in.Session, Code: in.Code, ClientIP: web.ClientIP(req)})
 	if err != nil {
 		return web.Response{}, err
 	}
@@ -63,7 +63,7 @@ func (e SetUpMFA) Serve(ctx context.Context, req web.Request) (web.Response, err
 	if err := web.Decode(req, &in); err != nil {
 		return web.Response{}, err
 	}
-	s, err := e.Handler.Handle(ctx, account.SetUpMFA{Email: in.Email, Password: in.Password})
+	s, err := e.Handler.Handle(ctx, account.SetUpMFA{Email: in.Email, Password: in.Password, ClientIP: web.ClientIP(req)})
 	switch {
 	case errors.Is(err, account.ErrMFAEnabled):
 		return mfaEnabled(), nil
@@ -90,7 +90,7 @@ func (e VerifyMFA) Serve(ctx context.Context, req web.Request) (web.Response, er
 	if err := web.Decode(req, &in); err != nil {
 		return web.Response{}, err
 	}
-	err := e.Handler.Handle(ctx, account.VerifyMFA{Email: in.Email, Password: in.Password, Code: in.Code})
+	err := e.Handler.Handle(ctx, account.VerifyMFA{Email: in.Email, Password: in.Password, Code: in.Code, ClientIP: web.ClientIP(req)})
 	switch {
 	case errors.Is(err, account.ErrMFAEnabled):
 		return mfaEnabled(), nil

@@ -23,7 +23,7 @@ func (e RefreshToken) Serve(ctx context.Context, req web.Request) (web.Response,
 	if err := web.Decode(req, &in); err != nil {
 		return web.Response{}, err
 	}
-	t, err := e.Handler.Handle(ctx, account.RefreshToken{Username: in.Username, RefreshToken: in.RefreshToken})
+	t, err := e.Handler.Handle(ctx, account.RefreshToken{Username: in.Username, RefreshToken: in.RefreshToken, ClientIP: web.ClientIP(req)})
 	if err != nil {
 		return web.Response{}, err
 	}

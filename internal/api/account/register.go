@@ -35,7 +35,7 @@ func (e Register) Serve(ctx context.Context, req web.Request) (web.Response, err
 	if err := web.Decode(req, &in); err != nil {
 		return web.Response{}, err
 	}
-	if err := e.Handler.Handle(ctx, account.Register{Email: in.Email, Password: in.Password, Name: in.Name}); err != nil {
+	if err := e.Handler.Handle(ctx, account.Register{Email: in.Email, Password: in.Password, Name: in.Name, ClientIP: web.ClientIP(req)}); err != nil {
 		return web.Response{}, err
 	}
 	return checkYourMail(), nil

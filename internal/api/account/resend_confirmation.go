@@ -22,7 +22,7 @@ func (e ResendConfirmation) Serve(ctx context.Context, req web.Request) (web.Res
 	if err := web.Decode(req, &in); err != nil {
 		return web.Response{}, err
 	}
-	if err := e.Handler.Handle(ctx, account.ResendConfirmation{Email: in.Email}); err != nil {
+	if err := e.Handler.Handle(ctx, account.ResendConfirmation{Email: in.Email, ClientIP: web.ClientIP(req)}); err != nil {
 		return web.Response{}, err
 	}
 	return checkYourMail(), nil

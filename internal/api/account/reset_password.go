@@ -26,7 +26,7 @@ func (e ResetPassword) Serve(ctx context.Context, req web.Request) (web.Response
 	if err := web.Decode(req, &in); err != nil {
 		return web.Response{}, err
 	}
-	if err := e.Handler.Handle(ctx, account.ResetPassword{Email: in.Email, Code: in.Code, Password: in.Password}); err != nil {
+	if err := e.Handler.Handle(ctx, account.ResetPassword{Email: in.Email, Code: in.Code, Password: in.Password, ClientIP: web.ClientIP(req)}); err != nil {
 		return web.Response{}, err
 	}
 	return web.Response{StatusCode: http.StatusNoContent, Headers: map[string]string{"Cache-Control": "no-store"}}, nil
