@@ -251,12 +251,18 @@ func adminSignIn(ctx context.Context, c *cip.Client, email, pass string) (string
 	if err != nil {
 		return "", err
 	}
-	h, err := signInHash(email)
+	// The answer names the user by the pool's username, not the address (an alias), and so does its
+	// SECRET_HASH: Cognito gives it as USER_ID_FOR_SRP.
+	name := out.ChallengeParameters["USER_ID_FOR_SRP"]
+	if name == "" {
+		name = email
+	}
+	h, err := signInHash(name)
 	if err != nil {
 		return "", err
 	}
 	done, err := c.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{ClientId: &sys.client, ChallengeName: out.ChallengeName, Session: out.Session,
-		ChallengeResponses: map[string]string{"USERNAME": email, "SOFTWARE_TOKEN_MFA_CODE": code, "SECRET_HASH": h}})
+		ChallengeResponses: map[string]string{"USERNAME": name, "SOFTWARE_TOKEN_MFA_CODE": code, "SECRET_HASH": h}})
 	if err != nil {
 		return "", err
 	}
@@ -309,7 +315,8 @@ func login(t *testing.T, email, pass string) map[string]any {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r = do(t, "POST", "/auth/login/mfa", "", fmt.Sprintf(`{"email":%q,"session":%q,"code":%q}`, email, m["session"], code))
+	username, _ := m["username"].(string)
+	r = do(t, "POST", "/auth/login/mfa", "", fmt.Sprintf(`{"email":%q,"username":%q,"session":%q,"code":%q}`, email, username, m["session"], code))
 	if r.status != 200 {
 		t.Fatalf("login mfa %s: %d %s", email, r.status, r.body)
 	}

@@ -25,6 +25,10 @@ type SignIn struct {
 // MFAChallenge asks for a TOTP code; Session is the provider's handle of the half-done sign-in.
 type MFAChallenge struct {
 	Session string
+	// Username is the user's name in the pool (the sub where users sign in by email): the challenge's
+	// answer must name the user by it, not by the address, an alias (RespondToAuthChallenge,
+	// ChallengeResponses), so the client sends it back with the code.
+	Username string
 }
 
 // AdminGroup is the group whose members must sign in with MFA.

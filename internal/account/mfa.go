@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"strings"
 
 	"github.com/orion-oss/orion/internal/customer"
 	"github.com/orion-oss/orion/internal/validation"
@@ -18,15 +19,17 @@ var ErrMFAEnabled = errors.New("account: MFA is already set up for this account"
 
 // LoginMFA answers a login's MFA challenge.
 type LoginMFA struct {
-	Email, Session, Code string
-	ClientIP             string // the caller's IP, for the provider's risk checks only (client_ip.go)
+	// Username is the challenge's (MFAChallenge.Username); Email stands in for it where the pool takes
+	// the address itself (the emulator does).
+	Email, Username, Session, Code string
+	ClientIP                       string // the caller's IP, for the provider's risk checks only (client_ip.go)
 }
 
 // MFAResponder answers MFA challenges.
 type MFAResponder interface {
 	// RespondMFA answers a TOTP challenge: customer.ErrBadCode for a wrong code,
 	// customer.ErrBadCredentials for an expired or used session.
-	RespondMFA(ctx context.Context, email, session, code string) (SignIn, error)
+	RespondMFA(ctx context.Context, username, session, code string) (SignIn, error)
 }
 
 // LoginMFAHandler completes sign-ins with a TOTP code.
@@ -45,7 +48,11 @@ func (h LoginMFAHandler) Handle(ctx context.Context, cmd LoginMFA) (Tokens, erro
 	if err := checkTOTP(cmd.Code); err != nil {
 		return Tokens{}, err
 	}
-	s, err := h.pool.RespondMFA(ctx, email, cmd.Session, cmd.Code)
+	name := email
+	if u := strings.TrimSpace(cmd.Username); u != "" && len(u) <= 128 {
+		name = u
+	}
+	s, err := h.pool.RespondMFA(ctx, name, cmd.Session, cmd.Code)
 	if err != nil {
 		return Tokens{}, err
 	}

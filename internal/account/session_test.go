@@ -140,6 +140,10 @@ func TestLoginMFA(t *testing.T) {
 		calls  []string
 	}{
 		{name: "right code", cmd: account.LoginMFA{Email: "Ann@Example.com", Session: "s", Code: "123456"}, calls: []string{"RespondMFA Ann@example.com s 123456"}},
+		// The pool's name for the user, from the challenge, answers it where one is given: Cognito takes
+		// the username, not the address (an alias), in a challenge's answer.
+		{name: "the challenge's username", cmd: account.LoginMFA{Email: "ann@example.com", Username: " 7d3c-sub ", Session: "s", Code: "123456"},
+			calls: []string{"RespondMFA 7d3c-sub s 123456"}},
 		{name: "wrong code", cmd: account.LoginMFA{Email: "ann@example.com", Session: "s", Code: "654321"}, err: customer.ErrBadCode,
 			calls: []string{"RespondMFA ann@example.com s 654321"}},
 		{name: "not six digits", cmd: account.LoginMFA{Email: "ann@example.com", Session: "s", Code: "12345a"}, fields: []string{"code"}},

@@ -17,18 +17,18 @@ import (
 // (docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_RespondToAuthChallenge.html):
 // customer.ErrBadCode for a wrong code, customer.ErrBadCredentials for a session that expired (three
 // minutes) or was used.
-func (p *UserPool) RespondMFA(ctx context.Context, email, session, code string) (account.SignIn, error) {
-	h, err := p.secret.hash(ctx, email) // the USERNAME the challenge response sends, as in InitiateAuth
+func (p *UserPool) RespondMFA(ctx context.Context, username, session, code string) (account.SignIn, error) {
+	h, err := p.secret.hash(ctx, username) // the USERNAME the challenge response sends
 	if err != nil {
 		return account.SignIn{}, err
 	}
 	out, err := p.idp.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{ClientId: aws.String(p.clientID),
 		ChallengeName: types.ChallengeNameTypeSoftwareTokenMfa, Session: aws.String(session), UserContextData: userContext(ctx),
-		ChallengeResponses: map[string]string{"USERNAME": email, "SOFTWARE_TOKEN_MFA_CODE": code, "SECRET_HASH": aws.ToString(h)}})
+		ChallengeResponses: map[string]string{"USERNAME": username, "SOFTWARE_TOKEN_MFA_CODE": code, "SECRET_HASH": aws.ToString(h)}})
 	if err != nil {
 		return account.SignIn{}, refusal("respond to auth challenge", err)
 	}
-	return signedIn(out.AuthenticationResult, out.ChallengeName, out.Session)
+	return signedIn(out.AuthenticationResult, out.ChallengeName, out.Session, out.ChallengeParameters)
 }
 
 // AssociateTOTP starts a TOTP enrolment for the user of accessToken and returns the shared secret

@@ -21,7 +21,7 @@ import (
 // ChallengeName). Other challenges are not switched on in template.yaml (no SMS, MfaConfiguration
 // OPTIONAL so never MFA_SETUP, users are never created with a temporary password by the API); one that
 // shows up anyway is a refused sign-in, not a 5xx.
-func signedIn(r *types.AuthenticationResultType, challenge types.ChallengeNameType, session *string) (account.SignIn, error) {
+func signedIn(r *types.AuthenticationResultType, challenge types.ChallengeNameType, session *string, params map[string]string) (account.SignIn, error) {
 	switch {
 	case r != nil:
 		c, err := claimsOf(aws.ToString(r.AccessToken))
@@ -31,7 +31,14 @@ func signedIn(r *types.AuthenticationResultType, challenge types.ChallengeNameTy
 		return account.SignIn{Groups: c.Groups, Tokens: account.Tokens{Username: c.Username, AccessToken: aws.ToString(r.AccessToken), IDToken: aws.ToString(r.IdToken),
 			RefreshToken: aws.ToString(r.RefreshToken), ExpiresIn: r.ExpiresIn, TokenType: "Bearer"}}, nil
 	case challenge == types.ChallengeNameTypeSoftwareTokenMfa && aws.ToString(session) != "":
-		return account.SignIn{MFA: &account.MFAChallenge{Session: aws.ToString(session)}}, nil
+		// The user's name in the pool, which the challenge's answer must use rather than the address
+		// (an alias): InitiateAuth's ChallengeParameters carry it as USER_ID_FOR_SRP
+		// (docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_InitiateAuth.html).
+		name := params["USER_ID_FOR_SRP"]
+		if name == "" {
+			name = params["USERNAME"]
+		}
+		return account.SignIn{MFA: &account.MFAChallenge{Session: aws.ToString(session), Username: name}}, nil
 	}
 	return account.SignIn{}, fmt.Errorf("cognito: challenge %q is not supported: %w", challenge, customer.ErrBadCredentials)
 }

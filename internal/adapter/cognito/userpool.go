@@ -104,5 +104,5 @@ func (p *UserPool) initiate(ctx context.Context, flow types.AuthFlowType, userna
 		// table: NotAuthorized, UserNotFound, UserNotConfirmed are all bad credentials).
 		return account.SignIn{}, refusal("InitiateAuth", err)
 	}
-	return signedIn(out.AuthenticationResult, out.ChallengeName, out.Session)
+	return signedIn(out.AuthenticationResult, out.ChallengeName, out.Session, out.ChallengeParameters)
 }

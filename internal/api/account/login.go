@@ -25,6 +25,8 @@ type Login struct {
 type ChallengeView struct {
 	Challenge string `json:"challenge"`
 	Session   string `json:"session"`
+	// Username is sent back with the code (POST /auth/login/mfa).
+	Username string `json:"username,omitempty"`
 }
 
 // Serve answers one request.
@@ -41,7 +43,7 @@ func (e Login) Serve(ctx context.Context, req web.Request) (web.Response, error)
 	case err != nil:
 		return web.Response{}, err
 	case s.MFA != nil:
-		return web.JSON(http.StatusOK, ChallengeView{Challenge: "SOFTWARE_TOKEN_MFA", Session: s.MFA.Session}, noStore), nil
+		return web.JSON(http.StatusOK, ChallengeView{Challenge: "SOFTWARE_TOKEN_MFA", Session: s.MFA.Session, Username: s.MFA.Username}, noStore), nil
 	}
 	return tokens(s.Tokens), nil
 }

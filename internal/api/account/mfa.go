@@ -24,9 +24,10 @@ func mfaEnabled() web.Response {
 }
 
 type loginMFARequest struct {
-	Email   string `json:"email"`
-	Session string `json:"session"`
-	Code    string `json:"code"`
+	Email    string `json:"email"`
+	Username string `json:"username"` // the challenge's
+	Session  string `json:"session"`
+	Code     string `json:"code"`
 }
 
 // LoginMFA is POST /auth/login/mfa: the login's TOTP challenge answered, 200 with tokens.
@@ -40,7 +41,7 @@ func (e LoginMFA) Serve(ctx context.Context, req web.Request) (web.Response, err
 	if err := web.Decode(req, &in); err != nil {
 		return web.Response{}, err
 	}
-	t, err := e.Handler.Handle(ctx, account.LoginMFA{Email: in.Email, Session: in.Session, Code: in.Code, ClientIP: web.ClientIP(req)})
+	t, err := e.Handler.Handle(ctx, account.LoginMFA{Email: in.Email, Username: in.Username, Session: in.Session, Code: in.Code, ClientIP: web.ClientIP(req)})
 	if err != nil {
 		return web.Response{}, err
 	}
