@@ -77,7 +77,12 @@ func TestScheduledRulesInvokeTheirTargets(t *testing.T) {
 			}
 			byRule[res[0].(string)] = ev
 		}
-		return len(byRule) >= 2
+		// The function writes its row before it returns, and the bus records the delivery after: wait
+		// for both, or the deliveries below may be read between the two.
+		mu.Lock()
+		n := len(deliveries)
+		mu.Unlock()
+		return len(byRule) >= 2 && n >= 2
 	})
 	if len(byRule) != 2 {
 		t.Fatalf("events by rule = %v; want one from each live schedule", byRule)
