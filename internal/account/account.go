@@ -1,6 +1,8 @@
 // Package account holds the customer account's use cases, one file each: register, confirm a
-// registration, log in, refresh the tokens. They check what the customer sends (address, password
-// policy, name) and leave users, passwords and tokens to the identity provider behind the UserPool port,
+// registration, resend its code, forget and reset a password, log in (with a TOTP challenge for
+// admins, enrolment included), refresh the tokens, log out, change the password or the email and
+// verify it. They check what the customer sends (address, password policy, name) and leave users,
+// passwords and tokens to the identity provider behind the ports each use case declares,
 // which internal/adapter/cognito implements. Tokens are the provider's; the HTTP API's JWT authorizer
 // verifies them.
 package account

@@ -1,6 +1,7 @@
-// Package account serves the public account endpoints (register, confirm, log in, refresh) over the
-// use cases of internal/account, one file each. It is apart from package api so that those four
-// functions link neither the DynamoDB repositories nor the order and catalog endpoints.
+// Package account serves the account endpoints (/auth/*: registration and its codes, passwords, sign-in
+// with TOTP for admins, refresh, logout, email change) over the use cases of internal/account, one
+// file each. It is apart from package api so that the account functions link neither the DynamoDB
+// repositories nor the order and catalog endpoints.
 package account
 
 import (
