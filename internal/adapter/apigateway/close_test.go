@@ -3,16 +3,11 @@ package apigateway_test
 import (
 	"context"
 	"errors"
-	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/coder/websocket"
 
-	"github.com/orion-oss/orion/infra/engine/wsapi"
 	"github.com/orion-oss/orion/internal/adapter/apigateway"
 	"github.com/orion-oss/orion/internal/ws"
 )
@@ -23,35 +18,7 @@ import (
 func TestCloserEndsAndReportsGone(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	connects := make(chan string, 1)
-	gw, err := wsapi.New(wsapi.Config{Stage: "dev", Routes: []wsapi.Route{{Key: "$connect", Function: "connect"}},
-		OnRecord: func(r wsapi.Record) {
-			if r.Kind == "CONNECT" {
-				connects <- r.ConnectionID
-			}
-		}}, acceptAll{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer gw.Close()
-	srv := httptest.NewServer(gw)
-	defer srv.Close()
-	mgmt := httptest.NewServer(gw.Management())
-	defer mgmt.Close()
-
-	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.CloseNow()
-	var id string
-	select {
-	case id = <-connects:
-	case <-ctx.Done():
-		t.Fatal("the gateway recorded no connection")
-	}
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")}
-	client := apigateway.NewManagementClient(cfg, mgmt.URL+"/dev")
+	c, id, client := connected(ctx, t)
 	cl, probe := apigateway.Closer{Client: client}, apigateway.Prober{Client: client}
 	if alive, err := probe.Alive(ctx, id); err != nil || !alive {
 		t.Fatalf("probe of a live connection: %v %v", alive, err)

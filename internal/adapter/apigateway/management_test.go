@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/coder/websocket"
 
 	"github.com/orion-oss/orion/infra/engine/wsapi"
@@ -30,6 +31,23 @@ func (acceptAll) Invoke(context.Context, string, []byte) ([]byte, error) {
 func TestPosterPostsAndReportsGone(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	c, id, client := connected(ctx, t)
+	p := apigateway.Poster{Client: client}
+	if err := p.Post(ctx, id, []byte(`{"type":"order.status"}`)); err != nil {
+		t.Fatalf("post to a live connection: %v", err)
+	}
+	if _, got, err := c.Read(ctx); err != nil || string(got) != `{"type":"order.status"}` {
+		t.Fatalf("client read %q, %v", got, err)
+	}
+	if err := p.Post(ctx, "bm9Db25uZWN0aW9uPQ", []byte("x")); !errors.Is(err, ws.ErrGone) {
+		t.Fatalf("post to an unknown connection = %v; want ws.ErrGone", err)
+	}
+}
+
+// connected starts the local gateway with its @connections API, dials it, and returns the client's
+// connection, the id the gateway gave it, and a Management API client for the gateway's stage.
+func connected(ctx context.Context, t *testing.T) (*websocket.Conn, string, *apigatewaymanagementapi.Client) {
+	t.Helper()
 	connects := make(chan string, 1)
 	gw, err := wsapi.New(wsapi.Config{Stage: "dev", Routes: []wsapi.Route{{Key: "$connect", Function: "connect"}},
 		OnRecord: func(r wsapi.Record) {
@@ -40,33 +58,23 @@ func TestPosterPostsAndReportsGone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer gw.Close()
+	t.Cleanup(func() { gw.Close() })
 	srv := httptest.NewServer(gw)
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	mgmt := httptest.NewServer(gw.Management())
-	defer mgmt.Close()
+	t.Cleanup(mgmt.Close)
 
 	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.CloseNow()
+	t.Cleanup(func() { c.CloseNow() })
 	var id string
 	select {
 	case id = <-connects:
 	case <-ctx.Done():
 		t.Fatal("the gateway recorded no connection")
 	}
-
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")}
-	p := apigateway.Poster{Client: apigateway.NewManagementClient(cfg, mgmt.URL+"/dev")}
-	if err := p.Post(ctx, id, []byte(`{"type":"order.status"}`)); err != nil {
-		t.Fatalf("post to a live connection: %v", err)
-	}
-	if _, got, err := c.Read(ctx); err != nil || string(got) != `{"type":"order.status"}` {
-		t.Fatalf("client read %q, %v", got, err)
-	}
-	if err := p.Post(ctx, "bm9Db25uZWN0aW9uPQ", []byte("x")); !errors.Is(err, ws.ErrGone) {
-		t.Fatalf("post to an unknown connection = %v; want ws.ErrGone", err)
-	}
+	return c, id, apigateway.NewManagementClient(cfg, mgmt.URL+"/dev")
 }
