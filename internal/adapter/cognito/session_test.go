@@ -5,16 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	ciptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
-	"github.com/aws/smithy-go/middleware"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/orion-oss/orion/infra/engine/localaws/awstest"
 	"github.com/orion-oss/orion/infra/orion/totp"
 	"github.com/orion-oss/orion/internal/account"
 	"github.com/orion-oss/orion/internal/adapter/cognito"
@@ -246,16 +244,7 @@ func switchTOTPOff(t *testing.T, idp *cip.Client, accessToken string) {
 	t.Helper()
 	body := fmt.Sprintf(`{"AccessToken":%q,"SoftwareTokenMfaSettings":{"Enabled":false,"PreferredMfa":false}}`, accessToken)
 	_, err := idp.SetUserMFAPreference(context.Background(), &cip.SetUserMFAPreferenceInput{AccessToken: aws.String(accessToken)}, func(o *cip.Options) {
-		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
-			return s.Serialize.Add(middleware.SerializeMiddlewareFunc("totp-off", func(ctx context.Context, in middleware.SerializeInput, next middleware.SerializeHandler) (middleware.SerializeOutput, middleware.Metadata, error) {
-				r, err := in.Request.(*smithyhttp.Request).SetStream(strings.NewReader(body))
-				if err != nil {
-					return middleware.SerializeOutput{}, middleware.Metadata{}, err
-				}
-				in.Request = r
-				return next.HandleSerialize(ctx, in)
-			}), middleware.After)
-		})
+		o.APIOptions = append(o.APIOptions, awstest.RawBody(body))
 	})
 	if err != nil {
 		t.Fatal(err)
