@@ -203,17 +203,8 @@ func parseBoundary(id string, props map[string]any) (*Boundary, error) {
 		if sm["Effect"] != "Allow" {
 			return nil, fmt.Errorf("iampolicy: %s: only Allow statements are evaluated", id)
 		}
-		var st BoundaryStatement
-		for _, a := range list(sm["Action"]) {
-			st.Actions = append(st.Actions, render(a))
-		}
-		for _, a := range list(sm["NotAction"]) {
-			st.NotActions = append(st.NotActions, render(a))
-		}
-		for _, r := range list(sm["Resource"]) {
-			st.Resources = append(st.Resources, render(r))
-		}
-		b.Statements = append(b.Statements, st)
+		b.Statements = append(b.Statements, BoundaryStatement{Actions: renderAll(sm["Action"]), NotActions: renderAll(sm["NotAction"]),
+			Resources: renderAll(sm["Resource"])})
 	}
 	return b, nil
 }
@@ -246,9 +237,7 @@ func parseRole(id string, props map[string]any, cond conditions) (*Role, error) 
 		}
 		role.Boundary = ref
 	}
-	for _, m := range list(props["ManagedPolicyArns"]) {
-		role.Managed = append(role.Managed, render(m))
-	}
+	role.Managed = renderAll(props["ManagedPolicyArns"])
 	for _, p := range list(props["Policies"]) {
 		pm, _ := p.(map[string]any)
 		name, _ := pm["PolicyName"].(string)
@@ -273,14 +262,7 @@ func parseRole(id string, props map[string]any, cond conditions) (*Role, error) 
 			if sm["Effect"] != "Allow" {
 				return nil, fmt.Errorf("iampolicy: %s/%s: only Allow statements are evaluated", id, name)
 			}
-			st := Statement{Policy: name}
-			for _, a := range list(sm["Action"]) {
-				st.Actions = append(st.Actions, render(a))
-			}
-			for _, r := range list(sm["Resource"]) {
-				st.Resources = append(st.Resources, render(r))
-			}
-			role.Statements = append(role.Statements, st)
+			role.Statements = append(role.Statements, Statement{Policy: name, Actions: renderAll(sm["Action"]), Resources: renderAll(sm["Resource"])})
 		}
 	}
 	return role, nil
@@ -402,6 +384,15 @@ func getAttTarget(v any) string {
 }
 
 // render turns a resource or ARN value into text a test can read.
+// renderAll renders each element of a value that may be one element or a list.
+func renderAll(v any) []string {
+	var out []string
+	for _, x := range list(v) {
+		out = append(out, render(x))
+	}
+	return out
+}
+
 func render(v any) string {
 	switch x := v.(type) {
 	case string:
