@@ -2,9 +2,6 @@ package e2e
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -16,6 +13,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/orion-oss/orion/infra/engine/localaws/awstest"
+	"github.com/orion-oss/orion/internal/adapter/cognito"
 )
 
 // What the emulator does differently from Cognito, and how these tests live with it (moto 5.2):
@@ -60,10 +58,9 @@ func registrationClient(t *testing.T, spy func(*smithyhttp.Response)) (*cip.Clie
 	return c, id, secret
 }
 
+// secretHash is Cognito's SECRET_HASH of a call about username, as the SDK's input takes it.
 func secretHash(secret, username, clientID string) *string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(username + clientID))
-	return aws.String(base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+	return aws.String(cognito.SecretHash(secret, username, clientID))
 }
 
 // POST /auth/register answers every address alike, byte for byte: a new one, the owner of an account

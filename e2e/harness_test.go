@@ -25,6 +25,7 @@ import (
 	"github.com/orion-oss/orion/infra/engine/localaws/awstest"
 	"github.com/orion-oss/orion/infra/engine/stack"
 	"github.com/orion-oss/orion/infra/orion/totp"
+	"github.com/orion-oss/orion/internal/adapter/cognito"
 	accountapi "github.com/orion-oss/orion/internal/api/account"
 	"github.com/orion-oss/orion/internal/platform/awscfg"
 )
@@ -174,14 +175,7 @@ var signInSecret = sync.OnceValues(func() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	out, err := cip.NewFromConfig(cfg).DescribeUserPoolClient(ctx, &cip.DescribeUserPoolClientInput{UserPoolId: &sys.pool, ClientId: &sys.client})
-	if err != nil {
-		return "", fmt.Errorf("the sign-in client's secret: %w", err)
-	}
-	if aws.ToString(out.UserPoolClient.ClientSecret) == "" {
-		return "", fmt.Errorf("the sign-in client %s has no secret", sys.client)
-	}
-	return aws.ToString(out.UserPoolClient.ClientSecret), nil
+	return cognito.ClientSecret(ctx, cip.NewFromConfig(cfg), sys.pool, sys.client)
 })
 
 // signInHash is the SECRET_HASH of a call of the sign-in client about username.
@@ -190,7 +184,7 @@ func signInHash(username string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return aws.ToString(secretHash(secret, username, sys.client)), nil
+	return cognito.SecretHash(secret, username, sys.client), nil
 }
 
 // passwordSignIn signs in at Cognito with the sign-in client, as Orion's login does.
