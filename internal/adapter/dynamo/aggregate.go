@@ -28,6 +28,22 @@ var errCondition = errors.New("dynamo: condition failed")
 // there.
 var errConflicted = errors.New("dynamo: transaction conflict")
 
+// conflicted reports whether DynamoDB cancelled a transaction because another transaction was changing
+// one of its items at the same time ("TransactionConflict": docs.aws.amazon.com/amazondynamodb/latest/
+// APIReference/API_TransactWriteItems.html). Nothing was written; the same transaction may be sent again.
+func conflicted(err error) bool {
+	var tc *types.TransactionCanceledException
+	if !errors.As(err, &tc) {
+		return false
+	}
+	for _, r := range tc.CancellationReasons {
+		if aws.ToString(r.Code) == "TransactionConflict" {
+			return true
+		}
+	}
+	return false
+}
+
 // writeWithEvents runs one transaction: the given items (the aggregate first) and an outbox item per
 // event (batch items of up to 10 where that would exceed DynamoDB's 100 items, see outboxPuts), so
 // the state change and its events are stored together or not at all.

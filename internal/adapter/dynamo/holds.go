@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -72,22 +71,6 @@ func holdsWrites(table string, o *order.Order, before order.Hold, now time.Time)
 		return nil
 	}
 	return []types.TransactWriteItem{holdsChange(table, o.CustomerID(), d, now)}
-}
-
-// conflicted reports whether DynamoDB cancelled a transaction because another transaction was changing
-// one of its items at the same time ("TransactionConflict": docs.aws.amazon.com/amazondynamodb/latest/
-// APIReference/API_TransactWriteItems.html). Nothing was written; the same transaction may be sent again.
-func conflicted(err error) bool {
-	var tc *types.TransactionCanceledException
-	if !errors.As(err, &tc) {
-		return false
-	}
-	for _, r := range tc.CancellationReasons {
-		if aws.ToString(r.Code) == "TransactionConflict" {
-			return true
-		}
-	}
-	return false
 }
 
 // Holds is what a customer's open orders hold, read strongly consistent (zero when the customer has
