@@ -79,8 +79,9 @@ func (c *ManualClock) Tick(timeout time.Duration) (time.Time, error) {
 	w.ch <- w.at
 	for time.Now().Before(deadline) {
 		c.mu.Lock()
+		// w left the list above: a later wait is the fired schedule's next one (or another schedule's).
 		for _, x := range c.waiting {
-			if x.ch != w.ch && x.at.After(w.at) {
+			if x.at.After(w.at) {
 				c.mu.Unlock()
 				return w.at, nil
 			}
