@@ -65,6 +65,10 @@ func (s *Stack) wire(ctx context.Context) error {
 				if err := s.streamSource(ctx, f, props); err != nil {
 					return fmt.Errorf("stack: %s event %s: %w", sf.LogicalID, ev.Name, err)
 				}
+			case "SQS":
+				if err := s.queueSource(ctx, f, sam.String(props, "Queue"), props); err != nil {
+					return fmt.Errorf("stack: %s event %s: %w", sf.LogicalID, ev.Name, err)
+				}
 			default:
 				return fmt.Errorf("stack: %s event %s: type %s is not run locally yet", sf.LogicalID, ev.Name, ev.Type)
 			}
@@ -88,6 +92,10 @@ func (s *Stack) wire(ctx context.Context) error {
 			}
 		case "AWS::Pipes::Pipe":
 			if err := s.pipe(ctx, id, r); err != nil {
+				return err
+			}
+		case "AWS::Lambda::EventSourceMapping":
+			if err := s.eventSourceMapping(ctx, id, r); err != nil {
 				return err
 			}
 		case "AWS::Serverless::StateMachine":
