@@ -82,15 +82,16 @@ type envelope struct {
 	Detail     json.RawMessage `json:"detail"`
 }
 
-// The detail schemas' patterns (internal/event/schemas/*.v1.json; schema_test.go holds the two
-// together on every sample).
+// The detail schemas' rules (internal/event/schemas/*.v1.json, with common.v1.json's Carrier,
+// TrackingNumber, TrackingUrl and ReturnId, which order.Shipment.Validate also follows);
+// TestParseAgreesWithTheSchemas holds the two together on every sample.
 var (
 	eventIDPattern  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
 	orderIDPattern  = regexp.MustCompile(`^[0-7][0-9A-HJKMNP-TV-Z]{25}$`)
 	carrierPattern  = regexp.MustCompile(`^[^\x00-\x20\x7F]([^\x00-\x1F\x7F]{0,62}[^\x00-\x20\x7F])?$`)
-	trackingPattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9 -]{0,62}[A-Za-z0-9])?$`)
-	returnIDPattern = regexp.MustCompile(`^R[1-9][0-9]{0,5}$`)
-	httpsURL        = regexp.MustCompile(`^https://[^\s]+$`)
+	trackingPattern = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
+	returnIDPattern = regexp.MustCompile(`^R[1-9][0-9]{0,2}$`)
+	httpsURL        = regexp.MustCompile(`^https://[^\s@/]+(/\S*)?$`)
 )
 
 // MaxClockSkew is how far in the future a partner's timestamp may be before it is refused: a
@@ -127,7 +128,7 @@ func Parse(body []byte, source string, now time.Time) (Event, error) {
 		}
 		d.ref(&ref, in.EventID, in.OrderID)
 		e := ShipmentDispatched{Carrier: d.text("carrier", in.Carrier, carrierPattern, "must be a carrier's name"),
-			TrackingNumber: d.text("trackingNumber", in.TrackingNumber, trackingPattern, "must be letters, digits, spaces and hyphens"),
+			TrackingNumber: d.text("trackingNumber", in.TrackingNumber, trackingPattern, "must be 1 to 64 letters, digits or hyphens"),
 			DispatchedAt:   d.time("dispatchedAt", in.DispatchedAt)}
 		if in.TrackingURL.set {
 			e.TrackingURL = d.url("trackingUrl", in.TrackingURL)

@@ -35,12 +35,15 @@ var samples = []struct {
 	name, detailType, detail string
 	valid                    bool
 }{
-	{"dispatched", "ShipmentDispatched", `{"eventId":"evt-1","orderId":"` + orderID + `","carrier":"DHL Express","trackingNumber":"JD0146 0000 1234","trackingUrl":"https://www.dhl.com/track?id=JD0146","dispatchedAt":"2026-12-03T10:00:00+01:00"}`, true},
+	{"dispatched", "ShipmentDispatched", `{"eventId":"evt-1","orderId":"` + orderID + `","carrier":"DHL Express","trackingNumber":"JD0146-0000-1234","trackingUrl":"https://www.dhl.com/track?id=JD0146","dispatchedAt":"2026-12-03T10:00:00+01:00"}`, true},
 	{"dispatched without url", "ShipmentDispatched", `{"eventId":"evt:2.a_b","orderId":"` + orderID + `","carrier":"La Poste","trackingNumber":"6A12345678901","dispatchedAt":"2026-12-03T10:00:00Z"}`, true},
 	{"dispatched, non-ASCII carrier", "ShipmentDispatched", `{"eventId":"e","orderId":"` + orderID + `","carrier":"Österreichische Post","trackingNumber":"X","dispatchedAt":"2026-12-03T10:00:00Z"}`, true},
 	{"dispatched without carrier", "ShipmentDispatched", `{"eventId":"evt-1","orderId":"` + orderID + `","trackingNumber":"1","dispatchedAt":"2026-12-03T10:00:00Z"}`, false},
 	{"dispatched, carrier padded", "ShipmentDispatched", `{"eventId":"evt-1","orderId":"` + orderID + `","carrier":" DHL","trackingNumber":"1","dispatchedAt":"2026-12-03T10:00:00Z"}`, false},
 	{"dispatched, carrier with a newline", "ShipmentDispatched", `{"eventId":"evt-1","orderId":"` + orderID + `","carrier":"DH\nL","trackingNumber":"1","dispatchedAt":"2026-12-03T10:00:00Z"}`, false},
+	{"dispatched, tracking with a space", "ShipmentDispatched", `{"eventId":"evt-1","orderId":"` + orderID + `","carrier":"DHL","trackingNumber":"JD 1","dispatchedAt":"2026-12-03T10:00:00Z"}`, false},
+	{"dispatched, url with a user", "ShipmentDispatched", `{"eventId":"evt-1","orderId":"` + orderID + `","carrier":"DHL","trackingNumber":"1","trackingUrl":"https://me@dhl.com/x","dispatchedAt":"2026-12-03T10:00:00Z"}`, false},
+	{"dispatched, carrier too long", "ShipmentDispatched", `{"eventId":"evt-1","orderId":"` + orderID + `","carrier":"` + strings.Repeat("D", 65) + `","trackingNumber":"1","dispatchedAt":"2026-12-03T10:00:00Z"}`, false},
 	{"dispatched, tracking with markup", "ShipmentDispatched", `{"eventId":"evt-1","orderId":"` + orderID + `","carrier":"DHL","trackingNumber":"<b>1</b>","dispatchedAt":"2026-12-03T10:00:00Z"}`, false},
 	{"dispatched, javascript url", "ShipmentDispatched", `{"eventId":"evt-1","orderId":"` + orderID + `","carrier":"DHL","trackingNumber":"1","trackingUrl":"javascript:alert(1)","dispatchedAt":"2026-12-03T10:00:00Z"}`, false},
 	{"dispatched, http url", "ShipmentDispatched", `{"eventId":"evt-1","orderId":"` + orderID + `","carrier":"DHL","trackingNumber":"1","trackingUrl":"http://dhl.com/x","dispatchedAt":"2026-12-03T10:00:00Z"}`, false},
@@ -57,6 +60,7 @@ var samples = []struct {
 	{"delivered, event id too long", "ShipmentDelivered", `{"eventId":"` + strings.Repeat("e", 129) + `","orderId":"` + orderID + `","deliveredAt":"2026-12-03T11:00:00Z"}`, false},
 	{"delivered, array", "ShipmentDelivered", `[]`, false},
 	{"received", "ReturnReceived", `{"eventId":"evt-4","orderId":"` + orderID + `","returnId":"R12","receivedAt":"2026-12-03T11:30:00.250Z"}`, true},
+	{"received, return R1000", "ReturnReceived", `{"eventId":"evt-4","orderId":"` + orderID + `","returnId":"R1000","receivedAt":"2026-12-03T11:30:00Z"}`, false},
 	{"received, return R0", "ReturnReceived", `{"eventId":"evt-4","orderId":"` + orderID + `","returnId":"R0","receivedAt":"2026-12-03T11:30:00Z"}`, false},
 	{"received, no return id", "ReturnReceived", `{"eventId":"evt-4","orderId":"` + orderID + `","receivedAt":"2026-12-03T11:30:00Z"}`, false},
 	{"received, return id a number", "ReturnReceived", `{"eventId":"evt-4","orderId":"` + orderID + `","returnId":1,"receivedAt":"2026-12-03T11:30:00Z"}`, false},
