@@ -60,7 +60,7 @@ func (c *Consumer) handle(ctx context.Context, m events.SQSMessage) bool {
 			return true
 		}
 	}
-	var ref Ref
+	ref := Peek([]byte(m.Body))
 	if e != nil {
 		ref = e.Reference()
 	}

@@ -85,9 +85,9 @@ func TestConsumer(t *testing.T) {
 		{name: "not applicable on the last receive: dead letter with the reason", msg: message("m", 3, delivered("e1")), answer: notYet, dead: fulfilment.ReasonRetriesExhausted},
 		{name: "refused by the order: rejected at once", msg: message("m", 1, delivered("e1")), answer: refused, rejected: fulfilment.ReasonRefused},
 		{name: "invalid: rejected at once", msg: message("m", 1, body(partner, "ShipmentDelivered", `{"eventId":"e1"}`)), rejected: fulfilment.ReasonInvalidDetail},
-		{name: "foreign source: rejected", msg: message("m", 1, body("evil.partner", "ShipmentDelivered", `{}`)), rejected: fulfilment.ReasonUnauthorizedSource},
-		{name: "unknown type: rejected", msg: message("m", 1, body(partner, "ParcelLost", `{}`)), rejected: fulfilment.ReasonUnknownType},
-		{name: "rejected queue down: retried", msg: message("m", 1, body(partner, "ParcelLost", `{}`)), rejectedErr: errors.New("throttled"), failed: true},
+		{name: "foreign source: rejected", msg: message("m", 1, body("evil.partner", "ShipmentDelivered", `{"eventId":"e1"}`)), rejected: fulfilment.ReasonUnauthorizedSource},
+		{name: "unknown type: rejected", msg: message("m", 1, body(partner, "ParcelLost", `{"eventId":"e1"}`)), rejected: fulfilment.ReasonUnknownType},
+		{name: "rejected queue down: retried", msg: message("m", 1, body(partner, "ParcelLost", `{"eventId":"e1"}`)), rejectedErr: errors.New("throttled"), failed: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := &applier{answers: map[string]error{"e1": tc.answer}}
@@ -106,7 +106,8 @@ func TestConsumer(t *testing.T) {
 					}
 					return
 				}
-				if len(q.sent) != 1 || q.sent[0].attrs["reason"] != string(want) || q.sent[0].body != tc.msg.Body || q.sent[0].attrs["reasonDetail"] == "" {
+				if len(q.sent) != 1 || q.sent[0].attrs["reason"] != string(want) || q.sent[0].body != tc.msg.Body || q.sent[0].attrs["reasonDetail"] == "" ||
+					q.sent[0].attrs["eventId"] != "e1" {
 					t.Fatalf("%s queue got %+v; want the message with reason %s", name, q.sent, want)
 				}
 			}

@@ -167,6 +167,23 @@ func Parse(body []byte, source string, now time.Time) (Event, error) {
 	return nil, reject(ReasonUnknownType, "detail-type %q is none of %v", env.DetailType, Types())
 }
 
+// Peek reads what it can of a message that Parse refused (the envelope's source and detail-type, the
+// detail's eventId and orderId when they are strings), so that the message is set aside with them.
+func Peek(body []byte) Ref {
+	var env envelope
+	_ = json.Unmarshal(body, &env)
+	var d struct {
+		EventID any `json:"eventId"`
+		OrderID any `json:"orderId"`
+	}
+	_ = json.Unmarshal(env.Detail, &d)
+	ref := Ref{Source: env.Source, DetailType: env.DetailType, BusEventID: env.ID}
+	ref.EventID, _ = d.EventID.(string)
+	id, _ := d.OrderID.(string)
+	ref.OrderID = order.ID(id)
+	return ref
+}
+
 // strict decodes a detail object, refusing members the schema does not have (additionalProperties:
 // false) and values of the wrong JSON type.
 func strict(raw json.RawMessage, v any) error {
