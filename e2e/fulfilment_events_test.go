@@ -216,17 +216,39 @@ func expectEventsEventually(t *testing.T, id string, want ...string) {
 	}
 }
 
-// A delivery reported before its dispatch (in one PutEvents, delivery first) waits for it: refused
-// by the order's status, it is retried until the dispatch has applied, and the order ends DELIVERED.
+// A delivery reported before its dispatch waits for it: refused by the order's status, it is retried
+// until the dispatch has applied, and the order ends DELIVERED. The dispatch is sent to the queue as
+// EventBridge writes it, held back 2 s (DelaySeconds), so the delivery is surely tried first.
 func TestFulfilmentDeliveryBeforeDispatchWaitsForIt(t *testing.T) {
 	t.Parallel()
 	id := confirmedOrder(t)
 	dispatch := dispatched(awstest.Name(t, "dispatch"), id, "JD0002") // dispatched before it was delivered
-	putEvents(t, deliveredEvent(awstest.Name(t, "delivered"), id), dispatch)
-	waitOrder(t, id, "DELIVERED", func(o *order.Order) bool { return o.Status() == order.Delivered })
+	putEvents(t, deliveredEvent(awstest.Name(t, "delivered"), id))
+	sendToQueue(t, dispatch, 2)
+	o := waitOrder(t, id, "DELIVERED", func(o *order.Order) bool { return o.Status() == order.Delivered })
+	if o.Shipment() == nil || o.Shipment().TrackingNumber != "JD0002" {
+		t.Errorf("shipment %+v", o.Shipment())
+	}
 	expectEventsEventually(t, id, "OrderShipped", "OrderDelivered")
 	if types := bus.types(id); sys.stack != nil && slices.Index(types, "OrderDelivered") < slices.Index(types, "OrderShipped") {
 		t.Errorf("events %v: delivered before shipped", types)
+	}
+}
+
+// sendToQueue writes a partner's event to the fulfilment queue as the rule's target receives it (the
+// EventBridge event as the body), delayed by delay seconds.
+func sendToQueue(t *testing.T, e partnerEvent, delay int32) {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"version": "0", "id": awstest.Name(t, "bus-id"), "detail-type": e.detailType, "source": e.source,
+		"account": "123456789012", "time": time.Now().UTC().Format(time.RFC3339), "region": "us-east-1", "resources": []string{},
+		"detail": e.detail})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := sqs.NewFromConfig(awsConfig(t))
+	if _, err := q.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: aws.String(output("FulfilmentQueueUrl")),
+		MessageBody: aws.String(string(body)), DelaySeconds: delay}); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -258,13 +280,9 @@ func TestFulfilmentOnlyThePartnerMovesOrders(t *testing.T) {
 		putEvents(t, e)
 	}
 	forgedID := awstest.Name(t, "queue-forged")
-	forged, _ := json.Marshal(map[string]any{"version": "0", "id": "x", "detail-type": "ShipmentDispatched", "source": "evil.partner",
-		"account": "123456789012", "time": time.Now().UTC().Format(time.RFC3339), "region": "us-east-1", "resources": []string{},
-		"detail": dispatched(forgedID, id, "EVIL02").detail})
-	q := sqs.NewFromConfig(awsConfig(t))
-	if _, err := q.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: aws.String(output("FulfilmentQueueUrl")), MessageBody: aws.String(string(forged))}); err != nil {
-		t.Fatal(err)
-	}
+	forged := dispatched(forgedID, id, "EVIL02")
+	forged.source = "evil.partner"
+	sendToQueue(t, forged, 0)
 	attrs := setAside(t, "FulfilmentRejectedQueueUrl", forgedID, 20*time.Second)
 	if attrs["reason"] != "unauthorized-source" {
 		t.Errorf("forged message set aside with %v; want reason unauthorized-source", attrs)
