@@ -12,8 +12,8 @@ import (
 )
 
 // An SQS event source is refused at start where Lambda refuses it: a function timeout longer than the
-// queue's visibility timeout, a batch over 10 without a batching window; FilterCriteria on a queue is
-// not run locally.
+// queue's visibility timeout, a batch over 10 without a batching window; FilterCriteria on a queue and a
+// FIFO queue as a rule's target are not run locally.
 func TestQueueSourcesRefusedAsLambdaRefusesThem(t *testing.T) {
 	const base = `Resources:
   Q:
@@ -39,6 +39,15 @@ func TestQueueSourcesRefusedAsLambdaRefusesThem(t *testing.T) {
     Type: AWS::Lambda::EventSourceMapping
     Properties: {EventSourceArn: !GetAtt Q.Arn, FunctionName: !Ref F, FilterCriteria: {Filters: [{Pattern: "{}"}]}}
 `, "FilterCriteria"},
+		{"a FIFO queue as a rule's target", "3", `  R:
+    Type: AWS::Events::Rule
+    Properties:
+      EventPattern: {source: [x]}
+      Targets: [{Id: fifo, Arn: !GetAtt FQ.Arn, SqsParameters: {MessageGroupId: all}}]
+  FQ:
+    Type: AWS::SQS::Queue
+    Properties: {FifoQueue: true, ContentBasedDeduplication: true}
+`, "FIFO queue targets"},
 		{"a mapping of no function", "3", `  M:
     Type: AWS::Lambda::EventSourceMapping
     Properties: {EventSourceArn: !GetAtt Q.Arn, FunctionName: nope}
