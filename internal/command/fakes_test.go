@@ -27,6 +27,8 @@ type orders struct {
 	// race, when set, is stored under the key of the next Place instead of its request, as if another
 	// request with the same key had won the transaction.
 	race *command.Remembered
+	// stock is the stock UpdateOrderStock last moved.
+	stock *inventory.OrderStock
 }
 
 func newOrders() *orders {

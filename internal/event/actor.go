@@ -4,6 +4,9 @@ package event
 const (
 	RoleAdmin    = "admin"
 	RoleCustomer = "customer"
+	// RolePartner is a fulfilment partner (a warehouse or carrier) reporting through its events; the
+	// Actor's Sub is then the partner's event source.
+	RolePartner = "partner"
 )
 
 // Actor is the person who asked for a change through the API, recorded in the change's events so

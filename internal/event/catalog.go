@@ -104,12 +104,14 @@ type PaymentDeclined struct {
 	Amount money.Money `json:"amount"`
 }
 
-// PaymentRefunded: captured money was given back during compensation or a cancellation.
+// PaymentRefunded: captured money was given back: the whole total during compensation or a
+// cancellation, or a received return's amount (ReturnID set).
 type PaymentRefunded struct {
 	OrderRef
 	AuthorizationID string      `json:"authorizationId"`
 	RefundID        string      `json:"refundId"`
 	Amount          money.Money `json:"amount"`
+	ReturnID        string      `json:"returnId,omitempty"`
 }
 
 // PaymentActionRequired: the provider holds the payment until the customer acts (3-D Secure); the
@@ -169,10 +171,12 @@ type InventoryCommitted struct {
 	Lines []StockLine `json:"lines"`
 }
 
-// InventoryReturned: sold stock of a cancelled confirmed order went back to available.
+// InventoryReturned: sold stock went back to available: every line of a cancelled confirmed order, or
+// the lines of a received return (ReturnID set).
 type InventoryReturned struct {
 	OrderRef
-	Lines []StockLine `json:"lines"`
+	Lines    []StockLine `json:"lines"`
+	ReturnID string      `json:"returnId,omitempty"`
 }
 
 // OrderConfirmed: the order is paid for and its stock sold (terminal until a cancellation).

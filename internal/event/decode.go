@@ -25,6 +25,7 @@ func init() {
 		PaymentRefunded{}, InventoryReleased{}, InventoryCommitted{}, InventoryReturned{}, OrderConfirmed{},
 		OrderRejected{}, OrderCancellationRequested{}, OrderCancelled{}, OrderFailed{}, InventoryUpdated{}, InventoryLow{},
 		PaymentActionRequired{}, PaymentCaptured{}, PaymentVoided{}, PaymentRefundedOutside{}, PaymentDisputed{},
+		OrderShipped{}, OrderDelivered{}, OrderReturnRequested{}, OrderReturnReceived{},
 	} {
 		catalog[p.EventType()] = reflect.TypeOf(p)
 	}

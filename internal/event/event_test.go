@@ -54,6 +54,17 @@ var samples = []event.Payload{
 	event.InventoryUpdated{SKU: "SKU-1", Name: "Widget", Description: "A widget", Price: usd(1250), Available: 8, Reserved: 2, Sold: 0, ItemVersion: 4,
 		Actor: &event.Actor{Sub: "0b7e-admin", Role: "admin"}},
 	event.InventoryLow{SKU: "SKU-1", Name: "Widget", Available: 2, Threshold: 5, ItemVersion: 5},
+	event.OrderShipped{OrderRef: ref("SHIPPED", ""), Carrier: "UPS", TrackingNumber: "1Z999AA10123456784",
+		TrackingURL: "https://www.ups.com/track?tracknum=1Z999AA10123456784", ShippedAt: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC),
+		Actor: &event.Actor{Sub: "partner.fulfilment", Role: "partner"}},
+	event.OrderDelivered{OrderRef: ref("DELIVERED", ""), DeliveredAt: time.Date(2026, 11, 26, 14, 30, 0, 0, time.UTC),
+		Actor: &event.Actor{Sub: "0b7e-admin", Role: "admin"}},
+	event.OrderReturnRequested{OrderRef: ref("DELIVERED", ""), ReturnID: "R1", Lines: []event.ReturnLine{{SKU: "SKU-1", Quantity: 1}},
+		Amount: usd(1250), ReturnReason: "too small", Actor: &event.Actor{Sub: "5e1f-cust", Role: "customer"}},
+	event.OrderReturnReceived{OrderRef: ref("DELIVERED", ""), ReturnID: "R1", Lines: []event.ReturnLine{{SKU: "SKU-1", Quantity: 1}},
+		Amount: usd(1250), Actor: &event.Actor{Sub: "partner.fulfilment", Role: "partner"}},
+	event.PaymentRefunded{OrderRef: ref("DELIVERED", ""), AuthorizationID: "pi_1", RefundID: "re_2", Amount: usd(1250), ReturnID: "R1"},
+	event.InventoryReturned{OrderRef: ref("DELIVERED", ""), Lines: []event.StockLine{{SKU: "SKU-1", Quantity: 1}}, ReturnID: "R1"},
 }
 
 func wrap(t *testing.T, p event.Payload) []byte {
@@ -242,7 +253,7 @@ func TestDecodeRejects(t *testing.T) {
 		})
 	}
 	env, _ := event.Decode(good)
-	env.Type = "OrderShipped"
+	env.Type = "OrderTeleported"
 	if _, err := env.Payload(); !errors.Is(err, event.ErrUnknownType) {
 		t.Fatalf("unknown type: %v", err)
 	}

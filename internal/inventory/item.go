@@ -225,6 +225,33 @@ func (it *Item) Return(r Reservation) (Reservation, []event.Payload, error) {
 	return r.moved(Returned), nil, nil
 }
 
+// ReturnUnits gives qty sold units of r's order back to available stock when a return of them was
+// received (issue 21), and returns the reservation to store with the units counted as returned. The
+// order's return, stored in the same transaction, makes each receipt happen once; here at most the
+// units sold to the order can come back (ErrReservationState beyond that, or for a reservation that
+// was never sold).
+func (it *Item) ReturnUnits(r Reservation, qty Quantity) (Reservation, []event.Payload, error) {
+	if err := r.check(it.sku); err != nil {
+		return r, nil, err
+	}
+	switch {
+	case qty <= 0:
+		return r, nil, fmt.Errorf("%w: return %d units of %s for %s", ErrReservationState, qty, it.sku, r.OrderID)
+	case r.State != Committed:
+		return r, nil, fmt.Errorf("%w: return units of %s in state %q", ErrReservationState, r.OrderID, r.State)
+	case r.Returned+qty > r.Quantity:
+		return r, nil, fmt.Errorf("%w: return %d more units of %s for %s, which bought %d and returned %d",
+			ErrReservationState, qty, it.sku, r.OrderID, r.Quantity, r.Returned)
+	case qty > it.sold:
+		return r, nil, it.mismatch(r)
+	}
+	it.sold -= qty
+	it.available += qty
+	it.version++
+	r.Returned += qty
+	return r, nil, nil
+}
+
 // mismatch is the error of a reservation holding more than the item's counters account for: the two
 // were not stored together, and moving stock on them would take a counter below zero.
 func (it *Item) mismatch(r Reservation) error {

@@ -102,6 +102,29 @@ func (s *OrderStock) Commit() ([]event.Payload, error) { return s.each((*Item).C
 // Return gives every line's sold units back (a confirmed order was cancelled): see Item.Return.
 func (s *OrderStock) Return() ([]event.Payload, error) { return s.each((*Item).Return) }
 
+// ReturnUnits gives the units of a received return back to available stock: each of lines is a SKU of
+// the order and how many of its sold units came back (see Item.ReturnUnits). Lines of the order that
+// are not returned do not move; a returned SKU that is not on the order is an error.
+func (s *OrderStock) ReturnUnits(lines []Line) ([]event.Payload, error) {
+	qty := make(map[SKU]Quantity, len(lines))
+	for _, l := range lines {
+		if _, ok := s.held[l.SKU]; !ok {
+			return nil, fmt.Errorf("inventory: stock of order %s: returned %s is not on the order", s.orderID, l.SKU)
+		}
+		qty[l.SKU] += l.Quantity
+	}
+	return s.moveAll(func(l Line, it *Item, r Reservation) (Reservation, []event.Payload, error) {
+		q, returned := qty[l.SKU]
+		switch {
+		case !returned:
+			return r, nil, nil
+		case it == nil:
+			return r, nil, fmt.Errorf("inventory: stock of order %s: item %s is gone", s.orderID, l.SKU)
+		}
+		return it.ReturnUnits(r, q)
+	}, func() bool { return true })
+}
+
 // each applies move to every line's item and reservation; a line whose item no longer exists is an
 // error, because the order holds (or held) units of it.
 func (s *OrderStock) each(move func(*Item, Reservation) (Reservation, []event.Payload, error)) ([]event.Payload, error) {

@@ -22,6 +22,9 @@ type Reservation struct {
 	OrderID  string
 	Quantity Quantity
 	State    ReservationState
+	// Returned counts the units of a COMMITTED reservation that came back in received returns (issue 21):
+	// they are available again, and at most Quantity of them can come back.
+	Returned Quantity
 }
 
 // NoReservation is the reservation of an order that holds nothing on the item: what a stock move is
@@ -48,7 +51,8 @@ func (r Reservation) check(sku SKU) error {
 			return nil
 		}
 	case Reserved, Released, Committed, Returned:
-		if r.Quantity > 0 && r.Quantity <= MaxQuantity {
+		if r.Quantity > 0 && r.Quantity <= MaxQuantity && r.Returned >= 0 && r.Returned <= r.Quantity &&
+			(r.Returned == 0 || r.State == Committed) {
 			return nil
 		}
 	}

@@ -25,6 +25,11 @@ var (
 	ErrCancellationRequested = errors.New("order: cancellation requested")
 	// ErrCompensationPending means held stock or payment must be given back before the order can end.
 	ErrCompensationPending = errors.New("order: compensation not complete")
+	// ErrShipped means the order has left the warehouse: it can no longer be cancelled, only returned
+	// once delivered (RequestReturn).
+	ErrShipped = errors.New("order: order has shipped; request a return once it is delivered")
+	// ErrReturnWindowClosed means the order was delivered longer ago than returns are accepted.
+	ErrReturnWindowClosed = errors.New("order: the return window has closed")
 )
 
 // TransitionError names the refused move; errors.Is(err, ErrInvalidTransition) holds.
@@ -65,6 +70,9 @@ type Order struct {
 	stockReleased bool
 	stockReturned bool
 	counted       bool // counts against its customer's limits (Hold)
+	shipment      *Shipment
+	deliveredAt   time.Time
+	returns       []ProductReturn
 }
 
 // PaymentTokenMaxLength bounds the opaque token a payment provider issued to the client.
@@ -246,13 +254,17 @@ func (o *Order) Confirm(now time.Time) ([]event.Payload, error) {
 // RequestCancellation asks to cancel. A PENDING order holds nothing yet and is cancelled at once (the
 // saga's reservation is conditional on PENDING, so it cannot slip in). An order holding stock or payment
 // records the request and the compensation run finishes it. A repeated request is a no-op; a final
-// order answers ErrTerminal.
+// order answers ErrTerminal, a shipped one ErrShipped (for customers and admins alike: its units are
+// with the carrier, so only a return can bring them back).
 func (o *Order) RequestCancellation(by Requester, now time.Time) ([]event.Payload, error) {
 	if by != ByCustomer && by != ByAdmin {
 		return nil, validation.New("requestedBy", "must be CUSTOMER or ADMIN")
 	}
 	if o.status.IsTerminal() {
 		return nil, fmt.Errorf("%w: %s", ErrTerminal, o.status)
+	}
+	if o.status == Shipped || o.status == Delivered {
+		return nil, fmt.Errorf("%w: %s", ErrShipped, o.status)
 	}
 	if o.cancellation != nil {
 		return nil, nil

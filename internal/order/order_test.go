@@ -79,6 +79,15 @@ func inState(t testing.TB, s order.Status) *order.Order {
 		must(t)(o.AuthorizePayment("auth-1", at))
 		must(t)(o.CapturePayment("cap-1", at))
 		must(t)(o.Confirm(at))
+	case order.Shipped, order.Delivered:
+		must(t)(o.MarkReserved(at))
+		must(t)(o.AuthorizePayment("auth-1", at))
+		must(t)(o.CapturePayment("cap-1", at))
+		must(t)(o.Confirm(at))
+		must(t)(o.Ship(shipment, at))
+		if s == order.Delivered {
+			must(t)(o.Deliver(time.Time{}, at))
+		}
 	case order.Rejected:
 		must(t)(o.RejectOutOfStock([]event.Shortage{{SKU: "SKU-1", Requested: 2, Available: 1}}, at))
 	case order.Cancelled:
@@ -131,7 +140,16 @@ var actions = []action{
 	{"RecordDispute", func(o *order.Order, at time.Time) ([]event.Payload, error) {
 		return o.RecordDispute("dp-1", "fraudulent", o.Total(), at)
 	}},
+	{"Ship", func(o *order.Order, at time.Time) ([]event.Payload, error) { return o.Ship(shipment, at) }},
+	{"Deliver", func(o *order.Order, at time.Time) ([]event.Payload, error) { return o.Deliver(time.Time{}, at) }},
+	{"RequestReturn", func(o *order.Order, at time.Time) ([]event.Payload, error) {
+		_, evs, err := o.RequestReturn([]order.ReturnLine{{SKU: "SKU-1", Quantity: 1}}, "", 30*24*time.Hour, at)
+		return evs, err
+	}},
 }
+
+// shipment is the one every shipped order of these tests left with.
+var shipment = order.Shipment{Carrier: "UPS", TrackingNumber: "1Z999AA10123456784", TrackingURL: "https://www.ups.com/track?tracknum=1Z999AA10123456784"}
 
 // outcome of one action on an order in one status.
 type outcome struct {
@@ -169,6 +187,9 @@ var matrix = map[order.Status]map[string]outcome{
 		"VoidPayment":           {err: transition},
 		"RecordOutsideRefund":   {err: transition},
 		"RecordDispute":         {err: transition},
+		"Ship":                  {err: transition},
+		"Deliver":               {err: transition},
+		"RequestReturn":         {err: transition},
 	},
 	order.Reserved: {
 		"MarkReserved":          {noop: true},
@@ -190,6 +211,9 @@ var matrix = map[order.Status]map[string]outcome{
 		"VoidPayment":           {err: transition},
 		"RecordOutsideRefund":   {err: transition},
 		"RecordDispute":         {err: transition},
+		"Ship":                  {err: transition},
+		"Deliver":               {err: transition},
+		"RequestReturn":         {err: transition},
 	},
 	order.PaymentAuthorized: {
 		"MarkReserved":          {err: transition},
@@ -211,6 +235,9 @@ var matrix = map[order.Status]map[string]outcome{
 		"VoidPayment":           {to: order.PaymentAuthorized, events: []string{"PaymentVoided"}},
 		"RecordOutsideRefund":   {to: order.PaymentAuthorized, events: []string{"PaymentRefundedOutside"}},
 		"RecordDispute":         {to: order.PaymentAuthorized, events: []string{"PaymentDisputed"}},
+		"Ship":                  {err: transition},
+		"Deliver":               {err: transition},
+		"RequestReturn":         {err: transition},
 	},
 	order.Confirmed: {
 		"MarkReserved":          {err: transition},
@@ -232,6 +259,58 @@ var matrix = map[order.Status]map[string]outcome{
 		"VoidPayment":           {err: transition},
 		"RecordOutsideRefund":   {to: order.Confirmed, events: []string{"PaymentRefundedOutside"}},
 		"RecordDispute":         {to: order.Confirmed, events: []string{"PaymentDisputed"}},
+		"Ship":                  {to: order.Shipped, events: []string{"OrderShipped"}},
+		"Deliver":               {err: transition},
+		"RequestReturn":         {err: transition},
+	},
+	// After shipping, only the carrier's delivery, a return and the provider's reports move the order.
+	order.Shipped: {
+		"MarkReserved":          {err: transition},
+		"RejectOutOfStock":      {err: transition},
+		"AuthorizePayment":      {err: transition},
+		"DeclinePayment":        {err: transition},
+		"Confirm":               {err: transition},
+		"MarkStockReleased":     {err: transition},
+		"MarkStockReturned":     {err: transition},
+		"RefundPayment":         {err: transition},
+		"CompleteCancellation":  {err: transition},
+		"Fail":                  {err: transition},
+		"RequirePaymentAction":  {err: transition},
+		"CompletePaymentAction": {err: transition},
+		"FailPaymentAction":     {err: transition},
+		"CapturePayment":        {err: transition},
+		"DeclineCapture":        {err: transition},
+		"VoidPayment":           {err: transition},
+		"RequestCancellation":   {err: order.ErrShipped},
+		"RecordOutsideRefund":   {to: order.Shipped, events: []string{"PaymentRefundedOutside"}},
+		"RecordDispute":         {to: order.Shipped, events: []string{"PaymentDisputed"}},
+		"Ship":                  {noop: true},
+		"Deliver":               {to: order.Delivered, events: []string{"OrderDelivered"}},
+		"RequestReturn":         {err: transition},
+	},
+	order.Delivered: {
+		"MarkReserved":          {err: transition},
+		"RejectOutOfStock":      {err: transition},
+		"AuthorizePayment":      {err: transition},
+		"DeclinePayment":        {err: transition},
+		"Confirm":               {err: transition},
+		"MarkStockReleased":     {err: transition},
+		"MarkStockReturned":     {err: transition},
+		"RefundPayment":         {err: transition},
+		"CompleteCancellation":  {err: transition},
+		"Fail":                  {err: transition},
+		"RequirePaymentAction":  {err: transition},
+		"CompletePaymentAction": {err: transition},
+		"FailPaymentAction":     {err: transition},
+		"CapturePayment":        {err: transition},
+		"DeclineCapture":        {err: transition},
+		"VoidPayment":           {err: transition},
+		"RequestCancellation":   {err: order.ErrShipped},
+		"RecordOutsideRefund":   {to: order.Delivered, events: []string{"PaymentRefundedOutside"}},
+		"RecordDispute":         {to: order.Delivered, events: []string{"PaymentDisputed"}},
+		"Ship":                  {noop: true},
+		"Deliver":               {noop: true},
+		"RequestReturn":         {to: order.Delivered, events: []string{"OrderReturnRequested"}},
 	},
 }
 
@@ -351,6 +430,14 @@ func refOf(t *testing.T, p event.Payload) event.OrderRef {
 	case event.OrderCancelled:
 		return e.OrderRef
 	case event.OrderFailed:
+		return e.OrderRef
+	case event.OrderShipped:
+		return e.OrderRef
+	case event.OrderDelivered:
+		return e.OrderRef
+	case event.OrderReturnRequested:
+		return e.OrderRef
+	case event.OrderReturnReceived:
 		return e.OrderRef
 	}
 	t.Fatalf("%T is not an order event", p)

@@ -30,6 +30,10 @@ type Snapshot struct {
 	// Counted: the order counts against its customer's limits (Order.Counted); false for orders placed
 	// before the limits existed.
 	Counted bool
+	// Shipment, DeliveredAt and Returns: the order's life after confirmation (issue 21).
+	Shipment    *Shipment
+	DeliveredAt time.Time
+	Returns     []ProductReturn
 }
 
 // FromSnapshot rebuilds an order from storage without the placement rules.
@@ -40,7 +44,8 @@ func FromSnapshot(s Snapshot) (*Order, error) {
 	return &Order{id: s.ID, customerID: s.CustomerID, lines: slices.Clone(s.Lines), total: s.Total, paymentToken: s.PaymentToken,
 		shipping: s.Shipping, status: s.Status, reason: s.Reason, version: s.Version, createdAt: s.CreatedAt, updatedAt: s.UpdatedAt,
 		history: slices.Clone(s.History), payment: s.Payment, cancellation: s.Cancellation, stockReleased: s.StockReleased,
-		stockReturned: s.StockReturned, counted: s.Counted}, nil
+		stockReturned: s.StockReturned, counted: s.Counted, shipment: s.Shipment, deliveredAt: s.DeliveredAt,
+		returns: cloneReturns(s.Returns)}, nil
 }
 
 // Snapshot returns the order's state for storage.
@@ -48,7 +53,8 @@ func (o *Order) Snapshot() Snapshot {
 	return Snapshot{ID: o.id, CustomerID: o.customerID, Lines: slices.Clone(o.lines), Total: o.total, PaymentToken: o.paymentToken,
 		Shipping: o.shipping, Status: o.status, Reason: o.reason, Version: o.version, CreatedAt: o.createdAt, UpdatedAt: o.updatedAt,
 		History: slices.Clone(o.history), Payment: o.payment, Cancellation: o.cancellation, StockReleased: o.stockReleased,
-		StockReturned: o.stockReturned, Counted: o.counted}
+		StockReturned: o.stockReturned, Counted: o.counted, Shipment: o.shipment, DeliveredAt: o.deliveredAt,
+		Returns: cloneReturns(o.returns)}
 }
 
 func (o *Order) ID() ID                      { return o.id }
@@ -67,6 +73,9 @@ func (o *Order) Payment() Payment            { return o.payment }
 func (o *Order) Cancellation() *Cancellation { return o.cancellation }
 func (o *Order) StockReleased() bool         { return o.stockReleased }
 func (o *Order) StockReturned() bool         { return o.stockReturned }
+func (o *Order) Shipment() *Shipment         { return o.shipment }
+func (o *Order) DeliveredAt() time.Time      { return o.deliveredAt }
+func (o *Order) Returns() []ProductReturn    { return cloneReturns(o.returns) }
 
 // String never includes the payment token.
 func (o *Order) String() string {

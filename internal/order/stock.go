@@ -21,7 +21,10 @@ type StockStep struct {
 	applies func(o *Order) bool
 	// move changes the stock; shortages (reserve only) mean nothing moved and the order is rejected.
 	move func(stock *inventory.OrderStock) (shortages []event.Shortage, moved []event.Payload, err error)
-	step func(o *Order, now time.Time) ([]event.Payload, error) // the order's half
+	// moveFor, when set, replaces move for a step whose stock move depends on the order (a return moves
+	// only the returned lines).
+	moveFor func(o *Order, stock *inventory.OrderStock) (shortages []event.Shortage, moved []event.Payload, err error)
+	step    func(o *Order, now time.Time) ([]event.Payload, error) // the order's half
 }
 
 var (
@@ -88,7 +91,13 @@ func (s *StockStep) Apply(o *Order, stock *inventory.OrderStock, now time.Time) 
 	if stock.OrderID() != string(o.id) {
 		return nil, fmt.Errorf("order: %s stock of %s given the stock of order %q", s.name, o.id, stock.OrderID())
 	}
-	shortages, moved, err := s.move(stock)
+	move := s.move
+	if s.moveFor != nil {
+		move = func(stock *inventory.OrderStock) ([]event.Shortage, []event.Payload, error) {
+			return s.moveFor(o, stock)
+		}
+	}
+	shortages, moved, err := move(stock)
 	if err != nil {
 		return nil, err
 	}

@@ -50,13 +50,15 @@ const (
 	Reserved          Status = "RESERVED"
 	PaymentAuthorized Status = "PAYMENT_AUTHORIZED"
 	Confirmed         Status = "CONFIRMED"
+	Shipped           Status = "SHIPPED"
+	Delivered         Status = "DELIVERED"
 	Rejected          Status = "REJECTED"
 	Cancelled         Status = "CANCELLED"
 	Failed            Status = "FAILED"
 )
 
 // Statuses lists every status, in life order.
-var Statuses = []Status{Pending, Reserved, PaymentAuthorized, Confirmed, Rejected, Cancelled, Failed}
+var Statuses = []Status{Pending, Reserved, PaymentAuthorized, Confirmed, Shipped, Delivered, Rejected, Cancelled, Failed}
 
 // ParseStatus validates a status filter.
 func ParseStatus(s string) (Status, error) {
@@ -65,11 +67,16 @@ func ParseStatus(s string) (Status, error) {
 			return st, nil
 		}
 	}
-	return "", validation.New("status", "must be one of PENDING, RESERVED, PAYMENT_AUTHORIZED, CONFIRMED, REJECTED, CANCELLED, FAILED")
+	names := make([]string, len(Statuses))
+	for i, st := range Statuses {
+		names[i] = string(st)
+	}
+	return "", validation.New("status", "must be one of %s", strings.Join(names, ", "))
 }
 
 // IsTerminal reports whether nothing more happens to the order by itself. CONFIRMED is not terminal:
-// a confirmed order can still be cancelled (and compensated).
+// a confirmed order can still be cancelled (and compensated) until it ships; neither are SHIPPED and
+// DELIVERED: a delivered order takes returns.
 func (s Status) IsTerminal() bool { return s == Rejected || s == Cancelled || s == Failed }
 
 // Reason explains a REJECTED, CANCELLED or FAILED status.

@@ -39,6 +39,10 @@ const (
 	OpRefund    Operation = "refund"
 )
 
+// ReturnRefund is the operation of the refund of one received return (issue 21): each return of an
+// order is refunded once, under a key of its own.
+func ReturnRefund(returnID string) Operation { return Operation("refund-" + returnID) }
+
 // Key is the idempotency key of one operation on one order's payment: the same on every retry of a
 // step and on every Lambda instance, different between operations (a provider refuses a key reused
 // for a different request).

@@ -42,6 +42,8 @@ type Input struct {
 	Error *CaughtError `json:"error,omitempty"`
 	// TaskToken is $$.Task.Token of the wait for the customer's payment action (Await).
 	TaskToken string `json:"taskToken,omitempty"`
+	// ReturnID is the received return RefundReturn refunds.
+	ReturnID string `json:"returnId,omitempty"`
 }
 
 // Outcome is the end a compensation leads to.

@@ -129,10 +129,21 @@ func Error(ctx context.Context, log *slog.Logger, err error) Response {
 		return problem(Problem{Type: problemBase + "unauthorized", Title: "Unauthorized", Status: http.StatusUnauthorized})
 	case errors.Is(err, ErrForbidden):
 		return problem(Problem{Type: problemBase + "forbidden", Title: "Forbidden", Status: http.StatusForbidden, Detail: "This operation needs the admin role."})
-	case errors.Is(err, inventory.ErrNotFound), errors.Is(err, order.ErrNotFound):
+	case errors.Is(err, order.ErrShipped):
+		return problem(Problem{Type: problemBase + "order-shipped", Title: "Order shipped", Status: http.StatusConflict,
+			Detail: "The order has shipped and can no longer be cancelled; once it is delivered, request a return (POST /orders/{orderId}/returns)."})
+	case errors.Is(err, order.ErrReturnWindowClosed):
+		return problem(Problem{Type: problemBase + "return-window-closed", Title: "Return window closed", Status: http.StatusConflict,
+			Detail: "The order was delivered too long ago to be returned."})
+	case errors.Is(err, command.ErrNotFulfiller):
+		return problem(Problem{Type: problemBase + "forbidden", Title: "Forbidden", Status: http.StatusForbidden, Detail: "This operation needs the admin role."})
+	case errors.Is(err, inventory.ErrNotFound), errors.Is(err, order.ErrNotFound), errors.Is(err, order.ErrReturnNotFound):
 		return problem(Problem{Type: problemBase + "not-found", Title: "Not found", Status: http.StatusNotFound})
 	case errors.Is(err, order.ErrTerminal), errors.Is(err, inventory.ErrExists):
 		return problem(Problem{Type: problemBase + "conflict", Title: "Conflict", Status: http.StatusConflict, Detail: conflictDetail(err)})
+	case errors.Is(err, order.ErrInvalidTransition), errors.Is(err, order.ErrCancellationRequested):
+		return problem(Problem{Type: problemBase + "invalid-transition", Title: "Not allowed in the order's status", Status: http.StatusConflict,
+			Detail: transitionDetail(err)})
 	case isBusy(err):
 		return problem(Problem{Type: problemBase + "busy", Title: "Concurrent update", Status: http.StatusConflict,
 			Detail: "The resource is being changed by other requests; retry the request."})
@@ -153,6 +164,19 @@ type busy interface{ Busy() bool }
 func isBusy(err error) bool {
 	var b busy
 	return errors.As(err, &b) && b.Busy()
+}
+
+// transitionDetail says which move the order's status refused, without the internals (ids of payments,
+// compensation bookkeeping) the wrapped errors carry for the logs.
+func transitionDetail(err error) string {
+	var te *order.TransitionError
+	switch {
+	case errors.As(err, &te):
+		return fmt.Sprintf("An order in status %s cannot do this (%s).", te.From, te.Action)
+	case errors.Is(err, order.ErrCancellationRequested):
+		return "A cancellation of the order is pending."
+	}
+	return "The order's status does not allow this."
 }
 
 func conflictDetail(err error) string {

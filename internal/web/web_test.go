@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/orion-oss/orion/internal/adapter/dynamo"
+	"github.com/orion-oss/orion/internal/command"
 	"github.com/orion-oss/orion/internal/inventory"
 	"github.com/orion-oss/orion/internal/money"
 	"github.com/orion-oss/orion/internal/order"
@@ -106,13 +107,20 @@ func TestErrorMapping(t *testing.T) {
 		{&inventory.InsufficientStockError{SKU: "A", Requested: 2, Available: 1}, 409},
 		{errors.New("dynamodb: connection reset by peer at 10.0.0.1"), 500},
 		{fmt.Errorf("%w: stripe: signature: no v1 at 10.0.0.1", payment.ErrInvalidEvent), 400},
+		{fmt.Errorf("%w: SHIPPED", order.ErrShipped), 409},
+		{fmt.Errorf("%w: delivered on 10.0.0.1", order.ErrReturnWindowClosed), 409},
+		{fmt.Errorf("%w: R9 of 10.0.0.1", order.ErrReturnNotFound), 404},
+		{&order.TransitionError{From: order.Pending, Action: "ship"}, 409},
+		{fmt.Errorf("%w: payment pi_10.0.0.1 is not the order's", order.ErrInvalidTransition), 409},
+		{order.ErrCancellationRequested, 409},
+		{command.ErrNotFulfiller, 403},
 	}
 	for _, tt := range tests {
 		r := web.Error(context.Background(), log, tt.err)
 		if r.StatusCode != tt.status || r.Headers["Content-Type"] != "application/problem+json" {
 			t.Errorf("%v -> %d %v; want %d", tt.err, r.StatusCode, r.Headers, tt.status)
 		}
-		if (tt.status == 500 || errors.Is(tt.err, payment.ErrInvalidEvent)) && strings.Contains(r.Body, "10.0.0.1") {
+		if strings.Contains(r.Body, "10.0.0.1") {
 			t.Errorf("internal detail leaked: %s", r.Body)
 		}
 	}
@@ -120,6 +128,10 @@ func TestErrorMapping(t *testing.T) {
 	var p web.Problem
 	if err := json.Unmarshal([]byte(r.Body), &p); err != nil || p.Status != 400 || len(p.Errors) != 1 || p.Errors[0].Field != "items[0].quantity" {
 		t.Fatalf("problem = %s", r.Body)
+	}
+	r = web.Error(context.Background(), log, fmt.Errorf("%w: SHIPPED", order.ErrShipped))
+	if err := json.Unmarshal([]byte(r.Body), &p); err != nil || !strings.HasSuffix(p.Type, "/order-shipped") || !strings.Contains(p.Detail, "return") {
+		t.Fatalf("shipped problem = %s", r.Body)
 	}
 }
 

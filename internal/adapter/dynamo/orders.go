@@ -37,6 +37,31 @@ type historyRecord struct {
 	At     string `dynamodbav:"at"`
 }
 
+// shipmentRecord, returnRecord: the order's life after confirmation (issue 21).
+type shipmentRecord struct {
+	Carrier        string `dynamodbav:"carrier"`
+	TrackingNumber string `dynamodbav:"trackingNumber"`
+	TrackingURL    string `dynamodbav:"trackingUrl,omitempty"`
+	ShippedAt      string `dynamodbav:"shippedAt"`
+}
+
+type returnRecord struct {
+	ID          string             `dynamodbav:"id"`
+	Lines       []returnLineRecord `dynamodbav:"lines"`
+	Amount      moneyRecord        `dynamodbav:"amount"`
+	Reason      string             `dynamodbav:"reason,omitempty"`
+	Status      string             `dynamodbav:"status"`
+	RequestedAt string             `dynamodbav:"requestedAt"`
+	ReceivedAt  string             `dynamodbav:"receivedAt,omitempty"`
+	RefundedAt  string             `dynamodbav:"refundedAt,omitempty"`
+	RefundID    string             `dynamodbav:"refundId,omitempty"`
+}
+
+type returnLineRecord struct {
+	SKU      string `dynamodbav:"sku"`
+	Quantity int64  `dynamodbav:"quantity"`
+}
+
 type orderRecord struct {
 	PK            string          `dynamodbav:"pk"`
 	SK            string          `dynamodbav:"sk"`
@@ -66,7 +91,10 @@ type orderRecord struct {
 	StockReturned bool            `dynamodbav:"stockReturned"`
 	// Counted: the order counts against its customer's holds (order.Order.Counted); absent on orders
 	// stored before the limits existed, which must not subtract from a sum they were never added to.
-	Counted bool `dynamodbav:"countsTowardLimits,omitempty"`
+	Counted     bool            `dynamodbav:"countsTowardLimits,omitempty"`
+	Shipment    *shipmentRecord `dynamodbav:"shipment,omitempty"`
+	DeliveredAt string          `dynamodbav:"deliveredAt,omitempty"`
+	Returns     []returnRecord  `dynamodbav:"returns,omitempty"`
 }
 
 func orderKey(id order.ID) map[string]types.AttributeValue {
@@ -94,7 +122,29 @@ func toOrderRecord(o *order.Order) orderRecord {
 	if c := s.Cancellation; c != nil {
 		r.CancelBy, r.CancelAt = string(c.By), c.At.UTC().Format(time.RFC3339Nano)
 	}
+	if sh := s.Shipment; sh != nil {
+		r.Shipment = &shipmentRecord{Carrier: sh.Carrier, TrackingNumber: sh.TrackingNumber, TrackingURL: sh.TrackingURL,
+			ShippedAt: sh.ShippedAt.UTC().Format(time.RFC3339Nano)}
+	}
+	r.DeliveredAt = timeOrEmpty(s.DeliveredAt)
+	for _, rt := range s.Returns {
+		rr := returnRecord{ID: rt.ID, Amount: mrec(rt.Amount), Reason: rt.Reason, Status: string(rt.Status),
+			RequestedAt: timeOrEmpty(rt.RequestedAt), ReceivedAt: timeOrEmpty(rt.ReceivedAt), RefundedAt: timeOrEmpty(rt.RefundedAt),
+			RefundID: rt.RefundID}
+		for _, l := range rt.Lines {
+			rr.Lines = append(rr.Lines, returnLineRecord{SKU: string(l.SKU), Quantity: l.Quantity.Int64()})
+		}
+		r.Returns = append(r.Returns, rr)
+	}
 	return r
+}
+
+// timeOrEmpty is t as stored, or "" (the attribute left out) for the zero time.
+func timeOrEmpty(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
 }
 
 func (r orderRecord) order() (*order.Order, error) {
@@ -123,6 +173,22 @@ func (r orderRecord) order() (*order.Order, error) {
 	}
 	if r.CancelBy != "" {
 		s.Cancellation = &order.Cancellation{By: order.Requester(r.CancelBy), At: parse(r.CancelAt)}
+	}
+	if sh := r.Shipment; sh != nil {
+		s.Shipment = &order.Shipment{Carrier: sh.Carrier, TrackingNumber: sh.TrackingNumber, TrackingURL: sh.TrackingURL, ShippedAt: parse(sh.ShippedAt)}
+	}
+	s.DeliveredAt = parse(r.DeliveredAt)
+	for _, rr := range r.Returns {
+		amount, err := toMoney(rr.Amount)
+		if err != nil {
+			return nil, fmt.Errorf("dynamo: order %s: return %s: %w", r.OrderID, rr.ID, err)
+		}
+		rt := order.ProductReturn{ID: rr.ID, Amount: amount, Reason: rr.Reason, Status: order.ReturnStatus(rr.Status),
+			RequestedAt: parse(rr.RequestedAt), ReceivedAt: parse(rr.ReceivedAt), RefundedAt: parse(rr.RefundedAt), RefundID: rr.RefundID}
+		for _, l := range rr.Lines {
+			rt.Lines = append(rt.Lines, order.ReturnLine{SKU: inventory.SKU(l.SKU), Quantity: inventory.Quantity(l.Quantity)})
+		}
+		s.Returns = append(s.Returns, rt)
 	}
 	return order.FromSnapshot(s)
 }

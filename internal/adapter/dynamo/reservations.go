@@ -28,6 +28,8 @@ type reservationsRecord struct {
 type reservationRecord struct {
 	Quantity int64  `dynamodbav:"quantity"`
 	State    string `dynamodbav:"state"`
+	// Returned: units of a committed reservation that came back in received returns (absent: none).
+	Returned int64 `dynamodbav:"returned,omitempty"`
 }
 
 // orderStock is what one stock move of an order reads and writes: the domain's OrderStock (the items
@@ -85,7 +87,7 @@ func (r *InventoryRepository) orderStock(ctx context.Context, orderID string, li
 	for _, sku := range s.skus {
 		if h, ok := rec.SKUs[string(sku)]; ok {
 			held = append(held, inventory.Reservation{SKU: sku, OrderID: orderID, Quantity: inventory.Quantity(h.Quantity),
-				State: inventory.ReservationState(h.State)})
+				State: inventory.ReservationState(h.State), Returned: inventory.Quantity(h.Returned)})
 		}
 	}
 	s.OrderStock = inventory.NewOrderStock(orderID, lines, items, held)
@@ -123,7 +125,7 @@ func (s *orderStock) writes(t Tables, now time.Time) ([]types.TransactWriteItem,
 	}
 	for _, sku := range s.skus {
 		if r := s.Reservation(sku); r.Exists() {
-			rec.SKUs[string(sku)] = reservationRecord{Quantity: r.Quantity.Int64(), State: string(r.State)}
+			rec.SKUs[string(sku)] = reservationRecord{Quantity: r.Quantity.Int64(), State: string(r.State), Returned: r.Returned.Int64()}
 		}
 	}
 	av, err := attributevalue.MarshalMap(rec)
