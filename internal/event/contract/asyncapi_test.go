@@ -428,6 +428,7 @@ func compile(t *testing.T, c *jsonschema.Compiler, pointer string) *jsonschema.S
 // (template.yaml: SAM EventBridgeRule events and AWS::Events::Rule resources) has its channel, with
 // one of the rule's sources. A rule that matches a source without naming detail-types (the partner's
 // rule takes all of them, to dead-letter the unknown ones) needs at least one channel of that source.
+// And every channel Orion receives on is taken by a rule.
 func TestAsyncAPIDocumentsWhatTheBusRulesConsume(t *testing.T) {
 	doc := loadAsyncAPI(t)
 	rules := busRules(t)
@@ -455,6 +456,20 @@ func TestAsyncAPIDocumentsWhatTheBusRulesConsume(t *testing.T) {
 			case len(r.sources) > 0 && !slices.Contains(r.sources, c.bridge.Source):
 				t.Errorf("%s consumes %s from %v; docs/asyncapi.yaml says it comes from %s", r.name, dt, r.sources, c.bridge.Source)
 			}
+		}
+	}
+	// And the other way: what the document says Orion receives, a rule on the bus takes.
+	ops := operationsByChannel(t, doc)
+	for name, c := range doc.channels {
+		if _, ahead := aheadOfCode[name]; ahead || !slices.Equal(ops[name], []string{"receive"}) {
+			continue
+		}
+		taken := false
+		for _, r := range rules {
+			taken = taken || slices.Contains(r.sources, c.bridge.Source) && (len(r.detailTypes) == 0 || slices.Contains(r.detailTypes, name))
+		}
+		if !taken {
+			t.Errorf("docs/asyncapi.yaml says Orion receives %s from %s; no rule on the bus in template.yaml takes it", name, c.bridge.Source)
 		}
 	}
 }
