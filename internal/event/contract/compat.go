@@ -60,8 +60,8 @@ func (c Change) String() string {
 // against it.
 type Docs map[string]any
 
-// maxDepth bounds the walk down properties and items: a recursive schema (a tree) would otherwise walk
-// forever. Orion's events nest four levels deep.
+// maxDepth bounds the walk down properties and items, beside the pairs already compared (comparer.done).
+// Orion's events nest four levels deep.
 const maxDepth = 32
 
 // CompareDocument lists the breaking changes from the old version of the document id to the new one:
@@ -119,11 +119,25 @@ func Compare(old, new Docs, ref string) ([]Change, error) {
 	if err != nil {
 		return nil, fmt.Errorf("contract: new schema: %w", err)
 	}
-	c := comparer{old: resolver{old}, new: resolver{new}}
-	if err := c.compare([]node{o}, []node{n}, "", 0); err != nil {
-		return nil, err
+	c := comparer{old: resolver{old}, new: resolver{new}, done: map[string]bool{}}
+	// Breadth first, so that a change is reported at the shortest path that reaches it (a recursive
+	// schema reaches the same pair of schemas again deeper down, where it is skipped).
+	c.queue = append(c.queue, pending{[]node{o}, []node{n}, "", 0})
+	for len(c.queue) > 0 {
+		p := c.queue[0]
+		c.queue = c.queue[1:]
+		if err := c.compare(p.old, p.new, p.path, p.depth); err != nil {
+			return nil, err
+		}
 	}
 	return c.out, nil
+}
+
+// pending is a pair of schema sets still to compare, and where in an event they apply.
+type pending struct {
+	old, new []node
+	path     string
+	depth    int
 }
 
 // node is a schema with the URI its relative $refs resolve against.
@@ -304,6 +318,23 @@ func flatten(r resolver, nodes []node) (view, error) {
 type comparer struct {
 	old, new resolver
 	out      []Change
+	// done holds the pairs of schema sets already compared: a recursive schema (a tree whose children
+	// $ref the root) meets the same pair again one level down, and comparing it once is enough.
+	done  map[string]bool
+	queue []pending
+}
+
+// identity names a set of schema nodes by the decoded values themselves, not their text.
+func identity(nodes []node) string {
+	var b strings.Builder
+	for _, n := range nodes {
+		if m, ok := n.schema.(map[string]any); ok {
+			fmt.Fprintf(&b, "%p|%s;", m, n.base)
+		} else {
+			fmt.Fprintf(&b, "%v;", n.schema)
+		}
+	}
+	return b.String()
 }
 
 func (c *comparer) add(path string, k Kind, format string, args ...any) {
@@ -314,6 +345,11 @@ func (c *comparer) compare(oldNodes, newNodes []node, path string, depth int) er
 	if depth > maxDepth {
 		return nil
 	}
+	pair := identity(oldNodes) + "=>" + identity(newNodes)
+	if c.done[pair] {
+		return nil
+	}
+	c.done[pair] = true
 	o, err := flatten(c.old, oldNodes)
 	if err != nil {
 		return fmt.Errorf("contract: old schema at %q: %w", path, err)
@@ -366,14 +402,10 @@ func (c *comparer) compare(oldNodes, newNodes []node, path string, depth int) er
 			c.add(sub, RemovedProperty, "%s was removed", name)
 			continue
 		}
-		if err := c.compare(o.props[name], n.props[name], sub, depth+1); err != nil {
-			return err
-		}
+		c.queue = append(c.queue, pending{o.props[name], n.props[name], sub, depth + 1})
 	}
 	if len(o.items) > 0 || len(n.items) > 0 {
-		if err := c.compare(o.items, n.items, path+"[]", depth+1); err != nil {
-			return err
-		}
+		c.queue = append(c.queue, pending{o.items, n.items, path + "[]", depth + 1})
 	}
 	for _, k := range sortedKeys(union(o.other, n.other)) {
 		if !slices.Equal(o.other[k], n.other[k]) {

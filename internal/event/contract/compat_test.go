@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/orion-oss/orion/internal/event/contract"
 )
@@ -212,5 +213,34 @@ func TestCompareRefusesWhatItCannotResolve(t *testing.T) {
 				t.Fatalf("no error; changes %v", changes)
 			}
 		})
+	}
+}
+
+// A recursive schema (a tree whose children refer to the root) is compared once per pair of schemas,
+// not walked to the depth limit along every branch, and its changes are still found.
+func TestCompareTerminatesOnRecursiveSchemas(t *testing.T) {
+	const treeID = "https://example.test/events/Tree/v1"
+	tree := `{"$id": "` + treeID + `", "type": "object", "required": ["name"], "properties": {
+	  "name": {"type": "string"},
+	  "left": {"$ref": "#"}, "right": {"$ref": "#"}, "up": {"$ref": "#"}, "down": {"$ref": "#"},
+	  "kids": {"type": "array", "items": {"$ref": "#"}}}}`
+	old := contract.Docs{treeID: decode(t, tree)}
+	new := contract.Docs{treeID: decode(t, tree)}
+	edit(t, new[treeID], "properties.name.maxLength", 10.0)
+	done := make(chan []contract.Change, 1)
+	go func() {
+		changes, err := contract.Compare(old, new, treeID)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- changes
+	}()
+	select {
+	case changes := <-done:
+		if len(changes) != 1 || changes[0].Path != "name" || changes[0].Kind != contract.TightenedBound {
+			t.Fatalf("changes = %v; want name: tightened bound, once", changes)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Compare did not finish on a recursive schema")
 	}
 }
