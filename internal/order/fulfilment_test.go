@@ -132,3 +132,12 @@ func TestSnapshotKeepsFulfilmentAndReturns(t *testing.T) {
 		t.Fatal("a snapshot shares its returns with the order")
 	}
 }
+
+func TestSoldStatuses(t *testing.T) {
+	for _, s := range order.Statuses {
+		want := s == order.Confirmed || s == order.Shipped || s == order.Delivered
+		if s.IsSold() != want || (s.IsSold() && (s.IsOpen() || s.IsTerminal())) {
+			t.Errorf("%s: IsSold %v, open %v, terminal %v", s, s.IsSold(), s.IsOpen(), s.IsTerminal())
+		}
+	}
+}

@@ -79,6 +79,10 @@ func ParseStatus(s string) (Status, error) {
 // DELIVERED: a delivered order takes returns.
 func (s Status) IsTerminal() bool { return s == Rejected || s == Cancelled || s == Failed }
 
+// IsSold reports whether the order was confirmed, paid for and its stock sold: CONFIRMED and the
+// fulfilment statuses after it. For the saga each is a success it has nothing more to do for.
+func (s Status) IsSold() bool { return s == Confirmed || s == Shipped || s == Delivered }
+
 // Reason explains a REJECTED, CANCELLED or FAILED status.
 type Reason string
 

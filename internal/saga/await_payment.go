@@ -27,8 +27,8 @@ func (s *Steps) Await(ctx context.Context, in Input) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
-		if err := next(o, order.Reserved, order.PaymentAuthorized); err != nil || o.Status() == order.Confirmed {
-			return resultOf(o), err // a CONFIRMED order (a repeated run) has nothing to wait for either
+		if err := next(o, order.Reserved, order.PaymentAuthorized); err != nil || o.Status().IsSold() {
+			return resultOf(o), err // a confirmed order (a repeated run) has nothing to wait for either
 		}
 		var out order.ActionOutcome
 		o, err = s.store.UpdateFrom(ctx, o, cause, func(o *order.Order) ([]event.Payload, error) {
