@@ -19,6 +19,34 @@ type OrderSummary struct {
 	CreatedAt    string // RFC 3339
 	UpdatedAt    string // RFC 3339
 	History      []HistoryEntry
+	Shipment     *ShipmentSummary // nil until the order shipped
+	DeliveredAt  string           // RFC 3339, "" until the order was delivered
+	Returns      []ReturnSummary  // oldest first
+}
+
+// ShipmentSummary is how an order left the warehouse.
+type ShipmentSummary struct {
+	Carrier, TrackingNumber, TrackingURL string
+	ShippedAt                            string // RFC 3339
+}
+
+// ReturnSummary is a return of an order summary. Its status is the furthest its events took it
+// (REQUESTED, RECEIVED, REFUNDED), whatever order they arrived in.
+type ReturnSummary struct {
+	ReturnID    string
+	Status      string
+	Lines       []ReturnLine
+	Amount      money.Money
+	Reason      string
+	RequestedAt string // RFC 3339; "" when a later event arrived before the request's
+	ReceivedAt  string
+	RefundedAt  string
+}
+
+// ReturnLine is a quantity of one SKU in a return.
+type ReturnLine struct {
+	SKU      string
+	Quantity int64
 }
 
 // OrderLine is one line of an order summary.

@@ -43,6 +43,7 @@ func NewProjections(db *dynamodb.Client, table string) *Projections {
 var statusChanges = map[string]bool{
 	event.TypeOrderPlaced: true, event.TypeInventoryReserved: true, event.TypePaymentAuthorized: true, event.TypeOrderConfirmed: true,
 	event.TypeOrderRejected: true, event.TypeOrderCancelled: true, event.TypeOrderFailed: true,
+	event.TypeOrderShipped: true, event.TypeOrderDelivered: true,
 }
 
 func viewKey(orderID string) map[string]types.AttributeValue {
@@ -86,6 +87,9 @@ func (p *Projections) Apply(ctx context.Context, env event.Envelope) (projection
 		values[":day"] = &types.AttributeValueMemberS{Value: created.Format("2006-01-02")}
 		facts = append(facts, "#lines = :lines", "#total = :total", "createdAt = :created", "createdKey = :ckey", "createdDay = :day")
 		names["#lines"], names["#total"] = "lines", "total"
+	}
+	if err := fulfilmentFacts(payload, env.OccurredAt, names, values, &facts); err != nil {
+		return projection.Result{}, err
 	}
 	if statusChanges[env.Type] {
 		entry, _ := attributevalue.Marshal(viewHistoryRecord{Status: ref.Status, Reason: ref.Reason, At: env.OccurredAt.UTC().Format(time.RFC3339Nano)})
@@ -168,6 +172,14 @@ func orderRef(p event.Payload) (event.OrderRef, bool) {
 		return e.OrderRef, true
 	case *event.OrderFailed:
 		return e.OrderRef, true
+	case *event.OrderShipped:
+		return e.OrderRef, true
+	case *event.OrderDelivered:
+		return e.OrderRef, true
+	case *event.OrderReturnRequested:
+		return e.OrderRef, true
+	case *event.OrderReturnReceived:
+		return e.OrderRef, true
 	}
 	return event.OrderRef{}, false
 }
@@ -180,14 +192,16 @@ type viewHistoryRecord struct {
 }
 
 type viewRecord struct {
-	PK           string       `dynamodbav:"pk"`
-	CustomerID   string       `dynamodbav:"customerId"`
-	Status       string       `dynamodbav:"status"`
-	StatusReason string       `dynamodbav:"statusReason"`
-	CreatedAt    string       `dynamodbav:"createdAt"`
-	UpdatedAt    string       `dynamodbav:"updatedAt"`
-	Total        *moneyRecord `dynamodbav:"total"`
-	Lines        []lineRecord `dynamodbav:"lines"`
+	PK           string          `dynamodbav:"pk"`
+	CustomerID   string          `dynamodbav:"customerId"`
+	Status       string          `dynamodbav:"status"`
+	StatusReason string          `dynamodbav:"statusReason"`
+	CreatedAt    string          `dynamodbav:"createdAt"`
+	UpdatedAt    string          `dynamodbav:"updatedAt"`
+	Total        *moneyRecord    `dynamodbav:"total"`
+	Lines        []lineRecord    `dynamodbav:"lines"`
+	Shipment     *shipmentRecord `dynamodbav:"shipment"`
+	DeliveredAt  string          `dynamodbav:"deliveredAt"`
 }
 
 // The all-orders listing walks the ByDay index back one day at a time, at most daysPerPage days per
@@ -294,6 +308,11 @@ func summary(it map[string]types.AttributeValue) query.OrderSummary {
 		lt, _ := money.New(l.LineTotal.Amount, l.LineTotal.Currency)
 		s.Lines = append(s.Lines, query.OrderLine{SKU: l.SKU, Name: l.Name, Quantity: l.Quantity, UnitPrice: up, LineTotal: lt})
 	}
+	if sh := v.Shipment; sh != nil {
+		s.Shipment = &query.ShipmentSummary{Carrier: sh.Carrier, TrackingNumber: sh.TrackingNumber, TrackingURL: sh.TrackingURL, ShippedAt: sh.ShippedAt}
+	}
+	s.DeliveredAt = v.DeliveredAt
+	s.Returns = returnSummaries(it)
 	var keys []string
 	for k := range it {
 		if len(k) == 11 && k[0] == 'h' {
