@@ -3,6 +3,7 @@ package dynamo_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -211,5 +212,77 @@ func TestOrderViewFollowsFulfilmentInAnyOrder(t *testing.T) {
 		if r2.ReturnID != "R2" || r2.Status != "REQUESTED" || r2.Amount != price || r2.ReceivedAt != "" {
 			t.Fatalf("delivery %v: R2 %+v", order, r2)
 		}
+	}
+}
+
+// The order search by creation time: whole seconds, both ends included, on every index; a cursor from
+// outside the span is refused as a bad cursor rather than sent to DynamoDB, which would refuse it
+// with a ValidationException (a 500 to the client).
+func TestListOrdersWithinACreationSpan(t *testing.T) {
+	ctx := context.Background()
+	p := projections(t)
+	price, _ := money.New(100, "USD")
+	now := time.Now().UTC().Truncate(time.Second)
+	created := []time.Time{now.Add(-2 * time.Hour), now.Add(-time.Hour), now.Add(-time.Hour + 500*time.Millisecond), now.Add(-time.Minute)}
+	ids := []string{"01JDQ7Z3M6X9V0YB2C4D5E6F70", "01JDQ7Z3M6X9V0YB2C4D5E6F71", "01JDQ7Z3M6X9V0YB2C4D5E6F72", "01JDQ7Z3M6X9V0YB2C4D5E6F73"}
+	for i, at := range created {
+		ref := event.OrderRef{OrderID: ids[i], CustomerID: "cust-span", Status: "PENDING", OrderVersion: 1}
+		if _, err := p.Apply(ctx, env(t, "s"+ids[i], event.OrderPlaced{OrderRef: ref, Total: price, CreatedAt: at,
+			Lines: []event.Line{{SKU: "A", Name: "a", Quantity: 1, UnitPrice: price, LineTotal: price}}}, at)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hour := now.Add(-time.Hour)
+	tests := []struct {
+		name     string
+		sel      query.OrderSelection
+		want     []int // indexes into ids, newest first
+		pageSize int32
+	}{
+		{"the second both ends name, fraction included", query.OrderSelection{CustomerID: "cust-span", CreatedFrom: hour, CreatedTo: hour}, []int{2, 1}, 10},
+		{"from alone", query.OrderSelection{CustomerID: "cust-span", CreatedFrom: hour}, []int{3, 2, 1}, 10},
+		{"to alone", query.OrderSelection{CustomerID: "cust-span", CreatedTo: hour.Add(-time.Second)}, []int{0}, 10},
+		{"by status", query.OrderSelection{Status: "PENDING", CreatedFrom: now.Add(-90 * time.Minute), CreatedTo: now}, []int{3, 2, 1}, 10},
+		{"everyone's, by day", query.OrderSelection{CreatedFrom: now.Add(-3 * time.Hour), CreatedTo: hour}, []int{2, 1, 0}, 10},
+		{"paged", query.OrderSelection{CustomerID: "cust-span", CreatedFrom: now.Add(-3 * time.Hour), CreatedTo: now.Add(-time.Minute)}, []int{3, 2, 1, 0}, 1},
+		{"nothing in the span", query.OrderSelection{CustomerID: "cust-span", CreatedFrom: now.Add(time.Minute), CreatedTo: now.Add(time.Hour)}, nil, 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			sel := tt.sel
+			sel.Limit = tt.pageSize
+			for range 10 {
+				items, next, err := p.ListOrders(ctx, sel)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, it := range items {
+					if strings.HasPrefix(it.OrderID, "01JDQ7Z3M6X9V0YB2C4D5E6F7") && it.CustomerID == "cust-span" {
+						got = append(got, it.OrderID)
+					}
+				}
+				if next == "" {
+					break
+				}
+				sel.Cursor = next
+			}
+			var want []string
+			for _, i := range tt.want {
+				want = append(want, ids[i])
+			}
+			if strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Fatalf("got %v; want %v", got, want)
+			}
+		})
+	}
+	// A cursor of the whole listing, then a span that excludes where it points.
+	_, next, err := p.ListOrders(ctx, query.OrderSelection{CustomerID: "cust-span", Limit: 1})
+	if err != nil || next == "" {
+		t.Fatalf("first page: %q %v", next, err)
+	}
+	_, _, err = p.ListOrders(ctx, query.OrderSelection{CustomerID: "cust-span", Limit: 1, Cursor: next, CreatedTo: now.Add(-3 * time.Hour)})
+	if !errors.Is(err, query.ErrBadCursor) {
+		t.Fatalf("a cursor outside the span: %v; want ErrBadCursor", err)
 	}
 }
