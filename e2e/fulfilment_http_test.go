@@ -156,6 +156,15 @@ func TestFulfilmentShipDeliverReturnReceive(t *testing.T) {
 		t.Fatalf("after a second receipt: available %d sold %d; want 4 and 1", a, sold)
 	}
 	eventsOnce(t, id, "OrderShipped", "OrderDelivered", "OrderReturnRequested", "OrderReturnReceived", "InventoryReturned")
+	// Each records who reported it: the admin's sub for the warehouse's steps, the owner's for the return.
+	adminSub, _ := claimsOf(t, sys.adminTok)["sub"].(string)
+	custSub, _ := claimsOf(t, tok)["sub"].(string)
+	for typ, want := range map[string]map[string]any{"OrderShipped": {"sub": adminSub, "role": "admin"}, "OrderDelivered": {"sub": adminSub, "role": "admin"},
+		"OrderReturnReceived": {"sub": adminSub, "role": "admin"}, "OrderReturnRequested": {"sub": custSub, "role": "customer"}} {
+		if as := actorsOn(id, typ); len(as) != 1 || fmt.Sprint(as[0]) != fmt.Sprint(want) {
+			t.Errorf("%s actor %v; want %v", typ, as, want)
+		}
+	}
 
 	// The order as its owner reads it, and as the list view shows it once the events are projected.
 	got := do(t, "GET", "/orders/"+id, tok, "").json(t)
