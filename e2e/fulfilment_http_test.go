@@ -290,6 +290,8 @@ func TestFulfilmentRefusalsChangeNothing(t *testing.T) {
 		{name: "return nothing", order: delivered, token: tok, path: "/returns", body: `{"lines":[]}`, status: 400, fields: []string{"lines"}},
 		{name: "return with an unknown field", order: delivered, token: tok, path: "/returns", body: `{"lines":[{"sku":"A","quantity":1}],"amount":1}`, status: 400,
 			fields: []string{"amount"}},
+		{name: "return with an oversized body", order: delivered, token: tok, path: "/returns",
+			body: `{"lines":[],"reason":"` + strings.Repeat("x", 300<<10) + `"}`, status: 413},
 		// Last: it ages the delivery past the window for good.
 		{name: "return outside the window", order: delivered, token: tok, path: "/returns", body: line(ds, 1), status: 409, problem: "return-window-closed",
 			before: func(t *testing.T) { ageDelivery(t, delivered, 31) }},
