@@ -54,7 +54,8 @@ func (s Shipment) Validate() error {
 }
 
 // Ship records that the order left the warehouse: CONFIRMED -> SHIPPED, OrderShipped. From here on
-// the order cannot be cancelled (ErrShipped), only returned once delivered. A pending cancellation
+// the order cannot be cancelled (ErrShipped), only returned once delivered
+// (docs/adr/0018-fulfilment-and-returns.md). A pending cancellation
 // wins: ErrCancellationRequested, the warehouse must not send it. The same shipment reported again
 // (SHIPPED or DELIVERED) is a no-op; another one is refused. ShippedAt zero means now; it may not lie
 // in the future (beyond ClockSkew) or before the order was placed.

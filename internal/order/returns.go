@@ -40,7 +40,7 @@ type ReturnLine struct {
 
 // ProductReturn is a return of some units of a delivered order. Its units go back on sale and its
 // money back to the customer only once the warehouse has received them: a return asked for is a
-// promise, not stock.
+// promise, not stock (docs/adr/0018-fulfilment-and-returns.md).
 type ProductReturn struct {
 	ID          string // R1, R2, ... in the order
 	Lines       []ReturnLine

@@ -99,8 +99,12 @@ func (e *Emitter) Emit(dims map[string]string, ms ...Metric) {
 // The order funnel, by the status an order entered.
 var statusMetrics = map[string]string{
 	"PENDING": "OrdersPlaced", "CONFIRMED": "OrdersConfirmed", "REJECTED": "OrdersRejected",
-	"CANCELLED": "OrdersCancelled", "FAILED": "OrdersFailed",
+	"CANCELLED": "OrdersCancelled", "FAILED": "OrdersFailed", "SHIPPED": "OrdersShipped", "DELIVERED": "OrdersDelivered",
 }
+
+// sagaOutcomes are the statuses that end the saga: SagaDuration is measured to them, not to the
+// fulfilment statuses after confirmation, which the warehouse and the carrier take days to reach.
+var sagaOutcomes = map[string]bool{"CONFIRMED": true, "REJECTED": true, "CANCELLED": true, "FAILED": true}
 
 // OrderStatus counts an order entering a status (once per change: the caller emits only changes it
 // applied), by reason where there is one; an outcome also records SagaDuration, the time from placing.
@@ -114,7 +118,7 @@ func (e *Emitter) OrderStatus(status, reason string, sincePlaced time.Duration) 
 		dims["Reason"] = reason
 	}
 	e.Emit(dims, Metric{Name: name, Unit: Count, Value: 1})
-	if status != "PENDING" && sincePlaced > 0 {
+	if sagaOutcomes[status] && sincePlaced > 0 {
 		e.Emit(map[string]string{"Outcome": status}, Metric{Name: "SagaDuration", Unit: Milliseconds, Value: float64(sincePlaced.Milliseconds())})
 	}
 }

@@ -63,6 +63,8 @@ func TestOrderFunnel(t *testing.T) {
 		{"RESERVED", "", time.Second, nil},
 		{"CONFIRMED", "", 1500 * time.Millisecond, []map[string]any{{"OrdersConfirmed": 1.0}, {"SagaDuration": 1500.0, "Outcome": "CONFIRMED"}}},
 		{"REJECTED", "OUT_OF_STOCK", 300 * time.Millisecond, []map[string]any{{"OrdersRejected": 1.0, "Reason": "OUT_OF_STOCK"}, {"SagaDuration": 300.0}}},
+		{"SHIPPED", "", 48 * time.Hour, []map[string]any{{"OrdersShipped": 1.0}}},
+		{"DELIVERED", "", 96 * time.Hour, []map[string]any{{"OrdersDelivered": 1.0}}},
 		{"FAILED", "PAYMENT_UNAVAILABLE", 5 * time.Second, []map[string]any{{"OrdersFailed": 1.0, "Reason": "PAYMENT_UNAVAILABLE"}, {"SagaDuration": 5000.0}}},
 	}
 	for _, tt := range tests {
