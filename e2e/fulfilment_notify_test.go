@@ -232,7 +232,7 @@ func TestFulfilmentNotifyMailPushAndRefund(t *testing.T) {
 // bug or a forged event would bring) is retried, then kept in the refund DLQ with its event, and
 // refunds nothing.
 func TestFulfilmentNotifyRefundFailureLandsInItsDLQ(t *testing.T) {
-	inProcessOnly(t, "puts a forged orion.orders event on the stack's bus")
+	inProcessOnly(t, "waits out Lambda's asynchronous retries, 50 ms apart in the in-process runtime (minutes on AWS)")
 	t.Parallel()
 	tok := customerToken(t)
 	s := stockItem(t, 10)
