@@ -2,8 +2,8 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -77,16 +77,9 @@ func eventsOnce(t *testing.T, id string, want ...string) {
 	}
 }
 
-// refundReturnDeployed says whether the stack refunds received returns (function refund-return, on an
-// OrderReturnReceived rule). Until it is part of the template the refund is not asserted.
-func refundReturnDeployed() bool {
-	_, err := os.Stat("../functions/refund-return/main.go")
-	return err == nil
-}
-
-// A confirmed order shipped, delivered, partly returned and received: every step answers with the
-// order as it now is, the views follow, repeats change nothing, and the returned units go back on sale
-// only when the warehouse receives them.
+// A confirmed order shipped, delivered, partly returned, received and refunded: every step answers
+// with the order as it now is, the views follow, repeats change nothing, the returned units go back on
+// sale only when the warehouse receives them, and the return's amount is refunded once.
 func TestFulfilmentShipDeliverReturnReceive(t *testing.T) {
 	t.Parallel()
 	tok := customerToken(t)
@@ -171,10 +164,8 @@ func TestFulfilmentShipDeliverReturnReceive(t *testing.T) {
 	if got["status"] != "DELIVERED" || got["shipment"] == nil || got["deliveredAt"] != del.json(t)["deliveredAt"] || returnOf(got, "R1") == nil {
 		t.Fatalf("GET: %v", got)
 	}
-	want := "RECEIVED"
-	if refundReturnDeployed() {
-		want = "REFUNDED"
-	}
+	// refund-return refunds the received return (on OrderReturnReceived): the view ends REFUNDED.
+	want := "REFUNDED"
 	deadline := time.Now().Add(slack(10 * time.Second))
 	for {
 		var view map[string]any
@@ -193,10 +184,6 @@ func TestFulfilmentShipDeliverReturnReceive(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if !refundReturnDeployed() {
-		t.Log("refund-return is not in this tree: the refund of R1 is not asserted")
-		return
-	}
 	settleWithin(t, slack(10*time.Second), tok, id, "DELIVERED") // the order stays DELIVERED
 	deadline = time.Now().Add(slack(10 * time.Second))
 	for returnOf(do(t, "GET", "/orders/"+id, tok, "").json(t), "R1")["status"] != "REFUNDED" {
@@ -206,6 +193,17 @@ func TestFulfilmentShipDeliverReturnReceive(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	eventsOnce(t, id, "PaymentRefunded")
+	// The refund is the return's amount (2 x 1250), not the order's, under the return's id.
+	ev, _ := bus.first(id, "PaymentRefunded")
+	var refund struct {
+		Data struct {
+			ReturnID string `json:"returnId"`
+			Amount   struct{ Amount int64 }
+		}
+	}
+	if err := json.Unmarshal(ev.Detail, &refund); err != nil || refund.Data.ReturnID != "R1" || refund.Data.Amount.Amount != 2500 {
+		t.Fatalf("PaymentRefunded %s (%v); want 2500 for R1", ev.Detail, err)
+	}
 }
 
 // snapshot is what a refused request must leave as it was.
