@@ -27,6 +27,7 @@ var notCalledByCode = map[string]string{
 	"SendEmailFunction sqs:SendMessage":         "OnFailure destination, sent by Lambda with this role",
 	"NotifyOrderStatusFunction sqs:SendMessage": "OnFailure destination, sent by Lambda with this role",
 	"ProjectOrdersFunction sqs:SendMessage":     "OnFailure destination, sent by Lambda with this role",
+	"RefundReturnFunction sqs:SendMessage":      "OnFailure destination, sent by Lambda with this role",
 	// The inbox reads a claim back only when a refused conditional write did not return the item
 	// (ReturnValuesOnConditionCheckFailure), which DynamoDB and moto do; LocalStack versions that do
 	// not need the read (internal/adapter/dynamo/inbox).
@@ -37,6 +38,7 @@ var notCalledByCode = map[string]string{
 	"RefundPaymentFunction ssm:GetParameter":    "the Stripe secret key, read with PaymentProvider=stripe only",
 	"CapturePaymentFunction ssm:GetParameter":   "the Stripe secret key, read with PaymentProvider=stripe only",
 	"RecoverOrderFunction ssm:GetParameter":     "the Stripe secret key, read with PaymentProvider=stripe only",
+	"RefundReturnFunction ssm:GetParameter":     "the Stripe secret key, read with PaymentProvider=stripe only",
 	// The run's stack auto-confirms users: no code is ever outstanding, so resend asks Cognito nothing
 	// (internal/account ResendConfirmationHandler), and moto has no ResendConfirmationCode to ask.
 	"ResendConfirmationFunction cognito-idp:DescribeUserPoolClient": "auto-confirming stacks mail no codes to resend",

@@ -47,6 +47,25 @@ type orderRecord struct {
 	History    []historyEntry `dynamodbav:"history"`
 	CancelAt   string         `dynamodbav:"cancelRequestedAt"`
 	CustomerID string         `dynamodbav:"customerId"`
+	Total      moneyRecord    `dynamodbav:"total"`
+	Returns    []returnRecord `dynamodbav:"returns"`
+}
+
+type moneyRecord struct {
+	Amount   int64  `dynamodbav:"amount" json:"amount"`
+	Currency string `dynamodbav:"currency" json:"currency"`
+}
+
+// returnRecord is one of an order's returns (issue 21): REQUESTED, RECEIVED (units back on sale,
+// refund due) or REFUNDED.
+type returnRecord struct {
+	ID     string      `dynamodbav:"id"`
+	Status string      `dynamodbav:"status"`
+	Amount moneyRecord `dynamodbav:"amount"`
+	Lines  []struct {
+		SKU      string `dynamodbav:"sku"`
+		Quantity int64  `dynamodbav:"quantity"`
+	} `dynamodbav:"lines"`
 }
 
 type viewRecord struct {
@@ -89,6 +108,9 @@ type outboxEvent struct {
 		OrderID      string `json:"orderId"`
 		OrderVersion int64  `json:"orderVersion"`
 		Status       string `json:"status"`
+		// Amount is a payment event's (PaymentCaptured, PaymentRefunded); ReturnID a return's.
+		Amount   *moneyRecord `json:"amount"`
+		ReturnID string       `json:"returnId"`
 	} `json:"data"`
 }
 
@@ -96,21 +118,37 @@ type dlqMessage struct {
 	body, receipt string
 }
 
-// mailing are the events that email the customer, once each.
-var mailing = []string{"OrderConfirmed", "OrderRejected", "OrderCancelled", "OrderFailed"}
+// mailing are the events that email the customer, once each; PaymentRefunded only for a return
+// (mails, below).
+var mailing = []string{"OrderConfirmed", "OrderRejected", "OrderCancelled", "OrderFailed", "OrderShipped", "OrderDelivered", "PaymentRefunded"}
+
+// mails reports whether the event emails the customer.
+func (e outboxEvent) mails() bool {
+	return slices.Contains(mailing, e.Type) && (e.Type != "PaymentRefunded" || e.Data.ReturnID != "")
+}
 
 // statusEvent is the event each status change writes to the outbox with it.
 var statusEvent = map[string]string{"PENDING": "OrderPlaced", "RESERVED": "InventoryReserved", "PAYMENT_AUTHORIZED": "PaymentAuthorized",
-	"CONFIRMED": "OrderConfirmed", "REJECTED": "OrderRejected", "CANCELLED": "OrderCancelled", "FAILED": "OrderFailed"}
+	"CONFIRMED": "OrderConfirmed", "REJECTED": "OrderRejected", "CANCELLED": "OrderCancelled", "FAILED": "OrderFailed",
+	"SHIPPED": "OrderShipped", "DELIVERED": "OrderDelivered"}
 
+// terminal reports whether the order has settled: ended, or confirmed (and perhaps shipped or
+// delivered) with nothing pending, neither a cancellation nor a received return's refund.
 func (o orderRecord) terminal() bool {
 	switch o.Status {
 	case "REJECTED", "CANCELLED", "FAILED":
 		return true
 	case "CONFIRMED":
 		return o.CancelAt == "" // a pending cancellation will still move it
+	case "SHIPPED", "DELIVERED":
+		return !slices.ContainsFunc(o.Returns, func(r returnRecord) bool { return r.Status == "RECEIVED" })
 	}
 	return false
+}
+
+// kept reports whether the customer keeps the order (and pays for it, less refunded returns).
+func (o orderRecord) kept() bool {
+	return o.Status == "CONFIRMED" || o.Status == "SHIPPED" || o.Status == "DELIVERED"
 }
 
 func (r *run) clients(ctx context.Context) (*dynamodb.Client, *sqs.Client) {
@@ -231,7 +269,7 @@ func (d *data) mailsOf(r *run) map[string][]string {
 func (d *data) mailingEvents(id string) []string {
 	var out []string
 	for _, e := range d.events[id] {
-		if slices.Contains(mailing, e.Type) {
+		if e.mails() {
 			out = append(out, e.ID)
 		}
 	}
@@ -277,8 +315,10 @@ func (r *run) behind(d *data) string {
 		case !ok:
 			return "order " + o.id + " is missing"
 		case !rec.terminal():
-			return fmt.Sprintf("order %s is %s (cancellation requested: %v)", o.id, rec.Status, rec.CancelAt != "")
-		case d.views[o.id].Status != rec.Status || len(d.views[o.id].History) != len(rec.History):
+			return fmt.Sprintf("order %s is %s (cancellation requested: %v, returns %v)", o.id, rec.Status, rec.CancelAt != "", rec.Returns)
+		case o.fulfil != fulfilNone && !o.fulfilled.Load():
+			return fmt.Sprintf("order %s is not fulfilled yet (%s)", o.id, rec.Status)
+		case !viewMatches(d.views[o.id], rec):
 			return fmt.Sprintf("view of %s is %s %v, order %s %v", o.id, d.views[o.id].Status, d.views[o.id].History, rec.Status, rec.History)
 		case !r.customers[o.customer].bounce && len(mails[o.id]) < len(d.mailingEvents(o.id)):
 			return fmt.Sprintf("order %s has %d emails for %d mailing events", o.id, len(mails[o.id]), len(d.mailingEvents(o.id)))
@@ -304,14 +344,23 @@ func (r *run) check(ctx context.Context, d *data) {
 				terminals++
 			}
 		}
-		if !rec.terminal() || (rec.Status != "CONFIRMED" && terminals != 1) || (rec.Status == "CONFIRMED" && terminals != 0) {
+		if !rec.terminal() || (!rec.kept() && terminals != 1) || (rec.kept() && terminals != 0) {
 			t.Errorf("order %s: status %s with history %v", o.id, rec.Status, rec.History)
 		}
-		if rec.Status == "CONFIRMED" {
+		if rec.kept() {
 			for sku, q := range o.lines {
 				sold[sku] += q
 			}
+			// A return's units are back on sale once received, not before (asked is not enough).
+			for _, rt := range rec.Returns {
+				if rt.Status == "RECEIVED" || rt.Status == "REFUNDED" {
+					for _, l := range rt.Lines {
+						sold[l.SKU] -= l.Quantity
+					}
+				}
+			}
 		}
+		r.checkMoney(o.id, rec, d.events[o.id])
 		// One outbox event per status change, and no event twice.
 		want := map[string]int{}
 		for _, h := range rec.History {
@@ -332,7 +381,7 @@ func (r *run) check(ctx context.Context, d *data) {
 			t.Errorf("order %s: status changes %v but status events %v", o.id, want, got)
 		}
 		// One projection update per change: the view's history is the order's.
-		if v := d.views[o.id]; !slices.Equal(v.History, rec.History) || v.Status != rec.Status {
+		if v := d.views[o.id]; !viewMatches(v, rec) {
 			t.Errorf("order %s: view %s %v; order %s %v", o.id, v.Status, v.History, rec.Status, rec.History)
 		}
 		// One email per mailing outcome (bounced addresses are checked after the redrive). The one
@@ -354,7 +403,8 @@ func (r *run) check(ctx context.Context, d *data) {
 	if r.repeatedEmails > r.stats.emailKills {
 		t.Errorf("%d emails repeated, but only %d attempts of the email function were killed", r.repeatedEmails, r.stats.emailKills)
 	}
-	// Stock: conserved, never negative, nothing left reserved, sold exactly what was confirmed.
+	// Stock: conserved, never negative, nothing left reserved, sold exactly what was confirmed less
+	// the returns received.
 	for sku, initial := range r.initial {
 		s := d.stock[sku]
 		if s.Available < 0 || s.Reserved != 0 || s.Sold < 0 || s.Available+s.Reserved+s.Sold != initial || s.Sold != sold[sku] {
@@ -611,6 +661,12 @@ func (r *run) summary(d *data) {
 			pushes += len(c)
 		}
 	}
+	lagging := 0
+	for _, o := range r.orders {
+		if rec, ok := d.orders[o.id]; ok && viewLacksFulfilment(d.views[o.id], rec) {
+			lagging++
+		}
+	}
 	rows := []struct {
 		k string
 		v any
@@ -625,6 +681,10 @@ func (r *run) summary(d *data) {
 		{"  held back (out of order)", held},
 		{"WebSocket connections (drops: reconnects)", conns},
 		{"  messages received", pushes},
+		{"orders shipped (twice each: no-op)", r.fulfiller.shipped.Load()},
+		{"  units asked back / received (twice each)", fmt.Sprintf("%d / %d", r.fulfiller.asked.Load(), r.fulfiller.received.Load())},
+		{"  views without SHIPPED/DELIVERED (no projection yet)", lagging},
+		{"money captured / refunded (cents)", fmt.Sprintf("%d / %d", r.captured, r.refunded)},
 		{"DLQ messages (all redriven)", r.dlqMessages},
 		{"emails repeated: sender killed mid-send", r.repeatedEmails},
 		{"DynamoDB calls by functions", ddb},

@@ -46,6 +46,11 @@ type order struct {
 	token    string
 	cancel   bool
 	after    time.Duration // how long after placing the cancellation comes
+	// fulfil is how far the order is taken after confirmation (fulfil_test.go); fulfilled is set by
+	// the fulfiller once it is done with the order.
+	fulfil    fulfilment
+	returnAll bool
+	fulfilled atomic.Bool
 }
 
 // stats are what the runtime observed while the soak ran; the checks themselves read the data.
@@ -116,9 +121,11 @@ type run struct {
 	initial   map[string]int64 // sku -> stock at the start
 	orders    []*order
 	sockets   []*socket
+	fulfiller *fulfiller
 
 	dlqMessages                 int
-	repeatedEmails              int // emails sent again after their first sender was killed mid-send
+	repeatedEmails              int   // emails sent again after their first sender was killed mid-send
+	captured, refunded          int64 // the money of every order, from its payment events (checkMoney)
 	started                     time.Time
 	placedIn, settledIn, tookIn time.Duration
 	// emulatorGroup is moto's process group; cpu is sampled when the run starts, then holds the CPU
@@ -139,9 +146,12 @@ func (r *run) run() {
 	r.users(ctx)
 	r.catalog()
 	r.connectSockets(ctx)
+	r.fulfiller = r.startFulfiller(ctx)
 	r.place(ctx)
+	r.fulfiller.close()
 	r.placedIn = time.Since(r.started)
 	d := r.settle(ctx)
+	r.fulfiller.wait()
 	r.settledIn = time.Since(r.started)
 	r.cpu = sampleCPU(r.emulatorGroup).sub(r.cpu)
 	for _, s := range r.sockets {
@@ -268,6 +278,7 @@ func (r *run) place(ctx context.Context) {
 		}
 		r.orders = append(r.orders, o)
 	}
+	r.planFulfilment()
 	work := make(chan int)
 	var wg sync.WaitGroup
 	for range r.cfg.workers {
@@ -330,6 +341,7 @@ func (r *run) placeOne(i int, o *order) {
 			r.t.Errorf("cancel %s: %d %s", o.id, status, b)
 		}
 	}
+	r.fulfiller.offer(o)
 }
 
 // socket is one customer's WebSocket client: it reconnects when its connection drops and keeps every

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/orion-oss/orion/internal/api"
 	"github.com/orion-oss/orion/internal/money"
@@ -50,6 +51,17 @@ func TestListOrders(t *testing.T) {
 		{name: "unknown status", sub: "ann", params: map[string]string{"status": "LOST"}, status: 400, field: "status"},
 		{name: "forged cursor", sub: "ann", params: map[string]string{"cursor": "forged"}, status: 400, field: "cursor"},
 		{name: "no caller", status: 401},
+		// The admin's order search by creation time: RFC 3339 bounds, combined with the other filters.
+		{name: "search: range, customer and status", sub: "root", groups: "[admin]", status: 200, asked: "bob",
+			params: map[string]string{"customerId": "bob", "status": "DELIVERED", "createdFrom": "2026-01-01T00:00:00Z", "createdTo": "2026-01-31T23:59:59+01:00"}},
+		{name: "search: from alone", sub: "ann", params: map[string]string{"createdFrom": "2026-01-01T00:00:00.5Z"}, status: 200, asked: "ann"},
+		{name: "search: from after to", sub: "root", groups: "[admin]", params: map[string]string{"createdFrom": "2026-02-01T00:00:00Z", "createdTo": "2026-01-01T00:00:00Z"},
+			status: 400, field: "createdFrom"},
+		{name: "search: over 366 days", sub: "root", groups: "[admin]", params: map[string]string{"createdFrom": "2024-01-01T00:00:00Z", "createdTo": "2026-01-01T00:00:00Z"},
+			status: 400, field: "createdTo"},
+		{name: "search: a date without a time", sub: "ann", params: map[string]string{"createdFrom": "2026-01-01"}, status: 400, field: "createdFrom"},
+		{name: "search: before the year 2000", sub: "ann", params: map[string]string{"createdTo": "1999-12-31T23:59:59Z"}, status: 400, field: "createdTo"},
+		{name: "search: another's orders, badly asked: forbidden first", sub: "ann", params: map[string]string{"customerId": "bob", "createdTo": "x"}, status: 403},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -68,6 +80,13 @@ func TestListOrders(t *testing.T) {
 			}
 			if len(v.asked) != 1 || string(v.asked[0].CustomerID) != tt.asked || v.asked[0].Limit != 20 {
 				t.Fatalf("asked %+v; want customer %q, limit 20", v.asked, tt.asked)
+			}
+			// The bounds reach the views in UTC, to the second.
+			for param, got := range map[string]time.Time{"createdFrom": v.asked[0].CreatedFrom, "createdTo": v.asked[0].CreatedTo} {
+				want, _ := time.Parse(time.RFC3339, tt.params[param])
+				if want = want.UTC().Truncate(time.Second); !got.Equal(want) || (!got.IsZero() && got.Location() != time.UTC) {
+					t.Fatalf("%s reached the views as %v; want %v", param, got, want)
+				}
 			}
 			var page struct {
 				Items      []map[string]any `json:"items"`

@@ -27,6 +27,37 @@ type OrderView struct {
 	// complete it; the saga goes on when the provider reports the outcome. Only GET /orders/{orderId}
 	// and the command answers show it, from the aggregate.
 	PaymentAction *PaymentActionView `json:"paymentAction,omitempty"`
+	// Shipment is set once the order shipped, DeliveredAt once it was delivered; Returns lists the
+	// returns asked for, oldest first (always present, empty before any).
+	Shipment    *ShipmentView `json:"shipment,omitempty"`
+	DeliveredAt string        `json:"deliveredAt,omitempty"`
+	Returns     []ReturnView  `json:"returns"`
+}
+
+// ShipmentView is how the order left the warehouse.
+type ShipmentView struct {
+	Carrier        string `json:"carrier"`
+	TrackingNumber string `json:"trackingNumber"`
+	TrackingURL    string `json:"trackingUrl,omitempty"`
+	ShippedAt      string `json:"shippedAt"`
+}
+
+// ReturnView is a return of some of the order's units (docs/openapi.yaml Return).
+type ReturnView struct {
+	ReturnID    string           `json:"returnId"`
+	Status      string           `json:"status"`
+	Lines       []ReturnLineView `json:"lines"`
+	Amount      money.Money      `json:"amount"`
+	Reason      string           `json:"reason,omitempty"`
+	RequestedAt string           `json:"requestedAt,omitempty"`
+	ReceivedAt  string           `json:"receivedAt,omitempty"`
+	RefundedAt  string           `json:"refundedAt,omitempty"`
+}
+
+// ReturnLineView is a quantity of one SKU in a return.
+type ReturnLineView struct {
+	SKU      string `json:"sku"`
+	Quantity int64  `json:"quantity"`
 }
 
 // PaymentActionView is what the customer must do for the payment to go on.
@@ -68,7 +99,33 @@ func orderView(o *order.Order) OrderView {
 		a := o.Payment().Action
 		v.PaymentAction = &PaymentActionView{Type: a.Type, RedirectURL: a.RedirectURL}
 	}
+	if sh := o.Shipment(); sh != nil {
+		v.Shipment = &ShipmentView{Carrier: sh.Carrier, TrackingNumber: sh.TrackingNumber, TrackingURL: sh.TrackingURL, ShippedAt: ts(sh.ShippedAt)}
+	}
+	v.DeliveredAt = tsOrEmpty(o.DeliveredAt())
+	v.Returns = make([]ReturnView, 0, len(o.Returns()))
+	for _, r := range o.Returns() {
+		v.Returns = append(v.Returns, returnView(r))
+	}
 	return v
+}
+
+// returnView is a return as the aggregate holds it.
+func returnView(r order.ProductReturn) ReturnView {
+	v := ReturnView{ReturnID: r.ID, Status: string(r.Status), Amount: r.Amount, Reason: r.Reason, RequestedAt: tsOrEmpty(r.RequestedAt),
+		ReceivedAt: tsOrEmpty(r.ReceivedAt), RefundedAt: tsOrEmpty(r.RefundedAt), Lines: make([]ReturnLineView, len(r.Lines))}
+	for i, l := range r.Lines {
+		v.Lines[i] = ReturnLineView{SKU: string(l.SKU), Quantity: l.Quantity.Int64()}
+	}
+	return v
+}
+
+// tsOrEmpty is ts, or "" for a time that has not come (the field is left out).
+func tsOrEmpty(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return ts(t)
 }
 
 // summaryView is an order as GET /orders lists it, from its view.
@@ -80,6 +137,19 @@ func summaryView(s query.OrderSummary) OrderView {
 	}
 	for _, h := range s.History {
 		v.History = append(v.History, HistoryView{Status: h.Status, Reason: h.Reason, At: h.At})
+	}
+	if sh := s.Shipment; sh != nil {
+		v.Shipment = &ShipmentView{Carrier: sh.Carrier, TrackingNumber: sh.TrackingNumber, TrackingURL: sh.TrackingURL, ShippedAt: sh.ShippedAt}
+	}
+	v.DeliveredAt = s.DeliveredAt
+	v.Returns = make([]ReturnView, 0, len(s.Returns))
+	for _, r := range s.Returns {
+		rv := ReturnView{ReturnID: r.ReturnID, Status: r.Status, Amount: r.Amount, Reason: r.Reason, RequestedAt: r.RequestedAt,
+			ReceivedAt: r.ReceivedAt, RefundedAt: r.RefundedAt, Lines: make([]ReturnLineView, len(r.Lines))}
+		for i, l := range r.Lines {
+			rv.Lines[i] = ReturnLineView{SKU: l.SKU, Quantity: l.Quantity}
+		}
+		v.Returns = append(v.Returns, rv)
 	}
 	return v
 }

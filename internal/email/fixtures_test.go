@@ -102,6 +102,11 @@ func outcomes(t *testing.T) map[string]event.Envelope {
 			&event.OrderFailed{OrderRef: ref("FAILED", "STEP_FAILED", 3), Lines: kwd, Total: kwdTotal}),
 		"order-failed-saga-failed": envelope(t, "evt-failed-saga",
 			&event.OrderFailed{OrderRef: ref("FAILED", "SAGA_FAILED", 3), Lines: chf, Total: chfTotal}),
+		"order-shipped": envelope(t, "evt-shipped", &event.OrderShipped{OrderRef: ref("SHIPPED", "", 5), Carrier: "DHL Express",
+			TrackingNumber: "JD014600006281230", TrackingURL: "https://www.dhl.com/track?id=JD014600006281230&lang=en", ShippedAt: ls0time.Add(26 * time.Hour)}),
+		"order-delivered": envelope(t, "evt-delivered", &event.OrderDelivered{OrderRef: ref("DELIVERED", "", 6), DeliveredAt: ls0time.Add(50 * time.Hour)}),
+		"return-refunded": envelope(t, "evt-return-refunded", &event.PaymentRefunded{OrderRef: ref("DELIVERED", "", 9), AuthorizationID: "pi_1",
+			RefundID: "re_1", Amount: mustMoney(t, 2500, "USD"), ReturnID: "R1"}),
 		"inventory-low": envelope(t, "evt-low",
 			&event.InventoryLow{SKU: "ORN-MUG-01", Name: "Mug", Available: 3, Threshold: 5, ItemVersion: 7}),
 	}

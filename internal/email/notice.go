@@ -3,6 +3,7 @@ package email
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/orion-oss/orion/internal/event"
 )
@@ -13,7 +14,8 @@ var ErrNotMailed = errors.New("email: event type is not mailed")
 // Mailed reports whether events of the type send an email.
 func Mailed(eventType string) bool {
 	switch eventType {
-	case event.TypeOrderConfirmed, event.TypeOrderRejected, event.TypeOrderCancelled, event.TypeOrderFailed, event.TypeInventoryLow:
+	case event.TypeOrderConfirmed, event.TypeOrderRejected, event.TypeOrderCancelled, event.TypeOrderFailed, event.TypeInventoryLow,
+		event.TypeOrderShipped, event.TypeOrderDelivered, event.TypePaymentRefunded:
 		return true
 	}
 	return false
@@ -29,6 +31,8 @@ type Notice struct {
 	CustomerID string
 	Order      *OrderNotice
 	Stock      *StockNotice
+	// Fulfilment is set for what happens to a confirmed order: shipped, delivered, a return refunded.
+	Fulfilment *FulfilmentNotice
 }
 
 // ForAdmins reports whether the notice goes to the configured admin address instead of a customer.
@@ -41,6 +45,18 @@ type OrderNotice struct {
 	Status, Reason, ReasonText string
 	Lines                      []event.Line
 	Total                      string
+}
+
+// FulfilmentNotice is a confirmed order's later news for its customer: it shipped (with the carrier's
+// tracking), it was delivered, or a return of it was refunded.
+type FulfilmentNotice struct {
+	OrderID string
+	// Shipped: the carrier, its tracking number and, when the carrier has one, its tracking page.
+	Carrier, TrackingNumber, TrackingURL string
+	// Delivered: when.
+	DeliveredAt time.Time
+	// Refunded: the return and the amount given back, formatted.
+	ReturnID, Refunded string
 }
 
 // StockNotice is a low-stock alert.
@@ -82,13 +98,27 @@ func Parse(env event.Envelope) (Notice, error) {
 		order("order-cancelled"+kindSuffix(ref.Reason), ref, e.Lines, FormatMoney(e.Total))
 	case *event.OrderFailed:
 		order("order-failed"+kindSuffix(e.Reason), e.OrderRef, e.Lines, FormatMoney(e.Total))
+	case *event.OrderShipped:
+		n.Kind, n.CustomerID = "order-shipped", e.CustomerID
+		n.Fulfilment = &FulfilmentNotice{OrderID: e.OrderID, Carrier: e.Carrier, TrackingNumber: e.TrackingNumber, TrackingURL: e.TrackingURL}
+	case *event.OrderDelivered:
+		n.Kind, n.CustomerID = "order-delivered", e.CustomerID
+		n.Fulfilment = &FulfilmentNotice{OrderID: e.OrderID, DeliveredAt: e.DeliveredAt}
+	case *event.PaymentRefunded:
+		if e.ReturnID == "" {
+			// A refund of the whole order belongs to its cancellation or failure, whose own email says
+			// so: a second one would only repeat it.
+			return Notice{}, fmt.Errorf("%w: %s without a returnId", ErrNotMailed, env.Type)
+		}
+		n.Kind, n.CustomerID = "return-refunded", e.CustomerID
+		n.Fulfilment = &FulfilmentNotice{OrderID: e.OrderID, ReturnID: e.ReturnID, Refunded: FormatMoney(e.Amount)}
 	case *event.InventoryLow:
 		n.Kind = "inventory-low"
 		n.Stock = &StockNotice{SKU: e.SKU, Name: e.Name, Available: e.Available, Threshold: e.Threshold}
 	default:
 		return Notice{}, fmt.Errorf("%w: %s", ErrNotMailed, env.Type)
 	}
-	if n.Order != nil && (n.Order.OrderID == "" || n.CustomerID == "") {
+	if (n.Order != nil && n.Order.OrderID == "") || (n.Fulfilment != nil && n.Fulfilment.OrderID == "") || (n.Stock == nil && n.CustomerID == "") {
 		return Notice{}, fmt.Errorf("email: %s %s: %w: no order or customer id", env.Type, env.ID, event.ErrMalformed)
 	}
 	return n, nil

@@ -110,6 +110,13 @@ func (r *Renderer) Render(n Notice, to string) (Message, error) {
 		}
 		subj, text, html = v.Subject, orderText(&v), orderHTML(&v)
 		tags = append(tags, Tag{"orderId", n.Order.OrderID})
+	case n.Fulfilment != nil:
+		v, err := r.fulfilmentView(n.Kind, n.Fulfilment)
+		if err != nil {
+			return Message{}, err
+		}
+		subj, text, html = v.Subject, fulfilmentText(&v), fulfilmentHTML(&v)
+		tags = append(tags, Tag{"orderId", n.Fulfilment.OrderID})
 	case n.Stock != nil:
 		v := stockView{SKU: n.Stock.SKU, Name: n.Stock.Name,
 			Available: strconv.FormatInt(n.Stock.Available, 10), Threshold: strconv.FormatInt(n.Stock.Threshold, 10)}

@@ -39,6 +39,7 @@ var views = map[string]string{
 	"order":          "orderView",
 	"inventory-low":  "stockView",
 	"account-exists": "accountView",
+	"fulfilment":     "fulfilmentView",
 }
 
 // escapers are the Go functions (render_escape.go) that stand for html/template's escapers. The three

@@ -59,6 +59,101 @@ Orion
 	return b.String()
 }
 
+// fulfilmentHTML renders templates/fulfilment.html.tmpl.
+func fulfilmentHTML(v *fulfilmentView) string {
+	var b strings.Builder
+	b.Grow(521)
+	b.WriteString(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>`)
+	b.WriteString(escapeHTML(v.Subject))
+	b.WriteString(`</title>
+</head>
+<body style="margin:0;padding:24px;font-family:Helvetica,Arial,sans-serif;color:#1f2328;">
+<h1 style="font-size:20px;margin:0 0 16px;">`)
+	b.WriteString(escapeHTML(v.Headline))
+	b.WriteString(`</h1>
+<p>`)
+	b.WriteString(escapeHTML(v.Summary))
+	b.WriteString(`</p>
+<p>Order <strong>`)
+	b.WriteString(escapeHTML(v.OrderID))
+	b.WriteString(`</strong></p>
+<table cellpadding="6" cellspacing="0" style="border-collapse:collapse;">`)
+	for i1 := range v.Details {
+		v1 := &v.Details[i1]
+		b.WriteString(`
+<tr><th align="left">`)
+		b.WriteString(escapeHTML(v1.Label))
+		b.WriteString(`</th><td>`)
+		b.WriteString(escapeHTML(v1.Value))
+		b.WriteString(`</td></tr>`)
+	}
+	b.WriteString(`
+</table>`)
+	for i1 := range v.Tracking {
+		v1 := &v.Tracking[i1]
+		b.WriteString(`
+<p><a href="`)
+		b.WriteString(escapeHTML(normalizeURL(filterURL(v1.URL))))
+		b.WriteString(`">Track your parcel</a></p>`)
+	}
+	b.WriteString(`
+<p><a href="`)
+	b.WriteString(escapeHTML(normalizeURL(filterURL(v.Link))))
+	b.WriteString(`">View your order</a></p>
+<p style="color:#59636e;">Orion</p>
+</body>
+</html>
+`)
+	return b.String()
+}
+
+// fulfilmentText renders templates/fulfilment.txt.tmpl.
+func fulfilmentText(v *fulfilmentView) string {
+	var b strings.Builder
+	b.Grow(62)
+	b.WriteString(v.Headline)
+	b.WriteString(`
+
+`)
+	b.WriteString(v.Summary)
+	b.WriteString(`
+
+Order `)
+	b.WriteString(v.OrderID)
+	b.WriteString(`
+`)
+	for i1 := range v.Details {
+		v1 := &v.Details[i1]
+		b.WriteString(`
+`)
+		b.WriteString(v1.Label)
+		b.WriteString(`: `)
+		b.WriteString(v1.Value)
+	}
+	b.WriteString(`
+`)
+	for i1 := range v.Tracking {
+		v1 := &v.Tracking[i1]
+		b.WriteString(`
+Track your parcel: `)
+		b.WriteString(v1.URL)
+		b.WriteString(`
+`)
+	}
+	b.WriteString(`
+View your order: `)
+	b.WriteString(v.Link)
+	b.WriteString(`
+
+Orion
+`)
+	return b.String()
+}
+
 // inventoryLowHTML renders templates/inventory-low.html.tmpl.
 func inventoryLowHTML(v *stockView) string {
 	var b strings.Builder

@@ -31,6 +31,8 @@ var compiled = map[string]struct {
 		func(v any) string { return orderText(v.(*orderView)) }, func(v any) string { return orderHTML(v.(*orderView)) }},
 	"inventory-low": {func() any { return new(stockView) },
 		func(v any) string { return inventoryLowText(v.(*stockView)) }, func(v any) string { return inventoryLowHTML(v.(*stockView)) }},
+	"fulfilment": {func() any { return new(fulfilmentView) },
+		func(v any) string { return fulfilmentText(v.(*fulfilmentView)) }, func(v any) string { return fulfilmentHTML(v.(*fulfilmentView)) }},
 	"account-exists": {func() any { return new(accountView) },
 		func(v any) string { return accountExistsText(v.(*accountView)) }, func(v any) string { return accountExistsHTML(v.(*accountView)) }},
 }

@@ -20,8 +20,12 @@ import (
 // EventBridge rule (template.yaml) lists the same.
 // PaymentActionRequired keeps the status (RESERVED) but tells the owner what to do next: complete the
 // payment at the provider (3-D Secure), where the saga waits for it.
+// After confirmation: shipped and delivered (with the shipment's tracking, when delivered), and a
+// return's steps, which keep the status (DELIVERED) and say which return moved (see fulfilment.go);
+// PaymentRefunded counts only with a returnId, as the rule's pattern says.
 var StatusEvents = []string{event.TypeOrderPlaced, event.TypeInventoryReserved, event.TypePaymentActionRequired, event.TypePaymentAuthorized,
-	event.TypeOrderConfirmed, event.TypeOrderRejected, event.TypeOrderCancelled, event.TypeOrderFailed}
+	event.TypeOrderConfirmed, event.TypeOrderRejected, event.TypeOrderCancelled, event.TypeOrderFailed,
+	event.TypeOrderShipped, event.TypeOrderDelivered, event.TypeOrderReturnRequested, event.TypeOrderReturnReceived, event.TypePaymentRefunded}
 
 // Status is the message pushed for every status change.
 type Status struct {
@@ -36,6 +40,13 @@ type Status struct {
 	// only; GET /orders/{orderId} shows the owner where to complete it (the URL never travels on the
 	// bus: it can carry the payment's client secret).
 	PaymentAction *PaymentAction `json:"paymentAction,omitempty"`
+	// Shipment is set when the order shipped (OrderShipped): the carrier and its tracking.
+	Shipment *Shipment `json:"shipment,omitempty"`
+	// DeliveredAt is set when the order was delivered (OrderDelivered): the carrier's time, from which
+	// the return window runs.
+	DeliveredAt *time.Time `json:"deliveredAt,omitempty"`
+	// Return is set when one of the order's returns moved: requested, received, refunded.
+	Return *Return `json:"return,omitempty"`
 }
 
 // PaymentAction says the payment waits for the customer, and how (the provider's next-action type).
@@ -302,6 +313,9 @@ func statusMessage(env event.Envelope) (Status, event.OrderRef, error) {
 			return Status{}, ref, fmt.Errorf("%w: %s without its action", ErrNotStatusEvent, env.Type)
 		}
 		msg.PaymentAction = &PaymentAction{Type: a.ActionType}
+	}
+	if err := fulfilment(env, &msg); err != nil {
+		return Status{}, ref, err
 	}
 	return msg, ref, nil
 }

@@ -43,6 +43,7 @@ func NewProjections(db *dynamodb.Client, table string) *Projections {
 var statusChanges = map[string]bool{
 	event.TypeOrderPlaced: true, event.TypeInventoryReserved: true, event.TypePaymentAuthorized: true, event.TypeOrderConfirmed: true,
 	event.TypeOrderRejected: true, event.TypeOrderCancelled: true, event.TypeOrderFailed: true,
+	event.TypeOrderShipped: true, event.TypeOrderDelivered: true,
 }
 
 func viewKey(orderID string) map[string]types.AttributeValue {
@@ -82,10 +83,13 @@ func (p *Projections) Apply(ctx context.Context, env event.Envelope) (projection
 		created := placed.CreatedAt.UTC()
 		values[":lines"], values[":total"] = lines, total
 		values[":created"] = &types.AttributeValueMemberS{Value: created.Format(time.RFC3339Nano)}
-		values[":ckey"] = &types.AttributeValueMemberS{Value: created.Format(time.RFC3339Nano) + "#" + ref.OrderID}
+		values[":ckey"] = &types.AttributeValueMemberS{Value: created.Format(createdKeyLayout) + "#" + ref.OrderID}
 		values[":day"] = &types.AttributeValueMemberS{Value: created.Format("2006-01-02")}
 		facts = append(facts, "#lines = :lines", "#total = :total", "createdAt = :created", "createdKey = :ckey", "createdDay = :day")
 		names["#lines"], names["#total"] = "lines", "total"
+	}
+	if err := fulfilmentFacts(payload, env.OccurredAt, names, values, &facts); err != nil {
+		return projection.Result{}, err
 	}
 	if statusChanges[env.Type] {
 		entry, _ := attributevalue.Marshal(viewHistoryRecord{Status: ref.Status, Reason: ref.Reason, At: env.OccurredAt.UTC().Format(time.RFC3339Nano)})
@@ -168,6 +172,14 @@ func orderRef(p event.Payload) (event.OrderRef, bool) {
 		return e.OrderRef, true
 	case *event.OrderFailed:
 		return e.OrderRef, true
+	case *event.OrderShipped:
+		return e.OrderRef, true
+	case *event.OrderDelivered:
+		return e.OrderRef, true
+	case *event.OrderReturnRequested:
+		return e.OrderRef, true
+	case *event.OrderReturnReceived:
+		return e.OrderRef, true
 	}
 	return event.OrderRef{}, false
 }
@@ -180,14 +192,16 @@ type viewHistoryRecord struct {
 }
 
 type viewRecord struct {
-	PK           string       `dynamodbav:"pk"`
-	CustomerID   string       `dynamodbav:"customerId"`
-	Status       string       `dynamodbav:"status"`
-	StatusReason string       `dynamodbav:"statusReason"`
-	CreatedAt    string       `dynamodbav:"createdAt"`
-	UpdatedAt    string       `dynamodbav:"updatedAt"`
-	Total        *moneyRecord `dynamodbav:"total"`
-	Lines        []lineRecord `dynamodbav:"lines"`
+	PK           string          `dynamodbav:"pk"`
+	CustomerID   string          `dynamodbav:"customerId"`
+	Status       string          `dynamodbav:"status"`
+	StatusReason string          `dynamodbav:"statusReason"`
+	CreatedAt    string          `dynamodbav:"createdAt"`
+	UpdatedAt    string          `dynamodbav:"updatedAt"`
+	Total        *moneyRecord    `dynamodbav:"total"`
+	Lines        []lineRecord    `dynamodbav:"lines"`
+	Shipment     *shipmentRecord `dynamodbav:"shipment"`
+	DeliveredAt  string          `dynamodbav:"deliveredAt"`
 }
 
 // The all-orders listing walks the ByDay index back one day at a time, at most daysPerPage days per
@@ -213,38 +227,99 @@ func (p *Projections) ListOrders(ctx context.Context, q query.OrderSelection) ([
 	case who == "":
 		return p.listByDay(ctx, q)
 	}
+	span := createdSpanOf(q)
 	var lek map[string]types.AttributeValue
 	if q.Cursor != "" {
 		c, err := decodeCursor(q.Cursor, index)
-		if err != nil || c.Partition != partition || c.Key == nil {
+		if err != nil || c.Partition != partition || c.Key == nil || !span.holds(c.Key["createdKey"]) {
 			return nil, "", query.ErrBadCursor
 		}
 		lek = c.lek()
 	}
-	items, next, err := p.page(ctx, index, partition, q.Limit, lek)
+	items, next, err := p.page(ctx, index, partition, span, q.Limit, lek)
 	if err != nil || next == nil {
 		return items, "", err
 	}
 	return items, encodeCursor(index, partition, next), nil
 }
 
+// createdKeyLayout is the time of createdKey, the indexes' sort key: nine fraction digits always, so
+// that the text sorts as the time does. RFC3339Nano drops trailing zeros, and "05Z" sorts after
+// "05.5Z" ('Z' is above '.'), which put orders placed within one second out of order. Keys written
+// before agree with these up to the second, so listings and cursors across both stay in order.
+const createdKeyLayout = "2006-01-02T15:04:05.000000000Z"
+
+// createdSpan bounds createdKey (the creation time in RFC 3339 and the order id) for a search by
+// creation time, in whole seconds, both ends included: lo is the first second's prefix, which sorts
+// before every key of that second, and hi the last second's prefix and "~", which sorts after every
+// key of it ('~' is above the digits, '.', 'Z' and '#' that follow the seconds). Empty: unbounded.
+type createdSpan struct{ lo, hi string }
+
+const secondPrefix = "2006-01-02T15:04:05"
+
+func createdSpanOf(q query.OrderSelection) createdSpan {
+	var s createdSpan
+	if !q.CreatedFrom.IsZero() {
+		s.lo = q.CreatedFrom.UTC().Format(secondPrefix)
+	}
+	if !q.CreatedTo.IsZero() {
+		s.hi = q.CreatedTo.UTC().Format(secondPrefix) + "~"
+	}
+	return s
+}
+
+// holds reports whether a cursor's createdKey lies in the span. DynamoDB refuses an
+// ExclusiveStartKey outside the key condition with a ValidationException ("The provided starting key
+// is outside query boundaries"): a cursor of another search is the client's mistake, a 400, not a 500.
+func (s createdSpan) holds(key string) bool {
+	return key != "" && (s.lo == "" || key >= s.lo) && (s.hi == "" || key <= s.hi)
+}
+
+// condition is the key condition of a query of partition #p within the span.
+func (s createdSpan) condition(values map[string]types.AttributeValue) string {
+	switch {
+	case s.lo != "" && s.hi != "":
+		values[":lo"], values[":hi"] = &types.AttributeValueMemberS{Value: s.lo}, &types.AttributeValueMemberS{Value: s.hi}
+		return "#p = :p AND createdKey BETWEEN :lo AND :hi"
+	case s.lo != "":
+		values[":lo"] = &types.AttributeValueMemberS{Value: s.lo}
+		return "#p = :p AND createdKey >= :lo"
+	case s.hi != "":
+		values[":hi"] = &types.AttributeValueMemberS{Value: s.hi}
+		return "#p = :p AND createdKey <= :hi"
+	}
+	return "#p = :p"
+}
+
 func (p *Projections) listByDay(ctx context.Context, q query.OrderSelection) ([]query.OrderSummary, string, error) {
 	now := time.Now().UTC()
 	day, floor := now.Format("2006-01-02"), now.Add(-listingHorizon).Format("2006-01-02")
+	// A search by creation time walks only the days of its span.
+	if !q.CreatedTo.IsZero() && q.CreatedTo.UTC().Format("2006-01-02") < day {
+		day = q.CreatedTo.UTC().Format("2006-01-02")
+	}
+	if !q.CreatedFrom.IsZero() && q.CreatedFrom.UTC().Format("2006-01-02") > floor {
+		floor = q.CreatedFrom.UTC().Format("2006-01-02")
+	}
+	if day < floor {
+		return []query.OrderSummary{}, "", nil // a span beyond the listing horizon, or in the future
+	}
+	span := createdSpanOf(q)
 	var lek map[string]types.AttributeValue
 	if q.Cursor != "" {
 		c, err := decodeCursor(q.Cursor, "ByDay")
 		if err != nil {
 			return nil, "", err
 		}
-		if _, err := time.Parse("2006-01-02", c.Partition); err != nil || c.Partition > day || c.Partition < floor {
+		if _, err := time.Parse("2006-01-02", c.Partition); err != nil || c.Partition > day || c.Partition < floor ||
+			(c.Key != nil && !span.holds(c.Key["createdKey"])) {
 			return nil, "", query.ErrBadCursor
 		}
 		day, lek = c.Partition, c.lek()
 	}
 	var items []query.OrderSummary
 	for range daysPerPage {
-		got, next, err := p.page(ctx, "ByDay", day, q.Limit-int32(len(items)), lek)
+		got, next, err := p.page(ctx, "ByDay", day, span, q.Limit-int32(len(items)), lek)
 		if err != nil {
 			return nil, "", err
 		}
@@ -265,12 +340,15 @@ func (p *Projections) listByDay(ctx context.Context, q query.OrderSelection) ([]
 	return items, encodeCursor("ByDay", day, nil), nil
 }
 
-// page queries one partition of an index, newest first.
-func (p *Projections) page(ctx context.Context, index, partition string, limit int32, lek map[string]types.AttributeValue) ([]query.OrderSummary, map[string]types.AttributeValue, error) {
+// page queries one partition of an index within a creation span, newest first.
+func (p *Projections) page(ctx context.Context, index, partition string, span createdSpan, limit int32,
+	lek map[string]types.AttributeValue) ([]query.OrderSummary, map[string]types.AttributeValue, error) {
+	values := map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: partition}}
+	cond := span.condition(values)
 	out, err := p.db.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(p.table), IndexName: aws.String(index), ScanIndexForward: aws.Bool(false),
-		Limit: aws.Int32(limit), KeyConditionExpression: aws.String("#p = :p"), ExclusiveStartKey: lek,
+		Limit: aws.Int32(limit), KeyConditionExpression: aws.String(cond), ExclusiveStartKey: lek,
 		ExpressionAttributeNames:  map[string]string{"#p": indexKeys[index]},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: partition}}})
+		ExpressionAttributeValues: values})
 	if err != nil {
 		return nil, nil, fmt.Errorf("dynamo: list orders: %w", err)
 	}
@@ -294,6 +372,11 @@ func summary(it map[string]types.AttributeValue) query.OrderSummary {
 		lt, _ := money.New(l.LineTotal.Amount, l.LineTotal.Currency)
 		s.Lines = append(s.Lines, query.OrderLine{SKU: l.SKU, Name: l.Name, Quantity: l.Quantity, UnitPrice: up, LineTotal: lt})
 	}
+	if sh := v.Shipment; sh != nil {
+		s.Shipment = &query.ShipmentSummary{Carrier: sh.Carrier, TrackingNumber: sh.TrackingNumber, TrackingURL: sh.TrackingURL, ShippedAt: sh.ShippedAt}
+	}
+	s.DeliveredAt = v.DeliveredAt
+	s.Returns = returnSummaries(it)
 	var keys []string
 	for k := range it {
 		if len(k) == 11 && k[0] == 'h' {

@@ -3,6 +3,7 @@ package dynamo_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -148,5 +149,140 @@ func TestCatalogViewFollowsStockMoves(t *testing.T) {
 				t.Fatalf("catalog = %+v; want Mover with %d available", items, tt.available)
 			}
 		})
+	}
+}
+
+// An order's life after confirmation reaches its view whatever the order of delivery and however many
+// times each event comes: the shipment, the delivery and each return at the furthest step its events
+// took it (a late request never takes a refunded return back to REQUESTED).
+func TestOrderViewFollowsFulfilmentInAnyOrder(t *testing.T) {
+	ctx := context.Background()
+	price, _ := money.New(1250, "USD")
+	two, _ := money.New(2500, "USD")
+	t0 := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	ref := func(status string, v int64) event.OrderRef {
+		return event.OrderRef{OrderID: "01JDQ7Z3M6X9V0YB2C4D5E6F7H", CustomerID: "cust-2", Status: status, OrderVersion: v}
+	}
+	lines := []event.Line{{SKU: "A", Name: "a", Quantity: 3, UnitPrice: price, LineTotal: price}}
+	rl := []event.ReturnLine{{SKU: "A", Quantity: 2}}
+	evs := []event.Envelope{
+		env(t, "f1", event.OrderPlaced{OrderRef: ref("PENDING", 1), Lines: lines, Total: price, CreatedAt: t0}, t0),
+		env(t, "f2", event.OrderConfirmed{OrderRef: ref("CONFIRMED", 4), Lines: lines, Total: price}, t0.Add(time.Second)),
+		env(t, "f3", event.OrderShipped{OrderRef: ref("SHIPPED", 5), Carrier: "UPS", TrackingNumber: "1Z9", TrackingURL: "https://ups.example/1Z9",
+			ShippedAt: t0.Add(time.Hour)}, t0.Add(time.Hour)),
+		env(t, "f4", event.OrderDelivered{OrderRef: ref("DELIVERED", 6), DeliveredAt: t0.Add(48 * time.Hour)}, t0.Add(49*time.Hour)),
+		env(t, "f5", event.OrderReturnRequested{OrderRef: ref("DELIVERED", 7), ReturnID: "R1", Lines: rl, Amount: two, ReturnReason: "small"}, t0.Add(50*time.Hour)),
+		env(t, "f6", event.OrderReturnReceived{OrderRef: ref("DELIVERED", 9), ReturnID: "R1", Lines: rl, Amount: two}, t0.Add(51*time.Hour)),
+		env(t, "f7", event.InventoryReturned{OrderRef: ref("DELIVERED", 9), Lines: []event.StockLine{{SKU: "A", Quantity: 2}}, ReturnID: "R1"}, t0.Add(51*time.Hour)),
+		env(t, "f8", event.PaymentRefunded{OrderRef: ref("DELIVERED", 10), AuthorizationID: "pi", RefundID: "re_1", Amount: two, ReturnID: "R1"}, t0.Add(52*time.Hour)),
+		env(t, "f9", event.OrderReturnRequested{OrderRef: ref("DELIVERED", 8), ReturnID: "R2", Lines: []event.ReturnLine{{SKU: "A", Quantity: 1}}, Amount: price},
+			t0.Add(50*time.Hour)),
+	}
+	for _, order := range [][]int{{0, 1, 2, 3, 4, 8, 5, 6, 7}, {7, 6, 5, 8, 4, 3, 2, 1, 0}, {6, 0, 7, 2, 7, 3, 1, 4, 4, 8, 5, 6}} {
+		p := projections(t)
+		for _, j := range order {
+			if _, err := p.Apply(ctx, evs[j]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		items, _, err := p.ListOrders(ctx, query.OrderSelection{CustomerID: "cust-2", Limit: 10})
+		if err != nil || len(items) != 1 {
+			t.Fatalf("delivery %v: %v %v", order, items, err)
+		}
+		v := items[0]
+		var hist []string
+		for _, h := range v.History {
+			hist = append(hist, h.Status)
+		}
+		if v.Status != "DELIVERED" || strings.Join(hist, ",") != "PENDING,CONFIRMED,SHIPPED,DELIVERED" {
+			t.Fatalf("delivery %v: status %s history %v", order, v.Status, hist)
+		}
+		if v.Shipment == nil || *v.Shipment != (query.ShipmentSummary{Carrier: "UPS", TrackingNumber: "1Z9", TrackingURL: "https://ups.example/1Z9",
+			ShippedAt: "2026-11-24T11:00:00Z"}) || v.DeliveredAt != "2026-11-26T10:00:00Z" {
+			t.Fatalf("delivery %v: shipment %+v delivered %q", order, v.Shipment, v.DeliveredAt)
+		}
+		if len(v.Returns) != 2 {
+			t.Fatalf("delivery %v: returns %+v", order, v.Returns)
+		}
+		r1, r2 := v.Returns[0], v.Returns[1]
+		if r1.ReturnID != "R1" || r1.Status != "REFUNDED" || r1.Amount != two || len(r1.Lines) != 1 || r1.Lines[0] != (query.ReturnLine{SKU: "A", Quantity: 2}) ||
+			r1.Reason != "small" || r1.RequestedAt != "2026-11-26T12:00:00Z" || r1.ReceivedAt != "2026-11-26T13:00:00Z" || r1.RefundedAt != "2026-11-26T14:00:00Z" {
+			t.Fatalf("delivery %v: R1 %+v", order, r1)
+		}
+		if r2.ReturnID != "R2" || r2.Status != "REQUESTED" || r2.Amount != price || r2.ReceivedAt != "" {
+			t.Fatalf("delivery %v: R2 %+v", order, r2)
+		}
+	}
+}
+
+// The order search by creation time: whole seconds, both ends included, on every index; a cursor from
+// outside the span is refused as a bad cursor rather than sent to DynamoDB, which would refuse it
+// with a ValidationException (a 500 to the client).
+func TestListOrdersWithinACreationSpan(t *testing.T) {
+	ctx := context.Background()
+	p := projections(t)
+	price, _ := money.New(100, "USD")
+	now := time.Now().UTC().Truncate(time.Second)
+	created := []time.Time{now.Add(-2 * time.Hour), now.Add(-time.Hour), now.Add(-time.Hour + 500*time.Millisecond), now.Add(-time.Minute)}
+	ids := []string{"01JDQ7Z3M6X9V0YB2C4D5E6F70", "01JDQ7Z3M6X9V0YB2C4D5E6F71", "01JDQ7Z3M6X9V0YB2C4D5E6F72", "01JDQ7Z3M6X9V0YB2C4D5E6F73"}
+	for i, at := range created {
+		ref := event.OrderRef{OrderID: ids[i], CustomerID: "cust-span", Status: "PENDING", OrderVersion: 1}
+		if _, err := p.Apply(ctx, env(t, "s"+ids[i], event.OrderPlaced{OrderRef: ref, Total: price, CreatedAt: at,
+			Lines: []event.Line{{SKU: "A", Name: "a", Quantity: 1, UnitPrice: price, LineTotal: price}}}, at)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hour := now.Add(-time.Hour)
+	tests := []struct {
+		name     string
+		sel      query.OrderSelection
+		want     []int // indexes into ids, newest first
+		pageSize int32
+	}{
+		{"the second both ends name, fraction included", query.OrderSelection{CustomerID: "cust-span", CreatedFrom: hour, CreatedTo: hour}, []int{2, 1}, 10},
+		{"from alone", query.OrderSelection{CustomerID: "cust-span", CreatedFrom: hour}, []int{3, 2, 1}, 10},
+		{"to alone", query.OrderSelection{CustomerID: "cust-span", CreatedTo: hour.Add(-time.Second)}, []int{0}, 10},
+		{"by status", query.OrderSelection{Status: "PENDING", CreatedFrom: now.Add(-90 * time.Minute), CreatedTo: now}, []int{3, 2, 1}, 10},
+		{"everyone's, by day", query.OrderSelection{CreatedFrom: now.Add(-3 * time.Hour), CreatedTo: hour}, []int{2, 1, 0}, 10},
+		{"paged", query.OrderSelection{CustomerID: "cust-span", CreatedFrom: now.Add(-3 * time.Hour), CreatedTo: now.Add(-time.Minute)}, []int{3, 2, 1, 0}, 1},
+		{"nothing in the span", query.OrderSelection{CustomerID: "cust-span", CreatedFrom: now.Add(time.Minute), CreatedTo: now.Add(time.Hour)}, nil, 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			sel := tt.sel
+			sel.Limit = tt.pageSize
+			for range 10 {
+				items, next, err := p.ListOrders(ctx, sel)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, it := range items {
+					if strings.HasPrefix(it.OrderID, "01JDQ7Z3M6X9V0YB2C4D5E6F7") && it.CustomerID == "cust-span" {
+						got = append(got, it.OrderID)
+					}
+				}
+				if next == "" {
+					break
+				}
+				sel.Cursor = next
+			}
+			var want []string
+			for _, i := range tt.want {
+				want = append(want, ids[i])
+			}
+			if strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Fatalf("got %v; want %v", got, want)
+			}
+		})
+	}
+	// A cursor of the whole listing, then a span that excludes where it points.
+	_, next, err := p.ListOrders(ctx, query.OrderSelection{CustomerID: "cust-span", Limit: 1})
+	if err != nil || next == "" {
+		t.Fatalf("first page: %q %v", next, err)
+	}
+	_, _, err = p.ListOrders(ctx, query.OrderSelection{CustomerID: "cust-span", Limit: 1, Cursor: next, CreatedTo: now.Add(-3 * time.Hour)})
+	if !errors.Is(err, query.ErrBadCursor) {
+		t.Fatalf("a cursor outside the span: %v; want ErrBadCursor", err)
 	}
 }
