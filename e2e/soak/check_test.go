@@ -661,12 +661,6 @@ func (r *run) summary(d *data) {
 			pushes += len(c)
 		}
 	}
-	lagging := 0
-	for _, o := range r.orders {
-		if rec, ok := d.orders[o.id]; ok && viewLacksFulfilment(d.views[o.id], rec) {
-			lagging++
-		}
-	}
 	rows := []struct {
 		k string
 		v any
@@ -683,7 +677,6 @@ func (r *run) summary(d *data) {
 		{"  messages received", pushes},
 		{"orders shipped (twice each: no-op)", r.fulfiller.shipped.Load()},
 		{"  units asked back / received (twice each)", fmt.Sprintf("%d / %d", r.fulfiller.asked.Load(), r.fulfiller.received.Load())},
-		{"  views without SHIPPED/DELIVERED (no projection yet)", lagging},
 		{"money captured / refunded (cents)", fmt.Sprintf("%d / %d", r.captured, r.refunded)},
 		{"DLQ messages (all redriven)", r.dlqMessages},
 		{"emails repeated: sender killed mid-send", r.repeatedEmails},

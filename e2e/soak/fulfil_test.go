@@ -2,8 +2,10 @@ package soak
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,13 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/orion-oss/orion/internal/adapter/dynamo"
-	"github.com/orion-oss/orion/internal/command"
-	customerpkg "github.com/orion-oss/orion/internal/customer"
-	"github.com/orion-oss/orion/internal/event"
-	"github.com/orion-oss/orion/internal/inventory"
-	orderpkg "github.com/orion-oss/orion/internal/order"
 )
 
 // An order's life after confirmation (issue 21): some confirmed orders are shipped, delivered,
@@ -26,11 +21,10 @@ import (
 // while it is still placing orders, so the run takes no longer than without them: a fulfiller takes
 // each planned order as soon as it is CONFIRMED.
 //
-// The fulfiller calls the commands in-process against the soak's own tables (the one code path the
-// admin's HTTP routes and the partner's events call too; the routes were not on main when this was
-// written: drive them through r.call instead once they are). Its calls go to the emulator directly,
-// not through the runtime's faulty endpoint; the functions that react to the events (refund-return,
-// notify-order-status, send-email, project-orders) run under the soak's faults like every other.
+// The fulfiller reads the orders' status from the emulator directly (one BatchGetItem per 100 orders
+// every 2 s) and moves them through the HTTP API like the customers' own requests, so its functions
+// and those that react to its events (refund-return, notify-order-status, send-email, project-orders)
+// run under the soak's faults like every other.
 
 // fulfilment is how far an order is taken after confirmation.
 type fulfilment int
@@ -64,7 +58,6 @@ func (r *run) planFulfilment() {
 type fulfiller struct {
 	r       *run
 	db      *dynamodb.Client
-	store   *dynamo.Saga
 	table   string
 	queue   chan *order
 	wg      sync.WaitGroup
@@ -76,9 +69,7 @@ type fulfiller struct {
 func (r *run) startFulfiller(ctx context.Context) *fulfiller {
 	db, _ := r.clients(ctx)
 	out := func(k string) string { return fmt.Sprint(r.st.Outputs[k]) }
-	f := &fulfiller{r: r, db: db, table: out("OrdersTableName"), queue: make(chan *order, len(r.orders)),
-		store: dynamo.NewSaga(db, dynamo.Tables{Orders: out("OrdersTableName"), Inventory: out("InventoryTableName"),
-			Reservations: out("ReservationsTableName"), Outbox: out("OutboxTableName")})}
+	f := &fulfiller{r: r, db: db, table: out("OrdersTableName"), queue: make(chan *order, len(r.orders))}
 	f.wg.Add(1)
 	go func() {
 		defer f.wg.Done()
@@ -163,7 +154,7 @@ func (f *fulfiller) advance(ctx context.Context, waiting []*order) []*order {
 			rec, ok := got[o.id]
 			switch {
 			case ok && rec.Status == "CONFIRMED" && rec.CancelAt == "":
-				f.fulfil(ctx, o, rec)
+				f.fulfil(o, rec)
 				o.fulfilled.Store(true)
 			case ok && rec.terminal():
 				o.fulfil = fulfilNone // rejected or failed: nothing to fulfil
@@ -176,18 +167,23 @@ func (f *fulfiller) advance(ctx context.Context, waiting []*order) []*order {
 	return still
 }
 
-// fulfil takes one confirmed order through its plan. Ship is sent twice, as an admin's double click
-// or a partner's repeated event would: the second is a no-op.
-func (f *fulfiller) fulfil(ctx context.Context, o *order, rec orderRecord) {
-	t := f.r.t
-	id := orderpkg.ID(o.id)
-	admin := event.Actor{Sub: "soak-admin", Role: event.RoleAdmin}
-	cause := event.Cause{CorrelationID: "soak-fulfil-" + o.id}
-	ship := command.NewShipOrderHandler(f.store)
+// fulfil takes one confirmed order through its plan over the HTTP API, as the shop's admin and the
+// customer would: ship, deliver and receive as the admin, the return as the order's owner. Ship and
+// receive are sent twice, as a double click or a warehouse scanning a parcel again would: the second
+// is a no-op (the same shipment; a return received once).
+func (f *fulfiller) fulfil(o *order, rec orderRecord) {
+	r, t := f.r, f.r.t
+	path := "/orders/" + o.id
+	want := func(what string, status int, b []byte, ok ...int) bool {
+		if slices.Contains(ok, status) {
+			return true
+		}
+		t.Errorf("fulfiller: %s %s: %d %s", what, o.id, status, b)
+		return false
+	}
+	ship := fmt.Sprintf(`{"carrier":"Soak Post","trackingNumber":"SOAK-%s","trackingUrl":"https://track.example.com/%s"}`, o.id[len(o.id)-8:], o.id)
 	for range 2 {
-		if _, err := ship.Handle(ctx, command.ShipOrder{OrderID: id, Actor: admin, Cause: cause,
-			Shipment: orderpkg.Shipment{Carrier: "Soak Post", TrackingNumber: "SOAK-" + o.id[len(o.id)-8:], TrackingURL: "https://track.example.com/" + o.id}}); err != nil {
-			t.Errorf("fulfiller: ship %s: %v", o.id, err)
+		if st, b := r.call("POST", path+"/ship", r.admin, ship, ""); !want("ship", st, b, 200) {
 			return
 		}
 	}
@@ -195,8 +191,7 @@ func (f *fulfiller) fulfil(ctx context.Context, o *order, rec orderRecord) {
 	if o.fulfil < fulfilDeliver {
 		return
 	}
-	if _, err := command.NewDeliverOrderHandler(f.store).Handle(ctx, command.DeliverOrder{OrderID: id, Actor: admin, Cause: cause}); err != nil {
-		t.Errorf("fulfiller: deliver %s: %v", o.id, err)
+	if st, b := r.call("POST", path+"/deliver", r.admin, "", ""); !want("deliver", st, b, 200) {
 		return
 	}
 	if o.fulfil < fulfilAskReturn {
@@ -207,24 +202,24 @@ func (f *fulfiller) fulfil(ctx context.Context, o *order, rec orderRecord) {
 	if o.returnAll {
 		qty = o.lines[sku]
 	}
-	_, ret, err := command.NewRequestReturnHandler(f.store, 0).Handle(ctx, command.RequestReturn{OrderID: id, Caller: customerpkg.ID(rec.CustomerID),
-		Lines: []orderpkg.ReturnLine{{SKU: inventory.SKU(sku), Quantity: inventory.Quantity(qty)}}, Reason: "soak", Cause: cause})
-	if err != nil {
-		t.Errorf("fulfiller: return of %s: %v", o.id, err)
+	st, b := r.call("POST", path+"/returns", r.customers[o.customer].token,
+		fmt.Sprintf(`{"lines":[{"sku":%q,"quantity":%d}],"reason":"soak"}`, sku, qty), "")
+	var ret struct{ ID string }
+	if !want("return", st, b, 201) || json.Unmarshal(b, &ret) != nil || ret.ID == "" {
+		t.Errorf("fulfiller: return of %s: no return id in %s", o.id, b)
 		return
 	}
 	f.asked.Add(qty)
 	if o.fulfil < fulfilReceive {
 		return
 	}
-	// Received twice, as a warehouse scanning the parcel again would: the units go back once.
 	for range 2 {
-		if _, err := command.NewReceiveReturnHandler(f.store).Handle(ctx, command.ReceiveReturn{OrderID: id, ReturnID: ret.ID, Actor: admin, Cause: cause}); err != nil {
-			t.Errorf("fulfiller: receive %s of %s: %v", ret.ID, o.id, err)
+		if st, b := r.call("POST", path+"/returns/"+ret.ID+"/receive", r.admin, "", ""); !want("receive", st, b, 200) {
 			return
 		}
 	}
 	f.received.Add(qty)
+	_ = rec
 }
 
 // firstSKU is the order's first SKU by name, so that a seed returns the same line every run.
