@@ -177,12 +177,16 @@ func anyList(v any) []any {
 // statement letting events.amazonaws.com send to a queue names one queue and exactly its rules.
 func TestDeadLetterQueuesAdmitOnlyTheirRules(t *testing.T) {
 	res := transformedResources(t)
-	want := map[string][]string{} // queue -> rules that use it as their DLQ
+	want := map[string][]string{} // queue -> rules that use it as their DLQ or send to it
 	for id, r := range res {
 		if r.Type != "AWS::Events::Rule" {
 			continue
 		}
 		for _, tg := range anyList(r.Properties["Targets"]) {
+			// A queue that is the rule's target admits the rule the same way (the fulfilment queue).
+			if q := getAtt(tg.(map[string]any)["Arn"]); q != "" && res[q].Type == "AWS::SQS::Queue" {
+				want[q] = append(want[q], id)
+			}
 			dlc, _ := tg.(map[string]any)["DeadLetterConfig"].(map[string]any)
 			if dlc == nil {
 				continue

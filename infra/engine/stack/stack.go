@@ -132,8 +132,8 @@ type function struct {
 // are accepted so the same template deploys to AWS unchanged.
 var runtimeTypes = map[string]bool{
 	"AWS::Serverless::Function": true, "AWS::Serverless::HttpApi": true, "AWS::Pipes::Pipe": true,
-	"AWS::Serverless::StateMachine": true,
-	"AWS::ApiGatewayV2::Api":        true, "AWS::ApiGatewayV2::Stage": true, "AWS::ApiGatewayV2::Route": true,
+	"AWS::Serverless::StateMachine": true, "AWS::Lambda::EventSourceMapping": true,
+	"AWS::ApiGatewayV2::Api": true, "AWS::ApiGatewayV2::Stage": true, "AWS::ApiGatewayV2::Route": true,
 	"AWS::ApiGatewayV2::Integration": true, "AWS::ApiGatewayV2::RouteResponse": true,
 }
 
@@ -370,6 +370,9 @@ func (s *Stack) create(ctx context.Context) error {
 			s.res.set(id, arn, map[string]any{"Arn": arn, "Name": name})
 		case r.Type == "AWS::Serverless::HttpApi":
 			s.res.set(id, "local", map[string]any{})
+		case r.Type == "AWS::Lambda::EventSourceMapping":
+			// Ref is the mapping's UUID, as CloudFormation returns it.
+			s.res.set(id, uuid(), map[string]any{})
 		case strings.HasPrefix(r.Type, "AWS::ApiGatewayV2::") && runtimeTypes[r.Type]:
 			if err := s.createAPIGatewayV2(id, r); err != nil {
 				return err

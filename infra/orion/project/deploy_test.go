@@ -122,11 +122,12 @@ var nameProperties = map[string][]string{
 // scopedNames are *Name properties unique only inside their parent, naming something outside the
 // stack, or not a name of the resource at all, with the reason they need no stack name.
 var scopedNames = map[string]string{
-	"AWS::Lambda::Permission FunctionName":   "the function the permission is on (a reference), not a name it sets",
-	"AWS::ApiGatewayV2::Route OperationName": "a label of the route in its API's export, not a resource name",
-	"AWS::Cognito::UserPoolGroup GroupName":  "unique within its user pool, which is the stack's",
-	"AWS::ApiGatewayV2::Stage StageName":     "unique within its API, which is the stack's",
-	"AWS::SES::EmailIdentity EmailIdentity":  "the sender address itself, created only on request (CreateEmailIdentity)",
+	"AWS::Lambda::Permission FunctionName":         "the function the permission is on (a reference), not a name it sets",
+	"AWS::Lambda::EventSourceMapping FunctionName": "the function the mapping invokes (a reference), not a name it sets",
+	"AWS::ApiGatewayV2::Route OperationName":       "a label of the route in its API's export, not a resource name",
+	"AWS::Cognito::UserPoolGroup GroupName":        "unique within its user pool, which is the stack's",
+	"AWS::ApiGatewayV2::Stage StageName":           "unique within its API, which is the stack's",
+	"AWS::SES::EmailIdentity EmailIdentity":        "the sender address itself, created only on request (CreateEmailIdentity)",
 }
 
 // Every physical name of every resource contains the stack name, whatever the stage: two stacks in one

@@ -24,6 +24,7 @@ var schemas struct {
 	err      error
 	envelope *jsonschema.Schema
 	data     map[string]*jsonschema.Schema // "Type/vN"
+	inbound  map[string]*jsonschema.Schema // "ShipmentDispatched/v1": partners' events (schemas/inbound ids)
 }
 
 func loadSchemas() error {
@@ -55,6 +56,7 @@ func loadSchemas() error {
 			ids = append(ids, id)
 		}
 		schemas.data = map[string]*jsonschema.Schema{}
+		schemas.inbound = map[string]*jsonschema.Schema{}
 		for _, id := range ids {
 			s, err := c.Compile(id)
 			if err != nil {
@@ -65,6 +67,10 @@ func loadSchemas() error {
 			switch {
 			case key == "envelope/v1":
 				schemas.envelope = s
+			case strings.HasPrefix(key, "inbound/"):
+				// A partner's event is EventBridge's own envelope with this schema's detail: it is
+				// no Orion event and in no catalog (internal/fulfilment).
+				schemas.inbound[strings.TrimPrefix(key, "inbound/")] = s
 			case !strings.HasPrefix(key, "common/"):
 				schemas.data[key] = s
 			}
@@ -114,6 +120,38 @@ func ValidateJSON(b []byte) error {
 	}
 	if err := s.Validate(m["data"]); err != nil {
 		return fmt.Errorf("%w: %s data: %v", event.ErrMalformed, key, err)
+	}
+	return nil
+}
+
+// InboundKeys lists the schemas of the partners' events Orion accepts ("ShipmentDispatched/v1", ...).
+func InboundKeys() ([]string, error) {
+	if err := loadSchemas(); err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(schemas.inbound))
+	for k := range schemas.inbound {
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+// ValidateInbound checks the detail of a partner's event (detail-type detailType, schema version 1)
+// against its published schema.
+func ValidateInbound(detailType string, detail []byte) error {
+	if err := loadSchemas(); err != nil {
+		return err
+	}
+	s, ok := schemas.inbound[detailType+"/v1"]
+	if !ok {
+		return fmt.Errorf("%w: no inbound schema for %s", event.ErrUnknownType, detailType)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(detail))
+	if err != nil {
+		return fmt.Errorf("%w: %v", event.ErrMalformed, err)
+	}
+	if err := s.Validate(doc); err != nil {
+		return fmt.Errorf("%w: %s detail: %v", event.ErrMalformed, detailType, err)
 	}
 	return nil
 }
