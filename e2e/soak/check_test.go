@@ -225,6 +225,9 @@ func (r *run) read(ctx context.Context, queues bool) *data {
 		}
 		for _, u := range list.QueueUrls {
 			name := u[strings.LastIndex(u, "/")+1:]
+			if !strings.HasSuffix(name, "-dlq") && !strings.HasSuffix(name, "-rejected") {
+				continue // a working queue (the fulfilment partner's): its messages are its consumer's
+			}
 			for {
 				m, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(u), MaxNumberOfMessages: 10, VisibilityTimeout: 600})
 				if err != nil {

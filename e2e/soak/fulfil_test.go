@@ -204,7 +204,9 @@ func (f *fulfiller) fulfil(o *order, rec orderRecord) {
 	}
 	st, b := r.call("POST", path+"/returns", r.customers[o.customer].token,
 		fmt.Sprintf(`{"lines":[{"sku":%q,"quantity":%d}],"reason":"soak"}`, sku, qty), "")
-	var ret struct{ ID string }
+	var ret struct {
+		ID string `json:"returnId"`
+	}
 	if !want("return", st, b, 201) || json.Unmarshal(b, &ret) != nil || ret.ID == "" {
 		t.Errorf("fulfiller: return of %s: no return id in %s", o.id, b)
 		return
