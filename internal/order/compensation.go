@@ -35,11 +35,11 @@ func (o *Order) PaymentReturn() Return {
 // Finish ends a compensated order with the outcome the saga reached: REJECTED (PAYMENT_DECLINED, with
 // the provider's decline code), CANCELLED, or FAILED with a failure reason. A cancellation that was
 // requested wins over a technical failure: the customer asked for it and nothing is held any more. An
-// order that already ended, or a confirmed order nobody asked to cancel, is left as it is: it has its
-// one outcome. The transitions check that compensation is complete (ErrCompensationPending).
+// order that already ended, or a confirmed (or since shipped) order nobody asked to cancel, is left as it
+// is: it has its one outcome. The transitions check that compensation is complete (ErrCompensationPending).
 func (o *Order) Finish(to Status, reason Reason, declineCode string, now time.Time) ([]event.Payload, error) {
 	switch {
-	case o.status.IsTerminal(), o.status == Confirmed && o.cancellation == nil:
+	case o.status.IsTerminal(), o.status.IsSold() && o.cancellation == nil:
 		return nil, nil
 	case o.cancellation != nil && to != Rejected:
 		return o.CompleteCancellation(now)
