@@ -10,8 +10,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/orion-oss/orion/internal/order"
@@ -155,17 +153,6 @@ func validReturnID(s string) bool {
 		}
 	}
 	return true
-}
-
-// httpsURL is the tracking URL's pattern ^https://[^\s@/]+(/\S*)?$: no whitespace, a host part with no
-// user information.
-func httpsURL(s string) bool {
-	rest, ok := strings.CutPrefix(s, "https://")
-	if !ok || strings.ContainsAny(s, " \t\n\f\r") {
-		return false
-	}
-	host, _, _ := strings.Cut(rest, "/")
-	return host != "" && !strings.Contains(host, "@")
 }
 
 // MaxClockSkew is how far in the future a partner's timestamp may be before it is refused: a
@@ -337,9 +324,8 @@ func (d *detail) url(field string, o optional) string {
 		return ""
 	}
 	v := o.v
-	u, err := url.Parse(v)
-	if len(v) > 2048 || !httpsURL(v) || err != nil || u.Host == "" {
-		d.add(field, "must be an https URL of at most 2048 characters")
+	if !order.ValidTrackingURL(v) {
+		d.add(field, "must be an https URL of at most %d characters", order.TrackingURLMaxLength)
 	}
 	return v
 }

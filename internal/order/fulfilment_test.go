@@ -27,6 +27,10 @@ func TestShipmentValidation(t *testing.T) {
 		{"plain http tracking page", func(s *order.Shipment) { s.TrackingURL = "http://ups.example/t" }, []string{"trackingUrl"}},
 		{"script tracking page", func(s *order.Shipment) { s.TrackingURL = "javascript:alert(1)" }, []string{"trackingUrl"}},
 		{"tracking page with credentials", func(s *order.Shipment) { s.TrackingURL = "https://u:p@ups.example/t" }, []string{"trackingUrl"}},
+		{"tracking page with a space", func(s *order.Shipment) { s.TrackingURL = "https://ups.example/x y" }, []string{"trackingUrl"}},
+		{"tracking page with a line break", func(s *order.Shipment) { s.TrackingURL = "https://ups.example/x\nBcc: a@b" }, []string{"trackingUrl"}},
+		{"tracking page with markup", func(s *order.Shipment) { s.TrackingURL = `https://ups.example/"><script>` }, []string{"trackingUrl"}},
+		{"tracking page without a host", func(s *order.Shipment) { s.TrackingURL = "https:///path" }, []string{"trackingUrl"}},
 		{"everything wrong", func(s *order.Shipment) { *s = order.Shipment{TrackingURL: "ftp://x"} }, []string{"carrier", "trackingNumber", "trackingUrl"}},
 	}
 	for _, tt := range tests {
@@ -113,7 +117,7 @@ func TestCancellationAndShippingExcludeEachOther(t *testing.T) {
 
 func TestSnapshotKeepsFulfilmentAndReturns(t *testing.T) {
 	o := delivered(t)
-	if _, _, err := o.RequestReturn([]order.ReturnLine{rl("SKU-2", 1)}, "broken", window, t0.Add(time.Hour)); err != nil {
+	if _, _, err := o.RequestReturn("", []order.ReturnLine{rl("SKU-2", 1)}, "broken", window, t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	back, err := order.FromSnapshot(o.Snapshot())
