@@ -40,6 +40,7 @@ func placedAs(t *testing.T, e orderEndpoints, s order.Status) string {
 	_ = json.Unmarshal([]byte(body), &o)
 	snap := e.repo.byID[order.ID(o.OrderID)]
 	snap.Status = s
+	snap.Payment = order.Payment{AuthorizationID: "pi_1", CaptureID: "ch_1"} // confirmed orders were captured
 	if s == order.Shipped || s == order.Delivered {
 		snap.Shipment = &order.Shipment{Carrier: "UPS", TrackingNumber: "1Z9", ShippedAt: snap.CreatedAt}
 	}
@@ -93,5 +94,36 @@ func TestFulfilmentEndpoints(t *testing.T) {
 				t.Fatalf("%d %s; want %d with %s", code, body, tt.status, tt.want)
 			}
 		})
+	}
+}
+
+// A return asked for with an Idempotency-Key and asked for again (a retry after a timeout) is the same
+// return; the key with other lines is 422, and a malformed key is 400 before anything is read.
+func TestRequestReturnIdempotencyKey(t *testing.T) {
+	e := newOrders(t)
+	ret := api.RequestReturn{Handler: command.NewRequestReturnHandler(e.repo, 0)}.Serve
+	id := placedAs(t, e, order.Delivered)
+	ask := func(key, body string) (int, string) {
+		r := request("ann", "", key, body)
+		r.PathParameters = map[string]string{"orderId": id}
+		return status(t, ret, r)
+	}
+	one := `{"lines":[{"sku":"SKU-1","quantity":1}]}`
+	for i := range 2 {
+		if code, body := ask("ret-1", one); code != 201 || !strings.Contains(body, `"returnId":"R1"`) {
+			t.Fatalf("request %d: %d %s; want 201 with R1", i+1, code, body)
+		}
+	}
+	if code, body := ask("ret-1", `{"lines":[{"sku":"SKU-1","quantity":2}]}`); code != 422 || !strings.Contains(body, "idempotency-key-reused") {
+		t.Fatalf("same key, other lines: %d %s", code, body)
+	}
+	if code, body := ask("bad key!", one); code != 400 || !strings.Contains(body, `"field":"Idempotency-Key"`) {
+		t.Fatalf("malformed key: %d %s", code, body)
+	}
+	if code, body := ask("", one); code != 201 || !strings.Contains(body, `"returnId":"R2"`) {
+		t.Fatalf("no key: %d %s; want a second return R2", code, body)
+	}
+	if n := len(e.repo.byID[order.ID(id)].Returns); n != 2 {
+		t.Fatalf("%d returns stored; want 2", n)
 	}
 }

@@ -36,6 +36,12 @@ func (e RequestReturn) Serve(ctx context.Context, req web.Request) (web.Response
 	if err != nil {
 		return web.Response{}, err
 	}
+	// Idempotency-Key is optional here (a return is no payment): when given, the same request again
+	// answers the same return instead of asking for a second one (order.Order.RequestReturn).
+	key, keyed := req.Headers["idempotency-key"]
+	if keyed && !validIdempotencyKey(key) {
+		return web.Response{}, validation.New("Idempotency-Key", "header must be 1-64 characters of A-Z, a-z, 0-9, '_' and '-'")
+	}
 	var in returnRequest
 	if err := web.Decode(req, &in); err != nil {
 		return web.Response{}, err
@@ -61,7 +67,7 @@ func (e RequestReturn) Serve(ctx context.Context, req web.Request) (web.Response
 		return web.Response{}, err
 	}
 	_, r, err := e.Handler.Handle(ctx, command.RequestReturn{OrderID: id, Caller: caller.ID, Admin: caller.Admin, Lines: lines,
-		Reason: in.Reason, Cause: cause(req)})
+		Reason: in.Reason, Key: key, Cause: cause(req)})
 	if err != nil {
 		return web.Response{}, err
 	}

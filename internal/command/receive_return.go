@@ -16,8 +16,10 @@ import (
 type ReceiveReturn struct {
 	OrderID  order.ID
 	ReturnID string
-	Actor    event.Actor
-	Cause    event.Cause
+	// ReceivedAt is when the warehouse received the parcel (the partner's receivedAt); zero means now.
+	ReceivedAt time.Time
+	Actor      event.Actor
+	Cause      event.Cause
 }
 
 // ReceiveReturnHandler receives returns.
@@ -38,7 +40,7 @@ func (h ReceiveReturnHandler) Handle(ctx context.Context, cmd ReceiveReturn) (*o
 	if err := fulfiller(cmd.Actor); err != nil {
 		return nil, err
 	}
-	step := order.ReceiveReturn(cmd.ReturnID)
+	step := order.ReceiveReturn(cmd.ReturnID, cmd.ReceivedAt)
 	o, err := h.orders.UpdateOrderStock(ctx, cmd.OrderID, cmd.Cause, step.Applies, func(o *order.Order, stock *inventory.OrderStock) ([]event.Payload, error) {
 		evs, err := step.Apply(o, stock, h.now())
 		return event.Attribute(evs, cmd.Actor), err

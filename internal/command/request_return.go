@@ -21,7 +21,9 @@ type RequestReturn struct {
 	Admin   bool
 	Lines   []order.ReturnLine
 	Reason  string
-	Cause   event.Cause
+	// Key is the client's Idempotency-Key, if any: the same request again answers the same return.
+	Key   string
+	Cause event.Cause
 }
 
 // RequestReturnHandler records return requests.
@@ -52,7 +54,7 @@ func (h RequestReturnHandler) Handle(ctx context.Context, cmd RequestReturn) (*o
 		if o.CustomerID() != cmd.Caller {
 			actor.Role = event.RoleAdmin
 		}
-		r, evs, err := o.RequestReturn(cmd.Lines, cmd.Reason, h.window, h.now())
+		r, evs, err := o.RequestReturn(cmd.Key, cmd.Lines, cmd.Reason, h.window, h.now())
 		made = r
 		return event.Attribute(evs, actor), err
 	})

@@ -67,7 +67,7 @@ func (c Commands) Apply(ctx context.Context, e Event) error {
 	case ReturnReceived:
 		needs = order.Delivered
 		run = func() error {
-			_, err := c.Receive.Handle(ctx, command.ReceiveReturn{OrderID: ref.OrderID, ReturnID: e.ReturnID, Actor: actor, Cause: cause})
+			_, err := c.Receive.Handle(ctx, command.ReceiveReturn{OrderID: ref.OrderID, ReturnID: e.ReturnID, ReceivedAt: e.ReceivedAt, Actor: actor, Cause: cause})
 			return err
 		}
 	default:

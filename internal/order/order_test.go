@@ -143,7 +143,7 @@ var actions = []action{
 	{"Ship", func(o *order.Order, at time.Time) ([]event.Payload, error) { return o.Ship(shipment, at) }},
 	{"Deliver", func(o *order.Order, at time.Time) ([]event.Payload, error) { return o.Deliver(time.Time{}, at) }},
 	{"RequestReturn", func(o *order.Order, at time.Time) ([]event.Payload, error) {
-		_, evs, err := o.RequestReturn([]order.ReturnLine{{SKU: "SKU-1", Quantity: 1}}, "", 30*24*time.Hour, at)
+		_, evs, err := o.RequestReturn("", []order.ReturnLine{{SKU: "SKU-1", Quantity: 1}}, "", 30*24*time.Hour, at)
 		return evs, err
 	}},
 }

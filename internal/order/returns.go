@@ -14,8 +14,12 @@ import (
 	"github.com/orion-oss/orion/internal/validation"
 )
 
-// ErrReturnNotFound means the order has no return with the id.
-var ErrReturnNotFound = errors.New("order: no such return")
+var (
+	// ErrReturnNotFound means the order has no return with the id.
+	ErrReturnNotFound = errors.New("order: no such return")
+	// ErrReturnKeyReused means a return was asked for under the same idempotency key with other lines.
+	ErrReturnKeyReused = errors.New("order: the return's idempotency key was used for another return")
+)
 
 // ReturnStatus is where a return is: asked for, its units received back, its money refunded.
 type ReturnStatus string
@@ -51,6 +55,9 @@ type ProductReturn struct {
 	ReceivedAt  time.Time
 	RefundedAt  time.Time
 	RefundID    string // the provider's refund of Amount
+	// Key is the client's Idempotency-Key of the request that asked for it, if any: the same request
+	// again answers this return instead of asking for a second one.
+	Key string
 }
 
 func cloneReturns(rs []ProductReturn) []ProductReturn {
@@ -99,10 +106,27 @@ func (o *Order) ReturnableQuantity(sku inventory.SKU) inventory.Quantity {
 // returns the new return with OrderReturnRequested. Each line names a SKU of the order once, with at
 // most the units not yet in another return; a bad line is a validation error naming lines[i]. Past
 // the window it is ErrReturnWindowClosed. The status stays DELIVERED: nothing moves until the units
-// are received (ReceiveReturn).
-func (o *Order) RequestReturn(lines []ReturnLine, reason string, window time.Duration, now time.Time) (ProductReturn, []event.Payload, error) {
+// are received (ReceiveReturn). key, when set, is the request's idempotency key: a return asked for
+// under it before is answered again (no events) when the lines and reason are the same, and refused
+// (ErrReturnKeyReused) when not. An order whose payment was never captured (confirmed before Orion
+// captured) has no money to give back and takes no return (ErrInvalidTransition).
+func (o *Order) RequestReturn(key string, lines []ReturnLine, reason string, window time.Duration, now time.Time) (ProductReturn, []event.Payload, error) {
 	if err := o.require("return", Delivered); err != nil {
 		return ProductReturn{}, nil, err
+	}
+	reason = strings.TrimSpace(reason)
+	if key != "" {
+		if i := slices.IndexFunc(o.returns, func(r ProductReturn) bool { return r.Key == key }); i >= 0 {
+			r := o.returns[i]
+			if !slices.Equal(r.Lines, lines) || r.Reason != reason {
+				return ProductReturn{}, nil, fmt.Errorf("%w: %s", ErrReturnKeyReused, r.ID)
+			}
+			r.Lines = slices.Clone(r.Lines)
+			return r, nil, nil
+		}
+	}
+	if o.payment.CaptureID == "" {
+		return ProductReturn{}, nil, fmt.Errorf("%w: order %s has no captured payment to refund a return from", ErrInvalidTransition, o.id)
 	}
 	now = now.UTC()
 	if now.After(o.deliveredAt.Add(window)) {
@@ -118,7 +142,6 @@ func (o *Order) RequestReturn(lines []ReturnLine, reason string, window time.Dur
 	case len(o.returns) >= MaxReturns:
 		c.Add("lines", "the order has had %d returns, the most it can take", MaxReturns)
 	}
-	reason = strings.TrimSpace(reason)
 	switch {
 	case utf8.RuneCountInString(reason) > ReturnReasonMaxLength || !utf8.ValidString(reason):
 		c.Add("reason", "must be at most %d characters", ReturnReasonMaxLength)
@@ -155,18 +178,19 @@ func (o *Order) RequestReturn(lines []ReturnLine, reason string, window time.Dur
 		return ProductReturn{}, nil, err
 	}
 	r := ProductReturn{ID: fmt.Sprintf("R%d", len(o.returns)+1), Lines: slices.Clone(lines), Amount: amount, Reason: reason,
-		Status: ReturnRequested, RequestedAt: now}
+		Status: ReturnRequested, RequestedAt: now, Key: key}
 	o.returns = append(o.returns, r)
 	o.touch(now)
 	return r, []event.Payload{event.OrderReturnRequested{OrderRef: o.ref(), ReturnID: r.ID, Lines: returnLines(r.Lines), Amount: amount,
 		ReturnReason: reason}}, nil
 }
 
-// ReceiveReturn is the stock step of a return the warehouse received: its units go from sold back to
-// available and the return from REQUESTED to RECEIVED, in one transaction, with OrderReturnReceived
-// and InventoryReturned. It applies to a REQUESTED return only: received again it is a no-op, and a
-// return the order does not have is not found (the caller checks with Order.FindReturn).
-func ReceiveReturn(returnID string) *StockStep {
+// ReceiveReturn is the stock step of a return the warehouse received at at (zero: now; not in the
+// future beyond ClockSkew, not before the delivery): its units go from sold back to available and the
+// return from REQUESTED to RECEIVED, in one transaction, with OrderReturnReceived and
+// InventoryReturned. It applies to a REQUESTED return only: received again it is a no-op, and a return
+// the order does not have is not found (the caller checks with Order.FindReturn).
+func ReceiveReturn(returnID string, at time.Time) *StockStep {
 	requested := func(o *Order) int {
 		i := o.returnIndex(returnID)
 		if i < 0 || o.returns[i].Status != ReturnRequested || o.status != Delivered {
@@ -191,7 +215,16 @@ func ReceiveReturn(returnID string) *StockStep {
 				return nil, fmt.Errorf("%w: %s of order %s", ErrReturnNotFound, returnID, o.id)
 			}
 			now = now.UTC()
-			o.returns[i].Status, o.returns[i].ReceivedAt = ReturnReceived, now
+			received := at.UTC()
+			switch {
+			case at.IsZero():
+				received = now
+			case received.After(now.Add(ClockSkew)):
+				return nil, validation.New("receivedAt", "must not be in the future")
+			case received.Before(o.deliveredAt):
+				return nil, validation.New("receivedAt", "must not be before the order was delivered (%s)", o.deliveredAt.Format(time.RFC3339))
+			}
+			o.returns[i].Status, o.returns[i].ReceivedAt = ReturnReceived, received
 			o.touch(now)
 			r := o.returns[i]
 			stock := make([]event.StockLine, len(r.Lines))

@@ -52,12 +52,12 @@ func TestRequestReturnChecksEveryLine(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			o := delivered(t)
 			for _, p := range tt.prior {
-				if _, _, err := o.RequestReturn(p, "", window, at); err != nil {
+				if _, _, err := o.RequestReturn("", p, "", window, at); err != nil {
 					t.Fatal(err)
 				}
 			}
 			before := o.Snapshot()
-			r, evs, err := o.RequestReturn(tt.lines, tt.reason, window, at)
+			r, evs, err := o.RequestReturn("", tt.lines, tt.reason, window, at)
 			if tt.fields != nil {
 				var ve validation.Errors
 				if !errors.As(err, &ve) {
@@ -103,7 +103,7 @@ func TestReturnWindow(t *testing.T) {
 		{deliveredAt.Add(window + time.Second), order.ErrReturnWindowClosed},
 	} {
 		o := delivered(t)
-		_, _, err := o.RequestReturn([]order.ReturnLine{rl("SKU-1", 1)}, "", window, tt.at)
+		_, _, err := o.RequestReturn("", []order.ReturnLine{rl("SKU-1", 1)}, "", window, tt.at)
 		if !errors.Is(err, tt.want) {
 			t.Errorf("at %s: err = %v; want %v", tt.at, err, tt.want)
 		}
@@ -127,12 +127,12 @@ func TestReturnsAreBounded(t *testing.T) {
 		must(t)(step())
 	}
 	for i := range order.MaxReturns {
-		if _, _, err := o.RequestReturn([]order.ReturnLine{rl("SKU-1", 1)}, "", window, at); err != nil {
+		if _, _, err := o.RequestReturn("", []order.ReturnLine{rl("SKU-1", 1)}, "", window, at); err != nil {
 			t.Fatalf("return %d: %v", i+1, err)
 		}
 	}
 	var ve validation.Errors
-	if _, _, err := o.RequestReturn([]order.ReturnLine{rl("SKU-1", 1)}, "", window, at); !errors.As(err, &ve) {
+	if _, _, err := o.RequestReturn("", []order.ReturnLine{rl("SKU-1", 1)}, "", window, at); !errors.As(err, &ve) {
 		t.Fatalf("return %d: err = %v; want a validation error", order.MaxReturns+1, err)
 	}
 }
@@ -142,7 +142,7 @@ func TestReturnsAreBounded(t *testing.T) {
 func TestReceiveAndRefundAReturn(t *testing.T) {
 	o := delivered(t)
 	at := t0.Add(time.Hour)
-	r, _, err := o.RequestReturn([]order.ReturnLine{rl("SKU-1", 1)}, "too small", window, at)
+	r, _, err := o.RequestReturn("", []order.ReturnLine{rl("SKU-1", 1)}, "too small", window, at)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,11 +154,11 @@ func TestReceiveAndRefundAReturn(t *testing.T) {
 	}
 
 	stock := stockOf(t, o, inventory.Committed)
-	step := order.ReceiveReturn(r.ID)
+	step := order.ReceiveReturn(r.ID, time.Time{})
 	if !step.Applies(o) {
 		t.Fatal("receipt does not apply to a requested return")
 	}
-	if order.ReceiveReturn("R9").Applies(o) {
+	if order.ReceiveReturn("R9", time.Time{}).Applies(o) {
 		t.Fatal("receipt applies to a return the order does not have")
 	}
 	evs, err := step.Apply(o, stock, at)
@@ -218,5 +218,95 @@ func TestReturnUnitsRefusesMoreThanWasSold(t *testing.T) {
 	}
 	if it, _ := stock.Item("SKU-2"); it.Available() != 10 || it.Sold() != 1 {
 		t.Fatalf("a refused return moved stock: %d/%d", it.Available(), it.Sold())
+	}
+}
+
+// A return asked for again under the same idempotency key is the same return; under the same key
+// with other lines it is refused, and nothing changes either way.
+func TestReturnIdempotencyKey(t *testing.T) {
+	o := delivered(t)
+	at := t0.Add(time.Hour)
+	first, evs, err := o.RequestReturn("k-1", []order.ReturnLine{rl("SKU-1", 1)}, "too small", window, at)
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("first: %v %v", evs, err)
+	}
+	v := o.Version()
+	again, evs, err := o.RequestReturn("k-1", []order.ReturnLine{rl("SKU-1", 1)}, " too small ", window, at)
+	if err != nil || evs != nil || again.ID != first.ID || o.Version() != v || len(o.Returns()) != 1 {
+		t.Fatalf("repeat: %+v %v %v (v%d -> v%d)", again, evs, err, v, o.Version())
+	}
+	if _, _, err := o.RequestReturn("k-1", []order.ReturnLine{rl("SKU-2", 1)}, "too small", window, at); !errors.Is(err, order.ErrReturnKeyReused) {
+		t.Fatalf("same key, other lines: %v", err)
+	}
+	if r, _, err := o.RequestReturn("k-2", []order.ReturnLine{rl("SKU-1", 1)}, "", window, at); err != nil || r.ID != "R2" {
+		t.Fatalf("another key: %+v %v", r, err)
+	}
+	back, err := order.FromSnapshot(o.Snapshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, _, err := back.RequestReturn("k-1", []order.ReturnLine{rl("SKU-1", 1)}, "too small", window, at); err != nil || r.ID != "R1" {
+		t.Fatalf("the key did not survive the snapshot: %+v %v", r, err)
+	}
+}
+
+// An order confirmed before Orion captured payments has nothing to refund a return from: no return
+// is taken rather than units restocked and money owed with nothing to pay it from.
+func TestNoReturnWithoutACapture(t *testing.T) {
+	s := delivered(t).Snapshot()
+	s.Payment.CaptureID = ""
+	o, err := order.FromSnapshot(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := o.RequestReturn("", []order.ReturnLine{rl("SKU-1", 1)}, "", window, t0.Add(time.Hour)); !errors.Is(err, order.ErrInvalidTransition) {
+		t.Fatalf("err = %v; want ErrInvalidTransition", err)
+	}
+}
+
+// The partner's receivedAt is kept within the same limits as its other times.
+func TestReceivedAt(t *testing.T) {
+	now := t0.Add(48 * time.Hour)
+	for _, tt := range []struct {
+		name string
+		at   time.Time
+		ok   bool
+	}{
+		{"the partner's time", now.Add(-time.Hour), true},
+		{"now", time.Time{}, true},
+		{"in the future", now.Add(order.ClockSkew + time.Second), false},
+		{"before the delivery", t0, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o := delivered(t)
+			r, _, err := o.RequestReturn("", []order.ReturnLine{rl("SKU-1", 1)}, "", window, t0.Add(time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = order.ReceiveReturn(r.ID, tt.at).Apply(o, stockOf(t, o, inventory.Committed), now)
+			got, _ := o.FindReturn(r.ID)
+			switch {
+			case tt.ok && (err != nil || got.Status != order.ReturnReceived):
+				t.Fatalf("err = %v, return %+v", err, got)
+			case tt.ok && !tt.at.IsZero() && !got.ReceivedAt.Equal(tt.at):
+				t.Fatalf("receivedAt = %s; want the partner's %s", got.ReceivedAt, tt.at)
+			case !tt.ok && (err == nil || got.Status != order.ReturnRequested):
+				t.Fatalf("accepted: %+v", got)
+			}
+		})
+	}
+}
+
+// Compensation or recovery that reaches an order a quick warehouse has shipped leaves it alone, as it
+// leaves a confirmed one: the order has its outcome.
+func TestFinishLeavesAShippedOrderAlone(t *testing.T) {
+	for _, st := range []order.Status{order.Confirmed, order.Shipped, order.Delivered} {
+		for _, to := range []order.Status{order.Failed, order.Rejected} {
+			o := inState(t, st)
+			v := o.Version()
+			if evs, err := o.Finish(to, order.StepFailed, "card_declined", t0.Add(time.Hour)); err != nil || evs != nil || o.Version() != v || o.Status() != st {
+				t.Errorf("Finish(%s) of a %s order: %v %v, now %s", to, st, evs, err, o.Status())
+			}
+		}
 	}
 }

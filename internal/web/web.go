@@ -99,7 +99,7 @@ func Error(ctx context.Context, log *slog.Logger, err error) Response {
 	case errors.As(err, &unknown):
 		return problem(Problem{Type: problemBase + "unknown-items", Title: "Unknown items", Status: http.StatusUnprocessableEntity,
 			Detail: "Some lines name SKUs that are not in the catalog.", Errors: unknown.Problems})
-	case errors.Is(err, command.ErrKeyMismatch):
+	case errors.Is(err, command.ErrKeyMismatch), errors.Is(err, order.ErrReturnKeyReused):
 		return problem(Problem{Type: problemBase + "idempotency-key-reused", Title: "Idempotency key reused", Status: http.StatusUnprocessableEntity,
 			Detail: "This Idempotency-Key was already used with a different request body."})
 	case errors.As(err, &limit):

@@ -55,6 +55,7 @@ type returnRecord struct {
 	ReceivedAt  string             `dynamodbav:"receivedAt,omitempty"`
 	RefundedAt  string             `dynamodbav:"refundedAt,omitempty"`
 	RefundID    string             `dynamodbav:"refundId,omitempty"`
+	Key         string             `dynamodbav:"requestKey,omitempty"`
 }
 
 type returnLineRecord struct {
@@ -130,7 +131,7 @@ func toOrderRecord(o *order.Order) orderRecord {
 	for _, rt := range s.Returns {
 		rr := returnRecord{ID: rt.ID, Amount: mrec(rt.Amount), Reason: rt.Reason, Status: string(rt.Status),
 			RequestedAt: timeOrEmpty(rt.RequestedAt), ReceivedAt: timeOrEmpty(rt.ReceivedAt), RefundedAt: timeOrEmpty(rt.RefundedAt),
-			RefundID: rt.RefundID}
+			RefundID: rt.RefundID, Key: rt.Key}
 		for _, l := range rt.Lines {
 			rr.Lines = append(rr.Lines, returnLineRecord{SKU: string(l.SKU), Quantity: l.Quantity.Int64()})
 		}
@@ -184,7 +185,7 @@ func (r orderRecord) order() (*order.Order, error) {
 			return nil, fmt.Errorf("dynamo: order %s: return %s: %w", r.OrderID, rr.ID, err)
 		}
 		rt := order.ProductReturn{ID: rr.ID, Amount: amount, Reason: rr.Reason, Status: order.ReturnStatus(rr.Status),
-			RequestedAt: parse(rr.RequestedAt), ReceivedAt: parse(rr.ReceivedAt), RefundedAt: parse(rr.RefundedAt), RefundID: rr.RefundID}
+			RequestedAt: parse(rr.RequestedAt), ReceivedAt: parse(rr.ReceivedAt), RefundedAt: parse(rr.RefundedAt), RefundID: rr.RefundID, Key: rr.Key}
 		for _, l := range rr.Lines {
 			rt.Lines = append(rt.Lines, order.ReturnLine{SKU: inventory.SKU(l.SKU), Quantity: inventory.Quantity(l.Quantity)})
 		}
