@@ -4,7 +4,9 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -78,13 +80,31 @@ func (c *Consumer) handle(ctx context.Context, m events.SQSMessage) bool {
 // maxAttribute keeps a reason's detail well within SQS's message size.
 const maxAttribute = 1024
 
-func (c *Consumer) setAside(ctx context.Context, log *slog.Logger, q Queue, m events.SQSMessage, ref Ref, r *Rejection, receives int) bool {
-	detail := r.Detail
-	if len(detail) > maxAttribute {
-		detail = detail[:maxAttribute]
+// attribute makes a value from the message (anything a sender wrote) a string SQS accepts as a message
+// attribute: SQS refuses the whole SendMessage for one character outside #x9 | #xA | #xD | #x20-#xD7FF |
+// #xE000-#xFFFD | #x10000-#x10FFFF (docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/
+// API_SendMessage.html), and the event would then be retried until the redrive took it, without its
+// reason. Such characters (and invalid UTF-8) become U+FFFD; the value is cut to maxAttribute bytes on
+// a character boundary.
+func attribute(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		if !(r == 0x9 || r == 0xA || r == 0xD || r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF) {
+			r = '\uFFFD'
+		}
+		if b.Len()+utf8.RuneLen(r) > maxAttribute {
+			break
+		}
+		b.WriteRune(r)
 	}
-	attrs := map[string]string{"reason": string(r.Reason), "reasonDetail": detail, "eventId": ref.EventID,
-		"orderId": string(ref.OrderID), "detailType": ref.DetailType, "source": ref.Source, "receiveCount": strconv.Itoa(receives)}
+	return b.String()
+}
+
+func (c *Consumer) setAside(ctx context.Context, log *slog.Logger, q Queue, m events.SQSMessage, ref Ref, r *Rejection, receives int) bool {
+	detail := attribute(r.Detail)
+	attrs := map[string]string{"reason": string(r.Reason), "reasonDetail": detail, "eventId": attribute(ref.EventID),
+		"orderId": attribute(string(ref.OrderID)), "detailType": attribute(ref.DetailType), "source": attribute(ref.Source),
+		"receiveCount": strconv.Itoa(receives)}
 	if err := q.Send(ctx, m.Body, attrs); err != nil {
 		// Not set aside: it stays in the queue and comes back (then, at worst, SQS's redrive moves it).
 		log.Error("fulfilment: event could not be set aside", "reason", r.Reason, "error", err)

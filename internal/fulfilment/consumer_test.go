@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -136,5 +137,34 @@ func TestConsumerReportsOnlyTheFailedMessages(t *testing.T) {
 	}
 	if len(rejected.sent) != 1 || rejected.sent[0].attrs["reason"] != string(fulfilment.ReasonInvalidEnvelope) {
 		t.Errorf("rejected %+v", rejected.sent)
+	}
+}
+
+// A rejected event's ids and reason go into message attributes, which SQS refuses whole for one
+// character outside its allowed set: they are made acceptable (and cut on a character boundary), so
+// the event reaches the rejected queue with its reason instead of being retried into the redrive.
+func TestSetAsideAttributesAreWhatSQSAccepts(t *testing.T) {
+	long := ""
+	for len(long) < 1100 {
+		long += "é"
+	}
+	msg := message("m", 1, body(partner, "ShipmentDelivered", `{"eventId":"bad\u0001id\uffff","orderId":"`+long+`"}`))
+	rejected := &queue{}
+	resp, err := consumer(&applier{}, rejected, &queue{}).Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{msg}})
+	if err != nil || len(resp.BatchItemFailures) != 0 || len(rejected.sent) != 1 {
+		t.Fatalf("err %v, failures %v, rejected %d; want set aside once", err, failedIDs(resp), len(rejected.sent))
+	}
+	for k, v := range rejected.sent[0].attrs {
+		if !utf8.ValidString(v) || len(v) > 1024 {
+			t.Errorf("attribute %s: %d bytes, valid UTF-8 %v", k, len(v), utf8.ValidString(v))
+		}
+		for _, r := range v {
+			if !(r == 0x9 || r == 0xA || r == 0xD || r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000) {
+				t.Errorf("attribute %s holds %U, which SQS refuses", k, r)
+			}
+		}
+	}
+	if got := rejected.sent[0].attrs["eventId"]; got != "bad\uFFFDid\uFFFD" {
+		t.Errorf("eventId attribute = %q", got)
 	}
 }
