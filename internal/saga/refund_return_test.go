@@ -109,3 +109,42 @@ func TestReturnIsReceivedAndRefundedOnce(t *testing.T) {
 		t.Fatalf("refund of an unknown return: %v", err)
 	}
 }
+
+// A cancellation and a shipment of the same confirmed order racing each other: exactly one wins,
+// whichever writes first, and the other is refused (ADR 0018). Both are conditional on the version.
+func TestShipAndCancelExcludeEachOther(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.item("RACE-1", 50)
+	admin := event.Actor{Sub: "root", Role: event.RoleAdmin}
+	for i := range 6 {
+		in := w.place("RACE-1", 1, "tok_visa")
+		w.do("reserve", w.steps.Reserve, in)
+		w.do("authorize", w.steps.Authorize, in)
+		w.do("capture", w.steps.Capture, in)
+		w.do("confirm", w.steps.Confirm, in)
+		id := order.ID(in.OrderID)
+		var shipErr, cancelErr error
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_, shipErr = command.NewShipOrderHandler(w.store).Handle(ctx, command.ShipOrder{OrderID: id, Actor: admin, Cause: cause,
+				Shipment: order.Shipment{Carrier: "DHL", TrackingNumber: "RACE1"}})
+		}()
+		_, cancelErr = command.NewCancelOrderHandler(w.orders).Handle(ctx, command.CancelOrder{OrderID: id, Caller: "cust-1", Cause: cause})
+		<-done
+		o := w.order(in)
+		switch {
+		case shipErr == nil && errors.Is(cancelErr, order.ErrShipped):
+			if o.Status() != order.Shipped || o.Cancellation() != nil {
+				t.Fatalf("round %d: shipment won but the order is %s, cancellation %+v", i, o.Status(), o.Cancellation())
+			}
+		case cancelErr == nil && errors.Is(shipErr, order.ErrCancellationRequested):
+			if o.Status() != order.Confirmed || o.Cancellation() == nil || o.Shipment() != nil {
+				t.Fatalf("round %d: cancellation won but the order is %s, shipment %+v", i, o.Status(), o.Shipment())
+			}
+		default:
+			t.Fatalf("round %d: ship %v, cancel %v: want exactly one refused", i, shipErr, cancelErr)
+		}
+	}
+}
