@@ -242,6 +242,8 @@ func TestFulfilmentRefusalsChangeNothing(t *testing.T) {
 	tok, other := customerToken(t), customerToken(t)
 	held := order1(t, tok, stockItem(t, 5), 1, "tok_3ds") // waits for the customer's 3-D Secure step: RESERVED
 	settle(t, tok, held, "RESERVED")
+	declined := order1(t, tok, stockItem(t, 5), 1, "tok_declined") // final: REJECTED PAYMENT_DECLINED
+	settle(t, tok, declined, "REJECTED")
 	confirmed, _ := confirmedOrder(t, tok, 5, 1)
 	shipped, _ := confirmedOrder(t, tok, 5, 1)
 	delivered, ds := confirmedOrder(t, tok, 5, 2)
@@ -262,6 +264,10 @@ func TestFulfilmentRefusalsChangeNothing(t *testing.T) {
 		fields                                 []string // the field paths of a 400
 		before                                 func(t *testing.T)
 	}{
+		{name: "ship a rejected order", order: declined, token: sys.adminTok, path: "/ship", body: shipBody, status: 409, problem: "conflict"},
+		{name: "deliver a rejected order", order: declined, token: sys.adminTok, path: "/deliver", status: 409, problem: "conflict"},
+		{name: "return a rejected order", order: declined, token: tok, path: "/returns", body: line(ds, 1), status: 409, problem: "conflict"},
+		{name: "receive a return of a rejected order", order: declined, token: sys.adminTok, path: "/returns/R1/receive", status: 404},
 		{name: "ship an order not yet confirmed", order: held, token: sys.adminTok, path: "/ship", body: shipBody, status: 409, problem: "invalid-transition"},
 		{name: "deliver a confirmed order", order: confirmed, token: sys.adminTok, path: "/deliver", status: 409, problem: "invalid-transition"},
 		{name: "return a confirmed order", order: confirmed, token: tok, path: "/returns", body: line(ds, 1), status: 409, problem: "invalid-transition"},
