@@ -439,4 +439,22 @@ func TestRefundOfAReturnAgainstStripeMock(t *testing.T) {
 			}
 		})
 	}
+	// stripe-mock's lists have no second page, so the next page's query (listQuery with starting_after,
+	// as refundOfReturn builds it) is sent as is: the spec takes it.
+	next := listQuery
+	next.Set("starting_after", stripetest.RefundID)
+	r, err := http.NewRequest(http.MethodGet, stripetest.URL(t)+"/v1/refunds?"+next.Encode(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Header.Set("Authorization", "Bearer sk_test_123")
+	r.Header.Set("Stripe-Version", stripe.APIVersion)
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("the next page's query %s answered %d", next.Encode(), resp.StatusCode)
+	}
 }
