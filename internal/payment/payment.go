@@ -17,10 +17,17 @@ import (
 // Errors a provider returns. ErrUnavailable is worth retrying; a *DeclinedError is final;
 // ErrMisconfigured (the provider refused Orion's credentials or request) is neither a decline nor
 // worth a quick retry: it pages someone.
+//
+// ErrRefundExceedsRemaining: the provider refused an exact refund (a return's, RefundRequest.ReturnID)
+// because the payment has less left to refund than asked, or nothing (part or all of it was refunded
+// outside Orion, in the provider's dashboard). It is final for that amount, yet neither the customer's
+// decline (nothing says the customer got this return's money) nor Orion's configuration (no setting
+// fixes it): an operator decides what is still owed (docs/operations.md, refund-dlq).
 var (
-	ErrUnavailable   = errors.New("payment: provider unavailable")
-	ErrDeclined      = errors.New("payment: declined")
-	ErrMisconfigured = errors.New("payment: provider configuration error")
+	ErrUnavailable            = errors.New("payment: provider unavailable")
+	ErrDeclined               = errors.New("payment: declined")
+	ErrMisconfigured          = errors.New("payment: provider configuration error")
+	ErrRefundExceedsRemaining = errors.New("payment: the refund exceeds what the payment has left")
 )
 
 // DeclinedError carries the provider's decline code; errors.Is(err, ErrDeclined) holds.
@@ -101,10 +108,17 @@ type VoidRequest struct {
 // RefundRequest gives captured money back.
 type RefundRequest struct {
 	OrderID         string
-	IdempotencyKey  string // Key(OrderID, OpRefund)
+	IdempotencyKey  string // Key(OrderID, OpRefund), or Key(OrderID, ReturnRefund(ReturnID))
 	AuthorizationID string
 	Amount          money.Money
-	Attempt         int
+	// ReturnID names the received return this refund is for; empty for the refund of the order's
+	// captured total (compensation). A return's refund is exact: the provider refunds Amount or fails
+	// (ErrRefundExceedsRemaining when the payment has less left), never "what is left" as the whole
+	// order's may. It is also how a provider finds the return's refund again once the idempotency key
+	// is forgotten (Stripe keeps keys 24 hours; a dead letter is redriven days later), so that a late
+	// redrive does not refund the return twice.
+	ReturnID string
+	Attempt  int
 }
 
 // Provider is a payment provider.

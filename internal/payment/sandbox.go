@@ -97,7 +97,10 @@ func (Sandbox) Void(ctx context.Context, r VoidRequest) error {
 	return ctx.Err()
 }
 
-// Refund implements Provider; refunding is always possible in the sandbox.
+// Refund implements Provider; refunding is always possible in the sandbox. A return's refund
+// (ReturnID) is answered like the order's: its id derives from its key (orion-<order>-refund-<return>),
+// so the same return gets the same refund however late it is asked again, without the sandbox keeping
+// state; it has no balance to exceed, so it never answers ErrRefundExceedsRemaining.
 func (Sandbox) Refund(ctx context.Context, r RefundRequest) (string, error) {
 	if r.IdempotencyKey == "" || r.AuthorizationID == "" {
 		return "", fmt.Errorf("%w: key and authorization are required", ErrMisconfigured)

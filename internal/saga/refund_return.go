@@ -13,7 +13,11 @@ import (
 // from the order's captured payment, keyed by the order and the return, so that a repeated delivery of
 // OrderReturnReceived refunds once, then REFUNDED on the order with PaymentRefunded. A return that is
 // not due a refund (not received yet, refunded already) is a no-op; one the order does not have is an
-// input problem.
+// input problem, and so is a received return of an order without a captured payment: there is no money
+// to give back, yet the customer sent units back for it, so it must not pass as done (RequestReturn
+// refuses such orders; one stored so is a bug for an operator, not a success). A refund the provider
+// refuses (payment.ErrRefundExceedsRemaining: refunded in its dashboard meanwhile) is returned as it
+// is: nothing is recorded, and the event ends in refund-dlq for an operator.
 func (s *Steps) RefundReturn(ctx context.Context, in Input) (Result, error) {
 	return s.step(ctx, in, func(ctx context.Context, id order.ID, cause event.Cause) (Result, error) {
 		if in.ReturnID == "" {
@@ -27,12 +31,14 @@ func (s *Steps) RefundReturn(ctx context.Context, in Input) (Result, error) {
 		switch {
 		case !ok:
 			return Result{}, &InvalidInput{Err: fmt.Errorf("%w: %s of order %s", order.ErrReturnNotFound, in.ReturnID, id)}
+		case r.Status == order.ReturnReceived && o.Payment().CaptureID == "":
+			return Result{}, &InvalidInput{Err: fmt.Errorf("refund return %s of %s: received, but the order has no captured payment to refund", r.ID, id)}
 		case !o.ReturnRefundDue(in.ReturnID):
 			return resultOf(o), nil
 		}
 		refundID, err := s.payments.Refund(ctx, payment.RefundRequest{OrderID: string(id),
 			IdempotencyKey: payment.Key(string(id), payment.ReturnRefund(r.ID)), AuthorizationID: o.Payment().AuthorizationID,
-			Amount: r.Amount, Attempt: in.Attempt})
+			Amount: r.Amount, ReturnID: r.ID, Attempt: in.Attempt})
 		if err != nil {
 			return Result{}, fmt.Errorf("refund return %s of %s: %w", r.ID, id, s.paymentError(err))
 		}

@@ -3,11 +3,18 @@ package saga_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/orion-oss/orion/internal/command"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/order"
+	"github.com/orion-oss/orion/internal/payment"
 	"github.com/orion-oss/orion/internal/saga"
 )
 
@@ -146,5 +153,126 @@ func TestShipAndCancelExcludeEachOther(t *testing.T) {
 		default:
 			t.Fatalf("round %d: ship %v, cancel %v: want exactly one refused", i, shipErr, cancelErr)
 		}
+	}
+}
+
+// receivedReturn takes an order of 3 R-1 through capture, shipment and delivery to a return R1 of 2
+// units (25.00) received at the warehouse, through the commands over the real store.
+func receivedReturn(t *testing.T, w *world) saga.Input {
+	t.Helper()
+	ctx := context.Background()
+	w.item("R-1", 10)
+	in := w.place("R-1", 3, "tok_visa")
+	w.do("reserve", w.steps.Reserve, in)
+	w.do("authorize", w.steps.Authorize, in)
+	w.do("capture", w.steps.Capture, in)
+	w.do("confirm", w.steps.Confirm, in)
+	id := order.ID(in.OrderID)
+	partner := event.Actor{Sub: "partner.fulfilment", Role: event.RolePartner}
+	if _, err := command.NewShipOrderHandler(w.store).Handle(ctx, command.ShipOrder{OrderID: id,
+		Shipment: order.Shipment{Carrier: "DHL", TrackingNumber: "JD0002"}, Actor: partner, Key: "wh-1", Cause: cause}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := command.NewDeliverOrderHandler(w.store).Handle(ctx, command.DeliverOrder{OrderID: id, Actor: partner, Key: "wh-2", Cause: cause}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := command.NewRequestReturnHandler(w.store, 0).Handle(ctx, command.RequestReturn{OrderID: id, Caller: "cust-1", Cause: cause,
+		Lines: []order.ReturnLine{{SKU: "R-1", Quantity: 2}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := command.NewReceiveReturnHandler(w.store).Handle(ctx, command.ReceiveReturn{OrderID: id, ReturnID: "R1", Actor: partner, Cause: cause}); err != nil {
+		t.Fatal(err)
+	}
+	in.ReturnID = "R1"
+	return in
+}
+
+// refunds is the payment port, recording the refunds asked for and answering each with err, or with
+// the sandbox's refund when err is nil: a fake of Orion's own port (the Stripe side is the adapter's
+// tests, against stripe-mock and Stripe's documented answers).
+type refunds struct {
+	payment.Sandbox
+	err   error
+	asked []payment.RefundRequest
+}
+
+func (p *refunds) Refund(ctx context.Context, r payment.RefundRequest) (string, error) {
+	p.asked = append(p.asked, r)
+	if p.err != nil {
+		return "", p.err
+	}
+	return p.Sandbox.Refund(ctx, r)
+}
+
+// A return's refund the provider refuses as more than the payment has left (refunded in its dashboard
+// meanwhile) records nothing: the return stays RECEIVED without PaymentRefunded and the error keeps
+// its kind, so that the event ends in refund-dlq for an operator rather than passing as refunded. Once
+// the provider refunds (the operator settled it, the redrive runs), the return is REFUNDED with that
+// refund. Every request names the return, its amount and its own key.
+func TestRefusedReturnRefundIsNotRecorded(t *testing.T) {
+	w := newWorld(t)
+	in := receivedReturn(t, w)
+	p := &refunds{err: fmt.Errorf("%w: stripe: HTTP 400 invalid_request_error on amount", payment.ErrRefundExceedsRemaining)}
+	steps := saga.NewSteps(w.store, p)
+
+	_, err := steps.RefundReturn(context.Background(), in)
+	if !errors.Is(err, payment.ErrRefundExceedsRemaining) || errors.As(err, new(*saga.InvalidInput)) || errors.Is(err, payment.ErrDeclined) {
+		t.Fatalf("refused refund: %v; want ErrRefundExceedsRemaining, neither a decline nor invalid input", err)
+	}
+	if rt, _ := w.order(in).FindReturn("R1"); rt.Status != order.ReturnReceived || rt.RefundID != "" {
+		t.Fatalf("after a refused refund: %+v; want RECEIVED without a refund", rt)
+	}
+	if slices.Contains(w.events(in), "PaymentRefunded") {
+		t.Fatalf("a refused refund wrote PaymentRefunded: %v", w.events(in))
+	}
+
+	p.err = nil
+	if _, err := steps.RefundReturn(context.Background(), in); err != nil {
+		t.Fatalf("redriven: %v", err)
+	}
+	if rt, _ := w.order(in).FindReturn("R1"); rt.Status != order.ReturnRefunded || rt.RefundID == "" {
+		t.Fatalf("after the redrive: %+v; want REFUNDED", rt)
+	}
+	key := payment.Key(in.OrderID, payment.ReturnRefund("R1"))
+	if len(p.asked) != 2 {
+		t.Fatalf("%d refunds asked; want 2", len(p.asked))
+	}
+	for _, r := range p.asked {
+		if r.ReturnID != "R1" || r.IdempotencyKey != key || r.Amount.Amount() != 2500 || r.OrderID != in.OrderID || r.AuthorizationID == "" {
+			t.Fatalf("asked %+v; want return R1's 2500 under %s", r, key)
+		}
+	}
+}
+
+// A received return of an order whose payment was never captured must not pass for refunded, nor for
+// done: the step fails as invalid input without asking the provider, the return stays RECEIVED and no
+// PaymentRefunded is written. The aggregate cannot reach that state (RequestReturn refuses such
+// orders), so the order item is changed in the emulator as a bug or an older version would have
+// stored it.
+func TestReceivedReturnWithoutCaptureFails(t *testing.T) {
+	w := newWorld(t)
+	in := receivedReturn(t, w)
+	if _, err := w.db.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{TableName: aws.String(w.tables.Orders),
+		Key: map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "ORDER#" + in.OrderID},
+			"sk": &ddbtypes.AttributeValueMemberS{Value: "ORDER"}},
+		UpdateExpression: aws.String("REMOVE captureId"), ConditionExpression: aws.String("attribute_exists(captureId)")}); err != nil {
+		t.Fatal(err)
+	}
+	if w.order(in).Payment().CaptureID != "" {
+		t.Fatal("the capture is still stored")
+	}
+	p := &refunds{}
+	_, err := saga.NewSteps(w.store, p).RefundReturn(context.Background(), in)
+	if !errors.As(err, new(*saga.InvalidInput)) {
+		t.Fatalf("refund of a return without a capture: %v; want InvalidInput", err)
+	}
+	if len(p.asked) != 0 {
+		t.Fatalf("asked the provider %+v", p.asked)
+	}
+	if rt, _ := w.order(in).FindReturn("R1"); rt.Status != order.ReturnReceived {
+		t.Fatalf("return %+v; want RECEIVED", rt)
+	}
+	if slices.Contains(w.events(in), "PaymentRefunded") {
+		t.Fatalf("events %v", w.events(in))
 	}
 }

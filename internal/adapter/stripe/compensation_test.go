@@ -2,6 +2,7 @@ package stripe
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -41,8 +42,9 @@ type sent struct {
 
 func (s sent) String() string { return s.method + " " + s.path }
 
-// stripeScript answers each "METHOD /path Idempotency-Key", else "METHOD /path", with its answer; a
-// request it has no answer for fails the test.
+// stripeScript answers each "METHOD /path Idempotency-Key", else "METHOD /path?starting_after=<id>"
+// (a list's next page), else "METHOD /path", with its answer; a request it has no answer for fails the
+// test.
 type stripeScript struct {
 	t       *testing.T
 	answers map[string]answer
@@ -57,6 +59,9 @@ func (s *stripeScript) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.got = append(s.got, sent{method: r.Method, path: r.URL.Path, key: r.Header.Get("Idempotency-Key"), query: r.URL.Query(), form: form})
 	s.mu.Unlock()
 	a, ok := s.answers[r.Method+" "+r.URL.Path+" "+r.Header.Get("Idempotency-Key")] // one POST among others
+	if after := r.URL.Query().Get("starting_after"); !ok && after != "" {
+		a, ok = s.answers[r.Method+" "+r.URL.Path+"?starting_after="+after] // a list's next page
+	}
 	if !ok {
 		a, ok = s.answers[r.Method+" "+r.URL.Path]
 	}
@@ -324,4 +329,119 @@ func amountOf(t *testing.T, minor int64, currency string) money.Money {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// refundWithMeta is refundBody with other metadata: a return's refund ({"source": "orion", "order_id":
+// ..., "return_id": "R1"}) or a dashboard refund ({}).
+func refundWithMeta(id string, amount int64, status, metadata string) string {
+	old := fmt.Sprintf(`"metadata": {"source": "orion", "order_id": %q}`, order)
+	return strings.Replace(refundBody(id, amount, status, ""), old, `"metadata": `+metadata, 1)
+}
+
+func returnMeta(returnID string) string {
+	return fmt.Sprintf(`{"source": "orion", "order_id": %q, "return_id": %q}`, order, returnID)
+}
+
+// A return's refund (ReturnID) looks for the return's own refund among the intent's refunds before it
+// refunds: a refund Stripe made under a key it has forgotten since (24 hours) is the answer, not a
+// second refund. It is exact: a refusal of its amount is ErrRefundExceedsRemaining, never answered
+// with what is left (no read of the charge, no "-remaining" refund) nor with the latest refund (no
+// second listing).
+func TestRefundOfAReturn(t *testing.T) {
+	const returnKey = "orion-" + order + "-refund-R1"
+	var (
+		list   = "GET /v1/refunds"
+		create = refundsPath + " " + returnKey
+		empty  = answer{200, refundListBody()}
+	)
+	for _, c := range []struct {
+		name     string
+		answers  map[string]answer
+		want     meaning
+		exceeds  bool // want ErrRefundExceedsRemaining
+		code     string
+		id       string
+		requests []string
+	}{
+		{name: "nothing refunded before: refunded with the return's id", id: "re_r1", answers: map[string]answer{
+			list: empty, create: {200, refundWithMeta("re_r1", 2500, "succeeded", returnMeta("R1"))}},
+			requests: []string{list, refundsPath}},
+		{name: "refunded under a forgotten key: that refund, no second one", id: "re_r1", answers: map[string]answer{
+			list: {200, refundListBody(refundWithMeta("re_r2", 1250, "succeeded", returnMeta("R2")),
+				refundWithMeta("re_dashboard", 2500, "succeeded", `{}`),
+				refundWithMeta("re_r1", 2500, "pending", returnMeta("R1")))}},
+			requests: []string{list}},
+		{name: "the return's refund is on the second page", id: "re_r1", answers: map[string]answer{
+			list:                                  {200, strings.Replace(refundListBody(refundWithMeta("re_dashboard", 500, "succeeded", `{}`)), `"has_more": false`, `"has_more": true`, 1)},
+			list + "?starting_after=re_dashboard": {200, refundListBody(refundWithMeta("re_r1", 2500, "succeeded", returnMeta("R1")))}},
+			requests: []string{list, list}},
+		{name: "the return's earlier refund failed: refunded again", id: "re_r1b", answers: map[string]answer{
+			list:   {200, refundListBody(strings.Replace(refundWithMeta("re_r1", 2500, "failed", returnMeta("R1")), `"failure_reason": null`, `"failure_reason": "lost_or_stolen_card"`, 1))},
+			create: {200, refundWithMeta("re_r1b", 2500, "succeeded", returnMeta("R1"))}},
+			requests: []string{list, refundsPath}},
+		{name: "a dashboard refund noted with the return is not Orion's", id: "re_r1", answers: map[string]answer{
+			list:   {200, refundListBody(refundWithMeta("re_dashboard", 2500, "succeeded", `{"return_id": "R1"}`))},
+			create: {200, refundWithMeta("re_r1", 2500, "succeeded", returnMeta("R1"))}},
+			requests: []string{list, refundsPath}},
+		{name: "more than the charge has left: exceeds, nothing else refunded", exceeds: true, answers: map[string]answer{
+			list: empty, create: overRefund("")}, requests: []string{list, refundsPath}},
+		{name: "more than left, refused with amount_too_large: exceeds", exceeds: true, answers: map[string]answer{
+			list: empty, create: overRefund("amount_too_large")}, requests: []string{list, refundsPath}},
+		{name: "refunded in full in the dashboard: exceeds, not the dashboard's refund", exceeds: true, answers: map[string]answer{
+			list: {200, refundListBody(refundWithMeta("re_dashboard", 5000, "succeeded", `{}`))}, create: alreadyRefund},
+			requests: []string{list, refundsPath}},
+		{name: "disputed: a decline", want: declined, code: "charge_disputed", answers: map[string]answer{
+			list: empty, create: {400, `{"error": {"code": "charge_disputed", "message": "Charge ` + chID + ` has been charged back; cannot issue a refund.", "type": "invalid_request_error"}}`}},
+			requests: []string{list, refundsPath}},
+		{name: "fails at the bank: a decline", want: declined, code: "expired_or_canceled_card", answers: map[string]answer{
+			list: empty, create: {200, strings.Replace(refundWithMeta("re_r1", 2500, "failed", returnMeta("R1")), `"failure_reason": null`, `"failure_reason": "expired_or_canceled_card"`, 1)}},
+			requests: []string{list, refundsPath}},
+		{name: "the listing meets an outage: retried, nothing refunded", want: unavailable, answers: map[string]answer{
+			list: serverError}, requests: []string{list}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p, s := scripted(t, c.answers)
+			id, err := p.Refund(context.Background(), payment.RefundRequest{OrderID: order, IdempotencyKey: returnKey, AuthorizationID: piID,
+				Amount: amountOf(t, 2500, "USD"), ReturnID: "R1"})
+			switch {
+			case c.id != "":
+				if err != nil || id != c.id {
+					t.Fatalf("refund %q, %v; want %q", id, err, c.id)
+				}
+			case c.exceeds:
+				if !errors.Is(err, payment.ErrRefundExceedsRemaining) || errors.Is(err, payment.ErrDeclined) || errors.Is(err, payment.ErrMisconfigured) || id != "" {
+					t.Fatalf("refund %q, %v; want ErrRefundExceedsRemaining alone", id, err)
+				}
+			default:
+				c.want.check(t, err, c.code)
+			}
+			var got []string
+			for _, x := range s.got {
+				got = append(got, x.String())
+			}
+			if strings.Join(got, ", ") != strings.Join(c.requests, ", ") {
+				t.Fatalf("requests %v; want %v", got, c.requests)
+			}
+			after := ""
+			for _, x := range s.got {
+				switch x.String() {
+				case list:
+					want := url.Values{"payment_intent": {piID}, "limit": {"100"}}
+					if after != "" {
+						want.Set("starting_after", after)
+					}
+					if x.query.Encode() != want.Encode() {
+						t.Errorf("listed %v; want %v", x.query, want)
+					}
+					after = "re_dashboard" // the first page's last refund, where one has a second page
+				case refundsPath:
+					want := url.Values{"payment_intent": {piID}, "amount": {"2500"}, "metadata[source]": {"orion"},
+						"metadata[order_id]": {order}, "metadata[return_id]": {"R1"}}
+					if x.form.Encode() != want.Encode() || x.key != returnKey {
+						t.Errorf("refund %v with key %q; want %v with key %q", x.form, x.key, want, returnKey)
+					}
+				}
+			}
+		})
+	}
 }

@@ -232,7 +232,7 @@ func (p *Provider) voidRefused(ctx context.Context, r payment.VoidRequest, refus
 		if err != nil || left == 0 {
 			return err
 		}
-		_, err = p.refund(ctx, r.AuthorizationID, r.OrderID, left, r.IdempotencyKey+"-refund")
+		_, err = p.refund(ctx, r.AuthorizationID, r.OrderID, "", left, r.IdempotencyKey+"-refund")
 		if refundedInFull(err) {
 			return nil // refunded in full between the read and the refund: the money is back all the same
 		}
@@ -302,9 +302,11 @@ type refund struct {
 
 // Refund gives amount of a captured PaymentIntent back and returns the refund's id. The refund carries
 // metadata[source]=orion, so that its refund.created event is not mistaken for one made in Stripe's
-// dashboard (webhook.go).
+// dashboard (webhook.go). A return's refund (r.ReturnID) is refundReturn's: exact, and found again
+// after its idempotency key is forgotten.
 //
-// A refund made in Stripe's dashboard before compensation came to the order is taken into account:
+// A refund of the order's total made in Stripe's dashboard before compensation came to the order is
+// taken into account:
 //
 //   - in full: Stripe refuses Orion's (charge_already_refunded). The money is back with the customer,
 //     which is what this call is for, so that refund stands for Orion's (lastRefund) and compensation
@@ -323,7 +325,10 @@ func (p *Provider) Refund(ctx context.Context, r payment.RefundRequest) (string,
 	if err != nil {
 		return "", err
 	}
-	id, err := p.refund(ctx, r.AuthorizationID, r.OrderID, amount, r.IdempotencyKey)
+	if r.ReturnID != "" {
+		return p.refundReturn(ctx, r, amount)
+	}
+	id, err := p.refund(ctx, r.AuthorizationID, r.OrderID, "", amount, r.IdempotencyKey)
 	var se *Error
 	switch {
 	case refundedInFull(err):
@@ -354,11 +359,79 @@ func (p *Provider) refundRemaining(ctx context.Context, r payment.RefundRequest,
 	case left == 0:
 		return p.lastRefundFor(ctx, r.AuthorizationID, refusal)
 	}
-	id, err := p.refund(ctx, r.AuthorizationID, r.OrderID, left, r.IdempotencyKey+"-remaining")
+	id, err := p.refund(ctx, r.AuthorizationID, r.OrderID, "", left, r.IdempotencyKey+"-remaining")
 	if refundedInFull(err) {
 		return p.lastRefundFor(ctx, r.AuthorizationID, err) // refunded in full between the read and this refund
 	}
 	return id, err
+}
+
+// refundReturn refunds one received return of the order (r.ReturnID), exactly amount.
+//
+// Stripe forgets an idempotency key after 24 hours (https://docs.stripe.com/api/idempotent_requests).
+// A return's refund Stripe made and Orion never recorded (the answer lost on every attempt, the
+// order's write failed, the event dead-lettered and redriven days later) would then be made again:
+// unlike the order's total, a return's amount fits in what the charge has left, so no
+// charge_already_refunded stops it. So the refund carries metadata[return_id], and before creating one
+// the intent's refunds are listed (refundOfReturn): the return's own refund, if Stripe has it, is the
+// answer. Two deliveries racing within the 24 hours still meet the idempotency key.
+//
+// None of the whole order's fallbacks apply: its refund is "give back what Orion holds", a return's is
+// "give back this return's amount". A refusal of the amount (more than the charge has left, or
+// nothing left: refunded in the dashboard) is payment.ErrRefundExceedsRemaining, neither answered with
+// what is left (refundRemaining) nor with somebody else's refund (lastRefundFor): saga.RefundReturn
+// records nothing, the event ends in refund-dlq, and an operator settles what is owed
+// (docs/operations.md). Other errors are Refund's (a disputed charge is a decline, a failed refund too).
+func (p *Provider) refundReturn(ctx context.Context, r payment.RefundRequest, amount int64) (string, error) {
+	id, err := p.refundOfReturn(ctx, r.AuthorizationID, r.ReturnID)
+	if err != nil || id != "" {
+		return id, err
+	}
+	id, err = p.refund(ctx, r.AuthorizationID, r.OrderID, r.ReturnID, amount, r.IdempotencyKey)
+	var se *Error
+	if errors.As(err, &se) && (se.Code == codeChargeAlreadyRefunded || se.refusesRefundAmount()) {
+		se.kind = payment.ErrRefundExceedsRemaining
+		return "", se
+	}
+	return id, err
+}
+
+// refundListPages bounds refundOfReturn's walk: 20 pages of 100 refunds. An order has at most 20
+// returns and one refund of its total; a charge with more than 2,000 refunds is not Orion's, and
+// answering "none" there could refund twice, so it is an error instead.
+const refundListPages = 20
+
+// refundOfReturn returns the id of the refund Orion made of the intent for returnID (metadata source
+// orion and return_id returnID) that did not fail or get canceled, "" if it has none. It walks every
+// page of the intent's refunds (https://docs.stripe.com/api/refunds/list, newest first, limit 100,
+// starting_after: https://docs.stripe.com/api/pagination), since dashboard refunds may push Orion's
+// past the first.
+func (p *Provider) refundOfReturn(ctx context.Context, intent, returnID string) (string, error) {
+	q := url.Values{"payment_intent": {intent}, "limit": {"100"}}
+	for range refundListPages {
+		data, err := p.call(ctx, http.MethodGet, "/v1/refunds?"+q.Encode(), nil, "")
+		if err != nil {
+			return "", err
+		}
+		var list struct {
+			Data    []refund `json:"data"`
+			HasMore bool     `json:"has_more"`
+		}
+		if err := decode(data, &list); err != nil {
+			return "", err
+		}
+		for _, re := range list.Data {
+			if re.ID != "" && re.Metadata[metaSource] == sourceOrion && re.Metadata[metaReturnID] == returnID &&
+				re.Status != "failed" && re.Status != "canceled" {
+				return re.ID, nil
+			}
+		}
+		if !list.HasMore || len(list.Data) == 0 {
+			return "", nil
+		}
+		q.Set("starting_after", list.Data[len(list.Data)-1].ID)
+	}
+	return "", fmt.Errorf("stripe: %s has more than %d refunds: return %s's refund not looked for in all of them", intent, refundListPages*100, returnID)
 }
 
 // refundedInFull: Stripe refused a refund because the charge is refunded in full already.
@@ -376,15 +449,19 @@ func (p *Provider) lastRefundFor(ctx context.Context, intent string, err error) 
 	return "", err
 }
 
-// refund creates a refund of amount (Stripe's minor units) of the intent, with Orion's metadata, and
-// returns its id (https://docs.stripe.com/api/refunds/create). Its errors are refundFailed's; one
-// Stripe answers as failed or canceled is a decline with its failure_reason.
-func (p *Provider) refund(ctx context.Context, intent, orderID string, amount int64, idempotencyKey string) (string, error) {
+// refund creates a refund of amount (Stripe's minor units) of the intent, with Orion's metadata (and
+// the return's id, for a return's refund), and returns its id
+// (https://docs.stripe.com/api/refunds/create). Its errors are refundFailed's; one Stripe answers as
+// failed or canceled is a decline with its failure_reason.
+func (p *Provider) refund(ctx context.Context, intent, orderID, returnID string, amount int64, idempotencyKey string) (string, error) {
 	form := url.Values{
 		"payment_intent":                {intent},
 		"amount":                        {strconv.FormatInt(amount, 10)},
 		"metadata[" + metaSource + "]":  {sourceOrion},
 		"metadata[" + metaOrderID + "]": {orderID},
+	}
+	if returnID != "" {
+		form.Set("metadata["+metaReturnID+"]", returnID)
 	}
 	data, err := p.call(ctx, http.MethodPost, "/v1/refunds", form, idempotencyKey)
 	if err != nil {

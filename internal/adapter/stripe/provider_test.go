@@ -364,3 +364,97 @@ func readThenRefund(t *testing.T, rec *recorder, key string) {
 		t.Errorf("refund: %+v; want %v with key %q", refund, want, key)
 	}
 }
+
+// withRefundMetadata are Orion's fixtures with the refund's metadata set: the refund stripe-mock lists
+// for any intent.
+func withRefundMetadata(t *testing.T, meta map[string]string) string {
+	t.Helper()
+	data, err := os.ReadFile(stripetest.Fixtures(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	doc["resources"].(map[string]any)["refund"].(map[string]any)["metadata"] = meta
+	out, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "refund-metadata.json")
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// A return's refund lists the intent's refunds (limit 100) before it refunds with metadata[return_id],
+// and answers with the return's own refund when Stripe lists one: every request passes Stripe's spec,
+// and the listing is read as the spec shapes it. (The refusals and the second page are
+// compensation_test's, against Stripe's documented answers.)
+func TestRefundOfAReturnAgainstStripeMock(t *testing.T) {
+	returnKey := payment.Key(orderID, payment.ReturnRefund("R1"))
+	req := payment.RefundRequest{OrderID: orderID, IdempotencyKey: returnKey, AuthorizationID: stripetest.PaymentIntentID,
+		Amount: amount(t, 2500, "USD"), ReturnID: "R1"}
+	listQuery := url.Values{"payment_intent": {stripetest.PaymentIntentID}, "limit": {"100"}}
+	for _, c := range []struct {
+		name     string
+		metadata map[string]string // of the refund stripe-mock lists
+		created  bool
+	}{
+		{name: "another return's refund listed: refunded", metadata: map[string]string{"source": "orion", "order_id": orderID, "return_id": "R2"}, created: true},
+		{name: "a dashboard refund listed: refunded", metadata: map[string]string{}, created: true},
+		{name: "the return's refund listed: that one", metadata: map[string]string{"source": "orion", "order_id": orderID, "return_id": "R1"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rec := &recorder{}
+			p := provider(stripetest.Start(t, withRefundMetadata(t, c.metadata)), rec, "sk_test_123")
+			id, err := p.Refund(context.Background(), req)
+			if err != nil || !strings.HasPrefix(id, "re_") {
+				t.Fatalf("refund: %q, %v", id, err)
+			}
+			if !c.created && id != stripetest.RefundID {
+				t.Errorf("refund %q; want the listed %q", id, stripetest.RefundID)
+			}
+			want := 1
+			if c.created {
+				want = 2
+			}
+			if len(rec.log) != want {
+				t.Fatalf("%d requests: %+v; want %d", len(rec.log), rec.log, want)
+			}
+			list := rec.log[0]
+			if list.method != "GET" || list.path != "/v1/refunds" || list.query.Encode() != listQuery.Encode() || list.status != 200 {
+				t.Errorf("list: %+v; want GET /v1/refunds?%s answered 200", list, listQuery.Encode())
+			}
+			if !c.created {
+				return
+			}
+			form := url.Values{"payment_intent": {stripetest.PaymentIntentID}, "amount": {"2500"}, "metadata[source]": {"orion"},
+				"metadata[order_id]": {orderID}, "metadata[return_id]": {"R1"}}
+			if x := rec.log[1]; x.method != "POST" || x.path != "/v1/refunds" || x.status != 200 || x.form.Encode() != form.Encode() ||
+				x.idempotencyKey != returnKey || x.echoedKey != returnKey {
+				t.Errorf("refund: %+v; want %v with key %q", x, form, returnKey)
+			}
+		})
+	}
+	// stripe-mock's lists have no second page, so the next page's query (listQuery with starting_after,
+	// as refundOfReturn builds it) is sent as is: the spec takes it.
+	next := listQuery
+	next.Set("starting_after", stripetest.RefundID)
+	r, err := http.NewRequest(http.MethodGet, stripetest.URL(t)+"/v1/refunds?"+next.Encode(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Header.Set("Authorization", "Bearer sk_test_123")
+	r.Header.Set("Stripe-Version", stripe.APIVersion)
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("the next page's query %s answered %d", next.Encode(), resp.StatusCode)
+	}
+}

@@ -182,11 +182,13 @@ func (x *expandable) UnmarshalJSON(b []byte) error {
 
 // Metadata keys Orion sets. order_id names the order in Stripe's dashboard and in the events of the
 // PaymentIntent; source marks Orion's own refunds, so that refund events tell them from refunds made
-// in the dashboard (webhook.go).
+// in the dashboard (webhook.go); return_id names the return a refund is for, so that a return's refund
+// is found again after its idempotency key expired (refundReturn).
 const (
-	metaOrderID = "order_id"
-	metaSource  = "source"
-	sourceOrion = "orion"
+	metaOrderID  = "order_id"
+	metaSource   = "source"
+	metaReturnID = "return_id"
+	sourceOrion  = "orion"
 )
 
 func intentPath(id string, action string) (string, error) {
