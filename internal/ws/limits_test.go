@@ -342,3 +342,19 @@ func TestConnectFreesSlotsOfVanishedConnections(t *testing.T) {
 		})
 	}
 }
+
+// Only the scheduled rule's event sweeps: any other invocation is refused before the store is read.
+func TestSweepRunsOnlyOnTheSchedule(t *testing.T) {
+	s := newStore()
+	s.conns["expired"] = ws.Connection{ID: "expired", UserID: "cust-1", ExpiresAt: time.Unix(0, 0)}
+	cl := &closer{gone: map[string]bool{}}
+	sw := ws.Sweeper{Store: s, Closer: cl, Groups: &groups{}, Now: time.Now}
+	for _, ev := range []ws.ScheduledEvent{{}, {Source: "orion.orders", DetailType: "Scheduled Event"}, {Source: "aws.events", DetailType: "OrderPlaced"}} {
+		if err := sw.HandleSchedule(context.Background(), ev); !errors.Is(err, ws.ErrNotScheduled) || len(cl.closed) != 0 {
+			t.Fatalf("%+v: err %v, closed %v", ev, err, cl.closed)
+		}
+	}
+	if err := sw.HandleSchedule(context.Background(), ws.ScheduledEvent{Source: "aws.events", DetailType: "Scheduled Event"}); err != nil || len(cl.closed) != 1 {
+		t.Fatalf("the schedule's event: err %v, closed %v", err, cl.closed)
+	}
+}

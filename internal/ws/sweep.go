@@ -119,8 +119,23 @@ func (s Sweeper) end(ctx context.Context, c Connection, why string) error {
 	return nil
 }
 
-// HandleSchedule is the Lambda entry point of the scheduled rule; the event carries nothing it needs.
-func (s Sweeper) HandleSchedule(ctx context.Context) error {
+// ScheduledEvent is what the scheduled rule delivers, as far as the sweeper reads it: EventBridge's
+// "Scheduled Event" from source aws.events (docs.aws.amazon.com/eventbridge/latest/ref/events-ref-events.html).
+type ScheduledEvent struct {
+	Source     string `json:"source"`
+	DetailType string `json:"detail-type"`
+}
+
+// ErrNotScheduled is the answer to an invocation that is not the scheduled rule's: a stray or test
+// invocation does not sweep (nor call AWS).
+var ErrNotScheduled = errors.New("ws: not a scheduled event; nothing swept")
+
+// HandleSchedule is the Lambda entry point of the scheduled rule; the event carries nothing it needs
+// beyond being the schedule's.
+func (s Sweeper) HandleSchedule(ctx context.Context, ev ScheduledEvent) error {
+	if ev.Source != "aws.events" || ev.DetailType != "Scheduled Event" {
+		return ErrNotScheduled
+	}
 	_, err := s.Sweep(ctx)
 	return err
 }
