@@ -202,8 +202,10 @@ func (f *fulfiller) fulfil(o *order, rec orderRecord) {
 	if o.returnAll {
 		qty = o.lines[sku]
 	}
+	// The key makes the client's retry after an injected fault (the return made, the answer lost) the
+	// same return, as it makes a customer's: without it the retry asks for units already asked for.
 	st, b := r.call("POST", path+"/returns", r.customers[o.customer].token,
-		fmt.Sprintf(`{"lines":[{"sku":%q,"quantity":%d}],"reason":"soak"}`, sku, qty), "")
+		fmt.Sprintf(`{"lines":[{"sku":%q,"quantity":%d}],"reason":"soak"}`, sku, qty), "return-"+o.id)
 	var ret struct {
 		ID string `json:"returnId"`
 	}
