@@ -259,6 +259,11 @@ func TestStripeWebhookCompletesAPaymentActionOnce(t *testing.T) {
 		}
 	}
 	expectOutcome(t, settle(t, tok, id), "CONFIRMED", "")
+	// The order is read from its table; its events reach the bus through the outbox's Pipes, later and
+	// in no set order (a stream orders records per item only): wait for the one, then leave a
+	// duplicate the time to arrive.
+	eventually(t, "PaymentAuthorized on the bus", func() bool { return countOf(bus.types(id), "PaymentAuthorized") > 0 })
+	time.Sleep(slack(500 * time.Millisecond))
 	if n := countOf(bus.types(id), "PaymentAuthorized"); n != 1 {
 		t.Fatalf("%d PaymentAuthorized events; want 1: %v", n, bus.types(id))
 	}

@@ -371,6 +371,9 @@ func TestRefundOfAReturn(t *testing.T) {
 				refundWithMeta("re_dashboard", 2500, "succeeded", `{}`),
 				refundWithMeta("re_r1", 2500, "pending", returnMeta("R1")))}},
 			requests: []string{list}},
+		{name: "a refund tagged with the return for less than it: to the operator, nothing refunded", exceeds: true, answers: map[string]answer{
+			list: {200, refundListBody(refundWithMeta("re_r1", 1000, "succeeded", returnMeta("R1")))}},
+			requests: []string{list}},
 		{name: "the return's refund is on the second page", id: "re_r1", answers: map[string]answer{
 			list:                                  {200, strings.Replace(refundListBody(refundWithMeta("re_dashboard", 500, "succeeded", `{}`)), `"has_more": false`, `"has_more": true`, 1)},
 			list + "?starting_after=re_dashboard": {200, refundListBody(refundWithMeta("re_r1", 2500, "succeeded", returnMeta("R1")))}},

@@ -383,7 +383,7 @@ func (p *Provider) refundRemaining(ctx context.Context, r payment.RefundRequest,
 // records nothing, the event ends in refund-dlq, and an operator settles what is owed
 // (docs/operations.md). Other errors are Refund's (a disputed charge is a decline, a failed refund too).
 func (p *Provider) refundReturn(ctx context.Context, r payment.RefundRequest, amount int64) (string, error) {
-	id, err := p.refundOfReturn(ctx, r.AuthorizationID, r.ReturnID)
+	id, err := p.refundOfReturn(ctx, r.AuthorizationID, r.ReturnID, amount)
 	if err != nil || id != "" {
 		return id, err
 	}
@@ -402,11 +402,14 @@ func (p *Provider) refundReturn(ctx context.Context, r payment.RefundRequest, am
 const refundListPages = 20
 
 // refundOfReturn returns the id of the refund Orion made of the intent for returnID (metadata source
-// orion and return_id returnID) that did not fail or get canceled, "" if it has none. It walks every
+// orion and return_id returnID) that did not fail or get canceled, "" if it has none. One for another
+// amount than the return's (an operator tagged a partial refund by hand) is not taken for it: the
+// return would be recorded as refunded in full; ErrRefundExceedsRemaining sends it back to the
+// operator instead. It walks every
 // page of the intent's refunds (https://docs.stripe.com/api/refunds/list, newest first, limit 100,
 // starting_after: https://docs.stripe.com/api/pagination), since dashboard refunds may push Orion's
 // past the first.
-func (p *Provider) refundOfReturn(ctx context.Context, intent, returnID string) (string, error) {
+func (p *Provider) refundOfReturn(ctx context.Context, intent, returnID string, amount int64) (string, error) {
 	q := url.Values{"payment_intent": {intent}, "limit": {"100"}}
 	for range refundListPages {
 		data, err := p.call(ctx, http.MethodGet, "/v1/refunds?"+q.Encode(), nil, "")
@@ -423,6 +426,10 @@ func (p *Provider) refundOfReturn(ctx context.Context, intent, returnID string) 
 		for _, re := range list.Data {
 			if re.ID != "" && re.Metadata[metaSource] == sourceOrion && re.Metadata[metaReturnID] == returnID &&
 				re.Status != "failed" && re.Status != "canceled" {
+				if re.Amount != amount {
+					return "", fmt.Errorf("%w: stripe: refund %s of return %s is for %d, the return for %d", payment.ErrRefundExceedsRemaining,
+						re.ID, returnID, re.Amount, amount)
+				}
 				return re.ID, nil
 			}
 		}

@@ -395,8 +395,9 @@ func withRefundMetadata(t *testing.T, meta map[string]string) string {
 // compensation_test's, against Stripe's documented answers.)
 func TestRefundOfAReturnAgainstStripeMock(t *testing.T) {
 	returnKey := payment.Key(orderID, payment.ReturnRefund("R1"))
+	// 1.00: the amount of stripe-mock's refund fixture, which a listed refund of the return must match.
 	req := payment.RefundRequest{OrderID: orderID, IdempotencyKey: returnKey, AuthorizationID: stripetest.PaymentIntentID,
-		Amount: amount(t, 2500, "USD"), ReturnID: "R1"}
+		Amount: amount(t, 100, "USD"), ReturnID: "R1"}
 	listQuery := url.Values{"payment_intent": {stripetest.PaymentIntentID}, "limit": {"100"}}
 	for _, c := range []struct {
 		name     string
@@ -431,7 +432,7 @@ func TestRefundOfAReturnAgainstStripeMock(t *testing.T) {
 			if !c.created {
 				return
 			}
-			form := url.Values{"payment_intent": {stripetest.PaymentIntentID}, "amount": {"2500"}, "metadata[source]": {"orion"},
+			form := url.Values{"payment_intent": {stripetest.PaymentIntentID}, "amount": {"100"}, "metadata[source]": {"orion"},
 				"metadata[order_id]": {orderID}, "metadata[return_id]": {"R1"}}
 			if x := rec.log[1]; x.method != "POST" || x.path != "/v1/refunds" || x.status != 200 || x.form.Encode() != form.Encode() ||
 				x.idempotencyKey != returnKey || x.echoedKey != returnKey {
