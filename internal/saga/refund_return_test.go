@@ -26,10 +26,7 @@ func TestReturnIsReceivedAndRefundedOnce(t *testing.T) {
 	ctx := context.Background()
 	w.item("R-1", 10)
 	in := w.place("R-1", 3, "tok_visa")
-	w.do("reserve", w.steps.Reserve, in)
-	w.do("authorize", w.steps.Authorize, in)
-	w.do("capture", w.steps.Capture, in)
-	w.do("confirm", w.steps.Confirm, in)
+	w.confirm(in)
 	id := order.ID(in.OrderID)
 	partner := event.Actor{Sub: "partner.fulfilment", Role: event.RolePartner}
 
@@ -126,10 +123,7 @@ func TestShipAndCancelExcludeEachOther(t *testing.T) {
 	admin := event.Actor{Sub: "root", Role: event.RoleAdmin}
 	for i := range 6 {
 		in := w.place("RACE-1", 1, "tok_visa")
-		w.do("reserve", w.steps.Reserve, in)
-		w.do("authorize", w.steps.Authorize, in)
-		w.do("capture", w.steps.Capture, in)
-		w.do("confirm", w.steps.Confirm, in)
+		w.confirm(in)
 		id := order.ID(in.OrderID)
 		var shipErr, cancelErr error
 		done := make(chan struct{})
@@ -163,10 +157,7 @@ func receivedReturn(t *testing.T, w *world) saga.Input {
 	ctx := context.Background()
 	w.item("R-1", 10)
 	in := w.place("R-1", 3, "tok_visa")
-	w.do("reserve", w.steps.Reserve, in)
-	w.do("authorize", w.steps.Authorize, in)
-	w.do("capture", w.steps.Capture, in)
-	w.do("confirm", w.steps.Confirm, in)
+	w.confirm(in)
 	id := order.ID(in.OrderID)
 	partner := event.Actor{Sub: "partner.fulfilment", Role: event.RolePartner}
 	if _, err := command.NewShipOrderHandler(w.store).Handle(ctx, command.ShipOrder{OrderID: id,
@@ -275,4 +266,13 @@ func TestReceivedReturnWithoutCaptureFails(t *testing.T) {
 	if slices.Contains(w.events(in), "PaymentRefunded") {
 		t.Fatalf("events %v", w.events(in))
 	}
+}
+
+// confirm takes a placed order through the saga's forward steps, each run twice (do), to CONFIRMED.
+func (w *world) confirm(in saga.Input) {
+	w.t.Helper()
+	w.do("reserve", w.steps.Reserve, in)
+	w.do("authorize", w.steps.Authorize, in)
+	w.do("capture", w.steps.Capture, in)
+	w.do("confirm", w.steps.Confirm, in)
 }
