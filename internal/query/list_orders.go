@@ -19,11 +19,14 @@ type OrderSummary struct {
 	Total        money.Money
 	Lines        []OrderLine
 	CreatedAt    string // RFC 3339
-	UpdatedAt    string // RFC 3339
-	History      []HistoryEntry
-	Shipment     *ShipmentSummary // nil until the order shipped
-	DeliveredAt  string           // RFC 3339, "" until the order was delivered
-	Returns      []ReturnSummary  // oldest first
+	// UpdatedAt (RFC 3339) is when the view last changed: a status change or a fact it shows (the
+	// shipment, a return's step). Events that change neither do not touch the view (docs/adr/0022),
+	// so it can be earlier than the order's own updatedAt (GET /orders/{orderId}).
+	UpdatedAt   string
+	History     []HistoryEntry
+	Shipment    *ShipmentSummary // nil until the order shipped
+	DeliveredAt string           // RFC 3339, "" until the order was delivered
+	Returns     []ReturnSummary  // oldest first
 }
 
 // ShipmentSummary is how an order left the warehouse.

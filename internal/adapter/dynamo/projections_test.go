@@ -8,6 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	smithymiddleware "github.com/aws/smithy-go/middleware"
+
+	"github.com/orion-oss/orion/infra/engine/localaws/awstest"
 	"github.com/orion-oss/orion/internal/adapter/dynamo"
 	"github.com/orion-oss/orion/internal/adapter/dynamo/dynamotest"
 	"github.com/orion-oss/orion/internal/event"
@@ -284,5 +288,69 @@ func TestListOrdersWithinACreationSpan(t *testing.T) {
 	_, _, err = p.ListOrders(ctx, query.OrderSelection{CustomerID: "cust-span", Limit: 1, Cursor: next, CreatedTo: now.Add(-3 * time.Hour)})
 	if !errors.Is(err, query.ErrBadCursor) {
 		t.Fatalf("a cursor outside the span: %v; want ErrBadCursor", err)
+	}
+}
+
+// Events that change neither the status nor a fact the views show cost no write: the captured payment
+// and the stock's commit (whose available figure is the reservation's) leave the order's view and the
+// catalog's as the status changes left them, in any delivery order.
+func TestProjectionWritesOnlyWhatChangesAView(t *testing.T) {
+	ctx := context.Background()
+	price, _ := money.New(500, "USD")
+	t0 := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	avail := func(n int64) *int64 { return &n }
+	ref := func(status string, v int64) event.OrderRef {
+		return event.OrderRef{OrderID: "01JDQ7Z3M6X9V0YB2C4D5E6F7H", CustomerID: "cust-w", Status: status, OrderVersion: v}
+	}
+	lines := []event.Line{{SKU: "W-1", Name: "w", Quantity: 1, UnitPrice: price, LineTotal: price}}
+	placed := env(t, "w1", event.OrderPlaced{OrderRef: ref("PENDING", 1), Lines: lines, Total: price, CreatedAt: t0}, t0)
+	reserved := env(t, "w2", event.InventoryReserved{OrderRef: ref("RESERVED", 2),
+		Lines: []event.StockLine{{SKU: "W-1", Quantity: 1, Available: avail(4), ItemVersion: 2}}}, t0.Add(time.Second))
+	captured := env(t, "w3", event.PaymentCaptured{OrderRef: ref("PAYMENT_AUTHORIZED", 4), CaptureID: "cap", Amount: price}, t0.Add(3*time.Second))
+	committed := env(t, "w4", event.InventoryCommitted{OrderRef: ref("CONFIRMED", 5),
+		Lines: []event.StockLine{{SKU: "W-1", Quantity: 1, Available: avail(4), ItemVersion: 3}}}, t0.Add(4*time.Second))
+	tests := []struct {
+		name    string
+		deliver []event.Envelope
+		writes  int
+	}{
+		{"in order", []event.Envelope{placed, reserved, captured, committed}, 3},
+		{"the silent ones first", []event.Envelope{committed, captured, placed, reserved}, 3},
+		// A late OrderPlaced finds a newer status and writes its facts alone: a second write.
+		{"placed last", []event.Envelope{reserved, committed, placed, captured}, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var writes int
+			counted := dynamodb.NewFromConfig(awstest.Config(t), func(o *dynamodb.Options) {
+				o.APIOptions = append(o.APIOptions, func(s *smithymiddleware.Stack) error {
+					return s.Initialize.Add(smithymiddleware.InitializeMiddlewareFunc("count", func(ctx context.Context, in smithymiddleware.InitializeInput,
+						next smithymiddleware.InitializeHandler) (smithymiddleware.InitializeOutput, smithymiddleware.Metadata, error) {
+						if op := smithymiddleware.GetOperationName(ctx); op == "UpdateItem" || op == "PutItem" {
+							writes++
+						}
+						return next.HandleInitialize(ctx, in)
+					}), smithymiddleware.Before)
+				})
+			})
+			p := dynamo.NewProjections(counted, dynamotest.Table(t, "ProjectionsTable"))
+			for _, e := range tt.deliver {
+				if _, err := p.Apply(ctx, e); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// OrderPlaced and InventoryReserved write the order's view once each, and the reservation the
+			// catalog's stock; the capture and the commit write nothing.
+			if writes != tt.writes {
+				t.Errorf("%d writes; want %d", writes, tt.writes)
+			}
+			items, _, err := p.ListOrders(ctx, query.OrderSelection{CustomerID: "cust-w", Limit: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(items) != 1 || items[0].Status != "RESERVED" || items[0].UpdatedAt != t0.Add(time.Second).Format(time.RFC3339Nano) {
+				t.Fatalf("views = %+v; want one RESERVED, updated when reserved", items)
+			}
+		})
 	}
 }
