@@ -25,7 +25,9 @@ import (
 //
 // In exact mode (the sequential work-per-order runs) it reads each written item before and after the
 // write, straight from the emulator and outside the counts, because a write is billed on the larger of
-// the two images; otherwise a write's size is the last one the meter saw for that key.
+// the two images, and because the two images tell which global secondary index entries the write
+// changed (meter_gsi.go); otherwise a write's size is the last one the meter saw for that key, and the
+// index writes are not counted.
 type meter struct {
 	upstream string
 	client   *http.Client
@@ -35,6 +37,7 @@ type meter struct {
 	mu       sync.Mutex
 	exact    bool
 	keys     map[string][]string // table -> key attribute names
+	gsis     map[string][]gsi    // table -> global secondary indexes (meter_gsi.go)
 	sizes    map[string]int      // table + key -> last known item size
 	usage    map[string]*usage   // caller (access key) -> usage
 	errs     map[string]int      // "operation code" -> count (functions' requests only)
@@ -60,6 +63,11 @@ type usage struct {
 	// Reads counts read requests by what they read ("Query orders/ByCustomer"; readTarget), first pages
 	// only: a read of the same table and index twice in one invocation is a redundant one.
 	Reads map[string]int
+	// GSIWRU: write request units of the tables' global secondary indexes (exact mode only), apart from
+	// WRU, the tables' own; GSIWRUTransact is the part of it written by transactions (counted twice);
+	// GSIWRUByIndex splits it by "table/index".
+	GSIWRU, GSIWRUTransact float64
+	GSIWRUByIndex          map[string]float64
 }
 
 func newMeter(upstream string) (*meter, error) {
@@ -68,7 +76,7 @@ func newMeter(upstream string) (*meter, error) {
 		return nil, err
 	}
 	m := &meter{upstream: strings.TrimRight(upstream, "/"), client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}},
-		URL: "http://" + ln.Addr().String(), keys: map[string][]string{}, sizes: map[string]int{}, usage: map[string]*usage{}, errs: map[string]int{}, keyWRU: map[string]float64{}}
+		URL: "http://" + ln.Addr().String(), keys: map[string][]string{}, gsis: map[string][]gsi{}, sizes: map[string]int{}, usage: map[string]*usage{}, errs: map[string]int{}, keyWRU: map[string]float64{}}
 	m.srv = &http.Server{Handler: m, ReadHeaderTimeout: 10 * time.Second}
 	go m.srv.Serve(ln)
 	return m, nil
@@ -96,7 +104,7 @@ func (m *meter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m.mu.Lock()
 	exact := m.exact
 	m.mu.Unlock()
-	var before map[string]int
+	var before map[string]map[string]any
 	if ddb && exact && isWrite(op) {
 		before = m.images(body, op)
 	}
@@ -124,7 +132,7 @@ func (m *meter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	switch {
 	case ddb:
-		var after map[string]int
+		var after map[string]map[string]any
 		if exact && isWrite(op) && status == http.StatusOK {
 			after = m.images(body, op)
 		}
@@ -247,8 +255,11 @@ func (m *meter) keySchema(table string) []string {
 			k = append(k, fmt.Sprint(em["AttributeName"]))
 		}
 	}
+	// The same description names the table's global secondary indexes: learnt once, with the key.
+	ix := parseGSIs(t)
 	m.mu.Lock()
 	m.keys[table] = k
+	m.gsis[table] = ix
 	m.mu.Unlock()
 	return k
 }
@@ -335,16 +346,17 @@ func (m *meter) writeRefs(op string, body []byte) []itemRef {
 	return out
 }
 
-// images reads the current size of every item a write touches (0: absent).
-func (m *meter) images(body []byte, op string) map[string]int {
-	out := map[string]int{}
+// images reads the current image of every item a write touches (nil: absent; no entry: unread).
+func (m *meter) images(body []byte, op string) map[string]map[string]any {
+	out := map[string]map[string]any{}
 	for _, r := range m.writeRefs(op, body) {
+		m.keySchema(r.table) // and its indexes, for the index writes
 		got, err := m.raw("GetItem", map[string]any{"TableName": r.table, "Key": r.key, "ConsistentRead": true})
 		if err != nil {
 			continue
 		}
 		item, _ := got["Item"].(map[string]any)
-		out[r.id()] = itemSize(item)
+		out[r.id()] = item
 	}
 	return out
 }
@@ -355,14 +367,14 @@ func (m *meter) usageOf(caller string) *usage {
 	}
 	u := m.usage[caller]
 	if u == nil {
-		u = &usage{MaxItemByTable: map[string]int{}, Reads: map[string]int{}}
+		u = &usage{MaxItemByTable: map[string]int{}, Reads: map[string]int{}, GSIWRUByIndex: map[string]float64{}}
 		m.usage[caller] = u
 	}
 	return u
 }
 
 // account adds one DynamoDB request's request units to its caller, by capacityRules.
-func (m *meter) account(caller, op string, reqBody, respBody []byte, status int, before, after map[string]int) {
+func (m *meter) account(caller, op string, reqBody, respBody []byte, status int, before, after map[string]map[string]any) {
 	var req, resp map[string]any
 	_ = json.Unmarshal(reqBody, &req)
 	_ = json.Unmarshal(respBody, &resp)
@@ -464,14 +476,16 @@ func (m *meter) account(caller, op string, reqBody, respBody []byte, status int,
 		for _, r := range refs {
 			id := r.id()
 			size := m.sizes[id]
-			if b, ok := before[id]; ok {
-				size = b
+			b, readBefore := before[id]
+			if readBefore {
+				size = itemSize(b)
 			}
 			if r.put != nil {
 				size = max(size, itemSize(r.put))
 			}
-			if a, ok := after[id]; ok {
-				size = max(size, a)
+			a, readAfter := after[id]
+			if readAfter {
+				size = max(size, itemSize(a))
 			}
 			if !failed {
 				switch {
@@ -480,7 +494,22 @@ func (m *meter) account(caller, op string, reqBody, respBody []byte, status int,
 				case r.put != nil:
 					m.sizes[id] = itemSize(r.put)
 				case after != nil:
-					m.sizes[id] = after[id]
+					m.sizes[id] = itemSize(after[id])
+				}
+				// A failed write changes no item and so no index entry; without both images (not
+				// exact mode, or a read that failed) the index writes are unknown and left out.
+				if readBefore && readAfter && r.kind != "ConditionCheck" {
+					gsiFactor := 1.0
+					if op == "TransactWriteItems" {
+						gsiFactor = gsiTransactFactor
+					}
+					for ix, n := range m.gsiWrite(r.table, gsiFactor, b, a) {
+						u.GSIWRU += n
+						u.GSIWRUByIndex[ix] += n
+						if op == "TransactWriteItems" {
+							u.GSIWRUTransact += n
+						}
+					}
 				}
 				if r.kind != "ConditionCheck" {
 					u.ItemsWritten++
@@ -615,6 +644,7 @@ func (m *meter) snapshot() (map[string]usage, map[string]int) {
 		c := *v
 		c.MaxItemByTable = maps.Clone(v.MaxItemByTable)
 		c.Reads = maps.Clone(v.Reads)
+		c.GSIWRUByIndex = maps.Clone(v.GSIWRUByIndex)
 		u[k] = c
 	}
 	e := make(map[string]int, len(m.errs))
