@@ -247,7 +247,10 @@ func (r *Report) work(p func(string, ...any)) {
 	p("doubled in TransactWriteItems (ConditionCheck included); a read is ⌈size/4 KB⌉ RRU per item, halved when eventually\n")
 	p("consistent, doubled in TransactGetItems; a Query is ⌈total size/4 KB⌉; a missing item still costs the minimum; failed\n")
 	p("conditional writes consume like successful ones. Stream reads (GetRecords by the pipe and the event source mappings)\n")
-	p("are counted separately: they poll on a timer, not per order.\n\n")
+	p("are counted separately: they poll on a timer, not per order. Global secondary index writes (indexes from DescribeTable,\n")
+	p("that is template.yaml) are counted apart, from the same two images: entering or leaving an index is one write, an index\n")
+	p("key change two (delete and put), a change to a projected attribute one, anything else none; each ⌈projected entry/1 KB⌉,\n")
+	p("doubled in TransactWriteItems (AWS is silent there: the conservative reading); a failed write writes no index entry.\n\n")
 	p("| per order | %s |\n|---|%s\n", strings.Join(pathNames(r.Work), " | "), strings.Repeat("---:|", len(r.Work)))
 	row := func(name string, f func(PathWork) string) {
 		cells := []string{}
@@ -282,6 +285,8 @@ func (r *Report) work(p func(string, ...any)) {
 	row("DynamoDB calls", func(w PathWork) string { return num(prefixSum(callsByOperation(w), "dynamodb:")) })
 	row("DynamoDB RRU", func(w PathWork) string { return num(w.RRU) })
 	row("DynamoDB WRU", func(w PathWork) string { return num(w.WRU) })
+	row("DynamoDB GSI WRU", func(w PathWork) string { return num(w.GSIWRU) })
+	row("DynamoDB WRU, table + GSI", func(w PathWork) string { return num(w.WRU + w.GSIWRU) })
 	row("SES emails sent", func(w PathWork) string { return num(w.SESSends) })
 	row("WebSocket posts (@connections)", func(w PathWork) string { return num(w.WSPosts) })
 	row("WebSocket messages received by the client", func(w PathWork) string { return num(w.WSMessages) })
@@ -289,7 +294,7 @@ func (r *Report) work(p func(string, ...any)) {
 	p("\n")
 	for _, w := range r.Work {
 		p("### %s\n\n", w.Path)
-		p("| function | invocations | billed ms | RRU | WRU | AWS calls |\n|---|---:|---:|---:|---:|---|\n")
+		p("| function | invocations | billed ms | RRU | WRU | GSI WRU | AWS calls |\n|---|---:|---:|---:|---:|---:|---|\n")
 		names := map[string]bool{}
 		for k := range w.Invocations {
 			names[k] = true
@@ -302,7 +307,7 @@ func (r *Report) work(p func(string, ...any)) {
 			for _, op := range sortedKeys(w.Calls[fn]) {
 				calls = append(calls, fmt.Sprintf("%s %s", op, num(w.Calls[fn][op])))
 			}
-			p("| %s | %s | %.0f | %s | %s | %s |\n", fn, num(w.Invocations[fn]), w.BilledMs[fn], num(w.RRUByFn[fn]), num(w.WRUByFn[fn]), strings.Join(calls, ", "))
+			p("| %s | %s | %.0f | %s | %s | %s | %s |\n", fn, num(w.Invocations[fn]), w.BilledMs[fn], num(w.RRUByFn[fn]), num(w.WRUByFn[fn]), num(w.GSIWRUByFn[fn]), strings.Join(calls, ", "))
 		}
 		evs := []string{}
 		for _, k := range sortedKeys(w.Events) {
@@ -315,7 +320,12 @@ func (r *Report) work(p func(string, ...any)) {
 				reads = append(reads, fmt.Sprintf("%s %s %s", fn, target, num(w.ReadsPerInvocation[fn][target])))
 			}
 		}
-		p("DynamoDB reads per invocation (first pages): %s.\n\n", strings.Join(reads, ", "))
+		p("DynamoDB reads per invocation (first pages): %s.\n", strings.Join(reads, ", "))
+		var gsis []string
+		for _, ix := range sortedKeys(w.GSIWRUByIndex) {
+			gsis = append(gsis, fmt.Sprintf("%s %s", ix, num(w.GSIWRUByIndex[ix])))
+		}
+		p("GSI WRU per index: %s; in transactions (counted twice) %s.\n\n", strings.Join(gsis, ", "), num(w.GSIWRUTransact))
 	}
 }
 

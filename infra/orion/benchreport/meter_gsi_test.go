@@ -2,6 +2,7 @@ package benchreport
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"strings"
 	"testing"
@@ -221,4 +222,26 @@ func mustJSON(v any) string {
 		panic(err)
 	}
 	return string(b)
+}
+
+// The work-per-order table keeps "DynamoDB WRU" as the tables' own, as in earlier reports, and shows the
+// index writes and the total beside it; each path names its indexes' share.
+func TestWorkReportShowsGSIWRU(t *testing.T) {
+	r := &Report{Work: []PathWork{{Path: "confirmed", Orders: 1, WRU: 20, GSIWRU: 12.5, GSIWRUTransact: 4,
+		WRUByFn: map[string]float64{"projector": 9}, GSIWRUByFn: map[string]float64{"projector": 8.5}, Invocations: map[string]float64{"projector": 3},
+		GSIWRUByIndex: map[string]float64{"projections/ByStatus": 8.5, "orders/ByCustomer": 4}}}}
+	var b strings.Builder
+	r.work(func(format string, args ...any) { b.WriteString(fmt.Sprintf(format, args...)) })
+	for _, want := range []string{
+		"| DynamoDB WRU | 20 |\n",
+		"| DynamoDB GSI WRU | 12.50 |\n",
+		"| DynamoDB WRU, table + GSI | 32.50 |\n",
+		"| function | invocations | billed ms | RRU | WRU | GSI WRU | AWS calls |",
+		"| projector | 3 | 0 | 0 | 9 | 8.50 |  |\n",
+		"GSI WRU per index: orders/ByCustomer 4, projections/ByStatus 8.50; in transactions (counted twice) 4.\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("work section lacks %q:\n%s", want, b.String())
+		}
+	}
 }

@@ -32,6 +32,11 @@ type PathWork struct {
 	RRUByFn, WRUByFn      map[string]float64
 	StreamReads           float64
 	MaxItemBytes          map[string]int // largest item seen per table
+	// GSIWRU: write request units of the global secondary indexes (meter_gsi.go), beside the tables' own
+	// WRU; GSIWRUTransact is its part written in transactions (counted twice); by function and by
+	// "table/index".
+	GSIWRU, GSIWRUTransact    float64
+	GSIWRUByFn, GSIWRUByIndex map[string]float64
 	// ReadsPerInvocation: by function, its DynamoDB reads of each table and index ("Query
 	// connections/ByUser") per invocation. More than one means the function read the same thing twice.
 	ReadsPerInvocation map[string]map[string]float64
@@ -172,7 +177,7 @@ func measureWork(ctx context.Context, s *system, n int, logf func(string, ...any
 		}
 		w := PathWork{Path: p.name, Orders: n, HTTPRequests: float64(p.http), Latency: medianDur(lats), Calls: map[string]map[string]float64{},
 			Invocations: map[string]float64{}, BilledMs: map[string]float64{}, Events: map[string]float64{},
-			RRUByFn: map[string]float64{}, WRUByFn: map[string]float64{}, MaxItemBytes: map[string]int{}, ReadsPerInvocation: map[string]map[string]float64{}}
+			RRUByFn: map[string]float64{}, WRUByFn: map[string]float64{}, GSIWRUByFn: map[string]float64{}, GSIWRUByIndex: map[string]float64{}, MaxItemBytes: map[string]int{}, ReadsPerInvocation: map[string]map[string]float64{}}
 		per := 1 / float64(n)
 		for fn, ops := range s.st.Calls() {
 			for op, c := range ops {
@@ -229,6 +234,14 @@ func measureWork(ctx context.Context, s *system, n int, logf func(string, ...any
 			w.WRU += wru * per
 			w.RRUByFn[name] += rru * per
 			w.WRUByFn[name] += wru * per
+			w.GSIWRU += (u.GSIWRU - b.GSIWRU) * per
+			w.GSIWRUTransact += (u.GSIWRUTransact - b.GSIWRUTransact) * per
+			w.GSIWRUByFn[name] += (u.GSIWRU - b.GSIWRU) * per
+			for ix, v := range u.GSIWRUByIndex {
+				if d := v - b.GSIWRUByIndex[ix]; d != 0 {
+					w.GSIWRUByIndex[ix] += d * per
+				}
+			}
 			for t, n := range u.MaxItemByTable {
 				w.MaxItemBytes[t] = max(w.MaxItemBytes[t], n)
 			}
