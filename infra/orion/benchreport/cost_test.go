@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// go test ./infra/orion/benchreport -run TestCostMarkdown -args -cost-md=/tmp/cost.md renders the
+// go test ./infra/orion/benchreport -run TestCostMarkdown -args -cost-md=$PWD/docs/cost.md renders the
 // fixture's cost.md for review.
 var costMD = flag.String("cost-md", "", "write the fixture's cost.md here")
 
@@ -173,7 +173,7 @@ func TestPaymentActionPath(t *testing.T) {
 // The generated cost.md keeps its sections and prices the run's paths; -cost-md writes it.
 func TestCostMarkdown(t *testing.T) {
 	r := &Report{Work: fixtureWork(t), Started: time.Date(2026, 12, 3, 15, 11, 0, 0, time.UTC),
-		Opts: Options{Command: "go run ./infra/orion/cmd/benchreport", Orders: 10}}
+		Opts: Options{Command: "go test ./infra/orion/benchreport -run TestCostMarkdown -args -cost-md=$PWD/docs/cost.md", Orders: 10}}
 	var buf bytes.Buffer
 	r.CostMarkdown(&buf, fixtureMemory)
 	out := buf.String()
