@@ -1,5 +1,5 @@
 // Command benchreport measures Orion's performance and cost drivers (issue 10) and writes
-// docs/benchmarks.md; `make bench` runs it. It starts a moto_server of its own (or uses -endpoint) and
+// docs/benchmarks.md and, priced from the same run's counts, docs/cost.md; `make bench` runs it. It starts a moto_server of its own (or uses -endpoint) and
 // stops by itself.
 //
 //	go run ./infra/orion/cmd/benchreport                       # everything, writes docs/benchmarks.md
@@ -23,8 +23,9 @@ import (
 
 func main() {
 	var o benchreport.Options
-	var sections, levels string
+	var sections, levels, costOut string
 	flag.StringVar(&o.Out, "out", "docs/benchmarks.md", "the report to write (- for stdout)")
+	flag.StringVar(&costOut, "cost-out", "docs/cost.md", "the cost per million orders, priced from the run's work per order (empty: not written)")
 	flag.StringVar(&o.Template, "template", "template.yaml", "the SAM template")
 	flag.StringVar(&o.Endpoint, "endpoint", "", "an AWS emulator to use (default: a private moto_server, so that nothing else loads it)")
 	flag.StringVar(&sections, "sections", "", "comma-separated: sizes, cold, gobench, work, load, hot (default all)")
@@ -70,4 +71,20 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Fprintln(os.Stderr, "benchreport: wrote", o.Out)
+	// cost.md prices this run's counts, so it is written only by a run that measured them.
+	if costOut == "" || len(r.Work) == 0 {
+		return
+	}
+	memory, err := benchreport.FunctionMemory(o.Template)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchreport:", err)
+		os.Exit(1)
+	}
+	buf.Reset()
+	r.CostMarkdown(&buf, memory)
+	if err := os.WriteFile(costOut, buf.Bytes(), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "benchreport:", err)
+		os.Exit(1)
+	}
+	fmt.Fprintln(os.Stderr, "benchreport: wrote", costOut)
 }
