@@ -1,7 +1,6 @@
 package ddbmodel
 
 import (
-	"container/heap"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -119,22 +118,53 @@ type event struct {
 	fn  func()
 }
 
+// queue is a binary min-heap of events by time, then by scheduling order (deterministic ties);
+// written out rather than container/heap, whose boxing of every event dominated the model's run time.
 type queue []event
 
-func (q queue) Len() int { return len(q) }
-func (q queue) Less(i, j int) bool {
+func (q queue) less(i, j int) bool {
 	if q[i].at != q[j].at {
 		return q[i].at < q[j].at
 	}
 	return q[i].seq < q[j].seq
 }
-func (q queue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *queue) Push(x any)   { *q = append(*q, x.(event)) }
-func (q *queue) Pop() any {
-	old := *q
-	e := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return e
+
+func (q *queue) push(e event) {
+	*q = append(*q, e)
+	h := *q
+	for i := len(h) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if !h.less(i, parent) {
+			break
+		}
+		h[i], h[parent] = h[parent], h[i]
+		i = parent
+	}
+}
+
+func (q *queue) pop() event {
+	h := *q
+	top := h[0]
+	last := len(h) - 1
+	h[0] = h[last]
+	h[last] = event{}
+	h = h[:last]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < len(h) && h.less(l, m) {
+			m = l
+		}
+		if r < len(h) && h.less(r, m) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+	*q = h
+	return top
 }
 
 // partition is a token bucket of write-unit equivalents (a read unit costs WCU/RCU of one).
@@ -229,31 +259,36 @@ func newSim(sc Scenario) (*sim, error) {
 
 func (s *sim) after(d float64, fn func()) {
 	s.seq++
-	heap.Push(&s.q, event{at: s.now + d, seq: s.seq, fn: fn})
+	s.q.push(event{at: s.now + d, seq: s.seq, fn: fn})
 }
 
 func (s *sim) run() {
-	// Poisson arrivals for Duration.
-	t := 0.0
-	for {
-		if s.sc.Even {
-			t += 1 / s.sc.Rate
-		} else {
-			t += s.rng.ExpFloat64() / s.sc.Rate
-		}
-		if t >= s.sc.Duration.Seconds() {
-			break
-		}
-		o := &order{arrived: t, home: s.rng.IntN(len(s.items))}
-		s.res.Offered++
-		s.seq++
-		heap.Push(&s.q, event{at: t, seq: s.seq, fn: func() { s.task(func() { s.step(o, StepReserve, 0) }) }})
-	}
-	for s.q.Len() > 0 {
-		e := heap.Pop(&s.q).(event)
+	s.arrive(0)
+	for len(s.q) > 0 {
+		e := s.q.pop()
 		s.now = e.at
 		e.fn()
 	}
+}
+
+// arrive schedules the next order of the Poisson (or even) arrivals after t, until Duration; one
+// arrival at a time keeps the queue small.
+func (s *sim) arrive(t float64) {
+	if s.sc.Even {
+		t += 1 / s.sc.Rate
+	} else {
+		t += s.rng.ExpFloat64() / s.sc.Rate
+	}
+	if t >= s.sc.Duration.Seconds() {
+		return
+	}
+	s.seq++
+	s.q.push(event{at: t, seq: s.seq, fn: func() {
+		o := &order{arrived: t, home: s.rng.IntN(len(s.items))}
+		s.res.Offered++
+		s.task(func() { s.step(o, StepReserve, 0) })
+		s.arrive(t)
+	}})
 }
 
 func (s *sim) result() (Result, error) {
