@@ -4,12 +4,19 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/orion-oss/orion/infra/orion/ddbmodel"
 )
 
 // The modelled sale renders every design at every load, never oversells, and says which designs reach
-// the target.
+// the target (a smaller run than make bench's, which runs hotModelDesigns at four loads).
 func TestHotModelReport(t *testing.T) {
-	m, err := modelHotSKU(t.Logf)
+	single := ddbmodel.SingleItem()
+	designs := []HotDesign{{Name: "single item", Pattern: single, Shards: 1},
+		{Name: "64 shards, best case", Pattern: ddbmodel.Sharded(single, 64), Shards: 64},
+		{Name: "8 shards hashed onto 8 partitions", Pattern: ddbmodel.Sharded(single, 8), Shards: 8, Partitions: 8}}
+	m, err := runHotModel(designs, []float64{100, 2500}, 2*time.Second, t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
