@@ -1,10 +1,13 @@
 package benchreport
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/orion-oss/orion/infra/orion/ddbmodel"
@@ -49,8 +52,9 @@ type HotModelRow struct {
 
 // hotModelDesigns: today's single item; N shards each on a partition of its own (the best case, what
 // DynamoDB's split for heat converges to) and hashed onto N partitions (shards sharing a partition by
-// their keys' hashes); and, to show what the store's version condition costs, shards whose writes are
-// conditional on the counters instead.
+// their keys' hashes), each step reading the order's shard; to show what the store's version condition
+// costs, shards whose writes are conditional on the counters instead; and the sharded store under way,
+// whose reservation reads every shard and whose other steps read the SKU's item too.
 func hotModelDesigns() []HotDesign {
 	single := ddbmodel.SingleItem()
 	ds := []HotDesign{{Name: "single item", Pattern: single, Shards: 1}}
@@ -60,6 +64,9 @@ func hotModelDesigns() []HotDesign {
 	}
 	for _, n := range []int{16, 32} {
 		ds = append(ds, HotDesign{Name: fmt.Sprintf("%d shards, counter conditions", n), Pattern: ddbmodel.CounterConditions(ddbmodel.Sharded(single, n)), Shards: n})
+	}
+	for _, n := range []int{16, 64} {
+		ds = append(ds, HotDesign{Name: fmt.Sprintf("%d shards, every shard read", n), Pattern: ddbmodel.ShardedReadingAll(single, n), Shards: n})
 	}
 	return ds
 }
@@ -75,25 +82,41 @@ func runHotModel(designs []HotDesign, loads []float64, sale time.Duration, logf 
 	m := &HotModel{Loads: loads, Designs: designs, Sale: sale,
 		Limits: ddbmodel.DefaultLimits(), Timing: ddbmodel.DefaultTiming(), Retries: ddbmodel.DefaultRetries(), Target: 2000}
 	single := ddbmodel.SingleItem()
-	m.Patterns = []string{fmt.Sprintf("%s: %s", single.Name, single.Source), "N shards: derived from the single item's (each access of the item goes to one of N shard items)"}
-	for i, d := range m.Designs {
-		for _, load := range m.Loads {
-			sc := ddbmodel.Scenario{Pattern: d.Pattern, Rate: load, Duration: m.Sale, Warmup: m.warmup(),
-				Stock: math.MaxInt32, Partitions: d.Partitions, Seed: uint64(1 + i)}
-			r, err := ddbmodel.Run(sc)
-			m.Rows = append(m.Rows, HotModelRow{Design: d.Name, Shards: d.Shards, Load: load, Result: r})
+	m.Patterns = []string{fmt.Sprintf("%s: %s", single.Name, single.Source),
+		"N shards: derived from the single item's (each access of the item goes to the order's shard, the next ones when it is short)",
+		"every shard read: derived too (a reservation reads all N shards, shard 0 being the SKU's item; confirm and release read the item and the order's shard)",
+		"counter conditions: derived too (the shard writes conditional on `available >= :n`, not on the version read)"}
+	// The sales are independent (each its own seed): run them on every core, in their places.
+	m.Rows = make([]HotModelRow, len(m.Designs)*len(m.Loads))
+	m.SellOut = make([]HotModelRow, len(m.Designs))
+	errs := make([]error, len(m.Rows)+len(m.SellOut))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	runSale := func(slot *HotModelRow, errSlot *error, d HotDesign, load float64, stock int64, seed uint64) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			r, err := ddbmodel.Run(ddbmodel.Scenario{Pattern: d.Pattern, Rate: load, Duration: m.Sale, Warmup: m.warmup(),
+				Stock: stock, Partitions: d.Partitions, Seed: seed})
+			*slot = HotModelRow{Design: d.Name, Shards: d.Shards, Load: load, Result: r}
 			if err != nil {
-				return m, fmt.Errorf("hot model: %s at %.0f/s: %w", d.Name, load, err)
+				*errSlot = fmt.Errorf("hot model: %s at %.0f/s on %d units: %w", d.Name, load, stock, err)
 			}
+		}()
+	}
+	for i, d := range m.Designs {
+		for j, load := range m.Loads {
+			k := i*len(m.Loads) + j
+			runSale(&m.Rows[k], &errs[k], d, load, math.MaxInt32, uint64(1+i))
 		}
 		// Sell-out: twice as many orders as units, at the target rate.
-		sc := ddbmodel.Scenario{Pattern: d.Pattern, Rate: m.Target, Duration: m.Sale, Warmup: m.warmup(),
-			Stock: int64(m.Target * m.Sale.Seconds() / 2), Partitions: d.Partitions, Seed: uint64(100 + i)}
-		r, err := ddbmodel.Run(sc)
-		m.SellOut = append(m.SellOut, HotModelRow{Design: d.Name, Shards: d.Shards, Load: m.Target, Result: r})
-		if err != nil {
-			return m, fmt.Errorf("hot model: %s selling out: %w", d.Name, err)
-		}
+		runSale(&m.SellOut[i], &errs[len(m.Rows)+i], d, m.Target, int64(m.Target*m.Sale.Seconds()/2), uint64(100+i))
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return m, err
 	}
 	m.Took = time.Since(start)
 	logf("hot SKU model: %d sales in %s", len(m.Rows)+len(m.SellOut), m.Took.Round(time.Millisecond))
@@ -101,7 +124,12 @@ func runHotModel(designs []HotDesign, loads []float64, sale time.Duration, logf 
 }
 
 // warmup is left out of the sustained rate: the first orders are still paying (0.5 s without contention).
-func (m *HotModel) warmup() time.Duration { return min(1500*time.Millisecond, m.Sale/3) }
+func (m *HotModel) warmup() time.Duration {
+	if m.Sale >= 3*time.Second {
+		return 1500 * time.Millisecond
+	}
+	return m.Sale / 4
+}
 
 // ceiling is the most a design confirmed a second at any load.
 func (m *HotModel) ceiling(design string) float64 {

@@ -141,3 +141,36 @@ func CounterConditions(p Pattern) Pattern {
 	}
 	return q
 }
+
+// ShardedReadingAll derives an n-shard pattern from a single-item one in which a reservation reads
+// every shard (shard 0 being the SKU's own item) and takes from the first with stock, and the other
+// steps read the SKU's item and the order's shard: the design of the sharded store under way
+// (internal/adapter/dynamo/shards.go), until it is recorded. Every shard's partition then serves a read
+// per reservation, whatever n.
+func ShardedReadingAll(p Pattern, n int) Pattern {
+	q := Sharded(p, n)
+	q.Name = fmt.Sprintf("%d shards, every shard read (derived from %s)", n, p.Name)
+	q.Steps = map[string][]Call{}
+	for step, calls := range p.Steps {
+		reads := 2
+		if step == StepReserve || step == StepReject {
+			reads = n
+		}
+		out := make([]Call, len(calls))
+		for i, c := range calls {
+			var items []Item
+			for _, it := range c.Items {
+				items = append(items, it)
+				if it.Hot && !c.Write {
+					for range min(reads, n) - 1 {
+						items = append(items, it)
+					}
+				}
+			}
+			c.Items = items
+			out[i] = c
+		}
+		q.Steps[step] = out
+	}
+	return q
+}

@@ -379,37 +379,59 @@ func (s *sim) storeAttempt(o *order, step string, sfn, try int) {
 	})
 }
 
-// read is the BatchGetItem that reads the SKU's item shard (and the order's reservations, elsewhere):
-// when the item's partition refuses it, the key comes back unprocessed and the store asks again at
-// once (batchGet has no backoff). walked counts the shards a reservation already found empty.
+// read is the BatchGetItem that reads the SKU's item(s) (and the order's reservations, elsewhere): the
+// shard it works on and, when the pattern reads more of the SKU's items per attempt, the others in
+// turn from shard 0 (the SKU's own item); a pattern reading as many items as there are shards reads
+// them all and walks them without reading again. Each read is charged to its item's partition; when a
+// partition refuses, the key comes back unprocessed and the store asks again at once (batchGet has
+// no backoff). walked counts the shards a reservation already found empty.
 func (s *sim) read(o *order, step string, sfn, try, shard, walked int) {
 	tm, c := s.sc.Timing, s.cost[step]
 	s.after(tm.ReadLatency.Seconds()/2, func() {
-		it := s.items[shard]
-		p := s.parts[it.part]
-		units := c.readRRU * float64(max(c.hotReads, 1))
-		need := units * s.sc.Limits.PartitionWCU / s.sc.Limits.PartitionRCU
-		if !p.take(s.now, need) {
-			// The key comes back unprocessed and the store asks again every round trip, without
-			// backoff, until the partition admits it: modelled as a turn in a queue, each ask in
-			// between counted as a throttle.
-			rt := tm.ReadLatency.Seconds()
-			wait := p.queue(s.now, need)
-			asks := max(1, math.Ceil(wait/rt))
-			s.res.Throttles += int(asks)
-			p.rru += units
-			s.after(asks*rt, func() { s.readDone(o, step, sfn, try, shard, walked) })
+		wait := 0.0
+		for _, k := range s.readSet(c, shard) {
+			p := s.parts[s.items[k].part]
+			need := c.readRRU * s.sc.Limits.PartitionWCU / s.sc.Limits.PartitionRCU
+			if !p.take(s.now, need) {
+				// Modelled as a turn in a queue for the partition's capacity, each ask in between
+				// counted as a throttle.
+				w := p.queue(s.now, need)
+				asks := max(1, math.Ceil(w/tm.ReadLatency.Seconds()))
+				s.res.Throttles += int(asks)
+				wait = max(wait, asks*tm.ReadLatency.Seconds())
+			}
+			p.rru += c.readRRU
+		}
+		if wait > 0 {
+			s.after(wait, func() { s.readDone(o, step, sfn, try, shard, walked) })
 			return
 		}
-		p.rru += units
 		s.readDone(o, step, sfn, try, shard, walked)
 	})
+}
+
+// readSet is the shards one read of the step reads: its shard first, then from shard 0 on.
+func (s *sim) readSet(c cost, shard int) []int {
+	n := min(max(c.hotReads, 1), len(s.items))
+	out := []int{shard}
+	for k := 0; len(out) < n; k++ {
+		if k != shard {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // readDone is the read served: it sees the item's committed state, and the store decides.
 func (s *sim) readDone(o *order, step string, sfn, try, shard, walked int) {
 	tm, it := s.sc.Timing, s.items[shard]
 	version, available := it.version, it.available
+	var read []stockItem // every shard as read, when the step reads them all
+	if step == StepReserve && s.cost[step].hotReads >= len(s.items) {
+		for _, x := range s.items {
+			read = append(read, *x)
+		}
+	}
 	s.after(tm.ReadLatency.Seconds()/2, func() {
 		if step != StepReserve {
 			s.write(o, step, sfn, try, shard, version)
@@ -418,6 +440,18 @@ func (s *sim) readDone(o *order, step string, sfn, try, shard, walked int) {
 		switch {
 		case available >= 1:
 			s.write(o, step, sfn, try, shard, version)
+		case read != nil:
+			// It read every shard: it goes to the next one with stock, as read, without reading again.
+			for k := 1; k < len(read); k++ {
+				if next := read[(shard+k)%len(read)]; next.available >= 1 {
+					s.write(o, step, sfn, try, (shard+k)%len(read), next.version)
+					return
+				}
+			}
+			s.after(tm.WriteLatency.Seconds(), func() {
+				s.res.Rejected++
+				s.end(o, false)
+			})
 		case walked+1 < len(s.items):
 			// Short: the sharded design walks on to the next shard (a read of it).
 			s.read(o, step, sfn, try, (shard+1)%len(s.items), walked+1)

@@ -28,9 +28,11 @@ func TestUncontendedOrderCostsFourWRU(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		p    ddbmodel.Pattern
+		rru  float64 // read units on the SKU's items per confirmed order
 	}{
-		{"single item", ddbmodel.SingleItem()},
-		{"8 shards", ddbmodel.Sharded(ddbmodel.SingleItem(), 8)},
+		{"single item", ddbmodel.SingleItem(), 2},
+		{"8 shards", ddbmodel.Sharded(ddbmodel.SingleItem(), 8), 2},
+		{"8 shards, every shard read", ddbmodel.ShardedReadingAll(ddbmodel.SingleItem(), 8), 8 + 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sc := sale(tc.p, 1, 60*time.Second, 1000)
@@ -41,6 +43,9 @@ func TestUncontendedOrderCostsFourWRU(t *testing.T) {
 			}
 			if got := r.WRUPerConfirmed(); got != 4 {
 				t.Errorf("%.2f WRU per confirmed order; want 4", got)
+			}
+			if got := r.HotRRU / float64(r.Confirmed); got != tc.rru {
+				t.Errorf("%.2f RRU per confirmed order; want %.0f", got, tc.rru)
 			}
 			if r.Conflicts+r.ConditionFails+r.Throttles != 0 {
 				t.Errorf("conflicts %d, failed conditions %d, throttles %d; want none", r.Conflicts, r.ConditionFails, r.Throttles)
@@ -132,6 +137,7 @@ func TestNeverOversells(t *testing.T) {
 		{"8 shards", ddbmodel.Sharded(ddbmodel.SingleItem(), 8), 0},
 		{"8 shards on 3 partitions", ddbmodel.Sharded(ddbmodel.SingleItem(), 8), 3},
 		{"8 shards, counter conditions", ddbmodel.CounterConditions(ddbmodel.Sharded(ddbmodel.SingleItem(), 8)), 0},
+		{"8 shards, every shard read", ddbmodel.ShardedReadingAll(ddbmodel.SingleItem(), 8), 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sc := sale(tc.p, 400, 3*time.Second, 150)
