@@ -59,7 +59,8 @@ func SingleItem() SKU {
 			return dynamo.NewInventoryRepository(db, t).Create(ctx, it, evs, event.Cause{CorrelationID: "record"})
 		},
 		Hot: func(role, sku string, item map[string]any) bool {
-			return role == "inventory" && strings.HasPrefix(stringAttr(item["sku"]), sku)
+			k := stringAttr(item["sku"])
+			return role == "inventory" && (k == sku || strings.HasPrefix(k, sku+"#")) // the item, or a shard "<SKU>#k"
 		}}
 }
 
@@ -88,7 +89,7 @@ func Record(ctx context.Context, sku SKU, o Options) (ddbmodel.Pattern, error) {
 		Source: "record.Record: internal/saga's steps over internal/adapter/dynamo against the emulator"}
 	name := fmt.Sprintf("REC-%d", time.Now().UnixNano())
 	rec.sku = name
-	if err := sku.Create(ctx, raw, o.Tables, name, 10); err != nil {
+	if err := sku.Create(ctx, raw, o.Tables, name, int64(max(10, 2*sku.Shards))); err != nil { // a unit or more per shard
 		return p, fmt.Errorf("record: create %s: %w", name, err)
 	}
 	// Confirmed: reserve, (pay), confirm.
