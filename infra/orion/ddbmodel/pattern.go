@@ -174,3 +174,38 @@ func ShardedReadingAll(p Pattern, n int) Pattern {
 	}
 	return q
 }
+
+// WithShards re-scales a sharded pattern (recorded at p.Shards shards) to n: in a call that reads every
+// one of the SKU's items, the items are read n times instead; every other call is as recorded. It lets
+// one recording of a sharded store stand for any number of shards.
+func WithShards(p Pattern, n int) Pattern {
+	q := p
+	q.Shards = n
+	q.Name = fmt.Sprintf("%d shards (%s re-scaled)", n, p.Name)
+	q.Steps = map[string][]Call{}
+	for step, calls := range p.Steps {
+		out := make([]Call, len(calls))
+		for i, c := range calls {
+			var hot []Item
+			var items []Item
+			for _, it := range c.Items {
+				if it.Hot && !c.Write {
+					hot = append(hot, it)
+					continue
+				}
+				items = append(items, it)
+			}
+			if p.Shards > 1 && len(hot) >= p.Shards {
+				for range n {
+					items = append(items, hot[0])
+				}
+			} else {
+				items = append(items, hot...)
+			}
+			c.Items = items
+			out[i] = c
+		}
+		q.Steps[step] = out
+	}
+	return q
+}

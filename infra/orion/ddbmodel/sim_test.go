@@ -170,3 +170,18 @@ func TestErrOversoldIsAnError(t *testing.T) {
 		t.Fatal("ErrOversold")
 	}
 }
+
+// A pattern recorded at some number of shards stands for any other: reading all 8 becomes reading all
+// 32, reading the SKU's item and the order's shard stays that.
+func TestWithShardsRescalesReadingAll(t *testing.T) {
+	p := ddbmodel.WithShards(ddbmodel.ShardedReadingAll(ddbmodel.SingleItem(), 8), 32)
+	sc := sale(p, 1, 40*time.Second, 1000)
+	sc.Even = true
+	r := run(t, sc)
+	if got, want := r.HotRRU/float64(r.Confirmed), 32.0+2; got != want {
+		t.Errorf("%.2f RRU per confirmed order; want %.0f", got, want)
+	}
+	if got := r.WRUPerConfirmed(); got != 4 {
+		t.Errorf("%.2f WRU per confirmed order; want 4", got)
+	}
+}
