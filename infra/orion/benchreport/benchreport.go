@@ -54,6 +54,7 @@ type Report struct {
 	Work              []PathWork
 	Throughput        []Throughput
 	Hot               *HotSKU
+	HotModel          *HotModel // the sale on AWS, modelled (hotmodel.go)
 	Opts              Options
 	Notes             []string
 }
@@ -187,6 +188,13 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			if err != nil {
 				r.Notes = append(r.Notes, fmt.Sprintf("hot SKU stopped early: %v", err))
 			}
+		}
+	}
+	if opts.want("hot") {
+		m, err := modelHotSKU(logf)
+		r.HotModel = m
+		if err != nil {
+			r.Notes = append(r.Notes, fmt.Sprintf("hot SKU model: %v", err))
 		}
 	}
 	r.Finished = time.Now()

@@ -140,6 +140,9 @@ func (r *Report) Markdown(w io.Writer) {
 			p("(and fewer when rejections also write it); see [hot-sku.md](hot-sku.md).\n\n")
 		}
 	}
+	if r.HotModel != nil {
+		r.HotModel.markdown(w)
+	}
 	if len(r.Notes) > 0 {
 		p("## Notes from this run\n\n")
 		for _, n := range r.Notes {
