@@ -146,7 +146,9 @@ func eventBridgeCost(events float64) float64 {
 	return events * (ebPerEvent + pipesPerRequest + eventBytes*archivePerGB/gib)
 }
 
-func dynamoCost(w PathWork) float64 { return w.WRU*ddbPerWRU + w.RRU*ddbPerRRU }
+// dynamoCost prices the tables' request units and the writes of their global secondary indexes, which
+// on-demand bills as write request units too (meter_gsi.go cites the rules).
+func dynamoCost(w PathWork) float64 { return (w.WRU+w.GSIWRU)*ddbPerWRU + w.RRU*ddbPerRRU }
 
 // PathCost is one path's bill per order, by line.
 type PathCost struct {
@@ -361,6 +363,7 @@ func paymentActionPath(confirmed PathWork) PathWork {
 		w.BilledMs[fn] += confirmed.BilledMs["AuthorizePayment"] / math.Max(1, confirmed.Invocations["AuthorizePayment"])
 		w.RRU += confirmed.RRUByFn["AuthorizePayment"] / math.Max(1, confirmed.Invocations["AuthorizePayment"])
 		w.WRU += confirmed.WRUByFn["AuthorizePayment"] / math.Max(1, confirmed.Invocations["AuthorizePayment"])
+		w.GSIWRU += confirmed.GSIWRUByFn["AuthorizePayment"] / math.Max(1, confirmed.Invocations["AuthorizePayment"])
 	}
 	perStep("AwaitPayment")
 	perStep("StripeWebhook")
@@ -370,6 +373,7 @@ func paymentActionPath(confirmed PathWork) PathWork {
 			w.BilledMs[fn] += confirmed.BilledMs[fn] / ev
 			w.RRU += confirmed.RRUByFn[fn] / ev
 			w.WRU += confirmed.WRUByFn[fn] / ev
+			w.GSIWRU += confirmed.GSIWRUByFn[fn] / ev
 		}
 		w.WSPosts += confirmed.WSPosts / ev
 	}
@@ -386,7 +390,7 @@ func clonePath(p PathWork) PathWork {
 		return out
 	}
 	p.Invocations, p.BilledMs, p.Events = cp(p.Invocations), cp(p.BilledMs), cp(p.Events)
-	p.RRUByFn, p.WRUByFn = cp(p.RRUByFn), cp(p.WRUByFn)
+	p.RRUByFn, p.WRUByFn, p.GSIWRUByFn, p.GSIWRUByIndex = cp(p.RRUByFn), cp(p.WRUByFn), cp(p.GSIWRUByFn), cp(p.GSIWRUByIndex)
 	return p
 }
 

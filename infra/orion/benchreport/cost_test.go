@@ -82,6 +82,7 @@ func TestLineCosts(t *testing.T) {
 		{"a GiB of history logs, kept 3 months", logsCost(1 << 30), 0.50 + 3*0.03},
 		{"6 events: bus, pipe and a KB archived each", eventBridgeCost(6), 6*(1.00e-6+0.40e-6) + 6*1024*0.10/(1<<30)},
 		{"54.2 WRU and 13.1 RRU", dynamoCost(PathWork{WRU: 54.2, RRU: 13.1}), 54.2*0.625e-6 + 13.1*0.125e-6},
+		{"index writes are write units too", dynamoCost(PathWork{WRU: 51.7, GSIWRU: 22, RRU: 13.1}), (51.7+22)*0.625e-6 + 13.1*0.125e-6},
 		{"4 Standard transitions", pricePath(PathWork{Transitions: 4}, nil).Standard, 4 * 25e-6},
 		{"an email", pricePath(PathWork{SESSends: 1}, nil).SES, 0.10e-3},
 		{"2 HTTP API requests, REST instead", pricePath(PathWork{HTTPRequests: 2}, nil).REST, 2 * 3.50e-6},

@@ -76,8 +76,8 @@ func (r *Report) CostMarkdown(w io.Writer, memory map[string]int) {
 	row("Step Functions **Standard** (transitions)", func(c PathCost, w PathWork) string {
 		return fmt.Sprintf("**%s** (%s)", usd(c.Standard), fnum(w.Transitions))
 	})
-	row("DynamoDB on demand (WRU + RRU)", func(c PathCost, w PathWork) string {
-		return fmt.Sprintf("%s (%s + %s)", usd(c.DynamoDB), fnum(w.WRU), fnum(w.RRU))
+	row("DynamoDB on demand (WRU + index WRU + RRU)", func(c PathCost, w PathWork) string {
+		return fmt.Sprintf("%s (%s + %s + %s)", usd(c.DynamoDB), fnum(w.WRU), fnum(w.GSIWRU), fnum(w.RRU))
 	})
 	row("EventBridge events + Pipes + archive", func(c PathCost, _ PathWork) string {
 		return fmt.Sprintf("%s (%s)", usd(c.EventBridge), plural(c.Events, "event"))
