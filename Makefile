@@ -77,7 +77,7 @@ fmt: ## format the Go code
 dev: build-host ## run the whole system locally (no Docker): HTTP API on :3000, AWS endpoint on :4567; make dev PAYMENTS=stripe-mock|stripe-test for Stripe
 	$(GO) run ./infra/orion/cmd/dev $(if $(PAYMENTS),-payments "$(PAYMENTS)")
 
-bench: build-host ## measure sizes, cold starts, handlers, work and cost per order, throughput; writes docs/benchmarks.md
+bench: build-host ## measure sizes, cold starts, handlers, work and cost per order, throughput; writes docs/benchmarks.md and docs/cost.md
 	$(GO) run ./infra/orion/cmd/benchreport
 
 # The outbox Pipes' DLQ needs OUTBOX_TABLE and BUS (the stack outputs OutboxTableName and EventBusName).

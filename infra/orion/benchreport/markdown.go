@@ -150,7 +150,7 @@ func (r *Report) Markdown(w io.Writer) {
 		}
 		p("\n")
 	}
-	p("## Reproduce\n\n```sh\nmake bench                       # everything above, writes docs/benchmarks.md\n%s\n", r.Opts.Command)
+	p("## Reproduce\n\n```sh\nmake bench                       # everything above, writes docs/benchmarks.md and docs/cost.md\n%s\n", r.Opts.Command)
 	p("go run ./infra/orion/cmd/benchreport -h  # sections, run counts, load levels\n")
 	p("go test -run '^$' -bench . -benchmem ./internal/api ./internal/web ./internal/saga   # one table's rows\n```\n")
 }
@@ -273,7 +273,7 @@ func (r *Report) work(p func(string, ...any)) {
 	row("Lambda invocations", func(w PathWork) string { return num(sum(w.Invocations)) })
 	row("Lambda billed ms (sum, local)", func(w PathWork) string { return fmt.Sprintf("%.0f", sum(w.BilledMs)) })
 	row("state transitions", func(w PathWork) string { return num(w.Transitions) })
-	row("task retries (in transitions)", func(w PathWork) string { return num(w.Retries) })
+	row("failed task attempts (retried or caught; not in transitions)", func(w PathWork) string { return num(w.Retries) })
 	row("EventBridge events (custom bus)", func(w PathWork) string {
 		t := 0.0
 		for k, v := range w.Events {
