@@ -339,7 +339,7 @@ func TestFunctionsLinkOnlyWhatTheyUse(t *testing.T) {
 	// The functions that call the payment provider, and the one that checks its webhooks' signatures:
 	// they alone link the Stripe adapter and the SSM client its secrets are read with, and each builds
 	// its provider or check through boot/payments, which refuses the sandbox on a prod stage.
-	paymentFunctions := []string{"authorize-payment", "capture-payment", "refund-payment", "refund-return", "recover-order", "stripe-webhook"}
+	paymentFunctions := []string{"authorize-payment", "capture-payment", "confirm-order", "refund-payment", "refund-return", "recover-order", "stripe-webhook"}
 	webSocketFunctions := []string{"notify-order-status", "ws-connect", "ws-disconnect", "ws-message", "ws-sweep"}
 	// The notifier posts to connections, the sweeper deletes them, $connect asks after them at the cap.
 	managingFunctions := []string{"notify-order-status", "ws-sweep", "ws-connect"}

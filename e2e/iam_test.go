@@ -28,6 +28,10 @@ var notCalledByCode = map[string]string{
 	"NotifyOrderStatusFunction sqs:SendMessage": "OnFailure destination, sent by Lambda with this role",
 	"ProjectOrdersFunction sqs:SendMessage":     "OnFailure destination, sent by Lambda with this role",
 	"RefundReturnFunction sqs:SendMessage":      "OnFailure destination, sent by Lambda with this role",
+	// The retired capture step runs only for executions started on the definition before ConfirmOrder
+	// captured (docs/adr/0022); this run starts none. internal/saga's tests run it.
+	"CapturePaymentFunction dynamodb:GetItem": "retired step, kept one release for executions started before",
+	"CapturePaymentFunction dynamodb:PutItem": "retired step, kept one release for executions started before",
 	// The inbox reads a claim back only when a refused conditional write did not return the item
 	// (ReturnValuesOnConditionCheckFailure), which DynamoDB and moto do; LocalStack versions that do
 	// not need the read (internal/adapter/dynamo/inbox).
@@ -37,6 +41,7 @@ var notCalledByCode = map[string]string{
 	"AuthorizePaymentFunction ssm:GetParameter": "the Stripe secret key, read with PaymentProvider=stripe only",
 	"RefundPaymentFunction ssm:GetParameter":    "the Stripe secret key, read with PaymentProvider=stripe only",
 	"CapturePaymentFunction ssm:GetParameter":   "the Stripe secret key, read with PaymentProvider=stripe only",
+	"ConfirmOrderFunction ssm:GetParameter":     "the Stripe secret key, read with PaymentProvider=stripe only",
 	"RecoverOrderFunction ssm:GetParameter":     "the Stripe secret key, read with PaymentProvider=stripe only",
 	"RefundReturnFunction ssm:GetParameter":     "the Stripe secret key, read with PaymentProvider=stripe only",
 	// The run's stack auto-confirms users: no code is ever outstanding, so resend asks Cognito nothing

@@ -41,10 +41,10 @@ func TestPaymentCaptureFailures(t *testing.T) {
 	}{
 		{name: "declined", token: "tok_capture_declined", status: "REJECTED", reason: "PAYMENT_DECLINED", code: "capture_declined",
 			events:   []string{"OrderPlaced", "InventoryReserved", "PaymentAuthorized", "PaymentVoided", "InventoryReleased", "PaymentDeclined", "OrderRejected"},
-			failures: map[string][]string{"CapturePayment": {"PaymentDeclined"}}},
+			failures: map[string][]string{"ConfirmOrder": {"PaymentDeclined"}}},
 		{name: "unavailable", token: "tok_capture_unavailable", status: "FAILED", reason: "PAYMENT_UNAVAILABLE",
 			events:   []string{"OrderPlaced", "InventoryReserved", "PaymentAuthorized", "PaymentVoided", "InventoryReleased", "OrderFailed"},
-			failures: map[string][]string{"CapturePayment": unavailable}},
+			failures: map[string][]string{"ConfirmOrder": unavailable}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,7 +54,7 @@ func TestPaymentCaptureFailures(t *testing.T) {
 			expectOutcome(t, settle(t, tok, id), tt.status, tt.reason)
 			expectEvents(t, id, tt.events...)
 			r := execution(t, "OrderSagaStateMachineArn", id)
-			r.expect(t, "SUCCEEDED", "ReserveStock", "AuthorizePayment", "CapturePayment", "RefundPayment", "ReleaseStock", "FinishOrder")
+			r.expect(t, "SUCCEEDED", "ReserveStock", "AuthorizePayment", "ConfirmOrder", "RefundPayment", "ReleaseStock", "FinishOrder")
 			if !maps.EqualFunc(r.failures, tt.failures, slices.Equal) {
 				t.Fatalf("failed attempts %v; want %v", r.failures, tt.failures)
 			}
@@ -101,7 +101,7 @@ func TestPaymentActionResumesTheSaga(t *testing.T) {
 	tok := customerToken(t)
 	paymentActions(t, tok, []paymentAction{
 		{name: "completed", succeeded: true, events: completedAfterAction,
-			states: []string{"ReserveStock", "AuthorizePayment", "AwaitPaymentAction", "CapturePayment", "ConfirmOrder"}},
+			states: []string{"ReserveStock", "AuthorizePayment", "AwaitPaymentAction", "ConfirmOrder"}},
 		{name: "failed", succeeded: false, events: failedAfterAction,
 			states: []string{"ReserveStock", "AuthorizePayment", "AwaitPaymentAction", "RefundPayment", "ReleaseStock", "FinishOrder"}},
 	})
@@ -114,7 +114,7 @@ func TestPaymentActionOutcomeBeforeTheWait(t *testing.T) {
 	tok := customerToken(t)
 	paymentActions(t, tok, []paymentAction{
 		{name: "completed", succeeded: true, eventFirst: true, events: completedAfterAction,
-			states: []string{"ReserveStock", "AuthorizePayment", "AwaitPaymentAction", "CapturePayment", "ConfirmOrder"}},
+			states: []string{"ReserveStock", "AuthorizePayment", "AwaitPaymentAction", "ConfirmOrder"}},
 		{name: "failed", succeeded: false, eventFirst: true, events: failedAfterAction,
 			states: []string{"ReserveStock", "AuthorizePayment", "AwaitPaymentAction", "RefundPayment", "ReleaseStock", "FinishOrder"}},
 	})

@@ -45,10 +45,10 @@ func TestPlacingAnOrderIsOneReadAndOneTransaction(t *testing.T) {
 	}
 }
 
-// A confirmed order is four state transitions of the order saga, one per step (issue 10's target: at
-// most 12). Step Functions Standard bills every state entered and every retry ($25 per million); a
+// A confirmed order is three state transitions of the order saga, one per step: reserve, authorize,
+// capture and confirm (docs/adr/0022; issue 10's target: at most 12). Step Functions Standard bills every state entered and every retry ($25 per million); a
 // run without failed attempts has no retry, so the states entered are the bill.
-func TestConfirmedOrderIsFourStateTransitions(t *testing.T) {
+func TestConfirmedOrderIsThreeStateTransitions(t *testing.T) {
 	tok := customerToken(t)
 	s := stockItem(t, 10)
 	id := order1(t, tok, s, 1, "tok_visa")
@@ -58,7 +58,7 @@ func TestConfirmedOrderIsFourStateTransitions(t *testing.T) {
 	if len(r.failures) != 0 {
 		t.Fatalf("failed attempts %v: retries are billed transitions too", r.failures)
 	}
-	if billed := len(r.entered); billed != 4 {
-		t.Fatalf("%d billed state transitions; want 4 (issue 10: at most 12)", billed)
+	if billed := len(r.entered); billed != 3 {
+		t.Fatalf("%d billed state transitions; want 3 (issue 10: at most 12)", billed)
 	}
 }

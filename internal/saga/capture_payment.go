@@ -11,8 +11,9 @@ import (
 	"github.com/orion-oss/orion/internal/payment"
 )
 
-// Capture takes the authorized total, the step before ConfirmOrder, so that no order is confirmed on
-// money only held. It captures only when a capture is due (order.Order.CaptureDue); an order elsewhere
+// Capture takes the authorized total. It was the step before ConfirmOrder until Confirm captured
+// itself (docs/adr/0022); it stays for the executions started before that, which invoke it by version,
+// and a Confirm that follows it finds the order captured. It captures only when a capture is due (order.Order.CaptureDue); an order elsewhere
 // goes on (captured already: a repeated step) or leaves the happy path as next says. A declined
 // capture is recorded on the order and answered *PaymentDeclined, which compensation turns into a
 // void, the stock's release and REJECTED PAYMENT_DECLINED; an unavailable provider is

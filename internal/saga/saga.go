@@ -107,6 +107,9 @@ type Store interface {
 	// them. An order applies refuses is returned as it is, and nothing else is read.
 	UpdateOrderStock(ctx context.Context, id order.ID, cause event.Cause, applies func(*order.Order) bool,
 		fn func(*order.Order, *inventory.OrderStock) ([]event.Payload, error)) (*order.Order, error)
+	// UpdateOrderStockFrom is UpdateOrderStock starting from an order just read.
+	UpdateOrderStockFrom(ctx context.Context, loaded *order.Order, cause event.Cause, applies func(*order.Order) bool,
+		fn func(*order.Order, *inventory.OrderStock) ([]event.Payload, error)) (*order.Order, error)
 }
 
 // Steps are the saga's steps over a store and a payment provider.

@@ -41,7 +41,7 @@ type lambdas struct {
 var placeholder = regexp.MustCompile(`\$\{(\w+)FunctionArn\}`)
 
 // stepFunctions are the Task states that invoke a step function.
-var stepFunctions = []string{"ReserveStock", "AuthorizePayment", "AwaitPaymentAction", "CapturePayment", "ConfirmOrder", "RefundPayment",
+var stepFunctions = []string{"ReserveStock", "AuthorizePayment", "AwaitPaymentAction", "ConfirmOrder", "RefundPayment",
 	"ReleaseStock", "ReturnStock", "FinishOrder"}
 
 func (l *lambdas) Run(ctx context.Context, resource string, input any) (any, error) {
@@ -52,7 +52,7 @@ func (l *lambdas) Run(ctx context.Context, resource string, input any) (any, err
 	}
 	name := resource[strings.LastIndex(resource, ":")+1:]
 	steps := map[string]saga.Step{"ReserveStock": l.w.steps.Reserve, "AuthorizePayment": l.w.steps.Authorize,
-		"AwaitPayment": l.w.steps.Await, "CapturePayment": l.w.steps.Capture,
+		"AwaitPayment": l.w.steps.Await,
 		"ConfirmOrder": l.w.steps.Confirm, "RefundPayment": l.w.steps.Refund, "ReleaseStock": l.w.steps.Release,
 		"ReturnStock": l.w.steps.Return, "FinishOrder": l.w.steps.Finish}
 	step, ok := steps[name]
@@ -221,9 +221,9 @@ func lostOnce(call int) (bool, bool) { return false, call == 1 }
 // Every path of the order saga, with the states it enters and the transitions Step Functions bills
 // (issue 10: at most 12 on the confirmed path; each is $25 per million orders).
 func TestOrderSagaUnderFaults(t *testing.T) {
-	confirmed := []string{"ReserveStock", "AuthorizePayment", "CapturePayment", "ConfirmOrder"}
-	compensated := []string{"ReserveStock", "AuthorizePayment", "CapturePayment", "ConfirmOrder", "RefundPayment", "ReleaseStock", "FinishOrder"}
-	withAction := []string{"ReserveStock", "AuthorizePayment", "AwaitPaymentAction", "CapturePayment", "ConfirmOrder"}
+	confirmed := []string{"ReserveStock", "AuthorizePayment", "ConfirmOrder"}
+	compensated := []string{"ReserveStock", "AuthorizePayment", "ConfirmOrder", "RefundPayment", "ReleaseStock", "FinishOrder"}
+	withAction := []string{"ReserveStock", "AuthorizePayment", "AwaitPaymentAction", "ConfirmOrder"}
 	actionFailed := []string{"ReserveStock", "AuthorizePayment", "AwaitPaymentAction", "RefundPayment", "ReleaseStock", "FinishOrder"}
 	tests := []struct {
 		name        string
@@ -242,12 +242,11 @@ func TestOrderSagaUnderFaults(t *testing.T) {
 		events      []string
 		declineCode string
 	}{
-		{name: "confirmed", token: "tok_visa", entered: confirmed, transitions: 4, status: order.Confirmed,
+		{name: "confirmed", token: "tok_visa", entered: confirmed, transitions: 3, status: order.Confirmed,
 			events: sorted("OrderPlaced", "InventoryReserved", "PaymentAuthorized", "PaymentCaptured", "InventoryCommitted", "OrderConfirmed")},
 		{name: "every step's response lost once: the retries do nothing twice", token: "tok_visa",
-			faults: map[string]func(int) (bool, bool){"ReserveStock": lostOnce, "AuthorizePayment": lostOnce, "CapturePayment": lostOnce,
-				"ConfirmOrder": lostOnce},
-			entered: confirmed, transitions: 8, status: order.Confirmed,
+			faults:  map[string]func(int) (bool, bool){"ReserveStock": lostOnce, "AuthorizePayment": lostOnce, "ConfirmOrder": lostOnce},
+			entered: confirmed, transitions: 6, status: order.Confirmed,
 			events: sorted("OrderPlaced", "InventoryReserved", "PaymentAuthorized", "PaymentCaptured", "InventoryCommitted", "OrderConfirmed")},
 		{name: "out of stock: nothing held, REJECTED OUT_OF_STOCK", token: "tok_visa", qty: 11,
 			entered: []string{"ReserveStock", "Settled"}, transitions: 2, status: order.Rejected, reason: order.OutOfStock,
@@ -273,15 +272,24 @@ func TestOrderSagaUnderFaults(t *testing.T) {
 			entered: []string{"ReserveStock", "AuthorizePayment", "RefundPayment", "ReleaseStock", "FinishOrder"}, transitions: 5,
 			status: order.Cancelled, reason: order.CustomerRequest,
 			events: sorted("OrderPlaced", "InventoryReserved", "OrderCancellationRequested", "InventoryReleased", "OrderCancelled")},
-		{name: "cancelled before confirmation: refund the capture, release, CANCELLED", token: "tok_visa",
+		// The confirming step captures nothing once a cancellation is pending: the hold is voided, never
+		// captured and refunded.
+		{name: "cancelled before confirmation: void the hold, release, CANCELLED", token: "tok_visa",
 			hooks:   map[string]func(*world, saga.Input){"ConfirmOrder": (*world).cancel},
-			entered: compensated, transitions: 7, status: order.Cancelled, reason: order.CustomerRequest,
-			events: sorted("OrderPlaced", "InventoryReserved", "PaymentAuthorized", "PaymentCaptured", "OrderCancellationRequested", "PaymentRefunded",
+			entered: compensated, transitions: 6, status: order.Cancelled, reason: order.CustomerRequest,
+			events: sorted("OrderPlaced", "InventoryReserved", "PaymentAuthorized", "OrderCancellationRequested", "PaymentVoided",
 				"InventoryReleased", "OrderCancelled")},
-		{name: "confirmation keeps failing: refund the capture, release, FAILED STEP_FAILED", token: "tok_visa",
+		// A cancellation that lands between the capture and the confirmation's write: the capture is
+		// recorded alone and refunded.
+		{name: "cancelled after the capture: refund, release, CANCELLED", token: "tok_visa",
+			hooks:   map[string]func(*world, saga.Input){"ConfirmOrder": cancelAfterCapture},
+			entered: compensated, transitions: 6, status: order.Cancelled, reason: order.CustomerRequest,
+			events: sorted("OrderPlaced", "InventoryReserved", "PaymentAuthorized", "OrderCancellationRequested", "PaymentCaptured", "PaymentRefunded",
+				"InventoryReleased", "OrderCancelled")},
+		{name: "confirmation keeps failing: void, release, FAILED STEP_FAILED", token: "tok_visa",
 			faults:  map[string]func(int) (bool, bool){"ConfirmOrder": always(true, false)},
-			entered: compensated, transitions: 10, status: order.Failed, reason: order.StepFailed,
-			events: sorted("OrderPlaced", "InventoryReserved", "PaymentAuthorized", "PaymentCaptured", "PaymentRefunded", "InventoryReleased", "OrderFailed")},
+			entered: compensated, transitions: 9, status: order.Failed, reason: order.StepFailed,
+			events: sorted("OrderPlaced", "InventoryReserved", "PaymentAuthorized", "PaymentVoided", "InventoryReleased", "OrderFailed")},
 		{name: "reservation keeps failing: nothing held, FAILED STEP_FAILED", token: "tok_visa",
 			faults:  map[string]func(int) (bool, bool){"ReserveStock": always(true, false)},
 			entered: []string{"ReserveStock", "RefundPayment", "ReleaseStock", "FinishOrder"}, transitions: 7,
@@ -289,21 +297,21 @@ func TestOrderSagaUnderFaults(t *testing.T) {
 			events: sorted("OrderPlaced", "OrderFailed")},
 		{name: "compensation keeps failing: the execution fails for recovery", token: "tok_visa",
 			faults:      map[string]func(int) (bool, bool){"ConfirmOrder": always(true, false), "ReleaseStock": always(true, false)},
-			entered:     []string{"ReserveStock", "AuthorizePayment", "CapturePayment", "ConfirmOrder", "RefundPayment", "ReleaseStock", "CompensationFailed"},
-			transitions: 16, failed: "Saga.CompensationFailed", status: order.PaymentAuthorized,
-			events: sorted("OrderPlaced", "InventoryReserved", "PaymentAuthorized", "PaymentCaptured", "PaymentRefunded")},
+			entered:     []string{"ReserveStock", "AuthorizePayment", "ConfirmOrder", "RefundPayment", "ReleaseStock", "CompensationFailed"},
+			transitions: 15, failed: "Saga.CompensationFailed", status: order.PaymentAuthorized,
+			events: sorted("OrderPlaced", "InventoryReserved", "PaymentAuthorized", "PaymentVoided")},
 		{name: "3-D Secure, the outcome after the wait began: the provider's event resumes the run", token: "tok_3ds",
 			after:   map[string]func(*world, saga.Input){"AwaitPayment": providerEvent(true)},
-			entered: withAction, transitions: 5, status: order.Confirmed,
+			entered: withAction, transitions: 4, status: order.Confirmed,
 			events: sorted("OrderPlaced", "InventoryReserved", "PaymentActionRequired", "PaymentAuthorized", "PaymentCaptured", "InventoryCommitted", "OrderConfirmed")},
 		{name: "3-D Secure, the outcome before the wait: the wait resumes the run itself", token: "tok_3ds",
 			hooks:   map[string]func(*world, saga.Input){"AwaitPayment": providerEvent(true)},
-			entered: withAction, transitions: 5, status: order.Confirmed,
+			entered: withAction, transitions: 4, status: order.Confirmed,
 			events: sorted("OrderPlaced", "InventoryReserved", "PaymentActionRequired", "PaymentAuthorized", "PaymentCaptured", "InventoryCommitted", "OrderConfirmed")},
 		{name: "3-D Secure, the wait's answer lost once: the retried wait stores its own token", token: "tok_3ds",
-			faults:  map[string]func(int) (bool, bool){"AwaitPayment": lostOnce, "CapturePayment": lostOnce},
+			faults:  map[string]func(int) (bool, bool){"AwaitPayment": lostOnce, "ConfirmOrder": lostOnce},
 			after:   map[string]func(*world, saga.Input){"AwaitPayment": providerEvent(true)},
-			entered: withAction, transitions: 7, status: order.Confirmed,
+			entered: withAction, transitions: 6, status: order.Confirmed,
 			events: sorted("OrderPlaced", "InventoryReserved", "PaymentActionRequired", "PaymentAuthorized", "PaymentCaptured", "InventoryCommitted", "OrderConfirmed")},
 		{name: "3-D Secure failed after the wait began: void, release, REJECTED with the provider's code", token: "tok_3ds",
 			after:   map[string]func(*world, saga.Input){"AwaitPayment": providerEvent(false)},
@@ -326,16 +334,16 @@ func TestOrderSagaUnderFaults(t *testing.T) {
 			entered: actionFailed, transitions: 6, status: order.Cancelled, reason: order.CustomerRequest,
 			events: sorted("OrderPlaced", "InventoryReserved", "PaymentActionRequired", "OrderCancellationRequested", "PaymentVoided", "InventoryReleased", "OrderCancelled")},
 		{name: "capture declined: void, release, REJECTED capture_declined", token: "tok_capture_declined",
-			entered:     []string{"ReserveStock", "AuthorizePayment", "CapturePayment", "RefundPayment", "ReleaseStock", "FinishOrder"},
+			entered:     []string{"ReserveStock", "AuthorizePayment", "ConfirmOrder", "RefundPayment", "ReleaseStock", "FinishOrder"},
 			transitions: 6, status: order.Rejected, reason: order.PaymentDeclined, declineCode: "capture_declined",
 			events: sorted("OrderPlaced", "InventoryReserved", "PaymentAuthorized", "PaymentVoided", "InventoryReleased", "PaymentDeclined", "OrderRejected")},
 		{name: "capture declined, its answer lost once: the retry answers the same", token: "tok_capture_declined",
-			faults:      map[string]func(int) (bool, bool){"CapturePayment": lostOnce},
-			entered:     []string{"ReserveStock", "AuthorizePayment", "CapturePayment", "RefundPayment", "ReleaseStock", "FinishOrder"},
+			faults:      map[string]func(int) (bool, bool){"ConfirmOrder": lostOnce},
+			entered:     []string{"ReserveStock", "AuthorizePayment", "ConfirmOrder", "RefundPayment", "ReleaseStock", "FinishOrder"},
 			transitions: 7, status: order.Rejected, reason: order.PaymentDeclined, declineCode: "capture_declined",
 			events: sorted("OrderPlaced", "InventoryReserved", "PaymentAuthorized", "PaymentVoided", "InventoryReleased", "PaymentDeclined", "OrderRejected")},
 		{name: "capture unavailable through every retry: void, release, FAILED PAYMENT_UNAVAILABLE", token: "tok_capture_unavailable",
-			entered:     []string{"ReserveStock", "AuthorizePayment", "CapturePayment", "RefundPayment", "ReleaseStock", "FinishOrder"},
+			entered:     []string{"ReserveStock", "AuthorizePayment", "ConfirmOrder", "RefundPayment", "ReleaseStock", "FinishOrder"},
 			transitions: 9, status: order.Failed, reason: order.PaymentUnavailable,
 			events: sorted("OrderPlaced", "InventoryReserved", "PaymentAuthorized", "PaymentVoided", "InventoryReleased", "OrderFailed")},
 		{name: "stock given back behind the saga's back: the execution fails for recovery", token: "tok_visa",
@@ -428,8 +436,8 @@ func TestCancellationRunAfterConfirmation(t *testing.T) {
 	if err != nil || w.order(in).Status() != order.Confirmed {
 		t.Fatalf("saga: %v, %s", err, w.order(in).Status())
 	}
-	if got := l.billed(entered); got != 4 {
-		t.Fatalf("%d billed transitions for the saga; want 4", got)
+	if got := l.billed(entered); got != 3 {
+		t.Fatalf("%d billed transitions for the saga; want 3", got)
 	}
 	w.cancel(in)
 	l.calls = map[string]int{}
@@ -480,9 +488,9 @@ func TestOrderSagaRoutesEveryNamedError(t *testing.T) {
 	name := func(err error) string { return reflect.TypeOf(err).Elem().Name() }
 	ended := []error{&saga.OutOfStock{}, &saga.OrderEnded{}, &saga.CancellationRequested{}, &saga.UnexpectedStatus{}}
 	declinedOrEnded := append([]error{&saga.PaymentDeclined{}}, ended...)
-	offPath := map[string][]error{"ReserveStock": ended, "ConfirmOrder": ended,
+	offPath := map[string][]error{"ReserveStock": ended, "ConfirmOrder": declinedOrEnded,
 		"AuthorizePayment":   append([]error{&saga.PaymentActionRequired{}}, declinedOrEnded...),
-		"AwaitPaymentAction": declinedOrEnded, "CapturePayment": declinedOrEnded}
+		"AwaitPaymentAction": declinedOrEnded}
 	known := map[string]bool{name(&saga.InvalidInput{}): true, name(&saga.PaymentUnavailable{}): true, name(&saga.PaymentDeclined{}): true,
 		name(&saga.PaymentActionRequired{}): true}
 	for _, err := range ended {
@@ -492,7 +500,7 @@ func TestOrderSagaRoutesEveryNamedError(t *testing.T) {
 		"UnexpectedStatus": "UnexpectedStatus", "PaymentDeclined": "ReleaseStock", "PaymentUnavailable": "ReleaseStock",
 		"PaymentActionRequired": "AwaitPaymentAction"}
 	// After the authorization, the provider holds money: a decline or an unavailable provider voids it first.
-	holding := map[string]bool{"AwaitPaymentAction": true, "CapturePayment": true}
+	holding := map[string]bool{"AwaitPaymentAction": true, "ConfirmOrder": true}
 	for state, s := range m.States {
 		for _, r := range s.Retry {
 			for _, e := range r.ErrorEquals {
@@ -536,7 +544,7 @@ func TestOrderSagaRoutesEveryNamedError(t *testing.T) {
 	}
 	// PaymentUnavailable is retried (its own retrier, before States.ALL), then releases the stock
 	// (authorize: nothing held) or voids the hold first (capture).
-	for state, next := range map[string]string{"AuthorizePayment": "ReleaseStock", "CapturePayment": "RefundPayment"} {
+	for state, next := range map[string]string{"AuthorizePayment": "ReleaseStock", "ConfirmOrder": "RefundPayment"} {
 		routed, retried := false, false
 		for _, c := range m.States[state].Catch {
 			if slices.Contains(c.ErrorEquals, "PaymentUnavailable") {

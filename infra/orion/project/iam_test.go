@@ -68,7 +68,8 @@ func TestNoBroadPermissions(t *testing.T) {
 // Each state machine's role may invoke exactly the functions its definition names: none missing (the
 // execution would fail on AWS with AccessDenied while passing locally) and none more. A step named by
 // its version ARN (Ref X.Version: arn:...:function:X:7) needs the policy's resource to cover the
-// qualifier: SAM's LambdaInvokePolicy grants function:X*.
+// qualifier: SAM's LambdaInvokePolicy grants function:X*. A retired step stays invocable for one
+// release, for the executions started on the definition before (retiredSteps).
 func TestStateMachinesInvokeExactlyTheirSteps(t *testing.T) {
 	tpl := transformed(t)
 	if len(tpl.StateMachines) == 0 {
@@ -114,12 +115,25 @@ func TestStateMachinesInvokeExactlyTheirSteps(t *testing.T) {
 				}
 			}
 		}
+		for _, fn := range retiredSteps[id] {
+			if !slices.Contains(want, fn) {
+				want = append(want, fn)
+			}
+		}
 		sort.Strings(want)
 		sort.Strings(got)
 		if !slices.Equal(slices.Compact(want), slices.Compact(got)) {
 			t.Errorf("%s invokes %v; its role allows %v", id, want, got)
 		}
 	}
+}
+
+// retiredSteps are functions no state of a machine's definition runs any more that its role still
+// invokes: Step Functions runs an execution on the definition it started with (docs/adr/0003), so a
+// step removed from the definition must stay invocable until the executions started before are over.
+var retiredSteps = map[string][]string{
+	// ConfirmOrder captures since issue 22 (docs/adr/0022): remove with the function in the next release.
+	"OrderSagaStateMachine": {"CapturePaymentFunction"},
 }
 
 func sortedKeys[V any](m map[string]V) []string {

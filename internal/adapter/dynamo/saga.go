@@ -55,8 +55,21 @@ func (s *Saga) UpdateFrom(ctx context.Context, loaded *order.Order, cause event.
 // after conflictAttempts means the caller should retry later. fn must depend only on what it is given.
 func (s *Saga) UpdateOrderStock(ctx context.Context, id order.ID, cause event.Cause, applies func(*order.Order) bool,
 	fn func(*order.Order, *inventory.OrderStock) ([]event.Payload, error)) (*order.Order, error) {
+	return s.updateStock(ctx, nil, id, cause, applies, fn)
+}
+
+// UpdateOrderStockFrom is UpdateOrderStock starting from an order the caller has just read, which saves
+// that read; a conflict reads it afresh. The caller must not use loaded afterwards: fn changes it.
+func (s *Saga) UpdateOrderStockFrom(ctx context.Context, loaded *order.Order, cause event.Cause, applies func(*order.Order) bool,
+	fn func(*order.Order, *inventory.OrderStock) ([]event.Payload, error)) (*order.Order, error) {
+	return s.updateStock(ctx, loaded, loaded.ID(), cause, applies, fn)
+}
+
+func (s *Saga) updateStock(ctx context.Context, loaded *order.Order, id order.ID, cause event.Cause, applies func(*order.Order) bool,
+	fn func(*order.Order, *inventory.OrderStock) ([]event.Payload, error)) (*order.Order, error) {
 	for range conflictAttempts {
-		o, err := s.updateStockOnce(ctx, id, cause, applies, fn)
+		o, err := s.updateStockOnce(ctx, loaded, id, cause, applies, fn)
+		loaded = nil
 		if !errors.Is(err, errCondition) && !errors.Is(err, errConflicted) {
 			return o, err
 		}
@@ -64,9 +77,12 @@ func (s *Saga) UpdateOrderStock(ctx context.Context, id order.ID, cause event.Ca
 	return nil, fmt.Errorf("%w: stock of order %s", ErrConflict, id)
 }
 
-func (s *Saga) updateStockOnce(ctx context.Context, id order.ID, cause event.Cause, applies func(*order.Order) bool,
+func (s *Saga) updateStockOnce(ctx context.Context, o *order.Order, id order.ID, cause event.Cause, applies func(*order.Order) bool,
 	fn func(*order.Order, *inventory.OrderStock) ([]event.Payload, error)) (*order.Order, error) {
-	o, err := s.orders.Get(ctx, id)
+	var err error
+	if o == nil {
+		o, err = s.orders.Get(ctx, id)
+	}
 	if err != nil || !applies(o) {
 		return o, err // nothing to do: a repeated step, or the order is elsewhere (the saga decides)
 	}

@@ -330,7 +330,7 @@ func TestDevWithStripeMockConfirmsAnOrderThroughStripe(t *testing.T) {
 	if b, err := os.ReadFile(d.calls); err != nil || json.Unmarshal(b, &recorded) != nil {
 		t.Fatalf("recorded calls: %v %s", err, b)
 	}
-	for _, fn := range []string{"AuthorizePaymentFunction", "CapturePaymentFunction"} {
+	for _, fn := range []string{"AuthorizePaymentFunction", "ConfirmOrderFunction"} {
 		if recorded[fn]["ssm:GetParameter"] == 0 {
 			t.Errorf("%s did not read the secret key from SSM: %v", fn, recorded[fn])
 		}

@@ -1,8 +1,8 @@
 // Package payments is the start-up of the functions that call the payment provider (authorize-payment,
-// capture-payment, refund-payment, recover-order) or receive its webhooks (stripe-webhook): it picks
-// the provider PAYMENT_PROVIDER names, refuses the sandbox on a prod stage, and builds the Stripe
-// adapter with its secrets read from SSM Parameter Store on first use, never at init (a cold start does
-// no network I/O). It is apart from boot, which every function links, so that no other function links
+// confirm-order, capture-payment, refund-payment, recover-order) or receive its webhooks
+// (stripe-webhook): it picks the provider PAYMENT_PROVIDER names, refuses the sandbox on a prod stage,
+// and builds the Stripe adapter with its secrets read from SSM Parameter Store on first use, never at
+// init (a cold start does no network I/O). It is apart from boot, which every function links, so that no other function links
 // the Stripe adapter or the SSM client (architecture_test.go, TestFunctionsLinkOnlyWhatTheyUse).
 //
 // A setting that is missing or unusable stops the function at start with one line naming it, as boot
