@@ -110,9 +110,9 @@ func startDynoxide(ctx context.Context, bin string, pgid int, log io.Writer) (*e
 
 // router is the endpoint's address when DynamoDB has its own emulator.
 type router struct {
-	moto, dynamo *httputil.ReverseProxy
-	dynamoURL    string
-	client       *http.Client
+	moto      *httputil.ReverseProxy
+	dynamoURL string
+	client    *http.Client
 
 	mu   sync.Mutex
 	pitr map[string]bool // table → point-in-time recovery on (Dynoxide lacks the API)
@@ -123,14 +123,15 @@ func newRouter(motoURL, dynamoURL string) (*router, error) {
 	if err != nil {
 		return nil, err
 	}
-	du, err := url.Parse(dynamoURL)
-	if err != nil {
-		return nil, err
-	}
 	tr := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: 90 * time.Second}
-	rt := &router{moto: httputil.NewSingleHostReverseProxy(mu), dynamo: httputil.NewSingleHostReverseProxy(du),
-		dynamoURL: dynamoURL, client: &http.Client{Transport: tr, Timeout: 60 * time.Second}, pitr: map[string]bool{}}
-	rt.moto.Transport, rt.dynamo.Transport = tr, tr
+	rt := &router{moto: httputil.NewSingleHostReverseProxy(mu), dynamoURL: dynamoURL, client: &http.Client{Transport: tr, Timeout: 60 * time.Second}, pitr: map[string]bool{}}
+	rt.moto.Transport = tr
+	// A client that went away (a test's context, a long poll at shutdown) is not worth a log line.
+	rt.moto.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+		if r.Context().Err() == nil {
+			awsError(w, http.StatusBadGateway, "ServiceUnavailable", "the local AWS emulator did not answer: "+err.Error())
+		}
+	}
 	rt.moto.FlushInterval = -1 // SQS long polls and the like: pass bytes as they come
 	return rt, nil
 }
@@ -333,5 +334,5 @@ func awsError(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	w.Header().Set("X-Amzn-ErrorType", code)
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]string{"__type": "com.amazonaws.dynamodb.v20120810#" + code, "message": msg})
+	json.NewEncoder(w).Encode(map[string]string{"__type": code, "message": msg})
 }
