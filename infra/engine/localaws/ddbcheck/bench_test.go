@@ -15,11 +15,9 @@ import (
 // AWS_ENDPOINT_URL): what ADR 0019 compares emulators by. The table holds 2,000 items in 200
 // partitions, as a run's outbox and projections do after a few hundred orders.
 func BenchmarkCalls(b *testing.B) {
-	t := &testing.T{}
-	db, _ := clients(t)
+	db, _ := clients(b)
 	ctx := context.Background()
-	tbl, _ := table(t, db, true)
-	b.Cleanup(func() { db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(tbl)}) })
+	tbl, _ := table(b, db, true)
 	for i := range 2000 {
 		it := item(fmt.Sprintf("p%d", i%200), fmt.Sprintf("%05d", i), "v", num("0"), "gpk", s(fmt.Sprintf("g%d", i%50)), "gsk", num(strconv.Itoa(i)))
 		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(tbl), Item: it}); err != nil {

@@ -21,7 +21,7 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(awstest.Main(m)) }
 
-func clients(t *testing.T) (*dynamodb.Client, *dynamodbstreams.Client) {
+func clients(t testing.TB) (*dynamodb.Client, *dynamodbstreams.Client) {
 	t.Helper()
 	cfg, err := awsconfig.Load(context.Background(), config.WithRegion("us-east-1"))
 	if err != nil {
@@ -38,7 +38,7 @@ func name(prefix string) string {
 
 // table creates a pk/sk table (string keys) with a NEW_AND_OLD_IMAGES stream and deletes it after the
 // test; gsi adds an index on (gpk, gsk).
-func table(t *testing.T, db *dynamodb.Client, gsi bool) (string, string) {
+func table(t testing.TB, db *dynamodb.Client, gsi bool) (string, string) {
 	t.Helper()
 	ctx := context.Background()
 	n := name("ddbcheck")
@@ -103,7 +103,7 @@ func item(pk, sk string, attrs ...any) map[string]types.AttributeValue {
 	return m
 }
 
-func get(t *testing.T, db *dynamodb.Client, tbl, pk, sk string) map[string]types.AttributeValue {
+func get(t testing.TB, db *dynamodb.Client, tbl, pk, sk string) map[string]types.AttributeValue {
 	t.Helper()
 	out, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(tbl), Key: key(pk, sk), ConsistentRead: aws.Bool(true)})
 	if err != nil {
