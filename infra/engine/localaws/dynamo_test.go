@@ -59,6 +59,9 @@ func TestStartMotoRoutesDynamoDBToItsOwnEmulator(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ep.Close()
+	if !strings.HasPrefix(ep.DynamoDB, "Dynoxide 1.") {
+		t.Errorf("Endpoint.DynamoDB = %q", ep.DynamoDB)
+	}
 	call := func(target, body string) (*http.Response, string) {
 		req, _ := http.NewRequest(http.MethodPost, ep.URL+"/", strings.NewReader(body))
 		req.Header.Set("X-Amz-Target", target)

@@ -51,6 +51,9 @@ var (
 type Endpoint struct {
 	URL  string
 	Kind Kind
+	// DynamoDB names the emulator serving DynamoDB and its streams when it is not Kind's ("Dynoxide
+	// 1.2.1", dynamo.go); empty when Kind serves everything or the endpoint was not started here.
+	DynamoDB string
 
 	cmd     *exec.Cmd
 	exited  chan struct{}
@@ -205,6 +208,13 @@ func StartMoto(ctx context.Context, addr string) (*Endpoint, error) {
 		return nil, err
 	}
 	e.dynamo = dexited
+	e.DynamoDB = "Dynoxide"
+	if out, err := exec.Command(bin, "--version").Output(); err == nil {
+		// "dynoxide 1.2.1"
+		if _, v, ok := strings.Cut(strings.TrimSpace(string(out)), " "); ok {
+			e.DynamoDB += " " + v
+		}
+	}
 	e.router = &http.Server{Handler: rt, ReadHeaderTimeout: 10 * time.Second}
 	go e.router.Serve(l)
 	e.URL = "http://" + l.Addr().String()
