@@ -51,10 +51,15 @@ var (
 type Endpoint struct {
 	URL  string
 	Kind Kind
+	// DynamoDB names the emulator serving DynamoDB and its streams when it is not Kind's ("Dynoxide
+	// 1.2.1", dynamo.go); empty when Kind serves everything or the endpoint was not started here.
+	DynamoDB string
 
 	cmd     *exec.Cmd
 	exited  chan struct{}
 	log     *tailBuffer
+	router  *http.Server  // when DynamoDB has its own emulator (dynamo.go)
+	dynamo  chan struct{} // closed when that emulator exited
 	closeMu sync.Once
 	waitErr error
 }
@@ -157,19 +162,70 @@ func motoCommand(host, port string) (*exec.Cmd, error) {
 	return exec.Command(bin, "-H", host, "-p", port), nil
 }
 
-// StartMoto starts moto on addr; a port of 0 picks a free one. The server is stopped by Close,
-// and, should this process die first, by the kernel (Pdeathsig), so no emulator outlives its owner.
+// StartMoto starts the local emulators on addr; a port of 0 picks a free one: moto, and, where its binary
+// is installed, Dynoxide for DynamoDB and DynamoDB Streams behind a router on addr (dynamo.go). They are
+// stopped by Close, and, should this process die first, by the kernel (Pdeathsig), so no emulator
+// outlives its owner.
 func StartMoto(ctx context.Context, addr string) (*Endpoint, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("localaws: address %q: %w", addr, err)
 	}
-	if port == "0" {
-		if port, err = freePort(host); err != nil {
-			return nil, err
+	bin := dynoxideBinary()
+	if bin == "" {
+		if port == "0" {
+			if port, err = freePort(host); err != nil {
+				return nil, err
+			}
+		}
+		return startMoto(ctx, net.JoinHostPort(host, port))
+	}
+	// Listen first: a taken address fails here, before anything is started.
+	l, err := net.Listen("tcp", net.JoinHostPort(host, port))
+	if err != nil {
+		return nil, fmt.Errorf("%w: cannot listen on %s: %v", ErrNotReady, addr, err)
+	}
+	motoPort, err := freePort("127.0.0.1")
+	if err != nil {
+		l.Close()
+		return nil, err
+	}
+	e, err := startMoto(ctx, net.JoinHostPort("127.0.0.1", motoPort))
+	if err != nil {
+		l.Close()
+		return nil, err
+	}
+	_, durl, dexited, err := startDynoxide(ctx, bin, e.cmd.Process.Pid, e.log)
+	if err != nil {
+		l.Close()
+		e.Close()
+		return nil, err
+	}
+	rt, err := newRouter(e.URL, durl)
+	if err != nil {
+		l.Close()
+		e.Close()
+		return nil, err
+	}
+	e.dynamo = dexited
+	e.DynamoDB = "Dynoxide"
+	if out, err := exec.Command(bin, "--version").Output(); err == nil {
+		// "dynoxide 1.2.1"
+		if _, v, ok := strings.Cut(strings.TrimSpace(string(out)), " "); ok {
+			e.DynamoDB += " " + v
 		}
 	}
-	addr = net.JoinHostPort(host, port)
+	e.router = &http.Server{Handler: rt, ReadHeaderTimeout: 10 * time.Second}
+	go e.router.Serve(l)
+	e.URL = "http://" + l.Addr().String()
+	return e, nil
+}
+
+func startMoto(ctx context.Context, addr string) (*Endpoint, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
 	log := &tailBuffer{max: 8 << 10}
 	cmd, err := motoCommand(host, port)
 	if err != nil {
@@ -212,6 +268,9 @@ func (e *Endpoint) Close() error {
 		return nil
 	}
 	e.closeMu.Do(func() {
+		if e.router != nil {
+			e.router.Close()
+		}
 		pgid := e.cmd.Process.Pid
 		_ = syscall.Kill(-pgid, syscall.SIGTERM)
 		select {
@@ -219,6 +278,14 @@ func (e *Endpoint) Close() error {
 		case <-time.After(5 * time.Second):
 			_ = syscall.Kill(-pgid, syscall.SIGKILL)
 			<-e.exited
+		}
+		if e.dynamo != nil {
+			select {
+			case <-e.dynamo:
+			case <-time.After(5 * time.Second):
+				_ = syscall.Kill(-pgid, syscall.SIGKILL)
+				<-e.dynamo
+			}
 		}
 	})
 	return nil

@@ -127,7 +127,7 @@ func closedAddr(t *testing.T) string {
 	return addr
 }
 
-// The launcher keeps moto for local processes: a web page's request (Origin) or a DNS-rebound name
+// The launcher (and the router in front of Dynoxide) keeps the emulators for local processes: a web page's request (Origin) or a DNS-rebound name
 // (foreign Host) is refused; what the SDK sends, directly or through the edge (its own port), passes.
 func TestMotoRefusesBrowsersAndForeignHosts(t *testing.T) {
 	if cmd, err := motoCommand("127.0.0.1", "0"); err != nil || !strings.HasSuffix(cmd.Args[1], ".py") {
@@ -152,6 +152,7 @@ func TestMotoRefusesBrowsersAndForeignHosts(t *testing.T) {
 		req.Host = tc.host
 		req.Header.Set("X-Amz-Target", "DynamoDB_20120810.ListTables")
 		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+		req.Header.Set("X-Amz-Date", "20260101T000000Z")
 		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x")
 		if tc.origin != "" {
 			req.Header.Set("Origin", tc.origin)
