@@ -699,7 +699,7 @@ func (r *run) summary(d *data) {
 		v any
 	}{
 		{"CPU until settled (2 cores: 2 s per s)", fmt.Sprintf("%.0fs", r.cpu.total().Seconds())},
-		{"  emulator (moto)", share(r.cpu.emulator)},
+		{"  emulator (moto, Dynoxide)", share(r.cpu.emulator)},
 		{"  functions", share(r.cpu.functions)},
 		{"  runtime (gateway, bus, states, host) and clients", share(r.cpu.runtime)},
 	}...)

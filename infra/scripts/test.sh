@@ -44,11 +44,11 @@ fi
 stop_mock() { [ -z "$mock" ] || kill "$mock" 2>/dev/null || true; }
 
 # 1. The dev system, as `make dev` runs it, but on free ports (a developer's `make dev` may hold 3000,
-# 3001 and 4567); its output is the run's log (checked in step 2). It gets a moto of its own, started and
-# stopped by infra/orion/cmd/dev, rather than make test's endpoint: that endpoint may be a developer's running
-# `make dev` emulator (awsendpoint reuses whatever answers on 4566), whose tables have the same
-# template-fixed names, and moto serialises DynamoDB requests (motoserver.py), so the dev system's
-# traffic would queue behind the other packages' tests.
+# 3001 and 4567); its output is the run's log (checked in step 2). It gets an endpoint of its own (moto, with
+# Dynoxide for DynamoDB: docs/adr/0019), started and stopped by infra/orion/cmd/dev, rather than make test's:
+# that endpoint may be a developer's running `make dev` emulator (awsendpoint reuses whatever answers on 4566),
+# whose tables have the same template-fixed names, and the dev system's traffic would queue behind the other
+# packages' tests.
 $GO build -o "$dir/orion-local" ./infra/orion/cmd/dev
 ORION_AWS_ADDR=127.0.0.1:$(free_port) ORION_HTTP_PORT=$(free_port) ORION_WS_PORT=$(free_port) ORION_EDGE_PORT=$(free_port) \
   AWS_ENDPOINT_URL= "$dir/orion-local" -outputs "$dir/outputs.json" -record-calls "$dir/calls.json" >"$dir/dev.log" 2>&1 &

@@ -240,5 +240,8 @@ func machine(ctx context.Context, root string, ep *localaws.Endpoint) Machine {
 	if out, err := exec.CommandContext(ctx, "python3", "-c", "import moto; print(moto.__version__)").Output(); err == nil {
 		m.Emulator = strings.TrimSpace(fmt.Sprintf("%s (python moto %s)", ep.Kind, strings.TrimSpace(string(out))))
 	}
+	if ep.DynamoDB != "" {
+		m.Emulator += ", DynamoDB and its streams on " + ep.DynamoDB
+	}
 	return m
 }

@@ -47,6 +47,9 @@ func run(args []string) int {
 	if ep.Started() {
 		how = "started"
 	}
+	if ep.DynamoDB != "" {
+		how += "; DynamoDB on " + ep.DynamoDB
+	}
 	fmt.Fprintf(os.Stderr, "awsendpoint: %s at %s (%s)\n", ep.Kind, ep.URL, how)
 
 	if args[0] == "serve" {

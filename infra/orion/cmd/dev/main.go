@@ -134,7 +134,11 @@ func banner(st *stack.Stack, ep *localaws.Endpoint, admin adminUser, items int, 
 	if st.WSURL != "" {
 		fmt.Printf("  WebSocket API  %s   (subprotocols orion.v1, orion.token.<access token>)\n", st.WSURL)
 	}
-	fmt.Printf("  AWS endpoint   %s   (functions use it; %s %s behind it)\n", st.EdgeURL, ep.Kind, ep.URL)
+	behind := string(ep.Kind)
+	if ep.DynamoDB != "" {
+		behind += " (DynamoDB on " + ep.DynamoDB + ")"
+	}
+	fmt.Printf("  AWS endpoint   %s   (functions use it; %s %s behind it)\n", st.EdgeURL, behind, ep.URL)
 	if admin.generated {
 		fmt.Printf("  admin user     %s / %s   (new each run; ORION_ADMIN_PASSWORD sets one)\n", admin.email, admin.password)
 	} else {
