@@ -217,7 +217,7 @@ func (it *Item) spread(qty Quantity, absolute bool) {
 		} else {
 			s.available += share
 		}
-		if s.available != before {
+		if s.available != before && k > 0 { // the caller gives the item (shard 0) its new version
 			s.version++
 		}
 	}

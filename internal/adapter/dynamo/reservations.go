@@ -30,6 +30,31 @@ type reservationRecord struct {
 	State    string `dynamodbav:"state"`
 	// Returned: units of a committed reservation that came back in received returns (absent: none).
 	Returned int64 `dynamodbav:"returned,omitempty"`
+	// Parts: the units taken from each shard of a sharded SKU (absent: all on the item itself, shard 0).
+	Parts []partRecord `dynamodbav:"parts,omitempty"`
+}
+
+type partRecord struct {
+	Shard    int   `dynamodbav:"shard"`
+	Quantity int64 `dynamodbav:"quantity"`
+	Returned int64 `dynamodbav:"returned,omitempty"`
+}
+
+func (h reservationRecord) reservation(sku inventory.SKU, orderID string) inventory.Reservation {
+	var parts []inventory.Part
+	for _, p := range h.Parts {
+		parts = append(parts, inventory.Part{Shard: p.Shard, Quantity: inventory.Quantity(p.Quantity), Returned: inventory.Quantity(p.Returned)})
+	}
+	return inventory.Reservation{SKU: sku, OrderID: orderID, Quantity: inventory.Quantity(h.Quantity),
+		State: inventory.ReservationState(h.State), Returned: inventory.Quantity(h.Returned), Parts: inventory.NewParts(parts)}
+}
+
+func toReservationRecord(r inventory.Reservation) reservationRecord {
+	rec := reservationRecord{Quantity: r.Quantity.Int64(), State: string(r.State), Returned: r.Returned.Int64()}
+	for _, p := range r.Parts.List() {
+		rec.Parts = append(rec.Parts, partRecord{Shard: p.Shard, Quantity: p.Quantity.Int64(), Returned: p.Returned.Int64()})
+	}
+	return rec
 }
 
 // orderStock is what one stock move of an order reads and writes: the domain's OrderStock (the items
@@ -41,16 +66,20 @@ type orderStock struct {
 	*inventory.OrderStock
 	skus     []inventory.SKU // in the order's line order, once each
 	itemRead map[inventory.SKU]int64
-	heldRead map[inventory.SKU]inventory.Reservation
-	version  int64                        // the reservations record's version; 0: none is stored
-	stored   map[string]reservationRecord // the record's entries as read, kept for SKUs not asked for
+	// shardRead: the versions of the shard items read, by SKU and shard index.
+	shardRead map[inventory.SKU]map[int]int64
+	heldRead  map[inventory.SKU]inventory.Reservation
+	version   int64                        // the reservations record's version; 0: none is stored
+	stored    map[string]reservationRecord // the record's entries as read, kept for SKUs not asked for
 }
 
 // orderStock reads the items of the lines and the order's reservations of them, strongly consistent, in
-// one BatchGetItem over both tables. Missing items are absent from the stock; an item the order holds
-// nothing on gets NoReservation.
+// one BatchGetItem over both tables; then, for sharded SKUs, the shard items the step may move in a
+// second one: every shard for a line the order holds nothing on yet (a reservation walks them all, so
+// it refuses only when the SKU as a whole is short), else only the shards its reservation took from.
+// Missing items are absent from the stock; an item the order holds nothing on gets NoReservation.
 func (r *InventoryRepository) orderStock(ctx context.Context, orderID string, lines []inventory.Line) (*orderStock, error) {
-	s := &orderStock{itemRead: map[inventory.SKU]int64{}, heldRead: map[inventory.SKU]inventory.Reservation{}}
+	s := &orderStock{itemRead: map[inventory.SKU]int64{}, shardRead: map[inventory.SKU]map[int]int64{}, heldRead: map[inventory.SKU]inventory.Reservation{}}
 	keys := []tableKey{{r.tables.Reservations, map[string]types.AttributeValue{"orderId": &types.AttributeValueMemberS{Value: orderID}}}}
 	seen := map[inventory.SKU]bool{}
 	for _, l := range lines {
@@ -63,15 +92,6 @@ func (r *InventoryRepository) orderStock(ctx context.Context, orderID string, li
 	got, err := batchGet(ctx, r.db, keys)
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: stock of order %s: %w", orderID, err)
-	}
-	var items []*inventory.Item
-	for _, av := range got[r.tables.Inventory] {
-		it, err := decodeItem(av)
-		if err != nil {
-			return nil, err
-		}
-		items = append(items, it)
-		s.itemRead[it.SKU()] = it.Version()
 	}
 	var rec reservationsRecord
 	if avs := got[r.tables.Reservations]; len(avs) == 1 {
@@ -86,15 +106,82 @@ func (r *InventoryRepository) orderStock(ctx context.Context, orderID string, li
 	var held []inventory.Reservation
 	for _, sku := range s.skus {
 		if h, ok := rec.SKUs[string(sku)]; ok {
-			held = append(held, inventory.Reservation{SKU: sku, OrderID: orderID, Quantity: inventory.Quantity(h.Quantity),
-				State: inventory.ReservationState(h.State), Returned: inventory.Quantity(h.Returned)})
+			held = append(held, h.reservation(sku, orderID))
 		}
+	}
+	records := map[inventory.SKU]itemRecord{}
+	var shardKeys []tableKey
+	for _, av := range got[r.tables.Inventory] {
+		ir, err := decodeItemRecord(av)
+		if err != nil {
+			return nil, err
+		}
+		sku := inventory.SKU(ir.SKU)
+		records[sku] = ir
+		for _, k := range shardsToRead(ir, rec.SKUs[ir.SKU]) {
+			shardKeys = append(shardKeys, tableKey{r.tables.Inventory, shardKey(sku, k)})
+		}
+	}
+	others := map[inventory.SKU][]inventory.ShardSnapshot{}
+	if len(shardKeys) > 0 {
+		got, err := batchGet(ctx, r.db, shardKeys)
+		if err != nil {
+			return nil, fmt.Errorf("dynamo: shards of order %s: %w", orderID, err)
+		}
+		snaps, err := decodeShardsBySKU(got[r.tables.Inventory], seen)
+		if err != nil {
+			return nil, err
+		}
+		others = snaps
+	}
+	var items []*inventory.Item
+	for _, sku := range s.skus {
+		ir, ok := records[sku]
+		if !ok {
+			continue
+		}
+		it, err := ir.item(others[sku])
+		if err != nil {
+			return nil, fmt.Errorf("dynamo: item %s: %w", sku, err)
+		}
+		items = append(items, it)
+		s.itemRead[sku] = it.Version()
+		s.shardRead[sku] = shardVersions(it)
 	}
 	s.OrderStock = inventory.NewOrderStock(orderID, lines, items, held)
 	for _, sku := range s.skus {
 		s.heldRead[sku] = s.Reservation(sku)
 	}
 	return s, nil
+}
+
+// shardsToRead are the shard items (index >= 1) of a SKU a step of an order holding h on it may move:
+// all of them when the order holds nothing yet (a reservation), else those its parts name.
+func shardsToRead(ir itemRecord, h reservationRecord) []int {
+	if h.State == "" {
+		return allShards(ir)
+	}
+	var out []int
+	for _, p := range h.Parts {
+		if p.Shard > 0 {
+			out = append(out, p.Shard)
+		}
+	}
+	return out
+}
+
+// decodeShardsBySKU sorts shard items read for several SKUs by SKU.
+func decodeShardsBySKU(avs []map[string]types.AttributeValue, want map[inventory.SKU]bool) (map[inventory.SKU][]inventory.ShardSnapshot, error) {
+	out := map[inventory.SKU][]inventory.ShardSnapshot{}
+	for _, av := range avs {
+		snaps, err := decodeShards([]map[string]types.AttributeValue{av}, want)
+		if err != nil {
+			return nil, err
+		}
+		of, _ := av["shardOf"].(*types.AttributeValueMemberS)
+		out[inventory.SKU(of.Value)] = append(out[inventory.SKU(of.Value)], snaps...)
+	}
+	return out, nil
 }
 
 // writes are the transaction items of the moves: every item whose version moved, conditional on the
@@ -106,14 +193,15 @@ func (s *orderStock) writes(t Tables, now time.Time) ([]types.TransactWriteItem,
 	for _, sku := range s.skus {
 		moved = moved || s.Reservation(sku) != s.heldRead[sku]
 		it, ok := s.Item(sku)
-		if !ok || it.Version() == s.itemRead[sku] {
-			continue // this item did not move (a repeat for this order)
+		if !ok {
+			continue
 		}
-		av, err := attributevalue.MarshalMap(toItemRecord(it))
+		// The item and the shard items that moved (none on a repeat for this order).
+		w, err := itemWrites(t.Inventory, it, s.itemRead[sku], s.shardRead[sku])
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, versionedPut(t.Inventory, av, s.itemRead[sku]))
+		out = append(out, w...)
 	}
 	if !moved {
 		return out, nil
@@ -125,7 +213,7 @@ func (s *orderStock) writes(t Tables, now time.Time) ([]types.TransactWriteItem,
 	}
 	for _, sku := range s.skus {
 		if r := s.Reservation(sku); r.Exists() {
-			rec.SKUs[string(sku)] = reservationRecord{Quantity: r.Quantity.Int64(), State: string(r.State), Returned: r.Returned.Int64()}
+			rec.SKUs[string(sku)] = toReservationRecord(r)
 		}
 	}
 	av, err := attributevalue.MarshalMap(rec)
