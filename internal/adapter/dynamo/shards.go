@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/orion-oss/orion/internal/event"
@@ -45,21 +47,40 @@ func allShards(rec itemRecord) []int {
 	return out
 }
 
-// readShards reads shard items of sku, strongly consistent, in one BatchGetItem (absent ones are left
-// out: a removed shard).
+// readShards reads shard items of sku, strongly consistent (absent ones are left out: a removed shard).
+// It asks for each with a GetItem of its own, concurrently, rather than one BatchGetItem: the admin and
+// query functions that read whole items hold only dynamodb:GetItem on the inventory table
+// (template.yaml), and a SKU has at most MaxShards of them. The saga's steps read shards with the
+// order's other keys in BatchGetItem (orderStock).
 func (r *InventoryRepository) readShards(ctx context.Context, sku inventory.SKU, ks []int) ([]inventory.ShardSnapshot, error) {
 	if len(ks) == 0 {
 		return nil, nil
 	}
-	keys := make([]tableKey, 0, len(ks))
-	for _, k := range ks {
-		keys = append(keys, tableKey{r.tables.Inventory, shardKey(sku, k)})
+	avs := make([]map[string]types.AttributeValue, len(ks))
+	errs := make([]error, len(ks))
+	var wg sync.WaitGroup
+	for i, k := range ks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := r.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(r.tables.Inventory), ConsistentRead: aws.Bool(true), Key: shardKey(sku, k)})
+			if err == nil {
+				avs[i] = out.Item
+			}
+			errs[i] = err
+		}()
 	}
-	got, err := batchGet(ctx, r.db, keys)
-	if err != nil {
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("dynamo: shards of %s: %w", sku, err)
 	}
-	return decodeShards(got[r.tables.Inventory], map[inventory.SKU]bool{sku: true})
+	found := avs[:0]
+	for _, av := range avs {
+		if av != nil {
+			found = append(found, av)
+		}
+	}
+	return decodeShards(found, map[inventory.SKU]bool{sku: true})
 }
 
 // decodeShards turns shard items into snapshots; want says which SKUs' shards are expected (an item of
@@ -136,14 +157,15 @@ func itemWrites(table string, it *inventory.Item, read int64, shardsRead map[int
 // request goes on).
 const maxRebalanceSteps = 4 * inventory.MaxShards
 
-// SetShards sets a SKU's number of active shards (admins; docs/adr/0021-hot-sku-shards.md), then
-// rebalances its available units over them and removes the drained shard items that hold nothing.
-// Each of the three is its own conditional transaction, and the rebalance is one transaction per
-// transfer of two shards, so that a change of N while a sale runs contends with the sale on two shards
-// at a time rather than on all of them. Totals never change. A repeat is a no-op once balanced; an
-// interrupted call is finished by calling again. It returns the item as it is afterwards.
-func (r *InventoryRepository) SetShards(ctx context.Context, sku inventory.SKU, n int, cause event.Cause) (*inventory.Item, error) {
-	if _, err := r.Update(ctx, sku, cause, func(it *inventory.Item) ([]event.Payload, error) { return it.SetShards(n) }); err != nil {
+// SetShards changes a SKU's sharding through fn (inventory.Item.SetShards: admins;
+// docs/adr/0021-hot-sku-shards.md), then rebalances its available units over the active shards and
+// removes the drained shard items that hold nothing. Each of the three is its own conditional
+// transaction, and the rebalance is one transaction per transfer between two shards, so that a change
+// of N while a sale runs contends with the sale on two shards at a time rather than on all of them.
+// Totals never change. A repeat is a no-op once balanced; an interrupted call is finished by calling
+// again. It returns the item as it is afterwards.
+func (r *InventoryRepository) SetShards(ctx context.Context, sku inventory.SKU, cause event.Cause, fn func(*inventory.Item) ([]event.Payload, error)) (*inventory.Item, error) {
+	if _, err := r.Update(ctx, sku, cause, fn); err != nil {
 		return nil, err
 	}
 	if err := r.Rebalance(ctx, sku); err != nil {

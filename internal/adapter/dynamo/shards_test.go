@@ -21,6 +21,11 @@ import (
 	"github.com/orion-oss/orion/internal/order"
 )
 
+// setShards sets a SKU's shards as PUT /inventory/{sku}/shards does.
+func setShards(items *dynamo.InventoryRepository, sku inventory.SKU, n int) (*inventory.Item, error) {
+	return items.SetShards(context.Background(), sku, cause, func(it *inventory.Item) ([]event.Payload, error) { return it.SetShards(n) })
+}
+
 // shardedSKU creates sku with stock units and sets its shards, as an admin does (PUT
 // /inventory/{sku}/shards): what a test of a hot SKU calls to shard one.
 func shardedSKU(t *testing.T, items *dynamo.InventoryRepository, sku string, stock inventory.Quantity, shards int) {
@@ -29,7 +34,7 @@ func shardedSKU(t *testing.T, items *dynamo.InventoryRepository, sku string, sto
 	if err := items.Create(context.Background(), it, evs, cause); err != nil {
 		t.Fatal(err)
 	}
-	got, err := items.SetShards(context.Background(), inventory.SKU(sku), shards, cause)
+	got, err := setShards(items, inventory.SKU(sku), shards)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,13 +160,13 @@ func TestShardedReservationsNeverOversellWhileShardsChange(t *testing.T) {
 		switch i {
 		case 15: // grow while reservations run
 			go func() {
-				if _, err := f.items.SetShards(context.Background(), "HOT-S", 8, cause); err != nil && !errors.Is(err, dynamo.ErrConflict) {
+				if _, err := setShards(f.items, "HOT-S", 8); err != nil && !errors.Is(err, dynamo.ErrConflict) {
 					t.Error(err)
 				}
 			}()
 		case 35: // then shrink
 			go func() {
-				if _, err := f.items.SetShards(context.Background(), "HOT-S", 2, cause); err != nil && !errors.Is(err, dynamo.ErrConflict) {
+				if _, err := setShards(f.items, "HOT-S", 2); err != nil && !errors.Is(err, dynamo.ErrConflict) {
 					t.Error(err)
 				}
 			}()
@@ -223,7 +228,7 @@ func TestSetShardsRebalancesAndRemovesDrainedShards(t *testing.T) {
 			t.Fatalf("shard %d holds %d, want 25", k, s.Available)
 		}
 	}
-	again, err := f.items.SetShards(context.Background(), "BAL-1", 4, cause)
+	again, err := setShards(f.items, "BAL-1", 4)
 	if err != nil || again.Version() != it.Version() {
 		t.Fatalf("repeat: v%d -> v%d %v", it.Version(), again.Version(), err)
 	}
@@ -238,7 +243,7 @@ func TestSetShardsRebalancesAndRemovesDrainedShards(t *testing.T) {
 		}
 	}
 	// Back to 1: every shard drains into the item and is removed; the item is stored as an unsharded one.
-	it, err = f.items.SetShards(context.Background(), "BAL-1", 1, cause)
+	it, err = setShards(f.items, "BAL-1", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +262,7 @@ func TestSetShardsRebalancesAndRemovesDrainedShards(t *testing.T) {
 		}
 	}
 	// Bad input changes nothing.
-	if _, err := f.items.SetShards(context.Background(), "BAL-1", inventory.MaxShards+1, cause); err == nil {
+	if _, err := setShards(f.items, "BAL-1", inventory.MaxShards+1); err == nil {
 		t.Fatal("accepted too many shards")
 	}
 }
