@@ -415,6 +415,14 @@ func (it *Item) lowAlert() event.InventoryLow {
 }
 
 func (it *Item) updated() event.InventoryUpdated {
-	return event.InventoryUpdated{SKU: string(it.sku), Name: it.name, Description: it.description, Price: it.price,
+	e := event.InventoryUpdated{SKU: string(it.sku), Name: it.name, Description: it.description, Price: it.price,
 		Available: int64(it.Available()), Reserved: int64(it.Reserved()), Sold: int64(it.Sold()), ItemVersion: it.own.version}
+	if it.Sharded() {
+		for k := range it.Span() {
+			if s := it.shardAt(k); s != nil {
+				e.Shards = append(e.Shards, s.figures())
+			}
+		}
+	}
+	return e
 }

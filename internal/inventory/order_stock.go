@@ -164,6 +164,23 @@ func (s *OrderStock) restore(st stockState) {
 	s.held = st.held
 }
 
+// ShardFigures are the figures of the shards of sku the order's reservation took from, after the
+// move, for the catalog view of a SKU split over shards (each shard has a version of its own); nil for
+// a SKU that is not sharded, whose item's Available and Version say it all.
+func (s *OrderStock) ShardFigures(sku SKU) []event.ShardStock {
+	it, ok := s.items[sku]
+	if !ok || !it.Sharded() {
+		return nil
+	}
+	var out []event.ShardStock
+	for _, p := range s.Reservation(sku).PartsTaken() {
+		if sh := it.shardAt(p.Shard); sh != nil {
+			out = append(out, sh.figures())
+		}
+	}
+	return out
+}
+
 // Release gives back the units every line holds (compensation before confirmation): see Item.Release.
 func (s *OrderStock) Release() ([]event.Payload, error) { return s.each((*Item).Release) }
 

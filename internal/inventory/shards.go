@@ -79,6 +79,10 @@ func (it *Item) Shard(k int) (ShardSnapshot, bool) {
 	return s.snapshot(), true
 }
 
+func (s *Shard) figures() event.ShardStock {
+	return event.ShardStock{Shard: s.index, Available: s.available.Int64(), Version: s.version}
+}
+
 func (s *Shard) snapshot() ShardSnapshot {
 	return ShardSnapshot{Index: s.index, Available: s.available, Reserved: s.reserved, Sold: s.sold, Version: s.version}
 }
@@ -319,16 +323,19 @@ func (it *Item) RemovableShard() (int, bool) {
 	return k, true
 }
 
-// RemoveShard drops the removable shard k (RemovableShard); the item gets a new version.
-func (it *Item) RemoveShard(k int) error {
+// RemoveShard drops the removable shard k (RemovableShard) and returns InventoryUpdated (the catalog
+// view stops counting it). The item's new version is above the shard's last one, so that a shard k
+// created again later (SetShards starts it above the item's version) never repeats a version a
+// reader or the catalog view saw of the removed one.
+func (it *Item) RemoveShard(k int) ([]event.Payload, error) {
 	if r, ok := it.RemovableShard(); !ok || r != k {
-		return fmt.Errorf("inventory: %s: shard %d cannot be removed", it.sku, k)
+		return nil, fmt.Errorf("inventory: %s: shard %d cannot be removed", it.sku, k)
 	}
+	it.own.version = max(it.own.version, it.others[k].version) + 1
 	delete(it.others, k)
 	it.span--
-	it.own.version++
 	if it.span <= 1 {
 		it.shards, it.span = 0, 0
 	}
-	return nil
+	return []event.Payload{it.updated()}, nil
 }

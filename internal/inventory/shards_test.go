@@ -241,7 +241,7 @@ func TestSetShardsGrowsAndShrinksWithoutMovingATotal(t *testing.T) {
 	if !ok || k != 3 {
 		t.Fatalf("removable = %d %v, want shard 3", k, ok)
 	}
-	if err := it.RemoveShard(3); err != nil {
+	if _, err := it.RemoveShard(3); err != nil {
 		t.Fatal(err)
 	}
 	if it.Span() != 3 || totals(it) != 100 || it.Sold() != 5 {

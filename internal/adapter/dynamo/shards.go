@@ -179,7 +179,7 @@ func (r *InventoryRepository) SetShards(ctx context.Context, sku inventory.SKU, 
 				return nil, nil
 			}
 			removed = true
-			return nil, it.RemoveShard(k)
+			return it.RemoveShard(k)
 		})
 		if err != nil {
 			return nil, err
