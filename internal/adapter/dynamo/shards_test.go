@@ -216,6 +216,24 @@ func TestShardedReservationsNeverOversellWhileShardsChange(t *testing.T) {
 	if it.Shards() != 2 {
 		t.Fatalf("shards %d", it.Shards())
 	}
+	// Every event matches its schema (outbox validates), and the stock events carry the figures of the
+	// shards they moved, for the catalog view, rather than the item's.
+	withShards := 0
+	for _, e := range outbox(t, f.db, f.tables.Outbox) {
+		p, err := e.Payload()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r, ok := p.(*event.InventoryReserved); ok {
+			if l := r.Lines[0]; len(l.Shards) == 0 || l.Available != nil {
+				t.Fatalf("reserved line %+v", l)
+			}
+			withShards++
+		}
+	}
+	if withShards != 40 {
+		t.Fatalf("%d InventoryReserved with shard figures, want 40", withShards)
+	}
 }
 
 // Growing, shrinking and removing shards keep the SKU's totals, and a repeat is a no-op.
@@ -261,6 +279,7 @@ func TestSetShardsRebalancesAndRemovesDrainedShards(t *testing.T) {
 			t.Fatalf("shard %d still stored: %v %v", k, out, err)
 		}
 	}
+	outbox(t, f.db, f.tables.Outbox) // every InventoryUpdated, with its shards, matches its schema
 	// Bad input changes nothing.
 	if _, err := setShards(f.items, "BAL-1", inventory.MaxShards+1); err == nil {
 		t.Fatal("accepted too many shards")
