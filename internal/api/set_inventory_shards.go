@@ -26,8 +26,8 @@ type ShardsView struct {
 	Counters  []ShardView `json:"counters"`
 }
 
-// ShardView is one shard's counters; Draining shards take no new reservations while active ones
-// hold units.
+// ShardView is one shard's counters (shard 0 is the item itself); Draining shards take reservations
+// only when the active ones are short.
 type ShardView struct {
 	Shard     int   `json:"shard"`
 	Available int64 `json:"available"`
@@ -42,7 +42,7 @@ func shardsView(it *inventory.Item) ShardsView {
 	for k := range it.Span() {
 		if s, ok := it.Shard(k); ok {
 			v.Counters = append(v.Counters, ShardView{Shard: k, Available: s.Available.Int64(), Reserved: s.Reserved.Int64(),
-				Sold: s.Sold.Int64(), Draining: k >= it.Shards()})
+				Sold: s.Sold.Int64(), Draining: it.Draining(k)})
 		}
 	}
 	return v

@@ -54,7 +54,7 @@ func TestSetInventoryShards(t *testing.T) {
 			}
 			if c == 200 {
 				var v api.ShardsView
-				if err := json.Unmarshal([]byte(b), &v); err != nil || v.Shards != 4 || v.Available != 10 || len(v.Counters) != 4 {
+				if err := json.Unmarshal([]byte(b), &v); err != nil || v.Shards != 4 || v.Available != 10 || len(v.Counters) != 5 || !v.Counters[0].Draining || v.Counters[1].Draining {
 					t.Fatalf("view %s: %v", b, err)
 				}
 			}

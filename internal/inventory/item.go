@@ -58,6 +58,9 @@ type Item struct {
 	// indexes may hold stock (N plus draining ones, shards.go), others the shard items read (1..span-1).
 	shards, span int
 	others       map[int]*Shard
+	// ownUnread: the item's own counters were not read (a saga step of a sharded SKU that needs only
+	// its shard items); shard 0 is then absent like any shard not read, and own is never written.
+	ownUnread bool
 }
 
 // Details are the admin-editable fields of an item.
@@ -119,6 +122,9 @@ type Snapshot struct {
 	Version                   int64
 	Shards, Span              int
 	Others                    []ShardSnapshot
+	// OwnUnread says Available, Reserved and Sold were not read (only a sharded item's shard items
+	// were): shard 0 is then absent, as a shard not read is.
+	OwnUnread bool
 }
 
 // FromSnapshot rebuilds an item from storage without the creation rules; it still refuses a snapshot
@@ -132,7 +138,7 @@ func FromSnapshot(s Snapshot) (*Item, error) {
 	}
 	it := &Item{sku: s.SKU, name: s.Name, description: s.Description, price: s.Price,
 		own:               Shard{available: s.Available, reserved: s.Reserved, sold: s.Sold, version: s.Version},
-		lowStockThreshold: s.LowStockThreshold}
+		lowStockThreshold: s.LowStockThreshold, ownUnread: s.OwnUnread}
 	if err := it.loadShards(s.Shards, s.Span, s.Others); err != nil {
 		return nil, err
 	}
@@ -143,7 +149,7 @@ func FromSnapshot(s Snapshot) (*Item, error) {
 func (it *Item) Snapshot() Snapshot {
 	return Snapshot{SKU: it.sku, Name: it.name, Description: it.description, Price: it.price, Available: it.own.available,
 		Reserved: it.own.reserved, Sold: it.own.sold, LowStockThreshold: it.lowStockThreshold, Version: it.own.version,
-		Shards: it.shards, Span: it.span, Others: it.shardSnapshots()}
+		Shards: it.shards, Span: it.span, Others: it.shardSnapshots(), OwnUnread: it.ownUnread}
 }
 
 func (it *Item) SKU() SKU                    { return it.sku }

@@ -145,7 +145,7 @@ func (r Reservation) partsAddUp() bool {
 	var qty, returned Quantity
 	seen := map[int]bool{}
 	for _, p := range r.Parts.List() {
-		if p.Shard < 0 || p.Shard >= MaxShards || seen[p.Shard] || p.Quantity <= 0 || p.Returned < 0 || p.Returned > p.Quantity {
+		if p.Shard < 0 || p.Shard > MaxShards || seen[p.Shard] || p.Quantity <= 0 || p.Returned < 0 || p.Returned > p.Quantity {
 			return false
 		}
 		seen[p.Shard] = true

@@ -10,21 +10,22 @@ import (
 	"github.com/orion-oss/orion/internal/validation"
 )
 
-// A hot SKU's stock can be split over shards (docs/adr/0021-hot-sku-shards.md, docs/hot-sku.md): shard 0
-// is the item itself (its own counters), shards 1..N-1 are items of their own (storage keys them
-// "<SKU>#<k>", which no SKU can equal: '#' is not allowed in one), each with available, reserved, sold
-// and a version. Every shard keeps the invariants an unsharded item keeps, so the SKU's totals keep them
-// too. N = 1 is an unsharded item, exactly as before shards.
+// A hot SKU's stock can be split over shards (docs/adr/0021-hot-sku-shards.md, docs/hot-sku.md). Shard 0
+// is the item itself (its own counters); a SKU with N > 1 shards has N shard items 1..N of their own
+// (storage keys them "<SKU>#<k>", which no SKU can equal: '#' is not allowed in one), each with available,
+// reserved, sold and a version. Every shard keeps the invariants an unsharded item keeps, so the SKU's
+// totals keep them too. N = 1 is an unsharded item, exactly as before shards.
 //
-// Shards k >= N are draining (after N was lowered): reservations take from them only when the active
-// ones are short, so no unit is ever stranded, and a rebalance moves their available units to the
-// active shards; their reserved and sold units stay until their orders move them. The item's span is
-// how many shard indexes may hold stock (N plus the draining ones); an empty draining shard at the top
-// of the span is removed.
+// The active shards are 1..N (shard 0 alone when N = 1). The others are draining: the item itself on a
+// sharded SKU (what orders held before it was sharded stays there; a rebalance moves its available
+// units out), and shard items above N after N was lowered. Reservations take from draining shards only
+// when the active ones are short, so no unit is ever stranded, and the hot path of a sale never needs
+// the item's counters, only its shard items. The item's span is how many shard indexes may hold stock;
+// an empty draining shard at the top of the span is removed.
 
 // MaxShards bounds N. A shard is a partition key of its own, so N shards give up to N × 1,000 WCU/s;
-// 64 is 32 times the 2,000 orders/s target at 4 WRU per order, and it keeps a rebalance or a restock
-// touching every shard (N items + the outbox) inside one 100-item TransactWriteItems.
+// 64 is 32 times the 2,000 orders/s target at 4 WRU per order, and it keeps a restock touching every
+// active shard and the item (N + 1 items + the outbox) inside one 100-item TransactWriteItems.
 const MaxShards = 64
 
 // Shard is one set of counters of a SKU: the item's own (shard 0) or a shard item's.
@@ -49,6 +50,30 @@ type Transfer struct {
 
 // Sharded reports whether the SKU's stock spans shard items (N > 1, or draining shards remain).
 func (it *Item) Sharded() bool { return it.span > 1 }
+
+// active reports whether shard k takes reservations first: 1..N on a sharded SKU, 0 on one that is not.
+func (it *Item) active(k int) bool {
+	if it.Shards() <= 1 {
+		return k == 0
+	}
+	return k >= 1 && k <= it.Shards()
+}
+
+// Draining reports whether shard k takes reservations only when the active shards are short: the item
+// itself on a sharded SKU, and shards above N.
+func (it *Item) Draining(k int) bool { return !it.active(k) }
+
+// activeShards are the active shard indexes, read or not, in order.
+func (it *Item) activeShards() []int {
+	if it.Shards() <= 1 {
+		return []int{0}
+	}
+	out := make([]int, it.Shards())
+	for i := range out {
+		out[i] = i + 1
+	}
+	return out
+}
 
 // Shards is N, the number of active shards (1: not sharded).
 func (it *Item) Shards() int { return max(it.shards, 1) }
@@ -91,7 +116,7 @@ func (s *Shard) snapshot() ShardSnapshot {
 // not have produced.
 func (it *Item) loadShards(n, span int, others []ShardSnapshot) error {
 	switch {
-	case n < 0 || n > MaxShards || span < 0 || span > MaxShards || (n > 1 && span < n):
+	case n < 0 || n > MaxShards || span < 0 || span > MaxShards+1 || (n > 1 && span < n+1):
 		return fmt.Errorf("inventory: %s: corrupt sharding (shards %d, span %d)", it.sku, n, span)
 	case len(others) > 0 && span <= 1:
 		return fmt.Errorf("inventory: %s: shard items of an item that is not sharded", it.sku)
@@ -113,6 +138,9 @@ func (it *Item) loadShards(n, span int, others []ShardSnapshot) error {
 // shardAt is shard k (the item's own counters for 0), nil when it was not read.
 func (it *Item) shardAt(k int) *Shard {
 	if k == 0 {
+		if it.ownUnread {
+			return nil
+		}
 		return &it.own
 	}
 	return it.others[k]
@@ -129,7 +157,10 @@ func (it *Item) shardSnapshots() []ShardSnapshot {
 
 // total sums f over the item's own counters and the shards read.
 func (it *Item) total(f func(*Shard) Quantity) Quantity {
-	t := f(&it.own)
+	var t Quantity
+	if !it.ownUnread {
+		t = f(&it.own)
+	}
 	for _, s := range it.others {
 		t += f(s)
 	}
@@ -152,16 +183,16 @@ func (it *Item) clone() *Item {
 // walk is the order in which a reservation of orderID looks at the shards read: the active ones from
 // the order's start shard round, then the draining ones.
 func (it *Item) walk(orderID string) []int {
-	n := it.Shards()
-	start := StartShard(orderID, n)
+	act := it.activeShards()
+	start := StartShard(orderID, len(act))
 	var out []int
-	for i := range n {
-		if k := (start + i) % n; it.shardAt(k) != nil {
+	for i := range act {
+		if k := act[(start+i)%len(act)]; it.shardAt(k) != nil {
 			out = append(out, k)
 		}
 	}
-	for k := n; k < it.Span(); k++ {
-		if it.shardAt(k) != nil {
+	for k := range it.Span() {
+		if !it.active(k) && it.shardAt(k) != nil {
 			out = append(out, k)
 		}
 	}
@@ -197,7 +228,7 @@ func (it *Item) pick(orderID string, qty Quantity) []Part {
 // new version. Admin changes read every shard; shard 0 is always read, so no unit is lost.
 func (it *Item) spread(qty Quantity, absolute bool) {
 	var active []int
-	for k := range it.Shards() {
+	for _, k := range it.activeShards() {
 		if it.shardAt(k) != nil {
 			active = append(active, k)
 		}
@@ -229,8 +260,8 @@ func (it *Item) spread(qty Quantity, absolute bool) {
 
 // SetShards sets N, the SKU's active shards (admins), between 1 and MaxShards. Growing creates the
 // missing shard items empty (their first version is above any the item had, so a shard removed and
-// created again never repeats a version a stale reader saw); shrinking makes the shards from n on
-// draining. Stock does not move here: Rebalance moves it afterwards, one conditional transfer at a time,
+// created again never repeats a version a stale reader saw); shrinking makes the shards above n
+// draining, and N = 1 makes the item itself the active shard again. Stock does not move here: Rebalance moves it afterwards, one conditional transfer at a time,
 // so that the change of N never contends with a sale for every shard at once. A repeat is a no-op. It
 // needs every shard read. It returns InventoryUpdated (the totals do not change).
 func (it *Item) SetShards(n int) ([]event.Payload, error) {
@@ -241,14 +272,17 @@ func (it *Item) SetShards(n int) ([]event.Payload, error) {
 		return nil, nil
 	}
 	it.own.version++
-	for k := it.Span(); k < n; k++ {
-		if it.others == nil {
-			it.others = map[int]*Shard{}
+	if n > 1 {
+		for k := max(it.Span(), 1); k <= n; k++ {
+			if it.others == nil {
+				it.others = map[int]*Shard{}
+			}
+			it.others[k] = &Shard{index: k, version: it.own.version}
 		}
-		it.others[k] = &Shard{index: k, version: it.own.version}
+		it.span = max(it.Span(), n+1)
 	}
-	it.shards, it.span = n, max(it.Span(), n)
-	if n == 1 && it.span == 1 {
+	it.shards = n
+	if n == 1 && it.Span() == 1 {
 		it.shards, it.span = 0, 0 // back to an unsharded item, stored as before shards
 	}
 	return []event.Payload{it.updated()}, nil
@@ -260,14 +294,16 @@ func (it *Item) SetShards(n int) ([]event.Payload, error) {
 // rebalance of a quiet SKU ends within 2 × span transfers; under a sale the caller bounds it (stock is
 // right whatever the layout: reservations walk every shard). It needs every shard read.
 func (it *Item) NextTransfer() (Transfer, bool) {
-	n := it.Shards()
+	act := it.activeShards()
+	n := Quantity(len(act))
 	total := it.Available()
 	share := func(k int) Quantity {
-		if k >= n {
+		i := slices.Index(act, k)
+		if i < 0 {
 			return 0
 		}
-		s := total / Quantity(n)
-		if Quantity(k) < total%Quantity(n) {
+		s := total / n
+		if Quantity(i) < total%n {
 			s++
 		}
 		return s
@@ -313,7 +349,7 @@ func (it *Item) Transfer(t Transfer) error {
 // holds or bought units there any more): it can be removed, shrinking the span.
 func (it *Item) RemovableShard() (int, bool) {
 	k := it.Span() - 1
-	if k < it.Shards() || k < 1 {
+	if k < 1 || it.active(k) {
 		return 0, false
 	}
 	s := it.shardAt(k)

@@ -8,8 +8,8 @@ import (
 	"github.com/orion-oss/orion/internal/inventory"
 )
 
-// sharded builds SKU-1 with the given available units per shard (index 0 is the item itself), all of
-// them active unless n (the active count) is lower.
+// sharded builds SKU-1 with the given available units per shard: index 0 is the item itself, n the
+// active shards (1..n; the item and shards above n are draining).
 func sharded(t *testing.T, n int, available ...inventory.Quantity) *inventory.Item {
 	t.Helper()
 	s := inventory.Snapshot{SKU: "SKU-1", Name: "Widget", Price: usd(t, 100), Available: available[0], LowStockThreshold: 3,
@@ -36,7 +36,8 @@ func layout(it *inventory.Item) [][3]inventory.Quantity {
 
 func totals(it *inventory.Item) inventory.Quantity { return it.Available() + it.Reserved() + it.Sold() }
 
-// orderOn finds an order id whose reservation starts at shard k of n.
+// orderOn finds an order id whose reservation starts at the k-th of n active shards (shard k+1 of a
+// sharded SKU).
 func orderOn(k, n int) string {
 	for i := 0; ; i++ {
 		if id := fmt.Sprintf("o-%d", i); inventory.StartShard(id, n) == k {
@@ -48,24 +49,24 @@ func orderOn(k, n int) string {
 func TestShardedReserveTakesFromTheOrdersShardAndWalksOnlyWhenShort(t *testing.T) {
 	tests := []struct {
 		name      string
-		available []inventory.Quantity
-		start     int
+		available []inventory.Quantity // the item (shard 0, draining), then active shards 1..3
+		start     int                  // the order's start among the active shards
 		qty       inventory.Quantity
 		parts     []inventory.Part // nil: all on shard 0, stored without parts
 		short     bool
 	}{
-		{"the start shard holds them", []inventory.Quantity{5, 5, 5, 5}, 2, 3, []inventory.Part{{Shard: 2, Quantity: 3}}, false},
-		{"shard 0 stores no parts", []inventory.Quantity{5, 5, 5, 5}, 0, 3, nil, false},
-		{"a short start shard passes to one that holds them all", []inventory.Quantity{5, 1, 0, 4}, 1, 3, []inventory.Part{{Shard: 3, Quantity: 3}}, false},
-		{"the last units are split over shards", []inventory.Quantity{1, 0, 1, 1}, 2, 3,
-			[]inventory.Part{{Shard: 2, Quantity: 1}, {Shard: 3, Quantity: 1}, {Shard: 0, Quantity: 1}}, false},
-		{"refused only when the SKU as a whole is short", []inventory.Quantity{1, 0, 1, 1}, 1, 4, nil, true},
+		{"the start shard holds them", []inventory.Quantity{0, 5, 5, 5}, 1, 3, []inventory.Part{{Shard: 2, Quantity: 3}}, false},
+		{"a short start shard passes to one that holds them all", []inventory.Quantity{5, 1, 0, 4}, 0, 3, []inventory.Part{{Shard: 3, Quantity: 3}}, false},
+		{"the item is the last resort, stored without parts", []inventory.Quantity{5, 1, 0, 0}, 0, 3, nil, false},
+		{"the last units are split over shards", []inventory.Quantity{1, 1, 0, 1}, 1, 3,
+			[]inventory.Part{{Shard: 3, Quantity: 1}, {Shard: 1, Quantity: 1}, {Shard: 0, Quantity: 1}}, false},
+		{"refused only when the SKU as a whole is short", []inventory.Quantity{1, 1, 0, 1}, 1, 4, nil, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			it := sharded(t, len(tc.available), tc.available...)
+			it := sharded(t, 3, tc.available...)
 			before := totals(it)
-			id := orderOn(tc.start, len(tc.available))
+			id := orderOn(tc.start, 3)
 			r, _, err := it.Reserve(inventory.NoReservation("SKU-1", id), tc.qty)
 			if tc.short {
 				var short *inventory.InsufficientStockError
@@ -128,10 +129,10 @@ func TestShardedMovesTouchExactlyTheShardsTaken(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			// Shard 1 holds 2, shard 2 holds 1: an order of 3 starting at shard 1 splits 2 + 1, and shards
-			// 0 and 3 are never touched (no shard holds 3).
-			it := sharded(t, 4, 2, 2, 1, 0)
-			r, _, err := it.Reserve(inventory.NoReservation("SKU-1", orderOn(1, 4)), 3)
+			// Shard 1 holds 2, shard 2 holds 1: an order of 3 starting at shard 1 splits 2 + 1, and the
+			// item (2 units, draining) and shard 3 are never touched (no shard holds 3).
+			it := sharded(t, 3, 2, 2, 1, 0)
+			r, _, err := it.Reserve(inventory.NoReservation("SKU-1", orderOn(0, 3)), 3)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -162,13 +163,13 @@ func TestShardedMovesTouchExactlyTheShardsTaken(t *testing.T) {
 // A reservation that names a shard that was not read, or holds more than a shard accounts for, moves
 // nothing.
 func TestShardedMoveRefusesAMismatchOnAnyShard(t *testing.T) {
-	it := sharded(t, 3, 2, 2, 2)
-	r, _, err := it.Reserve(inventory.NoReservation("SKU-1", orderOn(1, 3)), 3) // 2 on shard 1 + 1 on shard 2
+	it := sharded(t, 2, 2, 2, 2)
+	r, _, err := it.Reserve(inventory.NoReservation("SKU-1", orderOn(0, 2)), 3) // 2 on shard 1 + 1 on shard 2
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The same reservation given to an item whose shard 2 was not read.
-	partial, err := inventory.FromSnapshot(inventory.Snapshot{SKU: "SKU-1", Name: "Widget", Price: usd(t, 100), Version: 10, Shards: 3, Span: 3,
+	partial, err := inventory.FromSnapshot(inventory.Snapshot{SKU: "SKU-1", Name: "Widget", Price: usd(t, 100), Version: 10, Shards: 2, Span: 3,
 		Others: []inventory.ShardSnapshot{{Index: 1, Reserved: 2, Version: 2}}})
 	if err != nil {
 		t.Fatal(err)
@@ -189,12 +190,12 @@ func TestSetShardsGrowsAndShrinksWithoutMovingATotal(t *testing.T) {
 	if _, err := it.SetShards(inventory.MaxShards + 1); err == nil {
 		t.Fatal("accepted too many shards")
 	}
-	// Grow to 4: three empty shards, then the rebalance spreads 100 units 25 each.
+	// Grow to 4: four empty shard items, then the rebalance moves the item's 100 units into them, 25 each.
 	if evs, err := it.SetShards(4); err != nil || len(evs) != 1 {
 		t.Fatalf("%v %v", evs, err)
 	}
 	transfers := rebalance(t, it)
-	if got := layout(it); fmt.Sprint(got) != fmt.Sprint([][3]inventory.Quantity{{25, 0, 0}, {25, 0, 0}, {25, 0, 0}, {25, 0, 0}}) {
+	if got := layout(it); fmt.Sprint(got) != fmt.Sprint([][3]inventory.Quantity{{0, 0, 0}, {25, 0, 0}, {25, 0, 0}, {25, 0, 0}, {25, 0, 0}}) {
 		t.Fatalf("after growing: %v (%d transfers)", got, transfers)
 	}
 	// A repeat changes nothing.
@@ -202,15 +203,15 @@ func TestSetShardsGrowsAndShrinksWithoutMovingATotal(t *testing.T) {
 	if evs, err := it.SetShards(4); err != nil || evs != nil || it.Version() != v {
 		t.Fatalf("repeat: %v %v", evs, err)
 	}
-	// Orders hold units on shards 2 and 3, then N drops to 2: shards 2 and 3 drain their available units
-	// to 0 and 1, keep what is held, and cannot be removed until it moves.
+	// Orders hold units on shards 3 and 4, then N drops to 2: shards 3 and 4 drain their available units
+	// to 1 and 2, keep what is held, and cannot be removed until it moves.
 	r2, _, _ := it.Reserve(inventory.NoReservation("SKU-1", orderOn(2, 4)), 5)
 	r3, _, _ := it.Reserve(inventory.NoReservation("SKU-1", orderOn(3, 4)), 5)
 	if _, err := it.SetShards(2); err != nil {
 		t.Fatal(err)
 	}
 	rebalance(t, it)
-	if got := layout(it); fmt.Sprint(got) != fmt.Sprint([][3]inventory.Quantity{{45, 0, 0}, {45, 0, 0}, {0, 5, 0}, {0, 5, 0}}) {
+	if got := layout(it); fmt.Sprint(got) != fmt.Sprint([][3]inventory.Quantity{{0, 0, 0}, {45, 0, 0}, {45, 0, 0}, {0, 5, 0}, {0, 5, 0}}) {
 		t.Fatalf("after shrinking: %v", got)
 	}
 	if _, ok := it.RemovableShard(); ok {
@@ -223,13 +224,13 @@ func TestSetShardsGrowsAndShrinksWithoutMovingATotal(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, p := range r.PartsTaken() {
-			if p.Shard >= 2 {
+			if p.Shard != 1 && p.Shard != 2 {
 				t.Fatalf("reserved on draining shard %d", p.Shard)
 			}
 		}
 	}
-	// Shard 3's order is released (its units become available on the draining shard: reservations
-	// would still find them), shard 2's committed; rebalancing moves the released units out.
+	// Shard 4's order is released (its units become available on the draining shard: reservations
+	// would still find them), shard 3's committed; rebalancing moves the released units out.
 	if _, _, err := it.Release(r3); err != nil {
 		t.Fatal(err)
 	}
@@ -238,17 +239,17 @@ func TestSetShardsGrowsAndShrinksWithoutMovingATotal(t *testing.T) {
 	}
 	rebalance(t, it)
 	k, ok := it.RemovableShard()
-	if !ok || k != 3 {
-		t.Fatalf("removable = %d %v, want shard 3", k, ok)
+	if !ok || k != 4 {
+		t.Fatalf("removable = %d %v, want shard 4", k, ok)
 	}
-	if _, err := it.RemoveShard(3); err != nil {
+	if _, err := it.RemoveShard(4); err != nil {
 		t.Fatal(err)
 	}
-	if it.Span() != 3 || totals(it) != 100 || it.Sold() != 5 {
+	if it.Span() != 4 || totals(it) != 100 || it.Sold() != 5 {
 		t.Fatalf("span %d, total %d, sold %d", it.Span(), totals(it), it.Sold())
 	}
 	if _, ok := it.RemovableShard(); ok {
-		t.Fatal("shard 2 holds sold units and was removable")
+		t.Fatal("shard 3 holds sold units and was removable")
 	}
 }
 
@@ -269,17 +270,17 @@ func rebalance(t *testing.T, it *inventory.Item) int {
 }
 
 func TestShardedRestockAndRevisionSpreadOverActiveShards(t *testing.T) {
-	it := sharded(t, 3, 0, 0, 0, 7) // shard 3 is draining
-	if _, err := it.Restock(10); err != nil {
+	it := sharded(t, 2, 1, 0, 0, 7) // the item and shard 3 are draining
+	if _, err := it.Restock(11); err != nil {
 		t.Fatal(err)
 	}
-	if got := layout(it); fmt.Sprint(got) != fmt.Sprint([][3]inventory.Quantity{{4, 0, 0}, {3, 0, 0}, {3, 0, 0}, {7, 0, 0}}) {
+	if got := layout(it); fmt.Sprint(got) != fmt.Sprint([][3]inventory.Quantity{{1, 0, 0}, {6, 0, 0}, {5, 0, 0}, {7, 0, 0}}) {
 		t.Fatalf("restock: %v", got)
 	}
 	if _, err := it.SetAvailable(5); err != nil {
 		t.Fatal(err)
 	}
-	if got := layout(it); fmt.Sprint(got) != fmt.Sprint([][3]inventory.Quantity{{2, 0, 0}, {2, 0, 0}, {1, 0, 0}, {0, 0, 0}}) {
+	if got := layout(it); fmt.Sprint(got) != fmt.Sprint([][3]inventory.Quantity{{0, 0, 0}, {3, 0, 0}, {2, 0, 0}, {0, 0, 0}}) {
 		t.Fatalf("set available: %v", got)
 	}
 }
@@ -287,7 +288,7 @@ func TestShardedRestockAndRevisionSpreadOverActiveShards(t *testing.T) {
 // The last units of a sharded SKU go to whoever asks first, whichever shards hold them: a sale of
 // one-unit orders sells exactly the stock and refuses the rest.
 func TestShardedSaleSellsExactlyTheStock(t *testing.T) {
-	it := sharded(t, 8, 3, 0, 1, 0, 2, 0, 0, 1) // 7 units, unevenly spread
+	it := sharded(t, 7, 3, 0, 1, 0, 2, 0, 0, 1) // 7 units, unevenly spread, 3 of them on the item
 	sold := 0
 	for i := range 50 {
 		_, _, err := it.Reserve(inventory.NoReservation("SKU-1", fmt.Sprintf("s-%d", i)), 1)
@@ -327,7 +328,7 @@ func TestOrderStockOnShardedSKUsStaysWithinATransaction(t *testing.T) {
 		for i := range lines {
 			sku := inventory.SKU(fmt.Sprintf("S-%02d", i))
 			ls = append(ls, inventory.Line{SKU: sku, Quantity: 2})
-			snap := inventory.Snapshot{SKU: sku, Name: "W", Price: usd(t, 100), Available: 1, Version: 5, Shards: 4, Span: 4}
+			snap := inventory.Snapshot{SKU: sku, Name: "W", Price: usd(t, 100), Available: 1, Version: 5, Shards: 3, Span: 4}
 			for k := 1; k < 4; k++ {
 				snap.Others = append(snap.Others, inventory.ShardSnapshot{Index: k, Available: 1, Version: 1})
 			}
@@ -364,5 +365,35 @@ func TestOrderStockOnShardedSKUsStaysWithinATransaction(t *testing.T) {
 		if s.Reservation(l.SKU).Exists() || it.Reserved() != 0 || it.Available() != 4 {
 			t.Fatalf("%s moved", l.SKU)
 		}
+	}
+}
+
+// A saga step may read a sharded SKU's shard items without the item: its own counters are then absent
+// like a shard not read, never counted, taken from or written.
+func TestShardedItemReadWithoutItsOwnCounters(t *testing.T) {
+	it, err := inventory.FromSnapshot(inventory.Snapshot{SKU: "SKU-1", Name: "Widget", Price: usd(t, 100), Available: 50, LowStockThreshold: 3,
+		Version: 10, Shards: 2, Span: 3, OwnUnread: true,
+		Others: []inventory.ShardSnapshot{{Index: 1, Available: 2, Version: 4}, {Index: 2, Available: 1, Version: 4}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it.Available() != 3 {
+		t.Fatalf("available %d, want the shard items' 3", it.Available())
+	}
+	if _, _, err := it.Reserve(inventory.NoReservation("SKU-1", "o-1"), 4); !errors.Is(err, inventory.ErrInsufficientStock) {
+		t.Fatalf("reserved beyond the shards read: %v", err)
+	}
+	r, _, err := it.Reserve(inventory.NoReservation("SKU-1", "o-2"), 3)
+	if err != nil || it.Version() != 10 {
+		t.Fatalf("%v, version %d", err, it.Version())
+	}
+	for _, p := range r.PartsTaken() {
+		if p.Shard == 0 {
+			t.Fatalf("took from the item, which was not read: %v", r.Parts.List())
+		}
+	}
+	// A reservation on shard 0 cannot move without it.
+	if _, _, err := it.Commit(inventory.Reservation{SKU: "SKU-1", OrderID: "o-3", Quantity: 1, State: inventory.Reserved}); err == nil {
+		t.Fatal("committed on the item, which was not read")
 	}
 }

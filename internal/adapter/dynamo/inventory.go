@@ -67,27 +67,35 @@ func decodeItemRecord(av map[string]types.AttributeValue) (itemRecord, error) {
 
 // item is the aggregate of the record and the shard items read with it.
 func (r itemRecord) item(others []inventory.ShardSnapshot) (*inventory.Item, error) {
+	s, err := r.snapshot(others)
+	if err != nil {
+		return nil, err
+	}
+	return inventory.FromSnapshot(s)
+}
+
+func (r itemRecord) snapshot(others []inventory.ShardSnapshot) (inventory.Snapshot, error) {
 	price, err := money.New(r.Price.Amount, r.Price.Currency)
 	if err != nil {
-		return nil, fmt.Errorf("dynamo: item %s: %w", r.SKU, err)
+		return inventory.Snapshot{}, fmt.Errorf("dynamo: item %s: %w", r.SKU, err)
 	}
-	s := inventory.Snapshot{SKU: inventory.SKU(r.SKU), Name: r.Name, Description: r.Description, Price: price,
+	return inventory.Snapshot{SKU: inventory.SKU(r.SKU), Name: r.Name, Description: r.Description, Price: price,
 		Available: inventory.Quantity(r.Available), Reserved: inventory.Quantity(r.Reserved), Sold: inventory.Quantity(r.Sold),
 		LowStockThreshold: inventory.Quantity(r.LowStockThreshold), Version: r.Version,
-		Shards: r.Shards, Span: r.ShardSpan, Others: others}
-	return inventory.FromSnapshot(s)
+		Shards: r.Shards, Span: r.ShardSpan, Others: others}, nil
 }
 
 // InventoryRepository stores Inventory aggregates.
 type InventoryRepository struct {
-	db     *dynamodb.Client
-	tables Tables
-	now    func() time.Time
+	db        *dynamodb.Client
+	tables    Tables
+	now       func() time.Time
+	shardings *shardings
 }
 
 // NewInventoryRepository builds the repository.
 func NewInventoryRepository(db *dynamodb.Client, t Tables) *InventoryRepository {
-	return &InventoryRepository{db: db, tables: t, now: time.Now}
+	return &InventoryRepository{db: db, tables: t, now: time.Now, shardings: &shardings{m: map[inventory.SKU]cachedSharding{}}}
 }
 
 // Get reads an item and, when it is sharded, every shard item (strongly consistent: commands act on

@@ -73,21 +73,34 @@ type orderStock struct {
 	stored    map[string]reservationRecord // the record's entries as read, kept for SKUs not asked for
 }
 
-// orderStock reads the items of the lines and the order's reservations of them, strongly consistent, in
-// one BatchGetItem over both tables; then, for sharded SKUs, the shard items the step may move in a
-// second one: every shard for a line the order holds nothing on yet (a reservation walks them all, so
-// it refuses only when the SKU as a whole is short), else only the shards its reservation took from.
-// Missing items are absent from the stock; an item the order holds nothing on gets NoReservation.
+// orderStock reads the items of the lines and the order's reservations of them, strongly consistent:
+// the order's record and the items in one BatchGetItem, then, for sharded SKUs, the shard items the
+// step may move in a second one: every shard for a line the order holds nothing on yet (a reservation
+// walks them all), else only the shards its reservation took from. A SKU the repository knows to be
+// sharded (shardings) is read without its item, so that a sale's steps never read the one item every
+// order of the SKU shares (docs/adr/0021-hot-sku-shards.md): the item is read only when the step may
+// move its own counters (a reservation on it, or a reservation whose shard items hold too few units;
+// then every shard it lists is read too, so a refusal is decided on the whole SKU). Missing items are
+// absent from the stock; an item the order holds nothing on gets NoReservation.
 func (r *InventoryRepository) orderStock(ctx context.Context, orderID string, lines []inventory.Line) (*orderStock, error) {
 	s := &orderStock{itemRead: map[inventory.SKU]int64{}, shardRead: map[inventory.SKU]map[int]int64{}, heldRead: map[inventory.SKU]inventory.Reservation{}}
+	now := r.now()
 	keys := []tableKey{{r.tables.Reservations, map[string]types.AttributeValue{"orderId": &types.AttributeValueMemberS{Value: orderID}}}}
 	seen := map[inventory.SKU]bool{}
+	need := map[inventory.SKU]inventory.Quantity{}
+	known := map[inventory.SKU]itemRecord{} // sharded SKUs read without their item (counters not used)
 	for _, l := range lines {
-		if !seen[l.SKU] {
-			seen[l.SKU] = true
-			s.skus = append(s.skus, l.SKU)
-			keys = append(keys, tableKey{r.tables.Inventory, map[string]types.AttributeValue{"sku": &types.AttributeValueMemberS{Value: string(l.SKU)}}})
+		need[l.SKU] += l.Quantity
+		if seen[l.SKU] {
+			continue
 		}
+		seen[l.SKU] = true
+		s.skus = append(s.skus, l.SKU)
+		if ir, ok := r.shardings.get(l.SKU, now); ok {
+			known[l.SKU] = ir
+			continue
+		}
+		keys = append(keys, tableKey{r.tables.Inventory, itemKey(l.SKU)})
 	}
 	got, err := batchGet(ctx, r.db, keys)
 	if err != nil {
@@ -109,38 +122,80 @@ func (r *InventoryRepository) orderStock(ctx context.Context, orderID string, li
 			held = append(held, h.reservation(sku, orderID))
 		}
 	}
-	records := map[inventory.SKU]itemRecord{}
-	var shardKeys []tableKey
-	for _, av := range got[r.tables.Inventory] {
-		ir, err := decodeItemRecord(av)
-		if err != nil {
-			return nil, err
+	records := map[inventory.SKU]itemRecord{} // items read now: their own counters count
+	if err := r.addItems(got[r.tables.Inventory], records, now); err != nil {
+		return nil, err
+	}
+	// Second read: the shard items, and the item of a known sharded SKU whose own counters may move.
+	var more []tableKey
+	read := map[inventory.SKU]map[int]bool{}
+	for _, sku := range s.skus {
+		h := rec.SKUs[string(sku)]
+		ir, fresh := records[sku]
+		if !fresh {
+			if ir, fresh = known[sku]; !fresh {
+				continue // no such item
+			}
+			if h.State != "" && onItem(h) {
+				more = append(more, tableKey{r.tables.Inventory, itemKey(sku)})
+			}
 		}
-		sku := inventory.SKU(ir.SKU)
-		records[sku] = ir
-		for _, k := range shardsToRead(ir, rec.SKUs[ir.SKU]) {
-			shardKeys = append(shardKeys, tableKey{r.tables.Inventory, shardKey(sku, k)})
+		for _, k := range shardsToRead(ir, h) {
+			more = append(more, tableKey{r.tables.Inventory, shardKey(sku, k)})
+			if read[sku] == nil {
+				read[sku] = map[int]bool{}
+			}
+			read[sku][k] = true
 		}
 	}
-	others := map[inventory.SKU][]inventory.ShardSnapshot{}
-	if len(shardKeys) > 0 {
-		got, err := batchGet(ctx, r.db, shardKeys)
-		if err != nil {
-			return nil, fmt.Errorf("dynamo: shards of order %s: %w", orderID, err)
+	others, err := r.readMore(ctx, orderID, more, records, seen, now)
+	if err != nil {
+		return nil, err
+	}
+	// A reservation of a SKU read without its item whose shard items hold too few units: read the item,
+	// then every shard it lists that was not read, and decide on all of it.
+	more = nil
+	for sku := range known {
+		if _, fresh := records[sku]; !fresh && rec.SKUs[string(sku)].State == "" && available(others[sku]) < need[sku] {
+			more = append(more, tableKey{r.tables.Inventory, itemKey(sku)})
 		}
-		snaps, err := decodeShardsBySKU(got[r.tables.Inventory], seen)
-		if err != nil {
-			return nil, err
+	}
+	if _, err := r.readMore(ctx, orderID, more, records, seen, now); err != nil {
+		return nil, err
+	}
+	more = nil
+	for sku := range known {
+		ir, fresh := records[sku]
+		if !fresh || rec.SKUs[string(sku)].State != "" {
+			continue
 		}
-		others = snaps
+		for k := 1; k < ir.ShardSpan; k++ {
+			if !read[sku][k] {
+				more = append(more, tableKey{r.tables.Inventory, shardKey(sku, k)})
+			}
+		}
+	}
+	last, err := r.readMore(ctx, orderID, more, records, seen, now)
+	if err != nil {
+		return nil, err
 	}
 	var items []*inventory.Item
 	for _, sku := range s.skus {
-		ir, ok := records[sku]
-		if !ok {
+		snaps := append(others[sku], last[sku]...)
+		ir, fresh := records[sku]
+		if fresh {
+			snaps = within(snaps, ir.ShardSpan)
+		} else if ir, fresh = known[sku]; !fresh {
 			continue
 		}
-		it, err := ir.item(others[sku])
+		snap, err := ir.snapshot(snaps)
+		if err != nil {
+			return nil, fmt.Errorf("dynamo: item %s: %w", sku, err)
+		}
+		if _, ownRead := records[sku]; !ownRead {
+			snap.OwnUnread = true // a known sharded SKU's shard items alone: the item is neither counted nor written
+		}
+		it, err := inventory.FromSnapshot(snap)
 		if err != nil {
 			return nil, fmt.Errorf("dynamo: item %s: %w", sku, err)
 		}
@@ -153,6 +208,81 @@ func (r *InventoryRepository) orderStock(ctx context.Context, orderID string, li
 		s.heldRead[sku] = s.Reservation(sku)
 	}
 	return s, nil
+}
+
+func itemKey(sku inventory.SKU) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"sku": &types.AttributeValueMemberS{Value: string(sku)}}
+}
+
+// addItems decodes items read into records and tells the shardings what they say.
+func (r *InventoryRepository) addItems(avs []map[string]types.AttributeValue, records map[inventory.SKU]itemRecord, now time.Time) error {
+	for _, av := range avs {
+		ir, err := decodeItemRecord(av)
+		if err != nil {
+			return err
+		}
+		records[inventory.SKU(ir.SKU)] = ir
+		r.shardings.put(ir, now)
+	}
+	return nil
+}
+
+// readMore reads items and shard items in one BatchGetItem (none: no call): items go to records, shard
+// items are returned by SKU.
+func (r *InventoryRepository) readMore(ctx context.Context, orderID string, keys []tableKey, records map[inventory.SKU]itemRecord,
+	want map[inventory.SKU]bool, now time.Time) (map[inventory.SKU][]inventory.ShardSnapshot, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	got, err := batchGet(ctx, r.db, keys)
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: shards of order %s: %w", orderID, err)
+	}
+	var items, shards []map[string]types.AttributeValue
+	for _, av := range got[r.tables.Inventory] {
+		if _, ok := av["shardOf"]; ok {
+			shards = append(shards, av)
+		} else {
+			items = append(items, av)
+		}
+	}
+	if err := r.addItems(items, records, now); err != nil {
+		return nil, err
+	}
+	return decodeShardsBySKU(shards, want)
+}
+
+// onItem reports whether a reservation holds units on the item itself (shard 0).
+func onItem(h reservationRecord) bool {
+	if len(h.Parts) == 0 {
+		return true
+	}
+	for _, p := range h.Parts {
+		if p.Shard == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func available(snaps []inventory.ShardSnapshot) inventory.Quantity {
+	var n inventory.Quantity
+	for _, s := range snaps {
+		n += s.Available
+	}
+	return n
+}
+
+// within drops shard items beyond an item's span (read on a stale sharding, before the item said how
+// many there are).
+func within(snaps []inventory.ShardSnapshot, span int) []inventory.ShardSnapshot {
+	var out []inventory.ShardSnapshot
+	for _, s := range snaps {
+		if s.Index < span {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // shardsToRead are the shard items (index >= 1) of a SKU a step of an order holding h on it may move:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -218,4 +219,43 @@ func (r *InventoryRepository) Rebalance(ctx context.Context, sku inventory.SKU) 
 		}
 	}
 	return nil
+}
+
+// shardingTTL is how long a container trusts what it last read of a sharded SKU's item (its N and span)
+// before reading the item again. Trusting a stale one is harmless: a new shard is used a few seconds
+// late, a draining one a few seconds more, a removed one is read as absent; and before refusing an
+// order the item and every shard it lists are read.
+const shardingTTL = 5 * time.Second
+
+// shardings remembers, per container, the items of sharded SKUs read last, so that the steps of a sale
+// read the SKU's shard items without its item (orderStock). SKUs that are not sharded are not kept:
+// their steps read the item as before.
+type shardings struct {
+	mu sync.Mutex
+	m  map[inventory.SKU]cachedSharding
+}
+
+type cachedSharding struct {
+	rec   itemRecord
+	until time.Time
+}
+
+func (c *shardings) get(sku inventory.SKU, now time.Time) (itemRecord, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[sku]
+	if !ok || now.After(e.until) {
+		return itemRecord{}, false
+	}
+	return e.rec, true
+}
+
+func (c *shardings) put(rec itemRecord, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if rec.ShardSpan <= 1 {
+		delete(c.m, inventory.SKU(rec.SKU))
+		return
+	}
+	c.m[inventory.SKU(rec.SKU)] = cachedSharding{rec: rec, until: now.Add(shardingTTL)}
 }

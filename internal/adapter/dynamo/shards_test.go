@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,6 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/orion-oss/orion/infra/engine/localaws/awstest"
 	"github.com/orion-oss/orion/internal/adapter/dynamo"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/inventory"
@@ -241,9 +245,9 @@ func TestSetShardsRebalancesAndRemovesDrainedShards(t *testing.T) {
 	f := newSagaFixture(t, nil)
 	shardedSKU(t, f.items, "BAL-1", 100, 4)
 	it := checkShards(t, f.db, f.tables, "BAL-1", 100)
-	for k := range 4 {
-		if s, _ := it.Shard(k); s.Available != 25 {
-			t.Fatalf("shard %d holds %d, want 25", k, s.Available)
+	for k := range 5 { // the item (draining once sharded) and shard items 1..4
+		if s, _ := it.Shard(k); s.Available != map[bool]inventory.Quantity{true: 0, false: 25}[k == 0] {
+			t.Fatalf("shard %d holds %d", k, s.Available)
 		}
 	}
 	again, err := setShards(f.items, "BAL-1", 4)
@@ -255,7 +259,7 @@ func TestSetShardsRebalancesAndRemovesDrainedShards(t *testing.T) {
 		t.Fatal(err)
 	}
 	it = checkShards(t, f.db, f.tables, "BAL-1", 108)
-	for k := range 4 {
+	for k := 1; k <= 4; k++ {
 		if s, _ := it.Shard(k); s.Available != 27 {
 			t.Fatalf("after restock shard %d holds %d, want 27", k, s.Available)
 		}
@@ -272,7 +276,7 @@ func TestSetShardsRebalancesAndRemovesDrainedShards(t *testing.T) {
 	if _, ok := raw["shards"]; ok {
 		t.Fatalf("unsharded item still stores shards: %v", raw)
 	}
-	for k := 1; k < 4; k++ {
+	for k := 1; k <= 4; k++ {
 		out, err := f.db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(f.tables.Inventory), ConsistentRead: aws.Bool(true),
 			Key: map[string]ddbtypes.AttributeValue{"sku": &ddbtypes.AttributeValueMemberS{Value: inventory.ShardKey("BAL-1", k)}}})
 		if err != nil || out.Item != nil {
@@ -396,4 +400,91 @@ func TestAFlashSaleOnAShardedSKUSellsExactlyTheStock(t *testing.T) {
 	}
 	t.Logf("sale of %d orders on %d units over 16 shards in %s: %d confirmed, %d released, %d returned, %d rejected, %d left then sold",
 		n, stock, time.Since(start).Round(time.Second), confirmed.Load(), released.Load(), returned.Load(), rejected.Load(), left)
+}
+
+// keysSeen records, per DynamoDB call, the inventory keys a client reads and writes.
+type keysSeen struct {
+	mu             sync.Mutex
+	read, written  map[string]int
+	inventoryTable string
+}
+
+func (k *keysSeen) note(in any) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	key := func(m map[string]ddbtypes.AttributeValue) string {
+		v, _ := m["sku"].(*ddbtypes.AttributeValueMemberS)
+		if v == nil {
+			return ""
+		}
+		return v.Value
+	}
+	switch x := in.(type) {
+	case *dynamodb.GetItemInput:
+		if aws.ToString(x.TableName) == k.inventoryTable {
+			k.read[key(x.Key)]++
+		}
+	case *dynamodb.BatchGetItemInput:
+		for _, ka := range x.RequestItems[k.inventoryTable].Keys {
+			k.read[key(ka)]++
+		}
+	case *dynamodb.TransactWriteItemsInput:
+		for _, w := range x.TransactItems {
+			if w.Put != nil && aws.ToString(w.Put.TableName) == k.inventoryTable {
+				k.written[key(w.Put.Item)]++
+			}
+		}
+	}
+}
+
+// During a sale the steps of a sharded SKU read and write its shard items, not the item every order
+// of the SKU would share: the item is read once per container and TTL, not per order.
+func TestShardedStepsLeaveTheItemAlone(t *testing.T) {
+	f := newSagaFixture(t, nil)
+	shardedSKU(t, f.items, "HOT-R", 100, 4)
+	seen := &keysSeen{read: map[string]int{}, written: map[string]int{}, inventoryTable: f.tables.Inventory}
+	db := dynamodb.NewFromConfig(awstest.Config(t), func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+			return s.Initialize.Add(middleware.InitializeMiddlewareFunc("orion-keys", func(ctx context.Context, in middleware.InitializeInput,
+				next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				seen.note(in.Parameters)
+				return next.HandleInitialize(ctx, in)
+			}), middleware.After)
+		})
+	})
+	saga := dynamo.NewSaga(db, f.tables)
+	reserve, confirm := stockStep(saga, order.ReserveStock), stockStep(saga, order.ConfirmStock)
+	first := placeOrder(t, f.orders, line(t, "HOT-R", 1))
+	untilSettled(t, reserve, first) // reads the item once: the container learns the SKU is sharded
+	if seen.read["HOT-R"] != 1 {
+		t.Fatalf("first reservation read the item %d times", seen.read["HOT-R"])
+	}
+	seen.read, seen.written = map[string]int{}, map[string]int{}
+	for range 5 {
+		id := placeOrder(t, f.orders, line(t, "HOT-R", 2))
+		if o := untilSettled(t, reserve, id); o.Status() != order.Reserved {
+			t.Fatalf("reserve: %s", o.Status())
+		}
+		f.authorize(id)
+		if o := untilSettled(t, confirm, id); o.Status() != order.Confirmed {
+			t.Fatalf("confirm: %s", o.Status())
+		}
+	}
+	if seen.read["HOT-R"] != 0 || seen.written["HOT-R"] != 0 {
+		t.Fatalf("the item was read %d and written %d times by 5 orders", seen.read["HOT-R"], seen.written["HOT-R"])
+	}
+	written := 0
+	for k, n := range seen.written {
+		if !strings.HasPrefix(k, "HOT-R#") {
+			t.Fatalf("wrote %q", k)
+		}
+		written += n
+	}
+	if written != 10 { // one shard per step: the reservation and the commit
+		t.Fatalf("%d shard writes for 5 orders: %v", written, seen.written)
+	}
+	it := checkShards(t, f.db, f.tables, "HOT-R", 100)
+	if it.Sold() != 10 || it.Reserved() != 1 {
+		t.Fatalf("sold %d reserved %d", it.Sold(), it.Reserved())
+	}
 }
