@@ -187,6 +187,12 @@ func (r *InventoryRepository) orderStock(ctx context.Context, orderID string, li
 			snaps = within(snaps, ir.ShardSpan)
 		} else if ir, fresh = known[sku]; !fresh {
 			continue
+		} else {
+			// A part on a shard created after this container last read the item (another container
+			// reserved there): the shard exists, so the span reaches it.
+			for _, sn := range snaps {
+				ir.ShardSpan = max(ir.ShardSpan, sn.Index+1)
+			}
 		}
 		snap, err := ir.snapshot(snaps)
 		if err != nil {

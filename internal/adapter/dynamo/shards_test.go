@@ -488,3 +488,38 @@ func TestShardedStepsLeaveTheItemAlone(t *testing.T) {
 		t.Fatalf("sold %d reserved %d", it.Sold(), it.Reserved())
 	}
 }
+
+// A container that last read a SKU with fewer shards still moves an order's units on a shard created
+// since (another container reserved there).
+func TestAStaleShardingStillMovesANewShard(t *testing.T) {
+	f := newSagaFixture(t, nil)
+	shardedSKU(t, f.items, "GROW-1", 40, 2)
+	stale := dynamo.NewSaga(f.db, f.tables)
+	warm := placeOrder(t, f.orders, line(t, "GROW-1", 1))
+	untilSettled(t, stockStep(stale, order.ReserveStock), warm) // the stale container remembers 2 shards
+	if _, err := setShards(f.items, "GROW-1", 8); err != nil {
+		t.Fatal(err)
+	}
+	// Another container reserves orders until one lands on a shard above 2, then the stale one confirms it.
+	fresh := dynamo.NewSaga(f.db, f.tables)
+	for range 30 {
+		id := placeOrder(t, f.orders, line(t, "GROW-1", 1))
+		untilSettled(t, stockStep(fresh, order.ReserveStock), id)
+		var rec partsRecord
+		out, err := f.db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(f.tables.Reservations), ConsistentRead: aws.Bool(true),
+			Key: map[string]ddbtypes.AttributeValue{"orderId": &ddbtypes.AttributeValueMemberS{Value: string(id)}}})
+		if err != nil || attributevalue.UnmarshalMap(out.Item, &rec) != nil {
+			t.Fatal(err)
+		}
+		if parts := rec.SKUs["GROW-1"].Parts; len(parts) == 0 || parts[0].Shard <= 2 {
+			continue
+		}
+		f.authorize(id)
+		if o, err := stockStep(stale, order.ConfirmStock)(context.Background(), id, cause); err != nil || o.Status() != order.Confirmed {
+			t.Fatalf("stale confirm: %v %v", o, err)
+		}
+		checkShards(t, f.db, f.tables, "GROW-1", 40)
+		return
+	}
+	t.Fatalf("no order of %d landed on a new shard", 30)
+}
