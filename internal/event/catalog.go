@@ -60,6 +60,16 @@ type StockLine struct {
 	// must fit one 100-item transaction).
 	Available   *int64 `json:"available,omitempty"`
 	ItemVersion int64  `json:"itemVersion,omitempty"`
+	// Shards, for a SKU split over shards (docs/hot-sku.md), are the figures of the shards this move
+	// touched, instead of Available and ItemVersion: each shard has a version of its own.
+	Shards []ShardStock `json:"shards,omitempty"`
+}
+
+// ShardStock is one shard's available stock and version after a change of a sharded SKU.
+type ShardStock struct {
+	Shard     int   `json:"shard"`
+	Available int64 `json:"available"`
+	Version   int64 `json:"version"`
 }
 
 // Shortage names a line that could not be reserved.
@@ -230,6 +240,9 @@ type InventoryUpdated struct {
 	Reserved    int64       `json:"reserved"`
 	Sold        int64       `json:"sold"`
 	ItemVersion int64       `json:"itemVersion"`
+	// Shards, for a SKU split over shards (docs/hot-sku.md), are every shard's figures: the catalog view
+	// keeps one record per shard and sums them. Available, Reserved and Sold are the totals.
+	Shards []ShardStock `json:"shards,omitempty"`
 	// Actor is the admin who created, revised or restocked the item.
 	Actor *Actor `json:"actor,omitempty"`
 }

@@ -30,4 +30,4 @@ func AvailabilityOf(available int64) Availability {
 }
 
 // Availability is the item's public availability.
-func (it *Item) Availability() Availability { return AvailabilityOf(int64(it.available)) }
+func (it *Item) Availability() Availability { return AvailabilityOf(int64(it.Available())) }

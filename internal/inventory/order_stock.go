@@ -3,6 +3,7 @@ package inventory
 import (
 	"errors"
 	"fmt"
+	"maps"
 
 	"github.com/orion-oss/orion/internal/event"
 )
@@ -70,6 +71,7 @@ func (s *OrderStock) Reservation(sku SKU) Reservation {
 // InventoryLow for each item that fell below its threshold). Lines the order already reserved are
 // repeats and change nothing (see Item.Reserve). Any other refusal is an error, and nothing moves.
 func (s *OrderStock) Reserve() ([]event.Shortage, []event.Payload, error) {
+	before := s.snapshot()
 	var shortages []event.Shortage
 	evs, err := s.moveAll(func(l Line, it *Item, r Reservation) (Reservation, []event.Payload, error) {
 		if it == nil {
@@ -90,7 +92,93 @@ func (s *OrderStock) Reserve() ([]event.Shortage, []event.Payload, error) {
 	if len(shortages) > 0 {
 		return shortages, nil, nil
 	}
+	if over := s.overBudget(); len(over) > 0 {
+		s.restore(before)
+		return over, nil, nil
+	}
 	return nil, evs, nil
+}
+
+// MaxStockItems bounds the stock items (items and shard items) one move of an order writes: with the
+// order, its customer's holds, its reservations record and the outbox's batch items (at most 6 for
+// the events of a 50-line order) a step stays within DynamoDB's 100 items per TransactWriteItems
+// (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html). An order
+// reserves at most one shard per line unless its lines are at the last units of their shards, so only
+// an order of many lines split over many shards meets it.
+const MaxStockItems = 90
+
+// overBudget is the lines split over shards when the reservation just made writes more than
+// MaxStockItems stock items, as shortages (each with its SKU's available units): the order is
+// rejected as out of stock rather than stored in a transaction DynamoDB refuses. Place-order cannot
+// see this coming (which shards hold the units is known only when reserving), and it takes an order
+// of dozens of lines each at the last units of its shards.
+func (s *OrderStock) overBudget() []event.Shortage {
+	touched := 0
+	for _, sku := range s.skus() {
+		touched += len(s.held[sku].PartsTaken())
+	}
+	if touched <= MaxStockItems {
+		return nil
+	}
+	var out []event.Shortage
+	for _, l := range s.lines {
+		if r := s.held[l.SKU]; len(r.PartsTaken()) > 1 {
+			it := s.items[l.SKU]
+			out = append(out, event.Shortage{SKU: string(l.SKU), Requested: l.Quantity.Int64(), Available: (it.Available() + r.Quantity).Int64()})
+		}
+	}
+	return out
+}
+
+// skus are the SKUs of the lines, once each.
+func (s *OrderStock) skus() []SKU {
+	var out []SKU
+	seen := map[SKU]bool{}
+	for _, l := range s.lines {
+		if !seen[l.SKU] {
+			seen[l.SKU] = true
+			out = append(out, l.SKU)
+		}
+	}
+	return out
+}
+
+// snapshot and restore keep an OrderStock's state across a move that is undone.
+type stockState struct {
+	items map[SKU]*Item
+	held  map[SKU]Reservation
+}
+
+func (s *OrderStock) snapshot() stockState {
+	st := stockState{items: map[SKU]*Item{}, held: maps.Clone(s.held)}
+	for sku, it := range s.items {
+		st.items[sku] = it.clone()
+	}
+	return st
+}
+
+func (s *OrderStock) restore(st stockState) {
+	for sku, it := range st.items {
+		*s.items[sku] = *it
+	}
+	s.held = st.held
+}
+
+// ShardFigures are the figures of the shards of sku the order's reservation took from, after the
+// move, for the catalog view of a SKU split over shards (each shard has a version of its own); nil for
+// a SKU that is not sharded, whose item's Available and Version say it all.
+func (s *OrderStock) ShardFigures(sku SKU) []event.ShardStock {
+	it, ok := s.items[sku]
+	if !ok || !it.Sharded() {
+		return nil
+	}
+	var out []event.ShardStock
+	for _, p := range s.Reservation(sku).PartsTaken() {
+		if sh := it.shardAt(p.Shard); sh != nil {
+			out = append(out, sh.figures())
+		}
+	}
+	return out
 }
 
 // Release gives back the units every line holds (compensation before confirmation): see Item.Release.
@@ -142,8 +230,7 @@ func (s *OrderStock) each(move func(*Item, Reservation) (Reservation, []event.Pa
 func (s *OrderStock) moveAll(move func(l Line, it *Item, r Reservation) (Reservation, []event.Payload, error), keep func() bool) ([]event.Payload, error) {
 	items := make(map[SKU]*Item, len(s.items))
 	for sku, it := range s.items {
-		cp := *it
-		items[sku] = &cp
+		items[sku] = it.clone()
 	}
 	held := make(map[SKU]Reservation, len(s.held))
 	for sku, r := range s.held {

@@ -126,7 +126,9 @@ func (o *Order) StockLines() []inventory.Line {
 func withFigures(evs []event.Payload, stock *inventory.OrderStock) {
 	stamp := func(lines []event.StockLine) {
 		for i, sl := range lines {
-			if it, ok := stock.Item(inventory.SKU(sl.SKU)); ok {
+			if shards := stock.ShardFigures(inventory.SKU(sl.SKU)); shards != nil {
+				lines[i].Shards = shards // a sharded SKU: each shard's own version (docs/hot-sku.md)
+			} else if it, ok := stock.Item(inventory.SKU(sl.SKU)); ok {
 				avail := it.Available().Int64()
 				lines[i].Available, lines[i].ItemVersion = &avail, it.Version()
 			}

@@ -30,6 +30,31 @@ type reservationRecord struct {
 	State    string `dynamodbav:"state"`
 	// Returned: units of a committed reservation that came back in received returns (absent: none).
 	Returned int64 `dynamodbav:"returned,omitempty"`
+	// Parts: the units taken from each shard of a sharded SKU (absent: all on the item itself, shard 0).
+	Parts []partRecord `dynamodbav:"parts,omitempty"`
+}
+
+type partRecord struct {
+	Shard    int   `dynamodbav:"shard"`
+	Quantity int64 `dynamodbav:"quantity"`
+	Returned int64 `dynamodbav:"returned,omitempty"`
+}
+
+func (h reservationRecord) reservation(sku inventory.SKU, orderID string) inventory.Reservation {
+	var parts []inventory.Part
+	for _, p := range h.Parts {
+		parts = append(parts, inventory.Part{Shard: p.Shard, Quantity: inventory.Quantity(p.Quantity), Returned: inventory.Quantity(p.Returned)})
+	}
+	return inventory.Reservation{SKU: sku, OrderID: orderID, Quantity: inventory.Quantity(h.Quantity),
+		State: inventory.ReservationState(h.State), Returned: inventory.Quantity(h.Returned), Parts: inventory.NewParts(parts)}
+}
+
+func toReservationRecord(r inventory.Reservation) reservationRecord {
+	rec := reservationRecord{Quantity: r.Quantity.Int64(), State: string(r.State), Returned: r.Returned.Int64()}
+	for _, p := range r.Parts.List() {
+		rec.Parts = append(rec.Parts, partRecord{Shard: p.Shard, Quantity: p.Quantity.Int64(), Returned: p.Returned.Int64()})
+	}
+	return rec
 }
 
 // orderStock is what one stock move of an order reads and writes: the domain's OrderStock (the items
@@ -41,37 +66,45 @@ type orderStock struct {
 	*inventory.OrderStock
 	skus     []inventory.SKU // in the order's line order, once each
 	itemRead map[inventory.SKU]int64
-	heldRead map[inventory.SKU]inventory.Reservation
-	version  int64                        // the reservations record's version; 0: none is stored
-	stored   map[string]reservationRecord // the record's entries as read, kept for SKUs not asked for
+	// shardRead: the versions of the shard items read, by SKU and shard index.
+	shardRead map[inventory.SKU]map[int]int64
+	heldRead  map[inventory.SKU]inventory.Reservation
+	version   int64                        // the reservations record's version; 0: none is stored
+	stored    map[string]reservationRecord // the record's entries as read, kept for SKUs not asked for
 }
 
-// orderStock reads the items of the lines and the order's reservations of them, strongly consistent, in
-// one BatchGetItem over both tables. Missing items are absent from the stock; an item the order holds
-// nothing on gets NoReservation.
+// orderStock reads the items of the lines and the order's reservations of them, strongly consistent:
+// the order's record and the items in one BatchGetItem, then, for sharded SKUs, the shard items the
+// step may move in a second one: every shard for a line the order holds nothing on yet (a reservation
+// walks them all), else only the shards its reservation took from. A SKU the repository knows to be
+// sharded (shardings) is read without its item, so that a sale's steps never read the one item every
+// order of the SKU shares (docs/adr/0021-hot-sku-shards.md): the item is read only when the step may
+// move its own counters (a reservation on it, or a reservation whose shard items hold too few units;
+// then every shard it lists is read too, so a refusal is decided on the whole SKU). Missing items are
+// absent from the stock; an item the order holds nothing on gets NoReservation.
 func (r *InventoryRepository) orderStock(ctx context.Context, orderID string, lines []inventory.Line) (*orderStock, error) {
-	s := &orderStock{itemRead: map[inventory.SKU]int64{}, heldRead: map[inventory.SKU]inventory.Reservation{}}
+	s := &orderStock{itemRead: map[inventory.SKU]int64{}, shardRead: map[inventory.SKU]map[int]int64{}, heldRead: map[inventory.SKU]inventory.Reservation{}}
+	now := r.now()
 	keys := []tableKey{{r.tables.Reservations, map[string]types.AttributeValue{"orderId": &types.AttributeValueMemberS{Value: orderID}}}}
 	seen := map[inventory.SKU]bool{}
+	need := map[inventory.SKU]inventory.Quantity{}
+	known := map[inventory.SKU]itemRecord{} // sharded SKUs read without their item (counters not used)
 	for _, l := range lines {
-		if !seen[l.SKU] {
-			seen[l.SKU] = true
-			s.skus = append(s.skus, l.SKU)
-			keys = append(keys, tableKey{r.tables.Inventory, map[string]types.AttributeValue{"sku": &types.AttributeValueMemberS{Value: string(l.SKU)}}})
+		need[l.SKU] += l.Quantity
+		if seen[l.SKU] {
+			continue
 		}
+		seen[l.SKU] = true
+		s.skus = append(s.skus, l.SKU)
+		if ir, ok := r.shardings.get(l.SKU, now); ok {
+			known[l.SKU] = ir
+			continue
+		}
+		keys = append(keys, tableKey{r.tables.Inventory, itemKey(l.SKU)})
 	}
 	got, err := batchGet(ctx, r.db, keys)
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: stock of order %s: %w", orderID, err)
-	}
-	var items []*inventory.Item
-	for _, av := range got[r.tables.Inventory] {
-		it, err := decodeItem(av)
-		if err != nil {
-			return nil, err
-		}
-		items = append(items, it)
-		s.itemRead[it.SKU()] = it.Version()
 	}
 	var rec reservationsRecord
 	if avs := got[r.tables.Reservations]; len(avs) == 1 {
@@ -86,15 +119,205 @@ func (r *InventoryRepository) orderStock(ctx context.Context, orderID string, li
 	var held []inventory.Reservation
 	for _, sku := range s.skus {
 		if h, ok := rec.SKUs[string(sku)]; ok {
-			held = append(held, inventory.Reservation{SKU: sku, OrderID: orderID, Quantity: inventory.Quantity(h.Quantity),
-				State: inventory.ReservationState(h.State), Returned: inventory.Quantity(h.Returned)})
+			held = append(held, h.reservation(sku, orderID))
 		}
+	}
+	records := map[inventory.SKU]itemRecord{} // items read now: their own counters count
+	if err := r.addItems(got[r.tables.Inventory], records, now); err != nil {
+		return nil, err
+	}
+	// Second read: the shard items, and the item of a known sharded SKU whose own counters may move.
+	var more []tableKey
+	read := map[inventory.SKU]map[int]bool{}
+	for _, sku := range s.skus {
+		h := rec.SKUs[string(sku)]
+		ir, fresh := records[sku]
+		if !fresh {
+			if ir, fresh = known[sku]; !fresh {
+				continue // no such item
+			}
+			if h.State != "" && onItem(h) {
+				more = append(more, tableKey{r.tables.Inventory, itemKey(sku)})
+			}
+		}
+		for _, k := range shardsToRead(ir, h) {
+			more = append(more, tableKey{r.tables.Inventory, shardKey(sku, k)})
+			if read[sku] == nil {
+				read[sku] = map[int]bool{}
+			}
+			read[sku][k] = true
+		}
+	}
+	others, err := r.readMore(ctx, orderID, more, records, seen, now)
+	if err != nil {
+		return nil, err
+	}
+	// A reservation of a SKU read without its item whose shard items hold too few units: read the item,
+	// then every shard it lists that was not read, and decide on all of it.
+	more = nil
+	for sku := range known {
+		if _, fresh := records[sku]; !fresh && rec.SKUs[string(sku)].State == "" && available(others[sku]) < need[sku] {
+			more = append(more, tableKey{r.tables.Inventory, itemKey(sku)})
+		}
+	}
+	if _, err := r.readMore(ctx, orderID, more, records, seen, now); err != nil {
+		return nil, err
+	}
+	more = nil
+	for sku := range known {
+		ir, fresh := records[sku]
+		if !fresh || rec.SKUs[string(sku)].State != "" {
+			continue
+		}
+		for k := 1; k < ir.ShardSpan; k++ {
+			if !read[sku][k] {
+				more = append(more, tableKey{r.tables.Inventory, shardKey(sku, k)})
+			}
+		}
+	}
+	last, err := r.readMore(ctx, orderID, more, records, seen, now)
+	if err != nil {
+		return nil, err
+	}
+	var items []*inventory.Item
+	for _, sku := range s.skus {
+		snaps := append(others[sku], last[sku]...)
+		ir, fresh := records[sku]
+		if fresh {
+			snaps = within(snaps, ir.ShardSpan)
+		} else if ir, fresh = known[sku]; !fresh {
+			continue
+		} else {
+			// A part on a shard created after this container last read the item (another container
+			// reserved there): the shard exists, so the span reaches it.
+			for _, sn := range snaps {
+				ir.ShardSpan = max(ir.ShardSpan, sn.Index+1)
+			}
+		}
+		snap, err := ir.snapshot(snaps)
+		if err != nil {
+			return nil, fmt.Errorf("dynamo: item %s: %w", sku, err)
+		}
+		if _, ownRead := records[sku]; !ownRead {
+			snap.OwnUnread = true // a known sharded SKU's shard items alone: the item is neither counted nor written
+		}
+		it, err := inventory.FromSnapshot(snap)
+		if err != nil {
+			return nil, fmt.Errorf("dynamo: item %s: %w", sku, err)
+		}
+		items = append(items, it)
+		s.itemRead[sku] = it.Version()
+		s.shardRead[sku] = shardVersions(it)
 	}
 	s.OrderStock = inventory.NewOrderStock(orderID, lines, items, held)
 	for _, sku := range s.skus {
 		s.heldRead[sku] = s.Reservation(sku)
 	}
 	return s, nil
+}
+
+func itemKey(sku inventory.SKU) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"sku": &types.AttributeValueMemberS{Value: string(sku)}}
+}
+
+// addItems decodes items read into records and tells the shardings what they say.
+func (r *InventoryRepository) addItems(avs []map[string]types.AttributeValue, records map[inventory.SKU]itemRecord, now time.Time) error {
+	for _, av := range avs {
+		ir, err := decodeItemRecord(av)
+		if err != nil {
+			return err
+		}
+		records[inventory.SKU(ir.SKU)] = ir
+		r.shardings.put(ir, now)
+	}
+	return nil
+}
+
+// readMore reads items and shard items in one BatchGetItem (none: no call): items go to records, shard
+// items are returned by SKU.
+func (r *InventoryRepository) readMore(ctx context.Context, orderID string, keys []tableKey, records map[inventory.SKU]itemRecord,
+	want map[inventory.SKU]bool, now time.Time) (map[inventory.SKU][]inventory.ShardSnapshot, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	got, err := batchGet(ctx, r.db, keys)
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: shards of order %s: %w", orderID, err)
+	}
+	var items, shards []map[string]types.AttributeValue
+	for _, av := range got[r.tables.Inventory] {
+		if _, ok := av["shardOf"]; ok {
+			shards = append(shards, av)
+		} else {
+			items = append(items, av)
+		}
+	}
+	if err := r.addItems(items, records, now); err != nil {
+		return nil, err
+	}
+	return decodeShardsBySKU(shards, want)
+}
+
+// onItem reports whether a reservation holds units on the item itself (shard 0).
+func onItem(h reservationRecord) bool {
+	if len(h.Parts) == 0 {
+		return true
+	}
+	for _, p := range h.Parts {
+		if p.Shard == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func available(snaps []inventory.ShardSnapshot) inventory.Quantity {
+	var n inventory.Quantity
+	for _, s := range snaps {
+		n += s.Available
+	}
+	return n
+}
+
+// within drops shard items beyond an item's span (read on a stale sharding, before the item said how
+// many there are).
+func within(snaps []inventory.ShardSnapshot, span int) []inventory.ShardSnapshot {
+	var out []inventory.ShardSnapshot
+	for _, s := range snaps {
+		if s.Index < span {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// shardsToRead are the shard items (index >= 1) of a SKU a step of an order holding h on it may move:
+// all of them when the order holds nothing yet (a reservation), else those its parts name.
+func shardsToRead(ir itemRecord, h reservationRecord) []int {
+	if h.State == "" {
+		return allShards(ir)
+	}
+	var out []int
+	for _, p := range h.Parts {
+		if p.Shard > 0 {
+			out = append(out, p.Shard)
+		}
+	}
+	return out
+}
+
+// decodeShardsBySKU sorts shard items read for several SKUs by SKU.
+func decodeShardsBySKU(avs []map[string]types.AttributeValue, want map[inventory.SKU]bool) (map[inventory.SKU][]inventory.ShardSnapshot, error) {
+	out := map[inventory.SKU][]inventory.ShardSnapshot{}
+	for _, av := range avs {
+		snaps, err := decodeShards([]map[string]types.AttributeValue{av}, want)
+		if err != nil {
+			return nil, err
+		}
+		of, _ := av["shardOf"].(*types.AttributeValueMemberS)
+		out[inventory.SKU(of.Value)] = append(out[inventory.SKU(of.Value)], snaps...)
+	}
+	return out, nil
 }
 
 // writes are the transaction items of the moves: every item whose version moved, conditional on the
@@ -106,14 +329,15 @@ func (s *orderStock) writes(t Tables, now time.Time) ([]types.TransactWriteItem,
 	for _, sku := range s.skus {
 		moved = moved || s.Reservation(sku) != s.heldRead[sku]
 		it, ok := s.Item(sku)
-		if !ok || it.Version() == s.itemRead[sku] {
-			continue // this item did not move (a repeat for this order)
+		if !ok {
+			continue
 		}
-		av, err := attributevalue.MarshalMap(toItemRecord(it))
+		// The item and the shard items that moved (none on a repeat for this order).
+		w, err := itemWrites(t.Inventory, it, s.itemRead[sku], s.shardRead[sku])
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, versionedPut(t.Inventory, av, s.itemRead[sku]))
+		out = append(out, w...)
 	}
 	if !moved {
 		return out, nil
@@ -125,7 +349,7 @@ func (s *orderStock) writes(t Tables, now time.Time) ([]types.TransactWriteItem,
 	}
 	for _, sku := range s.skus {
 		if r := s.Reservation(sku); r.Exists() {
-			rec.SKUs[string(sku)] = reservationRecord{Quantity: r.Quantity.Int64(), State: string(r.State), Returned: r.Returned.Int64()}
+			rec.SKUs[string(sku)] = toReservationRecord(r)
 		}
 	}
 	av, err := attributevalue.MarshalMap(rec)

@@ -1,0 +1,261 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/orion-oss/orion/internal/event"
+	"github.com/orion-oss/orion/internal/inventory"
+)
+
+// A sharded SKU's counters beyond the item's own are shard items of the inventory table, keyed
+// "<SKU>#<k>" (inventory.ShardKey; '#' is not allowed in a SKU, so no shard key equals a SKU). Each is a
+// partition key of its own, so DynamoDB can place them on different partitions and give each its own
+// 1,000 WCU/s (docs/adr/0021-hot-sku-shards.md; https://docs.aws.amazon.com/amazondynamodb/latest/
+// developerguide/bp-partition-key-design.html). Keys that hash near each other can share a partition
+// until DynamoDB splits it for heat, which docs/hot-sku.md discusses.
+
+// shardRecord is one shard item as stored: its counters and version, and the SKU it belongs to.
+type shardRecord struct {
+	Key       string `dynamodbav:"sku"`
+	ShardOf   string `dynamodbav:"shardOf"`
+	Shard     int    `dynamodbav:"shard"`
+	Available int64  `dynamodbav:"available"`
+	Reserved  int64  `dynamodbav:"reserved"`
+	Sold      int64  `dynamodbav:"sold"`
+	Version   int64  `dynamodbav:"version"`
+}
+
+func shardKey(sku inventory.SKU, k int) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"sku": &types.AttributeValueMemberS{Value: inventory.ShardKey(sku, k)}}
+}
+
+// allShards are the shard indexes of every shard item an item may have (none when it is not sharded).
+func allShards(rec itemRecord) []int {
+	var out []int
+	for k := 1; k < rec.ShardSpan; k++ {
+		out = append(out, k)
+	}
+	return out
+}
+
+// readShards reads shard items of sku, strongly consistent (absent ones are left out: a removed shard).
+// It asks for each with a GetItem of its own, concurrently, rather than one BatchGetItem: the admin and
+// query functions that read whole items hold only dynamodb:GetItem on the inventory table
+// (template.yaml), and a SKU has at most MaxShards of them. The saga's steps read shards with the
+// order's other keys in BatchGetItem (orderStock).
+func (r *InventoryRepository) readShards(ctx context.Context, sku inventory.SKU, ks []int) ([]inventory.ShardSnapshot, error) {
+	if len(ks) == 0 {
+		return nil, nil
+	}
+	avs := make([]map[string]types.AttributeValue, len(ks))
+	errs := make([]error, len(ks))
+	var wg sync.WaitGroup
+	for i, k := range ks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := r.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(r.tables.Inventory), ConsistentRead: aws.Bool(true), Key: shardKey(sku, k)})
+			if err == nil {
+				avs[i] = out.Item
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("dynamo: shards of %s: %w", sku, err)
+	}
+	found := avs[:0]
+	for _, av := range avs {
+		if av != nil {
+			found = append(found, av)
+		}
+	}
+	return decodeShards(found, map[inventory.SKU]bool{sku: true})
+}
+
+// decodeShards turns shard items into snapshots; want says which SKUs' shards are expected (an item of
+// another SKU among them is a corrupt read).
+func decodeShards(avs []map[string]types.AttributeValue, want map[inventory.SKU]bool) ([]inventory.ShardSnapshot, error) {
+	var out []inventory.ShardSnapshot
+	for _, av := range avs {
+		var rec shardRecord
+		if err := attributevalue.UnmarshalMap(av, &rec); err != nil {
+			return nil, err
+		}
+		if !want[inventory.SKU(rec.ShardOf)] || rec.Key != inventory.ShardKey(inventory.SKU(rec.ShardOf), rec.Shard) {
+			return nil, fmt.Errorf("dynamo: corrupt shard item %q", rec.Key)
+		}
+		out = append(out, inventory.ShardSnapshot{Index: rec.Shard, Available: inventory.Quantity(rec.Available),
+			Reserved: inventory.Quantity(rec.Reserved), Sold: inventory.Quantity(rec.Sold), Version: rec.Version})
+	}
+	return out, nil
+}
+
+// shardVersions are the versions of an item's shard items as read (index >= 1).
+func shardVersions(it *inventory.Item) map[int]int64 {
+	out := map[int]int64{}
+	for _, s := range it.Snapshot().Others {
+		out[s.Index] = s.Version
+	}
+	return out
+}
+
+// itemWrites are the writes of an item changed from what was read: the item itself when its version
+// moved (read: the version read), each shard item whose version moved (conditional on the version
+// read, or on not existing yet when it is new) and a delete of each shard item that is gone
+// (conditional on the version read, at which it held nothing).
+func itemWrites(table string, it *inventory.Item, read int64, shardsRead map[int]int64) ([]types.TransactWriteItem, error) {
+	var out []types.TransactWriteItem
+	if it.Version() != read {
+		av, err := attributevalue.MarshalMap(toItemRecord(it))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, versionedPut(table, av, read))
+	}
+	snap := it.Snapshot()
+	now := map[int]bool{}
+	for _, s := range snap.Others {
+		now[s.Index] = true
+		was, existed := shardsRead[s.Index]
+		if existed && was == s.Version {
+			continue
+		}
+		av, err := attributevalue.MarshalMap(shardRecord{Key: inventory.ShardKey(snap.SKU, s.Index), ShardOf: string(snap.SKU), Shard: s.Index,
+			Available: s.Available.Int64(), Reserved: s.Reserved.Int64(), Sold: s.Sold.Int64(), Version: s.Version})
+		if err != nil {
+			return nil, err
+		}
+		if !existed {
+			out = append(out, newPut(table, av, "sku"))
+			continue
+		}
+		out = append(out, versionedPut(table, av, was))
+	}
+	for k, was := range shardsRead {
+		if !now[k] {
+			out = append(out, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(table), Key: shardKey(snap.SKU, k),
+				ConditionExpression:       aws.String("version = :read"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":read": &types.AttributeValueMemberN{Value: strconv.FormatInt(was, 10)}}}})
+		}
+	}
+	return out, nil
+}
+
+// maxRebalanceSteps bounds the transfers of one SetShards: a quiet SKU needs at most 2 × span; under a
+// sale the shares keep moving, and stopping is safe (reservations walk every shard; a repeat of the
+// request goes on).
+const maxRebalanceSteps = 4 * inventory.MaxShards
+
+// SetShards changes a SKU's sharding through fn (inventory.Item.SetShards: admins;
+// docs/adr/0021-hot-sku-shards.md), then rebalances its available units over the active shards and
+// removes the drained shard items that hold nothing. Each of the three is its own conditional
+// transaction, and the rebalance is one transaction per transfer between two shards, so that a change
+// of N while a sale runs contends with the sale on two shards at a time rather than on all of them.
+// Totals never change. A repeat is a no-op once balanced; an interrupted call is finished by calling
+// again. It returns the item as it is afterwards.
+func (r *InventoryRepository) SetShards(ctx context.Context, sku inventory.SKU, cause event.Cause, fn func(*inventory.Item) ([]event.Payload, error)) (*inventory.Item, error) {
+	if _, err := r.Update(ctx, sku, cause, fn); err != nil {
+		return nil, err
+	}
+	if err := r.Rebalance(ctx, sku); err != nil {
+		return nil, err
+	}
+	for range inventory.MaxShards {
+		removed := false
+		_, err := r.Update(ctx, sku, cause, func(it *inventory.Item) ([]event.Payload, error) {
+			k, ok := it.RemovableShard()
+			if !ok {
+				return nil, nil
+			}
+			removed = true
+			return it.RemoveShard(k)
+		})
+		if err != nil {
+			return nil, err
+		}
+		if !removed {
+			break
+		}
+	}
+	return r.Get(ctx, sku)
+}
+
+// Rebalance moves a SKU's available units towards an even spread over its active shards, and out of
+// draining ones, one conditional transfer between two shards per transaction (no events: no total
+// changes). A transfer that loses a race is decided again from a fresh read.
+func (r *InventoryRepository) Rebalance(ctx context.Context, sku inventory.SKU) error {
+	for range maxRebalanceSteps {
+		it, err := r.Get(ctx, sku)
+		if err != nil {
+			return err
+		}
+		t, ok := it.NextTransfer()
+		if !ok {
+			return nil
+		}
+		read, shardsRead := it.Version(), shardVersions(it)
+		if err := it.Transfer(t); err != nil {
+			return err
+		}
+		writes, err := itemWrites(r.tables.Inventory, it, read, shardsRead)
+		if err != nil {
+			return err
+		}
+		err = writeWithEvents(ctx, r.db, r.tables.Outbox, writes, nil, event.Cause{}, r.now())
+		if err != nil && !errors.Is(err, errCondition) && !errors.Is(err, errConflicted) {
+			return fmt.Errorf("dynamo: rebalance %s: %w", sku, err)
+		}
+	}
+	return nil
+}
+
+// shardingTTL is how long a container trusts what it last read of a sharded SKU's item (its N and span)
+// before reading the item again. Trusting a stale one is harmless: a new shard is used a few seconds
+// late, a draining one a few seconds more, a removed one is read as absent; and before refusing an
+// order the item and every shard it lists are read.
+const shardingTTL = 5 * time.Second
+
+// shardings remembers, per container, the items of sharded SKUs read last, so that the steps of a sale
+// read the SKU's shard items without its item (orderStock). SKUs that are not sharded are not kept:
+// their steps read the item as before.
+type shardings struct {
+	mu sync.Mutex
+	m  map[inventory.SKU]cachedSharding
+}
+
+type cachedSharding struct {
+	rec   itemRecord
+	until time.Time
+}
+
+func (c *shardings) get(sku inventory.SKU, now time.Time) (itemRecord, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[sku]
+	if !ok || now.After(e.until) {
+		return itemRecord{}, false
+	}
+	return e.rec, true
+}
+
+func (c *shardings) put(rec itemRecord, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if rec.ShardSpan <= 1 {
+		delete(c.m, inventory.SKU(rec.SKU))
+		return
+	}
+	c.m[inventory.SKU(rec.SKU)] = cachedSharding{rec: rec, until: now.Add(shardingTTL)}
+}
