@@ -95,6 +95,23 @@ func StartShard(orderID string, n int) int {
 	return int(h.Sum32() % uint32(n))
 }
 
+// ReadWindow are the active shards a reservation of orderID looks at first on a SKU with n active
+// shards: the start shard of its walk and the ones after it, size in all. A store reads these alone and
+// the rest only when they hold too few units, so a reservation reads size shard items whatever N: a
+// partition's reads and writes share one budget, and reading every shard capped a sale near 1,000
+// orders/s however many shards it had (docs/hot-sku.md, "The ceiling on AWS, modelled").
+func ReadWindow(orderID string, n, size int) []int {
+	if n <= 1 {
+		return nil
+	}
+	start := StartShard(orderID, n)
+	out := make([]int, 0, min(size, n))
+	for i := range min(size, n) {
+		out = append(out, (start+i)%n+1) // active shards are 1..n, in walk order
+	}
+	return out
+}
+
 // Shard figures of one shard (the item's own for k = 0); ok is false for a shard that was not read.
 func (it *Item) Shard(k int) (ShardSnapshot, bool) {
 	s := it.shardAt(k)

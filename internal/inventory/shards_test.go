@@ -397,3 +397,26 @@ func TestShardedItemReadWithoutItsOwnCounters(t *testing.T) {
 		t.Fatal("committed on the item, which was not read")
 	}
 }
+
+func TestReadWindowIsTheStartOfTheWalk(t *testing.T) {
+	tests := []struct {
+		n, size int
+		want    int // how many shards
+	}{
+		{1, 2, 0}, {2, 2, 2}, {4, 2, 2}, {64, 2, 2}, {3, 5, 3},
+	}
+	for _, tt := range tests {
+		for _, id := range []string{"01JDQ7Z3M6X9V0YB2C4D5E6F7G", "01JDQ7Z3M6X9V0YB2C4D5E6F7H", "x"} {
+			got := inventory.ReadWindow(id, tt.n, tt.size)
+			if len(got) != tt.want {
+				t.Fatalf("ReadWindow(%s, %d, %d) = %v; want %d shards", id, tt.n, tt.size, got, tt.want)
+			}
+			for i, k := range got {
+				// The walk's order: the start shard, then the next active ones (1..n), wrapping.
+				if want := (inventory.StartShard(id, tt.n)+i)%tt.n + 1; k != want {
+					t.Fatalf("ReadWindow(%s, %d, %d) = %v; shard %d is %d, want %d", id, tt.n, tt.size, got, i, k, want)
+				}
+			}
+		}
+	}
+}

@@ -132,6 +132,7 @@ func (r *InventoryRepository) orderStock(ctx context.Context, orderID string, li
 	for _, sku := range s.skus {
 		h := rec.SKUs[string(sku)]
 		ir, fresh := records[sku]
+		itemRead := fresh
 		if !fresh {
 			if ir, fresh = known[sku]; !fresh {
 				continue // no such item
@@ -140,7 +141,13 @@ func (r *InventoryRepository) orderStock(ctx context.Context, orderID string, li
 				more = append(more, tableKey{r.tables.Inventory, itemKey(sku)})
 			}
 		}
-		for _, k := range shardsToRead(ir, h) {
+		ks := shardsToRead(ir, h)
+		if !itemRead && h.State == "" {
+			// A reservation on a SKU this container knows is sharded reads its window of shards; the
+			// fallback below reads the item and the others when the window is short.
+			ks = inventory.ReadWindow(orderID, ir.Shards, reserveWindow)
+		}
+		for _, k := range ks {
 			more = append(more, tableKey{r.tables.Inventory, shardKey(sku, k)})
 			if read[sku] == nil {
 				read[sku] = map[int]bool{}
@@ -257,6 +264,10 @@ func (r *InventoryRepository) readMore(ctx context.Context, orderID string, keys
 	}
 	return decodeShardsBySKU(shards, want)
 }
+
+// reserveWindow is how many shards a reservation reads first (inventory.ReadWindow): two, so that one
+// shard short of a line's units rarely costs the second read.
+const reserveWindow = 2
 
 // onItem reports whether a reservation holds units on the item itself (shard 0).
 func onItem(h reservationRecord) bool {

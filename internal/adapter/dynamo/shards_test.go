@@ -473,6 +473,17 @@ func TestShardedStepsLeaveTheItemAlone(t *testing.T) {
 	if seen.read["HOT-R"] != 0 || seen.written["HOT-R"] != 0 {
 		t.Fatalf("the item was read %d and written %d times by 5 orders", seen.read["HOT-R"], seen.written["HOT-R"])
 	}
+	// Each reservation reads its window of two shards (inventory.ReadWindow), each commit the one shard its
+	// part names: 15 shard reads for 5 orders, where reading every shard would be 25 at N = 4 and grow with N.
+	shardReads := 0
+	for k, n := range seen.read {
+		if strings.HasPrefix(k, "HOT-R#") {
+			shardReads += n
+		}
+	}
+	if shardReads != 15 {
+		t.Fatalf("%d shard reads for 5 orders: %v", shardReads, seen.read)
+	}
 	written := 0
 	for k, n := range seen.written {
 		if !strings.HasPrefix(k, "HOT-R#") {
