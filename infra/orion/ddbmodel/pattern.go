@@ -175,6 +175,38 @@ func ShardedReadingAll(p Pattern, n int) Pattern {
 	return q
 }
 
+// ShardedReadingWindow derives the sharded store as built (internal/adapter/dynamo, reservations.go): a
+// reservation reads a window of w shards (inventory.ReadWindow: its start shard and the next), and the
+// other steps read only the shard the order's part names, never the SKU's item. Each shard's partition
+// then serves w/n of the reservations' reads.
+func ShardedReadingWindow(p Pattern, n, w int) Pattern {
+	q := Sharded(p, n)
+	q.Name = fmt.Sprintf("%d shards, a window of %d read (derived from %s)", n, w, p.Name)
+	q.Steps = map[string][]Call{}
+	for step, calls := range p.Steps {
+		reads := 1
+		if step == StepReserve || step == StepReject {
+			reads = min(w, n)
+		}
+		out := make([]Call, len(calls))
+		for i, c := range calls {
+			var items []Item
+			for _, it := range c.Items {
+				items = append(items, it)
+				if it.Hot && !c.Write {
+					for range reads - 1 {
+						items = append(items, it)
+					}
+				}
+			}
+			c.Items = items
+			out[i] = c
+		}
+		q.Steps[step] = out
+	}
+	return q
+}
+
 // WithShards re-scales a sharded pattern (recorded at p.Shards shards) to n: in a call that reads every
 // one of the SKU's items, the items are read n times instead; every other call is as recorded. It lets
 // one recording of a sharded store stand for any number of shards.

@@ -33,6 +33,7 @@ func TestUncontendedOrderCostsFourWRU(t *testing.T) {
 		{"single item", ddbmodel.SingleItem(), 2},
 		{"8 shards", ddbmodel.Sharded(ddbmodel.SingleItem(), 8), 2},
 		{"8 shards, every shard read", ddbmodel.ShardedReadingAll(ddbmodel.SingleItem(), 8), 8 + 2},
+		{"8 shards as built: a window of 2 read, then the part's shard", ddbmodel.ShardedReadingWindow(ddbmodel.SingleItem(), 8, 2), 2 + 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sc := sale(tc.p, 1, 60*time.Second, 1000)
@@ -138,6 +139,7 @@ func TestNeverOversells(t *testing.T) {
 		{"8 shards on 3 partitions", ddbmodel.Sharded(ddbmodel.SingleItem(), 8), 3},
 		{"8 shards, counter conditions", ddbmodel.CounterConditions(ddbmodel.Sharded(ddbmodel.SingleItem(), 8)), 0},
 		{"8 shards, every shard read", ddbmodel.ShardedReadingAll(ddbmodel.SingleItem(), 8), 0},
+		{"8 shards as built", ddbmodel.ShardedReadingWindow(ddbmodel.SingleItem(), 8, 2), 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sc := sale(tc.p, 400, 3*time.Second, 150)
