@@ -409,10 +409,20 @@ func (it *Item) SetAvailable(n Quantity) ([]event.Payload, error) {
 // lowStock reports InventoryLow when this change took available stock below the threshold; only the
 // crossing is reported, so admins get one alert per shortage rather than one per order.
 func (it *Item) lowStock(before Quantity) []event.Payload {
+	// A sharded SKU's step may read only some of its shards (a reservation's window): its Available is
+	// then theirs, not the SKU's, and no alert can be decided on it (docs/hot-sku.md).
+	if !it.complete() {
+		return nil
+	}
 	if before >= it.lowStockThreshold && it.Available() < it.lowStockThreshold {
 		return []event.Payload{it.lowAlert()}
 	}
 	return nil
+}
+
+// complete reports whether every counter of the SKU was read: the item's own and every shard of its span.
+func (it *Item) complete() bool {
+	return !it.ownUnread && len(it.others) == it.Span()-1
 }
 
 func (it *Item) lowAlert() event.InventoryLow {

@@ -347,19 +347,21 @@ func (it *Item) NextTransfer() (Transfer, bool) {
 }
 
 // Transfer moves available units between two shards read; both get a new version. Totals do not change.
-func (it *Item) Transfer(t Transfer) error {
+// It returns InventoryUpdated with every shard's figures, so that the catalog's per-shard records follow the move (the item itself may
+// not change: each shard has a version of its own).
+func (it *Item) Transfer(t Transfer) ([]event.Payload, error) {
 	from, to := it.shardAt(t.From), it.shardAt(t.To)
 	switch {
 	case from == nil || to == nil || t.From == t.To:
-		return fmt.Errorf("inventory: %s: transfer between shards %d and %d that were not read", it.sku, t.From, t.To)
+		return nil, fmt.Errorf("inventory: %s: transfer between shards %d and %d that were not read", it.sku, t.From, t.To)
 	case t.Quantity <= 0 || t.Quantity > from.available:
-		return fmt.Errorf("inventory: %s: transfer %d units from shard %d holding %d", it.sku, t.Quantity, t.From, from.available)
+		return nil, fmt.Errorf("inventory: %s: transfer %d units from shard %d holding %d", it.sku, t.Quantity, t.From, from.available)
 	}
 	from.available -= t.Quantity
 	to.available += t.Quantity
 	from.version++
 	to.version++
-	return nil
+	return []event.Payload{it.updated()}, nil
 }
 
 // RemovableShard is the draining shard at the top of the span when it holds nothing at all (no order

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/inventory"
 )
 
@@ -259,8 +260,14 @@ func rebalance(t *testing.T, it *inventory.Item) int {
 	avail, total := it.Available(), totals(it)
 	n := 0
 	for tr, ok := it.NextTransfer(); ok; tr, ok = it.NextTransfer() {
-		if err := it.Transfer(tr); err != nil {
+		evs, err := it.Transfer(tr)
+		if err != nil {
 			t.Fatal(err)
+		}
+		// The catalog's per-shard records follow a transfer by its event: both shards' new figures.
+		up, ok := evs[0].(event.InventoryUpdated)
+		if len(evs) != 1 || !ok || len(up.Shards) != it.Span() || up.Available != int64(avail) {
+			t.Fatalf("transfer %+v: events %+v", tr, evs)
 		}
 		if n++; n > 2*it.Span() || it.Available() != avail || totals(it) != total {
 			t.Fatalf("transfer %d (%+v): available %d total %d", n, tr, it.Available(), totals(it))
@@ -418,5 +425,44 @@ func TestReadWindowIsTheStartOfTheWalk(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// The low-stock alert is decided on the whole SKU only: a reservation that read two of eight shards
+// (its window) knows their units, not the SKU's, and raises nothing; one that read every counter does.
+func TestLowStockOnlyFromTheWholeSKU(t *testing.T) {
+	window := func() *inventory.Item {
+		it, err := inventory.FromSnapshot(inventory.Snapshot{SKU: "SKU-1", Name: "Widget", Price: usd(t, 100), LowStockThreshold: 3,
+			Version: 10, Shards: 8, Span: 9, OwnUnread: true,
+			Others: []inventory.ShardSnapshot{{Index: 3, Available: 2, Version: 4}, {Index: 4, Available: 2, Version: 4}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return it
+	}
+	tests := []struct {
+		name string
+		it   *inventory.Item
+		low  bool
+	}{
+		{"a window of two shards", window(), false},
+		{"every counter, falling below 3", sharded(t, 2, 0, 2, 2), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, evs, err := tt.it.Reserve(inventory.NoReservation("SKU-1", "o-1"), 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			low := false
+			for _, e := range evs {
+				if _, ok := e.(event.InventoryLow); ok {
+					low = true
+				}
+			}
+			if low != tt.low {
+				t.Fatalf("InventoryLow %v; want %v (events %+v)", low, tt.low, evs)
+			}
+		})
 	}
 }

@@ -169,7 +169,7 @@ func (r *InventoryRepository) SetShards(ctx context.Context, sku inventory.SKU, 
 	if _, err := r.Update(ctx, sku, cause, fn); err != nil {
 		return nil, err
 	}
-	if err := r.Rebalance(ctx, sku); err != nil {
+	if err := r.Rebalance(ctx, sku, cause); err != nil {
 		return nil, err
 	}
 	for range inventory.MaxShards {
@@ -193,9 +193,11 @@ func (r *InventoryRepository) SetShards(ctx context.Context, sku inventory.SKU, 
 }
 
 // Rebalance moves a SKU's available units towards an even spread over its active shards, and out of
-// draining ones, one conditional transfer between two shards per transaction (no events: no total
-// changes). A transfer that loses a race is decided again from a fresh read.
-func (r *InventoryRepository) Rebalance(ctx context.Context, sku inventory.SKU) error {
+// draining ones, one conditional transfer between two shards per transaction, with InventoryUpdated so
+// that the catalog's per-shard records follow (no total changes). A transfer that loses a race is
+// decided again from a fresh read; ErrConflict when the sale kept winning past maxRebalanceSteps. The
+// events carry the cause of the change of N that asked for the rebalance.
+func (r *InventoryRepository) Rebalance(ctx context.Context, sku inventory.SKU, cause event.Cause) error {
 	for range maxRebalanceSteps {
 		it, err := r.Get(ctx, sku)
 		if err != nil {
@@ -206,19 +208,22 @@ func (r *InventoryRepository) Rebalance(ctx context.Context, sku inventory.SKU) 
 			return nil
 		}
 		read, shardsRead := it.Version(), shardVersions(it)
-		if err := it.Transfer(t); err != nil {
+		evs, err := it.Transfer(t)
+		if err != nil {
 			return err
 		}
 		writes, err := itemWrites(r.tables.Inventory, it, read, shardsRead)
 		if err != nil {
 			return err
 		}
-		err = writeWithEvents(ctx, r.db, r.tables.Outbox, writes, nil, event.Cause{}, r.now())
+		err = writeWithEvents(ctx, r.db, r.tables.Outbox, writes, evs, cause, r.now())
 		if err != nil && !errors.Is(err, errCondition) && !errors.Is(err, errConflicted) {
 			return fmt.Errorf("dynamo: rebalance %s: %w", sku, err)
 		}
 	}
-	return nil
+	// The sale kept winning: the stock is right but not balanced (draining shards may still hold units).
+	// The admin's request answers 409 and can be repeated to finish.
+	return fmt.Errorf("%w: rebalance of %s cut short after %d steps", ErrConflict, sku, maxRebalanceSteps)
 }
 
 // shardingTTL is how long a container trusts what it last read of a sharded SKU's item (its N and span)
@@ -253,7 +258,9 @@ func (c *shardings) get(sku inventory.SKU, now time.Time) (itemRecord, bool) {
 func (c *shardings) put(rec itemRecord, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if rec.ShardSpan <= 1 {
+	// Only a SKU with more than one active shard is worth knowing: with N = 1 and draining shards left, a
+	// reservation's window is empty and every order would take the slowest read path.
+	if rec.ShardSpan <= 1 || rec.Shards <= 1 {
 		delete(c.m, inventory.SKU(rec.SKU))
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/orion-oss/orion/infra/engine/localaws/awstest"
 	"github.com/orion-oss/orion/internal/adapter/dynamo"
+	"github.com/orion-oss/orion/internal/adapter/dynamo/dynamotest"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/inventory"
 	"github.com/orion-oss/orion/internal/order"
@@ -533,4 +535,34 @@ func TestAStaleShardingStillMovesANewShard(t *testing.T) {
 		return
 	}
 	t.Fatalf("no order of %d landed on a new shard", 30)
+}
+
+// The catalog follows a change of N and the sale after it: each transfer of the rebalance is an event
+// with the shards' figures, so the per-shard records sum to the SKU's stock (without them the item's
+// drained units stayed counted beside the shards that received them).
+func TestCatalogFollowsARebalance(t *testing.T) {
+	ctx := context.Background()
+	f := newSagaFixture(t, nil)
+	shardedSKU(t, f.items, "CAT-R", 1000, 4)
+	id := placeOrder(t, f.orders, line(t, "CAT-R", 3))
+	if o := untilSettled(t, stockStep(f.saga, order.ReserveStock), id); o.Status() != order.Reserved {
+		t.Fatalf("reserve: %s", o.Status())
+	}
+	p := dynamo.NewProjections(f.db, dynamotest.Table(t, "ProjectionsTable"))
+	evs := outbox(t, f.db, f.tables.Outbox)
+	for range 2 { // twice, the second in reverse: duplicates and any delivery order converge
+		for _, e := range evs {
+			if _, err := p.Apply(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		slices.Reverse(evs)
+	}
+	items, _, err := p.ListCatalog(ctx, 10, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 1 || items[0].SKU != "CAT-R" || items[0].Available != 997 {
+		t.Fatalf("catalog %+v; want CAT-R with 997 available", items)
+	}
 }
