@@ -200,11 +200,12 @@ func pathKind(name string) string {
 }
 
 var (
-	forward      = []string{"ReserveStock", "AuthorizePayment", "CapturePayment", "ConfirmOrder"}
+	// The order saga's states (statemachines/order-saga.asl.json): ConfirmOrder captures (docs/adr/0022).
+	forward      = []string{"ReserveStock", "AuthorizePayment", "ConfirmOrder"}
 	declined     = []string{"ReserveStock", "AuthorizePayment", "ReleaseStock", "FinishOrder"}
 	cancellation = []string{"RefundPayment", "ReturnStock", "FinishOrder"}
 	beforeWait   = []string{"ReserveStock", "AuthorizePayment"}
-	afterWait    = []string{"CapturePayment", "ConfirmOrder"}
+	afterWait    = []string{"ConfirmOrder"}
 )
 
 // stepFunction is the function a state invokes.
