@@ -38,7 +38,7 @@ test: build-host ## run every test (unit, integration, end to end, the short soa
 	$(ENDPOINT) run -- env GO=$(GO) infra/scripts/test.sh
 	@# The short soak last, alone: it brings its own emulator and stack, and it is a load test, so it
 	@# gets the machine to itself rather than racing the packages above for two cores.
-	ORION_SOAK=1 ORION_SOAK_ORDERS=60 $(GO) test -count=1 -v -timeout 20m -run '^TestSoak$$' ./e2e/soak
+	ORION_SOAK=1 ORION_SOAK_ORDERS=60 ORION_SOAK_RATE=3 $(GO) test -count=1 -v -timeout 20m -run '^TestSoak$$' ./e2e/soak
 
 soak: ## 2,000 orders under ~10% injected faults of every kind, checked from the data (docs/faults.md)
 	ORION_SOAK=1 ORION_SOAK_ORDERS=$${ORION_SOAK_ORDERS:-2000} $(GO) test -count=1 -v -timeout 120m -run '^TestSoak$$' ./e2e/soak
