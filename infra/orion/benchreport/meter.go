@@ -222,6 +222,9 @@ func (m *meter) raw(op string, in any) (map[string]any, error) {
 	req.Header.Set("X-Amz-Target", "DynamoDB_20120810."+op)
 	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
 	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=benchreport/20250101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0")
+	// An Authorization header without a date is an IncompleteSignatureException to DynamoDB, and to
+	// Dynoxide (moto let it pass): the meter's own reads of the images failed silently without it.
+	req.Header.Set("X-Amz-Date", time.Now().UTC().Format("20060102T150405Z"))
 	resp, err := m.client.Do(req)
 	if err != nil {
 		return nil, err
