@@ -240,7 +240,7 @@ const costProse = `## Does the template use the cheapest choice that keeps the g
   what the saga relies on (exactly-once runs, execution-name idempotency, status change events for recover-order,
   ` + "`.waitForTaskToken`" + ` for the 3-D Secure wait, redrive, 90 days of history), but only the run that waits or
   must be unique needs it. A Standard parent whose steps run in Express children keeps every guarantee and bills
-  one transition where it billed four on the confirmed path: option (c2) above,
+  one transition on the confirmed path where Standard bills every state: option (c2) above,
   [ADR 0020](adr/0020-saga-standard-parent-express-children.md) (decided; built next, not in this change).
 
 ## Recommendations
