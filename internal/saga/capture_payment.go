@@ -24,22 +24,12 @@ func (s *Steps) Capture(ctx context.Context, in Input) (Result, error) {
 		if err != nil || !o.CaptureDue() {
 			return captured(o, err)
 		}
-		start := time.Now()
-		captureID, err := s.payments.Capture(ctx, payment.CaptureRequest{OrderID: string(id), IdempotencyKey: payment.Key(string(id), payment.OpCapture),
-			AuthorizationID: o.Payment().AuthorizationID, Amount: o.Total(), Attempt: in.Attempt})
-		s.paymentLatency("CAPTURE", time.Since(start), err)
-		var declined *payment.DeclinedError
+		captureID, o, declined, err := s.capture(ctx, in, cause, o)
 		switch {
-		case errors.As(err, &declined):
-			// Recorded, so that a repeated step answers the same and the order may end REJECTED.
-			o, err = s.store.UpdateFrom(ctx, o, cause, func(o *order.Order) ([]event.Payload, error) {
-				return o.DeclineCapture(declined.Code, s.now())
-			})
+		case declined:
 			return captured(o, err)
-		case errors.Is(err, payment.ErrUnavailable):
-			return Result{}, &PaymentUnavailable{Err: err}
 		case err != nil:
-			return Result{}, fmt.Errorf("capture payment of %s: %w", id, s.paymentError(err))
+			return Result{}, err
 		}
 		// A cancellation may have arrived meanwhile: the capture is recorded all the same, so that
 		// compensation refunds it.
@@ -48,6 +38,30 @@ func (s *Steps) Capture(ctx context.Context, in Input) (Result, error) {
 		})
 		return captured(o, err)
 	})
+}
+
+// capture asks the provider for the order's total (keyed by the order id). A decline is recorded on the
+// order, so that a repeated step answers the same and the order may end REJECTED: declined is true and o
+// is the order after that write. An unavailable provider is *PaymentUnavailable; any other failure is
+// wrapped. Capture and Confirm share it.
+func (s *Steps) capture(ctx context.Context, in Input, cause event.Cause, o *order.Order) (captureID string, _ *order.Order, declined bool, err error) {
+	start := time.Now()
+	captureID, err = s.payments.Capture(ctx, payment.CaptureRequest{OrderID: string(o.ID()), IdempotencyKey: payment.Key(string(o.ID()), payment.OpCapture),
+		AuthorizationID: o.Payment().AuthorizationID, Amount: o.Total(), Attempt: in.Attempt})
+	s.paymentLatency("CAPTURE", time.Since(start), err)
+	var refused *payment.DeclinedError
+	switch {
+	case errors.As(err, &refused):
+		o, err = s.store.UpdateFrom(ctx, o, cause, func(o *order.Order) ([]event.Payload, error) {
+			return o.DeclineCapture(refused.Code, s.now())
+		})
+		return "", o, true, err
+	case errors.Is(err, payment.ErrUnavailable):
+		return "", o, false, &PaymentUnavailable{Err: err}
+	case err != nil:
+		return "", o, false, fmt.Errorf("capture payment of %s: %w", o.ID(), s.paymentError(err))
+	}
+	return captureID, o, false, nil
 }
 
 // captured ends the capture step from where the order is: a declined capture is *PaymentDeclined,

@@ -2,14 +2,11 @@ package saga
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"time"
 
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/inventory"
 	"github.com/orion-oss/orion/internal/order"
-	"github.com/orion-oss/orion/internal/payment"
 )
 
 // Confirm takes the authorized total, then turns the held stock into sold stock and confirms the order,
@@ -33,22 +30,13 @@ func (s *Steps) Confirm(ctx context.Context, in Input) (Result, error) {
 		}
 		captureID := ""
 		if o.CaptureDue() {
-			start := time.Now()
-			captureID, err = s.payments.Capture(ctx, payment.CaptureRequest{OrderID: string(id), IdempotencyKey: payment.Key(string(id), payment.OpCapture),
-				AuthorizationID: o.Payment().AuthorizationID, Amount: o.Total(), Attempt: in.Attempt})
-			s.paymentLatency("CAPTURE", time.Since(start), err)
-			var declined *payment.DeclinedError
+			var declined bool
+			captureID, o, declined, err = s.capture(ctx, in, cause, o)
 			switch {
-			case errors.As(err, &declined):
-				// Recorded, so that a repeated step answers the same and the order may end REJECTED.
-				o, err = s.store.UpdateFrom(ctx, o, cause, func(o *order.Order) ([]event.Payload, error) {
-					return o.DeclineCapture(declined.Code, s.now())
-				})
+			case declined:
 				return confirmedEnd(o, err)
-			case errors.Is(err, payment.ErrUnavailable):
-				return Result{}, &PaymentUnavailable{Err: err}
 			case err != nil:
-				return Result{}, fmt.Errorf("capture payment of %s: %w", id, s.paymentError(err))
+				return Result{}, err
 			}
 		}
 		confirmed, err := s.store.UpdateOrderStockFrom(ctx, o, cause, order.ConfirmStock.Applies, func(o *order.Order, stock *inventory.OrderStock) ([]event.Payload, error) {
