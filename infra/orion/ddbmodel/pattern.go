@@ -148,45 +148,19 @@ func CounterConditions(p Pattern) Pattern {
 // (internal/adapter/dynamo/shards.go), until it is recorded. Every shard's partition then serves a read
 // per reservation, whatever n.
 func ShardedReadingAll(p Pattern, n int) Pattern {
-	q := Sharded(p, n)
+	q := withHotReads(Sharded(p, n), p, n, min(2, n))
 	q.Name = fmt.Sprintf("%d shards, every shard read (derived from %s)", n, p.Name)
-	q.Steps = map[string][]Call{}
-	for step, calls := range p.Steps {
-		reads := 2
-		if step == StepReserve || step == StepReject {
-			reads = n
-		}
-		out := make([]Call, len(calls))
-		for i, c := range calls {
-			var items []Item
-			for _, it := range c.Items {
-				items = append(items, it)
-				if it.Hot && !c.Write {
-					for range min(reads, n) - 1 {
-						items = append(items, it)
-					}
-				}
-			}
-			c.Items = items
-			out[i] = c
-		}
-		q.Steps[step] = out
-	}
 	return q
 }
 
-// ShardedReadingWindow derives the sharded store as built (internal/adapter/dynamo, reservations.go): a
-// reservation reads a window of w shards (inventory.ReadWindow: its start shard and the next), and the
-// other steps read only the shard the order's part names, never the SKU's item. Each shard's partition
-// then serves w/n of the reservations' reads.
-func ShardedReadingWindow(p Pattern, n, w int) Pattern {
-	q := Sharded(p, n)
-	q.Name = fmt.Sprintf("%d shards, a window of %d read (derived from %s)", n, w, p.Name)
+// withHotReads is q with each read of the SKU's items in p's steps made reserve times in a reservation
+// (or a rejection) and other times in the other steps: how many shard items each reads.
+func withHotReads(q, p Pattern, reserve, other int) Pattern {
 	q.Steps = map[string][]Call{}
 	for step, calls := range p.Steps {
-		reads := 1
+		reads := other
 		if step == StepReserve || step == StepReject {
-			reads = min(w, n)
+			reads = reserve
 		}
 		out := make([]Call, len(calls))
 		for i, c := range calls {
@@ -204,6 +178,16 @@ func ShardedReadingWindow(p Pattern, n, w int) Pattern {
 		}
 		q.Steps[step] = out
 	}
+	return q
+}
+
+// ShardedReadingWindow derives the sharded store as built (internal/adapter/dynamo, reservations.go): a
+// reservation reads a window of w shards (inventory.ReadWindow: its start shard and the next), and the
+// other steps read only the shard the order's part names, never the SKU's item. Each shard's partition
+// then serves w/n of the reservations' reads.
+func ShardedReadingWindow(p Pattern, n, w int) Pattern {
+	q := withHotReads(Sharded(p, n), p, min(w, n), 1)
+	q.Name = fmt.Sprintf("%d shards, a window of %d read (derived from %s)", n, w, p.Name)
 	return q
 }
 
