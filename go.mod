@@ -33,6 +33,9 @@ require (
 	// each function that reads a secret, and 1.19 MiB of binary (docs/adr/0012-stripe-without-stripe-go.md).
 	github.com/aws/aws-sdk-go-v2/service/ssm v1.79.3
 	github.com/aws/smithy-go v1.28.9
+	// JSONata for local Step Functions (infra/engine/states only; no Lambda binary links it). Parity with
+	// jsonata-js 1.5.4 plus later functions; AWS implements 2.0.6: ADR 0024 measures the differences.
+	github.com/blues/jsonata-go v1.5.4
 	github.com/coder/websocket v1.8.14
 	github.com/golang-jwt/jwt/v5 v5.2.2
 	github.com/oklog/ulid/v2 v2.1.1

@@ -70,6 +70,9 @@ type state struct {
 	MaxConcurrency             int
 	ToleratedFailurePercentage *float64
 	ToleratedFailureCount      *int
+
+	// ext is the state's query language, JSONata fields and variable assignments (jsonata_parse.go).
+	ext *ext
 }
 
 type retrier struct {
@@ -94,6 +97,8 @@ type Machine struct {
 	States         map[string]*state
 	TimeoutSeconds int
 	Comment        string
+	// QueryLanguage is the default of the machine's states (JSONPath unless set; ADR 0024).
+	QueryLanguage string
 }
 
 // Parse reads and checks a definition. Features the interpreter does not implement (JSONata,
@@ -103,13 +108,21 @@ func Parse(def []byte) (*Machine, error) {
 	if err := json.Unmarshal(def, &raw); err != nil {
 		return nil, fmt.Errorf("states: definition is not JSON: %w", err)
 	}
-	return parseMachine(raw, "")
+	m, err := parseMachine(raw, "", pathLang)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkScopes(m, nil, ""); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
-func parseMachine(raw map[string]json.RawMessage, where string) (*Machine, error) {
+func parseMachine(raw map[string]json.RawMessage, where, lang string) (*Machine, error) {
 	m := &Machine{States: map[string]*state{}}
-	if ql, ok := raw["QueryLanguage"]; ok && strings.Contains(string(ql), "JSONata") {
-		return nil, fmt.Errorf("states: %sQueryLanguage JSONata is not supported", where)
+	var err error
+	if m.QueryLanguage, err = machineLanguage(raw, where, lang); err != nil {
+		return nil, err
 	}
 	if err := json.Unmarshal(raw["StartAt"], &m.StartAt); err != nil || m.StartAt == "" {
 		return nil, fmt.Errorf("states: %sStartAt is required", where)
@@ -127,7 +140,7 @@ func parseMachine(raw map[string]json.RawMessage, where string) (*Machine, error
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		s, err := parseState(states[name], where+name)
+		s, err := parseState(states[name], where+name, m.QueryLanguage)
 		if err != nil {
 			return nil, err
 		}
@@ -159,27 +172,24 @@ func nexts(s *state) []string {
 	for _, r := range s.choices {
 		out = append(out, r.next)
 	}
-	return out
+	return append(out, s.ext.nexts()...)
 }
 
 var stateTypes = map[string]bool{"Pass": true, "Task": true, "Choice": true, "Wait": true, "Succeed": true, "Fail": true, "Parallel": true, "Map": true}
 
-func parseState(raw map[string]json.RawMessage, name string) (*state, error) {
+func parseState(raw map[string]json.RawMessage, name, lang string) (*state, error) {
 	s := &state{}
-	b, _ := json.Marshal(raw)
+	x, fields, err := parseExt(raw, name, lang)
+	if err != nil {
+		return nil, err
+	}
+	b, _ := json.Marshal(fields)
 	if err := json.Unmarshal(b, s); err != nil {
 		return nil, fmt.Errorf("states: %s: %w", name, err)
 	}
+	s.ext = x
 	if !stateTypes[s.Type] {
 		return nil, fmt.Errorf("states: %s: Type %q is not supported", name, s.Type)
-	}
-	if ql, ok := raw["QueryLanguage"]; ok && strings.Contains(string(ql), "JSONata") {
-		return nil, fmt.Errorf("states: %s: QueryLanguage JSONata is not supported", name)
-	}
-	for _, f := range []string{"Arguments", "Output", "Assign", "ItemReader", "ResultWriter", "ItemBatcher"} {
-		if _, ok := raw[f]; ok {
-			return nil, fmt.Errorf("states: %s: %s is not supported locally", name, f)
-		}
 	}
 	s.nullInput = isNull(raw["InputPath"])
 	s.nullOutput = isNull(raw["OutputPath"])
@@ -199,7 +209,7 @@ func parseState(raw map[string]json.RawMessage, name string) (*state, error) {
 			return nil, fmt.Errorf("states: %s: Catch[%d]: %w", name, i, err)
 		}
 	}
-	if s.Type == "Choice" {
+	if s.Type == "Choice" && !x.jsonata() {
 		if len(s.Choices) == 0 {
 			return nil, fmt.Errorf("states: %s: Choices is required", name)
 		}
@@ -216,7 +226,7 @@ func parseState(raw map[string]json.RawMessage, name string) (*state, error) {
 		if err := json.Unmarshal(raw[key], &branches); err == nil {
 			s.Branches = nil
 			for i, br := range branches {
-				m, err := parseMachine(br, fmt.Sprintf("%s.Branches[%d].", name, i))
+				m, err := parseMachine(br, fmt.Sprintf("%s.Branches[%d].", name, i), lang)
 				if err != nil {
 					return nil, err
 				}
@@ -228,9 +238,9 @@ func parseState(raw map[string]json.RawMessage, name string) (*state, error) {
 		var proc map[string]json.RawMessage
 		if err := json.Unmarshal(raw[key], &proc); err == nil && proc != nil {
 			if cfg, ok := proc["ProcessorConfig"]; ok && strings.Contains(string(cfg), "DISTRIBUTED") {
-				return nil, fmt.Errorf("states: %s: distributed Map is not supported locally", name)
+				return nil, fmt.Errorf("states: %s: distributed Map (ProcessorConfig Mode DISTRIBUTED) is not supported locally (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html)", name)
 			}
-			m, err := parseMachine(proc, name+"."+key+".")
+			m, err := parseMachine(proc, name+"."+key+".", lang)
 			if err != nil {
 				return nil, err
 			}

@@ -45,6 +45,11 @@ type Execution struct {
 	Context map[string]any
 	// Tokens receives the answers of .waitForTaskToken tasks (nil: such tasks fail).
 	Tokens *Tokens
+
+	// vars is the variable scope of this execution, branch or iteration; pending is what the
+	// running state assigns, committed when it completes (vars.go).
+	vars    *scope
+	pending map[string]any
 }
 
 func (e *Execution) sleep(ctx context.Context, d time.Duration) error {
@@ -108,6 +113,9 @@ func (e *Execution) Run(ctx context.Context, m *Machine, input any) (any, error)
 		if b, _ := json.Marshal(out); len(b) > MaxPayload {
 			return nil, fail("States.DataLimitExceeded", "the output of state %s is %d bytes; the limit is %d", name, len(b), MaxPayload)
 		}
+		if err := e.commitPending(); err != nil {
+			return nil, err
+		}
 		if next == "" {
 			return out, nil
 		}
@@ -124,6 +132,11 @@ func (e *Execution) observe(t Transition) {
 // step runs one state and returns its output and the next state ("" when the machine ends).
 func (e *Execution) step(ctx context.Context, name string, s *state, raw any) (any, string, error) {
 	sctx := e.stateContext(name)
+	e.setPending(nil)
+	if s.ext.jsonata() {
+		return e.stepJSONata(ctx, name, s, raw, sctx)
+	}
+	e.bindVariables(sctx)
 	next := s.Next
 	if s.End {
 		next = ""
@@ -154,18 +167,24 @@ func (e *Execution) step(ctx context.Context, name string, s *state, raw any) (a
 		if err != nil {
 			return nil, "", err
 		}
-		for _, r := range s.choices {
+		for i, r := range s.choices {
 			ok, err := r.eval(in, sctx)
 			if err != nil {
 				return nil, "", err
 			}
 			if ok {
+				if err := e.assignChoice(s, i, in, sctx); err != nil {
+					return nil, "", err
+				}
 				out, err := e.output(s, in, sctx)
 				return out, r.next, err
 			}
 		}
 		if s.Default == "" {
 			return nil, "", fail("States.NoChoiceMatched", "No Choice rule matched and no Default is set in state %s", name)
+		}
+		if err := e.assignChoice(s, -1, in, sctx); err != nil {
+			return nil, "", err
 		}
 		out, err := e.output(s, in, sctx)
 		return out, s.Default, err
@@ -180,6 +199,9 @@ func (e *Execution) step(ctx context.Context, name string, s *state, raw any) (a
 		}
 		if err := e.sleep(ctx, d); err != nil {
 			return nil, "", fail("States.Timeout", "%v", err)
+		}
+		if err := e.assignState(s, in, sctx); err != nil {
+			return nil, "", err
 		}
 		out, err := e.output(s, in, sctx)
 		return out, next, err
@@ -209,8 +231,11 @@ func (e *Execution) step(ctx context.Context, name string, s *state, raw any) (a
 		if !errors.As(err, &f) {
 			f = fail("States.Runtime", "%v", err)
 		}
-		for _, c := range s.Catch {
+		for i, c := range s.Catch {
 			if matches(c.ErrorEquals, f.Name) {
+				if err := e.assignCatch(s, i, map[string]any{"Error": f.Name, "Cause": f.Cause}, sctx); err != nil {
+					return nil, "", err
+				}
 				out := any(raw)
 				switch {
 				case c.nullResult:
@@ -230,6 +255,9 @@ func (e *Execution) step(ctx context.Context, name string, s *state, raw any) (a
 		if result, err = resolve(s.ResultSelector, result, sctx); err != nil {
 			return nil, "", err
 		}
+	}
+	if err := e.assignState(s, result, sctx); err != nil {
+		return nil, "", err
 	}
 	out, err := e.result(s, raw, result)
 	if err != nil {
@@ -305,7 +333,7 @@ func (e *Execution) work(ctx context.Context, s *state, in any, sctx map[string]
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				child := &Execution{Resources: e.Resources, Observe: e.Observe, Sleep: e.Sleep, Context: e.Context, Tokens: e.Tokens}
+				child := e.child()
 				results[i], errs[i] = child.Run(bctx, b, in)
 				if errs[i] != nil {
 					cancel() // one failed branch fails the state; the others stop
@@ -369,7 +397,7 @@ func (e *Execution) runMap(ctx context.Context, s *state, in any, sctx map[strin
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			child := &Execution{Resources: e.Resources, Observe: e.Observe, Sleep: e.Sleep, Context: e.Context, Tokens: e.Tokens}
+			child := e.child()
 			results[i], errs[i] = child.Run(ctx, s.ItemProcessor, input)
 		}()
 	}
@@ -606,6 +634,9 @@ func resolve(tmpl any, input any, sctx map[string]any) (any, error) {
 }
 
 func evaluate(expr string, input any, sctx map[string]any) (any, error) {
+	if v, ok, err := evalVariable(expr, sctx); ok {
+		return v, err
+	}
 	if strings.HasPrefix(expr, "States.") {
 		return intrinsic(expr, input, sctx)
 	}

@@ -200,7 +200,7 @@ func TestConformance(t *testing.T) {
 
 func TestParseRefusesWhatItCannotRun(t *testing.T) {
 	for _, def := range []string{
-		`{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`,
+		`{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","InputPath":"$.a","End":true}}}`,
 		`{"StartAt":"P","States":{"P":{"Type":"Pass","Output":"{% 1 %}","End":true}}}`,
 		`{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED"},"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}},"End":true}}}`,
 		`{"StartAt":"X","States":{"P":{"Type":"Pass","End":true}}}`,

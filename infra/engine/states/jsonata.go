@@ -1,0 +1,304 @@
+package states
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	mrand "math/rand/v2"
+	"net/url"
+	"strconv"
+	"strings"
+
+	jsonata "github.com/blues/jsonata-go"
+	"github.com/blues/jsonata-go/jtypes"
+)
+
+// This file evaluates the JSONata expressions ("{% ... %}") of states whose QueryLanguage is JSONata,
+// with the functions Step Functions adds and the differences from jsonata-go that ADR 0024 measured
+// against jsonata-js 2.0.6, the version AWS implements
+// (https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html).
+
+const (
+	jsonataLang = "JSONata"
+	pathLang    = "JSONPath"
+	// docsJSONata is where a refusal or an evaluation error points the user.
+	docsJSONata = "https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html"
+)
+
+// errQuery is States.QueryEvaluationError, the error a JSONata expression that fails or returns nothing
+// raises (transforming-data.html, "Handling errors").
+func errQuery(format string, a ...any) *Failure {
+	return fail("States.QueryEvaluationError", format, a...)
+}
+
+// jsonataSource returns the expression inside "{% ... %}"; AWS takes a string as an expression only
+// when it starts with {% and ends with %} exactly (no surrounding spaces).
+func jsonataSource(v any) (string, bool) {
+	s, ok := v.(string)
+	if !ok || len(s) < 4 || !strings.HasPrefix(s, "{%") || !strings.HasSuffix(s, "%}") {
+		return "", false
+	}
+	return strings.TrimSpace(s[2 : len(s)-2]), true
+}
+
+// checkTemplate compiles every expression in a JSONata field so a syntax error is refused at load, as
+// CreateStateMachine refuses it.
+func checkTemplate(v any, field string) error {
+	switch t := v.(type) {
+	case string:
+		if src, ok := jsonataSource(t); ok {
+			if src == "" {
+				return fmt.Errorf("%s: empty JSONata expression", field)
+			}
+			if strings.Contains(src, "$eval(") {
+				// AWS does not provide $eval: "use $parse instead" (transforming-data.html).
+				return fmt.Errorf("%s: $eval is not available in Step Functions; use $parse", field)
+			}
+			if _, err := jsonata.Compile(src); err != nil {
+				return fmt.Errorf("%s: JSONata expression %q: %v", field, src, err)
+			}
+		}
+	case map[string]any:
+		for k, x := range t {
+			if err := checkTemplate(x, field+"."+k); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for i, x := range t {
+			if err := checkTemplate(x, fmt.Sprintf("%s[%d]", field, i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// evalTemplate evaluates a JSONata field: a string "{% expr %}" is evaluated, objects and arrays are
+// walked, and every other value is taken as is (transforming-data.html: expressions may sit at any depth).
+func evalTemplate(v any, field string, bind map[string]any) (any, error) {
+	switch t := v.(type) {
+	case string:
+		if src, ok := jsonataSource(t); ok {
+			return evalJSONata(src, field, bind)
+		}
+		return t, nil
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, x := range t {
+			r, err := evalTemplate(x, field+"."+k, bind)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = r
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(t))
+		for i, x := range t {
+			r, err := evalTemplate(x, fmt.Sprintf("%s[%d]", field, i), bind)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = r
+		}
+		return out, nil
+	}
+	return v, nil
+}
+
+// evalJSONata evaluates one expression with bind's names as variables ($states and the workflow's
+// variables). An expression is compiled per evaluation because jsonata-go binds variables on the
+// compiled expression, and Parallel branches and Map iterations evaluate concurrently.
+func evalJSONata(src, field string, bind map[string]any) (any, error) {
+	e, err := jsonata.Compile(src)
+	if err != nil {
+		return nil, errQuery("The JSONata expression '%s' specified for the field '%s' is invalid: %v", src, field, err)
+	}
+	if err := e.RegisterExts(stepFunctionsExts); err != nil {
+		return nil, fmt.Errorf("states: JSONata functions: %w", err)
+	}
+	vars := make(map[string]any, len(bind))
+	for k, v := range bind {
+		vars[k] = toJSONata(v)
+	}
+	if err := e.RegisterVars(vars); err != nil {
+		return nil, fmt.Errorf("states: JSONata variables: %w", err)
+	}
+	v, err := e.Eval(nil)
+	if errors.Is(err, jsonata.ErrUndefined) {
+		return nil, errQuery("The JSONata expression '%s' specified for the field '%s' returned nothing (undefined).", src, field)
+	}
+	if err != nil {
+		var f *Failure
+		if errors.As(err, &f) {
+			return nil, f
+		}
+		return nil, errQuery("An error occurred while evaluating the JSONata expression '%s' specified for the field '%s': %v", src, field, err)
+	}
+	out, err := fromJSONata(v)
+	if err != nil {
+		return nil, errQuery("The JSONata expression '%s' specified for the field '%s' returned a value that is not JSON (a function?)", src, field)
+	}
+	return out, nil
+}
+
+// jsonNull is the value jsonata-go gives the literal null; a Go nil is undefined to it, so JSON nulls
+// in the data are turned into this before evaluation (ADR 0024: without it `$states.input.a = null`
+// is false).
+var jsonNull *interface{}
+
+func toJSONata(v any) any {
+	switch t := v.(type) {
+	case nil:
+		return jsonNull
+	case map[string]any:
+		m := make(map[string]any, len(t))
+		for k, x := range t {
+			m[k] = toJSONata(x)
+		}
+		return m
+	case []any:
+		a := make([]any, len(t))
+		for i, x := range t {
+			a[i] = toJSONata(x)
+		}
+		return a
+	}
+	return v
+}
+
+// fromJSONata turns a result into the interpreter's JSON values (float64 numbers, nil nulls).
+func fromJSONata(v any) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// stepFunctionsExts are the functions Step Functions adds to JSONata ($partition, $range, $hash,
+// $random with a seed, $uuid, $parse; transforming-data.html, "JSONata functions provided by Step
+// Functions"), and overrides where jsonata-go departs from jsonata-js 2.0.6 (ADR 0024's table).
+var stepFunctionsExts = map[string]jsonata.Extension{
+	"partition": {Func: func(arr, size any) (any, error) {
+		return viaIntrinsic("$partition", "States.ArrayPartition", arr, size)
+	}},
+	"range": {Func: func(a, b, step any) (any, error) { return viaIntrinsic("$range", "States.ArrayRange", a, b, step) }},
+	"hash":  {Func: func(s, alg any) (any, error) { return viaIntrinsic("$hash", "States.Hash", s, alg) }},
+	"parse": {Func: func(s string) (any, error) {
+		var v any
+		if err := json.Unmarshal([]byte(s), &v); err != nil {
+			return nil, errQuery("$parse: the argument is not a JSON string")
+		}
+		return toJSONata(v), nil
+	}},
+	"uuid": {Func: func() string {
+		var b [16]byte
+		rand.Read(b[:])
+		b[6] = b[6]&0x0f | 0x40 // version 4
+		b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant
+		return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+	}},
+	// $random takes an optional seed in Step Functions: the same seed gives the same number.
+	"random": {Func: func(seed jtypes.OptionalFloat64) float64 {
+		if !seed.IsSet() {
+			return mrand.Float64()
+		}
+		s := uint64(int64(seed.Float64))
+		return mrand.New(mrand.NewPCG(s, s^0x9e3779b97f4a7c15)).Float64()
+	}},
+	// jsonata-js encodes as encodeURIComponent / encodeURI do (space is %20); jsonata-go writes "+".
+	"encodeUrlComponent": {Func: func(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") },
+		EvalContextHandler: jtypes.ArgCountEquals(0)},
+	"encodeUrl": {Func: func(s string) string {
+		return (&url.URL{Path: s}).EscapedPath()
+	}, EvalContextHandler: jtypes.ArgCountEquals(0)},
+	// $string of a number: jsonata-js rounds to 15 significant digits (0.1+0.2 gives "0.3").
+	"string": {Func: func(v jtypes.OptionalInterface, prettify jtypes.OptionalBool) (any, error) {
+		if !v.IsSet() {
+			return nil, jsonata.ErrUndefined
+		}
+		return stringOf(v.Interface, prettify.IsSet() && prettify.Bool)
+	}, EvalContextHandler: jtypes.ArgCountEquals(0)},
+}
+
+// viaIntrinsic runs the JSONata function through the intrinsic it replaces, so both query languages
+// share one implementation; its failure becomes States.QueryEvaluationError.
+func viaIntrinsic(fn, intrinsicName string, args ...any) (any, error) {
+	plain := make([]any, len(args))
+	for i, a := range args {
+		v, err := fromJSONata(a)
+		if err != nil {
+			return nil, errQuery("%s: argument %d is not JSON", fn, i+1)
+		}
+		plain[i] = v
+	}
+	v, err := apply(intrinsicName, plain)
+	if err != nil {
+		var f *Failure
+		if errors.As(err, &f) {
+			return nil, errQuery("%s: %s", fn, strings.ReplaceAll(f.Cause, intrinsicName, fn))
+		}
+		return nil, errQuery("%s: %v", fn, err)
+	}
+	return toJSONata(v), nil
+}
+
+// stringOf is jsonata-js's $string: strings as they are, numbers to 15 significant digits, other
+// values as JSON with their numbers so rounded.
+func stringOf(v any, pretty bool) (any, error) {
+	if s, ok := v.(string); ok {
+		return s, nil
+	}
+	plain, err := fromJSONata(v)
+	if err != nil {
+		return "", nil // a function: jsonata-js gives ""
+	}
+	if f, ok := plain.(float64); ok {
+		if math.IsInf(f, 0) || math.IsNaN(f) {
+			return nil, errQuery("$string: attempting to serialize a non-finite number")
+		}
+		return js15(f), nil
+	}
+	var b []byte
+	if pretty {
+		b, _ = json.MarshalIndent(round15(plain), "", "  ")
+	} else {
+		b, _ = json.Marshal(round15(plain))
+	}
+	return string(b), nil
+}
+
+// js15 formats as JavaScript's Number(x.toPrecision(15)).toString().
+func js15(f float64) string {
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'g', 15, 64), 64)
+	if r == math.Trunc(r) && math.Abs(r) < 1e21 {
+		return strconv.FormatFloat(r, 'f', -1, 64)
+	}
+	s := strconv.FormatFloat(r, 'g', -1, 64)
+	return strings.NewReplacer("e+0", "e+", "e-0", "e-").Replace(s)
+}
+
+func round15(v any) any {
+	switch t := v.(type) {
+	case float64:
+		r, _ := strconv.ParseFloat(strconv.FormatFloat(t, 'g', 15, 64), 64)
+		return r
+	case map[string]any:
+		for k, x := range t {
+			t[k] = round15(x)
+		}
+	case []any:
+		for i, x := range t {
+			t[i] = round15(x)
+		}
+	}
+	return v
+}

@@ -1,0 +1,325 @@
+package states
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+)
+
+// Workflow variables (Assign, $name), in both query languages, as
+// https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html describes them:
+//   - a state's Assign takes effect when the state completes; every expression of the state, Output
+//     included, reads the values the variables had when it was entered ("Evaluation order");
+//   - the top-level states share one scope; each Parallel branch and each Map iteration has its own,
+//     which reads the outer ones; what it assigns is not visible outside it (only Output is), and it
+//     cannot assign a name an outer scope assigns ("Variable scope");
+//   - $states is reserved; sizes are limited ("Size limits"; ADR 0024).
+
+const docsVariables = "https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html"
+
+// Size limits of workflow-variables.html: one variable, the variables one Assign sets together, and
+// all the variables an execution holds.
+const (
+	MaxVariable       = 256 << 10
+	MaxAssign         = 256 << 10
+	MaxExecutionVars  = 10 << 20
+	maxVariableName   = 80
+	reservedVariable  = "states"
+	variablesContextK = "\x00variables" // the snapshot a JSONPath state's paths read ($name)
+)
+
+var variableName = regexp.MustCompile(`^[\p{L}_][\p{L}\p{Nd}_]*$`)
+
+func checkVariableName(name string) error {
+	if name == reservedVariable {
+		return fmt.Errorf("variable name %q is reserved (%s)", name, docsVariables)
+	}
+	if len(name) > maxVariableName || !variableName.MatchString(name) {
+		return fmt.Errorf("variable name %q is not valid: a letter or _ then letters, digits or _, at most %d characters (%s)", name, maxVariableName, docsVariables)
+	}
+	return nil
+}
+
+// scope holds the variables of the top level, a Parallel branch or a Map iteration.
+type scope struct {
+	parent *scope
+	mu     sync.RWMutex
+	vals   map[string]any
+	// size is the serialized size of the variables of the execution (shared down the scopes).
+	size *sizeCounter
+}
+
+type sizeCounter struct {
+	mu sync.Mutex
+	n  int
+}
+
+func newScope() *scope { return &scope{vals: map[string]any{}, size: &sizeCounter{}} }
+
+func (s *scope) child() *scope {
+	return &scope{parent: s, vals: map[string]any{}, size: s.size}
+}
+
+// snapshot is every variable visible in s, inner scopes over outer ones.
+func (s *scope) snapshot() map[string]any {
+	out := map[string]any{}
+	for sc := s; sc != nil; sc = sc.parent {
+		sc.mu.RLock()
+		for k, v := range sc.vals {
+			if _, ok := out[k]; !ok {
+				out[k] = v
+			}
+		}
+		sc.mu.RUnlock()
+	}
+	return out
+}
+
+// assign commits a state's assignments, checking the size limits first (States.DataLimitExceeded,
+// as for a state's output).
+func (s *scope) assign(vals map[string]any) error {
+	if len(vals) == 0 {
+		return nil
+	}
+	total := 0
+	sizes := make(map[string]int, len(vals))
+	for k, v := range vals {
+		b, _ := json.Marshal(v)
+		if len(b) > MaxVariable {
+			return fail("States.DataLimitExceeded", "The variable '%s' is %d bytes; a variable may hold at most %d (%s)", k, len(b), MaxVariable, docsVariables)
+		}
+		sizes[k] = len(b)
+		total += len(b)
+	}
+	if total > MaxAssign {
+		return fail("States.DataLimitExceeded", "The variables assigned together are %d bytes; an Assign may set at most %d (%s)", total, MaxAssign, docsVariables)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delta := 0
+	for k, n := range sizes {
+		delta += n
+		if old, ok := s.vals[k]; ok {
+			b, _ := json.Marshal(old)
+			delta -= len(b)
+		}
+	}
+	s.size.mu.Lock()
+	if s.size.n+delta > MaxExecutionVars {
+		s.size.mu.Unlock()
+		return fail("States.DataLimitExceeded", "The execution's variables would be %d bytes; the limit is %d (%s)", s.size.n+delta, MaxExecutionVars, docsVariables)
+	}
+	s.size.n += delta
+	s.size.mu.Unlock()
+	for k, v := range vals {
+		s.vals[k] = v
+	}
+	return nil
+}
+
+// scope is the execution's variable scope, created with the first state.
+func (e *Execution) scope() *scope {
+	if e.vars == nil {
+		e.vars = newScope()
+	}
+	return e.vars
+}
+
+// child is the Execution a Parallel branch or a Map iteration runs in: the same ports, and a scope of
+// its own under e's.
+func (e *Execution) child() *Execution {
+	return &Execution{Resources: e.Resources, Observe: e.Observe, Sleep: e.Sleep, Context: e.Context, Tokens: e.Tokens, vars: e.scope().child()}
+}
+
+// bindVariables makes the variables visible to a JSONPath state's paths ($name, $name.field).
+func (e *Execution) bindVariables(sctx map[string]any) {
+	sctx[variablesContextK] = e.scope().snapshot()
+}
+
+// setPending records what the current state assigns; Run commits it when the state completes.
+func (e *Execution) setPending(vals map[string]any) { e.pending = vals }
+
+// commitPending applies the completed state's assignments.
+func (e *Execution) commitPending() error {
+	vals := e.pending
+	e.pending = nil
+	return e.scope().assign(vals)
+}
+
+// evalVariable resolves a JSONPath reference to a variable ("$name" or "$name.path"); ok is false for
+// other expressions. It also hides the variables from "$$" (they are not part of the context object).
+func evalVariable(expr string, sctx map[string]any) (any, bool, error) {
+	if strings.HasPrefix(expr, "$$") {
+		if _, has := sctx[variablesContextK]; !has {
+			return nil, false, nil
+		}
+		ctx := copyMap(sctx)
+		delete(ctx, variablesContextK)
+		v, found, err := query(ctx, expr[1:])
+		if err != nil {
+			return nil, true, fail("States.Runtime", "%v", err)
+		}
+		if !found {
+			return nil, true, fail("States.Runtime", "Invalid path '%s': the path does not exist in the context object", expr)
+		}
+		return v, true, nil
+	}
+	name, rest, ok := variableRef(expr)
+	if !ok {
+		return nil, false, nil
+	}
+	vars, _ := sctx[variablesContextK].(map[string]any)
+	v, found := vars[name]
+	if !found {
+		return nil, true, fail("States.Runtime", "Invalid path '%s': the variable '%s' is not defined", expr, name)
+	}
+	if rest == "" {
+		return v, true, nil
+	}
+	out, found, err := query(v, "$"+rest)
+	if err != nil {
+		return nil, true, fail("States.Runtime", "%v", err)
+	}
+	if !found {
+		return nil, true, fail("States.Runtime", "Invalid path '%s': the path does not exist in the variable '%s'", expr, name)
+	}
+	return out, true, nil
+}
+
+// variableRef splits "$name.a[0]" into name and ".a[0]".
+func variableRef(expr string) (name, rest string, ok bool) {
+	if len(expr) < 2 || expr[0] != '$' || expr[1] == '.' || expr[1] == '[' || expr[1] == '$' {
+		return "", "", false
+	}
+	end := strings.IndexAny(expr, ".[")
+	if end < 0 {
+		end = len(expr)
+	}
+	name = expr[1:end]
+	if checkVariableName(name) != nil {
+		return "", "", false
+	}
+	return name, expr[end:], true
+}
+
+// assignPath evaluates a JSONPath state's Assign: keys ending in .$ take a path (on data: the state's
+// result, or its effective input where it has none), an intrinsic or a variable; other values are
+// taken as they are (workflow-variables.html, "Assign in JSONPath states").
+func assignPath(assign map[string]any, data any, sctx map[string]any) (map[string]any, error) {
+	if assign == nil {
+		return nil, nil
+	}
+	v, err := resolve(assign, data, sctx)
+	if err != nil {
+		return nil, err
+	}
+	out, _ := v.(map[string]any)
+	return out, nil
+}
+
+// checkAssign checks an Assign field's names at load.
+func checkAssign(assign map[string]any, lang string) error {
+	for k := range assign {
+		name := k
+		if lang == pathLang {
+			name = strings.TrimSuffix(k, ".$")
+		}
+		if err := checkVariableName(name); err != nil {
+			return fmt.Errorf("Assign: %w", err)
+		}
+	}
+	return nil
+}
+
+// assignedNames lists the variable names a state assigns anywhere (its Assign, its Catch's and its
+// Choice rules').
+func (x *ext) assignedNames() []string {
+	var names []string
+	add := func(m map[string]any) {
+		for k := range m {
+			names = append(names, strings.TrimSuffix(k, ".$"))
+		}
+	}
+	add(x.assign)
+	for _, c := range x.catch {
+		add(c.assign)
+	}
+	for _, r := range x.rules {
+		add(r.assign)
+	}
+	return names
+}
+
+// checkScopes refuses a definition in which a Parallel branch or a Map iteration assigns a variable an
+// enclosing scope assigns (workflow-variables.html, "Variable scope").
+func checkScopes(m *Machine, outer map[string]bool, where string) error {
+	mine := map[string]bool{}
+	for _, s := range m.States {
+		if s.ext == nil {
+			continue
+		}
+		for _, n := range s.ext.assignedNames() {
+			mine[n] = true
+		}
+	}
+	for n := range mine {
+		if outer[n] {
+			return fmt.Errorf("states: %svariable %q is assigned in an outer scope; a Parallel branch or Map iteration cannot assign it (%s)", where, n, docsVariables)
+		}
+	}
+	inner := map[string]bool{}
+	for n := range outer {
+		inner[n] = true
+	}
+	for n := range mine {
+		inner[n] = true
+	}
+	for name, s := range m.States {
+		for i, b := range s.Branches {
+			if err := checkScopes(b, inner, fmt.Sprintf("%s%s.Branches[%d].", where, name, i)); err != nil {
+				return err
+			}
+		}
+		if s.ItemProcessor != nil {
+			if err := checkScopes(s.ItemProcessor, inner, where+name+".ItemProcessor."); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// assignState records a JSONPath state's Assign, evaluated on data.
+func (e *Execution) assignState(s *state, data any, sctx map[string]any) error {
+	if s.ext == nil {
+		return nil
+	}
+	vals, err := assignPath(s.ext.assign, data, sctx)
+	e.setPending(vals)
+	return err
+}
+
+// assignChoice records the Assign of the matched rule (i), or the state's when the Default is taken
+// (i < 0) or the rule has none.
+func (e *Execution) assignChoice(s *state, i int, data any, sctx map[string]any) error {
+	if s.ext != nil && i >= 0 && i < len(s.ext.rules) && s.ext.rules[i].assign != nil {
+		vals, err := assignPath(s.ext.rules[i].assign, data, sctx)
+		e.setPending(vals)
+		return err
+	}
+	return e.assignState(s, data, sctx)
+}
+
+// assignCatch records the Assign of catcher i, evaluated on the error output; the state's own Assign is
+// not applied when it is caught (workflow-variables.html).
+func (e *Execution) assignCatch(s *state, i int, errorOutput any, sctx map[string]any) error {
+	if s.ext == nil || i >= len(s.ext.catch) {
+		e.setPending(nil)
+		return nil
+	}
+	vals, err := assignPath(s.ext.catch[i].assign, errorOutput, sctx)
+	e.setPending(vals)
+	return err
+}
