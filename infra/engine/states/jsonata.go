@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	mrand "math/rand/v2"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -214,12 +213,22 @@ var stepFunctionsExts = map[string]jsonata.Extension{
 		s := uint64(int64(seed.Float64))
 		return mrand.New(mrand.NewPCG(s, s^0x9e3779b97f4a7c15)).Float64()
 	}},
-	// jsonata-js encodes as encodeURIComponent / encodeURI do (space is %20); jsonata-go writes "+".
-	"encodeUrlComponent": {Func: func(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") },
+	// jsonata-js encodes as JavaScript's encodeURIComponent / encodeURI do (a space is %20, "!" stays);
+	// jsonata-go uses Go's query escaping ("+" for a space).
+	"encodeUrlComponent": {Func: func(s string) string { return encodeURI(s, "-_.!~*'()") },
 		EvalContextHandler: jtypes.ArgCountEquals(0)},
-	"encodeUrl": {Func: func(s string) string {
-		return (&url.URL{Path: s}).EscapedPath()
-	}, EvalContextHandler: jtypes.ArgCountEquals(0)},
+	"encodeUrl": {Func: func(s string) string { return encodeURI(s, "-_.!~*'();,/?:@&=+$#") },
+		EvalContextHandler: jtypes.ArgCountEquals(0)},
+	// $assert is jsonata-js 1.8; jsonata-go lacks it.
+	"assert": {Func: func(cond bool, msg jtypes.OptionalString) (any, error) {
+		if cond {
+			return nil, jsonata.ErrUndefined
+		}
+		if msg.IsSet() {
+			return nil, errQuery("%s", msg.String)
+		}
+		return nil, errQuery("$assert() statement failed")
+	}},
 	// $string of a number: jsonata-js rounds to 15 significant digits (0.1+0.2 gives "0.3").
 	"string": {Func: func(v jtypes.OptionalInterface, prettify jtypes.OptionalBool) (any, error) {
 		if !v.IsSet() {
@@ -301,4 +310,18 @@ func round15(v any) any {
 		}
 	}
 	return v
+}
+
+// encodeURI percent-encodes the UTF-8 bytes of s except ASCII letters, digits and keep.
+func encodeURI(s, keep string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(keep, c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	return b.String()
 }

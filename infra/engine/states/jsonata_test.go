@@ -1,9 +1,12 @@
 package states_test
 
 import (
+	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/orion-oss/orion/infra/engine/states"
 )
@@ -231,5 +234,60 @@ func TestRefusedAtLoad(t *testing.T) {
 				t.Fatalf("Parse = %v; want an error containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// lambdaInvoke answers arn:aws:states:::lambda:invoke as infra/engine/stack's tasks do: the
+// Arguments' FunctionName and Payload in, the integration's envelope out.
+type lambdaInvoke struct{ calls []any }
+
+func (l *lambdaInvoke) Run(_ context.Context, resource string, input any) (any, error) {
+	m, _ := input.(map[string]any)
+	if resource != "arn:aws:states:::lambda:invoke" || m["FunctionName"] == nil {
+		return nil, &states.Failure{Name: "States.Runtime", Cause: "unexpected task " + resource}
+	}
+	l.calls = append(l.calls, m["Payload"])
+	order, _ := m["Payload"].(map[string]any)["order"].(string)
+	if order == "bad" {
+		return nil, &states.Failure{Name: "Payment.Declined", Cause: "card"}
+	}
+	return map[string]any{"ExecutedVersion": "$LATEST", "StatusCode": 200.0,
+		"Payload": map[string]any{"amount": 150.0, "lines": []any{"a", "b"}}}, nil
+}
+
+// The sample a user would write from the AWS console (testdata/jsonata-order.asl.json, also accepted
+// by make lint's asl-validator 4.0.0): Lambda through lambda:invoke with Arguments, Assign from
+// $states.result, a Choice on a variable, Wait, Map with Items and ItemSelector, Catch with Output and
+// Assign, Fail with an Error expression.
+func TestJSONataLambdaMachine(t *testing.T) {
+	def, err := os.ReadFile("testdata/jsonata-order.asl.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := states.Parse(def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ input, want, wantErr string }{
+		{`{"orderId":"o-1"}`, `{"paid":150}`, ""},
+		{`{"orderId":"bad"}`, "", "Payment.Declined"},
+	} {
+		in, _ := states.Decode([]byte(tt.input))
+		l := &lambdaInvoke{}
+		e := &states.Execution{Resources: l, Sleep: func(context.Context, time.Duration) error { return nil }}
+		out, err := e.Run(context.Background(), m, in)
+		if tt.wantErr != "" {
+			var f *states.Failure
+			if !errors.As(err, &f) || f.Name != tt.wantErr {
+				t.Fatalf("%s: err = %v; want %s", tt.input, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || js(out) != tt.want {
+			t.Fatalf("%s: output %s, err %v; want %s", tt.input, js(out), err, tt.want)
+		}
+		if js(l.calls) != `[{"order":"o-1"}]` {
+			t.Fatalf("payloads %s", js(l.calls))
+		}
 	}
 }
