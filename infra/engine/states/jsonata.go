@@ -42,9 +42,12 @@ func jsonataSource(v any) (string, bool) {
 	return strings.TrimSpace(s[2 : len(s)-2]), true
 }
 
-// checkTemplate compiles every expression in a JSONata field so a syntax error is refused at load, as
-// CreateStateMachine refuses it.
-func checkTemplate(v any, field string) error {
+// checkTemplate checks every expression in a JSONata field so what CreateStateMachine refuses (a
+// syntax error, $eval, a reference with no context; checkExpression) is refused at load. Fields are
+// named as AWS names them: "/" before an object key, [i] for an array index ("Output/a/b[0]").
+func checkTemplate(v any, field string) error { return checkTemplateIn(v, field, false) }
+
+func checkTemplateIn(v any, field string, inCatch bool) error {
 	switch t := v.(type) {
 	case string:
 		if src, ok := jsonataSource(t); ok {
@@ -55,19 +58,17 @@ func checkTemplate(v any, field string) error {
 				// AWS does not provide $eval: "use $parse instead" (transforming-data.html).
 				return fmt.Errorf("%s: $eval is not available in Step Functions; use $parse", field)
 			}
-			if _, err := jsonata.Compile(src); err != nil {
-				return fmt.Errorf("%s: JSONata expression %q: %v", field, src, err)
-			}
+			return checkExpression(src, field, inCatch)
 		}
 	case map[string]any:
 		for k, x := range t {
-			if err := checkTemplate(x, field+"."+k); err != nil {
+			if err := checkTemplateIn(x, field+"/"+k, inCatch); err != nil {
 				return err
 			}
 		}
 	case []any:
 		for i, x := range t {
-			if err := checkTemplate(x, fmt.Sprintf("%s[%d]", field, i)); err != nil {
+			if err := checkTemplateIn(x, fmt.Sprintf("%s[%d]", field, i), inCatch); err != nil {
 				return err
 			}
 		}
@@ -87,7 +88,7 @@ func evalTemplate(v any, field string, bind map[string]any) (any, error) {
 	case map[string]any:
 		out := make(map[string]any, len(t))
 		for k, x := range t {
-			r, err := evalTemplate(x, field+"."+k, bind)
+			r, err := evalTemplate(x, field+"/"+k, bind)
 			if err != nil {
 				return nil, err
 			}
@@ -186,11 +187,9 @@ func fromJSONata(v any) (any, error) {
 // $random with a seed, $uuid, $parse; transforming-data.html, "JSONata functions provided by Step
 // Functions"), and overrides where jsonata-go departs from jsonata-js 2.0.6 (ADR 0024's table).
 var stepFunctionsExts = map[string]jsonata.Extension{
-	"partition": {Func: func(arr, size any) (any, error) {
-		return viaIntrinsic("$partition", "States.ArrayPartition", arr, size)
-	}},
-	"range": {Func: func(a, b, step any) (any, error) { return viaIntrinsic("$range", "States.ArrayRange", a, b, step) }},
-	"hash":  {Func: func(s, alg any) (any, error) { return viaIntrinsic("$hash", "States.Hash", s, alg) }},
+	"partition": {Func: partition},
+	"range":     {Func: rangeOf},
+	"hash":      {Func: func(s, alg any) (any, error) { return viaIntrinsic("$hash", "States.Hash", s, alg) }},
 	"parse": {Func: func(s string) (any, error) {
 		var v any
 		if err := json.Unmarshal([]byte(s), &v); err != nil {
@@ -324,4 +323,44 @@ func encodeURI(s, keep string) string {
 		fmt.Fprintf(&b, "%%%02X", c)
 	}
 	return b.String()
+}
+
+// partition is $partition(array, size): chunks of size (rounded towards zero), the last holding the
+// rest; an empty array or a size below 1 gives no value, which fails the field (AWS's behaviour as
+// measured by other emulators; ADR 0024).
+func partition(arr []any, size float64) (any, error) {
+	n := int(size)
+	if len(arr) == 0 || n < 1 {
+		return nil, jsonata.ErrUndefined
+	}
+	out := []any{}
+	for i := 0; i < len(arr); i += n {
+		out = append(out, append([]any{}, arr[i:min(i+n, len(arr))]...))
+	}
+	return out, nil
+}
+
+// rangeOf is $range(start, end, step): from start to end inclusive by step, arguments rounded towards
+// zero; no step, a zero step or one pointing away from end gives no value; at most 1000 items, as
+// States.ArrayRange.
+func rangeOf(start, end float64, step jtypes.OptionalFloat64) (any, error) {
+	a, b := int(start), int(end)
+	if !step.IsSet() {
+		return nil, jsonata.ErrUndefined
+	}
+	st := int(step.Float64)
+	if st == 0 || (b-a)*st < 0 {
+		return nil, jsonata.ErrUndefined
+	}
+	out := []any{}
+	for i := a; (st > 0 && i <= b) || (st < 0 && i >= b); i += st {
+		out = append(out, float64(i))
+		if len(out) > 1000 {
+			return nil, errQuery("$range: the range may not have more than 1000 items")
+		}
+	}
+	if len(out) == 1 {
+		return out[0], nil // a one-item sequence is its item in JSONata
+	}
+	return out, nil
 }

@@ -76,15 +76,20 @@ func queryLanguage(raw map[string]json.RawMessage, where string) (string, error)
 	return lang, nil
 }
 
-// machineLanguage is the default language of a machine's states: its own QueryLanguage, else the
-// enclosing one's (JSONPath at the top).
+// machineLanguage is the default language of a machine's states: the top level's QueryLanguage
+// (JSONPath when absent). A Parallel branch or a Map's ItemProcessor is not a state machine and may
+// not set one ("Field 'QueryLanguage' is not supported"); its states default to the top level's
+// language, not to the enclosing state's.
 func machineLanguage(raw map[string]json.RawMessage, where, inherited string) (string, error) {
+	if where != "" {
+		if _, ok := raw["QueryLanguage"]; ok {
+			return "", fmt.Errorf("states: %sQueryLanguage: Field 'QueryLanguage' is not supported here; set it on the state machine or on each state (https://docs.aws.amazon.com/step-functions/latest/dg/statemachine-structure.html)", where)
+		}
+		return inherited, nil
+	}
 	lang, err := queryLanguage(raw, where)
 	if err != nil || lang == "" {
-		return inherited, err
-	}
-	if inherited == jsonataLang && lang == pathLang {
-		return "", fmt.Errorf("states: %sQueryLanguage JSONPath inside a JSONata state machine: a JSONata machine cannot have JSONPath states (https://docs.aws.amazon.com/step-functions/latest/dg/statemachine-structure.html)", where)
+		return pathLang, err
 	}
 	return lang, nil
 }
@@ -107,7 +112,7 @@ func parseExt(raw map[string]json.RawMessage, name, machineLang string) (*ext, m
 		lang = machineLang
 	}
 	if machineLang == jsonataLang && lang == pathLang {
-		return nil, nil, fmt.Errorf("states: %s: QueryLanguage JSONPath in a JSONata state machine: a JSONata machine cannot have JSONPath states (https://docs.aws.amazon.com/step-functions/latest/dg/statemachine-structure.html)", name)
+		return nil, nil, fmt.Errorf("states: %s: 'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine (https://docs.aws.amazon.com/step-functions/latest/dg/statemachine-structure.html)", name)
 	}
 	var typ string
 	json.Unmarshal(raw["Type"], &typ)
@@ -130,7 +135,7 @@ func parseExt(raw map[string]json.RawMessage, name, machineLang string) (*ext, m
 	if lang == pathLang {
 		for _, f := range jsonataOnlyFields {
 			if _, ok := raw[f]; ok {
-				return nil, nil, fmt.Errorf("states: %s: %s is a JSONata field; set QueryLanguage to JSONata to use it (%s)", name, f, docsJSONata)
+				return nil, nil, fmt.Errorf("states: %s: The QueryLanguage is set to 'JSONPath', but field '%s' is only supported for the 'JSONata' QueryLanguage (%s)", name, f, docsJSONata)
 			}
 		}
 		if err := x.parsePathChoices(out, name); err != nil {
@@ -143,7 +148,7 @@ func parseExt(raw map[string]json.RawMessage, name, machineLang string) (*ext, m
 	}
 	for _, f := range pathOnlyFields {
 		if _, ok := raw[f]; ok {
-			return nil, nil, fmt.Errorf("states: %s: %s is a JSONPath field and not valid in a JSONata state (use Arguments, Output and Assign; %s)", name, f, docsJSONata)
+			return nil, nil, fmt.Errorf("states: %s: The QueryLanguage is set to 'JSONata', but field '%s' is only supported for the 'JSONPath' QueryLanguage (use Arguments, Output and Assign; %s)", name, f, docsJSONata)
 		}
 	}
 	fields := []struct {
@@ -225,10 +230,10 @@ func (x *ext) parseCatch(raw map[string]json.RawMessage, name string) error {
 			return fmt.Errorf("states: %s: Catch[%d]: ResultPath is a JSONPath field; use Output (%s)", name, i, docsJSONata)
 		}
 		if x.lang == jsonataLang {
-			if err := checkTemplate(c["Output"], fmt.Sprintf("Catch[%d].Output", i)); err != nil {
+			if err := checkTemplateIn(c["Output"], fmt.Sprintf("Catch[%d]/Output", i), true); err != nil {
 				return fmt.Errorf("states: %s: %w", name, err)
 			}
-			if err := checkTemplate(ec.assign, fmt.Sprintf("Catch[%d].Assign", i)); err != nil {
+			if err := checkTemplateIn(ec.assign, fmt.Sprintf("Catch[%d]/Assign", i), true); err != nil {
 				return fmt.Errorf("states: %s: %w", name, err)
 			}
 		}
@@ -312,7 +317,7 @@ func (x *ext) parseJSONataChoices(raw map[string]json.RawMessage, name string) e
 		for _, f := range []struct {
 			v     any
 			field string
-		}{{er.condition, where + ".Condition"}, {er.assign, where + ".Assign"}, {er.output, where + ".Output"}} {
+		}{{er.condition, where + "/Condition"}, {er.assign, where + "/Assign"}, {er.output, where + "/Output"}} {
 			if err := checkTemplate(f.v, f.field); err != nil {
 				return fmt.Errorf("states: %s: %w", name, err)
 			}

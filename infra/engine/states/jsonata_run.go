@@ -35,7 +35,7 @@ func (e *Execution) stepJSONata(ctx context.Context, name string, s *state, raw 
 	}
 	switch s.Type {
 	case "Succeed":
-		out, err := e.finishJSONata(nil, x.output, x.hasOutput, raw, bind(nil))
+		out, err := e.finishJSONata(nil, x.output, x.hasOutput, raw, bind(nil), "")
 		return out, "", err
 	case "Fail":
 		f := &Failure{Name: s.Error, Cause: s.Cause}
@@ -63,7 +63,7 @@ func (e *Execution) stepJSONata(ctx context.Context, name string, s *state, raw 
 		b := bind(nil)
 		for i, r := range x.rules {
 			src, _ := jsonataSource(r.condition)
-			v, err := evalJSONata(src, fmt.Sprintf("Choices[%d].Condition", i), b)
+			v, err := evalJSONata(src, fmt.Sprintf("Choices[%d]/Condition", i), b)
 			if err != nil {
 				return nil, "", err
 			}
@@ -79,14 +79,14 @@ func (e *Execution) stepJSONata(ctx context.Context, name string, s *state, raw 
 				if !hasOutput {
 					output, hasOutput = x.output, x.hasOutput
 				}
-				out, err := e.finishJSONata(assign, output, hasOutput, raw, b)
+				out, err := e.finishJSONata(assign, output, hasOutput, raw, b, fmt.Sprintf("Choices[%d]/", i))
 				return out, r.next, err
 			}
 		}
 		if s.Default == "" {
 			return nil, "", fail("States.NoChoiceMatched", "No Choice rule matched and no Default is set in state %s", name)
 		}
-		out, err := e.finishJSONata(x.assign, x.output, x.hasOutput, raw, b)
+		out, err := e.finishJSONata(x.assign, x.output, x.hasOutput, raw, b, "")
 		return out, s.Default, err
 	case "Wait":
 		b := bind(nil)
@@ -117,10 +117,10 @@ func (e *Execution) stepJSONata(ctx context.Context, name string, s *state, raw 
 		if err := e.sleep(ctx, d); err != nil {
 			return nil, "", fail("States.Timeout", "%v", err)
 		}
-		out, err := e.finishJSONata(x.assign, x.output, x.hasOutput, raw, b)
+		out, err := e.finishJSONata(x.assign, x.output, x.hasOutput, raw, b, "")
 		return out, next, err
 	case "Pass":
-		out, err := e.finishJSONata(x.assign, x.output, x.hasOutput, raw, bind(nil))
+		out, err := e.finishJSONata(x.assign, x.output, x.hasOutput, raw, bind(nil), "")
 		return out, next, err
 	}
 	// Task, Parallel, Map.
@@ -176,21 +176,22 @@ func (e *Execution) stepJSONata(ctx context.Context, name string, s *state, raw 
 				ec = x.catch[i]
 			}
 			// A caught state's own Assign is not applied; the catcher's is (workflow-variables.html).
-			out, err := e.finishJSONata(ec.assign, ec.output, ec.hasOutput, errorOutput, bind(map[string]any{"errorOutput": errorOutput}))
+			out, err := e.finishJSONata(ec.assign, ec.output, ec.hasOutput, errorOutput, bind(map[string]any{"errorOutput": errorOutput}), fmt.Sprintf("Catch[%d]/", i))
 			return out, c.Next, err
 		}
 		return nil, "", f
 	}
-	out, err := e.finishJSONata(x.assign, x.output, x.hasOutput, result, bind(map[string]any{"result": result}))
+	out, err := e.finishJSONata(x.assign, x.output, x.hasOutput, result, bind(map[string]any{"result": result}), "")
 	return out, next, err
 }
 
 // finishJSONata evaluates Assign and Output with the same bindings (they are evaluated "at the same
 // time": Output does not see what Assign sets) and records the assignments; without Output the state's
 // output is def.
-func (e *Execution) finishJSONata(assign map[string]any, output any, hasOutput bool, def any, b map[string]any) (any, error) {
+// prefix names the rule or catcher the fields belong to ("Choices[1]/", "Catch[0]/").
+func (e *Execution) finishJSONata(assign map[string]any, output any, hasOutput bool, def any, b map[string]any, prefix string) (any, error) {
 	if assign != nil {
-		v, err := evalTemplate(assign, "Assign", b)
+		v, err := evalTemplate(assign, prefix+"Assign", b)
 		if err != nil {
 			return nil, err
 		}
@@ -200,7 +201,7 @@ func (e *Execution) finishJSONata(assign map[string]any, output any, hasOutput b
 	if !hasOutput {
 		return def, nil
 	}
-	return evalTemplate(output, "Output", b)
+	return evalTemplate(output, prefix+"Output", b)
 }
 
 // mapJSONata runs a JSONata Map state: Items (default: the state's input) must give an array; ItemSelector is evaluated per item with
