@@ -45,9 +45,11 @@ func jsonataSource(v any) (string, bool) {
 // checkTemplate checks every expression in a JSONata field so what CreateStateMachine refuses (a
 // syntax error, $eval, a reference with no context; checkExpression) is refused at load. Fields are
 // named as AWS names them: "/" before an object key, [i] for an array index ("Output/a/b[0]").
-func checkTemplate(v any, field string) error { return checkTemplateIn(v, field, false) }
+func checkTemplate(v any, field string) error { return checkTemplateIn(v, field, false, false) }
 
-func checkTemplateIn(v any, field string, inCatch bool) error {
+// checkTemplateIn is checkTemplate where $states.errorOutput (a catcher) or $states.result (a Task,
+// Parallel or Map state's Output and Assign) is available.
+func checkTemplateIn(v any, field string, inCatch, hasResult bool) error {
 	switch t := v.(type) {
 	case string:
 		if src, ok := jsonataSource(t); ok {
@@ -58,17 +60,17 @@ func checkTemplateIn(v any, field string, inCatch bool) error {
 				// AWS does not provide $eval: "use $parse instead" (transforming-data.html).
 				return fmt.Errorf("%s: $eval is not available in Step Functions; use $parse", field)
 			}
-			return checkExpression(src, field, inCatch)
+			return checkExpression(src, field, inCatch, hasResult)
 		}
 	case map[string]any:
 		for k, x := range t {
-			if err := checkTemplateIn(x, field+"/"+k, inCatch); err != nil {
+			if err := checkTemplateIn(x, field+"/"+k, inCatch, hasResult); err != nil {
 				return err
 			}
 		}
 	case []any:
 		for i, x := range t {
-			if err := checkTemplateIn(x, fmt.Sprintf("%s[%d]", field, i), inCatch); err != nil {
+			if err := checkTemplateIn(x, fmt.Sprintf("%s[%d]", field, i), inCatch, hasResult); err != nil {
 				return err
 			}
 		}

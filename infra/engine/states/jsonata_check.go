@@ -13,12 +13,17 @@ import (
 // variable ("phone" instead of "$states.input.phone") is refused, and so are $$ and, outside a
 // catcher's Output and Assign, $states.errorOutput (UNSUPPORTED_JSONATA_EXPRESSION; measured on AWS's
 // ValidateStateMachineDefinition by other emulators, ADR 0024).
-func checkExpression(src, field string, inCatch bool) error {
+func checkExpression(src, field string, inCatch, hasResult bool) error {
 	if strings.Contains(src, "$$") {
 		return fmt.Errorf("%s: Reference to '$$' is not supported", field)
 	}
+	// "Attempting to access $states.result or $states.errorOutput in fields and states where they are
+	// not accessible will be caught at creation" (workflow-variables.html).
 	if !inCatch && strings.Contains(src, "$states.errorOutput") {
 		return fmt.Errorf("%s: $states.errorOutput is only available in a Catch's Output and Assign", field)
+	}
+	if !hasResult && strings.Contains(src, "$states.result") {
+		return fmt.Errorf("%s: $states.result is only available in the Output and Assign of a Task, Parallel or Map state", field)
 	}
 	node, err := jparse.Parse(src)
 	if err != nil {

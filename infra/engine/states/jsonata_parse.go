@@ -61,6 +61,8 @@ var (
 		"Credentials":  "https://docs.aws.amazon.com/step-functions/latest/dg/concepts-access-cross-acct-resources.html",
 	}
 	assignTypes = map[string]bool{"Pass": true, "Task": true, "Map": true, "Parallel": true, "Choice": true, "Wait": true}
+	// hasResult are the states whose Output and Assign see $states.result.
+	hasResult = map[string]bool{"Task": true, "Map": true, "Parallel": true}
 )
 
 // queryLanguage reads a QueryLanguage field ("" when absent).
@@ -172,12 +174,12 @@ func parseExt(raw map[string]json.RawMessage, name, machineLang string) (*ext, m
 		}
 		json.Unmarshal(v, f.dst)
 		*f.has = true
-		if err := checkTemplate(*f.dst, f.key); err != nil {
+		if err := checkTemplateIn(*f.dst, f.key, false, f.key == "Output" && hasResult[typ]); err != nil {
 			return nil, nil, fmt.Errorf("states: %s: %w", name, err)
 		}
 		delete(out, f.key)
 	}
-	if err := checkTemplate(x.assign, "Assign"); err != nil {
+	if err := checkTemplateIn(x.assign, "Assign", false, hasResult[typ]); err != nil {
 		return nil, nil, fmt.Errorf("states: %s: %w", name, err)
 	}
 	for _, f := range expressionFields {
@@ -230,10 +232,10 @@ func (x *ext) parseCatch(raw map[string]json.RawMessage, name string) error {
 			return fmt.Errorf("states: %s: Catch[%d]: ResultPath is a JSONPath field; use Output (%s)", name, i, docsJSONata)
 		}
 		if x.lang == jsonataLang {
-			if err := checkTemplateIn(c["Output"], fmt.Sprintf("Catch[%d]/Output", i), true); err != nil {
+			if err := checkTemplateIn(c["Output"], fmt.Sprintf("Catch[%d]/Output", i), true, false); err != nil {
 				return fmt.Errorf("states: %s: %w", name, err)
 			}
-			if err := checkTemplateIn(ec.assign, fmt.Sprintf("Catch[%d]/Assign", i), true); err != nil {
+			if err := checkTemplateIn(ec.assign, fmt.Sprintf("Catch[%d]/Assign", i), true, false); err != nil {
 				return fmt.Errorf("states: %s: %w", name, err)
 			}
 		}

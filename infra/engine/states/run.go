@@ -251,13 +251,14 @@ func (e *Execution) step(ctx context.Context, name string, s *state, raw any) (a
 		}
 		return nil, "", f
 	}
+	// Assign reads the raw result, "at the same time as the ResultSelector" (workflow-variables.html).
+	if err := e.assignState(s, result, sctx); err != nil {
+		return nil, "", err
+	}
 	if s.ResultSelector != nil {
 		if result, err = resolve(s.ResultSelector, result, sctx); err != nil {
 			return nil, "", err
 		}
-	}
-	if err := e.assignState(s, result, sctx); err != nil {
-		return nil, "", err
 	}
 	out, err := e.result(s, raw, result)
 	if err != nil {

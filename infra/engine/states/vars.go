@@ -30,14 +30,16 @@ const (
 	variablesContextK = "\x00variables" // the snapshot a JSONPath state's paths read ($name)
 )
 
-var variableName = regexp.MustCompile(`^[\p{L}_][\p{L}\p{Nd}_]*$`)
+// variableName is a Unicode identifier (UAX #31): an ID_Start character then ID_Continue characters,
+// as workflow-variables.html, "Variable name syntax", requires (approximated by general categories).
+var variableName = regexp.MustCompile(`^[\p{L}\p{Nl}][\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}]*$`)
 
 func checkVariableName(name string) error {
 	if name == reservedVariable {
 		return fmt.Errorf("variable name %q is reserved (%s)", name, docsVariables)
 	}
 	if len(name) > maxVariableName || !variableName.MatchString(name) {
-		return fmt.Errorf("variable name %q is not valid: a letter or _ then letters, digits or _, at most %d characters (%s)", name, maxVariableName, docsVariables)
+		return fmt.Errorf("variable name %q is not valid: a Unicode identifier (a letter, then letters, digits or _), at most %d characters (%s)", name, maxVariableName, docsVariables)
 	}
 	return nil
 }
@@ -47,19 +49,23 @@ type scope struct {
 	parent *scope
 	mu     sync.RWMutex
 	vals   map[string]any
-	// size is the serialized size of the variables of the execution (shared down the scopes).
-	size *sizeCounter
+	// bytes is the serialized size of vals; the execution's total is a scope's bytes and its
+	// ancestors' (a finished branch or iteration no longer counts: its variables left scope).
+	bytes int
 }
 
-type sizeCounter struct {
-	mu sync.Mutex
-	n  int
-}
+func newScope() *scope { return &scope{vals: map[string]any{}} }
 
-func newScope() *scope { return &scope{vals: map[string]any{}, size: &sizeCounter{}} }
+func (s *scope) child() *scope { return &scope{parent: s, vals: map[string]any{}} }
 
-func (s *scope) child() *scope {
-	return &scope{parent: s, vals: map[string]any{}, size: s.size}
+func (s *scope) outerBytes() int {
+	n := 0
+	for sc := s.parent; sc != nil; sc = sc.parent {
+		sc.mu.RLock()
+		n += sc.bytes
+		sc.mu.RUnlock()
+	}
+	return n
 }
 
 // snapshot is every variable visible in s, inner scopes over outer ones.
@@ -96,6 +102,7 @@ func (s *scope) assign(vals map[string]any) error {
 	if total > MaxAssign {
 		return fail("States.DataLimitExceeded", "The variables assigned together are %d bytes; an Assign may set at most %d (%s)", total, MaxAssign, docsVariables)
 	}
+	outer := s.outerBytes()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delta := 0
@@ -106,13 +113,10 @@ func (s *scope) assign(vals map[string]any) error {
 			delta -= len(b)
 		}
 	}
-	s.size.mu.Lock()
-	if s.size.n+delta > MaxExecutionVars {
-		s.size.mu.Unlock()
-		return fail("States.DataLimitExceeded", "The execution's variables would be %d bytes; the limit is %d (%s)", s.size.n+delta, MaxExecutionVars, docsVariables)
+	if total := outer + s.bytes + delta; total > MaxExecutionVars {
+		return fail("States.DataLimitExceeded", "The execution's variables would be %d bytes; the limit is %d (%s)", total, MaxExecutionVars, docsVariables)
 	}
-	s.size.n += delta
-	s.size.mu.Unlock()
+	s.bytes += delta
 	for k, v := range vals {
 		s.vals[k] = v
 	}
@@ -204,9 +208,10 @@ func variableRef(expr string) (name, rest string, ok bool) {
 	return name, expr[end:], true
 }
 
-// assignPath evaluates a JSONPath state's Assign: keys ending in .$ take a path (on data: the state's
-// result, or its effective input where it has none), an intrinsic or a variable; other values are
-// taken as they are (workflow-variables.html, "Assign in JSONPath states").
+// assignPath evaluates a JSONPath state's Assign: keys ending in .$ take a path, an intrinsic or a
+// variable; other values are taken as they are. $ is the raw result for Task, Parallel and Map (before
+// ResultSelector), the result for Pass, the effective input for Choice and Wait, the error output in a
+// Catch (workflow-variables.html, "Assigning variables in JSONPath").
 func assignPath(assign map[string]any, data any, sctx map[string]any) (map[string]any, error) {
 	if assign == nil {
 		return nil, nil
