@@ -9,6 +9,7 @@ import (
 	mrand "math/rand/v2"
 	"strconv"
 	"strings"
+	"sync"
 
 	jsonata "github.com/blues/jsonata-go"
 	"github.com/blues/jsonata-go/jtypes"
@@ -115,12 +116,12 @@ func evalTemplate(v any, field string, bind map[string]any) (any, error) {
 // variables). An expression is compiled per evaluation because jsonata-go binds variables on the
 // compiled expression, and Parallel branches and Map iterations evaluate concurrently.
 func evalJSONata(src, field string, bind map[string]any) (any, error) {
+	if err := registerFunctions(); err != nil {
+		return nil, err
+	}
 	e, err := jsonata.Compile(src)
 	if err != nil {
 		return nil, errQuery("The JSONata expression '%s' specified for the field '%s' is invalid: %v", src, field, err)
-	}
-	if err := e.RegisterExts(stepFunctionsExts); err != nil {
-		return nil, fmt.Errorf("states: JSONata functions: %w", err)
 	}
 	vars := make(map[string]any, len(bind))
 	for k, v := range bind {
@@ -184,6 +185,17 @@ func fromJSONata(v any) (any, error) {
 	}
 	return out, nil
 }
+
+// registerFunctions adds stepFunctionsExts to jsonata-go's package registry once: Compile copies it
+// into each expression, where registering per expression validated every function by reflection on
+// each evaluation (BenchmarkJSONataExecution). Nothing else in a binary that links this package uses
+// jsonata-go (it is local-runtime only).
+var registerFunctions = sync.OnceValue(func() error {
+	if err := jsonata.RegisterExts(stepFunctionsExts); err != nil {
+		return fmt.Errorf("states: JSONata functions: %w", err)
+	}
+	return nil
+})
 
 // stepFunctionsExts are the functions Step Functions adds to JSONata ($partition, $range, $hash,
 // $random with a seed, $uuid, $parse; transforming-data.html, "JSONata functions provided by Step

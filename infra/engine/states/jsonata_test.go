@@ -315,3 +315,20 @@ func TestJSONataLambdaMachine(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkJSONataExecution is BenchmarkExecution's machine written in JSONata (Output for
+// Parameters/ResultPath, a Condition for the rule), for the cost of JSONata over JSONPath.
+func BenchmarkJSONataExecution(b *testing.B) {
+	m, err := states.Parse([]byte(`{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Output":"{% $merge([$states.input, {'r': {'x': $states.input.x}}]) %}","Next":"B"},"B":{"Type":"Choice","Choices":[{"Condition":"{% $states.input.x > 0 %}","Next":"C"}],"Default":"C"},"C":{"Type":"Succeed"}}}`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := &states.Execution{Resources: &resources{}}
+	in := map[string]any{"x": 1.0}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := e.Run(context.Background(), m, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
