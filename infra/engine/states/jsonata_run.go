@@ -161,28 +161,33 @@ func (e *Execution) stepJSONata(ctx context.Context, name string, s *state, raw 
 		}
 		return e.work(ctx, s, args, sctx)
 	})
-	if err != nil {
-		var f *Failure
-		if !errors.As(err, &f) {
-			f = fail("States.Runtime", "%v", err)
+	if err == nil {
+		// Output and Assign are part of the state: their failure is caught like the task's
+		// (a Catch on States.QueryEvaluationError fires), but not retried.
+		var out any
+		if out, err = e.finishJSONata(x.assign, x.output, x.hasOutput, result, bind(map[string]any{"result": result}), ""); err == nil {
+			return out, next, nil
 		}
-		for i, c := range s.Catch {
-			if !matches(c.ErrorEquals, f.Name) {
-				continue
-			}
-			errorOutput := map[string]any{"Error": f.Name, "Cause": f.Cause}
-			var ec extCatch
-			if i < len(x.catch) {
-				ec = x.catch[i]
-			}
-			// A caught state's own Assign is not applied; the catcher's is (workflow-variables.html).
-			out, err := e.finishJSONata(ec.assign, ec.output, ec.hasOutput, errorOutput, bind(map[string]any{"errorOutput": errorOutput}), fmt.Sprintf("Catch[%d]/", i))
-			return out, c.Next, err
-		}
-		return nil, "", f
 	}
-	out, err := e.finishJSONata(x.assign, x.output, x.hasOutput, result, bind(map[string]any{"result": result}), "")
-	return out, next, err
+	var f *Failure
+	if !errors.As(err, &f) {
+		f = fail("States.Runtime", "%v", err)
+	}
+	// A caught state's own Assign is not applied; the catcher's is (workflow-variables.html).
+	e.setPending(nil)
+	for i, c := range s.Catch {
+		if !matches(c.ErrorEquals, f.Name) {
+			continue
+		}
+		errorOutput := map[string]any{"Error": f.Name, "Cause": f.Cause}
+		var ec extCatch
+		if i < len(x.catch) {
+			ec = x.catch[i]
+		}
+		out, err := e.finishJSONata(ec.assign, ec.output, ec.hasOutput, errorOutput, bind(map[string]any{"errorOutput": errorOutput}), fmt.Sprintf("Catch[%d]/", i))
+		return out, c.Next, err
+	}
+	return nil, "", f
 }
 
 // finishJSONata evaluates Assign and Output with the same bindings (they are evaluated "at the same
