@@ -525,7 +525,7 @@ func (e *Execution) input(s *state, raw any, sctx map[string]any) (any, error) {
 	case s.nullInput:
 		return map[string]any{}, nil
 	case s.InputPath != nil:
-		return mustLookup(raw, sctx, *s.InputPath)
+		return lookupPath(raw, sctx, *s.InputPath)
 	}
 	return raw, nil
 }
@@ -536,7 +536,7 @@ func (e *Execution) output(s *state, v any, sctx map[string]any) (any, error) {
 	case s.nullOutput:
 		return map[string]any{}, nil
 	case s.OutputPath != nil:
-		return mustLookup(v, sctx, *s.OutputPath)
+		return lookupPath(v, sctx, *s.OutputPath)
 	}
 	return v, nil
 }

@@ -328,3 +328,13 @@ func (e *Execution) assignCatch(s *state, i int, errorOutput any, sctx map[strin
 	e.setPending(vals)
 	return err
 }
+
+// lookupPath is mustLookup for InputPath and OutputPath, which may also name a variable ($name.a):
+// "You can reference a variable in any field that accepts a JSONPath expression ... with the exception
+// of ResultPath" (workflow-variables.html, "Using variables in JSONPath states").
+func lookupPath(doc any, sctx map[string]any, p string) (any, error) {
+	if v, ok, err := evalVariable(p, sctx); ok {
+		return v, err
+	}
+	return mustLookup(doc, sctx, p)
+}
