@@ -2,7 +2,9 @@ package states_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -336,5 +338,36 @@ func BenchmarkJSONataExecution(b *testing.B) {
 		if _, err := e.Run(context.Background(), m, in); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A JSONata machine registered with the local Step Functions API runs, and $states.context carries the
+// execution the service started (input-output-contextobject.html): DescribeExecution over HTTP, as the
+// SDK calls it.
+func TestServiceRunsJSONataMachines(t *testing.T) {
+	svc := states.NewService(&resources{})
+	svc.Sleep = func(context.Context, time.Duration) error { return nil }
+	defer svc.Close()
+	arn := "arn:aws:states:us-east-1:123456789012:stateMachine:j"
+	if err := svc.Register(arn, "j", `{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Assign":{"x":"{% $states.input.x %}"},"Next":"Q"},"Q":{"Type":"Pass","Output":{"name":"{% $states.context.Execution.Name %}","x":"{% $x %}","orig":"{% $states.context.Execution.Input.x %}"},"End":true}}}`); err != nil {
+		t.Fatal(err)
+	}
+	ex, err := svc.Start(arn, "run-1", `{"x":3}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, err := svc.Wait(context.Background(), ex); err != nil || status != "SUCCEEDED" {
+		t.Fatalf("status %s %v", status, err)
+	}
+	req := httptest.NewRequest("POST", "/", strings.NewReader(`{"executionArn":"`+ex+`"}`))
+	req.Header.Set("X-Amz-Target", "AWSStepFunctions.DescribeExecution")
+	rec := httptest.NewRecorder()
+	svc.ServeHTTP(rec, req)
+	var d struct{ Output string }
+	if err := json.Unmarshal(rec.Body.Bytes(), &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Output != `{"name":"run-1","orig":3,"x":3}` {
+		t.Fatalf("output %s", d.Output)
 	}
 }
