@@ -371,3 +371,18 @@ func TestServiceRunsJSONataMachines(t *testing.T) {
 		t.Fatalf("output %s", d.Output)
 	}
 }
+
+// Variables belong to one execution: running the same Execution again starts with none.
+func TestVariablesDoNotOutliveTheirExecution(t *testing.T) {
+	m, err := states.Parse([]byte(`{"QueryLanguage":"JSONata","StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Condition":"{% $exists($seen) %}","Next":"Again"}],"Default":"First","Assign":{"seen":true}},"First":{"Type":"Pass","Output":"first","End":true},"Again":{"Type":"Pass","Output":"again","End":true}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &states.Execution{Resources: &resources{}}
+	for i := range 2 {
+		out, err := e.Run(context.Background(), m, map[string]any{})
+		if err != nil || out != "first" {
+			t.Fatalf("run %d: %v %v; want first", i, out, err)
+		}
+	}
+}

@@ -72,6 +72,7 @@ const MaxTransitions = 12500
 
 // Run executes m on input (decoded JSON) and returns its output, or the *Failure that ended it.
 func (e *Execution) Run(ctx context.Context, m *Machine, input any) (any, error) {
+	e.beginScope()
 	if m.TimeoutSeconds > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, time.Duration(m.TimeoutSeconds)*time.Second)

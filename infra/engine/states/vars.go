@@ -123,6 +123,15 @@ func (s *scope) assign(vals map[string]any) error {
 	return nil
 }
 
+// beginScope gives a top-level Run a scope of its own (an Execution run twice does not see the first
+// run's variables); a branch's or iteration's Execution keeps the child scope child() gave it.
+func (e *Execution) beginScope() {
+	if e.vars == nil || e.vars.parent == nil {
+		e.vars = newScope()
+	}
+	e.pending = nil
+}
+
 // scope is the execution's variable scope, created with the first state.
 func (e *Execution) scope() *scope {
 	if e.vars == nil {
