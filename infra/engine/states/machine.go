@@ -1,6 +1,7 @@
-// Package states runs Amazon States Language state machines (the JSONPath flavour) as AWS Step
-// Functions does: input and output processing, Choice rules, Wait, Parallel and inline Map, Retry and
-// Catch, and intrinsic functions. Tasks are handed to a Resources port (Lambda functions and service
+// Package states runs Amazon States Language state machines as AWS Step Functions does, in both query
+// languages (JSONPath, and JSONata with workflow variables: jsonata*.go, vars.go, ADR 0024): input and
+// output processing, Choice rules, Wait, Parallel and inline Map, Retry and Catch, and intrinsic
+// functions. Tasks are handed to a Resources port (Lambda functions and service
 // integrations live outside this package). See https://states-language.net and the Step Functions
 // developer guide.
 package states
@@ -101,8 +102,8 @@ type Machine struct {
 	QueryLanguage string
 }
 
-// Parse reads and checks a definition. Features the interpreter does not implement (JSONata,
-// distributed Map) are refused here, naming the state, rather than failing mid-execution.
+// Parse reads and checks a definition. Features the interpreter does not implement (distributed Map,
+// item readers and writers) are refused here, naming the state, rather than failing mid-execution.
 func Parse(def []byte) (*Machine, error) {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(def, &raw); err != nil {
