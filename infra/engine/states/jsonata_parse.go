@@ -20,7 +20,7 @@ type ext struct {
 	hasItems   bool
 	selector   any
 	hasSel     bool
-	condFields map[string]any // numeric or string fields that may be expressions: TimeoutSeconds, Seconds, Error...
+	exprFields map[string]any // the expressionFields as written: a number, a string or "{% ... %}"
 
 	catch []extCatch
 	// rules are a Choice state's rules: JSONata ones (Condition) in full; for JSONPath only their Assign.
@@ -118,7 +118,7 @@ func parseExt(raw map[string]json.RawMessage, name, machineLang string) (*ext, m
 	}
 	var typ string
 	json.Unmarshal(raw["Type"], &typ)
-	x := &ext{lang: lang, condFields: map[string]any{}}
+	x := &ext{lang: lang, exprFields: map[string]any{}}
 	if a, ok := raw["Assign"]; ok {
 		if !assignTypes[typ] {
 			return nil, nil, fmt.Errorf("states: %s: a %s state has no Assign (%s)", name, typ, docsVariables)
@@ -189,7 +189,7 @@ func parseExt(raw map[string]json.RawMessage, name, machineLang string) (*ext, m
 		}
 		var val any
 		json.Unmarshal(v, &val)
-		x.condFields[f] = val
+		x.exprFields[f] = val
 		if _, isExpr := jsonataSource(val); isExpr {
 			if err := checkTemplate(val, f); err != nil {
 				return nil, nil, fmt.Errorf("states: %s: %w", name, err)

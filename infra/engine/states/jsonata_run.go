@@ -44,7 +44,7 @@ func (e *Execution) stepJSONata(ctx context.Context, name string, s *state, raw 
 			key string
 			dst *string
 		}{{"Error", &f.Name}, {"Cause", &f.Cause}} {
-			src, ok := jsonataSource(x.condFields[fld.key])
+			src, ok := jsonataSource(x.exprFields[fld.key])
 			if !ok {
 				continue
 			}
@@ -91,7 +91,7 @@ func (e *Execution) stepJSONata(ctx context.Context, name string, s *state, raw 
 	case "Wait":
 		b := bind(nil)
 		w := *s
-		if src, ok := jsonataSource(x.condFields["Seconds"]); ok {
+		if src, ok := jsonataSource(x.exprFields["Seconds"]); ok {
 			n, err := integerField(src, "Seconds", b)
 			if err != nil {
 				return nil, "", err
@@ -99,7 +99,7 @@ func (e *Execution) stepJSONata(ctx context.Context, name string, s *state, raw 
 			f := float64(n)
 			w.Seconds = &f
 		}
-		if src, ok := jsonataSource(x.condFields["Timestamp"]); ok {
+		if src, ok := jsonataSource(x.exprFields["Timestamp"]); ok {
 			v, err := evalJSONata(src, "Timestamp", b)
 			if err != nil {
 				return nil, "", err
@@ -144,7 +144,7 @@ func (e *Execution) stepJSONata(ctx context.Context, name string, s *state, raw 
 				key string
 				dst *int
 			}{{"TimeoutSeconds", &t.TimeoutSeconds}, {"HeartbeatSeconds", &t.HeartbeatSeconds}} {
-				if src, ok := jsonataSource(x.condFields[fld.key]); ok {
+				if src, ok := jsonataSource(x.exprFields[fld.key]); ok {
 					n, err := integerField(src, fld.key, b)
 					if err != nil {
 						return nil, err
@@ -245,7 +245,7 @@ func (e *Execution) mapJSONata(ctx context.Context, s *state, in any, sctx map[s
 	}
 	m := *s
 	m.ItemsPath, m.ItemSelector, m.Parameters = "$", nil, nil
-	if src, ok := jsonataSource(x.condFields["MaxConcurrency"]); ok {
+	if src, ok := jsonataSource(x.exprFields["MaxConcurrency"]); ok {
 		n, err := integerField(src, "MaxConcurrency", b)
 		if err != nil {
 			return nil, err
@@ -255,14 +255,14 @@ func (e *Execution) mapJSONata(ctx context.Context, s *state, in any, sctx map[s
 		}
 		m.MaxConcurrency = n
 	}
-	if src, ok := jsonataSource(x.condFields["ToleratedFailureCount"]); ok {
+	if src, ok := jsonataSource(x.exprFields["ToleratedFailureCount"]); ok {
 		n, err := integerField(src, "ToleratedFailureCount", b)
 		if err != nil {
 			return nil, err
 		}
 		m.ToleratedFailureCount = &n
 	}
-	if src, ok := jsonataSource(x.condFields["ToleratedFailurePercentage"]); ok {
+	if src, ok := jsonataSource(x.exprFields["ToleratedFailurePercentage"]); ok {
 		v, err := evalJSONata(src, "ToleratedFailurePercentage", b)
 		if err != nil {
 			return nil, err
