@@ -209,9 +209,9 @@ func (e *Execution) finishJSONata(assign map[string]any, output any, hasOutput b
 	return evalTemplate(output, prefix+"Output", b)
 }
 
-// mapJSONata runs a JSONata Map state: Items (default: the state's input) must give an array; ItemSelector is evaluated per item with
-// $states.context.Map.Item; MaxConcurrency and the tolerated failures may be expressions. The
-// iterations then run as runMap runs them.
+// mapJSONata runs a JSONata Map state: Items (default: the state's input) must give an array;
+// ItemSelector is evaluated per item with $states.context.Map.Item; MaxConcurrency and the tolerated
+// failures may be expressions. The iterations then run as runMap runs them.
 func (e *Execution) mapJSONata(ctx context.Context, s *state, in any, sctx map[string]any, b map[string]any) (any, error) {
 	x := s.ext
 	items := in
