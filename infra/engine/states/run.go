@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -45,6 +46,19 @@ type Execution struct {
 	Context map[string]any
 	// Tokens receives the answers of .waitForTaskToken tasks (nil: such tasks fail).
 	Tokens *Tokens
+
+	// events counts the history events the observer sees, as the service records them, so a cause
+	// can name "the event id" a state was entered at, as AWS's do; shared with Parallel branches and
+	// Map iterations, whose events go to the same history.
+	events *atomic.Int64
+	// entered is the event id of the current state's entry.
+	entered int64
+}
+
+// child is an execution of a Parallel branch or a Map iteration: same resources, observer, context
+// and history.
+func (e *Execution) child() *Execution {
+	return &Execution{Resources: e.Resources, Observe: e.Observe, Sleep: e.Sleep, Context: e.Context, Tokens: e.Tokens, events: e.events}
 }
 
 func (e *Execution) sleep(ctx context.Context, d time.Duration) error {
@@ -72,6 +86,11 @@ func (e *Execution) Run(ctx context.Context, m *Machine, input any) (any, error)
 		ctx, cancel = context.WithTimeout(ctx, time.Duration(m.TimeoutSeconds)*time.Second)
 		defer cancel()
 	}
+	if e.events == nil {
+		e.events = new(atomic.Int64)
+		e.events.Store(1) // ExecutionStarted
+		e.Context = executionContext(e.Context)
+	}
 	name := m.StartAt
 	for steps := 0; ; steps++ {
 		if steps >= MaxTransitions {
@@ -88,7 +107,10 @@ func (e *Execution) Run(ctx context.Context, m *Machine, input any) (any, error)
 		out, next, err := e.step(ctx, name, s, input)
 		var f *Failure
 		if err != nil && !errors.As(err, &f) {
-			f = fail("States.Runtime", "%v", err)
+			f = rtFail("The state could not be run")
+		}
+		if f != nil {
+			f = e.locate(name, f)
 		}
 		if f != nil && ctx.Err() != nil {
 			// The state failed because the execution was stopped or ran out of time.
@@ -106,7 +128,8 @@ func (e *Execution) Run(ctx context.Context, m *Machine, input any) (any, error)
 			return nil, f
 		}
 		if b, _ := json.Marshal(out); len(b) > MaxPayload {
-			return nil, fail("States.DataLimitExceeded", "the output of state %s is %d bytes; the limit is %d", name, len(b), MaxPayload)
+			// AWS's cause, observed (LocalStack's test_states_errors.snapshot.json).
+			return nil, fail("States.DataLimitExceeded", "The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", name)
 		}
 		if next == "" {
 			return out, nil
@@ -116,14 +139,53 @@ func (e *Execution) Run(ctx context.Context, m *Machine, input any) (any, error)
 }
 
 func (e *Execution) observe(t Transition) {
+	// One event per transition the service records: a state's entry, its exit, a Task attempt's
+	// failure (service.go, execution.transition).
+	if e.events != nil {
+		switch {
+		case t.Entered:
+			e.entered = e.events.Add(1)
+		case t.Err == nil || (t.Attempt && t.Type == "Task"):
+			e.events.Add(1)
+		}
+	}
 	if e.Observe != nil {
 		e.Observe(t)
 	}
 }
 
+// locate gives a failure raised while evaluating the state its AWS prefix, "An error occurred while
+// executing the state 'X' (entered at the event id #N). " (the form of every States.Runtime cause
+// recorded on AWS; https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html).
+// The failure is copied: the same *Failure may be returned twice.
+func (e *Execution) locate(name string, f *Failure) *Failure {
+	if !f.local {
+		return f
+	}
+	return &Failure{Name: f.Name, Cause: fmt.Sprintf("An error occurred while executing the state '%s' (entered at the event id #%d). %s", name, e.entered, f.Cause)}
+}
+
+// executionContext completes the context object's Execution node with the fields AWS always gives:
+// RedriveCount is 0 until an execution is redriven (RedriveTime appears only then).
+// https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html
+func executionContext(c map[string]any) map[string]any {
+	ex, ok := c["Execution"].(map[string]any)
+	if !ok {
+		return c
+	}
+	if _, has := ex["RedriveCount"]; has {
+		return c
+	}
+	ex = copyMap(ex)
+	ex["RedriveCount"] = 0.0
+	c = copyMap(c)
+	c["Execution"] = ex
+	return c
+}
+
 // step runs one state and returns its output and the next state ("" when the machine ends).
 func (e *Execution) step(ctx context.Context, name string, s *state, raw any) (any, string, error) {
-	sctx := e.stateContext(name)
+	sctx := e.stateContext(name, s.Type)
 	next := s.Next
 	if s.End {
 		next = ""
@@ -133,22 +195,7 @@ func (e *Execution) step(ctx context.Context, name string, s *state, raw any) (a
 		out, err := e.inputOutput(s, raw, sctx)
 		return out, "", err
 	case "Fail":
-		f := &Failure{Name: s.Error, Cause: s.Cause}
-		if s.ErrorPath != "" {
-			v, err := mustLookup(raw, sctx, s.ErrorPath)
-			if err != nil {
-				return nil, "", err
-			}
-			f.Name = fmt.Sprint(v)
-		}
-		if s.CausePath != "" {
-			v, err := mustLookup(raw, sctx, s.CausePath)
-			if err != nil {
-				return nil, "", err
-			}
-			f.Cause = fmt.Sprint(v)
-		}
-		return nil, "", f
+		return nil, "", failState(s, raw, sctx)
 	case "Choice":
 		in, err := e.input(s, raw, sctx)
 		if err != nil {
@@ -179,7 +226,7 @@ func (e *Execution) step(ctx context.Context, name string, s *state, raw any) (a
 			return nil, "", err
 		}
 		if err := e.sleep(ctx, d); err != nil {
-			return nil, "", fail("States.Timeout", "%v", err)
+			return nil, "", fail("States.Timeout", "The execution timed out")
 		}
 		out, err := e.output(s, in, sctx)
 		return out, next, err
@@ -207,8 +254,9 @@ func (e *Execution) step(ctx context.Context, name string, s *state, raw any) (a
 	if err != nil {
 		var f *Failure
 		if !errors.As(err, &f) {
-			f = fail("States.Runtime", "%v", err)
+			f = rtFail("The state could not be run")
 		}
+		f = e.locate(name, f) // a caught States.Runtime keeps AWS's cause too
 		for _, c := range s.Catch {
 			if matches(c.ErrorEquals, f.Name) {
 				out := any(raw)
@@ -216,7 +264,7 @@ func (e *Execution) step(ctx context.Context, name string, s *state, raw any) (a
 				case c.nullResult:
 				case c.ResultPath != nil:
 					if out, err = set(raw, *c.ResultPath, map[string]any{"Error": f.Name, "Cause": f.Cause}); err != nil {
-						return nil, "", fail("States.Runtime", "%v", err)
+						return nil, "", resultPathFailure(*c.ResultPath, raw, err)
 					}
 				default:
 					out = map[string]any{"Error": f.Name, "Cause": f.Cause}
@@ -305,8 +353,7 @@ func (e *Execution) work(ctx context.Context, s *state, in any, sctx map[string]
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				child := &Execution{Resources: e.Resources, Observe: e.Observe, Sleep: e.Sleep, Context: e.Context, Tokens: e.Tokens}
-				results[i], errs[i] = child.Run(bctx, b, in)
+				results[i], errs[i] = e.child().Run(bctx, b, in)
 				if errs[i] != nil {
 					cancel() // one failed branch fails the state; the others stop
 				}
@@ -328,7 +375,7 @@ func (e *Execution) work(ctx context.Context, s *state, in any, sctx map[string]
 	case "Map":
 		return e.runMap(ctx, s, in, sctx)
 	}
-	return nil, fmt.Errorf("states: type %s", s.Type)
+	return nil, rtFail("unknown state type %s", s.Type)
 }
 
 func (e *Execution) runMap(ctx context.Context, s *state, in any, sctx map[string]any) (any, error) {
@@ -342,13 +389,18 @@ func (e *Execution) runMap(ctx context.Context, s *state, in any, sctx map[strin
 	}
 	items, ok := v.([]any)
 	if !ok {
-		return nil, fail("States.Runtime", "ItemsPath %s does not point to an array", itemsPath)
+		// AWS's words for a Map whose items are not an array (observed for JSONata's Items, where the
+		// error is States.QueryEvaluationError; JSONPath's is States.Runtime).
+		return nil, rtFail("Map state input must be an array but was: %s", compactJSON(v))
 	}
 	selector := s.ItemSelector
 	if selector == nil {
 		selector = s.Parameters // the older name of ItemSelector
 	}
-	limit := s.MaxConcurrency
+	limit, err := maxConcurrency(s, in, sctx)
+	if err != nil {
+		return nil, err
+	}
 	if limit <= 0 {
 		limit = len(items) + 1
 	}
@@ -369,8 +421,7 @@ func (e *Execution) runMap(ctx context.Context, s *state, in any, sctx map[strin
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			child := &Execution{Resources: e.Resources, Observe: e.Observe, Sleep: e.Sleep, Context: e.Context, Tokens: e.Tokens}
-			results[i], errs[i] = child.Run(ctx, s.ItemProcessor, input)
+			results[i], errs[i] = e.child().Run(ctx, s.ItemProcessor, input)
 		}()
 	}
 	wg.Wait()
@@ -409,7 +460,9 @@ func (e *Execution) runMap(ctx context.Context, s *state, in any, sctx map[strin
 func (e *Execution) withRetry(ctx context.Context, name string, s *state, sctx map[string]any, run func(context.Context) (any, error)) (any, error) {
 	attempts := make([]int, len(s.Retry))
 	for retries := 0; ; retries++ {
-		sctx["State"].(map[string]any)["RetryCount"] = float64(retries)
+		if _, ok := sctx["State"].(map[string]any)["RetryCount"]; ok {
+			sctx["State"].(map[string]any)["RetryCount"] = float64(retries)
+		}
 		out, err := run(ctx)
 		if err == nil {
 			return out, nil
@@ -476,11 +529,24 @@ func matches(names []string, err string) bool {
 	return false
 }
 
-func (e *Execution) stateContext(name string) map[string]any {
+// stateContext is the context object ($$) of a state: the execution's nodes plus State. AWS gives
+// State.RetryCount only in the states that can retry (Task, Parallel, Map): a Pass state's $$ recorded
+// on AWS has State {Name, EnteredTime} alone (LocalStack's test_context_object.snapshot.json), and
+// EnteredTime, like StartTime, has milliseconds (2024-03-14T01:59:00.123Z).
+// https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html
+func (e *Execution) stateContext(name, typ string) map[string]any {
 	c := copyMap(e.Context)
-	c["State"] = map[string]any{"Name": name, "EnteredTime": time.Now().UTC().Format(time.RFC3339Nano), "RetryCount": 0.0}
+	st := map[string]any{"Name": name, "EnteredTime": time.Now().UTC().Format(TimeFormat)}
+	if typ == "Task" || typ == "Parallel" || typ == "Map" {
+		st["RetryCount"] = 0.0
+	}
+	c["State"] = st
 	return c
 }
+
+// TimeFormat is how the context object writes times (Execution.StartTime, State.EnteredTime):
+// ISO 8601 in UTC with milliseconds, as AWS does.
+const TimeFormat = "2006-01-02T15:04:05.000Z"
 
 func copyMap(m map[string]any) map[string]any {
 	out := make(map[string]any, len(m)+1)
@@ -529,43 +595,11 @@ func (e *Execution) result(s *state, raw, result any) (any, error) {
 	case s.ResultPath != nil:
 		out, err := set(raw, *s.ResultPath, result)
 		if err != nil {
-			return nil, fail("States.Runtime", "%v", err)
+			return nil, resultPathFailure(*s.ResultPath, raw, err)
 		}
 		return out, nil
 	}
 	return result, nil
-}
-
-// waitFor computes a Wait state's delay.
-func waitFor(s *state, in any, sctx map[string]any) (time.Duration, error) {
-	switch {
-	case s.Seconds != nil:
-		return time.Duration(*s.Seconds * float64(time.Second)), nil
-	case s.SecondsPath != "":
-		v, err := mustLookup(in, sctx, s.SecondsPath)
-		if err != nil {
-			return 0, err
-		}
-		f, ok := v.(float64)
-		if !ok || f < 0 {
-			return 0, fail("States.Runtime", "SecondsPath %s is not a non-negative number", s.SecondsPath)
-		}
-		return time.Duration(f * float64(time.Second)), nil
-	case s.Timestamp != "" || s.TimestampPath != "":
-		ts := any(s.Timestamp)
-		if s.TimestampPath != "" {
-			var err error
-			if ts, err = mustLookup(in, sctx, s.TimestampPath); err != nil {
-				return 0, err
-			}
-		}
-		t, ok := timestamp(ts)
-		if !ok {
-			return 0, fail("States.Runtime", "%v is not an RFC 3339 timestamp", ts)
-		}
-		return max(time.Until(t), 0), nil
-	}
-	return 0, fail("States.Runtime", "Wait needs Seconds, SecondsPath, Timestamp or TimestampPath")
 }
 
 // resolve evaluates a Parameters / ResultSelector / ItemSelector template: keys ending in .$ take a
@@ -577,7 +611,7 @@ func resolve(tmpl any, input any, sctx map[string]any) (any, error) {
 		for k, v := range t {
 			if name, ok := strings.CutSuffix(k, ".$"); ok {
 				expr, _ := v.(string)
-				val, err := evaluate(expr, input, sctx)
+				val, err := evaluate(expr, k, input, sctx)
 				if err != nil {
 					return nil, err
 				}
@@ -605,29 +639,19 @@ func resolve(tmpl any, input any, sctx map[string]any) (any, error) {
 	return tmpl, nil
 }
 
-func evaluate(expr string, input any, sctx map[string]any) (any, error) {
+// evaluate computes a template field's value (field is its key, "x.$"): a path or an intrinsic.
+func evaluate(expr, field string, input any, sctx map[string]any) (any, error) {
 	if strings.HasPrefix(expr, "States.") {
-		return intrinsic(expr, input, sctx)
+		return intrinsic(expr, field, input, sctx)
 	}
-	doc := input
-	if strings.HasPrefix(expr, "$$") {
-		doc, expr = sctx, expr[1:]
-	}
-	v, ok, err := query(doc, expr)
-	if err != nil {
-		return nil, fail("States.Runtime", "%v", err)
-	}
-	if !ok {
-		return nil, fail("States.Runtime", "Invalid path '%s': the path does not exist in the input", expr)
-	}
-	return v, nil
+	return templateLookup(input, sctx, expr, field)
 }
 
 // Decode reads JSON input the way the interpreter expects it (numbers as float64).
 func Decode(b []byte) (any, error) {
 	var v any
 	if err := json.Unmarshal(b, &v); err != nil {
-		return nil, fail("States.Runtime", "input is not JSON: %v", err)
+		return nil, fail("States.Runtime", "the input is not valid JSON")
 	}
 	return v, nil
 }
