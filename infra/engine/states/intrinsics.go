@@ -96,8 +96,20 @@ func (p *iparser) arg() (any, error) {
 		for p.i++; p.i < len(p.s); p.i++ {
 			switch p.s[p.i] {
 			case '\\':
-				if p.i+1 < len(p.s) {
-					p.i++
+				// The reserved characters ' { } \ are escaped with a backslash; any other escape is
+				// an error ("If an open escape backslash \ is found in the intrinsic invocation
+				// string, the interpreter will throw a runtime error", intrinsic-functions.html).
+				// Escaped braces stay apart from a template's {} (see literalOpen).
+				if p.i+1 >= len(p.s) || !strings.ContainsRune(`'{}\`, rune(p.s[p.i+1])) {
+					return nil, ifail("open escape backslash in %s", p.s)
+				}
+				p.i++
+				switch p.s[p.i] {
+				case '{':
+					b.WriteRune(literalOpen)
+				case '}':
+					b.WriteRune(literalClose)
+				default:
 					b.WriteByte(p.s[p.i])
 				}
 			case '\'':
@@ -227,7 +239,18 @@ func formatArg(b *strings.Builder, v any) {
 	}
 }
 
+// literalOpen and literalClose stand for an escaped \{ and \} in a string literal until the call
+// uses it: States.Format must not take them for a {} placeholder.
+const literalOpen, literalClose = '\uE000', '\uE001'
+
+var unescapeBraces = strings.NewReplacer(string(literalOpen), "{", string(literalClose), "}")
+
 func apply(name string, args []any) (any, error) {
+	for i, a := range args {
+		if s, ok := a.(string); ok && (name != "States.Format" || i > 0) {
+			args[i] = unescapeBraces.Replace(s)
+		}
+	}
 	switch name {
 	case "States.Format":
 		if len(args) == 0 {
@@ -239,17 +262,23 @@ func apply(name string, args []any) (any, error) {
 		}
 		var b strings.Builder
 		used := 1
-		for i := 0; i < len(t); i++ {
-			if t[i] == '{' && i+1 < len(t) && t[i+1] == '}' {
+		rs := []rune(t)
+		for i := 0; i < len(rs); i++ {
+			switch {
+			case rs[i] == literalOpen: // an escaped \{ or \}: literal, never a placeholder
+				b.WriteByte('{')
+			case rs[i] == literalClose:
+				b.WriteByte('}')
+			case rs[i] == '{' && i+1 < len(rs) && rs[i+1] == '}':
 				if used >= len(args) {
 					return nil, ifail("States.Format has more {} than arguments")
 				}
 				formatArg(&b, args[used])
 				used++
 				i++
-				continue
+			default:
+				b.WriteRune(rs[i])
 			}
-			b.WriteByte(t[i])
 		}
 		if used != len(args) {
 			return nil, ifail("States.Format has more arguments than {}")

@@ -461,3 +461,24 @@ func TestCausesNeverCarryGoWording(t *testing.T) {
 		}
 	}
 }
+
+func TestIntrinsicEscapes(t *testing.T) {
+	// intrinsic-functions.html, "Reserved characters in intrinsic functions": ' { } and \ are escaped
+	// with a backslash (doubled in JSON); an escaped {} is text, not a placeholder; "If an open escape
+	// backslash \ is found in the intrinsic invocation string, the interpreter will throw a runtime
+	// error".
+	runFidelity(t, []fidelityCase{
+		{name: "escaped quote, braces and backslash",
+			def:   pass(`{"x.$":"States.Format('it\\'s \\{\\} {} \\\\', $.a)"}`),
+			input: `{"a":1}`, want: `{"x":"it's {} 1 \\"}`},
+		{name: "escaped braces in another function",
+			def:   pass(`{"x.$":"States.StringSplit('a\\{b\\}c', '\\{')"}`),
+			input: `{}`, want: `{"x":["a","b}c"]}`},
+		{name: "an open escape backslash fails",
+			def:   pass(`{"x.$":"States.Format('a\\b')"}`),
+			input: `{}`, wantErr: "States.IntrinsicFailure"},
+		{name: "a real newline in a literal is kept (observed: StringSplit('Hello\\nWorld', '\\n'))",
+			def:   pass(`{"x.$":"States.StringSplit('Hello\nWorld', '\n')"}`),
+			input: `{}`, want: `{"x":["Hello","World"]}`},
+	})
+}
