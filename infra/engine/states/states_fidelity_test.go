@@ -482,3 +482,25 @@ func TestIntrinsicEscapes(t *testing.T) {
 			input: `{}`, want: `{"x":["Hello","World"]}`},
 	})
 }
+
+func TestIntrinsicOutputsRecordedOnAWS(t *testing.T) {
+	// Outputs AWS returned for these calls (observed; LocalStack's intrinsic_functions snapshots).
+	runFidelity(t, []fidelityCase{
+		{name: "StringSplit drops empty parts and splits on each separator character (observed)",
+			def:   pass(`{"a.$":"States.StringSplit($.a, ',')","b.$":"States.StringSplit($.b, ',')","c.$":"States.StringSplit($.c, '.+,=')","d.$":"States.StringSplit($.d, $.sep)","e.$":"States.StringSplit($.e, ',')"}`),
+			input: `{"a":", , ,","b":",,,,","c":"This.is+a,test=string","d":"split on T and \nnew line","sep":"T\n","e":" "}`,
+			want:  `{"a":[" "," "],"b":[],"c":["This","is","a","test","string"],"d":["split on "," and ","new line"],"e":[" "]}`},
+		{name: "ArrayPartition, ArrayRange, ArrayContains (observed)",
+			def:   pass(`{"p.$":"States.ArrayPartition($.xs, 3)","e.$":"States.ArrayPartition($.none, 2)","r.$":"States.ArrayRange(0, 10, 3)","one.$":"States.ArrayRange(1, 9, 9)","c.$":"States.ArrayContains($.nested, $.xs3)","o.$":"States.ArrayContains($.objs, $.obj)","n.$":"States.ArrayContains($.nested, $.nil)"}`),
+			input: `{"xs":[0,1,2,3],"none":[],"nested":[[1,2,3],2],"xs3":[1,2,3],"objs":[{"1":2,"2":[]}],"obj":{"2":[],"1":2},"nil":null}`,
+			want:  `{"c":true,"e":[],"n":false,"o":true,"one":[1],"p":[[0,1,2],[3]],"r":[0,3,6,9]}`},
+		{name: "Hash and Base64 (observed)",
+			def:   pass(`{"md5.$":"States.Hash($.s, 'MD5')","sha1.$":"States.Hash($.s, 'SHA-1')","enc.$":"States.Base64Encode('Data to encode')","dec.$":"States.Base64Decode('RGF0YSB0byBlbmNvZGU=')","empty.$":"States.Base64Decode('')"}`),
+			input: `{"s":"input data"}`,
+			want:  `{"dec":"Data to encode","empty":"","enc":"RGF0YSB0byBlbmNvZGU=","md5":"812f45842bc6d66ee14572ce20db8e86","sha1":"aaff4a450a104cd177d28d18d74485e8cae074b7"}`},
+		{name: "JsonMerge is shallow; the second object wins (observed)",
+			def:   pass(`{"m.$":"States.JsonMerge($.a, $.b, false)"}`),
+			input: `{"a":{"a":{"a1":1,"a2":2},"b":2,"d":3},"b":{"a":{"a3":1,"a4":2},"c":3,"d":4}}`,
+			want:  `{"m":{"a":{"a3":1,"a4":2},"b":2,"c":3,"d":4}}`},
+	})
+}
