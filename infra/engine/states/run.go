@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -152,35 +151,6 @@ func (e *Execution) observe(t Transition) {
 	if e.Observe != nil {
 		e.Observe(t)
 	}
-}
-
-// locate gives a failure raised while evaluating the state its AWS prefix, "An error occurred while
-// executing the state 'X' (entered at the event id #N). " (the form of every States.Runtime cause
-// recorded on AWS; https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html).
-// The failure is copied: the same *Failure may be returned twice.
-func (e *Execution) locate(name string, f *Failure) *Failure {
-	if !f.local {
-		return f
-	}
-	return &Failure{Name: f.Name, Cause: fmt.Sprintf("An error occurred while executing the state '%s' (entered at the event id #%d). %s", name, e.entered, f.Cause)}
-}
-
-// executionContext completes the context object's Execution node with the fields AWS always gives:
-// RedriveCount is 0 until an execution is redriven (RedriveTime appears only then).
-// https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html
-func executionContext(c map[string]any) map[string]any {
-	ex, ok := c["Execution"].(map[string]any)
-	if !ok {
-		return c
-	}
-	if _, has := ex["RedriveCount"]; has {
-		return c
-	}
-	ex = copyMap(ex)
-	ex["RedriveCount"] = 0.0
-	c = copyMap(c)
-	c["Execution"] = ex
-	return c
 }
 
 // step runs one state and returns its output and the next state ("" when the machine ends).
@@ -543,10 +513,6 @@ func (e *Execution) stateContext(name, typ string) map[string]any {
 	c["State"] = st
 	return c
 }
-
-// TimeFormat is how the context object writes times (Execution.StartTime, State.EnteredTime):
-// ISO 8601 in UTC with milliseconds, as AWS does.
-const TimeFormat = "2006-01-02T15:04:05.000Z"
 
 func copyMap(m map[string]any) map[string]any {
 	out := make(map[string]any, len(m)+1)
