@@ -174,7 +174,7 @@ func contextOf(t *testing.T, state string) map[string]any {
 	}
 	e := &states.Execution{Resources: &resources{}, Sleep: func(context.Context, time.Duration) error { return nil },
 		Context: map[string]any{
-			"Execution":    map[string]any{"Id": "arn:x", "Input": map[string]any{}, "Name": "n", "RoleArn": "arn:r", "StartTime": "2026-12-03T10:00:00.000Z"},
+			"Execution":    map[string]any{"Id": "arn:x", "Input": map[string]any{}, "Name": "n", "RoleArn": "arn:r", "StartTime": "2026-12-03T10:00:00.123456789Z"},
 			"StateMachine": map[string]any{"Id": "arn:m", "Name": "m"},
 		}}
 	out, err := e.Run(context.Background(), m, map[string]any{})
@@ -228,6 +228,9 @@ func TestContextObjectFields(t *testing.T) {
 			entered, _ := c["State"].(map[string]any)["EnteredTime"].(string)
 			if !regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$`).MatchString(entered) {
 				t.Errorf("EnteredTime %q is not ISO 8601 with milliseconds", entered)
+			}
+			if st := c["Execution"].(map[string]any)["StartTime"]; st != "2026-12-03T10:00:00.123Z" {
+				t.Errorf("StartTime = %v; want 2026-12-03T10:00:00.123Z", st)
 			}
 		})
 	}
