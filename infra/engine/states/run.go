@@ -441,6 +441,7 @@ func (e *Execution) withRetry(ctx context.Context, name string, s *state, sctx m
 		if !errors.As(err, &f) {
 			return nil, err
 		}
+		f = e.locate(name, f) // the attempt's history event carries AWS's cause too
 		e.observe(Transition{State: name, Type: s.Type, Err: f, Attempt: true, At: time.Now()})
 		idx := -1
 		for i, r := range s.Retry {

@@ -507,3 +507,28 @@ func TestIntrinsicOutputsRecordedOnAWS(t *testing.T) {
 			want:  `{"m":{"a":{"a3":1,"a4":2},"b":2,"c":3,"d":4}}`},
 	})
 }
+
+func TestRetriedAttemptsCarryTheLocatedCause(t *testing.T) {
+	// A retried failure is recorded per attempt (TaskFailed); its cause is the one the execution
+	// would fail with, prefixed with the state's location (concepts-error-handling.html).
+	m, err := states.Parse([]byte(`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"echo","Parameters":{"x.$":"States.ArrayGetItem($.xs, 3)"},"Retry":[{"ErrorEquals":["States.ALL"],"MaxAttempts":1}],"End":true}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var attempts []string
+	e := &states.Execution{Resources: &resources{}, Sleep: func(context.Context, time.Duration) error { return nil },
+		Observe: func(tr states.Transition) {
+			if tr.Attempt {
+				attempts = append(attempts, tr.Err.Cause)
+			}
+		}}
+	_, err = e.Run(context.Background(), m, map[string]any{"xs": []any{}})
+	var f *states.Failure
+	if !errors.As(err, &f) || f.Name != "States.IntrinsicFailure" {
+		t.Fatalf("err = %v; want States.IntrinsicFailure", err)
+	}
+	want := "An error occurred while executing the state 'T' (entered at the event id #2). States.ArrayGetItem: index 3 is out of range for an array of 0 items"
+	if len(attempts) != 2 || attempts[0] != want || attempts[1] != want || f.Cause != want {
+		t.Fatalf("attempt causes %q, final %q; want two and the final as %q", attempts, f.Cause, want)
+	}
+}
