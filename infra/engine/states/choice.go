@@ -129,7 +129,7 @@ func (r rule) eval(input, ctx any) (bool, error) {
 	}
 	if !present {
 		// AWS: comparing a missing Variable is a runtime error, not false.
-		return false, fail("States.Runtime", "Invalid path %s: the choice state's condition path references an invalid value", r.variable)
+		return false, rtFail("Invalid path '%s': The choice state's condition path references an invalid value.", r.variable)
 	}
 	want := r.value
 	if r.isPath {
@@ -168,7 +168,7 @@ func (r rule) eval(input, ctx any) (bool, error) {
 		}
 		return compare(r.op, a.Compare(b)), nil
 	}
-	return false, fmt.Errorf("states: comparison %s", r.op)
+	return false, rtFail("unknown comparison %s", r.op)
 }
 
 func compare(op string, c int) bool {
@@ -230,15 +230,4 @@ func lookup(input, ctx any, p string) (any, bool, error) {
 		return get(ctx, p)
 	}
 	return get(input, p)
-}
-
-func mustLookup(input, ctx any, p string) (any, error) {
-	v, ok, err := lookup(input, ctx, p)
-	if err != nil {
-		return nil, fail("States.Runtime", "%v", err)
-	}
-	if !ok {
-		return nil, fail("States.Runtime", "Invalid path '%s': the path does not exist in the input", p)
-	}
-	return v, nil
 }

@@ -14,30 +14,39 @@ import (
 	"math"
 	mrand "math/rand/v2"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 )
 
-// intrinsic evaluates States.Fn(args...) as AWS documents the intrinsic functions; a bad call is
-// States.IntrinsicFailure.
-func intrinsic(expr string, input any, sctx map[string]any) (any, error) {
-	p := &iparser{s: expr, input: input, ctx: sctx}
+// intrinsic evaluates States.Fn(args...) as AWS documents the intrinsic functions
+// (https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html); a bad call is
+// States.IntrinsicFailure. field names the template key ("x.$", "ErrorPath") for a missing path's cause.
+func intrinsic(expr, field string, input any, sctx map[string]any) (any, error) {
+	p := &iparser{s: expr, field: field, input: input, ctx: sctx}
 	v, err := p.call()
 	if err != nil {
 		return nil, err
 	}
 	if p.skip(); p.i != len(p.s) {
-		return nil, ifail("unexpected %q after the call in %s", p.s[p.i:], expr)
+		return nil, ifail("unexpected '%s' after the call in %s", p.s[p.i:], expr)
 	}
 	return v, nil
 }
 
-func ifail(format string, a ...any) *Failure { return fail("States.IntrinsicFailure", format, a...) }
+// ifail is an intrinsic's failure; the cause is ours (AWS documents the error name, not the texts) and
+// gets the state's location prefix like every evaluation failure (see locate).
+func ifail(format string, a ...any) *Failure {
+	f := fail("States.IntrinsicFailure", format, a...)
+	f.local = true
+	return f
+}
 
 type iparser struct {
-	s          string
-	i          int
-	input, ctx any
+	s, field string
+	i        int
+	input    any
+	ctx      map[string]any
 }
 
 func (p *iparser) skip() {
@@ -87,8 +96,20 @@ func (p *iparser) arg() (any, error) {
 		for p.i++; p.i < len(p.s); p.i++ {
 			switch p.s[p.i] {
 			case '\\':
-				if p.i+1 < len(p.s) {
-					p.i++
+				// The reserved characters ' { } \ are escaped with a backslash; any other escape is
+				// an error ("If an open escape backslash \ is found in the intrinsic invocation
+				// string, the interpreter will throw a runtime error", intrinsic-functions.html).
+				// Escaped braces stay apart from a template's {} (see literalOpen).
+				if p.i+1 >= len(p.s) || !strings.ContainsRune(`'{}\`, rune(p.s[p.i+1])) {
+					return nil, ifail("open escape backslash in %s", p.s)
+				}
+				p.i++
+				switch p.s[p.i] {
+				case '{':
+					b.WriteRune(literalOpen)
+				case '}':
+					b.WriteRune(literalClose)
+				default:
 					b.WriteByte(p.s[p.i])
 				}
 			case '\'':
@@ -113,7 +134,7 @@ func (p *iparser) arg() (any, error) {
 		}
 		path := strings.TrimSpace(p.s[p.i:end])
 		p.i = end
-		return mustLookup(p.input, p.ctx, path)
+		return templateLookup(p.input, p.ctx, path, p.field)
 	case strings.HasPrefix(p.s[p.i:], "States."):
 		return p.call()
 	default:
@@ -133,7 +154,7 @@ func (p *iparser) arg() (any, error) {
 		}
 		f, err := strconv.ParseFloat(lit, 64)
 		if err != nil {
-			return nil, ifail("argument %q is not a string, number, boolean, null, path or call", lit)
+			return nil, ifail("argument '%s' is not a string, number, boolean, null, path or call in %s", lit, p.s)
 		}
 		return f, nil
 	}
@@ -153,7 +174,83 @@ func integer(v any) (int, bool) {
 	return int(f), ok && f == math.Trunc(f)
 }
 
+// rounded is a number rounded as Java's Math.round does (half up, towards positive infinity), how
+// Step Functions rounds the non-integer arguments of States.MathAdd and States.MathRandom: AWS's
+// docs say it rounds them "to the nearest integer", and executions recorded on AWS show the half
+// cases: 1.5 -> 2, 2.5 -> 3, -0.5 -> 0, -1.5 -> -1, -1.51 -> -2 (LocalStack's AWS-validated snapshot
+// tests/aws/services/stepfunctions/v2/intrinsic_functions/test_math_operations.snapshot.json).
+func rounded(v any) (int, bool) {
+	f, ok := v.(float64)
+	if !ok || math.IsInf(f, 0) || math.IsNaN(f) || math.Abs(f) > 1<<53 {
+		return 0, false
+	}
+	return int(math.Floor(f + 0.5)), true
+}
+
+// compactJSON is JSON as AWS writes it in outputs and causes: no spaces, and <, > and & as they are
+// (Go's json.Marshal would escape them as \u003c..., which AWS does not).
+func compactJSON(v any) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Sprint(v)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// formatArg renders a States.Format argument as AWS does: strings as they are, other scalars as JSON,
+// and objects and arrays in Java's notation ({a=1, b=[x, y]}): strings unquoted inside them too,
+// ", " between members and "=" between a key and its value. Observed on AWS: {"Arg1": 1, "Arg2": []}
+// renders as {Arg1=1, Arg2=[]}, and the context object's StateMachine as {Id=arn:..., Name=...}
+// (test_generic.snapshot.json, LocalStack). AWS keeps the input's key order; decoded Go maps have none,
+// so keys are sorted (ADR 0023).
+func formatArg(b *strings.Builder, v any) {
+	switch a := v.(type) {
+	case string:
+		b.WriteString(a)
+	case []any:
+		b.WriteByte('[')
+		for i, x := range a {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			formatArg(b, x)
+		}
+		b.WriteByte(']')
+	case map[string]any:
+		keys := make([]string, 0, len(a))
+		for k := range a {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b.WriteByte('{')
+		for i, k := range keys {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(k)
+			b.WriteByte('=')
+			formatArg(b, a[k])
+		}
+		b.WriteByte('}')
+	default:
+		b.WriteString(compactJSON(a))
+	}
+}
+
+// literalOpen and literalClose stand for an escaped \{ and \} in a string literal until the call
+// uses it: States.Format must not take them for a {} placeholder.
+const literalOpen, literalClose = '\uE000', '\uE001'
+
+var unescapeBraces = strings.NewReplacer(string(literalOpen), "{", string(literalClose), "}")
+
 func apply(name string, args []any) (any, error) {
+	for i, a := range args {
+		if s, ok := a.(string); ok && (name != "States.Format" || i > 0) {
+			args[i] = unescapeBraces.Replace(s)
+		}
+	}
 	switch name {
 	case "States.Format":
 		if len(args) == 0 {
@@ -165,27 +262,23 @@ func apply(name string, args []any) (any, error) {
 		}
 		var b strings.Builder
 		used := 1
-		for i := 0; i < len(t); i++ {
-			if t[i] == '{' && i+1 < len(t) && t[i+1] == '}' {
+		rs := []rune(t)
+		for i := 0; i < len(rs); i++ {
+			switch {
+			case rs[i] == literalOpen: // an escaped \{ or \}: literal, never a placeholder
+				b.WriteByte('{')
+			case rs[i] == literalClose:
+				b.WriteByte('}')
+			case rs[i] == '{' && i+1 < len(rs) && rs[i+1] == '}':
 				if used >= len(args) {
 					return nil, ifail("States.Format has more {} than arguments")
 				}
-				switch a := args[used].(type) {
-				case string:
-					b.WriteString(a)
-				case nil:
-					b.WriteString("null")
-				case map[string]any, []any:
-					return nil, ifail("States.Format takes only strings, numbers, booleans and null")
-				default:
-					j, _ := json.Marshal(a)
-					b.Write(j)
-				}
+				formatArg(&b, args[used])
 				used++
 				i++
-				continue
+			default:
+				b.WriteRune(rs[i])
 			}
-			b.WriteByte(t[i])
 		}
 		if used != len(args) {
 			return nil, ifail("States.Format has more arguments than {}")
@@ -196,17 +289,27 @@ func apply(name string, args []any) (any, error) {
 			return nil, err
 		}
 		s, ok := str(args[0])
+		if !ok {
+			return nil, ifail("States.StringToJson takes a string, got %s", compactJSON(args[0]))
+		}
+		// Observed on AWS: an empty or blank string is null, not an error (test_json_manipulation
+		// snapshot, LocalStack).
+		if strings.TrimSpace(s) == "" {
+			return nil, nil
+		}
 		var v any
-		if !ok || json.Unmarshal([]byte(s), &v) != nil {
-			return nil, ifail("States.StringToJson needs a string of JSON")
+		if json.Unmarshal([]byte(s), &v) != nil {
+			return nil, ifail("States.StringToJson: the string is not JSON: %s", s)
+		}
+		if v == 0.0 {
+			v = 0.0 // "-0" is 0 on AWS (observed), not Go's -0
 		}
 		return v, nil
 	case "States.JsonToString":
 		if err := nargs(name, args, 1); err != nil {
 			return nil, err
 		}
-		b, err := json.Marshal(args[0])
-		return string(b), err
+		return compactJSON(args[0]), nil
 	case "States.Array":
 		return append([]any{}, args...), nil
 	case "States.ArrayPartition":
@@ -245,7 +348,7 @@ func apply(name string, args []any) (any, error) {
 		b, ok2 := integer(args[1])
 		step, ok3 := integer(args[2])
 		if !ok1 || !ok2 || !ok3 || step == 0 {
-			return nil, ifail("States.ArrayRange takes integers start, end and a non-zero step")
+			return nil, ifail("States.ArrayRange takes integers start, end and a non-zero step, got %s, %s, %s", compactJSON(args[0]), compactJSON(args[1]), compactJSON(args[2]))
 		}
 		out := []any{}
 		for i := a; (step > 0 && i <= b) || (step < 0 && i >= b); i += step {
@@ -261,8 +364,11 @@ func apply(name string, args []any) (any, error) {
 		}
 		arr, ok1 := args[0].([]any)
 		i, ok2 := integer(args[1])
-		if !ok1 || !ok2 || i < 0 || i >= len(arr) {
-			return nil, ifail("States.ArrayGetItem: index out of range")
+		if !ok1 || !ok2 {
+			return nil, ifail("States.ArrayGetItem takes an array and an integer index")
+		}
+		if i < 0 || i >= len(arr) {
+			return nil, ifail("States.ArrayGetItem: index %d is out of range for an array of %d items", i, len(arr))
 		}
 		return arr[i], nil
 	case "States.ArrayLength":
@@ -306,7 +412,7 @@ func apply(name string, args []any) (any, error) {
 		}
 		b, err := base64.StdEncoding.DecodeString(s)
 		if err != nil {
-			return nil, ifail("States.Base64Decode: %v", err)
+			return nil, ifail("States.Base64Decode: the string is not Base64")
 		}
 		return string(b), nil
 	case "States.Hash":
@@ -341,16 +447,17 @@ func apply(name string, args []any) (any, error) {
 		if len(args) < 2 || len(args) > 3 {
 			return nil, ifail("States.MathRandom takes start, end and an optional seed")
 		}
-		a, ok1 := integer(args[0])
-		b, ok2 := integer(args[1])
+		// Non-integer bounds are accepted and rounded, as AWS documents and shows for (12.50, 44.51).
+		a, ok1 := rounded(args[0])
+		b, ok2 := rounded(args[1])
 		if !ok1 || !ok2 || b <= a {
-			return nil, ifail("States.MathRandom takes integers start < end")
+			return nil, ifail("States.MathRandom takes numbers start < end, got %s and %s", compactJSON(args[0]), compactJSON(args[1]))
 		}
 		r := mrand.IntN(b-a) + a
 		if len(args) == 3 {
-			seed, ok := integer(args[2])
+			seed, ok := rounded(args[2])
 			if !ok {
-				return nil, ifail("States.MathRandom's seed must be an integer")
+				return nil, ifail("States.MathRandom's seed must be a number, got %s", compactJSON(args[2]))
 			}
 			r = mrand.New(mrand.NewPCG(uint64(seed), 0)).IntN(b-a) + a
 		}
@@ -359,10 +466,11 @@ func apply(name string, args []any) (any, error) {
 		if err := nargs(name, args, 2); err != nil {
 			return nil, err
 		}
-		a, ok1 := integer(args[0])
-		b, ok2 := integer(args[1])
+		// Each argument is rounded before the sum: 1.49 + 1.5 = 1 + 2 = 3 on AWS, not round(2.99).
+		a, ok1 := rounded(args[0])
+		b, ok2 := rounded(args[1])
 		if !ok1 || !ok2 {
-			return nil, ifail("States.MathAdd takes two integers")
+			return nil, ifail("States.MathAdd takes two numbers, got %s and %s", compactJSON(args[0]), compactJSON(args[1]))
 		}
 		return float64(a + b), nil
 	case "States.StringSplit":

@@ -9,6 +9,7 @@ package states
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 )
@@ -17,12 +18,22 @@ import (
 type Failure struct {
 	Name  string `json:"Error"`
 	Cause string `json:"Cause"`
+	// local marks a failure raised while evaluating a state's fields (paths, intrinsics, Wait, Map):
+	// its cause still lacks AWS's "An error occurred while executing the state ..." prefix (locate).
+	local bool
 }
 
 func (f *Failure) Error() string { return f.Name + ": " + f.Cause }
 
 func fail(name, format string, args ...any) *Failure {
 	return &Failure{Name: name, Cause: fmt.Sprintf(format, args...)}
+}
+
+// rtFail is States.Runtime raised while evaluating a state; the state's location is added by locate.
+func rtFail(format string, args ...any) *Failure {
+	f := fail("States.Runtime", format, args...)
+	f.local = true
+	return f
 }
 
 // state is one state's definition; fields apply by Type.
@@ -69,6 +80,7 @@ type state struct {
 	ItemSelector               any
 	ItemProcessor              *Machine `json:"-"`
 	MaxConcurrency             int
+	MaxConcurrencyPath         string
 	ToleratedFailurePercentage *float64
 	ToleratedFailureCount      *int
 
@@ -248,6 +260,9 @@ func parseState(raw map[string]json.RawMessage, name, lang string) (*state, erro
 			s.ItemProcessor = m
 		}
 	}
+	if err := checkFields(s, raw); err != nil {
+		return nil, fmt.Errorf("states: %s: %w", name, err)
+	}
 	if s.Type == "Map" && s.ItemProcessor == nil {
 		return nil, fmt.Errorf("states: %s: ItemProcessor is required", name)
 	}
@@ -271,4 +286,57 @@ func checkErrorEquals(names []string, last bool) error {
 		}
 	}
 	return nil
+}
+
+// checkFields refuses, as CreateStateMachine does, Wait, Fail and Map fields AWS validates at load:
+// exactly one of Seconds, Timestamp, SecondsPath and TimestampPath; Seconds an integer from 0 to
+// 99999999 and Timestamp in AWS's RFC 3339 profile (state-wait.html); Error or ErrorPath and Cause or
+// CausePath, not both (state-fail.html); MaxConcurrency or MaxConcurrencyPath, not both, and not
+// negative (state-map-inline.html).
+func checkFields(s *state, raw map[string]json.RawMessage) error {
+	both := func(a, b string) bool { _, x := raw[a]; _, y := raw[b]; return x && y }
+	switch s.Type {
+	case "Wait":
+		n := 0
+		for _, f := range []string{"Seconds", "Timestamp", "SecondsPath", "TimestampPath"} {
+			if _, ok := raw[f]; ok {
+				n++
+			}
+		}
+		if n != 1 {
+			return fmt.Errorf("a Wait state needs exactly one of Seconds, Timestamp, SecondsPath and TimestampPath")
+		}
+		if s.Seconds != nil && (*s.Seconds != math.Trunc(*s.Seconds) || *s.Seconds < 0 || *s.Seconds > maxSeconds) {
+			return fmt.Errorf("Seconds must be an integer from 0 to %d", maxSeconds)
+		}
+		if ts, ok := raw["Timestamp"]; ok && !isJSONataExpr(ts) {
+			if _, ok := waitTimestamp(s.Timestamp); !ok {
+				return fmt.Errorf("Timestamp '%s' is not an RFC 3339 timestamp with an uppercase T and Z (2024-08-18T17:33:00Z)", s.Timestamp)
+			}
+		}
+	case "Fail":
+		if both("Error", "ErrorPath") || both("Cause", "CausePath") {
+			return fmt.Errorf("a Fail state takes Error or ErrorPath, and Cause or CausePath, not both")
+		}
+		if err := checkFailPath("ErrorPath", s.ErrorPath); err != nil {
+			return err
+		}
+		if err := checkFailPath("CausePath", s.CausePath); err != nil {
+			return err
+		}
+	case "Map":
+		if both("MaxConcurrency", "MaxConcurrencyPath") {
+			return fmt.Errorf("a Map state takes MaxConcurrency or MaxConcurrencyPath, not both")
+		}
+		if s.MaxConcurrency < 0 {
+			return fmt.Errorf("MaxConcurrency must not be negative")
+		}
+	}
+	return nil
+}
+
+// isJSONataExpr tells a JSONata state's "{% ... %}" field, checked when it is evaluated, from a literal.
+func isJSONataExpr(raw json.RawMessage) bool {
+	var v string
+	return json.Unmarshal(raw, &v) == nil && strings.HasPrefix(strings.TrimSpace(v), "{%")
 }

@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -50,6 +50,12 @@ type Execution struct {
 	// running state assigns, committed when it completes (vars.go).
 	vars    *scope
 	pending map[string]any
+	// events counts the history events the observer sees, as the service records them, so a cause
+	// can name "the event id" a state was entered at, as AWS's do; shared with Parallel branches and
+	// Map iterations, whose events go to the same history.
+	events *atomic.Int64
+	// entered is the event id of the current state's entry.
+	entered int64
 }
 
 func (e *Execution) sleep(ctx context.Context, d time.Duration) error {
@@ -78,6 +84,11 @@ func (e *Execution) Run(ctx context.Context, m *Machine, input any) (any, error)
 		ctx, cancel = context.WithTimeout(ctx, time.Duration(m.TimeoutSeconds)*time.Second)
 		defer cancel()
 	}
+	if e.events == nil {
+		e.events = new(atomic.Int64)
+		e.events.Store(1) // ExecutionStarted
+		e.Context = executionContext(e.Context)
+	}
 	name := m.StartAt
 	for steps := 0; ; steps++ {
 		if steps >= MaxTransitions {
@@ -94,7 +105,10 @@ func (e *Execution) Run(ctx context.Context, m *Machine, input any) (any, error)
 		out, next, err := e.step(ctx, name, s, input)
 		var f *Failure
 		if err != nil && !errors.As(err, &f) {
-			f = fail("States.Runtime", "%v", err)
+			f = rtFail("The state could not be run")
+		}
+		if f != nil {
+			f = e.locate(name, f)
 		}
 		if f != nil && ctx.Err() != nil {
 			// The state failed because the execution was stopped or ran out of time.
@@ -112,7 +126,8 @@ func (e *Execution) Run(ctx context.Context, m *Machine, input any) (any, error)
 			return nil, f
 		}
 		if b, _ := json.Marshal(out); len(b) > MaxPayload {
-			return nil, fail("States.DataLimitExceeded", "the output of state %s is %d bytes; the limit is %d", name, len(b), MaxPayload)
+			// AWS's cause, observed (LocalStack's test_states_errors.snapshot.json).
+			return nil, fail("States.DataLimitExceeded", "The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", name)
 		}
 		if err := e.commitPending(); err != nil {
 			return nil, err
@@ -125,6 +140,16 @@ func (e *Execution) Run(ctx context.Context, m *Machine, input any) (any, error)
 }
 
 func (e *Execution) observe(t Transition) {
+	// One event per transition the service records: a state's entry, its exit, a Task attempt's
+	// failure (service.go, execution.transition).
+	if e.events != nil {
+		switch {
+		case t.Entered:
+			e.entered = e.events.Add(1)
+		case t.Err == nil || (t.Attempt && t.Type == "Task"):
+			e.events.Add(1)
+		}
+	}
 	if e.Observe != nil {
 		e.Observe(t)
 	}
@@ -132,7 +157,7 @@ func (e *Execution) observe(t Transition) {
 
 // step runs one state and returns its output and the next state ("" when the machine ends).
 func (e *Execution) step(ctx context.Context, name string, s *state, raw any) (any, string, error) {
-	sctx := e.stateContext(name)
+	sctx := e.stateContext(name, s.Type)
 	e.setPending(nil)
 	if s.ext.jsonata() {
 		return e.stepJSONata(ctx, name, s, raw, sctx)
@@ -147,22 +172,7 @@ func (e *Execution) step(ctx context.Context, name string, s *state, raw any) (a
 		out, err := e.inputOutput(s, raw, sctx)
 		return out, "", err
 	case "Fail":
-		f := &Failure{Name: s.Error, Cause: s.Cause}
-		if s.ErrorPath != "" {
-			v, err := mustLookup(raw, sctx, s.ErrorPath)
-			if err != nil {
-				return nil, "", err
-			}
-			f.Name = fmt.Sprint(v)
-		}
-		if s.CausePath != "" {
-			v, err := mustLookup(raw, sctx, s.CausePath)
-			if err != nil {
-				return nil, "", err
-			}
-			f.Cause = fmt.Sprint(v)
-		}
-		return nil, "", f
+		return nil, "", failState(s, raw, sctx)
 	case "Choice":
 		in, err := e.input(s, raw, sctx)
 		if err != nil {
@@ -199,7 +209,7 @@ func (e *Execution) step(ctx context.Context, name string, s *state, raw any) (a
 			return nil, "", err
 		}
 		if err := e.sleep(ctx, d); err != nil {
-			return nil, "", fail("States.Timeout", "%v", err)
+			return nil, "", fail("States.Timeout", "The execution timed out")
 		}
 		if err := e.assignState(s, in, sctx); err != nil {
 			return nil, "", err
@@ -230,8 +240,9 @@ func (e *Execution) step(ctx context.Context, name string, s *state, raw any) (a
 	if err != nil {
 		var f *Failure
 		if !errors.As(err, &f) {
-			f = fail("States.Runtime", "%v", err)
+			f = rtFail("The state could not be run")
 		}
+		f = e.locate(name, f) // a caught States.Runtime keeps AWS's cause too
 		for i, c := range s.Catch {
 			if matches(c.ErrorEquals, f.Name) {
 				if err := e.assignCatch(s, i, map[string]any{"Error": f.Name, "Cause": f.Cause}, sctx); err != nil {
@@ -242,7 +253,7 @@ func (e *Execution) step(ctx context.Context, name string, s *state, raw any) (a
 				case c.nullResult:
 				case c.ResultPath != nil:
 					if out, err = set(raw, *c.ResultPath, map[string]any{"Error": f.Name, "Cause": f.Cause}); err != nil {
-						return nil, "", fail("States.Runtime", "%v", err)
+						return nil, "", resultPathFailure(*c.ResultPath, raw, err)
 					}
 				default:
 					out = map[string]any{"Error": f.Name, "Cause": f.Cause}
@@ -335,8 +346,7 @@ func (e *Execution) work(ctx context.Context, s *state, in any, sctx map[string]
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				child := e.child()
-				results[i], errs[i] = child.Run(bctx, b, in)
+				results[i], errs[i] = e.child().Run(bctx, b, in)
 				if errs[i] != nil {
 					cancel() // one failed branch fails the state; the others stop
 				}
@@ -358,7 +368,7 @@ func (e *Execution) work(ctx context.Context, s *state, in any, sctx map[string]
 	case "Map":
 		return e.runMap(ctx, s, in, sctx)
 	}
-	return nil, fmt.Errorf("states: type %s", s.Type)
+	return nil, rtFail("unknown state type %s", s.Type)
 }
 
 func (e *Execution) runMap(ctx context.Context, s *state, in any, sctx map[string]any) (any, error) {
@@ -372,13 +382,18 @@ func (e *Execution) runMap(ctx context.Context, s *state, in any, sctx map[strin
 	}
 	items, ok := v.([]any)
 	if !ok {
-		return nil, fail("States.Runtime", "ItemsPath %s does not point to an array", itemsPath)
+		// AWS's words for a Map whose items are not an array (observed for JSONata's Items, where the
+		// error is States.QueryEvaluationError; JSONPath's is States.Runtime).
+		return nil, rtFail("Map state input must be an array but was: %s", compactJSON(v))
 	}
 	selector := s.ItemSelector
 	if selector == nil {
 		selector = s.Parameters // the older name of ItemSelector
 	}
-	limit := s.MaxConcurrency
+	limit, err := maxConcurrency(s, in, sctx)
+	if err != nil {
+		return nil, err
+	}
 	if limit <= 0 {
 		limit = len(items) + 1
 	}
@@ -399,8 +414,7 @@ func (e *Execution) runMap(ctx context.Context, s *state, in any, sctx map[strin
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			child := e.child()
-			results[i], errs[i] = child.Run(ctx, s.ItemProcessor, input)
+			results[i], errs[i] = e.child().Run(ctx, s.ItemProcessor, input)
 		}()
 	}
 	wg.Wait()
@@ -439,7 +453,9 @@ func (e *Execution) runMap(ctx context.Context, s *state, in any, sctx map[strin
 func (e *Execution) withRetry(ctx context.Context, name string, s *state, sctx map[string]any, run func(context.Context) (any, error)) (any, error) {
 	attempts := make([]int, len(s.Retry))
 	for retries := 0; ; retries++ {
-		sctx["State"].(map[string]any)["RetryCount"] = float64(retries)
+		if _, ok := sctx["State"].(map[string]any)["RetryCount"]; ok {
+			sctx["State"].(map[string]any)["RetryCount"] = float64(retries)
+		}
 		out, err := run(ctx)
 		if err == nil {
 			return out, nil
@@ -448,6 +464,7 @@ func (e *Execution) withRetry(ctx context.Context, name string, s *state, sctx m
 		if !errors.As(err, &f) {
 			return nil, err
 		}
+		f = e.locate(name, f) // the attempt's history event carries AWS's cause too
 		e.observe(Transition{State: name, Type: s.Type, Err: f, Attempt: true, At: time.Now()})
 		idx := -1
 		for i, r := range s.Retry {
@@ -506,9 +523,18 @@ func matches(names []string, err string) bool {
 	return false
 }
 
-func (e *Execution) stateContext(name string) map[string]any {
+// stateContext is the context object ($$) of a state: the execution's nodes plus State. AWS gives
+// State.RetryCount only in the states that can retry (Task, Parallel, Map): a Pass state's $$ recorded
+// on AWS has State {Name, EnteredTime} alone (LocalStack's test_context_object.snapshot.json), and
+// EnteredTime, like StartTime, has milliseconds (2024-03-14T01:59:00.123Z).
+// https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html
+func (e *Execution) stateContext(name, typ string) map[string]any {
 	c := copyMap(e.Context)
-	c["State"] = map[string]any{"Name": name, "EnteredTime": time.Now().UTC().Format(time.RFC3339Nano), "RetryCount": 0.0}
+	st := map[string]any{"Name": name, "EnteredTime": time.Now().UTC().Format(TimeFormat)}
+	if typ == "Task" || typ == "Parallel" || typ == "Map" {
+		st["RetryCount"] = 0.0
+	}
+	c["State"] = st
 	return c
 }
 
@@ -559,43 +585,11 @@ func (e *Execution) result(s *state, raw, result any) (any, error) {
 	case s.ResultPath != nil:
 		out, err := set(raw, *s.ResultPath, result)
 		if err != nil {
-			return nil, fail("States.Runtime", "%v", err)
+			return nil, resultPathFailure(*s.ResultPath, raw, err)
 		}
 		return out, nil
 	}
 	return result, nil
-}
-
-// waitFor computes a Wait state's delay.
-func waitFor(s *state, in any, sctx map[string]any) (time.Duration, error) {
-	switch {
-	case s.Seconds != nil:
-		return time.Duration(*s.Seconds * float64(time.Second)), nil
-	case s.SecondsPath != "":
-		v, err := mustLookup(in, sctx, s.SecondsPath)
-		if err != nil {
-			return 0, err
-		}
-		f, ok := v.(float64)
-		if !ok || f < 0 {
-			return 0, fail("States.Runtime", "SecondsPath %s is not a non-negative number", s.SecondsPath)
-		}
-		return time.Duration(f * float64(time.Second)), nil
-	case s.Timestamp != "" || s.TimestampPath != "":
-		ts := any(s.Timestamp)
-		if s.TimestampPath != "" {
-			var err error
-			if ts, err = mustLookup(in, sctx, s.TimestampPath); err != nil {
-				return 0, err
-			}
-		}
-		t, ok := timestamp(ts)
-		if !ok {
-			return 0, fail("States.Runtime", "%v is not an RFC 3339 timestamp", ts)
-		}
-		return max(time.Until(t), 0), nil
-	}
-	return 0, fail("States.Runtime", "Wait needs Seconds, SecondsPath, Timestamp or TimestampPath")
 }
 
 // resolve evaluates a Parameters / ResultSelector / ItemSelector template: keys ending in .$ take a
@@ -607,7 +601,7 @@ func resolve(tmpl any, input any, sctx map[string]any) (any, error) {
 		for k, v := range t {
 			if name, ok := strings.CutSuffix(k, ".$"); ok {
 				expr, _ := v.(string)
-				val, err := evaluate(expr, input, sctx)
+				val, err := evaluate(expr, k, input, sctx)
 				if err != nil {
 					return nil, err
 				}
@@ -635,32 +629,27 @@ func resolve(tmpl any, input any, sctx map[string]any) (any, error) {
 	return tmpl, nil
 }
 
-func evaluate(expr string, input any, sctx map[string]any) (any, error) {
+// evaluate computes a template field's value (field is its key, "x.$"): a variable, a path or an intrinsic.
+func evaluate(expr, field string, input any, sctx map[string]any) (any, error) {
 	if v, ok, err := evalVariable(expr, sctx); ok {
 		return v, err
 	}
+	if _, has := sctx[variablesContextK]; has && strings.HasPrefix(expr, "$$") {
+		// The variables ride in the state's context for the paths; $$ shows only AWS's fields.
+		sctx = copyMap(sctx)
+		delete(sctx, variablesContextK)
+	}
 	if strings.HasPrefix(expr, "States.") {
-		return intrinsic(expr, input, sctx)
+		return intrinsic(expr, field, input, sctx)
 	}
-	doc := input
-	if strings.HasPrefix(expr, "$$") {
-		doc, expr = sctx, expr[1:]
-	}
-	v, ok, err := query(doc, expr)
-	if err != nil {
-		return nil, fail("States.Runtime", "%v", err)
-	}
-	if !ok {
-		return nil, fail("States.Runtime", "Invalid path '%s': the path does not exist in the input", expr)
-	}
-	return v, nil
+	return templateLookup(input, sctx, expr, field)
 }
 
 // Decode reads JSON input the way the interpreter expects it (numbers as float64).
 func Decode(b []byte) (any, error) {
 	var v any
 	if err := json.Unmarshal(b, &v); err != nil {
-		return nil, fail("States.Runtime", "input is not JSON: %v", err)
+		return nil, fail("States.Runtime", "the input is not valid JSON")
 	}
 	return v, nil
 }

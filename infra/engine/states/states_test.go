@@ -64,7 +64,8 @@ func run(t *testing.T, def, input string) (any, error) {
 		t.Fatal(err)
 	}
 	e := &states.Execution{Resources: &resources{}, Sleep: func(context.Context, time.Duration) error { return nil },
-		Context: map[string]any{"Execution": map[string]any{"Name": "exec-1"}}}
+		Context: map[string]any{"Execution": map[string]any{"Name": "exec-1"},
+			"StateMachine": map[string]any{"Id": "arn:aws:states:us-east-1:123456789012:stateMachine:m", "Name": "m"}}}
 	return e.Run(context.Background(), m, in)
 }
 

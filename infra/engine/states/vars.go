@@ -143,7 +143,7 @@ func (e *Execution) scope() *scope {
 // child is the Execution a Parallel branch or a Map iteration runs in: the same ports, and a scope of
 // its own under e's.
 func (e *Execution) child() *Execution {
-	return &Execution{Resources: e.Resources, Observe: e.Observe, Sleep: e.Sleep, Context: e.Context, Tokens: e.Tokens, vars: e.scope().child()}
+	return &Execution{Resources: e.Resources, Observe: e.Observe, Sleep: e.Sleep, Context: e.Context, Tokens: e.Tokens, events: e.events, vars: e.scope().child()}
 }
 
 // bindVariables makes the variables visible to a JSONPath state's paths ($name, $name.field).
@@ -165,19 +165,7 @@ func (e *Execution) commitPending() error {
 // other expressions. It also hides the variables from "$$" (they are not part of the context object).
 func evalVariable(expr string, sctx map[string]any) (any, bool, error) {
 	if strings.HasPrefix(expr, "$$") {
-		if _, has := sctx[variablesContextK]; !has {
-			return nil, false, nil
-		}
-		ctx := copyMap(sctx)
-		delete(ctx, variablesContextK)
-		v, found, err := query(ctx, expr[1:])
-		if err != nil {
-			return nil, true, fail("States.Runtime", "%v", err)
-		}
-		if !found {
-			return nil, true, fail("States.Runtime", "Invalid path '%s': the path does not exist in the context object", expr)
-		}
-		return v, true, nil
+		return nil, false, nil // the context object: templateLookup, with AWS's cause
 	}
 	name, rest, ok := variableRef(expr)
 	if !ok {
