@@ -25,12 +25,9 @@ func waitFor(s *state, in any, sctx map[string]any) (time.Duration, error) {
 	case s.Seconds != nil:
 		return time.Duration(*s.Seconds) * time.Second, nil
 	case s.SecondsPath != "":
-		v, ok, err := lookup(in, sctx, s.SecondsPath)
+		v, err := waitPathValue(in, sctx, "SecondsPath", s.SecondsPath)
 		if err != nil {
-			return 0, rtFail("Invalid path '%s' : %s", s.SecondsPath, pathProblem(err))
-		}
-		if !ok {
-			return 0, rtFail("The SecondsPath parameter does not reference an input value: %s", s.SecondsPath)
+			return 0, err
 		}
 		f, isNum := v.(float64)
 		if !isNum || f != math.Trunc(f) || math.Abs(f) > math.MaxInt64/2 {
@@ -44,12 +41,9 @@ func waitFor(s *state, in any, sctx map[string]any) (time.Duration, error) {
 		}
 		return time.Duration(f) * time.Second, nil
 	case s.TimestampPath != "":
-		v, ok, err := lookup(in, sctx, s.TimestampPath)
+		v, err := waitPathValue(in, sctx, "TimestampPath", s.TimestampPath)
 		if err != nil {
-			return 0, rtFail("Invalid path '%s' : %s", s.TimestampPath, pathProblem(err))
-		}
-		if !ok {
-			return 0, rtFail("The TimestampPath parameter does not reference an input value: %s", s.TimestampPath)
+			return 0, err
 		}
 		str, _ := v.(string)
 		t, ok := waitTimestamp(str)
@@ -97,4 +91,17 @@ func javaString(v any) string {
 		return s
 	}
 	return compactJSON(v)
+}
+
+// waitPathValue reads a Wait state's SecondsPath or TimestampPath (field) from the input, failing with
+// AWS's causes when the path is malformed or finds nothing.
+func waitPathValue(in any, sctx map[string]any, field, path string) (any, error) {
+	v, ok, err := lookup(in, sctx, path)
+	if err != nil {
+		return nil, rtFail("Invalid path '%s' : %s", path, pathProblem(err))
+	}
+	if !ok {
+		return nil, rtFail("The %s parameter does not reference an input value: %s", field, path)
+	}
+	return v, nil
 }
