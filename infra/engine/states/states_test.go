@@ -179,24 +179,11 @@ func TestConformance(t *testing.T) {
 			`{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"x.$":"$.nope"},"End":true}}}`,
 			`{}`, "", "States.Runtime"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			out, err := run(t, tt.def, tt.input)
-			if tt.wantErr != "" {
-				var f *states.Failure
-				if !errors.As(err, &f) || f.Name != tt.wantErr {
-					t.Fatalf("err = %v (output %s); want %s", err, js(out), tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("err = %v", err)
-			}
-			if got := js(out); got != tt.want {
-				t.Fatalf("output %s\nwant   %s", got, tt.want)
-			}
-		})
+	cases := make([]execCase, len(tests))
+	for i, tt := range tests {
+		cases[i] = execCase{name: tt.name, def: tt.def, input: tt.input, want: tt.want, wantErr: tt.wantErr}
 	}
+	runCases(t, cases)
 }
 
 func TestParseRefusesWhatItCannotRun(t *testing.T) {
