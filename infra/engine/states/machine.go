@@ -309,9 +309,13 @@ func checkFields(s *state, raw map[string]json.RawMessage) error {
 		if s.Seconds != nil && (*s.Seconds != math.Trunc(*s.Seconds) || *s.Seconds < 0 || *s.Seconds > maxSeconds) {
 			return fmt.Errorf("Seconds must be an integer from 0 to %d", maxSeconds)
 		}
-		if ts, ok := raw["Timestamp"]; ok && !isJSONataExpr(ts) {
-			if _, ok := waitTimestamp(s.Timestamp); !ok {
-				return fmt.Errorf("Timestamp '%s' is not an RFC 3339 timestamp with an uppercase T and Z (2024-08-18T17:33:00Z)", s.Timestamp)
+		var ts any
+		if b, ok := raw["Timestamp"]; ok && json.Unmarshal(b, &ts) == nil {
+			// A JSONata expression is checked when it is evaluated; a literal here.
+			if _, expr := jsonataSource(ts); !expr {
+				if _, ok := waitTimestamp(s.Timestamp); !ok {
+					return fmt.Errorf("Timestamp '%s' is not an RFC 3339 timestamp with an uppercase T and Z (2024-08-18T17:33:00Z)", s.Timestamp)
+				}
 			}
 		}
 	case "Fail":
@@ -333,10 +337,4 @@ func checkFields(s *state, raw map[string]json.RawMessage) error {
 		}
 	}
 	return nil
-}
-
-// isJSONataExpr tells a JSONata state's "{% ... %}" field, checked when it is evaluated, from a literal.
-func isJSONataExpr(raw json.RawMessage) bool {
-	var v string
-	return json.Unmarshal(raw, &v) == nil && strings.HasPrefix(strings.TrimSpace(v), "{%")
 }
