@@ -70,20 +70,8 @@ trap 'kill -INT $dev 2>/dev/null || true; stop_mock' EXIT
 
 # Every package but e2e, and e2e in external mode, side by side (as `go test ./...` ran them). The e2e
 # run waits for the dev system's outputs file, which it writes once it is ready.
-#
-# The slowest packages first: go test builds and runs packages in the order it is given them, -p (the
-# number of cores) at a time, and in alphabetical order internal/adapter/dynamo and internal/saga came
-# last, running on alone for a minute and a half after everything else was done (docs/adr/0025). The
-# list is a schedule, not a selection: every package runs, slow or not, listed or not.
-slow="internal/adapter/dynamo internal/saga infra/orion/cmd/dev infra/orion/project infra/engine/stack
-  internal/adapter/stripe infra/engine/localaws infra/engine/lambdahost infra/orion/redrive internal/adapter/dynamo/connections"
-all=$($GO list ./... | grep -v -e '/e2e$' -e '/e2e/soak$')
-module=$($GO list -m)
-first=$(for p in $slow; do grep -x "$module/$p" <<<"$all" || true; done)
-packages_in_order=$( { echo "$first"; grep -vxF -f <(echo "$first") <<<"$all"; } | grep . )
-[ "$(sort <<<"$packages_in_order")" = "$(sort <<<"$all")" ] || { echo "test: the package schedule lost a package" >&2; exit 1; }
 started=$(date +%s)
-$GO test -vet=off -race -count=1 $packages_in_order &
+$GO test -vet=off -race -count=1 $($GO list ./... | grep -v '/e2e$' | grep -v '/e2e/soak$') &
 packages=$!
 ORION_STACK_OUTPUTS="$dir/outputs.json" ORION_STACK_OUTPUTS_WAIT=3m \
   $GO test -vet=off -race -count=1 -v -timeout 20m ./e2e >"$dir/e2e-external.log" 2>&1 &
