@@ -33,15 +33,13 @@ build-host:
 	done
 
 # The e2e package runs against a `make dev` system in external mode beside the other packages, then
-# in-process for what needs the in-process runtime only (infra/scripts/test.sh).
+# in-process for what needs the in-process runtime only, beside the short soak (infra/scripts/test.sh;
+# what takes the time: docs/adr/0025).
 test: build-host ## run every test (unit, integration, end to end, the short soak) against a local AWS endpoint
 	$(ENDPOINT) run -- env GO=$(GO) infra/scripts/test.sh
-	@# The short soak last, alone: it brings its own emulator and stack, and it is a load test, so it
-	@# gets the machine to itself rather than racing the packages above for two cores.
-	ORION_SOAK=1 ORION_SOAK_ORDERS=60 ORION_SOAK_RATE=3 $(GO) test -count=1 -v -timeout 20m -run '^TestSoak$$' ./e2e/soak
 
-soak: ## 2,000 orders under ~10% injected faults of every kind, checked from the data (docs/faults.md)
-	ORION_SOAK=1 ORION_SOAK_ORDERS=$${ORION_SOAK_ORDERS:-2000} $(GO) test -count=1 -v -timeout 120m -run '^TestSoak$$' ./e2e/soak
+soak: build-host ## 2,000 orders under ~10% injected faults of every kind, checked from the data (docs/faults.md)
+	ORION_SOAK=1 ORION_SOAK_ORDERS=$${ORION_SOAK_ORDERS:-2000} ORION_SOAK_FUNCTIONS=$(CURDIR)/build/host $(GO) test -count=1 -v -timeout 120m -run '^TestSoak$$' ./e2e/soak
 
 # The stack's outputs as DescribeStacks gives them (plus StackName, to find its functions), then the e2e
 # suite in external mode with the runner's AWS credentials; the suite deletes the users, items and bus tap

@@ -92,8 +92,8 @@ func TestSoak(t *testing.T) {
 	}
 	os.Unsetenv("AWS_SESSION_TOKEN")
 
-	bin := t.TempDir()
-	if err := buildFunctions(bin); err != nil {
+	bin, err := functions(t)
+	if err != nil {
 		t.Fatal(err)
 	}
 	r := newRun(t, cfg, inj)
@@ -126,6 +126,21 @@ func TestSoak(t *testing.T) {
 	})
 	r.st = st
 	r.run()
+}
+
+// functions returns the directory of the functions' host builds: ORION_SOAK_FUNCTIONS when set (make
+// test and make soak have just run make build-host: building the 49 functions again, without
+// its -trimpath so none of its cache applies, cost the short soak about a minute of CPU, docs/adr/0025),
+// else a fresh build of its own.
+func functions(t *testing.T) (string, error) {
+	if built := os.Getenv("ORION_SOAK_FUNCTIONS"); built != "" {
+		if _, err := os.Stat(built); err != nil {
+			return "", fmt.Errorf("ORION_SOAK_FUNCTIONS: %w", err)
+		}
+		return built, nil
+	}
+	bin := t.TempDir()
+	return bin, buildFunctions(bin)
 }
 
 // buildFunctions builds every function for this host, as `make build-host` does.

@@ -8,7 +8,14 @@
 #  2. in-process, once the dev system has stopped: only the tests that need the in-process runtime
 #     (those the first run skipped as "in-process only"), whose whole-run checks, the functions' IAM
 #     policies against their calls and the secrets in the logs, also take the dev system's calls
-#     (-record-calls) and log, so that they cover the whole suite as before.
+#     (-record-calls) and log, so that they cover the whole suite as before;
+#  3. beside step 2, the short soak (60 orders under ~10% injected faults, e2e/soak) with its own
+#     emulator and stack: most of its minute and a half is waiting out Lambda's asynchronous retries
+#     (CPU mostly idle), which step 2's tests fill.
+#
+# -vet=off: `make lint` runs go vet ./... with every analyzer, a superset of the ones go test runs; on
+# a cold build cache (a fresh CI clone) go test's vet of every package and its dependencies cost about a
+# fifth of the compile CPU. docs/adr/0025 has the figures.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 : "${AWS_ENDPOINT_URL:?run under infra/engine/cmd/awsendpoint (make test)}"
@@ -64,10 +71,12 @@ trap 'kill -INT $dev 2>/dev/null || true; stop_mock' EXIT
 # Every package but e2e, and e2e in external mode, side by side (as `go test ./...` ran them). The e2e
 # run waits for the dev system's outputs file, which it writes once it is ready.
 started=$(date +%s)
-$GO test -race -count=1 $($GO list ./... | grep -v '/e2e$') &
+# -p 4, twice the cores: most test binaries spend their time waiting on the emulator, and with two at a
+# time the packages used about 1.1 of the 2 cores (221 s; 186 s with -p 4: docs/adr/0025).
+$GO test -p 4 -vet=off -race -count=1 $($GO list ./... | grep -v '/e2e$' | grep -v '/e2e/soak$') &
 packages=$!
 ORION_STACK_OUTPUTS="$dir/outputs.json" ORION_STACK_OUTPUTS_WAIT=3m \
-  $GO test -race -count=1 -v -timeout 20m ./e2e >"$dir/e2e-external.log" 2>&1 &
+  $GO test -vet=off -race -count=1 -v -timeout 20m ./e2e >"$dir/e2e-external.log" 2>&1 &
 external=$!
 status=0
 wait "$external" || status=$?
@@ -85,14 +94,32 @@ stop_mock
 trap - EXIT
 [ "$status" -eq 0 ] || exit "$status"
 
+# 3. The short soak, started first: its emulator, stack and users take a while to set up, and the
+# rest of it is mostly waiting. It uses the functions make build-host has just built.
+started=$(date +%s)
+ORION_SOAK=1 ORION_SOAK_ORDERS="${ORION_SOAK_ORDERS:-60}" ORION_SOAK_RATE="${ORION_SOAK_RATE:-3}" ORION_SOAK_FUNCTIONS="$PWD/build/host" \
+  ORION_SOAK_SUMMARY="$dir/soak-summary.txt" \
+  $GO test -vet=off -count=1 -v -timeout 20m -run '^TestSoak$' ./e2e/soak >"$dir/soak.log" 2>&1 &
+soak=$!
+trap 'kill $soak 2>/dev/null || true' EXIT
+
 # 2. What needs the in-process runtime, and the whole-run checks with the dev system's calls and log.
 inproc=$(infra/scripts/e2e-summary.sh -in-process-only <"$dir/e2e-external.log")
-started=$(date +%s)
 ORION_E2E_DEV_CALLS="$dir/calls.json" ORION_E2E_DEV_LOG="$dir/dev.log" ORION_E2E_FUNCTIONS="$PWD/build/host" \
-  $GO test -race -count=1 -v -run "$inproc" ./e2e >"$dir/e2e-inprocess.log" 2>&1 || {
+  $GO test -vet=off -race -count=1 -v -run "$inproc" ./e2e >"$dir/e2e-inprocess.log" 2>&1 || {
   grep -E '^(--- FAIL|FAIL|panic|e2e:)|_test.go:[0-9]+:' "$dir/e2e-inprocess.log" | head -80 >&2 || true
   echo "test: e2e in-process failed; the whole log: $dir/e2e-inprocess.log" >&2
-  exit 1
+  status=1
 }
 infra/scripts/e2e-summary.sh <"$dir/e2e-inprocess.log" | sed 's/^e2e:/e2e (in-process):/'
 echo "test: e2e in-process run took $(( $(date +%s) - started ))s"
+
+wait "$soak" || {
+  grep -E '^(--- FAIL|FAIL|panic)|_test.go:[0-9]+:' "$dir/soak.log" | head -80 >&2 || true
+  echo "test: the short soak failed; the whole log: $dir/soak.log" >&2
+  status=1
+}
+trap - EXIT
+[ ! -f "$dir/soak-summary.txt" ] || cat "$dir/soak-summary.txt"
+echo "test: short soak took $(( $(date +%s) - started ))s"
+exit "$status"

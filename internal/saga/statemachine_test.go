@@ -356,6 +356,10 @@ func TestOrderSagaUnderFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			// Each path has tables of its own (newWorld), and several wait out a run's or a wait's
+			// timeout in real time: side by side, the test takes its longest path, not the sum of
+			// them (20 s; docs/adr/0025).
+			t.Parallel()
 			w := newWorld(t)
 			w.item("F-1", 10)
 			qty := tt.qty
