@@ -187,7 +187,7 @@ func (p *Projections) listByDay(ctx context.Context, q query.OrderSelection) ([]
 		if day < floor {
 			return items, "", nil
 		}
-		if int32(len(items)) >= q.Limit || pg.keysLeft == 0 {
+		if int32(len(items)) >= q.Limit || pg.keysLeft <= 0 {
 			break
 		}
 	}

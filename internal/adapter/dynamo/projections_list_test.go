@@ -2,6 +2,8 @@ package dynamo_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -200,6 +202,8 @@ func TestListOrdersOverKeysOnlyIndexes(t *testing.T) {
 			want: want(func(o placed) bool { return o.status == "CONFIRMED" }), unfiltered: true},
 		{name: "everyone's, by day", sel: query.OrderSelection{CreatedFrom: now.Add(-3 * time.Hour), Limit: 9},
 			want: want(func(placed) bool { return true })},
+		{name: "everyone's, by day, under a budget smaller than the page", sel: query.OrderSelection{CreatedFrom: now.Add(-3 * time.Hour), Limit: 9},
+			budget: 4, want: want(func(placed) bool { return true }), short: true},
 		{name: "a rare status under a small budget", sel: query.OrderSelection{CustomerID: "cust-rare", Status: order.Confirmed, Limit: 2},
 			budget: 10, want: want(func(o placed) bool { return o.customer == "cust-rare" && o.status == "CONFIRMED" }), short: true},
 		{name: "a customer's under a budget smaller than the page", sel: query.OrderSelection{CustomerID: "cust-a", Limit: 8},
@@ -223,6 +227,40 @@ func TestListOrdersOverKeysOnlyIndexes(t *testing.T) {
 				t.Fatalf("pages %+v: a short page with a cursor = %v; want %v", pages, short, tt.short)
 			}
 		})
+	}
+}
+
+// A cursor the ByCustomerStatus index issued before ADR 0022 (its key holds customerStatus, not
+// customerId) continues its listing from the same order over ByCustomerKeys.
+func TestListOrdersContinuesACursorOfTheOldIndex(t *testing.T) {
+	table := dynamotest.Table(t, "ProjectionsTable")
+	p := dynamo.NewProjections(dynamodb.NewFromConfig(awstest.Config(t)), table)
+	now := time.Now().UTC().Truncate(time.Second)
+	var orders []placed
+	for i := range 5 {
+		orders = append(orders, placed{id: orderID("O", i), customer: "cust-o", status: "CONFIRMED", at: now.Add(-time.Duration(10-i) * time.Minute)})
+	}
+	project(t, p, orders)
+	sel := query.OrderSelection{CustomerID: "cust-o", Status: order.Confirmed, Limit: 2}
+	_, next, err := p.ListOrders(context.Background(), sel)
+	if err != nil || next == "" {
+		t.Fatalf("first page: %q %v", next, err)
+	}
+	b, _ := base64.RawURLEncoding.DecodeString(next)
+	var c map[string]any
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	key := c["k"].(map[string]any)
+	delete(key, "customerId")
+	key["customerStatus"] = "cust-o#CONFIRMED"
+	old, _ := json.Marshal(c)
+	for _, cur := range []string{next, base64.RawURLEncoding.EncodeToString(old)} {
+		sel.Cursor = cur
+		items, _, err := p.ListOrders(context.Background(), sel)
+		if err != nil || len(items) != 2 || items[0].OrderID != orderID("O", 2) || items[1].OrderID != orderID("O", 1) {
+			t.Fatalf("second page from %s: %+v %v", b, items, err)
+		}
 	}
 }
 
