@@ -21,11 +21,12 @@ import (
 // writes (docs/adr/0022, "The projections table's indexes"). A page is thus two reads: a Query of the
 // index for the keys, newest first, then a BatchGetItem of the views in that order.
 //
-// Global secondary indexes are eventually consistent with their table on AWS: a key read from an index
-// may be older than the view it names, and the view may have moved on or been deleted since
-// (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.Reading). The local
-// emulator updates its indexes with the write, so it shows the race only when a write lands between
-// the two reads, which the tests make happen. What the index decided is therefore checked again on the
+// Global secondary indexes are eventually consistent with their table on AWS ("All reads from GSIs and
+// streams are eventually consistent",
+// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.ReadConsistency.html): a key
+// read from an index may be older than the view it names, and the view may have moved on or been
+// deleted since. The local emulator (Dynoxide) updates its indexes with the write, so it shows the race
+// only when a write lands between the two reads, which the tests make happen. What the index decided is therefore checked again on the
 // view read: a view that is gone is skipped, a view whose status is no longer the one listed is
 // dropped from that listing, and the page is filled from further keys.
 
