@@ -2,8 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -31,6 +29,8 @@ import (
 type Projections struct {
 	db    *dynamodb.Client
 	table string
+	// pageKeys is how many index keys a list page may read (0: pageKeyBudget), for tests of short pages.
+	pageKeys int
 }
 
 // NewProjections builds the projector's store.
@@ -214,161 +214,6 @@ type viewRecord struct {
 	DeliveredAt  string          `dynamodbav:"deliveredAt"`
 }
 
-// The all-orders listing walks the ByDay index back one day at a time, at most daysPerPage days per
-// request (a page may be short; its cursor continues from the next older day) and never before
-// listingHorizon, so no request fans out unboundedly.
-const (
-	daysPerPage    = 31
-	listingHorizon = 400 * 24 * time.Hour
-)
-
-// index names the GSI and its partition attribute for a query.
-var indexKeys = map[string]string{"ByCustomer": "customerId", "ByCustomerStatus": "customerStatus", "ByStatus": "status", "ByDay": "createdDay"}
-
-// ListOrders returns a page of orders and the cursor of the next page ("" at the end).
-func (p *Projections) ListOrders(ctx context.Context, q query.OrderSelection) ([]query.OrderSummary, string, error) {
-	who, status := string(q.CustomerID), string(q.Status)
-	index, partition := "ByCustomer", who
-	switch {
-	case who != "" && status != "":
-		index, partition = "ByCustomerStatus", who+"#"+status
-	case who == "" && status != "":
-		index, partition = "ByStatus", status
-	case who == "":
-		return p.listByDay(ctx, q)
-	}
-	span := createdSpanOf(q)
-	var lek map[string]types.AttributeValue
-	if q.Cursor != "" {
-		c, err := decodeCursor(q.Cursor, index)
-		if err != nil || c.Partition != partition || c.Key == nil || !span.holds(c.Key["createdKey"]) {
-			return nil, "", query.ErrBadCursor
-		}
-		lek = c.lek()
-	}
-	items, next, err := p.page(ctx, index, partition, span, q.Limit, lek)
-	if err != nil || next == nil {
-		return items, "", err
-	}
-	return items, encodeCursor(index, partition, next), nil
-}
-
-// createdKeyLayout is the time of createdKey, the indexes' sort key: nine fraction digits always, so
-// that the text sorts as the time does. RFC3339Nano drops trailing zeros, and "05Z" sorts after
-// "05.5Z" ('Z' is above '.'), which put orders placed within one second out of order. Keys written
-// before agree with these up to the second, so listings and cursors across both stay in order.
-const createdKeyLayout = "2006-01-02T15:04:05.000000000Z"
-
-// createdSpan bounds createdKey (the creation time in RFC 3339 and the order id) for a search by
-// creation time, in whole seconds, both ends included: lo is the first second's prefix, which sorts
-// before every key of that second, and hi the last second's prefix and "~", which sorts after every
-// key of it ('~' is above the digits, '.', 'Z' and '#' that follow the seconds). Empty: unbounded.
-type createdSpan struct{ lo, hi string }
-
-const secondPrefix = "2006-01-02T15:04:05"
-
-func createdSpanOf(q query.OrderSelection) createdSpan {
-	var s createdSpan
-	if !q.CreatedFrom.IsZero() {
-		s.lo = q.CreatedFrom.UTC().Format(secondPrefix)
-	}
-	if !q.CreatedTo.IsZero() {
-		s.hi = q.CreatedTo.UTC().Format(secondPrefix) + "~"
-	}
-	return s
-}
-
-// holds reports whether a cursor's createdKey lies in the span. DynamoDB refuses an
-// ExclusiveStartKey outside the key condition with a ValidationException ("The provided starting key
-// is outside query boundaries"): a cursor of another search is the client's mistake, a 400, not a 500.
-func (s createdSpan) holds(key string) bool {
-	return key != "" && (s.lo == "" || key >= s.lo) && (s.hi == "" || key <= s.hi)
-}
-
-// condition is the key condition of a query of partition #p within the span.
-func (s createdSpan) condition(values map[string]types.AttributeValue) string {
-	switch {
-	case s.lo != "" && s.hi != "":
-		values[":lo"], values[":hi"] = &types.AttributeValueMemberS{Value: s.lo}, &types.AttributeValueMemberS{Value: s.hi}
-		return "#p = :p AND createdKey BETWEEN :lo AND :hi"
-	case s.lo != "":
-		values[":lo"] = &types.AttributeValueMemberS{Value: s.lo}
-		return "#p = :p AND createdKey >= :lo"
-	case s.hi != "":
-		values[":hi"] = &types.AttributeValueMemberS{Value: s.hi}
-		return "#p = :p AND createdKey <= :hi"
-	}
-	return "#p = :p"
-}
-
-func (p *Projections) listByDay(ctx context.Context, q query.OrderSelection) ([]query.OrderSummary, string, error) {
-	now := time.Now().UTC()
-	day, floor := now.Format("2006-01-02"), now.Add(-listingHorizon).Format("2006-01-02")
-	// A search by creation time walks only the days of its span.
-	if !q.CreatedTo.IsZero() && q.CreatedTo.UTC().Format("2006-01-02") < day {
-		day = q.CreatedTo.UTC().Format("2006-01-02")
-	}
-	if !q.CreatedFrom.IsZero() && q.CreatedFrom.UTC().Format("2006-01-02") > floor {
-		floor = q.CreatedFrom.UTC().Format("2006-01-02")
-	}
-	if day < floor {
-		return []query.OrderSummary{}, "", nil // a span beyond the listing horizon, or in the future
-	}
-	span := createdSpanOf(q)
-	var lek map[string]types.AttributeValue
-	if q.Cursor != "" {
-		c, err := decodeCursor(q.Cursor, "ByDay")
-		if err != nil {
-			return nil, "", err
-		}
-		if _, err := time.Parse("2006-01-02", c.Partition); err != nil || c.Partition > day || c.Partition < floor ||
-			(c.Key != nil && !span.holds(c.Key["createdKey"])) {
-			return nil, "", query.ErrBadCursor
-		}
-		day, lek = c.Partition, c.lek()
-	}
-	var items []query.OrderSummary
-	for range daysPerPage {
-		got, next, err := p.page(ctx, "ByDay", day, span, q.Limit-int32(len(items)), lek)
-		if err != nil {
-			return nil, "", err
-		}
-		items = append(items, got...)
-		if next != nil {
-			return items, encodeCursor("ByDay", day, next), nil
-		}
-		lek = nil
-		d, _ := time.Parse("2006-01-02", day)
-		day = d.AddDate(0, 0, -1).Format("2006-01-02")
-		if day < floor {
-			return items, "", nil
-		}
-		if int32(len(items)) >= q.Limit {
-			break
-		}
-	}
-	return items, encodeCursor("ByDay", day, nil), nil
-}
-
-// page queries one partition of an index within a creation span, newest first.
-func (p *Projections) page(ctx context.Context, index, partition string, span createdSpan, limit int32,
-	lek map[string]types.AttributeValue) ([]query.OrderSummary, map[string]types.AttributeValue, error) {
-	values := map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: partition}}
-	cond := span.condition(values)
-	out, err := p.db.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(p.table), IndexName: aws.String(index), ScanIndexForward: aws.Bool(false),
-		Limit: aws.Int32(limit), KeyConditionExpression: aws.String(cond), ExclusiveStartKey: lek,
-		ExpressionAttributeNames:  map[string]string{"#p": indexKeys[index]},
-		ExpressionAttributeValues: values})
-	if err != nil {
-		return nil, nil, fmt.Errorf("dynamo: list orders: %w", err)
-	}
-	items := make([]query.OrderSummary, 0, len(out.Items))
-	for _, it := range out.Items {
-		items = append(items, summary(it))
-	}
-	return items, out.LastEvaluatedKey, nil
-}
-
 func summary(it map[string]types.AttributeValue) query.OrderSummary {
 	var v viewRecord
 	_ = attributevalue.UnmarshalMap(it, &v) // a view is written only by Apply; partial views read as partial
@@ -408,53 +253,4 @@ func str(av types.AttributeValue) string {
 		return s.Value
 	}
 	return ""
-}
-
-// A cursor names the index and partition it was issued for; a cursor for another index or another
-// partition (another customer's, or a forged one) is refused, so it can never reach other data.
-type cursor struct {
-	Index     string            `json:"i"`
-	Partition string            `json:"p"`
-	Key       map[string]string `json:"k,omitempty"`
-}
-
-func (c cursor) lek() map[string]types.AttributeValue {
-	if c.Key == nil {
-		return nil
-	}
-	lek := map[string]types.AttributeValue{}
-	for k, v := range c.Key {
-		lek[k] = &types.AttributeValueMemberS{Value: v}
-	}
-	return lek
-}
-
-func encodeCursor(index, partition string, lek map[string]types.AttributeValue) string {
-	c := cursor{Index: index, Partition: partition}
-	if lek != nil {
-		c.Key = map[string]string{}
-		for k, v := range lek {
-			c.Key[k] = str(v)
-		}
-	}
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// decodeCursor checks that a cursor belongs to the index and that its key is a key of that index's
-// partition: the index attribute, createdKey and the view's own key, nothing else.
-func decodeCursor(s, index string) (cursor, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) > 2048 {
-		return cursor{}, query.ErrBadCursor
-	}
-	var c cursor
-	if err := json.Unmarshal(b, &c); err != nil || c.Index != index || c.Partition == "" {
-		return cursor{}, query.ErrBadCursor
-	}
-	if c.Key != nil && (c.Key[indexKeys[index]] != c.Partition || c.Key["createdKey"] == "" || !strings.HasPrefix(c.Key["pk"], "ORDER#") ||
-		c.Key["sk"] != "VIEW" || len(c.Key) != 4) {
-		return cursor{}, query.ErrBadCursor
-	}
-	return c, nil
 }
