@@ -238,6 +238,11 @@ func (o *orderRecords) pending() []pendingNotice {
 	return out
 }
 
+// traced is ctx with the order's id and the correlation id of its first change in the batch.
+func (o *orderRecords) traced(ctx context.Context) context.Context {
+	return logging.With(ctx, o.changes[0].Notices[0].CorrelationID, o.orderID)
+}
+
 // markFrom marks the records of an order from its k-th on as failed.
 func markFrom(failed []bool, records []int, k int) {
 	for _, i := range records[k:] {
@@ -338,13 +343,18 @@ func (n *Notifier) recipients(ctx context.Context, byOrder []*orderRecords) (map
 		if _, ok := owners[o.customerID]; ok || o.customerID == "" {
 			continue
 		}
-		conns, err := n.Store.OfUser(ctx, o.customerID)
+		conns, err := n.Store.OfUser(o.traced(ctx), o.customerID)
 		if err != nil {
 			return nil, err
 		}
 		owners[o.customerID] = conns
 	}
-	watchers, err := n.Store.Watchers(ctx, topics...)
+	// A query made for one order carries its ids (logs, trace annotations); one for several, none.
+	wctx := ctx
+	if len(byOrder) == 1 {
+		wctx = byOrder[0].traced(ctx)
+	}
+	watchers, err := n.Store.Watchers(wctx, topics...)
 	if err != nil {
 		return nil, err
 	}
