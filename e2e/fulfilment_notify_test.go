@@ -177,8 +177,9 @@ func TestFulfilmentNotifyMailPushAndRefund(t *testing.T) {
 		t.Fatalf("before receipt: available %d reserved %d sold %d; want 7, 0, 3", a, r, so)
 	}
 
-	// Received: the units are back on sale, and refund-return refunds the return on its own. The
-	// receipt's push may be overtaken by the refund's (a later version): then only the latter comes.
+	// Received: the units are back on sale, and refund-return refunds the return on its own. The bus
+	// brings the receipt and the refund to the projector side by side: when the view takes the refund
+	// (a later version) first, the receipt is not told after it, and only the refund comes.
 	a.receive(id, rid)
 	for {
 		m := c.nextPush(t, id)

@@ -27,7 +27,14 @@ var notCalledByCode = map[string]string{
 	"SendEmailFunction sqs:SendMessage":         "OnFailure destination, sent by Lambda with this role",
 	"NotifyOrderStatusFunction sqs:SendMessage": "OnFailure destination, sent by Lambda with this role",
 	"ProjectOrdersFunction sqs:SendMessage":     "OnFailure destination, sent by Lambda with this role",
-	"RefundReturnFunction sqs:SendMessage":      "OnFailure destination, sent by Lambda with this role",
+	// Lambda's event source mapping reads the projections stream with the notifier's execution role
+	// (https://docs.aws.amazon.com/lambda/latest/dg/services-dynamodb-eventsourcemapping.html); the local
+	// runtime's poller reads with its own credentials, so the run cannot see it (docs/adr/0026).
+	"NotifyOrderStatusFunction dynamodb:DescribeStream":   "the event source mapping's stream reads, with this role",
+	"NotifyOrderStatusFunction dynamodb:GetRecords":       "the event source mapping's stream reads, with this role",
+	"NotifyOrderStatusFunction dynamodb:GetShardIterator": "the event source mapping's stream reads, with this role",
+	"NotifyOrderStatusFunction dynamodb:ListStreams":      "the event source mapping's stream reads, with this role",
+	"RefundReturnFunction sqs:SendMessage":                "OnFailure destination, sent by Lambda with this role",
 	// The retired capture step runs only for executions started on the definition before ConfirmOrder
 	// captured (docs/adr/0022); this run starts none. internal/saga's tests run it.
 	"CapturePaymentFunction dynamodb:GetItem": "retired step, kept one release for executions started before",
@@ -52,9 +59,6 @@ var notCalledByCode = map[string]string{
 // calledInRaces are allowed actions that a run may or may not call, depending on how concurrent
 // deliveries interleave; neither check applies to them.
 var calledInRaces = map[string]string{
-	// The notifier reads a push row only when two pushes of one order to one connection race (an older
-	// one still in flight, or a newer one already sent) (internal/adapter/dynamo/connections.go Claim).
-	"NotifyOrderStatusFunction dynamodb:GetItem": "read of a push row when two pushes of one order race",
 	// A payment action's outcome resumes the saga from whichever of the webhook and await-payment comes
 	// second (docs/saga.md): the webhook calls SendTask* only when the task token was stored first.
 	"StripeWebhookFunction states:SendTaskSuccess": "resumes the saga when the token was stored before the webhook came",

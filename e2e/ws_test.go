@@ -139,7 +139,9 @@ func (c *client) quiet(t *testing.T, d time.Duration) {
 	}
 }
 
-// expectStory checks a customer's view of an approved order: every status once, in order.
+// expectStory checks a customer's view of an approved order: every status, in order, exactly once
+// (the notifier pushes from the projections stream, which delivers an order's changes in order:
+// docs/adr/0026). Before, a later status's push could overtake an earlier one, which was then dropped.
 func expectStory(t *testing.T, msgs []map[string]any) {
 	t.Helper()
 	var got []string
@@ -161,16 +163,15 @@ func expectStory(t *testing.T, msgs []map[string]any) {
 			t.Fatalf("occurredAt: %v", m)
 		}
 	}
-	if !inLifeOrder(got) {
-		t.Fatalf("statuses %v; want PENDING ... CONFIRMED in life order", got)
+	if !slices.Equal(got, lifeOrder) {
+		t.Fatalf("statuses %v; want every one of %v, in order, once", got, lifeOrder)
 	}
 }
 
-// lifeOrder is an approved order's story. The events of its steps come milliseconds apart and the bus
-// delivers them concurrently, so a later status may overtake an earlier one; the notifier then drops
-// the earlier (never older after newer), and a client sees a subsequence that ends with the outcome.
+// lifeOrder is an approved order's story.
 var lifeOrder = []string{"PENDING", "RESERVED", "PAYMENT_AUTHORIZED", "CONFIRMED"}
 
+// inLifeOrder reports whether got is a subsequence of lifeOrder ending in CONFIRMED.
 func inLifeOrder(got []string) bool {
 	if len(got) == 0 || got[len(got)-1] != "CONFIRMED" {
 		return false
@@ -210,8 +211,8 @@ func connectionsStore(t *testing.T) *connections.Store {
 	return connections.NewStore(dynamodb.NewFromConfig(cfg), output("ConnectionsTableName"))
 }
 
-// A customer sees PENDING ... CONFIRMED of the order it places, once each, in order, even when the
-// bus delivers an event again; another customer sees none of it.
+// A customer sees PENDING ... CONFIRMED of the order it places, every one, once each, in order, even
+// when the bus delivers an event again; another customer sees none of it.
 func TestWebSocketOrderStatus(t *testing.T) {
 	ann, bob := customerToken(t), customerToken(t)
 	annWS, bobWS := connect(t, ann), connect(t, bob)
@@ -375,7 +376,7 @@ func TestWebSocketGoneConnectionsAreRemoved(t *testing.T) {
 }
 
 // 200 connections of 20 customers (each at the cap) at once: each receives its own customer's order
-// story, whole, and nothing of the others'.
+// story, in order, to its outcome, and nothing of the others'.
 func TestWebSocketManyConnections(t *testing.T) {
 	// Parallel, and its customers made side by side: 20 sign-ups one after the other and 200 dials kept
 	// the rest of the suite waiting; nothing here depends on another test's connections.
@@ -463,7 +464,12 @@ func expectStoryOf(t *testing.T, c *client, orderID string) {
 			return
 		}
 	}
+	// Twenty orders at once load the bus-fed projector enough that it may apply two statuses of an order
+	// in either order, in writes that fall in different batches of the notifier's stream: the older one
+	// is then not pushed (docs/websocket.md, "Every change, in order, once"). What this test holds is the
+	// fan-out: each client its own order's story, in order, ending with the outcome; every status of an
+	// order is held by TestWebSocketOrderStatus.
 	if !inLifeOrder(got) {
-		t.Errorf("statuses %v; want PENDING ... CONFIRMED in life order", got)
+		t.Errorf("statuses %v; want a subsequence of %v ending in CONFIRMED", got, lifeOrder)
 	}
 }

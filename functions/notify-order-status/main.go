@@ -1,5 +1,5 @@
-// Command notify-order-status pushes order status changes to WebSocket clients (EventBridge rule),
-// ws.Notifier.HandleEvent.
+// Command notify-order-status pushes order status changes to WebSocket clients, fed by the
+// projections table's stream (docs/adr/0026): ws.Notifier.HandleStream.
 package main
 
 import (
@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/orion-oss/orion/internal/adapter/apigateway"
+	"github.com/orion-oss/orion/internal/adapter/dynamo"
 	"github.com/orion-oss/orion/internal/adapter/dynamo/connections"
 	"github.com/orion-oss/orion/internal/platform/boot"
 	"github.com/orion-oss/orion/internal/platform/metrics"
@@ -21,8 +22,9 @@ func main() {
 	n := &ws.Notifier{
 		Store:   connections.NewStore(dynamodb.NewFromConfig(cfg), boot.Require(log, "CONNECTIONS_TABLE")),
 		Poster:  apigateway.Poster{Client: apigateway.NewManagementClient(cfg, boot.Require(log, "WEBSOCKET_MANAGEMENT_ENDPOINT"))},
+		Changes: dynamo.ViewChangeOf,
 		Logger:  log,
 		Metrics: metrics.New(os.Stdout),
 	}
-	lambda.Start(n.HandleEvent)
+	lambda.Start(n.HandleStream)
 }

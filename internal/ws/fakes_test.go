@@ -41,6 +41,7 @@ type store struct {
 	conns    map[string]ws.Connection
 	watches  map[string]map[string]bool // topic -> connection ids
 	pushed   map[string]int64           // conn#order -> version
+	claims   int                        // Claim calls: the notifier's writes
 	failWith error
 	calls    []string
 	// staleAdmins, when set, is what Admins answers.
@@ -231,6 +232,7 @@ func (s *store) Watchers(ctx context.Context, topics ...string) ([]ws.Watcher, e
 func (s *store) Claim(ctx context.Context, id, orderID string, version int64) (int64, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.claims++
 	prev := s.pushed[id+"#"+orderID]
 	if prev >= version {
 		return 0, false, nil
@@ -238,8 +240,6 @@ func (s *store) Claim(ctx context.Context, id, orderID string, version int64) (i
 	s.pushed[id+"#"+orderID] = version
 	return prev, true, nil
 }
-
-func (s *store) Settle(context.Context, string, string, int64) error { return nil }
 
 func (s *store) Unclaim(ctx context.Context, id, orderID string, version, prev int64) error {
 	s.mu.Lock()

@@ -11,7 +11,6 @@ import (
 
 	"github.com/orion-oss/orion/internal/auth"
 	"github.com/orion-oss/orion/internal/customer"
-	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/ws"
 )
 
@@ -253,26 +252,6 @@ func TestSweeperFailures(t *testing.T) {
 	}
 	if _, err := s.Get(context.Background(), "admin"); err != nil {
 		t.Fatal("an admin whose group could not be read was ended")
-	}
-}
-
-// A connection past its token's expiry receives no pushes, even before the sweeper ends it: neither an
-// owner's nor an admin's watching all orders.
-func TestNotifierSkipsExpiredConnections(t *testing.T) {
-	s, p := newStore(), &poster{}
-	s.conns["live"] = ws.Connection{ID: "live", UserID: "cust-1", ExpiresAt: at.Add(time.Second)}
-	s.conns["expired"] = ws.Connection{ID: "expired", UserID: "cust-1", ExpiresAt: at}
-	s.conns["admin-live"] = ws.Connection{ID: "admin-live", UserID: "adm-1", Admin: true, ExpiresAt: at.Add(time.Second)}
-	s.conns["admin-expired"] = ws.Connection{ID: "admin-expired", UserID: "adm-1", Admin: true, ExpiresAt: at}
-	s.watches["all"] = map[string]bool{"admin-live": true, "admin-expired": true}
-	n := &ws.Notifier{Store: s, Poster: p, Now: func() time.Time { return at }}
-	if err := n.Handle(context.Background(), envelope(t, "ev-1", event.TypeOrderPlaced, ref("PENDING", 1))); err != nil {
-		t.Fatal(err)
-	}
-	for id, want := range map[string]int{"live": 1, "expired": 0, "admin-live": 1, "admin-expired": 0} {
-		if got := len(p.to(id)); got != want {
-			t.Fatalf("%d pushes to %s; want %d", got, id, want)
-		}
 	}
 }
 

@@ -8,7 +8,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/orion-oss/orion/internal/event"
+	"github.com/orion-oss/orion/internal/adapter/dynamo"
 	"github.com/orion-oss/orion/internal/order"
 	"github.com/orion-oss/orion/internal/ws"
 )
@@ -43,26 +43,36 @@ func FuzzMessages(f *testing.F) {
 	})
 }
 
-// Any EventBridge event reaching the notifier is either pushed to its order's owner or refused with an
-// error (dead-lettered after retries); a malformed one pushes nothing.
-func FuzzNotifierEvent(f *testing.F) {
-	data, _ := json.Marshal(ref("PENDING", 1))
-	good, _ := json.Marshal(event.Envelope{ID: "ev-1", Type: event.TypeOrderPlaced, Version: 1, Source: "orion.orders", OccurredAt: at,
-		CorrelationID: "corr-1", Data: data})
-	f.Add(good)
-	f.Add([]byte(`{}`))
-	f.Add([]byte(`{"id":"e","type":"OrderPlaced","version":1,"data":{"orderId":""}}`))
-	f.Fuzz(func(t *testing.T, detail []byte) {
+// Any batch the projections stream may bring is pushed only to its order's owner (and watchers), as
+// order.status messages, or reported for a retry; never a panic, never another customer's push.
+func FuzzNotifierStream(f *testing.F) {
+	f.Add([]byte(`{"Records":[{"eventName":"MODIFY","dynamodb":{"SequenceNumber":"1","Keys":{"pk":{"S":"ORDER#o1"},"sk":{"S":"VIEW"}},` +
+		`"NewImage":{"customerId":{"S":"cust-1"},"h0000000001":{"M":{"status":{"S":"PENDING"},"at":{"S":"2025-03-01T12:00:00Z"},"e":{"S":"ev-1"}}}}}}]}`))
+	f.Add([]byte(`{"Records":[{"eventName":"MODIFY","dynamodb":{"SequenceNumber":"1","Keys":{"pk":{"S":"ORDER#o1"},"sk":{"S":"VIEW"}},` +
+		`"NewImage":{"customerId":{"S":"cust-1"},"n0000000002":{"S":"x"}}}}]}`))
+	f.Add([]byte(`{"Records":[{"dynamodb":{"Keys":{"pk":{"S":"SKU#A"}}}}]}`))
+	f.Fuzz(func(t *testing.T, batch []byte) {
+		var ev events.DynamoDBEvent
+		if json.Unmarshal(batch, &ev) != nil {
+			return
+		}
 		s := newStore()
 		s.conns["c1"] = ws.Connection{ID: "c1", UserID: "cust-1"}
+		s.conns["c2"] = ws.Connection{ID: "c2", UserID: "cust-2"}
 		p := &poster{}
-		err := (&ws.Notifier{Store: s, Poster: p}).HandleEvent(context.Background(), events.EventBridgeEvent{ID: "x", Detail: detail})
-		if _, decodeErr := event.Decode(detail); decodeErr != nil && err == nil {
-			t.Fatalf("an undecodable event was accepted")
+		resp, err := (&ws.Notifier{Store: s, Poster: p, Changes: dynamo.ViewChangeOf}).HandleStream(context.Background(), ev)
+		if err != nil || len(resp.BatchItemFailures) > len(ev.Records) {
+			t.Fatalf("err %v, failures %v of %d records", err, resp.BatchItemFailures, len(ev.Records))
+		}
+		owners := map[string]bool{} // the connections of the customers whose views the batch wrote
+		for _, r := range ev.Records {
+			if c := r.Change.NewImage["customerId"]; c.DataType() == events.DataTypeString {
+				owners[map[string]string{"cust-1": "c1", "cust-2": "c2"}[c.String()]] = true
+			}
 		}
 		for conn, posts := range p.posts {
 			for _, msg := range posts {
-				if conn != "c1" || !strings.Contains(msg, `"order.status"`) {
+				if !owners[conn] || !strings.Contains(msg, `"order.status"`) {
 					t.Fatalf("pushed %s to %s", msg, conn)
 				}
 			}

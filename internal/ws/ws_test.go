@@ -1,7 +1,6 @@
 package ws_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,9 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/orion-oss/orion/internal/auth"
-	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/order"
-	"github.com/orion-oss/orion/internal/platform/metrics"
 	"github.com/orion-oss/orion/internal/ws"
 )
 
@@ -199,16 +196,6 @@ func TestMessagesStoreFailure(t *testing.T) {
 	}
 }
 
-func envelope(t *testing.T, id, typ string, ref event.OrderRef) event.Envelope {
-	t.Helper()
-	data, _ := json.Marshal(ref)
-	return event.Envelope{ID: id, Type: typ, Version: 1, Source: "orion.orders", OccurredAt: at, CorrelationID: "corr-1", Data: data}
-}
-
-func ref(status string, version int64) event.OrderRef {
-	return event.OrderRef{OrderID: ownOrder, CustomerID: "cust-1", Status: status, OrderVersion: version}
-}
-
 // notifyFixture: cust-1 has two connections (one muted the order), cust-2 one, an admin watches all
 // orders and also this one (one push, not two), another admin watches nothing.
 func notifyFixture() *store {
@@ -222,186 +209,4 @@ func notifyFixture() *store {
 	s.watches["all"] = map[string]bool{"admin": true}
 	s.watches["order:"+ownOrder] = map[string]bool{"admin": true}
 	return s
-}
-
-func TestNotifierFansOutToTheRightConnections(t *testing.T) {
-	s, p := notifyFixture(), &poster{}
-	var emf bytes.Buffer
-	n := &ws.Notifier{Store: s, Poster: p, Metrics: metrics.New(&emf)}
-	r := ref("REJECTED", 3)
-	r.Reason = "OUT_OF_STOCK"
-	if err := n.Handle(context.Background(), envelope(t, "ev-3", event.TypeOrderRejected, r)); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(emf.String(), `"WebSocketPushes":3`) || !strings.Contains(emf.String(), `"StaleConnections":0`) {
-		t.Fatalf("metrics %q; want 3 pushes, no stale connection", emf.String())
-	}
-	for id, want := range map[string]int{"c1": 1, "c2": 1, "admin": 1, "muted": 0, "other": 0, "idle-admin": 0} {
-		if got := len(p.to(id)); got != want {
-			t.Fatalf("%s got %d pushes; want %d", id, got, want)
-		}
-	}
-	var msg map[string]any
-	json.Unmarshal([]byte(p.to("c1")[0]), &msg)
-	want := map[string]any{"type": "order.status", "orderId": ownOrder, "status": "REJECTED", "reason": "OUT_OF_STOCK",
-		"occurredAt": "2025-03-01T12:00:00Z", "eventId": "ev-3", "orderVersion": 3.0}
-	if len(msg) != len(want) {
-		t.Fatalf("message %v; want %v", msg, want)
-	}
-	for k, v := range want {
-		if msg[k] != v {
-			t.Fatalf("message %v; want %v", msg, want)
-		}
-	}
-}
-
-// At least once in, no duplicates and no regressions out: the same event again, and an older event
-// after a newer one, push nothing.
-func TestNotifierIsIdempotentAndInOrder(t *testing.T) {
-	s, p := notifyFixture(), &poster{}
-	n := &ws.Notifier{Store: s, Poster: p}
-	steps := []struct {
-		id, typ, status string
-		version         int64
-	}{
-		{"ev-1", event.TypeOrderPlaced, "PENDING", 1},
-		{"ev-2", event.TypeInventoryReserved, "RESERVED", 2},
-		{"ev-2", event.TypeInventoryReserved, "RESERVED", 2}, // duplicate delivery
-		{"ev-4", event.TypeOrderConfirmed, "CONFIRMED", 4},
-		{"ev-3", event.TypePaymentAuthorized, "PAYMENT_AUTHORIZED", 3}, // late, older
-		{"ev-4", event.TypeOrderConfirmed, "CONFIRMED", 4},             // duplicate of the last
-	}
-	for _, st := range steps {
-		if err := n.Handle(context.Background(), envelope(t, st.id, st.typ, ref(st.status, st.version))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, id := range []string{"c1", "c2", "admin"} {
-		var got []string
-		for _, m := range p.to(id) {
-			var msg ws.Status
-			json.Unmarshal([]byte(m), &msg)
-			got = append(got, msg.Status)
-		}
-		if want := []string{"PENDING", "RESERVED", "CONFIRMED"}; !slices.Equal(got, want) {
-			t.Fatalf("%s received %v; want %v", id, got, want)
-		}
-	}
-}
-
-func TestNotifierFailures(t *testing.T) {
-	t.Run("gone connection is deleted, the others are served", func(t *testing.T) {
-		s := notifyFixture()
-		p := &poster{fail: func(ctx context.Context, id string) error {
-			if id == "admin" {
-				return fmt.Errorf("%w: %s", ws.ErrGone, id)
-			}
-			return nil
-		}}
-		if err := (&ws.Notifier{Store: s, Poster: p}).Handle(context.Background(), envelope(t, "ev-1", event.TypeOrderPlaced, ref("PENDING", 1))); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.Get(context.Background(), "admin"); !errors.Is(err, ws.ErrNoConnection) {
-			t.Fatal("the gone connection is still stored")
-		}
-		if !slices.Contains(s.calls, "delete admin [all order:"+ownOrder+"]") {
-			t.Fatalf("its watches were not deleted with it: %v", s.calls)
-		}
-		if len(p.to("c1")) != 1 || len(p.to("c2")) != 1 {
-			t.Fatal("the others were not served")
-		}
-	})
-	t.Run("a failed post fails the invocation; the retry serves only what failed", func(t *testing.T) {
-		s := notifyFixture()
-		failing := true
-		p := &poster{fail: func(ctx context.Context, id string) error {
-			if id == "c2" && failing {
-				return errBoom
-			}
-			return nil
-		}}
-		n := &ws.Notifier{Store: s, Poster: p}
-		ev := envelope(t, "ev-1", event.TypeOrderPlaced, ref("PENDING", 1))
-		if err := n.Handle(context.Background(), ev); !errors.Is(err, ws.ErrPushFailed) || !errors.Is(err, errBoom) {
-			t.Fatalf("err = %v", err)
-		}
-		failing = false
-		if err := n.Handle(context.Background(), ev); err != nil {
-			t.Fatal(err)
-		}
-		for _, id := range []string{"c1", "c2", "admin"} {
-			if n := len(p.to(id)); n != 1 {
-				t.Fatalf("%s got %d pushes; want 1", id, n)
-			}
-		}
-	})
-	t.Run("a client that does not answer costs one post timeout, not the others' pushes", func(t *testing.T) {
-		s := notifyFixture()
-		p := &poster{fail: func(ctx context.Context, id string) error {
-			if id == "c1" {
-				<-ctx.Done() // never answers
-				return ctx.Err()
-			}
-			return nil
-		}}
-		n := &ws.Notifier{Store: s, Poster: p, PostTimeout: 20 * time.Millisecond, Workers: 2}
-		err := n.Handle(context.Background(), envelope(t, "ev-1", event.TypeOrderPlaced, ref("PENDING", 1)))
-		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("err = %v", err)
-		}
-		if len(p.to("c2")) != 1 || len(p.to("admin")) != 1 {
-			t.Fatal("the others were not served")
-		}
-	})
-}
-
-// A payment waiting for the customer (3-D Secure) keeps its status; the push tells the owner to act
-// (GET /orders/{orderId} says where).
-func TestNotifierPushesThePaymentAction(t *testing.T) {
-	s, p := notifyFixture(), &poster{}
-	data, _ := json.Marshal(event.PaymentActionRequired{OrderRef: ref("RESERVED", 3), AuthorizationID: "pi_1", ActionType: "redirect_to_url"})
-	env := event.Envelope{ID: "ev-3", Type: event.TypePaymentActionRequired, Version: 1, Source: "orion.payments", OccurredAt: at, Data: data}
-	if err := (&ws.Notifier{Store: s, Poster: p}).Handle(context.Background(), env); err != nil {
-		t.Fatal(err)
-	}
-	if len(p.to("c1")) != 1 {
-		t.Fatalf("c1 got %d pushes; want 1", len(p.to("c1")))
-	}
-	var msg ws.Status
-	if err := json.Unmarshal([]byte(p.to("c1")[0]), &msg); err != nil {
-		t.Fatal(err)
-	}
-	if msg.Status != "RESERVED" || msg.PaymentAction == nil || msg.PaymentAction.Type != "redirect_to_url" {
-		t.Fatalf("message %+v; want RESERVED with the action's type", msg)
-	}
-	if strings.Contains(p.to("c1")[0], "pi_1") {
-		t.Fatalf("the push carries the provider's payment id: %s", p.to("c1")[0])
-	}
-}
-
-func TestNotifierRefusesBadEvents(t *testing.T) {
-	tests := []struct {
-		name string
-		env  event.Envelope
-	}{
-		{"not a status event", envelope(t, "ev-1", event.TypeInventoryCommitted, ref("CONFIRMED", 4))},
-		{"no order id", envelope(t, "ev-1", event.TypeOrderPlaced, event.OrderRef{CustomerID: "c", Status: "PENDING", OrderVersion: 1})},
-		{"no version", envelope(t, "ev-1", event.TypeOrderPlaced, event.OrderRef{OrderID: ownOrder, CustomerID: "c", Status: "PENDING"})},
-		{"data not an object", event.Envelope{ID: "ev-1", Type: event.TypeOrderPlaced, Data: json.RawMessage(`[1]`)}},
-		{"an action without its redirect", envelope(t, "ev-1", event.TypePaymentActionRequired, ref("RESERVED", 3))},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s, p := notifyFixture(), &poster{}
-			err := (&ws.Notifier{Store: s, Poster: p}).Handle(context.Background(), tt.env)
-			if !errors.Is(err, ws.ErrNotStatusEvent) || len(p.posts) != 0 || len(s.calls) != 0 {
-				t.Fatalf("err %v, posts %v, store calls %v", err, p.posts, s.calls)
-			}
-		})
-	}
-	// The Lambda entry point refuses an undecodable detail the same way: an error, nothing pushed.
-	p := &poster{}
-	if err := (&ws.Notifier{Store: notifyFixture(), Poster: p}).HandleEvent(context.Background(), events.EventBridgeEvent{ID: "x", Detail: json.RawMessage(`{}`)}); err == nil || len(p.posts) != 0 {
-		t.Fatalf("err %v, posts %v", err, p.posts)
-	}
 }

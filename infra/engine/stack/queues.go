@@ -3,7 +3,9 @@ package stack
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -72,8 +74,8 @@ func (s *Stack) pollerClient(f *function) *sqs.Client {
 	})
 }
 
-// eventSourceMapping runs an AWS::Lambda::EventSourceMapping resource; only SQS sources run locally
-// (DynamoDB streams are read through SAM's DynamoDB events).
+// eventSourceMapping runs an AWS::Lambda::EventSourceMapping resource: an SQS queue, or a DynamoDB
+// stream, whose properties are those of SAM's DynamoDB event (streamSource) but for the stream's name.
 func (s *Stack) eventSourceMapping(ctx context.Context, id string, r sam.Resource) error {
 	props, err := s.resolve(r.Properties, "Resources."+id+".Properties")
 	if err != nil {
@@ -84,7 +86,15 @@ func (s *Stack) eventSourceMapping(ctx context.Context, id string, r sam.Resourc
 	if f == nil {
 		return fmt.Errorf("stack: %s: FunctionName %q is no function of the template", id, name)
 	}
-	if err := s.queueSource(ctx, f, sam.String(props, "EventSourceArn"), props); err != nil {
+	arn := sam.String(props, "EventSourceArn")
+	if strings.Contains(arn, ":dynamodb:") && strings.Contains(arn, "/stream/") {
+		stream := maps.Clone(props)
+		stream["Stream"] = arn
+		err = s.streamSource(ctx, f, stream)
+	} else {
+		err = s.queueSource(ctx, f, arn, props)
+	}
+	if err != nil {
 		return fmt.Errorf("stack: %s: %w", id, err)
 	}
 	return nil

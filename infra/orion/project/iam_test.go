@@ -28,6 +28,8 @@ func transformed(t *testing.T) *iampolicy.Template {
 var broadAllowed = map[string]string{
 	"OutboxPipeRole/outbox-pipe: dynamodb:ListStreams on *": "ListStreams has no resource type: IAM only accepts * for it " +
 		"(https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html), and Pipes call it for a stream source",
+	"NotifyOrderStatusFunctionRole/NotifyOrderStatusFunctionRolePolicy0: dynamodb:ListStreams on *": "the same, for Lambda's event source " +
+		"mapping on the projections stream, which reads the stream with the function's role (docs/adr/0026)",
 }
 
 // managedAllowed are the AWS managed policies a role may carry, each with its reason: the ones SAM

@@ -25,9 +25,10 @@ func rulePattern(t *testing.T, tpl *sam.Template, function, eventName string) *e
 	return p
 }
 
-// The email and WebSocket rules take a confirmed order's later news, and of the refunds only a
-// return's (returnId): a whole order's refund is told by its CANCELLED or FAILED mail and push. The
-// refund-return rule takes the receipt of a return and nothing else.
+// The email rule takes a confirmed order's later news, and of the refunds only a return's (returnId): a
+// whole order's refund is told by its CANCELLED or FAILED mail (and push: the notifier reads the
+// projections stream, docs/adr/0026). The refund-return rule takes the receipt of a return and nothing
+// else.
 func TestProjectFulfilmentRulesTakeOnlyReturnRefunds(t *testing.T) {
 	tpl, err := sam.Load("../../../template.yaml")
 	if err != nil {
@@ -35,20 +36,19 @@ func TestProjectFulfilmentRulesTakeOnlyReturnRefunds(t *testing.T) {
 	}
 	rules := map[string]*eventpattern.Pattern{
 		"email":         rulePattern(t, tpl, "SendEmailFunction", "Outcomes"),
-		"notifier":      rulePattern(t, tpl, "NotifyOrderStatusFunction", "StatusChanged"),
 		"refund-return": rulePattern(t, tpl, "RefundReturnFunction", "ReturnReceived"),
 	}
 	tests := []struct {
 		source, detailType, data string
 		want                     map[string]bool // by rule; absent: not matched
 	}{
-		{"orion.orders", "OrderShipped", `{"orderId":"o","trackingNumber":"JD1"}`, map[string]bool{"email": true, "notifier": true}},
-		{"orion.orders", "OrderDelivered", `{"orderId":"o"}`, map[string]bool{"email": true, "notifier": true}},
-		{"orion.orders", "OrderReturnRequested", `{"orderId":"o","returnId":"R1"}`, map[string]bool{"notifier": true}},
-		{"orion.orders", "OrderReturnReceived", `{"orderId":"o","returnId":"R1"}`, map[string]bool{"notifier": true, "refund-return": true}},
-		{"orion.payments", "PaymentRefunded", `{"orderId":"o","returnId":"R1"}`, map[string]bool{"email": true, "notifier": true}},
+		{"orion.orders", "OrderShipped", `{"orderId":"o","trackingNumber":"JD1"}`, map[string]bool{"email": true}},
+		{"orion.orders", "OrderDelivered", `{"orderId":"o"}`, map[string]bool{"email": true}},
+		{"orion.orders", "OrderReturnRequested", `{"orderId":"o","returnId":"R1"}`, nil},
+		{"orion.orders", "OrderReturnReceived", `{"orderId":"o","returnId":"R1"}`, map[string]bool{"refund-return": true}},
+		{"orion.payments", "PaymentRefunded", `{"orderId":"o","returnId":"R1"}`, map[string]bool{"email": true}},
 		{"orion.payments", "PaymentRefunded", `{"orderId":"o"}`, nil},
-		{"orion.orders", "OrderConfirmed", `{"orderId":"o"}`, map[string]bool{"email": true, "notifier": true}},
+		{"orion.orders", "OrderConfirmed", `{"orderId":"o"}`, map[string]bool{"email": true}},
 		// Only Orion's own source: a partner's event of the same name moves nothing.
 		{"partner.fulfilment", "OrderReturnReceived", `{"orderId":"o","returnId":"R1"}`, nil},
 		{"orion.inventory", "InventoryReturned", `{"orderId":"o","returnId":"R1"}`, nil},

@@ -2,7 +2,6 @@ package apigateway_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"strings"
@@ -10,13 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/coder/websocket"
 
 	"github.com/orion-oss/orion/infra/engine/wsapi"
 	"github.com/orion-oss/orion/internal/adapter/apigateway"
-	"github.com/orion-oss/orion/internal/event"
+	"github.com/orion-oss/orion/internal/projection"
 	"github.com/orion-oss/orion/internal/ws"
 )
 
@@ -32,7 +32,6 @@ func (s *ownerConns) Claim(context.Context, string, string, int64) (int64, bool,
 	return 0, true, nil
 }
 func (s *ownerConns) Unclaim(context.Context, string, string, int64, int64) error { return nil }
-func (s *ownerConns) Settle(context.Context, string, string, int64) error         { return nil }
 func (s *ownerConns) Delete(context.Context, string, ...string) error             { return nil }
 
 // BenchmarkNotifierFanOut measures the notifier's fan-out of one status change to n connections of the
@@ -96,7 +95,10 @@ func benchNotifier(b *testing.B, n int) {
 		}
 	}
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")}
-	notifier := &ws.Notifier{Store: s, Poster: apigateway.Poster{Client: apigateway.NewManagementClient(cfg, mgmt.URL+"/dev")}}
+	// One stream record per round, a write of the order's view that added a CONFIRMED notice.
+	var change projection.ViewChange
+	read := func(events.DynamoDBEventRecord) (projection.ViewChange, error) { return change, nil }
+	notifier := &ws.Notifier{Store: s, Poster: apigateway.Poster{Client: apigateway.NewManagementClient(cfg, mgmt.URL+"/dev")}, Changes: read}
 
 	version := int64(0)
 	b.ReportAllocs()
@@ -104,11 +106,12 @@ func benchNotifier(b *testing.B, n int) {
 	start := time.Now()
 	for b.Loop() {
 		version++ // a new status each round, as the guard lets only newer versions through
-		data, _ := json.Marshal(event.OrderRef{OrderID: ownOrder, CustomerID: "cust-1", Status: "CONFIRMED", OrderVersion: version})
-		env := event.Envelope{ID: fmt.Sprintf("ev-%d", version), Type: event.TypeOrderConfirmed, Version: 1, Source: "orion.orders",
-			OccurredAt: time.Now(), CorrelationID: "bench", Data: data}
-		if err := notifier.Handle(context.Background(), env); err != nil {
-			b.Fatal(err)
+		change = projection.ViewChange{OrderID: ownOrder, CustomerID: "cust-1", Notices: []projection.Notice{{OrderVersion: version,
+			EventID: fmt.Sprintf("ev-%d", version), CorrelationID: "bench", OccurredAt: time.Now(), Status: "CONFIRMED"}}}
+		resp, err := notifier.HandleStream(context.Background(), events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{{
+			Change: events.DynamoDBStreamRecord{SequenceNumber: fmt.Sprint(version)}}}})
+		if err != nil || len(resp.BatchItemFailures) != 0 {
+			b.Fatal(err, resp.BatchItemFailures)
 		}
 		// go test's -timeout does not cover benchmarks: a lost message must fail the run, not hang it.
 		deadline := time.After(10 * time.Second)

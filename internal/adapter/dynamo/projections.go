@@ -64,10 +64,9 @@ func (p *Projections) Apply(ctx context.Context, env event.Envelope) (projection
 	}
 	// A commit moves units from reserved to sold: the available figure the catalog shows is the one the
 	// reservation left, so the commit's write would change nothing there (docs/adr/0022).
-	if _, commit := payload.(*event.InventoryCommitted); !commit {
-		if err := p.applyStockLines(ctx, stockLines(payload)); err != nil {
-			return projection.Result{}, err
-		}
+	stock := stockLines(payload)
+	if _, commit := payload.(*event.InventoryCommitted); commit {
+		stock = nil
 	}
 	// Facts that never change (customer, lines, total, creation) and this version's history entry.
 	names := map[string]string{}
@@ -94,12 +93,15 @@ func (p *Projections) Apply(ctx context.Context, env event.Envelope) (projection
 	if err := fulfilmentFacts(payload, env.OccurredAt, names, values, &facts); err != nil {
 		return projection.Result{}, err
 	}
+	if err := noticeFacts(env, payload, ref, statusChanges[env.Type], names, values, &facts); err != nil {
+		return projection.Result{}, err
+	}
 	if !statusChanges[env.Type] && len(facts) == 1 {
 		// Neither a new status nor a fact the view keeps (PaymentCaptured, InventoryCommitted, a
 		// cancellation request, a cancelled order's release): the write would only move the view's
 		// version and updatedAt, at a write unit per event. The status changes carry every version the
 		// view shows (docs/adr/0022).
-		return projection.Result{}, nil
+		return projection.Result{}, p.applyStockLines(ctx, stock)
 	}
 	if statusChanges[env.Type] {
 		entry, _ := attributevalue.Marshal(viewHistoryRecord{Status: ref.Status, Reason: ref.Reason, At: env.OccurredAt.UTC().Format(time.RFC3339Nano)})
@@ -134,6 +136,13 @@ func (p *Projections) Apply(ctx context.Context, env event.Envelope) (projection
 	if err != nil {
 		return projection.Result{}, fmt.Errorf("dynamo: project %s: %w", env.Type, err)
 	}
+	// The catalog after the view: a status change reaches the view (and the notifier, which pushes
+	// from its stream) as early as it can, before a later status of the order that the bus brought at
+	// the same time (docs/adr/0026). A failed catalog write fails the event, whose retry changes the
+	// view no further.
+	if err := p.applyStockLines(ctx, stock); err != nil {
+		return projection.Result{}, err
+	}
 	res := projection.Result{Status: ref.Status, Reason: ref.Reason}
 	if statusChanges[env.Type] {
 		_, seen := out.Attributes[names["#h"]]
@@ -163,6 +172,8 @@ func orderRef(p event.Payload) (event.OrderRef, bool) {
 	case *event.PaymentAuthorized:
 		return e.OrderRef, true
 	case *event.PaymentDeclined:
+		return e.OrderRef, true
+	case *event.PaymentActionRequired:
 		return e.OrderRef, true
 	case *event.PaymentRefunded:
 		return e.OrderRef, true

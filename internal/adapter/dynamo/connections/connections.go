@@ -338,21 +338,20 @@ func (c *Store) OfUser(ctx context.Context, userID string) ([]ws.Connection, err
 // watchPartition is the ByWatch partition of every subscription.
 const watchPartition = "watch"
 
-// Watchers lists the connections watching any of the topics, in one query of the ByWatch index.
+// Watchers lists the connections watching any of the topics, in one query of the ByWatch index: the
+// whole partition (every subscription), filtered here rather than by a FilterExpression, which reads
+// (and bills) the same and caps its IN list at 100 values, fewer than a batch's orders can need.
 func (c *Store) Watchers(ctx context.Context, topics ...string) ([]ws.Watcher, error) {
 	if len(topics) == 0 {
 		return nil, nil
 	}
-	var out []ws.Watcher
-	in := make([]string, len(topics))
-	values := map[string]types.AttributeValue{}
-	for i, t := range topics {
-		in[i] = fmt.Sprintf(":t%d", i)
-		values[in[i]] = connS(t)
+	want := map[string]bool{}
+	for _, t := range topics {
+		want[t] = true
 	}
-	filter := "topic IN (" + strings.Join(in, ", ") + ")"
-	err := c.query(ctx, "ByWatch", "watch", watchPartition, filter, values, func(item map[string]types.AttributeValue) error {
-		if t := attrS(item, "target"); t != "" {
+	var out []ws.Watcher
+	err := c.query(ctx, "ByWatch", "watch", watchPartition, "", nil, func(item map[string]types.AttributeValue) error {
+		if t := attrS(item, "target"); t != "" && want[attrS(item, "topic")] {
 			w := ws.Watcher{ConnectionID: t, Topic: attrS(item, "topic")}
 			if exp := intAttr(item, "expiresAt"); exp > 0 {
 				w.ExpiresAt = time.Unix(exp, 0).UTC()
@@ -391,69 +390,29 @@ func (c *Store) query(ctx context.Context, index, attr, value, filter string, fi
 	return nil
 }
 
-// pushLease bounds how long one push holds a (connection, order): longer than the notifier's post
-// timeout, so a crashed notifier's claim frees itself.
-const pushLease = 5 * time.Second
-
 // Claim records version as the last one of the order pushed to the connection (the row lives as long as
-// a connection can: ttlOf), and holds the pair
-// until Settle (or pushLease): one conditional write that fails when an equal or newer version was
-// recorded (ok false, nothing changes). While an older version's push is in flight it waits for it, so
-// that two pushes of one order to one connection never overtake each other on the wire (record 3,
-// record 4, post 4, post 3 would show the client an older status after a newer one). prev is the version
-// replaced (0 if none), for Unclaim.
+// a connection can: ttlOf): one conditional write that fails when an equal or newer version was
+// recorded (ok false, nothing changes), so a redelivered record pushes nothing twice. The notifier's
+// stream delivers an order's changes one after the other (docs/adr/0026), so two claims of one order
+// and connection never race: the claim needs no lease. prev is the version replaced (0 if none), for
+// Unclaim.
 func (c *Store) Claim(ctx context.Context, id, orderID string, version int64) (prev int64, ok bool, err error) {
 	if err := checkID(id, orderID); err != nil {
 		return 0, false, err
 	}
-	key := connKey(pushKey(id, orderID))
-	deadline := time.Now().Add(pushLease + time.Second)
-	for {
-		now := time.Now()
-		out, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(c.table), Key: key,
-			UpdateExpression: aws.String("SET lastVersion = :v, busyUntil = :busy, #ttl = :exp"), ExpressionAttributeNames: ttlName,
-			ConditionExpression: aws.String("(attribute_not_exists(lastVersion) OR lastVersion < :v) AND (attribute_not_exists(busyUntil) OR busyUntil < :now)"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":v": connN(version), ":now": connN(now.UnixMilli()),
-				":busy": connN(now.Add(pushLease).UnixMilli()), ":exp": ttlOf(now, time.Time{})},
-			ReturnValues: types.ReturnValueUpdatedOld})
-		var taken *types.ConditionalCheckFailedException
-		if err == nil {
-			return intAttr(out.Attributes, "lastVersion"), true, nil
-		}
-		if !errors.As(err, &taken) {
-			return 0, false, fmt.Errorf("connections: claim push of %s v%d to %s: %w", orderID, version, id, err)
-		}
-		cur, err := c.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(c.table), Key: key, ConsistentRead: aws.Bool(true)})
-		if err != nil {
-			return 0, false, fmt.Errorf("connections: read push of %s to %s: %w", orderID, id, err)
-		}
-		if intAttr(cur.Item, "lastVersion") >= version {
-			return 0, false, nil // this or a newer version went already
-		}
-		if time.Now().After(deadline) {
-			return 0, false, fmt.Errorf("connections: push of %s to %s stayed busy past its lease", orderID, id)
-		}
-		select { // an older version is on its way: let it arrive first
-		case <-ctx.Done():
-			return 0, false, ctx.Err()
-		case <-time.After(25 * time.Millisecond):
-		}
+	out, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(c.table), Key: connKey(pushKey(id, orderID)),
+		UpdateExpression: aws.String("SET lastVersion = :v, #ttl = :exp"), ExpressionAttributeNames: ttlName,
+		ConditionExpression:       aws.String("attribute_not_exists(lastVersion) OR lastVersion < :v"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": connN(version), ":exp": ttlOf(time.Now(), time.Time{})},
+		ReturnValues:              types.ReturnValueUpdatedOld})
+	var taken *types.ConditionalCheckFailedException
+	switch {
+	case errors.As(err, &taken):
+		return 0, false, nil // this or a newer version went already
+	case err != nil:
+		return 0, false, fmt.Errorf("connections: claim push of %s v%d to %s: %w", orderID, version, id, err)
 	}
-}
-
-// Settle ends the hold of a pushed version (the post is done).
-func (c *Store) Settle(ctx context.Context, id, orderID string, version int64) error {
-	if err := checkID(id, orderID); err != nil {
-		return err
-	}
-	_, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(c.table), Key: connKey(pushKey(id, orderID)),
-		UpdateExpression: aws.String("REMOVE busyUntil"), ConditionExpression: aws.String("lastVersion = :v"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":v": connN(version)}})
-	var moved *types.ConditionalCheckFailedException
-	if err != nil && !errors.As(err, &moved) {
-		return fmt.Errorf("connections: settle push of %s v%d to %s: %w", orderID, version, id, err)
-	}
-	return nil
+	return intAttr(out.Attributes, "lastVersion"), true, nil
 }
 
 // Unclaim restores the version a failed push's Claim replaced, unless another claim moved it on since.
@@ -468,7 +427,7 @@ func (c *Store) Unclaim(ctx context.Context, id, orderID string, version, prev i
 		_, err = c.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(c.table), Key: key, ConditionExpression: cond,
 			ExpressionAttributeValues: map[string]types.AttributeValue{":v": connN(version)}})
 	} else {
-		_, err = c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(c.table), Key: key, UpdateExpression: aws.String("SET lastVersion = :p REMOVE busyUntil"),
+		_, err = c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(c.table), Key: key, UpdateExpression: aws.String("SET lastVersion = :p"),
 			ConditionExpression: cond, ExpressionAttributeValues: map[string]types.AttributeValue{":v": connN(version), ":p": connN(prev)}})
 	}
 	var moved *types.ConditionalCheckFailedException

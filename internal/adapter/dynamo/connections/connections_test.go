@@ -7,7 +7,6 @@ import (
 	"os"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -98,6 +97,14 @@ func TestConnectionsLifecycle(t *testing.T) {
 	if only, _ := c.Watchers(ctx, "order:order-1"); len(only) != 0 {
 		t.Fatalf("watchers of an unwatched topic: %v", only)
 	}
+	// A batch's orders: more topics than a FilterExpression's IN takes (100), in one query.
+	many := []string{"all"}
+	for i := range 150 {
+		many = append(many, fmt.Sprintf("order:order-%d", i))
+	}
+	if got, err := c.Watchers(ctx, many...); err != nil || len(got) != 2 {
+		t.Fatalf("watchers of 151 topics: %v %v", got, err)
+	}
 	if err := c.Unwatch(ctx, admin.ID, "order:order-9"); err != nil {
 		t.Fatal(err)
 	}
@@ -125,43 +132,8 @@ func TestConnectionsLifecycle(t *testing.T) {
 }
 
 // The push guard: one conditional write per (connection, order) refuses duplicates and older versions,
-// under concurrency too, and Unclaim gives a failed push back.
-// Two pushes of one order to one connection never overtake each other: a newer version waits while an
-// older one is in flight (claimed, not yet settled), then goes.
-func TestConnectionsPushesOfAnOrderDoNotOvertake(t *testing.T) {
-	ctx := context.Background()
-	c, _, _ := newConnections(t)
-	const conn, order = "Conn00000000B=", "order-9"
-	if _, ok, err := c.Claim(ctx, conn, order, 3); err != nil || !ok {
-		t.Fatalf("claim v3: %v %v", ok, err)
-	}
-	var mu sync.Mutex
-	var seq []string
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		prev, ok, err := c.Claim(ctx, conn, order, 4)
-		mu.Lock()
-		seq = append(seq, fmt.Sprintf("claimed v4 after v%d: %v %v", prev, ok, err))
-		mu.Unlock()
-	}()
-	time.Sleep(300 * time.Millisecond) // v4 is waiting now
-	mu.Lock()
-	seq = append(seq, "settled v3")
-	mu.Unlock()
-	if err := c.Settle(ctx, conn, order, 3); err != nil {
-		t.Fatal(err)
-	}
-	<-done
-	if strings.Join(seq, "; ") != "settled v3; claimed v4 after v3: true <nil>" {
-		t.Fatalf("sequence %q; v4 must wait for v3's post", seq)
-	}
-	// An older version arriving after a newer one is skipped at once, busy or not.
-	if _, ok, err := c.Claim(ctx, conn, order, 2); err != nil || ok {
-		t.Fatalf("claim v2 after v4: %v %v", ok, err)
-	}
-}
-
+// under concurrency too, and Unclaim gives a failed push back. No lease, no second write: the
+// notifier's stream orders an order's pushes (docs/adr/0026).
 func TestConnectionsPushGuard(t *testing.T) {
 	ctx := context.Background()
 	c, _, _ := newConnections(t)
@@ -170,11 +142,6 @@ func TestConnectionsPushGuard(t *testing.T) {
 		prev, ok, err := c.Claim(ctx, "Conn00000000A=", "order-1", version)
 		if err != nil {
 			t.Fatal(err)
-		}
-		if ok { // the post is done at once here
-			if err := c.Settle(ctx, "Conn00000000A=", "order-1", version); err != nil {
-				t.Fatal(err)
-			}
 		}
 		return prev, ok
 	}
