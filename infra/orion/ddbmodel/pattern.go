@@ -147,7 +147,8 @@ func Sharded(p Pattern, n int) Pattern {
 // (an UpdateItem-style "available >= :n" in the same transaction) rather than on the version read: a
 // write then fails only when another transaction is writing the item at that moment or the stock is
 // short, not whenever the item changed since it was read. It shows what that change to the store
-// would buy; the store does not do it today.
+// would buy for a design recorded with version conditions (the sharded store's own recording,
+// ShardedStore, already writes so).
 func CounterConditions(p Pattern) Pattern {
 	q := p
 	q.Name = p.Name + ", counter conditions"
@@ -210,7 +211,8 @@ func withHotReads(q, p Pattern, reserve, other int, item bool) Pattern {
 	return q
 }
 
-// ShardedReadingWindow derives the sharded store as built (internal/adapter/dynamo, reservations.go): a
+// ShardedReadingWindow derives the sharded store as it was before its shard writes were conditional on
+// the counters (internal/adapter/dynamo, reservations.go; ShardedStore is the store as built): a
 // reservation reads a window of w shards (inventory.ReadWindow: its start shard and the next), and the
 // other steps read only the shard the order's part names, never the SKU's item. Each shard's partition
 // then serves w/n of the reservations' reads.
