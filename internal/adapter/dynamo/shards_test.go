@@ -472,6 +472,11 @@ func TestShardedStepsLeaveTheItemAlone(t *testing.T) {
 	if seen.read["HOT-R"] != 1 {
 		t.Fatalf("first reservation read the item %d times", seen.read["HOT-R"])
 	}
+	// Having read every counter of the SKU (the item's own too), it decided on exact figures and wrote
+	// the shard it took from conditional on the version read.
+	if seen.byVersion != 1 {
+		t.Fatalf("first reservation wrote %d stock items conditional on a version; want its one shard", seen.byVersion)
+	}
 	seen.read, seen.written, seen.byVersion = map[string]int{}, map[string]int{}, 0
 	for range 5 {
 		id := placeOrder(t, f.orders, line(t, "HOT-R", 2))
