@@ -50,27 +50,27 @@ type HotModelRow struct {
 	ddbmodel.Result
 }
 
-// hotModelDesigns: today's single item; N shards each on a partition of its own (the best case, what
-// DynamoDB's split for heat converges to) and hashed onto N partitions (shards sharing a partition by
-// their keys' hashes), each step reading the order's shard; to show what the store's version condition
-// costs, shards whose writes are conditional on the counters instead; and the sharded store under way,
-// whose reservation reads every shard and whose other steps read the SKU's item too.
+// hotModelDesigns: today's single item; the sharded store as built, from its recorded pattern (a
+// window of two shards read, shard writes conditional on the counters they lower), each shard on a
+// partition of its own (the best case, what DynamoDB's split for heat converges to) and hashed onto N
+// partitions (shards sharing a partition by their keys' hashes); the same store before its writes were
+// counter-conditioned (conditional on the version read, derived from the single item's recording, as
+// built until issue 22's counter change); each step reading one shard with version conditions (the
+// best a version-conditioned store can do); and the first build, whose reservation read every shard.
 func hotModelDesigns() []HotDesign {
-	single := ddbmodel.SingleItem()
+	single, store := ddbmodel.SingleItem(), ddbmodel.ShardedStore()
 	ds := []HotDesign{{Name: "single item", Pattern: single, Shards: 1}}
-	for _, n := range []int{4, 8, 16, 32, 64} {
-		ds = append(ds, HotDesign{Name: fmt.Sprintf("%d shards, best case", n), Pattern: ddbmodel.Sharded(single, n), Shards: n})
-		ds = append(ds, HotDesign{Name: fmt.Sprintf("%d shards hashed onto %d partitions", n, n), Pattern: ddbmodel.Sharded(single, n), Shards: n, Partitions: n})
+	for _, n := range []int{8, 16, 32, 48, 64} {
+		ds = append(ds, HotDesign{Name: fmt.Sprintf("%d shards as built", n), Pattern: ddbmodel.WithShards(store, n), Shards: n})
 	}
-	for _, n := range []int{16, 32} {
-		ds = append(ds, HotDesign{Name: fmt.Sprintf("%d shards, counter conditions", n), Pattern: ddbmodel.CounterConditions(ddbmodel.Sharded(single, n)), Shards: n})
+	for _, n := range []int{32, 48, 64} {
+		ds = append(ds, HotDesign{Name: fmt.Sprintf("%d shards as built, hashed onto %d partitions", n, n), Pattern: ddbmodel.WithShards(store, n), Shards: n, Partitions: n})
 	}
 	for _, n := range []int{16, 32, 64} {
-		ds = append(ds, HotDesign{Name: fmt.Sprintf("%d shards as built, a window of 2 read", n), Pattern: ddbmodel.ShardedReadingWindow(single, n, 2), Shards: n})
+		ds = append(ds, HotDesign{Name: fmt.Sprintf("%d shards before, version conditions", n), Pattern: ddbmodel.ShardedReadingWindow(single, n, 2), Shards: n})
 	}
-	for _, n := range []int{16, 64} {
-		ds = append(ds, HotDesign{Name: fmt.Sprintf("%d shards, every shard read (the first build)", n), Pattern: ddbmodel.ShardedReadingAll(single, n), Shards: n})
-	}
+	ds = append(ds, HotDesign{Name: "64 shards, one shard read, version conditions", Pattern: ddbmodel.Sharded(single, 64), Shards: 64})
+	ds = append(ds, HotDesign{Name: "64 shards, every shard read (the first build)", Pattern: ddbmodel.ShardedReadingAll(single, 64), Shards: 64})
 	return ds
 }
 
@@ -84,12 +84,12 @@ func runHotModel(designs []HotDesign, loads []float64, sale time.Duration, logf 
 	start := time.Now()
 	m := &HotModel{Loads: loads, Designs: designs, Sale: sale,
 		Limits: ddbmodel.DefaultLimits(), Timing: ddbmodel.DefaultTiming(), Retries: ddbmodel.DefaultRetries(), Target: 2000}
-	single := ddbmodel.SingleItem()
+	single, store := ddbmodel.SingleItem(), ddbmodel.ShardedStore()
 	m.Patterns = []string{fmt.Sprintf("%s: %s", single.Name, single.Source),
-		"N shards: derived from the single item's (each access of the item goes to the order's shard, the next ones when it is short)",
-		"as built: derived too (a reservation reads a window of 2 shards, inventory.ReadWindow, the rest only when short; confirm and release read the order's shard, never the item)",
-		"every shard read: derived too (the first build: a reservation reads all N shards, shard 0 being the SKU's item; confirm and release read the item and the order's shard)",
-		"counter conditions: derived too (the shard writes conditional on `available >= :n`, not on the version read)"}
+		fmt.Sprintf("as built: %s, recorded at %s from a warm container (a reservation reads a window of 2 shard items, inventory.ReadWindow, and the rest only when short; confirm and release read the order's shard, never the item; every shard write is an ADD conditional on the counter it lowers, e.g. `#available >= :take_available`), re-scaled to N", store.Source, store.Name),
+		"before, version conditions: derived from the single item's (the same reads as built, every shard write conditional on the version read: the store until issue 22's counter change)",
+		"one shard read, version conditions: derived too (each access of the item goes to the order's shard, the next ones when it is short)",
+		"every shard read: derived too (the first build: a reservation reads all N shards, shard 0 being the SKU's item; confirm and release read the item and the order's shard)"}
 	// The sales are independent (each its own seed): run them on every core, in their places.
 	m.Rows = make([]HotModelRow, len(m.Designs)*len(m.Loads))
 	m.SellOut = make([]HotModelRow, len(m.Designs))

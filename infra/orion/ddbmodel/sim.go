@@ -410,13 +410,25 @@ func (s *sim) read(o *order, step string, sfn, try, shard, walked int) {
 	})
 }
 
-// readSet is the shards one read of the step reads: its shard first, then from shard 0 on.
+// readSet is the shards one read of the step reads: its shard first, then the next ones round (a
+// window, inventory.ReadWindow), and shard 0 for each read of the SKU's own item.
 func (s *sim) readSet(c cost, shard int) []int {
 	n := min(max(c.hotReads, 1), len(s.items))
 	out := []int{shard}
-	for k := 0; len(out) < n; k++ {
-		if k != shard {
-			out = append(out, k)
+	if n >= len(s.items) {
+		for k := range s.items {
+			if k != shard {
+				out = append(out, k)
+			}
+		}
+		return out
+	}
+	if c.itemReads > 0 && shard != 0 {
+		out = append(out, 0)
+	}
+	for k := 1; len(out) < n; k++ {
+		if next := (shard + k) % len(s.items); !slices.Contains(out, next) {
+			out = append(out, next)
 		}
 	}
 	return out

@@ -33,7 +33,8 @@ func TestUncontendedOrderCostsFourWRU(t *testing.T) {
 		{"single item", ddbmodel.SingleItem(), 2},
 		{"8 shards", ddbmodel.Sharded(ddbmodel.SingleItem(), 8), 2},
 		{"8 shards, every shard read", ddbmodel.ShardedReadingAll(ddbmodel.SingleItem(), 8), 8 + 2},
-		{"8 shards as built: a window of 2 read, then the part's shard", ddbmodel.ShardedReadingWindow(ddbmodel.SingleItem(), 8, 2), 2 + 1},
+		{"8 shards before: a window of 2 read, then the part's shard", ddbmodel.ShardedReadingWindow(ddbmodel.SingleItem(), 8, 2), 2 + 1},
+		{"8 shards as built (recorded, counter conditions)", ddbmodel.WithShards(ddbmodel.ShardedStore(), 8), 2 + 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sc := sale(tc.p, 1, 60*time.Second, 1000)
@@ -139,7 +140,9 @@ func TestNeverOversells(t *testing.T) {
 		{"8 shards on 3 partitions", ddbmodel.Sharded(ddbmodel.SingleItem(), 8), 3},
 		{"8 shards, counter conditions", ddbmodel.CounterConditions(ddbmodel.Sharded(ddbmodel.SingleItem(), 8)), 0},
 		{"8 shards, every shard read", ddbmodel.ShardedReadingAll(ddbmodel.SingleItem(), 8), 0},
-		{"8 shards as built", ddbmodel.ShardedReadingWindow(ddbmodel.SingleItem(), 8, 2), 0},
+		{"8 shards before", ddbmodel.ShardedReadingWindow(ddbmodel.SingleItem(), 8, 2), 0},
+		{"8 shards as built", ddbmodel.WithShards(ddbmodel.ShardedStore(), 8), 0},
+		{"8 shards as built on 3 partitions", ddbmodel.WithShards(ddbmodel.ShardedStore(), 8), 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sc := sale(tc.p, 400, 3*time.Second, 150)
@@ -185,5 +188,28 @@ func TestWithShardsRescalesReadingAll(t *testing.T) {
 	}
 	if got := r.WRUPerConfirmed(); got != 4 {
 		t.Errorf("%.2f WRU per confirmed order; want 4", got)
+	}
+}
+
+// The store as built takes the window's second read from the next shard, as inventory.ReadWindow does,
+// not always from one shard: at 64 shards and 4,000 orders/s no read is throttled, and with writes
+// conditional on the counters no write fails its condition while the stock lasts.
+func TestAsBuiltSpreadsItsReadsAndNeverFailsACondition(t *testing.T) {
+	r := run(t, sale(ddbmodel.WithShards(ddbmodel.ShardedStore(), 64), 4000, 3*time.Second, 1<<30))
+	if r.Throttles != 0 || r.ConditionFails != 0 {
+		t.Fatalf("%d throttles, %d failed conditions; want none", r.Throttles, r.ConditionFails)
+	}
+	// A rejection reads every shard and the item, re-scaled from the recording.
+	p := ddbmodel.WithShards(ddbmodel.ShardedStore(), 64)
+	reads := 0
+	for _, c := range p.Steps[ddbmodel.StepReject] {
+		for _, it := range c.Items {
+			if it.Hot && !c.Write {
+				reads++
+			}
+		}
+	}
+	if reads != 64+1 {
+		t.Fatalf("a rejection at 64 shards reads %d stock items; want 65", reads)
 	}
 }

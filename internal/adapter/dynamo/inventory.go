@@ -153,16 +153,18 @@ func (r *InventoryRepository) Create(ctx context.Context, it *inventory.Item, ev
 // conditional on the version it read and on that of every shard item written (see update for the
 // retries on conflict).
 func (r *InventoryRepository) Update(ctx context.Context, sku inventory.SKU, cause event.Cause, fn func(*inventory.Item) ([]event.Payload, error)) (*inventory.Item, error) {
-	var shardsRead map[int]int64
+	var shards map[int]inventory.ShardSnapshot
 	load := func(ctx context.Context) (*inventory.Item, error) {
 		it, err := r.Get(ctx, sku)
 		if err == nil {
-			shardsRead = shardVersions(it)
+			shards = shardsRead(it)
 		}
 		return it, err
 	}
 	save := func(ctx context.Context, it *inventory.Item, read int64, evs []event.Payload) error {
-		writes, err := itemWrites(r.tables.Inventory, it, read, shardsRead)
+		// Admin changes decide on every figure they read (a restock's spread, a removal's empty shard):
+		// every shard they write is conditional on its version.
+		writes, err := itemWrites(r.tables.Inventory, it, read, shards, byVersion)
 		if err != nil {
 			return err
 		}

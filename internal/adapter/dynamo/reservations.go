@@ -60,17 +60,20 @@ func toReservationRecord(r inventory.Reservation) reservationRecord {
 // orderStock is what one stock move of an order reads and writes: the domain's OrderStock (the items
 // of its lines and the order's reservations of them) and what was read of it. They are read together
 // in one BatchGetItem and written in the order's transaction, each conditional on what was read: an
-// item on its version (no oversell), the reservations on theirs (no move applied twice, even apart
-// from the order's own version).
+// item on its version, a shard item on the counters its move lowers or on its version (itemWrites; no
+// oversell either way), the reservations on theirs (no move applied twice, even apart from the order's
+// own version).
 type orderStock struct {
 	*inventory.OrderStock
 	skus     []inventory.SKU // in the order's line order, once each
 	itemRead map[inventory.SKU]int64
-	// shardRead: the versions of the shard items read, by SKU and shard index.
-	shardRead map[inventory.SKU]map[int]int64
-	heldRead  map[inventory.SKU]inventory.Reservation
-	version   int64                        // the reservations record's version; 0: none is stored
-	stored    map[string]reservationRecord // the record's entries as read, kept for SKUs not asked for
+	// shardRead: the shard items as read, by SKU and shard index.
+	shardRead map[inventory.SKU]map[int]inventory.ShardSnapshot
+	// ownRead: the SKUs whose item's own counters were read (unsharded, or a sharded one read whole).
+	ownRead  map[inventory.SKU]bool
+	heldRead map[inventory.SKU]inventory.Reservation
+	version  int64                        // the reservations record's version; 0: none is stored
+	stored   map[string]reservationRecord // the record's entries as read, kept for SKUs not asked for
 }
 
 // orderStock reads the items of the lines and the order's reservations of them, strongly consistent:
@@ -83,7 +86,7 @@ type orderStock struct {
 // then every shard it lists is read too, so a refusal is decided on the whole SKU). Missing items are
 // absent from the stock; an item the order holds nothing on gets NoReservation.
 func (r *InventoryRepository) orderStock(ctx context.Context, orderID string, lines []inventory.Line) (*orderStock, error) {
-	s := &orderStock{itemRead: map[inventory.SKU]int64{}, shardRead: map[inventory.SKU]map[int]int64{}, heldRead: map[inventory.SKU]inventory.Reservation{}}
+	s := &orderStock{itemRead: map[inventory.SKU]int64{}, shardRead: map[inventory.SKU]map[int]inventory.ShardSnapshot{}, ownRead: map[inventory.SKU]bool{}, heldRead: map[inventory.SKU]inventory.Reservation{}}
 	now := r.now()
 	keys := []tableKey{{r.tables.Reservations, map[string]types.AttributeValue{"orderId": &types.AttributeValueMemberS{Value: orderID}}}}
 	seen := map[inventory.SKU]bool{}
@@ -214,7 +217,8 @@ func (r *InventoryRepository) orderStock(ctx context.Context, orderID string, li
 		}
 		items = append(items, it)
 		s.itemRead[sku] = it.Version()
-		s.shardRead[sku] = shardVersions(it)
+		s.shardRead[sku] = shardsRead(it)
+		s.ownRead[sku] = !snap.OwnUnread
 	}
 	s.OrderStock = inventory.NewOrderStock(orderID, lines, items, held)
 	for _, sku := range s.skus {
@@ -343,8 +347,16 @@ func (s *orderStock) writes(t Tables, now time.Time) ([]types.TransactWriteItem,
 		if !ok {
 			continue
 		}
-		// The item and the shard items that moved (none on a repeat for this order).
-		w, err := itemWrites(t.Inventory, it, s.itemRead[sku], s.shardRead[sku])
+		// The item and the shard items that moved (none on a repeat for this order). A step that read only
+		// shard items (a sale's steps of a sharded SKU) writes them conditional on the counters it lowers;
+		// one that read the item's own counters too decides on exact figures (the low-stock alert, the
+		// item's figures for the catalog) and writes conditional on the versions read, as an unsharded
+		// item always is (docs/adr/0021-hot-sku-shards.md, "Counter-conditioned writes").
+		how := byCounters
+		if s.ownRead[sku] {
+			how = byVersion
+		}
+		w, err := itemWrites(t.Inventory, it, s.itemRead[sku], s.shardRead[sku], how)
 		if err != nil {
 			return nil, err
 		}

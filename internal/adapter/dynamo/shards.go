@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -102,20 +103,36 @@ func decodeShards(avs []map[string]types.AttributeValue, want map[inventory.SKU]
 	return out, nil
 }
 
-// shardVersions are the versions of an item's shard items as read (index >= 1).
-func shardVersions(it *inventory.Item) map[int]int64 {
-	out := map[int]int64{}
+// shardsRead are an item's shard items as read (index >= 1), to write them back against.
+func shardsRead(it *inventory.Item) map[int]inventory.ShardSnapshot {
+	out := map[int]inventory.ShardSnapshot{}
 	for _, s := range it.Snapshot().Others {
-		out[s.Index] = s.Version
+		out[s.Index] = s
 	}
 	return out
 }
 
+// How a shard item that exists is written back (docs/adr/0021-hot-sku-shards.md, "Counter-conditioned
+// writes").
+type shardWrite int
+
+const (
+	// byVersion puts the shard's figures, conditional on the version read: any write of the shard since
+	// cancels it. Admin changes (restock, revision, sharding, removal) write so: they decide on every
+	// figure they read.
+	byVersion shardWrite = iota
+	// byCounters adds the step's change to the counters, conditional only on each counter it lowers
+	// holding the units it takes (inventory.Move.Guard): steps of a sale on one shard then conflict only
+	// when their transactions overlap in time, not whenever one landed between another's read and write.
+	byCounters
+)
+
 // itemWrites are the writes of an item changed from what was read: the item itself when its version
-// moved (read: the version read), each shard item whose version moved (conditional on the version
-// read, or on not existing yet when it is new) and a delete of each shard item that is gone
-// (conditional on the version read, at which it held nothing).
-func itemWrites(table string, it *inventory.Item, read int64, shardsRead map[int]int64) ([]types.TransactWriteItem, error) {
+// moved (read: the version read), each shard item that moved (how says how; one that is new
+// conditional on not existing yet) and a delete of each shard item that is gone (conditional on the
+// version read, at which it held nothing: any move since, counter-conditioned or not, changed the
+// version).
+func itemWrites(table string, it *inventory.Item, read int64, shards map[int]inventory.ShardSnapshot, how shardWrite) ([]types.TransactWriteItem, error) {
 	var out []types.TransactWriteItem
 	if it.Version() != read {
 		av, err := attributevalue.MarshalMap(toItemRecord(it))
@@ -128,8 +145,14 @@ func itemWrites(table string, it *inventory.Item, read int64, shardsRead map[int
 	now := map[int]bool{}
 	for _, s := range snap.Others {
 		now[s.Index] = true
-		was, existed := shardsRead[s.Index]
-		if existed && was == s.Version {
+		was, existed := shards[s.Index]
+		if existed && was.Version == s.Version {
+			continue
+		}
+		if existed && how == byCounters {
+			if m := inventory.MoveOf(was, s); !m.IsZero() {
+				out = append(out, counterUpdate(table, snap.SKU, m))
+			}
 			continue
 		}
 		av, err := attributevalue.MarshalMap(shardRecord{Key: inventory.ShardKey(snap.SKU, s.Index), ShardOf: string(snap.SKU), Shard: s.Index,
@@ -141,16 +164,58 @@ func itemWrites(table string, it *inventory.Item, read int64, shardsRead map[int
 			out = append(out, newPut(table, av, "sku"))
 			continue
 		}
-		out = append(out, versionedPut(table, av, was))
+		out = append(out, versionedPut(table, av, was.Version))
 	}
-	for k, was := range shardsRead {
+	for k, was := range shards {
 		if !now[k] {
 			out = append(out, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(table), Key: shardKey(snap.SKU, k),
 				ConditionExpression:       aws.String("version = :read"),
-				ExpressionAttributeValues: map[string]types.AttributeValue{":read": &types.AttributeValueMemberN{Value: strconv.FormatInt(was, 10)}}}})
+				ExpressionAttributeValues: map[string]types.AttributeValue{":read": &types.AttributeValueMemberN{Value: strconv.FormatInt(was.Version, 10)}}}})
 		}
 	}
 	return out, nil
+}
+
+// counterUpdate writes move m of a shard item of sku as DynamoDB's ADD of each counter's change and of
+// 1 to the version (so that a write conditional on a version read still sees every move), conditional
+// on each counter it lowers holding at least the units taken: applied to the shard as it is when the
+// write lands, it never takes a counter below zero
+// (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.UpdateExpressions.html#Expressions.UpdateExpressions.ADD,
+// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ConditionExpressions.html).
+// A comparison with an attribute that does not exist is false, so a shard removed since the read is
+// not created again by the ADD; a move that only adds (a transfer's receiving shard) is conditional on
+// the shard existing. In a TransactWriteItems DynamoDB returns no values, so the step does not learn
+// the figures its write produced (docs/adr/0021-hot-sku-shards.md says what that costs the catalog view).
+func counterUpdate(table string, sku inventory.SKU, m inventory.Move) types.TransactWriteItem {
+	names := map[string]string{"#v": "version"}
+	vals := map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"}}
+	var adds, conds []string
+	a, r, s := m.Guard()
+	for _, c := range []struct {
+		name  string
+		delta int64
+		need  inventory.Quantity
+	}{{"available", m.Available, a}, {"reserved", m.Reserved, r}, {"sold", m.Sold, s}} {
+		if c.delta == 0 {
+			continue
+		}
+		names["#"+c.name] = c.name
+		vals[":"+c.name] = &types.AttributeValueMemberN{Value: strconv.FormatInt(c.delta, 10)}
+		adds = append(adds, fmt.Sprintf("#%s :%s", c.name, c.name))
+		if c.need > 0 {
+			vals[":take_"+c.name] = &types.AttributeValueMemberN{Value: strconv.FormatInt(c.need.Int64(), 10)}
+			conds = append(conds, fmt.Sprintf("#%s >= :take_%s", c.name, c.name))
+		}
+	}
+	if len(conds) == 0 {
+		names["#of"] = "shardOf"
+		conds = append(conds, "attribute_exists(#of)")
+	}
+	return types.TransactWriteItem{Update: &types.Update{TableName: aws.String(table), Key: shardKey(sku, m.Shard),
+		UpdateExpression:          aws.String("ADD " + strings.Join(adds, ", ") + ", #v :one"),
+		ConditionExpression:       aws.String(strings.Join(conds, " AND ")),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: vals}}
 }
 
 // maxRebalanceSteps bounds the transfers of one SetShards: a quiet SKU needs at most 2 × span; under a
@@ -207,12 +272,15 @@ func (r *InventoryRepository) Rebalance(ctx context.Context, sku inventory.SKU, 
 		if !ok {
 			return nil
 		}
-		read, shardsRead := it.Version(), shardVersions(it)
+		read, shards := it.Version(), shardsRead(it)
 		evs, err := it.Transfer(t)
 		if err != nil {
 			return err
 		}
-		writes, err := itemWrites(r.tables.Inventory, it, read, shardsRead)
+		// The transfer adds to one shard what it takes from the other, conditional on the giving shard
+		// still holding the units (never negative) and the receiving one existing (never created again
+		// after its removal): a sale's moves of the two shards in between no longer cancel it.
+		writes, err := itemWrites(r.tables.Inventory, it, read, shards, byCounters)
 		if err != nil {
 			return err
 		}

@@ -64,6 +64,21 @@ func SingleItem() SKU {
 		}}
 }
 
+// Sharded is the sharded store: the SKU's stock split over n shard items by an admin (PUT
+// /inventory/{sku}/shards, docs/adr/0021-hot-sku-shards.md) before the sale.
+func Sharded(n int) SKU {
+	single := SingleItem()
+	return SKU{Name: fmt.Sprintf("%d shards", n), Shards: n, Hot: single.Hot,
+		Create: func(ctx context.Context, db *dynamodb.Client, t dynamo.Tables, sku string, stock int64) error {
+			if err := single.Create(ctx, db, t, sku, stock); err != nil {
+				return err
+			}
+			_, err := dynamo.NewInventoryRepository(db, t).SetShards(ctx, inventory.SKU(sku), event.Cause{CorrelationID: "record"},
+				func(it *inventory.Item) ([]event.Payload, error) { return it.SetShards(n) })
+			return err
+		}}
+}
+
 func stringAttr(v any) string {
 	m, _ := v.(map[string]any)
 	s, _ := m["S"].(string)
@@ -89,12 +104,15 @@ func Record(ctx context.Context, sku SKU, o Options) (ddbmodel.Pattern, error) {
 		Source: "record.Record: internal/saga's steps over internal/adapter/dynamo against the emulator"}
 	name := fmt.Sprintf("REC-%d", time.Now().UnixNano())
 	rec.sku = name
-	if err := sku.Create(ctx, raw, o.Tables, name, int64(max(10, 2*sku.Shards))); err != nil { // a unit or more per shard
+	if err := sku.Create(ctx, raw, o.Tables, name, int64(max(10, 10*sku.Shards))); err != nil { // units on every shard after the warm-ups
 		return p, fmt.Errorf("record: create %s: %w", name, err)
 	}
 	// Confirmed: reserve, (pay), confirm.
 	in, err := run.place(ctx, name, "tok_visa")
 	if err != nil {
+		return p, err
+	}
+	if err := run.warm(ctx, name); err != nil {
 		return p, err
 	}
 	if p.Steps[ddbmodel.StepReserve], err = run.step(ctx, run.steps.Reserve, in, ""); err != nil {
@@ -104,6 +122,9 @@ func Record(ctx context.Context, sku SKU, o Options) (ddbmodel.Pattern, error) {
 		if _, err := s(ctx, in); err != nil {
 			return p, fmt.Errorf("record: payment: %w", err)
 		}
+	}
+	if err := run.warm(ctx, name); err != nil {
+		return p, err
 	}
 	if p.Steps[ddbmodel.StepConfirm], err = run.step(ctx, run.steps.Confirm, in, ""); err != nil {
 		return p, err
@@ -118,6 +139,9 @@ func Record(ctx context.Context, sku SKU, o Options) (ddbmodel.Pattern, error) {
 	if _, err := run.steps.Authorize(ctx, in); err == nil {
 		return p, errors.New("record: tok_declined was authorized")
 	}
+	if err := run.warm(ctx, name); err != nil {
+		return p, err
+	}
 	if p.Steps[ddbmodel.StepRelease], err = run.step(ctx, run.steps.Release, in, ""); err != nil {
 		return p, err
 	}
@@ -128,6 +152,9 @@ func Record(ctx context.Context, sku SKU, o Options) (ddbmodel.Pattern, error) {
 	}
 	rec.sku = empty
 	if in, err = run.place(ctx, empty, "tok_visa"); err != nil {
+		return p, err
+	}
+	if err := run.warm(ctx, empty); err != nil {
 		return p, err
 	}
 	if p.Steps[ddbmodel.StepReject], err = run.step(ctx, run.steps.Reserve, in, "OutOfStock"); err != nil {
@@ -141,6 +168,27 @@ type runner struct {
 	raw    *dynamodb.Client
 	tables dynamo.Tables
 	steps  *saga.Steps
+}
+
+// warm runs an unrecorded reservation of another order of sku, so that the recorded step finds the
+// store as a sale does: a container remembers for a few seconds which SKUs are sharded and, from its
+// second step of one on, reads its shard items without the item (internal/adapter/dynamo, shardings).
+// A SKU that is not sharded is read the same way every time; the warm-up changes nothing there.
+func (r *runner) warm(ctx context.Context, sku string) error {
+	if r.rec.SKU.Shards <= 1 {
+		return nil
+	}
+	in, err := r.place(ctx, sku, "tok_visa")
+	if err != nil {
+		return err
+	}
+	if _, err := r.steps.Reserve(ctx, in); err != nil {
+		var out *saga.OutOfStock
+		if !errors.As(err, &out) {
+			return fmt.Errorf("record: warm-up reservation: %w", err)
+		}
+	}
+	return nil
 }
 
 func (r *runner) place(ctx context.Context, sku, token string) (saga.Input, error) {
@@ -299,8 +347,11 @@ func (r *Recorder) call(op string, reqBody, respBody []byte) ddbmodel.Call {
 		if it != nil {
 			n = r.Size(it)
 		}
-		return ddbmodel.Item{Table: role, Hot: it != nil && r.SKU.Hot(role, r.sku, it), Bytes: n,
-			Units: factor * math.Max(1, math.Ceil(float64(n)/float64(unit))), Condition: cond}
+		hot := it != nil && r.SKU.Hot(role, r.sku, it)
+		return ddbmodel.Item{Table: role, Hot: hot, Bytes: n,
+			Units: factor * math.Max(1, math.Ceil(float64(n)/float64(unit))), Condition: cond,
+			// On a sharded design, the SKU's own item (not one of its shard items).
+			Item: hot && r.SKU.Shards > 1 && stringAttr(it["sku"]) == r.sku}
 	}
 	cond := func(p map[string]any) string { s, _ := p["ConditionExpression"].(string); return s }
 	switch op {

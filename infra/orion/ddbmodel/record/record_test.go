@@ -8,6 +8,7 @@ import (
 	"os"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,7 +24,7 @@ import (
 	"github.com/orion-oss/orion/internal/saga"
 )
 
-var update = flag.Bool("update", false, "rewrite ../patterns/single.json from the recording")
+var update = flag.Bool("update", false, "rewrite ../patterns/*.json from the recording")
 
 func TestMain(m *testing.M) { os.Exit(awstest.Main(m)) }
 
@@ -49,40 +50,82 @@ func shape(p ddbmodel.Pattern) map[string][]ddbmodel.Call {
 	return out
 }
 
-// The model replays the pattern recorded from today's code; this fails when the code's pattern moves
-// (then: go test ./infra/orion/ddbmodel/record -run SingleItem -update, and read the diff).
-func TestSingleItemPatternIsCurrent(t *testing.T) {
-	p, err := record.Record(context.Background(), record.SingleItem(), options(t))
-	if err != nil {
-		t.Fatal(err)
+// The model replays the patterns recorded from today's code; this fails when the code's pattern moves
+// (then: go test ./infra/orion/ddbmodel/record -run PatternsAreCurrent -update, and read the diff).
+func TestPatternsAreCurrent(t *testing.T) {
+	for _, tc := range []struct {
+		sku  record.SKU
+		file string
+		want ddbmodel.Pattern
+	}{
+		{record.SingleItem(), "single.json", ddbmodel.SingleItem()},
+		{record.Sharded(ddbmodel.RecordedShards), "sharded.json", ddbmodel.ShardedStore()},
+	} {
+		t.Run(tc.sku.Name, func(t *testing.T) {
+			p, err := record.Record(context.Background(), tc.sku, options(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, step := range []string{ddbmodel.StepReserve, ddbmodel.StepConfirm, ddbmodel.StepRelease, ddbmodel.StepReject} {
+				hot := 0
+				for _, c := range p.Steps[step] {
+					for _, it := range c.Items {
+						if it.Hot {
+							hot++
+						}
+					}
+				}
+				if hot == 0 {
+					t.Errorf("%s: no access to the SKU's stock recorded: %+v", step, p.Steps[step])
+				}
+			}
+			if *update {
+				b, err := json.MarshalIndent(p, "", "  ")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile("../patterns/"+tc.file, append(b, '\n'), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if got, want := shape(p), shape(tc.want); !reflect.DeepEqual(got, want) {
+				g, _ := json.MarshalIndent(got, "", " ")
+				w, _ := json.MarshalIndent(want, "", " ")
+				t.Errorf("the code's write pattern moved from patterns/%s; run with -update\ngot  %s\nwant %s", tc.file, g, w)
+			}
+		})
 	}
-	for _, step := range []string{ddbmodel.StepReserve, ddbmodel.StepConfirm, ddbmodel.StepRelease, ddbmodel.StepReject} {
-		hot := 0
-		for _, c := range p.Steps[step] {
+}
+
+// The sharded store as recorded: a sale's steps read and write only shard items (never the SKU's
+// item), a reservation reads a window of two, and every write of a shard is conditional on the counter
+// it lowers, not on a version; a rejection reads the item and every shard before refusing.
+func TestShardedPatternIsCounterConditioned(t *testing.T) {
+	p := ddbmodel.ShardedStore()
+	for step, calls := range p.Steps {
+		reads, items, writes := 0, 0, 0
+		for _, c := range calls {
 			for _, it := range c.Items {
-				if it.Hot {
-					hot++
+				switch {
+				case !it.Hot:
+				case c.Write:
+					writes++
+					if strings.Contains(it.Condition, "version") || !strings.Contains(it.Condition, ">=") {
+						t.Errorf("%s writes a shard on %q", step, it.Condition)
+					}
+				case it.Item:
+					items++
+				default:
+					reads++
 				}
 			}
 		}
-		if hot == 0 {
-			t.Errorf("%s: no access to the SKU's item recorded: %+v", step, p.Steps[step])
+		want := map[string][3]int{ddbmodel.StepReserve: {2, 0, 1}, ddbmodel.StepConfirm: {1, 0, 1}, ddbmodel.StepRelease: {1, 0, 1},
+			ddbmodel.StepReject: {ddbmodel.RecordedShards, 1, 0}}[step]
+		if got := [3]int{reads, items, writes}; got != want {
+			t.Errorf("%s: %d shard reads, %d item reads, %d shard writes; want %v", step, reads, items, writes, want)
 		}
-	}
-	if *update {
-		b, err := json.MarshalIndent(p, "", "  ")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile("../patterns/single.json", append(b, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	if got, want := shape(p), shape(ddbmodel.SingleItem()); !reflect.DeepEqual(got, want) {
-		g, _ := json.MarshalIndent(got, "", " ")
-		w, _ := json.MarshalIndent(want, "", " ")
-		t.Errorf("the code's write pattern moved from patterns/single.json; run with -update\ngot  %s\nwant %s", g, w)
 	}
 }
 
