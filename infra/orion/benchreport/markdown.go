@@ -241,7 +241,7 @@ func (r *Report) targets(p func(string, ...any)) {
 func (r *Report) work(p func(string, ...any)) {
 	p("## Work per order\n\n")
 	p("The stack started from template.yaml as the e2e harness starts it; one customer with its WebSocket connection open;\n")
-	p("%d orders per path, one after another, each counted until the system is quiet again (750 ms without an invocation,\n", r.Opts.Orders)
+	p("%d orders per path, one after another, each counted until the system is quiet again (%s without an invocation,\n", r.Opts.Orders, workQuiet)
 	p("event or transition), after one warm-up order per path. Per order: AWS calls by function from `Stack.Calls()` (the\n")
 	p("edge counts each function's own access key), invocations and billed milliseconds from `stack.Config.OnInvoke`\n")
 	p("(lambdahost's Record), state transitions from `stack.Config.OnTransition` (states entered, plus retried attempts: what\n")
