@@ -92,15 +92,17 @@ type ChangeReader func(events.DynamoDBEventRecord) (projection.ViewChange, error
 //     made, and the event source mapping gives a shard one batch at a time (ParallelizationFactor 1),
 //     so the records of an order reach one invocation after the other; within a batch an order's
 //     notices are pushed one after the other, in version order (pending). Orders go side by side.
-//   - Deduplication: before each post, one conditional write records the order version as pushed to
-//     the connection; it fails when this or a newer version went, so a retried batch (the stream and
-//     Lambda deliver at least once) posts nothing twice.
-//   - A 410 deletes the connection. Any other failure undoes the record and reports the record, and
-//     every later record of the same order in the batch, as failed (ReportBatchItemFailures): Lambda
-//     retries from the first failed record, whose earlier pushes the claims skip, and the order's later
-//     changes are not pushed before it.
-//   - A crash between the record and the post loses that one push (at most once there); the client's
-//     subscribe answer carries the current status, which is what a reconnecting client relies on.
+//   - Deduplication: before an order's posts of a batch to a connection, one conditional write records
+//     the newest of their versions as pushed to it and answers the version it had; what is not newer
+//     than that is skipped, and the write fails when the newest went, so a retried batch (the stream
+//     and Lambda deliver at least once) posts nothing twice. One write per connection and batch, not
+//     per status: an order's statuses usually reach one batch (the batching window, docs/adr/0026).
+//   - A 410 deletes the connection. Any other failure gives back the record of the notices not posted
+//     and reports the record that added the first of them, and every later record of the same order in
+//     the batch, as failed (ReportBatchItemFailures): Lambda retries from the first failed record, whose
+//     earlier pushes the claims skip, and the order's later changes are not pushed before it.
+//   - A crash between the record and the posts loses the pushes not yet made (at most once there); the
+//     client's subscribe answer carries the current status, which is what a reconnecting client relies on.
 type Notifier struct {
 	Store   NotifyStore
 	Poster  Poster
@@ -174,25 +176,24 @@ func (n *Notifier) HandleStream(ctx context.Context, ev events.DynamoDBEvent) (e
 		go func() {
 			defer wg.Done()
 			ns := o.pending()
-			for i, p := range ns {
-				s, g, sk, err := n.pushNotice(ctx, sem, o.orderID, p.notice, rs)
-				mu.Lock()
-				sent, gone, skipped = sent+s, gone+g, skipped+sk
-				mu.Unlock()
-				if err != nil {
-					// The notices from this one on are not pushed (to every recipient): the retry starts at
-					// the first record that added one of them, so that it reads them all again, in order.
-					first := p.record
-					for _, q := range ns[i:] {
-						first = min(first, q.record)
-					}
-					log.WarnContext(ctx, "ws: push failed, the order's records from here are retried", "orderId", o.orderID,
-						"orderVersion", p.notice.OrderVersion, "error", err)
-					mu.Lock()
-					markFrom(failed, o.records, first)
-					mu.Unlock()
-					return
+			if len(ns) == 0 {
+				return
+			}
+			s, g, sk, at, err := n.pushOrder(ctx, sem, o.orderID, ns, rs)
+			mu.Lock()
+			defer mu.Unlock()
+			sent, gone, skipped = sent+s, gone+g, skipped+sk
+			if err != nil {
+				// The notices from the at-th on did not reach every recipient: the retry starts at the first
+				// record that added one of them, so that it reads them all again, in order; the claims skip
+				// what went.
+				first := ns[at].record
+				for _, q := range ns[at:] {
+					first = min(first, q.record)
 				}
+				log.WarnContext(ctx, "ws: push failed, the order's records from here are retried", "orderId", o.orderID,
+					"orderVersion", ns[at].notice.OrderVersion, "error", err)
+				markFrom(failed, o.records, first)
 			}
 		}()
 	}
@@ -250,13 +251,17 @@ func markFrom(failed []bool, records []int, k int) {
 	}
 }
 
-// pushNotice posts one notice to every recipient, side by side (at most Workers posts at a time in
-// the whole batch). It returns how many were sent, gone and skipped, and the first failure.
-func (n *Notifier) pushNotice(ctx context.Context, sem chan struct{}, orderID string, notice projection.Notice, rs []Recipient) (sent, gone, skipped int, err error) {
-	ctx = logging.With(ctx, notice.CorrelationID, orderID)
-	data, err := json.Marshal(statusOf(orderID, notice))
-	if err != nil {
-		return 0, 0, 0, fmt.Errorf("ws: encode %s v%d: %w", orderID, notice.OrderVersion, err)
+// pushOrder posts an order's notices of a batch to every recipient, recipients side by side (at most
+// Workers at a time in the whole batch), each recipient's in version order. It returns how many posts
+// were sent and skipped, how many connections were gone, and on failure the index of the first notice
+// some recipient did not get.
+func (n *Notifier) pushOrder(ctx context.Context, sem chan struct{}, orderID string, ns []pendingNotice, rs []Recipient) (sent, gone, skipped, failedAt int, err error) {
+	ctx = logging.With(ctx, ns[0].notice.CorrelationID, orderID)
+	data := make([][]byte, len(ns))
+	for i, p := range ns {
+		if data[i], err = json.Marshal(statusOf(orderID, p.notice)); err != nil {
+			return 0, 0, 0, i, fmt.Errorf("ws: encode %s v%d: %w", orderID, p.notice.OrderVersion, err)
+		}
 	}
 	timeout := cmp.Or(n.PostTimeout, 3*time.Second)
 	var (
@@ -264,69 +269,88 @@ func (n *Notifier) pushNotice(ctx context.Context, sem chan struct{}, orderID st
 		wg       sync.WaitGroup
 		failures []error
 	)
+	failedAt = len(ns)
 	for _, r := range rs {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			outcome, err := n.push(ctx, r, orderID, notice.OrderVersion, data, timeout)
+			run := n.pushRun(ctx, r, orderID, ns, data, timeout)
 			mu.Lock()
 			defer mu.Unlock()
-			switch {
-			case err != nil:
-				failures = append(failures, fmt.Errorf("%s: %w", r.ConnectionID, err))
-			case outcome == pushSent:
-				sent++
-			case outcome == pushGone:
+			sent, skipped = sent+run.sent, skipped+run.skipped
+			if run.gone {
 				gone++
-			default:
-				skipped++
+			}
+			if run.err != nil {
+				failures = append(failures, fmt.Errorf("%s: %w", r.ConnectionID, run.err))
+				failedAt = min(failedAt, run.failedAt)
 			}
 		}()
 	}
 	wg.Wait()
 	if len(failures) > 0 {
-		return sent, gone, skipped, fmt.Errorf("%w: %d of %d connections: %w", ErrPushFailed, len(failures), len(rs), errors.Join(failures...))
+		return sent, gone, skipped, failedAt, fmt.Errorf("%w: %d of %d connections: %w", ErrPushFailed, len(failures), len(rs), errors.Join(failures...))
 	}
-	return sent, gone, skipped, nil
+	return sent, gone, skipped, 0, nil
 }
 
-type pushOutcome int
+// runOutcome is what became of an order's notices of a batch for one connection.
+type runOutcome struct {
+	sent, skipped int
+	gone          bool
+	failedAt      int // with err: the first notice not posted
+	err           error
+}
 
-const (
-	pushSkipped pushOutcome = iota // this or a newer version already went to the connection
-	pushSent
-	pushGone
-)
-
-func (n *Notifier) push(ctx context.Context, r Recipient, orderID string, version int64, data []byte, timeout time.Duration) (pushOutcome, error) {
-	prev, ok, err := n.Store.Claim(ctx, r.ConnectionID, orderID, version)
+// pushRun posts an order's notices of a batch to one connection, oldest first. One conditional write
+// claims them all up to the newest (docs/adr/0026): the claim answers which version the connection got
+// last, so a redelivered batch posts only what is newer than that, and none when it got the newest. A
+// post that fails gives back the claim of the notices not posted, so the retry posts them.
+func (n *Notifier) pushRun(ctx context.Context, r Recipient, orderID string, ns []pendingNotice, data [][]byte, timeout time.Duration) runOutcome {
+	newest := ns[len(ns)-1].notice.OrderVersion
+	prev, ok, err := n.Store.Claim(ctx, r.ConnectionID, orderID, newest)
 	if err != nil {
-		return 0, fmt.Errorf("claim: %w", err)
+		return runOutcome{err: fmt.Errorf("claim: %w", err)}
 	}
 	if !ok {
-		return pushSkipped, nil
+		return runOutcome{skipped: len(ns)} // the newest, and so every one, went already
 	}
-	postCtx, cancel := context.WithTimeout(ctx, timeout)
-	err = n.Poster.Post(postCtx, r.ConnectionID, data)
-	cancel()
-	switch {
-	case err == nil:
-		return pushSent, nil
-	case errors.Is(err, ErrGone):
-		// The client is gone for good: forget the connection. If that fails the row stays until the
-		// next push finds it gone again, or TTL; not worth a retry of the record.
-		if derr := n.Store.Delete(ctx, r.ConnectionID, r.Topics...); derr != nil {
-			logger(n.Logger).WarnContext(ctx, "ws: gone connection not deleted", "connectionId", r.ConnectionID, "error", derr)
+	var out runOutcome
+	got := prev // the newest version the connection has
+	for i, p := range ns {
+		if p.notice.OrderVersion <= prev {
+			out.skipped++
+			continue
 		}
-		return pushGone, nil
+		postCtx, cancel := context.WithTimeout(ctx, timeout)
+		err := n.Poster.Post(postCtx, r.ConnectionID, data[i])
+		cancel()
+		switch {
+		case err == nil:
+			out.sent++
+			got = p.notice.OrderVersion
+			continue
+		case errors.Is(err, ErrGone):
+			// The client is gone for good: forget the connection. If that fails the row stays until the
+			// next push finds it gone again, or TTL; not worth a retry of the record.
+			if derr := n.Store.Delete(ctx, r.ConnectionID, r.Topics...); derr != nil {
+				logger(n.Logger).WarnContext(ctx, "ws: gone connection not deleted", "connectionId", r.ConnectionID, "error", derr)
+			}
+			out.gone = true
+			return out
+		}
+		// Not pushed: give back the claim of this notice and those after it, so the retry posts them.
+		out.failedAt = i
+		if uerr := n.Store.Unclaim(context.WithoutCancel(ctx), r.ConnectionID, orderID, newest, got); uerr != nil {
+			out.err = fmt.Errorf("post: %w (and the claim was not undone: %w)", err, uerr)
+			return out
+		}
+		out.err = fmt.Errorf("post: %w", err)
+		return out
 	}
-	// Not pushed: let the retry of the record push it again.
-	if uerr := n.Store.Unclaim(context.WithoutCancel(ctx), r.ConnectionID, orderID, version, prev); uerr != nil {
-		return 0, fmt.Errorf("post: %w (and the claim was not undone: %w)", err, uerr)
-	}
-	return 0, fmt.Errorf("post: %w", err)
+	return out
 }
 
 // recipients finds, for each order of a batch, the owner's connections that did not unsubscribe from

@@ -165,6 +165,10 @@ func TestNotifierPushesEveryStatusInOrderOnce(t *testing.T) {
 			t.Fatalf("%s received %v; want %v", id, got, want)
 		}
 	}
+	// One claim per connection and batch, whatever the batch's statuses: 3 connections, 4 batches.
+	if s.claims != 12 {
+		t.Fatalf("%d claims for 3 connections and 4 batches; want 12", s.claims)
+	}
 }
 
 // Orders of one batch go side by side, each in its own order; the recipients are read once per batch
