@@ -295,6 +295,20 @@ func checkErrorEquals(names []string, last bool) error {
 // negative (state-map-inline.html).
 func checkFields(s *state, raw map[string]json.RawMessage) error {
 	both := func(a, b string) bool { _, x := raw[a]; _, y := raw[b]; return x && y }
+	// "You can reference a variable in any field that accepts a JSONPath expression ... with the
+	// exception of ResultPath" (workflow-variables.html).
+	paths := []*string{s.ResultPath}
+	for i := range s.Catch {
+		paths = append(paths, s.Catch[i].ResultPath)
+	}
+	for _, p := range paths {
+		if p == nil {
+			continue
+		}
+		if _, _, isVar := variableRef(*p); isVar {
+			return fmt.Errorf("ResultPath %q names a variable; ResultPath is the one path field that cannot (%s)", *p, docsVariables)
+		}
+	}
 	switch s.Type {
 	case "Wait":
 		n := 0

@@ -552,7 +552,7 @@ func (e *Execution) input(s *state, raw any, sctx map[string]any) (any, error) {
 	case s.nullInput:
 		return map[string]any{}, nil
 	case s.InputPath != nil:
-		return lookupPath(raw, sctx, *s.InputPath)
+		return mustLookup(raw, sctx, *s.InputPath)
 	}
 	return raw, nil
 }
@@ -563,7 +563,7 @@ func (e *Execution) output(s *state, v any, sctx map[string]any) (any, error) {
 	case s.nullOutput:
 		return map[string]any{}, nil
 	case s.OutputPath != nil:
-		return lookupPath(v, sctx, *s.OutputPath)
+		return mustLookup(v, sctx, *s.OutputPath)
 	}
 	return v, nil
 }
@@ -633,11 +633,6 @@ func resolve(tmpl any, input any, sctx map[string]any) (any, error) {
 func evaluate(expr, field string, input any, sctx map[string]any) (any, error) {
 	if v, ok, err := evalVariable(expr, sctx); ok {
 		return v, err
-	}
-	if _, has := sctx[variablesContextK]; has && strings.HasPrefix(expr, "$$") {
-		// The variables ride in the state's context for the paths; $$ shows only AWS's fields.
-		sctx = copyMap(sctx)
-		delete(sctx, variablesContextK)
 	}
 	if strings.HasPrefix(expr, "States.") {
 		return intrinsic(expr, field, input, sctx)

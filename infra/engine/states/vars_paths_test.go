@@ -1,0 +1,117 @@
+package states_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/orion-oss/orion/infra/engine/states"
+)
+
+// withVars is a machine whose first state assigns vars (a JSON object) and whose second state is
+// the one under test (named "S", ending the machine unless it says otherwise).
+func withVars(vars, s string) string {
+	return `{"StartAt":"A","States":{"A":{"Type":"Pass","Assign":` + vars + `,"Next":"S"},"S":` + s + `,"Done":{"Type":"Pass","Result":"done","End":true},"Other":{"Type":"Pass","Result":"other","End":true}}}`
+}
+
+// TestVariablesWhereverAPathIs: in a JSONPath state, "you can reference a variable in any field that
+// accepts a JSONPath expression ... with the exception of ResultPath"
+// (https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html, "Using variables in
+// JSONPath states"): Choice Variable and ...Path comparisons, InputPath, OutputPath, ItemsPath, the
+// .$ values of Parameters, ResultSelector and ItemSelector, intrinsic arguments, Wait SecondsPath /
+// TimestampPath, Fail ErrorPath / CausePath, MaxConcurrencyPath, TimeoutSecondsPath and
+// HeartbeatSecondsPath.
+func TestVariablesWhereverAPathIs(t *testing.T) {
+	mapOf := func(field string) string {
+		return `{"Type":"Map",` + field + `,"ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Pass","End":true}}},"End":true}`
+	}
+	runFidelity(t, []fidelityCase{
+		{name: "Choice Variable $n",
+			def:   withVars(`{"n":5}`, `{"Type":"Choice","Choices":[{"Variable":"$n","NumericGreaterThan":3,"Next":"Done"}],"Default":"Other"}`),
+			input: `{}`, want: `"done"`},
+		{name: "Choice Variable $cfg.limit",
+			def:   withVars(`{"cfg":{"limit":2}}`, `{"Type":"Choice","Choices":[{"Variable":"$cfg.limit","NumericEquals":2,"Next":"Done"}],"Default":"Other"}`),
+			input: `{}`, want: `"done"`},
+		{name: "Choice NumericGreaterThanPath $limit compares with a variable",
+			def:   withVars(`{"limit":10}`, `{"Type":"Choice","Choices":[{"Variable":"$.n","NumericGreaterThanPath":"$limit","Next":"Done"}],"Default":"Other"}`),
+			input: `{"n":11}`, want: `"done"`},
+		{name: "Choice IsPresent on a missing field of a variable is false",
+			def:   withVars(`{"cfg":{}}`, `{"Type":"Choice","Choices":[{"Variable":"$cfg.nope","IsPresent":true,"Next":"Done"}],"Default":"Other"}`),
+			input: `{}`, want: `"other"`},
+		{name: "Choice And/Not over variables",
+			def:   withVars(`{"a":"x","b":true}`, `{"Type":"Choice","Choices":[{"And":[{"Variable":"$a","StringEquals":"x"},{"Not":{"Variable":"$b","BooleanEquals":false}}],"Next":"Done"}],"Default":"Other"}`),
+			input: `{}`, want: `"done"`},
+		{name: "ItemsPath $items",
+			def:   withVars(`{"items":[1,2]}`, mapOf(`"ItemsPath":"$items"`)),
+			input: `{}`, want: `[1,2]`},
+		{name: "ItemSelector .$ reads a variable beside $$.Map.Item",
+			def:   withVars(`{"k":"K"}`, `{"Type":"Map","ItemsPath":"$.xs","ItemSelector":{"k.$":"$k","v.$":"$$.Map.Item.Value"},"ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Pass","End":true}}},"End":true}`),
+			input: `{"xs":[1]}`, want: `[{"k":"K","v":1}]`},
+		{name: "ResultSelector .$ reads a variable",
+			def:   withVars(`{"k":"K"}`, `{"Type":"Task","Resource":"echo","ResultSelector":{"k.$":"$k","id.$":"$.id"},"End":true}`),
+			input: `{"id":1}`, want: `{"id":1,"k":"K"}`},
+		{name: "intrinsic argument $name",
+			def:   withVars(`{"name":"Ana"}`, `{"Type":"Pass","Parameters":{"g.$":"States.Format('Hello {}', $name)"},"End":true}`),
+			input: `{}`, want: `{"g":"Hello Ana"}`},
+		{name: "intrinsic argument $cfg.list, nested in another call",
+			def:   withVars(`{"cfg":{"list":[1,2,3]}}`, `{"Type":"Pass","Parameters":{"n.$":"States.MathAdd(States.ArrayLength($cfg.list), 1)"},"End":true}`),
+			input: `{}`, want: `{"n":4}`},
+		{name: "Wait SecondsPath $secs",
+			def:   withVars(`{"secs":1}`, `{"Type":"Wait","SecondsPath":"$secs","End":true}`),
+			input: `{"x":1}`, want: `{"x":1}`},
+		{name: "Wait SecondsPath $secs keeps AWS's cause for a bad value",
+			def:   withVars(`{"secs":1.5}`, `{"Type":"Wait","SecondsPath":"$secs","End":true}`),
+			input: `{}`, wantErr: "States.Runtime", wantCause: `^.*The SecondsPath parameter cannot be parsed as a long value: \$secs == 1\.5$`},
+		{name: "Wait TimestampPath $ts",
+			def:   withVars(`{"ts":"2016-12-05T21:29:29Z"}`, `{"Type":"Wait","TimestampPath":"$ts","End":true}`),
+			input: `{}`, want: `{}`},
+		{name: "Fail ErrorPath $err and CausePath with an intrinsic over $why",
+			def:   withVars(`{"err":"Order.Rejected","why":"no stock"}`, `{"Type":"Fail","ErrorPath":"$err","CausePath":"States.Format('rejected: {}', $why)"}`),
+			input: `{}`, wantErr: "Order.Rejected", wantCause: "rejected: no stock"},
+		{name: "MaxConcurrencyPath $mc",
+			def:   withVars(`{"mc":1}`, mapOf(`"ItemsPath":"$.xs","MaxConcurrencyPath":"$mc"`)),
+			input: `{"xs":["a"]}`, want: `["a"]`},
+		{name: "MaxConcurrencyPath $mc keeps AWS's cause for a bad value",
+			def:   withVars(`{"mc":"NoNumber"}`, mapOf(`"ItemsPath":"$.xs","MaxConcurrencyPath":"$mc"`)),
+			input: `{"xs":["a"]}`, wantErr: "States.Runtime", wantCause: `^.*The MaxConcurrencyPath field refers to value "NoNumber" which is not a valid integer: \$mc$`},
+		{name: "TimeoutSecondsPath and HeartbeatSecondsPath $t",
+			def:   withVars(`{"t":30,"hb":10}`, `{"Type":"Task","Resource":"echo","TimeoutSecondsPath":"$t","HeartbeatSecondsPath":"$hb","End":true}`),
+			input: `{"x":1}`, want: `{"x":1}`},
+		{name: "OutputPath $cfg.name",
+			def:   withVars(`{"cfg":{"name":"x"}}`, `{"Type":"Pass","OutputPath":"$cfg.name","End":true}`),
+			input: `{}`, want: `"x"`},
+		// The variable is the state's: an undefined one fails as a missing path does (States.Runtime,
+		// located), in every kind of field.
+		{name: "Choice Variable naming an undefined variable fails",
+			def:   withVars(`{"n":1}`, `{"Type":"Choice","Choices":[{"Variable":"$ghost","NumericEquals":1,"Next":"Done"}],"Default":"Other"}`),
+			input: `{}`, wantErr: "States.Runtime", wantCause: `^An error occurred while executing the state 'S' \(entered at the event id #4\)\. .*'\$ghost'`},
+		{name: "ItemsPath naming an undefined variable fails",
+			def:   withVars(`{"n":1}`, mapOf(`"ItemsPath":"$ghost"`)),
+			input: `{}`, wantErr: "States.Runtime", wantCause: `^An error occurred while executing the state 'S' .*'\$ghost'`},
+		{name: "an intrinsic argument naming an undefined variable fails",
+			def:   withVars(`{"n":1}`, `{"Type":"Pass","Parameters":{"g.$":"States.Format('{}', $ghost)"},"End":true}`),
+			input: `{}`, wantErr: "States.Runtime", wantCause: `^An error occurred while executing the state 'S' .*'\$ghost'`},
+		{name: "a malformed path into a variable fails in AWS's words, not Go's",
+			def:   withVars(`{"v":{"a":1}}`, `{"Type":"Pass","Parameters":{"x.$":"$v.a["},"End":true}`),
+			input: `{}`, wantErr: "States.Runtime", wantCause: `^An error occurred while executing the state 'S' \(entered at the event id #4\)\. Invalid path '\$v\.a\[' : [^:]*$`},
+		{name: "a path into a variable that does not hold it fails",
+			def:   withVars(`{"v":{"a":1}}`, `{"Type":"Pass","Parameters":{"x.$":"$v.b"},"End":true}`),
+			input: `{}`, wantErr: "States.Runtime", wantCause: `^An error occurred while executing the state 'S' .*'\$v\.b'`},
+	})
+}
+
+func TestVariablePathsAcceptedAtLoad(t *testing.T) {
+	// Fail's ErrorPath and CausePath are checked at load (state-fail.html); a variable is a path there.
+	for _, def := range []string{
+		withVars(`{"e":"E"}`, `{"Type":"Fail","ErrorPath":"$e","CausePath":"$e"}`),
+		withVars(`{"e":{"x":"E"}}`, `{"Type":"Fail","ErrorPath":"$e.x","Cause":"c"}`),
+	} {
+		if _, err := states.Parse([]byte(def)); err != nil {
+			t.Errorf("Parse(%s) = %v", def, err)
+		}
+	}
+	// ResultPath is the one field that takes no variable (workflow-variables.html).
+	def := withVars(`{"e":"E"}`, `{"Type":"Pass","ResultPath":"$e","End":true}`)
+	if _, err := states.Parse([]byte(def)); err == nil || !strings.Contains(err.Error(), "ResultPath") {
+		t.Errorf("Parse(%s) = %v; want a refusal naming ResultPath", def, err)
+	}
+}
