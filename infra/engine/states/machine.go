@@ -309,6 +309,9 @@ func checkFields(s *state, raw map[string]json.RawMessage) error {
 			return fmt.Errorf("ResultPath %q names a variable; ResultPath is the one path field that cannot (%s)", *p, docsVariables)
 		}
 	}
+	if both("TimeoutSeconds", "TimeoutSecondsPath") || both("HeartbeatSeconds", "HeartbeatSecondsPath") {
+		return fmt.Errorf("a Task state takes TimeoutSeconds or TimeoutSecondsPath, and HeartbeatSeconds or HeartbeatSecondsPath, not both (%s)", docsTask)
+	}
 	switch s.Type {
 	case "Wait":
 		n := 0

@@ -288,19 +288,11 @@ func (e *Execution) work(ctx context.Context, s *state, in any, sctx map[string]
 		}
 		return in, nil
 	case "Task":
-		timeout := s.TimeoutSeconds
-		if s.TimeoutSecondsPath != "" {
-			v, err := mustLookup(in, sctx, s.TimeoutSecondsPath)
-			if err != nil {
-				return nil, err
-			}
-			f, _ := v.(float64)
-			timeout = int(f)
+		timeout, heartbeat, err := taskTimeouts(s, in, sctx)
+		if err != nil {
+			return nil, err
 		}
-		if timeout <= 0 {
-			timeout = 99999999 // AWS's default is the maximum
-		}
-		tctx, cancel := context.WithTimeout(ctx, time.Duration(timeout)*time.Second)
+		tctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
 		resource, waitForToken := strings.CutSuffix(s.Resource, ".waitForTaskToken")
 		var w *waiter
@@ -314,19 +306,10 @@ func (e *Execution) work(ctx context.Context, s *state, in any, sctx map[string]
 		}
 		out, err := e.Resources.Run(tctx, resource, in)
 		if err == nil && w != nil {
-			heartbeat := time.Duration(s.HeartbeatSeconds) * time.Second
-			if s.HeartbeatSecondsPath != "" {
-				v, err := mustLookup(in, sctx, s.HeartbeatSecondsPath)
-				if err != nil {
-					return nil, err
-				}
-				f, _ := v.(float64)
-				heartbeat = time.Duration(f) * time.Second
-			}
 			out, err = w.wait(tctx, heartbeat)
 		}
 		if tctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
-			return nil, fail("States.Timeout", "Task timed out after %d seconds", timeout)
+			return nil, fail("States.Timeout", "Task timed out after %d seconds", int(timeout/time.Second))
 		}
 		if err != nil {
 			var f *Failure

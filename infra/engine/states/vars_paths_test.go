@@ -115,3 +115,42 @@ func TestVariablePathsAcceptedAtLoad(t *testing.T) {
 		t.Errorf("Parse(%s) = %v; want a refusal naming ResultPath", def, err)
 	}
 }
+
+// TestTaskTimeoutPaths: TimeoutSecondsPath and HeartbeatSecondsPath "must select fields whose values
+// are positive integers" (https://docs.aws.amazon.com/step-functions/latest/dg/state-task.html). AWS
+// records no cause for a value that is not one; the failure is States.Runtime, located, in the words
+// AWS uses for MaxConcurrencyPath (observed, test_base_scenarios.snapshot.json; ADR 0023).
+func TestTaskTimeoutPaths(t *testing.T) {
+	task := func(fields string) string {
+		return `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"echo",` + fields + `,"End":true}}}`
+	}
+	const at = `^An error occurred while executing the state 'T' \(entered at the event id #2\)\. `
+	runFidelity(t, []fidelityCase{
+		{name: "TimeoutSecondsPath 2 runs", def: task(`"TimeoutSecondsPath":"$.t"`), input: `{"t":2}`, want: `{"t":2}`},
+		{name: "TimeoutSecondsPath 0 is not positive", def: task(`"TimeoutSecondsPath":"$.t"`), input: `{"t":0}`,
+			wantErr: "States.Runtime", wantCause: at + `The TimeoutSecondsPath field refers to value "0" which is not a positive integer: \$\.t$`},
+		{name: "TimeoutSecondsPath -1 is not positive", def: task(`"TimeoutSecondsPath":"$.t"`), input: `{"t":-1}`,
+			wantErr: "States.Runtime", wantCause: at + `The TimeoutSecondsPath field refers to value "-1" which is not a positive integer: \$\.t$`},
+		{name: "TimeoutSecondsPath 1.5 is not an integer", def: task(`"TimeoutSecondsPath":"$.t"`), input: `{"t":1.5}`,
+			wantErr: "States.Runtime", wantCause: at + `The TimeoutSecondsPath field refers to value "1.5" which is not a valid integer: \$\.t$`},
+		{name: "TimeoutSecondsPath a string is not an integer", def: task(`"TimeoutSecondsPath":"$.t"`), input: `{"t":"10"}`,
+			wantErr: "States.Runtime", wantCause: at + `The TimeoutSecondsPath field refers to value "10" which is not a valid integer: \$\.t$`},
+		{name: "TimeoutSecondsPath an object is not an integer", def: task(`"TimeoutSecondsPath":"$.t"`), input: `{"t":{}}`,
+			wantErr: "States.Runtime", wantCause: at + `The TimeoutSecondsPath field refers to value "\{\}" which is not a valid integer: \$\.t$`},
+		{name: "TimeoutSecondsPath missing fails as a missing path does (observed form)", def: task(`"TimeoutSecondsPath":"$.t"`), input: `{}`,
+			wantErr: "States.Runtime", wantCause: at + `Invalid path '\$\.t' : No results for path: \$\['t'\]$`},
+		{name: "HeartbeatSecondsPath 0 fails before the resource runs, token or not", def: task(`"HeartbeatSecondsPath":"$.h"`), input: `{"h":0}`,
+			wantErr: "States.Runtime", wantCause: at + `The HeartbeatSecondsPath field refers to value "0" which is not a positive integer: \$\.h$`},
+		{name: "a bad TimeoutSecondsPath is not caught by States.ALL (States.Runtime)",
+			def:   `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"echo","TimeoutSecondsPath":"$.t","Catch":[{"ErrorEquals":["States.ALL"],"Next":"C"}],"End":true},"C":{"Type":"Pass","End":true}}}`,
+			input: `{"t":0}`, wantErr: "States.Runtime"},
+		{name: "TimeoutSecondsPath bounds the attempt (States.Timeout)",
+			def:   `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"slow","TimeoutSecondsPath":"$.t","End":true}}}`,
+			input: `{"t":1}`, wantErr: "States.Timeout"},
+	})
+	for _, fields := range []string{`"TimeoutSeconds":1,"TimeoutSecondsPath":"$.t"`, `"HeartbeatSeconds":1,"HeartbeatSecondsPath":"$.h"`} {
+		if _, err := states.Parse([]byte(task(fields))); err == nil || !strings.Contains(err.Error(), "state-task.html") {
+			t.Errorf("Parse(%s) = %v; want a refusal citing state-task.html", fields, err)
+		}
+	}
+}
