@@ -106,7 +106,7 @@ func (e *Execution) stepJSONata(ctx context.Context, name string, s *state, raw 
 			}
 			ts, ok := v.(string)
 			if _, valid := timestamp(v); !ok || !valid {
-				return nil, "", errQuery("The JSONata expression '%s' specified for the field 'Timestamp' returned %v; an RFC 3339 timestamp string is required", src, v)
+				return nil, "", errQuery("The JSONata expression '%s' specified for the field 'Timestamp' returned %s; an RFC 3339 timestamp string is required", src, compactJSON(v))
 			}
 			w.Timestamp = ts
 		}
@@ -115,7 +115,7 @@ func (e *Execution) stepJSONata(ctx context.Context, name string, s *state, raw 
 			return nil, "", err
 		}
 		if err := e.sleep(ctx, d); err != nil {
-			return nil, "", fail("States.Timeout", "%v", err)
+			return nil, "", fail("States.Timeout", "The execution timed out")
 		}
 		out, err := e.finishJSONata(x.assign, x.output, x.hasOutput, raw, b, "")
 		return out, next, err
@@ -171,7 +171,7 @@ func (e *Execution) stepJSONata(ctx context.Context, name string, s *state, raw 
 	}
 	var f *Failure
 	if !errors.As(err, &f) {
-		f = fail("States.Runtime", "%v", err)
+		f = rtFail("The state could not be run") // as Run words a failure that is not AWS's
 	}
 	// A caught state's own Assign is not applied; the catcher's is (workflow-variables.html).
 	e.setPending(nil)
@@ -269,7 +269,7 @@ func (e *Execution) mapJSONata(ctx context.Context, s *state, in any, sctx map[s
 		}
 		p, ok := v.(float64)
 		if !ok || p < 0 || p > 100 {
-			return nil, errQuery("The JSONata expression '%s' specified for the field 'ToleratedFailurePercentage' returned %v; a number from 0 to 100 is required", src, v)
+			return nil, errQuery("The JSONata expression '%s' specified for the field 'ToleratedFailurePercentage' returned %s; a number from 0 to 100 is required", src, compactJSON(v))
 		}
 		m.ToleratedFailurePercentage = &p
 	}
@@ -284,7 +284,7 @@ func integerField(src, field string, b map[string]any) (int, error) {
 	}
 	f, ok := v.(float64)
 	if !ok || f != math.Trunc(f) || math.Abs(f) > math.MaxInt32*1e3 {
-		return 0, errQuery("The JSONata expression '%s' specified for the field '%s' returned %v; an integer is required", src, field, v)
+		return 0, errQuery("The JSONata expression '%s' specified for the field '%s' returned %s; an integer is required", src, field, compactJSON(v))
 	}
 	return int(f), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -309,14 +310,17 @@ func (e *Execution) work(ctx context.Context, s *state, in any, sctx map[string]
 			out, err = w.wait(tctx, heartbeat)
 		}
 		if tctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
-			return nil, fail("States.Timeout", "Task timed out after %d seconds", int(timeout/time.Second))
+			// AWS records a timed-out task with the error and no cause (TaskTimedOut, then
+			// ExecutionFailed {"error": "States.Timeout"}; observed, LocalStack's
+			// timeouts/test_timeouts.snapshot.json).
+			return nil, fail("States.Timeout", "")
 		}
 		if err != nil {
 			var f *Failure
 			if errors.As(err, &f) {
 				return nil, f
 			}
-			return nil, fail("States.TaskFailed", "%v", err)
+			return nil, taskFailed(resource, err)
 		}
 		return out, nil
 	case "Parallel":
@@ -352,6 +356,15 @@ func (e *Execution) work(ctx context.Context, s *state, in any, sctx map[string]
 		return e.runMap(ctx, s, in, sctx)
 	}
 	return nil, rtFail("unknown state type %s", s.Type)
+}
+
+// taskFailed is the failure of a resource that returned an error without an AWS error name (the
+// Resources port's contract: a *Failure keeps its name, anything else is States.TaskFailed). The cause
+// is a sentence in AWS's manner; the Go error, which would carry Go's wording ("json: ...", "dial
+// tcp ...") into an execution's history, goes to the log instead.
+func taskFailed(resource string, err error) *Failure {
+	slog.Warn("states: a task's resource failed without an error name", "resource", resource, "err", err)
+	return fail("States.TaskFailed", "The resource '%s' failed without an error name; the local runtime's log has its error.", resource)
 }
 
 func (e *Execution) runMap(ctx context.Context, s *state, in any, sctx map[string]any) (any, error) {

@@ -1,0 +1,79 @@
+package states_test
+
+import (
+	"errors"
+	"regexp"
+	"testing"
+
+	"github.com/orion-oss/orion/infra/engine/states"
+)
+
+// TestCausesOfTimeouts: AWS records a task that ran out of time, or whose heartbeat lapsed, with the
+// error name and no cause at all (TaskTimedOut, then ExecutionFailed {"error": "States.Timeout"};
+// observed, LocalStack's timeouts/test_timeouts.snapshot.json and test_heartbeats.snapshot.json).
+func TestCausesOfTimeouts(t *testing.T) {
+	runFidelity(t, []fidelityCase{
+		{name: "a Task past TimeoutSeconds fails with no cause (observed)",
+			def:   `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"slow","TimeoutSeconds":1,"End":true}}}`,
+			input: `{}`, wantErr: "States.Timeout", wantCause: `^$`},
+	})
+}
+
+// TestCausesNeverCarryGoWordingAnywhere extends TestCausesNeverCarryGoWording to the failures that
+// still formatted a Go value or error with %v: a JSONata field that returns the wrong type, a path
+// into a variable, a resource's plain Go error.
+func TestCausesNeverCarryGoWordingAnywhere(t *testing.T) {
+	cases := []struct{ name, def, input, wantErr string }{
+		{"JSONata Wait Timestamp returning an object",
+			`{"QueryLanguage":"JSONata","StartAt":"W","States":{"W":{"Type":"Wait","Timestamp":"{% {'a':[1]} %}","End":true}}}`, `{}`, "States.QueryEvaluationError"},
+		{"JSONata Wait Seconds returning an object",
+			`{"QueryLanguage":"JSONata","StartAt":"W","States":{"W":{"Type":"Wait","Seconds":"{% {'a':[1]} %}","End":true}}}`, `{}`, "States.QueryEvaluationError"},
+		{"JSONata TimeoutSeconds returning an array",
+			`{"QueryLanguage":"JSONata","StartAt":"T","States":{"T":{"Type":"Task","Resource":"echo","TimeoutSeconds":"{% [1, {'b': null}] %}","End":true}}}`, `{}`, "States.QueryEvaluationError"},
+		{"JSONata ToleratedFailurePercentage returning an object",
+			`{"QueryLanguage":"JSONata","StartAt":"M","States":{"M":{"Type":"Map","Items":[1],"ToleratedFailurePercentage":"{% {'p':1} %}","ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Pass","End":true}}},"End":true}}}`, `{}`, "States.QueryEvaluationError"},
+		{"a malformed path into a variable",
+			withVars(`{"v":{"a":1}}`, `{"Type":"Pass","Parameters":{"x.$":"$v.a["},"End":true}`), `{}`, "States.Runtime"},
+		{"a Choice Variable that is malformed",
+			`{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.a[","IsPresent":true,"Next":"D"}],"Default":"D"},"D":{"Type":"Succeed"}}}`, `{}`, "States.Runtime"},
+		{"a resource's plain Go error",
+			`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"plain-error","End":true}}}`, `{}`, "States.TaskFailed"},
+	}
+	goErr := regexp.MustCompile(`states: path|connection reset|context deadline|map\[|%!`)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := run(t, c.def, c.input)
+			var f *states.Failure
+			if !errors.As(err, &f) || f.Name != c.wantErr {
+				t.Fatalf("err = %v; want %s", err, c.wantErr)
+			}
+			if goWording.MatchString(f.Cause) || goErr.MatchString(f.Cause) {
+				t.Errorf("cause %q carries Go's wording", f.Cause)
+			}
+		})
+	}
+}
+
+// TestInvalidExecutionInput: StartExecution with input that is not JSON is InvalidExecutionInput,
+// "Invalid State Machine Execution Input: '<the parser's words>'" (AWS's reply, quoted in public
+// posts: "... Unexpected character ('\"' (code 34)): was expecting comma ..."), not our Go error.
+func TestInvalidExecutionInput(t *testing.T) {
+	svc := states.NewService(&resources{})
+	defer svc.Close()
+	arn := "arn:aws:states:us-east-1:123456789012:stateMachine:m"
+	if err := svc.Register(arn, "m", `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ input, want string }{
+		{`{"a":x}`, `Invalid State Machine Execution Input: 'Unexpected character ('x' (code 120)) at line 1, column 6'`},
+		{"{\n \"a\": 1,\n \"b\" 2}", `Invalid State Machine Execution Input: 'Unexpected character ('2' (code 50)) at line 3, column 6'`},
+		{`{"a":`, `Invalid State Machine Execution Input: 'Unexpected end-of-input at line 1, column 6'`},
+		{`{"é":ü}`, `Invalid State Machine Execution Input: 'Unexpected character ('ü' (code 252)) at line 1, column 6'`},
+	} {
+		_, err := svc.Start(arn, "", tt.input)
+		var f *states.Failure
+		if !errors.As(err, &f) || f.Name != "InvalidExecutionInput" || f.Cause != tt.want {
+			t.Errorf("Start(%q) = %v; want InvalidExecutionInput: %s", tt.input, err, tt.want)
+		}
+	}
+}
