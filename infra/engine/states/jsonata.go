@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"math"
 	mrand "math/rand/v2"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
 
 	jsonata "github.com/blues/jsonata-go"
+	"github.com/blues/jsonata-go/jlib"
 	"github.com/blues/jsonata-go/jtypes"
 )
 
@@ -242,6 +244,24 @@ var stepFunctionsExts = map[string]jsonata.Extension{
 		}
 		return nil, errQuery("$assert() statement failed")
 	}},
+	// $match: jsonata-js returns a sequence, which JSONata gives as its only item when it has one and
+	// as nothing when it is empty; jsonata-go always returns an array.
+	"match": {Func: func(s string, pattern jtypes.Callable, limit jtypes.OptionalInt) (any, error) {
+		ms, err := jlib.Match(s, pattern, limit)
+		switch {
+		case err != nil:
+			return nil, err
+		case len(ms) == 0:
+			return nil, jsonata.ErrUndefined
+		case len(ms) == 1:
+			return ms[0], nil
+		}
+		return ms, nil
+	}, UndefinedHandler: firstArgUndefined, EvalContextHandler: func(argv []reflect.Value) bool {
+		// $match(/re/) and $match(/re/, n) match the context string, as jsonata-go's own.
+		return len(argv) == 1 && jtypes.IsCallable(argv[0]) ||
+			len(argv) == 2 && jtypes.IsCallable(argv[0]) && jtypes.IsNumber(argv[1])
+	}},
 	// $string of a number: jsonata-js rounds to 15 significant digits (0.1+0.2 gives "0.3").
 	"string": {Func: func(v jtypes.OptionalInterface, prettify jtypes.OptionalBool) (any, error) {
 		if !v.IsSet() {
@@ -250,6 +270,10 @@ var stepFunctionsExts = map[string]jsonata.Extension{
 		return stringOf(v.Interface, prettify.IsSet() && prettify.Bool)
 	}, EvalContextHandler: jtypes.ArgCountEquals(0)},
 }
+
+// firstArgUndefined makes a function give nothing when its first argument is undefined, as
+// jsonata-go's own string functions do.
+func firstArgUndefined(argv []reflect.Value) bool { return len(argv) > 0 && !argv[0].IsValid() }
 
 // viaIntrinsic runs the JSONata function through the intrinsic it replaces, so both query languages
 // share one implementation; its failure becomes States.QueryEvaluationError.
