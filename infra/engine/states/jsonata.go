@@ -193,8 +193,10 @@ func fromJSONata(v any) (any, error) {
 // each evaluation (BenchmarkJSONataExecution). Nothing else in a binary that links this package uses
 // jsonata-go (it is local-runtime only).
 var registerFunctions = sync.OnceValue(func() error {
-	if err := jsonata.RegisterExts(stepFunctionsExts); err != nil {
-		return fmt.Errorf("states: JSONata functions: %w", err)
+	for _, exts := range []map[string]jsonata.Extension{stepFunctionsExts, integerExts} {
+		if err := jsonata.RegisterExts(exts); err != nil {
+			return fmt.Errorf("states: JSONata functions: %w", err)
+		}
 	}
 	return nil
 })

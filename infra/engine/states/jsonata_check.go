@@ -125,10 +125,9 @@ func refusal(feature string) string {
 }
 
 // unsupportedJSONata names a JSONata feature jsonata-go parses as something else and would evaluate
-// silently wrong or lacks (ADR 0024's table): the positional binding "#$i" and the context binding
-// "@$v" of JSONata 1.6, which its lexer reads as part of a field or variable name ("items#$i",
-// undefined; a field name written in backticks may hold either character), and $formatInteger /
-// $parseInteger.
+// silently wrong (ADR 0024's table): the positional binding "#$i" and the context binding "@$v" of
+// JSONata 1.6, which its lexer reads as part of a field or variable name ("items#$i", undefined). A
+// field name written in backticks may hold either character.
 func unsupportedJSONata(v reflect.Value) string {
 	for v.Kind() == reflect.Interface || v.Kind() == reflect.Pointer {
 		if v.IsNil() {
@@ -146,9 +145,6 @@ func unsupportedJSONata(v reflect.Value) string {
 			}
 		case "VariableNode":
 			name = v.FieldByName("Name").String()
-			if name == "formatInteger" || name == "parseInteger" {
-				return "$" + name + " (JSONata 1.6)"
-			}
 		}
 		switch {
 		case strings.Contains(name, "#"):
