@@ -132,7 +132,9 @@ func evalJSONata(src, field string, bind map[string]any) (any, error) {
 	if err := e.RegisterVars(vars); err != nil {
 		return nil, fmt.Errorf("states: JSONata variables: %w", err)
 	}
+	evalMu.Lock()
 	v, err := e.Eval(nil)
+	evalMu.Unlock()
 	if errors.Is(err, jsonata.ErrUndefined) {
 		return nil, errQuery("The JSONata expression '%s' specified for the field '%s' returned nothing (undefined).", src, field)
 	}
@@ -149,6 +151,14 @@ func evalJSONata(src, field string, bind map[string]any) (any, error) {
 	}
 	return out, nil
 }
+
+// evalMu serializes evaluations. jsonata-go's functions are package-level values that every call
+// mutates (evalFunctionCall sets the callable's name and evaluation context, eval.go), so two
+// evaluations at once race, and a function that reads its context ("$states.input.names.$uppercase()")
+// could read the other evaluation's. Parallel branches and Map iterations evaluate concurrently;
+// an evaluation is CPU work of microseconds (BenchmarkJSONataExecution) against a task's I/O, so
+// the lock costs them little. TestJSONataConcurrentEvaluations finds the race with -race without it.
+var evalMu sync.Mutex
 
 // jsonNull is the value jsonata-go gives the literal null; a Go nil is undefined to it, so JSON nulls
 // in the data are turned into this before evaluation (ADR 0024: without it `$states.input.a = null`
