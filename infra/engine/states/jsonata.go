@@ -8,6 +8,7 @@ import (
 	"math"
 	mrand "math/rand/v2"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -115,16 +116,20 @@ func evalTemplate(v any, field string, bind map[string]any) (any, error) {
 }
 
 // evalJSONata evaluates one expression with bind's names as variables ($states and the workflow's
-// variables). An expression is compiled per evaluation because jsonata-go binds variables on the
-// compiled expression, and Parallel branches and Map iterations evaluate concurrently.
+// variables).
 func evalJSONata(src, field string, bind map[string]any) (any, error) {
 	if err := registerFunctions(); err != nil {
 		return nil, err
 	}
-	e, err := jsonata.Compile(src)
-	if err != nil {
-		return nil, errQuery("The JSONata expression '%s' specified for the field '%s' is invalid: %v", src, field, err)
+	pool := exprPool(src, bind)
+	e, _ := pool.Get().(*jsonata.Expr)
+	if e == nil {
+		var err error
+		if e, err = jsonata.Compile(src); err != nil {
+			return nil, errQuery("The JSONata expression '%s' specified for the field '%s' is invalid: %v", src, field, err)
+		}
 	}
+	defer pool.Put(e)
 	vars := make(map[string]any, len(bind))
 	for k, v := range bind {
 		vars[k] = toJSONata(v)
@@ -159,6 +164,31 @@ func evalJSONata(src, field string, bind map[string]any) (any, error) {
 // an evaluation is CPU work of microseconds (BenchmarkJSONataExecution) against a task's I/O, so
 // the lock costs them little. TestJSONataConcurrentEvaluations finds the race with -race without it.
 var evalMu sync.Mutex
+
+// exprPools keeps compiled expressions for reuse, saving the parse of every evaluation
+// (BenchmarkJSONataExecution; ADR 0024). jsonata-go binds variables on the compiled expression
+// (RegisterVars writes its registry), so one compiled expression serves one evaluation at a time: a
+// sync.Pool hands each evaluation its own, and Parallel branches and Map iterations evaluating the
+// same expression concurrently get different ones. A registry cannot forget a name, and a name bound
+// to nothing would hide a function of that name, so the pools are per expression and per set of
+// bound names: a reused expression has exactly the names the evaluation binds, each overwritten, and
+// no variable of an earlier evaluation stays visible (TestJSONataConcurrentEvaluations: keyed by the
+// expression alone, 400 of its 800 evaluations see another's $x).
+var exprPools sync.Map // string -> *sync.Pool
+
+func exprPool(src string, bind map[string]any) *sync.Pool {
+	names := make([]string, 0, len(bind))
+	for k := range bind {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	key := src + "\x00" + strings.Join(names, "\x00")
+	if p, ok := exprPools.Load(key); ok {
+		return p.(*sync.Pool)
+	}
+	p, _ := exprPools.LoadOrStore(key, new(sync.Pool))
+	return p.(*sync.Pool)
+}
 
 // jsonNull is the value jsonata-go gives the literal null; a Go nil is undefined to it, so JSON nulls
 // in the data are turned into this before evaluation (ADR 0024: without it `$states.input.a = null`
