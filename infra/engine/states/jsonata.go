@@ -31,9 +31,14 @@ const (
 )
 
 // errQuery is States.QueryEvaluationError, the error a JSONata expression that fails or returns nothing
-// raises (transforming-data.html, "Handling errors").
+// raises (transforming-data.html, "Handling errors"). Its cause gets the state's location prefix, as
+// AWS's does: "An error occurred while executing the state 'State0' (entered at the event id #2). The
+// JSONata expression '$doesNotExist' specified for the field 'Output' returned nothing (undefined)."
+// (observed, LocalStack's assign/test_assign_reference_variables.snapshot.json).
 func errQuery(format string, a ...any) *Failure {
-	return fail("States.QueryEvaluationError", format, a...)
+	f := fail("States.QueryEvaluationError", format, a...)
+	f.local = true
+	return f
 }
 
 // jsonataSource returns the expression inside "{% ... %}"; AWS takes a string as an expression only

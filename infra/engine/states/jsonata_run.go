@@ -173,6 +173,7 @@ func (e *Execution) stepJSONata(ctx context.Context, name string, s *state, raw 
 	if !errors.As(err, &f) {
 		f = rtFail("The state could not be run") // as Run words a failure that is not AWS's
 	}
+	f = e.locate(name, f) // a caught failure keeps AWS's cause too
 	// A caught state's own Assign is not applied; the catcher's is (workflow-variables.html).
 	e.setPending(nil)
 	for i, c := range s.Catch {

@@ -2,6 +2,7 @@ package states
 
 import (
 	"math"
+	"strconv"
 	"time"
 )
 
@@ -36,16 +37,20 @@ func taskTimeouts(s *state, in any, sctx map[string]any) (timeout, heartbeat tim
 	return time.Duration(secs) * time.Second, time.Duration(hb) * time.Second, nil
 }
 
-// positiveSeconds reads a *SecondsPath field, which must give a positive integer. AWS's cause for a
-// value that is not one is not recorded; these follow the one recorded for MaxConcurrencyPath
-// ('The MaxConcurrencyPath field refers to value "NoNumber" which is not a valid integer: $.x'), a
-// States.Runtime like every path failure (ADR 0023).
+// positiveSeconds reads a *SecondsPath field, which must give a positive integer. AWS's handling of
+// other values is not recorded; this follows what is recorded for MaxConcurrencyPath (maxConcurrency):
+// a string holding an integer is taken, anything else is States.Runtime, 'The MaxConcurrencyPath field
+// refers to value "NoNumber" which is not a valid integer: $.x' (ADR 0023).
 func positiveSeconds(field, path string, in any, sctx map[string]any) (int, error) {
 	v, err := mustLookup(in, sctx, path)
 	if err != nil {
 		return 0, err
 	}
 	f, ok := v.(float64)
+	if str, isStr := v.(string); isStr {
+		n, err := strconv.Atoi(str) // a string holding an integer, as MaxConcurrencyPath takes it
+		f, ok = float64(n), err == nil
+	}
 	if !ok || f != math.Trunc(f) || math.Abs(f) > math.MaxInt32 {
 		return 0, rtFail("The %s field refers to value \"%s\" which is not a valid integer: %s", field, javaString(v), path)
 	}

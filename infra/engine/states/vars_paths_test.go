@@ -133,8 +133,9 @@ func TestTaskTimeoutPaths(t *testing.T) {
 			wantErr: "States.Runtime", wantCause: at + `The TimeoutSecondsPath field refers to value "-1" which is not a positive integer: \$\.t$`},
 		{name: "TimeoutSecondsPath 1.5 is not an integer", def: task(`"TimeoutSecondsPath":"$.t"`), input: `{"t":1.5}`,
 			wantErr: "States.Runtime", wantCause: at + `The TimeoutSecondsPath field refers to value "1.5" which is not a valid integer: \$\.t$`},
-		{name: "TimeoutSecondsPath a string is not an integer", def: task(`"TimeoutSecondsPath":"$.t"`), input: `{"t":"10"}`,
-			wantErr: "States.Runtime", wantCause: at + `The TimeoutSecondsPath field refers to value "10" which is not a valid integer: \$\.t$`},
+		{name: "TimeoutSecondsPath a string holding an integer runs (as MaxConcurrencyPath's \"1\", observed)", def: task(`"TimeoutSecondsPath":"$.t"`), input: `{"t":"10"}`, want: `{"t":"10"}`},
+		{name: "TimeoutSecondsPath another string is not an integer", def: task(`"TimeoutSecondsPath":"$.t"`), input: `{"t":"ten"}`,
+			wantErr: "States.Runtime", wantCause: at + `The TimeoutSecondsPath field refers to value "ten" which is not a valid integer: \$\.t$`},
 		{name: "TimeoutSecondsPath an object is not an integer", def: task(`"TimeoutSecondsPath":"$.t"`), input: `{"t":{}}`,
 			wantErr: "States.Runtime", wantCause: at + `The TimeoutSecondsPath field refers to value "\{\}" which is not a valid integer: \$\.t$`},
 		{name: "TimeoutSecondsPath missing fails as a missing path does (observed form)", def: task(`"TimeoutSecondsPath":"$.t"`), input: `{}`,
@@ -153,4 +154,43 @@ func TestTaskTimeoutPaths(t *testing.T) {
 			t.Errorf("Parse(%s) = %v; want a refusal citing state-task.html", fields, err)
 		}
 	}
+}
+
+// TestVariableReferencesObservedOnAWS: executions recorded on AWS that read variables in JSONPath
+// fields, and the causes of JSONata expressions that give nothing (LocalStack's AWS-validated
+// assign/test_assign_reference_variables.snapshot.json; the machines here are shaped like the ones
+// recorded, the outputs and causes are AWS's).
+func TestVariableReferencesObservedOnAWS(t *testing.T) {
+	runFidelity(t, []fidelityCase{
+		{name: "Choice Variable $guess against StringEqualsPath $answer, reassigned in a loop (observed)",
+			def:   `{"StartAt":"Setup","States":{"Setup":{"Type":"Pass","Assign":{"guess":"the_guess","answer":"the_answer"},"Next":"Check"},"Check":{"Type":"Choice","Choices":[{"Variable":"$guess","StringEqualsPath":"$answer","Next":"Correct"}],"Default":"Wrong"},"Correct":{"Type":"Pass","Result":{"state":"CORRECT"},"End":true},"Wrong":{"Type":"Pass","Assign":{"guess.$":"$answer"},"Result":{"state":"WRONG"},"Next":"Check"}}}`,
+			input: `{}`, want: `{"state":"CORRECT"}`},
+		{name: "Fail ErrorPath $errorVar, CausePath $causeVar (observed)",
+			def:   `{"StartAt":"Pass","States":{"Pass":{"Type":"Pass","Assign":{"errorVar":"Exception","causeVar":"An Exception was encountered"},"Next":"Fail"},"Fail":{"Type":"Fail","CausePath":"$causeVar","ErrorPath":"$errorVar"}}}`,
+			input: `{}`, wantErr: "Exception", wantCause: "An Exception was encountered"},
+		{name: "Wait SecondsPath $waitTime 0, TimestampPath $startAt in the past (observed)",
+			def:   `{"StartAt":"Start","States":{"Start":{"Type":"Pass","Assign":{"waitTime":0,"startAt":"2024-11-06T09:42:03Z"},"Next":"W1"},"W1":{"Type":"Wait","SecondsPath":"$waitTime","Next":"W2"},"W2":{"Type":"Wait","TimestampPath":"$startAt","End":true}}}`,
+			input: `{}`, want: `{}`},
+		{name: "ItemsPath $PokemonList, an outer variable in the iteration's Parameters (observed)",
+			def:   `{"StartAt":"Start","States":{"Start":{"Type":"Pass","Assign":{"Question":"Who's that Pokemon?","PokemonList":["Charizard","Pikachu","Squirtle"]},"Result":{"AnswerTemplate":"It's {}!"},"Next":"M"},"M":{"Type":"Map","MaxConcurrency":1,"ItemsPath":"$PokemonList","ItemSelector":{"AnnouncePokemon.$":"States.Format($.AnswerTemplate, $$.Map.Item.Value)"},"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"Question.$":"$Question","Answer.$":"$.AnnouncePokemon"},"End":true}}},"End":true}}}`,
+			input: `{}`, want: `[{"Answer":"It's Charizard!","Question":"Who's that Pokemon?"},{"Answer":"It's Pikachu!","Question":"Who's that Pokemon?"},{"Answer":"It's Squirtle!","Question":"Who's that Pokemon?"}]`},
+		{name: "MaxConcurrencyPath $maxConcurrency holding the string \"1\" runs (observed)",
+			def:   `{"StartAt":"Start","States":{"Start":{"Type":"Pass","Assign":{"maxConcurrency":"1"},"Result":{"Values":[1,2,3]},"Next":"M"},"M":{"Type":"Map","ItemsPath":"$.Values","MaxConcurrencyPath":"$maxConcurrency","ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Pass","End":true}}},"End":true}}}`,
+			input: `{}`, want: `[1,2,3]`},
+		{name: "intrinsics over variables (observed)",
+			def:   `{"StartAt":"S0","States":{"S0":{"Type":"Pass","Assign":{"rawString":"Hello World","encodedString":"SGVsbG8gV29ybGQ=","inputString":"Hash this string","json1":{"a":1,"b":2},"json2":{"c":3,"d":4},"jsonString":"{\"key\":\"value\"}","jsonObject":{"test":"object"},"value1":5,"value2":3},"Next":"S1"},"S1":{"Type":"Pass","Parameters":{"encoded.$":"States.Base64Encode($rawString)","decoded.$":"States.Base64Decode($encodedString)","hashValue.$":"States.Hash($inputString, 'SHA-256')","mergedJson.$":"States.JsonMerge($json1, $json2, false)","parsedJson.$":"States.StringToJson($jsonString)","stringifiedJson.$":"States.JsonToString($jsonObject)","sum.$":"States.MathAdd($value1, $value2)"},"End":true}}}`,
+			input: `{}`, want: `{"decoded":"Hello World","encoded":"SGVsbG8gV29ybGQ=","hashValue":"1cac63f39fd68d8c531f27b807610fb3d50f0fc3f186995767fb6316e7200a3e","mergedJson":{"a":1,"b":2,"c":3,"d":4},"parsedJson":{"key":"value"},"stringifiedJson":"{\"test\":\"object\"}","sum":8}`},
+		{name: "a JSONata Output that gives nothing: located cause (observed)",
+			def:   `{"QueryLanguage":"JSONata","StartAt":"State0","States":{"State0":{"Type":"Pass","Output":"{% $doesNotExist %}","End":true}}}`,
+			input: `{}`, wantErr: "States.QueryEvaluationError",
+			wantCause: "An error occurred while executing the state 'State0' (entered at the event id #2). The JSONata expression '$doesNotExist' specified for the field 'Output' returned nothing (undefined)."},
+		{name: "a JSONata Assign field that gives nothing, in a later state (observed form)",
+			def:   `{"QueryLanguage":"JSONata","StartAt":"State0","States":{"State0":{"Type":"Pass","Next":"State1"},"State1":{"Type":"Pass","Next":"State2"},"State2":{"Type":"Pass","Assign":{"result":"{% $doesNotExist %}"},"End":true}}}`,
+			input: `{}`, wantErr: "States.QueryEvaluationError",
+			wantCause: "An error occurred while executing the state 'State2' (entered at the event id #6). The JSONata expression '$doesNotExist' specified for the field 'Assign/result' returned nothing (undefined)."},
+		{name: "a JSONata Arguments field that gives nothing (observed)",
+			def:   `{"QueryLanguage":"JSONata","StartAt":"State0","States":{"State0":{"Type":"Task","Resource":"echo","Arguments":{"FunctionName":"{% $doesNotExist %}"},"End":true}}}`,
+			input: `{}`, wantErr: "States.QueryEvaluationError",
+			wantCause: "An error occurred while executing the state 'State0' (entered at the event id #2). The JSONata expression '$doesNotExist' specified for the field 'Arguments/FunctionName' returned nothing (undefined)."},
+	})
 }
