@@ -1,7 +1,9 @@
 package states_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"testing"
 
@@ -75,5 +77,40 @@ func TestInvalidExecutionInput(t *testing.T) {
 		if !errors.As(err, &f) || f.Name != "InvalidExecutionInput" || f.Cause != tt.want {
 			t.Errorf("Start(%q) = %v; want InvalidExecutionInput: %s", tt.input, err, tt.want)
 		}
+	}
+}
+
+// TestHeartbeatTimeoutMatching: a lapsed heartbeat fails the task with States.Timeout (observed,
+// LocalStack's timeouts/test_heartbeats.snapshot.json); States.HeartbeatTimeout "is only available
+// inside the Catch and Retry fields" (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html)
+// and matches the lapsed heartbeat only, not the task's own timeout.
+func TestHeartbeatTimeoutMatching(t *testing.T) {
+	res := &resources{tokens: make(chan string, 8)}
+	svc := states.NewService(res)
+	defer svc.Close()
+	machine := func(timeouts, catch string) string {
+		return `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"echo.waitForTaskToken",` + timeouts + `,"Parameters":{"token.$":"$$.Task.Token"},"Catch":[{"ErrorEquals":["` + catch + `"],"Next":"Caught"}],"End":true},"Caught":{"Type":"Pass","Result":"caught","End":true}}}`
+	}
+	tests := []struct{ name, timeouts, catch, status string }{
+		{"a Catch on States.HeartbeatTimeout catches a lapsed heartbeat", `"HeartbeatSeconds":1`, "States.HeartbeatTimeout", "SUCCEEDED"},
+		{"a Catch on States.Timeout catches it too", `"HeartbeatSeconds":1`, "States.Timeout", "SUCCEEDED"},
+		{"a Catch on States.HeartbeatTimeout does not catch the task's timeout", `"TimeoutSeconds":1`, "States.HeartbeatTimeout", "FAILED"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			arn := fmt.Sprintf("arn:aws:states:us-east-1:123456789012:stateMachine:hb%d", i)
+			if err := svc.Register(arn, "hb", machine(tt.timeouts, tt.catch)); err != nil {
+				t.Fatal(err)
+			}
+			ex, err := svc.Start(arn, "", `{}`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			<-res.tokens // the task is waiting; nobody answers
+			status, err := svc.Wait(context.Background(), ex)
+			if err != nil || status != tt.status {
+				t.Fatalf("status %s, %v; want %s", status, err, tt.status)
+			}
+		})
 	}
 }

@@ -177,7 +177,7 @@ func (e *Execution) stepJSONata(ctx context.Context, name string, s *state, raw 
 	// A caught state's own Assign is not applied; the catcher's is (workflow-variables.html).
 	e.setPending(nil)
 	for i, c := range s.Catch {
-		if !matches(c.ErrorEquals, f.Name) {
+		if !f.matchedBy(c.ErrorEquals) {
 			continue
 		}
 		errorOutput := map[string]any{"Error": f.Name, "Cause": f.Cause}

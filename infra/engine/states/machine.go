@@ -21,6 +21,9 @@ type Failure struct {
 	// local marks a failure raised while evaluating a state's fields (paths, intrinsics, Wait, Map):
 	// its cause still lacks AWS's "An error occurred while executing the state ..." prefix (locate).
 	local bool
+	// heartbeat marks the States.Timeout of a lapsed heartbeat, which a retrier or catcher naming
+	// States.HeartbeatTimeout also matches (matchedBy).
+	heartbeat bool
 }
 
 func (f *Failure) Error() string { return f.Name + ": " + f.Cause }

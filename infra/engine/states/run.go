@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -245,7 +246,7 @@ func (e *Execution) step(ctx context.Context, name string, s *state, raw any) (a
 		}
 		f = e.locate(name, f) // a caught States.Runtime keeps AWS's cause too
 		for i, c := range s.Catch {
-			if matches(c.ErrorEquals, f.Name) {
+			if f.matchedBy(c.ErrorEquals) {
 				if err := e.assignCatch(s, i, map[string]any{"Error": f.Name, "Cause": f.Cause}, sctx); err != nil {
 					return nil, "", err
 				}
@@ -464,7 +465,7 @@ func (e *Execution) withRetry(ctx context.Context, name string, s *state, sctx m
 		e.observe(Transition{State: name, Type: s.Type, Err: f, Attempt: true, At: time.Now()})
 		idx := -1
 		for i, r := range s.Retry {
-			if matches(r.ErrorEquals, f.Name) {
+			if f.matchedBy(r.ErrorEquals) {
 				idx = i
 				break
 			}
@@ -499,6 +500,12 @@ func (e *Execution) withRetry(ctx context.Context, name string, s *state, sctx m
 			return nil, f
 		}
 	}
+}
+
+// matchedBy says whether a retrier's or catcher's ErrorEquals matches f: by name (matches), or, for a
+// lapsed heartbeat, by States.HeartbeatTimeout (concepts-error-handling.html).
+func (f *Failure) matchedBy(names []string) bool {
+	return matches(names, f.Name) || f.heartbeat && slices.Contains(names, "States.HeartbeatTimeout")
 }
 
 // matches applies AWS's error-name matching: States.ALL matches every error but States.Runtime (and
