@@ -229,6 +229,9 @@ func wildcard(p, s string) bool {
 // undefined variable is an error (a *Failure).
 func lookup(input, ctx any, p string) (any, bool, error) {
 	if strings.HasPrefix(p, "$$") {
+		if m, ok := ctx.(map[string]any); ok {
+			ctx = contextObject(m)
+		}
 		return get(ctx, p)
 	}
 	if name, rest, ok := variableRef(p); ok {

@@ -174,8 +174,7 @@ func (e *Execution) commitPending() error {
 
 // evalVariable resolves a template value (a ".$" key's, an intrinsic's argument, a Fail state's
 // ErrorPath / CausePath) that names a variable ("$name" or "$name.path", the path in the fuller
-// JSONPath of templates); ok is false for other expressions. It also hides the variables from "$$"
-// (they are not part of the context object).
+// JSONPath of templates); ok is false for other expressions, "$$" paths included.
 func evalVariable(expr string, sctx map[string]any) (any, bool, error) {
 	if strings.HasPrefix(expr, "$$") {
 		return nil, false, nil // the context object: templateLookup, with AWS's cause

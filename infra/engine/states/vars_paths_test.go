@@ -194,3 +194,24 @@ func TestVariableReferencesObservedOnAWS(t *testing.T) {
 			wantCause: "An error occurred while executing the state 'State0' (entered at the event id #2). The JSONata expression '$doesNotExist' specified for the field 'Arguments/FunctionName' returned nothing (undefined)."},
 	})
 }
+
+// TestContextObjectHidesVariables: the variables ride in a JSONPath state's context for its paths,
+// but $$ shows only the context object's fields
+// (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html), in every
+// kind of field that reads it.
+func TestContextObjectHidesVariables(t *testing.T) {
+	for _, s := range []string{
+		`{"Type":"Pass","InputPath":"$$","End":true}`,
+		`{"Type":"Pass","Parameters":{"c.$":"$$"},"End":true}`,
+		`{"Type":"Pass","Parameters":{"c.$":"States.JsonToString($$)"},"End":true}`,
+		`{"Type":"Pass","Parameters":{"c.$":"$"},"OutputPath":"$$","End":true}`,
+	} {
+		out, err := run(t, withVars(`{"secret":"s3cr3t"}`, s), `{}`)
+		if err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+		if got := js(out); strings.Contains(got, "s3cr3t") || !strings.Contains(got, "StateMachine") {
+			t.Errorf("%s: $$ gave %s; want the context object without the variables", s, got)
+		}
+	}
+}
