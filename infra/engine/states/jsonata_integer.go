@@ -16,6 +16,12 @@ import (
 // "A"), and the ordinal modifier ";o". Any other picture (other digit families, "(...)" variants)
 // is a States.QueryEvaluationError naming it, not a different string (ADR 0024).
 
+// maxExactInteger is the largest integer a JSON number (a float64) holds exactly.
+const maxExactInteger = 1 << 53
+
+// maxRoman bounds the roman numerals written: above it, a number is mostly a run of M's.
+const maxRoman = 100000
+
 // pictureOf splits a picture into its primary token and whether it asks for ordinals.
 func pictureOf(fn, picture string) (primary string, ordinal bool, err error) {
 	primary, modifier, _ := strings.Cut(picture, ";")
@@ -38,6 +44,9 @@ func formatInteger(value float64, picture string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if math.IsNaN(value) || math.Abs(value) > maxExactInteger {
+		return nil, errQuery("$formatInteger: %s is beyond the integers the local runtime formats (up to 2^53)", js15(value))
+	}
 	n := int64(math.Trunc(math.Abs(value))) // jsonata-js drops the fraction: 12.7 is "12"
 	sign := ""
 	if value <= -1 {
@@ -54,6 +63,10 @@ func formatInteger(value float64, picture string) (any, error) {
 		}
 		return sign + words, nil
 	case "i", "I":
+		if n > maxRoman {
+			// jsonata-js writes one M per thousand; a large number would hold the runtime for minutes.
+			return nil, errQuery("$formatInteger: %d is beyond the roman numerals the local runtime writes (up to %d)", n, maxRoman)
+		}
 		r := roman(n)
 		if primary == "i" {
 			r = strings.ToLower(r)
