@@ -118,6 +118,9 @@ func walkFields(v reflect.Value, ctx bool, skip string) string {
 	return ""
 }
 
+// jparsePkg is the package of the syntax tree's nodes.
+var jparsePkg = reflect.TypeOf(jparse.NameNode{}).PkgPath()
+
 // refusal says that a JSONata feature Step Functions has (jsonata-js 2.0.6) is missing from the
 // local runtime's library, jsonata-go, rather than let the expression give another result.
 func refusal(feature string) string {
@@ -137,6 +140,9 @@ func unsupportedJSONata(v reflect.Value) string {
 	}
 	switch v.Kind() {
 	case reflect.Struct:
+		if v.Type().PkgPath() != jparsePkg {
+			return "" // a regexp or another value a node holds, not a node
+		}
 		var name string
 		switch v.Type().Name() {
 		case "NameNode":
