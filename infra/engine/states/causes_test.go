@@ -114,3 +114,36 @@ func TestHeartbeatTimeoutMatching(t *testing.T) {
 		})
 	}
 }
+
+// TestJSONataCausesObservedOnAWS: causes AWS gave JSONata states, recorded in LocalStack's
+// AWS-validated snapshots (scenarios/test_base_scenarios, the Map Items and Wait Timestamp cases, and
+// a call of an undefined function); each is located like every evaluation failure.
+func TestJSONataCausesObservedOnAWS(t *testing.T) {
+	const at = "An error occurred while executing the state 'S' (entered at the event id #2). "
+	mapOf := func(items string) string {
+		return `{"QueryLanguage":"JSONata","StartAt":"S","States":{"S":{"Type":"Map",` + items + `"ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Pass","End":true}}},"End":true}}}`
+	}
+	wait := `{"QueryLanguage":"JSONata","StartAt":"S","States":{"S":{"Type":"Wait","Timestamp":"{% $states.input.t %}","End":true}}}`
+	runFidelity(t, []fidelityCase{
+		{name: "Items gives a number", def: mapOf(`"Items":"{% 1 %}",`), input: `{}`, wantErr: "States.QueryEvaluationError",
+			wantCause: at + "The JSONata expression '1' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was 'number' for value: 1"},
+		{name: "Items gives an object", def: mapOf(`"Items":"{% {'foo': 'bar'} %}",`), input: `{}`, wantErr: "States.QueryEvaluationError",
+			wantCause: at + `The JSONata expression '{'foo': 'bar'}' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was 'object' for value: {"foo":"bar"}`},
+		{name: "Items gives null", def: mapOf(`"Items":"{% null %}",`), input: `{}`, wantErr: "States.QueryEvaluationError",
+			wantCause: at + "The JSONata expression 'null' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was 'null' for value: null"},
+		{name: "Items gives a function", def: mapOf(`"Items":"{% $fn := function($x){$x} %}",`), input: `{}`, wantErr: "States.QueryEvaluationError",
+			wantCause: at + "The JSONata expression '$fn := function($x){$x}' specified for the field 'Items' returned an unsupported result type."},
+		{name: "no Items and an input that is not an array", def: mapOf(``), input: `true`, wantErr: "States.QueryEvaluationError",
+			wantCause: at + "Map state input must be an array but was: true"},
+		{name: "Timestamp with a space", def: wait, input: `{"t":"2016-12-05 21:29:29Z"}`, wantErr: "States.QueryEvaluationError",
+			wantCause: at + "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: 2016-12-05 21:29:29Z"},
+		{name: "Timestamp with month 13", def: wait, input: `{"t":"2016-13-05T21:29:29Z"}`, wantErr: "States.QueryEvaluationError",
+			wantCause: at + "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: 2016-13-05T21:29:29Z"},
+		{name: "Timestamp without a zone", def: wait, input: `{"t":"2016-12-05T21:29:29"}`, wantErr: "States.QueryEvaluationError",
+			wantCause: at + "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: 2016-12-05T21:29:29"},
+		{name: "a call of an undefined function",
+			def:   `{"QueryLanguage":"JSONata","StartAt":"S","States":{"S":{"Type":"Pass","Output":{"FunctionResult":"{% $randomSeeded($states.input.fst) %}"},"End":true}}}`,
+			input: `{"fst":1}`, wantErr: "States.QueryEvaluationError",
+			wantCause: at + "The JSONata expression '$randomSeeded($states.input.fst)' specified for the field 'Output/FunctionResult' threw an error during evaluation. T1006: Attempted to invoke a non-function"},
+	})
+}

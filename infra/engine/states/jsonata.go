@@ -153,11 +153,12 @@ func evalJSONata(src, field string, bind map[string]any) (any, error) {
 		if errors.As(err, &f) {
 			return nil, f
 		}
-		return nil, errQuery("An error occurred while evaluating the JSONata expression '%s' specified for the field '%s': %v", src, field, err)
+		return nil, errQuery("The JSONata expression '%s' specified for the field '%s' threw an error during evaluation. %s", src, field, jsonataError(err))
 	}
 	out, err := fromJSONata(v)
-	if err != nil {
-		return nil, errQuery("The JSONata expression '%s' specified for the field '%s' returned a value that is not JSON (a function?)", src, field)
+	if err != nil || holdsFunction(v) {
+		// AWS's words for a function (observed, LocalStack's AWS-validated Map snapshots).
+		return nil, errQuery("The JSONata expression '%s' specified for the field '%s' returned an unsupported result type.", src, field)
 	}
 	return out, nil
 }
@@ -193,6 +194,58 @@ func exprPool(src string, bind map[string]any) *sync.Pool {
 	}
 	p, _ := exprPools.LoadOrStore(key, new(sync.Pool))
 	return p.(*sync.Pool)
+}
+
+// jsonataError words an evaluation error as jsonata-js 2.0.6, whose words AWS's cause quotes with
+// their code ("... threw an error during evaluation. T1006: Attempted to invoke a non-function",
+// observed, LocalStack's AWS-validated snapshots), where jsonata-go's error has a jsonata-js
+// counterpart (checked in TestJSONataErrorsAsJSONataJS); otherwise jsonata-go's own message.
+func jsonataError(err error) string {
+	var ee *jsonata.EvalError
+	if !errors.As(err, &ee) {
+		return err.Error()
+	}
+	switch ee.Type {
+	case jsonata.ErrNonCallable:
+		return "T1006: Attempted to invoke a non-function"
+	case jsonata.ErrNonNumberLHS:
+		return fmt.Sprintf("T2001: The left side of the %q operator must evaluate to a number", ee.Value)
+	case jsonata.ErrNonNumberRHS:
+		return fmt.Sprintf("T2002: The right side of the %q operator must evaluate to a number", ee.Value)
+	case jsonata.ErrNonIntegerLHS:
+		return "T2003: The left side of the range operator (..) must evaluate to an integer"
+	case jsonata.ErrNonIntegerRHS:
+		return "T2004: The right side of the range operator (..) must evaluate to an integer"
+	case jsonata.ErrNonComparableLHS, jsonata.ErrNonComparableRHS:
+		return fmt.Sprintf("T2010: The expressions either side of operator %q must evaluate to numeric or string values", ee.Value)
+	case jsonata.ErrNonCallableApply:
+		return "T2006: The right side of the function application operator ~> must be a function"
+	case jsonata.ErrDuplicateKey:
+		return fmt.Sprintf("D1009: Multiple key definitions evaluate to same key: %q", ee.Value)
+	}
+	return err.Error()
+}
+
+// holdsFunction says whether a result is or holds a function, which JSON cannot carry (json.Marshal
+// would write it as "").
+func holdsFunction(v any) bool {
+	switch t := v.(type) {
+	case jtypes.Callable:
+		return true
+	case map[string]any:
+		for _, x := range t {
+			if holdsFunction(x) {
+				return true
+			}
+		}
+	case []any:
+		for _, x := range t {
+			if holdsFunction(x) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // jsonNull is the value jsonata-go gives the literal null; a Go nil is undefined to it, so JSON nulls

@@ -161,3 +161,29 @@ func TestJSONataAgainstReference(t *testing.T) {
 		})
 	}
 }
+
+// TestJSONataErrorsAsJSONataJS: an expression that fails is States.QueryEvaluationError whose cause
+// says, as AWS's does, "The JSONata expression '<expr>' specified for the field '<field>' threw an
+// error during evaluation. <code>: <message>" (observed: "... T1006: Attempted to invoke a
+// non-function"), with jsonata-js 2.0.6's code and message (recorded as the table above), where
+// jsonata-go's error has a counterpart.
+func TestJSONataErrorsAsJSONataJS(t *testing.T) {
+	for _, tt := range []struct{ expr, want string }{
+		{`$nope()`, `T1006: Attempted to invoke a non-function`},
+		{`$states.input.a(1)`, `T1006: Attempted to invoke a non-function`},
+		{`'a' + 1`, `T2001: The left side of the "+" operator must evaluate to a number`},
+		{`1 + 'a'`, `T2002: The right side of the "+" operator must evaluate to a number`},
+		{`['a'..2]`, `T2003: The left side of the range operator (..) must evaluate to an integer`},
+		{`[1..'b']`, `T2004: The right side of the range operator (..) must evaluate to an integer`},
+		{`{} < 1`, `T2010: The expressions either side of operator "<" must evaluate to numeric or string values`},
+		{`1 ~> 2`, `T2006: The right side of the function application operator ~> must be a function`},
+		{`{'a': 1, 'a': 2}`, `D1009: Multiple key definitions evaluate to same key: "a"`},
+	} {
+		_, err := evalJSONata(tt.expr, "Output", map[string]any{"states": map[string]any{"input": map[string]any{"a": 1.0}}})
+		want := "The JSONata expression '" + tt.expr + "' specified for the field 'Output' threw an error during evaluation. " + tt.want
+		var f *Failure
+		if !errors.As(err, &f) || f.Name != "States.QueryEvaluationError" || f.Cause != want {
+			t.Errorf("%s: %v\nwant %s", tt.expr, err, want)
+		}
+	}
+}
