@@ -107,7 +107,7 @@ func (r rule) eval(input, ctx any) (bool, error) {
 	}
 	v, present, err := lookup(input, ctx, r.variable)
 	if err != nil {
-		return false, err
+		return false, pathError(r.variable, err)
 	}
 	switch r.op {
 	case "IsPresent":
@@ -224,10 +224,22 @@ func wildcard(p, s string) bool {
 	return len(s) > 0 && s[0] == c && wildcard(rest, s[1:])
 }
 
-// lookup reads $ paths from the input and $$ paths from the context object.
+// lookup reads $ paths from the input, $$ paths from the context object and $name paths from the
+// workflow variables the context carries (vars.go); found is false when the path finds nothing. An
+// undefined variable is an error (a *Failure).
 func lookup(input, ctx any, p string) (any, bool, error) {
 	if strings.HasPrefix(p, "$$") {
+		if m, ok := ctx.(map[string]any); ok {
+			ctx = contextObject(m)
+		}
 		return get(ctx, p)
+	}
+	if name, rest, ok := variableRef(p); ok {
+		v, err := variableValue(ctx, p, name)
+		if err != nil {
+			return nil, false, err
+		}
+		return get(v, "$"+rest)
 	}
 	return get(input, p)
 }

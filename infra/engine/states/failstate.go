@@ -53,6 +53,9 @@ func checkFailPath(field, expr string) error {
 		}
 		return &loadError{field + " may use only " + strings.Join(failPathIntrinsics, ", ")}
 	}
+	if _, _, isVar := variableRef(expr); isVar {
+		return nil // a workflow variable, $name or $name.path (workflow-variables.html)
+	}
 	if _, err := jsonpath.Parse(expr); err != nil {
 		return &loadError{field + " is not a reference path: " + expr}
 	}

@@ -134,6 +134,9 @@ func (p *iparser) arg() (any, error) {
 		}
 		path := strings.TrimSpace(p.s[p.i:end])
 		p.i = end
+		if v, ok, err := evalVariable(path, p.ctx); ok {
+			return v, err // $name: a variable is an argument as a path is (workflow-variables.html)
+		}
 		return templateLookup(p.input, p.ctx, path, p.field)
 	case strings.HasPrefix(p.s[p.i:], "States."):
 		return p.call()

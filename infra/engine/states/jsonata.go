@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"math"
 	mrand "math/rand/v2"
+	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
 
 	jsonata "github.com/blues/jsonata-go"
+	"github.com/blues/jsonata-go/jlib"
 	"github.com/blues/jsonata-go/jtypes"
 )
 
@@ -28,9 +31,14 @@ const (
 )
 
 // errQuery is States.QueryEvaluationError, the error a JSONata expression that fails or returns nothing
-// raises (transforming-data.html, "Handling errors").
+// raises (transforming-data.html, "Handling errors"). Its cause gets the state's location prefix, as
+// AWS's does: "An error occurred while executing the state 'State0' (entered at the event id #2). The
+// JSONata expression '$doesNotExist' specified for the field 'Output' returned nothing (undefined)."
+// (observed, LocalStack's assign/test_assign_reference_variables.snapshot.json).
 func errQuery(format string, a ...any) *Failure {
-	return fail("States.QueryEvaluationError", format, a...)
+	f := fail("States.QueryEvaluationError", format, a...)
+	f.local = true
+	return f
 }
 
 // jsonataSource returns the expression inside "{% ... %}"; AWS takes a string as an expression only
@@ -113,16 +121,20 @@ func evalTemplate(v any, field string, bind map[string]any) (any, error) {
 }
 
 // evalJSONata evaluates one expression with bind's names as variables ($states and the workflow's
-// variables). An expression is compiled per evaluation because jsonata-go binds variables on the
-// compiled expression, and Parallel branches and Map iterations evaluate concurrently.
+// variables).
 func evalJSONata(src, field string, bind map[string]any) (any, error) {
 	if err := registerFunctions(); err != nil {
 		return nil, err
 	}
-	e, err := jsonata.Compile(src)
-	if err != nil {
-		return nil, errQuery("The JSONata expression '%s' specified for the field '%s' is invalid: %v", src, field, err)
+	pool := exprPool(src, bind)
+	e, _ := pool.Get().(*jsonata.Expr)
+	if e == nil {
+		var err error
+		if e, err = jsonata.Compile(src); err != nil {
+			return nil, errQuery("The JSONata expression '%s' specified for the field '%s' is invalid: %v", src, field, err)
+		}
 	}
+	defer pool.Put(e)
 	vars := make(map[string]any, len(bind))
 	for k, v := range bind {
 		vars[k] = toJSONata(v)
@@ -130,7 +142,9 @@ func evalJSONata(src, field string, bind map[string]any) (any, error) {
 	if err := e.RegisterVars(vars); err != nil {
 		return nil, fmt.Errorf("states: JSONata variables: %w", err)
 	}
+	evalMu.Lock()
 	v, err := e.Eval(nil)
+	evalMu.Unlock()
 	if errors.Is(err, jsonata.ErrUndefined) {
 		return nil, errQuery("The JSONata expression '%s' specified for the field '%s' returned nothing (undefined).", src, field)
 	}
@@ -139,13 +153,99 @@ func evalJSONata(src, field string, bind map[string]any) (any, error) {
 		if errors.As(err, &f) {
 			return nil, f
 		}
-		return nil, errQuery("An error occurred while evaluating the JSONata expression '%s' specified for the field '%s': %v", src, field, err)
+		return nil, errQuery("The JSONata expression '%s' specified for the field '%s' threw an error during evaluation. %s", src, field, jsonataError(err))
 	}
 	out, err := fromJSONata(v)
-	if err != nil {
-		return nil, errQuery("The JSONata expression '%s' specified for the field '%s' returned a value that is not JSON (a function?)", src, field)
+	if err != nil || holdsFunction(v) {
+		// AWS's words for a function (observed, LocalStack's AWS-validated Map snapshots).
+		return nil, errQuery("The JSONata expression '%s' specified for the field '%s' returned an unsupported result type.", src, field)
 	}
 	return out, nil
+}
+
+// evalMu serializes evaluations. jsonata-go's functions are package-level values that every call
+// mutates (evalFunctionCall sets the callable's name and evaluation context, eval.go), so two
+// evaluations at once race, and a function that reads its context ("$states.input.names.$uppercase()")
+// could read the other evaluation's. Parallel branches and Map iterations evaluate concurrently;
+// an evaluation is CPU work of microseconds (BenchmarkJSONataExecution) against a task's I/O, so
+// the lock costs them little. TestJSONataConcurrentEvaluations finds the race with -race without it.
+var evalMu sync.Mutex
+
+// exprPools keeps compiled expressions for reuse, saving the parse of every evaluation
+// (BenchmarkJSONataExecution; ADR 0024). jsonata-go binds variables on the compiled expression
+// (RegisterVars writes its registry), so one compiled expression serves one evaluation at a time: a
+// sync.Pool hands each evaluation its own, and Parallel branches and Map iterations evaluating the
+// same expression concurrently get different ones. A registry cannot forget a name, and a name bound
+// to nothing would hide a function of that name, so the pools are per expression and per set of
+// bound names: a reused expression has exactly the names the evaluation binds, each overwritten, and
+// no variable of an earlier evaluation stays visible (TestJSONataConcurrentEvaluations: keyed by the
+// expression alone, 400 of its 800 evaluations see another's $x).
+var exprPools sync.Map // string -> *sync.Pool
+
+func exprPool(src string, bind map[string]any) *sync.Pool {
+	names := make([]string, 0, len(bind))
+	for k := range bind {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	key := src + "\x00" + strings.Join(names, "\x00")
+	if p, ok := exprPools.Load(key); ok {
+		return p.(*sync.Pool)
+	}
+	p, _ := exprPools.LoadOrStore(key, new(sync.Pool))
+	return p.(*sync.Pool)
+}
+
+// jsonataError words an evaluation error as jsonata-js 2.0.6, whose words AWS's cause quotes with
+// their code ("... threw an error during evaluation. T1006: Attempted to invoke a non-function",
+// observed, LocalStack's AWS-validated snapshots), where jsonata-go's error has a jsonata-js
+// counterpart (checked in TestJSONataErrorsAsJSONataJS); otherwise jsonata-go's own message.
+func jsonataError(err error) string {
+	var ee *jsonata.EvalError
+	if !errors.As(err, &ee) {
+		return err.Error()
+	}
+	switch ee.Type {
+	case jsonata.ErrNonCallable:
+		return "T1006: Attempted to invoke a non-function"
+	case jsonata.ErrNonNumberLHS:
+		return fmt.Sprintf("T2001: The left side of the %q operator must evaluate to a number", ee.Value)
+	case jsonata.ErrNonNumberRHS:
+		return fmt.Sprintf("T2002: The right side of the %q operator must evaluate to a number", ee.Value)
+	case jsonata.ErrNonIntegerLHS:
+		return "T2003: The left side of the range operator (..) must evaluate to an integer"
+	case jsonata.ErrNonIntegerRHS:
+		return "T2004: The right side of the range operator (..) must evaluate to an integer"
+	case jsonata.ErrNonComparableLHS, jsonata.ErrNonComparableRHS:
+		return fmt.Sprintf("T2010: The expressions either side of operator %q must evaluate to numeric or string values", ee.Value)
+	case jsonata.ErrNonCallableApply:
+		return "T2006: The right side of the function application operator ~> must be a function"
+	case jsonata.ErrDuplicateKey:
+		return fmt.Sprintf("D1009: Multiple key definitions evaluate to same key: %q", ee.Value)
+	}
+	return err.Error()
+}
+
+// holdsFunction says whether a result is or holds a function, which JSON cannot carry (json.Marshal
+// would write it as "").
+func holdsFunction(v any) bool {
+	switch t := v.(type) {
+	case jtypes.Callable:
+		return true
+	case map[string]any:
+		for _, x := range t {
+			if holdsFunction(x) {
+				return true
+			}
+		}
+	case []any:
+		for _, x := range t {
+			if holdsFunction(x) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // jsonNull is the value jsonata-go gives the literal null; a Go nil is undefined to it, so JSON nulls
@@ -191,8 +291,10 @@ func fromJSONata(v any) (any, error) {
 // each evaluation (BenchmarkJSONataExecution). Nothing else in a binary that links this package uses
 // jsonata-go (it is local-runtime only).
 var registerFunctions = sync.OnceValue(func() error {
-	if err := jsonata.RegisterExts(stepFunctionsExts); err != nil {
-		return fmt.Errorf("states: JSONata functions: %w", err)
+	for _, exts := range []map[string]jsonata.Extension{stepFunctionsExts, integerExts} {
+		if err := jsonata.RegisterExts(exts); err != nil {
+			return fmt.Errorf("states: JSONata functions: %w", err)
+		}
 	}
 	return nil
 })
@@ -242,6 +344,24 @@ var stepFunctionsExts = map[string]jsonata.Extension{
 		}
 		return nil, errQuery("$assert() statement failed")
 	}},
+	// $match: jsonata-js returns a sequence, which JSONata gives as its only item when it has one and
+	// as nothing when it is empty; jsonata-go always returns an array.
+	"match": {Func: func(s string, pattern jtypes.Callable, limit jtypes.OptionalInt) (any, error) {
+		ms, err := jlib.Match(s, pattern, limit)
+		switch {
+		case err != nil:
+			return nil, err
+		case len(ms) == 0:
+			return nil, jsonata.ErrUndefined
+		case len(ms) == 1:
+			return ms[0], nil
+		}
+		return ms, nil
+	}, UndefinedHandler: firstArgUndefined, EvalContextHandler: func(argv []reflect.Value) bool {
+		// $match(/re/) and $match(/re/, n) match the context string, as jsonata-go's own.
+		return len(argv) == 1 && jtypes.IsCallable(argv[0]) ||
+			len(argv) == 2 && jtypes.IsCallable(argv[0]) && jtypes.IsNumber(argv[1])
+	}},
 	// $string of a number: jsonata-js rounds to 15 significant digits (0.1+0.2 gives "0.3").
 	"string": {Func: func(v jtypes.OptionalInterface, prettify jtypes.OptionalBool) (any, error) {
 		if !v.IsSet() {
@@ -250,6 +370,10 @@ var stepFunctionsExts = map[string]jsonata.Extension{
 		return stringOf(v.Interface, prettify.IsSet() && prettify.Bool)
 	}, EvalContextHandler: jtypes.ArgCountEquals(0)},
 }
+
+// firstArgUndefined makes a function give nothing when its first argument is undefined, as
+// jsonata-go's own string functions do.
+func firstArgUndefined(argv []reflect.Value) bool { return len(argv) > 0 && !argv[0].IsValid() }
 
 // viaIntrinsic runs the JSONata function through the intrinsic it replaces, so both query languages
 // share one implementation; its failure becomes States.QueryEvaluationError.

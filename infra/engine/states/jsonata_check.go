@@ -27,7 +27,14 @@ func checkExpression(src, field string, inCatch, hasResult bool) error {
 	}
 	node, err := jparse.Parse(src)
 	if err != nil {
+		if strings.Contains(err.Error(), "'%'") {
+			// jsonata-go reads % only as modulo; JSONata 1.7's parent operator is a syntax error.
+			return fmt.Errorf("%s: JSONata expression %q: %s", field, src, refusal("the parent operator % (JSONata 1.7)"))
+		}
 		return fmt.Errorf("%s: JSONata expression %q: %v", field, src, err)
+	}
+	if feature := unsupportedJSONata(reflect.ValueOf(node)); feature != "" {
+		return fmt.Errorf("%s: JSONata expression %q: %s", field, src, refusal(feature))
 	}
 	if name := topLevelName(reflect.ValueOf(node), false); name != "" {
 		return fmt.Errorf("%s: Reference to '%s' at the top level is not supported (read the input as $states.input.%s, a variable as $%s)", field, name, name, name)
@@ -105,6 +112,61 @@ func walkFields(v reflect.Value, ctx bool, skip string) string {
 						}
 					}
 				}
+			}
+		}
+	}
+	return ""
+}
+
+// jparsePkg is the package of the syntax tree's nodes.
+var jparsePkg = reflect.TypeOf(jparse.NameNode{}).PkgPath()
+
+// refusal says that a JSONata feature Step Functions has (jsonata-js 2.0.6) is missing from the
+// local runtime's library, jsonata-go, rather than let the expression give another result.
+func refusal(feature string) string {
+	return feature + " is not supported by the local runtime's JSONata library (jsonata-go, which implements JSONata 1.5; AWS runs 2.0.6): rewrite the expression without it (docs/adr/0024-jsonata-and-variables-in-local-step-functions.md)"
+}
+
+// unsupportedJSONata names a JSONata feature jsonata-go parses as something else and would evaluate
+// silently wrong (ADR 0024's table): the positional binding "#$i" and the context binding "@$v" of
+// JSONata 1.6, which its lexer reads as part of a field or variable name ("items#$i", undefined). A
+// field name written in backticks may hold either character.
+func unsupportedJSONata(v reflect.Value) string {
+	for v.Kind() == reflect.Interface || v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return ""
+		}
+		v = v.Elem()
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		if v.Type().PkgPath() != jparsePkg {
+			return "" // a regexp or another value a node holds, not a node
+		}
+		var name string
+		switch v.Type().Name() {
+		case "NameNode":
+			if !v.FieldByName("escaped").Bool() {
+				name = v.FieldByName("Value").String()
+			}
+		case "VariableNode":
+			name = v.FieldByName("Name").String()
+		}
+		switch {
+		case strings.Contains(name, "#"):
+			return "the positional variable binding # (JSONata 1.6)"
+		case strings.Contains(name, "@"):
+			return "the context variable binding @ (JSONata 1.6)"
+		}
+		for i := 0; i < v.NumField(); i++ {
+			if f := unsupportedJSONata(v.Field(i)); f != "" {
+				return f
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			if f := unsupportedJSONata(v.Index(i)); f != "" {
+				return f
 			}
 		}
 	}

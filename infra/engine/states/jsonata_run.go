@@ -54,7 +54,7 @@ func (e *Execution) stepJSONata(ctx context.Context, name string, s *state, raw 
 			}
 			str, ok := v.(string)
 			if !ok {
-				return nil, "", errQuery("The JSONata expression '%s' specified for the field '%s' returned %s; a string is required", src, fld.key, jsonType(v))
+				return nil, "", unexpectedType(src, fld.key, "string", v)
 			}
 			*fld.dst = str
 		}
@@ -69,7 +69,7 @@ func (e *Execution) stepJSONata(ctx context.Context, name string, s *state, raw 
 			}
 			ok, isBool := v.(bool)
 			if !isBool {
-				return nil, "", errQuery("The JSONata expression '%s' specified for the field 'Condition' returned %s; a boolean is required", src, jsonType(v))
+				return nil, "", unexpectedType(src, fmt.Sprintf("Choices[%d]/Condition", i), "boolean", v)
 			}
 			if ok {
 				assign, output, hasOutput := r.assign, r.output, r.hasOutput
@@ -105,8 +105,13 @@ func (e *Execution) stepJSONata(ctx context.Context, name string, s *state, raw 
 				return nil, "", err
 			}
 			ts, ok := v.(string)
-			if _, valid := timestamp(v); !ok || !valid {
-				return nil, "", errQuery("The JSONata expression '%s' specified for the field 'Timestamp' returned %v; an RFC 3339 timestamp string is required", src, v)
+			if !ok {
+				return nil, "", unexpectedType(src, "Timestamp", "string", v)
+			}
+			if _, valid := waitTimestamp(ts); !valid {
+				// Observed on AWS for "2016-12-05 21:29:29Z", no zone, month 13, hour 25 and day
+				// first (LocalStack's test_base_scenarios.snapshot.json, test_wait_timestamp_jsonata).
+				return nil, "", errQuery("The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: %s", ts)
 			}
 			w.Timestamp = ts
 		}
@@ -115,7 +120,7 @@ func (e *Execution) stepJSONata(ctx context.Context, name string, s *state, raw 
 			return nil, "", err
 		}
 		if err := e.sleep(ctx, d); err != nil {
-			return nil, "", fail("States.Timeout", "%v", err)
+			return nil, "", fail("States.Timeout", "The execution timed out")
 		}
 		out, err := e.finishJSONata(x.assign, x.output, x.hasOutput, raw, b, "")
 		return out, next, err
@@ -171,12 +176,13 @@ func (e *Execution) stepJSONata(ctx context.Context, name string, s *state, raw 
 	}
 	var f *Failure
 	if !errors.As(err, &f) {
-		f = fail("States.Runtime", "%v", err)
+		f = rtFail("The state could not be run") // as Run words a failure that is not AWS's
 	}
+	f = e.locate(name, f) // a caught failure keeps AWS's cause too
 	// A caught state's own Assign is not applied; the catcher's is (workflow-variables.html).
 	e.setPending(nil)
 	for i, c := range s.Catch {
-		if !matches(c.ErrorEquals, f.Name) {
+		if !f.matchedBy(c.ErrorEquals) {
 			continue
 		}
 		errorOutput := map[string]any{"Error": f.Name, "Cause": f.Cause}
@@ -223,7 +229,11 @@ func (e *Execution) mapJSONata(ctx context.Context, s *state, in any, sctx map[s
 	}
 	list, ok := items.([]any)
 	if !ok {
-		return nil, errQuery("The Items of Map state %s evaluated to %s; an array is required", sctx["State"].(map[string]any)["Name"], jsonType(items))
+		if src, isExpr := jsonataSource(x.items); x.hasItems && isExpr {
+			return nil, unexpectedType(src, "Items", "array", items)
+		}
+		// Observed on AWS for a JSONata Map without Items whose input is not an array.
+		return nil, errQuery("Map state input must be an array but was: %s", compactJSON(items))
 	}
 	if x.hasSel {
 		selected := make([]any, len(list))
@@ -269,7 +279,7 @@ func (e *Execution) mapJSONata(ctx context.Context, s *state, in any, sctx map[s
 		}
 		p, ok := v.(float64)
 		if !ok || p < 0 || p > 100 {
-			return nil, errQuery("The JSONata expression '%s' specified for the field 'ToleratedFailurePercentage' returned %v; a number from 0 to 100 is required", src, v)
+			return nil, errQuery("The JSONata expression '%s' specified for the field 'ToleratedFailurePercentage' returned %s; a number from 0 to 100 is required", src, compactJSON(v))
 		}
 		m.ToleratedFailurePercentage = &p
 	}
@@ -284,26 +294,33 @@ func integerField(src, field string, b map[string]any) (int, error) {
 	}
 	f, ok := v.(float64)
 	if !ok || f != math.Trunc(f) || math.Abs(f) > math.MaxInt32*1e3 {
-		return 0, errQuery("The JSONata expression '%s' specified for the field '%s' returned %v; an integer is required", src, field, v)
+		return 0, errQuery("The JSONata expression '%s' specified for the field '%s' returned %s; an integer is required", src, field, compactJSON(v))
 	}
 	return int(f), nil
 }
 
-// jsonType names a value's JSON type for causes.
-func jsonType(v any) string {
+// unexpectedType is AWS's cause for a JSONata field whose value has the wrong type, observed for a
+// Map's Items ("The JSONata expression '1' specified for the field 'Items' returned an unexpected
+// result type. Expected 'array', but was 'number' for value: 1"; LocalStack's AWS-validated Map
+// snapshots) and used in the same words for Condition (boolean) and a Fail state's Error and Cause
+// (string).
+func unexpectedType(src, field, want string, v any) *Failure {
+	return errQuery("The JSONata expression '%s' specified for the field '%s' returned an unexpected result type. Expected '%s', but was '%s' for value: %s", src, field, want, jsonTypeName(v), compactJSON(v))
+}
+
+// jsonTypeName is a value's JSON type.
+func jsonTypeName(v any) string {
 	switch v.(type) {
 	case nil:
 		return "null"
 	case string:
-		return "a string"
+		return "string"
 	case float64:
-		return "a number"
+		return "number"
 	case bool:
-		return "a boolean"
+		return "boolean"
 	case []any:
-		return "an array"
-	case map[string]any:
-		return "an object"
+		return "array"
 	}
-	return fmt.Sprintf("%T", v)
+	return "object"
 }

@@ -21,6 +21,9 @@ type Failure struct {
 	// local marks a failure raised while evaluating a state's fields (paths, intrinsics, Wait, Map):
 	// its cause still lacks AWS's "An error occurred while executing the state ..." prefix (locate).
 	local bool
+	// heartbeat marks the States.Timeout of a lapsed heartbeat, which a retrier or catcher naming
+	// States.HeartbeatTimeout also matches (matchedBy).
+	heartbeat bool
 }
 
 func (f *Failure) Error() string { return f.Name + ": " + f.Cause }
@@ -295,6 +298,23 @@ func checkErrorEquals(names []string, last bool) error {
 // negative (state-map-inline.html).
 func checkFields(s *state, raw map[string]json.RawMessage) error {
 	both := func(a, b string) bool { _, x := raw[a]; _, y := raw[b]; return x && y }
+	// "You can reference a variable in any field that accepts a JSONPath expression ... with the
+	// exception of ResultPath" (workflow-variables.html).
+	paths := []*string{s.ResultPath}
+	for i := range s.Catch {
+		paths = append(paths, s.Catch[i].ResultPath)
+	}
+	for _, p := range paths {
+		if p == nil {
+			continue
+		}
+		if _, _, isVar := variableRef(*p); isVar {
+			return fmt.Errorf("ResultPath %q names a variable; ResultPath is the one path field that cannot (%s)", *p, docsVariables)
+		}
+	}
+	if both("TimeoutSeconds", "TimeoutSecondsPath") || both("HeartbeatSeconds", "HeartbeatSecondsPath") {
+		return fmt.Errorf("a Task state takes TimeoutSeconds or TimeoutSecondsPath, and HeartbeatSeconds or HeartbeatSecondsPath, not both (%s)", docsTask)
+	}
 	switch s.Type {
 	case "Wait":
 		n := 0

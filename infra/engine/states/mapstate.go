@@ -1,6 +1,9 @@
 package states
 
-import "math"
+import (
+	"math"
+	"strconv"
+)
 
 // maxConcurrency is a Map state's MaxConcurrency, or the value MaxConcurrencyPath selects: it must be
 // a non-negative integer. Observed on AWS for values that are not integers ({} and "NoNumber"):
@@ -17,6 +20,13 @@ func maxConcurrency(s *state, in any, sctx map[string]any) (int, error) {
 		return 0, err
 	}
 	f, ok := v.(float64)
+	if str, isStr := v.(string); isStr {
+		// A string holding an integer is one: "1" ran on AWS (observed, LocalStack's
+		// assign/test_assign_reference_variables.snapshot.json, MaxConcurrencyPath "$maxConcurrency"),
+		// as Java's Integer.parseInt reads it; "NoNumber" did not.
+		n, err := strconv.Atoi(str)
+		f, ok = float64(n), err == nil
+	}
 	if !ok || f != math.Trunc(f) || math.Abs(f) > math.MaxInt32 {
 		return 0, rtFail("The MaxConcurrencyPath field refers to value \"%s\" which is not a valid integer: %s", javaString(v), s.MaxConcurrencyPath)
 	}

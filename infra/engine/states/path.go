@@ -88,7 +88,7 @@ func setSteps(doc any, steps []jsonpath.Step, value any, p string) (any, error) 
 func mustLookup(input, ctx any, p string) (any, error) {
 	v, ok, err := lookup(input, ctx, p)
 	if err != nil {
-		return nil, rtFail("Invalid path '%s' : %s", p, pathProblem(err))
+		return nil, pathError(p, err)
 	}
 	if !ok {
 		return nil, rtFail("Invalid path '%s' : %s", p, missing(input, ctx, p))
@@ -96,16 +96,30 @@ func mustLookup(input, ctx any, p string) (any, error) {
 	return v, nil
 }
 
+// pathError is the States.Runtime of a path that cannot be evaluated: a failure already phrased
+// (an undefined variable) as it is, a malformed path in the words of mustLookup.
+func pathError(p string, err error) *Failure {
+	var f *Failure
+	if errors.As(err, &f) {
+		return f
+	}
+	return rtFail("Invalid path '%s' : %s", p, pathProblem(err))
+}
+
 // missing says where a reference path stops matching, in the words of the JSONPath library AWS
 // uses (Jayway): a missing last step is "No results for path: $['a']['b']", a missing step before it
 // "Missing property in path $['a']" (both observed on AWS: InputPath '$.NoSuchInputPath', OutputPath
 // '$.no.such.result.path').
 func missing(input, ctx any, p string) string {
+	doc := input
+	if name, rest, ok := variableRef(p); ok {
+		doc, _ = variableValue(ctx, p, name)
+		p = "$" + rest
+	}
 	path, err := jsonpath.Parse(p)
 	if err != nil {
 		return "No results for path: " + p
 	}
-	doc := input
 	if path.Context {
 		doc = ctx
 	}
@@ -128,7 +142,7 @@ func missing(input, ctx any, p string) string {
 func templateLookup(input any, sctx map[string]any, p, field string) (any, error) {
 	doc, expr := input, p
 	if strings.HasPrefix(p, "$$") {
-		doc, expr = any(sctx), p[1:]
+		doc, expr = any(contextObject(sctx)), p[1:]
 	}
 	v, ok, err := query(doc, expr)
 	if err != nil {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -244,7 +246,7 @@ func (e *Execution) step(ctx context.Context, name string, s *state, raw any) (a
 		}
 		f = e.locate(name, f) // a caught States.Runtime keeps AWS's cause too
 		for i, c := range s.Catch {
-			if matches(c.ErrorEquals, f.Name) {
+			if f.matchedBy(c.ErrorEquals) {
 				if err := e.assignCatch(s, i, map[string]any{"Error": f.Name, "Cause": f.Cause}, sctx); err != nil {
 					return nil, "", err
 				}
@@ -288,19 +290,11 @@ func (e *Execution) work(ctx context.Context, s *state, in any, sctx map[string]
 		}
 		return in, nil
 	case "Task":
-		timeout := s.TimeoutSeconds
-		if s.TimeoutSecondsPath != "" {
-			v, err := mustLookup(in, sctx, s.TimeoutSecondsPath)
-			if err != nil {
-				return nil, err
-			}
-			f, _ := v.(float64)
-			timeout = int(f)
+		timeout, heartbeat, err := taskTimeouts(s, in, sctx)
+		if err != nil {
+			return nil, err
 		}
-		if timeout <= 0 {
-			timeout = 99999999 // AWS's default is the maximum
-		}
-		tctx, cancel := context.WithTimeout(ctx, time.Duration(timeout)*time.Second)
+		tctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
 		resource, waitForToken := strings.CutSuffix(s.Resource, ".waitForTaskToken")
 		var w *waiter
@@ -314,26 +308,20 @@ func (e *Execution) work(ctx context.Context, s *state, in any, sctx map[string]
 		}
 		out, err := e.Resources.Run(tctx, resource, in)
 		if err == nil && w != nil {
-			heartbeat := time.Duration(s.HeartbeatSeconds) * time.Second
-			if s.HeartbeatSecondsPath != "" {
-				v, err := mustLookup(in, sctx, s.HeartbeatSecondsPath)
-				if err != nil {
-					return nil, err
-				}
-				f, _ := v.(float64)
-				heartbeat = time.Duration(f) * time.Second
-			}
 			out, err = w.wait(tctx, heartbeat)
 		}
 		if tctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
-			return nil, fail("States.Timeout", "Task timed out after %d seconds", timeout)
+			// AWS records a timed-out task with the error and no cause (TaskTimedOut, then
+			// ExecutionFailed {"error": "States.Timeout"}; observed, LocalStack's
+			// timeouts/test_timeouts.snapshot.json).
+			return nil, fail("States.Timeout", "")
 		}
 		if err != nil {
 			var f *Failure
 			if errors.As(err, &f) {
 				return nil, f
 			}
-			return nil, fail("States.TaskFailed", "%v", err)
+			return nil, taskFailed(resource, err)
 		}
 		return out, nil
 	case "Parallel":
@@ -369,6 +357,15 @@ func (e *Execution) work(ctx context.Context, s *state, in any, sctx map[string]
 		return e.runMap(ctx, s, in, sctx)
 	}
 	return nil, rtFail("unknown state type %s", s.Type)
+}
+
+// taskFailed is the failure of a resource that returned an error without an AWS error name (the
+// Resources port's contract: a *Failure keeps its name, anything else is States.TaskFailed). The cause
+// is a sentence in AWS's manner; the Go error, which would carry Go's wording ("json: ...", "dial
+// tcp ...") into an execution's history, goes to the log instead.
+func taskFailed(resource string, err error) *Failure {
+	slog.Warn("states: a task's resource failed without an error name", "resource", resource, "err", err)
+	return fail("States.TaskFailed", "The resource '%s' failed without an error name; the local runtime's log has its error.", resource)
 }
 
 func (e *Execution) runMap(ctx context.Context, s *state, in any, sctx map[string]any) (any, error) {
@@ -468,7 +465,7 @@ func (e *Execution) withRetry(ctx context.Context, name string, s *state, sctx m
 		e.observe(Transition{State: name, Type: s.Type, Err: f, Attempt: true, At: time.Now()})
 		idx := -1
 		for i, r := range s.Retry {
-			if matches(r.ErrorEquals, f.Name) {
+			if f.matchedBy(r.ErrorEquals) {
 				idx = i
 				break
 			}
@@ -503,6 +500,12 @@ func (e *Execution) withRetry(ctx context.Context, name string, s *state, sctx m
 			return nil, f
 		}
 	}
+}
+
+// matchedBy says whether a retrier's or catcher's ErrorEquals matches f: by name (matches), or, for a
+// lapsed heartbeat, by States.HeartbeatTimeout (concepts-error-handling.html).
+func (f *Failure) matchedBy(names []string) bool {
+	return matches(names, f.Name) || f.heartbeat && slices.Contains(names, "States.HeartbeatTimeout")
 }
 
 // matches applies AWS's error-name matching: States.ALL matches every error but States.Runtime (and
@@ -552,7 +555,7 @@ func (e *Execution) input(s *state, raw any, sctx map[string]any) (any, error) {
 	case s.nullInput:
 		return map[string]any{}, nil
 	case s.InputPath != nil:
-		return lookupPath(raw, sctx, *s.InputPath)
+		return mustLookup(raw, sctx, *s.InputPath)
 	}
 	return raw, nil
 }
@@ -563,7 +566,7 @@ func (e *Execution) output(s *state, v any, sctx map[string]any) (any, error) {
 	case s.nullOutput:
 		return map[string]any{}, nil
 	case s.OutputPath != nil:
-		return lookupPath(v, sctx, *s.OutputPath)
+		return mustLookup(v, sctx, *s.OutputPath)
 	}
 	return v, nil
 }
@@ -633,11 +636,6 @@ func resolve(tmpl any, input any, sctx map[string]any) (any, error) {
 func evaluate(expr, field string, input any, sctx map[string]any) (any, error) {
 	if v, ok, err := evalVariable(expr, sctx); ok {
 		return v, err
-	}
-	if _, has := sctx[variablesContextK]; has && strings.HasPrefix(expr, "$$") {
-		// The variables ride in the state's context for the paths; $$ shows only AWS's fields.
-		sctx = copyMap(sctx)
-		delete(sctx, variablesContextK)
 	}
 	if strings.HasPrefix(expr, "States.") {
 		return intrinsic(expr, field, input, sctx)

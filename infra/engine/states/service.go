@@ -1,9 +1,11 @@
 package states
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/orion-oss/orion/infra/engine/xray"
 )
@@ -77,6 +80,37 @@ func (s *Service) Register(arn, name, definition string) error {
 	return nil
 }
 
+// jsonProblem says where input stops being JSON, in the manner of AWS's InvalidExecutionInput
+// message, which quotes its JSON parser (Jackson): "Invalid State Machine Execution Input:
+// 'com.fasterxml.jackson.core.JsonParseException: Unexpected character ('"' (code 34)): was expecting
+// comma to separate Object entries at [Source: ...; line: 1, column: 58]'" (an AWS reply quoted in
+// public posts); Go's "invalid character ... looking for beginning of value" stays out.
+func jsonProblem(b []byte) string {
+	var v any
+	var se *json.SyntaxError
+	if err := json.Unmarshal(b, &v); !errors.As(err, &se) {
+		return "the input is not valid JSON"
+	}
+	off := int(se.Offset)
+	if off >= len(b) || off < 1 {
+		line, col := lineColumn(b, len(b))
+		return fmt.Sprintf("Unexpected end-of-input at line %d, column %d", line, col+1)
+	}
+	start := off - 1
+	for start > 0 && !utf8.RuneStart(b[start]) {
+		start--
+	}
+	r, _ := utf8.DecodeRune(b[start:])
+	line, col := lineColumn(b, start)
+	return fmt.Sprintf("Unexpected character ('%c' (code %d)) at line %d, column %d", r, r, line, col+1)
+}
+
+// lineColumn is the 1-based line and the 0-based column (Jackson's are 1-based) of byte offset off in b.
+func lineColumn(b []byte, off int) (line, col int) {
+	line = 1 + bytes.Count(b[:off], []byte("\n"))
+	return line, utf8.RuneCount(b[bytes.LastIndexByte(b[:off], '\n')+1 : off])
+}
+
 // maxTraceHeader is StartExecution's limit on traceHeader.
 const maxTraceHeader = 256
 
@@ -121,7 +155,7 @@ func (s *Service) StartTraced(machineArn, name, input, traceHeader string) (stri
 	in, err := Decode([]byte(input))
 	if err != nil {
 		s.mu.Unlock()
-		return "", &Failure{Name: "InvalidExecutionInput", Cause: err.Error()}
+		return "", &Failure{Name: "InvalidExecutionInput", Cause: "Invalid State Machine Execution Input: '" + jsonProblem([]byte(input)) + "'"}
 	}
 	if len(traceHeader) > maxTraceHeader {
 		s.mu.Unlock()
@@ -212,7 +246,9 @@ func (ex *execution) finish(out any, err error) {
 		ex.status, ex.failure = "TIMED_OUT", f
 	default:
 		if !asFailure(err, &f) {
-			f = fail("States.Runtime", "%v", err)
+			// Run fails only with *Failure; anything else is the local runtime's fault, said so
+			// rather than in Go's words.
+			f = fail("States.Runtime", "The execution failed in the local runtime")
 		}
 		ex.record("ExecutionFailed", "executionFailedEventDetails", map[string]any{"error": f.Name, "cause": f.Cause})
 		ex.mu.Lock()

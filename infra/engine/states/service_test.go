@@ -130,7 +130,8 @@ func TestWaitForTaskToken(t *testing.T) {
 		{"failure", func(tok string) {
 			c.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{TaskToken: aws.String(tok), Error: aws.String("Payment.Declined"), Cause: aws.String("card")})
 		}, sfntypes.ExecutionStatusFailed, "Payment.Declined"},
-		{"heartbeat lapses", func(string) {}, sfntypes.ExecutionStatusFailed, "States.HeartbeatTimeout"},
+		// AWS fails the execution with States.Timeout, no cause (observed, test_heartbeats.snapshot.json).
+		{"heartbeat lapses", func(string) {}, sfntypes.ExecutionStatusFailed, "States.Timeout"},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -143,6 +144,9 @@ func TestWaitForTaskToken(t *testing.T) {
 			d, _ := c.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: ex.ExecutionArn})
 			if string(d.Status) != status || d.Status != tt.status || aws.ToString(d.Error) != tt.errIs {
 				t.Fatalf("status %s error %s; want %s %s", d.Status, aws.ToString(d.Error), tt.status, tt.errIs)
+			}
+			if tt.errIs == "States.Timeout" && aws.ToString(d.Cause) != "" {
+				t.Fatalf("cause %q; AWS gives none", aws.ToString(d.Cause))
 			}
 			if tt.status == sfntypes.ExecutionStatusSucceeded && aws.ToString(d.Output) != `{"paid":true}` {
 				t.Fatalf("output %s", aws.ToString(d.Output))

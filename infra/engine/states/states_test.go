@@ -279,6 +279,9 @@ func TestCloseAbortsRunningExecutions(t *testing.T) {
 func FuzzDefinitionAndInput(f *testing.F) {
 	f.Add(`{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"a.$":"$.x[?(@.y > 1)]","f.$":"States.Format('{}', $.z)"},"End":true}}}`, `{"x":[{"y":2}],"z":1}`)
 	f.Add(`{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.a","StringMatches":"*x\\*","Next":"D"}],"Default":"D"},"D":{"Type":"Succeed"}}}`, `{"a":"x*"}`)
+	// Variables in JSONPath paths, and JSONata with the adapter's functions and refusals.
+	f.Add(`{"StartAt":"A","States":{"A":{"Type":"Pass","Assign":{"v":{"n":[1]}},"Next":"C"},"C":{"Type":"Choice","Choices":[{"Variable":"$v.n[0]","NumericEqualsPath":"$v.n[0]","Next":"W"}],"Default":"W"},"W":{"Type":"Wait","SecondsPath":"$v.n[0]","End":true}}}`, `{}`)
+	f.Add(`{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":"{% $formatInteger($states.input.n, '#,##0;o') & $string($match('ab', /b/)) %}","End":true}}}`, `{"n":1234}`)
 	f.Fuzz(func(t *testing.T, def, input string) {
 		m, err := states.Parse([]byte(def))
 		if err != nil {

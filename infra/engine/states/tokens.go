@@ -93,7 +93,7 @@ func (t *Tokens) Heartbeat(token string) error {
 	return nil
 }
 
-// wait blocks until the token is answered, the heartbeat lapses (States.HeartbeatTimeout) or ctx ends.
+// wait blocks until the token is answered, the heartbeat lapses (States.Timeout) or ctx ends.
 func (w *waiter) wait(ctx context.Context, heartbeat time.Duration) (any, error) {
 	var beat <-chan time.Time
 	var timer *time.Timer
@@ -114,7 +114,13 @@ func (w *waiter) wait(ctx context.Context, heartbeat time.Duration) (any, error)
 				timer.Reset(heartbeat)
 			}
 		case <-beat:
-			return nil, fail("States.HeartbeatTimeout", "no heartbeat within %s", heartbeat)
+			// AWS records a lapsed heartbeat as States.Timeout with no cause (observed, LocalStack's
+			// timeouts/test_heartbeats.snapshot.json); States.HeartbeatTimeout "is only available
+			// inside the Catch and Retry fields" (concepts-error-handling.html), where it matches
+			// this failure and not a task's own timeout (matchedBy).
+			f := fail("States.Timeout", "")
+			f.heartbeat = true
+			return nil, f
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}

@@ -151,6 +151,17 @@ func (e *Execution) bindVariables(sctx map[string]any) {
 	sctx[variablesContextK] = e.scope().snapshot()
 }
 
+// contextObject is sctx as $$ shows it: the variables ride in a JSONPath state's context for its
+// paths, and $$ has only AWS's fields.
+func contextObject(sctx map[string]any) map[string]any {
+	if _, has := sctx[variablesContextK]; !has {
+		return sctx
+	}
+	c := copyMap(sctx)
+	delete(c, variablesContextK)
+	return c
+}
+
 // setPending records what the current state assigns; Run commits it when the state completes.
 func (e *Execution) setPending(vals map[string]any) { e.pending = vals }
 
@@ -161,8 +172,9 @@ func (e *Execution) commitPending() error {
 	return e.scope().assign(vals)
 }
 
-// evalVariable resolves a JSONPath reference to a variable ("$name" or "$name.path"); ok is false for
-// other expressions. It also hides the variables from "$$" (they are not part of the context object).
+// evalVariable resolves a template value (a ".$" key's, an intrinsic's argument, a Fail state's
+// ErrorPath / CausePath) that names a variable ("$name" or "$name.path", the path in the fuller
+// JSONPath of templates); ok is false for other expressions, "$$" paths included.
 func evalVariable(expr string, sctx map[string]any) (any, bool, error) {
 	if strings.HasPrefix(expr, "$$") {
 		return nil, false, nil // the context object: templateLookup, with AWS's cause
@@ -171,22 +183,31 @@ func evalVariable(expr string, sctx map[string]any) (any, bool, error) {
 	if !ok {
 		return nil, false, nil
 	}
-	vars, _ := sctx[variablesContextK].(map[string]any)
-	v, found := vars[name]
-	if !found {
-		return nil, true, fail("States.Runtime", "Invalid path '%s': the variable '%s' is not defined", expr, name)
-	}
-	if rest == "" {
-		return v, true, nil
+	v, err := variableValue(sctx, expr, name)
+	if err != nil || rest == "" {
+		return v, true, err
 	}
 	out, found, err := query(v, "$"+rest)
 	if err != nil {
-		return nil, true, fail("States.Runtime", "%v", err)
+		return nil, true, rtFail("Invalid path '%s' : %s", expr, pathProblem(err))
 	}
 	if !found {
-		return nil, true, fail("States.Runtime", "Invalid path '%s': the path does not exist in the variable '%s'", expr, name)
+		return nil, true, rtFail("Invalid path '%s' : the path does not exist in the variable '%s'", expr, name)
 	}
 	return out, true, nil
+}
+
+// variableValue is the value of the variable name that expr references, from the snapshot a JSONPath
+// state's context carries (bindVariables). AWS does not record what an undefined variable gives; this
+// is States.Runtime, located like a missing path (ADR 0023).
+func variableValue(sctx any, expr, name string) (any, error) {
+	m, _ := sctx.(map[string]any)
+	vars, _ := m[variablesContextK].(map[string]any)
+	v, ok := vars[name]
+	if !ok {
+		return nil, rtFail("Invalid path '%s' : the variable '%s' is not defined", expr, name)
+	}
+	return v, nil
 }
 
 // variableRef splits "$name.a[0]" into name and ".a[0]".
@@ -324,14 +345,4 @@ func (e *Execution) assignCatch(s *state, i int, errorOutput any, sctx map[strin
 	vals, err := assignPath(s.ext.catch[i].assign, errorOutput, sctx)
 	e.setPending(vals)
 	return err
-}
-
-// lookupPath is mustLookup for InputPath and OutputPath, which may also name a variable ($name.a):
-// "You can reference a variable in any field that accepts a JSONPath expression ... with the exception
-// of ResultPath" (workflow-variables.html, "Using variables in JSONPath states").
-func lookupPath(doc any, sctx map[string]any, p string) (any, error) {
-	if v, ok, err := evalVariable(p, sctx); ok {
-		return v, err
-	}
-	return mustLookup(doc, sctx, p)
 }

@@ -98,7 +98,7 @@ func javaString(v any) string {
 func waitPathValue(in any, sctx map[string]any, field, path string) (any, error) {
 	v, ok, err := lookup(in, sctx, path)
 	if err != nil {
-		return nil, rtFail("Invalid path '%s' : %s", path, pathProblem(err))
+		return nil, pathError(path, err)
 	}
 	if !ok {
 		return nil, rtFail("The %s parameter does not reference an input value: %s", field, path)
