@@ -14,6 +14,7 @@ const watched = new Set();
 let watchAll = false;
 const versions = new Map(); // orderId -> highest orderVersion shown
 const listeners = new Set();
+const received = new Map(); // orderId -> the messages this page received of it (the story's pushes lane)
 const allListeners = new Set();
 
 export function configure(webSocketUrl) {
@@ -93,7 +94,10 @@ function connect() {
       // the order stands (GET /orders/{id} carries no version to compare).
       if (m.orderVersion < seen || (m.orderVersion === seen && m.type !== "subscribed")) return;
       versions.set(m.orderId, m.orderVersion);
-      for (const fn of listeners) fn({ ...m, receivedAt: new Date().toISOString() });
+      const msg = { ...m, receivedAt: new Date().toISOString() };
+      if (!received.has(m.orderId) && received.size >= 500) received.delete(received.keys().next().value);
+      received.set(m.orderId, [...(received.get(m.orderId) || []), msg].slice(-50));
+      for (const fn of listeners) fn(msg);
     }
     if (m.type === "subscribed" && m.all) for (const fn of allListeners) fn();
     if (m.type === "error" && m.code === "token_expired") sock.close(1000);
@@ -121,10 +125,16 @@ function close() {
   clearInterval(pingTimer);
   watched.clear();
   versions.clear();
+  received.clear();
   watchAll = false;
   wsToken = "";
   const sock = ws;
   ws = null;
   if (sock) sock.close(1000);
   state("");
+}
+
+// log is what this page received of an order over the WebSocket since sign-in, oldest first.
+export function log(orderId) {
+  return received.get(orderId) || [];
 }

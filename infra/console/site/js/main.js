@@ -23,7 +23,20 @@ const routes = [
 // The admin pages load only when an admin opens one: a customer's browser never fetches them.
 const admin = () => import("./admin.js");
 
+// A page reads the API before it renders, so an earlier page can finish after a later one began:
+// routes are numbered, and one that finishes late (having drawn over the later page) draws the
+// current page again.
+let started = 0;
+let finished = 0;
+
 async function route() {
+  const mine = ++started;
+  await show();
+  if (mine !== started && finished === started) route();
+  else if (mine === started) finished = mine;
+}
+
+async function show() {
   leavePage();
   const hash = location.hash || "#/";
   nav(hash);
