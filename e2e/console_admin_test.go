@@ -42,6 +42,7 @@ func adminInBrowser(t *testing.T, b *browser, base string) {
 }
 
 func TestConsoleAdminRestocksAndSeesTheCatalogChange(t *testing.T) {
+	t.Parallel()
 	b := newBrowser(t)
 	base := consoleURL(t)
 	s, _ := consoleItem(t, 2)
@@ -65,6 +66,7 @@ func TestConsoleAdminRestocksAndSeesTheCatalogChange(t *testing.T) {
 }
 
 func TestConsoleAdminWatchesOrdersLiveAndReadsTheirStory(t *testing.T) {
+	t.Parallel()
 	b := newBrowser(t)
 	base := consoleURL(t)
 	s, _ := consoleItem(t, 20)

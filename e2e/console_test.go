@@ -12,6 +12,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"regexp"
@@ -89,7 +90,7 @@ func orderInBrowser(t *testing.T, b *browser, base, s, card string) string {
 	t.Helper()
 	b.open(base + "/#/")
 	b.click(`li[data-sku="` + s + `"] button`)
-	b.waitFor("#cart-summary", 5*time.Second, func(x string) bool { return strings.Contains(x, "(1 items)") })
+	b.waitFor("#cart-summary", 5*time.Second, func(x string) bool { return strings.Contains(x, "(1 item)") })
 	b.cmd("POST", "/execute/sync", map[string]any{"script": `document.querySelector('select[name="card"]').value = arguments[0]`, "args": []any{card}})
 	b.screenshot("catalog-with-cart")
 	b.click(`form[aria-label="Checkout"] button`)
@@ -102,6 +103,7 @@ func orderInBrowser(t *testing.T, b *browser, base, s, card string) string {
 }
 
 func TestConsoleCustomerSeesTheOrderConfirmedLive(t *testing.T) {
+	t.Parallel()
 	b := newBrowser(t)
 	base := consoleURL(t)
 	s, _ := consoleItem(t, 20)
@@ -117,6 +119,15 @@ func TestConsoleCustomerSeesTheOrderConfirmedLive(t *testing.T) {
 		t.Errorf("progress shows %q", steps)
 	}
 	b.screenshot("order-confirmed")
+	// Readable on a phone: at 390 CSS pixels wide nothing runs off the side of the page.
+	b.cmd("POST", "/window/rect", map[string]int{"width": 390, "height": 844})
+	var fits bool
+	json.Unmarshal(b.cmd("POST", "/execute/sync", map[string]any{"script": "return document.documentElement.scrollWidth <= window.innerWidth", "args": []any{}}), &fits)
+	if !fits {
+		t.Error("the order page is wider than a phone's screen")
+	}
+	b.screenshot("order-confirmed-phone")
+	b.cmd("POST", "/window/rect", map[string]int{"width": 1100, "height": 900})
 	// The order is in the history, with its status.
 	b.open(base + "/#/orders")
 	row := b.waitFor("tbody tr", 10*time.Second, func(x string) bool { return strings.Contains(x, id) })
@@ -130,6 +141,7 @@ func TestConsoleCustomerSeesTheOrderConfirmedLive(t *testing.T) {
 }
 
 func TestConsoleShowsWhyACardWasDeclined(t *testing.T) {
+	t.Parallel()
 	b := newBrowser(t)
 	base := consoleURL(t)
 	s, _ := consoleItem(t, 20)

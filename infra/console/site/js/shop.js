@@ -43,11 +43,13 @@ function card(item) {
     form);
 }
 
+const units = (n) => n + (n === 1 ? " item" : " items");
+
 function cartSection() {
   const lines = [...cart.values()];
   const total = lines.reduce((s, l) => s + l.item.price.amount * l.quantity, 0);
   const section = h("section", { id: "cart", "aria-labelledby": "cart-summary" },
-    h("h2", { id: "cart-summary", tabindex: "-1" }, "Cart (" + lines.reduce((s, l) => s + l.quantity, 0) + " items)"));
+    h("h2", { id: "cart-summary", tabindex: "-1" }, "Cart (" + units(lines.reduce((s, l) => s + l.quantity, 0)) + ")"));
   if (!lines.length) {
     section.append(h("p", { class: "muted" }, "Empty. Add products below."));
     return section;
