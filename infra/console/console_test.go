@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/orion-oss/orion/infra/engine/sam"
 )
 
 func TestHandler(t *testing.T) {
@@ -113,5 +115,51 @@ func TestConfigJSONIsTheConfig(t *testing.T) {
 	var got Config
 	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || got.APIURL != "https://a.example" || got.WebSocketURL != "wss://b.example/prod" {
 		t.Errorf("config.json = %s", rec.Body)
+	}
+}
+
+// TestTemplateServesTheConsolesConfigAndPolicy: on AWS, CloudFront serves what Handler serves locally
+// (template.yaml, Console*): the same Content-Security-Policy, and a config.json with the URLs of the
+// stack's ApiUrl and WebSocketUrl outputs.
+func TestTemplateServesTheConsolesConfigAndPolicy(t *testing.T) {
+	tpl, err := sam.Load("../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := func(v any) string {
+		m, _ := v.(map[string]any)
+		s, _ := m["Fn::Sub"].(string)
+		return s
+	}
+	output := func(name string) string {
+		o, _ := tpl.Outputs[name].(map[string]any)
+		return sub(o["Value"])
+	}
+	api, ws := output("ApiUrl"), output("WebSocketUrl")
+	if api == "" || ws == "" {
+		t.Fatalf("template outputs ApiUrl %q, WebSocketUrl %q", api, ws)
+	}
+
+	fn := tpl.Resources["ConsoleConfigFunction"]
+	code := sub(fn.Properties["FunctionCode"])
+	for _, want := range []string{`apiUrl: "` + api + `"`, `webSocketUrl: "` + ws + `"`, `event.request.uri !== "/config.json"`} {
+		if !strings.Contains(code, want) {
+			t.Errorf("ConsoleConfigFunction's code lacks %s:\n%s", want, code)
+		}
+	}
+	if fn.Condition != "DeploysConsole" {
+		t.Errorf("ConsoleConfigFunction's condition %q", fn.Condition)
+	}
+
+	cfg, _ := tpl.Resources["ConsoleHeadersPolicy"].Properties["ResponseHeadersPolicyConfig"].(map[string]any)
+	sec, _ := cfg["SecurityHeadersConfig"].(map[string]any)
+	csp, _ := sec["ContentSecurityPolicy"].(map[string]any)
+	got := sub(csp["ContentSecurityPolicy"])
+	// The template names the APIs by their ids; the policy takes origins, so compare with stand-ins.
+	apiHost, wsHost := strings.TrimPrefix(api, "https://"), strings.SplitN(ws, "/", 4)[2]
+	got = strings.NewReplacer(apiHost, "api.example", wsHost, "ws.example").Replace(got)
+	want, err := ContentSecurityPolicy(Config{APIURL: "https://api.example", WebSocketURL: "wss://ws.example/stage"})
+	if err != nil || got != want {
+		t.Errorf("the template's policy\n%s\nHandler's\n%s", got, want)
 	}
 }
