@@ -24,6 +24,9 @@ import (
 	"github.com/orion-oss/orion/infra/engine/localaws/awstest"
 )
 
+// enterKey is WebDriver's Enter key (https://www.w3.org/TR/webdriver2/#keyboard-actions).
+const enterKey = "\uE007"
+
 // consoleURL is the console the tests open.
 func consoleURL(t *testing.T) string {
 	t.Helper()
@@ -80,7 +83,8 @@ func signUpInBrowser(t *testing.T, b *browser, base string) {
 	b.fill(`input[name="email"]`, email)
 	b.fill(`input[name="password"]`, testPassword)
 	b.screenshot("login")
-	b.click(`form[aria-label="Sign in"] button`)
+	// From the keyboard: Enter in the password field signs in (a real form, not a click handler).
+	b.fill(`input[name="password"]`, testPassword+enterKey)
 	b.waitFor("#who", 10*time.Second, func(s string) bool { return s == "Signed in" })
 	b.waitFor("#live-state", 10*time.Second, func(s string) bool { return s == "Live updates: on" })
 }

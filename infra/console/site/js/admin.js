@@ -3,12 +3,14 @@
 // check the admin group on every call (docs/security.md, API5).
 import * as api from "./api.js";
 import * as live from "./live.js";
-import { h, render, onLeave, money, badge, label, when, flash, field, busy } from "./ui.js";
+import { h, render, onLeave, currentRoute, money, badge, label, when, flash, field, busy } from "./ui.js";
 
 const low = (it) => it.availability !== "IN_STOCK";
 
 export async function catalogPage() {
+  const mine = currentRoute();
   let items = await api.all("/inventory");
+  if (mine !== currentRoute()) return;
   const warn = h("section", { id: "low-stock", class: "lowstock", role: "status", "aria-live": "polite" });
   const body = h("tbody");
   const draw = () => {
@@ -115,8 +117,10 @@ export async function feedPage() {
   render("Every order, live", state, open,
     h("div", { class: "scroll" }, h("table", { id: "feed" }, h("thead", {}, h("tr", {}, h("th", {}, "Order"), h("th", {}, "Status"), h("th", { class: "hide-narrow" }, "When"), h("th", { class: "hide-narrow" }, "Version"))), body)));
   // The latest orders as a start (admins list everyone's); pushes put theirs on top.
+  const mine = currentRoute();
   try {
     const page = await api.get("/orders?limit=20");
+    if (mine !== currentRoute()) return;
     for (const o of page.items.reverse()) if (!rows.has(o.orderId)) put(o.orderId, o.status, o.statusReason, o.updatedAt, "");
   } catch (err) {
     flash("The order list could not be read: " + err.message);
@@ -129,7 +133,9 @@ const tone = (s) => (["REJECTED", "CANCELLED", "FAILED"].includes(s) ? "bad" : [
 // shipment, the delivery, its returns, and the WebSocket pushes this page receives while open. Events,
 // saga steps and emails are not in the public API (make timeline reads them from the tables).
 export async function storyPage(id) {
+  const mine = currentRoute();
   const o = await api.get("/orders/" + encodeURIComponent(id));
+  if (mine !== currentRoute()) return;
   const points = [];
   for (const e of o.history) points.push({ lane: "status", at: e.at, what: label(e.status) + (e.reason ? " (" + e.reason + ")" : ""), tone: tone(e.status) });
   if (o.shipment) points.push({ lane: "shipment", at: o.shipment.shippedAt, what: "Shipped " + o.shipment.carrier + " " + o.shipment.trackingNumber, tone: "ok" });

@@ -112,9 +112,11 @@ function connect() {
     state("Live updates: reconnecting");
     retryTimer = setTimeout(async () => {
       if (attempt > 1) {
+        // The token may be what ended the connection: a refreshed one connects through onChange.
+        const before = session.accessToken();
         const { refresh } = await import("./api.js");
-        await refresh(); // the token may be what ended the connection; refresh calls connect through onChange
-        if (session.accessToken() === wsToken && session.signedIn()) connect();
+        await refresh();
+        if (session.signedIn() && session.accessToken() === before) connect();
       } else connect();
     }, delay);
   };

@@ -5,7 +5,7 @@ import * as session from "./session.js";
 import * as auth from "./auth.js";
 import * as shop from "./shop.js";
 import * as orders from "./orders.js";
-import { h, render, flash, leavePage } from "./ui.js";
+import { h, render, flash, leavePage, nextRoute, currentRoute } from "./ui.js";
 
 const routes = [
   [/^#\/?$/, () => shop.catalogPage()],
@@ -15,28 +15,19 @@ const routes = [
   [/^#\/logout$/, () => auth.logout()],
   [/^#\/orders$/, () => orders.ordersPage(), "customer"],
   [/^#\/orders\/([0-9A-Z]{26})$/, (id) => orders.orderPage(id), "customer"],
-  [/^#\/admin\/catalog$/, () => admin().then((a) => a.catalogPage()), "admin"],
-  [/^#\/admin\/feed$/, () => admin().then((a) => a.feedPage()), "admin"],
-  [/^#\/admin\/orders\/([0-9A-Z]{26})$/, (id) => admin().then((a) => a.storyPage(id)), "admin"],
+  [/^#\/admin\/catalog$/, () => adminPage("catalogPage"), "admin"],
+  [/^#\/admin\/feed$/, () => adminPage("feedPage"), "admin"],
+  [/^#\/admin\/orders\/([0-9A-Z]{26})$/, (id) => adminPage("storyPage", id), "admin"],
 ];
 
 // The admin pages load only when an admin opens one: a customer's browser never fetches them.
-const admin = () => import("./admin.js");
-
-// A page reads the API before it renders, so an earlier page can finish after a later one began:
-// routes are numbered, and one that finishes late (having drawn over the later page) draws the
-// current page again.
-let started = 0;
-let finished = 0;
-
-async function route() {
-  const mine = ++started;
-  await show();
-  if (mine !== started && finished === started) route();
-  else if (mine === started) finished = mine;
+function adminPage(name, ...args) {
+  const mine = currentRoute();
+  return import("./admin.js").then((a) => mine === currentRoute() && a[name](...args));
 }
 
-async function show() {
+async function route() {
+  nextRoute();
   leavePage();
   const hash = location.hash || "#/";
   nav(hash);

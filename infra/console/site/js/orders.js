@@ -2,14 +2,16 @@
 // WebSocket API, and the cancellation or return where the order allows it.
 import * as api from "./api.js";
 import * as live from "./live.js";
-import { h, render, onLeave, money, badge, label, reasonText, when, flash, busy } from "./ui.js";
+import { h, render, onLeave, currentRoute, money, badge, label, reasonText, when, flash, busy } from "./ui.js";
 
 const happyPath = ["PENDING", "RESERVED", "PAYMENT_AUTHORIZED", "CONFIRMED", "SHIPPED", "DELIVERED"];
 const ended = ["REJECTED", "CANCELLED", "FAILED"];
 const cancellable = ["PENDING", "RESERVED", "PAYMENT_AUTHORIZED", "CONFIRMED"];
 
 export async function ordersPage() {
+  const mine = currentRoute();
   const page = await api.get("/orders?limit=50");
+  if (mine !== currentRoute()) return;
   const rows = new Map();
   const body = h("tbody", {}, page.items.map((o) => {
     const cell = h("td", {}, badge(o.status));
@@ -33,13 +35,20 @@ export function remember(o) {
 }
 
 export async function orderPage(id) {
+  const mine = currentRoute();
   const o = placed.get(id) || (await api.get("/orders/" + encodeURIComponent(id)));
   placed.delete(id);
+  if (mine !== currentRoute()) return;
   const status = h("p", { id: "order-status", class: "status", "aria-live": "polite", "data-status": o.status });
   const reason = h("p", { id: "order-reason", "aria-live": "polite" });
   const steps = h("ol", { class: "steps", "aria-label": "Progress" });
   const history = h("ol", { id: "order-history" });
   const actions = h("div", { id: "order-actions" });
+  const payment = h("p", { id: "order-payment", "aria-live": "polite" });
+  // 3-D Secure: the owner's GET /orders/{id} carries the bank's page (never pushed: it may hold the
+  // payment's client secret, docs/websocket.md); the order stays Reserved until the provider decides.
+  const showPayment = (pa) => payment.replaceChildren(pa && pa.redirectUrl.startsWith("https://")
+    ? h("a", { href: pa.redirectUrl, rel: "noopener noreferrer" }, "Complete the payment with your bank") : "");
 
   const reached = new Set(o.history.map((e) => e.status));
   const show = (st, why, via) => {
@@ -58,16 +67,19 @@ export async function orderPage(id) {
 
   o.history.forEach((e) => addHistory(e.status, e.reason, e.at));
   show(o.status, o.statusReason, "http");
+  showPayment(o.paymentAction);
   onLeave(live.on((m) => {
     if (m.orderId !== o.orderId) return;
     if (m.status !== status.dataset.status) addHistory(m.status, m.reason, m.occurredAt || m.receivedAt);
     o.status = m.status;
     show(m.status, m.reason, m.type === "subscribed" ? "websocket-subscribe" : "websocket-push");
+    if (m.paymentAction) api.get("/orders/" + o.orderId).then((fresh) => showPayment(fresh.paymentAction), () => {});
+    else if (m.status !== "RESERVED") showPayment(null);
   }));
   live.watch(o.orderId); // the reply carries the current status: nothing missed between the GET and now
 
   render("Order " + o.orderId,
-    status, reason, steps,
+    status, reason, payment, steps,
     h("table", {}, h("tbody", {}, o.items.map((l) => h("tr", {}, h("td", {}, l.name), h("td", { class: "num" }, "× " + l.quantity), h("td", { class: "num" }, money(l.lineTotal)))),
       h("tr", {}, h("th", {}, "Total"), h("td", {}), h("td", { class: "num" }, money(o.total))))),
     actions,

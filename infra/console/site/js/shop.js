@@ -3,7 +3,7 @@
 import * as api from "./api.js";
 import * as session from "./session.js";
 import { remember } from "./orders.js";
-import { h, render, money, badge, busy } from "./ui.js";
+import { h, render, money, badge, busy, currentRoute } from "./ui.js";
 
 const cart = new Map(); // sku -> { item, quantity }
 let checkoutKey = ""; // one key per checkout attempt, kept until it succeeds
@@ -18,7 +18,9 @@ const cards = [
 ];
 
 export async function catalogPage() {
+  const mine = currentRoute();
   const items = await api.all("/inventory");
+  if (mine !== currentRoute()) return;
   const list = h("ul", { class: "grid", "aria-label": "Catalog" }, items.map(card));
   render("Catalog", cartSection(), h("h2", {}, "Products"), list);
 }

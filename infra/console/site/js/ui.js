@@ -39,6 +39,16 @@ export function flash(message, ok = false) {
   el.dataset.at = Date.now();
 }
 
+// Routes are numbered: a page reads the API before it draws, and one whose route is no longer the
+// current one when its answer comes (the user, or a redirect, moved on) draws nothing.
+let routeSeq = 0;
+export function nextRoute() {
+  return ++routeSeq;
+}
+export function currentRoute() {
+  return routeSeq;
+}
+
 // A page's listeners end when the router leaves it.
 let leaving = [];
 export function onLeave(fn) {
