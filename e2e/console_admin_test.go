@@ -25,7 +25,7 @@ func adminInBrowser(t *testing.T, b *browser, base string) {
 	b.fill(`input[name="email"]`, email)
 	b.fill(`input[name="password"]`, testPassword)
 	b.click(`form[aria-label="Sign in"] button`)
-	b.waitFor(`input[name="code"]`, 10*time.Second, nil)
+	b.waitFor(`input[name="code"]`, slack(10*time.Second), nil)
 	b.screenshot("admin-mfa")
 	// A code is good in its own 30-second step only (moto checks the step exactly): one read just
 	// before the step ends could reach Cognito in the next.
@@ -38,7 +38,7 @@ func adminInBrowser(t *testing.T, b *browser, base string) {
 	}
 	b.fill(`input[name="code"]`, code)
 	b.click(`form[aria-label="Authenticator code"] button`)
-	b.waitFor("#who", 10*time.Second, func(s string) bool { return s == "Signed in (admin)" })
+	b.waitFor("#who", slack(10*time.Second), func(s string) bool { return s == "Signed in (admin)" })
 }
 
 func TestConsoleAdminRestocksAndSeesTheCatalogChange(t *testing.T) {
@@ -49,13 +49,13 @@ func TestConsoleAdminRestocksAndSeesTheCatalogChange(t *testing.T) {
 	adminInBrowser(t, b, base)
 	b.open(base + "/#/admin/catalog")
 	row := `tr[data-sku="` + s + `"]`
-	b.waitFor(row+` td.available`, 10*time.Second, func(x string) bool { return x == "2" })
+	b.waitFor(row+` td.available`, slack(10*time.Second), func(x string) bool { return x == "2" })
 	// 2 left is under the low-stock line: the warning names the item.
-	b.waitFor("#low-stock", 5*time.Second, func(x string) bool { return strings.Contains(x, s) })
+	b.waitFor("#low-stock", slack(5*time.Second), func(x string) bool { return strings.Contains(x, s) })
 	b.screenshot("admin-catalog")
 	b.fill(row+` input[name="quantity"]`, "7")
 	b.click(row + ` form[aria-label^="Restock"] button`)
-	b.waitFor(row+` td.available`, 10*time.Second, func(x string) bool { return x == "9" })
+	b.waitFor(row+` td.available`, slack(10*time.Second), func(x string) bool { return x == "9" })
 	if got := do(t, "GET", "/inventory/"+s, sys.adminTok, "").json(t)["available"]; got != 9.0 {
 		t.Errorf("the API says available %v after the restock; want 9", got)
 	}
@@ -72,7 +72,7 @@ func TestConsoleAdminWatchesOrdersLiveAndReadsTheirStory(t *testing.T) {
 	s, _ := consoleItem(t, 20)
 	adminInBrowser(t, b, base)
 	b.open(base + "/#/admin/feed")
-	b.waitFor("#feed-state", 10*time.Second, func(x string) bool { return strings.Contains(x, "every order") })
+	b.waitFor("#feed-state", slack(10*time.Second), func(x string) bool { return strings.Contains(x, "every order") })
 	// A customer orders through the API; the admin's feed shows it move without a reload.
 	tok := customerToken(t)
 	r := place(t, tok, awstest.Name(t, "k"), fmt.Sprintf(`{"items":[{"sku":%q,"quantity":1}],"paymentToken":"tok_visa"}`, s))
@@ -83,7 +83,7 @@ func TestConsoleAdminWatchesOrdersLiveAndReadsTheirStory(t *testing.T) {
 	b.waitFor(`#feed tr[data-order="`+id+`"]`, slack(20*time.Second), func(x string) bool { return strings.Contains(x, "Confirmed") })
 	b.screenshot("admin-feed")
 	b.click(`#feed tr[data-order="` + id + `"] a`)
-	svg := b.waitFor("svg.story", 10*time.Second, nil)
+	svg := b.waitFor("svg.story", slack(10*time.Second), nil)
 	if label := b.attr(svg, "aria-label"); !strings.Contains(label, "Confirmed") || !strings.Contains(label, "Pending") {
 		t.Errorf("story picture's label %q; want its statuses", label)
 	}

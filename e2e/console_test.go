@@ -72,7 +72,7 @@ func signUpInBrowser(t *testing.T, b *browser, base string) {
 		b.fill(`input[name="password"]`, testPassword)
 		b.screenshot("register")
 		b.click(`form[aria-label="Register"] button`)
-		b.waitFor("#flash", 10*time.Second, func(s string) bool { return strings.Contains(s, "Check your mail") })
+		b.waitFor("#flash", slack(10*time.Second), func(s string) bool { return strings.Contains(s, "Check your mail") })
 		b.open(base + "/#/login")
 	} else {
 		if _, err := user(context.Background(), email, false); err != nil {
@@ -85,8 +85,8 @@ func signUpInBrowser(t *testing.T, b *browser, base string) {
 	b.screenshot("login")
 	// From the keyboard: Enter in the password field signs in (a real form, not a click handler).
 	b.fill(`input[name="password"]`, testPassword+enterKey)
-	b.waitFor("#who", 10*time.Second, func(s string) bool { return s == "Signed in" })
-	b.waitFor("#live-state", 10*time.Second, func(s string) bool { return s == "Live updates: on" })
+	b.waitFor("#who", slack(10*time.Second), func(s string) bool { return s == "Signed in" })
+	b.waitFor("#live-state", slack(10*time.Second), func(s string) bool { return s == "Live updates: on" })
 }
 
 // orderInBrowser adds the item to the cart, pays with card and returns the new order's id, on its page.
@@ -94,11 +94,11 @@ func orderInBrowser(t *testing.T, b *browser, base, s, card string) string {
 	t.Helper()
 	b.open(base + "/#/")
 	b.click(`li[data-sku="` + s + `"] button`)
-	b.waitFor("#cart-summary", 5*time.Second, func(x string) bool { return strings.Contains(x, "(1 item)") })
+	b.waitFor("#cart-summary", slack(5*time.Second), func(x string) bool { return strings.Contains(x, "(1 item)") })
 	b.cmd("POST", "/execute/sync", map[string]any{"script": `document.querySelector('select[name="card"]').value = arguments[0]`, "args": []any{card}})
 	b.screenshot("catalog-with-cart")
 	b.click(`form[aria-label="Checkout"] button`)
-	b.waitFor("#order-status", 10*time.Second, nil)
+	b.waitFor("#order-status", slack(10*time.Second), nil)
 	id := strings.TrimPrefix(b.hash(), "#/orders/")
 	if !regexp.MustCompile(`^[0-9A-Z]{26}$`).MatchString(id) {
 		t.Fatalf("after checkout the page is %q", b.hash())
@@ -134,14 +134,14 @@ func TestConsoleCustomerSeesTheOrderConfirmedLive(t *testing.T) {
 	b.cmd("POST", "/window/rect", map[string]int{"width": 1100, "height": 900})
 	// The order is in the history, with its status.
 	b.open(base + "/#/orders")
-	row := b.waitFor("tbody tr", 10*time.Second, func(x string) bool { return strings.Contains(x, id) })
+	row := b.waitFor("tbody tr", slack(10*time.Second), func(x string) bool { return strings.Contains(x, id) })
 	if !strings.Contains(b.textOf(row), "Confirmed") {
 		t.Errorf("history row %q", b.textOf(row))
 	}
 	b.screenshot("orders")
 	// A confirmed order may still be cancelled (the saga compensates): the page offers it.
 	b.open(base + "/#/orders/" + id)
-	b.waitFor(`form[aria-label="Cancel the order"] button`, 10*time.Second, nil)
+	b.waitFor(`form[aria-label="Cancel the order"] button`, slack(10*time.Second), nil)
 }
 
 func TestConsoleShowsWhyACardWasDeclined(t *testing.T) {
