@@ -13,35 +13,51 @@ export async function catalogPage() {
   if (mine !== currentRoute()) return;
   const warn = h("section", { id: "low-stock", class: "lowstock", role: "status", "aria-live": "polite" });
   const body = h("tbody");
+  // Rows are updated in place, never redrawn: a refresh while the admin types a quantity keeps the
+  // field, its value and the focus.
+  const rows = new Map(); // sku -> the row's cells and its current item
   const draw = () => {
     const short = items.filter(low);
     warn.replaceChildren(h("h2", {}, "Low stock (" + short.length + ")"),
       short.length ? h("ul", {}, short.map((it) => h("li", {}, it.sku + " — " + it.name + ": " + it.available + " left")))
         : h("p", {}, "Every item is in stock."));
-    body.replaceChildren(...items.map(row));
+    for (const it of items) {
+      let r = rows.get(it.sku);
+      if (!r) {
+        r = row(it.sku);
+        rows.set(it.sku, r);
+        body.append(r.tr);
+      }
+      r.item = it;
+      r.tr.className = low(it) ? "low" : "";
+      r.name.textContent = it.name;
+      r.price.textContent = money(it.price);
+      r.available.textContent = it.available;
+      r.stock.replaceChildren(badge(it.availability));
+    }
   };
+  let edits = 0; // a refresh that began before an edit answers with what the edit replaced: dropped
   const update = (it) => {
+    edits++;
     items = items.some((x) => x.sku === it.sku) ? items.map((x) => (x.sku === it.sku ? it : x)) : [...items, it];
     draw();
   };
-  const row = (it) => {
-    const restock = h("form", { class: "inline", "aria-label": "Restock " + it.sku },
-      h("input", { type: "number", name: "quantity", min: 1, value: 10, "aria-label": "Units to add to " + it.sku }),
+  const row = (sku) => {
+    const r = { name: h("strong"), price: h("td", { class: "num hide-narrow" }), available: h("td", { class: "num available" }), stock: h("td") };
+    const restock = h("form", { class: "inline", "aria-label": "Restock " + sku },
+      h("input", { type: "number", name: "quantity", min: 1, value: 10, "aria-label": "Units to add to " + sku }),
       h("button", { type: "submit" }, "Restock"));
     restock.addEventListener("submit", (e) => {
       e.preventDefault();
       busy(restock, async () => {
-        update(await api.post("/inventory/" + encodeURIComponent(it.sku) + "/restock", { quantity: Number(field(restock, "quantity")) }));
-        flash("Restocked " + it.sku + ".", true);
+        update(await api.post("/inventory/" + encodeURIComponent(sku) + "/restock", { quantity: Number(field(restock, "quantity")) }));
+        flash("Restocked " + sku + ".", true);
       });
     });
-    const edit = h("button", { type: "button", class: "secondary", onclick: () => editor(it, update) }, "Edit");
-    return h("tr", { "data-sku": it.sku, class: low(it) ? "low" : "" },
-      h("td", {}, h("strong", {}, it.name), h("br"), h("span", { class: "muted" }, it.sku)),
-      h("td", { class: "num hide-narrow" }, money(it.price)),
-      h("td", { class: "num available" }, it.available),
-      h("td", {}, badge(it.availability)),
-      h("td", {}, restock, edit));
+    const edit = h("button", { type: "button", class: "secondary", onclick: () => editor(r.item, update) }, "Edit");
+    r.tr = h("tr", { "data-sku": sku },
+      h("td", {}, r.name, h("br"), h("span", { class: "muted" }, sku)), r.price, r.available, r.stock, h("td", {}, restock, edit));
+    return r;
   };
   draw();
   // Orders move stock: while the page is open, every order's change refreshes the counts (debounced).
@@ -49,7 +65,10 @@ export async function catalogPage() {
   onLeave(live.on(() => {
     clearTimeout(timer);
     timer = setTimeout(async () => {
-      items = await api.all("/inventory");
+      const at = edits;
+      const fresh = await api.all("/inventory").catch(() => null);
+      if (!fresh || at !== edits || mine !== currentRoute()) return;
+      items = fresh;
       draw();
     }, 500);
   }));
