@@ -63,6 +63,15 @@ func TestConsoleAdminRestocksAndSeesTheCatalogChange(t *testing.T) {
 		t.Errorf("restocked to 9, still warned: %q", b.text("#low-stock"))
 	}
 	b.screenshot("admin-catalog-restocked")
+	// Edit: a new name, through PUT /inventory/{sku}, shown in the table and served to everyone.
+	b.click(row + ` button.secondary`)
+	b.fill(`form[aria-label="Edit `+s+`"] input[name="name"]`, "Renamed "+s)
+	b.screenshot("admin-edit")
+	b.click(`form[aria-label="Edit ` + s + `"] button`)
+	b.waitFor(row+` strong`, slack(10*time.Second), func(x string) bool { return x == "Renamed "+s })
+	if got := do(t, "GET", "/inventory/"+s, "", "").json(t)["name"]; got != "Renamed "+s {
+		t.Errorf("the public catalog names it %v after the edit", got)
+	}
 }
 
 func TestConsoleAdminWatchesOrdersLiveAndReadsTheirStory(t *testing.T) {

@@ -139,9 +139,16 @@ func TestConsoleCustomerSeesTheOrderConfirmedLive(t *testing.T) {
 		t.Errorf("history row %q", b.textOf(row))
 	}
 	b.screenshot("orders")
-	// A confirmed order may still be cancelled (the saga compensates): the page offers it.
+	// A confirmed order may still be cancelled (the cancellation workflow refunds and restocks): the
+	// page offers it, and the end arrives live too.
 	b.open(base + "/#/orders/" + id)
-	b.waitFor(`form[aria-label="Cancel the order"] button`, slack(10*time.Second), nil)
+	b.click(`form[aria-label="Cancel the order"] button`)
+	b.waitFor("#flash", slack(10*time.Second), func(x string) bool { return strings.Contains(x, "Cancellation requested") })
+	b.waitFor("#order-status", slack(20*time.Second), func(x string) bool { return x == "Cancelled" })
+	if why := b.text("#order-reason"); !strings.Contains(why, "CUSTOMER_REQUEST") {
+		t.Errorf("reason shown: %q; want the customer's request", why)
+	}
+	b.screenshot("order-cancelled")
 }
 
 func TestConsoleShowsWhyACardWasDeclined(t *testing.T) {

@@ -88,7 +88,7 @@ function editor(it, update) {
     h("label", {}, "Description", h("textarea", { name: "description", maxlength: 2000 }, v.description)),
     h("label", {}, "Price (minor units, e.g. cents)", h("input", { name: "amount", type: "number", min: 0, value: v.price.amount, required: true })),
     h("label", {}, "Currency", h("input", { name: "currency", value: v.price.currency, pattern: "[A-Z]{3}", required: true })),
-    h("label", {}, "Available units", h("input", { name: "available", type: "number", min: 0, value: v.available, required: true })),
+    h("label", {}, "Available units (replaces the count: orders since this page loaded are not in it)", h("input", { name: "available", type: "number", min: 0, value: v.available, required: true })),
     h("label", {}, "Low-stock alert below (empty keeps the item's)", h("input", { name: "lowStockThreshold", type: "number", min: 0 })),
     h("button", { type: "submit" }, "Save"));
   form.addEventListener("submit", (e) => {
