@@ -186,7 +186,9 @@ export async function storyPage(id) {
     }
     draw();
   }));
-  live.watch(o.orderId);
+  // Every order's changes, as on the feed: a subscription per story would count against the 50 topics
+  // an admin connection may watch (docs/websocket.md, Limits) and never be given back.
+  live.all(true);
   render("Story of order " + o.orderId,
     h("p", {}, badge(o.status), " ", money(o.total), " · customer ", o.customerId),
     figure,
