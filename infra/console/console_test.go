@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -161,5 +162,55 @@ func TestTemplateServesTheConsolesConfigAndPolicy(t *testing.T) {
 	want, err := ContentSecurityPolicy(Config{APIURL: "https://api.example", WebSocketURL: "wss://ws.example/stage"})
 	if err != nil || got != want {
 		t.Errorf("the template's policy\n%s\nHandler's\n%s", got, want)
+	}
+}
+
+// TestTemplateConfigFunctionRuns runs the template's CloudFront Function (which nothing runs locally) in
+// Node, with the template's ${...} filled in as CloudFormation fills them: /config.json is the console's
+// configuration, any other path goes on to the bucket unchanged.
+func TestTemplateConfigFunctionRuns(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("no node (make lint's ASL validator needs it too)")
+	}
+	tpl, err := sam.Load("../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := tpl.Resources["ConsoleConfigFunction"].Properties["FunctionCode"].(map[string]any)
+	code, _ := m["Fn::Sub"].(string)
+	code = strings.NewReplacer("${HttpApi}", "abc123", "${WebSocketApi}", "ws456", "${WebSocketStage}", "prod",
+		"${AWS::Region}", "eu-west-1", "${AWS::URLSuffix}", "amazonaws.com").Replace(code)
+	if strings.Contains(code, "${") {
+		t.Fatalf("a substitution this test does not know:\n%s", code)
+	}
+	script := code + "\nconsole.log(JSON.stringify([handler({request: {uri: '/config.json'}}), handler({request: {uri: '/js/main.js'}})]));\n"
+	out, err := exec.Command(node, "-e", script).CombinedOutput()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, out)
+	}
+	var answers []struct {
+		StatusCode int
+		Headers    map[string]struct{ Value string }
+		Body       struct{ Encoding, Data string }
+		URI        string
+	}
+	if err := json.Unmarshal(out, &answers); err != nil || len(answers) != 2 {
+		t.Fatalf("function answers %s (%v)", out, err)
+	}
+	var cfg Config
+	if err := json.Unmarshal([]byte(answers[0].Body.Data), &cfg); err != nil || answers[0].StatusCode != 200 || answers[0].Body.Encoding != "text" ||
+		answers[0].Headers["content-type"].Value != "application/json" {
+		t.Fatalf("/config.json: %s", out)
+	}
+	want := Config{APIURL: "https://abc123.execute-api.eu-west-1.amazonaws.com", WebSocketURL: "wss://ws456.execute-api.eu-west-1.amazonaws.com/prod"}
+	if cfg != want {
+		t.Errorf("config = %+v; want %+v", cfg, want)
+	}
+	if _, err := Handler(cfg); err != nil {
+		t.Errorf("the console would refuse its config: %v", err)
+	}
+	if answers[1].URI != "/js/main.js" || answers[1].StatusCode != 0 {
+		t.Errorf("another path: %s; want the request unchanged", out)
 	}
 }
