@@ -130,5 +130,19 @@ else
 	sam deploy --config-env $(ENV)
 endif
 
+# The web console's files into a stack deployed with Console=true (docs/console.md): the site as it is
+# in the tree (config.json is CloudFront's, written by the stack), then an invalidation so that the edge
+# serves the new files at once.
+.PHONY: console-publish
+console-publish: ## copy the web console to a deployed stack: make console-publish STACK=<name> [REGION=<region>]
+	@test -n "$(STACK)" || { echo "make console-publish STACK=<stack deployed with Console=true> [REGION=<region>]"; exit 2; }
+	@out() { aws cloudformation describe-stacks --stack-name "$(STACK)" $(if $(REGION),--region "$(REGION)") \
+	    --query "Stacks[0].Outputs[?OutputKey=='$$1'].OutputValue" --output text; }; \
+	  bucket=$$(out ConsoleBucketName); dist=$$(out ConsoleDistributionId); \
+	  if [ -z "$$bucket" ] || [ "$$bucket" = None ]; then echo "stack $(STACK) has no console: deploy it with Console=true"; exit 2; fi; \
+	  aws s3 sync --delete --exclude config.json infra/console/site "s3://$$bucket/" $(if $(REGION),--region "$(REGION)") && \
+	  aws cloudfront create-invalidation --distribution-id "$$dist" --paths '/*' >/dev/null && \
+	  echo "console: $$(out ConsoleUrl)"
+
 clean: ## remove build output
 	rm -rf build .aws-sam

@@ -56,6 +56,9 @@ stop_mock() { [ -z "$mock" ] || kill "$mock" 2>/dev/null || true; }
 # that endpoint may be a developer's running `make dev` emulator (awsendpoint reuses whatever answers on 4566),
 # whose tables have the same template-fixed names, and the dev system's traffic would queue behind the other
 # packages' tests.
+# The dev system's web console on a free port too (a developer's make dev may hold 3002); the e2e run
+# finds it as ConsoleUrl in the outputs file and drives it in headless Chromium (e2e/console_test.go).
+export ORION_CONSOLE_PORT=$(free_port)
 $GO build -o "$dir/orion-local" ./infra/orion/cmd/dev
 ORION_AWS_ADDR=127.0.0.1:$(free_port) ORION_HTTP_PORT=$(free_port) ORION_WS_PORT=$(free_port) ORION_EDGE_PORT=$(free_port) \
   AWS_ENDPOINT_URL= "$dir/orion-local" -outputs "$dir/outputs.json" -record-calls "$dir/calls.json" >"$dir/dev.log" 2>&1 &

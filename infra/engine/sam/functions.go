@@ -109,10 +109,32 @@ func intrinsicMap(m map[string]any) bool {
 
 // Validate refuses resource and function event types the local runtime cannot run, naming each.
 func (t *Template) Validate(supported func(resourceType string) bool) error {
+	return t.validate(supported, func(string) (bool, error) { return true, nil })
+}
+
+// ValidateFor is Validate for the resources a stack with env's parameters creates: CloudFormation
+// creates no resource whose Condition is false (docs.aws.amazon.com/AWSCloudFormation/latest/
+// UserGuide/conditions-section-structure.html), so such a resource's type may be one the runtime
+// lacks, as an optional part of a template that is off by default may be.
+func (t *Template) ValidateFor(env Env, supported func(resourceType string) bool) error {
+	return t.validate(supported, func(id string) (bool, error) {
+		c := t.Resources[id].Condition
+		if c == "" {
+			return true, nil
+		}
+		return t.Condition(c, env)
+	})
+}
+
+func (t *Template) validate(supported func(resourceType string) bool, created func(id string) (bool, error)) error {
 	var problems []string
 	for _, id := range t.ResourceIDs() {
 		r := t.Resources[id]
-		if !supported(r.Type) {
+		ok, err := created(id)
+		if err != nil {
+			return fmt.Errorf("Resources.%s.Condition: %w", id, err)
+		}
+		if ok && !supported(r.Type) {
 			problems = append(problems, fmt.Sprintf("Resources.%s: type %s is not supported locally", id, r.Type))
 		}
 	}

@@ -162,6 +162,16 @@ func TestErrorsNamePaths(t *testing.T) {
 	if !errors.Is(err, sam.ErrUnsupported) || !strings.Contains(err.Error(), "AWS::EC2::VPC") || !strings.Contains(err.Error(), "event type S3") {
 		t.Fatalf("Validate = %v", err)
 	}
+	// A resource whose condition is false is not created: its type may be one the runtime lacks.
+	tpl, _ = sam.Parse([]byte("Parameters:\n  On: {Type: String, Default: \"false\"}\nConditions:\n  IsOn: !Equals [!Ref On, \"true\"]\n" +
+		"Resources:\n  X: {Type: AWS::CloudFront::Distribution, Condition: IsOn}\n"))
+	for on, wantErr := range map[string]bool{"false": false, "true": true} {
+		params, _ := tpl.ParameterValues(map[string]string{"On": on})
+		err := tpl.ValidateFor(sam.Env{Parameters: params}, func(string) bool { return false })
+		if (err != nil) != wantErr || (wantErr && !errors.Is(err, sam.ErrUnsupported)) {
+			t.Errorf("ValidateFor, On=%s: %v; want an error: %v", on, err, wantErr)
+		}
+	}
 }
 
 func FuzzParse(f *testing.F) {

@@ -175,15 +175,15 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := tpl.Validate(Supported); err != nil {
-		return nil, err
-	}
 	params, err := tpl.ParameterValues(cfg.Parameters)
 	if err != nil {
 		return nil, err
 	}
 	env := sam.Env{Region: cfg.Region, AccountID: cfg.AccountID, StackName: cfg.StackName, Partition: "aws",
 		URLSuffix: "amazonaws.com", Parameters: params}
+	if err := tpl.ValidateFor(env, Supported); err != nil {
+		return nil, err
+	}
 	// As CloudFormation, refuse parameters the template's Rules refuse before creating anything.
 	if err := tpl.CheckRules(env); err != nil {
 		return nil, fmt.Errorf("stack: %w", err)

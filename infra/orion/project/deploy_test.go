@@ -117,6 +117,7 @@ var nameProperties = map[string][]string{
 	"AWS::CloudWatch::Dashboard":       {"DashboardName"},
 	"AWS::IAM::Role":                   {"RoleName"},
 	"AWS::IAM::ManagedPolicy":          {"ManagedPolicyName"},
+	"AWS::CloudFront::Function":        {"Name"},
 }
 
 // scopedNames are *Name properties unique only inside their parent, naming something outside the

@@ -120,19 +120,25 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("seed catalog: %w", err)
 	}
-	unpublish, err := publish(st) // before the banner: once "Ctrl-C stops everything." shows, the file is there
+	consoleURL, stopConsole, err := serveConsole(st, "127.0.0.1:"+env("ORION_CONSOLE_PORT", "3002"))
+	if err != nil {
+		return err
+	}
+	defer stopConsole()
+	unpublish, err := publish(st, consoleURL) // before the banner: once "Ctrl-C stops everything." shows, the file is there
 	if err != nil {
 		return err
 	}
 	defer unpublish()
-	banner(st, ep, admin, items, pay, webhookParameter, time.Since(startAt))
+	banner(st, ep, consoleURL, admin, items, pay, webhookParameter, time.Since(startAt))
 	defer recordCalls(st) // before the stack closes (defers run last first), with every call of the run
 	<-ctx.Done()
 	return nil
 }
 
-func banner(st *stack.Stack, ep *localaws.Endpoint, admin adminUser, items int, pay *localPayments, webhookParameter string, took time.Duration) {
+func banner(st *stack.Stack, ep *localaws.Endpoint, consoleURL string, admin adminUser, items int, pay *localPayments, webhookParameter string, took time.Duration) {
 	fmt.Printf("\nOrion is running locally (ready in %s)\n\n", took.Round(time.Millisecond))
+	fmt.Printf("  console        %s   (the web console: shop, orders live, admin; docs/console.md)\n", consoleURL)
 	fmt.Printf("  HTTP API       %s\n", st.HTTPURL)
 	if st.WSURL != "" {
 		fmt.Printf("  WebSocket API  %s   (subprotocols orion.v1, orion.token.<access token>)\n", st.WSURL)

@@ -44,11 +44,11 @@ func freeAddr(t *testing.T) string {
 // devRun is one orion-local started by startDev: its addresses, its banner, and its output after the
 // banner, line by line.
 type devRun struct {
-	cmd                                 *exec.Cmd
-	awsAddr, httpAddr, edgeAddr, wsAddr string
-	outputs, calls                      string // the files of -outputs and -record-calls
-	banner                              string
-	lines                               <-chan string
+	cmd                                              *exec.Cmd
+	awsAddr, httpAddr, edgeAddr, wsAddr, consoleAddr string
+	outputs, calls                                   string // the files of -outputs and -record-calls
+	banner                                           string
+	lines                                            <-chan string
 }
 
 // startDev builds the dev command and runs it as `make dev` does, on free ports and with env added to
@@ -65,15 +65,16 @@ func startDev(t *testing.T, env ...string) *devRun {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	d := &devRun{awsAddr: freeAddr(t), httpAddr: freeAddr(t), edgeAddr: freeAddr(t), wsAddr: freeAddr(t)}
+	d := &devRun{awsAddr: freeAddr(t), httpAddr: freeAddr(t), edgeAddr: freeAddr(t), wsAddr: freeAddr(t), consoleAddr: freeAddr(t)}
 	_, httpPort, _ := net.SplitHostPort(d.httpAddr)
 	_, edgePort, _ := net.SplitHostPort(d.edgeAddr)
 	_, wsPort, _ := net.SplitHostPort(d.wsAddr)
+	_, consolePort, _ := net.SplitHostPort(d.consoleAddr)
 	d.outputs, d.calls = filepath.Join(t.TempDir(), "dev", "outputs.json"), filepath.Join(t.TempDir(), "calls.json")
 	d.cmd = exec.Command(bin, "-template", filepath.Join(root, "template.yaml"), "-bin", filepath.Join(root, "build", "host"),
 		"-outputs", d.outputs, "-record-calls", d.calls)
 	d.cmd.Dir = t.TempDir()
-	d.cmd.Env = append(os.Environ(), "ORION_AWS_ADDR="+d.awsAddr, "ORION_HTTP_PORT="+httpPort, "ORION_EDGE_PORT="+edgePort, "ORION_WS_PORT="+wsPort, "AWS_ENDPOINT_URL=",
+	d.cmd.Env = append(os.Environ(), "ORION_AWS_ADDR="+d.awsAddr, "ORION_HTTP_PORT="+httpPort, "ORION_EDGE_PORT="+edgePort, "ORION_WS_PORT="+wsPort, "ORION_CONSOLE_PORT="+consolePort, "AWS_ENDPOINT_URL=",
 		"ORION_ADMIN_PASSWORD=")
 	d.cmd.Env = append(d.cmd.Env, env...)
 	stdout, _ := d.cmd.StdoutPipe()
@@ -135,7 +136,7 @@ func TestDevRunsTheTemplateAndStopsCleanly(t *testing.T) {
 	}
 	d := startDev(t)
 	awsAddr, httpAddr, edgeAddr, wsAddr, banner, lines := d.awsAddr, d.httpAddr, d.edgeAddr, d.wsAddr, d.banner, d.lines
-	for _, want := range []string{"http://" + httpAddr, "http://" + edgeAddr, "ws://" + wsAddr, "subscribe -> ", "admin@orion.local", "demo catalog   6 items", "UserPoolId", regexp.QuoteMeta("ready in"),
+	for _, want := range []string{"console        http://" + d.consoleAddr, "http://" + httpAddr, "http://" + edgeAddr, "ws://" + wsAddr, "subscribe -> ", "admin@orion.local", "demo catalog   6 items", "UserPoolId", regexp.QuoteMeta("ready in"),
 		"payments       sandbox", "webhooks       POST http://" + regexp.QuoteMeta(httpAddr) + "/webhooks/stripe, signing secret in SSM /orion-local/stripe/webhook-secret"} {
 		if !regexp.MustCompile(want).MatchString(banner) {
 			t.Errorf("banner lacks %q:\n%s", want, banner)
@@ -176,7 +177,8 @@ func TestDevRunsTheTemplateAndStopsCleanly(t *testing.T) {
 	if b, err := os.ReadFile(d.outputs); err != nil || json.Unmarshal(b, &out) != nil {
 		t.Fatalf("outputs file: %v %s", err, b)
 	}
-	for k, want := range map[string]string{"ApiUrl": "http://" + httpAddr, "WebSocketUrl": "ws://" + wsAddr, "AwsEndpointUrl": "http://" + edgeAddr, "StackName": "orion-local"} {
+	for k, want := range map[string]string{"ApiUrl": "http://" + httpAddr, "WebSocketUrl": "ws://" + wsAddr, "AwsEndpointUrl": "http://" + edgeAddr, "StackName": "orion-local",
+		"ConsoleUrl": "http://" + d.consoleAddr} {
 		if out[k] != want {
 			t.Errorf("outputs %s = %q; want %q", k, out[k], want)
 		}
@@ -184,6 +186,7 @@ func TestDevRunsTheTemplateAndStopsCleanly(t *testing.T) {
 	if out["UserPoolId"] == "" || out["OrderSagaStateMachineArn"] == "" || out["EventBusName"] == "" {
 		t.Errorf("outputs lack the template's own: %v", out)
 	}
+	consoleServesTheSystem(t, "http://"+d.consoleAddr, "http://"+httpAddr, "ws://"+wsAddr)
 	if kind, err := localaws.Probe(context.Background(), awsAddr); err != nil || kind != localaws.KindMoto {
 		t.Fatalf("emulator at %s: %q %v", awsAddr, kind, err)
 	}
@@ -213,10 +216,35 @@ func TestDevRunsTheTemplateAndStopsCleanly(t *testing.T) {
 	if b, err := os.ReadFile(d.calls); err != nil || json.Unmarshal(b, &recorded) != nil || len(recorded["ProjectOrdersFunction"]) == 0 {
 		t.Errorf("recorded calls: %v %v", err, recorded)
 	}
-	for _, addr := range []string{awsAddr, httpAddr, edgeAddr, wsAddr} {
+	for _, addr := range []string{awsAddr, httpAddr, edgeAddr, wsAddr, d.consoleAddr} {
 		if _, err := localaws.Probe(context.Background(), addr); !errors.Is(err, localaws.ErrNothingListening) {
 			t.Errorf("%s still answers after Ctrl-C: %v", addr, err)
 		}
+	}
+}
+
+// consoleServesTheSystem: the console's page, and its config.json naming this system's APIs (the
+// browser tests drive the page itself: e2e/console_test.go).
+func consoleServesTheSystem(t *testing.T, consoleURL, api, ws string) {
+	t.Helper()
+	resp, err := http.Get(consoleURL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), `src="js/main.js"`) || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "connect-src 'self' "+api+" "+ws) {
+		t.Errorf("console page: %d %v\n%s", resp.StatusCode, resp.Header, page)
+	}
+	resp, err = http.Get(consoleURL + "/config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]string
+	err = json.NewDecoder(resp.Body).Decode(&cfg)
+	resp.Body.Close()
+	if err != nil || cfg["apiUrl"] != api || cfg["webSocketUrl"] != ws {
+		t.Errorf("console config.json = %v (%v); want the system's URLs", cfg, err)
 	}
 }
 

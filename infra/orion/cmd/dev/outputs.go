@@ -15,8 +15,9 @@ import (
 // system's too (the e2e suite's external mode: ORION_STACK_OUTPUTS). The URLs are the local ones, and two
 // keys no template output has tell a client what AWS does not need to: AwsEndpointUrl, the endpoint to
 // use as AWS_ENDPOINT_URL (Lambda Invoke, Step Functions, and the emulator behind it), and StackName,
-// the prefix of the functions' names.
-func devOutputs(st *stack.Stack, stackName string) map[string]string {
+// the prefix of the functions' names. ConsoleUrl is the local console's, as the template's output of that
+// name is the CloudFront one when a stack deploys the console.
+func devOutputs(st *stack.Stack, stackName, consoleURL string) map[string]string {
 	out := make(map[string]string, len(st.Outputs)+2)
 	for k, v := range st.Outputs {
 		out[k] = fmt.Sprint(v)
@@ -24,6 +25,9 @@ func devOutputs(st *stack.Stack, stackName string) map[string]string {
 	out["ApiUrl"] = st.HTTPURL
 	if st.WSURL != "" {
 		out["WebSocketUrl"] = st.WSURL
+	}
+	if consoleURL != "" {
+		out[consoleOutput] = consoleURL
 	}
 	out["AwsEndpointUrl"] = st.EdgeURL
 	out["StackName"] = stackName
@@ -54,11 +58,11 @@ var (
 
 // publish writes the outputs file (the banner says where); the returned func removes it, since the URLs in it
 // answer no more once the system stops.
-func publish(st *stack.Stack) (func(), error) {
+func publish(st *stack.Stack, consoleURL string) (func(), error) {
 	if *outputsFile == "" {
 		return func() {}, nil
 	}
-	if err := writeJSON(*outputsFile, devOutputs(st, st.Name())); err != nil {
+	if err := writeJSON(*outputsFile, devOutputs(st, st.Name(), consoleURL)); err != nil {
 		return nil, fmt.Errorf("outputs: %w", err)
 	}
 	return func() { os.Remove(*outputsFile) }, nil
