@@ -106,7 +106,7 @@ var (
 	// world through ports they declare, never through an adapter.
 	application = []string{"internal/command", "internal/query", "internal/account", "internal/saga",
 		"internal/email", "internal/ws", "internal/projection", "internal/api", "internal/web", "internal/auth",
-		"internal/payment", "internal/fulfilment"}
+		"internal/payment", "internal/fulfilment", "internal/story"}
 	// The driven adapters, one package per technology: the only product code that calls AWS.
 	adapters = []string{"internal/adapter"}
 	// Cross-cutting start-up, configuration and telemetry.

@@ -46,12 +46,21 @@ func TestConsoleAdminRestocksAndSeesTheCatalogChange(t *testing.T) {
 	b := newBrowser(t)
 	base := consoleURL(t)
 	s, _ := consoleItem(t, 2)
+	// 8 units is IN_STOCK to the public (5 and up), but under this item's own alert line of 10.
+	own := sku(t)
+	if r := do(t, "PUT", "/inventory/"+own, sys.adminTok,
+		`{"name":"Console threshold item","description":"made by e2e/console_admin_test.go","price":{"amount":900,"currency":"USD"},"available":8,"lowStockThreshold":10}`); r.status != 201 {
+		t.Fatalf("put item: %d %s", r.status, r.body)
+	}
 	adminInBrowser(t, b, base)
 	b.open(base + "/#/admin/catalog")
 	row := `tr[data-sku="` + s + `"]`
 	b.waitFor(row+` td.available`, slack(10*time.Second), func(x string) bool { return x == "2" })
-	// 2 left is under the low-stock line: the warning names the item.
+	// 2 left is under the low-stock line: the warning names the item; so is 8 under the other's own 10.
 	b.waitFor("#low-stock", slack(5*time.Second), func(x string) bool { return strings.Contains(x, s) })
+	if w := b.text("#low-stock"); !strings.Contains(w, own) || !strings.Contains(w, "alert below 10") {
+		t.Errorf("8 units under the item's own threshold of 10, not warned: %q", w)
+	}
 	b.screenshot("admin-catalog")
 	b.fill(row+` input[name="quantity"]`, "7")
 	b.click(row + ` form[aria-label^="Restock"] button`)
@@ -95,6 +104,20 @@ func TestConsoleAdminWatchesOrdersLiveAndReadsTheirStory(t *testing.T) {
 	svg := b.waitFor("svg.story", slack(10*time.Second), nil)
 	if label := b.attr(svg, "aria-label"); !strings.Contains(label, "Confirmed") || !strings.Contains(label, "Pending") {
 		t.Errorf("story picture's label %q; want its statuses", label)
+	}
+	// The admin story (GET /orders/{orderId}/story) adds the events and the saga's steps, each in its lane.
+	if step := b.waitFor(`svg.story text[data-lane="saga"]`, slack(5*time.Second), nil); step == "" {
+		t.Error("the story picture has no saga lane")
+	}
+	// A push may have redrawn the picture since: read it afresh.
+	label := b.attr(b.waitFor("svg.story", slack(5*time.Second), nil), "aria-label")
+	for _, want := range []string{"OrderPlaced", "ReserveStock", "ConfirmOrder"} {
+		if !strings.Contains(label, want) {
+			t.Errorf("story picture's label %q lacks %s", label, want)
+		}
+	}
+	if n := len(b.find(`svg.story text[data-lane="events"]`)); n < 3 {
+		t.Errorf("the story picture draws %d events; want the order's (placed, reserved, authorized, confirmed...)", n)
 	}
 	points, _ := strconv.Atoi(b.attr(svg, "data-points"))
 	if points < 2 {

@@ -31,6 +31,7 @@ func TestOtherCustomersOrdersAndAdminRoutes(t *testing.T) {
 		{"create a catalog item", "PUT", "/inventory/" + newSKU, widget, 403},
 		{"revise a catalog item", "PUT", "/inventory/" + s, strings.Replace(widget, `"available":10`, `"available":999`, 1), 403},
 		{"restock", "POST", "/inventory/" + s + "/restock", `{"quantity":500}`, 403},
+		{"read another's order's story", "GET", "/orders/" + annOrder + "/story", "", 403},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,7 +16,8 @@ import (
 
 func main() {
 	log := boot.Logger()
-	views := dynamo.NewProjections(dynamodb.NewFromConfig(boot.AWS(log)), boot.Require(log, "PROJECTIONS_TABLE"))
+	db := dynamodb.NewFromConfig(boot.AWS(log))
+	views := dynamo.NewProjections(db, boot.Require(log, "PROJECTIONS_TABLE"))
 	// The route has no authorizer (the catalog is public): an admin's token is checked here, and an
 	// admin sees exact stock counts where everyone else sees availability.
 	issuer := boot.Require(log, "COGNITO_ISSUER")
@@ -24,5 +25,6 @@ func main() {
 	if err != nil {
 		boot.Fail(log, "token verifier", err)
 	}
-	lambda.Start(web.Lambda(log, api.ListInventory{Handler: query.NewListInventoryHandler(views), Viewers: api.Viewers{Tokens: tokens, Logger: log}}.Serve))
+	lambda.Start(web.Lambda(log, api.ListInventory{Handler: query.NewListInventoryHandler(views), Viewers: api.Viewers{Tokens: tokens, Logger: log},
+		Thresholds: dynamo.NewThresholds(db, boot.Tables(log))}.Serve))
 }

@@ -55,6 +55,35 @@ func catalogRequest(sub, groups, bearer string) web.Request {
 	return r
 }
 
+// checkThreshold fails unless v shows the item's low-stock threshold to an admin, and to no one else.
+func checkThreshold(t *testing.T, v map[string]any, admin bool, threshold float64) {
+	t.Helper()
+	n, shown := v["lowStockThreshold"]
+	switch {
+	case admin && n != threshold:
+		t.Errorf("admin sees lowStockThreshold %v; want %v", n, threshold)
+	case !admin && shown:
+		t.Errorf("non-admin sees lowStockThreshold %v; want none", n)
+	}
+}
+
+// thresholds fakes the item thresholds' reader and counts its reads.
+type thresholds struct {
+	m     map[string]int64
+	reads int
+}
+
+func (f *thresholds) LowStockThresholds(_ context.Context, skus []string) (map[string]int64, error) {
+	f.reads++
+	out := map[string]int64{}
+	for _, s := range skus {
+		if v, ok := f.m[s]; ok {
+			out[s] = v
+		}
+	}
+	return out, nil
+}
+
 // checkStockView fails unless v shows availability, and the count only to an admin.
 func checkStockView(t *testing.T, v map[string]any, admin bool, count float64, availability string) {
 	t.Helper()
@@ -76,7 +105,7 @@ func TestGetInventoryItemShowsCountsOnlyToAdmins(t *testing.T) {
 		available    inventory.Quantity
 		availability string
 	}{{0, "OUT_OF_STOCK"}, {1, "LOW"}, {inventory.PublicLowStock, "IN_STOCK"}, {250, "IN_STOCK"}} {
-		it, _, _ := inventory.NewItem("SKU-1", inventory.Details{Name: "W", Price: price}, stock.available, 0)
+		it, _, _ := inventory.NewItem("SKU-1", inventory.Details{Name: "W", Price: price}, stock.available, 7)
 		h := api.GetInventoryItem{Handler: query.NewGetInventoryItemHandler(&items{m: map[inventory.SKU]*inventory.Item{"SKU-1": it}}),
 			Viewers: api.Viewers{Tokens: tokens{}}}.Serve
 		for _, c := range catalogCallers {
@@ -89,21 +118,29 @@ func TestGetInventoryItemShowsCountsOnlyToAdmins(t *testing.T) {
 					t.Fatalf("%d %s", code, body)
 				}
 				checkStockView(t, v, c.admin, float64(stock.available), stock.availability)
+				checkThreshold(t, v, c.admin, 7)
 			})
 		}
 	}
 }
 
+// The list shows admins each item's threshold too, read from the items (the catalog view has none);
+// for anyone else it reads nothing more.
 func TestListInventoryShowsCountsOnlyToAdmins(t *testing.T) {
-	h := api.ListInventory{Handler: query.NewListInventoryHandler(&views{}), Viewers: api.Viewers{Tokens: tokens{}}}.Serve
 	for _, c := range catalogCallers {
 		t.Run(c.name, func(t *testing.T) {
+			th := &thresholds{m: map[string]int64{"SKU-1": 7}}
+			h := api.ListInventory{Handler: query.NewListInventoryHandler(&views{}), Viewers: api.Viewers{Tokens: tokens{}}, Thresholds: th}.Serve
 			code, body := status(t, h, catalogRequest(c.sub, c.groups, c.bearer))
 			var page struct{ Items []map[string]any }
 			if code != 200 || json.Unmarshal([]byte(body), &page) != nil || len(page.Items) != 1 {
 				t.Fatalf("%d %s", code, body)
 			}
 			checkStockView(t, page.Items[0], c.admin, 3, "LOW") // the fake catalog holds 3 units
+			checkThreshold(t, page.Items[0], c.admin, 7)
+			if want := map[bool]int{true: 1, false: 0}[c.admin]; th.reads != want {
+				t.Errorf("%d threshold reads; want %d", th.reads, want)
+			}
 		})
 	}
 }

@@ -164,12 +164,20 @@ type ItemView struct {
 	Price        money.Money `json:"price"`
 	Availability string      `json:"availability"`
 	Available    *int64      `json:"available,omitempty"`
+	// LowStockThreshold is the item's own alert line (admins only): the admins' email alert goes out
+	// when Available falls below it; the public's LOW is a fixed line (inventory.PublicLowStock).
+	LowStockThreshold *int64 `json:"lowStockThreshold,omitempty"`
 }
 
 // itemView shows an item as the write side stored it; admin says whether the caller sees the count.
 func itemView(it *inventory.Item, admin bool) ItemView {
-	return stockView(ItemView{SKU: string(it.SKU()), Name: it.Name(), Description: it.Description(), Price: it.Price()},
+	v := stockView(ItemView{SKU: string(it.SKU()), Name: it.Name(), Description: it.Description(), Price: it.Price()},
 		int64(it.Available()), admin)
+	if admin {
+		th := int64(it.LowStockThreshold())
+		v.LowStockThreshold = &th
+	}
+	return v
 }
 
 // catalogView shows an item of the catalog view; admin says whether the caller sees the count.

@@ -7,31 +7,27 @@ package timeline
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
-	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/orion-oss/orion/infra/engine/localaws"
 	"github.com/orion-oss/orion/internal/adapter/dynamo"
+	"github.com/orion-oss/orion/internal/adapter/dynamo/storyread"
+	"github.com/orion-oss/orion/internal/adapter/stepfunctions/history"
 	"github.com/orion-oss/orion/internal/event"
 	"github.com/orion-oss/orion/internal/order"
 	"github.com/orion-oss/orion/internal/platform/traceheader"
+	"github.com/orion-oss/orion/internal/story"
 )
 
-// Entry is one moment of the story.
-type Entry struct {
-	At     time.Time
-	Source string // "order", "event", "saga", "cancellation", "email"
-	What   string
-}
+// Entry is one moment of the story ("order", "event", "saga", "cancellation" or "email"): the admins'
+// story of an order (internal/story, GET /orders/{orderId}/story) tells the same, from AWS's records.
+type Entry = story.Entry
 
 // Sources are where the story is read from.
 type Sources struct {
@@ -65,7 +61,7 @@ func Of(ctx context.Context, src Sources, id order.ID) ([]Entry, error) {
 	}
 	out = append(out, evs...)
 	for label, arn := range src.Machines {
-		states, err := execution(ctx, src.SFN, arn, id, label)
+		states, err := history.Execution(ctx, src.SFN, history.Machine{Label: label, ARN: arn}, id, story.MaxEntries)
 		if err != nil {
 			return nil, err
 		}
@@ -101,7 +97,7 @@ func events(ctx context.Context, src Sources, id order.ID) ([]Entry, error) {
 			return nil, fmt.Errorf("timeline: outbox: %w", err)
 		}
 		for _, it := range page.Items {
-			for _, raw := range envelopes(it) {
+			for _, raw := range storyread.Envelopes(it) {
 				var env event.Envelope
 				if json.Unmarshal([]byte(raw), &env) != nil || env.OrderID() != string(id) {
 					continue
@@ -112,53 +108,6 @@ func events(ctx context.Context, src Sources, id order.ID) ([]Entry, error) {
 				}
 				out = append(out, Entry{At: env.OccurredAt, Source: "event", What: what})
 			}
-		}
-	}
-	return out, nil
-}
-
-// envelopes are the events of an outbox item: its envelope, or those of a batch item (a transaction
-// whose events did not fit DynamoDB's 100 items one per item, internal/adapter/dynamo's outboxPuts).
-func envelopes(item map[string]ddbtypes.AttributeValue) []string {
-	if s, ok := item["envelope"].(*ddbtypes.AttributeValueMemberS); ok {
-		return []string{s.Value}
-	}
-	l, _ := item["envelopes"].(*ddbtypes.AttributeValueMemberL)
-	if l == nil {
-		return nil
-	}
-	var out []string
-	for _, v := range l.Value {
-		if s, ok := v.(*ddbtypes.AttributeValueMemberS); ok {
-			out = append(out, s.Value)
-		}
-	}
-	return out
-}
-
-// execution reads the states of the order's run of one state machine (none is fine: not every order
-// has a cancellation run).
-func execution(ctx context.Context, c *sfn.Client, machineArn string, id order.ID, label string) ([]Entry, error) {
-	arn := strings.Replace(machineArn, ":stateMachine:", ":execution:", 1) + ":" + string(id)
-	h, err := c.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn)})
-	var missing *sfntypes.ExecutionDoesNotExist
-	if errors.As(err, &missing) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("timeline: %s execution: %w", label, err)
-	}
-	var out []Entry
-	for _, ev := range h.Events {
-		at := aws.ToTime(ev.Timestamp)
-		switch {
-		case ev.StateEnteredEventDetails != nil:
-			out = append(out, Entry{At: at, Source: label, What: aws.ToString(ev.StateEnteredEventDetails.Name)})
-		case ev.TaskFailedEventDetails != nil:
-			out = append(out, Entry{At: at, Source: label, What: "  attempt failed: " + aws.ToString(ev.TaskFailedEventDetails.Error)})
-		case ev.Type == sfntypes.HistoryEventTypeExecutionSucceeded, ev.Type == sfntypes.HistoryEventTypeExecutionFailed,
-			ev.Type == sfntypes.HistoryEventTypeExecutionAborted, ev.Type == sfntypes.HistoryEventTypeExecutionTimedOut:
-			out = append(out, Entry{At: at, Source: label, What: string(ev.Type)})
 		}
 	}
 	return out, nil

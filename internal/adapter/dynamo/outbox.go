@@ -54,7 +54,7 @@ func outboxPuts(table string, others int, payloads []event.Payload, m event.Caus
 				"source":    &types.AttributeValueMemberS{Value: env.Source},
 				"envelope":  &types.AttributeValueMemberS{Value: bodies[i]},
 				"expiresAt": &types.AttributeValueMemberN{Value: expires},
-			}))
+			}, envs[i:i+1]))
 		}
 		return writes, envs, nil
 	}
@@ -71,11 +71,12 @@ func outboxPuts(table string, others int, payloads []event.Payload, m event.Caus
 		if err != nil {
 			return nil, nil, err
 		}
-		batch, err := outboxBatch(id.String(), bodies[start:min(start+busBatchLimit, len(bodies))], expires)
+		end := min(start+busBatchLimit, len(bodies))
+		batch, err := outboxBatch(id.String(), bodies[start:end], expires)
 		if err != nil {
 			return nil, nil, err
 		}
-		writes = append(writes, outboxPut(table, batch))
+		writes = append(writes, outboxPut(table, batch, envs[start:end]))
 	}
 	return writes, envs, nil
 }
@@ -131,11 +132,34 @@ func outboxBatch(id string, bodies []string, expires string) (map[string]types.A
 	}, nil
 }
 
-func outboxPut(table string, item map[string]types.AttributeValue) types.TransactWriteItem {
+// OutboxOrderIndex is the outbox's index of the items by the order their events are about (orderId,
+// sorted by eventId, a ULID, so by time): an admin's story of one order reads its events there
+// (internal/story) rather than scanning the table. It is sparse: an item whose events are about no
+// order, or about several (a batch of stock alerts), has no orderId and is not in it.
+const OutboxOrderIndex = "ByOrder"
+
+// outboxPut puts an outbox item, keyed for OutboxOrderIndex when all its events are about one order.
+func outboxPut(table string, item map[string]types.AttributeValue, envs []event.Envelope) types.TransactWriteItem {
+	if id := oneOrder(envs); id != "" {
+		item["orderId"] = &types.AttributeValueMemberS{Value: id}
+	}
 	return types.TransactWriteItem{Put: &types.Put{
 		TableName: aws.String(table),
 		Item:      item,
 		// An event id is never reused; a collision must fail the transaction, not overwrite history.
 		ConditionExpression: aws.String("attribute_not_exists(eventId)"),
 	}}
+}
+
+// oneOrder is the order all the events are about, or "" when there is none or more than one.
+func oneOrder(envs []event.Envelope) string {
+	id := ""
+	for i, env := range envs {
+		o := env.OrderID()
+		if o == "" || (i > 0 && o != id) {
+			return ""
+		}
+		id = o
+	}
+	return id
 }

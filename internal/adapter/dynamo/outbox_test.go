@@ -136,10 +136,18 @@ func TestAReservationWithMoreEventsThanATransactionHoldsBatchesThem(t *testing.T
 // checkSingle checks an outbox item of one event: the item it has always been.
 func checkSingle(t *testing.T, it map[string]ddbtypes.AttributeValue) {
 	t.Helper()
-	if names := slices.Sorted(maps.Keys(it)); !slices.Equal(names, []string{"envelope", "eventId", "expiresAt", "source", "type"}) {
-		t.Fatalf("a single outbox item has %v", names)
-	}
 	env := relayed(t, it)[0]
+	want := []string{"envelope", "eventId", "expiresAt", "source", "type"}
+	if env.OrderID() != "" {
+		// The key of the outbox's ByOrder index (an admin's story of the order).
+		want = []string{"envelope", "eventId", "expiresAt", "orderId", "source", "type"}
+		if o, ok := it["orderId"].(*ddbtypes.AttributeValueMemberS); !ok || o.Value != env.OrderID() {
+			t.Fatalf("the item of an event about order %s has orderId %v", env.OrderID(), it["orderId"])
+		}
+	}
+	if names := slices.Sorted(maps.Keys(it)); !slices.Equal(names, want) {
+		t.Fatalf("a single outbox item has %v; want %v", names, want)
+	}
 	if it["eventId"].(*ddbtypes.AttributeValueMemberS).Value != env.ID || it["type"].(*ddbtypes.AttributeValueMemberS).Value != env.Type ||
 		it["source"].(*ddbtypes.AttributeValueMemberS).Value != env.Source {
 		t.Fatalf("item %v does not match its envelope %+v", it, env)
@@ -149,7 +157,17 @@ func checkSingle(t *testing.T, it map[string]ddbtypes.AttributeValue) {
 // checkBatch checks an outbox batch item: a key of its own, the marker, the TTL and its envelopes.
 func checkBatch(t *testing.T, it map[string]ddbtypes.AttributeValue, envs []event.Envelope) {
 	t.Helper()
-	if names := slices.Sorted(maps.Keys(it)); !slices.Equal(names, []string{"envelopes", "eventId", "expiresAt", "kind"}) {
+	names := slices.Sorted(maps.Keys(it))
+	if o, ok := it["orderId"].(*ddbtypes.AttributeValueMemberS); ok {
+		// Only a batch whose events are all about that one order is in the ByOrder index.
+		for _, env := range relayed(t, it) {
+			if env.OrderID() != o.Value {
+				t.Fatalf("a batch keyed to order %s holds %s about order %q", o.Value, env.Type, env.OrderID())
+			}
+		}
+		names = slices.DeleteFunc(names, func(n string) bool { return n == "orderId" })
+	}
+	if !slices.Equal(names, []string{"envelopes", "eventId", "expiresAt", "kind"}) {
 		t.Fatalf("a batch outbox item has %v", names)
 	}
 	// The outbox Pipes filter on it: a scalar, which event patterns match without array semantics.

@@ -5,7 +5,11 @@ import * as api from "./api.js";
 import * as live from "./live.js";
 import { h, render, onLeave, currentRoute, money, badge, label, when, flash, field, busy } from "./ui.js";
 
-const low = (it) => it.availability !== "IN_STOCK";
+// low: the item's own threshold when the API gives it (admins get lowStockThreshold: the email alert
+// goes out when available falls below it), else the public level (LOW or OUT_OF_STOCK, below 5).
+const low = (it) => (typeof it.lowStockThreshold === "number" && typeof it.available === "number"
+  ? it.available < it.lowStockThreshold || it.available <= 0 : it.availability !== "IN_STOCK");
+const lowLine = (it) => (typeof it.lowStockThreshold === "number" ? " (alert below " + it.lowStockThreshold + ")" : "");
 
 export async function catalogPage() {
   const mine = currentRoute();
@@ -19,7 +23,7 @@ export async function catalogPage() {
   const draw = () => {
     const short = items.filter(low);
     warn.replaceChildren(h("h2", {}, "Low stock (" + short.length + ")"),
-      short.length ? h("ul", {}, short.map((it) => h("li", {}, it.sku + " — " + it.name + ": " + it.available + " left")))
+      short.length ? h("ul", {}, short.map((it) => h("li", {}, it.sku + " — " + it.name + ": " + it.available + " left" + lowLine(it))))
         : h("p", {}, "Every item is in stock."));
     for (const it of items) {
       let r = rows.get(it.sku);
@@ -148,15 +152,40 @@ export async function feedPage() {
 
 const tone = (s) => (["REJECTED", "CANCELLED", "FAILED"].includes(s) ? "bad" : ["CONFIRMED", "SHIPPED", "DELIVERED", "REFUNDED", "RECEIVED"].includes(s) ? "ok" : "mid");
 
-// storyPage draws what the public API tells of one order on a time axis: its status history, the
-// shipment, the delivery, its returns, and the WebSocket pushes this page receives while open. Events,
-// saga steps and emails are not in the public API (make timeline reads them from the tables).
+// The admin story's sources (GET /orders/{orderId}/story) as lanes; "order" is the status history,
+// which the order itself gives.
+const storyLanes = { event: "events", saga: "saga", cancellation: "cancellation", email: "emails" };
+
+// storyPoint is an entry of the admin story as a point: events by type, saga states by name, emails by
+// what the email function recorded (its outcome, for which event).
+function storyPoint(e) {
+  const words = e.what.trim().split(/\s+/);
+  if (e.source === "event") return { lane: "events", at: e.at, what: words[0], detail: e.what, tone: "event" };
+  if (e.source === "email") {
+    return { lane: "emails", at: e.at, what: "Email " + words[0].split(":")[0].toLowerCase() + (words[2] ? " (" + words[2] + ")" : ""), detail: e.what,
+      tone: words[0].startsWith("SENT") ? "ok" : "mid" };
+  }
+  const failed = /failed|Failed|Aborted|TimedOut/.test(e.what);
+  return { lane: storyLanes[e.source] || e.source, at: e.at, what: e.what.trim(), detail: e.what, tone: failed ? "bad" : "step" };
+}
+
+// storyPage draws one order on a time axis: its status history, the shipment, the delivery, its returns
+// (GET /orders/{id}), its events, saga steps and recorded emails (GET /orders/{id}/story, admins only),
+// and the WebSocket pushes this page receives while open.
 export async function storyPage(id) {
   const mine = currentRoute();
-  const o = await api.get("/orders/" + encodeURIComponent(id));
+  const path = "/orders/" + encodeURIComponent(id);
+  const [o, told] = await Promise.all([api.get(path), api.get(path + "/story").catch((err) => ({ error: err }))]);
   if (mine !== currentRoute()) return;
   const points = [];
   for (const e of o.history) points.push({ lane: "status", at: e.at, what: label(e.status) + (e.reason ? " (" + e.reason + ")" : ""), tone: tone(e.status) });
+  let note = "Events, saga steps and recorded emails: GET /orders/" + o.orderId + "/story.";
+  if (told.error) {
+    note = "The order's events, saga steps and emails could not be read: " + told.error.message;
+  } else {
+    for (const e of told.entries) if (e.source !== "order") points.push(storyPoint(e));
+    if (told.truncated) note = "The story has more than " + told.entries.length + " entries: the earliest are drawn.";
+  }
   if (o.shipment) points.push({ lane: "shipment", at: o.shipment.shippedAt, what: "Shipped " + o.shipment.carrier + " " + o.shipment.trackingNumber, tone: "ok" });
   if (o.deliveredAt) points.push({ lane: "shipment", at: o.deliveredAt, what: "Delivered", tone: "ok" });
   for (const r of o.returns || []) {
@@ -170,7 +199,7 @@ export async function storyPage(id) {
     points.sort((a, b) => a.at.localeCompare(b.at));
     figure.replaceChildren(picture(o, points), h("figcaption", { class: "muted" }, "Time runs left to right from the order's placement; hover or read the table for exact times."));
     const t0 = Date.parse(points[0].at);
-    table.replaceChildren(...points.map((p) => h("tr", {}, h("td", { class: "num" }, "+" + (Date.parse(p.at) - t0) + " ms"), h("td", {}, p.lane), h("td", {}, p.what), h("td", { class: "hide-narrow" }, when(p.at)))));
+    table.replaceChildren(...points.map((p) => h("tr", {}, h("td", { class: "num" }, "+" + (Date.parse(p.at) - t0) + " ms"), h("td", {}, p.lane), h("td", {}, p.detail || p.what), h("td", { class: "hide-narrow" }, when(p.at)))));
   };
   const pushed = (m) => {
     const late = m.occurredAt ? ", " + (Date.parse(m.receivedAt) - Date.parse(m.occurredAt)) + " ms after the change" : "";
@@ -194,7 +223,7 @@ export async function storyPage(id) {
     figure,
     h("h2", {}, "Moments"),
     h("table", {}, h("thead", {}, h("tr", {}, h("th", { class: "num" }, "After"), h("th", {}, "Lane"), h("th", {}, "What"), h("th", { class: "hide-narrow" }, "When"))), table),
-    h("p", { class: "muted" }, "Events, saga steps and emails are not part of the public API: make timeline ORDER=" + o.orderId + " prints them from a local system."));
+    h("p", { class: "muted", id: "story-note" }, note));
 }
 
 const svgNS = "http://www.w3.org/2000/svg";
@@ -208,7 +237,8 @@ function s(tag, attrs, ...children) {
 // picture is the SVG: one lane per source, a dot per moment, labels staggered so that moments
 // milliseconds apart stay readable.
 function picture(o, points) {
-  const lanes = ["status", "shipment", "returns", "pushes"].filter((l) => points.some((p) => p.lane === l));
+  const known = ["status", "events", "saga", "cancellation", "emails", "shipment", "returns", "pushes"];
+  const lanes = [...known, ...new Set(points.map((p) => p.lane).filter((l) => !known.includes(l)))].filter((l) => points.some((p) => p.lane === l));
   const W = 900, left = 80, right = 20, laneH = 70, top = 20;
   const H = top + lanes.length * laneH + 30;
   const times = points.map((p) => Date.parse(p.at));
@@ -221,8 +251,8 @@ function picture(o, points) {
     svg.append(s("line", { class: "axis", x1: left, x2: W - right, y1: y, y2: y }), s("text", { class: "lane", x: 0, y: y + 4 }, l));
     points.filter((p) => p.lane === l).forEach((p, j) => {
       const cx = x(Date.parse(p.at));
-      svg.append(s("circle", { cx, cy: y, r: 6, class: p.tone }, s("title", {}, p.what + " — " + p.at)),
-        s("text", { x: cx, y: y + (j % 2 ? 22 : -12), "text-anchor": cx > W - 150 ? "end" : "start" }, p.what));
+      svg.append(s("circle", { cx, cy: y, r: 6, class: p.tone, "data-lane": l }, s("title", {}, (p.detail || p.what) + " — " + p.at)),
+        s("text", { x: cx, y: y + (j % 2 ? 22 : -12), "text-anchor": cx > W - 150 ? "end" : "start", "data-lane": l }, p.what));
     });
   });
   const yAxis = top + lanes.length * laneH + 15;
