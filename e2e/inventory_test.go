@@ -35,7 +35,7 @@ func TestInventoryLifecycle(t *testing.T) {
 		t.Fatalf("item = %s\nwant   %s", got.body, want)
 	}
 	got = do(t, "GET", "/inventory/"+s, sys.adminTok, "")
-	want = fmt.Sprintf(`{"sku":%q,"name":"Widget","description":"A widget","price":{"amount":1999,"currency":"USD"},"availability":"IN_STOCK","available":10}`, s)
+	want = fmt.Sprintf(`{"sku":%q,"name":"Widget","description":"A widget","price":{"amount":1999,"currency":"USD"},"availability":"IN_STOCK","available":10,"lowStockThreshold":5}`, s)
 	if got.status != 200 || string(got.body) != want {
 		t.Fatalf("admin read: %d %s\nwant   %s", got.status, got.body, want)
 	}
