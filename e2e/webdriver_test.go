@@ -227,15 +227,38 @@ func (b *browser) attr(el, name string) string {
 
 func (b *browser) click(css string) {
 	b.t.Helper()
-	b.cmd("POST", "/element/"+b.waitFor(css, 5*time.Second, nil)+"/click", map[string]any{})
+	b.onFresh(css, func(el string) error {
+		return wd(context.Background(), "POST", b.base+"/element/"+el+"/click", map[string]any{}, nil)
+	})
 }
 
 // fill types text into the field css names, after clearing it.
 func (b *browser) fill(css, text string) {
 	b.t.Helper()
-	el := b.waitFor(css, 5*time.Second, nil)
-	b.cmd("POST", "/element/"+el+"/clear", map[string]any{})
-	b.cmd("POST", "/element/"+el+"/value", map[string]string{"text": text})
+	b.onFresh(css, func(el string) error {
+		if err := wd(context.Background(), "POST", b.base+"/element/"+el+"/clear", map[string]any{}, nil); err != nil {
+			return err
+		}
+		return wd(context.Background(), "POST", b.base+"/element/"+el+"/value", map[string]string{"text": text}, nil)
+	})
+}
+
+// onFresh runs act on the element css names, finding it again when the page replaced it between the find
+// and the act (a live update re-renders the order page while a test reaches for its buttons); any other
+// error fails the test.
+func (b *browser) onFresh(css string, act func(el string) error) {
+	b.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		err := act(b.waitFor(css, 5*time.Second, nil))
+		if err == nil {
+			return
+		}
+		if !strings.Contains(err.Error(), "stale element reference") || time.Now().After(deadline) {
+			b.t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func (b *browser) hash() string {
