@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -106,7 +107,7 @@ func TestConsoleAdminWatchesOrdersLiveAndReadsTheirStory(t *testing.T) {
 		t.Errorf("story picture's label %q; want its statuses", label)
 	}
 	// The admin story (GET /orders/{orderId}/story) adds the events and the saga's steps, each in its lane.
-	if step := b.waitFor(`svg.story text[data-lane="saga"]`, slack(5*time.Second), nil); step == "" {
+	if step := b.waitFor(`svg.story circle[data-lane="saga"]`, slack(5*time.Second), nil); step == "" {
 		t.Error("the story picture has no saga lane")
 	}
 	// A push may have redrawn the picture since: read it afresh.
@@ -116,8 +117,21 @@ func TestConsoleAdminWatchesOrdersLiveAndReadsTheirStory(t *testing.T) {
 			t.Errorf("story picture's label %q lacks %s", label, want)
 		}
 	}
-	if n := len(b.find(`svg.story text[data-lane="events"]`)); n < 3 {
+	if n := len(b.find(`svg.story circle[data-lane="events"]`)); n < 3 {
 		t.Errorf("the story picture draws %d events; want the order's (placed, reserved, authorized, confirmed...)", n)
+	}
+	// Moments milliseconds apart must not print their labels over each other: the browser's own
+	// layout of the labels (getBBox) says whether any two intersect.
+	var overlaps []string
+	json.Unmarshal(b.cmd("POST", "/execute/sync", map[string]any{"args": []any{}, "script": `
+		const boxes = [...document.querySelectorAll("svg.story text")].map((t) => ({ t: t.textContent, b: t.getBBox() }));
+		const out = [];
+		boxes.forEach((p, i) => boxes.slice(i + 1).forEach((q) => {
+			if (p.b.x < q.b.x + q.b.width && q.b.x < p.b.x + p.b.width && p.b.y < q.b.y + q.b.height && q.b.y < p.b.y + p.b.height) out.push(p.t + " / " + q.t);
+		}));
+		return out;`}), &overlaps)
+	if len(overlaps) > 0 {
+		t.Errorf("story picture labels overlap: %q", overlaps)
 	}
 	points, _ := strconv.Atoi(b.attr(svg, "data-points"))
 	if points < 2 {

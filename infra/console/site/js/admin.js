@@ -203,7 +203,8 @@ export async function storyPage(id) {
   };
   const pushed = (m) => {
     const late = m.occurredAt ? ", " + (Date.parse(m.receivedAt) - Date.parse(m.occurredAt)) + " ms after the change" : "";
-    points.push({ lane: "pushes", at: m.receivedAt, what: (m.type === "subscribed" ? "Subscribe reply: " : "Pushed: ") + label(m.status) + " v" + m.orderVersion + late, tone: "push" });
+    points.push({ lane: "pushes", at: m.receivedAt, what: label(m.status) + " v" + m.orderVersion,
+      detail: (m.type === "subscribed" ? "Subscribe reply: " : "Pushed: ") + label(m.status) + " v" + m.orderVersion + late, tone: "push" });
   };
   live.log(o.orderId).forEach(pushed); // what the feed received before this page opened
   draw();
@@ -234,25 +235,35 @@ function s(tag, attrs, ...children) {
   return el;
 }
 
-// picture is the SVG: one lane per source, a dot per moment, labels staggered so that moments
-// milliseconds apart stay readable.
+// picture is the SVG: one lane per source, a dot per moment. An order's moments often land
+// milliseconds apart, so labels go in up to four rows per lane (two above the axis, two below), each
+// where it overlaps no other; a label with no room is left out, its moment still a dot with a tooltip
+// and a row of the table under the picture.
 function picture(o, points) {
   const known = ["status", "events", "saga", "cancellation", "emails", "shipment", "returns", "pushes"];
   const lanes = [...known, ...new Set(points.map((p) => p.lane).filter((l) => !known.includes(l)))].filter((l) => points.some((p) => p.lane === l));
-  const W = 900, left = 80, right = 20, laneH = 70, top = 20;
+  const W = 900, left = 80, right = 20, laneH = 84, top = 24;
   const H = top + lanes.length * laneH + 30;
   const times = points.map((p) => Date.parse(p.at));
   const t0 = Math.min(...times), t1 = Math.max(...times, t0 + 1);
   const x = (t) => left + ((t - t0) / (t1 - t0)) * (W - left - right);
   const svg = s("svg", { class: "story", viewBox: `0 0 ${W} ${H}`, role: "img", "data-points": points.length,
     "aria-label": "Story of order " + o.orderId + ": " + points.map((p) => p.what).join(", ") });
+  const rows = [-12, 23, -26, 37]; // baselines from the axis, nearest first
+  const charW = 6.6, gap = 8; // a generous width per character at the 11 px font (style.css .story text)
   lanes.forEach((l, i) => {
     const y = top + i * laneH + laneH / 2;
     svg.append(s("line", { class: "axis", x1: left, x2: W - right, y1: y, y2: y }), s("text", { class: "lane", x: 0, y: y + 4 }, l));
-    points.filter((p) => p.lane === l).forEach((p, j) => {
+    const taken = rows.map(() => []); // per row, the [from, to] spans its labels cover
+    points.filter((p) => p.lane === l).forEach((p) => {
       const cx = x(Date.parse(p.at));
-      svg.append(s("circle", { cx, cy: y, r: 6, class: p.tone, "data-lane": l }, s("title", {}, (p.detail || p.what) + " — " + p.at)),
-        s("text", { x: cx, y: y + (j % 2 ? 22 : -12), "text-anchor": cx > W - 150 ? "end" : "start", "data-lane": l }, p.what));
+      svg.append(s("circle", { cx, cy: y, r: 6, class: p.tone, "data-lane": l }, s("title", {}, (p.detail || p.what) + " — " + p.at)));
+      const w = p.what.length * charW, end = cx + w > W;
+      const from = end ? cx - w : cx, to = end ? cx : cx + w;
+      const row = taken.findIndex((spans) => spans.every(([a, b]) => to + gap <= a || from >= b + gap));
+      if (row < 0) return;
+      taken[row].push([from, to]);
+      svg.append(s("text", { x: cx, y: y + rows[row], "text-anchor": end ? "end" : "start", "data-lane": l }, p.what));
     });
   });
   const yAxis = top + lanes.length * laneH + 15;
