@@ -45,6 +45,23 @@ func TestPlacingAnOrderIsOneReadAndOneTransaction(t *testing.T) {
 	}
 }
 
+// The saga's reservation reads the order and its stock in one BatchGetItem (the execution input carries
+// the order's lines; docs/adr/0022): the function never reads the order alone. Other tests' orders may
+// be reserved meanwhile (their sagas run on), so the test counts the reads of every reservation: none
+// is a GetItem, and there are at least this test's two.
+func TestReservingReadsTheOrderWithItsStock(t *testing.T) {
+	inProcessOnly(t, "meters the function's AWS calls (Stack.Calls)")
+	tok := customerToken(t)
+	s := stockItem(t, 10)
+	before := callsOf("ReserveStockFunction")
+	expectOutcome(t, settle(t, tok, order1(t, tok, s, 1, "tok_visa")), "CONFIRMED", "")
+	expectOutcome(t, settle(t, tok, order1(t, tok, s, 1, "tok_declined")), "REJECTED", "PAYMENT_DECLINED")
+	got := delta(before, callsOf("ReserveStockFunction"))
+	if got["dynamodb:GetItem"] != 0 || got["dynamodb:BatchGetItem"] < 2 || got["dynamodb:TransactWriteItems"] < 2 {
+		t.Errorf("reserving called %v; want a BatchGetItem and a transaction per order, no GetItem", got)
+	}
+}
+
 // A confirmed order is three state transitions of the order saga, one per step: reserve, authorize,
 // capture and confirm (docs/adr/0022; issue 10's target: at most 12). Step Functions Standard bills every state entered and every retry ($25 per million); a
 // run without failed attempts has no retry, so the states entered are the bill.

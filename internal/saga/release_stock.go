@@ -11,6 +11,6 @@ import (
 // otherwise.
 func (s *Steps) Release(ctx context.Context, in Input) (Result, error) {
 	return s.step(ctx, in, func(ctx context.Context, id order.ID, cause event.Cause) (Result, error) {
-		return orderResult(s.moveStock(ctx, id, cause, order.ReleaseStock))
+		return orderResult(s.moveStock(ctx, id, in.stockLines(), cause, order.ReleaseStock))
 	})
 }

@@ -11,6 +11,6 @@ import (
 // order.ReturnStock); a no-op otherwise.
 func (s *Steps) Return(ctx context.Context, in Input) (Result, error) {
 	return s.step(ctx, in, func(ctx context.Context, id order.ID, cause event.Cause) (Result, error) {
-		return orderResult(s.moveStock(ctx, id, cause, order.ReturnStock))
+		return orderResult(s.moveStock(ctx, id, in.stockLines(), cause, order.ReturnStock))
 	})
 }

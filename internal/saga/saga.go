@@ -44,6 +44,45 @@ type Input struct {
 	TaskToken string `json:"taskToken,omitempty"`
 	// ReturnID is the received return RefundReturn refunds.
 	ReturnID string `json:"returnId,omitempty"`
+	// Lines are the order's stock lines as OrderPlaced told them, in the execution input (the starter
+	// writes them). The steps that move stock receive that input as Execution ($$.Execution.Input,
+	// present in every execution, so that one started without lines still runs) and read the order in
+	// the same BatchGetItem as its stock (docs/adr/0022). They only save a read: the order is the truth.
+	Lines     []Line     `json:"lines,omitempty"`
+	Execution *Execution `json:"execution,omitempty"`
+}
+
+// Line is a quantity of one SKU of the order.
+type Line struct {
+	SKU      string `json:"sku"`
+	Quantity int64  `json:"quantity"`
+}
+
+// Execution is the part of the execution's input the stock steps use.
+type Execution struct {
+	Lines []Line `json:"lines,omitempty"`
+}
+
+// stockLines are the lines the input tells, or none when it tells none or any is not a valid line (the
+// order's own lines are read then).
+func (in Input) stockLines() []inventory.Line {
+	lines := in.Lines
+	if in.Execution != nil && len(in.Execution.Lines) > 0 {
+		lines = in.Execution.Lines
+	}
+	out := make([]inventory.Line, 0, len(lines))
+	for _, l := range lines {
+		sku, err := inventory.ParseSKU(l.SKU)
+		if err != nil {
+			return nil
+		}
+		q, err := inventory.NewQuantity(l.Quantity)
+		if err != nil || q < 1 {
+			return nil
+		}
+		out = append(out, inventory.Line{SKU: sku, Quantity: q})
+	}
+	return out
 }
 
 // Outcome is the end a compensation leads to.
@@ -103,11 +142,12 @@ type Store interface {
 	Update(ctx context.Context, id order.ID, cause event.Cause, fn func(*order.Order) ([]event.Payload, error)) (*order.Order, error)
 	// UpdateFrom is Update starting from an order just read, saving the read when nothing changed since.
 	UpdateFrom(ctx context.Context, loaded *order.Order, cause event.Cause, fn func(*order.Order) ([]event.Payload, error)) (*order.Order, error)
-	// UpdateOrderStock changes an order together with the items of its lines and its reservations of
-	// them. An order applies refuses is returned as it is, and nothing else is read.
-	UpdateOrderStock(ctx context.Context, id order.ID, cause event.Cause, applies func(*order.Order) bool,
+	// UpdateOrderStockOf changes an order together with the items of its lines and its reservations of
+	// them; lines, when the caller knows them, let the first read take the order and its stock at once.
+	// An order applies refuses is returned as it is.
+	UpdateOrderStockOf(ctx context.Context, id order.ID, lines []inventory.Line, cause event.Cause, applies func(*order.Order) bool,
 		fn func(*order.Order, *inventory.OrderStock) ([]event.Payload, error)) (*order.Order, error)
-	// UpdateOrderStockFrom is UpdateOrderStock starting from an order just read.
+	// UpdateOrderStockFrom is UpdateOrderStockOf starting from an order just read.
 	UpdateOrderStockFrom(ctx context.Context, loaded *order.Order, cause event.Cause, applies func(*order.Order) bool,
 		fn func(*order.Order, *inventory.OrderStock) ([]event.Payload, error)) (*order.Order, error)
 }

@@ -48,7 +48,7 @@ func BenchmarkSteps(b *testing.B) {
 		if err := orders.Place(ctx, o, command.Remembered{RequestHash: "h", OrderID: id}, string(id), evs, cause); err != nil {
 			b.Fatal(err)
 		}
-		return saga.Input{OrderID: string(id), CorrelationID: "corr-bench", CausationID: "evt-placed"}
+		return saga.Input{OrderID: string(id), CorrelationID: "corr-bench", CausationID: "evt-placed", Lines: []saga.Line{{SKU: string(l.SKU), Quantity: l.Quantity.Int64()}}}
 	}
 	run := func(b *testing.B, in saga.Input, step saga.Step) {
 		if _, err := step(ctx, in); err != nil {

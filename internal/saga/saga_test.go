@@ -118,7 +118,9 @@ func (w *world) place(sku string, qty int64, token string) saga.Input {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	return saga.Input{OrderID: string(id), CorrelationID: "corr-1", CausationID: "evt-placed"}
+	// The order's lines, as the starter puts them in the execution input (the stock steps read the order
+	// with its stock).
+	return saga.Input{OrderID: string(id), CorrelationID: "corr-1", CausationID: "evt-placed", Lines: []saga.Line{{SKU: sku, Quantity: qty}}}
 }
 
 func (w *world) order(in saga.Input) *order.Order {

@@ -198,16 +198,16 @@ func runMachine(t *testing.T, l *lambdas, file string, in saga.Input, edits ...f
 	var entered []string
 	// Retry intervals pass at once, but not once the execution has ended (timed out): as on AWS, and as the
 	// engine's own sleep does, an ended run retries nothing.
+	input, _ := json.Marshal(in)
+	var data any
+	_ = json.Unmarshal(input, &data)
 	e := &states.Execution{Resources: l, Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }, Tokens: l.tokens,
-		Context: map[string]any{"Execution": map[string]any{"Name": in.OrderID}},
+		Context: map[string]any{"Execution": map[string]any{"Name": in.OrderID, "Input": data}},
 		Observe: func(tr states.Transition) {
 			if tr.Entered {
 				entered = append(entered, tr.State)
 			}
 		}}
-	input, _ := json.Marshal(in)
-	var data any
-	_ = json.Unmarshal(input, &data)
 	_, err = e.Run(context.Background(), m, data)
 	return entered, err
 }

@@ -74,6 +74,8 @@ type orderStock struct {
 	heldRead map[inventory.SKU]inventory.Reservation
 	version  int64                        // the reservations record's version; 0: none is stored
 	stored   map[string]reservationRecord // the record's entries as read, kept for SKUs not asked for
+	// also holds what the first BatchGetItem read of the extra keys orderStock was given, by table.
+	also map[string][]map[string]types.AttributeValue
 }
 
 // orderStock reads the items of the lines and the order's reservations of them, strongly consistent:
@@ -84,8 +86,10 @@ type orderStock struct {
 // order of the SKU shares (docs/adr/0021-hot-sku-shards.md): the item is read only when the step may
 // move its own counters (a reservation on it, or a reservation whose shard items hold too few units;
 // then every shard it lists is read too, so a refusal is decided on the whole SKU). Missing items are
-// absent from the stock; an item the order holds nothing on gets NoReservation.
-func (r *InventoryRepository) orderStock(ctx context.Context, orderID string, lines []inventory.Line) (*orderStock, error) {
+// absent from the stock; an item the order holds nothing on gets NoReservation. The first BatchGetItem
+// also reads the extra keys (the order itself, for a step that knows its lines: Saga.UpdateOrderStockOf),
+// whose items are in the answer's also.
+func (r *InventoryRepository) orderStock(ctx context.Context, orderID string, lines []inventory.Line, extra ...tableKey) (*orderStock, error) {
 	s := &orderStock{itemRead: map[inventory.SKU]int64{}, shardRead: map[inventory.SKU]map[int]inventory.ShardSnapshot{}, ownRead: map[inventory.SKU]bool{}, heldRead: map[inventory.SKU]inventory.Reservation{}}
 	now := r.now()
 	keys := []tableKey{{r.tables.Reservations, map[string]types.AttributeValue{"orderId": &types.AttributeValueMemberS{Value: orderID}}}}
@@ -105,9 +109,15 @@ func (r *InventoryRepository) orderStock(ctx context.Context, orderID string, li
 		}
 		keys = append(keys, tableKey{r.tables.Inventory, itemKey(l.SKU)})
 	}
-	got, err := batchGet(ctx, r.db, keys)
+	got, err := batchGet(ctx, r.db, append(keys, extra...))
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: stock of order %s: %w", orderID, err)
+	}
+	for _, k := range extra {
+		if s.also == nil {
+			s.also = map[string][]map[string]types.AttributeValue{}
+		}
+		s.also[k.table] = got[k.table]
 	}
 	var rec reservationsRecord
 	if avs := got[r.tables.Reservations]; len(avs) == 1 {

@@ -526,3 +526,57 @@ func TestStockStepsAreThreeCallsAndTheItemCostsTheSame(t *testing.T) {
 		}
 	}
 }
+
+// A stock step told the order's lines (the saga's execution input carries them) reads the order in the
+// BatchGetItem of its stock: one read and one transaction. The order stays the truth: lines that are not
+// the order's cost a second read of its own lines' stock and move those, and an order that is not there
+// is order.ErrNotFound as from Get.
+func TestStockStepsToldTheLinesReadOnce(t *testing.T) {
+	f := newSagaFixture(t, map[string]inventory.Quantity{"ONE-1": 10, "ONE-2": 10})
+	u := &usage{}
+	f.saga = dynamo.NewSaga(metered(t, u), f.tables)
+	of := func(lines ...inventory.Line) func(context.Context, order.ID, event.Cause) (*order.Order, error) {
+		return func(ctx context.Context, id order.ID, cause event.Cause) (*order.Order, error) {
+			return f.saga.UpdateOrderStockOf(ctx, id, lines, cause, order.ReserveStock.Applies, func(o *order.Order, st *inventory.OrderStock) ([]event.Payload, error) {
+				return order.ReserveStock.Apply(o, st, time.Now())
+			})
+		}
+	}
+	tests := []struct {
+		name      string
+		told      []inventory.Line
+		calls     map[string]int
+		available int64 // ONE-1's after the step: the order's own 2 units held, whatever it was told
+	}{
+		{"the order's lines", []inventory.Line{{SKU: "ONE-1", Quantity: 2}}, map[string]int{"BatchGetItem": 1, "TransactWriteItems": 1}, 8},
+		{"another quantity", []inventory.Line{{SKU: "ONE-1", Quantity: 5}}, map[string]int{"BatchGetItem": 2, "TransactWriteItems": 1}, 6},
+		{"another SKU", []inventory.Line{{SKU: "ONE-2", Quantity: 2}}, map[string]int{"BatchGetItem": 2, "TransactWriteItems": 1}, 4},
+		{"none", nil, map[string]int{"GetItem": 1, "BatchGetItem": 1, "TransactWriteItems": 1}, 2},
+	}
+	for _, tt := range tests {
+		id := placeOrder(t, f.orders, line(t, "ONE-1", 2))
+		u.reset()
+		if o := f.step(tt.name, of(tt.told...), id); o.Status() != order.Reserved {
+			t.Fatalf("%s: order %s", tt.name, o.Status())
+		}
+		calls, _ := u.reset()
+		if !maps.Equal(calls, tt.calls) && u.lastRetried["TransactWriteItems"] == 0 {
+			t.Errorf("%s: called %v; want %v", tt.name, calls, tt.calls)
+		}
+		if av, _, _ := f.counters("ONE-1"); av != tt.available {
+			t.Errorf("%s: ONE-1 available %d; want %d", tt.name, av, tt.available)
+		}
+		if av, _, _ := f.counters("ONE-2"); av != 10 {
+			t.Errorf("%s: ONE-2 available %d; want 10, the order holds none of it", tt.name, av)
+		}
+		// Repeated (Step Functions retried a step whose answer was lost): nothing moves again.
+		f.step(tt.name+" repeated", of(tt.told...), id)
+		if av, _, _ := f.counters("ONE-1"); av != tt.available {
+			t.Errorf("%s repeated: ONE-1 available %d; want %d", tt.name, av, tt.available)
+		}
+	}
+	missing, _ := order.NewID(time.Now(), nil)
+	if _, err := of(inventory.Line{SKU: "ONE-1", Quantity: 1})(context.Background(), missing, cause); !errors.Is(err, order.ErrNotFound) {
+		t.Errorf("an order that is not there: %v; want order.ErrNotFound", err)
+	}
+}

@@ -61,9 +61,14 @@ func (s Starter) Handle(ctx context.Context, ev events.EventBridgeEvent) error {
 	ctx = logging.With(ctx, env.CorrelationID, env.OrderID())
 	var machine string
 	var ref event.OrderRef
+	var lines []saga.Line
 	switch e := p.(type) {
 	case *event.OrderPlaced:
 		machine, ref = s.SagaArn, e.OrderRef
+		for _, l := range e.Lines {
+			// The steps that move stock read the order and its stock at once when they know its lines.
+			lines = append(lines, saga.Line{SKU: l.SKU, Quantity: l.Quantity})
+		}
 	case *event.OrderCancellationRequested:
 		if e.Status != string(order.Confirmed) {
 			s.Log.InfoContext(ctx, "saga start: cancellation left to the running saga", "status", e.Status)
@@ -80,7 +85,7 @@ func (s Starter) Handle(ctx context.Context, ev events.EventBridgeEvent) error {
 		s.Log.ErrorContext(ctx, "saga start: event names no order", "eventId", env.ID, "type", env.Type, "error", err)
 		return nil
 	}
-	input, _ := json.Marshal(saga.Input{OrderID: ref.OrderID, CorrelationID: env.CorrelationID, CausationID: env.ID})
+	input, _ := json.Marshal(saga.Input{OrderID: ref.OrderID, CorrelationID: env.CorrelationID, CausationID: env.ID, Lines: lines})
 	// The run joins the trace of the request that placed (or cancelled) the order: the outbox stream
 	// and the Pipe lost it on the way here, the envelope kept it. Without one, Step Functions
 	// continues this invocation's trace from the request's X-Amzn-Trace-Id header.

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
+	"reflect"
 	"testing"
 	"time"
 
@@ -85,7 +86,9 @@ func TestStarterStartsOneExecutionPerOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	var in saga.Input
-	if json.Unmarshal([]byte(aws.ToString(d.Input)), &in) != nil || in != (saga.Input{OrderID: ref.OrderID, CorrelationID: "corr-1", CausationID: "evt-1"}) {
+	// The order's lines ride along, so that the stock steps read the order and its stock at once.
+	want := saga.Input{OrderID: ref.OrderID, CorrelationID: "corr-1", CausationID: "evt-1", Lines: []saga.Line{{SKU: "A-1", Quantity: 1}}}
+	if json.Unmarshal([]byte(aws.ToString(d.Input)), &in) != nil || !reflect.DeepEqual(in, want) {
 		t.Fatalf("execution input %s", aws.ToString(d.Input))
 	}
 
