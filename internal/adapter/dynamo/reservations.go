@@ -74,7 +74,8 @@ type orderStock struct {
 	heldRead map[inventory.SKU]inventory.Reservation
 	version  int64                        // the reservations record's version; 0: none is stored
 	stored   map[string]reservationRecord // the record's entries as read, kept for SKUs not asked for
-	// also holds what the first BatchGetItem read of the extra keys orderStock was given, by table.
+	// also is the first BatchGetItem's answer by table when orderStock was given extra keys, whose
+	// items the caller reads from it.
 	also map[string][]map[string]types.AttributeValue
 }
 
@@ -113,11 +114,8 @@ func (r *InventoryRepository) orderStock(ctx context.Context, orderID string, li
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: stock of order %s: %w", orderID, err)
 	}
-	for _, k := range extra {
-		if s.also == nil {
-			s.also = map[string][]map[string]types.AttributeValue{}
-		}
-		s.also[k.table] = got[k.table]
+	if len(extra) > 0 {
+		s.also = got
 	}
 	var rec reservationsRecord
 	if avs := got[r.tables.Reservations]; len(avs) == 1 {
