@@ -8,6 +8,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -21,11 +22,7 @@ import (
 // Table creates the table of one template resource (e.g. "OrdersTable") and returns its name.
 func Table(t testing.TB, logicalID string) string {
 	t.Helper()
-	tpl, err := sam.Load(templatePath(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	params, err := tpl.ParameterValues(nil)
+	tpl, params, err := template(templatePath(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,6 +50,26 @@ func Tables(t testing.TB) (*dynamodb.Client, dynamo.Tables) {
 	tables := dynamo.Tables{Orders: Table(t, "OrdersTable"), Inventory: Table(t, "InventoryTable"),
 		Reservations: Table(t, "ReservationsTable"), Outbox: Table(t, "OutboxTable")}
 	return dynamodb.NewFromConfig(awstest.Config(t)), tables
+}
+
+// template parses template.yaml once per test binary: a package's tests create tables by the dozen, and
+// parsing the whole template for each was, with -race, a sixth of internal/adapter/dynamo's CPU
+// (docs/adr/0025). Resolve copies what it returns, so callers never write into the shared template.
+func template(path string) (*sam.Template, map[string]any, error) {
+	parsed.once.Do(func() {
+		if parsed.tpl, parsed.err = sam.Load(path); parsed.err == nil {
+			parsed.params, parsed.err = parsed.tpl.ParameterValues(nil)
+		}
+	})
+	return parsed.tpl, parsed.params, parsed.err
+}
+
+// parsed is the one template.yaml of the module, whichever package's test asks first.
+var parsed struct {
+	once   sync.Once
+	tpl    *sam.Template
+	params map[string]any
+	err    error
 }
 
 // templatePath finds template.yaml at the module root, whichever package's directory the test runs in.
