@@ -20,6 +20,7 @@ import (
 
 	"github.com/orion-oss/orion/infra/engine/edge"
 	"github.com/orion-oss/orion/infra/engine/localaws/awstest"
+	"github.com/orion-oss/orion/infra/engine/proxytest"
 )
 
 func TestMain(m *testing.M) { os.Exit(awstest.Main(m)) }
@@ -292,4 +293,14 @@ func TestBrowserAndForeignHostRequestsAreRefused(t *testing.T) {
 	if invoked != 3 {
 		t.Fatalf("invoked %d times; want 3", invoked)
 	}
+}
+
+func TestEdgePassesAnAnswerThatStartsBeforeTheRequestEnds(t *testing.T) {
+	proxytest.AnswerBeforeTheRequestEnds(t, func(upstream string) http.Handler {
+		e, err := edge.New(upstream, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}, nil)
 }
