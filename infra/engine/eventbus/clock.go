@@ -53,6 +53,25 @@ func (c *ManualClock) At(t time.Time) (<-chan time.Time, func() bool) {
 	return ch, func() bool { return true }
 }
 
+// AwaitWaiting waits up to timeout until n schedules wait on the clock. A stack's schedules start
+// waiting from goroutines of their own, in no set order: a test that ticks for each of them waits for
+// all first, or a Tick may fire one schedule twice before another has started to wait.
+func (c *ManualClock) AwaitWaiting(n int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		c.mu.Lock()
+		got := len(c.waiting)
+		c.mu.Unlock()
+		if got >= n {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("eventbus: %d of %d schedules waited on the clock within %s", got, n, timeout)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // Tick waits up to timeout for a schedule to wait on the clock, moves the clock to the time it waits
 // for and releases it, then waits until that schedule has fired and waits again (or timeout): when
 // Tick returns, the firing's deliveries have started (Bus.Wait waits for them). It returns the time

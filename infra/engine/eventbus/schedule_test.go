@@ -151,3 +151,18 @@ func TestScheduledRulesRunOnlyOnTheDefaultBus(t *testing.T) {
 		t.Error("a rule with neither pattern nor schedule was accepted")
 	}
 }
+
+func TestManualClockAwaitsItsSchedules(t *testing.T) {
+	clock := eventbus.NewManualClock(utc("2026-12-03T11:31:12Z"))
+	if err := clock.AwaitWaiting(1, 20*time.Millisecond); err == nil {
+		t.Fatal("no schedule waits, yet AwaitWaiting returned")
+	}
+	go func() {
+		time.Sleep(10 * time.Millisecond)
+		clock.At(utc("2026-12-03T11:32:12Z"))
+		clock.At(utc("2026-12-03T11:40:00Z"))
+	}()
+	if err := clock.AwaitWaiting(2, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -42,6 +42,9 @@ func TestScheduledRulesInvokeTheirTargets(t *testing.T) {
 		t.Errorf("generated rules resolve to %v", out)
 	}
 	// Two live schedules: the sweep (a minute after start) and the function's cron (each 10 minutes).
+	if err := clock.AwaitWaiting(2, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
 	var fired []time.Time
 	for range 2 {
 		at, err := clock.Tick(10 * time.Second)
