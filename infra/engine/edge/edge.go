@@ -129,10 +129,8 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.putEvents(w, r)
 		return
 	}
-	// The proxy's transport may still be reading the request's body (if only its final EOF) when the
-	// emulator's answer starts; without full duplex the server would read and close that body under it and
-	// the transport drop the emulator's connection mid-answer (golang/go#40747). A writer without the
-	// option (not HTTP/1's) has nothing to turn off.
+	// Or the emulator's answer may be cut mid-body (golang/go#40747; infra/engine/proxytest says how). A
+	// writer without the option (not HTTP/1's) has nothing to turn off.
 	_ = http.NewResponseController(w).EnableFullDuplex()
 	e.proxy.ServeHTTP(w, r)
 }

@@ -82,41 +82,26 @@ func resolve(ctx context.Context) (*localaws.Endpoint, error) {
 }
 
 // Config is the SDK configuration for the endpoint Main chose. It is loaded once per process for each
-// set of AWS_* variables (a test may t.Setenv one) and copied out: loading walks the SDK's whole chain
-// and, where AWS_CA_BUNDLE is set (as on this project's machines), parses every certificate of the
-// bundle, which with -race cost internal/adapter/dynamo a fifth of its CPU (docs/adr/0025). Sharing one
-// HTTP client also lets a package's tests reuse the emulator's connections.
+// set of AWS_* variables (a test may t.Setenv one) and copied out: loading walks the SDK's whole chain,
+// with AWS_CA_BUNDLE set parsing every certificate of the bundle, which under -race was a large share of
+// the store packages' CPU (docs/adr/0025); one HTTP client also lets tests reuse connections.
 func Config(t testing.TB) aws.Config {
 	t.Helper()
-	key := awsEnv()
-	configs.Lock()
-	c, ok := configs.m[key]
-	if !ok {
-		c = &loaded{}
-		configs.m[key] = c
+	load, _ := configs.LoadOrStore(awsEnv(), sync.OnceValues(func() (aws.Config, error) {
+		return awsconfig.Load(context.Background())
+	}))
+	cfg, err := load.(func() (aws.Config, error))()
+	if err != nil {
+		t.Fatalf("awstest: %v", err)
 	}
-	configs.Unlock()
-	c.once.Do(func() { c.cfg, c.err = awsconfig.Load(context.Background()) })
-	if c.err != nil {
-		t.Fatalf("awstest: %v", c.err)
-	}
-	cfg := c.cfg
 	// A caller may append to these; clipped, its append copies instead of writing into the shared array.
 	cfg.APIOptions = slices.Clip(cfg.APIOptions)
 	cfg.ConfigSources = slices.Clip(cfg.ConfigSources)
 	return cfg
 }
 
-type loaded struct {
-	once sync.Once
-	cfg  aws.Config
-	err  error
-}
-
-var configs = struct {
-	sync.Mutex
-	m map[string]*loaded
-}{m: map[string]*loaded{}}
+// configs maps awsEnv's key to the configuration loaded for it.
+var configs sync.Map
 
 // awsEnv is the process's AWS_* variables, the part of the environment the SDK's chain reads that tests
 // change; the files it names are not expected to change under a running test binary.

@@ -6,6 +6,7 @@ package dynamotest
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"sync"
@@ -22,7 +23,7 @@ import (
 // Table creates the table of one template resource (e.g. "OrdersTable") and returns its name.
 func Table(t testing.TB, logicalID string) string {
 	t.Helper()
-	tpl, params, err := template(templatePath(t))
+	tpl, params, err := template()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,19 +53,23 @@ func Tables(t testing.TB) (*dynamodb.Client, dynamo.Tables) {
 	return dynamodb.NewFromConfig(awstest.Config(t)), tables
 }
 
-// template parses template.yaml once per test binary: a package's tests create tables by the dozen, and
-// parsing the whole template for each was, with -race, a sixth of internal/adapter/dynamo's CPU
-// (docs/adr/0025). Resolve copies what it returns, so callers never write into the shared template.
-func template(path string) (*sam.Template, map[string]any, error) {
+// template finds and parses the module's template.yaml once per test binary: a package's tests create
+// tables by the dozen, and parsing it for each was most of their CPU under -race (docs/adr/0025). Resolve
+// copies what it returns, so callers never write into the shared template.
+func template() (*sam.Template, map[string]any, error) {
 	parsed.once.Do(func() {
-		if parsed.tpl, parsed.err = sam.Load(path); parsed.err == nil {
-			parsed.params, parsed.err = parsed.tpl.ParameterValues(nil)
+		path, err := templatePath()
+		if err == nil {
+			parsed.tpl, err = sam.Load(path)
 		}
+		if err == nil {
+			parsed.params, err = parsed.tpl.ParameterValues(nil)
+		}
+		parsed.err = err
 	})
 	return parsed.tpl, parsed.params, parsed.err
 }
 
-// parsed is the one template.yaml of the module, whichever package's test asks first.
 var parsed struct {
 	once   sync.Once
 	tpl    *sam.Template
@@ -73,19 +78,18 @@ var parsed struct {
 }
 
 // templatePath finds template.yaml at the module root, whichever package's directory the test runs in.
-func templatePath(t testing.TB) string {
-	t.Helper()
+func templatePath() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "template.yaml")
+			return filepath.Join(dir, "template.yaml"), nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			t.Fatal("dynamotest: no go.mod above the test's directory")
+			return "", errors.New("dynamotest: no go.mod above the test's directory")
 		}
 		dir = parent
 	}
